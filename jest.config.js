@@ -1,0 +1,11 @@
+/** Jest runs the TypeScript sources directly through ts-jest in ESM mode (PGlite needs ESM). */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  globalSetup: '<rootDir>/test/global-setup.js',
+  testTimeout: 120000,
+  maxWorkers: 2,
+};

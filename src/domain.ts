@@ -1,0 +1,70 @@
+// The words of DESIGN.md as types. This module imports nothing.
+
+export type Locale = 'zh-CN' | 'en-US';
+export const LOCALES: readonly Locale[] = ['zh-CN', 'en-US'];
+
+export type Sex = 'female' | 'male';
+
+/** A person's name split the way hospitals store it. `full` is written in the locale's usual order. */
+export interface PersonName {
+  family: string;
+  given: string;
+  full: string;
+  /** Latin transcription: pinyin without tones for zh-CN ("Chen Li"), the name itself for en-US. */
+  latin: string;
+}
+
+export interface Parent {
+  name: PersonName;
+  /** yyyy-MM-dd */
+  birthDate: string;
+  /** Age in whole years at the baby's birth. */
+  age: number;
+  /** E.164, always a trap-pool number for canaries; null when the family has none recorded. */
+  phone: string | null;
+  email: string | null;
+}
+
+export interface Baby {
+  name: PersonName;
+  sex: Sex;
+  /** ISO 8601 instant (UTC, with Z). */
+  birthTime: string;
+  weightGrams: number;
+}
+
+export interface Address {
+  district: string;
+  street: string;
+  full: string;
+}
+
+/** One family as it would appear in a hospital's newborn records. Canaries and demo records share this shape. */
+export interface Family {
+  locale: Locale;
+  mother: Parent;
+  father: Parent | null;
+  baby: Baby;
+  hospital: string;
+  ward: string;
+  /** ISO instants. */
+  admittedAt: string;
+  dischargedAt: string | null;
+  address: Address;
+}
+
+export type ChannelKind = 'export' | 'account' | 'system' | 'ward';
+export const CHANNEL_KINDS: readonly ChannelKind[] = ['export', 'account', 'system', 'ward'];
+
+/** A place data flows to, written `kind:name` (export:insurer, account:n0412, system:his, ward:NICU). */
+export interface ChannelRef {
+  kind: ChannelKind;
+  name: string;
+}
+
+export type TrapNumberState = 'burn_in' | 'available' | 'assigned' | 'retired' | 'blocked';
+
+export type CanaryStatus = 'pending' | 'planted' | 'retired';
+
+/** ISO week such as 2026-W48. */
+export type IsoWeek = string;
