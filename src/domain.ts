@@ -3,6 +3,11 @@
 export type Locale = 'zh-CN' | 'en-US';
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en-US'];
 
+/** The country whose mobile numbers a hospital of this locale gives out. */
+export function regionOfLocale(locale: Locale): string {
+  return locale === 'zh-CN' ? 'CN' : 'US';
+}
+
 export type Sex = 'female' | 'male';
 
 /** A person's name split the way hospitals store it. `full` is written in the locale's usual order. */
@@ -68,3 +73,18 @@ export type CanaryStatus = 'pending' | 'planted' | 'retired';
 
 /** ISO week such as 2026-W48. */
 export type IsoWeek = string;
+
+/** Parse `kind:name`; throws an Error naming what is wrong. */
+export function parseChannel(text: string): ChannelRef {
+  const colon = text.indexOf(':');
+  const kind = text.slice(0, colon) as ChannelKind;
+  const name = text.slice(colon + 1).trim();
+  if (colon < 0 || !CHANNEL_KINDS.includes(kind) || name.length === 0) {
+    throw new Error(`"${text}" is not a channel: write kind:name with kind one of ${CHANNEL_KINDS.join(', ')} (e.g. system:his, ward:NICU)`);
+  }
+  return { kind, name };
+}
+
+export function formatChannel(channel: ChannelRef): string {
+  return `${channel.kind}:${channel.name}`;
+}

@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { configTemplate, loadConfig } from '../config/index.js';
+import { migrate, openDatabase, redactUrl } from '../db/index.js';
+import { FIXTURES_DIR } from '../paths.js';
+import { configPath, globals } from './context.js';
+import { emit } from './output.js';
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('create the vault and, if there is none, a cradle.config.json template and mapping.json')
+    .option('--force', 'overwrite an existing cradle.config.json')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle init\n  cradle init --vault postgres://cradle@vault.example.org/cradle --target postgres://cradle_seed@his.example.org/his')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      const file = configPath(opts);
+      const dir = path.dirname(file);
+      const created: string[] = [];
+      if (!fs.existsSync(file) || opts.force) {
+        const template = configTemplate(opts.vault ?? (process.env.CRADLE_VAULT || undefined) ?? '.cradle', opts.target ?? (process.env.CRADLE_TARGET_URL || undefined) ?? 'postgres://cradle@localhost:5432/hospital');
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(file, JSON.stringify(template, null, 2) + '\n');
+        created.push(file);
+      }
+      const mappingFile = path.join(dir, 'mapping.json');
+      if (!fs.existsSync(mappingFile)) {
+        fs.copyFileSync(path.join(FIXTURES_DIR, 'mappings', 'reference.json'), mappingFile);
+        created.push(mappingFile);
+      }
+      const config = loadConfig(file);
+      const vaultLocation = opts.vault ?? (process.env.CRADLE_VAULT || undefined) ?? config.vault;
+      const vault = await openDatabase(vaultLocation, { role: 'vault', create: true });
+      let applied: string[];
+      try {
+        applied = await migrate(vault);
+      } finally {
+        await vault.close();
+      }
+      const data = { config: file, created, vault: redactUrl(vaultLocation), migrationsApplied: applied };
+      emit(!!opts.json, data, () => [
+        ...created.map((f) => `created ${path.relative(process.cwd(), f) || f}`),
+        `vault ready at ${redactUrl(vaultLocation)}${applied.length ? ` (applied ${applied.join(', ')})` : ' (up to date)'}`,
+        'next: edit the config (target URL, wards, districts), then `cradle target check`, `cradle pool add --file numbers.txt`, `cradle seed --count 20 --dry-run`',
+      ]);
+    });
+}

@@ -1,0 +1,63 @@
+import { Command, CommanderError } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { registerCanaries } from './canaries.js';
+import { registerDemo } from './demo.js';
+import { registerInit } from './init.js';
+import { registerPool } from './pool.js';
+import { registerSeed } from './seed.js';
+import { registerTarget } from './target.js';
+
+// Exit codes: 0 ok, 1 failure, 2 bad usage. User errors are one line each, never a stack trace.
+
+const VERSION = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('cradle')
+    .version(VERSION, '-V, --version')
+    .description('Plant canary newborn families, watch their trap numbers, and trace where leaked records came from.')
+    .option('--config <file>', 'configuration file (default: ./cradle.config.json, or $CRADLE_CONFIG)')
+    .option('--vault <dir|url>', "Cradle's own database: a directory (embedded) or postgres:// URL (default: $CRADLE_VAULT, else the config's)")
+    .option('--target <dir|url>', "the hospital's database (default: $CRADLE_TARGET_URL, else the config's)")
+    .option('--hospital <name>', 'which hospital of the config to work on')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .addHelpText('after', '\nStart here:\n  npx cradle demo                 # a demo hospital with canaries planted, in ./cradle-demo\n  cd cradle-demo && npx cradle canaries list');
+  registerInit(program);
+  registerTarget(program);
+  registerPool(program);
+  registerSeed(program);
+  registerCanaries(program);
+  registerDemo(program);
+  for (const cmd of program.commands) applyExitOverride(cmd);
+  return program;
+}
+
+function applyExitOverride(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) applyExitOverride(sub);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed the message (or the help/version text).
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UserError) {
+      for (const line of err.message.split('\n')) process.stderr.write(`cradle: ${line}\n`);
+      return 1;
+    }
+    const e = err as Error;
+    process.stderr.write(`cradle: unexpected error: ${e.message}\n`);
+    if (process.env.CRADLE_DEBUG) process.stderr.write(`${e.stack}\n`);
+    else process.stderr.write('cradle: set CRADLE_DEBUG=1 to see the stack trace, and please report it\n');
+    return 1;
+  }
+}

@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { regionOfLocale, type Locale } from '../domain.js';
+import { UserError } from '../errors.js';
+import { normaliseDomain, parseNumberFile } from '../pool/numbers.js';
+import { parseDuration } from '../time.js';
+import * as vault from '../vault/index.js';
+import { selectHospital, type Config } from '../config/index.js';
+import { globals, withVault } from './context.js';
+import { emit, isoDate, table } from './output.js';
+
+export function registerPool(program: Command): void {
+  const pool = program.command('pool').description('the trap pool: phone numbers and e-mail domains the security team controls');
+
+  pool
+    .command('add')
+    .description('add trap phone numbers from a file (one per line; # comments allowed)')
+    .requiredOption('--file <file>', 'file of phone numbers, or - for standard input')
+    .option('--burn-in <duration>', 'watch the numbers for background calls this long before use (e.g. 14d)')
+    .option('--region <CC>', 'country for numbers written without +code (default: from the hospital locale, else CN)')
+    .option('--note <text>', 'where the numbers came from (carrier, contract)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle pool add --file numbers.txt\n  cradle pool add --file new-sims.txt --burn-in 14d --hospital gulou\n\nWith --hospital the numbers are that hospital\'s share; without it they are shared by all.')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      const file = opts.file as string;
+      let text: string;
+      try {
+        text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+      } catch (err) {
+        throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      const burnInMs = opts.burnIn ? parseDuration(String(opts.burnIn)) : 0;
+      await withVault(opts, async (db, config) => {
+        const hospital = opts.hospital && config ? selectHospital(config, opts.hospital) : null;
+        if (opts.hospital && !config) throw new UserError('--hospital needs a cradle.config.json naming that hospital');
+        const defaultRegion = (opts.region as string | undefined)?.toUpperCase() ?? regionOfLocale(hospital?.locale ?? selectDefaultLocale(config));
+        const parsed = parseNumberFile(text, defaultRegion);
+        const label = file === '-' ? 'stdin' : file;
+        if (parsed.invalid.length) {
+          // Nothing is added when any line is bad: fix the file and run again.
+          throw new UserError(parsed.invalid.map((p) => `${label}:${p.line}: "${p.text}": ${p.reason}`).join('\n') + `\n${parsed.invalid.length} invalid line(s); nothing was added`);
+        }
+        if (parsed.numbers.length === 0) throw new UserError(`${label}: no phone numbers found`);
+        const burnInUntil = burnInMs ? new Date(Date.now() + burnInMs) : null;
+        const res = await db.transaction((tx) => vault.addTrapNumbers(tx, parsed.numbers, { hospital: hospital?.name ?? null, burnInUntil, note: opts.note as string | undefined }));
+        const lineOf = new Map(parsed.numbers.map((n) => [n.e164, n.line]));
+        const data = {
+          added: res.added.length,
+          state: burnInUntil ? 'burn_in' : 'available',
+          burnInUntil: burnInUntil?.toISOString() ?? null,
+          hospital: hospital?.name ?? null,
+          alreadyInPool: res.existing.map((e164) => ({ line: lineOf.get(e164), e164 })),
+          repeatedInFile: parsed.repeated,
+        };
+        emit(!!opts.json, data, () => [
+          `added ${data.added} number(s) to the ${hospital ? `${hospital.name} share of the ` : ''}pool as ${data.state}${burnInUntil ? ` until ${isoDate(burnInUntil)}` : ''}`,
+          ...data.alreadyInPool.map((d) => `${label}:${d.line}: ${d.e164} is already in the pool (skipped)`),
+          ...data.repeatedInFile.map((d) => `${label}:${d.line}: ${d.e164} repeats line ${d.firstLine} (skipped)`),
+        ]);
+      });
+    });
+
+  pool
+    .command('add-domain <domain>')
+    .description('register an e-mail domain whose mailboxes Cradle may invent for canaries')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  cradle pool add-domain trap.example.org')
+    .action(async (domainText: string, _o, cmd: Command) => {
+      const opts = globals(cmd);
+      const domain = normaliseDomain(domainText);
+      if (!domain) throw new UserError(`"${domainText}" is not a domain name (e.g. trap.example.org)`);
+      await withVault(opts, async (db, config) => {
+        const hospital = opts.hospital && config ? selectHospital(config, opts.hospital).name : null;
+        const added = await vault.addTrapDomain(db, domain, hospital);
+        emit(!!opts.json, { domain, added, hospital }, () => (added ? `added trap domain ${domain}` : `${domain} is already a trap domain`));
+      });
+    });
+
+  pool
+    .command('list')
+    .description('list trap numbers with their state, and the trap domains')
+    .option('--state <state>', 'only numbers in this state (burn_in, available, assigned, retired, blocked)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle pool list\n  cradle pool list --state available --json')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      await withVault(opts, async (db, config) => {
+        await vault.refreshPool(db, new Date());
+        const hospital = opts.hospital && config ? selectHospital(config, opts.hospital).name : undefined;
+        const numbers = await vault.listTrapNumbers(db, { hospital, state: opts.state as string | undefined });
+        const counts = await vault.poolCounts(db, hospital);
+        const domains = await vault.trapDomains(db, hospital);
+        const data = {
+          counts,
+          numbers: numbers.map((n) => ({
+            e164: n.e164,
+            region: n.region,
+            hospital: n.hospital,
+            state: n.state,
+            since: n.added_at,
+            burnInUntil: n.burn_in_until,
+            cooldownUntil: n.cooldown_until,
+            canary: n.canary_id,
+            note: n.note,
+          })),
+          domains: domains.map((d) => ({ domain: d.domain, hospital: d.hospital })),
+        };
+        emit(!!opts.json, data, () => [
+          `numbers: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}`,
+          numbers.length ? table(['NUMBER', 'STATE', 'SHARE', 'UNTIL', 'CANARY'], numbers.map((n) => [n.e164, n.state, n.hospital ?? 'shared', isoDate(n.burn_in_until ?? n.cooldown_until), n.canary_id])) : '(no numbers)',
+          `domains: ${domains.length ? domains.map((d) => d.domain).join(', ') : '(none)'}`,
+        ]);
+      });
+    });
+}
+
+/** The locale numbers without +code are read in: the default hospital's, else zh-CN. */
+function selectDefaultLocale(config: Config | null): Locale {
+  if (!config) return 'zh-CN';
+  try {
+    return selectHospital(config).locale;
+  } catch {
+    return 'zh-CN';
+  }
+}

@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import { parseChannel, type ChannelRef } from '../domain.js';
+import { UserError } from '../errors.js';
+import { birthWindow, plantCanaries, rotate, type PlannedCanary } from '../seed/index.js';
+import { isoWeekOf } from '../time.js';
+import { globals, withHospital } from './context.js';
+import { emit, isoDate, progress, progressDone, table } from './output.js';
+
+export function canarySummary(c: PlannedCanary) {
+  const f = c.family;
+  return {
+    id: c.id,
+    ward: f.ward,
+    mother: f.mother.name.full,
+    motherPhone: f.mother.phone,
+    father: f.father?.name.full ?? null,
+    fatherPhone: f.father?.phone ?? null,
+    email: f.mother.email ?? f.father?.email ?? null,
+    baby: f.baby.name.full,
+    sex: f.baby.sex,
+    birthTime: f.baby.birthTime,
+  };
+}
+
+function canaryTable(canaries: PlannedCanary[]): string {
+  return table(
+    ['ID', 'WARD', 'MOTHER', 'PHONE', 'BABY', 'BORN'],
+    canaries.map((c) => [c.id, c.family.ward, c.family.mother.name.full, c.family.mother.phone, c.family.baby.name.full, isoDate(c.family.baby.birthTime)]),
+  );
+}
+
+function collectChannel(value: string, previous: ChannelRef[] = []): ChannelRef[] {
+  try {
+    return [...previous, parseChannel(value)];
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+}
+
+export function registerSeed(program: Command): void {
+  program
+    .command('seed')
+    .description('plant canary families into the target now (one transaction), recorded in the vault')
+    .requiredOption('--count <n>', 'how many canary families', (v) => Number(v))
+    .option('--ward <ward>', 'put every canary on this ward (default: spread over the hospital\'s wards)')
+    .option('--channel <kind:name>', 'channel the planted rows are exposed to (repeatable; default: the config\'s seedChannel)', collectChannel)
+    .option('--dry-run', 'show what would be inserted and write nothing')
+    .option('--seed <seed>', 'make the generated families reproducible')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle seed --count 20\n  cradle seed --count 5 --ward NICU --channel system:his --dry-run\n  cradle seed --count 20 --seed 42 --json')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      await withHospital(opts, async ({ hospital, mapping, vault, target }) => {
+        const now = new Date();
+        progress(`planting ${opts.count} canaries in ${hospital.name}…`);
+        const result = await plantCanaries(vault, target, {
+          hospital,
+          mapping,
+          count: opts.count as number,
+          ward: opts.ward as string | undefined,
+          channels: (opts.channel as ChannelRef[] | undefined) ?? [hospital.seedChannel],
+          seed: opts.seed as string | undefined,
+          dryRun: !!opts.dryRun,
+          now,
+          isoWeek: isoWeekOf(now, hospital.timeZone),
+          ...birthWindow(now),
+        });
+        progressDone();
+        const data = { hospital: hospital.name, batchId: result.batchId, dryRun: result.dryRun, channels: result.channels, canaries: result.planted.map(canarySummary), warnings: result.warnings };
+        emit(!!opts.json, data, () => [
+          result.dryRun ? `dry run: would plant ${result.planted.length} canaries (nothing written)` : `planted ${result.planted.length} canaries in ${hospital.name} (batch ${result.batchId})`,
+          `exposed to: ${result.channels.join(', ')}`,
+          canaryTable(result.planted),
+          ...result.warnings.map((w) => `warning: ${w}`),
+        ]);
+      });
+    });
+
+  program
+    .command('rotate')
+    .description("plant this week's canaries per the config's rotation plan; retire last week's in the vault")
+    .option('--week <yyyy-Www>', 'ISO week (default: the current week in the hospital\'s time zone)')
+    .option('--seed <seed>', 'make the generated families reproducible')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle rotate\n  cradle rotate --week 2026-W48 --json\n\nRunning it again for the same week plants nothing new. Run it weekly from cron or a systemd timer (see README).')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      await withHospital(opts, async ({ hospital, mapping, vault, target }) => {
+        const now = new Date();
+        const week = (opts.week as string | undefined) ?? isoWeekOf(now, hospital.timeZone);
+        progress(`rotating ${hospital.name} for ${week}…`);
+        const result = await rotate(vault, target, { hospital, mapping, week, now, seed: opts.seed as string | undefined });
+        progressDone();
+        const planted = result.plantedNow.flatMap((p) => p.canaries);
+        const data = {
+          hospital: hospital.name,
+          week: result.week,
+          plan: result.plan,
+          planted: planted.length,
+          alreadyComplete: result.alreadyComplete && planted.length === 0,
+          retired: result.retired,
+          canaries: planted.map(canarySummary),
+          warnings: result.warnings,
+        };
+        emit(!!opts.json, data, () => [
+          data.alreadyComplete ? `rotation ${week} for ${hospital.name} was already done; nothing new planted` : `rotation ${week} for ${hospital.name}: planted ${planted.length} canaries (${Object.entries(result.plan).map(([w, n]) => `${w} ${n}`).join(', ')})`,
+          `retired ${result.retired} canaries of earlier weeks (they stay in the target and stay watched)`,
+          ...(planted.length ? [canaryTable(planted)] : []),
+          ...result.warnings.map((w) => `warning: ${w}`),
+        ]);
+      });
+    });
+}

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { checkTarget } from '../target/check.js';
+import { globals, withHospital } from './context.js';
+import { emit } from './output.js';
+
+export function registerTarget(program: Command): void {
+  const target = program.command('target').description("the hospital's newborn-records database, as the mapping describes it");
+
+  target
+    .command('check')
+    .description('validate the mapping against the live target schema')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle target check\n  cradle target check --target postgres://cradle@db.example.org/his --hospital gulou')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      await withHospital(
+        opts,
+        async ({ hospital, mapping, target: db }) => {
+          const problems = await checkTarget(db, mapping);
+          const errors = problems.filter((p) => p.level === 'error');
+          emit(!!opts.json, { hospital: hospital.name, target: db.label, mapping: mapping.source, ok: errors.length === 0, problems }, () => [
+            ...problems.map((p) => `${p.level}: ${p.where}: ${p.message}`),
+            errors.length ? `${errors.length} problem(s): the mapping ${mapping.source} does not fit ${db.label}` : `ok: ${mapping.source} fits ${db.label} (${mapping.inserts.length} tables)`,
+          ]);
+          if (errors.length) process.exitCode = 1;
+        },
+        { vault: false },
+      );
+    });
+}

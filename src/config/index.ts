@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { LOCALES, parseChannel, type ChannelRef, type Locale } from '../domain.js';
+import { isServerUrl } from '../db/index.js';
+import { UserError } from '../errors.js';
+
+// cradle.config.json: where the vault is, and per hospital its target, mapping, wards, districts,
+// trap-pool settings and weekly rotation plan. Relative paths are relative to the config file.
+
+export const CONFIG_FILE = 'cradle.config.json';
+
+const Channel = z.string().refine((s) => {
+  try {
+    parseChannel(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a channel is kind:name with kind export, account, system or ward');
+
+const HospitalSpec = z
+  .object({
+    displayName: z.string().min(1).optional(),
+    target: z.string().min(1),
+    mapping: z.string().min(1),
+    locale: z.enum(LOCALES as [Locale, ...Locale[]]).default('zh-CN'),
+    timeZone: z.string().default('Asia/Shanghai'),
+    wards: z.array(z.string().min(1)).min(1),
+    districts: z.array(z.string().min(1)).min(1),
+    seedChannel: Channel.default('system:his'),
+    pool: z
+      .object({
+        /** Days a retired trap number rests before it may be given to a new canary. */
+        cooldownDays: z.number().int().min(0).default(730),
+      })
+      .strict()
+      .default({ cooldownDays: 730 }),
+    rotation: z
+      .object({
+        /** Canaries to plant per ward each ISO week. */
+        perWard: z.record(z.string(), z.number().int().min(0)),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const ConfigSpec = z
+  .object({
+    vault: z.string().min(1).default('.cradle'),
+    defaultHospital: z.string().optional(),
+    hospitals: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'hospital names use letters, digits, _ . -'), HospitalSpec),
+  })
+  .strict();
+
+export interface HospitalConfig {
+  name: string;
+  displayName: string;
+  target: string;
+  mappingFile: string;
+  locale: Locale;
+  timeZone: string;
+  wards: string[];
+  districts: string[];
+  seedChannel: ChannelRef;
+  cooldownDays: number;
+  rotation: Record<string, number> | null;
+}
+
+export interface Config {
+  file: string;
+  vault: string;
+  defaultHospital?: string;
+  hospitals: Map<string, HospitalConfig>;
+}
+
+function resolveLocation(base: string, location: string): string {
+  return isServerUrl(location) ? location : path.resolve(base, location);
+}
+
+export function parseConfig(doc: unknown, file: string): Config {
+  const parsed = ConfigSpec.safeParse(doc);
+  if (!parsed.success) {
+    throw new UserError(
+      parsed.error.issues.map((i) => `${file}: ${i.path.map(String).join('.') || '(top level)'}: ${i.message}`).join('\n'),
+    );
+  }
+  const base = path.dirname(path.resolve(file));
+  const problems: string[] = [];
+  const hospitals = new Map<string, HospitalConfig>();
+  for (const [name, h] of Object.entries(parsed.data.hospitals)) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: h.timeZone });
+    } catch {
+      problems.push(`${file}: hospitals.${name}.timeZone: unknown time zone "${h.timeZone}"`);
+    }
+    for (const ward of Object.keys(h.rotation?.perWard ?? {})) {
+      if (!h.wards.includes(ward)) problems.push(`${file}: hospitals.${name}.rotation.perWard.${ward}: not one of the hospital's wards (${h.wards.join(', ')})`);
+    }
+    hospitals.set(name, {
+      name,
+      displayName: h.displayName ?? name,
+      target: resolveLocation(base, h.target),
+      mappingFile: path.resolve(base, h.mapping),
+      locale: h.locale,
+      timeZone: h.timeZone,
+      wards: h.wards,
+      districts: h.districts,
+      seedChannel: parseChannel(h.seedChannel),
+      cooldownDays: h.pool.cooldownDays,
+      rotation: h.rotation?.perWard ?? null,
+    });
+  }
+  if (hospitals.size === 0) problems.push(`${file}: hospitals: name at least one hospital`);
+  if (parsed.data.defaultHospital && !hospitals.has(parsed.data.defaultHospital)) {
+    problems.push(`${file}: defaultHospital: "${parsed.data.defaultHospital}" is not among hospitals`);
+  }
+  if (problems.length) throw new UserError(problems.join('\n'));
+  return { file: path.resolve(file), vault: resolveLocation(base, parsed.data.vault), defaultHospital: parsed.data.defaultHospital, hospitals };
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UserError(`no ${path.basename(file)} at ${path.dirname(path.resolve(file))}; run \`cradle init\` or pass --config <file>`);
+    }
+    throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(doc, file);
+}
+
+/** Pick the hospital a command works on: --hospital, else the default, else the only one. */
+export function selectHospital(config: Config, name?: string): HospitalConfig {
+  const wanted = name ?? config.defaultHospital ?? (config.hospitals.size === 1 ? [...config.hospitals.keys()][0] : undefined);
+  if (!wanted) throw new UserError(`${config.file} names several hospitals (${[...config.hospitals.keys()].join(', ')}); choose one with --hospital`);
+  const hospital = config.hospitals.get(wanted);
+  if (!hospital) throw new UserError(`no hospital "${wanted}" in ${config.file} (known: ${[...config.hospitals.keys()].join(', ')})`);
+  return hospital;
+}
+
+/** The template `cradle init` writes, pointing at the reference mapping and an embedded vault. */
+export function configTemplate(vault: string, target: string): object {
+  return {
+    vault,
+    defaultHospital: 'main',
+    hospitals: {
+      main: {
+        displayName: 'Maternity hospital',
+        target,
+        mapping: 'mapping.json',
+        locale: 'zh-CN',
+        timeZone: 'Asia/Shanghai',
+        wards: ['产科一病区', '产科二病区', 'NICU'],
+        districts: ['鼓楼区', '玄武区', '秦淮区', '建邺区'],
+        seedChannel: 'system:his',
+        pool: { cooldownDays: 730 },
+        rotation: { perWard: { 产科一病区: 3, 产科二病区: 3, NICU: 1 } },
+      },
+    },
+  };
+}

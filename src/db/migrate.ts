@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { SQL_DIR } from '../paths.js';
+import type { Database } from './types.js';
+
+// Vault migrations: sql/vault/NNN_name.sql, forward-only, applied in order inside one transaction.
+// On a server an advisory lock serialises concurrent `cradle` processes; PGlite is already single-process.
+
+const MIGRATION_LOCK = 0x63726164; // "crad"
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(dir = path.join(SQL_DIR, 'vault')): Migration[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .sort()
+    .map((file) => ({
+      version: Number(file.split('_')[0]),
+      name: file.replace(/\.sql$/, ''),
+      sql: fs.readFileSync(path.join(dir, file), 'utf8'),
+    }));
+}
+
+/** Apply the migrations the vault lacks; returns the names applied. */
+export async function migrate(db: Database, migrations = loadMigrations()): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    if (tx.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS cradle_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM cradle_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    const newest = Math.max(0, ...applied);
+    const known = Math.max(0, ...migrations.map((m) => m.version));
+    if (newest > known) {
+      throw new UserError(`the vault is at migration ${newest}, newer than this cradle knows (${known}); upgrade cradle`);
+    }
+    const done: string[] = [];
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO cradle_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      done.push(m.name);
+    }
+    return done;
+  });
+}

@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import pg from 'pg';
+import { from as copyFromStream } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { UserError } from '../errors.js';
+import { lockDirectory } from './lock.js';
+import { csvLine, isServerUrl, quoteIdent, quoteQualified, redactUrl } from './sql.js';
+import type { Database, Queryable, QueryResult, Row, TransactionOptions } from './types.js';
+
+// One interface over embedded PGlite and a PostgreSQL server. Both return the same JS types:
+// int8 as number, date and timestamp-without-zone as text, timestamptz as Date, json as objects.
+
+const OID = { int8: 20, date: 1082, timestamp: 1114 } as const;
+const COPY_CHUNK_ROWS = 20_000;
+
+export interface OpenOptions {
+  /** Create an embedded directory that does not exist yet (otherwise it is an error). */
+  create?: boolean;
+  /** What the database is, for messages: "vault", "target". */
+  role?: string;
+}
+
+export async function openDatabase(location: string, options: OpenOptions = {}): Promise<Database> {
+  return isServerUrl(location) ? openServer(location, options) : openEmbedded(location, options);
+}
+
+function int8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${value} does not fit a JavaScript number`);
+  return n;
+}
+
+async function* chunkCsv(rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>): AsyncGenerator<{ text: string; count: number }> {
+  let parts: string[] = [];
+  for await (const row of rows as AsyncIterable<readonly unknown[]>) {
+    parts.push(csvLine(row));
+    if (parts.length >= COPY_CHUNK_ROWS) {
+      yield { text: parts.join(''), count: parts.length };
+      parts = [];
+    }
+  }
+  if (parts.length) yield { text: parts.join(''), count: parts.length };
+}
+
+function copySql(table: string, columns: readonly string[], source: string): string {
+  return `COPY ${quoteQualified(table)} (${columns.map(quoteIdent).join(', ')}) FROM ${source} WITH (FORMAT csv)`;
+}
+
+// ---------- embedded ----------
+
+async function openEmbedded(dir: string, options: OpenOptions): Promise<Database> {
+  const role = options.role ?? 'database';
+  const resolved = path.resolve(dir);
+  const exists = fs.existsSync(path.join(resolved, 'PG_VERSION'));
+  if (!exists && !options.create) {
+    throw new UserError(`${role} ${dir} does not exist; create it with \`cradle init\` (or give a postgres:// URL)`);
+  }
+  if (fs.existsSync(resolved) && !fs.statSync(resolved).isDirectory()) {
+    throw new UserError(`${role} ${dir} is a file, not a database directory`);
+  }
+  const lock = lockDirectory(resolved);
+  let db: PGlite;
+  try {
+    db = new PGlite(resolved, {
+      parsers: { [OID.date]: (v: string) => v, [OID.timestamp]: (v: string) => v, [OID.int8]: int8 },
+    });
+    await db.waitReady;
+  } catch (err) {
+    lock.release();
+    throw new UserError(`cannot open ${role} ${dir}: ${(err as Error).message}`);
+  }
+  const wrap = (q: PGlite | Transaction): Queryable => ({
+    kind: 'pglite',
+    async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const res = await q.query<T>(sql, params as unknown[]);
+      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    },
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+    async copyFrom(table, columns, rows) {
+      let total = 0;
+      for await (const chunk of chunkCsv(rows)) {
+        await q.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([chunk.text]) });
+        total += chunk.count;
+      }
+      return total;
+    },
+  });
+  const base = wrap(db);
+  return {
+    ...base,
+    label: dir,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}): Promise<T> {
+      return db.transaction(async (tx) => {
+        if (txOptions.readOnly) await tx.exec('SET TRANSACTION READ ONLY');
+        return fn(wrap(tx));
+      });
+    },
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
+
+// ---------- server ----------
+
+const serverTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === OID.int8) return int8;
+    if (oid === OID.date || oid === OID.timestamp) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+async function openServer(url: string, options: OpenOptions): Promise<Database> {
+  const role = options.role ?? 'database';
+  const label = redactUrl(url);
+  const pool = new pg.Pool({ connectionString: url, max: 4, types: serverTypes, connectionTimeoutMillis: 10_000 });
+  // An idle client's error (server restart) must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new UserError(`cannot connect to ${role} ${label}: ${(err as Error).message}`);
+  }
+  const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
+    kind: 'postgres',
+    async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const res = await q.query(sql, params as unknown[]);
+      return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length };
+    },
+    async exec(sql: string) {
+      await q.query(sql);
+    },
+    async copyFrom(table, columns, rows) {
+      const client = 'release' in q ? q : await q.connect();
+      try {
+        let total = 0;
+        const source = Readable.from(
+          (async function* () {
+            for await (const chunk of chunkCsv(rows)) {
+              total += chunk.count;
+              yield chunk.text;
+            }
+          })(),
+        );
+        await pipeline(source, client.query(copyFromStream(copySql(table, columns, 'STDIN'))));
+        return total;
+      } finally {
+        if (client !== q) (client as pg.PoolClient).release();
+      }
+    },
+  });
+  const base = wrap(pool);
+  return {
+    ...base,
+    label,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query(txOptions.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<T = Row> {
+  rows: T[];
+  rowCount: number;
+}
+
+/** What every database handle offers, inside or outside a transaction. */
+export interface Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** Several statements, no parameters (migrations, schema files). */
+  exec(sql: string): Promise<void>;
+  /** Bulk load with COPY: pg-copy-streams on a server, PGlite's /dev/blob path when embedded. */
+  copyFrom(table: string, columns: readonly string[], rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>): Promise<number>;
+}
+
+export interface TransactionOptions {
+  readOnly?: boolean;
+}
+
+export interface Database extends Queryable {
+  /** Location with any password removed, for messages. */
+  readonly label: string;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+export { plantCanaries, reconcileBatches, type SeedRequest, type SeedResult, type PlannedCanary, type ReconcileResult } from './plant.js';
+export { rotate, birthWindow, type RotateRequest, type RotateResult } from './rotate.js';

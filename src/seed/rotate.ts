@@ -1,0 +1,74 @@
+import type { Database } from '../db/index.js';
+import { UserError } from '../errors.js';
+import type { HospitalConfig } from '../config/index.js';
+import type { Mapping } from '../target/mapping.js';
+import { isoWeekRange } from '../time.js';
+import * as vault from '../vault/index.js';
+import { plantCanaries, type PlannedCanary } from './plant.js';
+
+// The weekly rotation: the plan says how many canaries each ward gets per ISO week. Running it twice
+// for a week plants nothing new; a run cut short is finished by the next one.
+
+export interface RotateRequest {
+  hospital: HospitalConfig;
+  mapping: Mapping;
+  week: string;
+  now: Date;
+  seed?: string;
+}
+
+export interface RotateResult {
+  week: string;
+  rotationId: number;
+  plan: Record<string, number>;
+  plantedNow: { ward: string; canaries: PlannedCanary[] }[];
+  alreadyComplete: boolean;
+  retired: number;
+  warnings: string[];
+}
+
+export const DAY_MS = 86_400_000;
+
+/** Births for canaries planted at `asOf` fall in the week before it, as real newborns in the records would. */
+export function birthWindow(asOf: Date): { birthFrom: Date; birthTo: Date } {
+  return { birthFrom: new Date(asOf.getTime() - 7 * DAY_MS), birthTo: new Date(asOf.getTime() - 6 * 3_600_000) };
+}
+
+export async function rotate(vaultDb: Database, target: Database, req: RotateRequest): Promise<RotateResult> {
+  const plan = req.hospital.rotation;
+  if (!plan) throw new UserError(`hospital ${req.hospital.name} has no rotation plan; add "rotation": {"perWard": {...}} to the config`);
+  const range = isoWeekRange(req.week, req.hospital.timeZone);
+  if (range.start > req.now) throw new UserError(`week ${req.week} has not started yet; a rotation plants canaries for the current or a past week`);
+  const asOf = range.end < req.now ? new Date(range.end.getTime() - 1) : req.now;
+
+  const rotation = await vault.openRotation(vaultDb, req.hospital.name, req.week, plan);
+  const done = await vault.plantedPerWard(vaultDb, rotation.id);
+  const result: RotateResult = { week: req.week, rotationId: rotation.id, plan: rotation.plan, plantedNow: [], alreadyComplete: rotation.completed_at !== null, retired: 0, warnings: [] };
+  for (const [ward, wanted] of Object.entries(rotation.plan)) {
+    const owed = wanted - (done[ward] ?? 0);
+    if (owed <= 0) continue;
+    const seeded = await plantCanaries(vaultDb, target, {
+      hospital: req.hospital,
+      mapping: req.mapping,
+      count: owed,
+      ward,
+      channels: [req.hospital.seedChannel],
+      seed: req.seed === undefined ? undefined : `${req.seed}:${req.week}:${ward}`,
+      now: req.now,
+      isoWeek: req.week,
+      ...birthWindow(asOf),
+      rotationId: rotation.id,
+    });
+    result.plantedNow.push({ ward, canaries: seeded.planted });
+    result.warnings.push(...seeded.warnings);
+  }
+  const planted = Object.values(await vault.plantedPerWard(vaultDb, rotation.id)).reduce((a, b) => a + b, 0);
+  await vaultDb.transaction(async (tx) => {
+    if (rotation.completed_at === null) await vault.completeRotation(tx, rotation.id, planted, req.now);
+    const retired = await vault.retireCanariesBefore(tx, req.hospital.name, req.week, req.now);
+    await vault.retireNumbersOf(tx, retired, req.now, req.hospital.cooldownDays);
+    result.retired = retired.length;
+  });
+  result.warnings = [...new Set(result.warnings)];
+  return result;
+}

@@ -1,0 +1,181 @@
+import type { Queryable } from '../db/index.js';
+import { quoteIdent, quoteQualified } from '../db/index.js';
+import type { Family } from '../domain.js';
+import { emailColumns, phoneColumns, renderField, renderPhone, renderRandom, type InsertStep, type Mapping } from './mapping.js';
+
+// Reads and writes families in the target through its mapping. Nothing written here marks a row as a
+// canary: the keys that come back are kept in the vault only.
+
+/** Per insert alias, the key columns of the row written (returned and randomly generated ones). */
+export type TargetKeys = Record<string, Record<string, unknown>>;
+
+const ROWS_PER_STATEMENT = 500;
+
+function tableOf(step: InsertStep): string {
+  return quoteQualified([step.schema, step.table]);
+}
+
+/**
+ * Insert families, in order, as the mapping describes; returns their keys. Call inside a transaction:
+ * a failure part-way must leave nothing behind.
+ */
+export async function insertFamilies(
+  tx: Queryable,
+  mapping: Mapping,
+  families: readonly Family[],
+  timeZone: string,
+  randomDigit: () => number,
+): Promise<TargetKeys[]> {
+  const keys: TargetKeys[] = families.map(() => ({}));
+  const written: Record<string, unknown>[][] = families.map(() => []);
+  for (const step of mapping.inserts) {
+    const columnList = step.columns.map((c) => quoteIdent(c.column)).join(', ');
+    const returning = step.returning.length ? ` RETURNING ${step.returning.map(quoteIdent).join(', ')}` : '';
+    for (let start = 0; start < families.length; start += ROWS_PER_STATEMENT) {
+      const chunk = families.slice(start, start + ROWS_PER_STATEMENT);
+      const params: unknown[] = [];
+      const tuples: string[] = [];
+      const rowValues: Record<string, unknown>[] = [];
+      chunk.forEach((family, offset) => {
+        const i = start + offset;
+        const values: Record<string, unknown> = {};
+        const randomCols: Record<string, unknown> = {};
+        for (const { column, value } of step.columns) {
+          let v: unknown;
+          if (value.type === 'field') v = renderField(value, family, timeZone);
+          else if (value.type === 'ref') v = refValue(written[i], mapping, value.alias, value.column);
+          else if (value.type === 'random') v = randomCols[column] = renderRandom(value.pattern, randomDigit);
+          else v = value.value;
+          values[column] = v;
+        }
+        keys[i][step.alias] = randomCols;
+        rowValues.push(values);
+        tuples.push(`(${step.columns.map((c) => `$${params.push(values[c.column])}`).join(', ')})`);
+      });
+      const res = await tx.query<Record<string, unknown>>(`INSERT INTO ${tableOf(step)} (${columnList}) VALUES ${tuples.join(', ')}${returning}`, params);
+      // PostgreSQL returns the rows of a multi-row VALUES insert in VALUES order.
+      if (step.returning.length && res.rows.length !== chunk.length) throw new Error(`insert into ${step.schema}.${step.table} returned ${res.rows.length} rows for ${chunk.length}`);
+      chunk.forEach((_, offset) => {
+        const i = start + offset;
+        const returned = step.returning.length ? res.rows[offset] : {};
+        Object.assign(keys[i][step.alias], returned);
+        written[i][mapping.inserts.indexOf(step)] = { ...rowValues[offset], ...returned };
+      });
+    }
+  }
+  return keys;
+}
+
+function refValue(written: Record<string, unknown>[], mapping: Mapping, alias: string, column: string): unknown {
+  const index = mapping.inserts.findIndex((s) => s.alias === alias);
+  return written[index]?.[column] ?? null;
+}
+
+/** Which of these E.164 numbers already appear in any phone column of the target, in the form the hospital writes them. */
+export async function findTakenPhones(db: Queryable, mapping: Mapping, e164s: readonly string[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  if (e164s.length === 0) return taken;
+  for (const { step, column, style } of phoneColumns(mapping)) {
+    // Each number is looked up in the column's own format and in the common plain forms, so that
+    // rows typed in by hand another way are still caught; `= ANY` uses the column's index.
+    const variants = new Map<string, string>();
+    for (const n of e164s) for (const s of new Set([style, 'e164', 'national', 'digits'])) variants.set(renderPhone(n, s), n);
+    const { rows } = await db.query<{ v: string }>(
+      `SELECT DISTINCT ${quoteIdent(column)}::text AS v FROM ${tableOf(step)} WHERE ${quoteIdent(column)}::text = ANY($1::text[])`,
+      [[...variants.keys()]],
+    );
+    for (const r of rows) taken.add(variants.get(r.v)!);
+  }
+  return taken;
+}
+
+export async function findTakenEmails(db: Queryable, mapping: Mapping, emails: readonly string[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  if (emails.length === 0) return taken;
+  for (const { step, column } of emailColumns(mapping)) {
+    const { rows } = await db.query<{ v: string }>(
+      `SELECT DISTINCT ${quoteIdent(column)}::text AS v FROM ${tableOf(step)} WHERE ${quoteIdent(column)}::text = ANY($1::text[])`,
+      [emails],
+    );
+    for (const r of rows) taken.add(r.v);
+  }
+  return taken;
+}
+
+/**
+ * Find a family in the target by its mother's phone and name columns (used to reconcile a batch that was
+ * interrupted between the target commit and the vault record). Returns the keys of that insert step, or null.
+ */
+export async function locateFamily(db: Queryable, mapping: Mapping, family: Family, timeZone: string): Promise<TargetKeys | null> {
+  const step = mapping.inserts.find((s) => s.columns.some((c) => c.value.type === 'field' && c.value.field === 'mother.phone'))!;
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  for (const { column, value } of step.columns) {
+    if (value.type !== 'field' || !/^mother\.(phone|name|familyName|givenName)$/.test(value.field)) continue;
+    const v = renderField(value, family, timeZone);
+    if (v === null) continue;
+    conditions.push(`${quoteIdent(column)}::text = $${params.push(String(v))}`);
+  }
+  const wanted = [...step.returning, ...step.columns.filter((c) => c.value.type === 'random').map((c) => c.column)];
+  const select = wanted.length ? wanted.map(quoteIdent).join(', ') : '1 AS found';
+  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${select} FROM ${tableOf(step)} WHERE ${conditions.join(' AND ')} LIMIT 1`, params);
+  if (rows.length === 0) return null;
+  return { [step.alias]: wanted.length ? rows[0] : {} };
+}
+
+/** Count the rows of the mapping's first table: a cheap sanity figure for messages and tests. */
+export async function countFamilies(db: Queryable, mapping: Mapping): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tableOf(mapping.inserts[0])}`);
+  return rows[0].n;
+}
+
+/**
+ * Bulk-load families with COPY, giving each insert's returning columns explicit keys (firstKey, firstKey+1, …)
+ * and moving their sequences past them afterwards. For fixture populations and benchmarks, not canaries.
+ */
+export async function copyFamilies(
+  db: Queryable,
+  mapping: Mapping,
+  families: Iterable<Family> | AsyncIterable<Family>,
+  timeZone: string,
+  randomDigit: () => number,
+  firstKey = 1,
+): Promise<number> {
+  const buffers = mapping.inserts.map(() => [] as unknown[][]);
+  const flushAll = async () => {
+    for (const [i, step] of mapping.inserts.entries()) {
+      if (buffers[i].length === 0) continue;
+      await db.copyFrom(`${step.schema}.${step.table}`, [...step.returning, ...step.columns.map((c) => c.column)], buffers[i]);
+      buffers[i] = [];
+    }
+  };
+  let key = firstKey;
+  let count = 0;
+  for await (const family of families as AsyncIterable<Family>) {
+    const written: Record<string, unknown>[] = [];
+    mapping.inserts.forEach((step, i) => {
+      const values: Record<string, unknown> = Object.fromEntries(step.returning.map((col) => [col, key]));
+      for (const { column, value } of step.columns) {
+        if (value.type === 'field') values[column] = renderField(value, family, timeZone);
+        else if (value.type === 'ref') values[column] = written[mapping.inserts.findIndex((s) => s.alias === value.alias)]?.[value.column] ?? null;
+        else if (value.type === 'random') values[column] = renderRandom(value.pattern, randomDigit);
+        else values[column] = value.value;
+      }
+      written[i] = values;
+      buffers[i].push([...step.returning, ...step.columns.map((c) => c.column)].map((col) => values[col]));
+    });
+    key++;
+    count++;
+    if (buffers[0].length >= 20_000) await flushAll();
+  }
+  await flushAll();
+  for (const step of mapping.inserts) {
+    for (const col of step.returning) {
+      await db.query(
+        `SELECT setval(seq, (SELECT max(${quoteIdent(col)}) FROM ${tableOf(step)})) FROM pg_get_serial_sequence($1, $2) AS seq WHERE seq IS NOT NULL`,
+        [quoteQualified([step.schema, step.table]), col],
+      );
+    }
+  }
+  return count;
+}

@@ -1,0 +1,3 @@
+export * from './mapping.js';
+export * from './check.js';
+export * from './families.js';

@@ -1,0 +1,165 @@
+import type { Queryable } from '../db/index.js';
+import type { CanaryStatus, Family } from '../domain.js';
+
+// Canary bookkeeping: the batch intent, the canaries, their state. Only the vault holds any of this.
+
+export interface CanaryRow {
+  id: string;
+  hospital: string;
+  batch_id: string;
+  status: CanaryStatus;
+  iso_week: string;
+  ward: string;
+  family: Family;
+  mother_name: string;
+  father_name: string | null;
+  mother_phone: string | null;
+  father_phone: string | null;
+  email: string | null;
+  target_keys: Record<string, Record<string, unknown>> | null;
+  created_at: Date;
+  planted_at: Date | null;
+  retired_at: Date | null;
+}
+
+export interface NewCanary {
+  id: string;
+  family: Family;
+  isoWeek: string;
+}
+
+export interface BatchIntent {
+  id: string;
+  hospital: string;
+  rotationId: number | null;
+  ward: string | null;
+  channels: string[];
+}
+
+/** Record what is about to be written to the target, before it is. */
+export async function recordBatchIntent(db: Queryable, batch: BatchIntent, canaries: readonly NewCanary[]): Promise<void> {
+  await db.query(
+    `INSERT INTO seed_batches (id, hospital, rotation_id, ward, channels, state, requested) VALUES ($1, $2, $3, $4, $5, 'intent', $6)`,
+    [batch.id, batch.hospital, batch.rotationId, batch.ward, JSON.stringify(batch.channels), canaries.length],
+  );
+  await db.query(
+    `INSERT INTO canaries (id, hospital, batch_id, status, iso_week, ward, family, mother_name, father_name, mother_phone, father_phone, email)
+     SELECT c.id, $1, $2, 'pending', c.week, c.ward, c.family, c.mother_name, c.father_name, c.mother_phone, c.father_phone, c.email
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+         AS c(id, week, ward, family, mother_name, father_name, mother_phone, father_phone, email)`,
+    [
+      batch.hospital,
+      batch.id,
+      canaries.map((c) => c.id),
+      canaries.map((c) => c.isoWeek),
+      canaries.map((c) => c.family.ward),
+      canaries.map((c) => JSON.stringify(c.family)),
+      canaries.map((c) => c.family.mother.name.full),
+      canaries.map((c) => c.family.father?.name.full ?? null),
+      canaries.map((c) => c.family.mother.phone),
+      canaries.map((c) => c.family.father?.phone ?? null),
+      canaries.map((c) => c.family.mother.email ?? c.family.father?.email ?? null),
+    ],
+  );
+}
+
+export async function markBatchPlanted(db: Queryable, batchId: string, keys: ReadonlyMap<string, unknown>, at: Date): Promise<void> {
+  const ids = [...keys.keys()];
+  await db.query(
+    `UPDATE canaries c SET status = 'planted', planted_at = $3, target_keys = k.keys
+       FROM unnest($1::text[], $2::jsonb[]) AS k(id, keys) WHERE c.id = k.id`,
+    [ids, ids.map((id) => JSON.stringify(keys.get(id))), at.toISOString()],
+  );
+  await db.query(`UPDATE seed_batches SET state = 'planted', finished_at = $2 WHERE id = $1`, [batchId, at.toISOString()]);
+}
+
+/** Forget a batch that never reached the target: its canaries go, the batch stays as a failed record. */
+export async function discardBatch(db: Queryable, batchId: string, error: string, at: Date): Promise<void> {
+  await db.query(`DELETE FROM canaries WHERE batch_id = $1`, [batchId]);
+  await db.query(`UPDATE seed_batches SET state = 'failed', error = $2, finished_at = $3 WHERE id = $1`, [batchId, error, at.toISOString()]);
+}
+
+export async function openBatches(db: Queryable, hospital: string): Promise<{ id: string; rotation_id: number | null; channels: string[]; created_at: Date }[]> {
+  const { rows } = await db.query<{ id: string; rotation_id: number | null; channels: string[]; created_at: Date }>(
+    `SELECT id, rotation_id, channels, created_at FROM seed_batches WHERE hospital = $1 AND state = 'intent' ORDER BY created_at`,
+    [hospital],
+  );
+  return rows;
+}
+
+export async function canariesOfBatch(db: Queryable, batchId: string): Promise<CanaryRow[]> {
+  const { rows } = await db.query<CanaryRow>(`SELECT * FROM canaries WHERE batch_id = $1 ORDER BY id`, [batchId]);
+  return rows;
+}
+
+export interface CanaryFilter {
+  hospital?: string;
+  week?: string;
+  status?: CanaryStatus;
+  limit?: number;
+}
+
+export async function listCanaries(db: Queryable, filter: CanaryFilter = {}): Promise<CanaryRow[]> {
+  const { rows } = await db.query<CanaryRow>(
+    `SELECT * FROM canaries
+      WHERE ($1::text IS NULL OR hospital = $1) AND ($2::text IS NULL OR iso_week = $2) AND ($3::text IS NULL OR status = $3)
+      ORDER BY created_at, id
+      LIMIT $4`,
+    [filter.hospital ?? null, filter.week ?? null, filter.status ?? null, filter.limit ?? 1_000_000],
+  );
+  return rows;
+}
+
+export async function getCanary(db: Queryable, id: string): Promise<CanaryRow | null> {
+  const { rows } = await db.query<CanaryRow>(`SELECT * FROM canaries WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+/** Every parent name any canary in the vault uses: new canaries must stay more than one edit away. */
+export async function canaryParentNames(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT mother_name AS name FROM canaries UNION SELECT father_name FROM canaries WHERE father_name IS NOT NULL`,
+  );
+  return rows.map((r) => r.name);
+}
+
+export async function canaryEmails(db: Queryable, emails: readonly string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ email: string }>(`SELECT lower(email) AS email FROM canaries WHERE lower(email) = ANY($1::text[])`, [emails.map((e) => e.toLowerCase())]);
+  return new Set(rows.map((r) => r.email));
+}
+
+/** Retire planted canaries of earlier weeks; they stay in the target and stay watched. Returns their ids. */
+export async function retireCanariesBefore(db: Queryable, hospital: string, week: string, at: Date): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE canaries SET status = 'retired', retired_at = $3
+      WHERE hospital = $1 AND status = 'planted' AND iso_week < $2
+        AND batch_id IN (SELECT id FROM seed_batches WHERE rotation_id IS NOT NULL)
+      RETURNING id`,
+    [hospital, week, at.toISOString()],
+  );
+  return rows.map((r) => r.id);
+}
+
+export interface ExposureView {
+  channel: string;
+  exposed_at: Date;
+  source: string;
+}
+
+export async function exposuresOf(db: Queryable, canaryId: string): Promise<ExposureView[]> {
+  const { rows } = await db.query<ExposureView>(
+    `SELECT ch.kind || ':' || ch.name AS channel, e.exposed_at, e.source
+       FROM exposures e JOIN channels ch ON ch.id = e.channel_id WHERE e.canary_id = $1 ORDER BY e.exposed_at, ch.kind, ch.name`,
+    [canaryId],
+  );
+  return rows;
+}
+
+export async function trapNumbersOf(db: Queryable, canaryId: string): Promise<{ e164: string; role: string; assigned_at: Date; released_at: Date | null; state: string }[]> {
+  const { rows } = await db.query<{ e164: string; role: string; assigned_at: Date; released_at: Date | null; state: string }>(
+    `SELECT t.e164, a.role, a.assigned_at, a.released_at, t.state
+       FROM trap_assignments a JOIN trap_numbers t ON t.id = a.trap_number_id WHERE a.canary_id = $1 ORDER BY a.role`,
+    [canaryId],
+  );
+  return rows;
+}

@@ -1,0 +1,5 @@
+export * from './hospitals.js';
+export * from './channels.js';
+export * from './pool.js';
+export * from './canaries.js';
+export * from './rotations.js';

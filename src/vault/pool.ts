@@ -1,0 +1,152 @@
+import type { Queryable } from '../db/index.js';
+import type { TrapNumberState } from '../domain.js';
+
+// The trap pool: phone numbers and e-mail domains the security team controls.
+
+export interface TrapNumberRow {
+  id: number;
+  e164: string;
+  region: string;
+  hospital: string | null;
+  state: TrapNumberState;
+  added_at: Date;
+  burn_in_until: Date | null;
+  retired_at: Date | null;
+  cooldown_until: Date | null;
+  note: string | null;
+  canary_id: string | null;
+}
+
+/** Move numbers whose burn-in or cool-down has ended to available. */
+export async function refreshPool(db: Queryable, now: Date): Promise<void> {
+  await db.query(
+    `UPDATE trap_numbers SET state = 'available', burn_in_until = NULL
+      WHERE state = 'burn_in' AND burn_in_until <= $1`,
+    [now.toISOString()],
+  );
+  await db.query(
+    `UPDATE trap_numbers SET state = 'available'
+      WHERE state = 'retired' AND cooldown_until <= $1`,
+    [now.toISOString()],
+  );
+}
+
+export interface NewNumber {
+  e164: string;
+  region: string;
+}
+
+/** Add numbers; those already in the pool are returned apart and left as they are. */
+export async function addTrapNumbers(
+  db: Queryable,
+  numbers: readonly NewNumber[],
+  options: { hospital: string | null; burnInUntil: Date | null; note?: string },
+): Promise<{ added: string[]; existing: string[] }> {
+  const { rows } = await db.query<{ e164: string }>(
+    `INSERT INTO trap_numbers (e164, region, hospital, state, burn_in_until, note)
+     SELECT n.e164, n.region, $3, $4, $5, $6 FROM unnest($1::text[], $2::text[]) AS n(e164, region)
+     ON CONFLICT (e164) DO NOTHING
+     RETURNING e164`,
+    [
+      numbers.map((n) => n.e164),
+      numbers.map((n) => n.region),
+      options.hospital,
+      options.burnInUntil ? 'burn_in' : 'available',
+      options.burnInUntil?.toISOString() ?? null,
+      options.note ?? null,
+    ],
+  );
+  const added = new Set(rows.map((r) => r.e164));
+  return { added: [...added], existing: numbers.map((n) => n.e164).filter((e) => !added.has(e)) };
+}
+
+export async function addTrapDomain(db: Queryable, domain: string, hospital: string | null): Promise<boolean> {
+  const res = await db.query('INSERT INTO trap_domains (domain, hospital) VALUES ($1, $2) ON CONFLICT (domain) DO NOTHING', [domain, hospital]);
+  return res.rowCount > 0;
+}
+
+export async function trapDomains(db: Queryable, hospital?: string): Promise<{ domain: string; hospital: string | null; added_at: Date }[]> {
+  const { rows } = await db.query<{ domain: string; hospital: string | null; added_at: Date }>(
+    `SELECT domain, hospital, added_at FROM trap_domains
+      WHERE $1::text IS NULL OR hospital IS NULL OR hospital = $1 ORDER BY domain`,
+    [hospital ?? null],
+  );
+  return rows;
+}
+
+export async function listTrapNumbers(db: Queryable, filter: { hospital?: string; state?: string } = {}): Promise<TrapNumberRow[]> {
+  const { rows } = await db.query<TrapNumberRow>(
+    `SELECT t.*, a.canary_id
+       FROM trap_numbers t
+       LEFT JOIN LATERAL (
+         SELECT canary_id FROM trap_assignments WHERE trap_number_id = t.id ORDER BY assigned_at DESC, id DESC LIMIT 1
+       ) a ON t.state IN ('assigned', 'retired')
+      WHERE ($1::text IS NULL OR t.hospital IS NULL OR t.hospital = $1)
+        AND ($2::text IS NULL OR t.state = $2)
+      ORDER BY t.e164`,
+    [filter.hospital ?? null, filter.state ?? null],
+  );
+  return rows;
+}
+
+/** Available numbers a hospital may use in a region, its own share first, in a stable order. */
+export async function availableNumbers(db: Queryable, hospital: string, region: string): Promise<{ id: number; e164: string }[]> {
+  const { rows } = await db.query<{ id: number; e164: string }>(
+    `SELECT id, e164 FROM trap_numbers
+      WHERE state = 'available' AND region = $2 AND (hospital = $1 OR hospital IS NULL)
+      ORDER BY (hospital IS NULL), e164`,
+    [hospital, region],
+  );
+  return rows;
+}
+
+export async function blockNumbers(db: Queryable, ids: readonly number[], note: string): Promise<void> {
+  if (ids.length) await db.query(`UPDATE trap_numbers SET state = 'blocked', note = $2 WHERE id = ANY($1::bigint[])`, [ids, note]);
+}
+
+/**
+ * Take these numbers for canaries. Fails (returns false) if any is no longer available, so two seeders
+ * can never hand out the same number: the UPDATE is conditional on the state.
+ */
+export async function assignNumbers(db: Queryable, assignments: readonly { numberId: number; canaryId: string; role: 'mother' | 'father' }[], at: Date): Promise<boolean> {
+  if (assignments.length === 0) return true;
+  const ids = assignments.map((a) => a.numberId);
+  const res = await db.query(`UPDATE trap_numbers SET state = 'assigned' WHERE id = ANY($1::bigint[]) AND state = 'available'`, [ids]);
+  if (res.rowCount !== new Set(ids).size) return false;
+  await db.query(
+    `INSERT INTO trap_assignments (trap_number_id, canary_id, role, assigned_at)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[])`,
+    [ids, assignments.map((a) => a.canaryId), assignments.map((a) => a.role), assignments.map(() => at.toISOString())],
+  );
+  return true;
+}
+
+/** Give the numbers of these canaries back to the pool (a batch that never reached the target). */
+export async function releaseNumbersOf(db: Queryable, canaryIds: readonly string[]): Promise<void> {
+  await db.query(
+    `UPDATE trap_numbers SET state = 'available'
+      WHERE state = 'assigned' AND id IN (SELECT trap_number_id FROM trap_assignments WHERE canary_id = ANY($1::text[]))`,
+    [canaryIds],
+  );
+}
+
+/** Retire the numbers of retired canaries: they stay watched but rest for the cool-down before reuse. */
+export async function retireNumbersOf(db: Queryable, canaryIds: readonly string[], at: Date, cooldownDays: number): Promise<number> {
+  const res = await db.query(
+    `UPDATE trap_numbers SET state = 'retired', retired_at = $2, cooldown_until = $2::timestamptz + make_interval(days => $3)
+      WHERE state = 'assigned' AND id IN (SELECT trap_number_id FROM trap_assignments WHERE canary_id = ANY($1::text[]))`,
+    [canaryIds, at.toISOString(), cooldownDays],
+  );
+  await db.query(`UPDATE trap_assignments SET released_at = $2 WHERE canary_id = ANY($1::text[]) AND released_at IS NULL`, [canaryIds, at.toISOString()]);
+  return res.rowCount;
+}
+
+export async function poolCounts(db: Queryable, hospital?: string): Promise<Record<TrapNumberState, number>> {
+  const { rows } = await db.query<{ state: TrapNumberState; n: number }>(
+    `SELECT state, count(*)::int AS n FROM trap_numbers WHERE $1::text IS NULL OR hospital IS NULL OR hospital = $1 GROUP BY state`,
+    [hospital ?? null],
+  );
+  const counts: Record<TrapNumberState, number> = { burn_in: 0, available: 0, assigned: 0, retired: 0, blocked: 0 };
+  for (const r of rows) counts[r.state] = r.n;
+  return counts;
+}

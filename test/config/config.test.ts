@@ -1,0 +1,67 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseConfig, selectHospital } from '../../src/config/index.js';
+import { isoWeekOf, isoWeekRange, parseDuration } from '../../src/time.js';
+
+const hospital = { target: 'postgres://u@h/db', mapping: 'm.json', wards: ['A', 'NICU'], districts: ['鼓楼区'], rotation: { perWard: { A: 2 } } };
+
+describe('config', () => {
+  it('resolves paths relative to the file and keeps URLs', () => {
+    const c = parseConfig({ vault: 'v', hospitals: { one: { ...hospital, target: 'db-dir' } } }, '/srv/cradle/cradle.config.json');
+    expect(c.vault).toBe('/srv/cradle/v');
+    const h = selectHospital(c);
+    expect(h.target).toBe('/srv/cradle/db-dir');
+    expect(h.mappingFile).toBe('/srv/cradle/m.json');
+    expect(h.seedChannel).toEqual({ kind: 'system', name: 'his' });
+    expect(h.cooldownDays).toBe(730);
+  });
+
+  it('names each problem by field', () => {
+    let message = '';
+    try {
+      parseConfig({ hospitals: { one: { ...hospital, timeZone: 'Mars/Base', seedChannel: 'nowhere', rotation: { perWard: { B: 1 } } } } }, 'c.json');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/c.json: hospitals.one.seedChannel: a channel is kind:name/);
+    const second = (() => {
+      try {
+        parseConfig({ hospitals: { one: { ...hospital, timeZone: 'Mars/Base', rotation: { perWard: { B: 1 } } } } }, 'c.json');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    expect(second.split('\n')).toEqual([
+      'c.json: hospitals.one.timeZone: unknown time zone "Mars/Base"',
+      'c.json: hospitals.one.rotation.perWard.B: not one of the hospital\'s wards (A, NICU)',
+    ]);
+  });
+
+  it('asks for --hospital when several are configured', () => {
+    const c = parseConfig({ hospitals: { a: hospital, b: hospital } }, '/x/c.json');
+    expect(() => selectHospital(c)).toThrow(/choose one with --hospital/);
+    expect(selectHospital(c, 'b').name).toBe('b');
+    expect(() => selectHospital(c, 'z')).toThrow(/no hospital "z"/);
+  });
+});
+
+describe('ISO weeks and durations', () => {
+  it('computes weeks in the hospital time zone', () => {
+    // Sunday 2026-11-29 17:00 UTC is Monday 01:00 in Shanghai: already week 49 there.
+    expect(isoWeekOf(new Date('2026-11-29T17:00:00Z'), 'Asia/Shanghai')).toBe('2026-W49');
+    expect(isoWeekOf(new Date('2026-11-29T17:00:00Z'), 'America/New_York')).toBe('2026-W48');
+    const r = isoWeekRange('2026-W48', 'Asia/Shanghai');
+    expect(r.start.toISOString()).toBe('2026-11-22T16:00:00.000Z');
+    expect(r.end.toISOString()).toBe('2026-11-29T16:00:00.000Z');
+    expect(isoWeekRange('2021-W01', 'UTC').start.toISOString()).toBe('2021-01-04T00:00:00.000Z');
+    expect(() => isoWeekRange('2026-W60', 'UTC')).toThrow(/no ISO week 60/);
+    expect(() => isoWeekRange('2026-48', 'UTC')).toThrow(/not an ISO week/);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('14d')).toBe(14 * 86_400_000);
+    expect(parseDuration('12h')).toBe(12 * 3_600_000);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
+    expect(() => parseDuration('soon')).toThrow(/not a duration/);
+  });
+});

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { customAlphabet } from 'nanoid';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+
+// Test databases: embedded ones are copies of the template the global setup initialised; server ones
+// are created on CRADLE_TEST_DATABASE_URL's server and dropped afterwards.
+
+export type Backend = 'pglite' | 'postgres';
+export const SERVER_URL = process.env.CRADLE_TEST_DATABASE_URL;
+export const BACKENDS: Backend[] = SERVER_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+export const TEST_TMP = path.join(PACKAGE_ROOT, '.test-tmp');
+const TEMPLATE = path.join(TEST_TMP, 'pglite-template');
+const suffix = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);
+
+export interface TestLocation {
+  location: string;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh, empty scratch directory under .test-tmp. */
+export function scratchDir(label = 'dir'): string {
+  const dir = path.join(TEST_TMP, `${label}-${suffix()}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function embeddedCopy(label = 'db'): string {
+  const dir = path.join(TEST_TMP, `${label}-${suffix()}`);
+  fs.cpSync(TEMPLATE, dir, { recursive: true });
+  return dir;
+}
+
+function serverUrlFor(database: string): string {
+  const url = new URL(SERVER_URL!);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export async function newDatabase(backend: Backend, label = 'db'): Promise<TestLocation> {
+  if (backend === 'pglite') {
+    const dir = embeddedCopy(label);
+    return { location: dir, cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `cradle_test_${label.replace(/\W/g, '_')}_${suffix()}`;
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    location: serverUrlFor(name),
+    cleanup: async () => {
+      const c = new pg.Client({ connectionString: SERVER_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
