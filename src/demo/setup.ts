@@ -63,8 +63,8 @@ export function* demoPopulation(rng: Random, births: number, now: Date): Generat
       birthTo: new Date(now.getTime() - DAY_MS),
       phone: () => randomMobile(rng),
       emailDomain: (r) => r.weighted(emailDomains),
+      now,
     });
-    if (family.dischargedAt && new Date(family.dischargedAt) > now) family.dischargedAt = null;
     yield family;
   }
 }

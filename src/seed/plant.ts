@@ -65,8 +65,8 @@ function draftFamilies(rng: Random, req: SeedRequest, taken: NameIndex, domains:
       phone: (role) => `pending:${role}`,
       emailDomain: (r) => (domains.length ? r.pick(domains) : null),
       takenNames: taken,
+      now: req.now,
     });
-    if (family.dischargedAt && new Date(family.dischargedAt) > req.now) family.dischargedAt = null;
     families.push(family);
   }
   return families;
@@ -188,7 +188,11 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
     throw new UserError(`seeding failed in the target ${target.label}; nothing was planted: ${(err as Error).message}`);
   }
   req.onProgress?.(families.length, families.length);
-  await finishBatch(vaultDb, req.hospital.name, id, new Map(planned.map((p, i) => [p.id, keys[i]])), channels, req.now);
+  try {
+    await finishBatch(vaultDb, req.hospital.name, id, new Map(planned.map((p, i) => [p.id, keys[i]])), channels, req.now);
+  } catch (err) {
+    throw new UserError(`batch ${id} is in the target but the vault could not record it (${(err as Error).message}); the next seed or rotate reconciles it`);
+  }
   return result;
 }
 

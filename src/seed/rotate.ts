@@ -44,8 +44,10 @@ export async function rotate(vaultDb: Database, target: Database, req: RotateReq
   const rotation = await vault.openRotation(vaultDb, req.hospital.name, req.week, plan);
   const done = await vault.plantedPerWard(vaultDb, rotation.id);
   const result: RotateResult = { week: req.week, rotationId: rotation.id, plan: rotation.plan, plantedNow: [], alreadyComplete: rotation.completed_at !== null, retired: 0, warnings: [] };
-  for (const [ward, wanted] of Object.entries(rotation.plan)) {
-    const owed = wanted - (done[ward] ?? 0);
+  // jsonb does not keep key order: plant wards in the config's order.
+  const wards = Object.keys(rotation.plan).sort((a, b) => req.hospital.wards.indexOf(a) - req.hospital.wards.indexOf(b));
+  for (const ward of wards) {
+    const owed = rotation.plan[ward] - (done[ward] ?? 0);
     if (owed <= 0) continue;
     const seeded = await plantCanaries(vaultDb, target, {
       hospital: req.hospital,

@@ -36,6 +36,7 @@ export async function insertFamilies(
       const params: unknown[] = [];
       const tuples: string[] = [];
       const rowValues: Record<string, unknown>[] = [];
+      const randomValues = await freshRandomValues(tx, step, chunk.length, randomDigit);
       chunk.forEach((family, offset) => {
         const i = start + offset;
         const values: Record<string, unknown> = {};
@@ -44,7 +45,7 @@ export async function insertFamilies(
           let v: unknown;
           if (value.type === 'field') v = renderField(value, family, timeZone);
           else if (value.type === 'ref') v = refValue(written[i], mapping, value.alias, value.column);
-          else if (value.type === 'random') v = randomCols[column] = renderRandom(value.pattern, randomDigit);
+          else if (value.type === 'random') v = randomCols[column] = randomValues.get(column)![offset];
           else v = value.value;
           values[column] = v;
         }
@@ -64,6 +65,34 @@ export async function insertFamilies(
     }
   }
   return keys;
+}
+
+/**
+ * Values for the step's random key columns (e.g. a medical record number) that no row of the target
+ * holds yet, so a canary batch never fails on a unique key by bad luck.
+ */
+async function freshRandomValues(db: Queryable, step: InsertStep, n: number, randomDigit: () => number): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const { column, value } of step.columns) {
+    if (value.type !== 'random') continue;
+    const values = new Set<string>();
+    for (let round = 0; values.size < n; round++) {
+      if (round > 20) throw new Error(`cannot find unused values for ${step.schema}.${step.table}.${column} with pattern ${value.pattern}`);
+      const fresh = new Set<string>();
+      while (fresh.size < n - values.size) {
+        const v = renderRandom(value.pattern, randomDigit);
+        if (!values.has(v)) fresh.add(v);
+      }
+      const { rows } = await db.query<{ v: string }>(
+        `SELECT ${quoteIdent(column)}::text AS v FROM ${tableOf(step)} WHERE ${quoteIdent(column)}::text = ANY($1::text[])`,
+        [[...fresh]],
+      );
+      const taken = new Set(rows.map((r) => r.v));
+      for (const v of fresh) if (!taken.has(v)) values.add(v);
+    }
+    out.set(column, [...values]);
+  }
+  return out;
 }
 
 function refValue(written: Record<string, unknown>[], mapping: Mapping, alias: string, column: string): unknown {
@@ -151,6 +180,16 @@ export async function copyFamilies(
   };
   let key = firstKey;
   let count = 0;
+  const usedRandom = new Set<string>();
+  const uniqueRandom = (pattern: string, column: string) => {
+    for (;;) {
+      const v = renderRandom(pattern, randomDigit);
+      if (!usedRandom.has(`${column}\u0000${v}`)) {
+        usedRandom.add(`${column}\u0000${v}`);
+        return v;
+      }
+    }
+  };
   for await (const family of families as AsyncIterable<Family>) {
     const written: Record<string, unknown>[] = [];
     mapping.inserts.forEach((step, i) => {
@@ -158,7 +197,7 @@ export async function copyFamilies(
       for (const { column, value } of step.columns) {
         if (value.type === 'field') values[column] = renderField(value, family, timeZone);
         else if (value.type === 'ref') values[column] = written[mapping.inserts.findIndex((s) => s.alias === value.alias)]?.[value.column] ?? null;
-        else if (value.type === 'random') values[column] = renderRandom(value.pattern, randomDigit);
+        else if (value.type === 'random') values[column] = uniqueRandom(value.pattern, `${i}.${column}`);
         else values[column] = value.value;
       }
       written[i] = values;

@@ -1,0 +1,43 @@
+// Local wall-clock time to UTC in an IANA zone. TZDate computes the offset with Intl on every call,
+// which dominated generation time; offsets only change on the hour, so they are cached per zone and hour.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsets = new Map<string, Map<number, number>>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The zone's offset from UTC, in ms, at an instant. */
+export function zoneOffset(ms: number, timeZone: string): number {
+  const hour = Math.floor(ms / 3_600_000);
+  let zone = offsets.get(timeZone);
+  if (!zone) offsets.set(timeZone, (zone = new Map()));
+  let offset = zone.get(hour);
+  if (offset === undefined) {
+    const at = hour * 3_600_000;
+    const p = Object.fromEntries(formatter(timeZone).formatToParts(new Date(at)).map((x) => [x.type, x.value]));
+    offset = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - at;
+    if (zone.size > 200_000) zone.clear();
+    zone.set(hour, offset);
+  }
+  return offset;
+}
+
+/** The instant at which the zone's clocks show this local time (month 0-based; day may overflow). */
+export function localTimeToUtc(y: number, m: number, d: number, h: number, min: number, timeZone: string): number {
+  const wall = Date.UTC(y, m, d, h, min);
+  const first = wall - zoneOffset(wall, timeZone);
+  return wall - zoneOffset(first, timeZone);
+}
+
+/** The local calendar day of an instant in the zone. */
+export function localDay(ms: number, timeZone: string): { y: number; m: number; d: number } {
+  const t = new Date(ms + zoneOffset(ms, timeZone));
+  return { y: t.getUTCFullYear(), m: t.getUTCMonth(), d: t.getUTCDate() };
+}

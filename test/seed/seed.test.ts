@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { withinOneEdit } from '../../src/generate/index.js';
+import { birthWindow, plantCanaries, reconcileBatches, rotate, type SeedRequest } from '../../src/seed/index.js';
+import { quoteQualified } from '../../src/db/index.js';
+import { renderPhone } from '../../src/target/index.js';
+import * as vault from '../../src/vault/index.js';
+import { BACKENDS } from '../helpers/db.js';
+import { count, createTestHospital, SCHEMAS, targetCounts, type TestHospital } from '../helpers/hospital.js';
+
+function request(h: TestHospital, extra: Partial<SeedRequest> = {}): SeedRequest {
+  const now = new Date();
+  return { hospital: h.hospital, mapping: h.mapping, count: 10, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W48', ...birthWindow(now), ...extra };
+}
+
+function tableOf(h: TestHospital, index: number): string {
+  const s = h.mapping.inserts[index];
+  return quoteQualified([s.schema, s.table]);
+}
+
+describe.each(BACKENDS.flatMap((b) => SCHEMAS.map((s) => [b, s] as const)))('seeding on %s with the %s schema', (backend, schema) => {
+  let h: TestHospital & { trapNumbers: string[] };
+  beforeAll(async () => {
+    h = await createTestHospital({ backend, schema, population: 500, trapNumbers: 60 });
+  });
+  afterAll(async () => h?.close());
+
+  it('dry run writes nothing and is reproducible with a seed', async () => {
+    const before = await targetCounts(h);
+    const a = await plantCanaries(h.vault, h.target, request(h, { dryRun: true, seed: '42', count: 3 }));
+    const b = await plantCanaries(h.vault, h.target, request(h, { dryRun: true, seed: '42', count: 3 }));
+    expect(a.planted.map((p) => p.family)).toEqual(b.planted.map((p) => p.family));
+    expect(a.batchId).toBeNull();
+    expect(await targetCounts(h)).toEqual(before);
+    expect(await count(h.vault, 'SELECT 1 FROM canaries')).toBe(0);
+    expect((await vault.poolCounts(h.vault)).assigned).toBe(0);
+  });
+
+  it('plants canaries in the target and records them only in the vault', async () => {
+    const before = await targetCounts(h);
+    const res = await plantCanaries(h.vault, h.target, request(h, { count: 12, seed: '7' }));
+    expect(res.planted).toHaveLength(12);
+    expect(await targetCounts(h)).toEqual(before.map((n) => n + 12));
+
+    const rows = await vault.listCanaries(h.vault, { hospital: 'h1' });
+    expect(rows).toHaveLength(12);
+    for (const c of rows) {
+      expect(c.status).toBe('planted');
+      expect(h.trapNumbers).toContain(c.mother_phone);
+      if (c.father_phone) expect(h.trapNumbers).toContain(c.father_phone);
+      expect(c.email === null || c.email.endsWith('@trap.example.org')).toBe(true);
+      // The target row found through the vault's keys holds the canary's phone in the hospital's format.
+      const last = h.mapping.inserts.length - 1;
+      const key = h.mapping.inserts[last].returning[0];
+      const keyValue = c.target_keys![h.mapping.inserts[last].alias][key];
+      expect(keyValue).toBeDefined();
+      expect(await count(h.target, `SELECT 1 FROM ${tableOf(h, last)} WHERE "${key}" = $1`, [keyValue])).toBe(1);
+      const phoneCol = h.mapping.inserts[0].columns.find((col) => col.value.type === 'field' && col.value.field === 'mother.phone')!;
+      const style = phoneCol.value.type === 'field' ? phoneCol.value.phone ?? 'e164' : 'e164';
+      expect(await count(h.target, `SELECT 1 FROM ${tableOf(h, 0)} WHERE "${phoneCol.column}" = $1`, [renderPhone(c.mother_phone!, style)])).toBe(1);
+      const exposures = (await vault.exposuresOf(h.vault, c.id)).map((e) => e.channel).sort();
+      expect(exposures).toEqual(['system:his', `ward:${c.ward}`].sort());
+    }
+    // Every trap number went to one canary only.
+    const phones = rows.flatMap((c) => [c.mother_phone, c.father_phone]).filter(Boolean);
+    expect(new Set(phones).size).toBe(phones.length);
+    const counts = await vault.poolCounts(h.vault);
+    expect(counts.assigned).toBe(phones.length);
+  });
+
+  it('keeps canaries' + " names more than one edit apart", async () => {
+    await plantCanaries(h.vault, h.target, request(h, { count: 10 }));
+    const names = (await vault.canaryParentNames(h.vault)).sort();
+    for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) expect([names[i], names[j], withinOneEdit(names[i], names[j])]).toEqual([names[i], names[j], false]);
+  });
+
+  it('fails clearly when the pool is short, before touching the target', async () => {
+    const before = await targetCounts(h);
+    const canariesBefore = await count(h.vault, 'SELECT 1 FROM canaries');
+    await expect(plantCanaries(h.vault, h.target, request(h, { count: 500 }))).rejects.toThrow(/the trap pool is short: \d+ CN numbers needed for 500 canaries, \d+ available/);
+    expect(await targetCounts(h)).toEqual(before);
+    expect(await count(h.vault, 'SELECT 1 FROM canaries')).toBe(canariesBefore);
+    expect(await count(h.vault, `SELECT 1 FROM seed_batches WHERE state <> 'planted'`)).toBe(0);
+  });
+
+  it('leaves nothing in either store when the target fails mid-batch', async () => {
+    const before = await targetCounts(h);
+    const canariesBefore = await count(h.vault, 'SELECT 1 FROM canaries');
+    const poolBefore = await vault.poolCounts(h.vault);
+    const last = tableOf(h, h.mapping.inserts.length - 1);
+    // A real failure inside the target: the 5th row of this batch's second table is refused.
+    await h.target.exec(`
+      CREATE FUNCTION cradle_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF (SELECT count(*) FROM ${last}) >= ${before[before.length - 1] + 4} THEN RAISE EXCEPTION 'injected failure'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER cradle_test_fail BEFORE INSERT ON ${last} FOR EACH ROW EXECUTE FUNCTION cradle_test_fail();`);
+    try {
+      await expect(plantCanaries(h.vault, h.target, request(h, { count: 8 }))).rejects.toThrow(/seeding failed in the target .*nothing was planted: injected failure/);
+    } finally {
+      await h.target.exec(`DROP TRIGGER cradle_test_fail ON ${last}; DROP FUNCTION cradle_test_fail();`);
+    }
+    expect(await targetCounts(h)).toEqual(before);
+    expect(await count(h.vault, 'SELECT 1 FROM canaries')).toBe(canariesBefore);
+    expect(await vault.poolCounts(h.vault)).toEqual(poolBefore);
+    expect(await count(h.vault, `SELECT 1 FROM seed_batches WHERE state = 'failed' AND error LIKE '%injected failure%'`)).toBe(1);
+  });
+
+  it('reconciles a batch interrupted after the target committed', async () => {
+    // The vault refuses the final "planted" record, as if the process died between the two commits.
+    await h.vault.exec(`
+      CREATE FUNCTION cradle_test_die() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'killed'; END $$;
+      CREATE TRIGGER cradle_test_die BEFORE INSERT ON exposures FOR EACH ROW EXECUTE FUNCTION cradle_test_die();`);
+    const before = await targetCounts(h);
+    try {
+      await expect(plantCanaries(h.vault, h.target, request(h, { count: 3 }))).rejects.toThrow(/killed/);
+    } finally {
+      await h.vault.exec('DROP TRIGGER cradle_test_die ON exposures; DROP FUNCTION cradle_test_die();');
+    }
+    expect(await targetCounts(h)).toEqual(before.map((n) => n + 3));
+    expect(await count(h.vault, `SELECT 1 FROM canaries WHERE status = 'pending'`)).toBe(3);
+    const results = await reconcileBatches(h.vault, h.target, h.hospital, h.mapping, new Date());
+    expect(results).toEqual([expect.objectContaining({ outcome: 'planted', canaries: 3 })]);
+    expect(await count(h.vault, `SELECT 1 FROM canaries WHERE status = 'pending'`)).toBe(0);
+    expect(await count(h.vault, `SELECT 1 FROM canaries WHERE status = 'planted' AND target_keys IS NOT NULL AND batch_id = $1`, [results[0].batchId])).toBe(3);
+    expect(await count(h.vault, `SELECT 1 FROM exposures e JOIN canaries c ON c.id = e.canary_id WHERE c.batch_id = $1`, [results[0].batchId])).toBe(6);
+  });
+
+  it('discards a batch interrupted before the target committed and frees its numbers', async () => {
+    const poolBefore = await vault.poolCounts(h.vault);
+    const dry = await plantCanaries(h.vault, h.target, request(h, { count: 2, dryRun: true }));
+    const available = await vault.availableNumbers(h.vault, 'h1', 'CN');
+    await h.vault.transaction(async (tx) => {
+      await vault.recordBatchIntent(tx, { id: 'crashed', hospital: 'h1', rotationId: null, ward: null, channels: ['system:his'] }, dry.planted.map((p) => ({ id: `x-${p.id}`, family: p.family, isoWeek: '2026-W48' })));
+      await vault.assignNumbers(tx, [{ numberId: available[0].id, canaryId: `x-${dry.planted[0].id}`, role: 'mother' }], new Date());
+    });
+    const results = await reconcileBatches(h.vault, h.target, h.hospital, h.mapping, new Date());
+    expect(results).toEqual([{ batchId: 'crashed', outcome: 'discarded', canaries: 2 }]);
+    expect(await count(h.vault, `SELECT 1 FROM canaries WHERE batch_id = 'crashed'`)).toBe(0);
+    expect(await vault.poolCounts(h.vault)).toEqual(poolBefore);
+  });
+});
+
+describe.each(BACKENDS)('uniqueness against a target of 100k families on %s', (backend) => {
+  let h: TestHospital & { trapNumbers: string[] };
+  const realHolders = 5;
+  beforeAll(async () => {
+    // Real patients who happen to hold five of the pool's numbers (written as the hospital writes them).
+    const { createRandom } = await import('../../src/generate/index.js');
+    const { demoPopulation } = await import('../../src/demo/setup.js');
+    const probe = await createTestHospital({ backend, schema: 'reference', population: 0, trapNumbers: 80, seed: 'u' });
+    const numbers = probe.trapNumbers.slice(0, realHolders);
+    await probe.close();
+    const extra = [...demoPopulation(createRandom('holders'), realHolders, new Date())].map((f, i) => ({ ...f, mother: { ...f.mother, phone: numbers[i] } }));
+    h = await createTestHospital({ backend, schema: 'reference', population: 100_000, trapNumbers: 80, seed: 'u', extraFamilies: extra });
+  }, 300_000);
+  afterAll(async () => h?.close());
+
+  it('never hands out a number a real family uses, and blocks it', async () => {
+    const res = await plantCanaries(h.vault, h.target, request(h, { count: 25 }));
+    const held = new Set(h.trapNumbers.slice(0, realHolders));
+    expect(res.blockedNumbers.sort()).toEqual([...held].sort());
+    const used = res.planted.flatMap((p) => [p.family.mother.phone, p.family.father?.phone]).filter(Boolean);
+    for (const n of used) expect(held.has(n!)).toBe(false);
+    expect((await vault.poolCounts(h.vault)).blocked).toBe(realHolders);
+    // No canary shares a phone with any of the 100k real rows.
+    expect(await count(h.target, `SELECT 1 FROM families GROUP BY mother_phone HAVING count(*) > 1 AND mother_phone = ANY($1::text[])`, [used.map((p) => p!.slice(3))])).toBe(0);
+  });
+});
+
+describe.each(BACKENDS)('weekly rotation on %s', (backend) => {
+  let h: TestHospital & { trapNumbers: string[] };
+  beforeAll(async () => {
+    h = await createTestHospital({ backend, schema: 'reference', population: 200, trapNumbers: 40, rotation: { 产科一病区: 2, NICU: 1 } });
+  });
+  afterAll(async () => h?.close());
+
+  it('is idempotent for a week, resumes a cut-short run, and retires earlier weeks', async () => {
+    const now = new Date();
+    const first = await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W40', now });
+    expect(first.plantedNow.map((p) => [p.ward, p.canaries.length])).toEqual([['产科一病区', 2], ['NICU', 1]]);
+    // Births of a past week's canaries fall in the days before that week ended.
+    for (const c of first.plantedNow.flatMap((p) => p.canaries)) {
+      expect(new Date(c.family.baby.birthTime) < new Date('2026-10-04T16:00:00Z')).toBe(true);
+      expect(new Date(c.family.baby.birthTime) > new Date('2026-09-26T00:00:00Z')).toBe(true);
+    }
+    const targetAfterFirst = await targetCounts(h);
+    const again = await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W40', now });
+    expect(again.plantedNow).toEqual([]);
+    expect(again.alreadyComplete).toBe(true);
+    expect(await targetCounts(h)).toEqual(targetAfterFirst);
+
+    // Week 41 is cut short: the NICU part fails in the target.
+    await h.target.exec(`
+      CREATE FUNCTION cradle_test_nicu() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.ward = 'NICU' THEN RAISE EXCEPTION 'NICU insert refused'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER cradle_test_nicu BEFORE INSERT ON births FOR EACH ROW EXECUTE FUNCTION cradle_test_nicu();`);
+    await expect(rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W41', now })).rejects.toThrow(/NICU insert refused/);
+    await h.target.exec('DROP TRIGGER cradle_test_nicu ON births; DROP FUNCTION cradle_test_nicu();');
+    expect(await count(h.vault, `SELECT 1 FROM canaries WHERE iso_week = '2026-W41'`)).toBe(2);
+    const resumed = await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W41', now });
+    expect(resumed.plantedNow.map((p) => [p.ward, p.canaries.length])).toEqual([['NICU', 1]]);
+    expect(resumed.retired).toBe(3);
+
+    const w40 = await vault.listCanaries(h.vault, { week: '2026-W40' });
+    expect(w40.map((c) => c.status)).toEqual(['retired', 'retired', 'retired']);
+    // Retired canaries stay in the target and keep their (now resting) numbers.
+    for (const c of w40) {
+      const numbers = await vault.trapNumbersOf(h.vault, c.id);
+      expect(numbers.every((n) => n.state === 'retired' && n.released_at !== null)).toBe(true);
+    }
+    expect(await count(h.vault, `SELECT 1 FROM trap_numbers WHERE state = 'retired' AND cooldown_until > now() + interval '700 days'`)).toBeGreaterThanOrEqual(3);
+    expect((await vault.listCanaries(h.vault, { week: '2026-W41' })).every((c) => c.status === 'planted')).toBe(true);
+    expect(await vault.listRotations(h.vault, 'h1')).toEqual([expect.objectContaining({ iso_week: '2026-W40', planted: 3 }), expect.objectContaining({ iso_week: '2026-W41', planted: 3 })]);
+  });
+
+  it('refuses a week that has not started', async () => {
+    await expect(rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2099-W01', now: new Date() })).rejects.toThrow(/has not started yet/);
+  });
+});
