@@ -19,6 +19,7 @@ export function canarySummary(c: PlannedCanary) {
     baby: f.baby.name.full,
     sex: f.baby.sex,
     birthTime: f.baby.birthTime,
+    ...(c.rows ? { rows: c.rows } : {}),
   };
 }
 
@@ -71,6 +72,7 @@ export function registerSeed(program: Command): void {
           result.dryRun ? `dry run: would plant ${result.planted.length} canaries (nothing written)` : `planted ${result.planted.length} canaries in ${hospital.name} (batch ${result.batchId})`,
           `exposed to: ${result.channels.join(', ')}`,
           canaryTable(result.planted),
+          ...(result.dryRun ? result.planted.flatMap((p) => [`\n${p.id}:`, ...Object.entries(p.rows ?? {}).map(([t, row]) => `  INSERT INTO ${t} ${JSON.stringify(row)}`)]) : []),
           ...result.warnings.map((w) => `warning: ${w}`),
         ]);
       });

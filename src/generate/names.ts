@@ -1,7 +1,14 @@
 // Name helpers: Latin transcription, and near-duplicate detection. A canary whose name is one
 // keystroke away from another canary (or a real patient) could be confused with it when a caller
 // reads a name back, so uniqueness is "not within one edit", not mere inequality.
-import { pinyin } from 'pinyin-pro';
+import { createRequire } from 'node:module';
+
+// pinyin-pro loads a large dictionary: required on first use so that commands that never
+// generate names start fast.
+const require = createRequire(import.meta.url);
+let pinyinModule: typeof import('pinyin-pro') | undefined;
+const pinyin: typeof import('pinyin-pro').pinyin = ((...args: Parameters<typeof import('pinyin-pro').pinyin>) =>
+  (pinyinModule ??= require('pinyin-pro') as typeof import('pinyin-pro')).pinyin(...(args as [string]))) as typeof import('pinyin-pro').pinyin;
 import type { Locale } from '../domain.js';
 
 /** Compound surnames, so that latinOf can split 欧阳娜娜 as Ouyang Nana without being told. */

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhone } from '../phone.js';
 
 // Reading a file of trap numbers: validate, normalise to E.164, and say what is wrong by line number.
 
@@ -18,7 +18,7 @@ const ACCEPTED_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
 
 export function parseTrapNumber(text: string, defaultRegion: string): { e164: string; region: string } | { reason: string } {
   const cleaned = text.replace(/[\uFF10-\uFF19]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).trim();
-  const parsed = parsePhoneNumberFromString(cleaned, defaultRegion as 'CN');
+  const parsed = parsePhone(cleaned, defaultRegion);
   if (!parsed || !parsed.isValid()) return { reason: `not a valid phone number for ${defaultRegion} (or in +country form)` };
   const type = parsed.getType();
   if (type && !ACCEPTED_TYPES.has(type)) return { reason: `a ${type.toLowerCase().replace(/_/g, ' ')} number cannot receive texts; use mobile numbers` };

@@ -4,7 +4,7 @@ import { formatChannel, parseChannel, regionOfLocale, type ChannelRef, type Fami
 import { UserError } from '../errors.js';
 import { createRandom, generateFamily, NameIndex, type Random } from '../generate/index.js';
 import type { HospitalConfig } from '../config/index.js';
-import { findTakenEmails, findTakenPhones, insertFamilies, locateFamily, type TargetKeys } from '../target/families.js';
+import { findTakenEmails, findTakenPhones, insertFamilies, locateFamily, previewRows, type TargetKeys } from '../target/families.js';
 import type { Mapping } from '../target/mapping.js';
 import * as vault from '../vault/index.js';
 
@@ -38,6 +38,8 @@ export interface SeedRequest {
 export interface PlannedCanary {
   id: string;
   family: Family;
+  /** Dry run only: the rows that would be inserted, per table. */
+  rows?: Record<string, Record<string, unknown>>;
 }
 
 export interface SeedResult {
@@ -67,6 +69,8 @@ function draftFamilies(rng: Random, req: SeedRequest, taken: NameIndex, domains:
       takenNames: taken,
       now: req.now,
     });
+    // A canary without a trap phone could never be called: the mother always gets one.
+    family.mother.phone ??= 'pending:mother';
     families.push(family);
   }
   return families;
@@ -151,7 +155,7 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   const families = draftFamilies(rng, req, taken, domains);
   const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families);
   await ensureUniqueEmails(vaultDb, target, req.mapping, families, rng);
-  const planned = families.map((family) => ({ id: canaryId(), family }));
+  const planned: PlannedCanary[] = families.map((family) => ({ id: canaryId(), family }));
   const wardChannels = [...new Set(families.map((f) => f.ward))].map((ward): ChannelRef => ({ kind: 'ward', name: ward }));
   const channels = [...req.channels, ...wardChannels.filter((w) => !req.channels.some((c) => c.kind === 'ward' && c.name === w.name))];
   const result: SeedResult = {
@@ -163,7 +167,10 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
     warnings,
   };
   if (blocked.length) warnings.push(`${blocked.length} trap number(s) appear in the target's real records and were ${req.dryRun ? 'skipped' : 'blocked'}`);
-  if (req.dryRun) return result;
+  if (req.dryRun) {
+    for (const p of planned) p.rows = previewRows(req.mapping, p.family, timeZoneOf(req));
+    return result;
+  }
 
   const id = batchId();
   result.batchId = id;

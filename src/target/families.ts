@@ -11,6 +11,36 @@ export type TargetKeys = Record<string, Record<string, unknown>>;
 
 const ROWS_PER_STATEMENT = 500;
 
+/** How a row's non-field values are found: earlier rows' columns (refs) and random keys. */
+interface RowContext {
+  ref(alias: string, column: string): unknown;
+  random(column: string, pattern: string): unknown;
+}
+
+/** The values of one insert step's columns for one family, as the hospital stores them. */
+export function renderRow(step: InsertStep, family: Family, timeZone: string, ctx: RowContext): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const { column, value } of step.columns) {
+    if (value.type === 'field') values[column] = renderField(value, family, timeZone);
+    else if (value.type === 'ref') values[column] = ctx.ref(value.alias, value.column);
+    else if (value.type === 'random') values[column] = ctx.random(column, value.pattern);
+    else values[column] = value.value;
+  }
+  return values;
+}
+
+/** What `seed --dry-run` shows: each table's row for the family, keys the database would assign in <angle brackets>. */
+export function previewRows(mapping: Mapping, family: Family, timeZone: string): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const step of mapping.inserts) {
+    out[`${step.schema}.${step.table}`] = renderRow(step, family, timeZone, {
+      ref: (alias, column) => `<${alias}.${column}>`,
+      random: (_column, pattern) => `<random ${pattern}>`,
+    });
+  }
+  return out;
+}
+
 function tableOf(step: InsertStep): string {
   return quoteQualified([step.schema, step.table]);
 }
@@ -39,16 +69,11 @@ export async function insertFamilies(
       const randomValues = await freshRandomValues(tx, step, chunk.length, randomDigit);
       chunk.forEach((family, offset) => {
         const i = start + offset;
-        const values: Record<string, unknown> = {};
         const randomCols: Record<string, unknown> = {};
-        for (const { column, value } of step.columns) {
-          let v: unknown;
-          if (value.type === 'field') v = renderField(value, family, timeZone);
-          else if (value.type === 'ref') v = refValue(written[i], mapping, value.alias, value.column);
-          else if (value.type === 'random') v = randomCols[column] = randomValues.get(column)![offset];
-          else v = value.value;
-          values[column] = v;
-        }
+        const values = renderRow(step, family, timeZone, {
+          ref: (alias, column) => refValue(written[i], mapping, alias, column),
+          random: (column) => (randomCols[column] = randomValues.get(column)![offset]),
+        });
         keys[i][step.alias] = randomCols;
         rowValues.push(values);
         tuples.push(`(${step.columns.map((c) => `$${params.push(values[c.column])}`).join(', ')})`);
@@ -193,13 +218,13 @@ export async function copyFamilies(
   for await (const family of families as AsyncIterable<Family>) {
     const written: Record<string, unknown>[] = [];
     mapping.inserts.forEach((step, i) => {
-      const values: Record<string, unknown> = Object.fromEntries(step.returning.map((col) => [col, key]));
-      for (const { column, value } of step.columns) {
-        if (value.type === 'field') values[column] = renderField(value, family, timeZone);
-        else if (value.type === 'ref') values[column] = written[mapping.inserts.findIndex((s) => s.alias === value.alias)]?.[value.column] ?? null;
-        else if (value.type === 'random') values[column] = uniqueRandom(value.pattern, `${i}.${column}`);
-        else values[column] = value.value;
-      }
+      const values: Record<string, unknown> = {
+        ...Object.fromEntries(step.returning.map((col) => [col, key])),
+        ...renderRow(step, family, timeZone, {
+          ref: (alias, column) => refValue(written, mapping, alias, column),
+          random: (column, pattern) => uniqueRandom(pattern, `${i}.${column}`),
+        }),
+      };
       written[i] = values;
       buffers[i].push([...step.returning, ...step.columns.map((c) => c.column)].map((col) => values[col]));
     });

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { format as formatDate, parseISO } from 'date-fns';
+import { format as formatDate } from 'date-fns/format';
+import { parseISO } from 'date-fns/parseISO';
 import { TZDate } from '@date-fns/tz';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhone } from '../phone.js';
 import type { Family, Parent, PersonName } from '../domain.js';
 import { UserError } from '../errors.js';
 
@@ -211,7 +212,7 @@ export function loadMapping(file: string): Mapping {
 // ---------- rendering values as the hospital stores them ----------
 
 export function renderPhone(e164: string, style: string): string {
-  const parsed = parsePhoneNumberFromString(e164);
+  const parsed = parsePhone(e164);
   if (!parsed) throw new Error(`not a phone number: ${e164}`);
   const digits = parsed.nationalNumber;
   if (style === 'e164') return parsed.number;

@@ -158,7 +158,7 @@ export async function exposuresOf(db: Queryable, canaryId: string): Promise<Expo
 export async function trapNumbersOf(db: Queryable, canaryId: string): Promise<{ e164: string; role: string; assigned_at: Date; released_at: Date | null; state: string }[]> {
   const { rows } = await db.query<{ e164: string; role: string; assigned_at: Date; released_at: Date | null; state: string }>(
     `SELECT t.e164, a.role, a.assigned_at, a.released_at, t.state
-       FROM trap_assignments a JOIN trap_numbers t ON t.id = a.trap_number_id WHERE a.canary_id = $1 ORDER BY a.role`,
+       FROM trap_assignments a JOIN trap_numbers t ON t.id = a.trap_number_id WHERE a.canary_id = $1 ORDER BY a.role = 'father', a.assigned_at`,
     [canaryId],
   );
   return rows;

@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openDatabase } from '../../src/db/index.js';
+import { demoPopulation } from '../../src/demo/setup.js';
+import { createRandom } from '../../src/generate/index.js';
+import { FIXTURES_DIR, SQL_DIR } from '../../src/paths.js';
+import { copyFamilies, loadMapping } from '../../src/target/index.js';
+import { cradle, json } from '../helpers/cli.js';
+import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
+
+// Drives the real `cradle` binary, as a user would, against real databases.
+
+const noStack = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
+
+describe('cradle without a project', () => {
+  const cwd = scratchDir('cli-empty');
+
+  it('prints help with examples, and its version', async () => {
+    const help = await cradle(['--help'], { cwd });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: cradle/);
+    for (const cmd of ['init', 'target', 'pool', 'seed', 'rotate', 'canaries', 'demo']) expect(help.stdout).toContain(cmd);
+    const seedHelp = await cradle(['seed', '--help'], { cwd });
+    expect(seedHelp.stdout).toMatch(/Examples:\n\s+cradle seed --count 20/);
+    const version = await cradle(['--version'], { cwd });
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('exits 2 on bad usage and 1 on failure, with one-line errors', async () => {
+    const unknown = await cradle(['bogus'], { cwd });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'bogus'/);
+    const missing = await cradle(['seed'], { cwd });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--count <n>'/);
+    const noConfig = await cradle(['seed', '--count', '1'], { cwd });
+    expect(noConfig.code).toBe(1);
+    expect(noConfig.stderr.trim()).toMatch(/^cradle: no cradle.config.json at .*; run `cradle init` or pass --config <file>$/);
+    fs.writeFileSync(path.join(cwd, 'broken.json'), '{"hospitals": ');
+    const broken = await cradle(['--config', 'broken.json', 'canaries', 'list'], { cwd });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/broken.json: not valid JSON/);
+    noStack(broken.stderr);
+  });
+});
+
+describe.each(BACKENDS)('the user journey on %s', (backend) => {
+  let cwd: string;
+  let vaultLoc: TestLocation;
+  let targetLoc: TestLocation;
+  const run = (args: string[], input?: string) => cradle(args, { cwd, input });
+
+  beforeAll(async () => {
+    cwd = scratchDir(`cli-${backend}`);
+    vaultLoc = await newDatabase(backend, 'clivault');
+    targetLoc = await newDatabase(backend, 'clitarget');
+    // The hospital's database: the reference schema with 2,000 families already in it.
+    const target = await openDatabase(targetLoc.location);
+    await target.exec(fs.readFileSync(path.join(SQL_DIR, 'target', 'reference.sql'), 'utf8'));
+    const mapping = loadMapping(path.join(FIXTURES_DIR, 'mappings', 'reference.json'));
+    const rng = createRandom('cli');
+    await copyFamilies(target, mapping, demoPopulation(rng, 2000, new Date()), 'Asia/Shanghai', () => rng.int(0, 9));
+    await target.close();
+  });
+  afterAll(async () => {
+    await vaultLoc?.cleanup();
+    await targetLoc?.cleanup();
+  });
+
+  it('init creates the config, mapping and vault', async () => {
+    const res = await run(['init', '--vault', vaultLoc.location, '--target', targetLoc.location, '--json']);
+    const out = json<{ created: string[]; migrationsApplied: string[] }>(res);
+    expect(out.created.map((f) => path.basename(f)).sort()).toEqual(['cradle.config.json', 'mapping.json']);
+    expect(out.migrationsApplied.length).toBeGreaterThan(0);
+    const again = json<{ created: string[]; migrationsApplied: string[] }>(await run(['init', '--json']));
+    expect(again).toMatchObject({ created: [], migrationsApplied: [] });
+  });
+
+  it('target check passes, and names what is wrong with a broken mapping', async () => {
+    const ok = await run(['target', 'check', '--json']);
+    expect(json<{ ok: boolean }>(ok).ok).toBe(true);
+    const mappingFile = path.join(cwd, 'mapping.json');
+    const good = fs.readFileSync(mappingFile, 'utf8');
+    const broken = JSON.parse(good);
+    broken.inserts[0].columns.mother_tel = 'mother.phone';
+    broken.inserts[1].columns.weight_g = 'baby.birthTime';
+    delete broken.inserts[1].columns.ward;
+    fs.writeFileSync(mappingFile, JSON.stringify(broken));
+    try {
+      const res = await run(['target', 'check']);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toContain('error: public.families.mother_tel: column does not exist');
+      expect(res.stdout).toContain('error: public.births.weight_g: type integer cannot hold baby.birthTime');
+      expect(res.stdout).toContain('error: public.births.ward: NOT NULL without a default');
+      broken.inserts[0].columns.x = 'mother.nosuch';
+      fs.writeFileSync(mappingFile, JSON.stringify(broken));
+      const invalid = await run(['target', 'check']);
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toMatch(/mapping.json: inserts\[0\]\.columns\.x: unknown field "mother.nosuch"/);
+      noStack(invalid.stderr);
+    } finally {
+      fs.writeFileSync(mappingFile, good);
+    }
+  });
+
+  it('pool add rejects a file with bad lines as a whole, then adds a good one', async () => {
+    fs.writeFileSync(path.join(cwd, 'bad.txt'), '13912345678\nnot-a-number\n010 6552 9988\n');
+    const bad = await run(['pool', 'add', '--file', 'bad.txt']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('bad.txt:2: "not-a-number"');
+    expect(bad.stderr).toContain('bad.txt:3:');
+    expect(bad.stderr).toContain('nothing was added');
+    expect(json<{ numbers: unknown[] }>(await run(['pool', 'list', '--json'])).numbers).toEqual([]);
+
+    const rng = createRandom('pool');
+    const numbers = Array.from({ length: 40 }, () => `1${rng.pick(['39', '58', '86'])}${String(rng.int(0, 99_999_999)).padStart(8, '0')}`);
+    fs.writeFileSync(path.join(cwd, 'numbers.txt'), ['# trap SIMs', ...numbers, numbers[0]].join('\n'));
+    const added = json<{ added: number; repeatedInFile: { line: number }[] }>(await run(['pool', 'add', '--file', 'numbers.txt', '--json']));
+    expect(added.added).toBe(new Set(numbers).size);
+    expect(added.repeatedInFile[0].line).toBe(42);
+    const again = json<{ added: number; alreadyInPool: unknown[] }>(await run(['pool', 'add', '--file', '-', '--json'], numbers.slice(0, 3).join('\n')));
+    expect(again).toMatchObject({ added: 0 });
+    expect(again.alreadyInPool).toHaveLength(3);
+    expect(json<{ added: boolean }>(await run(['pool', 'add-domain', 'Trap.Example.org', '--json'])).added).toBe(true);
+    const list = json<{ counts: { available: number }; domains: { domain: string }[] }>(await run(['pool', 'list', '--json']));
+    expect(list.counts.available).toBe(new Set(numbers).size);
+    expect(list.domains).toEqual([{ domain: 'trap.example.org', hospital: null }]);
+  });
+
+  it('seed --dry-run shows rows and writes nothing; seed plants', async () => {
+    const dry = json<{ dryRun: boolean; canaries: { rows: Record<string, Record<string, unknown>> }[] }>(await run(['seed', '--count', '2', '--dry-run', '--json']));
+    expect(dry.dryRun).toBe(true);
+    expect(Object.keys(dry.canaries[0].rows)).toEqual(['public.families', 'public.births']);
+    expect(json<unknown[]>(await run(['canaries', 'list', '--json']))).toEqual([]);
+
+    const seeded = json<{ batchId: string; canaries: { id: string; motherPhone: string }[] }>(await run(['seed', '--count', '3', '--ward', 'NICU', '--channel', 'system:lis', '--json']));
+    expect(seeded.canaries).toHaveLength(3);
+    const listed = json<{ id: string; ward: string; status: string }[]>(await run(['canaries', 'list', '--json']));
+    expect(listed.map((c) => c.id).sort()).toEqual(seeded.canaries.map((c) => c.id).sort());
+    expect(listed.every((c) => c.ward === 'NICU' && c.status === 'planted')).toBe(true);
+    const shown = json<{ exposures: { channel: string }[]; targetKeys: Record<string, unknown>; trapNumbers: { e164: string }[] }>(await run(['canaries', 'show', seeded.canaries[0].id, '--json']));
+    expect(shown.exposures.map((e) => e.channel).sort()).toEqual(['system:lis', 'ward:NICU']);
+    expect(shown.targetKeys).toHaveProperty('birth.birth_id');
+    expect(shown.trapNumbers[0].e164).toBe(seeded.canaries[0].motherPhone);
+    const human = await run(['canaries', 'show', seeded.canaries[0].id]);
+    expect(human.stdout).toMatch(/exposures:\n.*system:lis/);
+
+    const missing = await run(['canaries', 'show', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no canary nope in the vault/);
+    const badWard = await run(['seed', '--count', '1', '--ward', 'Mars']);
+    expect(badWard.code).toBe(1);
+    expect(badWard.stderr).toMatch(/ward "Mars" is not one of main's wards/);
+    const badChannel = await run(['seed', '--count', '1', '--channel', 'fax:123']);
+    expect(badChannel.code).not.toBe(0);
+    expect(badChannel.stderr).toMatch(/"fax:123" is not a channel/);
+    noStack(badChannel.stderr);
+  });
+
+  it('rotate plants the week once', async () => {
+    const first = json<{ week: string; planted: number; alreadyComplete: boolean }>(await run(['rotate', '--week', '2026-W47', '--json']));
+    expect(first).toMatchObject({ week: '2026-W47', planted: 7, alreadyComplete: false });
+    const second = json<{ planted: number; alreadyComplete: boolean }>(await run(['rotate', '--week', '2026-W47', '--json']));
+    expect(second).toMatchObject({ planted: 0, alreadyComplete: true });
+    expect(json<unknown[]>(await run(['canaries', 'list', '--week', '2026-W47', '--json']))).toHaveLength(7);
+    const short = await run(['seed', '--count', '60']);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/the trap pool is short/);
+  });
+});
+
+describe('cradle demo', () => {
+  it('builds a demo hospital a newcomer can explore', async () => {
+    const cwd = scratchDir('cli-demo');
+    const res = await cradle(['demo', '--births', '2000', '--json'], { cwd });
+    const out = json<{ dir: string; planted: { id: string }[]; births: number }>(res);
+    expect(out.births).toBe(2000);
+    expect(out.planted).toHaveLength(10);
+    const demoDir = path.join(cwd, 'cradle-demo');
+    const listed = json<{ id: string }[]>(await cradle(['canaries', 'list', '--json'], { cwd: demoDir }));
+    expect(listed.map((c) => c.id).sort()).toEqual(out.planted.map((c) => c.id).sort());
+    const check = await cradle(['--config', path.join(demoDir, 'cradle.config.json'), 'target', 'check'], { cwd });
+    expect(check.code).toBe(0);
+    const again = await cradle(['demo'], { cwd });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a demo/);
+  });
+});
