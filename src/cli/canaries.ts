@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import * as vault from '../vault/index.js';
-import { selectHospital } from '../config/index.js';
-import { globals, withVault } from './context.js';
+import { globals, hospitalFilter, withVault } from './context.js';
 import { emit, isoDate, table } from './output.js';
+import { isoWeekArg, oneOf } from './args.js';
 
 export function registerCanaries(program: Command): void {
   const canaries = program.command('canaries').description('the canary families in the vault');
@@ -11,16 +11,16 @@ export function registerCanaries(program: Command): void {
   canaries
     .command('list')
     .description('list canaries, newest last')
-    .option('--week <yyyy-Www>', 'only canaries of this rotation week')
-    .option('--status <status>', 'pending, planted or retired')
+    .option('--week <yyyy-Www>', 'only canaries of this rotation week', isoWeekArg)
+    .option('--status <status>', 'pending, planted or retired', oneOf('pending', 'planted', 'retired'))
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle canaries list\n  cradle canaries list --week 2026-W48 --json')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
       await withVault(opts, async (db, config) => {
-        const hospital = config && opts.hospital ? selectHospital(config, opts.hospital).name : undefined;
+        const hospital = hospitalFilter(opts, config);
         const rows = await vault.listCanaries(db, { hospital, week: opts.week as string | undefined, status: opts.status as vault.CanaryFilter['status'] });
-        const data = rows.map((c) => ({
+        const canaries = rows.map((c) => ({
           id: c.id,
           hospital: c.hospital,
           week: c.iso_week,
@@ -33,7 +33,7 @@ export function registerCanaries(program: Command): void {
           email: c.email,
           plantedAt: c.planted_at,
         }));
-        emit(!!opts.json, data, () =>
+        emit(!!opts.json, { count: canaries.length, canaries }, () =>
           rows.length
             ? [table(['ID', 'WEEK', 'STATUS', 'WARD', 'MOTHER', 'PHONE', 'PLANTED'], rows.map((c) => [c.id, c.iso_week, c.status, c.ward, c.mother_name, c.mother_phone, isoDate(c.planted_at)])), `${rows.length} canaries`]
             : 'no canaries yet: plant some with `cradle seed --count 20` or `cradle rotate`',

@@ -34,6 +34,13 @@ export function readConfig(opts: GlobalOptions, required = true): Config | null 
   }
 }
 
+/** The hospital named by --hospital, checked against the config; undefined without the flag. */
+export function hospitalFilter(opts: GlobalOptions, config: Config | null): string | undefined {
+  if (!opts.hospital) return undefined;
+  if (!config) throw new UserError(`--hospital needs a ${CONFIG_FILE} naming that hospital (or --config <file>)`);
+  return selectHospital(config, opts.hospital).name;
+}
+
 export function vaultLocation(opts: GlobalOptions, config: Config | null): string {
   const location = opts.vault ?? (process.env.CRADLE_VAULT || undefined) ?? config?.vault;
   if (!location) throw new UserError(`no vault: pass --vault <dir|postgres://...>, set CRADLE_VAULT, or run \`cradle init\``);

@@ -9,6 +9,7 @@ import { isoWeekOf } from '../time.js';
 import { canarySummary } from './seed.js';
 import { emit, isoDate, table } from './output.js';
 import { globals } from './context.js';
+import { positiveInt } from './args.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -16,7 +17,7 @@ export function registerDemo(program: Command): void {
     .description('build a demo hospital on embedded databases and plant its first weekly rotation')
     .option('--dir <dir>', 'where to build it', 'cradle-demo')
     .option('--seed <seed>', 'seed for the demo data', '7')
-    .option('--births <n>', 'births in the demo hospital over the past year', (v) => Number(v), 21_000)
+    .option('--births <n>', 'births in the demo hospital over the past year', positiveInt, 21_000)
     .option('--force', 'rebuild the directory if it already holds a demo')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  npx cradle demo\n  npx cradle demo --dir /tmp/demo --seed 42\n\nAfterwards: cd cradle-demo && npx cradle canaries list')
@@ -52,7 +53,7 @@ export function registerDemo(program: Command): void {
       }
       const canaries = result.plantedNow.flatMap((p) => p.canaries);
       const relDir = path.relative(process.cwd(), demo.dir) || '.';
-      const data = { dir: demo.dir, config: demo.configFile, births: demo.births, trapNumbers: demo.trapNumbers, week, planted: canaries.map(canarySummary), seconds: (Date.now() - started) / 1000 };
+      const data = { dir: demo.dir, config: demo.configFile, births: demo.births, trapNumbers: demo.trapNumbers, week, planted: canaries.length, canaries: canaries.map(canarySummary), seconds: (Date.now() - started) / 1000 };
       emit(!!opts.json, data, () => [
         `planted ${canaries.length} canary families among ${demo.births.toLocaleString('en')} real-looking births; only the vault knows which:`,
         table(['ID', 'WARD', 'MOTHER', 'TRAP PHONE', 'BABY', 'BORN'], canaries.map((c) => [c.id, c.family.ward, c.family.mother.name.full, c.family.mother.phone, c.family.baby.name.full, isoDate(c.family.baby.birthTime)])),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { configTemplate, loadConfig } from '../config/index.js';
-import { migrate, openDatabase, redactUrl } from '../db/index.js';
+import { isServerUrl, migrate, openDatabase, redactUrl } from '../db/index.js';
 import { FIXTURES_DIR } from '../paths.js';
 import { configPath, globals } from './context.js';
 import { emit } from './output.js';
@@ -20,7 +20,11 @@ export function registerInit(program: Command): void {
       const dir = path.dirname(file);
       const created: string[] = [];
       if (!fs.existsSync(file) || opts.force) {
-        const template = configTemplate(opts.vault ?? (process.env.CRADLE_VAULT || undefined) ?? '.cradle', opts.target ?? (process.env.CRADLE_TARGET_URL || undefined) ?? 'postgres://cradle@localhost:5432/hospital');
+        // Locations given on the command line are relative to where it runs; the config's are relative to the config.
+        const relative = (location: string) => (isServerUrl(location) ? location : path.relative(dir, path.resolve(location)) || '.');
+        const vaultArg = opts.vault ?? (process.env.CRADLE_VAULT || undefined);
+        const targetArg = opts.target ?? (process.env.CRADLE_TARGET_URL || undefined);
+        const template = configTemplate(vaultArg ? relative(vaultArg) : '.cradle', targetArg ? relative(targetArg) : 'postgres://cradle@localhost:5432/hospital');
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(file, JSON.stringify(template, null, 2) + '\n');
         created.push(file);

@@ -6,8 +6,9 @@ import { normaliseDomain, parseNumberFile } from '../pool/numbers.js';
 import { parseDuration } from '../time.js';
 import * as vault from '../vault/index.js';
 import { selectHospital, type Config } from '../config/index.js';
-import { globals, withVault } from './context.js';
+import { globals, hospitalFilter, withVault } from './context.js';
 import { emit, isoDate, table } from './output.js';
+import { oneOf } from './args.js';
 
 export function registerPool(program: Command): void {
   const pool = program.command('pool').description('the trap pool: phone numbers and e-mail domains the security team controls');
@@ -32,8 +33,8 @@ export function registerPool(program: Command): void {
       }
       const burnInMs = opts.burnIn ? parseDuration(String(opts.burnIn)) : 0;
       await withVault(opts, async (db, config) => {
-        const hospital = opts.hospital && config ? selectHospital(config, opts.hospital) : null;
-        if (opts.hospital && !config) throw new UserError('--hospital needs a cradle.config.json naming that hospital');
+        const hospitalName = hospitalFilter(opts, config);
+        const hospital = hospitalName ? selectHospital(config!, hospitalName) : null;
         const defaultRegion = (opts.region as string | undefined)?.toUpperCase() ?? regionOfLocale(hospital?.locale ?? selectDefaultLocale(config));
         const parsed = parseNumberFile(text, defaultRegion);
         const label = file === '-' ? 'stdin' : file;
@@ -71,23 +72,24 @@ export function registerPool(program: Command): void {
       const domain = normaliseDomain(domainText);
       if (!domain) throw new UserError(`"${domainText}" is not a domain name (e.g. trap.example.org)`);
       await withVault(opts, async (db, config) => {
-        const hospital = opts.hospital && config ? selectHospital(config, opts.hospital).name : null;
+        const hospital = hospitalFilter(opts, config) ?? null;
         const added = await vault.addTrapDomain(db, domain, hospital);
-        emit(!!opts.json, { domain, added, hospital }, () => (added ? `added trap domain ${domain}` : `${domain} is already a trap domain`));
+        const owner = (await vault.trapDomains(db)).find((d) => d.domain === domain)?.hospital ?? null;
+        emit(!!opts.json, { domain, added, hospital: owner }, () => (added ? `added trap domain ${domain}` : `${domain} is already a trap domain${owner ? ` (of ${owner})` : ''}`));
       });
     });
 
   pool
     .command('list')
     .description('list trap numbers with their state, and the trap domains')
-    .option('--state <state>', 'only numbers in this state (burn_in, available, assigned, retired, blocked)')
+    .option('--state <state>', 'only numbers in this state (burn_in, available, assigned, retired, blocked)', oneOf('burn_in', 'available', 'assigned', 'retired', 'blocked'))
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle pool list\n  cradle pool list --state available --json')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
       await withVault(opts, async (db, config) => {
         await vault.refreshPool(db, new Date());
-        const hospital = opts.hospital && config ? selectHospital(config, opts.hospital).name : undefined;
+        const hospital = hospitalFilter(opts, config);
         const numbers = await vault.listTrapNumbers(db, { hospital, state: opts.state as string | undefined });
         const counts = await vault.poolCounts(db, hospital);
         const domains = await vault.trapDomains(db, hospital);

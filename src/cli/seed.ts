@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { parseChannel, type ChannelRef } from '../domain.js';
-import { UserError } from '../errors.js';
+import type { ChannelRef } from '../domain.js';
+import { channelList, isoWeekArg, positiveInt } from './args.js';
 import { birthWindow, plantCanaries, rotate, type PlannedCanary } from '../seed/index.js';
 import { isoWeekOf } from '../time.js';
 import { globals, withHospital } from './context.js';
@@ -30,21 +30,13 @@ function canaryTable(canaries: PlannedCanary[]): string {
   );
 }
 
-function collectChannel(value: string, previous: ChannelRef[] = []): ChannelRef[] {
-  try {
-    return [...previous, parseChannel(value)];
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
-}
-
 export function registerSeed(program: Command): void {
   program
     .command('seed')
     .description('plant canary families into the target now (one transaction), recorded in the vault')
-    .requiredOption('--count <n>', 'how many canary families', (v) => Number(v))
+    .requiredOption('--count <n>', 'how many canary families', positiveInt)
     .option('--ward <ward>', 'put every canary on this ward (default: spread over the hospital\'s wards)')
-    .option('--channel <kind:name>', 'channel the planted rows are exposed to (repeatable; default: the config\'s seedChannel)', collectChannel)
+    .option('--channel <kind:name>', 'channel the planted rows are exposed to (repeatable; default: the config\'s seedChannel)', channelList)
     .option('--dry-run', 'show what would be inserted and write nothing')
     .option('--seed <seed>', 'make the generated families reproducible')
     .option('--json', 'print JSON')
@@ -81,7 +73,7 @@ export function registerSeed(program: Command): void {
   program
     .command('rotate')
     .description("plant this week's canaries per the config's rotation plan; retire last week's in the vault")
-    .option('--week <yyyy-Www>', 'ISO week (default: the current week in the hospital\'s time zone)')
+    .option('--week <yyyy-Www>', 'ISO week (default: the current week in the hospital\'s time zone)', isoWeekArg)
     .option('--seed <seed>', 'make the generated families reproducible')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle rotate\n  cradle rotate --week 2026-W48 --json\n\nRunning it again for the same week plants nothing new. Run it weekly from cron or a systemd timer (see README).')

@@ -86,7 +86,7 @@ function phoneSlots(families: Family[]): { family: Family; role: 'mother' | 'fat
 async function assignTrapNumbers(vaultDb: Queryable, target: Queryable, req: SeedRequest, rng: Random, families: Family[]) {
   const slots = phoneSlots(families);
   const region = regionOfLocale(req.hospital.locale);
-  const available = await vault.availableNumbers(vaultDb, req.hospital.name, region);
+  const available = await vault.availableNumbers(vaultDb, req.hospital.name, region, req.now);
   if (available.length < slots.length) {
     const counts = await vault.poolCounts(vaultDb, req.hospital.name);
     throw new UserError(
@@ -142,8 +142,10 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   if (req.ward && !req.hospital.wards.includes(req.ward)) {
     throw new UserError(`ward "${req.ward}" is not one of ${req.hospital.name}'s wards (${req.hospital.wards.join(', ')})`);
   }
-  await reconcileBatches(vaultDb, target, req.hospital, req.mapping, req.now);
-  await vault.refreshPool(vaultDb, req.now);
+  if (!req.dryRun) {
+    await reconcileBatches(vaultDb, target, req.hospital, req.mapping, req.now);
+    await vault.refreshPool(vaultDb, req.now);
+  }
 
   const rng = createRandom(req.seed);
   const taken = new NameIndex();
@@ -182,7 +184,7 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
       { id, hospital: req.hospital.name, rotationId: req.rotationId ?? null, ward: req.ward ?? null, channels: result.channels },
       planned.map((p) => ({ id: p.id, family: p.family, isoWeek: req.isoWeek })),
     );
-    const ok = await vault.assignNumbers(tx, assignments.map((a) => ({ numberId: a.numberId, canaryId: canaryOf.get(a.family)!, role: a.role })), req.now);
+    const ok = await vault.assignNumbers(tx, assignments.map((a) => ({ numberId: a.numberId, canaryId: canaryOf.get(a.family)!, role: a.role })), new Date());
     if (!ok) throw new UserError('another cradle process took some of the same trap numbers; run the command again');
   });
 
@@ -191,12 +193,13 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
     const digitRng = createRandom(req.seed === undefined ? undefined : `${req.seed}:keys`);
     keys = await target.transaction((tx) => insertFamilies(tx, req.mapping, families, timeZoneOf(req), () => digitRng.int(0, 9)));
   } catch (err) {
-    await abandonBatch(vaultDb, id, planned.map((p) => p.id), (err as Error).message, req.now);
+    await abandonBatch(vaultDb, id, planned.map((p) => p.id), (err as Error).message, new Date());
     throw new UserError(`seeding failed in the target ${target.label}; nothing was planted: ${(err as Error).message}`);
   }
   req.onProgress?.(families.length, families.length);
   try {
-    await finishBatch(vaultDb, req.hospital.name, id, new Map(planned.map((p, i) => [p.id, keys[i]])), channels, req.now);
+    // Exposure starts when the target committed, not when the command started.
+    await finishBatch(vaultDb, req.hospital.name, id, new Map(planned.map((p, i) => [p.id, keys[i]])), channels, new Date());
   } catch (err) {
     throw new UserError(`batch ${id} is in the target but the vault could not record it (${(err as Error).message}); the next seed or rotate reconciles it`);
   }

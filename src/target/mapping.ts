@@ -170,6 +170,13 @@ export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
     known.set(ins.as, new Set([...Object.keys(ins.columns), ...ins.returning]));
     steps.push({ alias: ins.as, schema, table, returning: ins.returning, columns });
   });
+  if (parsed.data.timeZone) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: parsed.data.timeZone });
+    } catch {
+      problems.push(`${source}: timeZone: unknown time zone "${parsed.data.timeZone}"`);
+    }
+  }
   let recordKey: Mapping['recordKey'];
   if (parsed.data.recordKey) {
     const [alias, column] = [parsed.data.recordKey.split('.')[0], parsed.data.recordKey.split('.').slice(1).join('.')];

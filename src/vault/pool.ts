@@ -89,13 +89,18 @@ export async function listTrapNumbers(db: Queryable, filter: { hospital?: string
   return rows;
 }
 
-/** Available numbers a hospital may use in a region, its own share first, in a stable order. */
-export async function availableNumbers(db: Queryable, hospital: string, region: string): Promise<{ id: number; e164: string }[]> {
+/**
+ * Numbers a hospital may use in a region, its own share first, in a stable order. With `asOf`, numbers
+ * whose burn-in or cool-down has ended by then count too (a dry run, which must not write the refresh).
+ */
+export async function availableNumbers(db: Queryable, hospital: string, region: string, asOf?: Date): Promise<{ id: number; e164: string }[]> {
   const { rows } = await db.query<{ id: number; e164: string }>(
     `SELECT id, e164 FROM trap_numbers
-      WHERE state = 'available' AND region = $2 AND (hospital = $1 OR hospital IS NULL)
+      WHERE region = $2 AND (hospital = $1 OR hospital IS NULL)
+        AND (state = 'available'
+             OR ($3::timestamptz IS NOT NULL AND ((state = 'burn_in' AND burn_in_until <= $3) OR (state = 'retired' AND cooldown_until <= $3))))
       ORDER BY (hospital IS NULL), e164`,
-    [hospital, region],
+    [hospital, region, asOf?.toISOString() ?? null],
   );
   return rows;
 }

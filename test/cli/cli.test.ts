@@ -132,11 +132,11 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     const dry = json<{ dryRun: boolean; canaries: { rows: Record<string, Record<string, unknown>> }[] }>(await run(['seed', '--count', '2', '--dry-run', '--json']));
     expect(dry.dryRun).toBe(true);
     expect(Object.keys(dry.canaries[0].rows)).toEqual(['public.families', 'public.births']);
-    expect(json<unknown[]>(await run(['canaries', 'list', '--json']))).toEqual([]);
+    expect(json(await run(['canaries', 'list', '--json']))).toEqual({ count: 0, canaries: [] });
 
     const seeded = json<{ batchId: string; canaries: { id: string; motherPhone: string }[] }>(await run(['seed', '--count', '3', '--ward', 'NICU', '--channel', 'system:lis', '--json']));
     expect(seeded.canaries).toHaveLength(3);
-    const listed = json<{ id: string; ward: string; status: string }[]>(await run(['canaries', 'list', '--json']));
+    const listed = json<{ canaries: { id: string; ward: string; status: string }[] }>(await run(['canaries', 'list', '--json'])).canaries;
     expect(listed.map((c) => c.id).sort()).toEqual(seeded.canaries.map((c) => c.id).sort());
     expect(listed.every((c) => c.ward === 'NICU' && c.status === 'planted')).toBe(true);
     const shown = json<{ exposures: { channel: string }[]; targetKeys: Record<string, unknown>; trapNumbers: { e164: string }[] }>(await run(['canaries', 'show', seeded.canaries[0].id, '--json']));
@@ -153,7 +153,11 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     expect(badWard.code).toBe(1);
     expect(badWard.stderr).toMatch(/ward "Mars" is not one of main's wards/);
     const badChannel = await run(['seed', '--count', '1', '--channel', 'fax:123']);
-    expect(badChannel.code).not.toBe(0);
+    expect(badChannel.code).toBe(2);
+    const badCount = await run(['seed', '--count', 'many']);
+    expect(badCount.code).toBe(2);
+    expect(badCount.stderr).toMatch(/--count <n>.*expected a whole number/);
+    expect((await run(['canaries', 'list', '--status', 'lost'])).code).toBe(2);
     expect(badChannel.stderr).toMatch(/"fax:123" is not a channel/);
     noStack(badChannel.stderr);
   });
@@ -163,7 +167,7 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     expect(first).toMatchObject({ week: '2026-W47', planted: 7, alreadyComplete: false });
     const second = json<{ planted: number; alreadyComplete: boolean }>(await run(['rotate', '--week', '2026-W47', '--json']));
     expect(second).toMatchObject({ planted: 0, alreadyComplete: true });
-    expect(json<unknown[]>(await run(['canaries', 'list', '--week', '2026-W47', '--json']))).toHaveLength(7);
+    expect(json<{ count: number }>(await run(['canaries', 'list', '--week', '2026-W47', '--json'])).count).toBe(7);
     const short = await run(['seed', '--count', '60']);
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/the trap pool is short/);
@@ -174,12 +178,13 @@ describe('cradle demo', () => {
   it('builds a demo hospital a newcomer can explore', async () => {
     const cwd = scratchDir('cli-demo');
     const res = await cradle(['demo', '--births', '2000', '--json'], { cwd });
-    const out = json<{ dir: string; planted: { id: string }[]; births: number }>(res);
+    const out = json<{ dir: string; planted: number; canaries: { id: string }[]; births: number }>(res);
     expect(out.births).toBe(2000);
-    expect(out.planted).toHaveLength(10);
+    expect(out.planted).toBe(10);
+    expect(out.canaries).toHaveLength(10);
     const demoDir = path.join(cwd, 'cradle-demo');
-    const listed = json<{ id: string }[]>(await cradle(['canaries', 'list', '--json'], { cwd: demoDir }));
-    expect(listed.map((c) => c.id).sort()).toEqual(out.planted.map((c) => c.id).sort());
+    const listed = json<{ canaries: { id: string }[] }>(await cradle(['canaries', 'list', '--json'], { cwd: demoDir })).canaries;
+    expect(listed.map((c) => c.id).sort()).toEqual(out.canaries.map((c) => c.id).sort());
     const check = await cradle(['--config', path.join(demoDir, 'cradle.config.json'), 'target', 'check'], { cwd });
     expect(check.code).toBe(0);
     const again = await cradle(['demo'], { cwd });

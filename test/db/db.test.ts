@@ -83,3 +83,19 @@ describe('identifier quoting', () => {
     expect(() => quoteIdent('')).toThrow();
   });
 });
+
+describe.each(BACKENDS.filter((b) => b === 'postgres'))('migrations under a lock on %s', (backend) => {
+  it('applies each migration once when several processes start together', async () => {
+    const loc = await newDatabase(backend, 'mig');
+    const handles = await Promise.all([1, 2, 3].map(() => openDatabase(loc.location)));
+    try {
+      const applied = await Promise.all(handles.map((h) => migrate(h)));
+      expect(applied.filter((a) => a.length > 0)).toHaveLength(1);
+      const { rows } = await handles[0].query<{ n: number }>('SELECT count(*)::int AS n FROM cradle_migrations');
+      expect(rows[0].n).toBe(applied.find((a) => a.length > 0)!.length);
+    } finally {
+      for (const h of handles) await h.close();
+      await loc.cleanup();
+    }
+  });
+});

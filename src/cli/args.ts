@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from 'commander';
+import { parseChannel, type ChannelRef } from '../domain.js';
+
+// Option parsers: a bad value is bad usage (exit 2), reported by commander with the option's name.
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+export function isoWeekArg(value: string): string {
+  if (!/^\d{4}-W\d{2}$/.test(value)) throw new InvalidArgumentError('expected an ISO week such as 2026-W48');
+  return value;
+}
+
+export function oneOf(...allowed: string[]): (value: string) => string {
+  return (value) => {
+    if (!allowed.includes(value)) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
+    return value;
+  };
+}
+
+export function channelList(value: string, previous: ChannelRef[] = []): ChannelRef[] {
+  try {
+    return [...previous, parseChannel(value)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
