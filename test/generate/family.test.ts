@@ -98,18 +98,11 @@ describe.each(['zh-CN', 'en-US'] as const)('generateFamily %s', (locale) => {
   const { timeZone } = SETUPS[locale];
   let rec: Recorder;
   let families: Family[];
-  let started = 0;
 
   beforeAll(() => {
-    started = Date.now();
     rec = options(locale);
     const rng = createRandom(`distributions-${locale}`);
     families = Array.from({ length: N }, () => generateFamily(rng, rec.opts));
-    started = Date.now() - started;
-  });
-
-  it('is fast enough for weekly rotations', () => {
-    expect(started).toBeLessThan(20_000);
   });
 
   it('reproduces the top surname shares of the table (±1 point) for mothers and fathers', () => {
