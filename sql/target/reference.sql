@@ -15,6 +15,7 @@ CREATE TABLE families (
 );
 CREATE INDEX families_mother_phone ON families (mother_phone);
 CREATE INDEX families_father_phone ON families (father_phone);
+CREATE INDEX families_email ON families (email);
 
 CREATE TABLE births (
   birth_id       bigserial PRIMARY KEY,

@@ -166,6 +166,10 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
     label,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}): Promise<T> {
       const client = await pool.connect();
+      // A connection the server drops mid-transaction makes the next query fail; without a listener
+      // the client's 'error' event would crash the process instead.
+      const onError = () => undefined;
+      client.on('error', onError);
       try {
         await client.query(txOptions.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
         const result = await fn(wrap(client));
@@ -175,6 +179,7 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
+        client.off('error', onError);
         client.release();
       }
     },

@@ -94,26 +94,30 @@ async function assignTrapNumbers(vaultDb: Queryable, target: Queryable, req: See
         `(${counts.burn_in} in burn-in, ${counts.retired} cooling down); add numbers with \`cradle pool add\``,
     );
   }
-  // Every candidate is checked against the target's real rows: a trap number a real family uses must never be handed out.
-  const taken = await findTakenPhones(target, req.mapping, available.map((n) => n.e164));
-  const usable = available.filter((n) => !taken.has(n.e164));
-  if (usable.length < slots.length) {
-    throw new UserError(`the trap pool is short: ${taken.size} available numbers already appear in the target's real records; ${usable.length} left for ${slots.length} needed`);
-  }
   // A random choice (seeded when --seed is given) so numbers are not handed out in order.
-  for (let i = usable.length - 1; i > 0; i--) {
+  for (let i = available.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
-    [usable[i], usable[j]] = [usable[j], usable[i]];
+    [available[i], available[j]] = [available[j], available[i]];
   }
-  const chosen = usable.slice(0, slots.length);
+  // Candidates are checked against the target's real rows, a few more than needed at a time:
+  // a trap number a real family uses must never be handed out.
+  const chosen: typeof available = [];
+  const blocked: typeof available = [];
+  for (let next = 0; chosen.length < slots.length; ) {
+    if (next >= available.length) {
+      throw new UserError(`the trap pool is short: ${blocked.length} available numbers already appear in the target's real records; ${chosen.length} left for ${slots.length} needed`);
+    }
+    const candidates = available.slice(next, next + Math.ceil((slots.length - chosen.length) * 1.1) + 5);
+    next += candidates.length;
+    const taken = await findTakenPhones(target, req.mapping, candidates.map((n) => n.e164));
+    for (const n of candidates) (taken.has(n.e164) ? blocked : chosen).push(n);
+  }
+  chosen.splice(slots.length);
   slots.forEach((slot, i) => {
     const parent = slot.role === 'mother' ? slot.family.mother : slot.family.father!;
     parent.phone = chosen[i].e164;
   });
-  return {
-    assignments: slots.map((slot, i) => ({ numberId: chosen[i].id, family: slot.family, role: slot.role })),
-    blocked: available.filter((n) => taken.has(n.e164)),
-  };
+  return { assignments: slots.map((slot, i) => ({ numberId: chosen[i].id, family: slot.family, role: slot.role })), blocked };
 }
 
 async function ensureUniqueEmails(vaultDb: Queryable, target: Queryable, mapping: Mapping, families: Family[], rng: Random): Promise<void> {

@@ -1,0 +1,106 @@
+import type { Database, Queryable, QueryResult, Row, TransactionOptions } from '../src/db/index.js';
+
+// Bench-only helpers: a Database wrapper that times every statement (so a plantCanaries run can be
+// broken down by query without touching src/), EXPLAIN of captured SELECTs, and small statistics.
+
+export interface Timed {
+  db: string;
+  sql: string;
+  params: readonly unknown[];
+  ms: number;
+}
+
+/** Wrap a database so each query, exec and COPY is appended to `log`; a transaction adds one entry for its own overhead. */
+export function instrument(db: Database, name: string, log: Timed[]): Database {
+  const record = async <R>(sql: string, params: readonly unknown[], run: () => Promise<R>): Promise<R> => {
+    const t0 = performance.now();
+    try {
+      return await run();
+    } finally {
+      log.push({ db: name, sql, params, ms: performance.now() - t0 });
+    }
+  };
+  const wrap = (q: Queryable): Queryable => ({
+    kind: q.kind,
+    query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      return record(sql, params, () => q.query<T>(sql, params));
+    },
+    exec: (sql) => record(sql, [], () => q.exec(sql)),
+    copyFrom: (table, columns, rows) => record(`COPY ${table}`, [], () => q.copyFrom(table, columns, rows)),
+  });
+  return {
+    ...wrap(db),
+    label: db.label,
+    close: () => db.close(),
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
+      const start = log.length;
+      const t0 = performance.now();
+      try {
+        return await db.transaction((tx) => fn(wrap(tx)), options);
+      } finally {
+        const inner = log.slice(start).filter((e) => e.db === name).reduce((s, e) => s + e.ms, 0);
+        log.push({ db: name, sql: '(BEGIN/COMMIT and JS inside the transaction)', params: [], ms: performance.now() - t0 - inner });
+      }
+    },
+  };
+}
+
+/** A short, stable label for a statement: whitespace collapsed, VALUES lists and long tails cut. */
+export function statementLabel(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim().replace(/ VALUES \(.*$/, ' VALUES …');
+  return flat.length > 110 ? `${flat.slice(0, 107)}…` : flat;
+}
+
+export interface Group {
+  db: string;
+  label: string;
+  count: number;
+  ms: number;
+  sample: Timed;
+}
+
+export function groupByStatement(log: readonly Timed[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const e of log) {
+    const label = statementLabel(e.sql);
+    const key = `${e.db}\u0000${label}`;
+    const g = groups.get(key) ?? { db: e.db, label, count: 0, ms: 0, sample: e };
+    g.count++;
+    g.ms += e.ms;
+    if (e.ms > g.sample.ms) g.sample = e;
+    groups.set(key, g);
+  }
+  return [...groups.values()].sort((a, b) => b.ms - a.ms);
+}
+
+/** Scan nodes and execution time of a SELECT, run again under EXPLAIN ANALYZE with the same parameters. */
+export async function planSummary(db: Queryable, sql: string, params: readonly unknown[]): Promise<string> {
+  const { rows } = await db.query<Record<string, string>>(`EXPLAIN (ANALYZE) ${sql}`, params);
+  const lines = rows.map((r) => Object.values(r)[0]);
+  const scans = [...new Set(lines.map((l) => /(Parallel )?(Seq Scan|Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan)( using \S+)? on \S+/.exec(l)?.[0]).filter(Boolean))];
+  const time = (what: string) => lines.map((l) => new RegExp(`${what} Time: ([\\d.]+) ms`).exec(l)?.[1]).find(Boolean) ?? '?';
+  return `${scans.join(', ') || lines[0].trim()}; planning ${time('Planning')} ms, execution ${time('Execution')} ms`;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export async function timeIt<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+export const fmtMs = (ms: number): string => (ms >= 100 ? Math.round(ms).toLocaleString('en') : ms.toFixed(1));
+export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en');
+export const fmtRuns = (values: readonly number[]): string => `[${values.map(fmtMs).join(', ')}]`;
+
+/** A plain text table, columns padded; figures (numbers, ratios, [run lists], -) right-aligned. */
+export function textTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (/^(-|[\d.,]+×?|\[.*\])$/.test(c) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
