@@ -56,7 +56,8 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
   const resolved = path.resolve(dir);
   const exists = fs.existsSync(path.join(resolved, 'PG_VERSION'));
   if (!exists && !options.create) {
-    throw new UserError(`${role} ${dir} does not exist; create it with \`cradle init\` (or give a postgres:// URL)`);
+    const hint = role === 'vault' ? 'create it with `cradle init`, or give a postgres:// URL' : 'check --target or the config, or give a postgres:// URL';
+    throw new UserError(`${role} ${dir} does not exist; ${hint}`);
   }
   if (fs.existsSync(resolved) && !fs.statSync(resolved).isDirectory()) {
     throw new UserError(`${role} ${dir} is a file, not a database directory`);
