@@ -1,5 +1,6 @@
 // Runs once before the suite: builds dist/ (CLI tests run the real binary) and initialises one PGlite
-// directory that tests copy instead of paying PGlite's seconds-long initdb each time.
+// directory that tests copy instead of paying PGlite's seconds-long initdb each time. Each run works
+// in its own .test-tmp/run-<pid>, so two test runs on one machine do not delete each other's files.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,10 +9,24 @@ import { PGlite } from '@electric-sql/pglite';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
 export default async function globalSetup() {
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
-  const tmp = path.join(root, '.test-tmp');
-  fs.rmSync(tmp, { recursive: true, force: true });
+  const base = path.join(root, '.test-tmp');
+  fs.mkdirSync(base, { recursive: true });
+  for (const entry of fs.readdirSync(base)) {
+    const pid = Number(/^run-(\d+)$/.exec(entry)?.[1]);
+    if (!pid || !alive(pid)) fs.rmSync(path.join(base, entry), { recursive: true, force: true });
+  }
+  const tmp = path.join(base, `run-${process.pid}`);
   const template = path.join(tmp, 'pglite-template');
   fs.mkdirSync(template, { recursive: true });
   const db = new PGlite(template);

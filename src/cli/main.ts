@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { registerCanaries } from './canaries.js';
 import { registerDemo } from './demo.js';
+import { registerExports } from './exports.js';
 import { registerInit } from './init.js';
 import { registerPool } from './pool.js';
 import { registerSeed } from './seed.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerPool(program);
   registerSeed(program);
   registerCanaries(program);
+  registerExports(program);
   registerDemo(program);
   for (const cmd of program.commands) applyExitOverride(cmd);
   return program;

@@ -77,7 +77,7 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
     kind: 'pglite',
     async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
       const res = await q.query<T>(sql, params as unknown[]);
-      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length, fields: res.fields.map((f) => f.name) };
     },
     async exec(sql: string) {
       await q.exec(sql);
@@ -137,7 +137,7 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
     kind: 'postgres',
     async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
       const res = await q.query(sql, params as unknown[]);
-      return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length };
+      return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length, fields: (res.fields ?? []).map((f) => f.name) };
     },
     async exec(sql: string) {
       await q.query(sql);

@@ -3,6 +3,8 @@ export type Row = Record<string, unknown>;
 export interface QueryResult<T = Row> {
   rows: T[];
   rowCount: number;
+  /** Column names in the order the query returns them. */
+  fields: string[];
 }
 
 /** What every database handle offers, inside or outside a transaction. */

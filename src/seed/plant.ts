@@ -1,10 +1,11 @@
 import { customAlphabet } from 'nanoid';
-import type { Database, Queryable } from '../db/index.js';
-import { formatChannel, parseChannel, regionOfLocale, type ChannelRef, type Family } from '../domain.js';
+import type { Database } from '../db/index.js';
+import { formatChannel, parseChannel, type ChannelRef, type Family } from '../domain.js';
 import { UserError } from '../errors.js';
-import { createRandom, generateFamily, NameIndex, type Random } from '../generate/index.js';
+import { draftCanaries } from '../canary/draft.js';
+import { createRandom } from '../generate/index.js';
 import type { HospitalConfig } from '../config/index.js';
-import { findTakenEmails, findTakenPhones, insertFamilies, locateFamily, previewRows, type TargetKeys } from '../target/families.js';
+import { insertFamilies, locateFamily, previewRows, type TargetKeys } from '../target/families.js';
 import type { Mapping } from '../target/mapping.js';
 import * as vault from '../vault/index.js';
 
@@ -51,95 +52,6 @@ export interface SeedResult {
   warnings: string[];
 }
 
-/** Draw families for a batch; phones are placeholders until the trap numbers are chosen. */
-function draftFamilies(rng: Random, req: SeedRequest, taken: NameIndex, domains: string[]): Family[] {
-  const families: Family[] = [];
-  for (let i = 0; i < req.count; i++) {
-    const ward = req.ward ?? rng.pick(req.hospital.wards);
-    const family = generateFamily(rng, {
-      locale: req.hospital.locale,
-      hospital: req.hospital.displayName,
-      ward,
-      districts: req.hospital.districts,
-      timeZone: req.hospital.timeZone,
-      birthFrom: req.birthFrom,
-      birthTo: req.birthTo,
-      phone: (role) => `pending:${role}`,
-      emailDomain: (r) => (domains.length ? r.pick(domains) : null),
-      takenNames: taken,
-      now: req.now,
-    });
-    // A canary without a trap phone could never be called: the mother always gets one.
-    family.mother.phone ??= 'pending:mother';
-    families.push(family);
-  }
-  return families;
-}
-
-function phoneSlots(families: Family[]): { family: Family; role: 'mother' | 'father' }[] {
-  return families.flatMap((family) => [
-    ...(family.mother.phone ? [{ family, role: 'mother' as const }] : []),
-    ...(family.father?.phone ? [{ family, role: 'father' as const }] : []),
-  ]);
-}
-
-async function assignTrapNumbers(vaultDb: Queryable, target: Queryable, req: SeedRequest, rng: Random, families: Family[]) {
-  const slots = phoneSlots(families);
-  const region = regionOfLocale(req.hospital.locale);
-  const available = await vault.availableNumbers(vaultDb, req.hospital.name, region, req.now);
-  if (available.length < slots.length) {
-    const counts = await vault.poolCounts(vaultDb, req.hospital.name);
-    throw new UserError(
-      `the trap pool is short: ${slots.length} ${region} numbers needed for ${families.length} canaries, ${available.length} available ` +
-        `(${counts.burn_in} in burn-in, ${counts.retired} cooling down); add numbers with \`cradle pool add\``,
-    );
-  }
-  // A random choice (seeded when --seed is given) so numbers are not handed out in order.
-  for (let i = available.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [available[i], available[j]] = [available[j], available[i]];
-  }
-  // Candidates are checked against the target's real rows, a few more than needed at a time:
-  // a trap number a real family uses must never be handed out.
-  const chosen: typeof available = [];
-  const blocked: typeof available = [];
-  for (let next = 0; chosen.length < slots.length; ) {
-    if (next >= available.length) {
-      throw new UserError(`the trap pool is short: ${blocked.length} available numbers already appear in the target's real records; ${chosen.length} left for ${slots.length} needed`);
-    }
-    const candidates = available.slice(next, next + Math.ceil((slots.length - chosen.length) * 1.1) + 5);
-    next += candidates.length;
-    const taken = await findTakenPhones(target, req.mapping, candidates.map((n) => n.e164));
-    for (const n of candidates) (taken.has(n.e164) ? blocked : chosen).push(n);
-  }
-  chosen.splice(slots.length);
-  slots.forEach((slot, i) => {
-    const parent = slot.role === 'mother' ? slot.family.mother : slot.family.father!;
-    parent.phone = chosen[i].e164;
-  });
-  return { assignments: slots.map((slot, i) => ({ numberId: chosen[i].id, family: slot.family, role: slot.role })), blocked };
-}
-
-async function ensureUniqueEmails(vaultDb: Queryable, target: Queryable, mapping: Mapping, families: Family[], rng: Random): Promise<void> {
-  for (let round = 0; round < 5; round++) {
-    const parents = families.flatMap((f) => (f.father ? [f.mother, f.father] : [f.mother])).filter((p) => p.email);
-    const emails = parents.map((p) => p.email!.toLowerCase());
-    const clash = new Set([...(await vault.canaryEmails(vaultDb, emails)), ...[...(await findTakenEmails(target, mapping, emails))].map((e) => e.toLowerCase())]);
-    const seen = new Set<string>();
-    let changed = false;
-    for (const p of parents) {
-      if (clash.has(p.email!.toLowerCase()) || seen.has(p.email!.toLowerCase())) {
-        const [local, domain] = p.email!.split('@');
-        p.email = `${local}${rng.int(1, 99)}@${domain}`;
-        changed = true;
-      }
-      seen.add(p.email!.toLowerCase());
-    }
-    if (!changed) return;
-  }
-  throw new UserError('could not make canary e-mail addresses unique after 5 rounds');
-}
-
 /** Plant a batch of canaries. Nothing is half-written: on failure neither store keeps the batch's canaries. */
 export async function plantCanaries(vaultDb: Database, target: Database, req: SeedRequest): Promise<SeedResult> {
   if (!Number.isInteger(req.count) || req.count < 1) throw new UserError(`--count must be a whole number of at least 1 (got ${req.count})`);
@@ -151,16 +63,16 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
     await vault.refreshPool(vaultDb, req.now);
   }
 
-  const rng = createRandom(req.seed);
-  const taken = new NameIndex();
-  for (const name of await vault.canaryParentNames(vaultDb)) taken.add(name);
-  const domains = (await vault.trapDomains(vaultDb, req.hospital.name)).map((d) => d.domain);
-  const warnings: string[] = [];
-  if (domains.length === 0) warnings.push('no trap e-mail domain: these canaries carry no e-mail address (add one with `cradle pool add-domain`)');
-
-  const families = draftFamilies(rng, req, taken, domains);
-  const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families);
-  await ensureUniqueEmails(vaultDb, target, req.mapping, families, rng);
+  const { families, assignments, blocked, warnings } = await draftCanaries(vaultDb, target, {
+    hospital: req.hospital,
+    mapping: req.mapping,
+    count: req.count,
+    ward: (rng) => req.ward ?? rng.pick(req.hospital.wards),
+    birthFrom: req.birthFrom,
+    birthTo: req.birthTo,
+    now: req.now,
+    seed: req.seed,
+  });
   const planned: PlannedCanary[] = families.map((family) => ({ id: canaryId(), family }));
   const wardChannels = [...new Set(families.map((f) => f.ward))].map((ward): ChannelRef => ({ kind: 'ward', name: ward }));
   const channels = [...req.channels, ...wardChannels.filter((w) => !req.channels.some((c) => c.kind === 'ward' && c.name === w.name))];

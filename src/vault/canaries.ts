@@ -6,7 +6,8 @@ import type { CanaryStatus, Family } from '../domain.js';
 export interface CanaryRow {
   id: string;
   hospital: string;
-  batch_id: string;
+  batch_id: string | null;
+  export_id: string | null;
   status: CanaryStatus;
   iso_week: string;
   ward: string;
@@ -42,14 +43,30 @@ export async function recordBatchIntent(db: Queryable, batch: BatchIntent, canar
     `INSERT INTO seed_batches (id, hospital, rotation_id, ward, channels, state, requested) VALUES ($1, $2, $3, $4, $5, 'intent', $6)`,
     [batch.id, batch.hospital, batch.rotationId, batch.ward, JSON.stringify(batch.channels), canaries.length],
   );
+  await insertCanaries(db, { hospital: batch.hospital, batchId: batch.id, exportId: null, status: 'pending', at: null }, canaries);
+}
+
+export interface CanaryOrigin {
+  hospital: string;
+  batchId: string | null;
+  exportId: string | null;
+  status: CanaryStatus;
+  /** planted_at, for canaries that are in place as they are recorded (an export's). */
+  at: Date | null;
+}
+
+export async function insertCanaries(db: Queryable, origin: CanaryOrigin, canaries: readonly NewCanary[]): Promise<void> {
   await db.query(
-    `INSERT INTO canaries (id, hospital, batch_id, status, iso_week, ward, family, mother_name, father_name, mother_phone, father_phone, email)
-     SELECT c.id, $1, $2, 'pending', c.week, c.ward, c.family, c.mother_name, c.father_name, c.mother_phone, c.father_phone, c.email
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+    `INSERT INTO canaries (id, hospital, batch_id, export_id, status, planted_at, iso_week, ward, family, mother_name, father_name, mother_phone, father_phone, email)
+     SELECT c.id, $1, $2, $3, $4, $5, c.week, c.ward, c.family, c.mother_name, c.father_name, c.mother_phone, c.father_phone, c.email
+       FROM unnest($6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
          AS c(id, week, ward, family, mother_name, father_name, mother_phone, father_phone, email)`,
     [
-      batch.hospital,
-      batch.id,
+      origin.hospital,
+      origin.batchId,
+      origin.exportId,
+      origin.status,
+      origin.at?.toISOString() ?? null,
       canaries.map((c) => c.id),
       canaries.map((c) => c.isoWeek),
       canaries.map((c) => c.family.ward),

@@ -3,3 +3,4 @@ export * from './channels.js';
 export * from './pool.js';
 export * from './canaries.js';
 export * from './rotations.js';
+export * from './exports.js';

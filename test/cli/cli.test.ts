@@ -172,6 +172,22 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/the trap pool is short/);
   });
+
+  it('export writes a file with its manifest; exports list and show read it back', async () => {
+    const res = json<{ exportId: string; rows: number; canaries: { id: string; row: number }[]; sha256: string }>(
+      await run(['export', '--channel', 'export:birth-office', '--out', 'births.tsv', '--canaries', '3', '--operator', 'n0412', '--json']),
+    );
+    expect(res.rows).toBe(2010);
+    expect(fs.readFileSync(path.join(cwd, 'births.tsv'), 'utf8').split('\n').filter(Boolean)).toHaveLength(2010 + 3 + 1);
+    const list = json<{ exports: { id: string; sha256: string }[] }>(await run(['exports', 'list', '--json']));
+    expect(list.exports).toEqual([expect.objectContaining({ id: res.exportId, sha256: res.sha256 })]);
+    const shown = json<{ operator: string; canaries: { row: number }[] }>(await run(['exports', 'show', res.exportId, '--json']));
+    expect(shown.operator).toBe('n0412');
+    expect(shown.canaries.map((c) => c.row)).toEqual(res.canaries.map((c) => c.row).sort((a, b) => a - b));
+    const bad = await run(['export', '--channel', 'ward:NICU', '--out', 'x.csv']);
+    expect(bad.code).toBe(2);
+    expect(fs.existsSync(path.join(cwd, 'x.csv'))).toBe(false);
+  });
 });
 
 describe('cradle demo', () => {

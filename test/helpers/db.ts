@@ -11,7 +11,8 @@ export type Backend = 'pglite' | 'postgres';
 export const SERVER_URL = process.env.CRADLE_TEST_DATABASE_URL;
 export const BACKENDS: Backend[] = SERVER_URL ? ['pglite', 'postgres'] : ['pglite'];
 
-export const TEST_TMP = path.join(PACKAGE_ROOT, '.test-tmp');
+/** This run's scratch directory, made by test/global-setup.js. */
+export const TEST_TMP = process.env.CRADLE_TEST_TMP ?? path.join(PACKAGE_ROOT, '.test-tmp');
 const TEMPLATE = path.join(TEST_TMP, 'pglite-template');
 const suffix = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);
 

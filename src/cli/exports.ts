@@ -1,0 +1,156 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseChannel, type ChannelRef } from '../domain.js';
+import { UserError } from '../errors.js';
+import { runExport } from '../exports/export.js';
+import { EXPORT_FORMATS } from '../exports/write.js';
+import * as vault from '../vault/index.js';
+import { oneOf, positiveInt } from './args.js';
+import { globals, hospitalFilter, withHospital, withVault } from './context.js';
+import { emit, isoDate, progress, progressDone, table } from './output.js';
+
+function exportChannel(value: string): ChannelRef {
+  let channel: ChannelRef;
+  try {
+    channel = parseChannel(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  if (channel.kind !== 'export') throw new InvalidArgumentError('an export goes to an export:<recipient> channel');
+  return channel;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function columnMap(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq < 1) throw new InvalidArgumentError('write --map column=field, e.g. --map tel=mother.phone');
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function dateArg(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date such as 2026-11-01');
+  return value;
+}
+
+export function registerExports(program: Command): void {
+  program
+    .command('export')
+    .description("write an export file for one recipient, with canary families made for that file alone")
+    .requiredOption('--channel <export:recipient>', 'who receives the file, e.g. export:vaccine-registry', exportChannel)
+    .requiredOption('--out <file>', 'the file to write (.csv, .tsv or .json)')
+    .option('--query <sql>', 'a read-only query on the target, with $1, $2… for --param values')
+    .option('--param <value>', 'a value for the query (repeatable, in order)', collect)
+    .option('--table <name>', 'export a whole table or view ([schema.]name)')
+    .option('--from <date>', 'default export: births from this day (hospital time)', dateArg)
+    .option('--to <date>', 'default export: births up to and including this day', dateArg)
+    .option('--format <format>', 'csv, tsv or json (default: from the file name)', oneOf(...EXPORT_FORMATS))
+    .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300)', positiveInt)
+    .option('--operator <staff id>', 'the staff account running the export, recorded in the manifest')
+    .option('--map <column=field>', 'say which family field a column holds (repeatable)', columnMap)
+    .option('--seed <seed>', 'make the canaries reproducible')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cradle export --channel export:birth-office --from 2026-11-01 --to 2026-11-30 --out births.csv
+  cradle export --channel export:vaccine-registry --query "SELECT * FROM births b JOIN families f USING (family_id) WHERE discharged_at >= $1" --param 2026-11-01 --out vax.csv --operator n0412
+  cradle export --channel export:photo-vendor --table newborn_export_view --out photo.json`,
+    )
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      if (opts.query && opts.table) throw new UserError('give either --query or --table, not both');
+      if ((opts.query || opts.table) && (opts.from || opts.to)) throw new UserError('--from/--to apply to the default export; put the dates in your --query instead');
+      await withHospital(opts, async ({ hospital, mapping, vault: vaultDb, target }) => {
+        progress(`exporting for ${(opts.channel as ChannelRef).name}…`);
+        const result = await runExport(vaultDb, target, {
+          hospital,
+          mapping,
+          channel: opts.channel as ChannelRef,
+          out: opts.out as string,
+          format: opts.format as string | undefined,
+          query: opts.query as string | undefined,
+          table: opts.table as string | undefined,
+          params: (opts.param as string[] | undefined) ?? [],
+          from: opts.from as string | undefined,
+          to: opts.to as string | undefined,
+          canaries: opts.canaries as number | undefined,
+          operator: opts.operator as string | undefined,
+          columnFields: (opts.map as Record<string, string> | undefined) ?? {},
+          now: new Date(),
+          seed: opts.seed as string | undefined,
+        });
+        progressDone();
+        const data = {
+          exportId: result.id,
+          channel: result.channel,
+          file: result.file,
+          format: result.format,
+          rows: result.rows,
+          canaries: result.canaries.map((c) => ({ id: c.id, row: c.row, mother: c.family.mother.name.full, motherPhone: c.family.mother.phone })),
+          sha256: result.sha256,
+          bytes: result.bytes,
+          warnings: result.warnings,
+        };
+        emit(!!opts.json, data, () => [
+          `wrote ${result.file}: ${result.rows} rows + ${result.canaries.length} canaries for ${result.channel} (export ${result.id})`,
+          `sha256 ${result.sha256}, ${result.bytes} bytes`,
+          ...result.warnings.map((w) => `warning: ${w}`),
+        ]);
+      });
+    });
+
+  const exports = program.command('exports').description('the manifests of exports written so far');
+  exports
+    .command('list')
+    .description('list exports, oldest first')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle exports list\n  cradle exports list --json')
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      await withVault(opts, async (db, config) => {
+        const rows = await vault.listExports(db, hospitalFilter(opts, config));
+        const list = rows.map((x) => ({ id: x.id, hospital: x.hospital, channel: x.channel, operator: x.operator, file: x.file_name, format: x.format, rows: x.row_count, canaries: x.canary_count, sha256: x.sha256, createdAt: x.created_at }));
+        emit(!!opts.json, { count: list.length, exports: list }, () =>
+          rows.length ? table(['ID', 'CHANNEL', 'FILE', 'ROWS', 'CANARIES', 'OPERATOR', 'WHEN'], rows.map((x) => [x.id, x.channel, x.file_name, x.row_count, x.canary_count, x.operator, isoDate(x.created_at)])) : 'no exports yet',
+        );
+      });
+    });
+  exports
+    .command('show <id>')
+    .description('one export: its query, operator, file hash and the canaries it holds')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  cradle exports show 4k2n8x0q1z')
+    .action(async (id: string, _o, cmd: Command) => {
+      const opts = globals(cmd);
+      await withVault(opts, async (db) => {
+        const x = await vault.getExport(db, id);
+        if (!x) throw new UserError(`no export ${id} in the vault; \`cradle exports list\` shows their ids`);
+        const canaries = await vault.exportCanaries(db, id);
+        const data = {
+          id: x.id,
+          hospital: x.hospital,
+          channel: x.channel,
+          operator: x.operator,
+          query: x.query,
+          params: x.params,
+          file: x.file_name,
+          format: x.format,
+          rows: x.row_count,
+          sha256: x.sha256,
+          bytes: x.bytes,
+          createdAt: x.created_at,
+          canaries: canaries.map((c) => ({ id: c.canary_id, row: c.row_number, mother: c.mother_name, motherPhone: c.mother_phone })),
+        };
+        emit(!!opts.json, data, () => [
+          `export ${x.id} to ${x.channel} by ${x.operator ?? '(operator not given)'} at ${isoDate(x.created_at)}`,
+          `  file     ${x.file_name} (${x.format}, ${x.row_count} rows + ${canaries.length} canaries, ${x.bytes} bytes)`,
+          `  sha256   ${x.sha256}`,
+          `  query    ${x.query}${(x.params as unknown[]).length ? `  params ${JSON.stringify(x.params)}` : ''}`,
+          table(['ROW', 'CANARY', 'MOTHER', 'PHONE'], canaries.map((c) => [c.row_number, c.canary_id, c.mother_name, c.mother_phone])),
+        ]);
+      });
+    });
+}

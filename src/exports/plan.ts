@@ -1,0 +1,143 @@
+import type { Family } from '../domain.js';
+import type { Random } from '../generate/index.js';
+import { FIELDS, renderField, type ColumnValue, type Mapping } from '../target/mapping.js';
+
+// Pure planning of an export: which family field each output column holds, how many canaries the
+// file gets, and where they go so that they follow the file's own order and do not cluster.
+
+export type FieldValue = Extract<ColumnValue, { type: 'field' }>;
+
+export interface ColumnPlan {
+  name: string;
+  /** How a canary's value is written in this column; null = copied from a real row of the file. */
+  value: FieldValue | null;
+}
+
+/** Match output columns to family fields: --map first, then the mapping's own column names, then field names. */
+export function planColumns(columns: readonly string[], mapping: Mapping, overrides: Record<string, string> = {}): ColumnPlan[] {
+  const byColumn = new Map<string, FieldValue>();
+  for (const step of mapping.inserts) {
+    for (const { column, value } of step.columns) if (value.type === 'field' && !byColumn.has(column)) byColumn.set(column, value);
+  }
+  return columns.map((name) => {
+    const field = overrides[name];
+    if (field) return { name, value: { type: 'field', field, kind: FIELDS[field].kind } };
+    const mapped = byColumn.get(name);
+    if (mapped) return { name, value: mapped };
+    if (FIELDS[name]) return { name, value: { type: 'field', field: name, kind: FIELDS[name].kind } };
+    return { name, value: null };
+  });
+}
+
+/** One cell as it is written to a file: instants as ISO strings, null as empty. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** A canary's row in the file's columns; columns Cradle cannot fill take a value from a random real row. */
+export function canaryRow(plan: readonly ColumnPlan[], family: Family, timeZone: string, realRows: readonly unknown[][], rng: Random): unknown[] {
+  const donor = realRows.length ? realRows[rng.int(0, realRows.length - 1)] : [];
+  return plan.map((col, i) => (col.value ? renderField(col.value, family, timeZone) : (donor[i] ?? null)));
+}
+
+/**
+ * How many canaries a file of `rows` real rows gets by default. A slice holding a fraction f of the
+ * rows holds a given canary with probability f, so it holds at least one of K with 1 - (1 - f)^K.
+ * K = 300 makes that 95% for a 1% slice; the cap of 2% of the file keeps canaries from standing out in
+ * small files, where a week, ward or district is a larger slice anyway.
+ */
+export function defaultCanaryCount(rows: number): number {
+  return Math.max(3, Math.min(300, Math.ceil(rows * 0.02)));
+}
+
+/** Probability that a slice with a fraction f of the rows holds at least one of k canaries. */
+export function sliceCoverage(k: number, f: number): number {
+  return 1 - (1 - f) ** k;
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** A comparable key: the database gives instants as Dates, canaries carry them as ISO strings. */
+function sortable(value: unknown): number | string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'number') return value;
+  const text = String(value);
+  return ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text)) ? Date.parse(text) : text;
+}
+
+/** The first column the real rows are sorted by (ascending or descending), if any. */
+export function sortColumn(rows: readonly unknown[][], columns: number): { index: number; descending: boolean } | null {
+  if (rows.length < 3) return null;
+  for (let c = 0; c < columns; c++) {
+    let asc = true;
+    let desc = true;
+    let distinct = false;
+    for (let r = 1; r < rows.length && (asc || desc); r++) {
+      const a = sortable(rows[r - 1][c]);
+      const b = sortable(rows[r][c]);
+      if (a === null || b === null || typeof a !== typeof b) {
+        asc = desc = false;
+        break;
+      }
+      if (a < b) desc = false;
+      if (a > b) asc = false;
+      if (a !== b) distinct = true;
+    }
+    if (distinct && (asc || desc)) return { index: c, descending: !asc };
+  }
+  return null;
+}
+
+/**
+ * Merge canary rows into the real rows: by the sort column where the file has one (so a canary sits
+ * where its own value belongs), at uniformly random places otherwise. Returns the merged rows and
+ * the 1-based row number of each canary.
+ */
+export function placeCanaries(realRows: readonly unknown[][], canaries: readonly unknown[][], rng: Random): { rows: unknown[][]; positions: number[] } {
+  const sort = sortColumn(realRows, realRows[0]?.length ?? canaries[0]?.length ?? 0);
+  const slots: number[] = canaries.map((row) => {
+    if (!sort) return rng.int(0, realRows.length);
+    const key = sortable(row[sort.index]);
+    if (key === null) return rng.int(0, realRows.length);
+    // First index whose value sorts after the canary's; ties are broken at random among equals.
+    let lo = 0;
+    let hi = realRows.length;
+    const after = (v: number | string | null) => v !== null && (sort.descending ? v < key : v > key);
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (after(sortable(realRows[mid][sort.index]))) hi = mid;
+      else lo = mid + 1;
+    }
+    let first = lo;
+    while (first > 0 && sortable(realRows[first - 1][sort.index]) === key) first--;
+    return rng.int(first, lo);
+  });
+  const order = canaries.map((_, i) => i).sort((a, b) => slots[a] - slots[b] || a - b);
+  const rows: unknown[][] = [];
+  const positions = new Array<number>(canaries.length);
+  let next = 0;
+  for (let r = 0; r <= realRows.length; r++) {
+    while (next < order.length && slots[order[next]] === r) {
+      rows.push([...canaries[order[next]]]);
+      positions[order[next]] = rows.length;
+      next++;
+    }
+    if (r < realRows.length) rows.push([...realRows[r]]);
+  }
+  return { rows, positions };
+}
+
+/** Values of a column in the real rows, with their counts: canaries take wards and districts as the file has them. */
+export function valueShares(rows: readonly unknown[][], index: number): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const v = row[index];
+    if (v === null || v === undefined || v === '') continue;
+    counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+  }
+  return [...counts.entries()];
+}

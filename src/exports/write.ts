@@ -1,0 +1,83 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cellText } from './plan.js';
+
+// Writing an export file atomically: to a temporary file beside the target path, hashed as it is
+// written; the caller renames it into place only once the vault has recorded the manifest.
+
+export type ExportFormat = 'csv' | 'tsv' | 'json';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'tsv', 'json'];
+
+export function formatOf(file: string, explicit?: string): ExportFormat {
+  const ext = (explicit ?? path.extname(file).slice(1)).toLowerCase();
+  return (EXPORT_FORMATS as readonly string[]).includes(ext) ? (ext as ExportFormat) : 'csv';
+}
+
+function csvCell(text: string): string {
+  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** TSV has no quoting: tabs and line breaks inside a value become spaces. */
+function tsvCell(text: string): string {
+  return text.replace(/[\t\r\n]+/g, ' ');
+}
+
+export function* encodeRows(format: ExportFormat, columns: readonly string[], rows: Iterable<readonly unknown[]>): Generator<string> {
+  if (format === 'json') {
+    let first = true;
+    yield '[';
+    for (const row of rows) {
+      const obj = Object.fromEntries(columns.map((c, i) => [c, row[i] instanceof Date ? (row[i] as Date).toISOString() : (row[i] ?? null)]));
+      yield `${first ? '\n' : ',\n'}  ${JSON.stringify(obj)}`;
+      first = false;
+    }
+    yield first ? ']\n' : '\n]\n';
+    return;
+  }
+  const cell = format === 'csv' ? csvCell : tsvCell;
+  const sep = format === 'csv' ? ',' : '\t';
+  const eol = format === 'csv' ? '\r\n' : '\n';
+  yield columns.map((c) => cell(c)).join(sep) + eol;
+  for (const row of rows) yield row.map((v) => cell(cellText(v))).join(sep) + eol;
+}
+
+export interface WrittenFile {
+  tempPath: string;
+  sha256: string;
+  bytes: number;
+}
+
+export async function writeTemp(finalPath: string, chunks: Iterable<string>): Promise<WrittenFile> {
+  const dir = path.dirname(path.resolve(finalPath));
+  const tempPath = path.join(dir, `.${path.basename(finalPath)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const hash = crypto.createHash('sha256');
+  let bytes = 0;
+  const fd = fs.openSync(tempPath, 'wx', 0o600);
+  try {
+    let buffer: Buffer[] = [];
+    let size = 0;
+    const flush = () => {
+      const data = Buffer.concat(buffer);
+      fs.writeSync(fd, data);
+      buffer = [];
+      size = 0;
+    };
+    for (const chunk of chunks) {
+      const b = Buffer.from(chunk, 'utf8');
+      hash.update(b);
+      bytes += b.length;
+      buffer.push(b);
+      size += b.length;
+      if (size > 1 << 20) flush();
+    }
+    flush();
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tempPath, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  return { tempPath, sha256: hash.digest('hex'), bytes };
+}
