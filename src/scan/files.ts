@@ -1,0 +1,274 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
+
+// Reading leaked files as a stream of records (a line, a JSON object, a spreadsheet row), whatever
+// their format or encoding, with memory flat in the file size. Problems become warnings naming the
+// place, and reading goes on.
+
+const require = createRequire(import.meta.url);
+
+export interface ScanRecord {
+  file: string;
+  /** 1-based line of a text file (the first line of a multi-line JSON object). */
+  line?: number;
+  sheet?: string;
+  /** 1-based spreadsheet row. */
+  row?: number;
+  text: string;
+  /** Cells are separated by this in `text` (CSV/TSV lines, spreadsheet rows joined by tabs). */
+  delimiter?: string;
+  header?: string[];
+}
+
+export interface ScanWarning {
+  file: string;
+  where?: string;
+  message: string;
+}
+
+export interface FileFacts {
+  file: string;
+  bytes: number;
+  sha256: string;
+  format: string;
+  encoding: string;
+}
+
+/** Longest record scanned whole; longer lines are scanned in overlapping pieces. */
+export const MAX_RECORD = 1 << 20;
+const OVERLAP = 256;
+
+type Encoding = 'utf-8' | 'gb18030' | 'utf-16le';
+
+/** UTF-8 if the sample decodes strictly as UTF-8 (a cut character at the end allowed), else GB18030. */
+export function detectEncoding(sample: Buffer): { encoding: Encoding; bom: number } {
+  if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
+  if (sample[0] === 0xff && sample[1] === 0xfe) return { encoding: 'utf-16le', bom: 2 };
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(sample.subarray(0, Math.max(0, sample.length - 4)));
+    return { encoding: 'utf-8', bom: 0 };
+  } catch {
+    return { encoding: 'gb18030', bom: 0 };
+  }
+}
+
+function looksBinary(sample: Buffer): boolean {
+  let control = 0;
+  for (const b of sample) if (b === 0 || (b < 9 && b !== 0)) control++;
+  return sample.length > 0 && control / sample.length > 0.01;
+}
+
+export function formatOfName(file: string): string {
+  const ext = path.extname(file).toLowerCase().slice(1);
+  if (['csv', 'tsv', 'json', 'jsonl', 'ndjson', 'xlsx', 'sql', 'txt'].includes(ext)) return ext === 'ndjson' ? 'jsonl' : ext;
+  return 'text';
+}
+
+function decoderFor(encoding: Encoding): { write(b: Buffer): string; end(): string } {
+  if (encoding === 'gb18030') {
+    const iconv = require('iconv-lite') as typeof import('iconv-lite');
+    const d = iconv.getDecoder('gb18030');
+    return { write: (b) => d.write(b), end: () => d.end() ?? '' };
+  }
+  const d = new TextDecoder(encoding, { fatal: false });
+  return { write: (b) => d.decode(b, { stream: true }), end: () => d.decode() };
+}
+
+/** Split the first line into cells to name columns: tab if it has more tabs than commas. */
+function headerOf(line: string): { delimiter: string; header: string[] } {
+  const tabs = line.split('\t').length;
+  const commas = line.split(',').length;
+  const delimiter = tabs > commas ? '\t' : ',';
+  return { delimiter, header: line.split(delimiter).map((h) => h.trim().replace(/^"|"$/g, '')) };
+}
+
+/** The 0-based cell of `text` that contains `offset`, counting delimiters outside double quotes. */
+export function cellIndexAt(text: string, offset: number, delimiter: string): number {
+  let cell = 0;
+  let quoted = false;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (ch === delimiter && !quoted) cell++;
+  }
+  return cell;
+}
+
+/** Depth change of braces outside JSON strings, to group pretty-printed objects into one record. */
+function jsonDepth(line: string, state: { inString: boolean; depth: number }): void {
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (state.inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') state.inString = false;
+    } else if (ch === '"') state.inString = true;
+    else if (ch === '{') state.depth++;
+    else if (ch === '}') state.depth--;
+  }
+}
+
+/**
+ * Records of a text file (CSV, TSV, JSON, JSONL, SQL dump, plain text), decoded from UTF-8 or GB18030.
+ * `facts` is filled in as the file is read (size, hash, encoding).
+ */
+async function* textRecords(file: string, stream: Readable, format: string, facts: FileFacts, warn: (w: ScanWarning) => void): AsyncGenerator<ScanRecord> {
+  const hash = crypto.createHash('sha256');
+  let decoder: ReturnType<typeof decoderFor> | null = null;
+  let pending = '';
+  let lineNo = 0;
+  let header: { delimiter: string; header: string[] } | undefined;
+  const tabular = format === 'csv' || format === 'tsv';
+  const json = format === 'json';
+  const jsonState = { inString: false, depth: 0 };
+  let group: { line: number; parts: string[]; size: number } | null = null;
+  let warnedLong = false;
+
+  function* emitLine(text: string, line: number): Generator<ScanRecord> {
+    if (tabular && line === 1) header = headerOf(text);
+    if (json) {
+      // A record is an outermost object: the lines of a pretty-printed one are gathered until its
+      // braces close (or it grows past MAX_RECORD, when it is scanned in pieces).
+      jsonDepth(text, jsonState);
+      if (group || jsonState.depth > 0) {
+        group ??= { line, parts: [], size: 0 };
+        group.parts.push(text);
+        group.size += text.length;
+        if (jsonState.depth <= 0 || group.size > MAX_RECORD) {
+          yield { file, line: group.line, text: group.parts.join('\n') };
+          group = null;
+        }
+        return;
+      }
+    }
+    // Lines of punctuation alone ("[", "},") cannot hold a canary.
+    if (/[\p{L}\p{N}]/u.test(text)) yield { file, line, text, ...(tabular && header ? { delimiter: header.delimiter, header: header.header } : {}) };
+  }
+
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    facts.bytes += chunk.length;
+    let bytes = chunk;
+    if (!decoder) {
+      if (looksBinary(chunk.subarray(0, 65536)) && format !== 'xlsx') {
+        warn({ file, message: 'binary data (NUL and control bytes), not a text file: skipped; for a spreadsheet give it the .xlsx extension' });
+        facts.encoding = 'binary';
+        for await (const rest of stream as AsyncIterable<Buffer>) {
+          hash.update(rest);
+          facts.bytes += rest.length;
+        }
+        facts.sha256 = hash.digest('hex');
+        return;
+      }
+      const { encoding, bom } = detectEncoding(chunk.subarray(0, 65536));
+      facts.encoding = encoding;
+      decoder = decoderFor(encoding);
+      bytes = chunk.subarray(bom);
+    }
+    pending += decoder.write(bytes);
+    let start = 0;
+    for (let nl = pending.indexOf('\n', start); nl >= 0; nl = pending.indexOf('\n', start)) {
+      lineNo++;
+      const end = nl > start && pending.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      yield* emitLine(pending.slice(start, end), lineNo);
+      start = nl + 1;
+    }
+    pending = pending.slice(start);
+    // A line longer than MAX_RECORD is scanned in overlapping pieces, so memory stays flat.
+    while (pending.length > MAX_RECORD) {
+      if (!warnedLong) {
+        warn({ file, where: `line ${lineNo + 1}`, message: `line longer than ${MAX_RECORD} characters: scanned in overlapping pieces` });
+        warnedLong = true;
+      }
+      yield { file, line: lineNo + 1, text: pending.slice(0, MAX_RECORD) };
+      pending = pending.slice(MAX_RECORD - OVERLAP);
+    }
+  }
+  if (decoder) pending += decoder.end();
+  if (pending.length) yield* emitLine(pending.replace(/\r$/, ''), ++lineNo);
+  if (group) {
+    warn({ file, where: `line ${(group as { line: number }).line}`, message: 'JSON object not closed at the end of the file (truncated?): scanned as it is' });
+    yield { file, line: (group as { line: number }).line, text: (group as { parts: string[] }).parts.join('\n') };
+  }
+  facts.sha256 = hash.digest('hex');
+}
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') {
+    const v = value as { text?: string; richText?: { text: string }[]; result?: unknown };
+    if (v.richText) return v.richText.map((r) => r.text).join('');
+    if (v.text !== undefined) return String(v.text);
+    if (v.result !== undefined) return cellText(v.result);
+    return JSON.stringify(value);
+  }
+  return String(value);
+}
+
+async function* xlsxRecords(file: string, facts: FileFacts, warn: (w: ScanWarning) => void): AsyncGenerator<ScanRecord> {
+  const ExcelJS = require('exceljs') as typeof import('exceljs');
+  facts.sha256 = await sha256Of(file, facts);
+  facts.encoding = 'xlsx';
+  let lastPlace = 'the start';
+  try {
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', worksheets: 'emit', entries: 'emit' });
+    for await (const sheet of reader) {
+      const name = (sheet as unknown as { name?: string; id?: number }).name ?? `sheet ${(sheet as unknown as { id?: number }).id}`;
+      let header: string[] | undefined;
+      for await (const row of sheet) {
+        const values = (row.values as unknown[]).slice(1).map(cellText);
+        lastPlace = `sheet ${name} row ${row.number}`;
+        header ??= values.map((v) => v.trim());
+        yield { file, sheet: name, row: row.number, text: values.join('\t'), delimiter: '\t', header };
+      }
+    }
+  } catch (err) {
+    warn({ file, where: `after ${lastPlace}`, message: `not a readable XLSX workbook (${(err as Error).message}): the rest of this file is skipped` });
+  }
+}
+
+async function sha256Of(file: string, facts: FileFacts): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    facts.bytes += chunk.length;
+  }
+  return hash.digest('hex');
+}
+
+function isZip(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    fs.readSync(fd, head, 0, 4, 0);
+    return head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Records of one file ('-' for standard input). Facts are complete once the generator is done. */
+export async function* readRecords(file: string, facts: FileFacts, warn: (w: ScanWarning) => void): AsyncGenerator<ScanRecord> {
+  const label = file === '-' ? 'stdin' : file;
+  facts.file = label;
+  if (file === '-') {
+    facts.format = 'text';
+    yield* textRecords(label, process.stdin, 'text', facts, warn);
+    return;
+  }
+  let format = formatOfName(file);
+  const zip = isZip(file);
+  if (zip && format !== 'xlsx') {
+    warn({ file, message: `a ZIP container named .${format}: read as an XLSX workbook` });
+    format = 'xlsx';
+  } else if (!zip && format === 'xlsx') {
+    warn({ file, message: 'named .xlsx but not a ZIP/XLSX workbook: read as text' });
+    format = 'text';
+  }
+  facts.format = format;
+  if (format === 'xlsx') yield* xlsxRecords(file, facts, warn);
+  else yield* textRecords(file, fs.createReadStream(file, { highWaterMark: 1 << 20 }), format, facts, warn);
+}
