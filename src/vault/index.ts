@@ -4,3 +4,4 @@ export * from './pool.js';
 export * from './canaries.js';
 export * from './rotations.js';
 export * from './exports.js';
+export * from './incidents.js';

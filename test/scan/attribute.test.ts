@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { attribute, UNKNOWN_SOURCE, type Source } from '../../src/scan/attribute.js';
+
+const src = (key: string, size: number, ...ids: string[]): Source => ({ key, size, explains: new Set(ids) });
+
+describe('attributing found canaries to a source', () => {
+  it('treats one canary of a private export as decisive', () => {
+    const ranked = attribute(['x1'], [src('export:a', 20, 'x1'), src('export:b', 20)], 5000);
+    expect(ranked[0].key).toBe('export:a');
+    expect(ranked[0].posterior).toBeGreaterThan(0.99);
+  });
+
+  it('prefers the smallest source that explains everything', () => {
+    const ranked = attribute(['s1', 's2'], [src('system:his', 1000, 's1', 's2'), src('ward:NICU', 40, 's1', 's2'), src('export:x', 30, 's1')], 5000);
+    expect(ranked.map((r) => r.key).slice(0, 2)).toEqual(['ward:NICU', 'system:his']);
+    expect(ranked[0].posterior).toBeGreaterThan(0.9);
+    expect(ranked.find((r) => r.key === 'export:x')!.unexplained).toEqual(['s2']);
+  });
+
+  it('names both halves of a merged leak, and unknown when nothing known explains it', () => {
+    const merged = attribute(['a1', 'a2', 'b1', 'b2'], [src('export:a', 20, 'a1', 'a2'), src('export:b', 20, 'b1', 'b2')], 5000);
+    expect(merged.slice(0, 2).map((r) => r.key).sort()).toEqual(['export:a', 'export:b']);
+    const none = attribute(['z1', 'z2'], [src('export:a', 20, 'a1')], 5000);
+    expect(none[0].key).toBe(UNKNOWN_SOURCE);
+    expect(attribute([], [src('export:a', 20)], 10)).toEqual([]);
+    const sum = merged.reduce((s, r) => s + r.posterior, 0);
+    expect(sum).toBeCloseTo(1, 10);
+  });
+});
