@@ -7,7 +7,7 @@ import { quoteIdent, quoteQualified, type Database, type Queryable } from '../db
 import { formatChannel, type ChannelRef, type Family } from '../domain.js';
 import { UserError } from '../errors.js';
 import { createRandom } from '../generate/index.js';
-import { FIELDS, type Mapping } from '../target/mapping.js';
+import { FIELDS, renderPhone, type Mapping } from '../target/mapping.js';
 import { isoWeekOf } from '../time.js';
 import * as vault from '../vault/index.js';
 import { canaryRow, defaultCanaryCount, placeCanaries, planColumns, valueShares, type ColumnPlan } from './plan.js';
@@ -123,6 +123,37 @@ function birthRange(plan: readonly ColumnPlan[], rows: readonly unknown[][], req
   return { birthFrom: from, birthTo: to };
 }
 
+/** Seeded canaries among the query's rows, found by their phones written as each phone column writes them. */
+async function seededCanariesIn(db: Queryable, hospital: string, plan: readonly ColumnPlan[], rows: readonly unknown[][]): Promise<{ canaryId: string; index: number }[]> {
+  const phoneColumns = plan.flatMap((c, i) => (c.value?.kind === 'phone' ? [{ i, style: c.value.phone ?? 'e164' }] : []));
+  if (phoneColumns.length === 0 || rows.length === 0) return [];
+  const canaries = await vault.listCanaries(db, { hospital });
+  const byPhone = new Map<string, string>();
+  for (const c of canaries) {
+    if (c.export_id) continue;
+    for (const phone of [c.mother_phone, c.father_phone]) {
+      if (!phone) continue;
+      for (const { style } of phoneColumns) byPhone.set(renderPhone(phone, style), c.id);
+    }
+  }
+  const found = new Map<string, number>();
+  rows.forEach((row, index) => {
+    for (const { i } of phoneColumns) {
+      const id = byPhone.get(String(row[i] ?? ''));
+      if (id && !found.has(id)) found.set(id, index);
+    }
+  });
+  return [...found.entries()].map(([canaryId, index]) => ({ canaryId, index }));
+}
+
+/** 1-based file row of the real row at `index`, given where the added canaries went. */
+function positionOfReal(canaryPositions: readonly number[], index: number): number {
+  const sorted = [...canaryPositions].sort((a, b) => a - b);
+  let row = index + 1;
+  for (const p of sorted) if (p <= row) row++;
+  return row;
+}
+
 export async function runExport(vaultDb: Database, target: Database, req: ExportRequest): Promise<ExportResult> {
   if (req.channel.kind !== 'export') throw new UserError(`an export goes to an export:<recipient> channel, not ${formatChannel(req.channel)}`);
   for (const [column, field] of Object.entries(req.columnFields)) {
@@ -164,6 +195,7 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   const canaryRows = draft.families.map((f) => canaryRow(plan, f, timeZone, realRows, rng));
   const { rows, positions } = placeCanaries(realRows, canaryRows, rng);
   const written = await writeTemp(req.out, encodeRows(format, columns, rows));
+  const seeded = await seededCanariesIn(vaultDb, req.hospital.name, plan, realRows);
 
   const id = exportId();
   const ids = draft.families.map(() => canaryId());
@@ -194,7 +226,11 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
       await vault.insertCanaries(tx, { hospital: req.hospital.name, batchId: null, exportId: id, status: 'planted', at }, draft.families.map((family, i) => ({ id: ids[i], family, isoWeek: week })));
       const ok = await vault.assignNumbers(tx, draft.assignments.map((a) => ({ numberId: a.numberId, canaryId: idOf.get(a.family)!, role: a.role })), at);
       if (!ok) throw new UserError('another cradle process took some of the same trap numbers; run the export again');
-      await vault.addExposures(tx, ids.map((canaryId) => ({ canaryId, channelId, exposedAt: at, source: 'export', detail: { export: id, operator: req.operator ?? null } })));
+      await vault.addExposures(tx, [
+        ...ids.map((canaryId) => ({ canaryId, channelId, exposedAt: at, source: 'export', detail: { export: id, operator: req.operator ?? null } })),
+        // Canaries seeded into the target that the query returned went out in this file too.
+        ...seeded.map(({ canaryId, index }) => ({ canaryId, channelId, exposedAt: at, source: 'export', detail: { export: id, operator: req.operator ?? null, seeded: true, row: positionOfReal(positions, index) } })),
+      ]);
       await vault.recordExportRows(tx, id, ids.map((canaryId, i) => ({ canaryId, rowNumber: positions[i] })));
       fs.renameSync(written.tempPath, finalPath);
       renamed = true;
