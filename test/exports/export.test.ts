@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runExport, type ExportRequest } from '../../src/exports/export.js';
+import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, targetCounts, type TestHospital } from '../helpers/hospital.js';
@@ -67,6 +68,19 @@ describe.each(BACKENDS)('exports on %s', (backend) => {
     expect(typeof doc[0].weight_g).toBe('number');
     for (const c of res.canaries) expect(doc[c.row - 1].mother_phone).toBe(c.family.mother.phone!.replace('+86', ''));
     await expect(runExport(h.vault, h.target, request(h, path.join(dir, 'evil.csv'), { query: "INSERT INTO families (mother_name) VALUES ('x') RETURNING *" }))).rejects.toThrow(/read-only/);
+  });
+
+  it('records the seeded canaries an export carries as exposed to its recipient', async () => {
+    const now = new Date();
+    const seeded = await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 3, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W48', ...birthWindow(now) });
+    const res = await runExport(h.vault, h.target, request(h, path.join(dir, 'all.csv'), { channel: { kind: 'export', name: 'insurer' }, canaries: 3 }));
+    const { rows } = await h.vault.query<{ canary_id: string; row: number }>(
+      `SELECT e.canary_id, (e.detail->>'row')::int AS row FROM exposures e WHERE e.detail->>'export' = $1 AND (e.detail->>'seeded')::boolean`,
+      [res.id],
+    );
+    expect(rows.map((r) => r.canary_id).sort()).toEqual(seeded.planted.map((p) => p.id).sort());
+    const lines = fs.readFileSync(path.join(dir, 'all.csv'), 'utf8').split('\r\n');
+    for (const r of rows) expect(lines[r.row]).toContain(seeded.planted.find((p) => p.id === r.canary_id)!.family.mother.name.full);
   });
 
   it('leaves no file and no manifest when it fails', async () => {
