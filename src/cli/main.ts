@@ -6,6 +6,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { registerCanaries } from './canaries.js';
 import { registerDemo } from './demo.js';
 import { registerExports } from './exports.js';
+import { registerScan } from './scan.js';
 import { registerInit } from './init.js';
 import { registerPool } from './pool.js';
 import { registerSeed } from './seed.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerSeed(program);
   registerCanaries(program);
   registerExports(program);
+  registerScan(program);
   registerDemo(program);
   for (const cmd of program.commands) applyExitOverride(cmd);
   return program;

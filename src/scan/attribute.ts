@@ -10,10 +10,15 @@
 // export (n_s of a few hundred at most) is decisive against a channel that saw thousands. "Unknown
 // source" is a leak from somewhere Cradle has no record of: its canaries are any of the vault's N,
 // (1/N)^m, with prior weight π_unknown against one for each known source.
+// Two leaks merged into one file are a pair "a + b" (among the best few single sources): each found
+// canary comes from either, P = Π (½·[a saw it]/n_a + ½·[b saw it]/n_b), or is noise, with prior
+// weight π_merge.
 
 export const NOISE = 0.01;
 export const UNKNOWN_PRIOR = 0.01;
 export const UNKNOWN_SOURCE = 'unknown source';
+export const MERGE_PRIOR = 0.1;
+const MERGE_CANDIDATES = 5;
 
 export interface Source {
   key: string;
@@ -25,6 +30,8 @@ export interface Source {
 
 export interface SourceScore {
   key: string;
+  /** The keys of a merged pair's two sources. */
+  parts?: [string, string];
   posterior: number;
   explains: string[];
   unexplained: string[];
@@ -35,12 +42,30 @@ export interface SourceScore {
 export function attribute(found: readonly string[], sources: readonly Source[], vaultSize: number): SourceScore[] {
   const all = [...new Set(found)];
   if (all.length === 0) return [];
-  const scored = sources.map((s) => {
+  const scored: Omit<SourceScore, 'posterior'>[] = sources.map((s) => {
     const explains = all.filter((c) => s.explains.has(c));
     const k = explains.length;
     const logLikelihood = -k * Math.log(Math.max(s.size, k, 1)) + (all.length - k) * (Math.log(NOISE) - Math.log(Math.max(vaultSize, 1)));
     return { key: s.key, explains, unexplained: all.filter((c) => !s.explains.has(c)), logLikelihood };
   });
+  const noise = Math.log(NOISE) - Math.log(Math.max(vaultSize, 1));
+  const best = [...scored].sort((a, b) => b.logLikelihood - a.logLikelihood).slice(0, MERGE_CANDIDATES);
+  const merged: typeof scored = [];
+  for (let i = 0; i < best.length; i++) {
+    for (let j = i + 1; j < best.length; j++) {
+      const [a, b] = [sources.find((s) => s.key === best[i].key)!, sources.find((s) => s.key === best[j].key)!];
+      const explains = all.filter((c) => a.explains.has(c) || b.explains.has(c));
+      // Only a pair that explains more than either alone is a merge worth naming.
+      if (explains.length <= Math.max(best[i].explains.length, best[j].explains.length)) continue;
+      let logLikelihood = Math.log(MERGE_PRIOR);
+      for (const c of all) {
+        const p = (a.explains.has(c) ? 0.5 / Math.max(a.size, 1) : 0) + (b.explains.has(c) ? 0.5 / Math.max(b.size, 1) : 0);
+        logLikelihood += p > 0 ? Math.log(p) : noise;
+      }
+      merged.push({ key: `${a.key} + ${b.key}`, parts: [a.key, b.key] as [string, string], explains, unexplained: all.filter((c) => !explains.includes(c)), logLikelihood });
+    }
+  }
+  scored.push(...merged);
   scored.push({ key: UNKNOWN_SOURCE, explains: [], unexplained: all, logLikelihood: Math.log(UNKNOWN_PRIOR) - all.length * Math.log(Math.max(vaultSize, all.length)) });
   const max = Math.max(...scored.map((s) => s.logLikelihood));
   const total = scored.reduce((sum, s) => sum + Math.exp(s.logLikelihood - max), 0);

@@ -19,7 +19,10 @@ describe('attributing found canaries to a source', () => {
 
   it('names both halves of a merged leak, and unknown when nothing known explains it', () => {
     const merged = attribute(['a1', 'a2', 'b1', 'b2'], [src('export:a', 20, 'a1', 'a2'), src('export:b', 20, 'b1', 'b2')], 5000);
-    expect(merged.slice(0, 2).map((r) => r.key).sort()).toEqual(['export:a', 'export:b']);
+    expect(merged[0]).toMatchObject({ key: 'export:a + export:b', parts: ['export:a', 'export:b'], unexplained: [] });
+    expect(merged[0].posterior).toBeGreaterThan(0.99);
+    // A pair is named only when it explains more than either source alone.
+    expect(attribute(['a1'], [src('export:a', 20, 'a1'), src('export:b', 20, 'a1')], 5000).some((r) => r.parts)).toBe(false);
     const none = attribute(['z1', 'z2'], [src('export:a', 20, 'a1')], 5000);
     expect(none[0].key).toBe(UNKNOWN_SOURCE);
     expect(attribute([], [src('export:a', 20)], 10)).toEqual([]);

@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { runScan } from '../scan/scan.js';
+import { globals, withVault } from './context.js';
+import { emit, progress, progressDone, table } from './output.js';
+
+export function registerScan(program: Command): void {
+  program
+    .command('scan <files...>')
+    .description('find canaries in seized or leaked files and say which export or channel they came from')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Reads CSV, TSV, JSON/JSONL, XLSX, SQL dumps and plain text, UTF-8 or GBK; - reads standard input.
+A run that finds canaries records an incident in the vault with the files' hashes and every match.
+
+Examples:
+  cradle scan seized.xlsx other-dump.txt
+  unzip -p leak.zip | cradle scan - --json`,
+    )
+    .action(async (files: string[], _o, cmd: Command) => {
+      const opts = globals(cmd);
+      for (const f of files) if (f !== '-' && !fs.existsSync(f)) throw new UserError(`${f}: no such file`);
+      await withVault(opts, async (db) => {
+        const result = await runScan(db, files, (file, n) => progress(`${file}: ${n.toLocaleString('en')} records…`));
+        progressDone();
+        const pct = (p: number) => `${(p * 100).toFixed(p > 0.999 && p < 1 ? 2 : 1)}%`;
+        emit(!!opts.json, result, () => [
+          ...result.files.map((f) => `${f.file}: ${f.records.toLocaleString('en')} records, ${f.format}, ${f.encoding}, sha256 ${f.sha256.slice(0, 16)}…`),
+          ...result.files.flatMap((f) => f.warnings.map((w) => `warning: ${w.file}${w.where ? ` (${w.where})` : ''}: ${w.message}`)),
+          result.matches.length
+            ? table(['FILE', 'WHERE', 'COLUMN', 'CANARY', 'MATCHED', 'CONF'], result.matches.map((m) => [m.file, m.place, m.column, m.canaryId, m.matched, m.confidence.toFixed(2)]))
+            : 'no canaries found',
+          ...(result.weak.length ? [`${result.weak.length} canaries with weak evidence only (a name, or a masked phone with no name): not used to name a source`] : []),
+          ...(result.sources.length
+            ? ['', 'most likely sources:', table(['SOURCE', 'KIND', 'P', 'EXPLAINS', 'EXPORT', 'OPERATOR'], result.sources.slice(0, 5).map((s) => [s.source, s.kind, pct(s.posterior), `${s.explains.length}/${s.explains.length + s.unexplained.length}`, s.export?.id, s.export?.operator]))]
+            : []),
+          ...(result.incidentId ? [`recorded incident ${result.incidentId}`] : []),
+        ]);
+      });
+    });
+}
