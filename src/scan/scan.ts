@@ -22,16 +22,7 @@ export const WEAK = 0.3;
 /** Confident matches kept in detail; past this they are counted only. */
 export const MAX_KEPT = 100_000;
 
-export interface ScanMatch {
-  canaryId: string;
-  file: string;
-  place: string;
-  column: string | null;
-  kinds: string[];
-  matched: string;
-  confidence: number;
-  reason: string;
-}
+export type ScanMatch = vault.ScanMatchRecord;
 
 export interface RankedSource {
   source: string;
