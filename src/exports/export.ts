@@ -11,7 +11,7 @@ import { FIELDS, renderPhone, type Mapping } from '../target/mapping.js';
 import { isoWeekOf } from '../time.js';
 import * as vault from '../vault/index.js';
 import { canaryRow, defaultCanaryCount, placeCanaries, planColumns, valueShares, type ColumnPlan } from './plan.js';
-import { encodeRows, formatOf, writeTemp, type ExportFormat } from './write.js';
+import { encodeRows, formatOf, writeTemp, writeXlsxTemp, type ExportFormat } from './write.js';
 
 // An export: the hospital's rows for one recipient, plus canary families made for this file alone.
 // The query runs read-only; the file is written to a temporary name and renamed into place inside the
@@ -194,7 +194,7 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   const rng = createRandom(req.seed === undefined ? undefined : `${req.seed}:place`);
   const canaryRows = draft.families.map((f) => canaryRow(plan, f, timeZone, realRows, rng));
   const { rows, positions } = placeCanaries(realRows, canaryRows, rng);
-  const written = await writeTemp(req.out, encodeRows(format, columns, rows));
+  const written = format === 'xlsx' ? await writeXlsxTemp(req.out, columns, rows) : await writeTemp(req.out, encodeRows(format, columns, rows));
   const seeded = await seededCanariesIn(vaultDb, req.hospital.name, plan, realRows);
 
   const id = exportId();

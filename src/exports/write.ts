@@ -1,13 +1,16 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { cellText } from './plan.js';
+
+const require = createRequire(import.meta.url);
 
 // Writing an export file atomically: to a temporary file beside the target path, hashed as it is
 // written; the caller renames it into place only once the vault has recorded the manifest.
 
-export type ExportFormat = 'csv' | 'tsv' | 'json';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'tsv', 'json'];
+export type ExportFormat = 'csv' | 'tsv' | 'json' | 'xlsx';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'tsv', 'json', 'xlsx'];
 
 export function formatOf(file: string, explicit?: string): ExportFormat {
   const ext = (explicit ?? path.extname(file).slice(1)).toLowerCase();
@@ -23,7 +26,7 @@ function tsvCell(text: string): string {
   return text.replace(/[\t\r\n]+/g, ' ');
 }
 
-export function* encodeRows(format: ExportFormat, columns: readonly string[], rows: Iterable<readonly unknown[]>): Generator<string> {
+export function* encodeRows(format: Exclude<ExportFormat, 'xlsx'>, columns: readonly string[], rows: Iterable<readonly unknown[]>): Generator<string> {
   if (format === 'json') {
     let first = true;
     yield '[';
@@ -48,9 +51,32 @@ export interface WrittenFile {
   bytes: number;
 }
 
-export async function writeTemp(finalPath: string, chunks: Iterable<string>): Promise<WrittenFile> {
+function tempPathFor(finalPath: string): string {
   const dir = path.dirname(path.resolve(finalPath));
-  const tempPath = path.join(dir, `.${path.basename(finalPath)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  return path.join(dir, `.${path.basename(finalPath)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** An XLSX workbook with one sheet, streamed to a temporary file; instants become Excel dates. */
+export async function writeXlsxTemp(finalPath: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<WrittenFile> {
+  const ExcelJS = require('exceljs') as typeof import('exceljs');
+  const tempPath = tempPathFor(finalPath);
+  try {
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: tempPath, useStyles: false, useSharedStrings: false });
+    const sheet = workbook.addWorksheet('export');
+    sheet.addRow([...columns]).commit();
+    for (const row of rows) sheet.addRow(row.map((v) => (v === null || v === undefined ? null : v instanceof Date || typeof v === 'number' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)))).commit();
+    sheet.commit();
+    await workbook.commit();
+    const data = fs.readFileSync(tempPath);
+    return { tempPath, sha256: crypto.createHash('sha256').update(data).digest('hex'), bytes: data.length };
+  } catch (err) {
+    fs.rmSync(tempPath, { force: true });
+    throw err;
+  }
+}
+
+export async function writeTemp(finalPath: string, chunks: Iterable<string>): Promise<WrittenFile> {
+  const tempPath = tempPathFor(finalPath);
   const hash = crypto.createHash('sha256');
   let bytes = 0;
   const fd = fs.openSync(tempPath, 'wx', 0o600);

@@ -101,6 +101,15 @@ describe.each(BACKENDS)('scanning leaks on %s', (backend) => {
     expect(res.files.map((f) => f.warnings.length > 0)).toEqual([true, false, true]);
   });
 
+  it('reads back an XLSX export, whose manifest hash is the file\'s', async () => {
+    const base = { hospital: h.hospital, mapping: h.mapping, params: [], columnFields: {}, now: new Date() };
+    const xlsx = await runExport(h.vault, h.target, { ...base, channel: { kind: 'export', name: 'hearing-screening' }, out: path.join(dir, 'hearing.xlsx'), canaries: 4 });
+    const res = await runScan(h.vault, [xlsx.file]);
+    expect(res.files[0]).toMatchObject({ format: 'xlsx', sha256: xlsx.sha256, bytes: xlsx.bytes, records: xlsx.rows + 4 + 1 });
+    expect(res.sources[0]).toMatchObject({ source: 'export:hearing-screening', export: expect.objectContaining({ id: xlsx.id }) });
+    for (const c of xlsx.canaries) expect(res.matches.find((m) => m.canaryId === c.id)?.place).toBe(`sheet export row ${c.row + 1}`);
+  });
+
   it('records nothing when a file holds no canary', async () => {
     const file = path.join(dir, 'clean.csv');
     fs.writeFileSync(file, 'name,phone\n张三,13800000000\n李四,13900000001\n');
