@@ -52,7 +52,7 @@ export async function withVault<T>(opts: GlobalOptions, fn: (vault: Database, co
   const config = readConfig(opts, options.configRequired ?? false);
   const vault = await openDatabase(vaultLocation(opts, config), { role: 'vault', create: options.create });
   try {
-    await migrate(vault);
+    await migrate(vault, undefined, { existingOnly: true });
     for (const h of config?.hospitals.values() ?? []) await ensureHospital(vault, h.name, h.locale);
     return await fn(vault, config);
   } finally {

@@ -27,10 +27,18 @@ export function loadMigrations(dir = path.join(SQL_DIR, 'vault')): Migration[] {
     }));
 }
 
-/** Apply the migrations the vault lacks; returns the names applied. */
-export async function migrate(db: Database, migrations = loadMigrations()): Promise<string[]> {
+/**
+ * Apply the migrations the vault lacks; returns the names applied. With `existingOnly`, a database
+ * that is not a vault yet is refused rather than turned into one (a mistyped --vault must not put
+ * vault tables into, say, the hospital's database).
+ */
+export async function migrate(db: Database, migrations = loadMigrations(), options: { existingOnly?: boolean } = {}): Promise<string[]> {
   return db.transaction(async (tx) => {
     if (tx.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    if (options.existingOnly) {
+      const { rows } = await tx.query<{ found: string | null }>(`SELECT to_regclass('cradle_migrations')::text AS found`);
+      if (!rows[0].found) throw new UserError(`${db.label} is not a Cradle vault (no cradle_migrations table); create one with \`cradle init --vault ${db.label}\``);
+    }
     await tx.exec(`CREATE TABLE IF NOT EXISTS cradle_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,

@@ -77,6 +77,12 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     expect(again).toMatchObject({ created: [], migrationsApplied: [] });
   });
 
+  it('refuses to turn a database that is not a vault into one', async () => {
+    const res = await run(['--vault', targetLoc.location, 'canaries', 'list']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/is not a Cradle vault \(no cradle_migrations table\); create one with `cradle init/);
+  });
+
   it('target check passes, and names what is wrong with a broken mapping', async () => {
     const ok = await run(['target', 'check', '--json']);
     expect(json<{ ok: boolean }>(ok).ok).toBe(true);
