@@ -11,7 +11,7 @@ import { FIELDS, renderPhone, type Mapping } from '../target/mapping.js';
 import { isoWeekOf } from '../time.js';
 import * as vault from '../vault/index.js';
 import { canaryRow, defaultCanaryCount, placeCanaries, planColumns, valueShares, type ColumnPlan } from './plan.js';
-import { encodeRows, formatOf, writeTemp, writeXlsxTemp, type ExportFormat } from './write.js';
+import { encodeRows, formatOf, writeTemp, writeXlsxTemp, type WrittenFile } from './write.js';
 
 // An export: the hospital's rows for one recipient, plus canary families made for this file alone.
 // The query runs read-only; the file is written to a temporary name and renamed into place inside the
@@ -45,7 +45,7 @@ export interface ExportResult {
   id: string;
   channel: string;
   file: string;
-  format: ExportFormat;
+  format: string;
   rows: number;
   canaries: { id: string; row: number; family: Family }[];
   sha256: string;
@@ -114,7 +114,7 @@ function sourceQuery(req: ExportRequest): SourceQuery | null {
 }
 
 /** Birth range for the canaries: the file's own, so they fall among its rows. */
-function birthRange(plan: readonly ColumnPlan[], rows: readonly unknown[][], req: ExportRequest): { birthFrom: Date; birthTo: Date } {
+function birthRange(plan: readonly ColumnPlan[], rows: readonly unknown[][], req: { from?: string; to?: string; now: Date }): { birthFrom: Date; birthTo: Date } {
   const index = plan.findIndex((c) => c.value?.field === 'baby.birthTime' && !c.value.format);
   const times = index < 0 ? [] : rows.map((r) => new Date(r[index] as string | Date).getTime()).filter((t) => Number.isFinite(t));
   if (times.length) return { birthFrom: new Date(Math.min(...times)), birthTo: new Date(Math.max(...times)) };
@@ -175,8 +175,49 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   if (new Set(columns).size !== columns.length) throw new UserError('the export query returns two columns with the same name; alias them');
   const realRows = result.rows.map((r) => columns.map((c) => r[c]));
   const plan = planColumns(columns, req.mapping, { ...source.columnFields, ...req.columnFields });
+  return markAndRecord(vaultDb, target, {
+    ...req,
+    format,
+    columns,
+    realRows,
+    plan,
+    query: source.sql,
+    params: source.params,
+    write: (rows) => (format === 'xlsx' ? writeXlsxTemp(req.out, columns, rows) : writeTemp(req.out, encodeRows(format, columns, rows))),
+  });
+}
+
+export interface MarkRequest {
+  hospital: HospitalConfig;
+  mapping: Mapping;
+  channel: ChannelRef;
+  out: string;
+  format: string;
+  /** What produced the rows, for the manifest: the query (or a description of the source file) and its parameters. */
+  query: string;
+  params: unknown[];
+  columns: string[];
+  realRows: unknown[][];
+  plan: ColumnPlan[];
+  canaries?: number;
+  operator?: string;
+  from?: string;
+  to?: string;
+  now: Date;
+  seed?: string;
+  /** Writes the merged rows to a temporary file in the file's own format. */
+  write: (rows: unknown[][]) => Promise<WrittenFile>;
+}
+
+/**
+ * Add canaries made for this file to its rows, write it, and record the manifest; the file is renamed
+ * into place inside the vault transaction, so a failure leaves neither. Shared by export and watermark.
+ */
+export async function markAndRecord(vaultDb: Database, target: Database, req: MarkRequest): Promise<ExportResult> {
+  const { realRows, plan } = req;
+  const timeZone = req.mapping.timeZone ?? req.hospital.timeZone;
   const warnings: string[] = [];
-  if (!plan.some((c) => c.value?.kind === 'phone')) warnings.push('no column of the export holds a phone field: its canaries can only be found by name (map one with --map column=mother.phone)');
+  if (!plan.some((c) => c.value?.kind === 'phone')) warnings.push('no column of the file holds a phone field: its canaries can only be found by name (map one with --map column=mother.phone)');
 
   const count = req.canaries ?? defaultCanaryCount(realRows.length);
   const wardIndex = plan.findIndex((c) => c.value?.field === 'ward');
@@ -194,9 +235,8 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   const rng = createRandom(req.seed === undefined ? undefined : `${req.seed}:place`);
   const canaryRows = draft.families.map((f) => canaryRow(plan, f, timeZone, realRows, rng));
   const { rows, positions } = placeCanaries(realRows, canaryRows, rng);
-  const written = format === 'xlsx' ? await writeXlsxTemp(req.out, columns, rows) : await writeTemp(req.out, encodeRows(format, columns, rows));
+  const written = await req.write(rows);
   const seeded = await seededCanariesIn(vaultDb, req.hospital.name, plan, realRows);
-
   const id = exportId();
   const ids = draft.families.map(() => canaryId());
   const idOf = new Map(draft.families.map((f, i) => [f, ids[i]]));
@@ -212,9 +252,9 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
         hospital: req.hospital.name,
         channelId,
         operator: req.operator ?? null,
-        query: source.sql,
-        params: source.params,
-        format,
+        query: req.query,
+        params: req.params,
+        format: req.format,
         fileName: path.basename(req.out),
         rowCount: realRows.length,
         canaryCount: count,
@@ -244,7 +284,7 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
     id,
     channel: formatChannel(req.channel),
     file: finalPath,
-    format,
+    format: req.format,
     rows: realRows.length,
     canaries: draft.families.map((family, i) => ({ id: ids[i], row: positions[i], family })),
     sha256: written.sha256,
