@@ -28,3 +28,22 @@ export function channelList(value: string, previous: ChannelRef[] = []): Channel
     throw new InvalidArgumentError((err as Error).message);
   }
 }
+
+/** An export:<recipient> channel; other kinds are bad usage. */
+export function exportChannel(value: string): ChannelRef {
+  let channel: ChannelRef;
+  try {
+    channel = parseChannel(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  if (channel.kind !== 'export') throw new InvalidArgumentError('a file for a recipient goes to an export:<recipient> channel');
+  return channel;
+}
+
+/** --map column=field, repeatable. */
+export function columnMap(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq < 1) throw new InvalidArgumentError('write --map column=field, e.g. --map 联系电话=mother.phone');
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}

@@ -1,32 +1,15 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseChannel, type ChannelRef } from '../domain.js';
+import type { ChannelRef } from '../domain.js';
 import { UserError } from '../errors.js';
 import { runExport } from '../exports/export.js';
 import { EXPORT_FORMATS } from '../exports/write.js';
 import * as vault from '../vault/index.js';
-import { oneOf, positiveInt } from './args.js';
+import { columnMap, exportChannel, oneOf, positiveInt } from './args.js';
 import { globals, hospitalFilter, withHospital, withVault } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
 
-function exportChannel(value: string): ChannelRef {
-  let channel: ChannelRef;
-  try {
-    channel = parseChannel(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-  if (channel.kind !== 'export') throw new InvalidArgumentError('an export goes to an export:<recipient> channel');
-  return channel;
-}
-
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
-}
-
-function columnMap(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const eq = value.indexOf('=');
-  if (eq < 1) throw new InvalidArgumentError('write --map column=field, e.g. --map tel=mother.phone');
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
 function dateArg(value: string): string {

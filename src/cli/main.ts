@@ -7,6 +7,7 @@ import { registerCanaries } from './canaries.js';
 import { registerDemo } from './demo.js';
 import { registerExports } from './exports.js';
 import { registerScan } from './scan.js';
+import { registerWatermark } from './watermark.js';
 import { registerInit } from './init.js';
 import { registerPool } from './pool.js';
 import { registerSeed } from './seed.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerSeed(program);
   registerCanaries(program);
   registerExports(program);
+  registerWatermark(program);
   registerScan(program);
   registerDemo(program);
   for (const cmd of program.commands) applyExitOverride(cmd);

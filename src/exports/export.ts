@@ -234,7 +234,8 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   warnings.push(...draft.warnings);
   const rng = createRandom(req.seed === undefined ? undefined : `${req.seed}:place`);
   const canaryRows = draft.families.map((f) => canaryRow(plan, f, timeZone, realRows, rng));
-  const { rows, positions } = placeCanaries(realRows, canaryRows, rng);
+  const timeColumns = plan.flatMap((c, i) => (c.value?.kind === 'instant' || c.value?.kind === 'date' ? [i] : []));
+  const { rows, positions } = placeCanaries(realRows, canaryRows, rng, timeColumns);
   const written = await req.write(rows);
   const seeded = await seededCanariesIn(vaultDb, req.hospital.name, plan, realRows);
   const id = exportId();

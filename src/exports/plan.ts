@@ -69,10 +69,14 @@ function sortable(value: unknown): number | string | null {
   return ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text)) ? Date.parse(text) : text;
 }
 
-/** The first column the real rows are sorted by (ascending or descending), if any. */
-export function sortColumn(rows: readonly unknown[][], columns: number): { index: number; descending: boolean } | null {
+/**
+ * The column the real rows are sorted by (ascending or descending), if any: `preferred` columns (dates
+ * and times) first; any other column only in a file long enough that its order is no accident.
+ */
+export function sortColumn(rows: readonly unknown[][], columns: number, preferred: readonly number[] = []): { index: number; descending: boolean } | null {
   if (rows.length < 3) return null;
-  for (let c = 0; c < columns; c++) {
+  const others = rows.length >= 20 ? Array.from({ length: columns }, (_, c) => c).filter((c) => !preferred.includes(c)) : [];
+  for (const c of [...preferred, ...others]) {
     let asc = true;
     let desc = true;
     let distinct = false;
@@ -97,8 +101,8 @@ export function sortColumn(rows: readonly unknown[][], columns: number): { index
  * where its own value belongs), at uniformly random places otherwise. Returns the merged rows and
  * the 1-based row number of each canary.
  */
-export function placeCanaries(realRows: readonly unknown[][], canaries: readonly unknown[][], rng: Random): { rows: unknown[][]; positions: number[] } {
-  const sort = sortColumn(realRows, realRows[0]?.length ?? canaries[0]?.length ?? 0);
+export function placeCanaries(realRows: readonly unknown[][], canaries: readonly unknown[][], rng: Random, preferred: readonly number[] = []): { rows: unknown[][]; positions: number[] } {
+  const sort = sortColumn(realRows, realRows[0]?.length ?? canaries[0]?.length ?? 0, preferred);
   const slots: number[] = canaries.map((row) => {
     if (!sort) return rng.int(0, realRows.length);
     const key = sortable(row[sort.index]);

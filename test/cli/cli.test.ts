@@ -190,6 +190,13 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     const shown = json<{ operator: string; canaries: { row: number }[] }>(await run(['exports', 'show', res.exportId, '--json']));
     expect(shown.operator).toBe('n0412');
     expect(shown.canaries.map((c) => c.row)).toEqual(res.canaries.map((c) => c.row).sort((a, b) => a - b));
+    fs.writeFileSync(path.join(cwd, 'partner.csv'), '母亲姓名,联系电话,宝宝生日\r\n张三,138-0000-1111,2026/11/01 08:30\r\n李四,139-2222-3333,2026/11/02 09:15\r\n');
+    const marked = json<{ rows: number; canaries: unknown[]; columns: Record<string, unknown> }>(await run(['watermark', 'partner.csv', '--channel', 'export:insurer', '--out', 'partner.marked.csv', '--canaries', '2', '--json']));
+    expect(marked.rows).toBe(2);
+    expect(marked.canaries).toHaveLength(2);
+    expect(Object.keys(marked.columns)).toEqual(['母亲姓名', '联系电话', '宝宝生日']);
+    const scanned = json<{ sources: { source: string }[] }>(await run(['scan', 'partner.marked.csv', '--json']));
+    expect(scanned.sources[0].source).toBe('export:insurer');
     const bad = await run(['export', '--channel', 'ward:NICU', '--out', 'x.csv']);
     expect(bad.code).toBe(2);
     expect(fs.existsSync(path.join(cwd, 'x.csv'))).toBe(false);

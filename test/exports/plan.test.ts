@@ -28,9 +28,13 @@ describe('export planning', () => {
 
   it('finds the sort column, ascending or descending', () => {
     const rows = [['b', new Date('2026-01-01')], ['a', new Date('2026-01-02')], ['c', new Date('2026-01-02')], ['d', new Date('2026-01-05')]];
-    expect(sortColumn(rows, 2)).toEqual({ index: 1, descending: false });
-    expect(sortColumn([...rows].reverse(), 2)).toEqual({ index: 1, descending: true });
-    expect(sortColumn([['x', 1], ['a', 3], ['m', 2]], 2)).toBeNull();
+    expect(sortColumn(rows, 2, [1])).toEqual({ index: 1, descending: false });
+    expect(sortColumn([...rows].reverse(), 2, [1])).toEqual({ index: 1, descending: true });
+    expect(sortColumn([['x', 1], ['a', 3], ['m', 2]], 2, [1])).toBeNull();
+    // In a short file, an order of names is an accident: only date and time columns count.
+    expect(sortColumn([['张三', 1], ['李四', 3], ['王五', 2]], 2, [1])).toBeNull();
+    const long = Array.from({ length: 30 }, (_, i) => [`id${String(i).padStart(3, '0')}`, 30 - (i % 7)]);
+    expect(sortColumn(long, 2, [1])).toEqual({ index: 0, descending: false });
   });
 
   it('places canaries where their value belongs in a sorted file, and spreads them otherwise', () => {

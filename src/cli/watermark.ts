@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import type { ChannelRef } from '../domain.js';
+import { describeColumns } from '../exports/infer.js';
+import { runWatermark } from '../exports/watermark.js';
+import { columnMap, exportChannel, positiveInt } from './args.js';
+import { globals, withHospital } from './context.js';
+import { emit, progress, progressDone, table } from './output.js';
+
+export function registerWatermark(program: Command): void {
+  program
+    .command('watermark <file>')
+    .description("add canary families made for one recipient to a CSV/TSV file another system produced, in the file's own style")
+    .requiredOption('--channel <export:recipient>', 'who receives the file, e.g. export:insurer', exportChannel)
+    .requiredOption('--out <file>', 'the watermarked file to write (a new file; the input is left as it is)')
+    .option('--map <column=field>', 'say which family field a column holds (repeatable)', columnMap)
+    .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300)', positiveInt)
+    .option('--operator <staff id>', 'the staff account sending the file, recorded in the manifest')
+    .option('--seed <seed>', 'make the canaries reproducible')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+The file keeps its header, delimiter, quoting, encoding (UTF-8 with or without BOM, GBK/GB18030) and
+line endings. Columns are matched to family fields by --map, then by their names (English or Chinese),
+then by their values; canaries are written in each column's own date, phone and code formats.
+
+Examples:
+  cradle watermark his-export.csv --channel export:insurer --out insurer-2026-11.csv
+  cradle watermark 新生儿名单.csv --channel export:photo-vendor --out photo.csv --map 备注电话=mother.phone --operator n0412
+  cradle watermark births.tsv --channel export:registry --out registry.tsv --canaries 10 --json`,
+    )
+    .action(async (file: string, _o, cmd: Command) => {
+      const opts = globals(cmd);
+      await withHospital(opts, async ({ hospital, mapping, vault: vaultDb, target }) => {
+        progress(`watermarking ${file} for ${(opts.channel as ChannelRef).name}…`);
+        const result = await runWatermark(vaultDb, target, {
+          hospital,
+          mapping,
+          channel: opts.channel as ChannelRef,
+          file,
+          out: opts.out as string,
+          columnFields: (opts.map as Record<string, string> | undefined) ?? {},
+          canaries: opts.canaries as number | undefined,
+          operator: opts.operator as string | undefined,
+          now: new Date(),
+          seed: opts.seed as string | undefined,
+        });
+        progressDone();
+        const columns = describeColumns(result.columns);
+        const data = {
+          exportId: result.id,
+          channel: result.channel,
+          file: result.file,
+          format: result.format,
+          rows: result.rows,
+          canaries: result.canaries.map((c) => ({ id: c.id, row: c.row, mother: c.family.mother.name.full, motherPhone: c.family.mother.phone })),
+          sha256: result.sha256,
+          bytes: result.bytes,
+          warnings: result.warnings,
+          columns,
+          encoding: result.style.encoding,
+        };
+        emit(!!opts.json, data, () => [
+          `wrote ${result.file}: ${result.rows} rows + ${result.canaries.length} canaries for ${result.channel} (export ${result.id})`,
+          `sha256 ${result.sha256}, ${result.bytes} bytes, ${result.style.encoding}${result.style.bom ? ' with BOM' : ''}, ${result.style.eol === '\r\n' ? 'CRLF' : 'LF'}`,
+          table(
+            ['COLUMN', 'FIELD', 'FORMAT', 'FOUND BY'],
+            Object.entries(columns).map(([name, c]) => [name, c?.field ?? '(real values)', c ? (c.format ?? c.phone ?? (c.map ? JSON.stringify(c.map) : '')) : '', c?.by ?? '']),
+          ),
+          ...result.warnings.map((w) => `warning: ${w}`),
+        ]);
+      });
+    });
+}
