@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ChannelRef } from '../domain.js';
 import { UserError } from '../errors.js';
-import { runExport } from '../exports/export.js';
+import { runExport, type ExportResult } from '../exports/export.js';
 import { EXPORT_FORMATS } from '../exports/write.js';
 import * as vault from '../vault/index.js';
 import { columnMap, exportChannel, oneOf, positiveInt } from './args.js';
@@ -15,6 +15,21 @@ function collect(value: string, previous: string[] = []): string[] {
 function dateArg(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date such as 2026-11-01');
   return value;
+}
+
+/** The JSON of a written export (also watermark's): a stable contract, see docs/cli.md. */
+export function exportSummary(result: ExportResult) {
+  return {
+    exportId: result.id,
+    channel: result.channel,
+    file: result.file,
+    format: result.format,
+    rows: result.rows,
+    canaries: result.canaries.map((c) => ({ id: c.id, row: c.row, mother: c.family.mother.name.full, motherPhone: c.family.mother.phone })),
+    sha256: result.sha256,
+    bytes: result.bytes,
+    warnings: result.warnings,
+  };
 }
 
 export function registerExports(program: Command): void {
@@ -66,17 +81,7 @@ Examples:
           seed: opts.seed as string | undefined,
         });
         progressDone();
-        const data = {
-          exportId: result.id,
-          channel: result.channel,
-          file: result.file,
-          format: result.format,
-          rows: result.rows,
-          canaries: result.canaries.map((c) => ({ id: c.id, row: c.row, mother: c.family.mother.name.full, motherPhone: c.family.mother.phone })),
-          sha256: result.sha256,
-          bytes: result.bytes,
-          warnings: result.warnings,
-        };
+        const data = exportSummary(result);
         emit(!!opts.json, data, () => [
           `wrote ${result.file}: ${result.rows} rows + ${result.canaries.length} canaries for ${result.channel} (export ${result.id})`,
           `sha256 ${result.sha256}, ${result.bytes} bytes`,

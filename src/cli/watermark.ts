@@ -4,6 +4,7 @@ import { describeColumns } from '../exports/infer.js';
 import { runWatermark } from '../exports/watermark.js';
 import { columnMap, exportChannel, positiveInt } from './args.js';
 import { globals, withHospital } from './context.js';
+import { exportSummary } from './exports.js';
 import { emit, progress, progressDone, table } from './output.js';
 
 export function registerWatermark(program: Command): void {
@@ -48,15 +49,7 @@ Examples:
         progressDone();
         const columns = describeColumns(result.columns);
         const data = {
-          exportId: result.id,
-          channel: result.channel,
-          file: result.file,
-          format: result.format,
-          rows: result.rows,
-          canaries: result.canaries.map((c) => ({ id: c.id, row: c.row, mother: c.family.mother.name.full, motherPhone: c.family.mother.phone })),
-          sha256: result.sha256,
-          bytes: result.bytes,
-          warnings: result.warnings,
+          ...exportSummary(result),
           columns,
           encoding: result.style.encoding,
         };
