@@ -1,3 +1,4 @@
+import { decoderFor, detectEncoding, type TextEncoding } from '../encoding.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,7 @@ const require = createRequire(import.meta.url);
 // in the file's own style (delimiter, quoting, encoding, line endings), with the manifest recorded
 // exactly as for an export.
 
-export type FileEncoding = 'utf-8' | 'gb18030' | 'utf-16le';
+export type FileEncoding = TextEncoding;
 
 export interface FileStyle {
   format: 'csv' | 'tsv';
@@ -44,17 +45,12 @@ export interface DelimitedFile {
 
 /** Decode a file's bytes: UTF-8 (BOM or not), UTF-16LE with BOM, else GBK/GB18030 if it decodes cleanly. */
 export function decodeText(data: Buffer, file: string): { text: string; encoding: FileEncoding; bom: boolean } {
-  if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) return { text: data.subarray(3).toString('utf8'), encoding: 'utf-8', bom: true };
-  const iconv = require('iconv-lite') as typeof import('iconv-lite');
-  if (data[0] === 0xff && data[1] === 0xfe) return { text: iconv.decode(data.subarray(2), 'utf-16le'), encoding: 'utf-16le', bom: true };
-  if (data.includes(0)) throw new UserError(`${file}: unknown encoding (binary data, not a UTF-8 or GBK text file)`);
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(data), encoding: 'utf-8', bom: false };
-  } catch {
-    const text = iconv.decode(data, 'gb18030');
-    if (text.includes('\uFFFD')) throw new UserError(`${file}: unknown encoding (neither UTF-8 nor GBK/GB18030)`);
-    return { text, encoding: 'gb18030', bom: false };
-  }
+  const { encoding, bom } = detectEncoding(data, true);
+  if (encoding !== 'utf-16le' && data.includes(0)) throw new UserError(`${file}: unknown encoding (binary data, not a UTF-8 or GBK text file)`);
+  const decoder = decoderFor(encoding);
+  const text = decoder.write(data.subarray(bom)) + decoder.end();
+  if (encoding === 'gb18030' && text.includes('\uFFFD')) throw new UserError(`${file}: unknown encoding (neither UTF-8 nor GBK/GB18030)`);
+  return { text, encoding, bom: bom > 0 };
 }
 
 /** Whether each field of the first few records is quoted (and whether it is empty), read from the raw text. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
+import { decoderFor, detectEncoding } from '../encoding.js';
 
 // Reading leaked files as a stream of records (a line, a JSON object, a spreadsheet row), whatever
 // their format or encoding, with memory flat in the file size. Problems become warnings naming the
@@ -41,20 +42,6 @@ export interface FileFacts {
 export const MAX_RECORD = 1 << 20;
 const OVERLAP = 256;
 
-type Encoding = 'utf-8' | 'gb18030' | 'utf-16le';
-
-/** UTF-8 if the sample decodes strictly as UTF-8 (a cut character at the end allowed), else GB18030. */
-export function detectEncoding(sample: Buffer): { encoding: Encoding; bom: number } {
-  if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
-  if (sample[0] === 0xff && sample[1] === 0xfe) return { encoding: 'utf-16le', bom: 2 };
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(sample.subarray(0, Math.max(0, sample.length - 4)));
-    return { encoding: 'utf-8', bom: 0 };
-  } catch {
-    return { encoding: 'gb18030', bom: 0 };
-  }
-}
-
 function looksBinary(sample: Buffer): boolean {
   let control = 0;
   for (const b of sample) if (b === 0 || (b < 9 && b !== 0)) control++;
@@ -65,16 +52,6 @@ export function formatOfName(file: string): string {
   const ext = path.extname(file).toLowerCase().slice(1);
   if (['csv', 'tsv', 'json', 'jsonl', 'ndjson', 'xlsx', 'sql', 'txt'].includes(ext)) return ext === 'ndjson' ? 'jsonl' : ext;
   return 'text';
-}
-
-function decoderFor(encoding: Encoding): { write(b: Buffer): string; end(): string } {
-  if (encoding === 'gb18030') {
-    const iconv = require('iconv-lite') as typeof import('iconv-lite');
-    const d = iconv.getDecoder('gb18030');
-    return { write: (b) => d.write(b), end: () => d.end() ?? '' };
-  }
-  const d = new TextDecoder(encoding, { fatal: false });
-  return { write: (b) => d.decode(b, { stream: true }), end: () => d.decode() };
 }
 
 /** Split the first line into cells to name columns: tab if it has more tabs than commas. */
