@@ -16,7 +16,8 @@ export function detectEncoding(sample: Buffer, complete = false): { encoding: Te
   if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
   if (sample[0] === 0xff && sample[1] === 0xfe) return { encoding: 'utf-16le', bom: 2 };
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(complete ? sample : sample.subarray(0, Math.max(0, sample.length - 4)));
+    // stream: a character cut at the end of the sample is held back, not an error.
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: !complete });
     return { encoding: 'utf-8', bom: 0 };
   } catch {
     return { encoding: 'gb18030', bom: 0 };
