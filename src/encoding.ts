@@ -34,3 +34,9 @@ export function decoderFor(encoding: TextEncoding): { write(b: Buffer): string; 
   const d = new TextDecoder(encoding, { fatal: false });
   return { write: (b) => d.decode(b, { stream: true }), end: () => d.decode() };
 }
+
+/** A whole buffer of complete characters as text (a chunk cut at line ends). */
+export function decodeWhole(bytes: Uint8Array, encoding: TextEncoding): string {
+  if (encoding === 'utf-8') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  return new TextDecoder(encoding).decode(bytes);
+}

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { runScan } from '../scan/scan.js';
+import { positiveInt } from './args.js';
 import { globals, withVault } from './context.js';
 import { emit, progress, progressDone, table } from './output.js';
 
@@ -9,22 +10,28 @@ export function registerScan(program: Command): void {
   program
     .command('scan <files...>')
     .description('find canaries in seized or leaked files and say which export or channel they came from')
+    .option('--names', 'also look for canary names in records with no canary phone or e-mail (a list of names alone); slower')
+    .option('--threads <n>', 'worker threads for files of 16 MiB or more (default: one per core)', positiveInt)
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
       `
 Reads CSV, TSV, JSON/JSONL, XLSX, SQL dumps and plain text, UTF-8 or GBK; - reads standard input.
 A run that finds canaries records an incident in the vault with the files' hashes and every match.
+By default the full matcher (names in characters or pinyin, masks) runs on the records that hold a
+canary phone (whole, reformatted or masked) or e-mail: every confident match has one. --names runs it
+on every record, to count name-only mentions as weak evidence.
 
 Examples:
   cradle scan seized.xlsx other-dump.txt
+  cradle scan names-only-list.txt --names
   unzip -p leak.zip | cradle scan - --json`,
     )
-    .action(async (files: string[], _o, cmd: Command) => {
+    .action(async (files: string[], o: { names?: boolean; threads?: number }, cmd: Command) => {
       const opts = globals(cmd);
       for (const f of files) if (f !== '-' && !fs.existsSync(f)) throw new UserError(`${f}: no such file`);
       await withVault(opts, async (db) => {
-        const result = await runScan(db, files, (file, n) => progress(`${file}: ${n.toLocaleString('en')} records…`));
+        const result = await runScan(db, files, (file, n) => progress(`${file}: ${n.toLocaleString('en')} records…`), { names: o.names, threads: o.threads });
         progressDone();
         const pct = (p: number) => `${(p * 100).toFixed(p > 0.999 && p < 1 ? 2 : 1)}%`;
         emit(!!opts.json, result, () => [

@@ -42,7 +42,7 @@ export interface FileFacts {
 export const MAX_RECORD = 1 << 20;
 const OVERLAP = 256;
 
-function looksBinary(sample: Buffer): boolean {
+export function looksBinary(sample: Buffer): boolean {
   let control = 0;
   for (const b of sample) if (b === 0 || (b < 9 && b !== 0)) control++;
   return sample.length > 0 && control / sample.length > 0.01;
@@ -55,7 +55,7 @@ export function formatOfName(file: string): string {
 }
 
 /** Split the first line into cells to name columns: tab if it has more tabs than commas. */
-function headerOf(line: string): { delimiter: string; header: string[] } {
+export function headerOf(line: string): { delimiter: string; header: string[] } {
   const tabs = line.split('\t').length;
   const commas = line.split(',').length;
   const delimiter = tabs > commas ? '\t' : ',';
@@ -216,7 +216,7 @@ async function sha256Of(file: string, facts: FileFacts): Promise<string> {
   return hash.digest('hex');
 }
 
-function isZip(file: string): boolean {
+export function isZip(file: string): boolean {
   const fd = fs.openSync(file, 'r');
   try {
     const head = Buffer.alloc(4);
@@ -227,25 +227,28 @@ function isZip(file: string): boolean {
   }
 }
 
-/** Records of one file ('-' for standard input). Facts are complete once the generator is done. */
-export async function* readRecords(file: string, facts: FileFacts, warn: (w: ScanWarning) => void): AsyncGenerator<ScanRecord> {
-  const label = file === '-' ? 'stdin' : file;
-  facts.file = label;
-  if (file === '-') {
-    facts.format = 'text';
-    yield* textRecords(label, process.stdin, 'text', facts, warn);
-    return;
-  }
-  let format = formatOfName(file);
+/** The format a file is read as: its extension, unless its first bytes say otherwise (a warning then). */
+export function resolveFormat(file: string, warn: (w: ScanWarning) => void): string {
+  if (file === '-') return 'text';
+  const format = formatOfName(file);
   const zip = isZip(file);
   if (zip && format !== 'xlsx') {
     warn({ file, message: `a ZIP container named .${format}: read as an XLSX workbook` });
-    format = 'xlsx';
-  } else if (!zip && format === 'xlsx') {
-    warn({ file, message: 'named .xlsx but not a ZIP/XLSX workbook: read as text' });
-    format = 'text';
+    return 'xlsx';
   }
+  if (!zip && format === 'xlsx') {
+    warn({ file, message: 'named .xlsx but not a ZIP/XLSX workbook: read as text' });
+    return 'text';
+  }
+  return format;
+}
+
+/** Records of one file ('-' for standard input). Facts are complete once the generator is done. */
+export async function* readRecords(file: string, facts: FileFacts, warn: (w: ScanWarning) => void, format = resolveFormat(file, warn)): AsyncGenerator<ScanRecord> {
+  const label = file === '-' ? 'stdin' : file;
+  facts.file = label;
   facts.format = format;
-  if (format === 'xlsx') yield* xlsxRecords(file, facts, warn);
+  if (file === '-') yield* textRecords(label, process.stdin, 'text', facts, warn);
+  else if (format === 'xlsx') yield* xlsxRecords(file, facts, warn);
   else yield* textRecords(file, fs.createReadStream(file, { highWaterMark: 1 << 20 }), format, facts, warn);
 }

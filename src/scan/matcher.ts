@@ -59,6 +59,32 @@ export class CanaryMatcher {
     return scoreHits(this.hits(text));
   }
 
+  /**
+   * Offsets of the canary phones (whole or masked) and e-mails in `text`, found by those two indexes
+   * alone. Every confident match holds one, so only the records around them need the full pass; names
+   * are not looked at here, which is what makes this pass several times faster than `hits`.
+   */
+  candidates(text: string, from = 0, to = text.length): number[] {
+    const found: Hit[] = [];
+    for (let i = from; i < to;) {
+      const c = text.charCodeAt(i);
+      if (c < 0x80) {
+        const k = ASCII_CLASS[c];
+        if (k === ASCII_DIGIT) i = this.phones.scanGroup(text, i, found);
+        else {
+          if (k === ASCII_AT) this.emails.at(text, i, found);
+          i++;
+        }
+      } else if (digitValue(c) >= 0) {
+        i = this.phones.scanGroup(text, i, found);
+      } else {
+        if (c === 0xff20) this.emails.at(text, i, found); // ＠
+        i++;
+      }
+    }
+    return found.map((h) => h.start);
+  }
+
   // The previous run of Han characters in the record being scanned, for 王\u3000丽 (see spacedPair).
   private runStart = -1;
   private runEnd = -1;

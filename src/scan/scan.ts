@@ -1,26 +1,38 @@
+import fs from 'node:fs';
 import { customAlphabet } from 'nanoid';
 import type { Database } from '../db/index.js';
 import * as vault from '../vault/index.js';
 import { attribute, UNKNOWN_SOURCE } from './attribute.js';
-import { cellIndexAt, readRecords, type FileFacts, type ScanRecord, type ScanWarning } from './files.js';
+import os from 'node:os';
+import { matchRecord, tally, type FoundMatch, type WeakTally } from './chunk.js';
+import { CHUNKED_FORMATS, scanChunked } from './chunked.js';
+import { readRecords, resolveFormat, type FileFacts, type ScanRecord, type ScanWarning } from './files.js';
 import { CanaryMatcher } from './matcher.js';
 import { signatureOf } from './signature.js';
+import { inThread, onWorkers, type ChunkEngine } from './workers.js';
 
 // `cradle scan`: read seized files, find canaries however they were reformatted, record the incident
 // with the files' hashes and every match, and say which exports or channels explain what was found.
 
 const incidentId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
 
-/**
- * Matches at or above CONFIDENT (a trap phone or e-mail, or a masked phone confirmed by a name) are
- * evidence of a source and are kept one by one. Weaker ones (names alone, an unconfirmed masked phone)
- * are common by chance in any population, so they are only counted per canary: memory stays bounded
- * by the number of canaries, not the size of the dump.
- */
-export const CONFIDENT = 0.85;
-export const WEAK = 0.3;
+export { CONFIDENT, WEAK } from './chunk.js';
 /** Confident matches kept in detail; past this they are counted only. */
 export const MAX_KEPT = 100_000;
+/** Files at least this big are matched on worker threads. */
+export const PARALLEL_FROM = 16 << 20;
+
+export interface ScanOptions {
+  /** Look for canaries' names in every record, also those without a canary phone or e-mail (slower). */
+  names?: boolean;
+  /**
+   * Worker threads for CSV/TSV/JSONL/SQL/text files. Default: one per core for files of
+   * `parallelFrom` bytes or more, the calling thread for smaller ones; 1: always the calling thread.
+   */
+  threads?: number;
+  /** Smallest file matched on worker threads (default PARALLEL_FROM). */
+  parallelFrom?: number;
+}
 
 export type ScanMatch = vault.ScanMatchRecord;
 
@@ -56,54 +68,61 @@ function placeOf(r: ScanRecord): string {
   return r.sheet !== undefined ? `sheet ${r.sheet} row ${r.row}` : `line ${r.line}`;
 }
 
-function columnOf(r: ScanRecord, offset: number): string | null {
-  if (!r.delimiter) return null;
-  const index = cellIndexAt(r.text, offset, r.delimiter);
-  return r.header?.[index] || `column ${index + 1}`;
-}
-
-export async function runScan(vaultDb: Database, files: readonly string[], onProgress?: (file: string, records: number) => void): Promise<ScanResult> {
-  const matcher = new CanaryMatcher((await vault.allCanaryFamilies(vaultDb)).map((c) => signatureOf(c.id, c.family)));
+export async function runScan(vaultDb: Database, files: readonly string[], onProgress?: (file: string, records: number) => void, options: ScanOptions = {}): Promise<ScanResult> {
+  const signatures = (await vault.allCanaryFamilies(vaultDb)).map((c) => signatureOf(c.id, c.family));
+  let inThreadMatcher: CanaryMatcher | null = null; // built when a file is matched on this thread
+  const matcher = () => (inThreadMatcher ??= new CanaryMatcher(signatures));
+  const names = options.names ?? false;
+  const threads = Math.max(1, options.threads ?? os.availableParallelism());
+  const parallelFrom = options.parallelFrom ?? PARALLEL_FROM;
   const result: ScanResult = { incidentId: null, files: [], matches: [], canaries: [], weak: [], sources: [] };
-  const confident = new Map<string, { confidence: number; matches: number }>();
-  const weak = new Map<string, { confidence: number; matches: number }>();
-  const tally = (into: typeof weak, id: string, confidence: number) => {
-    const b = into.get(id) ?? { confidence: 0, matches: 0 };
-    into.set(id, { confidence: Math.max(b.confidence, confidence), matches: b.matches + 1 });
+  const confident: WeakTally = new Map();
+  const weak: WeakTally = new Map();
+  let workers: ChunkEngine | null = null;
+  const keep = (file: string, place: string, m: FoundMatch) => {
+    tally(confident, m.canaryId, m.confidence);
+    if (result.matches.length < MAX_KEPT) result.matches.push({ ...m, file, place });
   };
-  for (const file of files) {
-    const facts: FileFacts = { file, bytes: 0, sha256: '', format: '', encoding: '' };
-    const warnings: ScanWarning[] = [];
-    let records = 0;
-    try {
-      for await (const record of readRecords(file, facts, (w) => warnings.push(w))) {
-        records++;
-        if (records % 50_000 === 0) onProgress?.(file, records);
-        for (const m of matcher.matchRecord(record.text)) {
-          if (m.confidence < CONFIDENT) {
-            if (m.confidence >= WEAK) tally(weak, m.canaryId, m.confidence);
-            continue;
-          }
-          tally(confident, m.canaryId, m.confidence);
-          if (result.matches.length >= MAX_KEPT) continue;
-          const first = m.hits[0];
-          result.matches.push({
-            canaryId: m.canaryId,
-            file: facts.file,
-            place: placeOf(record),
-            column: columnOf(record, first.start),
-            kinds: [...new Set(m.hits.map((h) => h.kind))],
-            matched: m.hits.map((h) => h.matched).join(' / '),
-            confidence: m.confidence,
-            reason: m.reason,
+  try {
+    for (const file of files) {
+      const facts: FileFacts = { file: file === '-' ? 'stdin' : file, bytes: 0, sha256: '', format: '', encoding: '' };
+      const warnings: ScanWarning[] = [];
+      const warn = (w: ScanWarning) => warnings.push(w);
+      let records = 0;
+      try {
+        const format = resolveFormat(file, warn);
+        facts.format = format;
+        let chunked = false;
+        if (file !== '-' && CHUNKED_FORMATS.has(format)) {
+          const parallel = threads > 1 && (options.threads !== undefined || fs.statSync(file).size >= parallelFrom);
+          if (parallel) workers ??= onWorkers({ signatures, names }, threads);
+          const engine = parallel ? workers! : inThread(matcher(), names);
+          chunked = await scanChunked(file, format, facts, warn, {
+            engine,
+            inFlight: parallel ? 2 * threads : 1,
+            onChunk: (chunk, firstLine) => {
+              for (const m of chunk.matches) keep(facts.file, `line ${firstLine + m.line}`, m);
+              for (const [id, confidence, n] of chunk.weak) tally(weak, id, confidence, n);
+              records += chunk.lines;
+              onProgress?.(facts.file, records);
+            },
           });
         }
+        if (!chunked) {
+          for await (const record of readRecords(file, facts, warn, format)) {
+            records++;
+            if (records % 50_000 === 0) onProgress?.(facts.file, records);
+            for (const m of matchRecord(matcher(), record.text, { names, header: record.header, delimiter: record.delimiter }, weak)) keep(facts.file, placeOf(record), m);
+          }
+        }
+      } catch (err) {
+        // An unreadable file is a warning; the scan goes on with the rest.
+        warn({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       }
-    } catch (err) {
-      // An unreadable file is a warning; the scan goes on with the rest.
-      warnings.push({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      result.files.push({ ...facts, records, warnings });
     }
-    result.files.push({ ...facts, records, warnings });
+  } finally {
+    await workers?.close();
   }
 
   const ranked = (m: typeof weak) => [...m.entries()].map(([id, b]) => ({ id, ...b })).sort((a, b) => b.confidence - a.confidence || a.id.localeCompare(b.id));
@@ -115,7 +134,7 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
     const explains = new Map<string, Set<string>>();
     for (const s of seen) (explains.get(s.key) ?? explains.set(s.key, new Set()).get(s.key)!).add(s.canary_id);
     const byKey = new Map(sources.map((s) => [s.key, s]));
-    const scores = attribute(found, sources.map((s) => ({ key: s.key, size: s.size, explains: explains.get(s.key) ?? new Set() })), await vault.countCanaries(vaultDb));
+    const scores = attribute(found, sources.map((s) => ({ key: s.key, size: s.size, explains: explains.get(s.key) ?? new Set(), code: s.code })), await vault.countCanaries(vaultDb));
     result.sources = scores.map((r) => {
       if (r.parts) {
         const [a, b] = r.parts.map((k) => byKey.get(k)!);

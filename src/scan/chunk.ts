@@ -1,0 +1,151 @@
+import { cellIndexAt, MAX_RECORD } from './files.js';
+import type { CanaryMatcher } from './matcher.js';
+import type { MatchKind } from './types.js';
+
+// Matching records, and whole chunks of lines, against the canaries: the part of `cradle scan` that
+// runs on worker threads for large files. Pure: text in, matches out.
+//
+// Fast mode (the default) first finds canary phones and e-mails with CanaryMatcher.candidates and
+// runs the full matcher only on the records that hold one; every confident match has one. Names
+// alone (a list without phones or e-mails) are looked for in every record only with `names`.
+
+/**
+ * Matches at or above CONFIDENT (a trap phone or e-mail, or a masked phone confirmed by a name) are
+ * evidence of a source and are kept one by one. Weaker ones (names alone, an unconfirmed masked phone)
+ * are common by chance in any population, so they are only counted per canary.
+ */
+export const CONFIDENT = 0.85;
+export const WEAK = 0.3;
+const OVERLAP = 256;
+const NAME_KINDS: ReadonlySet<MatchKind> = new Set(['name', 'name-pinyin', 'masked-name']);
+
+export interface RecordContext {
+  /** Cells are separated by this in the record (CSV/TSV lines, spreadsheet rows joined by tabs). */
+  delimiter?: string;
+  header?: string[];
+  /** Look for names in every record, not only in those with a canary phone or e-mail. */
+  names: boolean;
+}
+
+/** One confident match in a record; the caller adds the file and the place. */
+export interface FoundMatch {
+  canaryId: string;
+  column: string | null;
+  kinds: MatchKind[];
+  matched: string;
+  confidence: number;
+  reason: string;
+}
+
+/** Weak evidence per canary: best confidence and how many records. */
+export type WeakTally = Map<string, { confidence: number; matches: number }>;
+
+export function tally(into: WeakTally, id: string, confidence: number, matches = 1): void {
+  const b = into.get(id);
+  if (!b) into.set(id, { confidence, matches });
+  else {
+    b.confidence = Math.max(b.confidence, confidence);
+    b.matches += matches;
+  }
+}
+
+function columnOf(text: string, offset: number, ctx: RecordContext): string | null {
+  if (!ctx.delimiter) return null;
+  const index = cellIndexAt(text, offset, ctx.delimiter);
+  return ctx.header?.[index] || `column ${index + 1}`;
+}
+
+/** The canaries in one record: confident ones returned, weak ones counted into `weak`. */
+export function matchRecord(matcher: CanaryMatcher, text: string, ctx: RecordContext, weak: WeakTally, checked = false): FoundMatch[] {
+  if (!checked && !ctx.names && matcher.candidates(text).length === 0) return [];
+  const found: FoundMatch[] = [];
+  for (const m of matcher.matchRecord(text)) {
+    if (m.confidence < CONFIDENT) {
+      if (m.confidence >= WEAK) tally(weak, m.canaryId, m.confidence);
+      continue;
+    }
+    // The strings kept are copied: a slice of the record would keep the whole decoded chunk alive.
+    found.push({
+      canaryId: m.canaryId,
+      // The column of the evidence that decides (the phone or e-mail, not a name beside it).
+      column: columnOf(text, (m.hits.find((h) => !NAME_KINDS.has(h.kind)) ?? m.hits[0]).start, ctx),
+      kinds: [...new Set(m.hits.map((h) => h.kind))],
+      matched: structuredClone(m.hits.map((h) => h.matched).join(' / ')),
+      confidence: m.confidence,
+      reason: structuredClone(m.reason),
+    });
+  }
+  return found;
+}
+
+export interface ChunkResult {
+  /** Line ends ('\n') in the chunk: the next chunk's first line is this many lines further on. */
+  lines: number;
+  /** Lines looked at with the full matcher. */
+  matched: number;
+  /** `line` counts from 0 at the chunk's first line. */
+  matches: (FoundMatch & { line: number })[];
+  weak: [string, number, number][];
+}
+
+/** The end of the line that starts at `start` (the '\n', or the text's end), and the end without a '\r'. */
+function lineEnd(text: string, start: number): [number, number] {
+  const nl = text.indexOf('\n', start);
+  const end = nl < 0 ? text.length : nl;
+  return [end, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end];
+}
+
+/**
+ * All matches in a chunk of whole lines (a line longer than MAX_RECORD is looked at in a window of
+ * that size around each candidate, or in overlapping pieces with `names`).
+ */
+export function matchChunk(matcher: CanaryMatcher, text: string, ctx: RecordContext): ChunkResult {
+  const weak: WeakTally = new Map();
+  const result: ChunkResult = { lines: 0, matched: 0, matches: [], weak: [] };
+  let line = 0; // the line that starts at `lineStart`
+  let lineStart = 0;
+  const advanceTo = (start: number) => {
+    // Count the line ends between the current line and the one starting at `start`.
+    for (let nl = text.indexOf('\n', lineStart); nl >= 0 && nl < start; nl = text.indexOf('\n', nl + 1)) line++;
+    lineStart = start;
+  };
+  const record = (start: number, end: number, checked: boolean) => {
+    result.matched++;
+    for (const m of matchRecord(matcher, text.slice(start, end), ctx, weak, checked)) result.matches.push({ ...m, line });
+  };
+
+  if (ctx.names) {
+    for (let start = 0; start < text.length;) {
+      const [next, end] = lineEnd(text, start);
+      advanceTo(start);
+      for (let p = start; p < end; p += MAX_RECORD - OVERLAP) {
+        record(p, Math.min(end, p + MAX_RECORD), true);
+        if (p + MAX_RECORD >= end) break;
+      }
+      start = next + 1;
+    }
+  } else {
+    let done = -1; // the start of the last line matched
+    let windowEnd = -1; // in a line longer than MAX_RECORD, where the last window ended
+    for (const at of matcher.candidates(text)) {
+      const start = text.lastIndexOf('\n', at - 1) + 1;
+      const [, end] = lineEnd(text, at);
+      if (end - start <= MAX_RECORD) {
+        if (start === done) continue;
+        advanceTo(start);
+        record(start, end, true);
+        done = start;
+      } else if (at >= windowEnd) {
+        advanceTo(start);
+        const from = Math.max(start, at - (MAX_RECORD >> 1));
+        const to = Math.min(end, from + MAX_RECORD);
+        record(from, to, true);
+        windowEnd = to - OVERLAP;
+      }
+    }
+  }
+  advanceTo(text.length);
+  result.lines = line;
+  result.weak = [...weak].map(([id, w]) => [id, w.confidence, w.matches]);
+  return result;
+}

@@ -1,0 +1,115 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { decodeWhole, detectEncoding } from '../encoding.js';
+import type { ChunkResult } from './chunk.js';
+import { headerOf, looksBinary, type FileFacts, type ScanWarning } from './files.js';
+import type { ChunkEngine } from './workers.js';
+
+// Reading a line-oriented file (CSV, TSV, JSON Lines, SQL dump, text) in chunks of whole lines that
+// are matched in parallel, results taken back in file order. Memory is flat in the file size: at
+// most `inFlight` chunks are read ahead. Splitting at '\n' bytes is safe in UTF-8 and GB18030 (no
+// multi-byte character contains 0x0a); UTF-16 files go the record-by-record way.
+
+export const CHUNK_BYTES = 2 << 20;
+const OVERLAP = 256;
+
+/** Line-oriented formats this reader handles (pretty-printed JSON needs its objects regrouped). */
+export const CHUNKED_FORMATS = new Set(['csv', 'tsv', 'jsonl', 'sql', 'txt', 'text']);
+
+export interface ChunkedOptions {
+  engine: ChunkEngine;
+  inFlight: number;
+  /** Each chunk's result, in file order, with the 1-based line of its first line. */
+  onChunk: (result: ChunkResult, firstLine: number) => void;
+}
+
+/**
+ * Read and match `file`. Returns false, having read nothing, when the file must be read record by
+ * record instead (UTF-16). `facts` is complete when it returns.
+ */
+export async function scanChunked(file: string, format: string, facts: FileFacts, warn: (w: ScanWarning) => void, opts: ChunkedOptions): Promise<boolean> {
+  const fd = await fs.promises.open(file, 'r');
+  try {
+    const sample = Buffer.alloc(65536);
+    const { bytesRead: sampled } = await fd.read(sample, 0, sample.length, 0);
+    const head = sample.subarray(0, sampled);
+    if (looksBinary(head)) {
+      warn({ file, message: 'binary data (NUL and control bytes), not a text file: skipped; for a spreadsheet give it the .xlsx extension' });
+      facts.encoding = 'binary';
+      await hashRest(fd, facts);
+      return true;
+    }
+    const { encoding, bom } = detectEncoding(head, sampled < sample.length);
+    if (encoding === 'utf-16le') return false;
+    facts.encoding = encoding;
+
+    const hash = crypto.createHash('sha256');
+    const queue: Promise<ChunkResult>[] = [];
+    let nextLine = 1;
+    const takeOldest = async () => {
+      const result = await queue.shift()!;
+      opts.onChunk(result, nextLine);
+      nextLine += result.lines;
+    };
+    let tabular: { delimiter: string; header: string[] } | undefined;
+    let carry = Buffer.alloc(0);
+    let position = 0;
+    let warnedLong = false;
+    for (;;) {
+      const buf = Buffer.allocUnsafeSlow(carry.length + CHUNK_BYTES);
+      carry.copy(buf);
+      const { bytesRead } = await fd.read(buf, carry.length, CHUNK_BYTES, position);
+      hash.update(buf.subarray(carry.length, carry.length + bytesRead));
+      let start = position === 0 ? carry.length + bom : 0;
+      position += bytesRead;
+      const data = buf.subarray(0, carry.length + bytesRead);
+      if (position === bytesRead && (format === 'csv' || format === 'tsv')) {
+        const nl = data.indexOf(0x0a, start);
+        tabular = headerOf(decodeWhole(data.subarray(start, Math.min(nl < 0 ? data.length : nl, start + 65536)), encoding).replace(/\r$/, ''));
+        // The header is line 1 and is matched like any line; it rarely holds a canary.
+      }
+      let end: number;
+      if (bytesRead === 0) end = data.length;
+      else {
+        const nl = data.lastIndexOf(0x0a);
+        if (nl >= start) end = nl + 1;
+        else if (data.length - start >= CHUNK_BYTES) {
+          // A line longer than a chunk: matched in pieces that overlap, so nothing is cut in two.
+          if (!warnedLong) {
+            warn({ file, where: `byte ${position - bytesRead - carry.length}`, message: `a line longer than ${CHUNK_BYTES} bytes starts before here: scanned in overlapping pieces` });
+            warnedLong = true;
+          }
+          end = data.length;
+        } else end = start; // keep reading this line
+      }
+      const tail = end < data.length ? Buffer.from(data.subarray(end)) : end > start && bytesRead > 0 && data[end - 1] !== 0x0a ? Buffer.from(data.subarray(end - OVERLAP)) : Buffer.alloc(0);
+      if (end > start) {
+        if (queue.length >= opts.inFlight) await takeOldest();
+        queue.push(opts.engine.match({ bytes: data.subarray(start, end), encoding, header: tabular?.header, delimiter: tabular?.delimiter }));
+        start = end;
+      }
+      carry = tail;
+      if (bytesRead === 0) break;
+    }
+    while (queue.length) await takeOldest();
+    facts.bytes = position;
+    facts.sha256 = hash.digest('hex');
+    return true;
+  } finally {
+    await fd.close();
+  }
+}
+
+async function hashRest(fd: fs.promises.FileHandle, facts: FileFacts): Promise<void> {
+  const hash = crypto.createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let position = 0;
+  for (;;) {
+    const { bytesRead } = await fd.read(buf, 0, buf.length, position);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  facts.bytes = position;
+  facts.sha256 = hash.digest('hex');
+}

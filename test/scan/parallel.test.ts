@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { migrate, openDatabase, type Database } from '../../src/db/index.js';
+import type { Family } from '../../src/domain.js';
+import { DEMO_DISTRICTS } from '../../src/demo/setup.js';
+import { createRandom, generateFamily } from '../../src/generate/index.js';
+import { CHUNK_BYTES } from '../../src/scan/chunked.js';
+import { runScan, type ScanResult } from '../../src/scan/scan.js';
+import * as vault from '../../src/vault/index.js';
+import { embeddedCopy, scratchDir } from '../helpers/db.js';
+
+// Large files are read in chunks of whole lines and matched on worker threads; the answer must be
+// the same as on one thread, line numbers included, whatever the encoding, line ends or line lengths.
+
+const require = createRequire(import.meta.url);
+const iconv = require('iconv-lite') as typeof import('iconv-lite');
+
+function families(): Family[] {
+  const rng = createRandom('parallel');
+  let next = 0;
+  return [0, 1, 2, 3].map(() =>
+    generateFamily(rng, {
+      locale: 'zh-CN', hospital: '示例医院', ward: '产科一病区', districts: DEMO_DISTRICTS, timeZone: 'Asia/Shanghai',
+      birthFrom: new Date('2026-10-01T00:00:00Z'), birthTo: new Date('2026-11-01T00:00:00Z'),
+      phone: () => `+86139${String(12_345_678 + 7919 * next++).padStart(8, '0')}`, emailDomain: () => 'mail.trap.example',
+    }),
+  );
+}
+
+const national = (e164: string) => e164.slice(3);
+
+describe('scanning large files in chunks on worker threads', () => {
+  let db: Database;
+  let dir: string;
+  let fams: Family[];
+  beforeAll(async () => {
+    const location = embeddedCopy('parallel');
+    db = await openDatabase(location, { role: 'vault', create: true });
+    await migrate(db);
+    await vault.ensureHospital(db, 'h', 'zh-CN');
+    fams = families();
+    const canaries = fams.map((family, i) => ({ id: `can${i}`, family, isoWeek: '2026-W45' }));
+    await vault.recordBatchIntent(db, { id: 'b1', hospital: 'h', rotationId: null, ward: null, channels: [] }, canaries);
+    await vault.markBatchPlanted(db, 'b1', new Map(canaries.map((c) => [c.id, {}])), new Date());
+    dir = scratchDir('parallel');
+  });
+  afterAll(async () => db?.close());
+
+  /** About `lines` lines of filler with the canaries at known lines, in several formats. */
+  function dump(lines: number, eol: string): { text: string; expected: Map<number, string> } {
+    const rng = createRandom('filler');
+    const out = ['序号,姓名,电话,备注'];
+    const expected = new Map<number, string>();
+    const places = [7, Math.floor(lines / 3), Math.floor(lines / 2) + 1, lines - 2];
+    for (let n = 2; n <= lines; n++) {
+      const k = places.indexOf(n);
+      if (k >= 0) {
+        const f = fams[k];
+        const p = national(f.mother.phone!);
+        const shown = [p, `+86 ${p.slice(0, 3)} ${p.slice(3, 7)} ${p.slice(7)}`, `${p.slice(0, 3)}****${p.slice(7)}`, [...p].map((d) => String.fromCharCode(0xff10 + Number(d))).join('')][k];
+        out.push(`${n},${f.mother.name.full},${shown},`);
+        expected.set(n, `can${k}`);
+      } else {
+        out.push(`${n},王${'丽华秀英'[rng.int(0, 3)]}${'芳敏静'[rng.int(0, 2)]},13${rng.int(100000000, 999999999)},备注${rng.int(1, 99)}`);
+      }
+    }
+    return { text: out.join(eol) + eol, expected };
+  }
+
+  const found = (r: ScanResult) => new Map(r.matches.map((m) => [Number(m.place.replace('line ', '')), m.canaryId]));
+
+  it('finds the same canaries on the same lines on one thread and on two, in UTF-8 with CRLF and in GBK', async () => {
+    const { text, expected } = dump(120_000, '\r\n');
+    const utf8 = path.join(dir, 'dump.csv');
+    fs.writeFileSync(utf8, '\ufeff' + text);
+    const gbk = path.join(dir, 'dump-gbk.csv');
+    fs.writeFileSync(gbk, iconv.encode(text, 'gb18030'));
+    expect(fs.statSync(utf8).size).toBeGreaterThan(2 * CHUNK_BYTES); // several chunks
+    for (const file of [utf8, gbk]) {
+      const one = await runScan(db, [file], undefined, { threads: 1 });
+      const two = await runScan(db, [file], undefined, { threads: 2 });
+      expect(found(one)).toEqual(expected);
+      expect(found(two)).toEqual(expected);
+      expect(two.files[0]).toMatchObject({ records: 120_000, sha256: one.files[0].sha256, bytes: fs.statSync(file).size, encoding: file === gbk ? 'gb18030' : 'utf-8' });
+      expect(two.matches.find((m) => m.canaryId === 'can1')).toMatchObject({ column: '电话', kinds: expect.arrayContaining(['phone']) });
+      expect(two.matches.find((m) => m.canaryId === 'can2')).toMatchObject({ column: '电话', kinds: expect.arrayContaining(['masked-phone', 'name']) });
+    }
+  });
+
+  it('finds a phone cut by a chunk boundary inside a line longer than a chunk, and numbers the lines after it right', async () => {
+    const p = national(fams[1].mother.phone!);
+    const filler = 'x'.repeat(CHUNK_BYTES - 6);
+    const file = path.join(dir, 'long.txt');
+    fs.writeFileSync(file, `first line\n${filler}${p} ${'y'.repeat(3 * CHUNK_BYTES)}\nthird line\nphone ${national(fams[3].mother.phone!)}\n`);
+    for (const threads of [1, 2]) {
+      const r = await runScan(db, [file], undefined, { threads });
+      expect(found(r)).toEqual(new Map([[2, 'can1'], [4, 'can3']]));
+      expect(r.files[0].warnings).toEqual([expect.objectContaining({ message: expect.stringContaining('longer than') })]);
+    }
+  });
+
+  it('looks for names alone only when asked', async () => {
+    const f = fams[0];
+    const file = path.join(dir, 'names.txt');
+    fs.writeFileSync(file, `名单\n${f.mother.name.full} ${f.father?.name.full ?? ''} ${f.baby.birthTime.slice(0, 10)}\n`);
+    const plain = await runScan(db, [file]);
+    expect(plain.weak).toEqual([]);
+    const names = await runScan(db, [file], undefined, { names: true });
+    expect(names.weak.map((w) => w.id)).toEqual(['can0']);
+    expect(names.matches).toEqual([]);
+  });
+});
