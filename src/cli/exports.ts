@@ -25,10 +25,24 @@ export function exportSummary(result: ExportResult) {
     file: result.file,
     format: result.format,
     rows: result.rows,
-    canaries: result.canaries.map((c) => ({ id: c.id, row: c.row, mother: c.family.mother.name.full, motherPhone: c.family.mother.phone })),
+    canaries: result.canaries.map((c) => ({ id: c.id, row: c.row, mother: c.family.mother.name.full, motherPhone: c.family.mother.phone, shared: !!c.shared })),
     sha256: result.sha256,
     bytes: result.bytes,
     warnings: result.warnings,
+    code: result.code
+      ? {
+          pool: result.code.poolId,
+          codeword: result.code.codeword,
+          positions: result.code.positions,
+          weight: result.code.spec.weight,
+          field: result.code.spec.field,
+          degree: result.code.spec.degree,
+          poolSize: result.code.poolSize,
+          capacity: result.code.capacity,
+          overlap: result.code.overlap,
+          newPool: result.code.newPool,
+        }
+      : null,
   };
 }
 
@@ -44,7 +58,8 @@ export function registerExports(program: Command): void {
     .option('--from <date>', 'default export: births from this day (hospital time)', dateArg)
     .option('--to <date>', 'default export: births up to and including this day', dateArg)
     .option('--format <format>', 'csv, tsv, json or xlsx (default: from the file name)', oneOf(...EXPORT_FORMATS))
-    .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300)', positiveInt)
+    .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300; with --code: none of its own)', positiveInt)
+    .option('--code', "give the file a codeword of the hospital's shared code canaries instead of canaries of its own (docs/codes.md)")
     .option('--operator <staff id>', 'the staff account running the export, recorded in the manifest')
     .option('--map <column=field>', 'say which family field a column holds (repeatable)', columnMap)
     .option('--seed <seed>', 'make the canaries reproducible')
@@ -55,7 +70,8 @@ export function registerExports(program: Command): void {
 Examples:
   cradle export --channel export:birth-office --from 2026-11-01 --to 2026-11-30 --out births.csv
   cradle export --channel export:vaccine-registry --query "SELECT * FROM births b JOIN families f USING (family_id) WHERE discharged_at >= $1" --param 2026-11-01 --out vax.csv --operator n0412
-  cradle export --channel export:photo-vendor --table newborn_export_view --out photo.json`,
+  cradle export --channel export:photo-vendor --table newborn_export_view --out photo.json
+  cradle export --channel export:insurer --from 2026-11-01 --to 2026-11-30 --out insurer.csv --code`,
     )
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
@@ -75,6 +91,7 @@ Examples:
           from: opts.from as string | undefined,
           to: opts.to as string | undefined,
           canaries: opts.canaries as number | undefined,
+          code: opts.code ? {} : undefined,
           operator: opts.operator as string | undefined,
           columnFields: (opts.map as Record<string, string> | undefined) ?? {},
           now: new Date(),
@@ -82,8 +99,15 @@ Examples:
         });
         progressDone();
         const data = exportSummary(result);
+        const code = result.code;
         emit(!!opts.json, data, () => [
           `wrote ${result.file}: ${result.rows} rows + ${result.canaries.length} canaries for ${result.channel} (export ${result.id})`,
+          ...(code
+            ? [
+                ...(code.newPool ? [`made code pool ${code.poolId}: ${code.poolSize} shared canaries for up to ${code.capacity} exports`] : []),
+                `codeword ${code.codeword} of code pool ${code.poolId}: ${code.spec.weight} of its ${code.poolSize} shared canaries; at most ${code.overlap} in common with any earlier export's, ${code.spec.degree - 1} with any later one's`,
+              ]
+            : []),
           `sha256 ${result.sha256}, ${result.bytes} bytes`,
           ...result.warnings.map((w) => `warning: ${w}`),
         ]);
@@ -117,6 +141,7 @@ Examples:
         const x = await vault.getExport(db, id);
         if (!x) throw new UserError(`no export ${id} in the vault; \`cradle exports list\` shows their ids`);
         const canaries = await vault.exportCanaries(db, id);
+        const code = await vault.exportCodeword(db, id);
         const data = {
           id: x.id,
           hospital: x.hospital,
@@ -130,14 +155,16 @@ Examples:
           sha256: x.sha256,
           bytes: x.bytes,
           createdAt: x.created_at,
-          canaries: canaries.map((c) => ({ id: c.canary_id, row: c.row_number, mother: c.mother_name, motherPhone: c.mother_phone })),
+          canaries: canaries.map((c) => ({ id: c.canary_id, row: c.row_number, mother: c.mother_name, motherPhone: c.mother_phone, shared: c.shared })),
+          code: code ? { pool: code.pool_id, codeword: code.codeword, positions: code.positions, weight: code.weight, poolSize: code.length } : null,
         };
         emit(!!opts.json, data, () => [
           `export ${x.id} to ${x.channel} by ${x.operator ?? '(operator not given)'} at ${isoDate(x.created_at)}`,
           `  file     ${x.file_name} (${x.format}, ${x.row_count} rows + ${canaries.length} canaries, ${x.bytes} bytes)`,
           `  sha256   ${x.sha256}`,
           `  query    ${x.query}${(x.params as unknown[]).length ? `  params ${JSON.stringify(x.params)}` : ''}`,
-          table(['ROW', 'CANARY', 'MOTHER', 'PHONE'], canaries.map((c) => [c.row_number, c.canary_id, c.mother_name, c.mother_phone])),
+          ...(code ? [`  code     codeword ${code.codeword} of code pool ${code.pool_id} (${code.weight} of its ${code.length} shared canaries, marked *)`] : []),
+          table(['ROW', 'CANARY', 'MOTHER', 'PHONE'], canaries.map((c) => [c.row_number, c.shared ? `${c.canary_id}*` : c.canary_id, c.mother_name, c.mother_phone])),
         ]);
       });
     });

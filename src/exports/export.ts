@@ -10,7 +10,23 @@ import { createRandom } from '../generate/index.js';
 import { FIELDS, renderPhone, type Mapping } from '../target/mapping.js';
 import { isoWeekOf } from '../time.js';
 import * as vault from '../vault/index.js';
-import { canaryRow, defaultCanaryCount, placeCanaries, planColumns, valueShares, type ColumnPlan } from './plan.js';
+import {
+  canaryRow,
+  checkCodeSpec,
+  codeCapacity,
+  codeLength,
+  codeOverlap,
+  codewordPositions,
+  DEFAULT_CODE,
+  defaultCanaryCount,
+  nextCodeword,
+  placeCanaries,
+  planColumns,
+  poolFitsFile,
+  valueShares,
+  type CodeSpec,
+  type ColumnPlan,
+} from './plan.js';
 import { encodeRows, formatOf, writeTemp, writeXlsxTemp, type WrittenFile } from './write.js';
 
 // An export: the hospital's rows for one recipient, plus canary families made for this file alone.
@@ -19,6 +35,7 @@ import { encodeRows, formatOf, writeTemp, writeXlsxTemp, type WrittenFile } from
 
 const exportId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
 const canaryId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 12);
+const poolId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
 const DAY_MS = 86_400_000;
 
 export interface ExportRequest {
@@ -34,11 +51,35 @@ export interface ExportRequest {
   from?: string;
   to?: string;
   canaries?: number;
+  /** Give the file a codeword of shared canaries (docs/codes.md) instead of canaries of its own. */
+  code?: CodeRequest;
   operator?: string;
   /** Output column → family field, for columns whose names say nothing. */
   columnFields: Record<string, string>;
   now: Date;
   seed?: string;
+}
+
+export interface CodeRequest {
+  /** The construction for a new pool (default DEFAULT_CODE); an existing pool is reused only if it has this one. */
+  spec?: CodeSpec;
+}
+
+export interface CodeResult {
+  poolId: string;
+  /** The codeword's index m in its pool. */
+  codeword: number;
+  /** The pool positions it holds, one per block. */
+  positions: number[];
+  spec: CodeSpec;
+  /** L, canaries in the pool. */
+  poolSize: number;
+  /** p^k, exports the pool can tell apart. */
+  capacity: number;
+  /** At most how many shared canaries this codeword has in common with any earlier one of its pool. */
+  overlap: number;
+  /** Whether this export made the pool (with L new canaries and their trap numbers). */
+  newPool: boolean;
 }
 
 export interface ExportResult {
@@ -47,7 +88,9 @@ export interface ExportResult {
   file: string;
   format: string;
   rows: number;
-  canaries: { id: string; row: number; family: Family }[];
+  /** Every canary in the file: its own, then the shared ones of its codeword (`shared`). */
+  canaries: { id: string; row: number; family: Family; shared?: boolean }[];
+  code: CodeResult | null;
   sha256: string;
   bytes: number;
   warnings: string[];
@@ -113,11 +156,17 @@ function sourceQuery(req: ExportRequest): SourceQuery | null {
   return null;
 }
 
-/** Birth range for the canaries: the file's own, so they fall among its rows. */
-function birthRange(plan: readonly ColumnPlan[], rows: readonly unknown[][], req: { from?: string; to?: string; now: Date }): { birthFrom: Date; birthTo: Date } {
+/** The births the file's rows show, if a column holds them. */
+function fileBirths(plan: readonly ColumnPlan[], rows: readonly unknown[][]): { from: Date; to: Date } | null {
   const index = plan.findIndex((c) => c.value?.field === 'baby.birthTime' && !c.value.format);
   const times = index < 0 ? [] : rows.map((r) => new Date(r[index] as string | Date).getTime()).filter((t) => Number.isFinite(t));
-  if (times.length) return { birthFrom: new Date(Math.min(...times)), birthTo: new Date(Math.max(...times)) };
+  return times.length ? { from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) } : null;
+}
+
+/** Birth range for the canaries: the file's own, so they fall among its rows. */
+function birthRange(plan: readonly ColumnPlan[], rows: readonly unknown[][], req: { from?: string; to?: string; now: Date }): { birthFrom: Date; birthTo: Date } {
+  const births = fileBirths(plan, rows);
+  if (births) return { birthFrom: births.from, birthTo: births.to };
   const to = req.to ? new Date(`${req.to}T23:59:00Z`) : new Date(req.now.getTime() - DAY_MS);
   const from = req.from ? new Date(`${req.from}T00:00:00Z`) : new Date(to.getTime() - 30 * DAY_MS);
   return { birthFrom: from, birthTo: to };
@@ -130,7 +179,7 @@ async function seededCanariesIn(db: Queryable, hospital: string, plan: readonly 
   const canaries = await vault.listCanaries(db, { hospital });
   const byPhone = new Map<string, string>();
   for (const c of canaries) {
-    if (c.export_id) continue;
+    if (!c.batch_id) continue; // an export's or a code pool's canary is in files only, never in the target
     for (const phone of [c.mother_phone, c.father_phone]) {
       if (!phone) continue;
       for (const { style } of phoneColumns) byPhone.set(renderPhone(phone, style), c.id);
@@ -200,6 +249,7 @@ export interface MarkRequest {
   realRows: unknown[][];
   plan: ColumnPlan[];
   canaries?: number;
+  code?: CodeRequest;
   operator?: string;
   from?: string;
   to?: string;
@@ -219,29 +269,39 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   const warnings: string[] = [];
   if (!plan.some((c) => c.value?.kind === 'phone')) warnings.push('no column of the file holds a phone field: its canaries can only be found by name (map one with --map column=mother.phone)');
 
-  const count = req.canaries ?? defaultCanaryCount(realRows.length);
+  // With a code, the file's canaries are its codeword's shared ones, plus its own only if asked for.
+  const own = req.canaries ?? (req.code ? 0 : defaultCanaryCount(realRows.length));
   const wardIndex = plan.findIndex((c) => c.value?.field === 'ward');
   const wards = wardIndex >= 0 ? valueShares(realRows, wardIndex) : [];
+  const code = req.code ? await chooseCodeword(vaultDb, req.hospital.name, req.code, fileBirths(plan, realRows), wards.length ? new Set(wards.map(([w]) => w)) : null) : null;
+  const newPoolSize = code && !code.pool ? codeLength(code.spec) : 0;
+  // One draft for the file's own canaries and a new pool's, so no trap number is drawn twice.
   const draft = await draftCanaries(vaultDb, target, {
     hospital: req.hospital,
     mapping: req.mapping,
-    count,
+    count: own + newPoolSize,
     ward: (rng) => (wards.length ? rng.weighted(wards) : rng.pick(req.hospital.wards)),
     ...birthRange(plan, realRows, req),
     now: req.now,
     seed: req.seed,
   });
   warnings.push(...draft.warnings);
+  const ids = draft.families.map(() => canaryId());
+  const idOf = new Map(draft.families.map((f, i) => [f, ids[i]]));
+  const ownCanaries = draft.families.slice(0, own).map((family, i) => ({ id: ids[i], family, shared: false }));
+  const poolCanaries = code?.pool ? code.pool.canaries : draft.families.slice(own).map((family, position) => ({ id: ids[own + position], position, family }));
+  const codeCanaries = (code?.positions ?? []).map((p) => ({ ...poolCanaries.find((c) => c.position === p)!, shared: true }));
+  const placed = [...ownCanaries, ...codeCanaries];
+  if (code && codeCanaries.length > Math.max(3, realRows.length * 0.1)) warnings.push(`the codeword's ${codeCanaries.length} shared canaries are more than 10% of this file's ${realRows.length} rows and may stand out`);
   const rng = createRandom(req.seed === undefined ? undefined : `${req.seed}:place`);
-  const canaryRows = draft.families.map((f) => canaryRow(plan, f, timeZone, realRows, rng));
+  const canaryRows = placed.map((c) => canaryRow(plan, c.family, timeZone, realRows, rng));
   const timeColumns = plan.flatMap((c, i) => (c.value?.kind === 'instant' || c.value?.kind === 'date' ? [i] : []));
   const { rows, positions } = placeCanaries(realRows, canaryRows, rng, timeColumns);
   const written = await req.write(rows);
   const seeded = await seededCanariesIn(vaultDb, req.hospital.name, plan, realRows);
   const id = exportId();
-  const ids = draft.families.map(() => canaryId());
-  const idOf = new Map(draft.families.map((f, i) => [f, ids[i]]));
   const at = new Date();
+  const codeDetail = code ? { pool: code.poolId, codeword: code.codeword } : undefined;
   const finalPath = path.resolve(req.out);
   let renamed = false;
   try {
@@ -258,21 +318,33 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
         format: req.format,
         fileName: path.basename(req.out),
         rowCount: realRows.length,
-        canaryCount: count,
+        canaryCount: placed.length,
         sha256: written.sha256,
         bytes: written.bytes,
         createdAt: at,
       });
       const week = isoWeekOf(at, req.hospital.timeZone);
-      await vault.insertCanaries(tx, { hospital: req.hospital.name, batchId: null, exportId: id, status: 'planted', at }, draft.families.map((family, i) => ({ id: ids[i], family, isoWeek: week })));
+      if (code && !code.pool) {
+        await vault.createCodePool(tx, { id: code.poolId, hospital: req.hospital.name, ...code.spec, length: newPoolSize, createdAt: at });
+        await vault.insertCanaries(tx, { hospital: req.hospital.name, batchId: null, exportId: null, codePoolId: code.poolId, status: 'planted', at }, poolCanaries.map((c) => ({ id: c.id, family: c.family, isoWeek: week, codePosition: c.position })));
+      }
+      await vault.insertCanaries(tx, { hospital: req.hospital.name, batchId: null, exportId: id, status: 'planted', at }, ownCanaries.map((c) => ({ id: c.id, family: c.family, isoWeek: week })));
       const ok = await vault.assignNumbers(tx, draft.assignments.map((a) => ({ numberId: a.numberId, canaryId: idOf.get(a.family)!, role: a.role })), at);
       if (!ok) throw new UserError('another cradle process took some of the same trap numbers; run the export again');
+      if (code) {
+        try {
+          await vault.recordCodeword(tx, { exportId: id, poolId: code.poolId, codeword: code.codeword, positions: code.positions });
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505') throw new UserError(`another export took codeword ${code.codeword} of code pool ${code.poolId} at the same time; run the export again`);
+          throw err;
+        }
+      }
       await vault.addExposures(tx, [
-        ...ids.map((canaryId) => ({ canaryId, channelId, exposedAt: at, source: 'export', detail: { export: id, operator: req.operator ?? null } })),
+        ...placed.map((c) => ({ canaryId: c.id, channelId, exposedAt: at, source: 'export', detail: { export: id, operator: req.operator ?? null, ...(c.shared ? { code: codeDetail } : {}) } })),
         // Canaries seeded into the target that the query returned went out in this file too.
         ...seeded.map(({ canaryId, index }) => ({ canaryId, channelId, exposedAt: at, source: 'export', detail: { export: id, operator: req.operator ?? null, seeded: true, row: positionOfReal(positions, index) } })),
       ]);
-      await vault.recordExportRows(tx, id, ids.map((canaryId, i) => ({ canaryId, rowNumber: positions[i] })));
+      await vault.recordExportRows(tx, id, placed.map((c, i) => ({ canaryId: c.id, rowNumber: positions[i] })));
       fs.renameSync(written.tempPath, finalPath);
       renamed = true;
     });
@@ -287,9 +359,56 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
     file: finalPath,
     format: req.format,
     rows: realRows.length,
-    canaries: draft.families.map((family, i) => ({ id: ids[i], row: positions[i], family })),
+    canaries: placed.map((c, i) => ({ id: c.id, row: positions[i], family: c.family, ...(code ? { shared: c.shared } : {}) })),
+    code: code
+      ? {
+          poolId: code.poolId,
+          codeword: code.codeword,
+          positions: code.positions,
+          spec: code.spec,
+          poolSize: codeLength(code.spec),
+          capacity: codeCapacity(code.spec),
+          overlap: codeOverlap(code.spec, code.codeword + 1),
+          newPool: !code.pool,
+        }
+      : null,
     sha256: written.sha256,
     bytes: written.bytes,
     warnings,
   };
+}
+
+interface ChosenCodeword {
+  poolId: string;
+  /** The existing pool, or null: make one. */
+  pool: vault.CodePoolView | null;
+  spec: CodeSpec;
+  codeword: number;
+  positions: number[];
+}
+
+/**
+ * The newest pool of the hospital that has a codeword left and whose canaries would not stand out in
+ * this file (born within its births, on its wards), and its next codeword; else a new pool, made for
+ * this file's births and wards, and its first codeword.
+ */
+async function chooseCodeword(db: Queryable, hospital: string, request: CodeRequest, births: { from: Date; to: Date } | null, wards: ReadonlySet<string> | null): Promise<ChosenCodeword> {
+  if (request.spec) {
+    try {
+      checkCodeSpec(request.spec);
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+  }
+  const same = (a: CodeSpec, b: CodeSpec) => a.weight === b.weight && a.field === b.field && a.degree === b.degree;
+  for (const pool of await vault.codePools(db, hospital)) {
+    const spec = { weight: pool.weight, field: pool.field, degree: pool.degree };
+    if (request.spec && !same(spec, request.spec)) continue;
+    const codeword = nextCodeword(spec, pool.used);
+    if (codeword === null || pool.canaries.length !== pool.length) continue;
+    if (!poolFitsFile(pool.canaries.map((c) => c.family), births, wards)) continue;
+    return { poolId: pool.id, pool, spec, codeword, positions: codewordPositions(spec, codeword) };
+  }
+  const spec = request.spec ?? DEFAULT_CODE;
+  return { poolId: poolId(), pool: null, spec, codeword: 0, positions: codewordPositions(spec, 0) };
 }

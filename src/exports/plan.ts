@@ -120,7 +120,14 @@ export function placeCanaries(realRows: readonly unknown[][], canaries: readonly
     while (first > 0 && sortable(realRows[first - 1][sort.index]) === key) first--;
     return rng.int(first, lo);
   });
-  const order = canaries.map((_, i) => i).sort((a, b) => slots[a] - slots[b] || a - b);
+  // Canaries that fall between the same two real rows go in the file's order among themselves too.
+  const keys = canaries.map((row) => (sort ? sortable(row[sort.index]) : null));
+  const byKey = (a: number, b: number) => {
+    const [x, y] = [keys[a], keys[b]];
+    if (x === null || y === null || x === y) return 0;
+    return (x < y) !== !!sort?.descending ? -1 : 1;
+  };
+  const order = canaries.map((_, i) => i).sort((a, b) => slots[a] - slots[b] || byKey(a, b) || a - b);
   const rows: unknown[][] = [];
   const positions = new Array<number>(canaries.length);
   let next = 0;
@@ -144,4 +151,86 @@ export function valueShares(rows: readonly unknown[][], index: number): [string,
     counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
   }
   return [...counts.entries()];
+}
+
+// Shared-canary codes (docs/codes.md). A code pool holds L = w·p canaries in w blocks of p; codeword m
+// is the polynomial f over GF(p) whose coefficients are the base-p digits of m (degree < k), and holds
+// canary f(x) of block x for x = 0..w-1: a Reed–Solomon code written as a constant-weight code, as
+// Kautz and Singleton built superimposed codes. Two distinct polynomials of degree < k agree on at most
+// k - 1 points, so two codewords share at most k - 1 canaries; and since codewords are handed out in
+// order of m, the first p^j of them are polynomials of degree < j and share at most j - 1.
+
+export interface CodeSpec {
+  /** w: canaries each export holds. */
+  weight: number;
+  /** p: a prime >= w; the pool has p canaries per block. */
+  field: number;
+  /** k: codewords are the polynomials of degree < k, p^k of them. */
+  degree: number;
+}
+
+/** w = 7 over GF(7), quadratics: 49 canaries, 343 codewords; the first 49 share at most one canary, all at most two. */
+export const DEFAULT_CODE: CodeSpec = { weight: 7, field: 7, degree: 3 };
+
+function isPrime(n: number): boolean {
+  if (!Number.isInteger(n) || n < 2) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+}
+
+export function checkCodeSpec(spec: CodeSpec): void {
+  const { weight, field, degree } = spec;
+  if (!isPrime(field)) throw new Error(`a code's field size must be a prime, not ${field}`);
+  if (!Number.isInteger(weight) || weight < 2 || weight > field) throw new Error(`a code's weight must be a whole number from 2 to its field size ${field}, not ${weight}`);
+  if (!Number.isInteger(degree) || degree < 1 || degree >= weight || field ** degree > 2 ** 31) throw new Error(`a code's degree must be from 1 to ${weight - 1} (and p^k < 2^31), not ${degree}`);
+}
+
+/** L: canaries in a pool. */
+export function codeLength(spec: CodeSpec): number {
+  return spec.weight * spec.field;
+}
+
+/** How many exports a pool can tell apart: p^k codewords. */
+export function codeCapacity(spec: CodeSpec): number {
+  return spec.field ** spec.degree;
+}
+
+/** At most how many canaries any two of the first `n` codewords share. */
+export function codeOverlap(spec: CodeSpec, n: number): number {
+  let degree = 0;
+  while (degree < spec.degree && spec.field ** degree < n) degree++;
+  return Math.max(0, degree - 1);
+}
+
+/** The pool positions (0..L-1, one per block) codeword m holds. */
+export function codewordPositions(spec: CodeSpec, m: number): number[] {
+  const { weight, field: p, degree } = spec;
+  if (!Number.isInteger(m) || m < 0 || m >= codeCapacity(spec)) throw new Error(`codeword ${m} is outside 0..${codeCapacity(spec) - 1}`);
+  const coefficients: number[] = [];
+  for (let i = 0, rest = m; i < degree; i++, rest = Math.floor(rest / p)) coefficients.push(rest % p);
+  return Array.from({ length: weight }, (_, x) => {
+    let y = 0;
+    for (let i = degree - 1; i >= 0; i--) y = (y * x + coefficients[i]) % p; // Horner, mod p
+    return x * p + y;
+  });
+}
+
+/** The first codeword not yet given out. */
+export function nextCodeword(spec: CodeSpec, used: readonly number[]): number | null {
+  const taken = new Set(used);
+  for (let m = 0; m < codeCapacity(spec); m++) if (!taken.has(m)) return m;
+  return null;
+}
+
+/**
+ * Whether a pool's canaries can go into a file without standing out: every one born within the file's
+ * births (a day either side) and on a ward the file holds. Null bounds: the file does not show them.
+ */
+export function poolFitsFile(families: readonly Family[], births: { from: Date; to: Date } | null, wards: ReadonlySet<string> | null): boolean {
+  const slack = 86_400_000;
+  return families.every((f) => {
+    const t = Date.parse(f.baby.birthTime);
+    if (births && (t < births.from.getTime() - slack || t > births.to.getTime() + slack)) return false;
+    return !wards || wards.has(f.ward);
+  });
 }

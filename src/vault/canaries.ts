@@ -8,6 +8,9 @@ export interface CanaryRow {
   hospital: string;
   batch_id: string | null;
   export_id: string | null;
+  /** Set for a canary of a shared code pool (with code_position). */
+  code_pool_id?: string | null;
+  code_position?: number | null;
   status: CanaryStatus;
   iso_week: string;
   ward: string;
@@ -27,6 +30,8 @@ export interface NewCanary {
   id: string;
   family: Family;
   isoWeek: string;
+  /** Its position in the code pool, for a canary of one (origin.codePoolId). */
+  codePosition?: number;
 }
 
 export interface BatchIntent {
@@ -53,14 +58,16 @@ export interface CanaryOrigin {
   status: CanaryStatus;
   /** planted_at, for canaries that are in place as they are recorded (an export's). */
   at: Date | null;
+  /** A shared code pool, instead of a batch or an export. */
+  codePoolId?: string | null;
 }
 
 export async function insertCanaries(db: Queryable, origin: CanaryOrigin, canaries: readonly NewCanary[]): Promise<void> {
   await db.query(
-    `INSERT INTO canaries (id, hospital, batch_id, export_id, status, planted_at, iso_week, ward, family, mother_name, father_name, mother_phone, father_phone, email)
-     SELECT c.id, $1, $2, $3, $4, $5, c.week, c.ward, c.family, c.mother_name, c.father_name, c.mother_phone, c.father_phone, c.email
-       FROM unnest($6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-         AS c(id, week, ward, family, mother_name, father_name, mother_phone, father_phone, email)`,
+    `INSERT INTO canaries (id, hospital, batch_id, export_id, status, planted_at, iso_week, ward, family, mother_name, father_name, mother_phone, father_phone, email, code_pool_id, code_position)
+     SELECT c.id, $1, $2, $3, $4, $5, c.week, c.ward, c.family, c.mother_name, c.father_name, c.mother_phone, c.father_phone, c.email, $15::text, c.code_position
+       FROM unnest($6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $16::int[])
+         AS c(id, week, ward, family, mother_name, father_name, mother_phone, father_phone, email, code_position)`,
     [
       origin.hospital,
       origin.batchId,
@@ -76,6 +83,8 @@ export async function insertCanaries(db: Queryable, origin: CanaryOrigin, canari
       canaries.map((c) => c.family.mother.phone),
       canaries.map((c) => c.family.father?.phone ?? null),
       canaries.map((c) => c.family.mother.email ?? c.family.father?.email ?? null),
+      origin.codePoolId ?? null,
+      canaries.map((c) => c.codePosition ?? null),
     ],
   );
 }

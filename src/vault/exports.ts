@@ -63,9 +63,10 @@ export async function getExport(db: Queryable, id: string): Promise<ExportRow | 
   return rows[0] ?? null;
 }
 
-export async function exportCanaries(db: Queryable, id: string): Promise<{ canary_id: string; row_number: number; mother_name: string; mother_phone: string | null }[]> {
-  const { rows } = await db.query<{ canary_id: string; row_number: number; mother_name: string; mother_phone: string | null }>(
-    `SELECT r.canary_id, r.row_number, c.mother_name, c.mother_phone FROM export_rows r JOIN canaries c ON c.id = r.canary_id
+/** The canaries in an export file by row; `shared`: a code pool's canary, in other exports too. */
+export async function exportCanaries(db: Queryable, id: string): Promise<{ canary_id: string; row_number: number; mother_name: string; mother_phone: string | null; shared: boolean }[]> {
+  const { rows } = await db.query<{ canary_id: string; row_number: number; mother_name: string; mother_phone: string | null; shared: boolean }>(
+    `SELECT r.canary_id, r.row_number, c.mother_name, c.mother_phone, c.code_pool_id IS NOT NULL AS shared FROM export_rows r JOIN canaries c ON c.id = r.canary_id
       WHERE r.export_id = $1 ORDER BY r.row_number`,
     [id],
   );

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.js';
+import { exportCodewords } from './codes.js';
 
 // Incidents and the evidence of a scan: files read (with their hashes) and canary matches.
 
@@ -94,6 +95,8 @@ export interface SourceRow {
   sha256: string | null;
   exported_at: Date | null;
   first_exposed: Date;
+  /** For an export holding a codeword of a shared code pool: the codeword's canaries (w of them); else null. */
+  code: string[] | null;
 }
 
 /**
@@ -107,7 +110,7 @@ export async function sourcesOfCanaries(db: Queryable, canaryIds: readonly strin
     [canaryIds],
   );
   const keys = [...new Set(seen.map((s) => s.key))];
-  const { rows: sources } = await db.query<SourceRow>(
+  const { rows: sources } = await db.query<Omit<SourceRow, 'code'>>(
     `WITH keyed AS (
        SELECT CASE WHEN e.detail->>'export' IS NOT NULL THEN 'export-file:' || (e.detail->>'export') ELSE 'channel:' || e.channel_id END AS key,
               e.canary_id, e.channel_id, e.detail->>'export' AS export_id, e.exposed_at
@@ -119,7 +122,8 @@ export async function sourcesOfCanaries(db: Queryable, canaryIds: readonly strin
       GROUP BY k.key, ch.kind, ch.name, ch.hospital, k.export_id, x.operator, x.file_name, x.sha256, x.created_at`,
     [keys],
   );
-  return { sources, seen };
+  const codewords = await exportCodewords(db, sources.flatMap((s) => (s.export_id ? [s.export_id] : [])));
+  return { sources: sources.map((s) => ({ ...s, code: (s.export_id && codewords.get(s.export_id)?.canary_ids) || null })), seen };
 }
 
 export async function countCanaries(db: Queryable): Promise<number> {

@@ -5,3 +5,4 @@ export * from './canaries.js';
 export * from './rotations.js';
 export * from './exports.js';
 export * from './incidents.js';
+export * from './codes.js';

@@ -46,6 +46,9 @@ describe('export planning', () => {
     expect(rows[positions[0] - 2][0]).toBe('r10');
     expect(rows[positions[1] - 2][0]).toBe('r48');
     expect(positions[2]).toBeLessThanOrEqual(2);
+    // Canaries falling between the same two real rows keep the file's order among themselves.
+    const gap = placeCanaries(real.slice(0, 20), [['late', '2026-01-01T01:50:00.000Z'], ['early', '2026-01-01T01:10:00.000Z'], ['mid', '2026-01-01T01:30:00.000Z']], createRandom(3));
+    expect(gap.rows.slice(0, 6).map((r) => r[0])).toEqual(['r0', 'r1', 'early', 'mid', 'late', 'r2']);
     const unsorted = Array.from({ length: 1000 }, (_, i) => [`r${(i * 7919) % 1000}`]);
     const spread = placeCanaries(unsorted, Array.from({ length: 50 }, (_, i) => [`c${i}`]), createRandom(2)).positions.sort((a, b) => a - b);
     // Uniform positions: each quarter of the file gets some, none gets nearly all.

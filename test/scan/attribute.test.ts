@@ -29,4 +29,27 @@ describe('attributing found canaries to a source', () => {
     const sum = merged.reduce((s, r) => s + r.posterior, 0);
     expect(sum).toBeCloseTo(1, 10);
   });
+
+  it('shares the merge prior among the pairs that could be it, so many partial pairs do not outweigh one full explanation', () => {
+    // x explains both canaries; eight sources explain one each, making sixteen candidate pairs.
+    const others = Array.from({ length: 8 }, (_, i) => src(`export:o${i}`, 8, i % 2 ? 'c2' : 'c1'));
+    const ranked = attribute(['c1', 'c2'], [src('export:x', 8, 'c1', 'c2'), ...others], 5000);
+    expect(ranked[0].key).toBe('export:x');
+    const pairs = ranked.filter((r) => r.parts);
+    expect(pairs).toHaveLength(16);
+    expect(pairs.reduce((s, r) => s + r.posterior, 0)).toBeLessThan(0.1);
+  });
+
+  it('scores the codeword canaries of a code export as a partial leak of its file', () => {
+    // Three exports hold shared canary s1 in their codewords of 4; one of them also holds s2.
+    const code = (key: string, ...ids: string[]): Source => ({ key, size: 4, explains: new Set(ids.filter((c) => c.startsWith('s'))), code: ids });
+    const a = code('export:a', 's1', 's2', 'a3', 'a4');
+    const b = code('export:b', 's1', 'b2', 'b3', 'b4');
+    const c = code('export:c', 's1', 'c2', 'c3', 'c4');
+    const one = attribute(['s1'], [a, b, c], 100);
+    expect(one.slice(0, 3).map((r) => r.posterior).every((p) => Math.abs(p - 1 / 3) < 0.01)).toBe(true);
+    const two = attribute(['s1', 's2'], [a, b, c], 100);
+    expect(two[0].key).toBe('export:a');
+    expect(two[0].posterior).toBeGreaterThan(0.99);
+  });
 });

@@ -1,0 +1,236 @@
+import { describe, expect, it } from '@jest/globals';
+import { codeCapacity, codeLength, codeOverlap, codewordPositions, type CodeSpec } from '../../src/exports/plan.js';
+import { createRandom, type Random } from '../../src/generate/index.js';
+import { attribute, UNKNOWN_SOURCE, type Source, type SourceScore } from '../../src/scan/attribute.js';
+import {
+  binomialTail,
+  detectProbability,
+  logMergedSurvival,
+  logMergedSurvivalNumeric,
+  logSurvival,
+  symmetricTardosLength,
+  tardosLength,
+  uniqueDecodeProbability,
+} from '../../src/scan/codes.js';
+
+// Decoding shared-canary codes: which export (or pair of merged exports) a leak came from, when each
+// export holds w canaries of a shared pool. Set CRADLE_CODE_TABLE=1 to print the figures of docs/codes.md.
+
+/** n exports on one pool: export e<m> holds codeword m, canary ids "c<position>". */
+function codebook(spec: CodeSpec, n: number): { key: string; code: string[] }[] {
+  return Array.from({ length: n }, (_, m) => ({ key: `e${m}`, code: codewordPositions(spec, m).map((p) => `c${p}`) }));
+}
+
+/** What scan hands attribute(): every export that saw any found canary, as the vault reports it. */
+function decode(found: readonly string[], book: { key: string; code: string[] }[], vaultSize: number, extra: Source[] = []): SourceScore[] {
+  const set = new Set(found);
+  const sources: Source[] = book
+    .filter((e) => e.code.some((c) => set.has(c)))
+    .map((e) => ({ key: e.key, size: e.code.length, explains: new Set(e.code.filter((c) => set.has(c))), code: e.code }));
+  return attribute(found, [...sources, ...extra], vaultSize);
+}
+
+function sample(rng: Random, items: readonly string[], q: number): string[] {
+  return items.filter(() => rng.chance(q));
+}
+
+const pairKey = (a: string, b: string) => [a, b].sort().join(' + ');
+const top = (r: SourceScore[]) => (r[0]?.parts ? pairKey(...r[0].parts) : r[0]?.key);
+
+const W8: CodeSpec = { weight: 8, field: 11, degree: 3 }; // L = 88
+const W7: CodeSpec = { weight: 7, field: 7, degree: 3 }; // L = 49, the default
+
+describe('the likelihood of a partial leak', () => {
+  it('integrates the leaked fraction out exactly', () => {
+    // ∫ q^k (1-q)^(w-k) dq = 1 / ((w+1)·C(w,k))
+    expect(Math.exp(logSurvival(8, 8))).toBeCloseTo(1 / 9, 12);
+    expect(Math.exp(logSurvival(1, 8))).toBeCloseTo(1 / 72, 12);
+    expect(Math.exp(logSurvival(3, 8))).toBeCloseTo(1 / (9 * 56), 12);
+    expect(logSurvival(9, 8)).toBe(-Infinity);
+    // Over every subset of a source's canaries the probabilities sum to one.
+    let total = 0;
+    for (let k = 0; k <= 8; k++) total += Math.exp(logSurvival(k, 8)) * [1, 8, 28, 56, 70, 56, 28, 8, 1][k];
+    expect(total).toBeCloseTo(1, 12);
+  });
+
+  it('scores two merged leaks with their own fractions, the shared canaries lost only from both', () => {
+    for (const [a, b, both] of [
+      [{ found: 3, size: 6 }, { found: 4, size: 6 }, { found: 1, size: 2 }],
+      [{ found: 7, size: 7 }, { found: 0, size: 7 }, { found: 0, size: 1 }],
+      [{ found: 2, size: 8 }, { found: 5, size: 8 }, { found: 0, size: 0 }],
+    ]) {
+      expect(logMergedSurvival(a, b, both)).toBeCloseTo(logMergedSurvivalNumeric(a, b, both, 400), 3);
+    }
+    // Nothing shared: the two leaks are independent.
+    expect(logMergedSurvival({ found: 2, size: 8 }, { found: 5, size: 8 }, { found: 0, size: 0 })).toBeCloseTo(logSurvival(2, 8) + logSurvival(5, 8), 12);
+  });
+
+  it('gives the figures docs/codes.md quotes', () => {
+    expect(detectProbability(8, 0.5)).toBeCloseTo(1 - 1 / 256, 12);
+    expect(binomialTail(8, 0.5, 3)).toBeCloseTo(1 - (1 + 8 + 28) / 256, 12);
+    expect(uniqueDecodeProbability(7, 1, 0.5)).toBeCloseTo(1 - 8 / 128, 12);
+    expect(symmetricTardosLength(2, 500, 1e-3)).toBe(260);
+    expect(tardosLength(2, 500, 1e-3)).toBe(5600);
+  });
+});
+
+describe('decoding a code export from the canaries found', () => {
+  // 50 exports on a pool of 88 (w = 8): the first 121 codewords are lines over GF(11), any two share at most one canary.
+  const book = codebook(W8, 50);
+  const N = codeLength(W8);
+
+  it('names the export of a full leak', () => {
+    for (const e of [book[0], book[17], book[49]]) {
+      const ranked = decode(e.code, book, N);
+      expect(ranked[0].key).toBe(e.key);
+      expect(ranked[0].posterior).toBeGreaterThan(0.99);
+      expect(ranked[0].unexplained).toEqual([]);
+    }
+  });
+
+  it('names the export of a half sample, as soon as two of its canaries are in it', () => {
+    const e = book[23];
+    const half = e.code.filter((_, i) => i % 2 === 0);
+    const ranked = decode(half, book, N);
+    expect(ranked[0].key).toBe(e.key);
+    expect(ranked[0].posterior).toBeGreaterThan(0.99);
+    const rng = createRandom('half');
+    let named = 0;
+    let decidable = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const x = book[rng.int(0, book.length - 1)];
+      const found = sample(rng, x.code, 0.5);
+      if (found.length >= 2) decidable++;
+      const r = decode(found, book, N);
+      if (r[0]?.key === x.key && r[0].posterior > 0.99) named++;
+      // Never confidently wrong.
+      if (r[0] && r[0].key !== x.key) expect(r[0].posterior).toBeLessThan(0.9);
+    }
+    // Two canaries of one codeword are in no other codeword, so every decidable sample is named.
+    expect(named).toBe(decidable);
+    expect(named / 300).toBeGreaterThan(0.9); // P(Bin(8, ½) >= 2) = 0.965
+  });
+
+  it('does not name an export from one shared canary', () => {
+    const c = book[30].code[3];
+    const holders = book.filter((e) => e.code.includes(c));
+    expect(holders.length).toBeGreaterThan(2);
+    const ranked = decode([c], book, N);
+    expect(ranked[0].posterior).toBeLessThan(0.5);
+    const singles = ranked.filter((r) => !r.parts && r.key !== UNKNOWN_SOURCE);
+    expect(singles.map((r) => r.key).sort()).toEqual(holders.map((e) => e.key).sort());
+    // Each holder is as likely as any other.
+    for (const r of singles) expect(r.posterior).toBeCloseTo(1 / holders.length, 2);
+  });
+
+  it('names both exports of a merged leak', () => {
+    const [a, b] = [book[4], book[41]];
+    const ranked = decode([...new Set([...a.code, ...b.code])], book, N);
+    expect(ranked[0].parts && pairKey(...ranked[0].parts)).toBe(pairKey(a.key, b.key));
+    expect(ranked[0].posterior).toBeGreaterThan(0.99);
+    const rng = createRandom('merge');
+    let named = 0;
+    for (let trial = 0; trial < 200; trial++) {
+      const i = rng.int(0, book.length - 1);
+      const j = (i + rng.int(1, book.length - 1)) % book.length;
+      const found = [...new Set([...sample(rng, book[i].code, 0.5), ...sample(rng, book[j].code, 0.5)])];
+      const r = decode(found, book, N);
+      if (top(r) === pairKey(book[i].key, book[j].key) && r[0].posterior > 0.9) named++;
+      const right = new Set([book[i].key, book[j].key, pairKey(book[i].key, book[j].key)]);
+      if (r[0] && !right.has(top(r)!)) expect(r[0].posterior).toBeLessThan(0.9);
+    }
+    expect(named / 200).toBeGreaterThan(0.75);
+  });
+
+  it('keeps a private canary decisive, and scores seeded canaries in a code export file as before', () => {
+    const privateExport: Source = { key: 'export-file:p', size: 20, explains: new Set(['p1']) };
+    const ranked = decode(['p1'], book, N + 20, [privateExport]);
+    expect(ranked[0].key).toBe('export-file:p');
+    expect(ranked[0].posterior).toBeGreaterThan(0.99);
+    // A code export's file also carried two seeded canaries; the system they were seeded into saw 1000.
+    const e = book[8];
+    const withSeeded: Source = { key: e.key, size: e.code.length + 2, explains: new Set(['s1', 's2']), code: e.code };
+    const his: Source = { key: 'channel:his', size: 1000, explains: new Set(['s1', 's2']) };
+    const r = attribute(['s1', 's2', ...e.code.slice(0, 4)], [withSeeded, his, ...book.filter((x) => x !== e && x.code.some((c) => e.code.slice(0, 4).includes(c))).map((x) => ({ key: x.key, size: 8, explains: new Set(x.code.filter((c) => e.code.slice(0, 4).includes(c))), code: x.code }))], 2000);
+    expect(r[0].key).toBe(e.key);
+    expect(r[0].posterior).toBeGreaterThan(0.99);
+  });
+
+  it('decodes the default code (w = 7 over GF(7)) the same way', () => {
+    const book7 = codebook(W7, 60); // past 49: quadratics, sharing up to two canaries
+    expect(codeOverlap(W7, 49)).toBe(1);
+    expect(codeOverlap(W7, 60)).toBe(2);
+    const rng = createRandom('w7');
+    for (let trial = 0; trial < 100; trial++) {
+      const x = book7[rng.int(0, book7.length - 1)];
+      const found = sample(rng, x.code, 0.6);
+      const r = decode(found, book7, codeLength(W7));
+      if (found.length >= 3) {
+        expect(r[0].key).toBe(x.key);
+        expect(r[0].posterior).toBeGreaterThan(0.99);
+      }
+    }
+  });
+});
+
+/**
+ * Rates over random leaks: one export's file sampled with fraction q, or two exports' files each
+ * sampled with q and merged. "named": the right export (or pair) first with posterior >= 0.9;
+ * "framed": a wrong single export first with posterior >= 0.9; "wrongPair": a pair that is not the
+ * right one first with posterior >= 0.9.
+ */
+function rates(spec: CodeSpec, n: number, q: number, trials: number, merged: boolean, seed: string) {
+  const book = codebook(spec, n);
+  const rng = createRandom(seed);
+  let named = 0;
+  let framed = 0;
+  let wrongPair = 0;
+  for (let t = 0; t < trials; t++) {
+    const i = rng.int(0, n - 1);
+    const j = merged ? (i + rng.int(1, n - 1)) % n : i;
+    const found = [...new Set([...sample(rng, book[i].code, q), ...(merged ? sample(rng, book[j].code, q) : [])])];
+    if (found.length === 0) continue;
+    const r = decode(found, book, codeLength(spec));
+    const right = merged ? pairKey(book[i].key, book[j].key) : book[i].key;
+    if (r[0].posterior < 0.9) continue;
+    if (top(r) === right) named++;
+    else if (r[0].parts) wrongPair++;
+    else if (r[0].key !== book[i].key && r[0].key !== book[j].key) framed++;
+  }
+  return { named: named / trials, framed: framed / trials, wrongPair: wrongPair / trials };
+}
+
+describe('error rates of the code', () => {
+  const printTable = !!process.env.CRADLE_CODE_TABLE;
+  const trials = printTable ? 4000 : 200;
+  /** Three standard deviations of a simulated rate around p. */
+  const slack = (p: number) => 3 * Math.sqrt((p * (1 - p)) / trials) + 1e-9;
+
+  it('names single and merged leaks as often as the overlap bound says, and frames only small merged slices', () => {
+    const lines: string[] = [];
+    for (const [spec, n] of [[W7, 49], [W7, 343], [W8, 121], [W8, 500]] as const) {
+      for (const q of [1, 0.5, 0.25, 0.1]) {
+        const single = rates(spec, n, q, trials, false, `single:${n}:${q}`);
+        const pair = rates(spec, n, q, trials, true, `pair:${n}:${q}`);
+        const t = codeOverlap(spec, n);
+        // t + 1 canaries of one codeword are in no other: the export is named whatever else was exported.
+        const bound = uniqueDecodeProbability(spec.weight, t, q);
+        expect(single.named).toBeGreaterThanOrEqual(bound - slack(bound));
+        expect(single.framed + single.wrongPair).toBe(0);
+        // A third export holds every canary of a merge only if at most t came from each of the two.
+        const frameable = (1 - bound) ** 2;
+        expect(pair.framed).toBeLessThanOrEqual(frameable + slack(frameable));
+        if (q === 1) expect(pair).toEqual({ named: 1, framed: 0, wrongPair: 0 }); // 2t < w: no third codeword lies in the union of two
+        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+        lines.push(
+          `| ${spec.weight} | ${codeLength(spec)} | ${n} | ${t} | ${q} | ${pct(detectProbability(spec.weight, q))} | ${pct(bound)} | ${pct(single.named)} | ${pct(pair.named)} | ${pct(pair.framed)} | ${pct(pair.wrongPair)} |`,
+        );
+      }
+    }
+    expect(codeCapacity(W7)).toBe(343);
+    expect(codeCapacity(W8)).toBe(1331);
+    if (printTable) {
+      console.log(['| w | L | exports | t | q | ≥1 found | t+1 found | single named | pair named | pair: third framed | pair: wrong pair |', '|---|---|---|---|---|---|---|---|---|---|---|', ...lines].join('\n'));
+    }
+  });
+});
