@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ChannelRef } from '../domain.js';
 import { describeColumns } from '../exports/infer.js';
-import { runWatermark } from '../exports/watermark.js';
+import { describeStyle, runWatermark } from '../exports/watermark.js';
 import { columnMap, exportChannel, positiveInt } from './args.js';
 import { globals, withHospital } from './context.js';
 import { exportSummary } from './exports.js';
@@ -10,7 +10,7 @@ import { emit, progress, progressDone, table } from './output.js';
 export function registerWatermark(program: Command): void {
   program
     .command('watermark <file>')
-    .description("add canary families made for one recipient to a CSV/TSV file another system produced, in the file's own style")
+    .description("add canary families made for one recipient to a CSV, TSV, JSON, JSON Lines or XLSX file another system produced, in the file's own style")
     .requiredOption('--channel <export:recipient>', 'who receives the file, e.g. export:insurer', exportChannel)
     .requiredOption('--out <file>', 'the watermarked file to write (a new file; the input is left as it is)')
     .option('--map <column=field>', 'say which family field a column holds (repeatable)', columnMap)
@@ -21,14 +21,20 @@ export function registerWatermark(program: Command): void {
     .addHelpText(
       'after',
       `
-The file keeps its header, delimiter, quoting, encoding (UTF-8 with or without BOM, GBK/GB18030) and
-line endings. Columns are matched to family fields by --map, then by their names (English or Chinese),
-then by their values; canaries are written in each column's own date, phone and code formats.
+A CSV/TSV file keeps its header, delimiter, quoting, encoding (UTF-8 with or without BOM, GBK/GB18030)
+and line endings. A JSON file (an array of objects, compact or pretty-printed, or JSON Lines) keeps its
+indentation, key order and value types; its own objects are written back byte for byte. An XLSX
+workbook gets the canaries on its first sheet (header: the first non-empty row), with the cell types
+and styles of the rows around them; its other sheets are kept. The output has the input's format.
+Columns are matched to family fields by --map, then by their names (English or Chinese), then by
+their values; canaries are written in each column's own date, phone and code formats.
 
 Examples:
   cradle watermark his-export.csv --channel export:insurer --out insurer-2026-11.csv
   cradle watermark 新生儿名单.csv --channel export:photo-vendor --out photo.csv --map 备注电话=mother.phone --operator n0412
-  cradle watermark births.tsv --channel export:registry --out registry.tsv --canaries 10 --json`,
+  cradle watermark births.tsv --channel export:registry --out registry.tsv --canaries 10 --json
+  cradle watermark 出生名单.xlsx --channel export:insurer --out insurer.xlsx
+  cradle watermark newborns.json --channel export:app-vendor --out app-vendor.json`,
     )
     .action(async (file: string, _o, cmd: Command) => {
       const opts = globals(cmd);
@@ -51,11 +57,11 @@ Examples:
         const data = {
           ...exportSummary(result),
           columns,
-          encoding: result.style.encoding,
+          encoding: 'encoding' in result.style ? result.style.encoding : 'xlsx',
         };
         emit(!!opts.json, data, () => [
           `wrote ${result.file}: ${result.rows} rows + ${result.canaries.length} canaries for ${result.channel} (export ${result.id})`,
-          `sha256 ${result.sha256}, ${result.bytes} bytes, ${result.style.encoding}${result.style.bom ? ' with BOM' : ''}, ${result.style.eol === '\r\n' ? 'CRLF' : 'LF'}`,
+          `sha256 ${result.sha256}, ${result.bytes} bytes, ${describeStyle(result.style)}`,
           table(
             ['COLUMN', 'FIELD', 'FORMAT', 'FOUND BY'],
             Object.entries(columns).map(([name, c]) => [name, c?.field ?? '(real values)', c ? (c.format ?? c.phone ?? (c.map ? JSON.stringify(c.map) : '')) : '', c?.by ?? '']),
