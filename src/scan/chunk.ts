@@ -1,13 +1,17 @@
+import { isAscii, isUtf8 } from 'node:buffer';
+import { decodeWhole, type TextEncoding } from '../encoding.js';
 import { cellIndexAt, MAX_RECORD } from './files.js';
 import type { CanaryMatcher } from './matcher.js';
-import type { MatchKind } from './types.js';
+import { BytePrefilter } from './prefilter.js';
+import type { CanarySignature, MatchKind } from './types.js';
 
 // Matching records, and whole chunks of lines, against the canaries: the part of `cradle scan` that
 // runs on worker threads for large files. Pure: text in, matches out.
 //
-// Fast mode (the default) first finds canary phones and e-mails with CanaryMatcher.candidates and
-// runs the full matcher only on the records that hold one; every confident match has one. Names
-// alone (a list without phones or e-mails) are looked for in every record only with `names`.
+// Fast mode (the default) first finds the lines that may hold a canary phone or e-mail (in UTF-8 on
+// the bytes, with BytePrefilter; otherwise with CanaryMatcher.candidates on the text) and runs the
+// full matcher only on those; every confident match has a phone or e-mail. Names alone (a list
+// without phones or e-mails) are looked for in every record only with `names`.
 
 /**
  * Matches at or above CONFIDENT (a trap phone or e-mail, or a masked phone confirmed by a name) are
@@ -86,6 +90,8 @@ export interface ChunkResult {
   /** `line` counts from 0 at the chunk's first line. */
   matches: (FoundMatch & { line: number })[];
   weak: [string, number, number][];
+  /** The first line (from 0) in the other of UTF-8 and GB18030 than the file was read as. */
+  otherEncoding?: { line: number; encoding: TextEncoding };
 }
 
 /** The end of the line that starts at `start` (the '\n', or the text's end), and the end without a '\r'. */
@@ -148,4 +154,67 @@ export function matchChunk(matcher: CanaryMatcher, text: string, ctx: RecordCont
   result.lines = line;
   result.weak = [...weak].map(([id, w]) => [id, w.confidence, w.matches]);
   return result;
+}
+
+/** Matches chunks of whole lines in the fastest way their encoding allows. */
+export class ChunkMatcher {
+  private readonly prefilter: BytePrefilter | null;
+
+  constructor(private readonly matcher: CanaryMatcher, signatures: readonly CanarySignature[], private readonly names: boolean) {
+    const prefilter = names ? null : new BytePrefilter(signatures);
+    this.prefilter = prefilter?.usable ? prefilter : null;
+  }
+
+  match(bytes: Uint8Array, encoding: TextEncoding, ctx: Omit<RecordContext, 'names'>): ChunkResult {
+    const context = { ...ctx, names: this.names };
+    const valid = encoding === 'utf-8' && isUtf8(bytes);
+    if (encoding === 'utf-16le') return matchChunk(this.matcher, decodeWhole(bytes, encoding), context);
+    if (!valid) { // GB18030, or UTF-8 with lines in another encoding
+      const { text, otherEncoding } = decodeLines(bytes, encoding);
+      return { ...matchChunk(this.matcher, text, context), ...(otherEncoding ? { otherEncoding } : {}) };
+    }
+    if (!this.prefilter) return matchChunk(this.matcher, decodeWhole(bytes, encoding), context);
+    // Only the lines the byte pass names are decoded; the text pass then drops its false alarms.
+    const { lines, candidates } = this.prefilter.scan(bytes, MAX_RECORD >> 1);
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const weak: WeakTally = new Map();
+    const result: ChunkResult = { lines, matched: 0, matches: [], weak: [] };
+    for (const c of candidates) {
+      let end = buf.indexOf(0x0a, c.at);
+      if (end < 0) end = buf.length;
+      if (end > c.start && buf[end - 1] === 13) end--;
+      const from = end - c.start <= MAX_RECORD ? c.start : Math.max(c.start, c.at - (MAX_RECORD >> 1));
+      const to = Math.min(end, from + MAX_RECORD);
+      result.matched++;
+      for (const m of matchRecord(this.matcher, buf.toString('utf8', from, to), context, weak)) result.matches.push({ ...m, line: c.line });
+    }
+    result.weak = [...weak].map(([id, w]) => [id, w.confidence, w.matches]);
+    return result;
+  }
+}
+
+/**
+ * Lines of a UTF-8 or GB18030 file each decoded as what it is: a line that is valid UTF-8 with
+ * non-ASCII characters is UTF-8 (GBK text almost never is), any other GB18030. Files pasted
+ * together from two systems mix them; the first line in the other encoding is reported.
+ */
+function decodeLines(bytes: Uint8Array, encoding: 'utf-8' | 'gb18030'): { text: string; otherEncoding?: { line: number; encoding: TextEncoding } } {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const gb = new TextDecoder('gb18030');
+  const parts: string[] = [];
+  let otherEncoding: { line: number; encoding: TextEncoding } | undefined;
+  for (let start = 0, line = 0; start < buf.length; line++) {
+    const nl = buf.indexOf(0x0a, start);
+    const end = nl < 0 ? buf.length : nl;
+    const piece = buf.subarray(start, end);
+    const utf8 = isUtf8(piece);
+    const ascii = utf8 && isAscii(piece);
+    const as: TextEncoding = ascii ? encoding : utf8 ? 'utf-8' : 'gb18030';
+    if (as !== encoding) otherEncoding ??= { line, encoding: as };
+    parts.push(as === 'utf-8' ? piece.toString('utf8') : gb.decode(piece));
+    start = end + 1;
+    if (nl < 0) break;
+  }
+  if (buf[buf.length - 1] === 0x0a) parts.push(''); // the chunk's last line end
+  return { text: parts.join('\n'), otherEncoding };
 }

@@ -33,28 +33,39 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     const sample = Buffer.alloc(65536);
     const { bytesRead: sampled } = await fd.read(sample, 0, sample.length, 0);
     const head = sample.subarray(0, sampled);
+    const { encoding, bom } = detectEncoding(head, sampled < sample.length);
+    if (encoding === 'utf-16le') return false; // read record by record, which warns if it has no BOM
     if (looksBinary(head)) {
       warn({ file, message: 'binary data (NUL and control bytes), not a text file: skipped; for a spreadsheet give it the .xlsx extension' });
       facts.encoding = 'binary';
       await hashRest(fd, facts);
       return true;
     }
-    const { encoding, bom } = detectEncoding(head, sampled < sample.length);
-    if (encoding === 'utf-16le') return false;
     facts.encoding = encoding;
 
     const hash = crypto.createHash('sha256');
-    const queue: Promise<ChunkResult>[] = [];
+    const queue: { result: Promise<ChunkResult>; longLine: boolean }[] = [];
     let nextLine = 1;
+    let warnedLong = false;
+    let warnedMixed = false;
     const takeOldest = async () => {
-      const result = await queue.shift()!;
+      const { result: pending, longLine } = queue.shift()!;
+      const result = await pending;
+      if (longLine && !warnedLong) {
+        warn({ file, where: `line ${nextLine}`, message: `line longer than ${CHUNK_BYTES} bytes: scanned in overlapping pieces` });
+        warnedLong = true;
+      }
+      if (result.otherEncoding && !warnedMixed) {
+        const { line, encoding: other } = result.otherEncoding;
+        warn({ file, where: `line ${nextLine + line}`, message: `text in ${other} among ${encoding} lines (two files pasted together?): each line decoded as what it is` });
+        warnedMixed = true;
+      }
       opts.onChunk(result, nextLine);
       nextLine += result.lines;
     };
     let tabular: { delimiter: string; header: string[] } | undefined;
     let carry = Buffer.alloc(0);
     let position = 0;
-    let warnedLong = false;
     for (;;) {
       const buf = Buffer.allocUnsafeSlow(carry.length + CHUNK_BYTES);
       carry.copy(buf);
@@ -69,23 +80,21 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
         // The header is line 1 and is matched like any line; it rarely holds a canary.
       }
       let end: number;
+      let longLine = false;
       if (bytesRead === 0) end = data.length;
       else {
         const nl = data.lastIndexOf(0x0a);
         if (nl >= start) end = nl + 1;
         else if (data.length - start >= CHUNK_BYTES) {
           // A line longer than a chunk: matched in pieces that overlap, so nothing is cut in two.
-          if (!warnedLong) {
-            warn({ file, where: `byte ${position - bytesRead - carry.length}`, message: `a line longer than ${CHUNK_BYTES} bytes starts before here: scanned in overlapping pieces` });
-            warnedLong = true;
-          }
           end = data.length;
+          longLine = true;
         } else end = start; // keep reading this line
       }
       const tail = end < data.length ? Buffer.from(data.subarray(end)) : end > start && bytesRead > 0 && data[end - 1] !== 0x0a ? Buffer.from(data.subarray(end - OVERLAP)) : Buffer.alloc(0);
       if (end > start) {
         if (queue.length >= opts.inFlight) await takeOldest();
-        queue.push(opts.engine.match({ bytes: data.subarray(start, end), encoding, header: tabular?.header, delimiter: tabular?.delimiter }));
+        queue.push({ result: opts.engine.match({ bytes: data.subarray(start, end), encoding, header: tabular?.header, delimiter: tabular?.delimiter }), longLine });
         start = end;
       }
       carry = tail;

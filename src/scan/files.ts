@@ -129,7 +129,8 @@ async function* textRecords(file: string, stream: Readable, format: string, fact
     facts.bytes += chunk.length;
     let bytes = chunk;
     if (!decoder) {
-      if (looksBinary(chunk.subarray(0, 65536)) && format !== 'xlsx') {
+      const { encoding, bom } = detectEncoding(chunk.subarray(0, 65536));
+      if (encoding !== 'utf-16le' && looksBinary(chunk.subarray(0, 65536)) && format !== 'xlsx') {
         warn({ file, message: 'binary data (NUL and control bytes), not a text file: skipped; for a spreadsheet give it the .xlsx extension' });
         facts.encoding = 'binary';
         for await (const rest of stream as AsyncIterable<Buffer>) {
@@ -139,7 +140,7 @@ async function* textRecords(file: string, stream: Readable, format: string, fact
         facts.sha256 = hash.digest('hex');
         return;
       }
-      const { encoding, bom } = detectEncoding(chunk.subarray(0, 65536));
+      if (encoding === 'utf-16le' && bom === 0) warn({ file, message: 'UTF-16LE without a byte-order mark (every other byte NUL): read as UTF-16LE' });
       facts.encoding = encoding;
       decoder = decoderFor(encoding);
       bytes = chunk.subarray(bom);

@@ -4,7 +4,7 @@ import type { Database } from '../db/index.js';
 import * as vault from '../vault/index.js';
 import { attribute, UNKNOWN_SOURCE } from './attribute.js';
 import os from 'node:os';
-import { matchRecord, tally, type FoundMatch, type WeakTally } from './chunk.js';
+import { ChunkMatcher, matchRecord, tally, type FoundMatch, type WeakTally } from './chunk.js';
 import { CHUNKED_FORMATS, scanChunked } from './chunked.js';
 import { readRecords, resolveFormat, type FileFacts, type ScanRecord, type ScanWarning } from './files.js';
 import { CanaryMatcher } from './matcher.js';
@@ -19,6 +19,8 @@ const incidentId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
 export { CONFIDENT, WEAK } from './chunk.js';
 /** Confident matches kept in detail; past this they are counted only. */
 export const MAX_KEPT = 100_000;
+/** Sources reported, most likely first: past the first few the posteriors are negligible. */
+export const MAX_SOURCES = 20;
 /** Files at least this big are matched on worker threads. */
 export const PARALLEL_FROM = 16 << 20;
 
@@ -70,9 +72,10 @@ function placeOf(r: ScanRecord): string {
 
 export async function runScan(vaultDb: Database, files: readonly string[], onProgress?: (file: string, records: number) => void, options: ScanOptions = {}): Promise<ScanResult> {
   const signatures = (await vault.allCanaryFamilies(vaultDb)).map((c) => signatureOf(c.id, c.family));
+  const names = options.names ?? false;
   let inThreadMatcher: CanaryMatcher | null = null; // built when a file is matched on this thread
   const matcher = () => (inThreadMatcher ??= new CanaryMatcher(signatures));
-  const names = options.names ?? false;
+  let chunkMatcher: ChunkMatcher | null = null;
   const threads = Math.max(1, options.threads ?? os.availableParallelism());
   const parallelFrom = options.parallelFrom ?? PARALLEL_FROM;
   const result: ScanResult = { incidentId: null, files: [], matches: [], canaries: [], weak: [], sources: [] };
@@ -96,7 +99,7 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
         if (file !== '-' && CHUNKED_FORMATS.has(format)) {
           const parallel = threads > 1 && (options.threads !== undefined || fs.statSync(file).size >= parallelFrom);
           if (parallel) workers ??= onWorkers({ signatures, names }, threads);
-          const engine = parallel ? workers! : inThread(matcher(), names);
+          const engine = parallel ? workers! : inThread((chunkMatcher ??= new ChunkMatcher(matcher(), signatures, names)));
           chunked = await scanChunked(file, format, facts, warn, {
             engine,
             inFlight: parallel ? 2 * threads : 1,
@@ -135,7 +138,7 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
     for (const s of seen) (explains.get(s.key) ?? explains.set(s.key, new Set()).get(s.key)!).add(s.canary_id);
     const byKey = new Map(sources.map((s) => [s.key, s]));
     const scores = attribute(found, sources.map((s) => ({ key: s.key, size: s.size, explains: explains.get(s.key) ?? new Set(), code: s.code })), await vault.countCanaries(vaultDb));
-    result.sources = scores.map((r) => {
+    result.sources = scores.slice(0, MAX_SOURCES).map((r) => {
       if (r.parts) {
         const [a, b] = r.parts.map((k) => byKey.get(k)!);
         return { source: `${a.label} + ${b.label}`, kind: 'merged', hospital: a.hospital === b.hospital ? a.hospital : null, posterior: r.posterior, explains: r.explains, unexplained: r.unexplained, export: null, parts: r.parts.map((k) => sourceOf(byKey.get(k)!)) };

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { decodeWhole, type TextEncoding } from '../encoding.js';
+import type { TextEncoding } from '../encoding.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { matchChunk, type ChunkResult } from './chunk.js';
-import { CanaryMatcher } from './matcher.js';
+import type { ChunkMatcher, ChunkResult } from './chunk.js';
 import type { CanarySignature } from './types.js';
 
 // Where chunks of a large file are matched: on worker threads (one per core) or, for small files,
@@ -31,9 +30,9 @@ export interface ChunkEngine {
 }
 
 /** On the calling thread: no start-up cost, one core. */
-export function inThread(matcher: CanaryMatcher, names: boolean): ChunkEngine {
+export function inThread(matcher: ChunkMatcher): ChunkEngine {
   return {
-    match: async (t) => matchChunk(matcher, decodeWhole(t.bytes, t.encoding), { names, header: t.header, delimiter: t.delimiter }),
+    match: async (t) => matcher.match(t.bytes, t.encoding, { header: t.header, delimiter: t.delimiter }),
     close: async () => undefined,
   };
 }

@@ -1,0 +1,205 @@
+import { isEmailDomain, isEmailLocal, isPhoneMask, isPhoneSeparator } from './chars.js';
+import { splitE164 } from './phones.js';
+import type { CanarySignature } from './types.js';
+
+// The first pass of `cradle scan` over UTF-8 bytes, before any decoding: which lines may hold a
+// canary phone (whole, reformatted, masked) or e-mail. It is a superset of what the matcher's phone
+// and e-mail indexes find (the lines it names are then decoded and matched in full), so it may
+// name a line in vain but never miss one: digit groups are read like PhoneIndex reads them (digits,
+// ASCII or full-width, joined by up to three separators, with masks), and at the end of every run of
+// digits the last seven digits are looked up in a bit set of the canaries' numbers. Decoding costs
+// more than this whole pass, and most lines of a dump hold no canary.
+
+const SEVEN = 10_000_000;
+/** A mask run longer than this is decoration, as in PhoneIndex. */
+const MAX_MASK_RUN = 8;
+
+class DecimalSet {
+  private readonly bits = new Uint8Array(SEVEN >>> 3);
+  add(v: number): void {
+    this.bits[v >>> 3] |= 1 << (v & 7);
+  }
+  has(v: number): boolean {
+    return (this.bits[v >>> 3] & (1 << (v & 7))) !== 0;
+  }
+}
+
+export interface CandidateLine {
+  /** 0-based line within the bytes. */
+  line: number;
+  /** Byte offset where the line starts, and where the evidence is (for windows in very long lines). */
+  start: number;
+  at: number;
+}
+
+export class BytePrefilter {
+  /** The last seven digits of every canary number. */
+  private readonly last7 = new DecimalSet();
+  /** The broker form 138****5678: first three and last four digits. */
+  private readonly middle = new DecimalSet();
+  private readonly domains = new Set<string>();
+  /** False when some canary number is too short for the seven-digit test: use the matcher instead. */
+  readonly usable: boolean;
+
+  constructor(signatures: readonly CanarySignature[]) {
+    let usable = true;
+    for (const s of signatures) {
+      for (const phone of s.phones) {
+        const { national } = splitE164(phone);
+        const trunkless = national.replace(/^0/, '');
+        if (trunkless.length < 7) usable = false;
+        for (const n of new Set([national, trunkless])) {
+          this.last7.add(Number(n.slice(-7)));
+          if (n.length >= 7) this.middle.add(Number(n.slice(0, 3)) * 10_000 + Number(n.slice(-4)));
+        }
+      }
+      for (const email of s.emails) this.domains.add(email.slice(email.lastIndexOf('@') + 1).toLowerCase());
+    }
+    this.usable = usable;
+  }
+
+  /**
+   * The lines of `bytes` (UTF-8) that may hold a canary phone or e-mail, and how many line ends
+   * ('\n') the bytes hold.
+   */
+  scan(bytes: Uint8Array, longLine: number): { lines: number; candidates: CandidateLine[] } {
+    // One loop, its state in locals: a closure over them would move them to the heap and make the
+    // loop several times slower.
+    const n = bytes.length;
+    const candidates: CandidateLine[] = [];
+    let line = 0, lineStart = 0;
+    let lastLine = -1, lastAt = -longLine;
+    let hit = -1; // where evidence was seen at this step, or -1
+    let newline = false;
+
+    // The digit group being read.
+    let inGroup = false;
+    let seps = 0; // separators since the last digit or mask
+    let run7 = 0, runDigits = 0; // the digits since the group's start or its last mask (their last seven count)
+    let masks = 0; // the current run of masks
+    let lastMasks = 0; // the length of the last mask run followed by digits
+    let prefix3 = -1; // the three digits before that mask run, if there were three
+    let afterMasks = -1; // digits since it (-1: no mask run yet)
+    let after4 = 0;
+    let inDigits = false;
+
+    let i = 0;
+    while (i < n) {
+      if (!inGroup) {
+        // Outside a digit group only a digit (ASCII, or full-width after 0xEF), an '@' or a line end
+        // matters: skip to the next one. 0xEF is never inside another character's bytes.
+        let q = i;
+        while (q < n) {
+          const x = bytes[q];
+          if ((x >= 0x30 && x <= 0x39) || x === 0x0a || x === 0x40 || x === 0xef) break;
+          q++;
+        }
+        if (q >= n) break;
+        i = q;
+      }
+      const b = bytes[i];
+      let c: number, len: number;
+      if (b < 0x80) {
+        c = b;
+        len = 1;
+      } else if (b >= 0xe4 && b <= 0xe9) {
+        c = 0x4e00; // a CJK ideograph: nothing a phone is written with
+        len = 3;
+      } else if ((b & 0xe0) === 0xc0) {
+        c = ((b & 0x1f) << 6) | (bytes[i + 1] & 0x3f);
+        len = 2;
+      } else if ((b & 0xf0) === 0xe0) {
+        c = ((b & 0x0f) << 12) | ((bytes[i + 1] & 0x3f) << 6) | (bytes[i + 2] & 0x3f);
+        len = 3;
+      } else {
+        c = 0xfffd;
+        len = (b & 0xf8) === 0xf0 ? 4 : 1;
+      }
+
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0xff10 && c <= 0xff19 ? c - 0xff10 : -1;
+      if (d >= 0) {
+        if (!inGroup) {
+          inGroup = true;
+          run7 = runDigits = 0;
+          prefix3 = afterMasks = -1;
+          lastMasks = 0;
+        }
+        if (masks > 0) { // a mask run ended: digits after it are counted afresh
+          if (masks >= 4 && runDigits >= 5) hit = i;
+          lastMasks = masks;
+          prefix3 = runDigits >= 3 ? run7 % 1000 : -1;
+          afterMasks = 0;
+          after4 = 0;
+          run7 = runDigits = 0;
+          masks = 0;
+        }
+        // No modulo per digit (it costs more than the rest of the step): the value is reduced to its
+        // last seven digits only when it could lose precision, and at the end of the run.
+        run7 = run7 * 10 + d;
+        if (run7 >= 1e14) run7 %= SEVEN; // so that run7 * 10 + 9 stays below 2^53
+        runDigits++;
+        if (afterMasks >= 0) {
+          if (afterMasks < 4) after4 = after4 * 10 + d;
+          afterMasks++;
+        }
+        seps = 0;
+        inDigits = true;
+      } else {
+        if (inDigits) { // the end of a run of digits: where PhoneIndex looks for a number ending
+          inDigits = false;
+          if ((runDigits >= 7 && this.last7.has(run7 % SEVEN)) ||
+            (afterMasks === 4 && prefix3 >= 0 && lastMasks <= MAX_MASK_RUN && this.middle.has(prefix3 * 10_000 + after4))) hit = i;
+        }
+        if (inGroup && (c < 0x80 ? c === 0x2a || c === 0x78 || c === 0x58 : isPhoneMask(c)) && (runDigits > 0 || masks > 0 || afterMasks >= 0)) {
+          masks++;
+          seps = 0;
+        } else {
+          if (masks >= 4 && runDigits >= 5) hit = i; // 1381234****: the digits a name must confirm
+          if (inGroup && seps < 3 && isPhoneSeparator(c)) {
+            seps++;
+          } else {
+            inGroup = false;
+            masks = 0;
+            seps = 0;
+            if (c === 0x0a) {
+              newline = true;
+            } else if ((c === 0x40 || c === 0xff20) && i > 0 && isEmailLocal(bytes[i - 1]) && this.domainAt(bytes, i + len)) {
+              hit = i;
+            }
+          }
+        }
+      }
+      if (hit >= 0) {
+        if (line !== lastLine || hit - lastAt >= longLine) {
+          candidates.push({ line, start: lineStart, at: hit });
+          lastLine = line;
+          lastAt = hit;
+        }
+        hit = -1;
+      }
+      if (newline) { // after the evidence that ended at the line end is recorded in its line
+        newline = false;
+        line++;
+        lineStart = i + 1;
+      }
+      i += len;
+    }
+    if ((inDigits && ((runDigits >= 7 && this.last7.has(run7 % SEVEN)) ||
+      (afterMasks === 4 && prefix3 >= 0 && lastMasks <= MAX_MASK_RUN && this.middle.has(prefix3 * 10_000 + after4)))) ||
+      (inGroup && masks >= 4 && runDigits >= 5)) {
+      if (line !== lastLine || n - lastAt >= longLine) candidates.push({ line, start: lineStart, at: n });
+    }
+    return { lines: line, candidates };
+  }
+
+  /** Whether the domain starting at bytes[from] is a canary's (ASCII, any case). */
+  private domainAt(bytes: Uint8Array, from: number): boolean {
+    let end = from;
+    while (end < bytes.length && end - from < 255 && isEmailDomain(bytes[end])) end++;
+    while (end > from && (bytes[end - 1] === 0x2e || bytes[end - 1] === 0x2d)) end--;
+    if (end === from) return false;
+    let domain = '';
+    for (let k = from; k < end; k++) domain += String.fromCharCode(bytes[k] >= 0x41 && bytes[k] <= 0x5a ? bytes[k] + 0x20 : bytes[k]);
+    return this.domains.has(domain);
+  }
+}
