@@ -6,3 +6,4 @@ export * from './rotations.js';
 export * from './exports.js';
 export * from './incidents.js';
 export * from './codes.js';
+export * from './contacts.js';

@@ -1,0 +1,85 @@
+import crypto from 'node:crypto';
+import type { Queryable } from '../db/index.js';
+
+// Contact events: what reached a trap number or mailbox, kept byte for byte before anything is
+// done with it. Provider retries carry the same provider id and are recorded once.
+
+export type ContactKind = 'sms' | 'call' | 'email' | 'visit' | 'letter' | 'other';
+
+export interface NewContact {
+  /** Where it came in: twilio-sms, twilio-voice, telnyx, generic, smtp, cdr, mail, manual. */
+  source: string;
+  /** The provider's own id of the event (MessageSid, CallSid, Telnyx event id, Message-ID, CDR uniqueid). */
+  providerId: string | null;
+  kind: ContactKind;
+  from: string | null;
+  /** The trap number (E.164) or trap mailbox. */
+  to: string;
+  occurredAt: Date;
+  body: string | null;
+  remoteAddr?: string | null;
+  headers?: Record<string, unknown>;
+  /** Exactly what arrived. */
+  raw: Buffer;
+}
+
+export interface ContactRow {
+  id: number;
+  source: string;
+  provider_id: string | null;
+  kind: ContactKind;
+  from_address: string | null;
+  to_address: string;
+  occurred_at: Date;
+  received_at: Date;
+  body: string | null;
+  remote_addr: string | null;
+  headers: Record<string, unknown>;
+  sha256: string;
+  triaged_at: Date | null;
+}
+
+/**
+ * Record one contact; `duplicate` when the provider already delivered it (same source and provider
+ * id): the first copy is kept and its id returned.
+ */
+export async function recordContact(db: Queryable, c: NewContact): Promise<{ id: number; duplicate: boolean }> {
+  const sha256 = crypto.createHash('sha256').update(c.raw).digest('hex');
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO contact_events (source, provider_id, kind, from_address, to_address, occurred_at, body, remote_addr, headers, raw, sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (source, provider_id) DO NOTHING RETURNING id`,
+    [c.source, c.providerId, c.kind, c.from, c.to, c.occurredAt.toISOString(), c.body, c.remoteAddr ?? null, JSON.stringify(c.headers ?? {}), c.raw, sha256],
+  );
+  if (rows.length) return { id: rows[0].id, duplicate: false };
+  const { rows: first } = await db.query<{ id: number }>(`SELECT id FROM contact_events WHERE source = $1 AND provider_id = $2`, [c.source, c.providerId]);
+  return { id: first[0].id, duplicate: true };
+}
+
+const CONTACT_COLUMNS = 'id, source, provider_id, kind, from_address, to_address, occurred_at, received_at, body, remote_addr, headers, sha256, triaged_at';
+
+export async function getContact(db: Queryable, id: number): Promise<ContactRow | null> {
+  const { rows } = await db.query<ContactRow>(`SELECT ${CONTACT_COLUMNS} FROM contact_events WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+/** The raw bytes of a contact, as they arrived. */
+export async function contactRaw(db: Queryable, id: number): Promise<Buffer | null> {
+  const { rows } = await db.query<{ raw: Buffer | Uint8Array }>(`SELECT raw FROM contact_events WHERE id = $1`, [id]);
+  return rows[0] ? Buffer.from(rows[0].raw) : null;
+}
+
+export async function listContacts(db: Queryable, filter: { since?: Date; untriaged?: boolean; limit?: number } = {}): Promise<ContactRow[]> {
+  const { rows } = await db.query<ContactRow>(
+    `SELECT ${CONTACT_COLUMNS} FROM contact_events
+      WHERE ($1::timestamptz IS NULL OR received_at >= $1) AND (NOT $2 OR triaged_at IS NULL)
+      ORDER BY id LIMIT $3`,
+    [filter.since?.toISOString() ?? null, filter.untriaged ?? false, filter.limit ?? 10_000],
+  );
+  return rows;
+}
+
+export async function countContacts(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM contact_events`);
+  return rows[0].n;
+}
