@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { selectHospital, type Config, type HospitalConfig } from '../config/index.js';
+import { regionOfLocale } from '../domain.js';
+import { UserError } from '../errors.js';
+import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, parseCdrMap, type CdrFormat, type IngestSummary } from '../ingest/index.js';
+import { oneOf } from './args.js';
+import { globals, hospitalFilter, withVault, type GlobalOptions } from './context.js';
+import { emit, progress, progressDone } from './output.js';
+
+// `cradle ingest`: contacts that reached the traps while nothing was listening, or through channels
+// that cannot call a webhook (the PBX's call records, a mailbox export, a visit at the front desk).
+
+function cdrMap(value: string): Record<string, string> {
+  try {
+    return parseCdrMap(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function timeZoneArg(value: string): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+  } catch {
+    throw new InvalidArgumentError(`unknown time zone "${value}" (write an IANA name such as Asia/Shanghai, or UTC)`);
+  }
+  return value;
+}
+
+function regionArg(value: string): string {
+  if (!/^[A-Za-z]{2}$/.test(value)) throw new InvalidArgumentError('expected a two-letter country code such as CN');
+  return value.toUpperCase();
+}
+
+/** The hospital the import is for: --hospital, else the config's default or only one, else none. */
+function hospitalOf(opts: GlobalOptions, config: Config | null): HospitalConfig | null {
+  const named = hospitalFilter(opts, config);
+  if (named) return selectHospital(config!, named);
+  if (!config) return null;
+  try {
+    return selectHospital(config);
+  } catch {
+    return null;
+  }
+}
+
+function readInput(file: string): Buffer {
+  try {
+    return fs.readFileSync(file === '-' ? 0 : file);
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function summaryLines(s: IngestSummary, unit: string, total: number, verbose: boolean): string[] {
+  const lines = [`${s.file}: ${total} ${unit}; ${s.recorded} recorded, ${s.duplicates} already in the vault, ${s.skipped} skipped`];
+  if (s.recorded === 0 && s.duplicates > 0) lines.push('nothing new: every contact in this file was recorded before');
+  if (verbose) lines.push(...s.skippedDetail.map((d) => `skipped: ${d}`));
+  return lines;
+}
+
+export function registerIngest(program: Command): void {
+  const ingest = program
+    .command('ingest')
+    .description('import contacts with the traps: call-detail records, saved mail, events noted by hand')
+    .addHelpText(
+      'after',
+      `
+Every contact is kept in the vault byte for byte; a file is imported whole or not at all, and
+importing it again records nothing new.
+
+Examples:
+  cradle ingest cdr /var/log/asterisk/cdr-csv/Master.csv --format asterisk
+  cradle ingest cdr calls.csv --format csv --map src=Caller,dst=Called,start=Time,id=CallId
+  cradle ingest mail suspicious.eml
+  cradle ingest mail trap-inbox.mbox --json
+  cradle ingest event --json front-desk-visit.json`,
+    );
+
+  ingest
+    .command('cdr <file>')
+    .description('import call-detail records; only calls to trap numbers are kept')
+    .option('--format <format>', 'asterisk (cdr_csv Master.csv, no header) or csv (a header row, with --map)', oneOf('asterisk', 'csv'), 'asterisk')
+    .option('--map <fields>', 'for --format csv: field=Column pairs: src, dst and start required; id, duration, disposition optional', cdrMap)
+    .option('--time-zone <zone>', "zone of times written without an offset (default: the hospital's timeZone; use UTC with Asterisk's usegmtime)", timeZoneArg)
+    .option('--region <CC>', 'country of numbers written without +code (default: from the hospital locale, else CN)', regionArg)
+    .option('--verbose', 'list the rows skipped as not a trap')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Asterisk columns (cdr_csv): accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp,
+lastdata, start, answer, end, duration, billsec, disposition, amaflags[, uniqueid, userfield].
+The provider id is uniqueid (or the --map id column), else a hash of the row. A row without dst or
+with an unreadable start time fails the whole import with file:line, and nothing is written.
+
+Examples:
+  cradle ingest cdr Master.csv
+  cradle ingest cdr Master.csv --time-zone UTC            # usegmtime=yes in cdr.conf
+  cradle ingest cdr pbx-export.csv --format csv --map src=Caller,dst=Called,start=Time`,
+    )
+    .action(async (file: string, o: { format: 'asterisk' | 'csv'; map?: Record<string, string>; timeZone?: string; region?: string; verbose?: boolean }, cmd: Command) => {
+      const opts = globals(cmd);
+      if (o.format === 'csv' && !o.map) throw new UserError('--format csv needs --map src=<column>,dst=<column>,start=<column>');
+      if (o.format === 'asterisk' && o.map) throw new UserError('--map is for --format csv; Asterisk files have a fixed column order');
+      if (file !== '-' && !fs.existsSync(file)) throw new UserError(`${file}: no such file`);
+      await withVault(opts, async (db, config) => {
+        const hospital = hospitalOf(opts, config);
+        const timeZone = o.timeZone ?? hospital?.timeZone;
+        if (!timeZone) throw new UserError("call records carry local times: pass --time-zone (e.g. Asia/Shanghai, or UTC), or run with a config naming the hospital's timeZone");
+        const region = o.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN');
+        const format: CdrFormat = o.format === 'csv' ? { format: 'csv', map: o.map! } : { format: 'asterisk' };
+        const label = file === '-' ? 'stdin' : file;
+        const input = file === '-' ? process.stdin : fs.createReadStream(file);
+        let result;
+        try {
+          result = await ingestCdr(db, input, format, { label, timeZone, region, hospital: hospitalFilter(opts, config), onProgress: (n) => progress(`${label}: ${n.toLocaleString('en')} rows…`) });
+        } catch (err) {
+          if (err instanceof CdrRowError) throw new UserError(`${err.message}\nnothing was imported; fix the row and run again`);
+          throw err;
+        } finally {
+          progressDone();
+        }
+        emit(!!opts.json, result, () => summaryLines(result, 'rows', result.rows, !!o.verbose));
+      });
+    });
+
+  ingest
+    .command('mail <file>')
+    .description('import a saved message (.eml) or a mailbox (.mbox); only mail to canary mailboxes is kept')
+    .option('--verbose', 'list the messages skipped as addressed to no canary mailbox')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+A file starting with a "From " line is an mbox (mboxrd ">From " lines are unescaped); anything
+else is one message. A message counts for each canary mailbox among its To, Cc, Delivered-To and
+X-Original-To addresses; its Message-ID (else a hash of it) makes a second import a no-op.
+
+Examples:
+  cradle ingest mail forwarded.eml
+  cradle ingest mail ~/Mail/trap-inbox.mbox --verbose`,
+    )
+    .action(async (file: string, o: { verbose?: boolean }, cmd: Command) => {
+      const opts = globals(cmd);
+      const data = readInput(file);
+      await withVault(opts, async (db, config) => {
+        const result = await ingestMail(db, data, { label: file === '-' ? 'stdin' : file, hospital: hospitalFilter(opts, config) });
+        if (result.messages === 0) throw new UserError(`${file}: no messages found`);
+        emit(!!opts.json, result, () => summaryLines(result, 'messages', result.messages, !!o.verbose));
+      });
+    });
+
+  ingest
+    .command('event [file]')
+    .description('record contacts noted by hand (a visit, a letter, a call someone took) from a JSON file')
+    .option('--json [file]', 'print JSON; `--json event.json` also names the input file')
+    .option('--region <CC>', 'country of phone numbers written without +code (default: from the hospital locale, else CN)', regionArg)
+    .addHelpText(
+      'after',
+      `
+The file holds one event or an array of them:
+  { "kind": "visit", "to": "+8613912345678", "occurredAt": "2026-11-28T09:30:00+08:00",
+    "from": "+8613700001111", "body": "a man asked for the baby's photos at the front desk", "id": "desk-2026-114" }
+kind is sms, call, email, visit, letter or other; from, body and id are optional. Give an id to make
+a second import of the same file a no-op: events without one are recorded each time.
+
+Examples:
+  cradle ingest event --json front-desk-visit.json
+  cradle ingest event letters.json
+  echo '{"kind":"letter","to":"c-7f3a","occurredAt":"2026-11-27T00:00:00Z"}' | cradle ingest event -`,
+    )
+    .action(async (fileArg: string | undefined, o: { json?: string | boolean; region?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      const file = fileArg ?? (typeof o.json === 'string' ? o.json : undefined);
+      if (!file) throw new UserError('name the event file: cradle ingest event <file> (or --json <file>)');
+      const text = readInput(file).toString('utf8');
+      const label = file === '-' ? 'stdin' : file;
+      await withVault(opts, async (db, config) => {
+        const hospital = hospitalOf(opts, config);
+        let result;
+        try {
+          result = await ingestEvents(db, text, { label, region: o.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN') });
+        } catch (err) {
+          if (err instanceof EventError) throw new UserError(`${err.message}\nnothing was recorded`);
+          throw err;
+        }
+        emit(o.json !== undefined, result, () => summaryLines(result, result.events === 1 ? 'event' : 'events', result.events, false));
+      });
+    });
+}
