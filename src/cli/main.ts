@@ -9,9 +9,13 @@ import { registerExports } from './exports.js';
 import { registerScan } from './scan.js';
 import { registerWatermark } from './watermark.js';
 import { registerInit } from './init.js';
+import { registerAlerts } from './alerts.js';
+import { registerHits } from './hits.js';
+import { registerIngest } from './ingest.js';
 import { registerPool } from './pool.js';
 import { registerSeed } from './seed.js';
 import { registerTarget } from './target.js';
+import { registerWatch } from './watch.js';
 
 // Exit codes: 0 ok, 1 failure, 2 bad usage. User errors are one line each, never a stack trace.
 
@@ -36,6 +40,10 @@ export function buildProgram(): Command {
   registerExports(program);
   registerWatermark(program);
   registerScan(program);
+  registerWatch(program);
+  registerIngest(program);
+  registerHits(program);
+  registerAlerts(program);
   registerDemo(program);
   for (const cmd of program.commands) applyExitOverride(cmd);
   return program;

@@ -46,10 +46,54 @@ const HospitalSpec = z
   })
   .strict();
 
+/** `cradle watch`: where it listens and the providers' secrets (the environment overrides these). */
+const WatchSpec = z
+  .object({
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(0).max(65535).optional(),
+    /** The base URL the providers call (as they see it, behind any proxy), e.g. https://traps.example.org. */
+    publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    twilioAuthToken: z.string().min(1).optional(),
+    telnyxPublicKey: z.string().min(1).optional(),
+    webhookSecret: z.string().min(1).optional(),
+    rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().int().min(1) }).strict().optional(),
+    /** Numbers and addresses of the hospital's own lines and staff: their contacts with traps are ignored by triage. */
+    knownSenders: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export type WatchConfig = z.infer<typeof WatchSpec>;
+
+/** Where alerts about hits go. The SMTP password comes from CRADLE_SMTP_PASSWORD, never the file. */
+const AlertsSpec = z
+  .object({
+    email: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        secure: z.boolean().optional(),
+        user: z.string().min(1).optional(),
+        from: z.string().min(3),
+        to: z.array(z.string().min(3)).min(1),
+      })
+      .strict()
+      .optional(),
+    webhooks: z
+      .array(z.object({ name: z.string().regex(/^[a-z0-9-]+$/, 'webhook names use a-z, 0-9 and -'), url: z.url({ protocol: /^https?$/ }), format: z.enum(['json', 'slack', 'teams']).default('json') }).strict())
+      .optional(),
+    /** More alerts than this due at once on one channel go out as one digest. */
+    digestAbove: z.number().int().min(1).default(5),
+  })
+  .strict();
+
+export type AlertsConfig = z.infer<typeof AlertsSpec>;
+
 const ConfigSpec = z
   .object({
     vault: z.string().min(1).default('.cradle'),
     defaultHospital: z.string().optional(),
+    watch: WatchSpec.optional(),
+    alerts: AlertsSpec.optional(),
     hospitals: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'hospital names use letters, digits, _ . -'), HospitalSpec),
   })
   .strict();
@@ -73,6 +117,8 @@ export interface Config {
   vault: string;
   defaultHospital?: string;
   hospitals: Map<string, HospitalConfig>;
+  watch?: WatchConfig;
+  alerts?: AlertsConfig;
 }
 
 function resolveLocation(base: string, location: string): string {
@@ -117,7 +163,7 @@ export function parseConfig(doc: unknown, file: string): Config {
     problems.push(`${file}: defaultHospital: "${parsed.data.defaultHospital}" is not among hospitals`);
   }
   if (problems.length) throw new UserError(problems.join('\n'));
-  return { file: path.resolve(file), vault: resolveLocation(base, parsed.data.vault), defaultHospital: parsed.data.defaultHospital, hospitals };
+  return { file: path.resolve(file), vault: resolveLocation(base, parsed.data.vault), defaultHospital: parsed.data.defaultHospital, hospitals, watch: parsed.data.watch, alerts: parsed.data.alerts };
 }
 
 export function loadConfig(file: string): Config {

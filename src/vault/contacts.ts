@@ -83,3 +83,9 @@ export async function countContacts(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM contact_events`);
   return rows[0].n;
 }
+
+/** The contact a hit was made from. */
+export async function getContactOfHit(db: Queryable, hitId: number): Promise<ContactRow | null> {
+  const { rows } = await db.query<ContactRow>(`SELECT ${CONTACT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM contact_events e JOIN hits h ON h.event_id = e.id WHERE h.id = $1`, [hitId]);
+  return rows[0] ?? null;
+}

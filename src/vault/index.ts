@@ -7,3 +7,5 @@ export * from './exports.js';
 export * from './incidents.js';
 export * from './codes.js';
 export * from './contacts.js';
+export * from './hits.js';
+export * from './alerts.js';

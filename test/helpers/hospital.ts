@@ -26,6 +26,8 @@ export interface TestHospital {
   hospital: HospitalConfig;
   mapping: Mapping;
   vault: Database;
+  /** Where the vault is: a directory (PGlite) or a server URL, for the binary to open. */
+  vaultLocation: string;
   target: Database;
   close(): Promise<void>;
 }
@@ -81,18 +83,21 @@ export async function createTestHospital(opts: HospitalOptions): Promise<TestHos
   while (numbers.size < opts.trapNumbers) numbers.add(randomMobile(trapRng));
   await vault.addTrapNumbers(vaultDb, [...numbers].map((e164) => ({ e164, region: 'CN' })), { hospital: null, burnInUntil: null });
   await vault.addTrapDomain(vaultDb, 'trap.example.org', null);
-  return {
+  const h: TestHospital & { trapNumbers: string[] } = {
     hospital,
     mapping,
     vault: vaultDb,
+    vaultLocation: vaultLoc.location,
     target,
     trapNumbers: [...numbers],
+    /** Closes the vault handle in `vault` (a test may have reopened it). */
     async close() {
       await target.close();
-      await vaultDb.close();
+      await h.vault.close();
       for (const l of locations) await l.cleanup();
     },
   };
+  return h;
 }
 
 export async function count(db: Database, sql: string, params: unknown[] = []): Promise<number> {

@@ -1,0 +1,52 @@
+// What an alert says, for each kind of receiver: pure. Alerts name the canary, the channels it was
+// exposed to and the incident; numbers in them are already masked (triage masks them).
+
+export interface AlertPayload {
+  hit: number;
+  incident: string | null;
+  canary: string;
+  kind: string;
+  at: string;
+  from: string | null;
+  confidence: number;
+  reasons: string[];
+  exposedTo: string[];
+}
+
+export interface RenderedAlert {
+  subject: string;
+  text: string;
+}
+
+export function renderAlerts(alerts: readonly AlertPayload[]): RenderedAlert {
+  if (alerts.length === 1) {
+    const a = alerts[0];
+    return {
+      subject: `[Cradle] canary ${a.canary} contacted by ${a.kind} (confidence ${a.confidence.toFixed(2)}), incident ${a.incident ?? '-'}`,
+      text: describe(a) + '\n\nDetails: cradle hits --since 1d; cradle incidents\n',
+    };
+  }
+  const incidents = [...new Set(alerts.map((a) => a.incident).filter(Boolean))];
+  const canaries = [...new Set(alerts.map((a) => a.canary))];
+  return {
+    subject: `[Cradle] ${alerts.length} canary contacts (${canaries.length} canaries, ${incidents.length} incident(s)): digest`,
+    text: `${alerts.length} contacts with traps came in together; one message instead of ${alerts.length}.\n\n` + alerts.map(describe).join('\n\n') + '\n\nDetails: cradle hits --since 1d; cradle incidents\n',
+  };
+}
+
+function describe(a: AlertPayload): string {
+  return [
+    `Canary ${a.canary} was contacted by ${a.kind} at ${a.at}${a.from ? ` from ${a.from}` : ''}.`,
+    `Confidence ${a.confidence.toFixed(2)}: ${a.reasons.join('; ')}.`,
+    `The canary was exposed to: ${a.exposedTo.length ? a.exposedTo.join(', ') : 'no channel on record'}.`,
+    `Incident: ${a.incident ?? 'none'}; hit ${a.hit}.`,
+  ].join('\n');
+}
+
+/** The body posted to a webhook of the given format. */
+export function webhookBody(format: 'json' | 'slack' | 'teams', alerts: readonly AlertPayload[]): unknown {
+  const { subject, text } = renderAlerts(alerts);
+  if (format === 'slack') return { text: `*${subject}*\n${text}` };
+  if (format === 'teams') return { '@type': 'MessageCard', '@context': 'https://schema.org/extensions', summary: subject, title: subject, text: text.replace(/\n/g, '  \n') };
+  return { type: alerts.length > 1 ? 'cradle.alert.digest' : 'cradle.alert', subject, alerts };
+}

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { deliverDue, transportsFor } from '../alerts/deliver.js';
+import type { AlertPayload } from '../alerts/render.js';
+import { UserError } from '../errors.js';
+import { globals, readConfig, withVault } from './context.js';
+import { emit } from './output.js';
+
+// `cradle alerts test` and `cradle alerts deliver`: the alert channels of the config.
+
+export function registerAlerts(program: Command): void {
+  const alerts = program.command('alerts').description('alert channels: send a test alert, deliver the outbox');
+
+  alerts
+    .command('test')
+    .description('send a test alert through every channel configured under "alerts" in cradle.config.json')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+The SMTP password comes from CRADLE_SMTP_PASSWORD; webhooks are signed with CRADLE_ALERT_WEBHOOK_SECRET when set.
+
+Examples:
+  cradle alerts test
+  CRADLE_SMTP_PASSWORD=… cradle alerts test --json`)
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      const config = readConfig(opts);
+      const transports = transportsFor(config?.alerts);
+      if (transports.length === 0) throw new UserError(`${config?.file ?? 'cradle.config.json'}: no alert channels: add "alerts": { "email": {…}, "webhooks": [{ "name", "url", "format" }] }`);
+      const test: AlertPayload = {
+        hit: 0, incident: null, canary: 'test', kind: 'test', at: new Date().toISOString(), from: null, confidence: 1,
+        reasons: ['this is a test alert from `cradle alerts test`'], exposedTo: [],
+      };
+      const results: { channel: string; ok: boolean; error?: string }[] = [];
+      for (const t of transports) {
+        try {
+          await t.send([test], `test-${Date.now()}`);
+          results.push({ channel: t.channel, ok: true });
+        } catch (err) {
+          results.push({ channel: t.channel, ok: false, error: (err as Error).message });
+        }
+      }
+      emit(!!opts.json, results, () => results.map((r) => `${r.channel}: ${r.ok ? 'sent' : `FAILED: ${r.error}`}`));
+      if (results.some((r) => !r.ok)) process.exitCode = 1;
+    });
+
+  alerts
+    .command('deliver')
+    .description('deliver the alerts that are due now (cradle watch does this continuously)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+Examples:
+  cradle triage && cradle alerts deliver`)
+    .action(async (_o, cmd: Command) => {
+      const opts = globals(cmd);
+      await withVault(opts, async (db, config) => {
+        const res = await deliverDue(db, transportsFor(config?.alerts), { digestAbove: config?.alerts?.digestAbove });
+        emit(!!opts.json, res, () => `sent ${res.sent} (${res.digests} digest(s)), ${res.retried} to retry, ${res.failed} given up`);
+      });
+    });
+}

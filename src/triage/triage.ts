@@ -1,0 +1,136 @@
+import { customAlphabet } from 'nanoid';
+import type { Database, Queryable } from '../db/index.js';
+import { maskDigits } from '../phone.js';
+import { CanaryMatcher } from '../scan/matcher.js';
+import { signatureOf } from '../scan/signature.js';
+import * as vault from '../vault/index.js';
+import { LOW, mentionsDate, scoreHit, withSameSender } from './score.js';
+
+// Triage: each contact with a trap, once recorded as evidence, is matched to the canary that held
+// the trap at the time (names in the message decide between canaries that shared a number over
+// time), judged (score.ts), grouped into an incident, and queued for alerting, all in one
+// transaction per contact, so a crash leaves the contact untriaged, to be triaged again.
+
+const incidentId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
+const NAME_KINDS = new Set(['name', 'name-pinyin', 'masked-name']);
+/** Hits from the same sender or on the same canary this close in time belong to one incident. */
+export const INCIDENT_WINDOW_MS = 7 * 86_400_000;
+
+export interface TriageOptions {
+  now?: Date;
+  /** Numbers and addresses of the hospital's own lines and staff: contacts from them are ignored. */
+  knownSenders?: readonly string[];
+  /** Alert channels configured (email, webhook, slack, teams): one outbox row per hit and channel. */
+  alertChannels?: readonly string[];
+  /** Most contacts to triage in one call. */
+  limit?: number;
+}
+
+export interface TriagedHit {
+  hitId: number;
+  eventId: number;
+  canaryId: string;
+  confidence: number;
+  incidentId: string;
+  alerted: boolean;
+}
+
+export interface TriageResult {
+  triaged: number;
+  hits: TriagedHit[];
+  ignored: { eventId: number; reason: string }[];
+}
+
+/** Triage every contact not triaged yet, oldest first. */
+export async function triagePending(db: Database, options: TriageOptions = {}): Promise<TriageResult> {
+  const result: TriageResult = { triaged: 0, hits: [], ignored: [] };
+  const pending = await vault.listContacts(db, { untriaged: true, limit: options.limit ?? 10_000 });
+  for (const contact of pending) {
+    await db.transaction((tx) => triageContact(tx, contact, options, result));
+    result.triaged++;
+  }
+  return result;
+}
+
+/** Local dates of the baby's birth a message may give: the UTC date and the one in China's time. */
+function birthDates(birthTime: string): string[] {
+  const t = Date.parse(birthTime);
+  return [...new Set([new Date(t).toISOString().slice(0, 10), new Date(t + 8 * 3_600_000).toISOString().slice(0, 10)])];
+}
+
+async function triageContact(tx: Queryable, c: vault.ContactRow, options: TriageOptions, result: TriageResult): Promise<void> {
+  const now = options.now ?? new Date();
+  const done = async (reason: string) => {
+    result.ignored.push({ eventId: c.id, reason });
+    await vault.markTriaged(tx, c.id, now);
+  };
+  if (c.from_address && options.knownSenders?.some((k) => k.toLowerCase() === c.from_address!.toLowerCase())) return done('from a known sender (the hospital\'s own line or staff)');
+  const mailbox = c.to_address.includes('@');
+  const holders = mailbox ? await vault.mailboxHolders(tx, c.to_address) : await vault.trapHolders(tx, c.to_address, c.occurred_at);
+  if (holders.length === 0) return done(mailbox ? 'not a canary mailbox' : 'not a trap held by any canary at that time');
+
+  // Names in the message pick the canary among those that held the trap; otherwise the latest.
+  const text = c.body ?? '';
+  const matcher = new CanaryMatcher(holders.map((h) => signatureOf(h.canary_id, h.family)));
+  const named = new Map<string, string[]>();
+  for (const m of text ? matcher.matchRecord(text) : []) {
+    const names = m.hits.filter((h) => NAME_KINDS.has(h.kind)).map((h) => h.matched);
+    if (names.length) named.set(m.canaryId, [...new Set(names)]);
+  }
+  const holder = holders.find((h) => named.has(h.canary_id)) ?? holders[0];
+  const baby = holder.family.baby;
+  const evidence = {
+    heldAtTime: holder.released_at === null || holder.released_at > c.occurred_at,
+    background: mailbox ? null : await vault.trapBackground(tx, c.to_address),
+    names: named.get(holder.canary_id) ?? [],
+    babyBirthDate: birthDates(baby.birthTime).find((d) => mentionsDate(text, d)) ?? null,
+    otherCanaries: c.from_address ? await vault.senderCanaries(tx, c.from_address, holder.canary_id) : 0,
+  };
+  const { confidence, reasons } = scoreHit(evidence);
+
+  let incident = await vault.openHitIncident(tx, c.from_address, holder.canary_id, c.occurred_at, INCIDENT_WINDOW_MS);
+  if (!incident) {
+    incident = incidentId();
+    await vault.createHitIncident(tx, incident, `${c.kind} to canary ${holder.canary_id}${c.from_address ? ` from ${maskDigits(c.from_address)}` : ''}`);
+  }
+  const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident });
+  if (hitId === null) return vault.markTriaged(tx, c.id, now); // triaged before, by a run that then crashed
+  const alerted = confidence >= LOW && (options.alertChannels?.length ?? 0) > 0;
+  if (alerted) await queueAlerts(tx, options.alertChannels!, { hitId, incident, canaryId: holder.canary_id, contact: c, confidence, reasons });
+  // The sender's earlier hits on other canaries are evidence for each other: re-judge them, and
+  // alert on any that only now reaches LOW (its channels skip a repeat: one alert per hit and channel).
+  if (c.from_address && evidence.otherCanaries > 0) {
+    for (const earlier of await vault.senderHits(tx, c.from_address, holder.canary_id)) {
+      const others = evidence.otherCanaries; // this canary, and the sender's other ones but the earlier hit's own
+      const next = withSameSender(earlier.reasons, others);
+      if (next.confidence <= earlier.confidence) continue;
+      await vault.updateHitScore(tx, earlier.id, next.confidence, next.reasons);
+      if (earlier.confidence < LOW && next.confidence >= LOW && options.alertChannels?.length) {
+        const contact = await vault.getContactOfHit(tx, earlier.id);
+        if (contact) await queueAlerts(tx, options.alertChannels, { hitId: earlier.id, incident: earlier.incident_id, canaryId: earlier.canary_id, contact, confidence: next.confidence, reasons: next.reasons });
+      }
+    }
+  }
+  await vault.markTriaged(tx, c.id, now);
+  result.hits.push({ hitId, eventId: c.id, canaryId: holder.canary_id, confidence, incidentId: incident, alerted });
+}
+
+async function queueAlerts(
+  tx: Queryable,
+  channels: readonly string[],
+  hit: { hitId: number; incident: string | null; canaryId: string; contact: vault.ContactRow; confidence: number; reasons: { reason: string }[] },
+): Promise<void> {
+  const exposures = await vault.exposuresOfCanaries(tx, [hit.canaryId]);
+  const payload = {
+    hit: hit.hitId,
+    incident: hit.incident,
+    canary: hit.canaryId,
+    kind: hit.contact.kind,
+    at: hit.contact.occurred_at,
+    from: hit.contact.from_address ? maskDigits(hit.contact.from_address) : null,
+    confidence: hit.confidence,
+    reasons: hit.reasons.map((r) => r.reason),
+    exposedTo: [...new Set(exposures.map((e) => (e.export_id ? `${e.channel} (export ${e.export_id})` : e.channel)))],
+  };
+  for (const channel of channels) await vault.queueAlert(tx, { hitId: hit.hitId, incidentId: hit.incident, channel, payload });
+}

@@ -1,0 +1,164 @@
+import type { Queryable } from '../db/index.js';
+import type { Family } from '../domain.js';
+
+// Hits (a contact matched to a canary and judged), the incidents that group them, and the alert
+// outbox written in the same transaction.
+
+export interface TrapHolder {
+  canary_id: string;
+  family: Family;
+  assigned_at: Date;
+  released_at: Date | null;
+}
+
+/** Canaries that held the trap number before `at`, the latest first. */
+export async function trapHolders(db: Queryable, e164: string, at: Date): Promise<TrapHolder[]> {
+  const { rows } = await db.query<TrapHolder>(
+    `SELECT a.canary_id, c.family, a.assigned_at, a.released_at
+       FROM trap_numbers t JOIN trap_assignments a ON a.trap_number_id = t.id JOIN canaries c ON c.id = a.canary_id
+      WHERE t.e164 = $1 AND a.assigned_at <= $2
+      ORDER BY a.assigned_at DESC`,
+    [e164, at.toISOString()],
+  );
+  return rows;
+}
+
+/** Canaries whose e-mail address this is (any case). */
+export async function mailboxHolders(db: Queryable, address: string): Promise<TrapHolder[]> {
+  const { rows } = await db.query<TrapHolder>(
+    `SELECT id AS canary_id, family, coalesce(planted_at, created_at) AS assigned_at, retired_at AS released_at
+       FROM canaries
+      WHERE lower(email) = lower($1) OR lower(family->'mother'->>'email') = lower($1) OR lower(family->'father'->>'email') = lower($1)
+      ORDER BY created_at DESC`,
+    [address],
+  );
+  return rows;
+}
+
+/** Contacts a trap number got before any canary held it, and over how many days it was free. */
+export async function trapBackground(db: Queryable, e164: string): Promise<{ contacts: number; days: number } | null> {
+  const { rows } = await db.query<{ contacts: number; days: number | null }>(
+    `WITH t AS (
+       SELECT t.e164, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned
+         FROM trap_numbers t WHERE t.e164 = $1)
+     SELECT (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, now())) AS contacts,
+            EXTRACT(EPOCH FROM (coalesce(t.first_assigned, now()) - t.added_at))::float8 / 86400 AS days
+       FROM t`,
+    [e164],
+  );
+  return rows[0] && rows[0].days !== null ? { contacts: rows[0].contacts, days: Number(rows[0].days) } : null;
+}
+
+/** Distinct other canaries the same sender has hits on. */
+export async function senderCanaries(db: Queryable, from: string, except: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(DISTINCT h.canary_id)::int AS n FROM hits h JOIN contact_events e ON e.id = h.event_id
+      WHERE e.from_address = $1 AND h.canary_id <> $2`,
+    [from, except],
+  );
+  return rows[0].n;
+}
+
+/** An open incident of hits from the same sender, or on the same canary, within `windowMs` of `at`. */
+export async function openHitIncident(db: Queryable, from: string | null, canaryId: string, at: Date, windowMs: number): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT i.id FROM incidents i JOIN hits h ON h.incident_id = i.id JOIN contact_events e ON e.id = h.event_id
+      WHERE i.source = 'hits' AND i.status = 'open'
+        AND ((e.from_address IS NOT NULL AND e.from_address = $1) OR h.canary_id = $2)
+        AND e.occurred_at BETWEEN $3::timestamptz - make_interval(secs => $4) AND $3::timestamptz + make_interval(secs => $4)
+      ORDER BY e.occurred_at DESC LIMIT 1`,
+    [from, canaryId, at.toISOString(), windowMs / 1000],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export async function createHitIncident(db: Queryable, id: string, title: string): Promise<void> {
+  await db.query(`INSERT INTO incidents (id, source, title) VALUES ($1, 'hits', $2)`, [id, title]);
+}
+
+export async function insertHit(db: Queryable, hit: { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null }): Promise<number | null> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO hits (event_id, canary_id, confidence, reasons, incident_id) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (event_id, canary_id) DO NOTHING RETURNING id`,
+    [hit.eventId, hit.canaryId, hit.confidence, JSON.stringify(hit.reasons), hit.incidentId],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export async function queueAlert(db: Queryable, alert: { hitId: number; incidentId: string | null; channel: string; payload: unknown }): Promise<void> {
+  await db.query(
+    `INSERT INTO alert_outbox (hit_id, incident_id, channel, payload) VALUES ($1, $2, $3, $4) ON CONFLICT (hit_id, channel) DO NOTHING`,
+    [alert.hitId, alert.incidentId, alert.channel, JSON.stringify(alert.payload)],
+  );
+}
+
+export async function markTriaged(db: Queryable, eventId: number, at: Date): Promise<void> {
+  await db.query(`UPDATE contact_events SET triaged_at = $2 WHERE id = $1`, [eventId, at.toISOString()]);
+}
+
+export interface HitRow {
+  id: number;
+  event_id: number;
+  canary_id: string;
+  confidence: number;
+  reasons: { reason: string; weight: number }[];
+  incident_id: string | null;
+  created_at: Date;
+  kind: string;
+  source: string;
+  from_address: string | null;
+  to_address: string;
+  occurred_at: Date;
+  body: string | null;
+}
+
+export async function listHits(db: Queryable, since?: Date): Promise<HitRow[]> {
+  const { rows } = await db.query<HitRow>(
+    `SELECT h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id, h.created_at,
+            e.kind, e.source, e.from_address, e.to_address, e.occurred_at, e.body
+       FROM hits h JOIN contact_events e ON e.id = h.event_id
+      WHERE $1::timestamptz IS NULL OR e.occurred_at >= $1
+      ORDER BY e.occurred_at, h.id`,
+    [since?.toISOString() ?? null],
+  );
+  return rows;
+}
+
+export interface IncidentRow {
+  id: string;
+  source: string;
+  title: string;
+  status: string;
+  created_at: Date;
+  hits: number;
+  canaries: number;
+  first_contact: Date | null;
+  last_contact: Date | null;
+  senders: string[];
+}
+
+export async function listIncidents(db: Queryable): Promise<IncidentRow[]> {
+  const { rows } = await db.query<IncidentRow>(
+    `SELECT i.id, i.source, i.title, i.status, i.created_at,
+            count(h.id)::int AS hits, count(DISTINCT h.canary_id)::int AS canaries,
+            min(e.occurred_at) AS first_contact, max(e.occurred_at) AS last_contact,
+            coalesce(array_agg(DISTINCT e.from_address) FILTER (WHERE e.from_address IS NOT NULL), '{}') AS senders
+       FROM incidents i LEFT JOIN hits h ON h.incident_id = i.id LEFT JOIN contact_events e ON e.id = h.event_id
+      GROUP BY i.id ORDER BY i.created_at, i.id`,
+  );
+  return rows;
+}
+
+/** Hits from the same sender on other canaries: evidence for each other. */
+export async function senderHits(db: Queryable, from: string, except: string): Promise<{ id: number; canary_id: string; confidence: number; reasons: { reason: string; weight: number }[]; incident_id: string | null }[]> {
+  const { rows } = await db.query<{ id: number; canary_id: string; confidence: number; reasons: { reason: string; weight: number }[]; incident_id: string | null }>(
+    `SELECT h.id, h.canary_id, h.confidence, h.reasons, h.incident_id FROM hits h JOIN contact_events e ON e.id = h.event_id
+      WHERE e.from_address = $1 AND h.canary_id <> $2 ORDER BY h.id`,
+    [from, except],
+  );
+  return rows;
+}
+
+export async function updateHitScore(db: Queryable, id: number, confidence: number, reasons: unknown): Promise<void> {
+  await db.query(`UPDATE hits SET confidence = $2, reasons = $3 WHERE id = $1`, [id, confidence, JSON.stringify(reasons)]);
+}

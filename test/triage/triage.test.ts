@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { birthWindow, plantCanaries } from '../../src/seed/index.js';
+import { mentionsDate, scoreHit } from '../../src/triage/score.js';
+import { triagePending } from '../../src/triage/triage.js';
+import * as vault from '../../src/vault/index.js';
+import { BACKENDS } from '../helpers/db.js';
+import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
+
+// A contact with a trap becomes a hit on the canary that held it, judged with its reasons, grouped
+// into an incident and queued for alerting in the same transaction.
+
+describe('hit scoring', () => {
+  it('combines independent reasons, and random dialling during burn-in lowers the trap alone', () => {
+    const bare = scoreHit({ heldAtTime: true, background: null, names: [], babyBirthDate: null, otherCanaries: 0 });
+    expect(bare.confidence).toBeCloseTo(0.6);
+    const noisy = scoreHit({ heldAtTime: true, background: { contacts: 6, days: 14 }, names: [], babyBirthDate: null, otherCanaries: 0 });
+    expect(noisy.confidence).toBeLessThan(0.1);
+    expect(noisy.reasons[0].reason).toMatch(/6 contact\(s\) in 14 day/);
+    const named = scoreHit({ heldAtTime: true, background: { contacts: 6, days: 14 }, names: ['陈丽华'], babyBirthDate: '2026-11-03', otherCanaries: 0 });
+    expect(named.confidence).toBeGreaterThan(0.97);
+    expect(named.reasons.map((r) => r.reason)).toEqual([expect.stringMatching(/trap/), expect.stringMatching(/陈丽华/), expect.stringMatching(/2026-11-03/)]);
+    const released = scoreHit({ heldAtTime: false, background: null, names: [], babyBirthDate: null, otherCanaries: 2 });
+    expect(released.confidence).toBeCloseTo(1 - 0.6 * 0.15);
+  });
+
+  it('finds a birth date as messages write it', () => {
+    for (const t of ['宝宝11月3日出生', '生日2026年11月3日', 'born 2026-11-03', '11月03日']) expect(mentionsDate(t, '2026-11-03')).toBe(true);
+    expect(mentionsDate('11月13日', '2026-11-03')).toBe(false);
+  });
+});
+
+describe.each(BACKENDS)('triage on %s', (backend) => {
+  let h: TestHospital & { trapNumbers: string[] };
+  let canaries: vault.CanaryRow[];
+  const phoneOf = (c: vault.CanaryRow) => c.family.mother.phone!;
+  const contact = (to: string, from: string, body: string | null, id: string, at = new Date()): vault.NewContact => ({
+    source: 'generic', providerId: id, kind: 'sms', from, to, occurredAt: at, body, raw: Buffer.from(`${id}:${body}`),
+  });
+
+  beforeAll(async () => {
+    h = await createTestHospital({ backend, schema: 'reference', population: 200, trapNumbers: 40 });
+    const now = new Date();
+    await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 4, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W48', ...birthWindow(now), seed: 'triage' });
+    canaries = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
+    expect(canaries).toHaveLength(4);
+  });
+  afterAll(async () => h?.close());
+
+  it('turns a text naming the canary into a confident hit with an incident and queued alerts, once', async () => {
+    const c = canaries[0];
+    await vault.recordContact(h.vault, contact(phoneOf(c), '+8613312345678', `${c.family.mother.name.full}您好，宝宝写真免费拍摄`, 'g1'));
+    await vault.recordContact(h.vault, contact(phoneOf(canaries[1]), '+8613312345678', '您好，这里是儿童摄影', 'g2'));
+    await vault.recordContact(h.vault, contact('+8613999999999', '+8613312345678', 'hello', 'g3')); // not a trap
+    await vault.recordContact(h.vault, contact(phoneOf(canaries[2]), '+8602512345678', '您好', 'g4')); // the hospital's own line
+    const res = await triagePending(h.vault, { alertChannels: ['email', 'webhook'], knownSenders: ['+8602512345678'] });
+    expect(res.triaged).toBe(4);
+    expect(res.ignored.map((i) => i.reason)).toEqual([expect.stringMatching(/not a trap/), expect.stringMatching(/known sender/)]);
+    const [named, second] = res.hits;
+    expect(named).toMatchObject({ canaryId: c.id, alerted: true });
+    expect(named.confidence).toBeGreaterThan(0.95);
+    // The same caller on a second canary: one incident, and the second hit says so.
+    expect(second).toMatchObject({ canaryId: canaries[1].id, incidentId: named.incidentId });
+    expect(second.confidence).toBeGreaterThan(0.9);
+    const hits = await vault.listHits(h.vault);
+    expect(hits.find((x) => x.canary_id === canaries[1].id)!.reasons.map((r) => r.reason)).toContainEqual(expect.stringMatching(/same sender contacted 1 other canary/));
+    // The first hit is re-judged with the second: the same sender is evidence for both.
+    const first = hits.find((x) => x.canary_id === c.id)!;
+    expect(first.reasons.map((r) => r.reason)).toContainEqual(expect.stringMatching(/same sender contacted 1 other canary/));
+    expect(first.confidence).toBeGreaterThan(named.confidence);
+    expect(await count(h.vault, `SELECT id FROM alert_outbox WHERE state = 'pending'`)).toBe(4);
+    const payloads = (await h.vault.query<{ payload: { from: string; canary: string } }>(`SELECT payload FROM alert_outbox ORDER BY id`)).rows.map((r) => r.payload);
+    expect(payloads[0]).toMatchObject({ canary: c.id, from: '+*********5678' });
+    expect(JSON.stringify(payloads)).not.toContain('13312345678');
+    const [incident] = (await vault.listIncidents(h.vault)).filter((i) => i.source === 'hits');
+    expect(incident).toMatchObject({ id: named.incidentId, hits: 2, canaries: 2, senders: ['+8613312345678'] });
+    // Triaged contacts are not triaged again.
+    expect((await triagePending(h.vault, { alertChannels: ['email'] })).triaged).toBe(0);
+  });
+
+  it('weighs a bare call to a trap that got random calls before any canary held it as weak, and alerts nothing', async () => {
+    const c = canaries[3];
+    const number = phoneOf(c);
+    const assigned = (await h.vault.query<{ at: Date }>(`SELECT min(a.assigned_at) AS at FROM trap_assignments a JOIN trap_numbers t ON t.id = a.trap_number_id WHERE t.e164 = $1`, [number])).rows[0].at;
+    await h.vault.query(`UPDATE trap_numbers SET added_at = $2 WHERE e164 = $1`, [number, new Date(assigned.getTime() - 14 * 86_400_000).toISOString()]);
+    for (let i = 0; i < 6; i++) await vault.recordContact(h.vault, contact(number, `+861500000000${i}`, null, `bg${i}`, new Date(assigned.getTime() - (i + 1) * 86_400_000)));
+    await vault.recordContact(h.vault, contact(number, '+8615811112222', null, 'late'));
+    const res = await triagePending(h.vault, { alertChannels: ['email'] });
+    expect(res.ignored).toHaveLength(6); // the burn-in calls reached no canary
+    const [hit] = res.hits;
+    expect(hit).toMatchObject({ canaryId: c.id, alerted: false });
+    expect(hit.confidence).toBeLessThan(0.1);
+  });
+});
