@@ -4,6 +4,7 @@ import { maskDigits } from '../phone.js';
 import { parseDuration } from '../time.js';
 import { triagePending } from '../triage/triage.js';
 import * as vault from '../vault/index.js';
+import { UserError } from '../errors.js';
 import { globals, withVault } from './context.js';
 import { emit, isoDate, table } from './output.js';
 
@@ -59,22 +60,65 @@ Examples:
     });
 
   program
-    .command('incidents')
-    .description('incidents: hits grouped by sender and time, and scans that found canaries')
+    .command('incidents [id]')
+    .description('incidents: hits grouped by sender, script and time, and scans that found canaries; with an id, its hits and their evidence')
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Examples:
   cradle incidents
-  cradle incidents --json`)
-    .action(async (_o, cmd: Command) => {
+  cradle incidents k3x9m2pq7w            # its hits, each with the contact event behind it
+  cradle contact 42 --raw > evidence.bin # that event's bytes, as they arrived`)
+    .action(async (id: string | undefined, _o, cmd: Command) => {
       const opts = globals(cmd);
       await withVault(opts, async (db) => {
         const incidents = await vault.listIncidents(db);
-        emit(!!opts.json, incidents, () =>
-          incidents.length
-            ? table(['INCIDENT', 'SOURCE', 'STATUS', 'HITS', 'CANARIES', 'FIRST', 'LAST', 'TITLE'], incidents.map((i) => [i.id, i.source, i.status, i.hits, i.canaries, isoDate(i.first_contact), isoDate(i.last_contact), i.title]))
-            : 'no incidents',
-        );
+        if (id === undefined) {
+          emit(!!opts.json, incidents, () =>
+            incidents.length
+              ? table(['INCIDENT', 'SOURCE', 'STATUS', 'HITS', 'CANARIES', 'FIRST', 'LAST', 'TITLE'], incidents.map((i) => [i.id, i.source, i.status, i.hits, i.canaries, isoDate(i.first_contact), isoDate(i.last_contact), i.title]))
+              : 'no incidents',
+          );
+          return;
+        }
+        const incident = incidents.find((i) => i.id === id);
+        if (!incident) throw new UserError(`no incident ${id} (cradle incidents lists them)`);
+        const hits = await vault.incidentHits(db, id);
+        emit(!!opts.json, { ...incident, hits }, () => [
+          `incident ${incident.id} (${incident.source}, ${incident.status}): ${incident.title}`,
+          `${incident.hits} hit(s) on ${incident.canaries} canar${incident.canaries === 1 ? 'y' : 'ies'}, ${isoDate(incident.first_contact)} to ${isoDate(incident.last_contact)}`,
+          ...(hits.length
+            ? [table(['WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'EVIDENCE', 'SHA256'], hits.map((h) => [isoDate(h.occurred_at), h.kind, h.from_address ? maskDigits(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), `contact ${h.event_id} (${h.source}${h.provider_id ? ` ${h.provider_id}` : ''})`, h.sha256.slice(0, 16) + '…']))]
+            : []),
+        ]);
+      });
+    });
+
+  program
+    .command('contact <id>')
+    .description('one recorded contact with a trap: what arrived, when, from where; --raw writes its bytes as they arrived')
+    .option('--raw', 'write the raw request or message to standard output, byte for byte')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+Examples:
+  cradle contact 42
+  cradle contact 42 --raw | sha256sum     # the same hash as the vault's`)
+    .action(async (idText: string, o: { raw?: boolean }, cmd: Command) => {
+      const opts = globals(cmd);
+      const id = Number(idText);
+      if (!Number.isSafeInteger(id) || id < 1) throw new UserError(`contact id must be a whole number (got ${idText})`);
+      await withVault(opts, async (db) => {
+        const contact = await vault.getContact(db, id);
+        if (!contact) throw new UserError(`no contact ${id}`);
+        if (o.raw) {
+          process.stdout.write((await vault.contactRaw(db, id))!);
+          return;
+        }
+        emit(!!opts.json, contact, () => [
+          `contact ${contact.id}: ${contact.kind} via ${contact.source}${contact.provider_id ? ` (${contact.provider_id})` : ''}`,
+          `from ${contact.from_address ?? '?'} to ${contact.to_address} at ${isoDate(contact.occurred_at)}, received ${isoDate(contact.received_at)} from ${contact.remote_addr ?? '?'}`,
+          `sha256 ${contact.sha256}; triaged ${contact.triaged_at ? isoDate(contact.triaged_at) : 'not yet'}`,
+          ...(contact.body ? ['', contact.body] : []),
+        ]);
       });
     });
 }

@@ -74,3 +74,24 @@ export function withSameSender(reasons: readonly Reason[], others: number): { co
 
 const SAME_SENDER = 0.85;
 const sameSenderReason = (n: number) => `the same sender contacted ${n} other canar${n === 1 ? 'y' : 'ies'}`;
+
+/** Messages this alike (character bigrams, Jaccard) are one script sent around: the same campaign. */
+export const SIMILAR = 0.5;
+
+/**
+ * How alike two messages are: Jaccard similarity of their character bigrams, ignoring digits and
+ * spaces (a scam script keeps its words and changes the names and numbers).
+ */
+export function similarity(a: string, b: string): number {
+  const grams = (t: string) => {
+    const s = t.replace(/[\s\d０-９]+/g, '').toLowerCase();
+    const set = new Set<string>();
+    for (let i = 0; i + 1 < s.length; i++) set.add(s.slice(i, i + 2));
+    return set;
+  };
+  const [x, y] = [grams(a), grams(b)];
+  if (x.size === 0 || y.size === 0) return 0;
+  let common = 0;
+  for (const g of x) if (y.has(g)) common++;
+  return common / (x.size + y.size - common);
+}

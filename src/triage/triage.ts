@@ -4,11 +4,12 @@ import { maskDigits } from '../phone.js';
 import { CanaryMatcher } from '../scan/matcher.js';
 import { signatureOf } from '../scan/signature.js';
 import * as vault from '../vault/index.js';
-import { LOW, mentionsDate, scoreHit, withSameSender } from './score.js';
+import { LOW, mentionsDate, scoreHit, SIMILAR, similarity, withSameSender } from './score.js';
 
 // Triage: each contact with a trap, once recorded as evidence, is matched to the canary that held
 // the trap at the time (names in the message decide between canaries that shared a number over
-// time), judged (score.ts), grouped into an incident, and queued for alerting, all in one
+// time), judged (score.ts), grouped into an incident (same sender or canary within 7 days, or the
+// same script from another sender), and queued for alerting, all in one
 // transaction per contact, so a crash leaves the contact untriaged, to be triaged again.
 
 const incidentId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
@@ -89,6 +90,11 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
   const { confidence, reasons } = scoreHit(evidence);
 
   let incident = await vault.openHitIncident(tx, c.from_address, holder.canary_id, c.occurred_at, INCIDENT_WINDOW_MS);
+  // Another sender with the same script (a call centre rotating numbers) is the same campaign.
+  if (!incident && text.length >= 8) {
+    const alike = (await vault.recentIncidentBodies(tx, c.occurred_at, INCIDENT_WINDOW_MS)).find((r) => similarity(r.body, text) >= SIMILAR);
+    incident = alike?.incident_id ?? null;
+  }
   if (!incident) {
     incident = incidentId();
     await vault.createHitIncident(tx, incident, `${c.kind} to canary ${holder.canary_id}${c.from_address ? ` from ${maskDigits(c.from_address)}` : ''}`);

@@ -162,3 +162,42 @@ export async function senderHits(db: Queryable, from: string, except: string): P
 export async function updateHitScore(db: Queryable, id: number, confidence: number, reasons: unknown): Promise<void> {
   await db.query(`UPDATE hits SET confidence = $2, reasons = $3 WHERE id = $1`, [id, confidence, JSON.stringify(reasons)]);
 }
+
+/** Message bodies of open hit incidents' contacts within `windowMs` of `at`: to find the same script. */
+export async function recentIncidentBodies(db: Queryable, at: Date, windowMs: number): Promise<{ incident_id: string; body: string }[]> {
+  const { rows } = await db.query<{ incident_id: string; body: string }>(
+    `SELECT h.incident_id, e.body FROM hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
+      WHERE i.status = 'open' AND e.body IS NOT NULL AND length(e.body) >= 8
+        AND e.occurred_at BETWEEN $1::timestamptz - make_interval(secs => $2) AND $1::timestamptz + make_interval(secs => $2)
+      ORDER BY e.occurred_at DESC LIMIT 500`,
+    [at.toISOString(), windowMs / 1000],
+  );
+  return rows;
+}
+
+export interface IncidentHitRow {
+  hit_id: number;
+  canary_id: string;
+  confidence: number;
+  reasons: { reason: string; weight: number }[];
+  event_id: number;
+  source: string;
+  provider_id: string | null;
+  kind: string;
+  from_address: string | null;
+  to_address: string;
+  occurred_at: Date;
+  body: string | null;
+  sha256: string;
+}
+
+/** An incident's hits with the evidence behind each: the contact event, its provider id and hash. */
+export async function incidentHits(db: Queryable, incidentId: string): Promise<IncidentHitRow[]> {
+  const { rows } = await db.query<IncidentHitRow>(
+    `SELECT h.id AS hit_id, h.canary_id, h.confidence, h.reasons, e.id AS event_id, e.source, e.provider_id, e.kind,
+            e.from_address, e.to_address, e.occurred_at, e.body, e.sha256
+       FROM hits h JOIN contact_events e ON e.id = h.event_id WHERE h.incident_id = $1 ORDER BY e.occurred_at, h.id`,
+    [incidentId],
+  );
+  return rows;
+}

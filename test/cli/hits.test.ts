@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
@@ -47,6 +48,17 @@ describe.each(BACKENDS)('cradle triage, hits and incidents on %s', (backend) => 
     expect(hits.stdout).toMatch(/names the canary/);
     const incidents = json<{ id: string; source: string; hits: number }[]>(await run(['incidents', '--json']));
     expect(incidents).toEqual([expect.objectContaining({ id: triaged.hits[0].incidentId, source: 'hits', hits: 1 })]);
+    const shown = await run(['incidents', triaged.hits[0].incidentId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/contact \d+ \(manual visit-1\)/);
+    const contactId = Number(/contact (\d+) \(manual/.exec(shown.stdout)![1]);
+    const raw = await run(['contact', String(contactId), '--raw']);
+    expect(raw.stdout).toBe('noted by hand');
+    const one = json<{ sha256: string; provider_id: string }>(await run(['contact', String(contactId), '--json']));
+    expect(one).toMatchObject({ provider_id: 'visit-1', sha256: crypto.createHash('sha256').update('noted by hand').digest('hex') });
+    const missing = await run(['incidents', 'nope']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no incident nope/);
     const bad = await run(['hits', '--since', 'soon']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/not a duration/);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
-import { mentionsDate, scoreHit } from '../../src/triage/score.js';
+import { mentionsDate, scoreHit, SIMILAR, similarity } from '../../src/triage/score.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS } from '../helpers/db.js';
@@ -21,6 +21,13 @@ describe('hit scoring', () => {
     expect(named.reasons.map((r) => r.reason)).toEqual([expect.stringMatching(/trap/), expect.stringMatching(/陈丽华/), expect.stringMatching(/2026-11-03/)]);
     const released = scoreHit({ heldAtTime: false, background: null, names: [], babyBirthDate: null, otherCanaries: 2 });
     expect(released.confidence).toBeCloseTo(1 - 0.6 * 0.15);
+  });
+
+  it('tells the same script with other names and numbers from a different message', () => {
+    const script = (name: string, phone: string) => `${name}您好，恭喜宝宝出生！本院合作影楼为新生儿提供免费写真，名额有限，请回电${phone}预约。`;
+    expect(similarity(script('陈丽华', '13312345678'), script('王芳', '15800001111'))).toBeGreaterThan(SIMILAR);
+    expect(similarity(script('陈丽华', '13312345678'), '您的快递已到驿站，请凭取件码领取')).toBeLessThan(0.1);
+    expect(similarity('', 'abc')).toBe(0);
   });
 
   it('finds a birth date as messages write it', () => {
@@ -75,6 +82,21 @@ describe.each(BACKENDS)('triage on %s', (backend) => {
     expect(incident).toMatchObject({ id: named.incidentId, hits: 2, canaries: 2, senders: ['+8613312345678'] });
     // Triaged contacts are not triaged again.
     expect((await triagePending(h.vault, { alertChannels: ['email'] })).triaged).toBe(0);
+  });
+
+  it('puts the same script from two unrelated numbers into one incident', async () => {
+    const script = (name: string) => `${name}您好，恭喜宝宝出生！本院合作影楼为新生儿提供免费写真，名额有限，请回电预约。`;
+    await vault.recordContact(h.vault, contact(phoneOf(canaries[2]), '+8619900000001', script(canaries[2].family.mother.name.full), 's1'));
+    await vault.recordContact(h.vault, contact(phoneOf(canaries[3]), '+8619900000002', script(canaries[3].family.mother.name.full), 's2'));
+    const res = await triagePending(h.vault);
+    const [a, b] = res.hits;
+    expect([a.canaryId, b.canaryId]).toEqual([canaries[2].id, canaries[3].id]);
+    expect(b.incidentId).toBe(a.incidentId);
+    const first = (await vault.listHits(h.vault)).find((x) => x.canary_id === canaries[0].id)!;
+    expect(a.incidentId).not.toBe(first.incident_id);
+    const incident = (await vault.listIncidents(h.vault)).find((i) => i.id === a.incidentId)!;
+    expect(incident.senders.sort()).toEqual(['+8619900000001', '+8619900000002']);
+    expect((await vault.incidentHits(h.vault, a.incidentId)).map((x) => x.provider_id)).toEqual(['s1', 's2']);
   });
 
   it('weighs a bare call to a trap that got random calls before any canary held it as weak, and alerts nothing', async () => {
