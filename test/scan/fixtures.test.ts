@@ -7,6 +7,7 @@ import { FIXTURES_DIR } from '../../src/paths.js';
 import { runScan, type ScanResult } from '../../src/scan/scan.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
+import type { Leak } from '../fixtures/make-leaks.js'; // the type only: importing the generator's code would run it
 
 // The shipped leak fixtures (fixtures/leaks, made by test/fixtures/make-leaks.ts): a fixed scenario
 // loaded into a fresh vault, and leak files the scan has never seen, each messed up differently.
@@ -37,18 +38,7 @@ interface Scenario {
     canaries: (ScenarioCanary & { row: number })[];
     seededRows: { id: string; row: number }[];
   }[];
-  leaks: {
-    file: string;
-    mess: string;
-    expect: {
-      exports: string[];
-      canaries: string[];
-      warnings?: { message: string; where?: string }[];
-      format?: string;
-      encoding?: string;
-    } | null;
-    bad?: { warning: string; where?: string };
-  }[];
+  leaks: Leak[];
 }
 
 const scenario = JSON.parse(fs.readFileSync(path.join(DIR, 'scenario.json'), 'utf8')) as Scenario;
