@@ -3,13 +3,12 @@ import type { Database, Queryable } from '../db/index.js';
 import { recordContact, type NewContact } from '../vault/contacts.js';
 import { readCdr, type CdrFormat, type CdrOptions } from './cdr.js';
 import { parseEvents } from './event.js';
-import { canaryMailboxes } from './mailboxes.js';
+import { canaryMailboxes } from '../vault/mailboxes.js';
 import { envelopeDate, splitMailbox } from './mbox.js';
 import { messageContacts, parseMessage, recipientsOf, senderOf } from './message.js';
 
 export { ASTERISK_COLUMNS, CdrRowError, parseCdrMap, parseCdrTime, normalisePhone, readCdr, type CdrFormat } from './cdr.js';
 export { EventError, parseEvents } from './event.js';
-export { canaryMailboxes } from './mailboxes.js';
 export { isMbox, splitMailbox } from './mbox.js';
 export { parseMessage, messageContacts, recipientsOf } from './message.js';
 

@@ -21,13 +21,7 @@ export async function createCodePool(db: Queryable, pool: CodePoolRecord): Promi
   );
 }
 
-export interface CodePoolView {
-  id: string;
-  hospital: string;
-  weight: number;
-  field: number;
-  degree: number;
-  length: number;
+export interface CodePoolView extends Omit<CodePoolRecord, 'createdAt'> {
   created_at: Date;
   /** Codewords given out so far. */
   used: number[];

@@ -23,18 +23,6 @@ export async function trapHolders(db: Queryable, e164: string, at: Date): Promis
   return rows;
 }
 
-/** Canaries whose e-mail address this is (any case). */
-export async function mailboxHolders(db: Queryable, address: string): Promise<TrapHolder[]> {
-  const { rows } = await db.query<TrapHolder>(
-    `SELECT id AS canary_id, family, coalesce(planted_at, created_at) AS assigned_at, retired_at AS released_at
-       FROM canaries
-      WHERE lower(email) = lower($1) OR lower(family->'mother'->>'email') = lower($1) OR lower(family->'father'->>'email') = lower($1)
-      ORDER BY created_at DESC`,
-    [address],
-  );
-  return rows;
-}
-
 /** Contacts a trap number got before any canary held it, and over how many days it was free. */
 export async function trapBackground(db: Queryable, e164: string): Promise<{ contacts: number; days: number } | null> {
   const { rows } = await db.query<{ contacts: number; days: number | null }>(

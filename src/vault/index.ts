@@ -9,3 +9,4 @@ export * from './codes.js';
 export * from './contacts.js';
 export * from './hits.js';
 export * from './alerts.js';
+export * from './mailboxes.js';

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Database } from '../db/index.js';
-import { canaryMailboxes, domainOf, isTrapDomain } from '../ingest/mailboxes.js';
+import { canaryMailboxes, domainOf, isTrapDomain } from '../vault/mailboxes.js';
 import { messageContacts, parseMessage } from '../ingest/message.js';
 import { recordContact } from '../vault/contacts.js';
 

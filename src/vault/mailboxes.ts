@@ -1,7 +1,13 @@
 import type { Queryable } from '../db/index.js';
+import type { TrapHolder } from './hits.js';
 
 // Canary mailboxes: an address on one of the vault's trap domains that a canary holds (its e-mail,
-// or the mother's or father's in its family record). Compared without regard to case.
+// or the mother's or father's in its family record). Compared without regard to case. Used by the
+// SMTP listener and mail import (is it a trap?) and by triage (whose is it?).
+
+/** SQL: canary `c` holds the lower-cased address `a`. */
+const HOLDS = (c: string, a: string) =>
+  `(lower(${c}.email) = ${a} OR lower(${c}.family->'mother'->>'email') = ${a} OR lower(${c}.family->'father'->>'email') = ${a})`;
 
 export function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
@@ -20,9 +26,7 @@ export async function canaryMailboxes(db: Queryable, addresses: readonly string[
       WHERE EXISTS (
         SELECT 1 FROM canaries c
          WHERE ($2::text IS NULL OR c.hospital = $2)
-           AND (lower(c.email) = a.address
-                OR lower(c.family->'mother'->>'email') = a.address
-                OR lower(c.family->'father'->>'email') = a.address))`,
+           AND ${HOLDS('c', 'a.address')})`,
     [wanted, hospital ?? null],
   );
   return new Set(rows.map((r) => r.address));
@@ -35,4 +39,15 @@ export async function isTrapDomain(db: Queryable, domain: string, hospital?: str
     [domain, hospital ?? null],
   );
   return rows.length > 0;
+}
+
+/** Canaries whose e-mail address this is (any case), the latest first. */
+export async function mailboxHolders(db: Queryable, address: string): Promise<TrapHolder[]> {
+  const { rows } = await db.query<TrapHolder>(
+    `SELECT c.id AS canary_id, c.family, coalesce(c.planted_at, c.created_at) AS assigned_at, c.retired_at AS released_at
+       FROM canaries c WHERE ${HOLDS('c', 'lower($1)')}
+      ORDER BY c.created_at DESC`,
+    [address],
+  );
+  return rows;
 }
