@@ -1,7 +1,8 @@
 // What an alert says, for each kind of receiver: pure. Alerts name the canary, the channels it was
 // exposed to and the incident; numbers in them are already masked (triage masks them).
 
-export interface AlertPayload {
+export interface HitAlertPayload {
+  type?: 'hit';
   hit: number;
   incident: string | null;
   canary: string;
@@ -13,28 +14,55 @@ export interface AlertPayload {
   exposedTo: string[];
 }
 
+/** An account opened a canary's record on its own (a tripwire): no legitimate user does. */
+export interface TripwireAlertPayload {
+  type: 'tripwire';
+  tripwire: number;
+  canary: string;
+  account: string;
+  action: string;
+  at: string;
+  system: string | null;
+  ip: string | null;
+  exposedTo: string[];
+}
+
+export type AlertPayload = HitAlertPayload | TripwireAlertPayload;
+
 export interface RenderedAlert {
   subject: string;
   text: string;
 }
 
 export function renderAlerts(alerts: readonly AlertPayload[]): RenderedAlert {
-  if (alerts.length === 1) {
-    const a = alerts[0];
+  const [a] = alerts;
+  if (alerts.length === 1 && a.type === 'tripwire') {
+    return { subject: `[Cradle] tripwire: account ${a.account} opened canary record ${a.canary} (${a.action})`, text: describe(a) + '\n\nDetails: cradle tripwires --since 7d\n' };
+  }
+  if (alerts.length === 1 && a.type !== 'tripwire') {
     return {
       subject: `[Cradle] canary ${a.canary} contacted by ${a.kind} (confidence ${a.confidence.toFixed(2)}), incident ${a.incident ?? '-'}`,
       text: describe(a) + '\n\nDetails: cradle hits --since 1d; cradle incidents\n',
     };
   }
-  const incidents = [...new Set(alerts.map((a) => a.incident).filter(Boolean))];
+  const incidents = [...new Set(alerts.map((a) => (a.type === 'tripwire' ? null : a.incident)).filter(Boolean))];
   const canaries = [...new Set(alerts.map((a) => a.canary))];
+  const what = alerts.every((a) => a.type === 'tripwire') ? 'tripwires' : 'canary contacts';
   return {
-    subject: `[Cradle] ${alerts.length} canary contacts (${canaries.length} canaries, ${incidents.length} incident(s)): digest`,
+    subject: `[Cradle] ${alerts.length} ${what} (${canaries.length} canaries, ${incidents.length} incident(s)): digest`,
     text: `${alerts.length} contacts with traps came in together; one message instead of ${alerts.length}.\n\n` + alerts.map(describe).join('\n\n') + '\n\nDetails: cradle hits --since 1d; cradle incidents\n',
   };
 }
 
 function describe(a: AlertPayload): string {
+  if (a.type === 'tripwire') {
+    return [
+      `Account ${a.account} did "${a.action}" on canary ${a.canary}'s record at ${a.at}${a.system ? ` in ${a.system}` : ''}${a.ip ? ` from ${a.ip}` : ''}.`,
+      `This family does not exist: nobody has a reason to open it on its own. Check the account's recent activity.`,
+      `The canary was exposed to: ${a.exposedTo.length ? a.exposedTo.join(', ') : 'no channel on record'}.`,
+      `Tripwire ${a.tripwire}.`,
+    ].join('\n');
+  }
   return [
     `Canary ${a.canary} was contacted by ${a.kind} at ${a.at}${a.from ? ` from ${a.from}` : ''}.`,
     `Confidence ${a.confidence.toFixed(2)}: ${a.reasons.join('; ')}.`,

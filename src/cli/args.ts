@@ -47,3 +47,13 @@ export function columnMap(value: string, previous: Record<string, string> = {}):
   if (eq < 1) throw new InvalidArgumentError('write --map column=field, e.g. --map 联系电话=mother.phone');
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
+
+/** An IANA time zone this Node knows. */
+export function timeZoneArg(value: string): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+  } catch {
+    throw new InvalidArgumentError(`unknown time zone "${value}" (write an IANA name such as Asia/Shanghai, or UTC)`);
+  }
+  return value;
+}

@@ -1,20 +1,22 @@
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../paths.js';
 import type { Command } from 'commander';
 import { loadConfig, selectHospital } from '../config/index.js';
 import { migrate, openDatabase } from '../db/index.js';
 import { createDemoHospital, DEMO_WARDS } from '../demo/setup.js';
-import { rotate } from '../seed/index.js';
 import { loadMapping } from '../target/index.js';
-import { isoWeekOf } from '../time.js';
-import { canarySummary } from './seed.js';
-import { emit, isoDate, table } from './output.js';
+import { playStory, type StoryResult } from './demo-story.js';
+import { emit, progress, progressDone } from './output.js';
 import { globals } from './context.js';
 import { positiveInt } from './args.js';
+
+/** Lines the story prints, for the progress bar. */
+const DEMO_STEPS = 15;
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('build a demo hospital on embedded databases and plant its first weekly rotation')
+    .description('the whole story on embedded databases: a demo hospital, a month of canaries, exports and access logs, a leak, the scammers\' calls, and the trace that names the source')
     .option('--dir <dir>', 'where to build it', 'cradle-demo')
     .option('--seed <seed>', 'seed for the demo data', '7')
     .option('--births <n>', 'births in the demo hospital over the past year', positiveInt, 21_000)
@@ -23,8 +25,11 @@ export function registerDemo(program: Command): void {
     .addHelpText('after', '\nExamples:\n  npx cradle demo\n  npx cradle demo --dir /tmp/demo --seed 42\n\nAfterwards: cd cradle-demo && npx cradle canaries list')
     .action(async (_o, cmd: Command) => {
       const opts = globals(cmd);
+      let step = 0;
       const say = (m: string) => {
+        progressDone();
         if (!opts.json) process.stdout.write(`• ${m}\n`);
+        progress(`demo: step ${++step} of about ${DEMO_STEPS}`, step / DEMO_STEPS);
       };
       const started = Date.now();
       const now = new Date();
@@ -35,32 +40,61 @@ export function registerDemo(program: Command): void {
         return db;
       };
       const demo = await createDemoHospital(
-        { dir: opts.dir as string, seed: String(opts.seed), births: opts.births as number, trapNumbers: 200, rotation, now, force: !!opts.force, onStep: say },
+        { dir: opts.dir as string, seed: String(opts.seed), births: opts.births as number, trapNumbers: 400, rotation, now, force: !!opts.force, onStep: say },
         openVault,
       );
       const config = loadConfig(demo.configFile);
       const hospital = selectHospital(config);
-      const week = isoWeekOf(now, hospital.timeZone);
-      say(`planting this week's rotation (${week}): ${Object.entries(rotation).map(([w, n]) => `${n} on ${w}`).join(', ')}`);
       const vault = await openVault(config.vault);
       const target = await openDatabase(hospital.target, { role: 'demo target' });
-      let result;
+      let story: StoryResult;
       try {
-        result = await rotate(vault, target, { hospital, mapping: loadMapping(hospital.mappingFile), week, now, seed: String(opts.seed) });
+        story = await playStory({ config, dir: demo.dir, seed: String(opts.seed), now, hospital, mapping: loadMapping(hospital.mappingFile), vault, target, say: (step, why) => say(why ? `${step}: ${why}` : step) });
       } finally {
         await target.close();
         await vault.close();
       }
-      const canaries = result.plantedNow.flatMap((p) => p.canaries);
+      progressDone();
+      const top = story.hitsTrace.suspects[0];
+      const scanTop = story.scanTrace.suspects[0];
+      const leakedKey = `export-file:${story.leaked.id}`;
+      const right = top?.key === leakedKey && scanTop?.key === leakedKey;
       const relDir = path.relative(process.cwd(), demo.dir) || '.';
-      const data = { dir: demo.dir, config: demo.configFile, births: demo.births, trapNumbers: demo.trapNumbers, week, planted: canaries.length, canaries: canaries.map(canarySummary), seconds: (Date.now() - started) / 1000 };
+      const data = {
+        dir: demo.dir,
+        config: demo.configFile,
+        births: demo.births,
+        weeks: story.weeks,
+        canaries: story.canariesPlanted,
+        exports: story.exports,
+        accessLog: story.accessLog,
+        contacts: story.contacts,
+        hits: story.hits,
+        leaked: { export: story.leaked.id, recipient: story.leaked.recipient, week: story.leaked.week, file: story.leaked.file },
+        seizedFile: story.seizedFile,
+        incidents: { hits: story.hitsIncident, scan: story.scanIncident },
+        verdict: { hits: top ? { key: top.key, label: top.label, posterior: top.posterior } : null, scan: scanTop ? { key: scanTop.key, label: scanTop.label, posterior: scanTop.posterior } : null, right },
+        reports: story.reports,
+        seconds: (Date.now() - started) / 1000,
+      };
+      // npx finds cradle only inside the project; elsewhere name the launcher itself.
+      const inProject = !path.relative(PACKAGE_ROOT, demo.dir).startsWith('..');
+      const cli = inProject ? 'npx cradle' : `node ${path.join(PACKAGE_ROOT, 'bin', 'cradle')}`;
+      const pct = (p: number | undefined) => `${((p ?? 0) * 100).toFixed(1)}%`;
       emit(!!opts.json, data, () => [
-        `planted ${canaries.length} canary families among ${demo.births.toLocaleString('en')} real-looking births; only the vault knows which:`,
-        table(['ID', 'WARD', 'MOTHER', 'TRAP PHONE', 'BABY', 'BORN'], canaries.map((c) => [c.id, c.family.ward, c.family.mother.name.full, c.family.mother.phone, c.family.baby.name.full, isoDate(c.family.baby.birthTime)])),
+        '',
+        right
+          ? `The leak came from ${story.leaked.recipient}: export ${story.leaked.id} of ${story.leaked.week} (${path.basename(story.leaked.file)}, operator ${top.export?.operator ?? '?'}), probability ${pct(top.posterior)} from the scammers' contacts and ${pct(scanTop.posterior)} from the seized spreadsheet.`
+          : `WRONG: the leak came from export ${story.leaked.id} (${story.leaked.recipient}) but the trace names ${top?.label ?? 'nothing'} (${pct(top?.posterior)}) and ${scanTop?.label ?? 'nothing'} (${pct(scanTop?.posterior)}).`,
+        `Reports: ${story.reports.map((r) => path.relative(process.cwd(), r)).join(', ')}`,
         `done in ${data.seconds.toFixed(1)} s. Explore:`,
-        `  cd ${relDir} && npx cradle canaries list`,
-        `  npx cradle canaries show ${canaries[0]?.id ?? '<id>'}`,
-        '  npx cradle pool list',
+        `  cd ${relDir}`,
+        `  ${cli} trace ${story.hitsIncident}`,
+        `  ${cli} report ${story.hitsIncident} --out report.html`,
+        `  ${cli} tripwires`,
+        `  ${cli} verify`,
+        `  ${cli} canaries list`,
       ]);
+      if (!right) process.exitCode = 1;
     });
 }

@@ -4,7 +4,7 @@ import { selectHospital, type Config, type HospitalConfig } from '../config/inde
 import { regionOfLocale } from '../domain.js';
 import { UserError } from '../errors.js';
 import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, parseCdrMap, type CdrFormat, type IngestSummary } from '../ingest/index.js';
-import { oneOf } from './args.js';
+import { oneOf, timeZoneArg } from './args.js';
 import { globals, hospitalFilter, withVault, type GlobalOptions } from './context.js';
 import { emit, progress, progressDone } from './output.js';
 
@@ -17,15 +17,6 @@ function cdrMap(value: string): Record<string, string> {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
-}
-
-function timeZoneArg(value: string): string {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-  } catch {
-    throw new InvalidArgumentError(`unknown time zone "${value}" (write an IANA name such as Asia/Shanghai, or UTC)`);
-  }
-  return value;
 }
 
 function regionArg(value: string): string {

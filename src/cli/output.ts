@@ -9,9 +9,18 @@ export function emit(json: boolean | undefined, data: unknown, human: () => stri
   process.stdout.write((Array.isArray(text) ? text.join('\n') : text) + '\n');
 }
 
-/** A status line on stderr, shown on a terminal only (nothing on a pipe). */
-export function progress(message: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${message}`);
+/** `[████░░░░]  50%`: how far long work has come, for a terminal. */
+export function progressBar(fraction: number, width = 24): string {
+  const f = Math.min(Math.max(Number.isFinite(fraction) ? fraction : 0, 0), 1);
+  const full = Math.round(f * width);
+  return `[${'█'.repeat(full)}${'░'.repeat(width - full)}] ${String(Math.floor(f * 100)).padStart(3)}%`;
+}
+
+/** A status line on stderr, with a bar when the fraction done is known; on a terminal only (nothing on a pipe). */
+export function progress(message: string, fraction?: number): void {
+  if (!process.stderr.isTTY) return;
+  const line = fraction === undefined ? message : `${progressBar(fraction)} ${message}`;
+  process.stderr.write(`\r\x1b[2K${line.slice(0, Math.max((process.stderr.columns ?? 100) - 1, 20))}`);
 }
 
 export function progressDone(): void {

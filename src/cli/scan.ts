@@ -31,7 +31,7 @@ Examples:
       const opts = globals(cmd);
       for (const f of files) if (f !== '-' && !fs.existsSync(f)) throw new UserError(`${f}: no such file`);
       await withVault(opts, async (db) => {
-        const result = await runScan(db, files, (file, n) => progress(`${file}: ${n.toLocaleString('en')} records…`), { names: o.names, threads: o.threads });
+        const result = await runScan(db, files, (file, n, fraction) => progress(`${file}: ${n.toLocaleString('en')} records`, fraction), { names: o.names, threads: o.threads });
         progressDone();
         const pct = (p: number) => `${(p * 100).toFixed(p > 0.999 && p < 1 ? 2 : 1)}%`;
         emit(!!opts.json, result, () => [

@@ -57,6 +57,7 @@ export function registerSeed(program: Command): void {
           now,
           isoWeek: isoWeekOf(now, hospital.timeZone),
           ...birthWindow(now),
+          onProgress: (done, total) => progress(`planting ${total} canaries in ${hospital.name}`, done / total),
         });
         progressDone();
         const data = { hospital: hospital.name, batchId: result.batchId, dryRun: result.dryRun, channels: result.channels, canaries: result.planted.map(canarySummary), warnings: result.warnings };

@@ -88,7 +88,7 @@ Examples:
         // Contacts are triaged and alerts delivered from the vault, apart from the requests: a contact
         // is acknowledged once stored, and a crash leaves it to be triaged after the restart.
         const transports = transportsFor(config?.alerts);
-        const triage = { knownSenders: settings?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts), limit: 500 };
+        const triage = { knownSenders: settings?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts), limit: 500, actor: 'watch' };
         let running: Promise<void> | null = null;
         const tick = () => {
           running ??= (async () => {

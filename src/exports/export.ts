@@ -300,7 +300,7 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   const written = await req.write(rows);
   const seeded = await seededCanariesIn(vaultDb, req.hospital.name, plan, realRows);
   const id = exportId();
-  const at = new Date();
+  const at = req.now;
   const codeDetail = code ? { pool: code.poolId, codeword: code.codeword } : undefined;
   const finalPath = path.resolve(req.out);
   let renamed = false;
@@ -345,6 +345,7 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
         ...seeded.map(({ canaryId, index }) => ({ canaryId, channelId, exposedAt: at, source: 'export', detail: { export: id, operator: req.operator ?? null, seeded: true, row: positionOfReal(positions, index) } })),
       ]);
       await vault.recordExportRows(tx, id, placed.map((c, i) => ({ canaryId: c.id, rowNumber: positions[i] })));
+      await vault.sealExport(tx, id, { actor: req.operator ?? vault.cliActor() });
       fs.renameSync(written.tempPath, finalPath);
       renamed = true;
     });

@@ -70,7 +70,7 @@ function placeOf(r: ScanRecord): string {
   return r.sheet !== undefined ? `sheet ${r.sheet} row ${r.row}` : `line ${r.line}`;
 }
 
-export async function runScan(vaultDb: Database, files: readonly string[], onProgress?: (file: string, records: number) => void, options: ScanOptions = {}): Promise<ScanResult> {
+export async function runScan(vaultDb: Database, files: readonly string[], onProgress?: (file: string, records: number, fraction?: number) => void, options: ScanOptions = {}): Promise<ScanResult> {
   const signatures = (await vault.allCanaryFamilies(vaultDb)).map((c) => signatureOf(c.id, c.family));
   const names = options.names ?? false;
   let inThreadMatcher: CanaryMatcher | null = null; // built when a file is matched on this thread
@@ -92,6 +92,8 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
       const warnings: ScanWarning[] = [];
       const warn = (w: ScanWarning) => warnings.push(w);
       let records = 0;
+      const size = file === '-' ? 0 : fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+      const fraction = () => (size > 0 ? facts.bytes / size : undefined);
       try {
         const format = resolveFormat(file, warn);
         facts.format = format;
@@ -107,14 +109,14 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
               for (const m of chunk.matches) keep(facts.file, `line ${firstLine + m.line}`, m);
               for (const [id, confidence, n] of chunk.weak) tally(weak, id, confidence, n);
               records += chunk.lines;
-              onProgress?.(facts.file, records);
+              onProgress?.(facts.file, records, fraction());
             },
           });
         }
         if (!chunked) {
           for await (const record of readRecords(file, facts, warn, format)) {
             records++;
-            if (records % 50_000 === 0) onProgress?.(facts.file, records);
+            if (records % 50_000 === 0) onProgress?.(facts.file, records, fraction());
             for (const m of matchRecord(matcher(), record.text, { names, header: record.header, delimiter: record.delimiter }, weak)) keep(facts.file, placeOf(record), m);
           }
         }

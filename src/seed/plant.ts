@@ -54,6 +54,9 @@ export interface SeedResult {
 
 /** Plant a batch of canaries. Nothing is half-written: on failure neither store keeps the batch's canaries. */
 export async function plantCanaries(vaultDb: Database, target: Database, req: SeedRequest): Promise<SeedResult> {
+  // req.now is the clock (a simulated past in demos and tests); it runs on while the batch is planted.
+  const started = Date.now();
+  const clock = () => new Date(req.now.getTime() + Date.now() - started);
   if (!Number.isInteger(req.count) || req.count < 1) throw new UserError(`--count must be a whole number of at least 1 (got ${req.count})`);
   if (req.ward && !req.hospital.wards.includes(req.ward)) {
     throw new UserError(`ward "${req.ward}" is not one of ${req.hospital.name}'s wards (${req.hospital.wards.join(', ')})`);
@@ -74,6 +77,8 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
     seed: req.seed,
   });
   const planned: PlannedCanary[] = families.map((family) => ({ id: canaryId(), family }));
+  // Progress by phase: drafting and checking uniqueness is about a third of the work, the target insert most of the rest.
+  req.onProgress?.(Math.floor(families.length * 0.3), families.length);
   const wardChannels = [...new Set(families.map((f) => f.ward))].map((ward): ChannelRef => ({ kind: 'ward', name: ward }));
   const channels = [...req.channels, ...wardChannels.filter((w) => !req.channels.some((c) => c.kind === 'ward' && c.name === w.name))];
   const result: SeedResult = {
@@ -100,25 +105,27 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
       { id, hospital: req.hospital.name, rotationId: req.rotationId ?? null, ward: req.ward ?? null, channels: result.channels },
       planned.map((p) => ({ id: p.id, family: p.family, isoWeek: req.isoWeek })),
     );
-    const ok = await vault.assignNumbers(tx, assignments.map((a) => ({ numberId: a.numberId, canaryId: canaryOf.get(a.family)!, role: a.role })), new Date());
+    const ok = await vault.assignNumbers(tx, assignments.map((a) => ({ numberId: a.numberId, canaryId: canaryOf.get(a.family)!, role: a.role })), clock());
     if (!ok) throw new UserError('another cradle process took some of the same trap numbers; run the command again');
   });
 
+  req.onProgress?.(Math.floor(families.length * 0.4), families.length);
   let keys: TargetKeys[];
   try {
     const digitRng = createRandom(req.seed === undefined ? undefined : `${req.seed}:keys`);
     keys = await target.transaction((tx) => insertFamilies(tx, req.mapping, families, timeZoneOf(req), () => digitRng.int(0, 9)));
   } catch (err) {
-    await abandonBatch(vaultDb, id, planned.map((p) => p.id), (err as Error).message, new Date());
+    await abandonBatch(vaultDb, id, planned.map((p) => p.id), (err as Error).message, clock());
     throw new UserError(`seeding failed in the target ${target.label}; nothing was planted: ${(err as Error).message}`);
   }
-  req.onProgress?.(families.length, families.length);
+  req.onProgress?.(Math.floor(families.length * 0.9), families.length);
   try {
     // Exposure starts when the target committed, not when the command started.
-    await finishBatch(vaultDb, req.hospital.name, id, new Map(planned.map((p, i) => [p.id, keys[i]])), channels, new Date());
+    await finishBatch(vaultDb, req.hospital.name, id, new Map(planned.map((p, i) => [p.id, keys[i]])), channels, clock());
   } catch (err) {
     throw new UserError(`batch ${id} is in the target but the vault could not record it (${(err as Error).message}); the next seed or rotate reconciles it`);
   }
+  req.onProgress?.(families.length, families.length);
   return result;
 }
 

@@ -25,6 +25,8 @@ export interface TriageOptions {
   alertChannels?: readonly string[];
   /** Most contacts to triage in one call. */
   limit?: number;
+  /** Who triages, for the evidence ledger: `watch` for the service; default the OS user. */
+  actor?: string;
 }
 
 export interface TriagedHit {
@@ -61,8 +63,11 @@ function birthDates(birthTime: string): string[] {
 
 async function triageContact(tx: Queryable, c: vault.ContactRow, options: TriageOptions, result: TriageResult): Promise<void> {
   const now = options.now ?? new Date();
+  // Sealed in the ledger as it is triaged (a contact not triaged yet is not sealed yet).
+  const actor = options.actor ?? vault.cliActor();
   const done = async (reason: string) => {
     result.ignored.push({ eventId: c.id, reason });
+    await vault.sealContact(tx, c.id, { actor });
     await vault.markTriaged(tx, c.id, now);
   };
   if (c.from_address && options.knownSenders?.some((k) => k.toLowerCase() === c.from_address!.toLowerCase())) return done('from a known sender (the hospital\'s own line or staff)');
@@ -100,7 +105,9 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
     await vault.createHitIncident(tx, incident, `${c.kind} to canary ${holder.canary_id}${c.from_address ? ` from ${maskDigits(c.from_address)}` : ''}`);
   }
   const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident });
+  await vault.sealContact(tx, c.id, { actor, incidentId: incident });
   if (hitId === null) return vault.markTriaged(tx, c.id, now); // triaged before, by a run that then crashed
+  await vault.sealHit(tx, hitId, { actor });
   const alerted = confidence >= LOW && (options.alertChannels?.length ?? 0) > 0;
   if (alerted) await queueAlerts(tx, options.alertChannels!, { hitId, incident, canaryId: holder.canary_id, contact: c, confidence, reasons });
   // The sender's earlier hits on other canaries are evidence for each other: re-judge them, and
@@ -111,6 +118,7 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
       const next = withSameSender(earlier.reasons, others);
       if (next.confidence <= earlier.confidence) continue;
       await vault.updateHitScore(tx, earlier.id, next.confidence, next.reasons);
+      await vault.sealHit(tx, earlier.id, { actor }); // the newest entry for a hit is what its row must match
       if (earlier.confidence < LOW && next.confidence >= LOW && options.alertChannels?.length) {
         const contact = await vault.getContactOfHit(tx, earlier.id);
         if (contact) await queueAlerts(tx, options.alertChannels, { hitId: earlier.id, incident: earlier.incident_id, canaryId: earlier.canary_id, contact, confidence: next.confidence, reasons: next.reasons });

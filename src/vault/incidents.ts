@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import { exportCodewords } from './codes.js';
+import { sealScan } from './ledger.js';
 
 // Incidents and the evidence of a scan: files read (with their hashes) and canary matches.
 
@@ -24,7 +25,13 @@ export interface ScanMatchRecord {
   reason: string;
 }
 
-export async function recordScanIncident(db: Queryable, id: string, title: string, summary: unknown, files: readonly ScanFileRecord[], matches: readonly ScanMatchRecord[]): Promise<void> {
+/** Record a scan's incident, files and matches, and seal them in the evidence ledger: call in a transaction. */
+export async function recordScanIncident(db: Queryable, id: string, title: string, summary: unknown, files: readonly ScanFileRecord[], matches: readonly ScanMatchRecord[], actor?: string): Promise<void> {
+  await insertScanIncident(db, id, title, summary, files, matches);
+  await sealScan(db, id, { actor });
+}
+
+async function insertScanIncident(db: Queryable, id: string, title: string, summary: unknown, files: readonly ScanFileRecord[], matches: readonly ScanMatchRecord[]): Promise<void> {
   await db.query(`INSERT INTO incidents (id, source, title, summary) VALUES ($1, 'scan', $2, $3)`, [id, title, JSON.stringify(summary)]);
   for (const f of files) {
     await db.query(

@@ -10,3 +10,6 @@ export * from './contacts.js';
 export * from './hits.js';
 export * from './alerts.js';
 export * from './mailboxes.js';
+export * from './access.js';
+export * from './trace.js';
+export * from './ledger.js';

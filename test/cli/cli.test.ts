@@ -204,16 +204,29 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
 });
 
 describe('cradle demo', () => {
-  it('builds a demo hospital a newcomer can explore', async () => {
+  it('plays the whole story and names the leaking export, leaving a hospital a newcomer can explore', async () => {
     const cwd = scratchDir('cli-demo');
     const res = await cradle(['demo', '--births', '2000', '--json'], { cwd });
-    const out = json<{ dir: string; planted: number; canaries: { id: string }[]; births: number }>(res);
-    expect(out.births).toBe(2000);
-    expect(out.planted).toBe(10);
-    expect(out.canaries).toHaveLength(10);
+    const out = json<{
+      births: number;
+      canaries: number;
+      exports: number;
+      accessLog: { tripwires: number };
+      contacts: { scam: number; mail: number };
+      leaked: { export: string; recipient: string };
+      incidents: { hits: string; scan: string };
+      verdict: { hits: { key: string; posterior: number }; scan: { key: string }; right: boolean };
+      reports: string[];
+    }>(res);
+    expect(out.reports.map((r) => path.basename(r))).toEqual([`incident-${out.incidents.hits}.html`, `incident-${out.incidents.hits}.zh-CN.html`, 'audit.html']);
+    for (const r of out.reports) expect(fs.readFileSync(r, 'utf8')).toMatch(/^<!DOCTYPE html>/i);
+    expect(out).toMatchObject({ births: 2000, canaries: 40, exports: 20, leaked: { recipient: 'screening-lab' }, contacts: { mail: 1 } });
+    expect(out.accessLog.tripwires).toBeGreaterThan(0);
+    expect(out.verdict).toMatchObject({ right: true, hits: { key: `export-file:${out.leaked.export}` }, scan: { key: `export-file:${out.leaked.export}` } });
+    expect(out.verdict.hits.posterior).toBeGreaterThan(0.9);
     const demoDir = path.join(cwd, 'cradle-demo');
-    const listed = json<{ canaries: { id: string }[] }>(await cradle(['canaries', 'list', '--json'], { cwd: demoDir })).canaries;
-    expect(listed.map((c) => c.id).sort()).toEqual(out.canaries.map((c) => c.id).sort());
+    const traced = json<{ suspects: { key: string }[] }>(await cradle(['trace', out.incidents.hits, '--json'], { cwd: demoDir }));
+    expect(traced.suspects[0].key).toBe(`export-file:${out.leaked.export}`);
     const check = await cradle(['--config', path.join(demoDir, 'cradle.config.json'), 'target', 'check'], { cwd });
     expect(check.code).toBe(0);
     const again = await cradle(['demo'], { cwd });

@@ -1,0 +1,90 @@
+import { TZDate } from '@date-fns/tz';
+import { UserError } from '../errors.js';
+
+// Timestamps as access logs write them. A time with Z or an offset is that instant; a wall-clock time
+// without one is read in the hospital's zone (TZDate applies that zone's DST rules on that date);
+// 10 or 13 digits are epoch seconds or milliseconds. Anything else is refused rather than guessed.
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/** What accepted timestamps look like, for reject reasons. */
+export const TIMESTAMP_HINT = 'write ISO 8601, YYYY-MM-DD HH:MM[:SS] local time, or epoch seconds/milliseconds';
+
+/** Throws a UserError unless the zone is an IANA zone this Node knows. */
+export function checkTimeZone(timeZone: string): void {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+  } catch {
+    throw new UserError(`"${timeZone}" is not an IANA time zone (e.g. Asia/Shanghai, America/New_York, UTC)`);
+  }
+}
+
+/** The instant a log timestamp names, or null when it is not one. */
+export function parseTimestamp(text: string, timeZone: string): Date | null {
+  const t = text.trim();
+  if (/^\d{10}$/.test(t)) return new Date(Number(t) * 1000);
+  if (/^\d{13}$/.test(t)) return new Date(Number(t));
+  const m = ISO.exec(t);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  if (!validParts(y, mo, d, h, mi, s)) return null;
+  return m[8] ? withOffset([y, mo, d, h, mi, s, ms], m[8]) : inZone([y, mo, d, h, mi, s, ms], timeZone);
+}
+
+/** Offset in minutes east of UTC for Z, +08, +0800, +08:00; null when out of range. */
+export function offsetMinutes(offset: string): number | null {
+  if (/^z$/i.test(offset)) return 0;
+  const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(offset);
+  if (!m) return null;
+  const [hours, minutes] = [Number(m[2]), Number(m[3] ?? 0)];
+  if (hours > 23 || minutes > 59) return null;
+  return (m[1] === '-' ? -1 : 1) * (hours * 60 + minutes);
+}
+
+type Parts = [number, number, number, number, number, number, number];
+
+function validParts(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
+  // 31 February would roll over into March: refuse it.
+  return new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d;
+}
+
+function withOffset([y, mo, d, h, mi, s, ms]: Parts, offset: string): Date | null {
+  const minutes = offsetMinutes(offset);
+  if (minutes === null) return null;
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) - minutes * 60_000);
+}
+
+/** Zone offsets by wall-clock minute: TZDate costs ~20 µs, and a log's timestamps share few minutes. */
+const offsets = new Map<string, number>();
+const MAX_CACHED_OFFSETS = 10_000;
+
+function inZone([y, mo, d, h, mi, s, ms]: Parts, timeZone: string): Date | null {
+  const key = `${timeZone} ${y}-${mo}-${d} ${h}:${mi}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    // Offsets only change on a minute boundary, so the minute's offset holds for its seconds.
+    offset = new TZDate(y, mo - 1, d, h, mi, 0, 0, timeZone).getTime() - Date.UTC(y, mo - 1, d, h, mi);
+    if (Number.isNaN(offset)) return null;
+    if (offsets.size >= MAX_CACHED_OFFSETS) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) + offset);
+}
+
+const PG_LOG_TIME = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) ([A-Za-z]+|[+-]\d{2}(?::?\d{2})?)$/;
+
+/**
+ * A csvlog log_time: "2026-11-03 08:15:02.123 UTC", "… +08", "… -0330". PostgreSQL prints log_timezone's
+ * abbreviation, which is ambiguous in general (CST is China and Central US), so only UTC/GMT and numeric
+ * offsets are trusted; any other abbreviation is read as wall-clock time in the hospital's zone.
+ */
+export function parsePgLogTime(text: string, timeZone: string): Date | null {
+  const m = PG_LOG_TIME.exec(text.trim());
+  if (!m) return null;
+  const zone = m[2].toUpperCase();
+  if (zone === 'UTC' || zone === 'GMT' || zone === 'UCT' || zone === 'Z') return parseTimestamp(`${m[1]}Z`, timeZone);
+  if (/^[+-]/.test(zone)) return parseTimestamp(`${m[1]}${zone}`, timeZone);
+  return parseTimestamp(m[1], timeZone);
+}

@@ -1,0 +1,41 @@
+// What an access-log line says once parsed, whatever its format: who touched which records, when.
+
+export type AccessFormat = 'csv' | 'jsonl' | 'fhir' | 'pgaudit';
+export const ACCESS_FORMATS: readonly AccessFormat[] = ['csv', 'jsonl', 'fhir', 'pgaudit'];
+
+/**
+ * single: the action singles out one record (view, print, export of that record): a tripwire when it is
+ * a canary. bulk: a list, search or report that merely includes records: an exposure without an alert.
+ */
+export type AccessScope = 'single' | 'bulk';
+
+export interface AccessRow {
+  at: Date;
+  /** The staff account (or database role for pgaudit). */
+  account: string;
+  /** The action as the log names it, lower case: view, print, export, list, select… */
+  action: string;
+  scope: AccessScope;
+  /** Record keys as the target names them (the mapping's recordKey), as text; may be empty. */
+  records: string[];
+  system: string | null;
+  ip: string | null;
+}
+
+/** Fields a CSV or JSONL log is mapped from: `--map ts=event_time,user=operator,…`. */
+export type AccessField = 'ts' | 'user' | 'action' | 'record' | 'ip' | 'system';
+export const ACCESS_FIELDS: readonly AccessField[] = ['ts', 'user', 'action', 'record', 'ip', 'system'];
+
+export type ParsedLine = { line: number; row: AccessRow } | { line: number; reject: string; text: string };
+
+export interface ParseOptions {
+  format: AccessFormat;
+  /** IANA zone for timestamps that carry no offset (the config's hospital zone). */
+  timeZone: string;
+  /** Source column or key for each field (CSV, JSONL); unmapped fields use the field's own name. */
+  map?: Partial<Record<AccessField, string>>;
+  /** The mapping's record key as table and column, so pgaudit statements can be read for key values. */
+  recordKey?: { table: string; column: string };
+  /** Name of the file, for messages. */
+  source: string;
+}

@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Config } from '../config/index.js';
+import { selectHospital } from '../config/index.js';
+import type { Database } from '../db/index.js';
+import { UserError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { loadAuditReport, parseDay, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
+import { renderAuditHtml, renderAuditMarkdown } from '../report/audit-render.js';
+import { REPORT_LANGS, type ReportLang } from '../report/data.js';
+import { cliActor, listRotations, recordReport, sha256Hex } from '../vault/index.js';
+import { oneOf } from './args.js';
+import { globals, withVault } from './context.js';
+import { shellQuote, writeAtomically } from './report.js';
+
+// `cradle audit --from --to`: the program-level report for auditors: rotations done and missed per
+// week, canaries live per ward and per export recipient, trap-pool health, hits and incidents,
+// tripwires, and the ledger's verification. Written like `cradle report`, and recorded in the ledger.
+
+type AuditFormat = 'html' | 'md' | 'json';
+const FORMATS: AuditFormat[] = ['html', 'md', 'json'];
+
+function dayArg(value: string): string {
+  try {
+    parseDay(value, '');
+  } catch {
+    throw new InvalidArgumentError('expected a date written yyyy-mm-dd, like 2026-10-01');
+  }
+  return value.trim();
+}
+
+/** The hospital audited: the config's (--hospital, its default, or its only one); without a config, the vault's only hospital. */
+async function auditedHospital(db: Database, config: Config | null, name: string | undefined): Promise<LoadAuditOptions['hospital']> {
+  if (config) {
+    const h = selectHospital(config, name);
+    return { name: h.name, displayName: h.displayName, timeZone: h.timeZone, wards: h.wards, rotation: h.rotation };
+  }
+  const { rows } = await db.query<{ name: string }>(`SELECT name FROM hospitals ORDER BY name`);
+  const hospital = name ?? (rows.length === 1 ? rows[0].name : undefined);
+  if (!hospital || !rows.some((r) => r.name === hospital)) {
+    throw new UserError(rows.length === 0 ? 'the vault holds no hospital yet' : `name the hospital with --hospital (the vault holds ${rows.map((r) => r.name).join(', ')}), or pass --config <file>`);
+  }
+  // Without the config: the plan of the latest rotation, weeks in UTC.
+  const rotations = await listRotations(db, hospital);
+  return { name: hospital, timeZone: 'UTC', rotation: rotations.length ? rotations[rotations.length - 1].plan : null };
+}
+
+export interface WrittenAudit {
+  file: string;
+  bytes: number;
+  sha256: string;
+  ledgerSeq: number;
+}
+
+/** Load the audit and write it in one format (JSON to standard output when `out` is null), recording the file in the ledger. */
+export async function writeAuditReport(
+  db: Database,
+  config: Config | null,
+  options: { hospital?: string; from: string; to: string; format: AuditFormat; out: string | null; lang: ReportLang; command: string; now?: Date },
+): Promise<{ data: AuditReportData; written: WrittenAudit | null }> {
+  const version = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const data = await loadAuditReport(db, {
+    hospital: await auditedHospital(db, config, options.hospital),
+    from: options.from,
+    to: options.to,
+    now: options.now,
+    generatedBy: cliActor(),
+    command: options.command,
+    tool: `cradle ${version}`,
+  });
+  if (!options.out) {
+    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+    return { data, written: null };
+  }
+  const { format, lang, out } = options;
+  const text = format === 'json' ? JSON.stringify(data, null, 2) + '\n' : format === 'md' ? renderAuditMarkdown(data, lang) : renderAuditHtml(data, lang);
+  await writeAtomically(out, (tmp) => fs.promises.writeFile(tmp, text));
+  const bytes = fs.readFileSync(out);
+  const sha256 = sha256Hex(bytes);
+  const scope = { hospital: data.hospital.name, from: data.period.from, to: data.period.to };
+  const entry = await db.transaction((tx) => recordReport(tx, { incident: null, ref: `audit:${scope.hospital}:${scope.from}..${scope.to}`, scope, format, file: out, sha256, lang }));
+  return { data, written: { file: out, bytes: bytes.length, sha256, ledgerSeq: entry.seq } };
+}
+
+export function registerAudit(program: Command): void {
+  program
+    .command('audit')
+    .description('write the audit report for a period: rotations done and missed, canaries live, trap-pool health, hits and incidents, tripwires, ledger verification')
+    .requiredOption('--from <date>', 'first day of the period, yyyy-mm-dd (in the hospital time zone)', dayArg)
+    .option('--to <date>', 'last day of the period, yyyy-mm-dd (default: today, UTC)', dayArg)
+    .option('--format <format>', `html, md or json (default: from --out's extension, else html)`, oneOf(...FORMATS))
+    .option('--out <file>', 'the file to write (replaced atomically if it exists); --format json without it prints to standard output')
+    .option('--lang <lang>', `language of the report: ${REPORT_LANGS.join(' or ')}`, oneOf(...REPORT_LANGS), 'en')
+    .addHelpText('after', `
+The audit is the program-level view for the hospital's auditors and security committee, over the
+calendar days --from to --to (both included): every ISO week of the period that has started, with
+its rotation done, started but not completed, or missed (the current week is "due"); the seeded
+canaries live at the end of the period per ward, and the export canaries per recipient; the trap
+pool by state, how many weeks of rotations its numbers cover (a warning under 4 weeks) and its
+burn-in noise (contacts numbers got before any canary held them, the noisiest listed); the hits and
+incidents with their status; the tripwires from imported access logs; and the ledger verified as
+\`cradle verify\` does. The hospital is --hospital, or the config's default. The HTML is one
+self-contained file. Each report written is recorded in the ledger.
+
+Examples:
+  cradle audit --from 2026-10-01 --to 2026-12-31 --out q4.html
+  cradle audit --from 2026-10-01 --to 2026-12-31 --out q4.md --lang zh-CN --hospital main
+  cradle audit --from 2026-10-01 --to 2026-12-31 --format json | jq '.rotations.missed'`)
+    .action(async (o: { from: string; to?: string; format?: AuditFormat; out?: string; lang: ReportLang }, cmd: Command) => {
+      const opts = globals(cmd);
+      const to = o.to ?? new Date().toISOString().slice(0, 10);
+      const ext = o.out ? path.extname(o.out).slice(1).toLowerCase() : '';
+      const format: AuditFormat = o.format ?? (FORMATS.includes(ext as AuditFormat) ? (ext as AuditFormat) : ext === 'htm' ? 'html' : ext === 'markdown' ? 'md' : o.out ? 'html' : 'json');
+      if (!o.out && format !== 'json') throw new UserError(`--out <file> is needed for --format ${format} (only json can go to standard output)`);
+      if (o.from > to) throw new UserError(`--from ${o.from} is after --to ${to}`);
+      const out = o.out ? path.resolve(o.out) : null;
+      await withVault(opts, async (db, config) => {
+        const { written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, lang: o.lang, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
+        if (!written) return;
+        process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry ${written.ledgerSeq}\n`);
+      });
+    });
+}

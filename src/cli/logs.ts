@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseMapOption } from '../accesslog/parse.js';
+import { importAccessLog, type ImportAccessResult } from '../accesslog/import.js';
+import { ACCESS_FORMATS, type AccessField, type AccessFormat } from '../accesslog/types.js';
+import { alertChannels } from '../alerts/deliver.js';
+import { selectHospital } from '../config/index.js';
+import { UserError } from '../errors.js';
+import { loadMapping } from '../target/mapping.js';
+import { parseDuration } from '../time.js';
+import * as vault from '../vault/index.js';
+import { oneOf, timeZoneArg } from './args.js';
+import { globals, readConfig, withVault } from './context.js';
+import { emit, isoDate, progress, progressDone, table } from './output.js';
+
+// `cradle logs import` and `cradle tripwires`: the hospital's audit trail, read for who opened canary
+// records. Nobody has a reason to open a family that does not exist.
+
+function accessMap(value: string): Partial<Record<AccessField, string>> {
+  try {
+    return parseMapOption(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function rejectFileLines(result: ImportAccessResult): string {
+  const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  return ['line,reason,text', ...result.rejects.map((r) => `${r.line},${quote(r.reason)},${quote(r.text)}`)].join('\n') + '\n';
+}
+
+function summary(r: ImportAccessResult, rejectFile: string | null): string[] {
+  if (r.alreadyImported) return [`${r.file}: imported before with these options (${r.added} events, ${r.rejected} rejected); nothing added`];
+  const lines = [
+    `${r.file}: ${r.lines} lines read; ${r.added} events added, ${r.duplicates} already in the vault, ${r.rejected} rejected`,
+    `${r.tripwires} access(es) to canary records; ${r.alerts} tripwire alert(s) queued`,
+  ];
+  if (r.resumedFrom > 0) lines.unshift(`resuming an interrupted import after line ${r.resumedFrom}`);
+  if (rejectFile) lines.push(`rejected lines with their reasons: ${rejectFile}`);
+  return lines;
+}
+
+export function registerLogs(program: Command): void {
+  const logs = program.command('logs').description("the hospital's access logs: who opened which records");
+  logs
+    .command('import')
+    .argument('<file>', 'the log file')
+    .description('import an access log (CSV, JSON Lines, FHIR AuditEvent, pgaudit csvlog); accesses to canary records become exposures and tripwires')
+    .requiredOption('--format <format>', `log format: ${ACCESS_FORMATS.join(', ')}`, oneOf(...ACCESS_FORMATS))
+    .option('--map <pairs>', 'CSV columns or JSON keys for the fields ts, user, action, record, ip, system: ts=event_time,user=operator,…', accessMap)
+    .option('--time-zone <zone>', "zone of timestamps written without an offset (default: the hospital's timeZone)", timeZoneArg)
+    .option('--rejects <file>', 'where to write the lines that could not be read (default: <file>.rejects.csv)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+Importing is idempotent: a file (or an overlapping one) adds no event twice, and an interrupted
+import resumes where it stopped. Rows link to canaries through the mapping's recordKey; an action
+on one canary record (view, print, export) queues a tripwire alert, a list that merely includes one
+is an exposure of the canary to the account without an alert. See docs/access-logs.md.
+
+Examples:
+  cradle logs import audit-2026-11.csv --format csv --map ts=event_time,user=operator,action=op,record=patient_id,ip=client_ip,system=app
+  cradle logs import audit.jsonl --format jsonl
+  cradle logs import auditevents.ndjson --format fhir
+  cradle logs import postgresql.csv --format pgaudit --time-zone UTC`)
+    .action(async (file: string, o: { format: AccessFormat; map?: Partial<Record<AccessField, string>>; timeZone?: string; rejects?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(`cannot read ${file}: no such file`);
+      const config = readConfig(opts)!;
+      const hospital = selectHospital(config, opts.hospital);
+      const mapping = loadMapping(hospital.mappingFile);
+      const key = mapping.recordKey;
+      const step = key ? mapping.inserts.find((s) => s.alias === key.alias) : undefined;
+      if (!key || !step) process.stderr.write(`cradle: warning: the mapping has no recordKey, so no log line can be linked to a canary (add "recordKey": "alias.column")\n`);
+      await withVault(opts, async (db) => {
+        const result = await importAccessLog(db, file, {
+          hospital: hospital.name,
+          format: o.format,
+          timeZone: o.timeZone ?? hospital.timeZone,
+          map: o.map,
+          recordKey: key && step ? { alias: key.alias, table: step.table, column: key.column } : null,
+          alertChannels: alertChannels(config.alerts),
+          onProgress: (p) => progress(`${file}: ${p.lines.toLocaleString('en')} lines`, p.bytes / Math.max(p.size, 1)),
+        });
+        progressDone();
+        const rejectFile = result.rejects.length ? (o.rejects ?? `${file}.rejects.csv`) : null;
+        if (rejectFile) fs.writeFileSync(rejectFile, rejectFileLines(result));
+        const { rejects, ...rest } = result;
+        emit(!!opts.json, { ...rest, rejectFile, firstRejects: rejects.slice(0, 20) }, () => summary(result, rejectFile));
+      });
+    });
+
+  program
+    .command('tripwires')
+    .description('accounts that opened canary records, from the imported access logs')
+    .option('--since <duration>', 'only accesses in this last stretch of time, e.g. 30d, 12h', '30d')
+    .option('--account <id>', 'one account only, with every line')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+A single-record action on a canary (view, print, export) is a tripwire: the family does not exist,
+so nobody has a reason to open it. A list that merely included one is shown as "bulk".
+
+Examples:
+  cradle tripwires --since 30d
+  cradle tripwires --account nurse042
+  cradle tripwires --json | jq '.accounts[] | select(.single > 0)'`)
+    .action(async (o: { since: string; account?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      const since = new Date(Date.now() - parseDuration(o.since));
+      await withVault(opts, async (db, config) => {
+        const hospital = opts.hospital && config ? selectHospital(config, opts.hospital).name : undefined;
+        const wires = await vault.listTripwires(db, { hospital, since, account: o.account });
+        const accounts = new Map<string, { account: string; single: number; bulk: number; canaries: Set<string>; first: Date; last: Date }>();
+        for (const w of wires) {
+          const a = accounts.get(w.account) ?? { account: w.account, single: 0, bulk: 0, canaries: new Set<string>(), first: w.at, last: w.at };
+          a[w.scope]++;
+          a.canaries.add(w.canary_id);
+          if (w.at < a.first) a.first = w.at;
+          if (w.at > a.last) a.last = w.at;
+          accounts.set(w.account, a);
+        }
+        const ranked = [...accounts.values()].sort((x, y) => y.single - x.single || y.canaries.size - x.canaries.size || x.account.localeCompare(y.account));
+        const data = { since: since.toISOString(), accounts: ranked.map((a) => ({ ...a, canaries: [...a.canaries] })), lines: wires };
+        emit(!!opts.json, data, () => {
+          if (wires.length === 0) return `no account opened a canary record in the last ${o.since}`;
+          const out = [table(['ACCOUNT', 'SINGLE', 'BULK', 'CANARIES', 'FIRST', 'LAST'], ranked.map((a) => [a.account, a.single, a.bulk, a.canaries.size, isoDate(a.first), isoDate(a.last)]))];
+          if (o.account) out.push('', table(['WHEN', 'ACTION', 'SCOPE', 'CANARY', 'SYSTEM', 'IP', 'LOG LINE'], wires.map((w) => [isoDate(w.at), w.action, w.scope, w.canary_id, w.system, w.ip, `${w.path}:${w.line}`])));
+          return out;
+        });
+      });
+    });
+}

@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { traceIncident, type TraceReport, type TraceSuspect } from '../trace/trace.js';
+import { recordTrace } from '../vault/ledger.js';
+import { positiveInt } from './args.js';
+import { globals, withVault } from './context.js';
+import { emit, isoDate, table } from './output.js';
+
+// `cradle trace <incident>`: which channel the leaked batch most likely came from, and how sure.
+
+function pct(p: number): string {
+  return p >= 0.9995 ? '>99.9%' : p < 0.0005 ? '<0.1%' : `${(100 * p).toFixed(1)}%`;
+}
+
+function describe(s: TraceSuspect, total: number): string[] {
+  const lines = [`${s.label}: ${pct(s.posterior)}, explains ${s.explains.length} of ${total} canaries`];
+  if (s.window) lines.push(`  leak window: after ${isoDate(s.window.from)}, before ${isoDate(s.window.to)}`);
+  if (s.export) lines.push(`  export ${s.export.id} to ${s.export.recipient ?? '?'} by ${s.export.operator ?? 'unknown operator'} on ${isoDate(s.export.at)}: ${s.export.file ?? ''} sha256 ${s.export.sha256 ?? '?'}`);
+  if (s.unexplained.length) lines.push(`  does not explain: ${s.unexplained.slice(0, 12).join(', ')}${s.unexplained.length > 12 ? `, … (${s.unexplained.length})` : ''}`);
+  for (const l of s.logLines.slice(0, 10)) lines.push(`  ${isoDate(l.at)} ${l.action} (${l.scope}) ${l.canary}${l.system ? ` in ${l.system}` : ''}${l.ip ? ` from ${l.ip}` : ''}  [${l.file}:${l.line}]`);
+  if (s.logLines.length > 10) lines.push(`  … ${s.logLines.length - 10} more log lines (--json)`);
+  return lines;
+}
+
+function human(r: TraceReport): string[] {
+  const total = r.canaries.length;
+  if (total === 0) return [`incident ${r.incident.id} has no canaries to trace`];
+  const weeks = r.weeks.length > 1 ? `${r.weeks[0]} to ${r.weeks[r.weeks.length - 1]}` : r.weeks[0];
+  const out = [
+    `incident ${r.incident.id} (${r.incident.source}): ${total} canaries, planted in ${weeks}; first evidence of the leak ${isoDate(r.leakedBy)}`,
+    `${r.candidates} candidate channel(s) saw them; the vault holds ${r.vaultSize} canaries`,
+    '',
+    table(
+      ['#', 'SUSPECT', 'KIND', 'POSTERIOR', 'EXPLAINS', 'LEAK WINDOW'],
+      r.suspects.map((s, i) => [i + 1, s.label, s.kind, pct(s.posterior), s.kind === 'unknown' ? '' : `${s.explains.length}/${total}`, s.window ? `${isoDate(s.window.from).slice(0, 10)} → ${isoDate(s.window.to).slice(0, 10)}` : '']),
+    ),
+    '',
+  ];
+  for (const s of r.suspects.slice(0, 3)) if (s.kind !== 'unknown') out.push(...describe(s, total));
+  out.push('', 'The model and its assumptions: docs/trace.md');
+  return out;
+}
+
+export function registerTrace(program: Command): void {
+  program
+    .command('trace')
+    .argument('<incident>', 'incident id (cradle incidents lists them)')
+    .description('rank the channels (exports, accounts, systems, wards) that could have leaked an incident, with posterior probabilities')
+    .option('--top <n>', 'suspects to show', positiveInt, 10)
+    .option('--json', 'print JSON: every suspect with the canaries it explains and not, its window, export and log lines')
+    .addHelpText('after', `
+Every channel that saw the incident's canaries is a candidate; a channel cannot explain a canary it
+never saw, nor one that leaked before it saw it. "unknown source" stands for a leak from somewhere
+Cradle has no record of. The model is in docs/trace.md.
+
+Examples:
+  cradle trace INC-7Q2KX9
+  cradle trace INC-7Q2KX9 --json | jq '.suspects[0]'`)
+    .action(async (incident: string, o: { top: number }, cmd: Command) => {
+      const opts = globals(cmd);
+      await withVault(opts, async (db) => {
+        const report = await traceIncident(db, incident, { top: o.top });
+        // The run and what it concluded go into the evidence ledger (docs/ledger.md).
+        await db.transaction((tx) => recordTrace(tx, { incident: report.incident.id, suspects: report.suspects, canaries: report.canaries.length, vaultSize: report.vaultSize }));
+        emit(!!opts.json, report, () => human(report));
+      });
+    });
+}

@@ -1,0 +1,388 @@
+import { TZDate } from '@date-fns/tz';
+import type { Database } from '../db/index.js';
+import type { TrapNumberState } from '../domain.js';
+import { UserError } from '../errors.js';
+import { verifyVault } from '../ledger/verify.js';
+import { isoWeekOf, isoWeekRange } from '../time.js';
+import * as vault from '../vault/index.js';
+
+// `cradle audit`: the program-level view for auditors, over a period of calendar days: the weekly
+// rotations done and missed, the canaries live per ward and per export recipient, the trap pool's
+// health, the hits and incidents, the tripwires, and the ledger's verification. Read from the vault
+// once into a plain object (`--format json` prints it); audit-render.ts turns it into HTML or Markdown.
+
+/** Weeks of trap numbers the pool should hold at least; fewer and the audit warns. */
+export const POOL_WEEKS_WANTED = 4;
+/** Noisiest trap numbers listed. */
+export const NOISY_NUMBERS = 10;
+/** Tripwire lines listed (the newest); every one is counted. */
+export const TRIPWIRE_LINES = 50;
+
+/**
+ * done: completed; partial: started but not completed; missed: a week that has ended (or, for a past
+ * week, started) without a completed rotation; due: the current week, not rotated yet.
+ */
+export type AuditWeekStatus = 'done' | 'partial' | 'missed' | 'due';
+
+export interface AuditWeek {
+  week: string;
+  /** Monday 00:00 in the hospital's time zone, as an instant. */
+  start: string;
+  /** That Monday as a calendar date, yyyy-mm-dd. */
+  monday: string;
+  status: AuditWeekStatus;
+  planned: number;
+  planted: number;
+  completedAt: string | null;
+}
+
+export interface AuditWardCanaries {
+  ward: string;
+  /** Live (planted, not retired) at the end of the period. */
+  live: number;
+  /** Planted by rotations or seeding during the period. */
+  plantedInPeriod: number;
+  /** Retired during the period. */
+  retiredInPeriod: number;
+}
+
+export interface AuditRecipientCanaries {
+  /** The export channel's name: export:<recipient>. */
+  recipient: string;
+  /** Exports to it made during the period. */
+  exportsInPeriod: number;
+  exportsTotal: number;
+  /** Canaries of its export files (their own, or a code's shared ones) live at the end of the period. */
+  live: number;
+  lastExportAt: string | null;
+}
+
+export interface AuditNoisyNumber {
+  e164: string;
+  state: TrapNumberState;
+  /** Contacts before any canary held it (in its burn-in, or while it waited in the pool). */
+  contacts: number;
+  /** Days from its entry into the pool to its first canary (or to now). */
+  days: number;
+  perDay: number;
+}
+
+export interface AuditIncident {
+  id: string;
+  source: string;
+  title: string;
+  status: string;
+  createdAt: string;
+  hits: number;
+  canaries: number;
+  firstContact: string | null;
+  lastContact: string | null;
+  senders: number;
+}
+
+export interface AuditTripwire {
+  at: string;
+  account: string;
+  canaryId: string;
+  scope: 'single' | 'bulk';
+  action: string;
+  system: string | null;
+  file: string;
+  line: number;
+}
+
+export interface AuditReportData {
+  format: 'cradle-audit-report';
+  version: 1;
+  generatedAt: string;
+  generatedBy: string | null;
+  command: string | null;
+  tool: string | null;
+  hospital: { name: string; displayName: string; timeZone: string };
+  /** Calendar days, inclusive, in the hospital's time zone; `start`/`end` the instants they span. */
+  period: { from: string; to: string; start: string; end: string };
+  rotations: {
+    /** Canaries per ward per week, from the configuration; null when it has no rotation plan. */
+    plan: Record<string, number> | null;
+    weeks: AuditWeek[];
+    done: number;
+    partial: number;
+    missed: number;
+    due: number;
+  };
+  canaries: {
+    live: number;
+    byWard: AuditWardCanaries[];
+    byRecipient: AuditRecipientCanaries[];
+  };
+  pool: {
+    counts: Record<TrapNumberState, number>;
+    total: number;
+    /** Trap numbers a canary takes on average (mother's, and father's where it has one); 1 before any. */
+    numbersPerCanary: number;
+    /** Numbers a week's rotation takes: the plan's canaries × numbersPerCanary. */
+    perWeek: number;
+    /** Numbers the next POOL_WEEKS_WANTED rotations take. */
+    nextWeeks: number;
+    needed: number;
+    /** Available now, and coming out of burn-in. */
+    supply: number;
+    /** Weeks of rotations the supply covers; null without a plan. */
+    weeksLeft: number | null;
+    /** Fewer than POOL_WEEKS_WANTED weeks of numbers left. */
+    low: boolean;
+    /** Numbers that got any contact before a canary held them. */
+    noisy: number;
+    /** All background contacts, and the days they were counted over. */
+    noiseContacts: number;
+    noiseDays: number;
+    noisiest: AuditNoisyNumber[];
+  };
+  hits: {
+    /** Hits on this hospital's canaries by contacts in the period. */
+    inPeriod: number;
+    incidents: AuditIncident[];
+    open: number;
+    closed: number;
+  };
+  tripwires: {
+    total: number;
+    accounts: { account: string; lines: number; canaries: number; first: string; last: string }[];
+    /** The newest TRIPWIRE_LINES. */
+    lines: AuditTripwire[];
+  };
+  ledger: {
+    ok: boolean;
+    intact: boolean;
+    entries: number;
+    head: { seq: number; hash: string; at: string } | null;
+    break: { seq: number; kind: string; ref: string; problem: string; detail: string } | null;
+    evidenceChecked: number;
+    problems: number;
+    unsealedContacts: number;
+    predateLedger: number;
+    /** Reports (incident and audit) recorded in the ledger during the period. */
+    reportsInPeriod: number;
+  };
+}
+
+export interface LoadAuditOptions {
+  hospital: { name: string; displayName?: string; timeZone: string; wards?: string[]; rotation: Record<string, number> | null };
+  /** yyyy-mm-dd, inclusive. */
+  from: string;
+  to: string;
+  now?: Date;
+  generatedBy?: string | null;
+  command?: string | null;
+  tool?: string | null;
+}
+
+const iso = (d: Date | string): string => (typeof d === 'string' ? new Date(d) : d).toISOString();
+const isoOrNull = (d: Date | string | null | undefined): string | null => (d ? iso(d) : null);
+
+/** A calendar date, yyyy-mm-dd, that exists; `option` names it in the error. */
+export function parseDay(text: string, option: string): { y: number; m: number; d: number } {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (!m || check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) {
+    throw new UserError(`${option} wants a date written yyyy-mm-dd, like 2026-10-01, not "${text}"`);
+  }
+  return { y, m: mo, d };
+}
+
+/** [start, end) of the period: midnight of `from` to the midnight after `to`, in the hospital's time zone. */
+export function auditPeriod(from: string, to: string, timeZone: string): { start: Date; end: Date } {
+  const a = parseDay(from, '--from');
+  const b = parseDay(to, '--to');
+  if (Date.UTC(a.y, a.m - 1, a.d) > Date.UTC(b.y, b.m - 1, b.d)) throw new UserError(`--from ${from} is after --to ${to}`);
+  return { start: new Date(new TZDate(a.y, a.m - 1, a.d, timeZone).getTime()), end: new Date(new TZDate(b.y, b.m - 1, b.d + 1, timeZone).getTime()) };
+}
+
+/** ISO weeks overlapping [start, end) that have started by `now`, in order. */
+export function weeksOf(start: Date, end: Date, now: Date, timeZone: string): string[] {
+  const weeks: string[] = [];
+  let week = isoWeekOf(start, timeZone);
+  for (;;) {
+    const range = isoWeekRange(week, timeZone);
+    if (range.start >= end || range.start > now) break;
+    weeks.push(week);
+    week = isoWeekOf(range.end, timeZone);
+  }
+  return weeks;
+}
+
+export function weekStatus(week: { start: Date; end: Date }, rotation: vault.RotationRow | undefined, now: Date): AuditWeekStatus {
+  if (rotation?.completed_at) return 'done';
+  if (rotation) return 'partial';
+  return week.end > now ? 'due' : 'missed';
+}
+
+export async function loadAuditReport(db: Database, options: LoadAuditOptions): Promise<AuditReportData> {
+  const now = options.now ?? new Date();
+  const h = options.hospital;
+  const { start, end } = auditPeriod(options.from, options.to, h.timeZone);
+  const until = end < now ? end : now;
+
+  // Rotations: every week of the period that has started, with what the vault recorded for it.
+  const rotations = new Map((await vault.listRotations(db, h.name)).map((r) => [r.iso_week, r]));
+  const planSize = h.rotation ? Object.values(h.rotation).reduce((a, b) => a + b, 0) : 0;
+  const weeks: AuditWeek[] = weeksOf(start, end, now, h.timeZone).map((week) => {
+    const range = isoWeekRange(week, h.timeZone);
+    const r = rotations.get(week);
+    const local = new TZDate(range.start, h.timeZone);
+    const monday = `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, '0')}-${String(local.getDate()).padStart(2, '0')}`;
+    return { week, start: iso(range.start), monday, status: weekStatus(range, r, now), planned: r ? Number(r.planned) : planSize, planted: r ? Number(r.planted) : 0, completedAt: isoOrNull(r?.completed_at) };
+  });
+  const tally = (s: AuditWeekStatus) => weeks.filter((w) => w.status === s).length;
+
+  // Canaries per ward (the seeded ones) and per export recipient (the exports' own and shared ones), live at the period's end.
+  const { rows: wardRows } = await db.query<{ ward: string; live: number; planted: number; retired: number }>(
+    `SELECT ward,
+            count(*) FILTER (WHERE planted_at < $2 AND (retired_at IS NULL OR retired_at >= $2))::int AS live,
+            count(*) FILTER (WHERE planted_at >= $3 AND planted_at < $2)::int AS planted,
+            count(*) FILTER (WHERE retired_at >= $3 AND retired_at < $2)::int AS retired
+       FROM canaries WHERE hospital = $1 AND batch_id IS NOT NULL AND status <> 'pending' GROUP BY ward`,
+    [h.name, until.toISOString(), start.toISOString()],
+  );
+  const wardOrder = [...(h.wards ?? []), ...Object.keys(h.rotation ?? {})];
+  const rank = (w: string) => (wardOrder.includes(w) ? wardOrder.indexOf(w) : wardOrder.length);
+  const wardNames = [...new Set([...wardOrder.filter((w) => h.rotation?.[w] || wardRows.some((r) => r.ward === w)), ...wardRows.map((r) => r.ward)])].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const byWard: AuditWardCanaries[] = wardNames.map((ward) => {
+    const r = wardRows.find((x) => x.ward === ward);
+    return { ward, live: r?.live ?? 0, plantedInPeriod: r?.planted ?? 0, retiredInPeriod: r?.retired ?? 0 };
+  });
+  const { rows: recipientRows } = await db.query<{ recipient: string; in_period: number; total: number; last_at: Date | null }>(
+    `SELECT ch.name AS recipient, count(*) FILTER (WHERE x.created_at >= $2 AND x.created_at < $3)::int AS in_period, count(*)::int AS total,
+            max(x.created_at) FILTER (WHERE x.created_at < $3) AS last_at
+       FROM exports x JOIN channels ch ON ch.id = x.channel_id WHERE x.hospital = $1 GROUP BY ch.name`,
+    [h.name, start.toISOString(), until.toISOString()],
+  );
+  const { rows: recipientLive } = await db.query<{ recipient: string; live: number }>(
+    `SELECT ch.name AS recipient, count(DISTINCT c.id)::int AS live
+       FROM exports x JOIN channels ch ON ch.id = x.channel_id JOIN export_rows r ON r.export_id = x.id JOIN canaries c ON c.id = r.canary_id
+      WHERE x.hospital = $1 AND x.created_at < $2 AND c.planted_at < $2 AND (c.retired_at IS NULL OR c.retired_at >= $2)
+      GROUP BY ch.name`,
+    [h.name, until.toISOString()],
+  );
+  const byRecipient: AuditRecipientCanaries[] = recipientRows
+    .map((r) => ({ recipient: r.recipient, exportsInPeriod: r.in_period, exportsTotal: r.total, live: recipientLive.find((x) => x.recipient === r.recipient)?.live ?? 0, lastExportAt: isoOrNull(r.last_at) }))
+    .filter((r) => r.lastExportAt !== null)
+    .sort((a, b) => b.live - a.live || a.recipient.localeCompare(b.recipient));
+
+  // The trap pool: what is left against what the next rotations take, and the numbers that ring on their own.
+  const counts = await vault.poolCounts(db, h.name);
+  const { rows: perCanary } = await db.query<{ numbers: number; canaries: number }>(
+    `SELECT count(*)::int AS numbers, count(DISTINCT a.canary_id)::int AS canaries
+       FROM trap_assignments a JOIN canaries c ON c.id = a.canary_id WHERE c.hospital = $1`,
+    [h.name],
+  );
+  const numbersPerCanary = perCanary[0]?.canaries ? perCanary[0].numbers / perCanary[0].canaries : 1;
+  const perWeek = Math.ceil(planSize * numbersPerCanary);
+  const supply = counts.available + counts.burn_in;
+  const weeksLeft = perWeek > 0 ? Math.floor(supply / perWeek) : null;
+  const { rows: noise } = await db.query<{ e164: string; state: TrapNumberState; contacts: number; days: number }>(
+    `WITH t AS (
+       SELECT t.e164, t.state, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned
+         FROM trap_numbers t WHERE t.hospital IS NULL OR t.hospital = $1)
+     SELECT t.e164, t.state,
+            (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, $2::timestamptz)) AS contacts,
+            greatest(EXTRACT(EPOCH FROM (coalesce(t.first_assigned, $2::timestamptz) - t.added_at))::float8 / 86400, 0) AS days
+       FROM t`,
+    [h.name, now.toISOString()],
+  );
+  const noiseRows = noise.map((n) => ({ e164: n.e164, state: n.state, contacts: Number(n.contacts), days: Number(n.days), perDay: Number(n.contacts) / Math.max(Number(n.days), 1) }));
+  const noisiest = noiseRows
+    .filter((n) => n.contacts > 0)
+    .sort((a, b) => b.perDay - a.perDay || b.contacts - a.contacts || a.e164.localeCompare(b.e164))
+    .slice(0, NOISY_NUMBERS)
+    .map((n) => ({ ...n, days: Math.round(n.days * 100) / 100, perDay: Math.round(n.perDay * 1000) / 1000 }));
+
+  // Hits on this hospital's canaries in the period, and the incidents they (or scans of its canaries) make.
+  const { rows: hitRows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM hits h JOIN contact_events e ON e.id = h.event_id JOIN canaries c ON c.id = h.canary_id
+      WHERE c.hospital = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3`,
+    [h.name, start.toISOString(), end.toISOString()],
+  );
+  const { rows: mine } = await db.query<{ id: string }>(
+    `SELECT DISTINCT h.incident_id AS id FROM hits h JOIN canaries c ON c.id = h.canary_id WHERE c.hospital = $1 AND h.incident_id IS NOT NULL
+     UNION SELECT DISTINCT m.incident_id FROM scan_matches m JOIN canaries c ON c.id = m.canary_id WHERE c.hospital = $1`,
+    [h.name],
+  );
+  const ours = new Set(mine.map((r) => r.id));
+  // An incident belongs to the period if its contacts fall in it, it was opened in it, or it was still open.
+  const within = (d: Date | string | null) => d !== null && new Date(d) >= start && new Date(d) < end;
+  const incidents: AuditIncident[] = (await vault.listIncidents(db))
+    .filter((i) => ours.has(i.id))
+    .filter(
+      (i) =>
+        within(i.created_at) ||
+        (i.first_contact !== null && new Date(i.first_contact) < end && new Date(i.last_contact ?? i.first_contact) >= start) ||
+        (i.status === 'open' && new Date(i.first_contact ?? i.created_at) < end),
+    )
+    .map((i) => ({ id: i.id, source: i.source, title: i.title, status: i.status, createdAt: iso(i.created_at), hits: Number(i.hits), canaries: Number(i.canaries), firstContact: isoOrNull(i.first_contact), lastContact: isoOrNull(i.last_contact), senders: i.senders.length }));
+
+  // Tripwires: access-log lines that opened a canary, in the period.
+  const trips = (await vault.listTripwires(db, { hospital: h.name, since: start })).filter((t) => new Date(t.at) < end);
+  const accounts = new Map<string, { account: string; lines: number; canaries: Set<string>; first: string; last: string }>();
+  for (const t of trips) {
+    const at = iso(t.at);
+    const a = accounts.get(t.account) ?? { account: t.account, lines: 0, canaries: new Set<string>(), first: at, last: at };
+    a.lines++;
+    a.canaries.add(t.canary_id);
+    if (at < a.first) a.first = at;
+    if (at > a.last) a.last = at;
+    accounts.set(t.account, a);
+  }
+
+  // The ledger: the whole chain and the evidence against it, as `cradle verify` checks them.
+  const verified = await verifyVault(db);
+  const { rows: reports } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger WHERE kind = 'report' AND at >= $1 AND at < $2`, [start.toISOString(), end.toISOString()]);
+  const head = verified.ledger.head;
+
+  return {
+    format: 'cradle-audit-report',
+    version: 1,
+    generatedAt: iso(now),
+    generatedBy: options.generatedBy ?? null,
+    command: options.command ?? null,
+    tool: options.tool ?? null,
+    hospital: { name: h.name, displayName: h.displayName ?? h.name, timeZone: h.timeZone },
+    period: { from: options.from, to: options.to, start: iso(start), end: iso(end) },
+    rotations: { plan: h.rotation, weeks, done: tally('done'), partial: tally('partial'), missed: tally('missed'), due: tally('due') },
+    canaries: { live: byWard.reduce((s, w) => s + w.live, 0), byWard, byRecipient },
+    pool: {
+      counts,
+      total: Object.values(counts).reduce((a, b) => a + b, 0),
+      numbersPerCanary: Math.round(numbersPerCanary * 100) / 100,
+      perWeek,
+      nextWeeks: POOL_WEEKS_WANTED,
+      needed: perWeek * POOL_WEEKS_WANTED,
+      supply,
+      weeksLeft,
+      low: weeksLeft !== null && weeksLeft < POOL_WEEKS_WANTED,
+      noisy: noiseRows.filter((n) => n.contacts > 0).length,
+      noiseContacts: noiseRows.reduce((s, n) => s + n.contacts, 0),
+      noiseDays: Math.round(noiseRows.reduce((s, n) => s + n.days, 0) * 100) / 100,
+      noisiest,
+    },
+    hits: { inPeriod: hitRows[0].n, incidents, open: incidents.filter((i) => i.status === 'open').length, closed: incidents.filter((i) => i.status !== 'open').length },
+    tripwires: {
+      total: trips.length,
+      accounts: [...accounts.values()].map((a) => ({ account: a.account, lines: a.lines, canaries: a.canaries.size, first: a.first, last: a.last })).sort((a, b) => b.lines - a.lines || a.account.localeCompare(b.account)),
+      lines: trips.slice(0, TRIPWIRE_LINES).map((t) => ({ at: iso(t.at), account: t.account, canaryId: t.canary_id, scope: t.scope, action: t.action, system: t.system, file: t.path, line: Number(t.line) })),
+    },
+    ledger: {
+      ok: verified.ok,
+      intact: verified.ledger.intact,
+      entries: verified.ledger.entries,
+      head: head ? { seq: Number(head.seq), hash: head.hash, at: iso(head.at) } : null,
+      break: verified.ledger.break,
+      evidenceChecked: verified.evidence.checked,
+      problems: verified.evidence.problemCount,
+      unsealedContacts: verified.evidence.unsealedContacts,
+      predateLedger: verified.evidence.predateLedger,
+      reportsInPeriod: reports[0].n,
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { Queryable } from '../db/index.js';
+import * as vault from '../vault/index.js';
+import { trace, type ChannelKind, type Suspect } from './model.js';
+
+// `cradle trace`: read the incident and every channel that saw its canaries from the vault, run the
+// model (model.ts, pure), and attach what an investigator needs to each suspect: the export's file
+// and operator, the account's log lines.
+
+export interface TraceSuspect extends Suspect {
+  label: string;
+  export: { id: string; recipient: string | null; operator: string | null; file: string | null; sha256: string | null; at: Date | null } | null;
+  /** For an account: the log lines in which it touched the incident's canaries. */
+  logLines: { at: Date; action: string; scope: string; canary: string; system: string | null; ip: string | null; file: string; line: number }[];
+}
+
+export interface TraceReport {
+  incident: vault.IncidentHead;
+  canaries: vault.IncidentCanary[];
+  /** Rotation weeks of the canaries found: the leak cannot be older than the newest rotation it needs. */
+  weeks: string[];
+  leakedBy: Date | null;
+  candidates: number;
+  vaultSize: number;
+  suspects: TraceSuspect[];
+}
+
+const TOP = 10;
+
+export async function traceIncident(db: Queryable, incidentId: string, options: { top?: number } = {}): Promise<TraceReport> {
+  const incident = await vault.incidentHead(db, incidentId);
+  const canaries = await vault.incidentCanaries(db, incident);
+  const ids = canaries.map((c) => c.canary_id);
+  const channels = ids.length ? await vault.channelsSeeing(db, ids) : [];
+  const universe = await vault.traceUniverse(db);
+  const size = universe.plantedAt.length;
+  const suspects = trace(
+    {
+      found: canaries.map((c) => ({ id: c.canary_id, plantedAt: c.planted_at, seenLeakedAt: c.leaked_by })),
+      channels: channels.map((ch) => ({ key: ch.key, kind: ch.kind as ChannelKind, seen: ch.seen, code: ch.code ?? undefined })),
+      vaultSize: size,
+      vaultPlantedAt: universe.plantedAt,
+    },
+    { universe: universe.channels },
+  ).slice(0, options.top ?? TOP);
+  const byKey = new Map(channels.map((c) => [c.key, c]));
+  const accountLines = await vault.tripwiresOfCanaries(db, ids);
+  return {
+    incident,
+    canaries,
+    weeks: [...new Set(canaries.map((c) => c.iso_week))].sort(),
+    leakedBy: canaries.length ? canaries.reduce((a, c) => (c.leaked_by < a ? c.leaked_by : a), canaries[0].leaked_by) : null,
+    candidates: channels.length,
+    vaultSize: size,
+    suspects: suspects.map((s) => {
+      const ch = byKey.get(s.key);
+      const explains = new Set(s.explains);
+      return {
+        ...s,
+        label: ch?.label ?? (s.parts ? s.parts.map((p) => byKey.get(p)?.label ?? p).join(' + ') : s.key),
+        export: ch?.export_id ? { id: ch.export_id, recipient: ch.recipient, operator: ch.operator, file: ch.file_name, sha256: ch.sha256, at: ch.exported_at } : null,
+        logLines:
+          ch?.kind === 'account'
+            ? accountLines
+                .filter((l) => `account:${l.account}` === ch.label && explains.has(l.canary_id))
+                .map((l) => ({ at: l.at, action: l.action, scope: l.scope, canary: l.canary_id, system: l.system, ip: l.ip, file: l.path, line: l.line }))
+            : [],
+      };
+    }),
+  };
+}

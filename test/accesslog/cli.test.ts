@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openDatabase } from '../../src/db/index.js';
+import { FIXTURES_DIR } from '../../src/paths.js';
+import { birthWindow, plantCanaries } from '../../src/seed/index.js';
+import * as vault from '../../src/vault/index.js';
+import { cradle, json } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/db.js';
+import { createTestHospital, WARDS, type TestHospital } from '../helpers/hospital.js';
+
+// `cradle logs import` and `cradle tripwires` through the real binary, on an embedded vault.
+
+describe('cradle logs import / tripwires (the binary)', () => {
+  let h: TestHospital;
+  let cwd: string;
+  let canary: vault.CanaryRow;
+  const run = (args: string[]) => cradle(['--vault', h.vaultLocation, ...args], { cwd });
+
+  beforeAll(async () => {
+    h = await createTestHospital({ backend: 'pglite', schema: 'reference', population: 50, trapNumbers: 10 });
+    const now = new Date('2026-11-02T00:00:00Z');
+    await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 2, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W45', ...birthWindow(now), seed: 'logs-cli' });
+    [canary] = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
+    await h.vault.close();
+    cwd = scratchDir('logs-cli');
+    fs.writeFileSync(
+      path.join(cwd, 'cradle.config.json'),
+      JSON.stringify({ hospitals: { h1: { displayName: '测试妇幼保健院', target: h.target.label, mapping: path.join(FIXTURES_DIR, 'mappings', 'reference.json'), wards: WARDS, districts: ['鼓楼区'], timeZone: 'Asia/Shanghai' } } }),
+    );
+    const key = canary.target_keys!.birth.birth_id;
+    fs.writeFileSync(
+      path.join(cwd, 'audit-2026-11.csv'),
+      ['event_time,operator,op,patient_id,client_ip,app', '2026-11-05 10:00:00,nurse01,view,1,10.0.0.1,his', `2026-11-05 10:01:00,nurse42,print,${key},10.0.0.42,his`, 'yesterday,nurse01,view,2,10.0.0.1,his', `2026-11-05 10:05:00,clerk03,list,1;2;${key},10.0.0.3,his`].join('\n') + '\n',
+    );
+  });
+  afterAll(async () => {
+    if (!h) return;
+    h.vault = await openDatabase(h.vaultLocation);
+    await h.close();
+  });
+
+  it('documents itself with examples', async () => {
+    const help = await cradle(['logs', 'import', '--help'], { cwd });
+    expect(help.stdout).toMatch(/Examples:\n\s+cradle logs import audit-2026-11.csv --format csv --map ts=event_time/);
+    expect((await cradle(['tripwires', '--help'], { cwd })).stdout).toMatch(/Examples:\n\s+cradle tripwires --since 30d/);
+  });
+
+  it('imports with a column map, writes the rejects with line numbers, and lists the tripwires', async () => {
+    const map = 'ts=event_time,user=operator,action=op,record=patient_id,ip=client_ip,system=app';
+    const first = await run(['logs', 'import', 'audit-2026-11.csv', '--format', 'csv', '--map', map]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('audit-2026-11.csv: 5 lines read; 3 events added, 0 already in the vault, 1 rejected');
+    expect(first.stdout).toContain('2 access(es) to canary records; 0 tripwire alert(s) queued');
+    const rejects = fs.readFileSync(path.join(cwd, 'audit-2026-11.csv.rejects.csv'), 'utf8').trim().split('\n');
+    expect(rejects[0]).toBe('line,reason,text');
+    expect(rejects[1]).toMatch(/^4,"ts \(event_time\): ""yesterday"" is not a timestamp/);
+    const again = json<{ alreadyImported: boolean; added: number }>(await run(['logs', 'import', 'audit-2026-11.csv', '--format', 'csv', '--map', map, '--json']));
+    expect(again).toMatchObject({ alreadyImported: true, added: 3 });
+
+    const wires = await run(['tripwires', '--since', '3650d']);
+    expect(wires.stdout.split('\n')[0]).toMatch(/^ACCOUNT\s+SINGLE\s+BULK\s+CANARIES/);
+    expect(wires.stdout).toMatch(/\nnurse42\s+1\s+0\s+1\s/);
+    expect(wires.stdout).toMatch(/\nclerk03\s+0\s+1\s+1\s/);
+    const one = await run(['tripwires', '--since', '3650d', '--account', 'nurse42']);
+    expect(one.stdout).toMatch(new RegExp(`print\\s+single\\s+${canary.id}\\s+his\\s+10\\.0\\.0\\.42\\s+audit-2026-11\\.csv:3`));
+    const data = json<{ accounts: { account: string; single: number }[] }>(await run(['tripwires', '--since', '3650d', '--json']));
+    expect(data.accounts[0]).toMatchObject({ account: 'nurse42', single: 1 });
+  });
+
+  it('refuses bad usage and unreadable input with one line', async () => {
+    const badFormat = await run(['logs', 'import', 'audit-2026-11.csv', '--format', 'xml']);
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toMatch(/expected one of csv, jsonl, fhir, pgaudit/);
+    const missing = await run(['logs', 'import', 'nope.csv', '--format', 'csv']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('cradle: cannot read nope.csv: no such file\n');
+    const badMap = await run(['logs', 'import', 'audit-2026-11.csv', '--format', 'csv', '--map', 'when=event_time']);
+    expect(badMap.code).toBe(2);
+    expect(badMap.stderr).toMatch(/when/);
+  });
+});

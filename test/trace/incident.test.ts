@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { importAccessLog } from '../../src/accesslog/import.js';
+import { runExport, type ExportResult } from '../../src/exports/export.js';
+import { birthWindow, plantCanaries } from '../../src/seed/index.js';
+import { traceIncident } from '../../src/trace/trace.js';
+import { triagePending } from '../../src/triage/triage.js';
+import { UNKNOWN_SOURCE } from '../../src/trace/model.js';
+import * as vault from '../../src/vault/index.js';
+import { cradle, json } from '../helpers/cli.js';
+import { BACKENDS, scratchDir } from '../helpers/db.js';
+import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
+
+// `cradle trace` on a real vault: the export or the account behind an incident's hits, with its
+// evidence, on PGlite and PostgreSQL; and the binary's output.
+
+const DAY = 86_400_000;
+const PLANTED = new Date('2026-11-02T02:00:00Z');
+
+describe.each(BACKENDS)('trace on %s', (backend) => {
+  let h: TestHospital & { trapNumbers: string[] };
+  let seeded: vault.CanaryRow[];
+  let photo: ExportResult;
+  let dir: string;
+  let sms = 0;
+  const text = async (c: { family: { mother: { phone?: string | null; name: { full: string } } } }, from: string, at: Date, script: string) => {
+    await vault.recordContact(h.vault, { source: 'generic', providerId: `t${sms++}`, kind: 'sms', from, to: c.family.mother.phone!, occurredAt: at, body: `${c.family.mother.name.full}${script}`, raw: Buffer.from(String(sms)) });
+  };
+
+  beforeAll(async () => {
+    h = await createTestHospital({ backend, schema: 'reference', population: 300, trapNumbers: 60 });
+    dir = scratchDir('trace');
+    await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 8, channels: [h.hospital.seedChannel], now: PLANTED, isoWeek: '2026-W45', ...birthWindow(PLANTED), seed: 'trace' });
+    seeded = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
+    const exportAt = new Date(PLANTED.getTime() + 2 * DAY);
+    const request = (name: string, operator: string) => ({
+      hospital: h.hospital, mapping: h.mapping, channel: { kind: 'export' as const, name }, out: path.join(dir, `${name}.csv`), params: [], columnFields: {}, now: exportAt, canaries: 5, operator, seed: name,
+    });
+    await runExport(h.vault, h.target, request('insurer', 'n0101'));
+    photo = await runExport(h.vault, h.target, request('photo-studio', 'n0412'));
+  });
+  afterAll(async () => h?.close());
+
+  it('names the export whose own canaries were contacted, with its file, operator and window', async () => {
+    const firstContact = new Date(PLANTED.getTime() + 9 * DAY);
+    for (const [i, c] of photo.canaries.slice(0, 3).entries()) await text(c, '+8613311110000', new Date(firstContact.getTime() + i * 3_600_000), '您好，宝宝写真免费拍摄');
+    const { hits } = await triagePending(h.vault);
+    const report = await traceIncident(h.vault, hits[0].incidentId!);
+    expect(report.canaries).toHaveLength(3);
+    const [top] = report.suspects;
+    expect(top).toMatchObject({ kind: 'export', label: 'export:photo-studio', export: { id: photo.id, recipient: 'photo-studio', operator: 'n0412', sha256: photo.sha256 } });
+    // The file also held the 8 seeded canaries: it saw 13 of the vault's 18, so "unknown source" (a
+    // leak of any 3 of the 18) keeps about a tenth.
+    expect(top.posterior).toBeGreaterThan(0.85);
+    expect(top.explains.sort()).toEqual(photo.canaries.slice(0, 3).map((c) => c.id).sort());
+    expect(top.window!.to.toISOString()).toBe(firstContact.toISOString());
+    expect(report.suspects.map((s) => s.key)).toContain(UNKNOWN_SOURCE);
+    // The other export never saw these canaries: it is no candidate at all.
+    expect(report.suspects.some((s) => s.label === 'export:insurer')).toBe(false);
+  });
+
+  it('names the account that opened seeded canaries one by one, with its log lines', async () => {
+    const [a, b, c] = seeded;
+    const key = (x: vault.CanaryRow) => String(x.target_keys!.birth.birth_id);
+    const log = path.join(dir, 'audit.csv');
+    fs.writeFileSync(
+      log,
+      ['ts,user,action,record', `2026-11-05 10:00:00,nurse42,view,${key(a)}`, `2026-11-05 10:02:00,nurse42,view,${key(b)}`, `2026-11-05 10:03:00,nurse42,print,${key(c)}`, `2026-11-05 11:00:00,nurse07,view,${key(a)}`].join('\n') + '\n',
+    );
+    await importAccessLog(h.vault, log, { hospital: h.hospital.name, format: 'csv', timeZone: 'Asia/Shanghai', recordKey: { alias: 'birth', table: 'births', column: 'birth_id' }, alertChannels: [] });
+    const at = new Date(PLANTED.getTime() + 10 * DAY);
+    for (const x of [a, b, c]) await text(x, '+8613322220000', at, '女士，奶粉试用装已寄出，请留意快递电话');
+    const { hits } = await triagePending(h.vault);
+    const report = await traceIncident(h.vault, hits[0].incidentId!);
+    const [top] = report.suspects;
+    expect(top).toMatchObject({ kind: 'account', label: 'account:nurse42' });
+    expect(top.explains.sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(top.logLines.map((l) => [l.action, l.line])).toEqual([['view', 2], ['view', 3], ['print', 4]]);
+    expect(top.window!.from.toISOString()).toBe('2026-11-05T02:03:00.000Z');
+    // The hospital system saw every canary, so it explains the hits too, but far less sharply.
+    const his = report.suspects.find((s) => s.label === 'system:his')!;
+    expect(his.explains).toHaveLength(3);
+    expect(his.posterior).toBeLessThan(top.posterior);
+  });
+
+  it('traces through the binary, as text and as JSON, and refuses an unknown incident', async () => {
+    const [incident] = (await vault.listIncidents(h.vault)).filter((i) => i.source === 'hits');
+    if (backend === 'pglite') await h.vault.close();
+    try {
+      const cwd = scratchDir('trace-cli');
+      const out = await cradle(['--vault', h.vaultLocation, 'trace', incident.id], { cwd });
+      expect(out.code).toBe(0);
+      expect(out.stdout).toMatch(/^incident \S+ \(hits\): 3 canaries, planted in 2026-W45/);
+      expect(out.stdout).toMatch(/\n1\s+(export:photo-studio|account:nurse42)\s/);
+      const data = json<{ suspects: { key: string; posterior: number }[] }>(await cradle(['--vault', h.vaultLocation, 'trace', incident.id, '--json'], { cwd }));
+      expect(data.suspects.reduce((s, x) => s + x.posterior, 0)).toBeLessThanOrEqual(1.000001);
+      const missing = await cradle(['--vault', h.vaultLocation, 'trace', 'INC-NOPE'], { cwd });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toBe('cradle: no incident INC-NOPE; list them with `cradle incidents`\n');
+    } finally {
+      if (backend === 'pglite') h.vault = await (await import('../../src/db/index.js')).openDatabase(h.vaultLocation);
+    }
+  });
+});
