@@ -95,6 +95,7 @@ Examples:
           operator: opts.operator as string | undefined,
           columnFields: (opts.map as Record<string, string> | undefined) ?? {},
           now: new Date(),
+          onProgress: (fraction: number, step: string) => progress(step, fraction),
           seed: opts.seed as string | undefined,
         });
         progressDone();

@@ -50,6 +50,7 @@ Examples:
           canaries: opts.canaries as number | undefined,
           operator: opts.operator as string | undefined,
           now: new Date(),
+          onProgress: (fraction: number, step: string) => progress(step, fraction),
           seed: opts.seed as string | undefined,
         });
         progressDone();

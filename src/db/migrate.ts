@@ -35,15 +35,16 @@ export function loadMigrations(dir = path.join(SQL_DIR, 'vault')): Migration[] {
 export async function migrate(db: Database, migrations = loadMigrations(), options: { existingOnly?: boolean } = {}): Promise<string[]> {
   return db.transaction(async (tx) => {
     if (tx.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    if (options.existingOnly) {
-      const { rows } = await tx.query<{ found: string | null }>(`SELECT to_regclass('cradle_migrations')::text AS found`);
-      if (!rows[0].found) throw new UserError(`${db.label} is not a Cradle vault (no cradle_migrations table); create one with \`cradle init --vault ${db.label}\``);
+    const { rows: found } = await tx.query<{ found: string | null }>(`SELECT to_regclass('cradle_migrations')::text AS found`);
+    if (!found[0].found && options.existingOnly) throw new UserError(`${db.label} is not a Cradle vault (no cradle_migrations table); create one with \`cradle init --vault ${db.label}\``);
+    // Created only when missing: a read-only role (an auditor running `cradle verify`) cannot create anything.
+    if (!found[0].found) {
+      await tx.exec(`CREATE TABLE cradle_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
     }
-    await tx.exec(`CREATE TABLE IF NOT EXISTS cradle_migrations (
-      version integer PRIMARY KEY,
-      name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
     const { rows } = await tx.query<{ version: number }>('SELECT version FROM cradle_migrations');
     const applied = new Set(rows.map((r) => r.version));
     const newest = Math.max(0, ...applied);

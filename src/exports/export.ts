@@ -58,6 +58,8 @@ export interface ExportRequest {
   columnFields: Record<string, string>;
   now: Date;
   seed?: string;
+  /** How far the export has come (0–1) and what it is doing, for a progress bar. */
+  onProgress?: (fraction: number, step: string) => void;
 }
 
 export interface CodeRequest {
@@ -220,6 +222,7 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   } catch (err) {
     throw new UserError(`the export query failed on ${target.label}: ${(err as Error).message}`);
   }
+  req.onProgress?.(0.3, `read ${result.rows.length.toLocaleString('en')} rows`);
   const columns = result.fields;
   if (new Set(columns).size !== columns.length) throw new UserError('the export query returns two columns with the same name; alias them');
   const realRows = result.rows.map((r) => columns.map((c) => r[c]));
@@ -255,6 +258,7 @@ export interface MarkRequest {
   to?: string;
   now: Date;
   seed?: string;
+  onProgress?: (fraction: number, step: string) => void;
   /** Writes the merged rows to a temporary file in the file's own format. */
   write: (rows: unknown[][]) => Promise<WrittenFile>;
 }
@@ -297,7 +301,9 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   const canaryRows = placed.map((c) => canaryRow(plan, c.family, timeZone, realRows, rng));
   const timeColumns = plan.flatMap((c, i) => (c.value?.kind === 'instant' || c.value?.kind === 'date' ? [i] : []));
   const { rows, positions } = placeCanaries(realRows, canaryRows, rng, timeColumns);
+  req.onProgress?.(0.5, 'writing the file');
   const written = await req.write(rows);
+  req.onProgress?.(0.8, 'recording the manifest');
   const seeded = await seededCanariesIn(vaultDb, req.hospital.name, plan, realRows);
   const id = exportId();
   const at = req.now;

@@ -709,6 +709,7 @@ export interface WatermarkRequest {
   operator?: string;
   now: Date;
   seed?: string;
+  onProgress?: (fraction: number, step: string) => void;
 }
 
 export interface WatermarkResult extends ExportResult {
@@ -763,6 +764,7 @@ export async function runWatermark(vaultDb: Database, target: Database, req: Wat
     operator: req.operator,
     ...range,
     now: req.now,
+    onProgress: req.onProgress,
     seed: req.seed,
     write: (rows) => source.write(req.out, rows),
   });
