@@ -23,6 +23,7 @@ export function registerWatch(program: Command): void {
     .option('--host <host>', `address to listen on (default: the config's watch.host, else ${DEFAULT_HOST})`)
     .option('--port <port>', `port to listen on, 0 for any free one (default: the config's watch.port, else ${DEFAULT_PORT})`, portArg)
     .option('--smtp-port <port>', 'also accept mail for the canary mailboxes of the trap domains on this port (0: any free one)', portArg)
+    .option('--trust-proxy', 'behind a reverse proxy on this machine: take the client address from X-Forwarded-For (watch.trustProxy in the config)')
     .option('--public-url <url>', 'base URL the providers call, as they see it behind a proxy (checks Twilio signatures)')
     .option('--json', 'print the listening address as JSON')
     .addHelpText(
@@ -66,6 +67,7 @@ Examples:
             secrets,
             rateLimit: settings?.rateLimit,
             smtpPort: opts.smtpPort as number | undefined,
+            trustProxy: !!opts.trustProxy || !!settings?.trustProxy,
           });
         } catch (err) {
           const e = err as NodeJS.ErrnoException;

@@ -53,6 +53,8 @@ const WatchSpec = z
     port: z.number().int().min(0).max(65535).optional(),
     /** The base URL the providers call (as they see it, behind any proxy), e.g. https://traps.example.org. */
     publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Behind a reverse proxy on the same machine: the client's address is the last X-Forwarded-For hop. */
+    trustProxy: z.boolean().optional(),
     twilioAuthToken: z.string().min(1).optional(),
     telnyxPublicKey: z.string().min(1).optional(),
     webhookSecret: z.string().min(1).optional(),

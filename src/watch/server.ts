@@ -36,6 +36,12 @@ export interface WatchOptions {
    * with the HTTP server: see `listeners` in startWatch.
    */
   smtpPort?: number;
+  /**
+   * Behind a reverse proxy on this machine: take the client's address from the last hop of
+   * X-Forwarded-For (the one the proxy added) when the connection comes from loopback. Off by
+   * default: a client could write the header itself.
+   */
+  trustProxy?: boolean;
 }
 
 export interface WatchHandle {
@@ -105,7 +111,19 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/** The client's address: the socket's, or with `trustProxy` the proxy's last X-Forwarded-For hop when the proxy is local. */
+export function clientAddress(req: http.IncomingMessage, trustProxy: boolean): string | null {
+  const peer = req.socket.remoteAddress ?? null;
+  if (!trustProxy || !peer || !LOOPBACK.test(peer)) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => h.trim()).filter(Boolean);
+  return hops.length ? hops[hops.length - 1] : peer;
+}
+
 export async function startWatch(db: Database, options: WatchOptions): Promise<WatchHandle> {
+  const trustProxy = !!options.trustProxy;
   const host = options.host ?? DEFAULT_HOST;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
@@ -141,7 +159,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
   };
 
   const audit = (req: http.IncomingMessage, path: string, status: number, reason: string) => {
-    log(`cradle watch: ${status} ${req.method} ${maskDigits(path)} from ${req.socket.remoteAddress ?? '?'}: ${maskDigits(reason)}`);
+    log(`cradle watch: ${status} ${req.method} ${maskDigits(path)} from ${clientAddress(req, trustProxy) ?? '?'}: ${maskDigits(reason)}`);
   };
 
   async function health(res: http.ServerResponse, head: boolean) {
@@ -163,7 +181,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     const body = await readBody(req, bodyLimit);
     if (!body.ok) return send(res, 413, { error: `body larger than ${bodyLimit} bytes` }, { connection: 'close' });
     const raw = body.raw;
-    const arrival: Arrival = { raw, headers: evidenceHeaders(req), remoteAddr: req.socket.remoteAddress ?? null, receivedAt };
+    const arrival: Arrival = { raw, headers: evidenceHeaders(req), remoteAddr: clientAddress(req, trustProxy), receivedAt };
 
     let verdict: Verdict;
     let contact: Parsed<NewContact>;
@@ -200,7 +218,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
       // One INSERT ... ON CONFLICT statement: its own transaction, committed before the answer.
       stored = await recordContact(db, c);
     } catch (err) {
-      log(`cradle watch: 500 ${req.method} ${path} from ${req.socket.remoteAddress ?? '?'}: vault write failed: ${maskDigits((err as Error).message)}`);
+      log(`cradle watch: 500 ${req.method} ${path} from ${clientAddress(req, trustProxy) ?? '?'}: vault write failed: ${maskDigits((err as Error).message)}`);
       return send(res, 500, { error: 'could not store the event; retry' });
     }
     if (source === 'twilio-sms' || source === 'twilio-voice') return send(res, 200, EMPTY_TWIML);
@@ -216,7 +234,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     const source = ROUTES[path];
     if (!source) return send(res, 404, { error: 'not found' });
     if (req.method !== 'POST') return send(res, 405, { error: 'use POST' }, { allow: 'POST' });
-    const take = limiter.take(req.socket.remoteAddress ?? '?', Date.now());
+    const take = limiter.take(clientAddress(req, trustProxy) ?? '?', Date.now());
     if (!take.ok) return send(res, 429, { error: 'too many requests' }, { 'retry-after': take.retryAfterSeconds });
     if (!configured[source]) {
       audit(req, path, 503, `${source} is not configured (no secret)`);

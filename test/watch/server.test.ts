@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import twilio from 'twilio';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import * as vault from '../../src/vault/index.js';
-import { startWatch, type WatchHandle } from '../../src/watch/server.js';
+import { clientAddress, startWatch, type WatchHandle } from '../../src/watch/server.js';
 import { genericSignature } from '../../src/watch/signatures.js';
 import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
 
@@ -183,10 +183,33 @@ describe.each(BACKENDS)('cradle watch over HTTP on %s', (backend) => {
     expect((await fetch(`${watch.url}/webhooks/twilio/sms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
   });
 
+  it('records the socket address, not what a client writes in X-Forwarded-For', async () => {
+    const event = JSON.stringify({ id: 'xff-1', kind: 'visit', from: null, to: '+8613800002222', occurredAt: '2026-11-27T09:00:00Z', body: null });
+    const ts = unixNow();
+    const res = await fetch(`${watch.url}/webhooks/generic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9', 'x-cradle-timestamp': ts, 'x-cradle-signature': genericSignature(SECRET, ts, Buffer.from(event)) },
+      body: event,
+    });
+    const { id } = (await res.json()) as { id: number };
+    expect((await vault.getContact(db, id))?.remote_addr).toMatch(/127\.0\.0\.1/);
+  });
+
   it('reports health with the number of contacts', async () => {
     const res = await fetch(`${watch.url}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, vault: 'reachable', contacts: await vault.countContacts(db), outbox: 0 });
+  });
+});
+
+describe('the client address behind a reverse proxy', () => {
+  const request = (peer: string, forwarded?: string | string[]) => ({ socket: { remoteAddress: peer }, headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded } }) as unknown as http.IncomingMessage;
+  it('takes the last X-Forwarded-For hop only when trusted and the proxy is local', () => {
+    expect(clientAddress(request('127.0.0.1', '203.0.113.9, 198.51.100.7'), true)).toBe('198.51.100.7');
+    expect(clientAddress(request('::ffff:127.0.0.1', ['203.0.113.9', '198.51.100.8']), true)).toBe('198.51.100.8');
+    expect(clientAddress(request('127.0.0.1', '203.0.113.9'), false)).toBe('127.0.0.1');
+    expect(clientAddress(request('192.0.2.1', '203.0.113.9'), true)).toBe('192.0.2.1');
+    expect(clientAddress(request('127.0.0.1'), true)).toBe('127.0.0.1');
   });
 });
 
