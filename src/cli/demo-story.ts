@@ -221,10 +221,11 @@ export async function playStory(ctx: StoryContext): Promise<StoryResult> {
     await writeIncidentReport(ctx.vault, hitsIncident.id, { format: 'html', out, lang, command: `cradle report ${hitsIncident.id} --out ${path.relative(ctx.dir, out)}${lang === 'en' ? '' : ' --lang zh-CN'}` });
     reports.push(out);
   }
-  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  // The audit covers the four rotation weeks up to today, as days in the hospital's zone.
+  const day = (t: number) => new Intl.DateTimeFormat('en-CA', { timeZone: ctx.hospital.timeZone }).format(new Date(t));
   const audit = path.join(reportDir, 'audit.html');
-  const from = day(ctx.now.getTime() - 35 * DAY_MS);
-  await writeAuditReport(ctx.vault, ctx.config, { from, to: day(ctx.now.getTime()), format: 'html', out: audit, lang: 'en', command: `cradle audit --from ${from} --out ${path.relative(ctx.dir, audit)}`, now: ctx.now });
+  const [from, to] = [day(ctx.now.getTime() - 4 * 7 * DAY_MS), day(ctx.now.getTime())];
+  await writeAuditReport(ctx.vault, ctx.config, { from, to, format: 'html', out: audit, lang: 'en', command: `cradle audit --from ${from} --to ${to} --out ${path.relative(ctx.dir, audit)}`, now: ctx.now });
   reports.push(audit);
   return {
     reports,
