@@ -118,7 +118,7 @@ Examples:
       await withVault(opts, async (db, config) => {
         const { written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, lang: o.lang, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
         if (!written) return;
-        process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry ${written.ledgerSeq}\n`);
+        process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });
     });
 }

@@ -114,7 +114,7 @@ Examples:
       await withVault(opts, async (db) => {
         const written = await writeIncidentReport(db, incident, { format, out, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
         if (!written) return;
-        process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry ${written.ledgerSeq}\n`);
+        process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });
     });
 }

@@ -167,7 +167,7 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
         const out = await cradle(['--vault', h.vaultLocation, 'audit', '--from', FROM, '--to', TO, '--out', 'q.html', '--lang', 'zh-CN'], { cwd });
         expect(out.stderr).toBe('');
         expect(out.code).toBe(0);
-        expect(out.stdout).toMatch(/^wrote q\.html \(html, zh-CN, \d+ bytes\) sha256 [0-9a-f]{64}; ledger entry \d+\n$/);
+        expect(out.stdout).toMatch(/^wrote q\.html \(html, zh-CN, \d+ bytes\) sha256 [0-9a-f]{64}; ledger entry #\d+\n$/);
         const html = fs.readFileSync(path.join(cwd, 'q.html'), 'utf8');
         expect(html).toContain('<section id="ledger">');
         expect(html).toContain('2026-W42');

@@ -112,7 +112,7 @@ describe.each(BACKENDS)('report on %s', (backend) => {
         const out = await run(['--format', format, '--out', file, ...extra]);
         expect(out.stderr).toBe('');
         expect(out.code).toBe(0);
-        expect(out.stdout).toMatch(new RegExp(`^wrote ${file.replace('.', '\\.')} \\(${format}, (en|zh-CN), \\d+ bytes\\) sha256 [0-9a-f]{64}; ledger entry \\d+\\n$`));
+        expect(out.stdout).toMatch(new RegExp(`^wrote ${file.replace('.', '\\.')} \\(${format}, (en|zh-CN), \\d+ bytes\\) sha256 [0-9a-f]{64}; ledger entry #\\d+\\n$`));
         expect(fs.existsSync(path.join(cwd, file))).toBe(true);
       }
       const json = JSON.parse(fs.readFileSync(path.join(cwd, 'report.json'), 'utf8')) as IncidentReportData;
