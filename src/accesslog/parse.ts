@@ -94,7 +94,7 @@ function fail(reason: string): never {
 }
 
 /** A value quoted for a reason: one line (JSON escapes), cut at 80 characters. */
-function shown(value: string): string {
+export function shown(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
@@ -260,9 +260,9 @@ function quotedField(text: string, start: number): [string, number] | null {
 type RawFields = Partial<Record<Exclude<AccessField, 'record'>, string>> & { record?: string | string[] };
 
 /** How a field is named in reasons: `user`, or `user (operator)` when mapped to another column or key. */
-type Labels = Record<AccessField, string>;
+export type Labels = Record<AccessField, string>;
 
-function labelsFor(map: ParseOptions['map']): Labels {
+export function labelsFor(map: ParseOptions['map']): Labels {
   const labels = {} as Labels;
   for (const f of ACCESS_FIELDS) labels[f] = map?.[f] && map[f] !== f ? `${f} (${map[f]})` : f;
   return labels;
@@ -280,7 +280,7 @@ function buildRow(raw: RawFields, labels: Labels, timeZone: string): AccessRow {
 }
 
 /** "B-1;B-2", "B-1|B-2" or an array → distinct keys; empty → none (an action on no particular record). */
-function recordKeys(value: string | string[] | undefined): string[] {
+export function recordKeys(value: string | string[] | undefined): string[] {
   const keys = (Array.isArray(value) ? value : (value ?? '').split(/[;|]/)).map((k) => k.trim()).filter(Boolean);
   return [...new Set(keys)];
 }

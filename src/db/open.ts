@@ -90,6 +90,9 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
       }
       return total;
     },
+    async copyCsvText(table, columns, csv) {
+      if (csv) await q.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([csv]) });
+    },
   });
   const base = wrap(db);
   return {
@@ -156,6 +159,15 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
         );
         await pipeline(source, client.query(copyFromStream(copySql(table, columns, 'STDIN'))));
         return total;
+      } finally {
+        if (client !== q) (client as pg.PoolClient).release();
+      }
+    },
+    async copyCsvText(table, columns, csv) {
+      if (!csv) return;
+      const client = 'release' in q ? q : await q.connect();
+      try {
+        await pipeline(Readable.from([csv]), client.query(copyFromStream(copySql(table, columns, 'STDIN'))));
       } finally {
         if (client !== q) (client as pg.PoolClient).release();
       }

@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/index.js';
 import type { AccessRow } from '../accesslog/types.js';
-import { pgTextArray } from '../db/index.js';
 
 // Access-log imports, their events and the tripwires they set off.
 
@@ -59,11 +59,36 @@ export async function canaryRecordKeys(db: Queryable, hospital: string, recordKe
   return new Map(rows.map((r) => [r.record, r.id]));
 }
 
+/** One parsed line as the import stages it: see `stageLine`. */
 export interface StagedAccess {
   line: number;
   row: AccessRow;
   /** Canaries whose records the row names. */
   canaries: string[];
+}
+
+const UNIT = '\x1e';
+const needsQuotes = new RegExp(`[",\r\n${UNIT}]`);
+const field = (v: string | null) => (v === null ? '' : needsQuotes.test(v) || v === '' ? `"${v.replace(/"/g, '""')}"` : v);
+const list = (v: readonly string[]) => (v.length === 0 ? '' : v.some((x) => needsQuotes.test(x)) ? `"${v.map((x) => x.replace(/"/g, '""')).join(UNIT)}"` : v.join(UNIT));
+
+/** The event's identity: a hash of its normalised fields, so the same event in two files is one. */
+export function eventKey(atMs: number, account: string, action: string, records: readonly string[], system: string | null, ip: string | null): string {
+  const hex = createHash('md5').update(`${atMs}\x1f${account}\x1f${action}\x1f${records.join(UNIT)}\x1f${system ?? ''}\x1f${ip ?? ''}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * A staged event as one line of CSV for COPY: its key, the time as epoch milliseconds, lists joined
+ * by U+001E. Built by hand, not through objects: the import's hot path.
+ */
+export function stageLine(line: number, atMs: number, account: string, action: string, scope: 'single' | 'bulk', records: readonly string[], system: string | null, ip: string | null, canaries: readonly string[]): string {
+  const key = eventKey(atMs, account, action, records, system, ip);
+  return `${key},${line},${atMs},${field(account)},${field(action)},${scope},${list(records)},${field(system)},${field(ip)},${list(canaries)}\n`;
+}
+
+export function stagedLine(s: StagedAccess): string {
+  return stageLine(s.line, s.row.at.getTime(), s.row.account, s.row.action, s.row.scope, s.row.records, s.row.system, s.row.ip, s.canaries);
 }
 
 export interface NewTripwire {
@@ -79,21 +104,19 @@ export interface NewTripwire {
   ip: string | null;
 }
 
-/** The event's identity: a hash of its normalised fields (the same in both import paths). */
-const EVENT_KEY = `md5(concat_ws(chr(31), extract(epoch FROM at)::text, account, action, array_to_string(records, chr(30)), coalesce(system, ''), coalesce(ip, '')))::uuid`;
 
 /**
- * `fresh`: the rows of `source` not stored yet, each event once. There is no unique index to lean
- * on (it made every insert a random index probe); a log is written in time order, so the events
- * already stored in the batch's time span are read once and left out, usually none.
+ * `fresh`: the rows of `source` not stored yet (the caller stages each event of a batch once). There
+ * is no unique index to lean on (it made every insert a random index probe); a log is written in time
+ * order, so the events already stored in the batch's time span are read once and left out, usually
+ * none.
  */
-function freshEvents(source: string): string {
-  return `keyed AS MATERIALIZED (SELECT s.*, ${EVENT_KEY} AS key FROM ${source} s),
-     known AS MATERIALIZED (
+function freshEvents(): string {
+  return `known AS MATERIALIZED (
        SELECT event_key FROM access_events
-        WHERE hospital = $1 AND at BETWEEN (SELECT min(at) FROM keyed) AND (SELECT max(at) FROM keyed)),
-     fresh AS MATERIALIZED (
-       SELECT DISTINCT ON (key) * FROM keyed k WHERE NOT EXISTS (SELECT 1 FROM known WHERE known.event_key = k.key) ORDER BY key, line)`;
+        WHERE hospital = $1 AND at BETWEEN (SELECT timestamptz 'epoch' + min(at_ms) * interval '1 millisecond' FROM access_stage)
+                                       AND (SELECT timestamptz 'epoch' + max(at_ms) * interval '1 millisecond' FROM access_stage)),
+     fresh AS (SELECT * FROM ${STAGED} s WHERE NOT EXISTS (SELECT 1 FROM known WHERE known.event_key = s.key))`;
 }
 
 /** Imports of one hospital's logs take turns: without a unique index, two at once could both store an event. */
@@ -101,36 +124,37 @@ async function lockAccessImports(tx: Queryable, hospital: string): Promise<void>
   if (tx.kind === 'postgres') await tx.query(`SELECT pg_advisory_xact_lock(hashtext('cradle access import ' || $1))`, [hospital]);
 }
 
-const STAGE_COLUMNS = ['line', 'at', 'account', 'action', 'scope', 'records', 'system', 'ip', 'canaries'];
+const STAGE_COLUMNS = ['key', 'line', 'at_ms', 'account', 'action', 'scope', 'records', 'system', 'ip', 'canaries'];
+const STAGED = `(SELECT key, line, timestamptz 'epoch' + at_ms * interval '1 millisecond' AS at, account, action, scope,
+                  coalesce(string_to_array(records, chr(30)), '{}') AS records, system, ip,
+                  coalesce(string_to_array(canaries, chr(30)), '{}') AS canaries FROM access_stage)`;
 
 /**
- * Store a batch of parsed lines in one statement: COPY into a staging table, then insert what is not
- * stored yet (the key is a hash of the normalised event, computed by the server), and record a
- * tripwire for every new event that names a canary's record. Call inside a transaction.
+ * Store a batch of staged lines (`stageLine`, `count` of them) in one statement: COPY into a staging
+ * table, then insert what is not stored yet (the key is a hash of the normalised event, computed by
+ * the server), and record a tripwire for every new event that names a canary's record. Call inside a
+ * transaction.
  */
-export async function storeAccessBatch(tx: Queryable, hospital: string, importId: number, batch: readonly StagedAccess[]): Promise<{ added: number; tripwires: NewTripwire[] }> {
+export async function storeAccessBatch(tx: Queryable, hospital: string, importId: number, staged: string): Promise<{ added: number; tripwires: NewTripwire[] }> {
   await lockAccessImports(tx, hospital);
   await tx.exec(
-    `CREATE TEMP TABLE access_stage (line bigint, at timestamptz, account text, action text, scope text, records text[], system text, ip text, canaries text[]) ON COMMIT DROP`,
+    `CREATE TEMP TABLE access_stage (key uuid, line bigint, at_ms bigint, account text, action text, scope text, records text, system text, ip text, canaries text) ON COMMIT DROP`,
   );
-  await tx.copyFrom(
-    'access_stage',
-    STAGE_COLUMNS,
-    batch.map((s) => [s.line, s.row.at.toISOString(), s.row.account, s.row.action, s.row.scope, pgTextArray(s.row.records), s.row.system, s.row.ip, pgTextArray(s.canaries)]),
-  );
-  const { rows } = await tx.query<{ added: number; tripwires: { id: number; line: number; canaries: string[] }[] }>(
-    `WITH ${freshEvents('access_stage')},
+  await tx.copyCsvText('access_stage', STAGE_COLUMNS, staged);
+  const { rows } = await tx.query<{ added: number; tripwires: { id: number; line: number; canaries: string[]; account: string; action: string; scope: 'single' | 'bulk'; at: string; system: string | null; ip: string | null }[] }>(
+    `WITH ${freshEvents()},
      ins AS (
        INSERT INTO access_events (hospital, event_key, at, account, action, scope, records, system, ip, import_id, line)
-       SELECT $1, key, at, account, action, scope, records, system, ip, $2, line FROM fresh ORDER BY line
+       SELECT $1, key, at, account, action, scope, records, system, ip, $2, line FROM fresh
        RETURNING id, line)
      SELECT (SELECT count(*)::int FROM ins) AS added,
-            (SELECT coalesce(json_agg(json_build_object('id', ins.id, 'line', ins.line, 'canaries', s.canaries)), '[]'::json)
-               FROM ins JOIN access_stage s USING (line) WHERE cardinality(s.canaries) > 0) AS tripwires`,
+            (SELECT coalesce(json_agg(json_build_object('id', ins.id, 'line', ins.line, 'canaries', string_to_array(s.canaries, chr(30)), 'account', s.account,
+                                                        'action', s.action, 'scope', s.scope, 'at', timestamptz 'epoch' + s.at_ms * interval '1 millisecond',
+                                                        'system', s.system, 'ip', s.ip) ORDER BY ins.line), '[]'::json)
+               FROM ins JOIN access_stage s USING (line) WHERE s.canaries IS NOT NULL) AS tripwires`,
     [hospital, importId],
   );
-  const byLine = new Map(batch.map((s) => [s.line, s]));
-  const wires = rows[0].tripwires.flatMap((t) => t.canaries.map((canary) => ({ event: t.id, line: t.line, canary, row: byLine.get(Number(t.line))!.row })));
+  const wires = rows[0].tripwires.flatMap((t) => t.canaries.map((canary) => ({ event: t.id, line: Number(t.line), canary, row: { ...t, at: new Date(t.at) } })));
   if (wires.length === 0) return { added: rows[0].added, tripwires: [] };
   const { rows: ids } = await tx.query<{ id: number }>(
     `INSERT INTO tripwires (event_id, canary_id, hospital, account, at, scope)
