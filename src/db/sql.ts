@@ -13,11 +13,6 @@ export function quoteQualified(parts: string | readonly string[]): string {
   return list.map(quoteIdent).join('.');
 }
 
-/** A text[] literal for COPY ('{"a","b"}'): every element quoted, so commas, braces and quotes survive. */
-export function pgTextArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
-}
-
 /** One CSV field for COPY ... (FORMAT csv): null is an unquoted empty field, everything else is quoted. */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';

@@ -66,6 +66,15 @@ describe.each(BACKENDS)('database interface on %s', (backend) => {
     expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent('Odd "Name"')}`)).rows[0].n).toBe(50_003);
   });
 
+  it('bulk-loads text that is already CSV, and nothing for an empty text', async () => {
+    await db.exec('CREATE TABLE t_csv (id int, v text)');
+    await db.transaction(async (tx) => {
+      await tx.copyCsvText('t_csv', ['id', 'v'], '1,"a, ""b"""\n2,\n3,""\n');
+      await tx.copyCsvText('t_csv', ['id', 'v'], '');
+    });
+    expect((await db.query('SELECT id, v FROM t_csv ORDER BY id')).rows).toEqual([{ id: 1, v: 'a, "b"' }, { id: 2, v: null }, { id: 3, v: '' }]);
+  });
+
   it('applies vault migrations once', async () => {
     const first = await migrate(db);
     expect(first.length).toBeGreaterThan(0);
