@@ -19,6 +19,7 @@ import { traceIncident } from '../src/trace/trace.js';
 import { isoWeekOf } from '../src/time.js';
 import * as vault from '../src/vault/index.js';
 import { fmtInt, fmtMs, fmtRuns, groupByStatement, instrument, median, textTable, timeIt, type Timed } from './instrument.js';
+import { parseArgs, UsageError } from './args.js';
 
 // `npm run bench:logs`: `cradle logs import` of a deterministic 5,000,000-row CSV audit log into a vault
 // on PostgreSQL holding 10,000 planted canaries, against `psql \copy` of the same file into a plain
@@ -50,7 +51,6 @@ const BAD_ACCOUNTS = ['nurse117', 'clerk023'];
 const MAP = 'ts=event_time,user=operator,action=op,record=patient_id,ip=client_ip,system=app';
 const DB = { vault: 'cradle_bench_logs_vault', target: 'cradle_bench_logs_target', copy: 'cradle_bench_logs_copy' };
 
-class UsageError extends Error {}
 
 interface Flags {
   rows: number;
@@ -82,21 +82,16 @@ function parseFlags(argv: string[]): Flags {
     data: path.join(PACKAGE_ROOT, 'bench', '.data'),
   };
   const numeric = { '--rows': 'rows', '--families': 'families', '--canaries': 'canaries', '--runs': 'runs', '--import-runs': 'importRuns' } as const;
-  for (let i = 0; i < argv.length; i++) {
-    const [name, inline] = argv[i].split('=', 2) as [string, string | undefined];
-    if (name in numeric) {
-      const text = inline ?? argv[++i];
-      const n = Number(text?.replace(/[_,]/g, ''));
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} needs a whole number of at least 1 (got ${text})\n${USAGE}`);
-      flags[numeric[name as keyof typeof numeric]] = n;
-    } else if (name === '--data') flags.data = path.resolve(inline ?? argv[++i] ?? '');
+  parseArgs(argv, flags, numeric, USAGE, (name, value) => {
+    if (name === '--data') flags.data = path.resolve(value());
     else if (name === '--no-phases') flags.phases = false;
     else if (name === '--breakdown') flags.breakdown = true;
     else if (name === '--keep') flags.keep = true;
     else if (name === '--reuse') flags.reuse = flags.keep = true;
     else if (name === '--trace-only') flags.traceOnly = flags.reuse = flags.keep = true;
-    else throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
-  }
+    else return false;
+    return true;
+  });
   if (flags.canaries < 10 * EXPORTS) throw new UsageError(`--canaries needs at least ${10 * EXPORTS}\n${USAGE}`);
   return flags;
 }

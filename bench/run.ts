@@ -6,6 +6,7 @@ import { customAlphabet } from 'nanoid';
 import { redactUrl } from '../src/db/index.js';
 import { fmtInt, fmtMs, textTable } from './instrument.js';
 import { runBench, type BenchSummary, type BenchWhere } from './seed.js';
+import { parseArgs, UsageError } from './args.js';
 
 // `npm run bench`: seeding K canaries into a target of N families (uniqueness check included) against
 // the time PostgreSQL takes to COPY K plain rows into the same table. Figures are printed, never asserted.
@@ -17,7 +18,6 @@ const USAGE = 'usage: node dist/bench/run.js [--families N] [--canaries K] [--ru
 const suffix = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 8);
 let interrupted = false;
 
-class UsageError extends Error {}
 
 interface Flags {
   families: number;
@@ -32,18 +32,13 @@ interface Flags {
 function parseFlags(argv: string[]): Flags {
   const flags: Flags = { families: 1_000_000, canaries: 1000, runs: 3, keep: false, pglite: false, pgliteFamilies: 100_000, server: true };
   const numeric = { '--families': 'families', '--canaries': 'canaries', '--runs': 'runs', '--pglite-families': 'pgliteFamilies' } as const;
-  for (let i = 0; i < argv.length; i++) {
-    const [name, inline] = argv[i].split('=', 2) as [string, string | undefined];
-    if (name in numeric) {
-      const text = inline ?? argv[++i];
-      const n = Number(text?.replace(/[_,]/g, ''));
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} needs a whole number of at least 1 (got ${text})\n${USAGE}`);
-      flags[numeric[name as keyof typeof numeric]] = n;
-    } else if (name === '--keep') flags.keep = true;
+  parseArgs(argv, flags, numeric, USAGE, (name) => {
+    if (name === '--keep') flags.keep = true;
     else if (name === '--pglite') flags.pglite = true;
     else if (name === '--no-server') flags.server = false;
-    else throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
-  }
+    else return false;
+    return true;
+  });
   return flags;
 }
 

@@ -1,3 +1,5 @@
+import type { ScanMatchRecord } from '../vault/incidents.js';
+
 // The incident report as data: everything `cradle report` puts in a document, gathered once by
 // load.ts and rendered by render.ts (Markdown, HTML, and PDF from the HTML); `--format json` prints
 // this object. Times are ISO 8601 strings (UTC) so the object survives JSON unchanged.
@@ -66,16 +68,8 @@ export interface ReportScanFile {
   records: number;
 }
 
-export interface ReportScanMatch {
-  canaryId: string;
-  file: string;
-  place: string;
-  column: string | null;
-  kinds: string[];
-  matched: string;
-  confidence: number;
-  reason: string;
-}
+/** A canary match in a seized file, as the scan recorded it. */
+export type ReportScanMatch = ScanMatchRecord;
 
 export interface ReportScan {
   /** When the seized files were scanned (the incident's creation). */

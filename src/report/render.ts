@@ -11,6 +11,11 @@ const DETAILED = 5;
 const LOG_LINES = 20;
 const BODY_CHARS = 200;
 
+/** A message as the hits table shows it: its first BODY_CHARS characters. */
+function excerpt(body: string | null): string {
+  return body ? (body.length > BODY_CHARS ? `${body.slice(0, BODY_CHARS)}…` : body) : '';
+}
+
 export function summaryFacts(data: IncidentReportData): SummaryFacts {
   const times = data.hits.map((h) => h.occurredAt).sort();
   const scanAt = data.scan?.seizedAt ?? data.incident.createdAt;
@@ -158,7 +163,7 @@ export function renderMarkdown(data: IncidentReportData, lang: ReportLang): stri
             md(canaryName(data, h.canaryId)),
             md(t.pct(h.confidence)),
             md(h.reasons.map((r) => r.reason).join('; ')),
-            md(h.body ? (h.body.length > BODY_CHARS ? `${h.body.slice(0, BODY_CHARS)}…` : h.body) : ''),
+            md(excerpt(h.body)),
             md(`#${h.eventId} ${h.source}${h.providerId ? ` ${h.providerId}` : ''}`),
             code(h.sha256),
           ]),
@@ -336,7 +341,7 @@ export function renderHtml(data: IncidentReportData, lang: ReportLang): string {
             h(canaryName(data, x.canaryId)),
             h(t.pct(x.confidence)),
             h(x.reasons.map((r) => r.reason).join('; ')),
-            h(x.body ? (x.body.length > BODY_CHARS ? `${x.body.slice(0, BODY_CHARS)}…` : x.body) : ''),
+            h(excerpt(x.body)),
             h(`#${x.eventId} ${x.source}${x.providerId ? ` ${x.providerId}` : ''}`),
             shortHash(x.sha256),
           ]),

@@ -8,20 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse as parseCsv } from 'csv-parse/sync';
 import tar from 'tar-stream';
 import { openDatabase } from '../../src/db/index.js';
-import { runExport, type ExportResult } from '../../src/exports/export.js';
-import { birthWindow, plantCanaries } from '../../src/seed/index.js';
+import type { BundleLedgerEntry } from '../../src/report/bundle.js';
+import type { ExportResult } from '../../src/exports/export.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { cradle, type CliResult } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
 
 // `cradle evidence export`: the bundle for the police, built from a real incident (a photo studio's
 // export whose canaries got texts) and a scan incident, through the binary, then unpacked and checked
 // the way its README tells a stranger to: checksums, raw events against their hashes, the ledger slice.
 
-const DAY = 86_400_000;
-const PLANTED = new Date('2026-11-02T02:00:00Z');
 const CALLER = '+8613311110000';
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -47,18 +46,7 @@ function inside(files: Map<string, Buffer>, incident: string): Map<string, Buffe
   return new Map([...files].map(([name, data]) => [name.slice(root.length), data]));
 }
 
-interface Line {
-  seq: number;
-  at: string;
-  kind: string;
-  ref: string;
-  incident_id: string | null;
-  actor: string | null;
-  content: unknown;
-  content_hash: string;
-  prev_hash: string;
-  hash: string;
-}
+type Line = BundleLedgerEntry;
 
 function checkLedgerSlice(text: string): Line[] {
   const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Line);
@@ -96,13 +84,7 @@ describe.each(BACKENDS)('evidence export on %s', (backend) => {
   beforeAll(async () => {
     h = await createTestHospital({ backend, schema: 'reference', population: 300, trapNumbers: 60 });
     dir = scratchDir('evidence');
-    await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 8, channels: [h.hospital.seedChannel], now: PLANTED, isoWeek: '2026-W45', ...birthWindow(PLANTED), seed: 'evidence' });
-    const exportAt = new Date(PLANTED.getTime() + 2 * DAY);
-    const request = (name: string, operator: string) => ({
-      hospital: h.hospital, mapping: h.mapping, channel: { kind: 'export' as const, name }, out: path.join(dir, `${name}.csv`), params: [], columnFields: {}, now: exportAt, canaries: 5, operator, seed: name,
-    });
-    await runExport(h.vault, h.target, request('insurer', 'n0101'));
-    photo = await runExport(h.vault, h.target, request('photo-studio', 'n0412'));
+    ({ photo } = await seedAndExport(h, dir, 'evidence'));
     const first = new Date(PLANTED.getTime() + 9 * DAY);
     for (const [i, c] of photo.canaries.slice(0, 3).entries()) {
       const body = `${c.family.mother.name.full}您好，宝宝写真免费拍摄，回电 ${CALLER}`;

@@ -2,22 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
-import { runExport, type ExportResult } from '../../src/exports/export.js';
+import type { ExportResult } from '../../src/exports/export.js';
 import type { IncidentReportData } from '../../src/report/data.js';
 import { loadIncidentReport } from '../../src/report/load.js';
-import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { TRACE_EVIDENCE_DELAY, TRACE_MERGE_PRIOR, TRACE_NOISE, TRACE_UNKNOWN_PRIOR } from '../../src/trace/model.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { cradle } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
 
 // `cradle report` on a real incident: a photo studio's export whose canaries got texts, traced and
 // written as JSON, Markdown, HTML and PDF through the binary, each one recorded in the ledger.
 
-const DAY = 86_400_000;
-const PLANTED = new Date('2026-11-02T02:00:00Z');
 const CALLER = '+8613311110000';
 const MODEL = { noise: TRACE_NOISE, unknownPrior: TRACE_UNKNOWN_PRIOR, mergePrior: TRACE_MERGE_PRIOR, evidenceDelayDays: TRACE_EVIDENCE_DELAY / DAY };
 
@@ -30,13 +28,7 @@ describe.each(BACKENDS)('report on %s', (backend) => {
   beforeAll(async () => {
     h = await createTestHospital({ backend, schema: 'reference', population: 300, trapNumbers: 60 });
     dir = scratchDir('report');
-    await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 8, channels: [h.hospital.seedChannel], now: PLANTED, isoWeek: '2026-W45', ...birthWindow(PLANTED), seed: 'report' });
-    const exportAt = new Date(PLANTED.getTime() + 2 * DAY);
-    const request = (name: string, operator: string) => ({
-      hospital: h.hospital, mapping: h.mapping, channel: { kind: 'export' as const, name }, out: path.join(dir, `${name}.csv`), params: [], columnFields: {}, now: exportAt, canaries: 5, operator, seed: name,
-    });
-    await runExport(h.vault, h.target, request('insurer', 'n0101'));
-    photo = await runExport(h.vault, h.target, request('photo-studio', 'n0412'));
+    ({ photo } = await seedAndExport(h, dir, 'report'));
     const first = new Date(PLANTED.getTime() + 9 * DAY);
     for (const [i, c] of photo.canaries.slice(0, 3).entries()) {
       await vault.recordContact(h.vault, {

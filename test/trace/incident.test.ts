@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { importAccessLog } from '../../src/accesslog/import.js';
-import { runExport, type ExportResult } from '../../src/exports/export.js';
-import { birthWindow, plantCanaries } from '../../src/seed/index.js';
+import type { ExportResult } from '../../src/exports/export.js';
 import { traceIncident } from '../../src/trace/trace.js';
 import { triagePending } from '../../src/triage/triage.js';
 import { UNKNOWN_SOURCE } from '../../src/trace/model.js';
@@ -11,12 +10,11 @@ import * as vault from '../../src/vault/index.js';
 import { cradle, json } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
 
 // `cradle trace` on a real vault: the export or the account behind an incident's hits, with its
 // evidence, on PGlite and PostgreSQL; and the binary's output.
 
-const DAY = 86_400_000;
-const PLANTED = new Date('2026-11-02T02:00:00Z');
 
 describe.each(BACKENDS)('trace on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
@@ -31,14 +29,8 @@ describe.each(BACKENDS)('trace on %s', (backend) => {
   beforeAll(async () => {
     h = await createTestHospital({ backend, schema: 'reference', population: 300, trapNumbers: 60 });
     dir = scratchDir('trace');
-    await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 8, channels: [h.hospital.seedChannel], now: PLANTED, isoWeek: '2026-W45', ...birthWindow(PLANTED), seed: 'trace' });
-    seeded = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
-    const exportAt = new Date(PLANTED.getTime() + 2 * DAY);
-    const request = (name: string, operator: string) => ({
-      hospital: h.hospital, mapping: h.mapping, channel: { kind: 'export' as const, name }, out: path.join(dir, `${name}.csv`), params: [], columnFields: {}, now: exportAt, canaries: 5, operator, seed: name,
-    });
-    await runExport(h.vault, h.target, request('insurer', 'n0101'));
-    photo = await runExport(h.vault, h.target, request('photo-studio', 'n0412'));
+    ({ photo } = await seedAndExport(h, dir, 'trace'));
+    seeded = (await vault.listCanaries(h.vault, { hospital: h.hospital.name })).filter((c) => c.batch_id !== null);
   });
   afterAll(async () => h?.close());
 
