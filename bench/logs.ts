@@ -443,7 +443,7 @@ function loadAverage(): string {
 
 /** Forget every imported log (events, tripwires, their exposures and alerts), keeping canaries and exports. */
 async function resetAccess(db: Database): Promise<void> {
-  await db.exec(`TRUNCATE access_rejects, tripwires, access_events, access_imports CASCADE; DELETE FROM exposures WHERE source = 'access-log'`);
+  await db.exec(`TRUNCATE access_rejects, tripwires, access_blocks, access_imports CASCADE; DELETE FROM exposures WHERE source = 'access-log'`);
 }
 
 interface ImportJson {
@@ -662,7 +662,7 @@ async function main(): Promise<void> {
     let events = 0;
     let leakedExport: string;
     try {
-      events = Number((await vdb.query<{ n: string }>(`SELECT count(*) AS n FROM access_events`)).rows[0].n);
+      events = Number((await vdb.query<{ n: string }>(`SELECT coalesce(sum(events_count), 0) AS n FROM access_blocks`)).rows[0].n);
       if (events === 0) note('the vault holds no access-log events: the trace runs without them');
       const { rows: ex } = await vdb.query<{ id: string }>(`SELECT x.id FROM exports x JOIN channels ch ON ch.id = x.channel_id WHERE ch.name = $1`, [`partner-${LEAKED_EXPORT}`]);
       if (!ex.length) throw new Error(`no export to partner-${LEAKED_EXPORT} in the vault`);

@@ -4,9 +4,10 @@ import { Transform } from 'node:stream';
 import type { Database, Queryable } from '../db/index.js';
 import { UserError } from '../errors.js';
 import * as vault from '../vault/index.js';
+import { EventBlock, writeDigits } from './block.js';
 import { classifyAction, labelsFor, parseAccessLog, recordKeys, shown } from './parse.js';
 import { parseTimestamp, TIMESTAMP_HINT } from './time.js';
-import { ACCESS_FIELDS, type AccessField, type AccessFormat } from './types.js';
+import { ACCESS_FIELDS, type AccessField, type AccessFormat, type AccessScope } from './types.js';
 
 // `cradle logs import`: stream a log file into the vault in batches, one transaction each. A batch
 // commits its events, rejects and the import's resume point together, so a crash loses nothing and a
@@ -54,10 +55,17 @@ async function fileDigest(file: string): Promise<{ sha256: string; size: number;
   let size = 0;
   let quoted = false;
   try {
-    for await (const chunk of fs.createReadStream(file)) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      quoted ||= (chunk as Buffer).includes(0x22);
+    const handle = await fs.promises.open(file, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let n; (n = (await handle.read(buf, 0, buf.length, null)).bytesRead) > 0; ) {
+        const chunk = buf.subarray(0, n);
+        hash.update(chunk);
+        size += n;
+        quoted ||= chunk.includes(0x22);
+      }
+    } finally {
+      await handle.close();
     }
   } catch (err) {
     throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
@@ -99,12 +107,6 @@ export async function importAccessLog(db: Database, file: string, options: Impor
   const channelIds = new Map<string, number>();
   let bytes = 0;
   const batchRows = options.batchRows ?? BATCH_ROWS;
-  /** Staged lines (vault.stageLine) of the batch being read. */
-  let batch: string[] = [];
-  /** Rows read into the batch, duplicates within it included. */
-  let parsedRows = 0;
-  let rejects: vault.AccessReject[] = [];
-  let lastLine = started.lines_done;
 
   /** Exposures of the canaries to the accounts, and alerts for single-record tripwires. */
   const recordTripwires = async (tx: Queryable, tripwires: readonly vault.NewTripwire[]) => {
@@ -112,7 +114,7 @@ export async function importAccessLog(db: Database, file: string, options: Impor
       let channelId = channelIds.get(wire.account);
       if (channelId === undefined) channelIds.set(wire.account, (channelId = await vault.ensureChannel(tx, options.hospital, { kind: 'account', name: wire.account })));
       await vault.addExposures(tx, [
-        { canaryId: wire.canary, channelId, exposedAt: wire.at, source: 'access-log', detail: { tripwire: wire.tripwire, event: wire.event, action: wire.action, scope: wire.scope } },
+        { canaryId: wire.canary, channelId, exposedAt: wire.at, source: 'access-log', detail: { tripwire: wire.tripwire, import: started.id, line: wire.line, action: wire.action, scope: wire.scope } },
       ]);
     }
     const single = tripwires.filter((w) => w.scope === 'single');
@@ -156,69 +158,115 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     options.onProgress?.({ lines: linesDone, bytes, size });
   };
 
+  /** Blocks done with, reused: a new 5 MB buffer per batch made the garbage collector a fifth of the import. */
+  const spare: EventBlock[] = [];
+  const newBatch = (): Batch => ({ block: spare.pop()?.reset() ?? new EventBlock(batchRows), accesses: [], rejects: [], valid: 0 });
+  let batch = newBatch();
+  let lastLine = started.lines_done;
+  /** Blocks this run stored last: a log is written roughly in time order, so a batch's span usually meets only the previous one's. */
+  let recent: { id: number; block: EventBlock }[] = [];
+
+  /** The batch's events not stored yet, stored as one block with their tripwires, rejects and the resume point. */
+  const writeBatch = async (tx: Queryable, b: Batch, linesDone: number) => {
+    let block = b.block;
+    let accesses = b.accesses;
+    if (block.count) {
+      await vault.lockAccessImports(tx, options.hospital);
+      const { fromMs, toMs } = block;
+      const known = recent.filter((r) => r.block.toMs >= fromMs && r.block.fromMs <= toMs).map((r) => r.block);
+      const stored = await vault.eventTextsBetween(tx, options.hospital, fromMs, toMs, recent.map((r) => r.id));
+      if (stored.length) {
+        const fetched = new EventBlock(stored.length);
+        for (const text of stored) fetched.addText(0, vault.eventTextTime(text), text);
+        known.push(fetched);
+      }
+      // Rows in a known block's span are looked up there; a batch usually loses none.
+      const current = block;
+      let drop: Uint8Array | null = null;
+      for (let row = 0; known.length && row < current.count; row++) {
+        const at = current.time(row);
+        if (known.some((k) => at >= k.fromMs && at <= k.toMs && current.rowIn(row, k))) (drop ??= new Uint8Array(current.count))[row] = 1;
+      }
+      if (drop) {
+        const dropped = drop;
+        block = current.filter((row) => !dropped[row]);
+        const kept = new Set(Array.from({ length: block.count }, (_, row) => block.line(row)));
+        accesses = accesses.filter((a) => kept.has(a.line));
+      }
+      if (block.count) {
+        const id = await vault.storeAccessBlock(tx, {
+          hospital: options.hospital,
+          importId: started.id,
+          firstLine: block.line(0),
+          lastLine: block.line(block.count - 1),
+          fromMs: block.fromMs,
+          toMs: block.toMs,
+          count: block.count,
+          events: block.bytes(),
+        });
+        if (recent.length === 2) spare.push(recent[0].block);
+        recent = [...recent.slice(-1), { id, block: b.block }];
+      }
+    }
+    await vault.storeAccessRejects(tx, started.id, b.rejects);
+    await recordTripwires(tx, await vault.storeTripwires(tx, options.hospital, started.id, accesses));
+    await advance(tx, linesDone, { valid: b.valid, added: block.count, rejected: b.rejects.length });
+  };
+
   // One batch is written while the next is parsed (the database and the parser run on different
   // cores); batches still commit one after another, in file order.
   let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     await writing;
-    if (parsedRows === 0 && rejects.length === 0) return;
-    const [rows, bad, linesDone, parsed] = [batch, rejects, lastLine, parsedRows];
-    batch = [];
-    rejects = [];
-    parsedRows = 0;
-    inBatch = new Set();
-    writing = db
-      .transaction(async (tx) => {
-        const stored = rows.length ? await vault.storeAccessBatch(tx, options.hospital, started.id, rows.join('')) : { added: 0, tripwires: [] };
-        await vault.storeAccessRejects(tx, started.id, bad);
-        await recordTripwires(tx, stored.tripwires);
-        await advance(tx, linesDone, { valid: parsed, added: stored.added, rejected: bad.length });
-      })
-      .then(() => progressed(linesDone));
+    if (batch.valid === 0 && batch.rejects.length === 0) return;
+    const [b, linesDone] = [batch, lastLine];
+    batch = newBatch();
+    writing = db.transaction((tx) => writeBatch(tx, b, linesDone)).then(() => progressed(linesDone));
     // Not awaited here: the caller parses on; the next flush (or the end) waits for it.
     writing.catch(() => undefined);
   };
+  const full = () => batch.valid + batch.rejects.length >= batchRows;
 
-  const parseOptions = { format: options.format, timeZone: options.timeZone, map: options.map, recordKey: options.recordKey ?? undefined, source: file };
-  // An event twice in one batch is staged once: a staged line starts with the event's key.
-  let inBatch = new Set<string>();
-  const take = async (line: number, staged: string | null, reject: vault.AccessReject | null) => {
-    lastLine = line;
-    if (staged !== null) {
-      parsedRows++;
-      const event = staged.slice(0, 36);
-      if (!inBatch.has(event)) {
-        inBatch.add(event);
-        batch.push(staged);
-      }
-    }
-    if (reject) rejects.push(reject);
-    if (parsedRows + rejects.length >= batchRows) await flush();
-  };
-  const plain = options.format === 'csv' && !digest.quoted ? plainCsvHeader(file, options) : null;
+  const plain = options.format === 'csv' && !digest.quoted ? plainCsvReader(file, options, canaryOf) : null;
   if (plain) {
-    // A CSV log without a quote anywhere: read line by line without the general reader's objects.
+    // A CSV log without a quote anywhere: lines read from the bytes, without the general reader's objects.
     let line = 0;
-    let rest = '';
-    const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-    const each = async (text: string) => {
-      line++;
-      if (line === 1 || line <= started.lines_done) return;
-      if (!text.trim()) return;
-      const out = plain.read(text, line, canaryOf);
-      await take(line, typeof out === 'string' ? out : null, typeof out === 'string' ? null : { line, reason: out.reject, text: text.slice(0, 500) });
-    };
-    for await (const chunk of stream) {
-      bytes += Buffer.byteLength(chunk as string);
-      const text = rest + (chunk as string);
-      let from = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-        await each(text.charCodeAt(nl - 1) === 13 ? text.slice(from, nl - 1) : text.slice(from, nl));
-        from = nl + 1;
+    let data = Buffer.allocUnsafe(1 << 20);
+    let carried = 0;
+    const handle = await fs.promises.open(file, 'r');
+    try {
+      for (;;) {
+        const { bytesRead } = await handle.read(data, carried, data.length - carried, null);
+        if (bytesRead === 0) break;
+        bytes += bytesRead;
+        const length = carried + bytesRead;
+        let from = 0;
+        for (let nl = data.indexOf(0x0a, from); nl >= 0 && nl < length; nl = data.indexOf(0x0a, from)) {
+          line++;
+          if (line > 1 && line > started.lines_done) {
+            plain.read(data, from, nl > from && data[nl - 1] === 0x0d ? nl - 1 : nl, line, batch);
+            lastLine = line;
+            if (full()) await flush();
+            // Let the batch being written take its turn: each of its statements waits for this loop.
+            else if ((line & 2047) === 0) await new Promise(setImmediate);
+          }
+          from = nl + 1;
+        }
+        // The last line's start moves to the front; a line longer than the buffer grows it.
+        carried = length - from;
+        if (carried === data.length) {
+          const grown = Buffer.allocUnsafe(data.length * 2);
+          data.copy(grown, 0, 0, carried);
+          data = grown;
+        } else data.copy(data, 0, from, length);
       }
-      rest = text.slice(from);
+    } finally {
+      await handle.close();
     }
-    if (rest) await each(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
+    if (carried && ++line > 1 && line > started.lines_done) {
+      plain.read(data, 0, data[carried - 1] === 0x0d ? carried - 1 : carried, line, batch);
+      lastLine = line;
+    }
   } else {
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
@@ -226,10 +274,17 @@ export async function importAccessLog(db: Database, file: string, options: Impor
         done(null, chunk);
       },
     });
+    const parseOptions = { format: options.format, timeZone: options.timeZone, map: options.map, recordKey: options.recordKey ?? undefined, source: file };
     for await (const parsed of parseAccessLog(fs.createReadStream(file).pipe(counter), parseOptions)) {
       if (parsed.line <= started.lines_done) continue;
-      if ('reject' in parsed) await take(parsed.line, null, { line: parsed.line, reason: parsed.reject, text: parsed.text });
-      else await take(parsed.line, vault.stagedLine({ line: parsed.line, row: parsed.row, canaries: parsed.row.records.flatMap((r) => canaryOf.get(r) ?? []) }), null);
+      lastLine = parsed.line;
+      if ('reject' in parsed) batch.rejects.push({ line: parsed.line, reason: parsed.reject, text: parsed.text });
+      else {
+        const { row } = parsed;
+        const canaries = row.records.flatMap((r) => canaryOf.get(r) ?? []);
+        addEvent(batch, parsed.line, vault.accessRowText(row), row.at.getTime(), canaries.length ? { line: parsed.line, ...row, canaries } : null);
+      }
+      if (full()) await flush();
     }
   }
   await flush();
@@ -244,13 +299,60 @@ export async function importAccessLog(db: Database, file: string, options: Impor
 }
 
 
+/** Hashes used as Map and Set keys are cut to 30 bits: a small integer, not a number object per lookup. */
+const SMI = 0x3fffffff;
+
+/** Events read since the last flush: a batch becomes one block. */
+interface Batch {
+  block: EventBlock;
+  /** Events naming canaries' records, for tripwires. */
+  accesses: vault.CanaryAccess[];
+  rejects: vault.AccessReject[];
+  /** Events read, duplicates within the batch included. */
+  valid: number;
+}
+
+function addEvent(batch: Batch, line: number, text: string, atMs: number, access: vault.CanaryAccess | null): void {
+  batch.valid++;
+  if (batch.block.addText(line, atMs, text) && access) batch.accesses.push(access);
+}
+
+/**
+ * The instant of "YYYY-MM-DD HH:MM:SS" (or with T), the common shape, from a cache of the minute's
+ * instant: a log's lines share few minutes. Any other shape goes through parseTimestamp.
+ */
+function timestampReader(zone: string): (ts: string) => number | null {
+  let minute = '';
+  let minuteMs = 0;
+  return (ts) => {
+    if (ts.length === 19 && ts.charCodeAt(16) === 58) {
+      const tens = ts.charCodeAt(17) - 48;
+      const units = ts.charCodeAt(18) - 48;
+      if (tens >= 0 && tens <= 5 && units >= 0 && units <= 9) {
+        if (!ts.startsWith(minute) || minute.length !== 16) {
+          const at = parseTimestamp(`${ts.slice(0, 16)}:00`, zone);
+          if (!at) return null;
+          minute = ts.slice(0, 16);
+          minuteMs = at.getTime();
+        }
+        return minuteMs + (tens * 10 + units) * 1000;
+      }
+    }
+    return parseTimestamp(ts, zone)?.getTime() ?? null;
+  };
+}
+
 /**
  * A reader for CSV lines without quotes, with the same checks and results as the general reader
- * (src/accesslog/parse.ts; test/accesslog/import.test.ts compares the two on one log): a line is a
- * staged line for the vault, or a reject. Null when the header is not plain or lacks a field the
- * general reader then reports.
+ * (src/accesslog/parse.ts; test/accesslog/import.test.ts compares the two on one log): a line becomes
+ * an event of the batch, or a reject. Null when the header is not plain or lacks a field the general
+ * reader then reports.
  */
-function plainCsvHeader(file: string, options: ImportAccessOptions): { read(text: string, line: number, canaryOf: ReadonlyMap<string, string>): string | { reject: string } } | null {
+function plainCsvReader(
+  file: string,
+  options: ImportAccessOptions,
+  canaryOf: ReadonlyMap<string, string>,
+): { read(data: Buffer, start: number, end: number, line: number, batch: Batch): void } | null {
   const fd = fs.openSync(file, 'r');
   let head: string;
   try {
@@ -266,28 +368,202 @@ function plainCsvHeader(file: string, options: ImportAccessOptions): { read(text
   if (index.ts < 0 || index.user < 0 || index.action < 0 || ACCESS_FIELDS.some((f) => options.map?.[f] !== undefined && index[f] < 0)) return null;
   const labels = labelsFor(options.map);
   const width = columns.length;
-  const zone = options.timeZone;
-  return {
-    read(text, line, canaryOf) {
+  const timeOf = timestampReader(options.timeZone);
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  const control = /[\x00-\x1f]/;
+  const reject = (batch: Batch, line: number, text: string, reason: string): void => {
+    batch.rejects.push({ line, reason, text: text.slice(0, 500) });
+  };
+  const readText = (text: string, line: number, batch: Batch): void => {
+      if (!text.trim()) return;
       const cells = text.split(',');
       if (cells.length !== width) {
         const missing = ACCESS_FIELDS.find((f) => index[f] >= cells.length);
         const counts = `the row has ${cells.length} columns, the header ${width}`;
-        return { reject: missing ? `${labels[missing]}: missing (${counts})` : `row: ${counts}` };
+        return reject(batch, line, text, missing ? `${labels[missing]}: missing (${counts})` : `row: ${counts}`);
       }
       const ts = cells[index.ts].trim();
-      if (!ts) return { reject: `${labels.ts}: missing` };
-      const at = parseTimestamp(ts, zone);
-      if (!at) return { reject: `${labels.ts}: ${shown(ts)} is not a timestamp (${TIMESTAMP_HINT})` };
+      if (!ts) return reject(batch, line, text, `${labels.ts}: missing`);
+      const atMs = timeOf(ts);
+      if (atMs === null) return reject(batch, line, text, `${labels.ts}: ${shown(ts)} is not a timestamp (${TIMESTAMP_HINT})`);
       const account = cells[index.user].trim();
-      if (!account) return { reject: `${labels.user}: missing` };
+      if (!account) return reject(batch, line, text, `${labels.user}: missing`);
       const action = cells[index.action].trim().toLowerCase();
-      if (!action) return { reject: `${labels.action}: missing` };
-      const records = index.record >= 0 ? recordKeys(cells[index.record]) : [];
-      const canaries = records.length ? records.flatMap((r) => canaryOf.get(r) ?? []) : records;
+      if (!action) return reject(batch, line, text, `${labels.action}: missing`);
+      let records: string[] = [];
+      if (index.record >= 0) {
+        const cell = cells[index.record];
+        if (cell.includes(';') || cell.includes('|')) records = recordKeys(cell);
+        else {
+          const key = cell.trim();
+          if (key) records = [key];
+        }
+      }
+      let canaries: string[] | null = null;
+      for (const record of records) {
+        const canary = canaryOf.get(record);
+        if (canary !== undefined) (canaries ??= []).push(canary);
+      }
       const system = index.system >= 0 ? cells[index.system].trim() || null : null;
       const ip = index.ip >= 0 ? cells[index.ip].trim() || null : null;
-      return vault.stageLine(line, at.getTime(), account, action, classifyAction(action, records.length), records, system, ip, canaries);
+      const scope = classifyAction(action, records.length);
+      const event = vault.eventText(atMs, account, action, scope, records, system, ip, control.test(text));
+      addEvent(batch, line, event, atMs, canaries ? { line, at: new Date(atMs), account, action, scope, system, ip, canaries } : null);
+  };
+
+  // The byte path: printable ASCII lines with the header's width (nearly every line of a real log),
+  // read without making strings of their fields; any other line goes through readText.
+  const starts = new Int32Array(width);
+  const ends = new Int32Array(width);
+  const minute = Buffer.alloc(16);
+  let minuteMs = NaN;
+  /** Lower-case action and its scope for one record or for none or several, by the bytes of the action as written. */
+  const actions = new Map<number, { written: Buffer; action: string; one: string; other: string }[]>();
+  const scopes = (data: Buffer, a: number, b: number) => {
+    let hash = 0x811c9dc5;
+    for (let i = a; i < b; i++) hash = Math.imul(hash ^ data[i], 0x01000193);
+    hash &= SMI;
+    const known = actions.get(hash);
+    if (known) {
+      for (const k of known) {
+        let same = k.written.length === b - a;
+        for (let i = 0; same && i < k.written.length; i++) same = k.written[i] === data[a + i];
+        if (same) return k;
+      }
+    }
+    const action = data.toString('latin1', a, b).toLowerCase();
+    const entry = { written: Buffer.from(data.subarray(a, b)), action, one: classifyAction(action, 1), other: classifyAction(action, 0) };
+    actions.set(hash, [...(known ?? []), entry]);
+    return entry;
+  };
+  const trimStart = (data: Buffer, a: number, b: number) => {
+    while (a < b && data[a] === 0x20) a++;
+    return a;
+  };
+  const trimEnd = (data: Buffer, a: number, b: number) => {
+    while (b > a && data[b - 1] === 0x20) b--;
+    return b;
+  };
+  const copy = (data: Buffer, a: number, b: number, out: Buffer, o: number) => {
+    while (a < b) out[o++] = data[a++];
+    return o;
+  };
+  const writeAscii = (text: string, out: Buffer, o: number) => {
+    for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+    return o;
+  };
+  // Keys of the line's record list, and an FNV-1a hash of each canary's key, so that most keys are
+  // never made into strings.
+  let [keyStart, keyEnd, keyHash] = [new Int32Array(16), new Int32Array(16), new Int32Array(16)];
+  const grown = (a: Int32Array) => {
+    const b = new Int32Array(a.length * 2);
+    b.set(a);
+    return b;
+  };
+  const canaryHashes = new Set<number>();
+  for (const key of canaryOf.keys()) {
+    let hash = 0x811c9dc5;
+    for (const byte of Buffer.from(key, 'latin1')) hash = Math.imul(hash ^ byte, 0x01000193);
+    canaryHashes.add(hash & SMI);
+  }
+  const [tsAt, userAt, actionAt, recordAt, systemAt, ipAt] = [index.ts, index.user, index.action, index.record, index.system, index.ip];
+  return {
+    read(data, start, end, line, batch) {
+      let field = 0;
+      starts[0] = start;
+      for (let i = start; i < end; i++) {
+        const c = data[i];
+        if (c === 0x2c) {
+          if (field + 1 === width) return readText(data.toString('utf8', start, end), line, batch);
+          ends[field++] = i;
+          starts[field] = i + 1;
+        } else if (c < 0x20 || c > 0x7e || c === 0x22) return readText(data.toString('utf8', start, end), line, batch);
+      }
+      ends[field] = end;
+      if (field + 1 !== width) return readText(data.toString('utf8', start, end), line, batch);
+      const ta = trimStart(data, starts[tsAt], ends[tsAt]);
+      const tb = trimEnd(data, ta, ends[tsAt]);
+      const ua = trimStart(data, starts[userAt], ends[userAt]);
+      const ub = trimEnd(data, ua, ends[userAt]);
+      const aa = trimStart(data, starts[actionAt], ends[actionAt]);
+      const ab = trimEnd(data, aa, ends[actionAt]);
+      if (ta === tb || ua === ub || aa === ab) return readText(data.toString('utf8', start, end), line, batch);
+      let atMs: number | null = null;
+      const secondsAt = ta + 17;
+      const form = tb - ta === 19 && data[ta + 16] === 0x3a && data[secondsAt] >= 0x30 && data[secondsAt] <= 0x35 && data[secondsAt + 1] >= 0x30 && data[secondsAt + 1] <= 0x39;
+      const seconds = form ? (data[secondsAt] - 0x30) * 10 + data[secondsAt + 1] - 0x30 : 0;
+      let same = form;
+      for (let i = 0; same && i < 16; i++) same = minute[i] === data[ta + i];
+      if (same) atMs = minuteMs + seconds * 1000;
+      else {
+        atMs = timeOf(data.toString('latin1', ta, tb));
+        if (atMs === null) return readText(data.toString('utf8', start, end), line, batch);
+        if (form) {
+          data.copy(minute, 0, ta, ta + 16);
+          minuteMs = atMs - seconds * 1000;
+        }
+      }
+      const { action, one, other } = scopes(data, aa, ab);
+      const ra = recordAt >= 0 ? starts[recordAt] : 0;
+      const rb = recordAt >= 0 ? ends[recordAt] : 0;
+      // Record keys, split on ; or |, trimmed, each once: where they are, and which name canaries.
+      let keys = 0;
+      let canaries: string[] | null = null;
+      for (let ka = ra; ka <= rb; ) {
+        let kb = ka;
+        while (kb < rb && data[kb] !== 0x3b && data[kb] !== 0x7c) kb++;
+        const next = kb + 1;
+        const a = trimStart(data, ka, kb);
+        const b = trimEnd(data, a, kb);
+        ka = next;
+        if (a === b) continue;
+        let hash = 0x811c9dc5;
+        for (let i = a; i < b; i++) hash = Math.imul(hash ^ data[i], 0x01000193);
+        hash &= SMI;
+        let seen = false;
+        for (let k = 0; k < keys && !seen; k++) seen = keyHash[k] === hash && keyEnd[k] - keyStart[k] === b - a && data.compare(data, keyStart[k], keyEnd[k], a, b) === 0;
+        if (seen) continue;
+        if (keys === keyStart.length) [keyStart, keyEnd, keyHash] = [grown(keyStart), grown(keyEnd), grown(keyHash)];
+        keyStart[keys] = a;
+        keyEnd[keys] = b;
+        keyHash[keys] = hash;
+        keys++;
+        if (canaryHashes.has(hash)) {
+          const canary = canaryOf.get(data.toString('latin1', a, b));
+          if (canary !== undefined) (canaries ??= []).push(canary);
+        }
+      }
+      const scope = keys === 1 ? one : other;
+      const sa = systemAt >= 0 ? trimStart(data, starts[systemAt], ends[systemAt]) : 0;
+      const sb = systemAt >= 0 ? trimEnd(data, sa, ends[systemAt]) : 0;
+      const ia = ipAt >= 0 ? trimStart(data, starts[ipAt], ends[ipAt]) : 0;
+      const ib = ipAt >= 0 ? trimEnd(data, ia, ends[ipAt]) : 0;
+
+      const block = batch.block;
+      block.beginRow(line);
+      block.reserve(end - start + 64);
+      const out = block.buf;
+      let o = writeDigits(out, block.end, atMs);
+      out[o++] = 0x1f;
+      o = copy(data, ua, ub, out, o);
+      out[o++] = 0x1f;
+      o = writeAscii(action, out, o);
+      out[o++] = 0x1f;
+      o = writeAscii(scope, out, o);
+      out[o++] = 0x1f;
+      for (let k = 0; k < keys; k++) {
+        if (k) out[o++] = 0x1e;
+        o = copy(data, keyStart[k], keyEnd[k], out, o);
+      }
+      out[o++] = 0x1f;
+      o = copy(data, sa, sb, out, o);
+      out[o++] = 0x1f;
+      o = copy(data, ia, ib, out, o);
+      batch.valid++;
+      if (block.commitRow(atMs, o) && canaries) {
+        const text = (a: number, b: number) => (b > a ? data.toString('latin1', a, b) : null);
+        batch.accesses.push({ line, at: new Date(atMs), account: data.toString('latin1', ua, ub), action, scope: scope as AccessScope, system: text(sa, sb), ip: text(ia, ib), canaries });
+      }
     },
   };
 }

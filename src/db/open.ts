@@ -91,7 +91,9 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
       return total;
     },
     async copyCsvText(table, columns, csv) {
-      if (csv) await q.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([csv]) });
+      const parts = (typeof csv === 'string' || csv instanceof Uint8Array ? [csv] : csv) as BlobPart[];
+      const blob = new Blob(parts);
+      if (blob.size) await q.query(copySql(table, columns, `'/dev/blob'`), [], { blob });
     },
   });
   const base = wrap(db);
@@ -164,10 +166,11 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
       }
     },
     async copyCsvText(table, columns, csv) {
-      if (!csv) return;
+      const parts = typeof csv === 'string' || csv instanceof Uint8Array ? [csv] : csv;
+      if (!parts.some((p) => p.length)) return;
       const client = 'release' in q ? q : await q.connect();
       try {
-        await pipeline(Readable.from([csv]), client.query(copyFromStream(copySql(table, columns, 'STDIN'))));
+        await pipeline(Readable.from(parts), client.query(copyFromStream(copySql(table, columns, 'STDIN'))));
       } finally {
         if (client !== q) (client as pg.PoolClient).release();
       }

@@ -15,8 +15,8 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
   /** Bulk load with COPY: pg-copy-streams on a server, PGlite's /dev/blob path when embedded. */
   copyFrom(table: string, columns: readonly string[], rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>): Promise<number>;
-  /** Bulk load text that is already CSV (no header), for callers that build the lines themselves. */
-  copyCsvText(table: string, columns: readonly string[], csv: string): Promise<void>;
+  /** Bulk load text that is already CSV (no header), for callers that build the lines themselves; parts are sent one after another. */
+  copyCsvText(table: string, columns: readonly string[], csv: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void>;
 }
 
 export interface TransactionOptions {

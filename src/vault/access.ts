@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/index.js';
 import type { AccessRow } from '../accesslog/types.js';
 
@@ -59,113 +58,125 @@ export async function canaryRecordKeys(db: Queryable, hospital: string, recordKe
   return new Map(rows.map((r) => [r.record, r.id]));
 }
 
-/** One parsed line as the import stages it: see `stageLine`. */
-export interface StagedAccess {
-  line: number;
-  row: AccessRow;
-  /** Canaries whose records the row names. */
-  canaries: string[];
-}
-
+const FIELD = '\x1f';
 const UNIT = '\x1e';
-const needsQuotes = new RegExp(`[",\r\n${UNIT}]`);
-const field = (v: string | null) => (v === null ? '' : needsQuotes.test(v) || v === '' ? `"${v.replace(/"/g, '""')}"` : v);
-const list = (v: readonly string[]) => (v.length === 0 ? '' : v.some((x) => needsQuotes.test(x)) ? `"${v.map((x) => x.replace(/"/g, '""')).join(UNIT)}"` : v.join(UNIT));
-
-/** The event's identity: a hash of its normalised fields, so the same event in two files is one. */
-export function eventKey(atMs: number, account: string, action: string, records: readonly string[], system: string | null, ip: string | null): string {
-  const hex = createHash('md5').update(`${atMs}\x1f${account}\x1f${action}\x1f${records.join(UNIT)}\x1f${system ?? ''}\x1f${ip ?? ''}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+// eslint-disable-next-line no-control-regex -- control characters are what these look for
+const CONTROL = /[\x00-\x1f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\x00-\x1f]/g;
+const cleaned = (v: string) => (CONTROL.test(v) ? v.replace(CONTROLS, ' ') : v);
 
 /**
- * A staged event as one line of CSV for COPY: its key, the time as epoch milliseconds, lists joined
- * by U+001E. Built by hand, not through objects: the import's hot path.
+ * An event as a block stores it (sql/vault/008_access_blocks.sql), without its line number: epoch ms,
+ * account, action, scope, records, system, ip. Also the event's identity: the same event in two files
+ * has the same text, so it is stored once. `clean`: replace control characters inside fields (they
+ * would split the block); a caller that checked the whole line for them passes false.
  */
-export function stageLine(line: number, atMs: number, account: string, action: string, scope: 'single' | 'bulk', records: readonly string[], system: string | null, ip: string | null, canaries: readonly string[]): string {
-  const key = eventKey(atMs, account, action, records, system, ip);
-  return `${key},${line},${atMs},${field(account)},${field(action)},${scope},${list(records)},${field(system)},${field(ip)},${list(canaries)}\n`;
+export function eventText(atMs: number, account: string, action: string, scope: 'single' | 'bulk', records: readonly string[], system: string | null, ip: string | null, clean = true): string {
+  if (clean) {
+    account = cleaned(account);
+    action = cleaned(action);
+    records = records.map(cleaned);
+    system = system === null ? null : cleaned(system);
+    ip = ip === null ? null : cleaned(ip);
+  }
+  const list = records.length === 1 ? records[0] : records.join(UNIT);
+  return atMs + FIELD + account + FIELD + action + FIELD + scope + FIELD + list + FIELD + (system ?? '') + FIELD + (ip ?? '');
 }
 
-export function stagedLine(s: StagedAccess): string {
-  return stageLine(s.line, s.row.at.getTime(), s.row.account, s.row.action, s.row.scope, s.row.records, s.row.system, s.row.ip, s.canaries);
+export function accessRowText(row: AccessRow): string {
+  return eventText(row.at.getTime(), row.account, row.action, row.scope, row.records, row.system, row.ip);
 }
 
-export interface NewTripwire {
-  tripwire: number;
-  event: number;
-  line: number;
-  canary: string;
-  account: string;
-  action: string;
-  scope: 'single' | 'bulk';
-  at: Date;
-  system: string | null;
-  ip: string | null;
+/** The time of an event text (its first field). */
+export const eventTextTime = (text: string) => Number(text.slice(0, text.indexOf(FIELD)));
+
+/** A block of events (src/accesslog/block.ts): "line U+001F text" lines, quotes doubled, and its extent. */
+export interface AccessBlock {
+  hospital: string;
+  importId: number;
+  firstLine: number;
+  lastLine: number;
+  fromMs: number;
+  toMs: number;
+  count: number;
+  events: Uint8Array;
 }
 
-
-/**
- * `fresh`: the rows of `source` not stored yet (the caller stages each event of a batch once). There
- * is no unique index to lean on (it made every insert a random index probe); a log is written in time
- * order, so the events already stored in the batch's time span are read once and left out, usually
- * none.
- */
-function freshEvents(): string {
-  return `known AS MATERIALIZED (
-       SELECT event_key FROM access_events
-        WHERE hospital = $1 AND at BETWEEN (SELECT timestamptz 'epoch' + min(at_ms) * interval '1 millisecond' FROM access_stage)
-                                       AND (SELECT timestamptz 'epoch' + max(at_ms) * interval '1 millisecond' FROM access_stage)),
-     fresh AS (SELECT * FROM ${STAGED} s WHERE NOT EXISTS (SELECT 1 FROM known WHERE known.event_key = s.key))`;
-}
-
-/** Imports of one hospital's logs take turns: without a unique index, two at once could both store an event. */
-async function lockAccessImports(tx: Queryable, hospital: string): Promise<void> {
+/** Imports of one hospital's logs take turns: two at once could both store an event neither had seen stored. */
+export async function lockAccessImports(tx: Queryable, hospital: string): Promise<void> {
   if (tx.kind === 'postgres') await tx.query(`SELECT pg_advisory_xact_lock(hashtext('cradle access import ' || $1))`, [hospital]);
 }
 
-const STAGE_COLUMNS = ['key', 'line', 'at_ms', 'account', 'action', 'scope', 'records', 'system', 'ip', 'canaries'];
-const STAGED = `(SELECT key, line, timestamptz 'epoch' + at_ms * interval '1 millisecond' AS at, account, action, scope,
-                  coalesce(string_to_array(records, chr(30)), '{}') AS records, system, ip,
-                  coalesce(string_to_array(canaries, chr(30)), '{}') AS canaries FROM access_stage)`;
+/** The event texts of the stored blocks whose span meets [fromMs, toMs], blocks `except` left out. */
+export async function eventTextsBetween(tx: Queryable, hospital: string, fromMs: number, toMs: number, except: readonly number[]): Promise<string[]> {
+  const { rows } = await tx.query<{ events: string }>(
+    `SELECT events FROM access_blocks
+      WHERE hospital = $1 AND to_at >= $2 AND from_at <= $3 AND id <> ALL($4::bigint[])`,
+    [hospital, new Date(fromMs).toISOString(), new Date(toMs).toISOString(), except],
+  );
+  const texts: string[] = [];
+  for (const { events } of rows) {
+    for (const line of events.split('\n')) {
+      const text = line.slice(line.indexOf(FIELD) + 1);
+      const at = eventTextTime(text);
+      if (at >= fromMs && at <= toMs) texts.push(text);
+    }
+  }
+  return texts;
+}
 
-/**
- * Store a batch of staged lines (`stageLine`, `count` of them) in one statement: COPY into a staging
- * table, then insert what is not stored yet (the key is a hash of the normalised event, computed by
- * the server), and record a tripwire for every new event that names a canary's record. Call inside a
- * transaction.
- */
-export async function storeAccessBatch(tx: Queryable, hospital: string, importId: number, staged: string): Promise<{ added: number; tripwires: NewTripwire[] }> {
-  await lockAccessImports(tx, hospital);
-  await tx.exec(
-    `CREATE TEMP TABLE access_stage (key uuid, line bigint, at_ms bigint, account text, action text, scope text, records text, system text, ip text, canaries text) ON COMMIT DROP`,
+/** Store a block of events with COPY (PGlite's bulk path on the embedded vault); its id. Call inside a transaction. */
+export async function storeAccessBlock(tx: Queryable, block: AccessBlock): Promise<number> {
+  const { rows } = await tx.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('access_blocks', 'id'))::int AS id`);
+  const id = rows[0].id;
+  const head = `${id},${csvField(block.hospital)},${block.importId},${block.firstLine},${block.lastLine},${new Date(block.fromMs).toISOString()},${new Date(block.toMs).toISOString()},${block.count},"`;
+  await tx.copyCsvText('access_blocks', ['id', 'hospital', 'import_id', 'first_line', 'last_line', 'from_at', 'to_at', 'events_count', 'events'], [head, block.events, '"\n']);
+  return id;
+}
+
+const csvField = (v: string) => `"${v.replace(/"/g, '""')}"`;
+
+/** An event of a batch that names canaries' records. */
+export interface CanaryAccess {
+  line: number;
+  at: Date;
+  account: string;
+  action: string;
+  scope: 'single' | 'bulk';
+  system: string | null;
+  ip: string | null;
+  canaries: readonly string[];
+}
+
+export interface NewTripwire extends Omit<CanaryAccess, 'canaries'> {
+  tripwire: number;
+  canary: string;
+}
+
+/** A tripwire for each canary each access names (the caller passes accesses of events it stored). */
+export async function storeTripwires(tx: Queryable, hospital: string, importId: number, accesses: readonly CanaryAccess[]): Promise<NewTripwire[]> {
+  const wires = accesses.flatMap(({ canaries, ...access }) => canaries.map((canary) => ({ ...access, canary })));
+  if (wires.length === 0) return [];
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO tripwires (import_id, line, canary_id, hospital, account, action, at, scope, system, ip)
+     SELECT $1, l, c, $2, a, act, at, s, sys, ip
+       FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS t(l, c, a, act, at, s, sys, ip, n)
+      ORDER BY n RETURNING id`,
+    [
+      importId,
+      hospital,
+      wires.map((w) => w.line),
+      wires.map((w) => w.canary),
+      wires.map((w) => w.account),
+      wires.map((w) => w.action),
+      wires.map((w) => w.at.toISOString()),
+      wires.map((w) => w.scope),
+      wires.map((w) => w.system),
+      wires.map((w) => w.ip),
+    ],
   );
-  await tx.copyCsvText('access_stage', STAGE_COLUMNS, staged);
-  const { rows } = await tx.query<{ added: number; tripwires: { id: number; line: number; canaries: string[]; account: string; action: string; scope: 'single' | 'bulk'; at: string; system: string | null; ip: string | null }[] }>(
-    `WITH ${freshEvents()},
-     ins AS (
-       INSERT INTO access_events (hospital, event_key, at, account, action, scope, records, system, ip, import_id, line)
-       SELECT $1, key, at, account, action, scope, records, system, ip, $2, line FROM fresh
-       RETURNING id, line)
-     SELECT (SELECT count(*)::int FROM ins) AS added,
-            (SELECT coalesce(json_agg(json_build_object('id', ins.id, 'line', ins.line, 'canaries', string_to_array(s.canaries, chr(30)), 'account', s.account,
-                                                        'action', s.action, 'scope', s.scope, 'at', timestamptz 'epoch' + s.at_ms * interval '1 millisecond',
-                                                        'system', s.system, 'ip', s.ip) ORDER BY ins.line), '[]'::json)
-               FROM ins JOIN access_stage s USING (line) WHERE s.canaries IS NOT NULL) AS tripwires`,
-    [hospital, importId],
-  );
-  const wires = rows[0].tripwires.flatMap((t) => t.canaries.map((canary) => ({ event: t.id, line: Number(t.line), canary, row: { ...t, at: new Date(t.at) } })));
-  if (wires.length === 0) return { added: rows[0].added, tripwires: [] };
-  const { rows: ids } = await tx.query<{ id: number }>(
-    `INSERT INTO tripwires (event_id, canary_id, hospital, account, at, scope)
-     SELECT e, c, h, a, at, s FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) WITH ORDINALITY AS t(e, c, h, a, at, s, n)
-     ORDER BY n RETURNING id`,
-    [wires.map((w) => w.event), wires.map((w) => w.canary), wires.map(() => hospital), wires.map((w) => w.row.account), wires.map((w) => w.row.at.toISOString()), wires.map((w) => w.row.scope)],
-  );
-  return {
-    added: rows[0].added,
-    tripwires: wires.map((w, i) => ({ tripwire: ids[i].id, event: w.event, line: w.line, canary: w.canary, account: w.row.account, action: w.row.action, scope: w.row.scope, at: w.row.at, system: w.row.system, ip: w.row.ip })),
-  };
+  return wires.map((w, i) => ({ ...w, tripwire: rows[i].id }));
 }
 
 export async function advanceAccessImport(tx: Queryable, importId: number, progress: { linesDone: number; added: number; duplicates: number; rejected: number }): Promise<void> {
@@ -225,8 +236,8 @@ export interface TripwireRow {
 /** Tripwires since `since`, newest first. */
 export async function listTripwires(db: Queryable, options: { hospital?: string; since?: Date; account?: string } = {}): Promise<TripwireRow[]> {
   const { rows } = await db.query<TripwireRow>(
-    `SELECT t.id, t.canary_id, t.account, t.at, t.scope, e.action, e.system, e.ip, i.path, e.line
-       FROM tripwires t JOIN access_events e ON e.id = t.event_id JOIN access_imports i ON i.id = e.import_id
+    `SELECT t.id, t.canary_id, t.account, t.at, t.scope, t.action, t.system, t.ip, i.path, t.line
+       FROM tripwires t JOIN access_imports i ON i.id = t.import_id
       WHERE ($1::text IS NULL OR t.hospital = $1) AND ($2::timestamptz IS NULL OR t.at >= $2) AND ($3::text IS NULL OR t.account = $3)
       ORDER BY t.at DESC, t.id DESC`,
     [options.hospital ?? null, options.since?.toISOString() ?? null, options.account ?? null],
@@ -237,8 +248,8 @@ export async function listTripwires(db: Queryable, options: { hospital?: string;
 /** Access-log lines that touched these canaries, for the accounts in a trace. */
 export async function tripwiresOfCanaries(db: Queryable, canaryIds: readonly string[]): Promise<TripwireRow[]> {
   const { rows } = await db.query<TripwireRow>(
-    `SELECT t.id, t.canary_id, t.account, t.at, t.scope, e.action, e.system, e.ip, i.path, e.line
-       FROM tripwires t JOIN access_events e ON e.id = t.event_id JOIN access_imports i ON i.id = e.import_id
+    `SELECT t.id, t.canary_id, t.account, t.at, t.scope, t.action, t.system, t.ip, i.path, t.line
+       FROM tripwires t JOIN access_imports i ON i.id = t.import_id
       WHERE t.canary_id = ANY($1::text[]) ORDER BY t.at`,
     [canaryIds],
   );

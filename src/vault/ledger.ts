@@ -221,7 +221,7 @@ export const EVIDENCE: Record<EvidenceKind, EvidenceSource> = {
     keyColumn: 'i.id',
     table: 'access_imports i',
     columns: `i.id AS key, i.id, i.path, i.sha256, i.format, i.state, i.lines_done, i.added, i.duplicates, i.rejected,
-              (SELECT count(*)::int FROM tripwires t JOIN access_events a ON a.id = t.event_id WHERE a.import_id = i.id) AS tripwires`,
+              (SELECT count(*)::int FROM tripwires t WHERE t.import_id = i.id) AS tripwires`,
     filter: `i.state = 'done'`,
     content: (r) => ({
       id: num(r.id),

@@ -219,7 +219,7 @@ const staffLines = (csv: string) => csv.split('\n').filter((l) => /^[^,]*,"(nurs
     // records and the ward list are events without a tripwire: a list that names no key cannot trip one.
     // Keys come from literals, `IN (…)` and bound parameters, an array parameter included.
     const events = await vaultDb.query<{ account: string; scope: string; records: string[]; tripwires: number }>(
-      `SELECT e.account, e.scope, e.records, (SELECT count(*)::int FROM tripwires t WHERE t.event_id = e.id) AS tripwires
+      `SELECT e.account, e.scope, e.records, (SELECT count(*)::int FROM tripwires t WHERE t.import_id = e.import_id AND t.line = e.line) AS tripwires
          FROM access_events e WHERE e.account <> 'postgres' ORDER BY e.line`,
     );
     expect(events.rows).toEqual([
