@@ -11,8 +11,8 @@ import { ACCESS_FIELDS, type AccessField, type AccessFormat, type AccessScope } 
 
 // `cradle logs import`: stream a log file into the vault in batches, one transaction each. A batch
 // commits its events, rejects and the import's resume point together, so a crash loses nothing and a
-// re-run skips the lines already committed. Events are keyed by their content, so a re-imported or
-// overlapping file adds nothing twice.
+// re-run skips the lines already committed. An event is known by its normalised fields (its text in
+// the block, src/accesslog/block.ts), so a re-imported or overlapping file adds nothing twice.
 
 export const BATCH_ROWS = 50_000;
 
