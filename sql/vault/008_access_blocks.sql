@@ -53,13 +53,23 @@ ALTER TABLE tripwires ADD UNIQUE (import_id, line, canary_id);
 DROP TABLE access_events_006;
 
 -- The events as rows, for queries and investigators.
-CREATE VIEW access_events AS
-SELECT b.hospital, b.import_id, x.f[1]::bigint AS line,
-       timestamptz 'epoch' + x.f[2]::bigint * interval '1 millisecond' AS at,
-       x.f[3] AS account, x.f[4] AS action, x.f[5] AS scope,
-       coalesce(string_to_array(nullif(x.f[6], ''), chr(30)), '{}') AS records,
-       nullif(x.f[7], '') AS system, nullif(x.f[8], '') AS ip
-  FROM access_blocks b
- CROSS JOIN LATERAL string_to_table(b.events, chr(10)) AS e(text)
- CROSS JOIN LATERAL (SELECT string_to_array(e.text, chr(31)) AS f) x;
+CREATE FUNCTION access_block_events(b access_blocks)
+RETURNS TABLE (line bigint, at timestamptz, account text, action text, scope text, records text[], system text, ip text)
+LANGUAGE sql STABLE AS $$
+  SELECT x.f[1]::bigint, timestamptz 'epoch' + x.f[2]::bigint * interval '1 millisecond', x.f[3], x.f[4], x.f[5],
+         coalesce(string_to_array(nullif(x.f[6], ''), chr(30)), '{}'), nullif(x.f[7], ''), nullif(x.f[8], '')
+    FROM string_to_table(b.events, chr(10)) AS e(text)
+   CROSS JOIN LATERAL (SELECT string_to_array(e.text, chr(31)) AS f) x
+$$;
 
+CREATE VIEW access_events AS
+SELECT b.hospital, b.import_id, e.* FROM access_blocks b CROSS JOIN LATERAL access_block_events(b) e;
+
+-- The events of one hospital in [since, until): only the blocks whose span meets it are unpacked (a
+-- condition on the view's `at` is checked after unpacking every block).
+CREATE FUNCTION access_events_between(hospital text, since timestamptz, until timestamptz)
+RETURNS SETOF access_events LANGUAGE sql STABLE AS $$
+  SELECT b.hospital, b.import_id, e.*
+    FROM access_blocks b CROSS JOIN LATERAL access_block_events(b) e
+   WHERE b.hospital = access_events_between.hospital AND b.to_at >= since AND b.from_at < until AND e.at >= since AND e.at < until
+$$;

@@ -127,6 +127,23 @@ describe.each(BACKENDS)('migration 008 (access events into blocks) on %s', (back
     expect(empty[0].n).toBe(1);
   });
 
+  it('gives the events of a time span through access_events_between, the same as the view filtered on time', async () => {
+    const times = EVENTS.map((e) => e.at).sort();
+    const [since, until] = [times[1], times[times.length - 2]];
+    const between = await db.query<{ import_id: number; line: number }>(
+      `SELECT import_id, line FROM access_events_between($1, $2, $3) ORDER BY import_id, line`,
+      [HOSPITAL, since, until],
+    );
+    const viewed = await db.query<{ import_id: number; line: number }>(
+      `SELECT import_id, line FROM access_events WHERE hospital = $1 AND at >= $2 AND at < $3 ORDER BY import_id, line`,
+      [HOSPITAL, since, until],
+    );
+    // The first time is before the span; the last two are at or after its (exclusive) end.
+    expect(between.rows.length).toBe(EVENTS.length - 3);
+    expect(between.rows).toEqual(viewed.rows);
+    expect((await db.query(`SELECT 1 FROM access_events_between('another hospital', $1, $2)`, [since, until])).rows).toEqual([]);
+  });
+
   it('stores the events in blocks of up to 50,000 lines per import', async () => {
     const { rows } = await db.query<{ hospital: string; import_id: number; first_line: number; last_line: number; events_count: number; from_at: Date; to_at: Date; events: string }>(
       `SELECT hospital, import_id, first_line, last_line, events_count, from_at, to_at, events FROM access_blocks ORDER BY import_id, first_line`,
