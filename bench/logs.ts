@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { parseAccessLog } from '../src/accesslog/parse.js';
-import { importAccessLog } from '../src/accesslog/import.js';
+import { importAccessLog, type ImportAccessResult } from '../src/accesslog/import.js';
+import type { AccessReject } from '../src/vault/access.js';
 import { parseConfig, selectHospital, type HospitalConfig } from '../src/config/index.js';
 import { migrate, openDatabase, redactUrl, type Database } from '../src/db/index.js';
 import { formatChannel } from '../src/domain.js';
@@ -446,16 +447,8 @@ async function resetAccess(db: Database): Promise<void> {
   await db.exec(`TRUNCATE access_rejects, tripwires, access_blocks, access_imports CASCADE; DELETE FROM exposures WHERE source = 'access-log'`);
 }
 
-interface ImportJson {
-  lines: number;
-  added: number;
-  duplicates: number;
-  rejected: number;
-  tripwires: number;
-  alerts: number;
-  alreadyImported: boolean;
-  firstRejects: { line: number; reason: string }[];
-}
+/** What `cradle logs import --json` prints: the import's result with its first rejects. */
+type ImportJson = Pick<ImportAccessResult, 'lines' | 'added' | 'duplicates' | 'rejected' | 'tripwires' | 'alerts' | 'alreadyImported'> & { firstRejects: AccessReject[] };
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));

@@ -318,31 +318,6 @@ function addEvent(batch: Batch, line: number, text: string, atMs: number, access
 }
 
 /**
- * The instant of "YYYY-MM-DD HH:MM:SS" (or with T), the common shape, from a cache of the minute's
- * instant: a log's lines share few minutes. Any other shape goes through parseTimestamp.
- */
-function timestampReader(zone: string): (ts: string) => number | null {
-  let minute = '';
-  let minuteMs = 0;
-  return (ts) => {
-    if (ts.length === 19 && ts.charCodeAt(16) === 58) {
-      const tens = ts.charCodeAt(17) - 48;
-      const units = ts.charCodeAt(18) - 48;
-      if (tens >= 0 && tens <= 5 && units >= 0 && units <= 9) {
-        if (!ts.startsWith(minute) || minute.length !== 16) {
-          const at = parseTimestamp(`${ts.slice(0, 16)}:00`, zone);
-          if (!at) return null;
-          minute = ts.slice(0, 16);
-          minuteMs = at.getTime();
-        }
-        return minuteMs + (tens * 10 + units) * 1000;
-      }
-    }
-    return parseTimestamp(ts, zone)?.getTime() ?? null;
-  };
-}
-
-/**
  * A reader for CSV lines without quotes, with the same checks and results as the general reader
  * (src/accesslog/parse.ts; test/accesslog/import.test.ts compares the two on one log): a line becomes
  * an event of the batch, or a reject. Null when the header is not plain or lacks a field the general
@@ -368,7 +343,8 @@ function plainCsvReader(
   if (index.ts < 0 || index.user < 0 || index.action < 0 || ACCESS_FIELDS.some((f) => options.map?.[f] !== undefined && index[f] < 0)) return null;
   const labels = labelsFor(options.map);
   const width = columns.length;
-  const timeOf = timestampReader(options.timeZone);
+  // The byte path keeps the instant of the last minute read; only other minutes are parsed.
+  const timeOf = (ts: string) => parseTimestamp(ts, options.timeZone)?.getTime() ?? null;
   // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   const control = /[\x00-\x1f]/;
   const reject = (batch: Batch, line: number, text: string, reason: string): void => {

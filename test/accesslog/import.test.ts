@@ -12,20 +12,23 @@ import { count, createTestHospital, type TestHospital } from '../helpers/hospita
 
 const HEADER = 'event_time,operator,op,patient_id,client_ip,app';
 
+/** Import options for the test hospital's log: the reference mapping's columns, alerts by e-mail. */
+const importOptions = (h: TestHospital, extra: Partial<ImportAccessOptions>): ImportAccessOptions => ({
+  hospital: h.hospital.name,
+  format: 'csv',
+  timeZone: 'Asia/Shanghai',
+  map: { ts: 'event_time', user: 'operator', action: 'op', record: 'patient_id', ip: 'client_ip', system: 'app' },
+  recordKey: { alias: 'birth', table: 'births', column: 'birth_id' },
+  alertChannels: ['email'],
+  ...extra,
+});
+
 describe.each(BACKENDS)('access-log import on %s', (backend) => {
   let h: TestHospital;
   let canaryKeys: { id: string; record: string }[];
   let realKeys: string[];
   let dir: string;
-  const options = (extra: Partial<ImportAccessOptions> = {}): ImportAccessOptions => ({
-    hospital: h.hospital.name,
-    format: 'csv',
-    timeZone: 'Asia/Shanghai',
-    map: { ts: 'event_time', user: 'operator', action: 'op', record: 'patient_id', ip: 'client_ip', system: 'app' },
-    recordKey: { alias: 'birth', table: 'births', column: 'birth_id' },
-    alertChannels: ['email'],
-    ...extra,
-  });
+  const options = (extra: Partial<ImportAccessOptions> = {}) => importOptions(h, extra);
   /** A day of ordinary work on real records, with the canary accesses at fixed lines. */
   const logLines = (day: string, n: number): string[] =>
     Array.from({ length: n }, (_, i) => {
@@ -174,15 +177,7 @@ describe.each(BACKENDS)('the plain reader, its fallbacks and dedup across batche
   let h: TestHospital;
   let canaryKeys: { id: string; record: string }[];
   let dir: string;
-  const options = (extra: Partial<ImportAccessOptions> = {}): ImportAccessOptions => ({
-    hospital: h.hospital.name,
-    format: 'csv',
-    timeZone: 'Asia/Shanghai',
-    map: { ts: 'event_time', user: 'operator', action: 'op', record: 'patient_id', ip: 'client_ip', system: 'app' },
-    recordKey: { alias: 'birth', table: 'births', column: 'birth_id' },
-    alertChannels: ['email'],
-    ...extra,
-  });
+  const options = (extra: Partial<ImportAccessOptions> = {}) => importOptions(h, extra);
   type Event = [number, string, string, string, string, string[], string | null, string | null];
   const eventsOf = async (importId: number): Promise<Event[]> => {
     const { rows } = await h.vault.query<{ line: number; at: Date; account: string; action: string; scope: string; records: string[]; system: string | null; ip: string | null }>(
