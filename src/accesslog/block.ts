@@ -175,8 +175,12 @@ export class EventBlock {
   }
 }
 
-/** Write a non-negative integer's decimal digits at `at`; the offset after them. */
+/** Write an integer's decimal digits at `at` (a minus first when negative: times before 1970); the offset after them. */
 export function writeDigits(buf: Buffer, at: number, n: number): number {
+  if (n < 0) {
+    buf[at] = 0x2d;
+    return writeDigits(buf, at + 1, -n);
+  }
   // Epoch milliseconds pass 2^31: written as two parts of int32 arithmetic, which is much faster.
   if (n >= 1e9) {
     const high = Math.floor(n / 1e9);

@@ -3,11 +3,12 @@ import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import type { Database, Queryable } from '../db/index.js';
 import { UserError } from '../errors.js';
+import { escapeControls } from '../lib/control.js';
 import * as vault from '../vault/index.js';
 import { EventBlock, writeDigits } from './block.js';
-import { classifyAction, labelsFor, parseAccessLog, recordKeys, shown } from './parse.js';
+import { classifyAction, labelsFor, parseAccessLog, recordKeys, shown, textEncodingOf } from './parse.js';
 import { parseTimestamp, TIMESTAMP_HINT } from './time.js';
-import { ACCESS_FIELDS, type AccessField, type AccessFormat, type AccessScope } from './types.js';
+import { ACCESS_FIELDS, type AccessField, type AccessFormat, type AccessRow, type AccessScope } from './types.js';
 
 // `cradle logs import`: stream a log file into the vault in batches, one transaction each. A batch
 // commits its events, rejects and the import's resume point together, so a crash loses nothing and a
@@ -49,17 +50,22 @@ export interface ImportAccessResult {
   rejects: vault.AccessReject[];
 }
 
-/** The file's sha256 and size, and whether it holds a double quote anywhere (a CSV then needs the general reader). */
-async function fileDigest(file: string): Promise<{ sha256: string; size: number; quoted: boolean }> {
+/**
+ * The file's sha256 and size, whether it holds a double quote anywhere, and whether it is UTF-16 (a CSV
+ * then needs the general reader, which decodes it: src/accesslog/parse.ts).
+ */
+async function fileDigest(file: string): Promise<{ sha256: string; size: number; quoted: boolean; utf16: boolean }> {
   const hash = createHash('sha256');
   let size = 0;
   let quoted = false;
+  let utf16 = false;
   try {
     const handle = await fs.promises.open(file, 'r');
     try {
       const buf = Buffer.allocUnsafe(1 << 20);
       for (let n; (n = (await handle.read(buf, 0, buf.length, null)).bytesRead) > 0; ) {
         const chunk = buf.subarray(0, n);
+        if (size === 0) utf16 = textEncodingOf(chunk, file) !== 'utf-8';
         hash.update(chunk);
         size += n;
         quoted ||= chunk.includes(0x22);
@@ -68,9 +74,31 @@ async function fileDigest(file: string): Promise<{ sha256: string; size: number;
       await handle.close();
     }
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return { sha256: hash.digest('hex'), size, quoted };
+  return { sha256: hash.digest('hex'), size, quoted, utf16 };
+}
+
+/** Longest account name kept whole as a channel name: channels are indexed, and a btree entry must fit in a page. */
+const MAX_CHANNEL_NAME = 200;
+
+/**
+ * The exposure channel of an account: its name, or when longer than MAX_CHANNEL_NAME its start and a hash
+ * of the whole, so whoever writes a 9 KB account name into the log still trips the wire (the event and
+ * the tripwire keep the name whole).
+ */
+export function accountChannelName(account: string): string {
+  if (account.length <= MAX_CHANNEL_NAME) return account;
+  const start = Array.from(account.slice(0, MAX_CHANNEL_NAME - 40)).slice(0, -1).join('');
+  return `${start}… (sha256 ${createHash('sha256').update(account).digest('hex').slice(0, 16)})`;
+}
+
+/** Another run of the same import moved it on: this run stores nothing more. */
+class ImportMovedOn extends Error {
+  constructor(readonly row: vault.AccessImportRow) {
+    super(`import ${row.id} was moved on by another run`);
+  }
 }
 
 export async function importAccessLog(db: Database, file: string, options: ImportAccessOptions): Promise<ImportAccessResult> {
@@ -103,201 +131,242 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     result.rejects = await vault.accessRejects(db, started.id);
     return result;
   }
-  const canaryOf = options.recordKey ? await vault.canaryRecordKeys(db, options.hospital, options.recordKey) : new Map<string, string>();
-  const channelIds = new Map<string, number>();
-  let bytes = 0;
-  const batchRows = options.batchRows ?? BATCH_ROWS;
-
-  /** Exposures of the canaries to the accounts, and alerts for single-record tripwires. */
-  const recordTripwires = async (tx: Queryable, tripwires: readonly vault.NewTripwire[]) => {
-    for (const wire of tripwires) {
-      let channelId = channelIds.get(wire.account);
-      if (channelId === undefined) channelIds.set(wire.account, (channelId = await vault.ensureChannel(tx, options.hospital, { kind: 'account', name: wire.account })));
-      await vault.addExposures(tx, [
-        { canaryId: wire.canary, channelId, exposedAt: wire.at, source: 'access-log', detail: { tripwire: wire.tripwire, import: started.id, line: wire.line, action: wire.action, scope: wire.scope } },
-      ]);
-    }
-    const single = tripwires.filter((w) => w.scope === 'single');
-    if (single.length && options.alertChannels.length) {
-      const exposed = await vault.exposuresOfCanaries(tx, [...new Set(single.map((w) => w.canary))]);
-      await vault.queueTripwireAlerts(
-        tx,
-        single.flatMap((w) =>
-          options.alertChannels.map((channel) => ({
-            tripwireId: w.tripwire,
-            channel,
-            payload: {
-              type: 'tripwire',
-              tripwire: w.tripwire,
-              canary: w.canary,
-              account: w.account,
-              action: w.action,
-              at: w.at.toISOString(),
-              system: w.system,
-              ip: w.ip,
-              exposedTo: [...new Set(exposed.filter((e) => e.canary_id === w.canary).map((e) => (e.export_id ? `${e.channel} (export ${e.export_id})` : e.channel)))],
-            },
-          })),
-        ),
-      );
-      result.alerts += single.length * options.alertChannels.length;
-    }
-    result.tripwires += tripwires.length;
-  };
-
-  /** Commit what a step stored with the import's resume point, in the step's transaction. */
-  const advance = async (tx: Queryable, linesDone: number, counts: { valid: number; added: number; rejected: number }) => {
-    const duplicates = counts.valid - counts.added;
-    await vault.advanceAccessImport(tx, started.id, { linesDone, added: counts.added, duplicates, rejected: counts.rejected });
-    result.added += counts.added;
-    result.duplicates += duplicates;
-    result.rejected += counts.rejected;
-  };
-  const progressed = (linesDone: number) => {
-    result.lines = linesDone;
-    options.onProgress?.({ lines: linesDone, bytes, size });
-  };
-
-  /** Blocks done with, reused: a new 5 MB buffer per batch made the garbage collector a fifth of the import. */
-  const spare: EventBlock[] = [];
-  const newBatch = (): Batch => ({ block: spare.pop()?.reset() ?? new EventBlock(batchRows), accesses: [], rejects: [], valid: 0 });
-  let batch = newBatch();
-  let lastLine = started.lines_done;
-  /** Blocks this run stored last: a log is written roughly in time order, so a batch's span usually meets only the previous one's. */
-  let recent: { id: number; block: EventBlock }[] = [];
-
-  /** The batch's events not stored yet, stored as one block with their tripwires, rejects and the resume point. */
-  const writeBatch = async (tx: Queryable, b: Batch, linesDone: number) => {
-    let block = b.block;
-    let accesses = b.accesses;
-    if (block.count) {
-      await vault.lockAccessImports(tx, options.hospital);
-      const { fromMs, toMs } = block;
-      const known = recent.filter((r) => r.block.toMs >= fromMs && r.block.fromMs <= toMs).map((r) => r.block);
-      const stored = await vault.eventTextsBetween(tx, options.hospital, fromMs, toMs, recent.map((r) => r.id));
-      if (stored.length) {
-        const fetched = new EventBlock(stored.length);
-        for (const text of stored) fetched.addText(0, vault.eventTextTime(text), text);
-        known.push(fetched);
-      }
-      // Rows in a known block's span are looked up there; a batch usually loses none.
-      const current = block;
-      let drop: Uint8Array | null = null;
-      for (let row = 0; known.length && row < current.count; row++) {
-        const at = current.time(row);
-        if (known.some((k) => at >= k.fromMs && at <= k.toMs && current.rowIn(row, k))) (drop ??= new Uint8Array(current.count))[row] = 1;
-      }
-      if (drop) {
-        const dropped = drop;
-        block = current.filter((row) => !dropped[row]);
-        const kept = new Set(Array.from({ length: block.count }, (_, row) => block.line(row)));
-        accesses = accesses.filter((a) => kept.has(a.line));
-      }
-      if (block.count) {
-        const id = await vault.storeAccessBlock(tx, {
-          hospital: options.hospital,
-          importId: started.id,
-          firstLine: block.line(0),
-          lastLine: block.line(block.count - 1),
-          fromMs: block.fromMs,
-          toMs: block.toMs,
-          count: block.count,
-          events: block.bytes(),
-        });
-        if (recent.length === 2) spare.push(recent[0].block);
-        recent = [...recent.slice(-1), { id, block: b.block }];
-      }
-    }
-    await vault.storeAccessRejects(tx, started.id, b.rejects);
-    await recordTripwires(tx, await vault.storeTripwires(tx, options.hospital, started.id, accesses));
-    await advance(tx, linesDone, { valid: b.valid, added: block.count, rejected: b.rejects.length });
-  };
-
-  // One batch is written while the next is parsed (the database and the parser run on different
-  // cores); batches still commit one after another, in file order.
+  /** Lines of the file this run has committed (or found committed); the import's row must still say so. */
+  let committed = started.lines_done;
   let writing: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    await writing;
-    if (batch.valid === 0 && batch.rejects.length === 0) return;
-    const [b, linesDone] = [batch, lastLine];
-    batch = newBatch();
-    writing = db.transaction((tx) => writeBatch(tx, b, linesDone)).then(() => progressed(linesDone));
-    // Not awaited here: the caller parses on; the next flush (or the end) waits for it.
-    writing.catch(() => undefined);
-  };
-  const full = () => batch.valid + batch.rejects.length >= batchRows;
+  try {
+    const canaryOf = options.recordKey ? await vault.canaryRecordKeys(db, options.hospital, options.recordKey) : new Map<string, string>();
+    const channelIds = new Map<string, number>();
+    let bytes = 0;
+    const batchRows = options.batchRows ?? BATCH_ROWS;
 
-  const plain = options.format === 'csv' && !digest.quoted ? plainCsvReader(file, options, canaryOf) : null;
-  if (plain) {
-    // A CSV log without a quote anywhere: lines read from the bytes, without the general reader's objects.
-    let line = 0;
-    let data = Buffer.allocUnsafe(1 << 20);
-    let carried = 0;
-    const handle = await fs.promises.open(file, 'r');
-    try {
-      for (;;) {
-        const { bytesRead } = await handle.read(data, carried, data.length - carried, null);
-        if (bytesRead === 0) break;
-        bytes += bytesRead;
-        const length = carried + bytesRead;
-        let from = 0;
-        for (let nl = data.indexOf(0x0a, from); nl >= 0 && nl < length; nl = data.indexOf(0x0a, from)) {
-          line++;
-          if (line > 1 && line > started.lines_done) {
-            plain.read(data, from, nl > from && data[nl - 1] === 0x0d ? nl - 1 : nl, line, batch);
-            lastLine = line;
-            if (full()) await flush();
-            // Let the batch being written take its turn: each of its statements waits for this loop.
-            else if ((line & 2047) === 0) await new Promise(setImmediate);
-          }
-          from = nl + 1;
+    /** Exposures of the canaries to the accounts, and alerts for single-record tripwires. */
+    const recordTripwires = async (tx: Queryable, tripwires: readonly vault.NewTripwire[]) => {
+      for (const wire of tripwires) {
+        let channelId = channelIds.get(wire.account);
+        if (channelId === undefined) channelIds.set(wire.account, (channelId = await vault.ensureChannel(tx, options.hospital, { kind: 'account', name: accountChannelName(wire.account) })));
+        await vault.addExposures(tx, [
+          { canaryId: wire.canary, channelId, exposedAt: wire.at, source: 'access-log', detail: { tripwire: wire.tripwire, import: started.id, line: wire.line, action: wire.action, scope: wire.scope } },
+        ]);
+      }
+      const single = tripwires.filter((w) => w.scope === 'single');
+      if (single.length && options.alertChannels.length) {
+        const exposed = await vault.exposuresOfCanaries(tx, [...new Set(single.map((w) => w.canary))]);
+        await vault.queueTripwireAlerts(
+          tx,
+          single.flatMap((w) =>
+            options.alertChannels.map((channel) => ({
+              tripwireId: w.tripwire,
+              channel,
+              payload: {
+                type: 'tripwire',
+                tripwire: w.tripwire,
+                canary: w.canary,
+                account: w.account,
+                action: w.action,
+                at: w.at.toISOString(),
+                system: w.system,
+                ip: w.ip,
+                exposedTo: [...new Set(exposed.filter((e) => e.canary_id === w.canary).map((e) => (e.export_id ? `${e.channel} (export ${e.export_id})` : e.channel)))],
+              },
+            })),
+          ),
+        );
+        result.alerts += single.length * options.alertChannels.length;
+      }
+      result.tripwires += tripwires.length;
+    };
+
+    /** Lock the import's row for the transaction; another run that moved it on since ends this one. */
+    const claim = async (tx: Queryable) => {
+      const row = await vault.lockAccessImport(tx, started.id);
+      if (row.state === 'done' || row.lines_done !== committed) throw new ImportMovedOn(row);
+    };
+
+    /** Commit what a step stored with the import's resume point, in the step's transaction. */
+    const advance = async (tx: Queryable, linesDone: number, counts: { valid: number; added: number; rejected: number }) => {
+      const duplicates = counts.valid - counts.added;
+      await vault.advanceAccessImport(tx, started.id, { linesDone, added: counts.added, duplicates, rejected: counts.rejected });
+      result.added += counts.added;
+      result.duplicates += duplicates;
+      result.rejected += counts.rejected;
+    };
+    const progressed = (linesDone: number) => {
+      result.lines = linesDone;
+      options.onProgress?.({ lines: linesDone, bytes, size });
+    };
+
+    /** Blocks done with, reused: a new 5 MB buffer per batch made the garbage collector a fifth of the import. */
+    const spare: EventBlock[] = [];
+    const newBatch = (): Batch => ({ block: spare.pop()?.reset() ?? new EventBlock(batchRows), accesses: [], rejects: [], valid: 0 });
+    let batch = newBatch();
+    let lastLine = started.lines_done;
+    /** Blocks this run stored last: a log is written roughly in time order, so a batch's span usually meets only the previous one's. */
+    let recent: { id: number; block: EventBlock }[] = [];
+
+    /** The batch's events not stored yet, stored as one block with their tripwires, rejects and the resume point. */
+    const writeBatch = async (tx: Queryable, b: Batch, linesDone: number) => {
+      await claim(tx);
+      let block = b.block;
+      let accesses = b.accesses;
+      if (block.count) {
+        await vault.lockAccessImports(tx, options.hospital);
+        const { fromMs, toMs } = block;
+        const known = recent.filter((r) => r.block.toMs >= fromMs && r.block.fromMs <= toMs).map((r) => r.block);
+        const stored = await vault.eventTextsBetween(tx, options.hospital, fromMs, toMs, recent.map((r) => r.id));
+        if (stored.length) {
+          const fetched = new EventBlock(stored.length);
+          for (const text of stored) fetched.addText(0, vault.eventTextTime(text), text);
+          known.push(fetched);
         }
-        // The last line's start moves to the front; a line longer than the buffer grows it.
-        carried = length - from;
-        if (carried === data.length) {
-          const grown = Buffer.allocUnsafe(data.length * 2);
-          data.copy(grown, 0, 0, carried);
-          data = grown;
-        } else data.copy(data, 0, from, length);
+        // Rows in a known block's span are looked up there; a batch usually loses none.
+        const current = block;
+        let drop: Uint8Array | null = null;
+        for (let row = 0; known.length && row < current.count; row++) {
+          const at = current.time(row);
+          if (known.some((k) => at >= k.fromMs && at <= k.toMs && current.rowIn(row, k))) (drop ??= new Uint8Array(current.count))[row] = 1;
+        }
+        if (drop) {
+          const dropped = drop;
+          block = current.filter((row) => !dropped[row]);
+          const kept = new Set(Array.from({ length: block.count }, (_, row) => block.line(row)));
+          accesses = accesses.filter((a) => kept.has(a.line));
+        }
+        if (block.count) {
+          const id = await vault.storeAccessBlock(tx, {
+            hospital: options.hospital,
+            importId: started.id,
+            firstLine: block.line(0),
+            lastLine: block.line(block.count - 1),
+            fromMs: block.fromMs,
+            toMs: block.toMs,
+            count: block.count,
+            events: block.bytes(),
+          });
+          if (recent.length === 2) spare.push(recent[0].block);
+          recent = [...recent.slice(-1), { id, block: b.block }];
+        }
       }
-    } finally {
-      await handle.close();
+      await vault.storeAccessRejects(tx, started.id, b.rejects);
+      await recordTripwires(tx, await vault.storeTripwires(tx, options.hospital, started.id, accesses));
+      await advance(tx, linesDone, { valid: b.valid, added: block.count, rejected: b.rejects.length });
+    };
+
+    // One batch is written while the next is parsed (the database and the parser run on different
+    // cores); batches still commit one after another, in file order.
+    const flush = async () => {
+      await writing;
+      if (batch.valid === 0 && batch.rejects.length === 0) return;
+      const [b, linesDone] = [batch, lastLine];
+      batch = newBatch();
+      writing = db.transaction((tx) => writeBatch(tx, b, linesDone)).then(() => {
+        committed = linesDone;
+        progressed(linesDone);
+      });
+      // Not awaited here: the caller parses on; the next flush (or the end) waits for it.
+      writing.catch(() => undefined);
+    };
+    const full = () => batch.valid + batch.rejects.length >= batchRows;
+
+    const plain = options.format === 'csv' && !digest.quoted && !digest.utf16 ? plainCsvReader(file, options, canaryOf) : null;
+    if (plain) {
+      // A CSV log without a quote anywhere: lines read from the bytes, without the general reader's objects.
+      let line = 0;
+      let data = Buffer.allocUnsafe(1 << 20);
+      let carried = 0;
+      const handle = await fs.promises.open(file, 'r');
+      try {
+        for (;;) {
+          const { bytesRead } = await handle.read(data, carried, data.length - carried, null);
+          if (bytesRead === 0) break;
+          bytes += bytesRead;
+          const length = carried + bytesRead;
+          let from = 0;
+          for (let nl = data.indexOf(0x0a, from); nl >= 0 && nl < length; nl = data.indexOf(0x0a, from)) {
+            line++;
+            if (line > 1 && line > started.lines_done) {
+              plain.read(data, from, nl > from && data[nl - 1] === 0x0d ? nl - 1 : nl, line, batch);
+              lastLine = line;
+              if (full()) await flush();
+              // Let the batch being written take its turn: each of its statements waits for this loop.
+              else if ((line & 2047) === 0) await new Promise(setImmediate);
+            }
+            from = nl + 1;
+          }
+          // The last line's start moves to the front; a line longer than the buffer grows it.
+          carried = length - from;
+          if (carried === data.length) {
+            const grown = Buffer.allocUnsafe(data.length * 2);
+            data.copy(grown, 0, 0, carried);
+            data = grown;
+          } else data.copy(data, 0, from, length);
+        }
+      } finally {
+        await handle.close();
+      }
+      if (carried && ++line > 1 && line > started.lines_done) {
+        plain.read(data, 0, data[carried - 1] === 0x0d ? carried - 1 : carried, line, batch);
+        lastLine = line;
+      }
+    } else {
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const parseOptions = { format: options.format, timeZone: options.timeZone, map: options.map, recordKey: options.recordKey ?? undefined, source: file };
+      for await (const parsed of parseAccessLog(fs.createReadStream(file).pipe(counter), parseOptions)) {
+        if (parsed.line <= started.lines_done) continue;
+        lastLine = parsed.line;
+        if ('reject' in parsed) batch.rejects.push({ line: parsed.line, reason: parsed.reject, text: parsed.text });
+        else {
+          const { row } = parsed;
+          const canaries = row.records.flatMap((r) => canaryOf.get(r) ?? []);
+          addEvent(batch, parsed.line, vault.accessRowText(row), row.at.getTime(), canaries.length ? canaryAccess(parsed.line, row.at.getTime(), row, canaries) : null);
+        }
+        if (full()) await flush();
+      }
     }
-    if (carried && ++line > 1 && line > started.lines_done) {
-      plain.read(data, 0, data[carried - 1] === 0x0d ? carried - 1 : carried, line, batch);
-      lastLine = line;
-    }
-  } else {
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytes += chunk.length;
-        done(null, chunk);
-      },
+    await flush();
+    await writing;
+    // Marked done and sealed in the evidence ledger together.
+    await db.transaction(async (tx) => {
+      await claim(tx);
+      await vault.finishAccessImport(tx, started.id, now());
+      await vault.sealImport(tx, started.id, { actor: options.actor });
     });
-    const parseOptions = { format: options.format, timeZone: options.timeZone, map: options.map, recordKey: options.recordKey ?? undefined, source: file };
-    for await (const parsed of parseAccessLog(fs.createReadStream(file).pipe(counter), parseOptions)) {
-      if (parsed.line <= started.lines_done) continue;
-      lastLine = parsed.line;
-      if ('reject' in parsed) batch.rejects.push({ line: parsed.line, reason: parsed.reject, text: parsed.text });
-      else {
-        const { row } = parsed;
-        const canaries = row.records.flatMap((r) => canaryOf.get(r) ?? []);
-        addEvent(batch, parsed.line, vault.accessRowText(row), row.at.getTime(), canaries.length ? { line: parsed.line, ...row, canaries } : null);
-      }
-      if (full()) await flush();
-    }
+    result.rejects = await vault.accessRejects(db, started.id);
+    return result;
+  } catch (err) {
+    // A batch still being written ends first; its error, if any, is the one that counts.
+    const failure = await writing.then(() => err, (e: unknown) => e);
+    if (failure instanceof ImportMovedOn) return movedOn(db, result, failure.row);
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    await vault.failAccessImport(db, started.id, committed, reason).catch(() => undefined);
+    if (failure instanceof UserError) throw failure;
+    throw new UserError(`${file}: the import stopped after line ${committed}: ${escapeControls(reason)}; it is marked failed, and importing the file again resumes it`);
   }
-  await flush();
-  await writing;
-  // Marked done and sealed in the evidence ledger together.
-  await db.transaction(async (tx) => {
-    await vault.finishAccessImport(tx, started.id, now());
-    await vault.sealImport(tx, started.id, { actor: options.actor });
-  });
-  result.rejects = await vault.accessRejects(db, started.id);
-  return result;
 }
 
+
+/**
+ * An event naming canaries, its fields as the block stores them (control characters as spaces): its
+ * tripwire, exposure and alert are stored as text and JSON, where a NUL cannot go.
+ */
+function canaryAccess(line: number, atMs: number, row: Pick<AccessRow, 'account' | 'action' | 'scope' | 'system' | 'ip'>, canaries: string[]): vault.CanaryAccess {
+  const field = (v: string | null) => (v === null ? null : vault.cleaned(v));
+  return { line, at: new Date(atMs), account: vault.cleaned(row.account), action: vault.cleaned(row.action), scope: row.scope, system: field(row.system), ip: field(row.ip), canaries };
+}
+
+/** The result of a run that found another run of its import had moved it on: done by that one, or still at it. */
+async function movedOn(db: Database, result: ImportAccessResult, row: vault.AccessImportRow): Promise<ImportAccessResult> {
+  if (row.state !== 'done') {
+    throw new UserError(`${result.file}: another run is importing this file now (import ${row.id}, at line ${row.lines_done}); import it again when that run has finished`);
+  }
+  const rejects = await vault.accessRejects(db, row.id);
+  return { ...result, alreadyImported: true, lines: row.lines_done, added: row.added, duplicates: row.duplicates, rejected: row.rejected, rejects };
+}
 
 /** Hashes used as Map and Set keys are cut to 30 bits: a small integer, not a number object per lookup. */
 const SMI = 0x3fffffff;
@@ -384,7 +453,7 @@ function plainCsvReader(
       const ip = index.ip >= 0 ? cells[index.ip].trim() || null : null;
       const scope = classifyAction(action, records.length);
       const event = vault.eventText(atMs, account, action, scope, records, system, ip, control.test(text));
-      addEvent(batch, line, event, atMs, canaries ? { line, at: new Date(atMs), account, action, scope, system, ip, canaries } : null);
+      addEvent(batch, line, event, atMs, canaries ? canaryAccess(line, atMs, { account, action, scope, system, ip }, canaries) : null);
   };
 
   // The byte path: printable ASCII lines with the header's width (nearly every line of a real log),

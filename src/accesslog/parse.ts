@@ -1,5 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
+import { looksUtf16le } from '../encoding.js';
 import { UserError } from '../errors.js';
+import { escapeControls } from '../lib/control.js';
 import { checkTimeZone, parsePgLogTime, parseTimestamp, TIMESTAMP_HINT } from './time.js';
 import { ACCESS_FIELDS, type AccessField, type AccessRow, type AccessScope, type ParsedLine, type ParseOptions } from './types.js';
 
@@ -13,7 +15,7 @@ type Input = NodeJS.ReadableStream | AsyncIterable<Buffer | string>;
 /** Read an access log; yields a row or a reject per line (CSV and csvlog: per record, at its first line). */
 export async function* parseAccessLog(input: Input, options: ParseOptions): AsyncGenerator<ParsedLine> {
   checkTimeZone(options.timeZone);
-  const lines = readLines(input);
+  const lines = readLines(input, options.source);
   switch (options.format) {
     case 'csv':
       yield* parseCsvLog(lines, options);
@@ -105,8 +107,9 @@ function shownJson(value: Json): string {
   return json.length > 80 ? `${json.slice(0, 80)}…` : json;
 }
 
+/** A reject; its reason and text carry no raw control characters (a NUL cannot be stored, a newline would forge a line). */
 function reject(line: number, reason: string, text: string): ParsedLine {
-  return { line, reject: reason, text: text.length > MAX_REJECT_TEXT ? `${text.slice(0, MAX_REJECT_TEXT)}…` : text };
+  return { line, reject: escapeControls(reason), text: escapeControls(text.length > MAX_REJECT_TEXT ? `${text.slice(0, MAX_REJECT_TEXT)}…` : text) };
 }
 
 /** Run a row builder; its Reject becomes a reject for the line, anything else is a bug and propagates. */
@@ -119,17 +122,16 @@ function convert(line: number, text: string, build: () => AccessRow): ParsedLine
   }
 }
 
-/** UTF-8 lines with their 1-based numbers; a BOM and CRs before LF are dropped. */
-async function* readLines(input: Input): AsyncGenerator<Line> {
-  const decoder = new StringDecoder('utf8');
+/** Lines with their 1-based numbers, decoded as decodeInput says; a BOM and CRs before LF are dropped. */
+async function* readLines(input: Input, source: string): AsyncGenerator<Line> {
   let rest = '';
   let n = 0;
   const clean = (text: string) => {
     const t = text.endsWith('\r') ? text.slice(0, -1) : text;
     return n === 1 && t.startsWith('\uFEFF') ? t.slice(1) : t;
   };
-  for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    rest += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+  for await (const chunk of decodeInput(input, source)) {
+    rest += chunk;
     let start = 0;
     for (let nl = rest.indexOf('\n'); nl !== -1; nl = rest.indexOf('\n', start)) {
       n++;
@@ -138,11 +140,66 @@ async function* readLines(input: Input): AsyncGenerator<Line> {
     }
     rest = rest.slice(start);
   }
-  rest += decoder.end();
   if (rest) {
     n++;
     yield { line: n, text: clean(rest) };
   }
+}
+
+/** Bytes read before choosing the encoding: enough pairs for looksUtf16le to tell. */
+const SNIFF_BYTES = 4096;
+
+/**
+ * The input as text. UTF-8, unless its first bytes say UTF-16 (a byte-order mark, or UTF-16LE without
+ * one told by its NULs, as scan tells it: src/encoding.ts): Windows tools write logs so, and read as
+ * UTF-8 every character would carry a NUL. UTF-32 is refused rather than read as garbage.
+ */
+async function* decodeInput(input: Input, source: string): AsyncGenerator<string> {
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let decoder: Decoder | undefined;
+  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+    if (typeof chunk === 'string') yield chunk;
+    else if (decoder) yield decoder.write(chunk);
+    else {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes < SNIFF_BYTES) continue;
+      const sample = Buffer.concat(held.splice(0));
+      decoder = decoderOf(textEncodingOf(sample, source));
+      yield decoder.write(sample);
+    }
+  }
+  if (!decoder && held.length) {
+    const sample = Buffer.concat(held);
+    decoder = decoderOf(textEncodingOf(sample, source));
+    yield decoder.write(sample);
+  }
+  if (decoder) yield decoder.end();
+}
+
+type LogEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+/** The encoding of a log from its first bytes; a UserError for UTF-32, which no log tool we know writes. */
+export function textEncodingOf(sample: Buffer, source: string): LogEncoding {
+  if ((sample[0] === 0xff && sample[1] === 0xfe && sample[2] === 0 && sample[3] === 0) || (sample[0] === 0 && sample[1] === 0 && sample[2] === 0xfe && sample[3] === 0xff)) {
+    throw new UserError(`${source}: the log is UTF-32 (its byte-order mark says so); convert it to UTF-8, e.g. iconv -f UTF-32 -t UTF-8`);
+  }
+  if (sample[0] === 0xfe && sample[1] === 0xff) return 'utf-16be';
+  if ((sample[0] === 0xff && sample[1] === 0xfe) || looksUtf16le(sample)) return 'utf-16le';
+  return 'utf-8';
+}
+
+interface Decoder {
+  write(b: Buffer): string;
+  end(): string;
+}
+
+function decoderOf(encoding: LogEncoding): Decoder {
+  if (encoding === 'utf-8') return new StringDecoder('utf8');
+  // Streaming; the byte-order mark is dropped; a cut character is held for the next chunk.
+  const d = new TextDecoder(encoding);
+  return { write: (b) => d.decode(b, { stream: true }), end: () => d.decode() };
 }
 
 interface CsvRecord {
@@ -323,7 +380,7 @@ function readHeader(rec: CsvRecord, options: ParseOptions): CsvHeader {
     const name = options.map?.[field] ?? field;
     index[field] = findColumn(columns, name);
     if (index[field] === -1 && (REQUIRED_FIELDS.includes(field) || options.map?.[field] !== undefined)) {
-      throw new UserError(`${where}: the header has no column "${name}" for ${field} (columns: ${columns.join(', ')}); map it with --map ${field}=<column>`);
+      throw new UserError(`${where}: the header has no column "${name}" for ${field} (columns: ${escapeControls(columns.join(', '))}); map it with --map ${field}=<column>`);
     }
   }
   return { line: rec.line, width: columns.length, index, labels: labelsFor(options.map) };
@@ -356,7 +413,14 @@ async function* parseJsonLines(lines: AsyncIterable<Line>, build: (json: JsonObj
   }
 }
 
+/**
+ * Deeper than any log record or AuditEvent nests; a line nested deeper is a reject, read no further:
+ * JSON.parse copes, but walking or printing such a value recursively overflows the stack.
+ */
+const MAX_JSON_DEPTH = 64;
+
 function parseJsonObject(text: string): JsonObject {
+  if (nestedDeeper(text, MAX_JSON_DEPTH)) fail(`json: nested deeper than ${MAX_JSON_DEPTH} levels`);
   let json: Json;
   try {
     json = JSON.parse(text) as Json;
@@ -364,6 +428,23 @@ function parseJsonObject(text: string): JsonObject {
     return fail(`json: not valid JSON (${(err as Error).message})`);
   }
   return asObject(json) ?? fail(`json: expected one JSON object per line, got ${typeName(json)}`);
+}
+
+/** Whether JSON text opens more than `max` objects or arrays inside each other (one pass, strings skipped). */
+function nestedDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 function asObject(value: Json | undefined): JsonObject | undefined {
@@ -460,13 +541,14 @@ function jsonArray(value: Json | undefined): Json[] {
   return Array.isArray(value) ? value : value === undefined ? [] : [value];
 }
 
-/** Codings of a Coding, a Coding[] (R4 subtype) or a CodeableConcept (R5 type). */
+/** Codings of a Coding, a Coding[] (R4 subtype) or a CodeableConcept (R5 type): one level, as FHIR nests them. */
 function codings(value: Json | undefined): Coding[] {
+  const coding = (o: JsonObject): Coding => ({ code: jsonString(o.code), display: jsonString(o.display) });
   return jsonArray(value).flatMap((v) => {
     const o = asObject(v);
     if (!o) return [];
-    if (Array.isArray(o.coding)) return codings(o.coding);
-    return [{ code: jsonString(o.code), display: jsonString(o.display) }];
+    if (Array.isArray(o.coding)) return o.coding.map(asObject).filter((c) => c !== undefined).map(coding);
+    return [coding(o)];
   });
 }
 
@@ -695,8 +777,61 @@ function statementKeys(audit: AuditEntry, patterns: KeyPatterns): string[] {
   return [...new Set(found.sort((a, b) => a.at - b.at).flatMap((f) => f.values))];
 }
 
-function stripComments(sql: string): string {
-  return sql.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/--[^\n]*/g, ' ');
+/**
+ * The statement with its comments replaced by spaces, in one pass: -- to the end of the line and
+ * /* *\/, which nest in PostgreSQL; what looks like a comment inside a string, a quoted name or a
+ * dollar-quoted body is kept. (Two regexes did this before, quadratic on many unclosed /*: 37 s for
+ * one 480 KB statement.) An unclosed comment runs to the end, an unclosed string too.
+ */
+export function stripComments(sql: string): string {
+  let out = '';
+  let kept = 0;
+  const n = sql.length;
+  for (let i = 0; i < n; ) {
+    const c = sql.charCodeAt(i);
+    if (c === 0x2d && sql.charCodeAt(i + 1) === 0x2d) {
+      const nl = sql.indexOf('\n', i + 2);
+      out += sql.slice(kept, i) + ' ';
+      i = kept = nl === -1 ? n : nl;
+    } else if (c === 0x2f && sql.charCodeAt(i + 1) === 0x2a) {
+      let depth = 1;
+      let j = i + 2;
+      while (j < n && depth > 0) {
+        const d = sql.charCodeAt(j);
+        if (d === 0x2a && sql.charCodeAt(j + 1) === 0x2f) {
+          depth--;
+          j += 2;
+        } else if (d === 0x2f && sql.charCodeAt(j + 1) === 0x2a) {
+          depth++;
+          j += 2;
+        } else j++;
+      }
+      out += sql.slice(kept, i) + ' ';
+      i = kept = Math.min(j, n);
+    } else if (c === 0x27 || c === 0x22) {
+      // 'text' ('' a quote; E'…' also \ escapes) or "name" ("" a quote).
+      const escapes = c === 0x27 && i > 0 && (sql[i - 1] === 'E' || sql[i - 1] === 'e') && !/[\w$]/.test(sql[i - 2] ?? '');
+      let j = i + 1;
+      for (; j < n; j++) {
+        const d = sql.charCodeAt(j);
+        if (escapes && d === 0x5c) j++;
+        else if (d === c) {
+          if (sql.charCodeAt(j + 1) !== c) break;
+          j++;
+        }
+      }
+      i = j + 1;
+    } else if (c === 0x24 && !/[\w$]/.test(sql[i - 1] ?? '')) {
+      // $tag$ … $tag$ (a $1 parameter is not one).
+      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 64));
+      if (!tag) i++;
+      else {
+        const close = sql.indexOf(tag[0], i + tag[0].length);
+        i = close === -1 ? n : close + tag[0].length;
+      }
+    } else i++;
+  }
+  return kept === 0 ? sql : out + sql.slice(kept);
 }
 
 /** Names that can qualify the key column: the table itself and its aliases (`FROM births b`, `JOIN births AS b`). */

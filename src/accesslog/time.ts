@@ -19,8 +19,23 @@ export function checkTimeZone(timeZone: string): void {
   }
 }
 
-/** The instant a log timestamp names, or null when it is not one. */
+/** Instants the vault stores: PostgreSQL has no year 0, and a JavaScript date prints years past 9999 with a sign. */
+const EARLIEST_MS = Date.parse('0001-01-01T00:00:00Z');
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** The instant a log timestamp names (between the years 1 and 9999 UTC), or null when it is not one. */
 export function parseTimestamp(text: string, timeZone: string): Date | null {
+  const at = instantOf(text, timeZone);
+  return at && at.getTime() >= EARLIEST_MS && at.getTime() <= LATEST_MS ? at : null;
+}
+
+/** Date.UTC, with years 0–99 as themselves (Date.UTC takes them as 1900–1999). */
+function utc(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): number {
+  if (y >= 100) return Date.UTC(y, mo, d, h, mi, s, ms);
+  return new Date(Date.UTC(2000, 0, 1, h, mi, s, ms)).setUTCFullYear(y, mo, d);
+}
+
+function instantOf(text: string, timeZone: string): Date | null {
   const t = text.trim();
   if (/^\d{10}$/.test(t)) return new Date(Number(t) * 1000);
   if (/^\d{13}$/.test(t)) return new Date(Number(t));
@@ -47,13 +62,13 @@ type Parts = [number, number, number, number, number, number, number];
 function validParts(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
   // 31 February would roll over into March: refuse it.
-  return new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d;
+  return new Date(utc(y, mo - 1, d)).getUTCDate() === d;
 }
 
 function withOffset([y, mo, d, h, mi, s, ms]: Parts, offset: string): Date | null {
   const minutes = offsetMinutes(offset);
   if (minutes === null) return null;
-  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) - minutes * 60_000);
+  return new Date(utc(y, mo - 1, d, h, mi, s, ms) - minutes * 60_000);
 }
 
 /**
@@ -78,7 +93,7 @@ function inZone([y, mo, d, h, mi, s, ms]: Parts, timeZone: string): Date | null 
   if (typeof hour === 'number') offset = hour;
   else if ((offset = hour.get(mi)) === undefined) hour.set(mi, (offset = zoneOffset(y, mo, d, h, mi, timeZone)));
   if (Number.isNaN(offset)) return null;
-  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) + offset);
+  return new Date(utc(y, mo - 1, d, h, mi, s, ms) + offset);
 }
 
 const PG_LOG_TIME = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) ([A-Za-z]+|[+-]\d{2}(?::?\d{2})?)$/;

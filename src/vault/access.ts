@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { AccessRow } from '../accesslog/types.js';
+import { escapeControls } from '../lib/control.js';
 
 // Access-log imports, their events and the tripwires they set off.
 
@@ -9,13 +10,15 @@ export interface AccessImportRow {
   path: string;
   format: string;
   sha256: string;
-  state: 'running' | 'done';
+  /** failed: a run stopped on an error (the reason in `error`); the next run resumes it, as after a crash. */
+  state: 'running' | 'done' | 'failed';
   lines_done: number;
   added: number;
   duplicates: number;
   rejected: number;
   started_at: Date;
   finished_at: Date | null;
+  error: string | null;
 }
 
 export interface AccessImportKey {
@@ -36,16 +39,48 @@ export async function beginAccessImport(db: Queryable, key: AccessImportKey): Pr
      VALUES ($1, $2, $3, $4, $5, $6, $7, 'running') ON CONFLICT (hospital, sha256, format, options) DO NOTHING`,
     [key.hospital, key.path, key.format, key.sha256, key.sizeBytes, key.timeZone, options],
   );
+  // A failed import is taken up again: this run resumes it.
+  await db.query(`UPDATE access_imports SET state = 'running' WHERE hospital = $1 AND sha256 = $2 AND format = $3 AND options = $4::jsonb AND state = 'failed'`, [
+    key.hospital,
+    key.sha256,
+    key.format,
+    options,
+  ]);
   const { rows } = await db.query<AccessImportRow>(
-    `SELECT id, hospital, path, format, sha256, state, lines_done, added, duplicates, rejected, started_at, finished_at
-       FROM access_imports WHERE hospital = $1 AND sha256 = $2 AND format = $3 AND options = $4::jsonb`,
+    `SELECT ${IMPORT_COLUMNS} FROM access_imports WHERE hospital = $1 AND sha256 = $2 AND format = $3 AND options = $4::jsonb`,
     [key.hospital, key.sha256, key.format, options],
   );
-  return rows[0];
+  return importRow(rows[0]);
+}
+
+const IMPORT_COLUMNS = 'id, hospital, path, format, sha256, state, lines_done, added, duplicates, rejected, started_at, finished_at, error';
+
+/** Counts as numbers (bigint columns come back from pg as text). */
+function importRow(row: AccessImportRow): AccessImportRow {
+  return { ...row, id: Number(row.id), lines_done: Number(row.lines_done), added: Number(row.added), duplicates: Number(row.duplicates), rejected: Number(row.rejected) };
+}
+
+/**
+ * The import's row, locked for the transaction. A run checks that the row is where it left it before
+ * committing a batch or finishing: two runs of one import at once would otherwise both count (and
+ * seal) what only one of them stored.
+ */
+export async function lockAccessImport(tx: Queryable, importId: number): Promise<AccessImportRow> {
+  const { rows } = await tx.query<AccessImportRow>(`SELECT ${IMPORT_COLUMNS} FROM access_imports WHERE id = $1 FOR UPDATE`, [importId]);
+  return importRow(rows[0]);
 }
 
 export async function finishAccessImport(db: Queryable, importId: number, at: Date): Promise<void> {
-  await db.query(`UPDATE access_imports SET state = 'done', finished_at = $2 WHERE id = $1`, [importId, at.toISOString()]);
+  await db.query(`UPDATE access_imports SET state = 'done', finished_at = $2, error = NULL WHERE id = $1`, [importId, at.toISOString()]);
+}
+
+/** Mark a run's import failed with the reason, unless another run has moved it on since `linesDone`. */
+export async function failAccessImport(db: Queryable, importId: number, linesDone: number, reason: string): Promise<void> {
+  await db.query(`UPDATE access_imports SET state = 'failed', error = $3 WHERE id = $1 AND state = 'running' AND lines_done = $2`, [
+    importId,
+    linesDone,
+    escapeControls(reason).slice(0, 2000),
+  ]);
 }
 
 /** The record key of every planted canary of the hospital: target_keys[alias][column] as text. */
@@ -64,7 +99,8 @@ const UNIT = '\x1e';
 const CONTROL = /[\x00-\x1f]/;
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\x00-\x1f]/g;
-const cleaned = (v: string) => (CONTROL.test(v) ? v.replace(CONTROLS, ' ') : v);
+/** A field with its control characters as spaces, as blocks store it. */
+export const cleaned = (v: string) => (CONTROL.test(v) ? v.replace(CONTROLS, ' ') : v);
 
 /**
  * An event as a block stores it (sql/vault/008_access_blocks.sql), without its line number: epoch ms,
@@ -200,14 +236,16 @@ export async function storeAccessRejects(tx: Queryable, importId: number, reject
   await tx.query(`INSERT INTO access_rejects (import_id, line, reason, text) SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`, [
     importId,
     rejects.map((r) => r.line),
-    rejects.map((r) => r.reason),
-    rejects.map((r) => r.text),
+    // Escaped whatever reader made them: a NUL cannot be stored, a newline would forge a line of the rejects file.
+    rejects.map((r) => escapeControls(r.reason)),
+    rejects.map((r) => escapeControls(r.text)),
   ]);
 }
 
 export async function accessRejects(db: Queryable, importId: number): Promise<AccessReject[]> {
   const { rows } = await db.query<AccessReject>(`SELECT line, reason, text FROM access_rejects WHERE import_id = $1 ORDER BY line`, [importId]);
-  return rows;
+  // Rows stored before rejects were escaped may hold control characters.
+  return rows.map((r) => ({ line: Number(r.line), reason: escapeControls(r.reason), text: escapeControls(r.text) }));
 }
 
 /** Queue one alert per channel for each single-record tripwire. */
