@@ -69,6 +69,35 @@ describe('cradle logs import / tripwires (the binary)', () => {
     expect(data.accounts[0]).toMatchObject({ account: 'nurse42', single: 1 });
   });
 
+  it('imports a log of NULs, line breaks and a 9 KB account: exit 0, a tripwire, and a rejects file of one line per reject', async () => {
+    const key = canary.target_keys!.birth.birth_id;
+    const long = 'x'.repeat(9_000);
+    fs.writeFileSync(
+      path.join(cwd, 'hostile.jsonl'),
+      [
+        `{"ts":"2026-11-06T10:00:00Z","user":"${long}","action":"view","record":"${key}"}`,
+        '\u0000{"ts":"2026-11-06T10:00:01Z"}\r\u001b[2J',
+        '{"ts":"2026-11-06T10:00:02Z","user":"a\\u0000b\\nc","action":"view","record":"x"}',
+      ].join('\n') + '\n',
+    );
+    const res = await run(['logs', 'import', 'hostile.jsonl', '--format', 'jsonl']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('hostile.jsonl: 3 lines read; 2 events added, 0 already in the vault, 1 rejected');
+    expect(res.stdout).toContain('1 access(es) to canary records');
+    const rejects = fs.readFileSync(path.join(cwd, 'hostile.jsonl.rejects.csv'), 'utf8');
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+    expect(rejects.replace(/\n/g, '')).not.toMatch(/[\x00-\x1f]/);
+    expect(rejects.trim().split('\n')).toEqual(['line,reason,text', expect.stringMatching(/^2,"json: not valid JSON \(Unexpected token '\\x00'.*","\\x00\{""ts"":""2026-11-06T10:00:01Z""\}\\r\\x1b\[2J"$/)]);
+  });
+
+  it('refuses a UTF-32 log with one line', async () => {
+    fs.writeFileSync(path.join(cwd, 'utf32.jsonl'), Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), Buffer.from('{}\n', 'utf16le')]));
+    const res = await run(['logs', 'import', 'utf32.jsonl', '--format', 'jsonl']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe('cradle: utf32.jsonl: the log is UTF-32 (its byte-order mark says so); convert it to UTF-8, e.g. iconv -f UTF-32 -t UTF-8\n');
+  });
+
   it('refuses bad usage and unreadable input with one line', async () => {
     const badFormat = await run(['logs', 'import', 'audit-2026-11.csv', '--format', 'xml']);
     expect(badFormat.code).toBe(2);
