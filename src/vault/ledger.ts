@@ -343,6 +343,8 @@ export interface RowSource {
   from: string;
   /** The columns `content` needs. */
   columns: string;
+  /** The rows with the keys in $1 (text[]), through an index; default: key = ANY($1). */
+  lookup?: string;
   /** Rows that are not sealed yet by design (sealed later by their own write path): no entry is no problem. */
   unsealed?: string;
   content(row: Record<string, unknown>): unknown;
@@ -395,6 +397,7 @@ export const ROWS: Record<SealedTable, RowSource> = {
     keyType: 'text',
     key: `(r.export_id || ':' || r.canary_id)`,
     from: 'export_rows r',
+    lookup: `r.export_id = ANY(SELECT split_part(k, ':', 1) FROM unnest($1::text[]) k) AND (r.export_id || ':' || r.canary_id) = ANY($1::text[])`,
     columns: 'r.export_id, r.canary_id, r.row_number',
     content: (r) => pick(r, ['export_id', 'canary_id', 'row_number']),
   },
@@ -470,7 +473,9 @@ export async function sealRows(tx: Queryable, table: SealedTable, keys: readonly
   const unique = [...new Set(keys.map(String))];
   for (let i = 0; i < unique.length; i += ROWS_PER_ENTRY) {
     const chunk = unique.slice(i, i + ROWS_PER_ENTRY);
-    const { rows } = await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect(table)} WHERE ${ROWS[table].key}::text = ANY($1::text[])`, [chunk]);
+    const src = ROWS[table];
+    const lookup = src.lookup ?? `${src.key} = ANY($1::${src.keyType}[])`;
+    const { rows } = await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect(table)} WHERE ${lookup}`, [chunk]);
     const hashes: Record<string, string | null> = Object.fromEntries(chunk.map((k) => [k, null]));
     for (const r of rows) hashes[r.key] = rowHash(table, r);
     entries.push(
