@@ -140,15 +140,17 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     let bytes = 0;
     const batchRows = options.batchRows ?? BATCH_ROWS;
 
-    /** Exposures of the canaries to the accounts, and alerts for single-record tripwires. */
+    /** Exposures of the canaries to the accounts, and alerts for single-record tripwires; tripwires and exposures sealed in the ledger. */
     const recordTripwires = async (tx: Queryable, tripwires: readonly vault.NewTripwire[]) => {
+      // ledger: the batch's tripwires and their exposures are sealed as one entry each (not one per tripwire).
+      if (tripwires.length) await vault.sealRows(tx, 'tripwires', tripwires.map((w) => w.tripwire), { actor: options.actor });
+      const exposures: vault.ExposureInput[] = [];
       for (const wire of tripwires) {
         let channelId = channelIds.get(wire.account);
-        if (channelId === undefined) channelIds.set(wire.account, (channelId = await vault.ensureChannel(tx, options.hospital, { kind: 'account', name: accountChannelName(wire.account) })));
-        await vault.addExposures(tx, [
-          { canaryId: wire.canary, channelId, exposedAt: wire.at, source: 'access-log', detail: { tripwire: wire.tripwire, import: started.id, line: wire.line, action: wire.action, scope: wire.scope } },
-        ]);
+        if (channelId === undefined) channelIds.set(wire.account, (channelId = await vault.ensureChannel(tx, options.hospital, { kind: 'account', name: accountChannelName(wire.account) }, { actor: options.actor })));
+        exposures.push({ canaryId: wire.canary, channelId, exposedAt: wire.at, source: 'access-log', detail: { tripwire: wire.tripwire, import: started.id, line: wire.line, action: wire.action, scope: wire.scope } });
       }
+      await vault.addExposures(tx, exposures, { actor: options.actor });
       const single = tripwires.filter((w) => w.scope === 'single');
       if (single.length && options.alertChannels.length) {
         const exposed = await vault.exposuresOfCanaries(tx, [...new Set(single.map((w) => w.canary))]);
@@ -243,6 +245,8 @@ export async function importAccessLog(db: Database, file: string, options: Impor
             count: block.count,
             events: block.bytes(),
           });
+          // ledger: the block as stored (one sha256 of its text), in this transaction.
+          await vault.sealRows(tx, 'access_blocks', [id], { actor: options.actor });
           if (recent.length === 2) spare.push(recent[0].block);
           recent = [...recent.slice(-1), { id, block: b.block }];
         }

@@ -4,7 +4,7 @@ import { CONFIG_FILE, loadConfig, selectHospital, type Config, type HospitalConf
 import { migrate, openDatabase, type Database } from '../db/index.js';
 import { UserError } from '../errors.js';
 import { loadMapping, type Mapping } from '../target/mapping.js';
-import { ensureHospital } from '../vault/index.js';
+import { ensureHospital, sealRowsBaseline } from '../vault/index.js';
 
 // The CLI is the only place that opens databases. Locations come from flags, then the environment,
 // then cradle.config.json.
@@ -53,6 +53,7 @@ export async function withVault<T>(opts: GlobalOptions, fn: (vault: Database, co
   const vault = await openDatabase(vaultLocation(opts, config), { role: 'vault', create: options.create });
   try {
     await migrate(vault, undefined, { existingOnly: true });
+    await sealRowsBaseline(vault); // once, after migration 010 on a vault that held rows (docs/ledger.md)
     for (const h of config?.hospitals.values() ?? []) await ensureHospital(vault, h.name, h.locale);
     return await fn(vault, config);
   } finally {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { configTemplate, loadConfig } from '../config/index.js';
 import { isServerUrl, migrate, openDatabase, redactUrl } from '../db/index.js';
 import { FIXTURES_DIR } from '../paths.js';
+import { sealRowsBaseline } from '../vault/ledger.js';
 import { configPath, globals } from './context.js';
 import { emit } from './output.js';
 
@@ -40,6 +41,7 @@ export function registerInit(program: Command): void {
       let applied: string[];
       try {
         applied = await migrate(vault);
+        await sealRowsBaseline(vault); // once, after migration 010 on a vault that held rows (docs/ledger.md)
       } finally {
         await vault.close();
       }

@@ -33,6 +33,11 @@ export function human(r: VerifyReport): string[] {
     );
   }
   const kinds = KIND_LABELS.map(([k, label]) => `${label} ${evidence.byKind[k]}`).join(', ');
+  const tables = Object.entries(evidence.byTable)
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ');
+  out.push(`sealed rows: ${evidence.rowsChecked} checked${tables ? ` (${tables})` : ''}: what the trace reads`);
   if (evidence.problemCount === 0) out.push(`evidence: ${evidence.checked} rows checked (${kinds}), all match the ledger`);
   else {
     out.push(`evidence: ${evidence.checked} rows checked (${kinds}); ${evidence.problemCount} problem(s):`);
@@ -40,6 +45,9 @@ export function human(r: VerifyReport): string[] {
     if (evidence.problemCount > evidence.problems.length) out.push(`  … ${evidence.problemCount - evidence.problems.length} more (--json lists the first ${evidence.problems.length})`);
   }
   if (evidence.unsealedContacts) out.push(`not sealed yet: ${evidence.unsealedContacts} contact(s) not triaged yet (sealed when triaged: cradle triage, or cradle watch)`);
+  if (evidence.unsealedRows) out.push(`not sealed yet: ${evidence.unsealedRows} canary row(s) not planted yet (sealed when planted)`);
+  if (evidence.rowsBaseline === 'pending') out.push('baseline: the upgrade\'s seal of rows written before migration 010 is pending: run any cradle command with write access to the vault');
+  else if (evidence.rowsBaseline) out.push(`baseline: rows written before migration 010 were sealed at ${evidence.rowsBaseline.at.toISOString()} (entry #${evidence.rowsBaseline.seq}); changes before then cannot be seen`);
   if (evidence.predateLedger) out.push(`not covered: ${evidence.predateLedger} row(s) the vault held before it had a ledger`);
   if (ledger.head && r.ok) out.push(`Keep the head hash outside the vault (docs/ledger.md): cradle verify --anchor ${ledger.head.hash}`);
   return out;
@@ -53,9 +61,12 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print JSON: the chain (entries, head, first break), the anchor, and the evidence checked with its problems')
     .addHelpText('after', `
 Every contact (once triaged), hit, export manifest, scan, access-log import, trace run and report is an
-entry of a hash-chained ledger in the vault. verify recomputes every entry's hashes in order, then
-re-hashes each contact's raw bytes and compares every contact, hit, export, scan and import with the
-newest ledger entry about it. Exit code 0: all intact; 1: something was altered, removed or reordered.
+entry of a hash-chained ledger in the vault, and so is a hash of every row the trace reads to decide
+who is blamed (incidents, canaries, channels, exposures, export rows and codewords, code pools, contact
+metadata, tripwires, access-event blocks). verify recomputes every entry's hashes in order, then
+re-hashes each contact's raw bytes and compares every contact, hit, export, scan, import and sealed
+row with the newest ledger entry about it, naming any row inserted, changed or deleted behind
+Cradle's back. Exit code 0: all intact; 1: something was altered, removed, reordered or unrecorded.
 
 The ledger cannot show a rewrite of the whole vault with every hash recomputed: keep the head hash
 somewhere the vault's administrators cannot change, and check it with --anchor. See docs/ledger.md.

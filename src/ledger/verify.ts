@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../db/index.js';
-import { canonicalJson, contentHash, entryHash, EVIDENCE, evidenceSelect, GENESIS, type EvidenceKind, type LedgerEntry } from '../vault/ledger.js';
+import { canonicalJson, contentHash, entryHash, EVIDENCE, evidenceSelect, GENESIS, ROWS, rowHash, rowSelect, SEALED_TABLES, type EvidenceKind, type LedgerEntry, type SealedTable } from '../vault/ledger.js';
 
 // `cradle verify`: walk the evidence ledger (src/vault/ledger.ts) in seq order, recompute every hash,
 // name the first entry that was altered, removed or reordered; then check the evidence rows against
@@ -94,7 +94,8 @@ export async function verifyChain(entries: Iterable<LedgerEntry> | AsyncIterable
 }
 
 export interface EvidenceProblem {
-  kind: EvidenceKind;
+  /** The kind of evidence, or the table of a sealed row (`rows` entries). */
+  kind: EvidenceKind | SealedTable;
   ref: string;
   /** The ledger entry it was checked against, if any. */
   seq: number | null;
@@ -128,6 +129,13 @@ export interface EvidenceResult {
   problems: EvidenceProblem[];
   /** All problems found; `problems` lists the first MAX_PROBLEMS. */
   problemCount: number;
+  /** Rows of the tables the trace reads, compared with the newest `rows` entry naming them. */
+  rowsChecked: number;
+  byTable: Record<SealedTable, number>;
+  /** Rows not sealed yet by design (canaries not planted yet; untriaged contacts are counted above). */
+  unsealedRows: number;
+  /** The upgrade's baseline seal of rows that existed before migration 010: its first entry; pending if not written yet. */
+  rowsBaseline: { seq: number; at: Date } | 'pending' | null;
 }
 
 export interface VerifyReport {
@@ -179,8 +187,70 @@ function predates(kind: EvidenceKind, key: string, b: Baseline | null): boolean 
   }
 }
 
-async function checkEvidence(db: Queryable, pageSize: number): Promise<EvidenceResult> {
-  const res: EvidenceResult = { checked: 0, byKind: { contact: 0, hit: 0, export: 0, scan: 0, import: 0 }, unsealedContacts: 0, predateLedger: 0, problems: [], problemCount: 0 };
+/** The newest `rows` entry about each row, per table, gathered while the chain is walked. */
+export class RowSeals {
+  readonly tables = new Map<SealedTable, Map<string, { seq: number; hash: string | null }>>();
+  baseline: { seq: number; at: Date } | null = null;
+
+  push(e: LedgerEntry): void {
+    if (e.kind !== 'rows') return;
+    const content = e.content as { table?: string; baseline?: boolean; rows?: Record<string, string | null> } | null;
+    const table = content?.table as SealedTable | undefined;
+    if (!table || !(table in ROWS) || !content?.rows || typeof content.rows !== 'object') return;
+    if (content.baseline && !this.baseline) this.baseline = { seq: e.seq, at: e.at };
+    let seals = this.tables.get(table);
+    if (!seals) this.tables.set(table, (seals = new Map()));
+    for (const [key, hash] of Object.entries(content.rows)) seals.set(key, { seq: e.seq, hash: typeof hash === 'string' ? hash : null });
+  }
+}
+
+/** Every row of the sealed tables against the newest `rows` entry naming it; rows named but gone. */
+async function checkRows(db: Queryable, seals: RowSeals, pageSize: number, res: EvidenceResult, report: (p: EvidenceProblem) => void): Promise<void> {
+  for (const table of SEALED_TABLES) {
+    const src = ROWS[table];
+    const sealed = seals.tables.get(table) ?? new Map<string, { seq: number; hash: string | null }>();
+    const seen = new Set<string>();
+    const keyCol = src.keyType === 'bigint' ? src.key : `${src.key}::text`;
+    const sql = `${rowSelect(table, src.unsealed ? `(${src.unsealed}) AS not_sealed_yet` : '')} WHERE ${keyCol} > $1 ORDER BY ${keyCol} LIMIT $2`;
+    let after: string | number = src.keyType === 'bigint' ? 0 : '';
+    for (;;) {
+      const { rows } = await db.query<Record<string, unknown> & { key: string; not_sealed_yet?: boolean }>(sql, [after, pageSize]);
+      for (const row of rows) {
+        const key = String(row.key);
+        seen.add(key);
+        const seal = sealed.get(key);
+        if (!seal) {
+          if (row.not_sealed_yet) {
+            if (table !== 'contact_events') res.unsealedRows++;
+          } else report({ kind: table, ref: key, seq: null, problem: 'unrecorded', detail: 'is not in the ledger: no entry seals this row (written behind Cradle\'s back)' });
+          continue;
+        }
+        res.rowsChecked++;
+        res.byTable[table]++;
+        if (seal.hash === null) report({ kind: table, ref: key, seq: seal.seq, problem: 'mismatch', detail: `is in the vault, but ledger entry #${seal.seq} records it as deleted` });
+        else if (rowHash(table, row) !== seal.hash) report({ kind: table, ref: key, seq: seal.seq, problem: 'mismatch', detail: `does not match ledger entry #${seal.seq} (the row was changed)` });
+      }
+      if (rows.length < pageSize) break;
+      after = src.keyType === 'bigint' ? Number(rows[rows.length - 1].key) : rows[rows.length - 1].key;
+    }
+    const gone = [...sealed].filter(([key, s]) => s.hash !== null && !seen.has(key)).sort((a, b) => a[1].seq - b[1].seq);
+    for (const [key, s] of gone) report({ kind: table, ref: key, seq: s.seq, problem: 'missing', detail: `is missing from the vault, but ledger entry #${s.seq} records it` });
+  }
+}
+
+async function checkEvidence(db: Queryable, pageSize: number, seals: RowSeals): Promise<EvidenceResult> {
+  const res: EvidenceResult = {
+    checked: 0,
+    byKind: { contact: 0, hit: 0, export: 0, scan: 0, import: 0 },
+    unsealedContacts: 0,
+    predateLedger: 0,
+    problems: [],
+    problemCount: 0,
+    rowsChecked: 0,
+    byTable: Object.fromEntries(SEALED_TABLES.map((t) => [t, 0])) as Record<SealedTable, number>,
+    unsealedRows: 0,
+    rowsBaseline: seals.baseline,
+  };
   const report = (p: EvidenceProblem) => {
     res.problemCount++;
     if (res.problems.length < MAX_PROBLEMS) res.problems.push(p);
@@ -224,6 +294,11 @@ async function checkEvidence(db: Queryable, pageSize: number): Promise<EvidenceR
     );
     for (const g of gone) report({ kind, ref: g.ref, seq: g.seq, problem: 'missing', detail: `is missing from the vault${src.filter ? ` (or no longer a finished ${kind})` : ''}, but ledger entry #${g.seq} records it` });
   }
+  await checkRows(db, seals, pageSize, res, report);
+  if (!res.rowsBaseline) {
+    const { rows: marker } = await db.query<{ pending: boolean }>(`SELECT sealed_seq IS NULL AS pending FROM ledger_rows_baseline`);
+    if (marker[0]?.pending) res.rowsBaseline = 'pending';
+  }
   return res;
 }
 
@@ -239,9 +314,15 @@ export async function verifyVault(db: Database, options: { anchor?: string; page
         return rows[0]?.seq ?? null;
       };
       const walker = new ChainWalker(seqOfHash, options.anchor);
-      for await (const page of ledgerPages(tx, pageSize)) for (const e of page) await walker.push(e);
+      const seals = new RowSeals();
+      for await (const page of ledgerPages(tx, pageSize)) {
+        for (const e of page) {
+          await walker.push(e);
+          seals.push(e);
+        }
+      }
       const ledger = walker.result();
-      const evidence = await checkEvidence(tx, pageSize);
+      const evidence = await checkEvidence(tx, pageSize, seals);
       const ok = ledger.intact && (!ledger.anchor || ledger.anchor.found) && evidence.problemCount === 0;
       return { ok, ledger, evidence };
     },

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { CanaryStatus, Family } from '../domain.js';
+import { sealRows } from './ledger.js';
 
 // Canary bookkeeping: the batch intent, the canaries, their state. Only the vault holds any of this.
 
@@ -87,6 +88,8 @@ export async function insertCanaries(db: Queryable, origin: CanaryOrigin, canari
       canaries.map((c) => c.codePosition ?? null),
     ],
   );
+  // In place as they are recorded (an export's, a code pool's): sealed now; pending ones when planted.
+  if (origin.status !== 'pending') await sealRows(db, 'canaries', canaries.map((c) => c.id));
 }
 
 export async function markBatchPlanted(db: Queryable, batchId: string, keys: ReadonlyMap<string, unknown>, at: Date): Promise<void> {
@@ -96,6 +99,7 @@ export async function markBatchPlanted(db: Queryable, batchId: string, keys: Rea
        FROM unnest($1::text[], $2::jsonb[]) AS k(id, keys) WHERE c.id = k.id`,
     [ids, ids.map((id) => JSON.stringify(keys.get(id))), at.toISOString()],
   );
+  await sealRows(db, 'canaries', ids);
   await db.query(`UPDATE seed_batches SET state = 'planted', finished_at = $2 WHERE id = $1`, [batchId, at.toISOString()]);
 }
 
@@ -163,6 +167,7 @@ export async function retireCanariesBefore(db: Queryable, hospital: string, week
       RETURNING id`,
     [hospital, week, at.toISOString()],
   );
+  if (rows.length) await sealRows(db, 'canaries', rows.map((r) => r.id));
   return rows.map((r) => r.id);
 }
 

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { Family } from '../domain.js';
+import { sealRows } from './ledger.js';
 
 // Code pools: canaries shared by exports, each export holding a distinct codeword of its pool's
 // canaries (sql/vault/004_codes.sql, docs/codes.md).
@@ -19,6 +20,7 @@ export async function createCodePool(db: Queryable, pool: CodePoolRecord): Promi
     `INSERT INTO code_pools (id, hospital, construction, weight, field, degree, length, created_at) VALUES ($1, $2, 'reed-solomon', $3, $4, $5, $6, $7)`,
     [pool.id, pool.hospital, pool.weight, pool.field, pool.degree, pool.length, pool.createdAt.toISOString()],
   );
+  await sealRows(db, 'code_pools', [pool.id]);
 }
 
 export interface CodePoolView extends Omit<CodePoolRecord, 'createdAt'> {
@@ -51,6 +53,7 @@ export async function codePools(db: Queryable, hospital: string): Promise<CodePo
 
 export async function recordCodeword(db: Queryable, c: { exportId: string; poolId: string; codeword: number; positions: readonly number[] }): Promise<void> {
   await db.query(`INSERT INTO export_codewords (export_id, pool_id, codeword, positions) VALUES ($1, $2, $3, $4::int[])`, [c.exportId, c.poolId, c.codeword, c.positions]);
+  await sealRows(db, 'export_codewords', [c.exportId]);
 }
 
 export interface ExportCodeword {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.js';
+import { sealRows } from './ledger.js';
 
 // The manifest of every export: what was queried, who ran it, the file's hash, and which canaries it holds.
 
@@ -31,6 +32,8 @@ export async function recordExportRows(db: Queryable, exportId: string, rows: re
     `INSERT INTO export_rows (export_id, canary_id, row_number) SELECT $1, * FROM unnest($2::text[], $3::int[])`,
     [exportId, rows.map((r) => r.canaryId), rows.map((r) => r.rowNumber)],
   );
+  // Where each canary sits in the file is sealed with it (the export entry holds only which canaries).
+  await sealRows(db, 'export_rows', rows.map((r) => `${exportId}:${r.canaryId}`));
 }
 
 export interface ExportRow {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { Family } from '../domain.js';
+import { sealRows } from './ledger.js';
 
 // Hits (a contact matched to a canary and judged), the incidents that group them, and the alert
 // outbox written in the same transaction.
@@ -62,6 +63,7 @@ export async function openHitIncident(db: Queryable, from: string | null, canary
 
 export async function createHitIncident(db: Queryable, id: string, title: string): Promise<void> {
   await db.query(`INSERT INTO incidents (id, source, title) VALUES ($1, 'hits', $2)`, [id, title]);
+  await sealRows(db, 'incidents', [id], { incidentId: id });
 }
 
 export async function insertHit(db: Queryable, hit: { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null }): Promise<number | null> {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import { exportCodewords } from './codes.js';
-import { sealScan } from './ledger.js';
+import { sealRows, sealScan } from './ledger.js';
 
 // Incidents and the evidence of a scan: files read (with their hashes) and canary matches.
 
@@ -29,6 +29,7 @@ export interface ScanMatchRecord {
 export async function recordScanIncident(db: Queryable, id: string, title: string, summary: unknown, files: readonly ScanFileRecord[], matches: readonly ScanMatchRecord[], actor?: string): Promise<void> {
   await insertScanIncident(db, id, title, summary, files, matches);
   await sealScan(db, id, { actor });
+  await sealRows(db, 'incidents', [id], { actor, incidentId: id });
 }
 
 async function insertScanIncident(db: Queryable, id: string, title: string, summary: unknown, files: readonly ScanFileRecord[], matches: readonly ScanMatchRecord[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import type { Queryable } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 
 // The evidence ledger (sql/vault/007_ledger.sql): append-only, hash-chained.
 //   content_hash = sha256(canonical JSON of content)
@@ -264,7 +264,12 @@ export async function sealEvidence(tx: Queryable, kind: EvidenceKind, key: strin
   });
 }
 
-export const sealContact = (tx: Queryable, id: number, meta?: SealMeta) => sealEvidence(tx, 'contact', id, meta);
+/** A contact as it is triaged: its `contact` entry, and its full metadata (headers, remote address…) as a sealed row. */
+export async function sealContact(tx: Queryable, id: number, meta?: SealMeta): Promise<LedgerEntry> {
+  const entry = await sealEvidence(tx, 'contact', id, meta);
+  await sealRows(tx, 'contact_events', [id], meta);
+  return entry;
+}
 export const sealHit = (tx: Queryable, id: number, meta?: SealMeta) => sealEvidence(tx, 'hit', id, meta);
 export const sealExport = (tx: Queryable, id: string, meta?: SealMeta) => sealEvidence(tx, 'export', id, meta);
 export const sealScan = (tx: Queryable, incidentId: string, meta?: SealMeta) => sealEvidence(tx, 'scan', incidentId, meta);
@@ -316,5 +321,203 @@ export async function recordReport(tx: Queryable, r: ReportRecord): Promise<Ledg
     actor: r.actor === undefined ? cliActor() : r.actor,
     content: { incident: r.incident, format: r.format, file: r.file, sha256: r.sha256, lang: r.lang, ...(r.scope ? { scope: r.scope } : {}) },
     at: r.at,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sealing rows. What decides who is blamed (every row the trace reads: exposures, channels, canaries,
+// export manifests and codewords, incidents, contact metadata, access events as stored in their blocks,
+// tripwires) is sealed by `rows` entries, written in the transaction that writes the rows:
+//   ref = the table; content = { table, rows: { <row key>: sha256 of the row's canonical content | null } }
+// (null: Cradle deleted the row). The newest entry naming a row is what the row must match; a row no
+// entry names was inserted behind Cradle's back. Hashes, not copies: the entries stay small, and a block
+// of 50,000 access events is one sha256 of its stored text, computed by the database.
+
+export type SealedTable = 'incidents' | 'canaries' | 'channels' | 'exposures' | 'export_rows' | 'export_codewords' | 'code_pools' | 'contact_events' | 'tripwires' | 'access_blocks';
+
+export interface RowSource {
+  /** The key's type, for paging: key > $1 ORDER BY key. */
+  keyType: 'bigint' | 'text';
+  /** The row key as SQL over `from`'s alias. */
+  key: string;
+  from: string;
+  /** The columns `content` needs. */
+  columns: string;
+  /** The rows with the keys in $1 (text[]), through an index; default: key = ANY($1). */
+  lookup?: string;
+  /** Rows that are not sealed yet by design (sealed later by their own write path): no entry is no problem. */
+  unsealed?: string;
+  content(row: Record<string, unknown>): unknown;
+}
+
+const pick = (r: Record<string, unknown>, names: readonly string[], times: readonly string[] = []): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  for (const n of names) out[n] = r[n] === undefined ? null : typeof r[n] === 'bigint' ? Number(r[n]) : r[n];
+  for (const t of times) out[t] = iso(r[t]);
+  return out;
+};
+
+export const ROWS: Record<SealedTable, RowSource> = {
+  incidents: {
+    keyType: 'text',
+    key: 'i.id',
+    from: 'incidents i',
+    columns: 'i.id, i.source, i.title, i.status, i.summary, i.created_at',
+    content: (r) => pick(r, ['id', 'source', 'title', 'status', 'summary'], ['created_at']),
+  },
+  canaries: {
+    keyType: 'text',
+    key: 'c.id',
+    from: 'canaries c',
+    columns: 'c.*',
+    // A canary is sealed once it is in place (planted, or written into an export): a pending one is not yet.
+    unsealed: `c.status = 'pending'`,
+    content: (r) =>
+      pick(
+        r,
+        ['id', 'hospital', 'batch_id', 'export_id', 'code_pool_id', 'code_position', 'status', 'iso_week', 'ward', 'family', 'mother_name', 'father_name', 'mother_phone', 'father_phone', 'email', 'target_keys'],
+        ['created_at', 'planted_at', 'retired_at'],
+      ),
+  },
+  channels: {
+    keyType: 'bigint',
+    key: 'ch.id',
+    from: 'channels ch',
+    columns: 'ch.id, ch.hospital, ch.kind, ch.name, ch.created_at',
+    content: (r) => ({ ...pick(r, ['hospital', 'kind', 'name'], ['created_at']), id: num(r.id) }),
+  },
+  exposures: {
+    keyType: 'bigint',
+    key: 'e.id',
+    from: 'exposures e',
+    columns: 'e.id, e.canary_id, e.channel_id, e.exposed_at, e.source, e.detail',
+    content: (r) => ({ ...pick(r, ['canary_id', 'source', 'detail'], ['exposed_at']), id: num(r.id), channel_id: num(r.channel_id) }),
+  },
+  export_rows: {
+    keyType: 'text',
+    key: `(r.export_id || ':' || r.canary_id)`,
+    from: 'export_rows r',
+    lookup: `r.export_id = ANY(SELECT split_part(k, ':', 1) FROM unnest($1::text[]) k) AND (r.export_id || ':' || r.canary_id) = ANY($1::text[])`,
+    columns: 'r.export_id, r.canary_id, r.row_number',
+    content: (r) => pick(r, ['export_id', 'canary_id', 'row_number']),
+  },
+  export_codewords: {
+    keyType: 'text',
+    key: 'w.export_id',
+    from: 'export_codewords w',
+    columns: 'w.export_id, w.pool_id, w.codeword, w.positions',
+    content: (r) => pick(r, ['export_id', 'pool_id', 'codeword', 'positions']),
+  },
+  code_pools: {
+    keyType: 'text',
+    key: 'p.id',
+    from: 'code_pools p',
+    columns: 'p.id, p.hospital, p.construction, p.weight, p.field, p.degree, p.length, p.created_at',
+    content: (r) => pick(r, ['id', 'hospital', 'construction', 'weight', 'field', 'degree', 'length'], ['created_at']),
+  },
+  contact_events: {
+    keyType: 'bigint',
+    key: 'ce.id',
+    from: 'contact_events ce',
+    // Everything but the raw bytes (checked against sha256) and triaged_at (set after the seal).
+    columns: 'ce.id, ce.source, ce.provider_id, ce.kind, ce.from_address, ce.to_address, ce.occurred_at, ce.received_at, ce.body, ce.remote_addr, ce.headers, ce.sha256',
+    // Sealed when triaged, with its `contact` entry (docs/ledger.md, "Contacts not sealed yet").
+    unsealed: 'ce.triaged_at IS NULL',
+    content: (r) => ({ ...pick(r, ['source', 'provider_id', 'kind', 'from_address', 'to_address', 'body', 'remote_addr', 'headers', 'sha256'], ['occurred_at', 'received_at']), id: num(r.id) }),
+  },
+  tripwires: {
+    keyType: 'bigint',
+    key: 't.id',
+    from: 'tripwires t',
+    columns: 't.id, t.import_id, t.line, t.canary_id, t.hospital, t.account, t.action, t.at, t.scope, t.system, t.ip',
+    content: (r) => ({ ...pick(r, ['canary_id', 'hospital', 'account', 'action', 'scope', 'system', 'ip'], ['at']), id: num(r.id), import_id: num(r.import_id), line: num(r.line) }),
+  },
+  access_blocks: {
+    keyType: 'bigint',
+    key: 'b.id',
+    from: 'access_blocks b',
+    // The events as stored, as one hash computed by the database: the block is never unpacked.
+    columns: `b.id, b.hospital, b.import_id, b.first_line, b.last_line, b.from_at, b.to_at, b.events_count, encode(sha256(convert_to(b.events, 'UTF8')), 'hex') AS events_sha256`,
+    content: (r) => ({
+      ...pick(r, ['hospital', 'events_sha256'], ['from_at', 'to_at']),
+      id: num(r.id),
+      import_id: num(r.import_id),
+      first_line: num(r.first_line),
+      last_line: num(r.last_line),
+      events_count: num(r.events_count),
+    }),
+  },
+};
+
+export const SEALED_TABLES = Object.keys(ROWS) as SealedTable[];
+/** Most rows one entry seals: keeps entries (and the baseline's) a few hundred KB at most. */
+export const ROWS_PER_ENTRY = 5000;
+
+/** The hash a `rows` entry keeps for a row. */
+export function rowHash(table: SealedTable, row: Record<string, unknown>): string {
+  return contentHash(ROWS[table].content(row));
+}
+
+/** SELECT key, columns FROM the table; `WHERE …` to follow. */
+export function rowSelect(table: SealedTable, extra = ''): string {
+  const src = ROWS[table];
+  return `SELECT ${src.key}::text AS key, ${src.columns}${extra ? `, ${extra}` : ''} FROM ${src.from}`;
+}
+
+/**
+ * Seal these rows of a table as they now are (written or deleted in this transaction): one `rows`
+ * entry per ROWS_PER_ENTRY keys. A key with no row is recorded as deleted.
+ */
+export async function sealRows(tx: Queryable, table: SealedTable, keys: readonly (string | number)[], meta: SealMeta & { baseline?: boolean } = {}): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
+  const unique = [...new Set(keys.map(String))];
+  for (let i = 0; i < unique.length; i += ROWS_PER_ENTRY) {
+    const chunk = unique.slice(i, i + ROWS_PER_ENTRY);
+    const src = ROWS[table];
+    const lookup = src.lookup ?? `${src.key} = ANY($1::${src.keyType}[])`;
+    const { rows } = await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect(table)} WHERE ${lookup}`, [chunk]);
+    const hashes: Record<string, string | null> = Object.fromEntries(chunk.map((k) => [k, null]));
+    for (const r of rows) hashes[r.key] = rowHash(table, r);
+    entries.push(
+      await appendLedger(tx, {
+        kind: 'rows',
+        ref: table,
+        incidentId: meta.incidentId ?? null,
+        actor: meta.actor === undefined ? cliActor() : meta.actor,
+        content: { table, ...(meta.baseline ? { baseline: true } : {}), rows: hashes },
+        at: meta.at,
+      }),
+    );
+  }
+  return entries;
+}
+
+/**
+ * A vault upgraded to migration 010 that held rows of the sealed tables gets them sealed once, in
+ * `rows` entries marked `baseline` (docs/ledger.md, "Vaults older than the ledger"). Runs after the
+ * migrations (the CLI's vault opening); a no-op (one read) otherwise. Refused once any row was sealed
+ * the ordinary way: a marker planted later must not get rows inserted since then sealed.
+ */
+export async function sealRowsBaseline(db: Database, actor: string | null = 'baseline'): Promise<number> {
+  const { rows: pending } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_rows_baseline WHERE sealed_seq IS NULL`);
+  if (!pending[0].n) return 0;
+  return db.transaction(async (tx) => {
+    const { rows: marker } = await tx.query<{ sealed_seq: number | null }>(`SELECT sealed_seq FROM ledger_rows_baseline FOR UPDATE`);
+    if (!marker.length || marker[0].sealed_seq !== null) return 0;
+    const { rows: sealed } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger WHERE kind = 'rows'`);
+    if (sealed[0].n) {
+      await tx.query(`UPDATE ledger_rows_baseline SET sealed_seq = 0`);
+      return 0;
+    }
+    let count = 0;
+    for (const table of SEALED_TABLES) {
+      const src = ROWS[table];
+      const { rows } = await tx.query<{ key: string }>(`SELECT ${src.key}::text AS key FROM ${src.from}${src.unsealed ? ` WHERE NOT (${src.unsealed})` : ''}`);
+      if (rows.length) await sealRows(tx, table, rows.map((r) => r.key), { actor, baseline: true });
+      count += rows.length;
+    }
+    const head = await ledgerHead(tx);
+    await tx.query(`UPDATE ledger_rows_baseline SET sealed_seq = $1`, [head?.seq ?? 0]);
+    return count;
   });
 }

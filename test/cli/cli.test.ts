@@ -197,6 +197,11 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     expect(Object.keys(marked.columns)).toEqual(['母亲姓名', '联系电话', '宝宝生日']);
     const scanned = json<{ sources: { source: string }[] }>(await run(['scan', 'partner.marked.csv', '--json']));
     expect(scanned.sources[0].source).toBe('export:insurer');
+    // Seed, rotate, export, watermark and scan sealed every row they wrote.
+    const verified = await run(['verify']);
+    expect(verified.stdout).toMatch(/^sealed rows: \d+ checked \(incidents 1, canaries \d+, channels \d+, exposures \d+, export_rows 5\)/m);
+    expect(verified.stdout).toMatch(/all match the ledger/);
+    expect(verified.code).toBe(0);
     const bad = await run(['export', '--channel', 'ward:NICU', '--out', 'x.csv']);
     expect(bad.code).toBe(2);
     expect(fs.existsSync(path.join(cwd, 'x.csv'))).toBe(false);
@@ -227,6 +232,11 @@ describe('cradle demo', () => {
     const demoDir = path.join(cwd, 'cradle-demo');
     const traced = json<{ suspects: { key: string }[] }>(await cradle(['trace', out.incidents.hits, '--json'], { cwd: demoDir }));
     expect(traced.suspects[0].key).toBe(`export-file:${out.leaked.export}`);
+    // The whole story sealed everything the trace read: the ledger and every sealed row verify clean.
+    const verified = await cradle(['verify', '--json'], { cwd: demoDir });
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, evidence: { problemCount: 0 } });
+    expect(JSON.parse(verified.stdout).evidence.byTable).toMatchObject({ exposures: expect.any(Number), access_blocks: expect.any(Number), incidents: expect.any(Number) });
+    expect(verified.code).toBe(0);
     const check = await cradle(['--config', path.join(demoDir, 'cradle.config.json'), 'target', 'check'], { cwd });
     expect(check.code).toBe(0);
     const again = await cradle(['demo'], { cwd });

@@ -211,10 +211,15 @@ describe.each(BACKENDS)('evidence ledger on %s', (backend) => {
     await h.vault.query(`DELETE FROM export_rows WHERE export_id = $1`, [exportId]);
     try {
       const r = await verify();
-      expect(r.evidence.problems).toEqual([
+      expect(r.evidence.problems.slice(0, 2)).toEqual([
         expect.objectContaining({ kind: 'hit', ref: String(rows[0].id), problem: 'unrecorded' }),
         expect.objectContaining({ kind: 'export', ref: exportId, problem: 'mismatch', detail: expect.stringMatching(/\(canaries\)/) }),
       ]);
+      // Each manifest row is sealed too, and named.
+      expect(r.evidence.problems.slice(2)).toEqual(
+        expect.arrayContaining(manifest.map((m) => expect.objectContaining({ kind: 'export_rows', ref: `${String(m.export_id)}:${String(m.canary_id)}`, problem: 'missing' }))),
+      );
+      expect(r.evidence.problemCount).toBe(2 + manifest.length);
     } finally {
       await h.vault.query(`DELETE FROM hits WHERE id = $1`, [rows[0].id]);
       for (const m of manifest) await h.vault.query(`INSERT INTO export_rows (export_id, canary_id, row_number) VALUES ($1, $2, $3)`, [m.export_id, m.canary_id, m.row_number]);
