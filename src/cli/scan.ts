@@ -30,9 +30,14 @@ Examples:
     .action(async (files: string[], o: { names?: boolean; threads?: number }, cmd: Command) => {
       const opts = globals(cmd);
       for (const f of files) if (f !== '-' && !fs.existsSync(f)) throw new UserError(`${f}: no such file`);
-      await withVault(opts, async (db) => {
+      await neverSilent(() => withVault(opts, async (db) => {
         const result = await runScan(db, files, (file, n, fraction) => progress(`${file}: ${n.toLocaleString('en')} records`, fraction), { names: o.names, threads: o.threads });
         progressDone();
+        const unread = result.files.filter((f) => f.records === 0 && f.warnings.some((w) => w.skipped));
+        if (unread.length === result.files.length) {
+          const w = unread[0].warnings.find((x) => x.skipped)!;
+          throw new UserError(`no file could be read: ${w.file}: ${w.message}${unread.length > 1 ? ` (and ${unread.length - 1} more file(s) not readable)` : ''}`);
+        }
         const pct = (p: number) => `${(p * 100).toFixed(p > 0.999 && p < 1 ? 2 : 1)}%`;
         emit(!!opts.json, result, () => [
           ...result.files.map((f) => `${f.file}: ${f.records.toLocaleString('en')} records, ${f.format}, ${f.encoding}, sha256 ${f.sha256.slice(0, 16)}…`),
@@ -46,6 +51,23 @@ Examples:
             : []),
           ...(result.incidentId ? [`recorded incident ${result.incidentId}`] : []),
         ]);
-      });
+      }));
     });
+}
+
+/**
+ * Runs `work`; should Node run out of things to do while it waits (a reader waiting for an event that
+ * never comes), it exits 1 saying so instead of 0 with nothing said.
+ */
+async function neverSilent<T>(work: () => Promise<T>): Promise<T> {
+  const unfinished = () => {
+    process.stderr.write('cradle: the scan stopped before it finished (a file reader never completed): nothing was recorded\n');
+    process.exit(1);
+  };
+  process.once('beforeExit', unfinished);
+  try {
+    return await work();
+  } finally {
+    process.off('beforeExit', unfinished);
+  }
 }

@@ -36,7 +36,7 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     const { encoding, bom } = detectEncoding(head, sampled < sample.length);
     if (encoding === 'utf-16le') return false; // read record by record, which warns if it has no BOM
     if (looksBinary(head)) {
-      warn({ file, message: 'binary data (NUL and control bytes), not a text file: skipped; for a spreadsheet give it the .xlsx extension' });
+      warn({ file, message: 'binary data (NUL and control bytes), not a text file: skipped; for a spreadsheet give it the .xlsx extension', skipped: true });
       facts.encoding = 'binary';
       await hashRest(fd, facts);
       return true;

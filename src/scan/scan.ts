@@ -36,7 +36,8 @@ export interface ScanOptions {
   parallelFrom?: number;
 }
 
-export type ScanMatch = vault.ScanMatchRecord;
+/** `line`: for a text file, the 1-based line of the file the match is on (the one `place` names). */
+export type ScanMatch = vault.ScanMatchRecord & { line?: number };
 
 export interface RankedSource {
   source: string;
@@ -82,9 +83,13 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
   const confident: WeakTally = new Map();
   const weak: WeakTally = new Map();
   let workers: ChunkEngine | null = null;
-  const keep = (file: string, place: string, m: FoundMatch) => {
+  const keep = (file: string, place: string, m: FoundMatch, line: number | undefined) => {
     tally(confident, m.canaryId, m.confidence);
-    if (result.matches.length < MAX_KEPT) result.matches.push({ ...m, file, place });
+    if (result.matches.length >= MAX_KEPT) return;
+    // A chunk's match carries its line within the chunk: replaced by the file's.
+    const kept: ScanMatch = { ...m, file, place, line };
+    if (line === undefined) delete kept.line;
+    result.matches.push(kept);
   };
   try {
     for (const file of files) {
@@ -106,7 +111,7 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
             engine,
             inFlight: parallel ? 2 * threads : 1,
             onChunk: (chunk, firstLine) => {
-              for (const m of chunk.matches) keep(facts.file, `line ${firstLine + m.line}`, m);
+              for (const m of chunk.matches) keep(facts.file, `line ${firstLine + m.line}`, m, firstLine + m.line);
               for (const [id, confidence, n] of chunk.weak) tally(weak, id, confidence, n);
               records += chunk.lines;
               onProgress?.(facts.file, records, fraction());
@@ -117,12 +122,12 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
           for await (const record of readRecords(file, facts, warn, format)) {
             records++;
             if (records % 50_000 === 0) onProgress?.(facts.file, records, fraction());
-            for (const m of matchRecord(matcher(), record.text, { names, header: record.header, delimiter: record.delimiter }, weak)) keep(facts.file, placeOf(record), m);
+            for (const m of matchRecord(matcher(), record.text, { names, header: record.header, delimiter: record.delimiter }, weak)) keep(facts.file, placeOf(record), m, record.line);
           }
         }
       } catch (err) {
         // An unreadable file is a warning; the scan goes on with the rest.
-        warn({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        warn({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, skipped: true });
       }
       result.files.push({ ...facts, records, warnings });
     }
