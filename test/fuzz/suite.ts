@@ -1,0 +1,20 @@
+import path from 'node:path';
+import { expect, it } from '@jest/globals';
+import { TEST_TMP } from '../helpers/db.js';
+import { describeFinding, envCases, envSeed, findingClasses, fuzzTarget, type FuzzTarget } from './harness.js';
+
+// The bounded fuzz run inside `npm test`: per target a fixed number of cases from a fixed seed
+// (FUZZ_SEED and FUZZ_CASES override), asserting the whole rule: zero findings. A failure lists each
+// class of finding once with an example; the inputs are saved under .test-tmp/<run>/fuzz-findings.
+
+export function fuzzEach(targets: readonly FuzzTarget<never>[], cases: Record<string, number> | number): void {
+  for (const target of targets) {
+    const n = envCases(typeof cases === 'number' ? cases : cases[target.name]);
+    it(`${target.name}: ${n} fuzzed inputs end in a stored result, a warning or a one-line user error, within budget`, async () => {
+      const report = await fuzzTarget(target, { cases: n, seed: envSeed(), findingsDir: path.join(TEST_TMP, 'fuzz-findings') });
+      expect(report.cases).toBe(n);
+      const classes = findingClasses(report.findings).map((c) => `${c.count} × ${c.key}\n    e.g. ${describeFinding(c.example)}`);
+      expect(classes).toEqual([]);
+    });
+  }
+}
