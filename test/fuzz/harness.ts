@@ -67,7 +67,10 @@ export interface Budget {
   hangMinMs: number;
 }
 
-export const DEFAULT_BUDGET: Budget = { baseMs: 1500, perByteUs: 20, hangFactor: 10, hangMinMs: 15_000 };
+export const DEFAULT_BUDGET: Budget = { baseMs: 1500, perByteUs: 20, hangFactor: 10, hangMinMs: 10_000 };
+
+/** A target stops after this many hangs: each costs the hang limit, and one is enough to fail. */
+export const MAX_HANGS = 3;
 
 export function budgetMs(b: Budget, bytes: number): number {
   return b.baseMs + (b.perByteUs * bytes) / 1000;
@@ -130,6 +133,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 /** The shape of a message without its particulars, to group findings: numbers and quoted text elided. */
 export function normalise(message: string): string {
   return message
+    .replace(/(?:\/[^\s/:"']+)+\//g, '…/') // directories of scratch files
     .replace(/"(?:[^"\\]|\\.){0,200}"/g, '"…"')
     .replace(/'[^']{0,200}'/g, "'…'")
     .replace(/0x[0-9a-f]+/gi, '0x…')
@@ -142,7 +146,8 @@ export function normalise(message: string): string {
 export function findingClasses(findings: readonly Finding[]): { key: string; parser: string; kind: FindingKind; count: number; example: Finding }[] {
   const classes = new Map<string, { key: string; parser: string; kind: FindingKind; count: number; example: Finding }>();
   for (const f of findings) {
-    const key = `${f.parser} ${f.kind}: ${normalise(f.detail)}`;
+    const detail = f.kind === 'bad-error-message' ? f.detail.replace(/ e\.g\. .*$/s, '') : f.detail;
+    const key = `${f.parser} ${f.kind}: ${normalise(detail)}`;
     const c = classes.get(key);
     if (c) c.count++;
     else classes.set(key, { key, parser: f.parser, kind: f.kind, count: 1, example: f });
@@ -212,7 +217,8 @@ export async function fuzzTarget<Ctx>(target: FuzzTarget<Ctx>, options: RunOptio
       else if (outcome.kind === 'retry-forever') found.push({ kind: 'retry-forever', ms, detail: outcome.detail });
       else if (outcome.kind === 'user-error') {
         const problem = errorMessageProblem(outcome.message);
-        if (problem) found.push({ kind: 'bad-error-message', ms, detail: `${problem}: ${JSON.stringify(outcome.message.slice(0, 200))}` });
+        // Grouped by the problem and how the message starts (which check produced it), not by the echoed bytes.
+        if (problem) found.push({ kind: 'bad-error-message', ms, detail: `${problem}: ${JSON.stringify(normalise(outcome.message).slice(0, 70))} e.g. ${JSON.stringify(outcome.message.slice(0, 160))}` });
       }
       const left = target.check ? await target.check(ctx).catch((err: Error) => `check failed: ${err.message}`) : null;
       if (left) found.push({ kind: 'running-import', ms, detail: left });
@@ -222,6 +228,7 @@ export async function fuzzTarget<Ctx>(target: FuzzTarget<Ctx>, options: RunOptio
         report.findings.push(finding);
       }
       options.onCase?.(i + 1);
+      if (report.outcomes.hang >= MAX_HANGS) break;
     }
   } finally {
     await target.teardown(ctx);

@@ -603,6 +603,9 @@ export async function mutateCase(seed: Buffer, structure: Structure, rng: Random
       continue; // a document too deep for JSON.stringify after an earlier step: keep it as it is
     }
     shape.push(m.name);
+    // Mutations of mutations can multiply sizes: keep a case within a few huge fields of its seed.
+    const cap = seed.length + 4 * ctx.limits.maxField;
+    if (input.length > cap) input = input.subarray(0, cap);
     // Byte mutations after a zip was rebuilt mostly just break the ZIP: one is enough.
     if (structure === 'xlsx' && !useStructure) break;
   }

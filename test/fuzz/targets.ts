@@ -14,7 +14,7 @@ import { runScan } from '../../src/scan/scan.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { loadMapping } from '../../src/target/mapping.js';
 import * as vault from '../../src/vault/index.js';
-import { startWatch, type WatchHandle } from '../../src/watch/server.js';
+import { DEFAULT_BODY_LIMIT, startWatch, type WatchHandle } from '../../src/watch/server.js';
 import { genericSignature, twilioSignature } from '../../src/watch/signatures.js';
 import { parseForm } from '../../src/watch/payloads.js';
 import { startTrapSmtp, type TrapSmtp } from '../../src/watch/smtp.js';
@@ -245,7 +245,15 @@ function webhookTarget(name: string, route: string, structure: 'form' | 'json', 
       return watchShared;
     },
     async run(ctx, input) {
-      const res = await fetch(ctx.watch.url + route, { method: 'POST', ...request(ctx, input), body: new Uint8Array(input) });
+      let res: Response;
+      try {
+        res = await fetch(ctx.watch.url + route, { method: 'POST', ...request(ctx, input), body: new Uint8Array(input) });
+      } catch (err) {
+        // The server answers 413 to a body over its limit and hangs up past 16x the limit (documented):
+        // the upload then fails mid-way. For a body within the limit it is a finding.
+        if (input.length > DEFAULT_BODY_LIMIT) return { kind: 'refused', detail: 'oversized body: connection closed' };
+        throw err;
+      }
       return webhookOutcome(ctx, res);
     },
     async teardown(ctx) {
@@ -448,8 +456,11 @@ function scanTarget(kind: string, ext: string, structure: FuzzTarget['structure'
         if (!mine || !other || other.records === 0) return { kind: 'silent', detail: `the run lost ${!mine ? 'the fuzzed file' : "the other file's records"}` };
         if (mine.warnings.length) return { kind: 'warned', detail: mine.warnings[0].message };
         if (mine.records > 0) return { kind: 'stored' };
-        // Nothing read and nothing said: silent, unless there was nothing to read.
-        return ext !== 'xlsx' && !hasContent(input.toString('utf8')) ? { kind: 'stored', detail: 'no text' } : { kind: 'silent', detail: `${mine.format} file of ${input.length} bytes: no records, no warning` };
+        // Nothing read and nothing said: silent, unless there was nothing to read (no text; for CSV and
+        // TSV nothing past the header line).
+        const lines = input.toString('utf8').split('\n').filter(hasContent).length;
+        const nothing = ext !== 'xlsx' && (lines === 0 || ((mine.format === 'csv' || mine.format === 'tsv') && lines === 1 && !/\r(?!\n)/.test(input.toString('latin1'))));
+        return nothing ? { kind: 'stored', detail: 'no text' } : { kind: 'silent', detail: `${mine.format} file of ${input.length} bytes: no records, no warning${/\r(?!\n)/.test(input.toString('latin1')) ? ' (CR line ends)' : ''}` };
       } finally {
         fs.rmSync(file, { force: true });
       }
