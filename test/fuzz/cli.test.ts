@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRandom } from '../../src/generate/random.js';
 import { FIXTURES_DIR } from '../../src/paths.js';
 import { cradle, type CliResult } from '../helpers/cli.js';
-import { scratchDir } from '../helpers/db.js';
+import { migrate, openDatabase } from '../../src/db/index.js';
+import { newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { createTrapVault, type TrapVault } from '../ingest/trap-vault.js';
 import { envSeed } from './harness.js';
 import { CI_LIMITS, mutateCase, type Structure } from './mutate.js';
@@ -30,11 +31,13 @@ const TARGETS: CliTarget[] = [
   { name: 'cdr-asterisk', structure: 'csv', seed: () => fixture('ingest', 'Master.csv'), file: 'Master.csv', args: (f) => ['ingest', 'cdr', f, '--format', 'asterisk'] },
   { name: 'mail', structure: 'mime', seed: () => fixture('ingest', 'message.eml'), file: 'message.eml', args: (f) => ['ingest', 'mail', f] },
   { name: 'event', structure: 'json', seed: () => fixture('ingest', 'visit.json'), file: 'visit.json', args: (f) => ['ingest', 'event', f] },
-  { name: 'scan-xlsx', structure: 'xlsx', seed: () => fixture('leaks', 'hearing-screening.xlsx'), file: 'leak.xlsx', args: (f) => ['scan', f, path.join(FIXTURES_DIR, 'leaks', 'vaccine-one-district.csv')] },
+  // A vault of its own: the trap vault's canary is a partial family, made for ingest, not for scan.
+  { name: 'scan-xlsx', structure: 'xlsx', seed: () => fixture('leaks', 'hearing-screening.xlsx'), file: 'leak.xlsx', args: (f) => ['--vault', scanVault.location, 'scan', f, path.join(FIXTURES_DIR, 'leaks', 'vaccine-one-district.csv')] },
   { name: 'config', structure: 'json', seed: () => Buffer.from(fs.readFileSync(configFile)), file: 'fuzzed.config.json', args: (f) => ['--config', f, 'tripwires'] },
 ];
 
 let configFile = '';
+let scanVault: TestLocation;
 
 function withTimeout(p: Promise<CliResult>, ms: number): Promise<CliResult | 'hang'> {
   return Promise.race([p, new Promise<'hang'>((resolve) => setTimeout(() => resolve('hang'), ms).unref())]);
@@ -61,6 +64,10 @@ describe('fuzzed inputs through the cradle binary', () => {
   beforeAll(async () => {
     v = await createTrapVault('pglite', 'fuzz-cli');
     await v.db.close();
+    scanVault = await newDatabase('pglite', 'fuzz-cli-scan');
+    const db = await openDatabase(scanVault.location, { role: 'vault', create: true });
+    await migrate(db);
+    await db.close();
     cwd = scratchDir('fuzz-cli');
     configFile = path.join(cwd, 'cradle.config.json');
     fs.writeFileSync(
@@ -68,7 +75,10 @@ describe('fuzzed inputs through the cradle binary', () => {
       JSON.stringify({ vault: v.location.location, hospitals: { h1: { target: path.join(cwd, 'no-target'), mapping: path.join(FIXTURES_DIR, 'mappings', 'reference.json'), wards: ['NICU'], districts: ['鼓楼区'], timeZone: 'Asia/Shanghai' } } }),
     );
   });
-  afterAll(async () => v?.location.cleanup());
+  afterAll(async () => {
+    await v?.location.cleanup();
+    await scanVault?.cleanup();
+  });
 
   const cases = TARGETS.flatMap((t) => Array.from({ length: SAMPLE }, (_, i) => [t.name, i, t] as const));
   it.each(cases)('%s case %i exits 0 with output or 1 with one-line cradle: errors', async (_name, i, t) => {

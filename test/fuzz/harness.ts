@@ -110,6 +110,8 @@ export function envCases(ciDefault: number): number {
 
 // eslint-disable-next-line no-control-regex -- control characters are what this looks for
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for
+const CONTROLS = /[\u0000-\u001f\u007f\ufffd]/g;
 
 /** A user error must be short lines of text: no control characters, nothing huge echoed from the input. */
 export function errorMessageProblem(message: string): string | null {
@@ -147,7 +149,7 @@ export function findingClasses(findings: readonly Finding[]): { key: string; par
   const classes = new Map<string, { key: string; parser: string; kind: FindingKind; count: number; example: Finding }>();
   for (const f of findings) {
     const detail = f.kind === 'bad-error-message' ? f.detail.replace(/ e\.g\. .*$/s, '') : f.detail;
-    const key = `${f.parser} ${f.kind}: ${normalise(detail)}`;
+    const key = `${f.parser} ${f.kind}: ${f.kind === 'bad-error-message' ? detail : normalise(detail)}`;
     const c = classes.get(key);
     if (c) c.count++;
     else classes.set(key, { key, parser: f.parser, kind: f.kind, count: 1, example: f });
@@ -218,7 +220,10 @@ export async function fuzzTarget<Ctx>(target: FuzzTarget<Ctx>, options: RunOptio
       else if (outcome.kind === 'user-error') {
         const problem = errorMessageProblem(outcome.message);
         // Grouped by the problem and how the message starts (which check produced it), not by the echoed bytes.
-        if (problem) found.push({ kind: 'bad-error-message', ms, detail: `${problem}: ${JSON.stringify(normalise(outcome.message).slice(0, 70))} e.g. ${JSON.stringify(outcome.message.slice(0, 160))}` });
+        if (problem) {
+          const start = normalise(outcome.message).replace(CONTROLS, '').slice(0, 48);
+          found.push({ kind: 'bad-error-message', ms, detail: `${problem}: ${JSON.stringify(start)}… e.g. ${JSON.stringify(outcome.message.slice(0, 160))}` });
+        }
       }
       const left = target.check ? await target.check(ctx).catch((err: Error) => `check failed: ${err.message}`) : null;
       if (left) found.push({ kind: 'running-import', ms, detail: left });
