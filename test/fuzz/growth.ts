@@ -250,7 +250,7 @@ export async function measureGrowth(g: GrowthCase): Promise<GrowthResult> {
   await g.run(small).catch(() => undefined); // warm up (JIT, lazy requires)
   // Floored at 5 ms: below that, timer resolution and a GC pause would make any ratio meaningless.
   const smallMs = Math.max(await best(() => g.run(small), 3), 5);
-  const largeMs = await best(() => g.run(large), 2);
+  const largeMs = await best(() => g.run(large), 3);
   const ratio = largeMs / smallMs;
   return { smallBytes: small.length, largeBytes: large.length, smallMs, largeMs, ratio, ok: largeMs < FAST_ENOUGH_MS || ratio <= (g.maxRatio ?? 24) };
 }
