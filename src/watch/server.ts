@@ -296,6 +296,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     try {
       const onEvent = (e: TrapSmtpEvent) => {
         if (e.type === 'refused') log(`smtp: ${e.code} to ${e.remoteAddr}: ${e.reason}`);
+        else if (e.warnings.length) log(`smtp: 250 to ${e.remoteAddr}: contact ${e.ids.join(', ')} stored with warnings: ${e.warnings.join('; ')}`);
       };
       const smtp = await startTrapSmtp(db, { host, port: options.smtpPort, onEvent });
       smtpPort = smtp.port;
