@@ -55,10 +55,10 @@ function summaryLines(s: IngestSummary, unit: string, total: number, verbose: bo
  * Rejections and storage warnings on standard error, one `cradle: warning:` line each, whatever the
  * output format; a file of which nothing at all could be read is an error instead.
  */
-function reportProblems(s: IngestSummary, unit: string, total: number): void {
+function reportProblems(s: IngestSummary, unit: string): void {
   // One line each: a value quoted from the file must not start a line of its own or carry escapes.
   const oneLine = (line: string) => line.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  if (total > 0 && s.rejected === total) {
+  if (s.rejected > 0 && s.recorded + s.duplicates + s.skipped === 0) {
     throw new UserError([...s.rejectedDetail.slice(0, 5).map(oneLine), `no ${unit.replace(/s$/, '')} of ${s.file} could be read (${s.rejected} rejected); nothing was imported`].join('\n'));
   }
   const lines = [...s.rejectedDetail.map((d) => `rejected: ${d}`), ...s.warnings];
@@ -132,7 +132,7 @@ Examples:
         } finally {
           progressDone();
         }
-        reportProblems(result, 'rows', result.rows);
+        reportProblems(result, 'rows');
         emit(!!opts.json, result, () => summaryLines(result, 'rows', result.rows, !!o.verbose));
       });
     });
@@ -159,7 +159,7 @@ Examples:
       await withVault(opts, async (db, config) => {
         const result = await ingestMail(db, data, { label: file === '-' ? 'stdin' : file, hospital: hospitalFilter(opts, config) });
         if (result.messages === 0) throw new UserError(`${file}: no messages found`);
-        reportProblems(result, 'messages', result.messages);
+        reportProblems(result, 'messages');
         emit(!!opts.json, result, () => summaryLines(result, 'messages', result.messages, !!o.verbose));
       });
     });
@@ -198,7 +198,7 @@ Examples:
           if (err instanceof EventError) throw new UserError(`${err.message}\nnothing was recorded`);
           throw err;
         }
-        reportProblems(result, 'events', result.events);
+        reportProblems(result, 'events');
         emit(o.json !== undefined, result, () => summaryLines(result, result.events === 1 ? 'event' : 'events', result.events, false));
       });
     });
