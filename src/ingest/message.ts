@@ -4,7 +4,7 @@ import { WARNINGS_HEADER, type NewContact } from '../vault/contacts.js';
 
 // One e-mail message as contact evidence: the raw bytes as they arrived, the text part, the parsed
 // headers. Shared by the SMTP listener and `cradle ingest mail`. Reading a message never fails: what
-// mailparser refuses (more than 1,000 MIME parts, a header block over 1 MiB: its guards against
+// mailparser refuses (1,000 MIME parts or more, a header block over 1 MiB: its guards against
 // resource exhaustion) is read from its top-level headers only, with a warning, and kept whole in raw.
 
 export interface ParsedMessage {
