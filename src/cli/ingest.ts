@@ -45,10 +45,26 @@ function readInput(file: string): Buffer {
 }
 
 function summaryLines(s: IngestSummary, unit: string, total: number, verbose: boolean): string[] {
-  const lines = [`${s.file}: ${total} ${unit}; ${s.recorded} recorded, ${s.duplicates} already in the vault, ${s.skipped} skipped`];
+  const lines = [`${s.file}: ${total} ${unit}; ${s.recorded} recorded, ${s.duplicates} already in the vault, ${s.skipped} skipped, ${s.rejected} rejected`];
   if (s.recorded === 0 && s.duplicates > 0) lines.push('nothing new: every contact in this file was recorded before');
   if (verbose) lines.push(...s.skippedDetail.map((d) => `skipped: ${d}`));
   return lines;
+}
+
+/**
+ * Rejections and storage warnings on standard error, one `cradle: warning:` line each, whatever the
+ * output format; a file of which nothing at all could be read is an error instead.
+ */
+function reportProblems(s: IngestSummary, unit: string): void {
+  // One line each: a value quoted from the file must not start a line of its own or carry escapes.
+  const oneLine = (line: string) => line.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  if (s.rejected > 0 && s.recorded + s.duplicates + s.skipped === 0) {
+    throw new UserError([...s.rejectedDetail.slice(0, 5).map(oneLine), `no ${unit.replace(/s$/, '')} of ${s.file} could be read (${s.rejected} rejected); nothing was imported`].join('\n'));
+  }
+  const lines = [...s.rejectedDetail.map((d) => `rejected: ${d}`), ...s.warnings];
+  const more = s.rejected - s.rejectedDetail.length;
+  if (more > 0) lines.push(`${more} more ${unit} rejected`);
+  for (const line of lines) process.stderr.write(`cradle: warning: ${oneLine(line)}\n`);
 }
 
 export function registerIngest(program: Command): void {
@@ -58,8 +74,10 @@ export function registerIngest(program: Command): void {
     .addHelpText(
       'after',
       `
-Every contact is kept in the vault byte for byte; a file is imported whole or not at all, and
-importing it again records nothing new.
+Every contact is kept in the vault byte for byte, and importing a file again records nothing new.
+A row or message that cannot be read is rejected with a warning naming file:line, and the rest is
+recorded; text the vault cannot hold (NUL, oversized ids, dates outside 1000-9999) is stored escaped,
+with a warning. See docs/security-ingest.md.
 
 Examples:
   cradle ingest cdr /var/log/asterisk/cdr-csv/Master.csv --format asterisk
@@ -83,8 +101,9 @@ Examples:
       `
 Asterisk columns (cdr_csv): accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp,
 lastdata, start, answer, end, duration, billsec, disposition, amaflags[, uniqueid, userfield].
-The provider id is uniqueid (or the --map id column), else a hash of the row. A row without dst or
-with an unreadable start time fails the whole import with file:line, and nothing is written.
+The provider id is uniqueid (or the --map id column), else a hash of the row. A row without dst,
+with an unreadable start time or broken CSV quoting is rejected (a warning with file:line); the other
+rows are recorded. A file none of whose rows can be read fails with exit 1.
 
 Examples:
   cradle ingest cdr Master.csv
@@ -113,6 +132,7 @@ Examples:
         } finally {
           progressDone();
         }
+        reportProblems(result, 'rows');
         emit(!!opts.json, result, () => summaryLines(result, 'rows', result.rows, !!o.verbose));
       });
     });
@@ -139,6 +159,7 @@ Examples:
       await withVault(opts, async (db, config) => {
         const result = await ingestMail(db, data, { label: file === '-' ? 'stdin' : file, hospital: hospitalFilter(opts, config) });
         if (result.messages === 0) throw new UserError(`${file}: no messages found`);
+        reportProblems(result, 'messages');
         emit(!!opts.json, result, () => summaryLines(result, 'messages', result.messages, !!o.verbose));
       });
     });
@@ -177,6 +198,7 @@ Examples:
           if (err instanceof EventError) throw new UserError(`${err.message}\nnothing was recorded`);
           throw err;
         }
+        reportProblems(result, 'events');
         emit(o.json !== undefined, result, () => summaryLines(result, result.events === 1 ? 'event' : 'events', result.events, false));
       });
     });

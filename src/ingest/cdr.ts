@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { TZDate } from '@date-fns/tz';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { parsePhone } from '../phone.js';
 
 // Call-detail records: Asterisk's cdr_csv Master.csv (no header) or any CSV with a header and a
 // column map. Pure parsing: each row becomes a call with its caller, callee (E.164 where it is a phone
-// number), start instant and the row's own bytes; a row that cannot be read is an error naming its line.
+// number), start instant and the row's own bytes; a row that cannot be read is a rejection naming its line.
 
 /**
  * cdr_csv's columns, as cdr/cdr_csv.c writes them: uniqueid and userfield only with loguniqueid and
@@ -109,16 +109,37 @@ export function normalisePhone(text: string, region: string): string | null {
   return null;
 }
 
-/** Read the calls of a CDR file; throws CdrRowError on the first row that cannot be read. */
-export async function* readCdr(input: Readable, format: CdrFormat, opts: CdrOptions): AsyncGenerator<CdrCall> {
+/**
+ * Read the calls of a CDR file. A row that cannot be read (broken CSV quoting, too few columns, no
+ * dst, an unreadable start time) comes out as a CdrRowError value in its place, so one bad row (whose
+ * caller ID the caller chose) does not hold back the others; only a header without the mapped columns
+ * is thrown, since then no row can be read.
+ */
+export async function* readCdr(input: Readable, format: CdrFormat, opts: CdrOptions): AsyncGenerator<CdrCall | CdrRowError> {
+  const skipped: CdrRowError[] = [];
   const parser = input.pipe(
-    parse({ raw: true, info: true, relax_column_count: true, skip_empty_lines: true, bom: true, columns: format.format === 'csv' ? true : undefined }),
+    parse({
+      raw: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      bom: true,
+      columns: format.format === 'csv' ? true : undefined,
+      // A quote inside an unquoted field is kept as a character (cdr_csv never writes one; a PBX export may).
+      relax_quotes: true,
+      // Any other CSV error skips its record only: it is reported in its place.
+      skip_records_with_error: true,
+      on_skip: (err: (Error & { lines?: number }) | undefined) => {
+        if (err) skipped.push(new CdrRowError(opts.label, err.lines ?? 0, `not valid CSV: ${err.message.replace(/ at line \d+$/, '')}`));
+      },
+    }),
   );
   let lastLine = 0;
   let headerChecked = false;
   input.on('error', (err) => parser.destroy(err));
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[] | Record<string, string>; raw: string; info: { lines: number } }>) {
+      yield* skipped.splice(0);
       const rawText = rec.raw.replace(/^(\r?\n)+/, '').replace(/(\r?\n)+$/, '');
       const line = rec.info.lines - (rawText.match(/\n/g)?.length ?? 0);
       lastLine = rec.info.lines;
@@ -129,12 +150,20 @@ export async function* readCdr(input: Readable, format: CdrFormat, opts: CdrOpti
           if (!columns.includes(column)) throw new CdrRowError(opts.label, 1, `no column "${column}" (for ${field}) in the header; its columns: ${columns.join(', ')}`);
         }
       }
-      yield toCall(rec.record, rawText, line, format, opts);
+      let call: CdrCall | CdrRowError;
+      try {
+        call = toCall(rec.record, rawText, line, format, opts);
+      } catch (err) {
+        if (!(err instanceof CdrRowError)) throw err;
+        call = err;
+      }
+      yield call;
     }
+    yield* skipped.splice(0);
   } catch (err) {
     if (err instanceof CdrRowError) throw err;
-    const e = err as Error & { lines?: number; code?: string };
-    if (e.code?.startsWith('CSV_')) throw new CdrRowError(opts.label, e.lines ?? lastLine + 1, `not valid CSV: ${e.message.replace(/ at line \d+$/, '')}`);
+    // What skip_records_with_error does not cover (a header csv-parse cannot use) ends the file.
+    if (err instanceof CsvError) throw new CdrRowError(opts.label, (err as CsvError & { lines?: number }).lines ?? lastLine + 1, `not valid CSV: ${err.message.replace(/ at line \d+$/, '')}`);
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Database, Queryable } from '../db/index.js';
-import { recordContact, type NewContact } from '../vault/contacts.js';
-import { readCdr, type CdrFormat, type CdrOptions } from './cdr.js';
+import { isStorableInstant, storableText } from '../lib/storable.js';
+import { isPermanentDataError, recordContact, type NewContact } from '../vault/contacts.js';
+import { CdrRowError, readCdr, type CdrFormat, type CdrOptions } from './cdr.js';
 import { parseEvents } from './event.js';
 import { canaryMailboxes } from '../vault/mailboxes.js';
 import { envelopeDate, splitMailbox } from './mbox.js';
@@ -13,7 +14,9 @@ export { isMbox, splitMailbox } from './mbox.js';
 export { parseMessage, messageContacts, recipientsOf } from './message.js';
 
 // Importing contacts the watch service did not see live: call-detail records, saved mail, notes.
-// Each file is one transaction: all of it is recorded, or (on a bad row) none of it.
+// Each file is one transaction. A row or message that cannot be read, or that the vault refuses, is a
+// rejection (counted and named, file:line) and the others are recorded: one bad row, which a caller
+// may have shaped, does not hold back the rest. What had to be escaped to be stored is a warning.
 
 export interface IngestSummary {
   file: string;
@@ -22,23 +25,61 @@ export interface IngestSummary {
   skipped: number;
   /** Why rows or messages were skipped, one line each (capped). */
   skippedDetail: string[];
+  /** Rows or messages that could not be read or stored. */
+  rejected: number;
+  /** Why, one line each, file:line first (capped). */
+  rejectedDetail: string[];
+  /** What had to change for a contact to be stored (NUL, oversized ids, impossible dates), file:line first (capped). */
+  warnings: string[];
   contactIds: number[];
 }
 
 const DETAIL_CAP = 50;
 
-async function recordAll(tx: Queryable, contacts: readonly NewContact[]): Promise<{ recorded: number; duplicates: number; ids: number[] }> {
-  let recorded = 0;
-  let duplicates = 0;
-  const ids: number[] = [];
-  for (const c of contacts) {
-    const r = await recordContact(tx, c);
-    if (r.duplicate) duplicates++;
-    else recorded++;
-    ids.push(r.id);
-  }
-  return { recorded, duplicates, ids };
+/** A contact to record, with where it came from in the file for messages. */
+interface Pending {
+  where: string;
+  contact: NewContact;
 }
+
+interface Recorded {
+  recorded: number;
+  duplicates: number;
+  ids: number[];
+  rejected: number;
+  rejectedDetail: string[];
+  warnings: string[];
+}
+
+const capped = (list: string[], line: string) => {
+  if (list.length < DETAIL_CAP) list.push(line);
+};
+
+/** Each contact under a savepoint: one the vault refuses for its data is a rejection, not the end of the file. */
+async function recordAll(tx: Queryable, pending: readonly Pending[]): Promise<Recorded> {
+  const out: Recorded = { recorded: 0, duplicates: 0, ids: [], rejected: 0, rejectedDetail: [], warnings: [] };
+  for (const { where, contact } of pending) {
+    await tx.query('SAVEPOINT ingest_contact');
+    let r;
+    try {
+      r = await recordContact(tx, contact);
+    } catch (err) {
+      if (!isPermanentDataError(err)) throw err;
+      await tx.query('ROLLBACK TO SAVEPOINT ingest_contact');
+      out.rejected++;
+      capped(out.rejectedDetail, `${where}: the vault refused it: ${(err as Error).message}`);
+      continue;
+    }
+    await tx.query('RELEASE SAVEPOINT ingest_contact');
+    if (r.duplicate) out.duplicates++;
+    else out.recorded++;
+    out.ids.push(r.id);
+    for (const w of r.warnings) capped(out.warnings, `${where}: ${w}`);
+  }
+  return out;
+}
+
+const NOTHING: Recorded = { recorded: 0, duplicates: 0, ids: [], rejected: 0, rejectedDetail: [], warnings: [] };
 
 /** E.164 of every trap number in the vault (any state: retired numbers stay watched). */
 async function trapNumberSet(db: Queryable, hospital?: string): Promise<Set<string>> {
@@ -53,64 +94,127 @@ export async function ingestCdr(
   opts: CdrOptions & { hospital?: string; onProgress?: (rows: number) => void },
 ): Promise<IngestSummary & { rows: number }> {
   const traps = await trapNumberSet(db, opts.hospital);
-  const contacts: NewContact[] = [];
+  const pending: Pending[] = [];
   const skippedDetail: string[] = [];
+  const readErrors: string[] = [];
   let rows = 0;
   let skipped = 0;
+  let unreadable = 0;
   for await (const call of readCdr(input, format, opts)) {
     rows++;
     if (rows % 10_000 === 0) opts.onProgress?.(rows);
-    if (!call.toIsPhone || !traps.has(call.to)) {
-      skipped++;
-      if (skippedDetail.length < DETAIL_CAP) skippedDetail.push(`${opts.label}:${call.line}: ${call.to} is not a trap number`);
+    if (call instanceof CdrRowError) {
+      unreadable++;
+      capped(readErrors, call.message);
       continue;
     }
-    contacts.push({
-      source: 'cdr',
-      providerId: call.providerId,
-      kind: 'call',
-      from: call.from,
-      to: call.to,
-      occurredAt: call.occurredAt,
-      body: null,
-      headers: call.fields,
-      raw: call.raw,
+    if (!call.toIsPhone || !traps.has(call.to)) {
+      skipped++;
+      capped(skippedDetail, `${opts.label}:${call.line}: ${call.to} is not a trap number`);
+      continue;
+    }
+    pending.push({
+      where: `${opts.label}:${call.line}`,
+      contact: {
+        source: 'cdr',
+        providerId: call.providerId,
+        kind: 'call',
+        from: call.from,
+        to: call.to,
+        occurredAt: call.occurredAt,
+        body: null,
+        headers: call.fields,
+        raw: call.raw,
+      },
     });
   }
-  const res = contacts.length ? await db.transaction((tx) => recordAll(tx, contacts)) : { recorded: 0, duplicates: 0, ids: [] };
-  return { file: opts.label, rows, recorded: res.recorded, duplicates: res.duplicates, skipped, skippedDetail, contactIds: res.ids };
+  const res = pending.length ? await db.transaction((tx) => recordAll(tx, pending)) : NOTHING;
+  return {
+    file: opts.label,
+    rows,
+    recorded: res.recorded,
+    duplicates: res.duplicates,
+    skipped,
+    skippedDetail,
+    rejected: unreadable + res.rejected,
+    rejectedDetail: [...readErrors, ...res.rejectedDetail].slice(0, DETAIL_CAP),
+    warnings: res.warnings,
+    contactIds: res.ids,
+  };
 }
 
 export async function ingestMail(db: Database, data: Buffer, opts: { label: string; hospital?: string }): Promise<IngestSummary & { messages: number }> {
   const messages = splitMailbox(data);
-  const contacts: NewContact[] = [];
+  const pending: Pending[] = [];
   const skippedDetail: string[] = [];
+  const readErrors: string[] = [];
   let skipped = 0;
+  let unreadable = 0;
   for (const m of messages) {
-    const msg = await parseMessage(m.raw);
-    const recipients = recipientsOf(msg.parsed);
-    const mailboxes = await canaryMailboxes(db, recipients, opts.hospital);
-    const where = `${opts.label}:${m.line}${msg.parsed.messageId ? ` ${msg.parsed.messageId}` : ''}`;
-    if (mailboxes.size === 0) {
-      skipped++;
-      if (skippedDetail.length < DETAIL_CAP) skippedDetail.push(`${where}: addressed to no canary mailbox (${recipients.join(', ') || 'no recipients'})`);
-      continue;
-    }
-    contacts.push(
-      ...messageContacts(m.raw, msg, [...mailboxes], {
+    let contacts: NewContact[];
+    let where = `${opts.label}:${m.line}`;
+    try {
+      const msg = await parseMessage(m.raw);
+      const recipients = recipientsOf(msg.parsed);
+      const mailboxes = await canaryMailboxes(db, recipients, opts.hospital);
+      if (msg.parsed.messageId) where += ` ${quoteMessageId(msg.parsed.messageId)}`;
+      if (mailboxes.size === 0) {
+        skipped++;
+        capped(skippedDetail, `${where}: addressed to no canary mailbox (${recipients.join(', ') || 'no recipients'})`);
+        continue;
+      }
+      // A Date header the vault cannot hold (year 10000) gives way to the mbox envelope's date.
+      const headerDate = msg.parsed.date && !Number.isNaN(msg.parsed.date.getTime()) ? msg.parsed.date : null;
+      const envelope = envelopeDate(m.envelope);
+      contacts = messageContacts(m.raw, msg, [...mailboxes], {
         source: 'mail',
         from: senderOf(msg.parsed),
-        occurredAt: msg.parsed.date && !Number.isNaN(msg.parsed.date.getTime()) ? msg.parsed.date : envelopeDate(m.envelope) ?? new Date(),
+        occurredAt: headerDate && (isStorableInstant(headerDate) || !envelope) ? headerDate : envelope ?? headerDate ?? new Date(),
         extraHeaders: m.envelope ? { 'x-cradle-mbox-from': m.envelope } : {},
-      }),
-    );
+      });
+    } catch (err) {
+      // parseMessage reads any message; this is the net under it, so one message never ends the file.
+      unreadable++;
+      capped(readErrors, `${where}: could not be read: ${(err as Error).message}`);
+      continue;
+    }
+    pending.push(...contacts.map((contact) => ({ where, contact })));
   }
-  const res = contacts.length ? await db.transaction((tx) => recordAll(tx, contacts)) : { recorded: 0, duplicates: 0, ids: [] };
-  return { file: opts.label, messages: messages.length, recorded: res.recorded, duplicates: res.duplicates, skipped, skippedDetail, contactIds: res.ids };
+  const res = pending.length ? await db.transaction((tx) => recordAll(tx, pending)) : NOTHING;
+  return {
+    file: opts.label,
+    messages: messages.length,
+    recorded: res.recorded,
+    duplicates: res.duplicates,
+    skipped,
+    skippedDetail,
+    rejected: unreadable + res.rejected,
+    rejectedDetail: [...readErrors, ...res.rejectedDetail].slice(0, DETAIL_CAP),
+    warnings: res.warnings,
+    contactIds: res.ids,
+  };
+}
+
+/** A Message-ID for a message line: escaped, and shortened when long (the full one is in the stored headers and raw). */
+function quoteMessageId(id: string): string {
+  const shown = storableText(id).replace(/\p{Cc}/gu, '?');
+  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
 }
 
 export async function ingestEvents(db: Database, text: string, opts: { label: string; region: string }): Promise<IngestSummary & { events: number }> {
   const events = parseEvents(text, opts.label, opts.region);
-  const res = await db.transaction((tx) => recordAll(tx, events.map((e) => e.contact)));
-  return { file: opts.label, events: events.length, recorded: res.recorded, duplicates: res.duplicates, skipped: 0, skippedDetail: [], contactIds: res.ids };
+  const many = events.length > 1;
+  const res = await db.transaction((tx) => recordAll(tx, events.map((e, i) => ({ where: many ? `${opts.label}: event ${i}` : opts.label, contact: e.contact }))));
+  return {
+    file: opts.label,
+    events: events.length,
+    recorded: res.recorded,
+    duplicates: res.duplicates,
+    skipped: 0,
+    skippedDetail: [],
+    rejected: res.rejected,
+    rejectedDetail: res.rejectedDetail,
+    warnings: res.warnings,
+    contactIds: res.ids,
+  };
 }

@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import type { NewContact } from '../vault/contacts.js';
+import { WARNINGS_HEADER, type NewContact } from '../vault/contacts.js';
 
 // One e-mail message as contact evidence: the raw bytes as they arrived, the text part, the parsed
-// headers. Shared by the SMTP listener and `cradle ingest mail`.
+// headers. Shared by the SMTP listener and `cradle ingest mail`. Reading a message never fails: what
+// mailparser refuses (1,000 MIME parts or more, a header block over 1 MiB: its guards against
+// resource exhaustion) is read from its top-level headers only, with a warning, and kept whole in raw.
 
 export interface ParsedMessage {
   parsed: ParsedMail;
@@ -11,22 +13,39 @@ export interface ParsedMessage {
   messageKey: string;
   /** Parsed headers as plain JSON (lower-case names). */
   headers: Record<string, unknown>;
-  /** The text part (or the HTML part's text), without NUL characters. */
+  /** The text part (or the HTML part's text). */
   text: string | null;
+  /** What could not be read, for the stored contact's warnings. */
+  warnings: string[];
+}
+
+const PARSER_OPTIONS = { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true } as const;
+
+/** Top-level headers read when the whole message cannot be: at most this many bytes of them. */
+const FALLBACK_HEADER_BYTES = 64 * 1024;
+
+/** The message's top-level header block (up to FALLBACK_HEADER_BYTES), as a message without a body. */
+function topLevelHeaders(raw: Buffer): Buffer {
+  const window = raw.subarray(0, FALLBACK_HEADER_BYTES);
+  const blank = /\r?\n\r?\n/.exec(window.toString('latin1'));
+  const head = blank ? window.subarray(0, blank.index) : window.subarray(0, Math.max(window.lastIndexOf(0x0a), 0));
+  return Buffer.concat([head, Buffer.from('\r\n\r\n')]);
 }
 
 export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
-  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
+  const warnings: string[] = [];
+  let parsed: ParsedMail;
+  try {
+    parsed = await simpleParser(raw, PARSER_OPTIONS);
+  } catch (err) {
+    warnings.push(`message not parsed whole (${(err as Error).message}); only its top-level headers were read; all of it is in raw`);
+    parsed = await simpleParser(topLevelHeaders(raw), PARSER_OPTIONS).catch(() => simpleParser(Buffer.alloc(0), PARSER_OPTIONS));
+  }
   const messageId = parsed.messageId?.trim();
   const messageKey = messageId || `sha256:${crypto.createHash('sha256').update(raw).digest('hex')}`;
-  const headers = jsonSafe(Object.fromEntries(parsed.headers)) as Record<string, unknown>;
+  const headers = JSON.parse(JSON.stringify(Object.fromEntries(parsed.headers)) ?? 'null') as Record<string, unknown>;
   const text = parsed.text ?? (typeof parsed.html === 'string' ? parsed.html.replace(/<[^>]*>/g, ' ') : null);
-  return { parsed, messageKey, headers, text: text === null ? null : text.replaceAll('\u0000', '') };
-}
-
-/** JSON without NUL characters (PostgreSQL's jsonb refuses \u0000). */
-function jsonSafe(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v)) ?? 'null');
+  return { parsed, messageKey, headers, text, warnings };
 }
 
 function addressesOf(value: AddressObject | AddressObject[] | undefined): string[] {
@@ -81,7 +100,7 @@ export function messageContacts(raw: Buffer, msg: ParsedMessage, mailboxes: read
     occurredAt: opts.occurredAt,
     body: msg.text,
     remoteAddr: opts.remoteAddr ?? null,
-    headers: { ...msg.headers, ...opts.extraHeaders },
+    headers: { ...msg.headers, ...opts.extraHeaders, ...(msg.warnings.length ? { [WARNINGS_HEADER]: msg.warnings } : {}) },
     raw,
   }));
 }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Queryable } from '../db/index.js';
+import { indexableKey, isStorableInstant, MAX_INDEXED_CHARS, NUL_SHOWN_AS, storableJson, storableText } from '../lib/storable.js';
 
 // Contact events: what reached a trap number or mailbox, kept byte for byte before anything is
 // done with it. Provider retries carry the same provider id and are recorded once.
@@ -39,11 +40,54 @@ export interface ContactRow {
   triaged_at: Date | null;
 }
 
+/** Where a contact's storage warnings are kept, in its headers. */
+export const WARNINGS_HEADER = 'x-cradle-warnings';
+
+/**
+ * The contact as the vault can hold it, and what had to change. This is the one place untrusted
+ * contact text is made storable: U+0000 is shown as ␀ (text and jsonb cannot hold it), an indexed
+ * value (provider id, from, to) over 512 characters or with a NUL becomes its start and a sha256 of
+ * the whole, an instant outside the years 1000-9999 becomes the time received. `raw` is never
+ * touched: it keeps every byte, and is what the warnings point to.
+ */
+export function storableContact(c: NewContact, receivedAt: Date): { contact: NewContact; warnings: string[] } {
+  const warnings: string[] = [];
+  const key = (field: string, value: string | null): string | null => {
+    if (value === null) return null;
+    const stored = indexableKey(value);
+    if (stored !== value) {
+      const why = value.length > MAX_INDEXED_CHARS ? `${value.length} characters` : `a NUL or an unpaired surrogate`;
+      warnings.push(`${field}: ${why}; stored as its start and the sha256 of the whole; the full value is in raw`);
+    }
+    return stored;
+  };
+  const providerId = key('provider id', c.providerId);
+  const from = key('from', c.from);
+  const to = key('to', c.to)!;
+  const body = c.body === null ? null : storableText(c.body);
+  if (body !== c.body) warnings.push(`body: NUL shown as ${NUL_SHOWN_AS} (or an unpaired surrogate as U+FFFD); the exact bytes are in raw`);
+  const headers = storableJson(c.headers ?? {}) as Record<string, unknown>;
+  if (JSON.stringify(headers) !== JSON.stringify(c.headers ?? {})) warnings.push(`headers: NUL shown as ${NUL_SHOWN_AS} (or an unpaired surrogate as U+FFFD); the exact bytes are in raw`);
+  let occurredAt = c.occurredAt;
+  if (!isStorableInstant(occurredAt)) {
+    const given = Number.isFinite(occurredAt.getTime()) ? occurredAt.toISOString() : 'not a time';
+    warnings.push(`occurred at: ${given} is outside the years 1000-9999; the time received is stored instead`);
+    occurredAt = receivedAt;
+  }
+  // Warnings the caller found first (a message only partly parsed) come before these.
+  const prior = Array.isArray(headers[WARNINGS_HEADER]) ? (headers[WARNINGS_HEADER] as unknown[]).map(String) : [];
+  warnings.unshift(...prior);
+  if (warnings.length) headers[WARNINGS_HEADER] = warnings;
+  const remoteAddr = c.remoteAddr === undefined || c.remoteAddr === null ? null : storableText(c.remoteAddr);
+  return { contact: { ...c, providerId, from, to, body, headers, occurredAt, remoteAddr }, warnings };
+}
+
 /**
  * Record one contact; `duplicate` when the provider already delivered it (same source and provider
- * id): the first copy is kept and its id returned.
+ * id): the first copy is kept and its id returned. `warnings` say what storableContact changed.
  */
-export async function recordContact(db: Queryable, c: NewContact): Promise<{ id: number; duplicate: boolean }> {
+export async function recordContact(db: Queryable, contact: NewContact): Promise<{ id: number; duplicate: boolean; warnings: string[] }> {
+  const { contact: c, warnings } = storableContact(contact, new Date());
   const sha256 = crypto.createHash('sha256').update(c.raw).digest('hex');
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO contact_events (source, provider_id, kind, from_address, to_address, occurred_at, body, remote_addr, headers, raw, sha256)
@@ -51,9 +95,19 @@ export async function recordContact(db: Queryable, c: NewContact): Promise<{ id:
      ON CONFLICT (source, provider_id) DO NOTHING RETURNING id`,
     [c.source, c.providerId, c.kind, c.from, c.to, c.occurredAt.toISOString(), c.body, c.remoteAddr ?? null, JSON.stringify(c.headers ?? {}), c.raw, sha256],
   );
-  if (rows.length) return { id: rows[0].id, duplicate: false };
+  if (rows.length) return { id: rows[0].id, duplicate: false, warnings };
   const { rows: first } = await db.query<{ id: number }>(`SELECT id FROM contact_events WHERE source = $1 AND provider_id = $2`, [c.source, c.providerId]);
-  return { id: first[0].id, duplicate: true };
+  return { id: first[0].id, duplicate: true, warnings };
+}
+
+/**
+ * Whether a vault error is about the data (SQLSTATE class 22, data exception, or 54, a limit such as
+ * an index entry's size), so the same contact will never be stored: refuse it for good, don't ask
+ * for a retry. storableContact should leave none; this is the net under it.
+ */
+export function isPermanentDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)/.test(code);
 }
 
 const CONTACT_COLUMNS = 'id, source, provider_id, kind, from_address, to_address, occurred_at, received_at, body, remote_addr, headers, sha256, triaged_at';

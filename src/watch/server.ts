@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '../db/index.js';
-import { recordContact, type NewContact } from '../vault/contacts.js';
+import { isPermanentDataError, recordContact, type NewContact } from '../vault/contacts.js';
 import { maskDigits } from '../phone.js';
 import { genericContact, parseForm, parseJson, telnyxContact, twilioContact, type Arrival, type Parsed } from './payloads.js';
 import { RateLimiter, type RateLimit } from './ratelimit.js';
@@ -212,17 +212,25 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     }
     if (!contact.ok) return send(res, 400, { error: contact.reason });
 
-    let stored: { id: number; duplicate: boolean };
+    let stored: { id: number; duplicate: boolean; warnings: string[] };
     try {
       const c = contact.value;
       // One INSERT ... ON CONFLICT statement: its own transaction, committed before the answer.
+      // recordContact escapes what the vault cannot hold (NUL, oversized ids, impossible dates).
       stored = await recordContact(db, c);
     } catch (err) {
-      log(`cradle watch: 500 ${req.method} ${path} from ${clientAddress(req, trustProxy) ?? '?'}: vault write failed: ${maskDigits((err as Error).message)}`);
+      const from = clientAddress(req, trustProxy) ?? '?';
+      // A retry of the same body would fail the same way: refuse it for good rather than ask for it again.
+      if (isPermanentDataError(err)) {
+        log(`cradle watch: 422 ${req.method} ${path} from ${from}: the vault refused the event: ${maskDigits((err as Error).message)}`);
+        return send(res, 422, { error: 'the event cannot be stored; do not retry' });
+      }
+      log(`cradle watch: 500 ${req.method} ${path} from ${from}: vault write failed: ${maskDigits((err as Error).message)}`);
       return send(res, 500, { error: 'could not store the event; retry' });
     }
+    if (stored.warnings.length) log(`cradle watch: 200 ${req.method} ${path}: contact ${stored.id} stored with warnings: ${maskDigits(stored.warnings.join('; '))}`);
     if (source === 'twilio-sms' || source === 'twilio-voice') return send(res, 200, EMPTY_TWIML);
-    return send(res, 200, { ok: true, id: stored.id, duplicate: stored.duplicate });
+    return send(res, 200, { ok: true, id: stored.id, duplicate: stored.duplicate, ...(stored.warnings.length ? { warnings: stored.warnings } : {}) });
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -288,6 +296,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     try {
       const onEvent = (e: TrapSmtpEvent) => {
         if (e.type === 'refused') log(`smtp: ${e.code} to ${e.remoteAddr}: ${e.reason}`);
+        else if (e.warnings.length) log(`smtp: 250 to ${e.remoteAddr}: contact ${e.ids.join(', ')} stored with warnings: ${e.warnings.join('; ')}`);
       };
       const smtp = await startTrapSmtp(db, { host, port: options.smtpPort, onEvent });
       smtpPort = smtp.port;

@@ -3,11 +3,14 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 import type { Database } from '../db/index.js';
 import { canaryMailboxes, domainOf, isTrapDomain } from '../vault/mailboxes.js';
 import { messageContacts, parseMessage } from '../ingest/message.js';
-import { recordContact } from '../vault/contacts.js';
+import { isPermanentDataError, recordContact } from '../vault/contacts.js';
 
 // The trap mailbox listener: accepts mail for canary mailboxes on the vault's trap domains only and
 // keeps every message byte for byte in the vault before answering 250. A failed vault write answers
 // 451 so the sending server keeps the message and retries; a re-sent Message-ID is recorded once.
+// Content never causes a 451: a message mailparser refuses is stored from its top-level headers, and
+// what the vault cannot hold is escaped by recordContact; a write the vault still refuses for its data
+// is answered 554 (permanent), since the retry would be refused the same way.
 // No AUTH (anyone may deliver to a trap, that is the point) and no STARTTLS yet: run it behind the
 // MX relay or on a trusted network until TLS certificates are configurable.
 
@@ -26,7 +29,7 @@ export interface TrapSmtpOptions {
 }
 
 export type TrapSmtpEvent =
-  | { type: 'stored'; ids: number[]; duplicates: number; remoteAddr: string }
+  | { type: 'stored'; ids: number[]; duplicates: number; warnings: string[]; remoteAddr: string }
   | { type: 'refused'; stage: 'rcpt' | 'data'; code: number; reason: string; remoteAddr: string };
 
 export interface TrapSmtp {
@@ -100,6 +103,10 @@ export async function startTrapSmtp(vault: Database, options: TrapSmtpOptions): 
             callback(null, `stored as contact ${res.ids.join(', ')}`);
           },
           (err: Error) => {
+            if (isPermanentDataError(err)) {
+              emit({ type: 'refused', stage: 'data', code: 554, reason: `the vault refused the message: ${err.message}`, remoteAddr: session.remoteAddress });
+              return callback(new SmtpReply('the message cannot be stored; do not retry', 554));
+            }
             emit({ type: 'refused', stage: 'data', code: 451, reason: `vault write failed: ${err.message}`, remoteAddr: session.remoteAddress });
             callback(new SmtpReply('cannot store the message now, try again later', 451));
           },
@@ -108,7 +115,7 @@ export async function startTrapSmtp(vault: Database, options: TrapSmtpOptions): 
     },
   });
 
-  const store = async (raw: Buffer, session: SMTPServerSession): Promise<{ ids: number[]; duplicates: number }> => {
+  const store = async (raw: Buffer, session: SMTPServerSession): Promise<{ ids: number[]; duplicates: number; warnings: string[] }> => {
     const msg = await parseMessage(raw);
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const rcptTo = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
@@ -121,13 +128,15 @@ export async function startTrapSmtp(vault: Database, options: TrapSmtpOptions): 
     });
     return vault.transaction(async (tx) => {
       const ids: number[] = [];
+      const warnings = new Set<string>();
       let duplicates = 0;
       for (const c of contacts) {
         const r = await recordContact(tx, c);
         ids.push(r.id);
         if (r.duplicate) duplicates++;
+        for (const w of r.warnings) warnings.add(w);
       }
-      return { ids, duplicates };
+      return { ids, duplicates, warnings: [...warnings] };
     });
   };
 

@@ -42,10 +42,11 @@ describe('cradle ingest (the binary)', () => {
     expect(verbose.stdout).toContain('skipped: Master.csv:3: +8613511112222 is not a trap number');
   });
 
-  it('fails a bad file with file:line and writes nothing; bad usage exits 2', async () => {
+  it('rejects a bad row with file:line and records the rest; bad usage exits 2', async () => {
     const bad = await run(['ingest', 'cdr', 'Master-bad.csv', '--time-zone', 'Asia/Shanghai']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe('cradle: Master-bad.csv:3: "2026-13-24 10:15:02" is not a time (write YYYY-MM-DD HH:MM:SS, or ISO 8601 with an offset)\ncradle: nothing was imported; fix the row and run again\n');
+    expect(bad.code).toBe(0);
+    expect(bad.stdout).toContain('Master-bad.csv: 3 rows; 2 recorded, 0 already in the vault, 0 skipped, 1 rejected');
+    expect(bad.stderr).toBe('cradle: warning: rejected: Master-bad.csv:3: "2026-13-24 10:15:02" is not a time (write YYYY-MM-DD HH:MM:SS, or ISO 8601 with an offset)\n');
     const noZone = await run(['ingest', 'cdr', 'Master.csv']);
     expect(noZone.code).toBe(1);
     expect(noZone.stderr).toMatch(/pass --time-zone/);

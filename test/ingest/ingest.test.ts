@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CdrRowError, ingestCdr, ingestEvents, ingestMail, normalisePhone, parseCdrMap, parseCdrTime, splitMailbox } from '../../src/ingest/index.js';
+import { ingestCdr, ingestEvents, ingestMail, normalisePhone, parseCdrMap, parseCdrTime, splitMailbox } from '../../src/ingest/index.js';
 import { EventError } from '../../src/ingest/event.js';
 import * as vault from '../../src/vault/index.js';
 import { FIXTURES_DIR } from '../../src/paths.js';
@@ -77,14 +77,14 @@ describe.each(BACKENDS)('cradle ingest on %s', (backend) => {
     expect(await contacts('cdr')).toHaveLength(3);
   });
 
-  it('fails a file with a bad row as a whole, naming file and line', async () => {
+  it('rejects the rows it cannot read, naming file and line, and records the others', async () => {
+    const res = await ingestCdr(v.db, fs.createReadStream(fixture('Master-bad.csv')), { format: 'asterisk' }, opts('Master-bad.csv'));
+    expect(res).toMatchObject({ rows: 3, recorded: 2, rejected: 1, rejectedDetail: ['Master-bad.csv:3: "2026-13-24 10:15:02" is not a time (write YYYY-MM-DD HH:MM:SS, or ISO 8601 with an offset)'] });
     const before = await vault.countContacts(v.db);
-    await expect(ingestCdr(v.db, fs.createReadStream(fixture('Master-bad.csv')), { format: 'asterisk' }, opts('Master-bad.csv'))).rejects.toThrow(
-      new CdrRowError('Master-bad.csv', 3, '"2026-13-24 10:15:02" is not a time (write YYYY-MM-DD HH:MM:SS, or ISO 8601 with an offset)'),
-    );
     const noDst = '"","1","","c","","","","","","2026-11-24 10:00:00","","",0,0,"","",""\n';
-    await expect(ingestCdr(v.db, Readable.from([noDst]), { format: 'asterisk' }, opts('x.csv'))).rejects.toThrow('x.csv:1: no destination number (dst)');
-    await expect(ingestCdr(v.db, Readable.from(['"a","b"\n"c",']), { format: 'asterisk' }, opts('y.csv'))).rejects.toThrow(/^y\.csv:1: 2 columns/);
+    expect(await ingestCdr(v.db, Readable.from([noDst]), { format: 'asterisk' }, opts('x.csv'))).toMatchObject({ rows: 1, recorded: 0, rejected: 1, rejectedDetail: ['x.csv:1: no destination number (dst)'] });
+    const short = await ingestCdr(v.db, Readable.from(['"a","b"\n"c",']), { format: 'asterisk' }, opts('y.csv'));
+    expect(short.rejectedDetail).toEqual([expect.stringMatching(/^y\.csv:1: 2 columns/), expect.stringMatching(/^y\.csv:2: 2 columns/)]);
     expect(await vault.countContacts(v.db)).toBe(before);
   });
 

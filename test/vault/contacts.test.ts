@@ -28,7 +28,7 @@ describe.each(BACKENDS)('contact events on %s', (backend) => {
     const first = await vault.recordContact(db, sms('SM1', '您好，宝宝写真'));
     expect(first.duplicate).toBe(false);
     const again = await vault.recordContact(db, sms('SM1', '您好，宝宝写真'));
-    expect(again).toEqual({ id: first.id, duplicate: true });
+    expect(again).toEqual({ id: first.id, duplicate: true, warnings: [] });
     const row = await vault.getContact(db, first.id);
     expect(row).toMatchObject({ source: 'twilio-sms', provider_id: 'SM1', kind: 'sms', to_address: '+8613800002222', body: '您好，宝宝写真', triaged_at: null });
     const raw = await vault.contactRaw(db, first.id);
