@@ -57,7 +57,7 @@ const DENIED_FUNCTIONS = new Set([
   'pg_promote', 'pg_create_restore_point', 'pg_backup_start', 'pg_backup_stop', 'pg_start_backup', 'pg_stop_backup',
   'pg_wal_replay_pause', 'pg_wal_replay_resume', 'pg_log_backend_memory_contexts', 'pg_notify',
   'pg_import_system_collations', 'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'ts_stat',
-  'loread', 'lowrite', 'nextval', 'setval',
+  'pg_write_file', 'loread', 'lowrite', 'nextval', 'setval',
 ]);
 const DENIED_PREFIXES = ['lo_', 'pg_file_', 'dblink', 'pg_stat_reset', 'pg_advisory', 'pg_try_advisory', 'pg_replication_', 'pg_logical_', 'pg_create_', 'pg_drop_', 'pg_copy_'];
 
@@ -75,6 +75,7 @@ interface Token {
 const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
 const IDENT_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
 const SPACE = /[ \t\n\r\f\v]/;
+const DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
 
 function refuse(reason: string): never {
   throw new StatementRefused(reason);
@@ -147,7 +148,8 @@ export function postgresTokens(sql: string): Token[] {
       while (i < n && /[0-9]/.test(sql[i])) i++;
       tokens.push({ kind: 'param', text: sql.slice(start, i), at: start });
     } else if (c === '$') {
-      const m = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 200));
+      DOLLAR_TAG.lastIndex = i;
+      const m = DOLLAR_TAG.exec(sql);
       if (!m) {
         tokens.push({ kind: 'symbol', text: c, at: i++ });
         continue;
@@ -167,6 +169,12 @@ export function postgresTokens(sql: string): Token[] {
   return tokens;
 }
 
+/** A piece of statement text for a one-line message: control and line-breaking characters as `?`, 40 at most. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it replaces
+  return text.slice(0, 40).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+}
+
 const ONLY = 'only one SELECT (or WITH … SELECT, VALUES, TABLE) statement is run, read-only';
 
 /** Refuse what a READ ONLY PostgreSQL transaction would not stop, or what would end it. */
@@ -183,7 +191,7 @@ export function checkPostgresStatement(sql: string): void {
   if (!first) refuse(`the statement is empty; ${ONLY}`);
   const word = first.kind === 'word' ? first.text : null;
   if (word && Object.hasOwn(REFUSED_FIRST, word)) refuse(`${word.toUpperCase()} is refused: ${REFUSED_FIRST[word]}; ${ONLY}`);
-  if (!word || !ALLOWED_FIRST.has(word)) refuse(`a statement starting ${word ? word.toUpperCase() : sql.slice(first.at, first.at + 20).trim()} is refused; ${ONLY}`);
+  if (!word || !ALLOWED_FIRST.has(word)) refuse(`a statement starting ${printable(word ? word.toUpperCase() : sql.slice(first.at, first.at + 20))} is refused; ${ONLY}`);
   for (let k = 0; k + 1 < body.length; k++) {
     const t = body[k];
     if ((t.kind === 'word' || t.kind === 'quoted') && body[k + 1].kind === 'symbol' && body[k + 1].text === '(' && deniedFunction(t.text)) {

@@ -81,6 +81,8 @@ describe('the PostgreSQL statement check', () => {
       ['SELECT $$ x', /is not closed/],
       ['SELECT U&"lo\\005fexport"(1, \'/tmp/f\')', /Unicode-escaped name/],
       ['SELECT 1\u0000', /NUL byte/],
+      ["'x'\nSELECT 1", /^a statement starting 'x'\?SELECT 1 is refused/],
+      ['DELETE\u0085FROM victim', /^a statement starting DELETE\?FROM is refused/],
     ];
     for (const [sql, reason] of cases) expect({ sql, refused: refusal(sql) }).toEqual({ sql, refused: expect.stringMatching(reason) });
   });
