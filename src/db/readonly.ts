@@ -184,11 +184,11 @@ export function checkPostgresStatement(sql: string): void {
   const semicolon = tokens.findIndex((t) => t.kind === 'symbol' && t.text === ';');
   const last = semicolon < 0 ? tokens.length : semicolon;
   if (tokens.slice(last).some((t) => !(t.kind === 'symbol' && t.text === ';'))) {
-    refuse(`more than one statement (the ";" at character ${tokens[semicolon].at + 1} ends the first); ${ONLY}`);
+    refuse(`more than one statement is refused (the ";" at character ${tokens[semicolon].at + 1} ends the first); ${ONLY}`);
   }
   const body = tokens.slice(0, last);
   const first = body.find((t) => !(t.kind === 'symbol' && t.text === '('));
-  if (!first) refuse(`the statement is empty; ${ONLY}`);
+  if (!first) refuse(`an empty statement is refused; ${ONLY}`);
   const word = first.kind === 'word' ? first.text : null;
   if (word && Object.hasOwn(REFUSED_FIRST, word)) refuse(`${word.toUpperCase()} is refused: ${REFUSED_FIRST[word]}; ${ONLY}`);
   if (!word || !ALLOWED_FIRST.has(word)) refuse(`a statement starting ${printable(word ? word.toUpperCase() : sql.slice(first.at, first.at + 20))} is refused; ${ONLY}`);

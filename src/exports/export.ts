@@ -224,7 +224,7 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
       return { source: query, result: await tx.query<Record<string, unknown>>(query.sql, query.params) };
     }));
   } catch (err) {
-    if (err instanceof StatementRefused) throw new UserError(`${req.query ? '--query' : 'the export query'} is refused: ${err.message}`);
+    if (err instanceof StatementRefused) throw new UserError(`${req.query ? '--query' : 'the export query'}: ${err.message}`);
     if (err instanceof UserError) throw err;
     throw new UserError(`the export query failed on ${target.label}: ${(err as Error).message}`);
   }

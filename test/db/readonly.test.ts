@@ -52,7 +52,7 @@ describe('the PostgreSQL statement check', () => {
       "SELECT 'a\\'; DELETE FROM victim; --'",
       'SELECT 1 /* c */ ; /* c */ SELECT 2',
     ]) {
-      expect({ sql, refused: refusal(sql) }).toEqual({ sql, refused: expect.stringMatching(/^more than one statement/) });
+      expect({ sql, refused: refusal(sql) }).toEqual({ sql, refused: expect.stringMatching(/^more than one statement is refused/) });
     }
   });
 
@@ -74,8 +74,8 @@ describe('the PostgreSQL statement check', () => {
       ['EXPLAIN ANALYZE DELETE FROM victim', /^a statement starting EXPLAIN is refused/],
       ['DELETE FROM victim', /^a statement starting DELETE is refused/],
       ['LISTEN x', /^a statement starting LISTEN is refused/],
-      ['', /^the statement is empty/],
-      ['  -- nothing', /^the statement is empty/],
+      ['', /^an empty statement is refused/],
+      ['  -- nothing', /^an empty statement is refused/],
       ["SELECT 'abc", /^a string opened at character 8 is not closed/],
       ['SELECT /* x', /^a comment opened at character 8 is not closed/],
       ['SELECT $$ x', /is not closed/],
