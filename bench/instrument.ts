@@ -1,4 +1,4 @@
-import type { Database, Queryable, QueryResult, Row, TransactionOptions } from '../src/db/index.js';
+import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from '../src/db/index.js';
 
 // Bench-only helpers: a Database wrapper that times every statement (so a plantCanaries run can be
 // broken down by query without touching src/), EXPLAIN of captured SELECTs, and small statistics.
@@ -42,6 +42,11 @@ export function instrument(db: Database, name: string, log: Timed[]): Database {
         const inner = log.slice(start).filter((e) => e.db === name).reduce((s, e) => s + e.ms, 0);
         log.push({ db: name, sql: '(BEGIN/COMMIT and JS inside the transaction)', params: [], ms: performance.now() - t0 - inner });
       }
+    },
+    rolledBackTransaction<T>(setup: readonly string[], fn: (tx: ReadOnlyQueryable) => Promise<T>): Promise<T> {
+      return db.rolledBackTransaction(setup, (tx) =>
+        fn({ kind: tx.kind, query: <R = Row>(sql: string, params: readonly unknown[] = []) => record(sql, params, () => tx.query<R>(sql, params)) }),
+      );
     },
   };
 }

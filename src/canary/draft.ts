@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/index.js';
+import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
 import { regionOfLocale, type Family } from '../domain.js';
 import { UserError } from '../errors.js';
 import type { HospitalConfig } from '../config/index.js';
@@ -32,7 +32,7 @@ export interface CanaryDraft {
   warnings: string[];
 }
 
-export async function draftCanaries(vaultDb: Queryable, target: Queryable, req: DraftRequest): Promise<CanaryDraft> {
+export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryable, req: DraftRequest): Promise<CanaryDraft> {
   const rng = createRandom(req.seed);
   const taken = new NameIndex();
   for (const name of await vault.canaryParentNames(vaultDb)) taken.add(name);
@@ -77,7 +77,7 @@ function phoneSlots(families: Family[]): { family: Family; role: 'mother' | 'fat
   ]);
 }
 
-async function assignTrapNumbers(vaultDb: Queryable, target: Queryable, req: DraftRequest, rng: Random, families: Family[]) {
+async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, req: DraftRequest, rng: Random, families: Family[]) {
   const slots = phoneSlots(families);
   const region = regionOfLocale(req.hospital.locale);
   const available = await vault.availableNumbers(vaultDb, req.hospital.name, region, req.now);
@@ -114,7 +114,7 @@ async function assignTrapNumbers(vaultDb: Queryable, target: Queryable, req: Dra
   return { assignments: slots.map((slot, i) => ({ numberId: chosen[i].id, family: slot.family, role: slot.role })), blocked };
 }
 
-async function ensureUniqueEmails(vaultDb: Queryable, target: Queryable, mapping: Mapping, families: Family[], rng: Random): Promise<void> {
+async function ensureUniqueEmails(vaultDb: Queryable, target: ReadOnlyQueryable, mapping: Mapping, families: Family[], rng: Random): Promise<void> {
   for (let round = 0; round < 5; round++) {
     const parents = families.flatMap((f) => (f.father ? [f.mother, f.father] : [f.mother])).filter((p) => p.email);
     const emails = parents.map((p) => p.email!.toLowerCase());

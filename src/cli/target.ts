@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readOnly } from '../db/index.js';
 import { checkTarget } from '../target/check.js';
 import { globals, withHospital } from './context.js';
 import { emit } from './output.js';
@@ -16,7 +17,7 @@ export function registerTarget(program: Command): void {
       await withHospital(
         opts,
         async ({ hospital, mapping, target: db }) => {
-          const problems = await checkTarget(db, mapping);
+          const problems = await readOnly(db, (tx) => checkTarget(tx, mapping));
           const errors = problems.filter((p) => p.level === 'error');
           emit(!!opts.json, { hospital: hospital.name, target: db.label, mapping: mapping.source, ok: errors.length === 0, problems }, () => [
             ...problems.map((p) => `${p.level}: ${p.where}: ${p.message}`),

@@ -1,4 +1,5 @@
-export type { Database, Queryable, QueryResult, Row, TransactionOptions } from './types.js';
+export type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from './types.js';
+export { readOnly, StatementRefused } from './readonly.js';
 export { openDatabase, type OpenOptions } from './open.js';
 export { migrate, loadMigrations } from './migrate.js';
 export { quoteIdent, quoteQualified, redactUrl, isServerUrl, csvLine } from './sql.js';

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { lockDirectory } from './lock.js';
 import { csvLine, isServerUrl, quoteIdent, quoteQualified, redactUrl } from './sql.js';
-import type { Database, Queryable, QueryResult, Row, TransactionOptions } from './types.js';
+import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from './types.js';
 
 // One interface over embedded PGlite and a PostgreSQL server. Both return the same JS types:
 // int8 as number, date and timestamp-without-zone as text, timestamptz as Date, json as objects.
@@ -106,6 +106,17 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
         return fn(wrap(tx));
       });
     },
+    async rolledBackTransaction<T>(setup: readonly string[], fn: (tx: ReadOnlyQueryable) => Promise<T>): Promise<T> {
+      // PGlite's query() always uses the extended protocol; exec() (a batch) is not handed out.
+      return db.transaction(async (tx) => {
+        try {
+          for (const statement of setup) await tx.query(statement);
+          return await fn({ kind: 'pglite', query: wrap(tx).query });
+        } finally {
+          if (!tx.closed) await tx.rollback();
+        }
+      });
+    },
     async close() {
       try {
         await db.close();
@@ -138,11 +149,11 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
     await pool.end().catch(() => undefined);
     throw new UserError(`cannot connect to ${role} ${label}: ${(err as Error).message}`);
   }
+  const result = <T>(res: pg.QueryResult): QueryResult<T> => ({ rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length, fields: (res.fields ?? []).map((f) => f.name) });
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     kind: 'postgres',
     async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const res = await q.query(sql, params as unknown[]);
-      return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length, fields: (res.fields ?? []).map((f) => f.name) };
+      return result<T>(await q.query(sql, params as unknown[]));
     },
     async exec(sql: string) {
       await q.query(sql);
@@ -197,6 +208,28 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
       } finally {
         client.off('error', onError);
         client.release();
+      }
+    },
+    async rolledBackTransaction<T>(setup: readonly string[], fn: (tx: ReadOnlyQueryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      const onError = () => undefined;
+      client.on('error', onError);
+      try {
+        await client.query('BEGIN');
+        for (const statement of setup) await client.query(statement);
+        return await fn({
+          kind: 'postgres',
+          async query<R = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+            // Extended protocol even without parameters: the server then refuses more than one statement.
+            const config = { text: sql, values: params as unknown[], queryMode: 'extended' } as pg.QueryConfig;
+            return result<R>(await client.query(config));
+          },
+        });
+      } finally {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.off('error', onError);
+        // Destroyed, not returned to the pool: nothing a statement left in the session is used again.
+        client.release(true);
       }
     },
     async close() {

@@ -7,10 +7,14 @@ export interface QueryResult<T = Row> {
   fields: string[];
 }
 
-/** What every database handle offers, inside or outside a transaction. */
-export interface Queryable {
+/** What readOnly() (src/db/readonly.ts) hands out: one statement per call, never a batch, nothing else. */
+export interface ReadOnlyQueryable {
   readonly kind: 'pglite' | 'postgres';
   query<T = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+}
+
+/** What every database handle offers, inside or outside a transaction. */
+export interface Queryable extends ReadOnlyQueryable {
   /** Several statements, no parameters (migrations, schema files). */
   exec(sql: string): Promise<void>;
   /** Bulk load with COPY: pg-copy-streams on a server, PGlite's /dev/blob path when embedded. */
@@ -27,5 +31,11 @@ export interface Database extends Queryable {
   /** Location with any password removed, for messages. */
   readonly label: string;
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * The backend half of readOnly() in src/db/readonly.ts; call that instead. A transaction on a
+   * connection of its own, `setup` run first in it, every statement sent alone through the extended
+   * protocol (where the server refuses a batch), always rolled back, the connection not reused.
+   */
+  rolledBackTransaction<T>(setup: readonly string[], fn: (tx: ReadOnlyQueryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

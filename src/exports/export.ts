@@ -3,7 +3,7 @@ import path from 'node:path';
 import { customAlphabet } from 'nanoid';
 import { draftCanaries } from '../canary/draft.js';
 import type { HospitalConfig } from '../config/index.js';
-import { quoteIdent, quoteQualified, type Database, type Queryable } from '../db/index.js';
+import { quoteIdent, quoteQualified, readOnly, StatementRefused, type Database, type Queryable, type ReadOnlyQueryable } from '../db/index.js';
 import { formatChannel, type ChannelRef, type Family } from '../domain.js';
 import { UserError } from '../errors.js';
 import { createRandom } from '../generate/index.js';
@@ -105,7 +105,7 @@ interface SourceQuery {
   columnFields: Record<string, string>;
 }
 
-async function columnType(db: Queryable, schema: string, table: string, column: string): Promise<string | null> {
+async function columnType(db: ReadOnlyQueryable, schema: string, table: string, column: string): Promise<string | null> {
   const { rows } = await db.query<{ data_type: string }>(
     'SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3',
     [schema, table, column],
@@ -114,7 +114,7 @@ async function columnType(db: Queryable, schema: string, table: string, column: 
 }
 
 /** The mapping's default export: one row per birth with every family field, joined along the mapping's refs. */
-export async function defaultExportQuery(db: Queryable, mapping: Mapping, timeZone: string, from?: string, to?: string): Promise<SourceQuery> {
+export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping, timeZone: string, from?: string, to?: string): Promise<SourceQuery> {
   const [first, ...rest] = mapping.inserts;
   let sql = `FROM ${quoteQualified([first.schema, first.table])} AS ${quoteIdent(first.alias)}`;
   for (const step of rest) {
@@ -214,12 +214,18 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   if (!fs.existsSync(outDir)) throw new UserError(`cannot write ${req.out}: directory ${outDir} does not exist`);
   const timeZone = req.mapping.timeZone ?? req.hospital.timeZone;
   const format = formatOf(req.out, req.format);
-  const source = sourceQuery(req) ?? (await defaultExportQuery(target, req.mapping, timeZone, req.from, req.to));
 
+  // Everything the export reads from the target, the query included, goes through readOnly().
+  let source: SourceQuery;
   let result: { rows: Record<string, unknown>[]; fields: string[] };
   try {
-    result = await target.transaction((tx) => tx.query<Record<string, unknown>>(source.sql, source.params), { readOnly: true });
+    ({ source, result } = await readOnly(target, async (tx) => {
+      const query = sourceQuery(req) ?? (await defaultExportQuery(tx, req.mapping, timeZone, req.from, req.to));
+      return { source: query, result: await tx.query<Record<string, unknown>>(query.sql, query.params) };
+    }));
   } catch (err) {
+    if (err instanceof StatementRefused) throw new UserError(`${req.query ? '--query' : 'the export query'}: ${err.message}`);
+    if (err instanceof UserError) throw err;
     throw new UserError(`the export query failed on ${target.label}: ${(err as Error).message}`);
   }
   req.onProgress?.(0.3, `read ${result.rows.length.toLocaleString('en')} rows`);
@@ -280,15 +286,18 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   const code = req.code ? await chooseCodeword(vaultDb, req.hospital.name, req.code, fileBirths(plan, realRows), wards.length ? new Set(wards.map(([w]) => w)) : null) : null;
   const newPoolSize = code && !code.pool ? codeLength(code.spec) : 0;
   // One draft for the file's own canaries and a new pool's, so no trap number is drawn twice.
-  const draft = await draftCanaries(vaultDb, target, {
-    hospital: req.hospital,
-    mapping: req.mapping,
-    count: own + newPoolSize,
-    ward: (rng) => (wards.length ? rng.weighted(wards) : rng.pick(req.hospital.wards)),
-    ...birthRange(plan, realRows, req),
-    now: req.now,
-    seed: req.seed,
-  });
+  // The draft's uniqueness checks read the target too: under the same read-only promise.
+  const draft = await readOnly(target, (tx) =>
+    draftCanaries(vaultDb, tx, {
+      hospital: req.hospital,
+      mapping: req.mapping,
+      count: own + newPoolSize,
+      ward: (rng) => (wards.length ? rng.weighted(wards) : rng.pick(req.hospital.wards)),
+      ...birthRange(plan, realRows, req),
+      now: req.now,
+      seed: req.seed,
+    }),
+  );
   warnings.push(...draft.warnings);
   const ids = draft.families.map(() => canaryId());
   const idOf = new Map(draft.families.map((f, i) => [f, ids[i]]));

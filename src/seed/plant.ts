@@ -1,5 +1,5 @@
 import { customAlphabet } from 'nanoid';
-import type { Database } from '../db/index.js';
+import { readOnly, type Database } from '../db/index.js';
 import { formatChannel, parseChannel, type ChannelRef, type Family } from '../domain.js';
 import { UserError } from '../errors.js';
 import { draftCanaries } from '../canary/draft.js';
@@ -66,16 +66,19 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
     await vault.refreshPool(vaultDb, req.now);
   }
 
-  const { families, assignments, blocked, warnings } = await draftCanaries(vaultDb, target, {
-    hospital: req.hospital,
-    mapping: req.mapping,
-    count: req.count,
-    ward: (rng) => req.ward ?? rng.pick(req.hospital.wards),
-    birthFrom: req.birthFrom,
-    birthTo: req.birthTo,
-    now: req.now,
-    seed: req.seed,
-  });
+  // Drafting only reads the target (a dry run promises to write nothing there): through readOnly().
+  const { families, assignments, blocked, warnings } = await readOnly(target, (tx) =>
+    draftCanaries(vaultDb, tx, {
+      hospital: req.hospital,
+      mapping: req.mapping,
+      count: req.count,
+      ward: (rng) => req.ward ?? rng.pick(req.hospital.wards),
+      birthFrom: req.birthFrom,
+      birthTo: req.birthTo,
+      now: req.now,
+      seed: req.seed,
+    }),
+  );
   const planned: PlannedCanary[] = families.map((family) => ({ id: canaryId(), family }));
   // Progress by phase: drafting and checking uniqueness is about a third of the work, the target insert most of the rest.
   req.onProgress?.(Math.floor(families.length * 0.3), families.length);

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/index.js';
+import type { ReadOnlyQueryable } from '../db/index.js';
 import type { ColumnValue, Mapping } from './mapping.js';
 
 // Compares a mapping with the live target schema: every problem named, table by table.
@@ -40,7 +40,7 @@ function acceptedTypes(value: ColumnValue): string[] | null {
   }
 }
 
-export async function checkTarget(db: Queryable, mapping: Mapping): Promise<TargetProblem[]> {
+export async function checkTarget(db: ReadOnlyQueryable, mapping: Mapping): Promise<TargetProblem[]> {
   const problems: TargetProblem[] = [];
   const schemas = [...new Set(mapping.inserts.map((s) => s.schema))];
   const { rows } = await db.query<ColumnInfo>(
@@ -85,7 +85,7 @@ export async function checkTarget(db: Queryable, mapping: Mapping): Promise<Targ
   return problems;
 }
 
-async function indexedColumns(db: Queryable, schemas: string[]): Promise<Set<string>> {
+async function indexedColumns(db: ReadOnlyQueryable, schemas: string[]): Promise<Set<string>> {
   // Columns that lead some index: those make `col = ANY(...)` lookups cheap on millions of rows.
   const { rows } = await db.query<{ schema: string; tbl: string; col: string }>(
     `SELECT n.nspname AS schema, c.relname AS tbl, a.attname AS col

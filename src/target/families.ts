@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/index.js';
+import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
 import { quoteIdent, quoteQualified } from '../db/index.js';
 import type { Family } from '../domain.js';
 import { emailColumns, phoneColumns, renderField, renderPhone, renderRandom, type InsertStep, type Mapping } from './mapping.js';
@@ -126,7 +126,7 @@ function refValue(written: Record<string, unknown>[], mapping: Mapping, alias: s
 }
 
 /** Which of these E.164 numbers already appear in any phone column of the target, in the form the hospital writes them. */
-export async function findTakenPhones(db: Queryable, mapping: Mapping, e164s: readonly string[]): Promise<Set<string>> {
+export async function findTakenPhones(db: ReadOnlyQueryable, mapping: Mapping, e164s: readonly string[]): Promise<Set<string>> {
   const taken = new Set<string>();
   if (e164s.length === 0) return taken;
   for (const { step, column, style } of phoneColumns(mapping)) {
@@ -143,7 +143,7 @@ export async function findTakenPhones(db: Queryable, mapping: Mapping, e164s: re
   return taken;
 }
 
-export async function findTakenEmails(db: Queryable, mapping: Mapping, emails: readonly string[]): Promise<Set<string>> {
+export async function findTakenEmails(db: ReadOnlyQueryable, mapping: Mapping, emails: readonly string[]): Promise<Set<string>> {
   const taken = new Set<string>();
   if (emails.length === 0) return taken;
   for (const { step, column } of emailColumns(mapping)) {
