@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import { selectHospital } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { UserError } from '../errors.js';
+import { checkOutFile, writeOutFile } from '../lib/out-file.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { loadAuditReport, parseDay, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
 import { renderAuditHtml, renderAuditMarkdown } from '../report/audit-render.js';
@@ -12,7 +13,7 @@ import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { cliActor, listRotations, recordReport, sha256Hex } from '../vault/index.js';
 import { oneOf } from './args.js';
 import { globals, withVault } from './context.js';
-import { shellQuote, writeAtomically } from './report.js';
+import { shellQuote } from './report.js';
 
 // `cradle audit --from --to`: the program-level report for auditors: rotations done and missed per
 // week, canaries live per ward and per export recipient, trap-pool health, hits and incidents,
@@ -57,8 +58,9 @@ export interface WrittenAudit {
 export async function writeAuditReport(
   db: Database,
   config: Config | null,
-  options: { hospital?: string; from: string; to: string; format: AuditFormat; out: string | null; lang: ReportLang; command: string; now?: Date },
+  options: { hospital?: string; from: string; to: string; format: AuditFormat; out: string | null; lang: ReportLang; command: string; now?: Date; force?: boolean },
 ): Promise<{ data: AuditReportData; written: WrittenAudit | null }> {
+  if (options.out) checkOutFile(options.out, { force: options.force });
   const version = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const data = await loadAuditReport(db, {
     hospital: await auditedHospital(db, config, options.hospital),
@@ -75,8 +77,14 @@ export async function writeAuditReport(
   }
   const { format, lang, out } = options;
   const text = format === 'json' ? JSON.stringify(data, null, 2) + '\n' : format === 'md' ? renderAuditMarkdown(data, lang) : renderAuditHtml(data, lang);
-  await writeAtomically(out, (tmp) => fs.promises.writeFile(tmp, text));
-  const bytes = fs.readFileSync(out);
+  const bytes = await writeOutFile(
+    out,
+    (file) => {
+      file.write(text);
+      return file.readBack();
+    },
+    { force: options.force },
+  );
   const sha256 = sha256Hex(bytes);
   const scope = { hospital: data.hospital.name, from: data.period.from, to: data.period.to };
   const entry = await db.transaction((tx) => recordReport(tx, { incident: null, ref: `audit:${scope.hospital}:${scope.from}..${scope.to}`, scope, format, file: out, sha256, lang }));
@@ -90,7 +98,8 @@ export function registerAudit(program: Command): void {
     .requiredOption('--from <date>', 'first day of the period, yyyy-mm-dd (in the hospital time zone)', dayArg)
     .option('--to <date>', 'last day of the period, yyyy-mm-dd (default: today, UTC)', dayArg)
     .option('--format <format>', `html, md or json (default: from --out's extension, else html)`, oneOf(...FORMATS))
-    .option('--out <file>', 'the file to write (replaced atomically if it exists); --format json without it prints to standard output')
+    .option('--out <file>', 'the file to write (a new file unless --force); --format json without it prints to standard output')
+    .option('--force', 'replace an existing --out file (atomically)')
     .option('--lang <lang>', `language of the report: ${REPORT_LANGS.join(' or ')}`, oneOf(...REPORT_LANGS), 'en')
     .addHelpText('after', `
 The audit is the program-level view for the hospital's auditors and security committee, over the
@@ -107,16 +116,17 @@ Examples:
   cradle audit --from 2026-10-01 --to 2026-12-31 --out q4.html
   cradle audit --from 2026-10-01 --to 2026-12-31 --out q4.md --lang zh-CN --hospital main
   cradle audit --from 2026-10-01 --to 2026-12-31 --format json | jq '.rotations.missed'`)
-    .action(async (o: { from: string; to?: string; format?: AuditFormat; out?: string; lang: ReportLang }, cmd: Command) => {
+    .action(async (o: { from: string; to?: string; format?: AuditFormat; out?: string; force?: boolean; lang: ReportLang }, cmd: Command) => {
       const opts = globals(cmd);
       const to = o.to ?? new Date().toISOString().slice(0, 10);
       const ext = o.out ? path.extname(o.out).slice(1).toLowerCase() : '';
       const format: AuditFormat = o.format ?? (FORMATS.includes(ext as AuditFormat) ? (ext as AuditFormat) : ext === 'htm' ? 'html' : ext === 'markdown' ? 'md' : o.out ? 'html' : 'json');
       if (!o.out && format !== 'json') throw new UserError(`--out <file> is needed for --format ${format} (only json can go to standard output)`);
       if (o.from > to) throw new UserError(`--from ${o.from} is after --to ${to}`);
+      if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
       await withVault(opts, async (db, config) => {
-        const { written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, lang: o.lang, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
+        const { written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
         if (!written) return;
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });

@@ -7,6 +7,7 @@ import type { Config, HospitalConfig } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { accessLogCsv, ACCESS_LOG_MAP, DEMO_LEAKED_WEEK, DEMO_LEAKER, DEMO_RECIPIENTS, robocalls, scamContacts, staffAccounts, type BirthRecord, type ScamContact } from '../demo/story.js';
 import { runExport, type ExportResult } from '../exports/export.js';
+import { writeOutFile } from '../lib/out-file.js';
 import { createRandom } from '../generate/index.js';
 import { runScan } from '../scan/scan.js';
 import { rotate } from '../seed/index.js';
@@ -77,6 +78,7 @@ async function plantAndExport(ctx: StoryContext): Promise<{ weeks: string[]; pla
         mapping: ctx.mapping,
         channel: { kind: 'export', name: recipient },
         out: path.join(exportDir, `${week}-${recipient}.csv`),
+        force: true,
         params: [],
         columnFields: {},
         from: day(exportAt.getTime() - 9 * DAY_MS),
@@ -106,7 +108,7 @@ async function importStaffLog(ctx: StoryContext): Promise<StoryResult['accessLog
   const csv = accessLogCsv(rng, { accounts, from, to: ctx.now, births, canaries: canaryRecords, curious });
   const file = path.join(ctx.dir, 'logs', 'his-access.csv');
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, csv);
+  await writeOutFile(file, (f) => f.write(csv), { force: true });
   const res = await importAccessLog(ctx.vault, file, {
     hospital: ctx.hospital.name,
     format: 'csv',
@@ -134,7 +136,8 @@ async function seizedSpreadsheet(ctx: StoryContext, leaked: ExportResult): Promi
   for (const r of third) sheet.addRow(columns.map(([, i]) => r[i] ?? ''));
   const file = path.join(ctx.dir, 'seized', '新生儿名单-11月.xlsx');
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  await book.xlsx.writeFile(file);
+  const xlsx = Buffer.from(await book.xlsx.writeBuffer());
+  await writeOutFile(file, (f) => f.write(xlsx), { force: true });
   return file;
 }
 
@@ -218,14 +221,14 @@ export async function playStory(ctx: StoryContext): Promise<StoryResult> {
   const reports: string[] = [];
   for (const [lang, suffix] of [['en', ''], ['zh-CN', '.zh-CN']] as const) {
     const out = path.join(reportDir, `incident-${hitsIncident.id}${suffix}.html`);
-    await writeIncidentReport(ctx.vault, hitsIncident.id, { format: 'html', out, lang, command: `cradle report ${hitsIncident.id} --out ${path.relative(ctx.dir, out)}${lang === 'en' ? '' : ' --lang zh-CN'}` });
+    await writeIncidentReport(ctx.vault, hitsIncident.id, { format: 'html', out, force: true, lang, command: `cradle report ${hitsIncident.id} --out ${path.relative(ctx.dir, out)}${lang === 'en' ? '' : ' --lang zh-CN'}` });
     reports.push(out);
   }
   // The audit covers the four rotation weeks up to today, as days in the hospital's zone.
   const day = (t: number) => new Intl.DateTimeFormat('en-CA', { timeZone: ctx.hospital.timeZone }).format(new Date(t));
   const audit = path.join(reportDir, 'audit.html');
   const [from, to] = [day(ctx.now.getTime() - 4 * 7 * DAY_MS), day(ctx.now.getTime())];
-  await writeAuditReport(ctx.vault, ctx.config, { from, to, format: 'html', out: audit, lang: 'en', command: `cradle audit --from ${from} --to ${to} --out ${path.relative(ctx.dir, audit)}`, now: ctx.now });
+  await writeAuditReport(ctx.vault, ctx.config, { from, to, format: 'html', out: audit, force: true, lang: 'en', command: `cradle audit --from ${from} --to ${to} --out ${path.relative(ctx.dir, audit)}`, now: ctx.now });
   reports.push(audit);
   return {
     reports,

@@ -6,7 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { Database } from '../db/index.js';
-import { UserError } from '../errors.js';
+import { checkOutFile, writeOutFile } from '../lib/out-file.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { bundleFiles, bundleRoot, packBundle, type PackedFile } from '../report/bundle.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
@@ -16,7 +16,7 @@ import * as vault from '../vault/index.js';
 import { oneOf } from './args.js';
 import { globals, withVault } from './context.js';
 import { emit } from './output.js';
-import { shellQuote, writeAtomically, writeIncidentReport } from './report.js';
+import { shellQuote, writeIncidentReport } from './report.js';
 
 // `cradle evidence export <incident> --out bundle.tar.gz`: everything needed to check an incident's
 // evidence without Cradle, in one file for the police or a regulator: the raw contact events, the
@@ -31,7 +31,9 @@ export interface EvidenceExportResult {
   warnings: string[];
 }
 
-export async function exportEvidence(db: Database, incident: string, options: { out: string; unmasked: boolean; lang: ReportLang; command: string; now?: Date }): Promise<EvidenceExportResult> {
+export async function exportEvidence(db: Database, incident: string, options: { out: string; unmasked: boolean; lang: ReportLang; command: string; now?: Date; force?: boolean }): Promise<EvidenceExportResult> {
+  // Refused before the reports inside are written and recorded.
+  checkOutFile(options.out, { force: options.force });
   const head = await vault.incidentHead(db, incident);
   const version = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cradle-evidence-${head.id.replace(/[^\w-]/g, '_')}-`));
@@ -63,7 +65,7 @@ export async function exportEvidence(db: Database, incident: string, options: { 
     let packed: PackedFile[] = [];
     const hash = createHash('sha256');
     let bytes = 0;
-    await writeAtomically(options.out, async (file) => {
+    await writeOutFile(options.out, async (file) => {
       const { stream, done } = packBundle(bundleFiles(data, reports, raw), { root: bundleRoot(head.id), mtime: new Date(data.generatedAt) });
       const tap = new Transform({
         transform(chunk: Buffer, _enc, cb) {
@@ -72,9 +74,9 @@ export async function exportEvidence(db: Database, incident: string, options: { 
           cb(null, chunk);
         },
       });
-      await pipeline(stream, tap, fs.createWriteStream(file));
+      await pipeline(stream, tap, file.stream());
       packed = (await done).files;
-    });
+    }, { force: options.force });
     const sha256 = hash.digest('hex');
     // Handing the bundle over is a step taken with the evidence: recorded after the head it states.
     const entry = await db.transaction((tx) =>
@@ -107,7 +109,8 @@ export function registerEvidence(program: Command): void {
     .command('export')
     .argument('<incident>', 'incident id (cradle incidents lists them)')
     .description('write a tar.gz bundle of the incident: raw contact events, export manifests, the report, the ledger slice, checksums')
-    .requiredOption('--out <file>', 'the bundle to write, e.g. bundle.tar.gz (replaced atomically if it exists)')
+    .requiredOption('--out <file>', 'the bundle to write, e.g. bundle.tar.gz (a new file unless --force)')
+    .option('--force', 'replace an existing --out file (atomically)')
     .option('--unmasked', "show callers' numbers in full in the JSON files and the reports (the raw events always hold them)")
     .option('--lang <lang>', `language of the report: ${REPORT_LANGS.join(' or ')}`, oneOf(...REPORT_LANGS), 'en')
     .option('--json', 'print JSON')
@@ -125,14 +128,11 @@ Examples:
   cradle evidence export INC-7Q2KX9 --out INC-7Q2KX9.tar.gz
   cradle evidence export INC-7Q2KX9 --out /media/usb/INC-7Q2KX9.tar.gz --unmasked   # for the police
   tar -xzf INC-7Q2KX9.tar.gz && cd evidence-INC-7Q2KX9 && sha256sum -c SHA256SUMS`)
-    .action(async (incident: string, o: { out: string; unmasked?: boolean; lang: ReportLang }, cmd: Command) => {
+    .action(async (incident: string, o: { out: string; force?: boolean; unmasked?: boolean; lang: ReportLang }, cmd: Command) => {
       const opts = globals(cmd);
-      const out = path.resolve(o.out);
-      const dir = path.dirname(out);
-      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`cannot write ${o.out}: no directory ${dir}`);
-      if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UserError(`cannot write ${o.out}: it is a directory`);
+      const out = checkOutFile(o.out, { force: o.force });
       await withVault(opts, async (db) => {
-        const res = await exportEvidence(db, incident, { out, unmasked: !!o.unmasked, lang: o.lang, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
+        const res = await exportEvidence(db, incident, { out, force: !!o.force, unmasked: !!o.unmasked, lang: o.lang, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
         for (const w of res.warnings) process.stderr.write(`cradle: warning: ${w}\n`);
         emit(!!opts.json, res, () => `wrote ${o.out} (${res.files.length} files, ${res.bytes} bytes) sha256 ${res.sha256}; ledger entry #${res.ledgerSeq}`);
       });

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ChannelRef } from '../domain.js';
 import { UserError } from '../errors.js';
+import { checkOutFile } from '../lib/out-file.js';
 import { runExport, type ExportResult } from '../exports/export.js';
 import { EXPORT_FORMATS } from '../exports/write.js';
 import * as vault from '../vault/index.js';
@@ -51,7 +52,8 @@ export function registerExports(program: Command): void {
     .command('export')
     .description("write an export file for one recipient, with canary families made for that file alone")
     .requiredOption('--channel <export:recipient>', 'who receives the file, e.g. export:vaccine-registry', exportChannel)
-    .requiredOption('--out <file>', 'the file to write (.csv, .tsv, .json or .xlsx)')
+    .requiredOption('--out <file>', 'the file to write (.csv, .tsv, .json or .xlsx); a new file unless --force')
+    .option('--force', 'replace an existing --out file (atomically, once the manifest is recorded)')
     .option('--query <sql>', 'a read-only query on the target, with $1, $2… for --param values')
     .option('--param <value>', 'a value for the query (repeatable, in order)', collect)
     .option('--table <name>', 'export a whole table or view ([schema.]name)')
@@ -77,6 +79,7 @@ Examples:
       const opts = globals(cmd);
       if (opts.query && opts.table) throw new UserError('give either --query or --table, not both');
       if ((opts.query || opts.table) && (opts.from || opts.to)) throw new UserError('--from/--to apply to the default export; put the dates in your --query instead');
+      checkOutFile(opts.out as string, { force: !!opts.force });
       await withHospital(opts, async ({ hospital, mapping, vault: vaultDb, target }) => {
         progress(`exporting for ${(opts.channel as ChannelRef).name}…`);
         const result = await runExport(vaultDb, target, {
@@ -84,6 +87,7 @@ Examples:
           mapping,
           channel: opts.channel as ChannelRef,
           out: opts.out as string,
+          force: !!opts.force,
           format: opts.format as string | undefined,
           query: opts.query as string | undefined,
           table: opts.table as string | undefined,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { configTemplate, loadConfig } from '../config/index.js';
 import { isServerUrl, migrate, openDatabase, redactUrl } from '../db/index.js';
+import { writeOutFile } from '../lib/out-file.js';
 import { FIXTURES_DIR } from '../paths.js';
 import { sealRowsBaseline } from '../vault/ledger.js';
 import { configPath, globals } from './context.js';
@@ -20,19 +21,21 @@ export function registerInit(program: Command): void {
       const file = configPath(opts);
       const dir = path.dirname(file);
       const created: string[] = [];
-      if (!fs.existsSync(file) || opts.force) {
+      // lstat: a link (even a dangling one) counts as there, and is replaced, never written through.
+      const there = (f: string) => fs.lstatSync(f, { throwIfNoEntry: false }) !== undefined;
+      if (!there(file) || opts.force) {
         // Locations given on the command line are relative to where it runs; the config's are relative to the config.
         const relative = (location: string) => (isServerUrl(location) ? location : path.relative(dir, path.resolve(location)) || '.');
         const vaultArg = opts.vault ?? (process.env.CRADLE_VAULT || undefined);
         const targetArg = opts.target ?? (process.env.CRADLE_TARGET_URL || undefined);
         const template = configTemplate(vaultArg ? relative(vaultArg) : '.cradle', targetArg ? relative(targetArg) : 'postgres://cradle@localhost:5432/hospital');
         fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(file, JSON.stringify(template, null, 2) + '\n');
+        await writeOutFile(file, (f) => f.write(JSON.stringify(template, null, 2) + '\n'), { force: !!opts.force, flag: '--config' });
         created.push(file);
       }
       const mappingFile = path.join(dir, 'mapping.json');
-      if (!fs.existsSync(mappingFile)) {
-        fs.copyFileSync(path.join(FIXTURES_DIR, 'mappings', 'reference.json'), mappingFile);
+      if (!there(mappingFile)) {
+        await writeOutFile(mappingFile, (f) => f.write(fs.readFileSync(path.join(FIXTURES_DIR, 'mappings', 'reference.json'))), { mode: 0o644 });
         created.push(mappingFile);
       }
       const config = loadConfig(file);

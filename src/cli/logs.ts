@@ -6,6 +6,7 @@ import { ACCESS_FORMATS, type AccessField, type AccessFormat } from '../accesslo
 import { alertChannels } from '../alerts/deliver.js';
 import { selectHospital } from '../config/index.js';
 import { UserError } from '../errors.js';
+import { checkOutFile, writeOutFile } from '../lib/out-file.js';
 import { loadMapping } from '../target/mapping.js';
 import { parseDuration } from '../time.js';
 import * as vault from '../vault/index.js';
@@ -49,7 +50,7 @@ export function registerLogs(program: Command): void {
     .requiredOption('--format <format>', `log format: ${ACCESS_FORMATS.join(', ')}`, oneOf(...ACCESS_FORMATS))
     .option('--map <pairs>', 'CSV columns or JSON keys for the fields ts, user, action, record, ip, system: ts=event_time,user=operator,…', accessMap)
     .option('--time-zone <zone>', "zone of timestamps written without an offset (default: the hospital's timeZone)", timeZoneArg)
-    .option('--rejects <file>', 'where to write the lines that could not be read (default: <file>.rejects.csv)')
+    .option('--rejects <file>', 'where to write the lines that could not be read (default: <file>.rejects.csv; replaced by each import)')
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Importing is idempotent: a file (or an overlapping one) adds no event twice, and an interrupted
@@ -65,6 +66,10 @@ Examples:
     .action(async (file: string, o: { format: AccessFormat; map?: Partial<Record<AccessField, string>>; timeZone?: string; rejects?: string }, cmd: Command) => {
       const opts = globals(cmd);
       if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(`cannot read ${file}: no such file`);
+      // The rejects file is Cradle's own output beside the log: each import replaces it (never
+      // writing through a link planted there); checked first so a directory there fails before importing.
+      const rejectsOptions = { force: true, flag: '--rejects' };
+      checkOutFile(o.rejects ?? `${file}.rejects.csv`, rejectsOptions);
       const config = readConfig(opts)!;
       const hospital = selectHospital(config, opts.hospital);
       const mapping = loadMapping(hospital.mappingFile);
@@ -83,7 +88,7 @@ Examples:
         });
         progressDone();
         const rejectFile = result.rejects.length ? (o.rejects ?? `${file}.rejects.csv`) : null;
-        if (rejectFile) fs.writeFileSync(rejectFile, rejectFileLines(result));
+        if (rejectFile) await writeOutFile(rejectFile, (out) => out.write(rejectFileLines(result)), rejectsOptions);
         const { rejects, ...rest } = result;
         emit(!!opts.json, { ...rest, rejectFile, firstRejects: rejects.slice(0, 20) }, () => summary(result, rejectFile));
       });

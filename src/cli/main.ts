@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { OutFileError } from '../lib/out-file.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { registerCanaries } from './canaries.js';
 import { registerDemo } from './demo.js';
@@ -76,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       // Commander already printed the message (or the help/version text).
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof UserError) {
+    if (err instanceof UserError || err instanceof OutFileError) {
       for (const line of err.message.split('\n')) process.stderr.write(`cradle: ${line}\n`);
       return 1;
     }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Database } from '../db/index.js';
 import { cliActor, recordReport, sha256Hex } from '../vault/index.js';
 import { UserError } from '../errors.js';
+import { checkOutFile, writeOutFile } from '../lib/out-file.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { loadIncidentReport } from '../report/load.js';
@@ -24,23 +25,6 @@ export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Write through a temporary file in the same directory and rename: readers never see half a report. */
-export async function writeAtomically(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
-  const dir = path.dirname(file);
-  if (!fs.existsSync(dir)) throw new UserError(`cannot write ${file}: no directory ${dir}`);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    await write(tmp);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    if (err instanceof UserError) throw err;
-    const e = err as NodeJS.ErrnoException;
-    if (e.code) throw new UserError(`cannot write ${file}: ${e.message}`);
-    throw err;
-  }
-}
-
 export interface WrittenReport {
   file: string;
   bytes: number;
@@ -55,8 +39,10 @@ export interface WrittenReport {
 export async function writeIncidentReport(
   db: Database,
   incident: string,
-  options: { format: Format; out: string | null; lang: ReportLang; unmasked?: boolean; top?: number; command: string },
+  options: { format: Format; out: string | null; lang: ReportLang; unmasked?: boolean; top?: number; command: string; force?: boolean },
 ): Promise<WrittenReport | null> {
+  // Refused before anything is loaded or recorded: an existing file without force, a directory.
+  if (options.out) checkOutFile(options.out, { force: options.force });
   const version = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const data = await loadIncidentReport(db, incident, {
     model: { noise: TRACE_NOISE, unknownPrior: TRACE_UNKNOWN_PRIOR, mergePrior: TRACE_MERGE_PRIOR, evidenceDelayDays: TRACE_EVIDENCE_DELAY / 86_400_000 },
@@ -73,8 +59,14 @@ export async function writeIncidentReport(
   const out = options.out;
   const { format, lang } = options;
   const text = format === 'json' ? JSON.stringify(data, null, 2) + '\n' : format === 'md' ? renderMarkdown(data, lang) : renderHtml(data, lang);
-  await writeAtomically(out, async (tmp) => (format === 'pdf' ? htmlToPdf(text, tmp) : fs.promises.writeFile(tmp, text)));
-  const bytes = fs.readFileSync(out);
+  const bytes = await writeOutFile(
+    out,
+    async (file) => {
+      file.write(format === 'pdf' ? await htmlToPdf(text) : text);
+      return file.readBack();
+    },
+    { force: options.force },
+  );
   const sha256 = sha256Hex(bytes);
   // The report itself goes into the ledger: which file, with what hash, made by whom.
   const entry = await db.transaction((tx) => recordReport(tx, { incident: data.incident.id, format, file: out, sha256, lang }));
@@ -87,7 +79,8 @@ export function registerReport(program: Command): void {
     .argument('<incident>', 'incident id (cradle incidents lists them)')
     .description('write the incident report: summary, timeline chart, evidence, ranked suspects, assumptions, chain of custody, recommended actions')
     .option('--format <format>', `html, md, json or pdf (default: from --out's extension, else html)`, oneOf(...FORMATS))
-    .option('--out <file>', 'the file to write (replaced atomically if it exists); --format json without it prints to standard output')
+    .option('--out <file>', 'the file to write (a new file unless --force); --format json without it prints to standard output')
+    .option('--force', 'replace an existing --out file (atomically)')
     .option('--lang <lang>', `language of the report: ${REPORT_LANGS.join(' or ')}`, oneOf(...REPORT_LANGS), 'en')
     .option('--unmasked', "show callers' numbers in full (masked to the last four digits by default)")
     .option('--top <n>', 'suspects to rank', positiveInt, 10)
@@ -105,14 +98,15 @@ Examples:
   cradle report INC-7Q2KX9 --format pdf --out INC-7Q2KX9.pdf --lang zh-CN
   cradle report INC-7Q2KX9 --format md --out INC-7Q2KX9.md --unmasked   # for the police
   cradle report INC-7Q2KX9 --format json | jq '.suspects[0]'`)
-    .action(async (incident: string, o: { format?: Format; out?: string; lang: ReportLang; unmasked?: boolean; top: number }, cmd: Command) => {
+    .action(async (incident: string, o: { format?: Format; out?: string; force?: boolean; lang: ReportLang; unmasked?: boolean; top: number }, cmd: Command) => {
       const opts = globals(cmd);
       const ext = o.out ? path.extname(o.out).slice(1).toLowerCase() : '';
       const format: Format = o.format ?? (FORMATS.includes(ext as Format) ? (ext as Format) : ext === 'htm' ? 'html' : ext === 'markdown' ? 'md' : o.out ? 'html' : 'json');
       if (!o.out && format !== 'json') throw new UserError(`--out <file> is needed for --format ${format} (only json can go to standard output)`);
+      if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
       await withVault(opts, async (db) => {
-        const written = await writeIncidentReport(db, incident, { format, out, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
+        const written = await writeIncidentReport(db, incident, { format, out, force: !!o.force, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
         if (!written) return;
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ChannelRef } from '../domain.js';
 import { describeColumns } from '../exports/infer.js';
 import { describeStyle, runWatermark } from '../exports/watermark.js';
+import { checkOutFile } from '../lib/out-file.js';
 import { columnMap, exportChannel, positiveInt } from './args.js';
 import { globals, withHospital } from './context.js';
 import { exportSummary } from './exports.js';
@@ -12,7 +13,8 @@ export function registerWatermark(program: Command): void {
     .command('watermark <file>')
     .description("add canary families made for one recipient to a CSV, TSV, JSON, JSON Lines or XLSX file another system produced, in the file's own style")
     .requiredOption('--channel <export:recipient>', 'who receives the file, e.g. export:insurer', exportChannel)
-    .requiredOption('--out <file>', 'the watermarked file to write (a new file; the input is left as it is)')
+    .requiredOption('--out <file>', 'the watermarked file to write (a new file unless --force; the input is left as it is)')
+    .option('--force', 'replace an existing --out file (atomically, once the manifest is recorded)')
     .option('--map <column=field>', 'say which family field a column holds (repeatable)', columnMap)
     .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300)', positiveInt)
     .option('--operator <staff id>', 'the staff account sending the file, recorded in the manifest')
@@ -38,6 +40,7 @@ Examples:
     )
     .action(async (file: string, _o, cmd: Command) => {
       const opts = globals(cmd);
+      checkOutFile(opts.out as string, { force: !!opts.force });
       await withHospital(opts, async ({ hospital, mapping, vault: vaultDb, target }) => {
         progress(`watermarking ${file} for ${(opts.channel as ChannelRef).name}…`);
         const result = await runWatermark(vaultDb, target, {
@@ -46,6 +49,7 @@ Examples:
           channel: opts.channel as ChannelRef,
           file,
           out: opts.out as string,
+          force: !!opts.force,
           columnFields: (opts.map as Record<string, string> | undefined) ?? {},
           canaries: opts.canaries as number | undefined,
           operator: opts.operator as string | undefined,

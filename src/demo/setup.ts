@@ -4,6 +4,7 @@ import type { Database } from '../db/index.js';
 import { openDatabase } from '../db/index.js';
 import type { Family } from '../domain.js';
 import { UserError } from '../errors.js';
+import { writeOutFile } from '../lib/out-file.js';
 import { createRandom, generateFamily, type Random } from '../generate/index.js';
 import { SQL_DIR, FIXTURES_DIR } from '../paths.js';
 import { copyFamilies, loadMapping } from '../target/index.js';
@@ -96,8 +97,9 @@ export async function createDemoHospital(opts: DemoOptions, openVault: (location
     fs.rmSync(dir, { recursive: true, force: true });
   }
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(configFile, JSON.stringify(demoConfig(opts.rotation), null, 2) + '\n');
-  fs.copyFileSync(path.join(FIXTURES_DIR, 'mappings', 'reference.json'), path.join(dir, 'mapping.json'));
+  // The demo owns its directory: its files replace whatever is there, a planted link included, never writing through it.
+  await writeOutFile(configFile, (f) => f.write(JSON.stringify(demoConfig(opts.rotation), null, 2) + '\n'), { force: true });
+  await writeOutFile(path.join(dir, 'mapping.json'), (f) => f.write(fs.readFileSync(path.join(FIXTURES_DIR, 'mappings', 'reference.json'))), { force: true, mode: 0o644 });
   const mapping = loadMapping(path.join(dir, 'mapping.json'));
 
   opts.onStep?.(`creating the demo hospital's database with ${opts.births.toLocaleString('en')} births over the past year`);

@@ -7,6 +7,7 @@ import { quoteIdent, quoteQualified, readOnly, StatementRefused, type Database, 
 import { formatChannel, type ChannelRef, type Family } from '../domain.js';
 import { UserError } from '../errors.js';
 import { createRandom } from '../generate/index.js';
+import { checkOutFile } from '../lib/out-file.js';
 import { FIELDS, renderPhone, type Mapping } from '../target/mapping.js';
 import { isoWeekOf } from '../time.js';
 import * as vault from '../vault/index.js';
@@ -43,6 +44,8 @@ export interface ExportRequest {
   mapping: Mapping;
   channel: ChannelRef;
   out: string;
+  /** Replace an existing file at `out` (else refused). */
+  force?: boolean;
   format?: string;
   /** A query with $1… placeholders, or a table/view name; neither: the mapping's default export. */
   query?: string;
@@ -210,8 +213,8 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   for (const [column, field] of Object.entries(req.columnFields)) {
     if (!FIELDS[field]) throw new UserError(`--map ${column}=${field}: unknown field (known: ${Object.keys(FIELDS).join(', ')})`);
   }
-  const outDir = path.dirname(path.resolve(req.out));
-  if (!fs.existsSync(outDir)) throw new UserError(`cannot write ${req.out}: directory ${outDir} does not exist`);
+  // Refused before the target is read: a directory, a missing directory, an existing file without force.
+  checkOutFile(req.out, { force: req.force });
   const timeZone = req.mapping.timeZone ?? req.hospital.timeZone;
   const format = formatOf(req.out, req.format);
 
@@ -241,7 +244,7 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
     plan,
     query: source.sql,
     params: source.params,
-    write: (rows) => (format === 'xlsx' ? writeXlsxTemp(req.out, columns, rows) : writeTemp(req.out, encodeRows(format, columns, rows))),
+    write: (rows) => (format === 'xlsx' ? writeXlsxTemp(req.out, columns, rows, { force: req.force }) : writeTemp(req.out, encodeRows(format, columns, rows), { force: req.force })),
   });
 }
 
@@ -361,11 +364,11 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
       ]);
       await vault.recordExportRows(tx, id, placed.map((c, i) => ({ canaryId: c.id, rowNumber: positions[i] })));
       await vault.sealExport(tx, id, { actor: req.operator ?? vault.cliActor() });
-      fs.renameSync(written.tempPath, finalPath);
+      written.file.commit();
       renamed = true;
     });
   } catch (err) {
-    fs.rmSync(written.tempPath, { force: true });
+    written.file.discard();
     if (renamed) fs.rmSync(finalPath, { force: true });
     throw err;
   }

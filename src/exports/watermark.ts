@@ -8,6 +8,7 @@ import type { HospitalConfig } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { formatChannel, type ChannelRef } from '../domain.js';
 import { UserError } from '../errors.js';
+import { checkOutFile, TempOutFile, type OutFileOptions } from '../lib/out-file.js';
 import { FIELDS, type Mapping } from '../target/mapping.js';
 import { markAndRecord, type ExportResult } from './export.js';
 import { inferColumns, looksLikeData, parseWith, type InferredColumn } from './infer.js';
@@ -150,20 +151,20 @@ function reencodeTemp(written: WrittenFile, encoding: FileEncoding, bom: boolean
   if (encoding === 'utf-8') return written;
   try {
     const iconv = require('iconv-lite') as typeof import('iconv-lite');
-    const text = fs.readFileSync(written.tempPath, 'utf8');
+    const text = written.file.readBack().toString('utf8');
     const data = iconv.encode(text, encoding, { addBOM: bom });
     if (iconv.decode(data, encoding, { stripBOM: true }) !== text) throw new UserError(`some canary text cannot be written in ${encoding}`);
-    fs.writeFileSync(written.tempPath, data);
-    return { tempPath: written.tempPath, sha256: crypto.createHash('sha256').update(data).digest('hex'), bytes: data.length };
+    written.file.rewrite(data);
+    return { file: written.file, sha256: crypto.createHash('sha256').update(data).digest('hex'), bytes: data.length };
   } catch (err) {
-    fs.rmSync(written.tempPath, { force: true });
+    written.file.discard();
     throw err;
   }
 }
 
 /** Write the rows to a temporary file in the file's style and encoding (writeTemp, then re-encoded if not UTF-8). */
-export async function writeStyledTemp(out: string, style: FileStyle, header: readonly string[], rows: Iterable<readonly unknown[]>): Promise<WrittenFile> {
-  return reencodeTemp(await writeTemp(out, encodeStyled(style, header, rows)), style.encoding, style.bom);
+export async function writeStyledTemp(out: string, style: FileStyle, header: readonly string[], rows: Iterable<readonly unknown[]>, options: OutFileOptions = {}): Promise<WrittenFile> {
+  return reencodeTemp(await writeTemp(out, encodeStyled(style, header, rows), options), style.encoding, style.bom);
 }
 
 // ---------- JSON and JSON Lines ----------
@@ -318,7 +319,7 @@ interface SourceFile {
   rows: unknown[][];
   style: SourceStyle;
   sha256: string;
-  write(out: string, rows: unknown[][]): Promise<WrittenFile>;
+  write(out: string, rows: unknown[][], options: OutFileOptions): Promise<WrittenFile>;
 }
 
 function jsonValueText(value: unknown): string {
@@ -346,7 +347,7 @@ function jsonSource(objects: readonly Record<string, unknown>[], raws: readonly 
     rows,
     style,
     sha256,
-    write: async (out, merged) => {
+    write: async (out, merged, options) => {
       const real = realRowIndex(rows, (i) => raws[i]);
       const objectText = (row: readonly unknown[]): string => {
         const raw = real.get(rowKey(row))?.shift();
@@ -367,7 +368,7 @@ function jsonSource(objects: readonly Record<string, unknown>[], raws: readonly 
         }
         yield style.format === 'json' ? `${style.close}]${style.after}` : style.after;
       }
-      return reencodeTemp(await writeTemp(out, chunks()), style.encoding, style.bom);
+      return reencodeTemp(await writeTemp(out, chunks(), options), style.encoding, style.bom);
     },
   };
 }
@@ -531,11 +532,6 @@ function restoreRow(ws: Worksheet, n: number, snap: RowSnapshot, values: CellVal
   if (snap.outlineLevel !== undefined) row.outlineLevel = snap.outlineLevel;
 }
 
-function tempPathFor(finalPath: string): string {
-  const dir = path.dirname(path.resolve(finalPath));
-  return path.join(dir, `.${path.basename(finalPath)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-}
-
 async function readXlsx(file: string, data: Buffer, sha256: string): Promise<SourceFile> {
   const ExcelJS = require('exceljs') as ExcelJSModule;
   const workbook = new ExcelJS.Workbook();
@@ -604,7 +600,7 @@ async function readXlsx(file: string, data: Buffer, sha256: string): Promise<Sou
     rows: text,
     style,
     sha256,
-    write: async (out, rows) => {
+    write: async (out, rows, options) => {
       // Which merged rows are the sheet's own: each canary goes right after the real row before it.
       const real = realRowIndex(text, (i) => i);
       const after = new Map<number, CellValue[][]>();
@@ -637,13 +633,13 @@ async function readXlsx(file: string, data: Buffer, sha256: string): Promise<Sou
       const added = rows.length - text.length;
       const filter = typeof ws.autoFilter === 'string' ? /^([A-Z]+)(\d+):([A-Z]+)(\d+)$/.exec(ws.autoFilter) : null;
       if (filter && Number(filter[4]) >= lastRow) ws.autoFilter = `${filter[1]}${filter[2]}:${filter[3]}${Number(filter[4]) + added}`;
-      const tempPath = tempPathFor(out);
+      const file = TempOutFile.create(out, options);
       try {
-        await workbook.xlsx.writeFile(tempPath);
-        const written = fs.readFileSync(tempPath);
-        return { tempPath, sha256: crypto.createHash('sha256').update(written).digest('hex'), bytes: written.length };
+        const written = Buffer.from(await workbook.xlsx.writeBuffer());
+        file.write(written);
+        return { file, sha256: crypto.createHash('sha256').update(written).digest('hex'), bytes: written.length };
       } catch (err) {
-        fs.rmSync(tempPath, { force: true });
+        file.discard();
         throw err;
       }
     },
@@ -679,7 +675,7 @@ async function readSource(file: string): Promise<SourceFile> {
     return readJsonArray(file, text, encoding, bom, sha256);
   }
   const source = readDelimited(file, data);
-  return { header: source.header, text: source.rows, rows: source.rows, style: source.style, sha256: source.sha256, write: (out, rows) => writeStyledTemp(out, source.style, source.header, rows) };
+  return { header: source.header, text: source.rows, rows: source.rows, style: source.style, sha256: source.sha256, write: (out, rows, options) => writeStyledTemp(out, source.style, source.header, rows, options) };
 }
 
 /** The style in words, for people: "GB18030, CRLF", "JSON array, 2-space indent", "XLSX sheet 名单 (1 other sheet kept)". */
@@ -703,6 +699,8 @@ export interface WatermarkRequest {
   channel: ChannelRef;
   file: string;
   out: string;
+  /** Replace an existing file at `out` (else refused). */
+  force?: boolean;
   /** Column → family field, for columns whose names say nothing. */
   columnFields: Record<string, string>;
   canaries?: number;
@@ -740,8 +738,8 @@ export async function runWatermark(vaultDb: Database, target: Database, req: Wat
     if (!FIELDS[field]) throw new UserError(`--map ${column}=${field}: unknown field (known: ${Object.keys(FIELDS).join(', ')})`);
   }
   if (path.resolve(req.file) === path.resolve(req.out)) throw new UserError(`--out must name a new file, not ${req.file} itself`);
-  const outDir = path.dirname(path.resolve(req.out));
-  if (!fs.existsSync(outDir)) throw new UserError(`cannot write ${req.out}: directory ${outDir} does not exist`);
+  // Refused before the source is read: a directory, a missing directory, an existing file without force.
+  checkOutFile(req.out, { force: req.force });
   const source = await readSource(req.file);
   const unknown = Object.keys(req.columnFields).filter((c) => !source.header.includes(c));
   if (unknown.length) throw new UserError(`--map ${unknown[0]}: ${req.file} has no column "${unknown[0]}" (columns: ${source.header.join(', ')})`);
@@ -766,7 +764,7 @@ export async function runWatermark(vaultDb: Database, target: Database, req: Wat
     now: req.now,
     onProgress: req.onProgress,
     seed: req.seed,
-    write: (rows) => source.write(req.out, rows),
+    write: (rows) => source.write(req.out, rows, { force: req.force }),
   });
   return { ...result, columns, style: source.style };
 }

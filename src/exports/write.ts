@@ -1,13 +1,13 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { TempOutFile, type OutFileOptions } from '../lib/out-file.js';
 import { cellText } from './plan.js';
 
 const require = createRequire(import.meta.url);
 
-// Writing an export file atomically: to a temporary file beside the target path, hashed as it is
-// written; the caller renames it into place only once the vault has recorded the manifest.
+// Writing an export file atomically: to a temporary file beside the target path (src/lib/out-file.ts),
+// hashed as it is written; the caller commits it into place only once the vault has recorded the manifest.
 
 export type ExportFormat = 'csv' | 'tsv' | 'json' | 'xlsx';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'tsv', 'json', 'xlsx'];
@@ -46,46 +46,40 @@ export function* encodeRows(format: Exclude<ExportFormat, 'xlsx'>, columns: read
 }
 
 export interface WrittenFile {
-  tempPath: string;
+  /** The temporary file beside the destination, still open: the caller commits or discards it. */
+  file: TempOutFile;
   sha256: string;
   bytes: number;
 }
 
-function tempPathFor(finalPath: string): string {
-  const dir = path.dirname(path.resolve(finalPath));
-  return path.join(dir, `.${path.basename(finalPath)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-}
-
 /** An XLSX workbook with one sheet, streamed to a temporary file; instants become Excel dates. */
-export async function writeXlsxTemp(finalPath: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<WrittenFile> {
+export async function writeXlsxTemp(finalPath: string, columns: readonly string[], rows: Iterable<readonly unknown[]>, options: OutFileOptions = {}): Promise<WrittenFile> {
   const ExcelJS = require('exceljs') as typeof import('exceljs');
-  const tempPath = tempPathFor(finalPath);
+  const file = TempOutFile.create(finalPath, options);
   try {
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: tempPath, useStyles: false, useSharedStrings: false });
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: file.stream(), useStyles: false, useSharedStrings: false });
     const sheet = workbook.addWorksheet('export');
     sheet.addRow([...columns]).commit();
     for (const row of rows) sheet.addRow(row.map((v) => (v === null || v === undefined ? null : v instanceof Date || typeof v === 'number' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)))).commit();
     sheet.commit();
     await workbook.commit();
-    const data = fs.readFileSync(tempPath);
-    return { tempPath, sha256: crypto.createHash('sha256').update(data).digest('hex'), bytes: data.length };
+    const data = file.readBack();
+    return { file, sha256: crypto.createHash('sha256').update(data).digest('hex'), bytes: data.length };
   } catch (err) {
-    fs.rmSync(tempPath, { force: true });
+    file.discard();
     throw err;
   }
 }
 
-export async function writeTemp(finalPath: string, chunks: Iterable<string>): Promise<WrittenFile> {
-  const tempPath = tempPathFor(finalPath);
+export async function writeTemp(finalPath: string, chunks: Iterable<string>, options: OutFileOptions = {}): Promise<WrittenFile> {
+  const file = TempOutFile.create(finalPath, options);
   const hash = crypto.createHash('sha256');
   let bytes = 0;
-  const fd = fs.openSync(tempPath, 'wx', 0o600);
   try {
     let buffer: Buffer[] = [];
     let size = 0;
     const flush = () => {
-      const data = Buffer.concat(buffer);
-      fs.writeSync(fd, data);
+      file.write(Buffer.concat(buffer));
       buffer = [];
       size = 0;
     };
@@ -98,12 +92,9 @@ export async function writeTemp(finalPath: string, chunks: Iterable<string>): Pr
       if (size > 1 << 20) flush();
     }
     flush();
-    fs.fsyncSync(fd);
   } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tempPath, { force: true });
+    file.discard();
     throw err;
   }
-  fs.closeSync(fd);
-  return { tempPath, sha256: hash.digest('hex'), bytes };
+  return { file, sha256: hash.digest('hex'), bytes };
 }

@@ -11,8 +11,8 @@ export function chromiumPath(): string {
   return process.env.CRADLE_CHROMIUM || DEFAULT_CHROMIUM;
 }
 
-/** Print `html` to `outFile` as an A4 PDF. */
-export async function htmlToPdf(html: string, outFile: string): Promise<void> {
+/** Print `html` as an A4 PDF; the caller writes the bytes (src/lib/out-file.ts), Chromium opens no output file. */
+export async function htmlToPdf(html: string): Promise<Buffer> {
   const executablePath = chromiumPath();
   if (!fs.existsSync(executablePath)) {
     throw new UserError(`no Chromium at ${executablePath} to print the PDF: install Debian's chromium (apt-get install chromium) or set CRADLE_CHROMIUM to a Chromium binary; --format html needs none`);
@@ -30,7 +30,7 @@ export async function htmlToPdf(html: string, outFile: string): Promise<void> {
     await page.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
     await page.setContent(html, { waitUntil: 'load' });
     await page.emulateMedia({ media: 'print' });
-    await page.pdf({ path: outFile, format: 'A4', printBackground: true, preferCSSPageSize: true });
+    return await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
   } finally {
     await browser.close();
   }

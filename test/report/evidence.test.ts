@@ -253,7 +253,7 @@ describe.each(BACKENDS)('evidence export on %s', (backend) => {
     fs.mkdirSync(path.join(cwd, 'adir'));
     const isDir = await run(['evidence', 'export', incidentId, '--out', 'adir'], cwd);
     expect(isDir.code).toBe(1);
-    expect(isDir.stderr).toBe('cradle: cannot write adir: it is a directory\n');
+    expect(isDir.stderr).toBe('cradle: --out adir is a directory; give a file name\n');
     expect(fs.readdirSync(cwd)).toEqual(['adir']);
     expect(Number((await vault.ledgerHead(h.vault))!.seq)).toBe(Number(before!.seq));
     const help = await run(['evidence', 'export', '--help'], cwd);

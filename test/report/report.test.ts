@@ -123,8 +123,11 @@ describe.each(BACKENDS)('report on %s', (backend) => {
       // Written through a temporary file: nothing is left beside the reports.
       expect(fs.readdirSync(cwd).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
-      // Overwriting is allowed; --unmasked shows the caller.
-      const again = await run(['--out', 'report.md', '--unmasked']);
+      // Overwriting takes --force; --unmasked shows the caller.
+      const refused = await run(['--out', 'report.md', '--unmasked']);
+      expect(refused.stderr).toBe('cradle: --out report.md exists; add --force to replace it\n');
+      expect(refused.code).toBe(1);
+      const again = await run(['--out', 'report.md', '--unmasked', '--force']);
       expect(again.code).toBe(0);
       expect(fs.readFileSync(path.join(cwd, 'report.md'), 'utf8')).toContain(CALLER);
 
