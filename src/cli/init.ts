@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { configTemplate, loadConfig } from '../config/index.js';
-import { isServerUrl, migrate, openDatabase, redactUrl } from '../db/index.js';
+import { isServerUrl, migrate, openDatabase } from '../db/index.js';
+import { redact } from '../lib/redact.js';
 import { FIXTURES_DIR } from '../paths.js';
 import { configPath, globals } from './context.js';
 import { emit } from './output.js';
@@ -43,10 +44,10 @@ export function registerInit(program: Command): void {
       } finally {
         await vault.close();
       }
-      const data = { config: file, created, vault: redactUrl(vaultLocation), migrationsApplied: applied };
+      const data = { config: file, created, vault: redact(vaultLocation), migrationsApplied: applied };
       emit(!!opts.json, data, () => [
         ...created.map((f) => `created ${path.relative(process.cwd(), f) || f}`),
-        `vault ready at ${redactUrl(vaultLocation)}${applied.length ? ` (applied ${applied.join(', ')})` : ' (up to date)'}`,
+        `vault ready at ${redact(vaultLocation)}${applied.length ? ` (applied ${applied.join(', ')})` : ' (up to date)'}`,
         'next: edit the config (target URL, wards, districts), then `cradle target check`, `cradle pool add --file numbers.txt`, `cradle seed --count 20 --dry-run`',
       ]);
     });

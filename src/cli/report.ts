@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Database } from '../db/index.js';
 import { cliActor, recordReport, sha256Hex } from '../vault/index.js';
 import { UserError } from '../errors.js';
+import { commandLine } from '../lib/redact.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { loadIncidentReport } from '../report/load.js';
@@ -112,7 +113,7 @@ Examples:
       if (!o.out && format !== 'json') throw new UserError(`--out <file> is needed for --format ${format} (only json can go to standard output)`);
       const out = o.out ? path.resolve(o.out) : null;
       await withVault(opts, async (db) => {
-        const written = await writeIncidentReport(db, incident, { format, out, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
+        const written = await writeIncidentReport(db, incident, { format, out, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: commandLine(['cradle', ...process.argv.slice(2)]) });
         if (!written) return;
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });
