@@ -40,6 +40,7 @@ describe('redact', () => {
     ['in a message', `cannot connect to vault postgres://u:${NASTY}@h:5432/db: ECONNREFUSED; ask ops@example.org`, 'cannot connect to vault postgres://u:***@h:5432/db: ECONNREFUSED; ask ops@example.org'],
     ['two URLs', 'postgres://a:one1@h1/d --target postgres://b:two2@h2/d', 'postgres://a:***@h1/d --target postgres://b:***@h2/d'],
     ['shell-quoted', `cradle --vault 'postgres://u:it'\\''s#x@h/db' report`, `cradle --vault 'postgres://u:***@h/db' report`],
+    ['broken host', 'postgres://u:S3cr#t/pa?ss@word@[::1/db', 'postgres://u:***@[::1/db'],
     ['JDBC', 'jdbc:mysql://u:hunter22@h/db', 'jdbc:mysql://u:***@h/db'],
     // Left alone: no password in them.
     ['no password', 'postgres://cradle@db.example.org:5432/vault', 'postgres://cradle@db.example.org:5432/vault'],
@@ -97,9 +98,16 @@ describe('URLs with raw passwords', () => {
     const url = new URL(fixed);
     expect([url.hostname, url.port, url.pathname, decodeURIComponent(url.password)]).toEqual(['127.0.0.1', '5432', '/db', NASTY]);
     expect(encodeUrlUserinfo(fixed)).toBe(fixed);
-    expect(encodeUrlUserinfo('postgres://u:50%off@h/db')).toBe('postgres://u:50%25off@h/db');
+    // A stray % parses (node-postgres escapes it itself); with a # too the raw form is encoded whole.
+    expect(encodeUrlUserinfo('postgres://u:50%off@h/db')).toBe('postgres://u:50%off@h/db');
+    expect(encodeUrlUserinfo('postgres://u:50%off#x@h/db')).toBe('postgres://u:50%25off%23x@h/db');
     expect(encodeUrlUserinfo('postgres://u:pa:ss@h/db')).toBe('postgres://u:pa:ss@h/db');
     expect(encodeUrlUserinfo('postgres://h:5432/db?sslmode=disable')).toBe('postgres://h:5432/db?sslmode=disable');
+    // Raw, the # / ? cut the authority short at a digit-only "port": still the raw form.
+    expect(encodeUrlUserinfo('postgres://u:12#3/4?5@h/db')).toBe('postgres://u:12%233%2F4%3F5@h/db');
+    // Valid as written, with a user: an @ in the query is left to the query.
+    expect(encodeUrlUserinfo('postgres://u:p@h/db?application_name=a@b')).toBe('postgres://u:p@h/db?application_name=a@b');
+    expect(encodeUrlUserinfo('postgres://h/db?application_name=a@b')).toBe('postgres://h/db?application_name=a@b');
     // Misread without the encoding: the host would be taken from inside the password.
     expect(() => new URL(raw)).toThrow();
   });
