@@ -152,7 +152,7 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
   } catch (err) {
     await pool.end().catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'ERR_INVALID_URL') {
-      throw new UserError(`${role} ${label} is not a valid URL; write it as postgres://user:password@host:port/database, with special characters in the password percent-encoded`);
+      throw new UserError(`${role} ${label} is not a valid URL; write it as postgres:// then user, password, host, port and database, with special characters in the password percent-encoded (# as %23, / as %2F, ? as %3F, @ as %40)`);
     }
     // The driver's message should not hold the password; hide it all the same if it does.
     const secrets = password === null ? [] : [password, safeDecode(password)];

@@ -44,6 +44,9 @@ function urlPasswordEnd(text: string, start: number): number {
   while (wordEnd < limit && !isSpace(text[wordEnd])) wordEnd++;
   const at = lastHostAt(text, start, wordEnd);
   if (at >= 0) return at;
+  // An `@` but no host after any (a broken URL): hide up to the last one all the same.
+  const loose = text.slice(start, wordEnd).lastIndexOf('@');
+  if (loose >= 0) return start + loose;
   // No `@` in the word: `host:port`, or a port-less host with a stray colon; not a password…
   const word = text.slice(start, wordEnd);
   if (word === '' || /^\d*(?:[/?#'"`),;\]>]|$)/.test(word)) return -1;
@@ -151,8 +154,9 @@ export function splitUrl(location: string): UrlParts | null {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)/.exec(location);
   if (!m) return null;
   const scheme = m[1];
-  const at = lastHostAt(location, scheme.length, location.length);
-  if (at < 0) return { scheme, user: '', password: null, rest: location.slice(scheme.length) };
+  let at = lastHostAt(location, scheme.length, location.length);
+  if (at < 0) at = location.lastIndexOf('@'); // no host after any `@`: a broken URL, split all the same
+  if (at < scheme.length) return { scheme, user: '', password: null, rest: location.slice(scheme.length) };
   const userinfo = location.slice(scheme.length, at);
   const colon = userinfo.indexOf(':');
   return {
@@ -168,12 +172,19 @@ const ENCODED_USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/;
 
 /**
  * The URL with its user and password percent-encoded if they were written raw (holding `#`, `/`,
- * `?`, `@`, a space, a `%` not starting an escape, …), so a URL parser reads them as meant. Parts
- * already percent-encoded are left alone: `%` followed by two hex digits is read as an escape.
+ * `?`, `@`, a space, a `%` not starting an escape, …), so a URL parser reads them as meant. A URL
+ * that parses with a user or password in its authority is left as it is (an `@` in its query is
+ * then just that); so are parts already percent-encoded (`%` and two hex digits is an escape).
  */
 export function encodeUrlUserinfo(location: string): string {
+  try {
+    const url = new URL(location);
+    if (url.username || url.password) return location;
+  } catch {
+    // unparseable as written: a raw `#`, `/` or `?` in the password cut the authority short
+  }
   const parts = splitUrl(location);
-  if (!parts || (parts.password === null && !parts.user)) return location;
+  if (!parts || parts.password === null) return location;
   const encode = (s: string) => (ENCODED_USERINFO.test(s) ? s : encodeURIComponent(s));
   const password = parts.password === null ? '' : `:${encode(parts.password)}`;
   return `${parts.scheme}${encode(parts.user)}${password}@${parts.rest}`;
