@@ -8,7 +8,8 @@ import { parseAccessLog } from '../src/accesslog/parse.js';
 import { importAccessLog, type ImportAccessResult } from '../src/accesslog/import.js';
 import type { AccessReject } from '../src/vault/access.js';
 import { parseConfig, selectHospital, type HospitalConfig } from '../src/config/index.js';
-import { migrate, openDatabase, redactUrl, type Database } from '../src/db/index.js';
+import { migrate, openDatabase, type Database } from '../src/db/index.js';
+import { redact } from '../src/lib/redact.js';
 import { formatChannel } from '../src/domain.js';
 import { DEMO_DISTRICTS, DEMO_WARDS, demoPopulation, randomMobile } from '../src/demo/setup.js';
 import { runExport } from '../src/exports/export.js';
@@ -455,7 +456,7 @@ async function main(): Promise<void> {
   const server = process.env.CRADLE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const urls = { vault: urlOf(server, DB.vault), target: urlOf(server, DB.target), copy: urlOf(server, DB.copy) };
   print(`Cradle access-log benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-  print(`server ${redactUrl(server)}; ${fmtInt(flags.rows)} log rows, ${fmtInt(flags.families)} families, ${fmtInt(flags.canaries)} canaries; load average at start ${loadAverage()}`);
+  print(`server ${redact(server)}; ${fmtInt(flags.rows)} log rows, ${fmtInt(flags.families)} families, ${fmtInt(flags.canaries)} canaries; load average at start ${loadAverage()}`);
   print();
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cradle-bench-logs-'));

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { customAlphabet } from 'nanoid';
-import { redactUrl } from '../src/db/index.js';
+import { redact } from '../src/lib/redact.js';
 import { fmtInt, fmtMs, textTable } from './instrument.js';
 import { runBench, type BenchSummary, type BenchWhere } from './seed.js';
 import { parseArgs, UsageError } from './args.js';
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   });
 
   console.log(`Cradle seeding benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-  console.log(`${flags.server ? `server ${redactUrl(serverUrl)}; ` : ''}${fmtInt(flags.canaries)} canaries; ${flags.runs} run(s) per measurement`);
+  console.log(`${flags.server ? `server ${redact(serverUrl)}; ` : ''}${fmtInt(flags.canaries)} canaries; ${flags.runs} run(s) per measurement`);
   console.log();
   const summaries: BenchSummary[] = [];
   try {

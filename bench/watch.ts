@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { customAlphabet } from 'nanoid';
-import { migrate, openDatabase, redactUrl } from '../src/db/index.js';
+import { migrate, openDatabase } from '../src/db/index.js';
+import { redact } from '../src/lib/redact.js';
 import { demoConfig } from '../src/demo/setup.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { twilioSignature } from '../src/watch/signatures.js';
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
     const db = await openDatabase(dbUrl.toString(), { role: 'vault', create: true });
     await migrate(db);
     await db.close();
-    console.log(`Cradle webhook benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; PostgreSQL ${redactUrl(serverUrl)}`);
+    console.log(`Cradle webhook benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; PostgreSQL ${redact(serverUrl)}`);
     console.log(`${connections} connections, ${seconds} s each, signed Twilio SMS webhooks, each a durable INSERT before its answer`);
     const rows: string[][] = [];
     const runs: Record<string, Run> = {};

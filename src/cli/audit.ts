@@ -6,6 +6,7 @@ import { selectHospital } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { UserError } from '../errors.js';
 import { checkOutFile, writeOutFile } from '../lib/out-file.js';
+import { commandLine } from '../lib/redact.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { loadAuditReport, parseDay, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
 import { renderAuditHtml, renderAuditMarkdown } from '../report/audit-render.js';
@@ -13,7 +14,6 @@ import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { cliActor, listRotations, recordReport, sha256Hex } from '../vault/index.js';
 import { oneOf } from './args.js';
 import { globals, withVault } from './context.js';
-import { shellQuote } from './report.js';
 
 // `cradle audit --from --to`: the program-level report for auditors: rotations done and missed per
 // week, canaries live per ward and per export recipient, trap-pool health, hits and incidents,
@@ -126,7 +126,7 @@ Examples:
       if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
       await withVault(opts, async (db, config) => {
-        const { written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
+        const { written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]) });
         if (!written) return;
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });

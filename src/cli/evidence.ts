@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { Database } from '../db/index.js';
 import { checkOutFile, writeOutFile } from '../lib/out-file.js';
+import { commandLine } from '../lib/redact.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { bundleFiles, bundleRoot, packBundle, type PackedFile } from '../report/bundle.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
@@ -16,7 +17,7 @@ import * as vault from '../vault/index.js';
 import { oneOf } from './args.js';
 import { globals, withVault } from './context.js';
 import { emit } from './output.js';
-import { shellQuote, writeIncidentReport } from './report.js';
+import { writeIncidentReport } from './report.js';
 
 // `cradle evidence export <incident> --out bundle.tar.gz`: everything needed to check an incident's
 // evidence without Cradle, in one file for the police or a regulator: the raw contact events, the
@@ -132,7 +133,7 @@ Examples:
       const opts = globals(cmd);
       const out = checkOutFile(o.out, { force: o.force });
       await withVault(opts, async (db) => {
-        const res = await exportEvidence(db, incident, { out, force: !!o.force, unmasked: !!o.unmasked, lang: o.lang, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
+        const res = await exportEvidence(db, incident, { out, force: !!o.force, unmasked: !!o.unmasked, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]) });
         for (const w of res.warnings) process.stderr.write(`cradle: warning: ${w}\n`);
         emit(!!opts.json, res, () => `wrote ${o.out} (${res.files.length} files, ${res.bytes} bytes) sha256 ${res.sha256}; ledger entry #${res.ledgerSeq}`);
       });

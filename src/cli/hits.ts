@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { alertChannels } from '../alerts/deliver.js';
-import { maskDigits } from '../phone.js';
+import { maskPhone } from '../phone.js';
 import { parseDuration } from '../time.js';
 import { triagePending } from '../triage/triage.js';
 import * as vault from '../vault/index.js';
@@ -53,7 +53,7 @@ Examples:
         const hits = await vault.listHits(db, since);
         emit(!!opts.json, hits, () =>
           hits.length
-            ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'INCIDENT', 'WHY'], hits.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskDigits(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), h.incident_id, h.reasons.map((r) => r.reason).join('; ')]))
+            ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'INCIDENT', 'WHY'], hits.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), h.incident_id, h.reasons.map((r) => r.reason).join('; ')]))
             : `no hits${o.since ? ` in the last ${o.since}` : ''}`,
         );
       });
@@ -87,7 +87,7 @@ Examples:
           `incident ${incident.id} (${incident.source}, ${incident.status}): ${incident.title}`,
           `${incident.hits} hit(s) on ${incident.canaries} canar${incident.canaries === 1 ? 'y' : 'ies'}, ${isoDate(incident.first_contact)} to ${isoDate(incident.last_contact)}`,
           ...(hits.length
-            ? [table(['WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'EVIDENCE', 'SHA256'], hits.map((h) => [isoDate(h.occurred_at), h.kind, h.from_address ? maskDigits(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), `contact ${h.event_id} (${h.source}${h.provider_id ? ` ${h.provider_id}` : ''})`, h.sha256.slice(0, 16) + '…']))]
+            ? [table(['WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'EVIDENCE', 'SHA256'], hits.map((h) => [isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), `contact ${h.event_id} (${h.source}${h.provider_id ? ` ${h.provider_id}` : ''})`, h.sha256.slice(0, 16) + '…']))]
             : []),
         ]);
       });

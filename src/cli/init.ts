@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { configTemplate, loadConfig } from '../config/index.js';
-import { isServerUrl, migrate, openDatabase, redactUrl } from '../db/index.js';
+import { isServerUrl, migrate, openDatabase } from '../db/index.js';
 import { writeOutFile } from '../lib/out-file.js';
+import { redact } from '../lib/redact.js';
 import { FIXTURES_DIR } from '../paths.js';
 import { sealRowsBaseline } from '../vault/ledger.js';
 import { configPath, globals } from './context.js';
@@ -48,10 +49,10 @@ export function registerInit(program: Command): void {
       } finally {
         await vault.close();
       }
-      const data = { config: file, created, vault: redactUrl(vaultLocation), migrationsApplied: applied };
+      const data = { config: file, created, vault: redact(vaultLocation), migrationsApplied: applied };
       emit(!!opts.json, data, () => [
         ...created.map((f) => `created ${path.relative(process.cwd(), f) || f}`),
-        `vault ready at ${redactUrl(vaultLocation)}${applied.length ? ` (applied ${applied.join(', ')})` : ' (up to date)'}`,
+        `vault ready at ${redact(vaultLocation)}${applied.length ? ` (applied ${applied.join(', ')})` : ' (up to date)'}`,
         'next: edit the config (target URL, wards, districts), then `cradle target check`, `cradle pool add --file numbers.txt`, `cradle seed --count 20 --dry-run`',
       ]);
     });

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { OutFileError } from '../lib/out-file.js';
+import { escapeControls } from '../lib/controls.js';
+import { redact } from '../lib/redact.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { registerCanaries } from './canaries.js';
 import { registerDemo } from './demo.js';
@@ -25,6 +27,16 @@ import { registerTarget } from './target.js';
 import { registerWatch } from './watch.js';
 
 // Exit codes: 0 ok, 1 failure, 2 bad usage. User errors are one line each, never a stack trace.
+// Every error line is redacted (a URL in it may hold a password) and has its control characters
+// escaped (it may quote a hostile log line or file name). A UserError's newlines are its intended
+// line breaks (a list of problems): each line is printed as its own `cradle: ` line. An unexpected
+// error is always one line.
+
+/** An error text as printed lines: secrets hidden, controls escaped, split where `keepLines` allows. */
+export function errorLines(message: string, keepLines: boolean): string[] {
+  const text = redact(message);
+  return (keepLines ? text.split('\n') : [text]).map(escapeControls);
+}
 
 const VERSION = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -37,6 +49,8 @@ export function buildProgram(): Command {
     .option('--target <dir|url>', "the hospital's database (default: $CRADLE_TARGET_URL, else the config's)")
     .option('--hospital <name>', 'which hospital of the config to work on')
     .showSuggestionAfterError()
+    // Commander quotes the arguments it rejects, which may be a URL with a password or raw controls.
+    .configureOutput({ outputError: (text, write) => write(`${errorLines(text.replace(/\n$/, ''), true).join('\n')}\n`) })
     .exitOverride()
     .addHelpText('after', '\nStart here:\n  npx cradle demo                 # a demo hospital with canaries planted, in ./cradle-demo\n  cd cradle-demo && npx cradle canaries list');
   registerInit(program);
@@ -78,12 +92,12 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof UserError || err instanceof OutFileError) {
-      for (const line of err.message.split('\n')) process.stderr.write(`cradle: ${line}\n`);
+      for (const line of errorLines(err.message, true)) process.stderr.write(`cradle: ${line}\n`);
       return 1;
     }
     const e = err as Error;
-    process.stderr.write(`cradle: unexpected error: ${e.message}\n`);
-    if (process.env.CRADLE_DEBUG) process.stderr.write(`${e.stack}\n`);
+    process.stderr.write(`cradle: unexpected error: ${errorLines(String(e.message), false)[0]}\n`);
+    if (process.env.CRADLE_DEBUG) process.stderr.write(`${redact(String(e.stack))}\n`);
     else process.stderr.write('cradle: set CRADLE_DEBUG=1 to see the stack trace, and please report it\n');
     return 1;
   }

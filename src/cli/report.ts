@@ -5,6 +5,7 @@ import type { Database } from '../db/index.js';
 import { cliActor, recordReport, sha256Hex } from '../vault/index.js';
 import { UserError } from '../errors.js';
 import { checkOutFile, writeOutFile } from '../lib/out-file.js';
+import { commandLine } from '../lib/redact.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { loadIncidentReport } from '../report/load.js';
@@ -20,10 +21,6 @@ import { globals, withVault } from './context.js';
 
 export type Format = 'html' | 'md' | 'json' | 'pdf';
 const FORMATS: Format[] = ['html', 'md', 'json', 'pdf'];
-
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 export interface WrittenReport {
   file: string;
@@ -106,7 +103,7 @@ Examples:
       if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
       await withVault(opts, async (db) => {
-        const written = await writeIncidentReport(db, incident, { format, out, force: !!o.force, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: ['cradle', ...process.argv.slice(2)].map(shellQuote).join(' ') });
+        const written = await writeIncidentReport(db, incident, { format, out, force: !!o.force, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: commandLine(['cradle', ...process.argv.slice(2)]) });
         if (!written) return;
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });

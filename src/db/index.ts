@@ -2,5 +2,5 @@ export type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, Transact
 export { readOnly, StatementRefused } from './readonly.js';
 export { openDatabase, type OpenOptions } from './open.js';
 export { migrate, loadMigrations } from './migrate.js';
-export { quoteIdent, quoteQualified, redactUrl, isServerUrl, csvLine } from './sql.js';
+export { quoteIdent, quoteQualified, isServerUrl, csvLine } from './sql.js';
 export { lockDirectory } from './lock.js';

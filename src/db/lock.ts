@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { commandLine, redact } from '../lib/redact.js';
 
 // PGlite has no lock between processes and corrupts a directory opened twice, so an embedded
 // database takes this exclusive lock file first. A lock whose process is gone is stale and taken over.
+// The file names the holder's command line (redacted: a --target URL may hold a password) and is
+// readable by its owner only.
 
 export interface LockInfo {
   pid: number;
@@ -40,10 +43,10 @@ function readLock(file: string): LockInfo | null {
 export function lockDirectory(dir: string): DirectoryLock {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, LOCK_NAME);
-  const info: LockInfo = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+  const info: LockInfo = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command: commandLine(process.argv.slice(1)) };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      fs.writeFileSync(file, JSON.stringify(info), { flag: 'wx' });
+      fs.writeFileSync(file, JSON.stringify(info), { flag: 'wx', mode: 0o600 });
       return makeLock(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -58,7 +61,7 @@ export function lockDirectory(dir: string): DirectoryLock {
     }
     if (holder === null) continue;
     throw new UserError(
-      `${dir} is in use by process ${holder.pid} on ${holder.host} since ${holder.since} (${holder.command}); ` +
+      `${dir} is in use by process ${holder.pid} on ${holder.host} since ${holder.since} (${redact(String(holder.command))}); ` +
         `wait for it to finish, or stop it, then try again`,
     );
   }

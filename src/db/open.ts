@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { lockDirectory } from './lock.js';
-import { csvLine, isServerUrl, quoteIdent, quoteQualified, redactUrl } from './sql.js';
+import { encodeUrlUserinfo, redact, splitUrl } from '../lib/redact.js';
+import { csvLine, isServerUrl, quoteIdent, quoteQualified } from './sql.js';
 import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from './types.js';
 
 // One interface over embedded PGlite and a PostgreSQL server. Both return the same JS types:
@@ -53,14 +54,16 @@ function copySql(table: string, columns: readonly string[], source: string): str
 
 async function openEmbedded(dir: string, options: OpenOptions): Promise<Database> {
   const role = options.role ?? 'database';
+  // Not a postgres:// URL, but it may still be some other URL or conninfo string with a password.
+  const label = redact(dir);
   const resolved = path.resolve(dir);
   const exists = fs.existsSync(path.join(resolved, 'PG_VERSION'));
   if (!exists && !options.create) {
     const hint = role === 'vault' ? 'create it with `cradle init`, or give a postgres:// URL' : 'check --target or the config, or give a postgres:// URL';
-    throw new UserError(`${role} ${dir} does not exist; ${hint}`);
+    throw new UserError(`${role} ${label} does not exist; ${hint}`);
   }
   if (fs.existsSync(resolved) && !fs.statSync(resolved).isDirectory()) {
-    throw new UserError(`${role} ${dir} is a file, not a database directory`);
+    throw new UserError(`${role} ${label} is a file, not a database directory`);
   }
   const lock = lockDirectory(resolved);
   let db: PGlite;
@@ -71,7 +74,7 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
     await db.waitReady;
   } catch (err) {
     lock.release();
-    throw new UserError(`cannot open ${role} ${dir}: ${(err as Error).message}`);
+    throw new UserError(`cannot open ${role} ${label}: ${redact((err as Error).message, [dir])}`);
   }
   const wrap = (q: PGlite | Transaction): Queryable => ({
     kind: 'pglite',
@@ -99,7 +102,7 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
   const base = wrap(db);
   return {
     ...base,
-    label: dir,
+    label,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}): Promise<T> {
       return db.transaction(async (tx) => {
         if (txOptions.readOnly) await tx.exec('SET TRANSACTION READ ONLY');
@@ -129,6 +132,14 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
 
 // ---------- server ----------
 
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 const serverTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === OID.int8) return int8;
@@ -139,15 +150,24 @@ const serverTypes = {
 
 async function openServer(url: string, options: OpenOptions): Promise<Database> {
   const role = options.role ?? 'database';
-  const label = redactUrl(url);
-  const pool = new pg.Pool({ connectionString: url, max: 4, types: serverTypes, connectionTimeoutMillis: 10_000 });
+  const label = redact(url);
+  // A password written raw (`#`, `/`, `?`, `@` not percent-encoded) would be misread by the URL
+  // parser, and part of it taken for the host: encode it first.
+  const connectionString = encodeUrlUserinfo(url);
+  const password = splitUrl(url)?.password ?? null;
+  const pool = new pg.Pool({ connectionString, max: 4, types: serverTypes, connectionTimeoutMillis: 10_000 });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   try {
     await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new UserError(`cannot connect to ${role} ${label}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code === 'ERR_INVALID_URL') {
+      throw new UserError(`${role} ${label} is not a valid URL; write it as postgres:// then user, password, host, port and database, with special characters in the password percent-encoded (# as %23, / as %2F, ? as %3F, @ as %40)`);
+    }
+    // The driver's message should not hold the password; hide it all the same if it does.
+    const secrets = password === null ? [] : [password, safeDecode(password)];
+    throw new UserError(`cannot connect to ${role} ${label}: ${redact((err as Error).message, secrets)}`);
   }
   const result = <T>(res: pg.QueryResult): QueryResult<T> => ({ rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length, fields: (res.fields ?? []).map((f) => f.name) });
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({

@@ -27,17 +27,6 @@ export function csvLine(values: readonly unknown[]): string {
   return values.map(csvField).join(',') + '\n';
 }
 
-/** Remove the password from a postgres:// URL so it can be printed. */
-export function redactUrl(location: string): string {
-  try {
-    const url = new URL(location);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return location;
-  }
-}
-
 export function isServerUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }

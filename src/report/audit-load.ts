@@ -3,6 +3,7 @@ import type { Database } from '../db/index.js';
 import type { TrapNumberState } from '../domain.js';
 import { UserError } from '../errors.js';
 import { verifyVault } from '../ledger/verify.js';
+import { redact } from '../lib/redact.js';
 import { isoWeekOf, isoWeekRange } from '../time.js';
 import * as vault from '../vault/index.js';
 
@@ -345,7 +346,7 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     version: 1,
     generatedAt: iso(now),
     generatedBy: options.generatedBy ?? null,
-    command: options.command ?? null,
+    command: options.command == null ? null : redact(options.command),
     tool: options.tool ?? null,
     hospital: { name: h.name, displayName: h.displayName ?? h.name, timeZone: h.timeZone },
     period: { from: options.from, to: options.to, start: iso(start), end: iso(end) },

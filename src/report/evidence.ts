@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.js';
+import { redact } from '../lib/redact.js';
 import * as vault from '../vault/index.js';
 import type { BundleContact, BundleExport, BundleLedgerEntry, EvidenceData } from './bundle.js';
 import { loadIncidentReport, maskCaller, type LoadReportOptions } from './load.js';
@@ -109,7 +110,7 @@ export async function loadEvidence(db: Queryable, incidentId: string, options: L
   return {
     generatedAt: iso(options.now),
     generatedBy: options.generatedBy ?? null,
-    command: options.command ?? null,
+    command: options.command == null ? null : redact(options.command),
     tool: options.tool ?? null,
     unmasked,
     report,

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.js';
-import { maskDigits } from '../phone.js';
+import { redact } from '../lib/redact.js';
+import { maskDigits, maskPhone } from '../phone.js';
 import { traceIncident, type TraceReport, type TraceSuspect } from '../trace/trace.js';
 import * as vault from '../vault/index.js';
 import { accessImportsByPath, scanEvidence } from '../vault/reports.js';
@@ -30,7 +31,7 @@ const isoOrNull = (d: Date | string | null | undefined): string | null => (d ? i
 export function maskCaller(from: string): string {
   const at = from.indexOf('@');
   if (at > 0) return `${from[0]}***${maskDigits(from.slice(at))}`;
-  const masked = maskDigits(from);
+  const masked = maskPhone(from);
   // Short numbers (service numbers, extensions) that maskDigits leaves alone are hidden all the same.
   return masked === from && /\d{3,}/.test(from) ? from.replace(/\d(?=(?:\D*\d){4})/g, '*') : masked;
 }
@@ -171,7 +172,8 @@ export async function loadIncidentReport(db: Queryable, incidentId: string, opti
     version: 1,
     generatedAt: iso(options.now ?? new Date()),
     generatedBy: options.generatedBy ?? null,
-    command: options.command ?? null,
+    // Callers pass commandLine()'s redacted text; redacting again keeps a careless caller's password out.
+    command: options.command == null ? null : redact(options.command),
     tool: options.tool ?? null,
     unmasked,
     hospitals: [...new Set(rows.flatMap((r) => (r ? [r.hospital] : [])))].sort(),

@@ -1,6 +1,6 @@
 import { customAlphabet } from 'nanoid';
 import type { Database, Queryable } from '../db/index.js';
-import { maskDigits } from '../phone.js';
+import { maskPhone } from '../phone.js';
 import { CanaryMatcher } from '../scan/matcher.js';
 import { signatureOf } from '../scan/signature.js';
 import * as vault from '../vault/index.js';
@@ -102,7 +102,7 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
   }
   if (!incident) {
     incident = incidentId();
-    await vault.createHitIncident(tx, incident, `${c.kind} to canary ${holder.canary_id}${c.from_address ? ` from ${maskDigits(c.from_address)}` : ''}`);
+    await vault.createHitIncident(tx, incident, `${c.kind} to canary ${holder.canary_id}${c.from_address ? ` from ${maskPhone(c.from_address)}` : ''}`);
   }
   const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident });
   await vault.sealContact(tx, c.id, { actor, incidentId: incident });
@@ -141,7 +141,7 @@ async function queueAlerts(
     canary: hit.canaryId,
     kind: hit.contact.kind,
     at: hit.contact.occurred_at,
-    from: hit.contact.from_address ? maskDigits(hit.contact.from_address) : null,
+    from: hit.contact.from_address ? maskPhone(hit.contact.from_address) : null,
     confidence: hit.confidence,
     reasons: hit.reasons.map((r) => r.reason),
     exposedTo: [...new Set(exposures.map((e) => (e.export_id ? `${e.channel} (export ${e.export_id})` : e.channel)))],
