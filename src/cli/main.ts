@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { OutFileError } from '../lib/out-file.js';
-import { escapeControls } from '../lib/controls.js';
+import { escapeControls } from '../lib/control.js';
 import { redact } from '../lib/redact.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { registerCanaries } from './canaries.js';

@@ -12,7 +12,7 @@ import { scratchDir } from '../helpers/db.js';
 // eslint-disable-next-line no-control-regex -- finding controls is the point
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const HOSTILE = '\x1b]0;pwned\x07\x1b[2J\rcradle: ok\u2028\u202e';
-const ESCAPED = '\\x1b]0;pwned\\x07\\x1b[2J\\x0dcradle: ok\\u2028\\u202e';
+const ESCAPED = '\\x1b]0;pwned\\x07\\x1b[2J\\rcradle: ok\\u2028\\u202e';
 
 describe('error lines', () => {
   const cwd = scratchDir('cli-errors');
@@ -28,7 +28,7 @@ describe('error lines', () => {
     fs.writeFileSync(file, '{"vault": "\x1b[2J\x00');
     const res = await cradle(['--config', file, 'hits'], { cwd });
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^cradle: .*conf\\x1b\[31m\\x0d\.json: not valid JSON: .*\n$/);
+    expect(res.stderr).toMatch(/^cradle: .*conf\\x1b\[31m\\r\.json: not valid JSON: .*\n$/);
     expect(res.stderr).not.toMatch(RAW_CONTROL);
   });
 
@@ -38,18 +38,18 @@ describe('error lines', () => {
     const res = await cradle(['hits', '--since', `1x\n\x1b[1Aall verified\r`], { cwd });
     expect(res.code).toBe(1);
     const lines = res.stderr.replace(/\n$/, '').split('\n');
-    expect(lines).toEqual(['cradle: "1x', 'cradle: \\x1b[1Aall verified\\x0d" is not a duration; write e.g. 14d, 12h or 2w']);
+    expect(lines).toEqual(['cradle: "1x', 'cradle: \\x1b[1Aall verified\\r" is not a duration; write e.g. 14d, 12h or 2w']);
   });
 
   it('escape controls in what commander prints about a bad argument', async () => {
     const res = await cradle([`hits\x1b[2J\r`], { cwd });
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain(`unknown command 'hits\\x1b[2J\\x0d'`);
+    expect(res.stderr).toContain(`unknown command 'hits\\x1b[2J\\r'`);
     expect(res.stderr).not.toMatch(RAW_CONTROL);
   });
 
   it('print an unexpected error on one line, redacted and escaped', () => {
-    expect(errorLines(`boom\nat postgres://u:pw@h/db${HOSTILE}`, false)).toEqual([`boom\\x0aat postgres://u:***@h/db${ESCAPED}`]);
+    expect(errorLines(`boom\nat postgres://u:pw@h/db${HOSTILE}`, false)).toEqual([`boom\\nat postgres://u:***@h/db${ESCAPED}`]);
     expect(errorLines('first problem\nsecond problem', true)).toEqual(['first problem', 'second problem']);
   });
 });
