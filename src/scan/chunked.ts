@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { decodeWhole, detectEncoding } from '../encoding.js';
 import type { ChunkResult } from './chunk.js';
-import { headerOf, looksBinary, type FileFacts, type ScanWarning } from './files.js';
+import { crOnlyLines, crToLf, headerOf, looksBinary, type FileFacts, type ScanWarning } from './files.js';
 import type { ChunkEngine } from './workers.js';
 
 // Reading a line-oriented file (CSV, TSV, JSON Lines, SQL dump, text) in chunks of whole lines that
@@ -33,6 +33,9 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     const sample = Buffer.alloc(65536);
     const { bytesRead: sampled } = await fd.read(sample, 0, sample.length, 0);
     const head = sample.subarray(0, sampled);
+    // Lines ended by CR alone are read with LF line ends (same bytes otherwise), after hashing.
+    const crOnly = crOnlyLines(head);
+    if (crOnly) crToLf(head);
     const { encoding, bom } = detectEncoding(head, sampled < sample.length);
     if (encoding === 'utf-16le') return false; // read record by record, which warns if it has no BOM
     if (looksBinary(head)) {
@@ -71,6 +74,7 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
       carry.copy(buf);
       const { bytesRead } = await fd.read(buf, carry.length, CHUNK_BYTES, position);
       hash.update(buf.subarray(carry.length, carry.length + bytesRead));
+      if (crOnly) crToLf(buf.subarray(carry.length, carry.length + bytesRead));
       let start = position === 0 ? carry.length + bom : 0;
       position += bytesRead;
       const data = buf.subarray(0, carry.length + bytesRead);
