@@ -47,13 +47,15 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     facts.encoding = encoding;
 
     const hash = crypto.createHash('sha256');
-    const queue: { result: Promise<ChunkResult>; longLine: boolean }[] = [];
+    const queue: { result: Promise<ChunkResult>; longLine: boolean; unended: boolean }[] = [];
     let nextLine = 1;
     let warnedLong = false;
     let warnedMixed = false;
     const takeOldest = async () => {
-      const { result: pending, longLine } = queue.shift()!;
+      const { result: pending, longLine, unended } = queue.shift()!;
       const result = await pending;
+      // The file's last line without a line end is a line too (a one-line file of 0 records looked empty).
+      if (unended) result.lines++;
       if (longLine && !warnedLong) {
         warn({ file, where: `line ${nextLine}`, message: `line longer than ${CHUNK_BYTES} bytes: scanned in overlapping pieces` });
         warnedLong = true;
@@ -98,7 +100,7 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
       const tail = end < data.length ? Buffer.from(data.subarray(end)) : end > start && bytesRead > 0 && data[end - 1] !== 0x0a ? Buffer.from(data.subarray(end - OVERLAP)) : Buffer.alloc(0);
       if (end > start) {
         if (queue.length >= opts.inFlight) await takeOldest();
-        queue.push({ result: opts.engine.match({ bytes: data.subarray(start, end), encoding, header: tabular?.header, delimiter: tabular?.delimiter }), longLine });
+        queue.push({ result: opts.engine.match({ bytes: data.subarray(start, end), encoding, header: tabular?.header, delimiter: tabular?.delimiter }), longLine, unended: bytesRead === 0 && data[end - 1] !== 0x0a });
         start = end;
       }
       carry = tail;

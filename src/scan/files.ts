@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { decoderFor, detectEncoding } from '../encoding.js';
+import { escapeControls } from '../lib/control.js';
 
 // Reading leaked files as a stream of records (a line, a JSON object, a spreadsheet row), whatever
 // their format or encoding, with memory flat in the file size. Problems become warnings naming the
@@ -70,12 +71,12 @@ export function formatOfName(file: string): string {
   return 'text';
 }
 
-/** Split the first line into cells to name columns: tab if it has more tabs than commas. */
+/** Split the first line into cells to name columns: tab if it has more tabs than commas. Names are stored and shown: controls escaped. */
 export function headerOf(line: string): { delimiter: string; header: string[] } {
   const tabs = line.split('\t').length;
   const commas = line.split(',').length;
   const delimiter = tabs > commas ? '\t' : ',';
-  return { delimiter, header: line.split(delimiter).map((h) => h.trim().replace(/^"|"$/g, '')) };
+  return { delimiter, header: line.split(delimiter).map((h) => escapeControls(h.trim().replace(/^"|"$/g, ''))) };
 }
 
 /** The 0-based cell of `text` that contains `offset`, counting delimiters outside double quotes. */
