@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { looksUtf16le } from '../encoding.js';
 import { UserError } from '../errors.js';
-import { escapeControls } from '../lib/control.js';
+import { escapeControls, excerpt, quoted } from '../lib/control.js';
 import { checkTimeZone, parsePgLogTime, parseTimestamp, TIMESTAMP_HINT } from './time.js';
 import { ACCESS_FIELDS, type AccessField, type AccessRow, type AccessScope, type ParsedLine, type ParseOptions } from './types.js';
 
@@ -97,7 +97,7 @@ function fail(reason: string): never {
 
 /** A value quoted for a reason: one line (JSON escapes), cut at 80 characters. */
 export function shown(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  return quoted(value);
 }
 
 /** A JSON value for a reason: text as shown(), anything else as its JSON, cut at 80 characters. */
@@ -380,7 +380,7 @@ function readHeader(rec: CsvRecord, options: ParseOptions): CsvHeader {
     const name = options.map?.[field] ?? field;
     index[field] = findColumn(columns, name);
     if (index[field] === -1 && (REQUIRED_FIELDS.includes(field) || options.map?.[field] !== undefined)) {
-      throw new UserError(`${where}: the header has no column "${name}" for ${field} (columns: ${escapeControls(columns.join(', '))}); map it with --map ${field}=<column>`);
+      throw new UserError(`${where}: the header has no column ${quoted(name)} for ${field} (columns: ${excerpt(columns.join(', '))}); map it with --map ${field}=<column>`);
     }
   }
   return { line: rec.line, width: columns.length, index, labels: labelsFor(options.map) };

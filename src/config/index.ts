@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LOCALES, parseChannel, type ChannelRef, type Locale } from '../domain.js';
 import { isServerUrl } from '../db/index.js';
 import { UserError } from '../errors.js';
+import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 // cradle.config.json: where the vault is, and per hospital its target, mapping, wards, districts,
 // trap-pool settings and weekly rotation plan. Relative paths are relative to the config file.
@@ -131,7 +132,7 @@ export function parseConfig(doc: unknown, file: string): Config {
   const parsed = ConfigSpec.safeParse(doc);
   if (!parsed.success) {
     throw new UserError(
-      parsed.error.issues.map((i) => `${file}: ${i.path.map(String).join('.') || '(top level)'}: ${i.message}`).join('\n'),
+      problemLines(parsed.error.issues.map((i) => `${file}: ${excerpt(i.path.map(String).join('.')) || '(top level)'}: ${excerpt(i.message)}`)),
     );
   }
   const base = path.dirname(path.resolve(file));
@@ -141,10 +142,10 @@ export function parseConfig(doc: unknown, file: string): Config {
     try {
       new Intl.DateTimeFormat('en', { timeZone: h.timeZone });
     } catch {
-      problems.push(`${file}: hospitals.${name}.timeZone: unknown time zone "${h.timeZone}"`);
+      problems.push(`${file}: hospitals.${excerpt(name)}.timeZone: unknown time zone ${quoted(h.timeZone)}`);
     }
     for (const ward of Object.keys(h.rotation?.perWard ?? {})) {
-      if (!h.wards.includes(ward)) problems.push(`${file}: hospitals.${name}.rotation.perWard.${ward}: not one of the hospital's wards (${h.wards.join(', ')})`);
+      if (!h.wards.includes(ward)) problems.push(`${file}: hospitals.${excerpt(name)}.rotation.perWard.${excerpt(ward)}: not one of the hospital's wards (${excerpt(h.wards.join(', '))})`);
     }
     hospitals.set(name, {
       name,
@@ -162,9 +163,9 @@ export function parseConfig(doc: unknown, file: string): Config {
   }
   if (hospitals.size === 0) problems.push(`${file}: hospitals: name at least one hospital`);
   if (parsed.data.defaultHospital && !hospitals.has(parsed.data.defaultHospital)) {
-    problems.push(`${file}: defaultHospital: "${parsed.data.defaultHospital}" is not among hospitals`);
+    problems.push(`${file}: defaultHospital: ${quoted(parsed.data.defaultHospital)} is not among hospitals`);
   }
-  if (problems.length) throw new UserError(problems.join('\n'));
+  if (problems.length) throw new UserError(problemLines(problems));
   return { file: path.resolve(file), vault: resolveLocation(base, parsed.data.vault), defaultHospital: parsed.data.defaultHospital, hospitals, watch: parsed.data.watch, alerts: parsed.data.alerts };
 }
 
@@ -182,7 +183,7 @@ export function loadConfig(file: string): Config {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file}: not valid JSON: ${(err as Error).message}`);
+    throw new UserError(`${file}: not valid JSON: ${excerpt((err as Error).message)}`);
   }
   return parseConfig(doc, file);
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { TZDate } from '@date-fns/tz';
 import { CsvError, parse } from 'csv-parse';
+import { boundedMessage, excerpt, quoted } from '../lib/control.js';
 import { parsePhone } from '../phone.js';
 
 // Call-detail records: Asterisk's cdr_csv Master.csv (no header) or any CSV with a header and a
@@ -53,7 +54,7 @@ export class CdrRowError extends Error {
     readonly line: number,
     readonly reason: string,
   ) {
-    super(`${label}:${line}: ${reason}`);
+    super(boundedMessage(`${label}:${line}: ${reason}`));
   }
 }
 
@@ -147,7 +148,7 @@ export async function* readCdr(input: Readable, format: CdrFormat, opts: CdrOpti
         headerChecked = true;
         const columns = Object.keys(rec.record);
         for (const [field, column] of Object.entries(format.map)) {
-          if (!columns.includes(column)) throw new CdrRowError(opts.label, 1, `no column "${column}" (for ${field}) in the header; its columns: ${columns.join(', ')}`);
+          if (!columns.includes(column)) throw new CdrRowError(opts.label, 1, `no column ${quoted(column)} (for ${field}) in the header; its columns: ${excerpt(columns.join(', '))}`);
         }
       }
       let call: CdrCall | CdrRowError;
@@ -163,7 +164,7 @@ export async function* readCdr(input: Readable, format: CdrFormat, opts: CdrOpti
   } catch (err) {
     if (err instanceof CdrRowError) throw err;
     // What skip_records_with_error does not cover (a header csv-parse cannot use) ends the file.
-    if (err instanceof CsvError) throw new CdrRowError(opts.label, (err as CsvError & { lines?: number }).lines ?? lastLine + 1, `not valid CSV: ${err.message.replace(/ at line \d+$/, '')}`);
+    if (err instanceof CsvError) throw new CdrRowError(opts.label, (err as CsvError & { lines?: number }).lines ?? lastLine + 1, `not valid CSV: ${excerpt(err.message.replace(/ at line \d+$/, ''))}`);
     throw err;
   }
 }
@@ -188,7 +189,7 @@ function toCall(record: string[] | Record<string, string>, rawText: string, line
   if (!dst) fail('no destination number (dst)');
   const startText = pick.start?.trim();
   if (!startText) fail('no start time');
-  const occurredAt = parseCdrTime(startText!, opts.timeZone) ?? fail(`"${startText}" is not a time (write YYYY-MM-DD HH:MM:SS, or ISO 8601 with an offset)`);
+  const occurredAt = parseCdrTime(startText!, opts.timeZone) ?? fail(`${quoted(startText!)} is not a time (write YYYY-MM-DD HH:MM:SS, or ISO 8601 with an offset)`);
   const src = pick.src?.trim() ?? '';
   const to = normalisePhone(dst!, opts.region);
   const raw = Buffer.from(rawText, 'utf8');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedMessage, excerpt, problemLines } from '../lib/control.js';
 import type { NewContact } from '../vault/contacts.js';
 import { normalisePhone } from './cdr.js';
 
@@ -17,7 +18,11 @@ const Event = z
 
 export type ManualEvent = z.infer<typeof Event>;
 
-export class EventError extends Error {}
+export class EventError extends Error {
+  constructor(message: string) {
+    super(boundedMessage(message));
+  }
+}
 
 /** One event object or an array of them; errors name the field (and the index in an array). */
 export function parseEvents(text: string, label: string, region: string): { event: ManualEvent; contact: NewContact }[] {
@@ -25,7 +30,7 @@ export function parseEvents(text: string, label: string, region: string): { even
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new EventError(`${label}: not valid JSON: ${(err as Error).message}`);
+    throw new EventError(`${label}: not valid JSON: ${excerpt((err as Error).message)}`);
   }
   const many = Array.isArray(doc);
   const items = many ? (doc as unknown[]) : [doc];
@@ -35,7 +40,7 @@ export function parseEvents(text: string, label: string, region: string): { even
   items.forEach((item, i) => {
     const parsed = Event.safeParse(item);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${label}: ${[...(many ? [i] : []), ...issue.path].map(String).join('.') || '(event)'}: ${issue.message}`);
+      for (const issue of parsed.error.issues) problems.push(`${label}: ${excerpt([...(many ? [i] : []), ...issue.path].map(String).join('.')) || '(event)'}: ${excerpt(issue.message)}`);
       return;
     }
     const e = parsed.data;
@@ -55,6 +60,6 @@ export function parseEvents(text: string, label: string, region: string): { even
       },
     });
   });
-  if (problems.length) throw new EventError(problems.join('\n'));
+  if (problems.length) throw new EventError(problemLines(problems));
   return out;
 }

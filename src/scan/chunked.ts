@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { decodeWhole, detectEncoding } from '../encoding.js';
 import type { ChunkResult } from './chunk.js';
-import { headerOf, looksBinary, type FileFacts, type ScanWarning } from './files.js';
+import { crOnlyLines, crToLf, headerOf, looksBinary, type FileFacts, type ScanWarning } from './files.js';
 import type { ChunkEngine } from './workers.js';
 
 // Reading a line-oriented file (CSV, TSV, JSON Lines, SQL dump, text) in chunks of whole lines that
@@ -33,6 +33,9 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     const sample = Buffer.alloc(65536);
     const { bytesRead: sampled } = await fd.read(sample, 0, sample.length, 0);
     const head = sample.subarray(0, sampled);
+    // Lines ended by CR alone are read with LF line ends (same bytes otherwise), after hashing.
+    const crOnly = crOnlyLines(head);
+    if (crOnly) crToLf(head);
     const { encoding, bom } = detectEncoding(head, sampled < sample.length);
     if (encoding === 'utf-16le') return false; // read record by record, which warns if it has no BOM
     if (looksBinary(head)) {
@@ -44,13 +47,15 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     facts.encoding = encoding;
 
     const hash = crypto.createHash('sha256');
-    const queue: { result: Promise<ChunkResult>; longLine: boolean }[] = [];
+    const queue: { result: Promise<ChunkResult>; longLine: boolean; unended: boolean }[] = [];
     let nextLine = 1;
     let warnedLong = false;
     let warnedMixed = false;
     const takeOldest = async () => {
-      const { result: pending, longLine } = queue.shift()!;
+      const { result: pending, longLine, unended } = queue.shift()!;
       const result = await pending;
+      // The file's last line without a line end is a line too (a one-line file of 0 records looked empty).
+      if (unended) result.lines++;
       if (longLine && !warnedLong) {
         warn({ file, where: `line ${nextLine}`, message: `line longer than ${CHUNK_BYTES} bytes: scanned in overlapping pieces` });
         warnedLong = true;
@@ -71,6 +76,7 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
       carry.copy(buf);
       const { bytesRead } = await fd.read(buf, carry.length, CHUNK_BYTES, position);
       hash.update(buf.subarray(carry.length, carry.length + bytesRead));
+      if (crOnly) crToLf(buf.subarray(carry.length, carry.length + bytesRead));
       let start = position === 0 ? carry.length + bom : 0;
       position += bytesRead;
       const data = buf.subarray(0, carry.length + bytesRead);
@@ -94,7 +100,7 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
       const tail = end < data.length ? Buffer.from(data.subarray(end)) : end > start && bytesRead > 0 && data[end - 1] !== 0x0a ? Buffer.from(data.subarray(end - OVERLAP)) : Buffer.alloc(0);
       if (end > start) {
         if (queue.length >= opts.inFlight) await takeOldest();
-        queue.push({ result: opts.engine.match({ bytes: data.subarray(start, end), encoding, header: tabular?.header, delimiter: tabular?.delimiter }), longLine });
+        queue.push({ result: opts.engine.match({ bytes: data.subarray(start, end), encoding, header: tabular?.header, delimiter: tabular?.delimiter }), longLine, unended: bytesRead === 0 && data[end - 1] !== 0x0a });
         start = end;
       }
       carry = tail;

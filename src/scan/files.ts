@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { decoderFor, detectEncoding } from '../encoding.js';
+import { escapeControls } from '../lib/control.js';
 
 // Reading leaked files as a stream of records (a line, a JSON object, a spreadsheet row), whatever
 // their format or encoding, with memory flat in the file size. Problems become warnings naming the
@@ -50,18 +51,32 @@ export function looksBinary(sample: Buffer): boolean {
   return sample.length > 0 && control / sample.length > 0.01;
 }
 
+/**
+ * Lines ended by a carriage return alone (old Mac "CSV (Macintosh)" exports): the sample has a CR and
+ * no LF. Such a file is read with each CR taken as a line end; deciding once keeps the per-byte line
+ * splitting (and the byte prefilter) LF-only and fast.
+ */
+export function crOnlyLines(sample: Uint8Array): boolean {
+  return sample.includes(0x0d) && !sample.includes(0x0a);
+}
+
+/** CR bytes made LF in place: the same length, so byte offsets and places stay those of the file. */
+export function crToLf(bytes: Uint8Array): void {
+  for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) bytes[i] = 0x0a;
+}
+
 export function formatOfName(file: string): string {
   const ext = path.extname(file).toLowerCase().slice(1);
   if (['csv', 'tsv', 'json', 'jsonl', 'ndjson', 'xlsx', 'sql', 'txt'].includes(ext)) return ext === 'ndjson' ? 'jsonl' : ext;
   return 'text';
 }
 
-/** Split the first line into cells to name columns: tab if it has more tabs than commas. */
+/** Split the first line into cells to name columns: tab if it has more tabs than commas. Names are stored and shown: controls escaped. */
 export function headerOf(line: string): { delimiter: string; header: string[] } {
   const tabs = line.split('\t').length;
   const commas = line.split(',').length;
   const delimiter = tabs > commas ? '\t' : ',';
-  return { delimiter, header: line.split(delimiter).map((h) => h.trim().replace(/^"|"$/g, '')) };
+  return { delimiter, header: line.split(delimiter).map((h) => escapeControls(h.trim().replace(/^"|"$/g, ''))) };
 }
 
 /** The 0-based cell of `text` that contains `offset`, counting delimiters outside double quotes. */
@@ -104,6 +119,7 @@ async function* textRecords(file: string, stream: Readable, format: string, fact
   const jsonState = { inString: false, depth: 0 };
   let group: { line: number; parts: string[]; size: number } | null = null;
   let warnedLong = false;
+  let crOnly = false;
 
   function* emitLine(text: string, line: number): Generator<ScanRecord> {
     if (tabular && line === 1) header = headerOf(text);
@@ -130,6 +146,7 @@ async function* textRecords(file: string, stream: Readable, format: string, fact
     hash.update(chunk);
     facts.bytes += chunk.length;
     let bytes = chunk;
+    const first = !decoder;
     if (!decoder) {
       const { encoding, bom } = detectEncoding(chunk.subarray(0, 65536));
       if (encoding !== 'utf-16le' && looksBinary(chunk.subarray(0, 65536)) && format !== 'xlsx') {
@@ -147,7 +164,10 @@ async function* textRecords(file: string, stream: Readable, format: string, fact
       decoder = decoderFor(encoding);
       bytes = chunk.subarray(bom);
     }
-    pending += decoder.write(bytes);
+    let text = decoder.write(bytes);
+    if (first) crOnly = text.includes('\r') && !text.includes('\n');
+    if (crOnly) text = text.replaceAll('\r', '\n');
+    pending += text;
     let start = 0;
     for (let nl = pending.indexOf('\n', start); nl >= 0; nl = pending.indexOf('\n', start)) {
       lineNo++;
@@ -166,7 +186,7 @@ async function* textRecords(file: string, stream: Readable, format: string, fact
       pending = pending.slice(MAX_RECORD - OVERLAP);
     }
   }
-  if (decoder) pending += decoder.end();
+  if (decoder) pending += crOnly ? decoder.end().replaceAll('\r', '\n') : decoder.end();
   if (pending.length) yield* emitLine(pending.replace(/\r$/, ''), ++lineNo);
   if (group) {
     warn({ file, where: `line ${(group as { line: number }).line}`, message: 'JSON object not closed at the end of the file (truncated?): scanned as it is' });

@@ -6,6 +6,7 @@ import { TZDate } from '@date-fns/tz';
 import { parsePhone } from '../phone.js';
 import type { Family, Parent, PersonName } from '../domain.js';
 import { UserError } from '../errors.js';
+import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 // The mapping file says where a hospital keeps each part of a family and how one family is
 // inserted across its tables. This module is pure: parsing, validation and rendering values.
@@ -118,32 +119,32 @@ export interface Mapping {
 
 function zodProblems(error: z.ZodError, source: string): string[] {
   return error.issues.map((issue) => {
-    const where = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
-    return `${source}: ${where}: ${issue.message}`;
+    const where = issue.path.length ? excerpt(issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')) : '(top level)';
+    return `${source}: ${where}: ${excerpt(issue.message)}`;
   });
 }
 
 /** Validate a parsed mapping document; throws one UserError listing every problem, one per line. */
 export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
   const parsed = MappingSpec.safeParse(doc);
-  if (!parsed.success) throw new UserError(zodProblems(parsed.error, source).join('\n'));
+  if (!parsed.success) throw new UserError(problemLines(zodProblems(parsed.error, source)));
   const problems: string[] = [];
   const steps: InsertStep[] = [];
   const known = new Map<string, Set<string>>();
   parsed.data.inserts.forEach((ins, i) => {
     const at = `${source}: inserts[${i}]`;
-    if (known.has(ins.as)) problems.push(`${at}.as: alias "${ins.as}" is used twice`);
+    if (known.has(ins.as)) problems.push(`${at}.as: alias ${quoted(ins.as)} is used twice`);
     let schema = ins.schema ?? 'public';
     let table = ins.table;
     if (!ins.schema && table.includes('.')) [schema, table] = [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)];
     const columns: InsertStep['columns'] = [];
     for (const [column, spec] of Object.entries(ins.columns)) {
-      const where = `${at}.columns.${column}`;
+      const where = `${at}.columns.${excerpt(column)}`;
       const value = toColumnValue(spec);
       if (value.type === 'field') {
         const def = FIELDS[value.field];
         if (!def) {
-          problems.push(`${where}: unknown field "${value.field}" (known: ${Object.keys(FIELDS).join(', ')})`);
+          problems.push(`${where}: unknown field ${quoted(value.field)} (known: ${Object.keys(FIELDS).join(', ')})`);
           continue;
         }
         value.kind = def.kind;
@@ -156,13 +157,13 @@ export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
           try {
             formatDate(new Date(0), value.format);
           } catch (err) {
-            problems.push(`${where}.format: ${(err as Error).message}`);
+            problems.push(`${where}.format: ${excerpt((err as Error).message)}`);
           }
         }
       } else if (value.type === 'ref') {
         const cols = known.get(value.alias);
-        if (!cols) problems.push(`${where}: ref "${value.alias}.${value.column}" names no earlier insert`);
-        else if (!cols.has(value.column)) problems.push(`${where}: ref "${value.alias}.${value.column}": that insert neither sets nor returns ${value.column}`);
+        if (!cols) problems.push(`${where}: ref ${quoted(`${value.alias}.${value.column}`)} names no earlier insert`);
+        else if (!cols.has(value.column)) problems.push(`${where}: ref ${quoted(`${value.alias}.${value.column}`)}: that insert neither sets nor returns ${excerpt(value.column)}`);
       }
       columns.push({ column, value });
     }
@@ -174,18 +175,18 @@ export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
     try {
       new Intl.DateTimeFormat('en', { timeZone: parsed.data.timeZone });
     } catch {
-      problems.push(`${source}: timeZone: unknown time zone "${parsed.data.timeZone}"`);
+      problems.push(`${source}: timeZone: unknown time zone ${quoted(parsed.data.timeZone)}`);
     }
   }
   let recordKey: Mapping['recordKey'];
   if (parsed.data.recordKey) {
     const [alias, column] = [parsed.data.recordKey.split('.')[0], parsed.data.recordKey.split('.').slice(1).join('.')];
-    if (!known.get(alias)?.has(column)) problems.push(`${source}: recordKey: "${parsed.data.recordKey}" is not a column an insert sets or returns`);
+    if (!known.get(alias)?.has(column)) problems.push(`${source}: recordKey: ${quoted(parsed.data.recordKey)} is not a column an insert sets or returns`);
     recordKey = { alias, column };
   }
   const phoneFields = steps.flatMap((s) => s.columns).filter((c) => c.value.type === 'field' && c.value.field === 'mother.phone');
   if (phoneFields.length === 0) problems.push(`${source}: no column holds mother.phone; Cradle needs one for the trap number`);
-  if (problems.length) throw new UserError(problems.join('\n'));
+  if (problems.length) throw new UserError(problemLines(problems));
   return { source, description: parsed.data.description, timeZone: parsed.data.timeZone, inserts: steps, recordKey };
 }
 
@@ -211,7 +212,7 @@ export function loadMapping(file: string): Mapping {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file}: not valid JSON: ${(err as Error).message}`);
+    throw new UserError(`${file}: not valid JSON: ${excerpt((err as Error).message)}`);
   }
   return parseMapping(doc, file);
 }

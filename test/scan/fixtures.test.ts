@@ -180,6 +180,24 @@ describe.each(BACKENDS)('scanning the shipped leak fixtures on %s', (backend) =>
     expect(topExports(res)).toEqual(good.expect!.exports);
   });
 
+  // Old Mac Excel's "CSV (Macintosh)" ends lines with CR alone: once read as one line of 0 records.
+  it.each(['vaccine-one-district.csv', 'birth-office-gbk.tsv', 'app-vendor-sample.jsonl', 'broker-listing.txt', 'vaccine-mixed-encoding.csv', 'utf16-no-bom.csv'])(
+    '%s with CR-only line ends: the same canaries on the same lines',
+    async (name) => {
+      const original = fixture(name);
+      const file = path.join(scratchDir('cr-only'), name);
+      if (name.startsWith('utf16')) fs.writeFileSync(file, Buffer.from(fs.readFileSync(original, 'utf16le').replace(/\r?\n/g, '\r'), 'utf16le'));
+      else fs.writeFileSync(file, Buffer.from(fs.readFileSync(original, 'latin1').replace(/\r?\n/g, '\r'), 'latin1'));
+      expect(fs.readFileSync(file, name.startsWith('utf16') ? 'utf16le' : 'latin1')).not.toContain('\n');
+      const places = (res: ScanResult) => res.matches.map((m) => `${m.canaryId} ${m.place} ${m.line}`).sort();
+      const [lf, cr] = [await runScan(db, [original]), await runScan(db, [file])];
+      expect(lf.matches.length).toBeGreaterThan(0);
+      expect(places(cr)).toEqual(places(lf));
+      expect(cr.files[0]).toMatchObject({ records: lf.files[0].records, encoding: lf.files[0].encoding, sha256: expect.not.stringMatching(lf.files[0].sha256) });
+      expect(cr.files[0].warnings.map((w) => w.message)).toEqual(lf.files[0].warnings.map((w) => w.message));
+    },
+  );
+
   it('scans a 50 MB line in pieces, with a warning naming the line, and finds the canaries in it', async () => {
     // Made at run time (never in git): a one-line SQL dump of the birth-office export's rows repeated,
     // with its canary rows in the middle and at the very end.

@@ -229,4 +229,16 @@ describe.each(BACKENDS)('scanning damaged, wide and long files on %s', (backend)
     const stored = await withDb((db) => scanEvidence(db, json.incidentId!));
     expect(stored.matches.map((m) => m.place)).toEqual([`line ${target}`]);
   }, 120_000);
+
+  it('counts a one-line file without a line end as one record, and stores a column name with a NUL escaped', async () => {
+    const oneLine = path.join(dir, 'one-line.txt');
+    fs.writeFileSync(oneLine, '【优惠】宝宝 2026年 新生儿 摄影');
+    const header = path.join(dir, 'nul-header.tsv');
+    // One NUL among enough text not to look binary.
+    fs.writeFileSync(header, `x\u0000y\t电话\n${national(fams[0].mother.phone!)}\t${fams[0].mother.name.full}\n${'13912345678\t王强\n'.repeat(20)}`);
+    const r = await withDb((db) => runScan(db, [oneLine, header]));
+    expect(r.files.map((f) => [path.basename(f.file), f.records])).toEqual([['one-line.txt', 1], ['nul-header.tsv', 22]]);
+    expect(r.matches).toContainEqual(expect.objectContaining({ canaryId: 'can0', place: 'line 2', column: 'x\\x00y' }));
+    expect(r.incidentId).not.toBeNull();
+  });
 });
