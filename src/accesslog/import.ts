@@ -117,7 +117,13 @@ export async function importAccessLog(db: Database, file: string, options: Impor
   const { sha256, size } = digest;
   const parseOptions = { format: options.format, timeZone: options.timeZone, map: options.map, recordKey: options.recordKey ?? undefined, source: file };
   // A header without a mapped column (or a bad zone) is the command's mistake: refused before an import row exists.
-  await checkAccessLogStart(fs.createReadStream(file), parseOptions);
+  // Only a CSV log's header is read; the stream is closed after it (left open, it would read on later).
+  const head = options.format === 'csv' ? fs.createReadStream(file) : null;
+  try {
+    await checkAccessLogStart(head ?? (async function* () {})(), parseOptions);
+  } finally {
+    head?.destroy();
+  }
   const started = await vault.beginAccessImport(db, {
     hospital: options.hospital,
     path: file,

@@ -376,13 +376,27 @@ function quotedField(text: string, start: number): [string, number] | null {
   for (let from = start + 1; ; ) {
     const q = text.indexOf('"', from);
     if (q === -1) return null;
-    if (text.charCodeAt(q + 1) !== 0x22) {
-      const value = text.slice(start + 1, q);
-      return [doubled ? value.replaceAll('""', '"') : value, q + 1];
-    }
+    if (text.charCodeAt(q + 1) !== 0x22) return [doubled ? undoubleQuotes(text, start + 1, q) : text.slice(start + 1, q), q + 1];
     doubled = true;
     from = q + 2;
   }
+}
+
+/**
+ * text[from, to) with each "" made one ", in one pass over its code units: replaceAll, split and join,
+ * and appending a piece per quote all grew super-linearly on a field of a million "" (39x for 8x).
+ */
+function undoubleQuotes(text: string, from: number, to: number): string {
+  const units = new Uint16Array(to - from);
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    units[n++] = c;
+    if (c === 0x22) i++;
+  }
+  let value = '';
+  for (let i = 0; i < n; i += 8192) value += String.fromCharCode(...units.subarray(i, Math.min(n, i + 8192)));
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------------
