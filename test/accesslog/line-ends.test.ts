@@ -89,10 +89,12 @@ describe('long lines', () => {
   });
 
   it('reads a quoted field of doubled quotes in linear time, to the right value', async () => {
-    const build = (n: number) => Buffer.from(`ts,user,action\n2026-11-03 08:00:00,"a${'""'.repeat(n)}b",view\n`);
+    const build = (n: number, a = '', b = '') => Buffer.from(`ts,user,action\n2026-11-03 08:00:00,"${a}${'""'.repeat(n)}${b}",view\n`);
     const options: ParseOptions = { format: 'csv', timeZone: 'UTC', source: 'quotes.csv' };
-    const [item] = await collect(chunked(build(3), 2), options);
+    const [item] = await collect(chunked(build(3, 'a', 'b'), 2), options);
     expect('row' in item && item.row.account).toBe('a"""b');
+    const [surrogate] = await collect(chunked(build(1, '😀', '王'), 3), options);
+    expect('row' in surrogate && surrogate.row.account).toBe('😀"王');
     const ratio = (await time(build(1 << 20), options)) / (await time(build(1 << 17), options));
     expect(ratio).toBeLessThan(24);
   });
