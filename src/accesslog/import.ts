@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { escapeControls } from '../lib/control.js';
 import * as vault from '../vault/index.js';
 import { EventBlock, writeDigits } from './block.js';
-import { classifyAction, labelsFor, parseAccessLog, recordKeys, shown, textEncodingOf } from './parse.js';
+import { checkAccessLogStart, classifyAction, labelsFor, MAX_LINE_CHARS, parseAccessLog, recordKeys, shown, textEncodingOf, TOO_LONG_REASON } from './parse.js';
 import { parseTimestamp, TIMESTAMP_HINT } from './time.js';
 import { ACCESS_FIELDS, type AccessField, type AccessFormat, type AccessRow, type AccessScope } from './types.js';
 
@@ -51,14 +51,18 @@ export interface ImportAccessResult {
 }
 
 /**
- * The file's sha256 and size, whether it holds a double quote anywhere, and whether it is UTF-16 (a CSV
- * then needs the general reader, which decodes it: src/accesslog/parse.ts).
+ * The file's sha256 and size, whether it holds a double quote anywhere, whether it is UTF-16, and whether
+ * a CR ends a line alone (a CSV then needs the general reader, which decodes it and ends lines at a
+ * lone CR: src/accesslog/parse.ts).
  */
-async function fileDigest(file: string): Promise<{ sha256: string; size: number; quoted: boolean; utf16: boolean }> {
+async function fileDigest(file: string): Promise<{ sha256: string; size: number; quoted: boolean; utf16: boolean; loneCr: boolean }> {
   const hash = createHash('sha256');
   let size = 0;
   let quoted = false;
   let utf16 = false;
+  let loneCr = false;
+  /** The previous chunk ended with a CR. */
+  let crLast = false;
   try {
     const handle = await fs.promises.open(file, 'r');
     try {
@@ -69,7 +73,13 @@ async function fileDigest(file: string): Promise<{ sha256: string; size: number;
         hash.update(chunk);
         size += n;
         quoted ||= chunk.includes(0x22);
+        if (!loneCr) {
+          if (crLast && chunk[0] !== 0x0a) loneCr = true;
+          for (let cr = chunk.indexOf(0x0d); cr !== -1 && !loneCr; cr = chunk.indexOf(0x0d, cr + 1)) loneCr = cr + 1 < n && chunk[cr + 1] !== 0x0a;
+          crLast = chunk[n - 1] === 0x0d;
+        }
       }
+      loneCr ||= crLast;
     } finally {
       await handle.close();
     }
@@ -77,7 +87,7 @@ async function fileDigest(file: string): Promise<{ sha256: string; size: number;
     if (err instanceof UserError) throw err;
     throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return { sha256: hash.digest('hex'), size, quoted, utf16 };
+  return { sha256: hash.digest('hex'), size, quoted, utf16, loneCr };
 }
 
 /** Longest account name kept whole as a channel name: channels are indexed, and a btree entry must fit in a page. */
@@ -105,6 +115,15 @@ export async function importAccessLog(db: Database, file: string, options: Impor
   const now = options.now ?? (() => new Date());
   const digest = await fileDigest(file);
   const { sha256, size } = digest;
+  const parseOptions = { format: options.format, timeZone: options.timeZone, map: options.map, recordKey: options.recordKey ?? undefined, source: file };
+  // A header without a mapped column (or a bad zone) is the command's mistake: refused before an import row exists.
+  // Only a CSV log's header is read; the stream is closed after it (left open, it would read on later).
+  const head = options.format === 'csv' ? fs.createReadStream(file) : null;
+  try {
+    await checkAccessLogStart(head ?? (async function* () {})(), parseOptions);
+  } finally {
+    head?.destroy();
+  }
   const started = await vault.beginAccessImport(db, {
     hospital: options.hospital,
     path: file,
@@ -272,12 +291,19 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     };
     const full = () => batch.valid + batch.rejects.length >= batchRows;
 
-    const plain = options.format === 'csv' && !digest.quoted && !digest.utf16 ? plainCsvReader(file, options, canaryOf) : null;
+    const plain = options.format === 'csv' && !digest.quoted && !digest.utf16 && !digest.loneCr ? plainCsvReader(file, options, canaryOf) : null;
     if (plain) {
       // A CSV log without a quote anywhere: lines read from the bytes, without the general reader's objects.
       let line = 0;
       let data = Buffer.allocUnsafe(1 << 20);
       let carried = 0;
+      // A line over MAX_LINE_CHARS is a reject, as in the general reader: its start is kept, the rest
+      // dropped as read. Its length is counted in UTF-16 code units, as the general reader counts it,
+      // and only once it has more bytes than the limit (never fewer units than bytes before that).
+      let skipping: string | null = null;
+      let counted = 0;
+      let countedUnits = 0;
+      const tooLong = (line: number, start: string) => batch.rejects.push({ line, reason: TOO_LONG_REASON, text: escapeControls(start) });
       const handle = await fs.promises.open(file, 'r');
       try {
         for (;;) {
@@ -289,16 +315,33 @@ export async function importAccessLog(db: Database, file: string, options: Impor
           for (let nl = data.indexOf(0x0a, from); nl >= 0 && nl < length; nl = data.indexOf(0x0a, from)) {
             line++;
             if (line > 1 && line > started.lines_done) {
-              plain.read(data, from, nl > from && data[nl - 1] === 0x0d ? nl - 1 : nl, line, batch);
+              const end = nl > from && data[nl - 1] === 0x0d ? nl - 1 : nl;
+              // Only the line carried over from earlier reads (from 0) has units counted already.
+              if (skipping === null && end - from > MAX_LINE_CHARS && (from === 0 ? countedUnits + utf16Units(data, counted, end) : utf16Units(data, from, end)) > MAX_LINE_CHARS) {
+                skipping = data.toString('utf8', from, from + 4 * 500).slice(0, 500);
+              }
+              if (skipping !== null) tooLong(line, skipping);
+              else plain.read(data, from, end, line, batch);
               lastLine = line;
               if (full()) await flush();
               // Let the batch being written take its turn: each of its statements waits for this loop.
               else if ((line & 2047) === 0) await new Promise(setImmediate);
             }
+            skipping = null;
             from = nl + 1;
           }
           // The last line's start moves to the front; a line longer than the buffer grows it.
           carried = length - from;
+          if (from > 0) counted = countedUnits = 0;
+          if (skipping !== null) carried = 0;
+          else if (carried > MAX_LINE_CHARS) {
+            countedUnits += utf16Units(data, from + counted, length);
+            counted = carried;
+            if (countedUnits > MAX_LINE_CHARS) {
+              skipping = data.toString('utf8', from, from + 4 * 500).slice(0, 500);
+              carried = counted = countedUnits = 0;
+            }
+          }
           if (carried === data.length) {
             const grown = Buffer.allocUnsafe(data.length * 2);
             data.copy(grown, 0, 0, carried);
@@ -308,7 +351,10 @@ export async function importAccessLog(db: Database, file: string, options: Impor
       } finally {
         await handle.close();
       }
-      if (carried && ++line > 1 && line > started.lines_done) {
+      if (skipping !== null && ++line > 1 && line > started.lines_done) {
+        tooLong(line, skipping);
+        lastLine = line;
+      } else if (carried && ++line > 1 && line > started.lines_done) {
         plain.read(data, 0, data[carried - 1] === 0x0d ? carried - 1 : carried, line, batch);
         lastLine = line;
       }
@@ -319,7 +365,6 @@ export async function importAccessLog(db: Database, file: string, options: Impor
           done(null, chunk);
         },
       });
-      const parseOptions = { format: options.format, timeZone: options.timeZone, map: options.map, recordKey: options.recordKey ?? undefined, source: file };
       for await (const parsed of parseAccessLog(fs.createReadStream(file).pipe(counter), parseOptions)) {
         if (parsed.line <= started.lines_done) continue;
         lastLine = parsed.line;
@@ -370,6 +415,16 @@ async function movedOn(db: Database, result: ImportAccessResult, row: vault.Acce
   }
   const rejects = await vault.accessRejects(db, row.id);
   return { ...result, alreadyImported: true, lines: row.lines_done, added: row.added, duplicates: row.duplicates, rejected: row.rejected, rejects };
+}
+
+/** The UTF-16 length of UTF-8 bytes (a 4-byte character is two units), without decoding them. */
+function utf16Units(data: Buffer, start: number, end: number): number {
+  let units = 0;
+  for (let i = start; i < end; i++) {
+    const b = data[i];
+    if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
+  }
+  return units;
 }
 
 /** Hashes used as Map and Set keys are cut to 30 bits: a small integer, not a number object per lookup. */

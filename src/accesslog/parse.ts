@@ -34,6 +34,24 @@ export async function* parseAccessLog(input: Input, options: ParseOptions): Asyn
   }
 }
 
+/**
+ * The errors a whole log can have at its start (an unknown format or time zone, a CSV header without a
+ * mapped column, UTF-32), read no further than the header: an import checks them before it records
+ * anything, so a mistake in the command leaves no import behind.
+ */
+export async function checkAccessLogStart(input: Input, options: ParseOptions): Promise<void> {
+  checkTimeZone(options.timeZone);
+  if (!['csv', 'jsonl', 'fhir', 'pgaudit'].includes(options.format)) {
+    throw new UserError(`"${String(options.format)}" is not an access-log format (formats: csv, jsonl, fhir, pgaudit)`);
+  }
+  if (options.format !== 'csv') return;
+  // Leaving the loop closes the generators and with them the input.
+  for await (const rec of csvRecords(readLines(input, options.source))) {
+    readHeader(rec, options);
+    return;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Action classification
 
@@ -83,7 +101,10 @@ function isAccessField(name: string): name is AccessField {
 
 interface Line {
   line: number;
+  /** The line without its line end; when tooLong, only its first MAX_REJECT_TEXT characters. */
   text: string;
+  /** Longer than MAX_LINE_CHARS: a reject, never parsed. */
+  tooLong?: boolean;
 }
 
 const MAX_REJECT_TEXT = 500;
@@ -122,28 +143,72 @@ function convert(line: number, text: string, build: () => AccessRow): ParsedLine
   }
 }
 
-/** Lines with their 1-based numbers, decoded as decodeInput says; a BOM and CRs before LF are dropped. */
+/**
+ * Longest line read, in characters. A longer line is a reject (its start kept for the reject's text) and
+ * reading resumes after its line end, so one line without a line end cannot hold the whole file in memory.
+ * No access-log record comes near it; the largest FHIR AuditEvents are a few hundred KB.
+ */
+export const MAX_LINE_CHARS = 16 * 1024 * 1024;
+
+/** A too-long line's reason. */
+export const TOO_LONG_REASON = `line: longer than ${MAX_LINE_CHARS / 1024 / 1024} MiB (${MAX_LINE_CHARS} characters); skipped to its line end`;
+
+/**
+ * Lines with their 1-based numbers, decoded as decodeInput says; a BOM is dropped. A line ends at LF, CR
+ * LF or a lone CR (old Mac tools and some log shippers write CR alone: read as one line, such a log
+ * would be read as nothing). Linear however long a line is: a line's pieces are kept in a list and
+ * only each new chunk is searched for a line end.
+ */
 async function* readLines(input: Input, source: string): AsyncGenerator<Line> {
-  let rest = '';
+  let pieces: string[] = [];
+  let length = 0;
+  /** The line being read is over MAX_LINE_CHARS: only its start is kept. */
+  let tooLong = false;
+  /** The last chunk ended with a CR: an LF opening the next one belongs to it. */
+  let afterCr = false;
   let n = 0;
-  const clean = (text: string) => {
-    const t = text.endsWith('\r') ? text.slice(0, -1) : text;
-    return n === 1 && t.startsWith('\uFEFF') ? t.slice(1) : t;
+  const take = (tail: string): Line => {
+    n++;
+    let text = pieces.length ? pieces.join('') + tail : tail;
+    pieces = [];
+    length = 0;
+    if (n === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
+    if (!tooLong) return { line: n, text };
+    tooLong = false;
+    return { line: n, text: text.slice(0, MAX_REJECT_TEXT), tooLong: true };
+  };
+  const keep = (piece: string) => {
+    if (tooLong) return;
+    if (length + piece.length <= MAX_LINE_CHARS) {
+      if (piece) pieces.push(piece);
+      length += piece.length;
+      return;
+    }
+    // Over the limit: the start is enough for a reject; the rest of the line is dropped as it comes.
+    pieces = [(pieces.join('') + piece).slice(0, MAX_REJECT_TEXT)];
+    tooLong = true;
   };
   for await (const chunk of decodeInput(input, source)) {
-    rest += chunk;
-    let start = 0;
-    for (let nl = rest.indexOf('\n'); nl !== -1; nl = rest.indexOf('\n', start)) {
-      n++;
-      yield { line: n, text: clean(rest.slice(start, nl)) };
-      start = nl + 1;
+    let start = afterCr && chunk.charCodeAt(0) === 0x0a ? 1 : 0;
+    if (chunk.length) afterCr = false;
+    // Next LF and CR from `start`, each searched again only once passed: one scan of the chunk per character.
+    let lf = chunk.indexOf('\n', start);
+    let cr = chunk.indexOf('\r', start);
+    while (lf !== -1 || cr !== -1) {
+      const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      keep(chunk.slice(start, end));
+      yield take('');
+      start = end + 1;
+      if (end === cr) {
+        if (chunk.charCodeAt(start) === 0x0a) start++;
+        else if (start === chunk.length) afterCr = true;
+      }
+      if (lf !== -1 && lf < start) lf = chunk.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = chunk.indexOf('\r', start);
     }
-    rest = rest.slice(start);
+    if (start < chunk.length) keep(chunk.slice(start));
   }
-  if (rest) {
-    n++;
-    yield { line: n, text: clean(rest) };
-  }
+  if (length || tooLong) yield take('');
 }
 
 /** Bytes read before choosing the encoding: enough pairs for looksUtf16le to tell. */
@@ -207,6 +272,8 @@ interface CsvRecord {
   text: string;
   /** A quote opened on this line and never closed. */
   unclosed?: boolean;
+  /** A line over MAX_LINE_CHARS (text: its start). */
+  tooLong?: boolean;
 }
 
 /** A record this long without its quote closing is taken as an unclosed quote, so one bad line cannot swallow the file. */
@@ -226,6 +293,12 @@ class CsvFramer {
     const queue = [first];
     while (queue.length) {
       const l = queue.shift()!;
+      if (l.tooLong) {
+        // The record it belonged to cannot be read whole: what is pending ends here, as at the end of the file.
+        yield* this.end();
+        yield { line: l.line, text: l.text, tooLong: true };
+        continue;
+      }
       if (!this.pending.length && !l.text.trim()) continue;
       this.pending.push(l);
       if (countQuotes(l.text) % 2 === 1) this.open = !this.open;
@@ -299,15 +372,31 @@ function splitCsv(text: string, what: string): string[] {
 
 /** The value of the quoted field opening at `start` and the index just past its closing quote; null when unclosed. */
 function quotedField(text: string, start: number): [string, number] | null {
-  let value = '';
+  let doubled = false;
   for (let from = start + 1; ; ) {
     const q = text.indexOf('"', from);
     if (q === -1) return null;
-    value += text.slice(from, q);
-    if (text[q + 1] !== '"') return [value, q + 1];
-    value += '"';
+    if (text.charCodeAt(q + 1) !== 0x22) return [doubled ? undoubleQuotes(text, start + 1, q) : text.slice(start + 1, q), q + 1];
+    doubled = true;
     from = q + 2;
   }
+}
+
+/**
+ * text[from, to) with each "" made one ", in one pass over its code units: replaceAll, split and join,
+ * and appending a piece per quote all grew super-linearly on a field of a million "" (39x for 8x).
+ */
+function undoubleQuotes(text: string, from: number, to: number): string {
+  const units = new Uint16Array(to - from);
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    units[n++] = c;
+    if (c === 0x22) i++;
+  }
+  let value = '';
+  for (let i = 0; i < n; i += 8192) value += String.fromCharCode(...units.subarray(i, Math.min(n, i + 8192)));
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -360,13 +449,15 @@ async function* parseCsvLog(lines: AsyncIterable<Line>, options: ParseOptions): 
       continue;
     }
     const h = header;
-    if (rec.unclosed) yield reject(rec.line, 'row: a quote opened on this line is never closed', rec.text);
+    if (rec.tooLong) yield reject(rec.line, TOO_LONG_REASON, rec.text);
+    else if (rec.unclosed) yield reject(rec.line, 'row: a quote opened on this line is never closed', rec.text);
     else yield convert(rec.line, rec.text, () => csvRow(splitCsv(rec.text, 'row'), h, options.timeZone));
   }
 }
 
 function readHeader(rec: CsvRecord, options: ParseOptions): CsvHeader {
   const where = `${options.source}:${rec.line}`;
+  if (rec.tooLong) throw new UserError(`${where}: the header row is longer than ${MAX_LINE_CHARS / 1024 / 1024} MiB; is this a CSV log?`);
   if (rec.unclosed) throw new UserError(`${where}: the header row has a quote that is never closed`);
   let columns: string[];
   try {
@@ -408,8 +499,9 @@ type JsonObject = { [key: string]: Json };
 
 async function* parseJsonLines(lines: AsyncIterable<Line>, build: (json: JsonObject) => AccessRow): AsyncGenerator<ParsedLine> {
   for await (const l of lines) {
-    if (!l.text.trim()) continue;
-    yield convert(l.line, l.text, () => build(parseJsonObject(l.text)));
+    if (l.tooLong) yield reject(l.line, TOO_LONG_REASON, l.text);
+    else if (!l.text.trim()) continue;
+    else yield convert(l.line, l.text, () => build(parseJsonObject(l.text)));
   }
 }
 
@@ -610,7 +702,7 @@ interface AuditEntry {
 async function* parsePgaudit(lines: AsyncIterable<Line>, options: ParseOptions): AsyncGenerator<ParsedLine> {
   const seen = new StatementsSeen();
   for await (const rec of csvRecords(lines)) {
-    const item = rec.unclosed ? reject(rec.line, 'csvlog: a quote opened on this line is never closed', rec.text) : pgauditRecord(rec, seen, options);
+    const item = rec.tooLong ? reject(rec.line, TOO_LONG_REASON, rec.text) : rec.unclosed ? reject(rec.line, 'csvlog: a quote opened on this line is never closed', rec.text) : pgauditRecord(rec, seen, options);
     if (item) yield item;
   }
 }

@@ -29,8 +29,8 @@ import type { FuzzTarget, Outcome } from './harness.js';
 
 const fixture = (...p: string[]) => fs.readFileSync(path.join(FIXTURES_DIR, ...p));
 const hasContent = (text: string) => /[\p{L}\p{N}]/u.test(text);
-/** Lines with something on them, after the first `skip` (a CSV header). */
-const dataLines = (input: Buffer, skip: number) => input.toString('latin1').split(/\r?\n|\r/).slice(skip).filter((l) => l.trim()).length;
+/** Lines with something on them, after the first `skip` (a CSV header); a byte-order mark alone is no text (an empty file re-encoded as UTF-16 is still empty). */
+const dataLines = (input: Buffer, skip: number) => input.toString('latin1').replace(/^(?:\xef\xbb\xbf|\xfe\xff|\xff\xfe)/, '').split(/\r?\n|\r/).slice(skip).filter((l) => l.trim()).length;
 
 // ---------------------------------------------------------------------------------------------------
 // Access logs: one test hospital with planted canaries, so canary records become tripwires
