@@ -77,7 +77,7 @@ export function registerIngest(program: Command): void {
 Every contact is kept in the vault byte for byte, and importing a file again records nothing new.
 A row or message that cannot be read is rejected with a warning naming file:line, and the rest is
 recorded; text the vault cannot hold (NUL, oversized ids, dates outside 1000-9999) is stored escaped,
-with a warning. See docs/security-ingest.md.
+with a warning. See docs/deployment.md ("Contact evidence from hostile senders").
 
 Examples:
   cradle ingest cdr /var/log/asterisk/cdr-csv/Master.csv --format asterisk

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 // own directory, written through its descriptor only, fsynced, then put in place in one step.
 // Nothing is ever opened by a predictable name, so a link planted beside the destination is never
 // followed; the destination itself is replaced as a directory entry (a link there is replaced, its
-// target left alone), and without `force` an existing entry is refused. docs/security-files.md.
+// target left alone), and without `force` an existing entry is refused. docs/deployment.md, "Files Cradle writes".
 
 /** A refused or failed output file, one line naming it; the CLI prints it as `cradle: …` and exits 1. */
 export class OutFileError extends Error {

@@ -144,7 +144,7 @@ function trapTarget(name: string, structure: FuzzTarget['structure'], seeds: () 
 const cdrRun = (format: CdrFormat, header: number) => async (v: TrapVault, input: Buffer): Promise<Outcome> => {
   const r = await ingestCdr(v.db, Readable.from([input]), format, { label: 'calls.csv', timeZone: 'Asia/Shanghai', region: 'CN' });
   if (r.recorded + r.duplicates > 0) return { kind: 'stored' };
-  if (r.skipped > 0) return { kind: 'warned', detail: `${r.skipped} skipped` };
+  if (r.skipped + r.rejected > 0) return { kind: 'warned', detail: `${r.skipped} skipped, ${r.rejected} rejected` };
   return dataLines(input, header) > 0 ? { kind: 'silent', detail: `${r.rows} rows, nothing recorded or skipped` } : { kind: 'stored', detail: 'empty' };
 };
 
@@ -164,13 +164,13 @@ export const ingestTargets: FuzzTarget<TrapVault>[] = [
     // The CLI: `<file>: no messages found` is its user error.
     if (r.messages === 0) return { kind: 'user-error', message: 'message.eml: no messages found' };
     if (r.recorded + r.duplicates > 0) return { kind: 'stored' };
-    return r.skipped > 0 ? { kind: 'warned', detail: `${r.skipped} skipped` } : { kind: 'silent', detail: `${r.messages} messages, nothing recorded or skipped` };
+    return r.skipped + r.rejected > 0 ? { kind: 'warned', detail: `${r.skipped} skipped, ${r.rejected} rejected` } : { kind: 'silent', detail: `${r.messages} messages, nothing recorded or skipped` };
   }),
   trapTarget('mbox', 'mime', () => [fixture('ingest', 'box.mbox')], async (v, input) => {
     const r = await ingestMail(v.db, input, { label: 'box.mbox' });
     if (r.messages === 0) return { kind: 'user-error', message: 'box.mbox: no messages found' };
     if (r.recorded + r.duplicates > 0) return { kind: 'stored' };
-    return r.skipped > 0 ? { kind: 'warned', detail: `${r.skipped} skipped` } : { kind: 'silent', detail: `${r.messages} messages, nothing recorded or skipped` };
+    return r.skipped + r.rejected > 0 ? { kind: 'warned', detail: `${r.skipped} skipped, ${r.rejected} rejected` } : { kind: 'silent', detail: `${r.messages} messages, nothing recorded or skipped` };
   }),
   trapTarget(
     'event',
@@ -178,7 +178,9 @@ export const ingestTargets: FuzzTarget<TrapVault>[] = [
     () => [fixture('ingest', 'visit.json'), fixture('ingest', 'visit-bad.json'), Buffer.from(JSON.stringify([JSON.parse(fixture('ingest', 'visit.json').toString()), { kind: 'sms', to: MOTHER_MAILBOX, occurredAt: '2026-11-28T10:00:00Z', body: 'hi', id: 'sms-1' }]))],
     async (v, input) => {
       const r = await ingestEvents(v.db, input.toString('utf8'), { label: 'event.json', region: 'CN' });
-      return r.recorded + r.duplicates === r.events && r.events > 0 ? { kind: 'stored' } : { kind: 'silent', detail: `${r.events} events, ${r.recorded} recorded` };
+      if (r.recorded + r.duplicates === r.events && r.events > 0) return { kind: 'stored' };
+      // Events the vault refused are named as rejects (`cradle: warning: rejected: …`).
+      return r.rejected > 0 ? { kind: 'warned', detail: `${r.rejected} rejected` } : { kind: 'silent', detail: `${r.events} events, ${r.recorded} recorded` };
     },
     { userErrors: [EventError] },
   ),
