@@ -81,6 +81,18 @@ async function recordAll(tx: Queryable, pending: readonly Pending[]): Promise<Re
 
 const NOTHING: Recorded = { recorded: 0, duplicates: 0, ids: [], rejected: 0, rejectedDetail: [], warnings: [] };
 
+/** What every ingest reports of its contacts: recorded, duplicates, and rejected (unreadable or refused by the vault). */
+function outcome(res: Recorded, unreadable: number, readErrors: string[]) {
+  return {
+    recorded: res.recorded,
+    duplicates: res.duplicates,
+    rejected: unreadable + res.rejected,
+    rejectedDetail: [...readErrors, ...res.rejectedDetail].slice(0, DETAIL_CAP),
+    warnings: res.warnings,
+    contactIds: res.ids,
+  };
+}
+
 /** E.164 of every trap number in the vault (any state: retired numbers stay watched). */
 async function trapNumberSet(db: Queryable, hospital?: string): Promise<Set<string>> {
   const { rows } = await db.query<{ e164: string }>(`SELECT e164 FROM trap_numbers WHERE $1::text IS NULL OR hospital IS NULL OR hospital = $1`, [hospital ?? null]);
@@ -132,14 +144,9 @@ export async function ingestCdr(
   return {
     file: opts.label,
     rows,
-    recorded: res.recorded,
-    duplicates: res.duplicates,
     skipped,
     skippedDetail,
-    rejected: unreadable + res.rejected,
-    rejectedDetail: [...readErrors, ...res.rejectedDetail].slice(0, DETAIL_CAP),
-    warnings: res.warnings,
-    contactIds: res.ids,
+    ...outcome(res, unreadable, readErrors),
   };
 }
 
@@ -184,14 +191,9 @@ export async function ingestMail(db: Database, data: Buffer, opts: { label: stri
   return {
     file: opts.label,
     messages: messages.length,
-    recorded: res.recorded,
-    duplicates: res.duplicates,
     skipped,
     skippedDetail,
-    rejected: unreadable + res.rejected,
-    rejectedDetail: [...readErrors, ...res.rejectedDetail].slice(0, DETAIL_CAP),
-    warnings: res.warnings,
-    contactIds: res.ids,
+    ...outcome(res, unreadable, readErrors),
   };
 }
 
