@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parseAccessLog } from '../../src/accesslog/parse.js';
 import { loadConfig, parseConfig } from '../../src/config/index.js';
 import { UserError } from '../../src/errors.js';
-import { readCdr } from '../../src/ingest/cdr.js';
+import { CdrRowError, readCdr } from '../../src/ingest/cdr.js';
 import { parseEvents } from '../../src/ingest/event.js';
 import { excerpt, quoted } from '../../src/lib/control.js';
 import { FIXTURES_DIR } from '../../src/paths.js';
@@ -129,7 +129,10 @@ describe('event messages', () => {
 
 describe('CDR messages', () => {
   const read = async (text: string) => {
-    for await (const call of readCdr(Readable.from([Buffer.from(text)]), { format: 'csv', map: { src: 'src', dst: 'dst', start: 'start' } }, { label: 'cdr.csv', timeZone: 'Asia/Shanghai', region: 'CN' })) void call;
+    // A row that cannot be read is handed on as its error (the ingest rejects it and reads on).
+    for await (const call of readCdr(Readable.from([Buffer.from(text)]), { format: 'csv', map: { src: 'src', dst: 'dst', start: 'start' } }, { label: 'cdr.csv', timeZone: 'Asia/Shanghai', region: 'CN' })) {
+      if (call instanceof CdrRowError) throw call;
+    }
   };
 
   it('quote a header with control characters and thousands of columns as an excerpt', async () => {
