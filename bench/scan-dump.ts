@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Family } from '../src/domain.js';
-import { createRandom, generateFamily, type Random } from '../src/generate/index.js';
+import type { Family } from '../src/domain/index.js';
+import { createRandom, generateFamily, type Random } from '../src/lib/generate/index.js';
 import { DEMO_DISTRICTS, DEMO_WARDS, demoPopulation, randomMobile } from '../src/demo/setup.js';
 
 // The scan benchmark's input: a deterministic CSV dump of zh-CN newborn rows (1 GiB, 8M+ rows by

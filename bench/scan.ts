@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate, openDatabase } from '../src/db/index.js';
-import { PACKAGE_ROOT } from '../src/paths.js';
+import { PACKAGE_ROOT } from '../src/lib/paths.js';
 import * as vault from '../src/vault/index.js';
 import { ensureDump, PLANT_FORMATS, type DumpDescription } from './scan-dump.js';
 import { fmtInt, fmtMs, median, textTable } from './instrument.js';

@@ -6,12 +6,12 @@ import { promisify } from 'node:util';
 import { parseConfig, selectHospital, type HospitalConfig } from '../src/config/index.js';
 import { csvLine, migrate, openDatabase, quoteIdent, quoteQualified, type Database } from '../src/db/index.js';
 import { DEMO_DISTRICTS, DEMO_WARDS, demoPopulation, randomMobile } from '../src/demo/setup.js';
-import type { Family } from '../src/domain.js';
-import { createRandom, generateFamilies, NameIndex } from '../src/generate/index.js';
-import { PACKAGE_ROOT, SQL_DIR, FIXTURES_DIR } from '../src/paths.js';
+import type { Family } from '../src/domain/index.js';
+import { createRandom, generateFamilies, NameIndex } from '../src/lib/generate/index.js';
+import { PACKAGE_ROOT, SQL_DIR, FIXTURES_DIR } from '../src/lib/paths.js';
 import { birthWindow, plantCanaries } from '../src/seed/index.js';
-import { copyFamilies, countFamilies, findTakenEmails, findTakenPhones, insertFamilies, loadMapping, renderField, type Mapping } from '../src/target/index.js';
-import { isoWeekOf } from '../src/time.js';
+import { copyFamilies, countFamilies, findTakenEmails, findTakenPhones, insertFamilies, loadMapping, renderField, type Mapping } from '../src/targetdb/index.js';
+import { isoWeekOf } from '../src/lib/time.js';
 import * as vault from '../src/vault/index.js';
 import { fmtInt, fmtMs, fmtRuns, groupByStatement, instrument, median, planSummary, textTable, timeIt, type Timed } from './instrument.js';
 
@@ -121,7 +121,7 @@ export async function runBench(where: BenchWhere, opts: BenchOptions): Promise<B
     print(`== ${where.backend}: ${ver[0].v.split(' on ')[0]} — target ${target.label} ==`);
 
     // ---- setup (not measured): schema, N families, statistics ----
-    await target.exec(fs.readFileSync(path.join(SQL_DIR, 'target', 'reference.sql'), 'utf8'));
+    await target.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
     note(`${where.backend}: loading ${fmtInt(N)} families with copyFamilies (demoPopulation, seed bench:population)…`);
     const rng = createRandom('bench:population');
     const loadNow = new Date();

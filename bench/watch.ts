@@ -8,7 +8,7 @@ import { customAlphabet } from 'nanoid';
 import { migrate, openDatabase } from '../src/db/index.js';
 import { redact } from '../src/lib/redact.js';
 import { demoConfig } from '../src/demo/setup.js';
-import { PACKAGE_ROOT } from '../src/paths.js';
+import { PACKAGE_ROOT } from '../src/lib/paths.js';
 import { twilioSignature } from '../src/watch/signatures.js';
 import { fmtInt, textTable } from './instrument.js';
 

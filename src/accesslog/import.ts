@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import type { Database, Queryable } from '../db/index.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { escapeControls } from '../lib/control.js';
 import * as vault from '../vault/index.js';
 import { EventBlock, writeDigits } from './block.js';
 import { checkAccessLogStart, classifyAction, labelsFor, MAX_LINE_CHARS, parseAccessLog, recordKeys, shown, textEncodingOf, TOO_LONG_REASON } from './parse.js';
 import { parseTimestamp, TIMESTAMP_HINT } from './time.js';
-import { ACCESS_FIELDS, type AccessField, type AccessFormat, type AccessRow, type AccessScope } from './types.js';
+import { ACCESS_FIELDS, type AccessField, type AccessFormat, type AccessRow, type AccessScope } from '../domain/access.js';
 
 // `cradle logs import`: stream a log file into the vault in batches, one transaction each. A batch
 // commits its events, rejects and the import's resume point together, so a crash loses nothing and a

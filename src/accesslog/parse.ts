@@ -1,9 +1,9 @@
 import { StringDecoder } from 'node:string_decoder';
-import { looksUtf16le } from '../encoding.js';
-import { UserError } from '../errors.js';
+import { looksUtf16le } from '../lib/encoding.js';
+import { UserError } from '../lib/errors.js';
 import { escapeControls, excerpt, quoted } from '../lib/control.js';
 import { checkTimeZone, parsePgLogTime, parseTimestamp, TIMESTAMP_HINT } from './time.js';
-import { ACCESS_FIELDS, type AccessField, type AccessRow, type AccessScope, type ParsedLine, type ParseOptions } from './types.js';
+import { ACCESS_FIELDS, type AccessField, type AccessRow, type AccessScope, type ParsedLine, type ParseOptions } from '../domain/access.js';
 
 // Access and audit logs (CSV, JSON lines, FHIR AuditEvent NDJSON, pgaudit in PostgreSQL's csvlog) read
 // as a stream into normalized rows, one item per line or record, in file order. A line that cannot be
@@ -216,7 +216,7 @@ const SNIFF_BYTES = 4096;
 
 /**
  * The input as text. UTF-8, unless its first bytes say UTF-16 (a byte-order mark, or UTF-16LE without
- * one told by its NULs, as scan tells it: src/encoding.ts): Windows tools write logs so, and read as
+ * one told by its NULs, as scan tells it: src/lib/encoding.ts): Windows tools write logs so, and read as
  * UTF-8 every character would carry a NUL. UTF-32 is refused rather than read as garbage.
  */
 async function* decodeInput(input: Input, source: string): AsyncGenerator<string> {

@@ -1,5 +1,5 @@
 import { TZDate } from '@date-fns/tz';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 
 // Timestamps as access logs write them. A time with Z or an offset is that instant; a wall-clock time
 // without one is read in the hospital's zone (TZDate applies that zone's DST rules on that date);

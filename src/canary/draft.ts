@@ -1,10 +1,10 @@
 import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
-import { regionOfLocale, type Family } from '../domain.js';
-import { UserError } from '../errors.js';
+import { regionOfLocale, type Family } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
-import { createRandom, generateFamily, NameIndex, type Random } from '../generate/index.js';
-import { findTakenEmails, findTakenPhones } from '../target/families.js';
-import type { Mapping } from '../target/mapping.js';
+import { createRandom, generateFamily, NameIndex, type Random } from '../lib/generate/index.js';
+import { findTakenEmails, findTakenPhones } from '../targetdb/families.js';
+import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
 
 // Drafting canaries, for seeding and for exports alike: realistic families whose names stay clear of

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { deliverDue, transportsFor } from '../alerts/deliver.js';
 import type { AlertPayload } from '../alerts/render.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { globals, readConfig, withVault } from './context.js';
 import { emit } from './output.js';
 

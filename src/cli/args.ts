@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseChannel, type ChannelRef } from '../domain.js';
+import { parseChannel, type ChannelRef } from '../domain/index.js';
 
 // Option parsers: a bad value is bad usage (exit 2), reported by commander with the option's name.
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import * as vault from '../vault/index.js';
 import { globals, hospitalFilter, withVault } from './context.js';
 import { emit, isoDate, table } from './output.js';

@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, loadConfig, selectHospital, type Config, type HospitalConfig } from '../config/index.js';
 import { migrate, openDatabase, type Database } from '../db/index.js';
-import { UserError } from '../errors.js';
-import { loadMapping, type Mapping } from '../target/mapping.js';
+import { UserError } from '../lib/errors.js';
+import { loadMapping, type Mapping } from '../targetdb/mapping.js';
 import { ensureHospital, sealRowsBaseline } from '../vault/index.js';
 
 // The CLI is the only place that opens databases. Locations come from flags, then the environment,

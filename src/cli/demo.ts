@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
+import { PACKAGE_ROOT } from '../lib/paths.js';
 import type { Command } from 'commander';
 import { loadConfig, selectHospital } from '../config/index.js';
 import { migrate, openDatabase } from '../db/index.js';
 import { createDemoHospital, DEMO_WARDS } from '../demo/setup.js';
-import { loadMapping } from '../target/index.js';
+import { loadMapping } from '../targetdb/index.js';
 import { playStory, type StoryResult } from './demo-story.js';
 import { emit, progress, progressDone } from './output.js';
 import { globals } from './context.js';

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Database } from '../db/index.js';
 import { checkOutFile, writeOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
-import { PACKAGE_ROOT } from '../paths.js';
+import { PACKAGE_ROOT } from '../lib/paths.js';
 import { bundleFiles, bundleRoot, packBundle, type PackedFile } from '../report/bundle.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { loadEvidence } from '../report/evidence.js';

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { ChannelRef } from '../domain.js';
-import { UserError } from '../errors.js';
+import type { ChannelRef } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { runExport, type ExportResult } from '../exports/export.js';
 import { EXPORT_FORMATS } from '../exports/write.js';

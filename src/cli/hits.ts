@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { alertChannels } from '../alerts/deliver.js';
-import { maskPhone } from '../phone.js';
-import { parseDuration } from '../time.js';
+import { maskPhone } from '../lib/phone.js';
+import { parseDuration } from '../lib/time.js';
 import { triagePending } from '../triage/triage.js';
 import * as vault from '../vault/index.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { globals, withVault } from './context.js';
 import { emit, isoDate, table } from './output.js';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { selectHospital, type Config, type HospitalConfig } from '../config/index.js';
-import { regionOfLocale } from '../domain.js';
-import { UserError } from '../errors.js';
+import { regionOfLocale } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
 import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, parseCdrMap, type CdrFormat, type IngestSummary } from '../ingest/index.js';
 import { oneOf, timeZoneArg } from './args.js';
 import { globals, hospitalFilter, withVault, type GlobalOptions } from './context.js';

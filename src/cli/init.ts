@@ -5,7 +5,7 @@ import { configTemplate, loadConfig } from '../config/index.js';
 import { isServerUrl, migrate, openDatabase } from '../db/index.js';
 import { writeOutFile } from '../lib/out-file.js';
 import { redact } from '../lib/redact.js';
-import { FIXTURES_DIR } from '../paths.js';
+import { FIXTURES_DIR } from '../lib/paths.js';
 import { sealRowsBaseline } from '../vault/ledger.js';
 import { configPath, globals } from './context.js';
 import { emit } from './output.js';

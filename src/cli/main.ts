@@ -1,11 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { OutFileError } from '../lib/out-file.js';
 import { escapeControls } from '../lib/control.js';
 import { redact } from '../lib/redact.js';
-import { PACKAGE_ROOT } from '../paths.js';
+import { PACKAGE_ROOT } from '../lib/paths.js';
 import { registerCanaries } from './canaries.js';
 import { registerDemo } from './demo.js';
 import { registerExports } from './exports.js';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { regionOfLocale, type Locale } from '../domain.js';
-import { UserError } from '../errors.js';
+import { regionOfLocale, type Locale } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
 import { normaliseDomain, parseNumberFile } from '../pool/numbers.js';
-import { parseDuration } from '../time.js';
+import { parseDuration } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import { selectHospital, type Config } from '../config/index.js';
 import { globals, hospitalFilter, withVault } from './context.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { runScan } from '../scan/scan.js';
 import { positiveInt } from './args.js';
 import { globals, withVault } from './context.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { ChannelRef } from '../domain.js';
+import type { ChannelRef } from '../domain/index.js';
 import { channelList, isoWeekArg, positiveInt } from './args.js';
 import { birthWindow, plantCanaries, rotate, type PlannedCanary } from '../seed/index.js';
-import { isoWeekOf } from '../time.js';
+import { isoWeekOf } from '../lib/time.js';
 import { globals, withHospital } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
 

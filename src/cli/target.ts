@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readOnly } from '../db/index.js';
-import { checkTarget } from '../target/check.js';
+import { checkTarget } from '../targetdb/check.js';
 import { globals, withHospital } from './context.js';
 import { emit } from './output.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { verifyVault, type VerifyReport } from '../ledger/verify.js';
 import { globals, withVault } from './context.js';
 import { emit } from './output.js';

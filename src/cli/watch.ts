@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { startWatch } from '../watch/server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
 import { alertChannels, deliverDue, transportsFor } from '../alerts/deliver.js';
-import { maskDigits } from '../phone.js';
+import { maskDigits } from '../lib/phone.js';
 import { triagePending } from '../triage/triage.js';
 import { globals, withVault } from './context.js';
 

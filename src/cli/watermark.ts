@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ChannelRef } from '../domain.js';
+import type { ChannelRef } from '../domain/index.js';
 import { describeColumns } from '../exports/infer.js';
 import { describeStyle, runWatermark } from '../exports/watermark.js';
 import { checkOutFile } from '../lib/out-file.js';

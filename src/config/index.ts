@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { LOCALES, parseChannel, type ChannelRef, type Locale } from '../domain.js';
+import { LOCALES, parseChannel, type ChannelRef, type Locale } from '../domain/index.js';
 import { isServerUrl } from '../db/index.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 // cradle.config.json: where the vault is, and per hospital its target, mapping, wards, districts,

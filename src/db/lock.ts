@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { commandLine, redact } from '../lib/redact.js';
 
 // PGlite has no lock between processes and corrupts a directory opened twice, so an embedded

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { SQL_DIR } from '../paths.js';
+import { UserError } from '../lib/errors.js';
+import { SQL_DIR } from '../lib/paths.js';
 import type { Database } from './types.js';
 
 // Vault migrations: sql/vault/NNN_name.sql, forward-only, applied in order inside one transaction.

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { from as copyFromStream } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { lockDirectory } from './lock.js';
 import { encodeUrlUserinfo, redact, splitUrl } from '../lib/redact.js';
 import { csvLine, isServerUrl, quoteIdent, quoteQualified } from './sql.js';

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row } from './types.js';
 
 // Reading the target under Cradle's read-only promise (exports, `target check`, dry runs) goes

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../db/index.js';
 import { openDatabase } from '../db/index.js';
-import type { Family } from '../domain.js';
-import { UserError } from '../errors.js';
+import type { Family } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
 import { writeOutFile } from '../lib/out-file.js';
-import { createRandom, generateFamily, type Random } from '../generate/index.js';
-import { SQL_DIR, FIXTURES_DIR } from '../paths.js';
-import { copyFamilies, loadMapping } from '../target/index.js';
+import { createRandom, generateFamily, type Random } from '../lib/generate/index.js';
+import { SQL_DIR, FIXTURES_DIR } from '../lib/paths.js';
+import { copyFamilies, loadMapping } from '../targetdb/index.js';
 import * as vault from '../vault/index.js';
 
 // The demo hospital: an embedded target with the reference schema and a year of zh-CN births, an
@@ -105,7 +105,7 @@ export async function createDemoHospital(opts: DemoOptions, openVault: (location
   opts.onStep?.(`creating the demo hospital's database with ${opts.births.toLocaleString('en')} births over the past year`);
   const target = await openDatabase(path.join(dir, 'hospital-db'), { role: 'demo target', create: true });
   try {
-    await target.exec(fs.readFileSync(path.join(SQL_DIR, 'target', 'reference.sql'), 'utf8'));
+    await target.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
     const rng = createRandom(`${opts.seed}:population`);
     await target.transaction((tx) => copyFamilies(tx, mapping, demoPopulation(rng, opts.births, opts.now), 'Asia/Shanghai', () => rng.int(0, 9)));
   } finally {

@@ -1,4 +1,4 @@
-import type { Random } from '../generate/index.js';
+import type { Random } from '../lib/generate/index.js';
 import { randomMobile } from './setup.js';
 
 // The demo's story, as data: the recipients of the weekly exports, the staff and a month of their

@@ -4,12 +4,12 @@ import { customAlphabet } from 'nanoid';
 import { draftCanaries } from '../canary/draft.js';
 import type { HospitalConfig } from '../config/index.js';
 import { quoteIdent, quoteQualified, readOnly, StatementRefused, type Database, type Queryable, type ReadOnlyQueryable } from '../db/index.js';
-import { formatChannel, type ChannelRef, type Family } from '../domain.js';
-import { UserError } from '../errors.js';
-import { createRandom } from '../generate/index.js';
+import { formatChannel, type ChannelRef, type Family } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
+import { createRandom } from '../lib/generate/index.js';
 import { checkOutFile } from '../lib/out-file.js';
-import { FIELDS, renderPhone, type Mapping } from '../target/mapping.js';
-import { isoWeekOf } from '../time.js';
+import { FIELDS, renderPhone, type Mapping } from '../targetdb/mapping.js';
+import { isoWeekOf } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import {
   canaryRow,

@@ -1,6 +1,6 @@
 import { format as formatDate } from 'date-fns/format';
 import { parse as parseDate } from 'date-fns/parse';
-import { FIELDS, type Mapping } from '../target/mapping.js';
+import { FIELDS, type Mapping } from '../targetdb/mapping.js';
 import type { ColumnPlan, FieldValue } from './plan.js';
 
 // Pure inference of what a partner's file holds: which family field each column is, and how the file

@@ -1,6 +1,6 @@
-import type { Family } from '../domain.js';
-import type { Random } from '../generate/index.js';
-import { FIELDS, renderField, type ColumnValue, type Mapping } from '../target/mapping.js';
+import type { Family } from '../domain/index.js';
+import type { Random } from '../lib/generate/index.js';
+import { FIELDS, renderField, type ColumnValue, type Mapping } from '../targetdb/mapping.js';
 
 // Pure planning of an export: which family field each output column holds, how many canaries the
 // file gets, and where they go so that they follow the file's own order and do not cluster.

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { TZDate } from '@date-fns/tz';
 import { CsvError, parse } from 'csv-parse';
 import { boundedMessage, excerpt, quoted } from '../lib/control.js';
-import { parsePhone } from '../phone.js';
+import { parsePhone } from '../lib/phone.js';
 
 // Call-detail records: Asterisk's cdr_csv Master.csv (no header) or any CSV with a header and a
 // column map. Pure parsing: each row becomes a call with its caller, callee (E.164 where it is a phone

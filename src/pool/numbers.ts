@@ -1,4 +1,4 @@
-import { parsePhone } from '../phone.js';
+import { parsePhone } from '../lib/phone.js';
 
 // Reading a file of trap numbers: validate, normalise to E.164, and say what is wrong by line number.
 

@@ -1,10 +1,10 @@
 import { TZDate } from '@date-fns/tz';
 import type { Database } from '../db/index.js';
-import type { TrapNumberState } from '../domain.js';
-import { UserError } from '../errors.js';
+import type { TrapNumberState } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
 import { verifyVault } from '../ledger/verify.js';
 import { redact } from '../lib/redact.js';
-import { isoWeekOf, isoWeekRange } from '../time.js';
+import { isoWeekOf, isoWeekRange } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 
 // `cradle audit`: the program-level view for auditors, over a period of calendar days: the weekly

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import { redact } from '../lib/redact.js';
-import { maskDigits, maskPhone } from '../phone.js';
+import { maskDigits, maskPhone } from '../lib/phone.js';
 import { traceIncident, type TraceReport, type TraceSuspect } from '../trace/trace.js';
 import * as vault from '../vault/index.js';
 import { accessImportsByPath, scanEvidence } from '../vault/reports.js';

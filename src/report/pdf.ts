@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 
 // The PDF is the HTML report printed by a headless Chromium (Debian's, or $CRADLE_CHROMIUM) through
 // playwright-core: the same page a browser shows, on A4 with the print styles. Nothing is fetched.

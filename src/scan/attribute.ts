@@ -17,14 +17,14 @@
 // Exports that hold a codeword of a shared code pool (docs/codes.md) are different: their w canaries
 // are shared with other exports, so one of them found says little, and what names the export is how
 // many of its codeword were found together. For such a source the found canaries of its codeword are
-// scored as a leak of a fraction q of its file, q unknown (src/scan/codes.ts):
+// scored as a leak of a fraction q of its file, q unknown (src/lib/codes.ts):
 //   P(k of its w found | s) = B(k+1, w-k+1) = 1/((w+1)·C(w,k))
 // times the size principle above for every other canary found (its own or seeded ones, over the
 // n_s - w it saw besides the codeword, or noise). A pair of two code exports scores their codewords as
 // two merged leaks with their own fractions; "unknown" scores code canaries as a leak of a source that
 // saw all N canaries.
 
-import { logMergedSurvival, logSurvival } from './codes.js';
+import { logMergedSurvival, logSurvival } from '../lib/codes.js';
 
 export const NOISE = 0.01;
 export const UNKNOWN_PRIOR = 0.01;

@@ -1,9 +1,9 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import { decodeWhole, type TextEncoding } from '../encoding.js';
+import { decodeWhole, type TextEncoding } from '../lib/encoding.js';
 import { cellIndexAt, MAX_RECORD } from './files.js';
-import type { CanaryMatcher } from './matcher.js';
-import { BytePrefilter } from './prefilter.js';
-import type { CanarySignature, MatchKind } from './types.js';
+import type { CanaryMatcher } from '../lib/match/matcher.js';
+import { BytePrefilter } from '../lib/match/prefilter.js';
+import type { CanarySignature, MatchKind } from '../lib/match/types.js';
 
 // Matching records, and whole chunks of lines, against the canaries: the part of `cradle scan` that
 // runs on worker threads for large files. Pure: text in, matches out.

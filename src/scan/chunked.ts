@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { decodeWhole, detectEncoding } from '../encoding.js';
+import { decodeWhole, detectEncoding } from '../lib/encoding.js';
 import type { ChunkResult } from './chunk.js';
 import { crOnlyLines, crToLf, headerOf, looksBinary, type FileFacts, type ScanWarning } from './files.js';
 import type { ChunkEngine } from './workers.js';

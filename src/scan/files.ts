@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { decoderFor, detectEncoding } from '../encoding.js';
+import { decoderFor, detectEncoding } from '../lib/encoding.js';
 import { escapeControls } from '../lib/control.js';
 
 // Reading leaked files as a stream of records (a line, a JSON object, a spreadsheet row), whatever

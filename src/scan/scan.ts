@@ -7,8 +7,8 @@ import os from 'node:os';
 import { ChunkMatcher, matchRecord, tally, type FoundMatch, type WeakTally } from './chunk.js';
 import { CHUNKED_FORMATS, scanChunked } from './chunked.js';
 import { readRecords, resolveFormat, type FileFacts, type ScanRecord, type ScanWarning } from './files.js';
-import { CanaryMatcher } from './matcher.js';
-import { signatureOf } from './signature.js';
+import { CanaryMatcher } from '../lib/match/matcher.js';
+import { signatureOf } from '../lib/match/signature.js';
 import { inThread, onWorkers, type ChunkEngine } from './workers.js';
 
 // `cradle scan`: read seized files, find canaries however they were reformatted, record the incident

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { ChunkMatcher } from './chunk.js';
-import { CanaryMatcher } from './matcher.js';
+import { CanaryMatcher } from '../lib/match/matcher.js';
 import type { ChunkTask, WorkerSetup } from './workers.js';
 
 // A scan worker thread: builds its own matcher once, then decodes and matches the chunks it is sent.

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { TextEncoding } from '../encoding.js';
-import { PACKAGE_ROOT } from '../paths.js';
+import type { TextEncoding } from '../lib/encoding.js';
+import { PACKAGE_ROOT } from '../lib/paths.js';
 import type { ChunkMatcher, ChunkResult } from './chunk.js';
-import type { CanarySignature } from './types.js';
+import type { CanarySignature } from '../lib/match/types.js';
 
 // Where chunks of a large file are matched: on worker threads (one per core) or, for small files,
 // on the calling thread. Both run the same matchChunk.

@@ -1,12 +1,12 @@
 import { customAlphabet } from 'nanoid';
 import { readOnly, type Database } from '../db/index.js';
-import { formatChannel, parseChannel, type ChannelRef, type Family } from '../domain.js';
-import { UserError } from '../errors.js';
+import { formatChannel, parseChannel, type ChannelRef, type Family } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
 import { draftCanaries } from '../canary/draft.js';
-import { createRandom } from '../generate/index.js';
+import { createRandom } from '../lib/generate/index.js';
 import type { HospitalConfig } from '../config/index.js';
-import { insertFamilies, locateFamily, previewRows, type TargetKeys } from '../target/families.js';
-import type { Mapping } from '../target/mapping.js';
+import { insertFamilies, locateFamily, previewRows, type TargetKeys } from '../targetdb/families.js';
+import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
 
 // Planting canaries: the vault and the target cannot share a transaction, so the vault first records

@@ -1,8 +1,8 @@
 import type { Database } from '../db/index.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
-import type { Mapping } from '../target/mapping.js';
-import { isoWeekRange } from '../time.js';
+import type { Mapping } from '../targetdb/mapping.js';
+import { isoWeekRange } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import { plantCanaries, type PlannedCanary } from './plant.js';
 

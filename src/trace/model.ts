@@ -20,8 +20,8 @@
 // or the other), each integrated over its own time. Priors: π_u for unknown, π_m for merged (shared by
 // all pairs of the U channels), the rest uniform over the U channels.
 
-import type { ChannelKind } from '../domain.js';
-import { logSurvival } from '../scan/codes.js';
+import type { ChannelKind } from '../domain/index.js';
+import { logSurvival } from '../lib/codes.js';
 import { UNKNOWN_SOURCE } from '../scan/attribute.js';
 
 export type { ChannelKind };

@@ -1,8 +1,8 @@
 import { customAlphabet } from 'nanoid';
 import type { Database, Queryable } from '../db/index.js';
-import { maskPhone } from '../phone.js';
-import { CanaryMatcher } from '../scan/matcher.js';
-import { signatureOf } from '../scan/signature.js';
+import { maskPhone } from '../lib/phone.js';
+import { CanaryMatcher } from '../lib/match/matcher.js';
+import { signatureOf } from '../lib/match/signature.js';
 import * as vault from '../vault/index.js';
 import { LOW, mentionsDate, scoreHit, SIMILAR, similarity, withSameSender } from './score.js';
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { AccessRow } from '../accesslog/types.js';
+import type { AccessRow } from '../domain/access.js';
 import { escapeControls } from '../lib/control.js';
 
 // Access-log imports, their events and the tripwires they set off.

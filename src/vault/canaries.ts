@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { CanaryStatus, Family } from '../domain.js';
+import type { CanaryStatus, Family } from '../domain/index.js';
 import { sealRows } from './ledger.js';
 
 // Canary bookkeeping: the batch intent, the canaries, their state. Only the vault holds any of this.

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { ChannelRef } from '../domain.js';
+import type { ChannelRef } from '../domain/index.js';
 import { sealRows, type SealMeta } from './ledger.js';
 
 /** The channel's id, creating it (and sealing it in the ledger) on first use. */

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { Family } from '../domain.js';
+import type { Family } from '../domain/index.js';
 import { sealRows } from './ledger.js';
 
 // Code pools: canaries shared by exports, each export holding a distinct codeword of its pool's

@@ -77,8 +77,8 @@ export async function exportCanaries(db: Queryable, id: string): Promise<{ canar
 }
 
 /** Every canary that went out in an export file: its own and the seeded ones its query returned. */
-export async function canariesInExport(db: Queryable, id: string): Promise<{ id: string; family: import('../domain.js').Family; own: boolean }[]> {
-  const { rows } = await db.query<{ id: string; family: import('../domain.js').Family; own: boolean }>(
+export async function canariesInExport(db: Queryable, id: string): Promise<{ id: string; family: import('../domain/index.js').Family; own: boolean }[]> {
+  const { rows } = await db.query<{ id: string; family: import('../domain/index.js').Family; own: boolean }>(
     `SELECT DISTINCT c.id, c.family, c.export_id IS NOT DISTINCT FROM $1 AS own FROM exposures e JOIN canaries c ON c.id = e.canary_id
       WHERE e.detail->>'export' = $1 ORDER BY c.id`,
     [id],

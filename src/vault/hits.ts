@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { Family } from '../domain.js';
+import type { Family } from '../domain/index.js';
 import { sealRows } from './ledger.js';
 
 // Hits (a contact matched to a canary and judged), the incidents that group them, and the alert

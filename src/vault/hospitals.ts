@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { Locale } from '../domain.js';
+import type { Locale } from '../domain/index.js';
 
 /** Register a hospital from the config in the vault (idempotent). */
 export async function ensureHospital(db: Queryable, name: string, locale: Locale): Promise<void> {

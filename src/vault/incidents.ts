@@ -86,8 +86,8 @@ export async function exposuresOfCanaries(db: Queryable, canaryIds: readonly str
 }
 
 /** The families of every canary, for building the scan's matcher. */
-export async function allCanaryFamilies(db: Queryable): Promise<{ id: string; family: import('../domain.js').Family }[]> {
-  const { rows } = await db.query<{ id: string; family: import('../domain.js').Family }>(`SELECT id, family FROM canaries WHERE status <> 'pending'`);
+export async function allCanaryFamilies(db: Queryable): Promise<{ id: string; family: import('../domain/index.js').Family }[]> {
+  const { rows } = await db.query<{ id: string; family: import('../domain/index.js').Family }>(`SELECT id, family FROM canaries WHERE status <> 'pending'`);
   return rows;
 }
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { TrapNumberState } from '../domain.js';
+import type { TrapNumberState } from '../domain/index.js';
 
 // The trap pool: phone numbers and e-mail domains the security team controls.
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../lib/errors.js';
 import { exportCodewords } from './codes.js';
 
 // What `cradle trace` reads from the vault: the incident's canaries with the first evidence that each

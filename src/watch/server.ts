@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '../db/index.js';
 import { isPermanentDataError, recordContact, type NewContact } from '../vault/contacts.js';
-import { maskDigits } from '../phone.js';
+import { maskDigits } from '../lib/phone.js';
 import { genericContact, parseForm, parseJson, telnyxContact, twilioContact, type Arrival, type Parsed } from './payloads.js';
 import { RateLimiter, type RateLimit } from './ratelimit.js';
 import { DEFAULT_HOST, DEFAULT_RATE_LIMIT, type WatchSecrets } from './settings.js';

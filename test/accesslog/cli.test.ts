@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
 import { cradle, json } from '../helpers/cli.js';

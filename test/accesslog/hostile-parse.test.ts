@@ -3,10 +3,10 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseAccessLog, stripComments } from '../../src/accesslog/parse.js';
 import { parseTimestamp } from '../../src/accesslog/time.js';
-import type { AccessFormat, ParsedLine, ParseOptions } from '../../src/accesslog/types.js';
-import { UserError } from '../../src/errors.js';
+import type { AccessFormat, ParsedLine, ParseOptions } from '../../src/domain/access.js';
+import { UserError } from '../../src/lib/errors.js';
 import { escapeControls } from '../../src/lib/control.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 
 // Access logs as an attacker or a careless upstream system writes them (issue 13): other encodings,
 // control characters, deep nesting, adversarial SQL comments, times outside 1970–2038. Each ends in

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { importAccessLog, type ImportAccessOptions } from '../../src/accesslog/import.js';
 import { MAX_LINE_CHARS, TOO_LONG_REASON } from '../../src/accesslog/parse.js';
-import { UserError } from '../../src/errors.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import { UserError } from '../../src/lib/errors.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 

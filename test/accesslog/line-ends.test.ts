@@ -3,9 +3,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from '@jest/globals';
 import { MAX_LINE_CHARS, parseAccessLog, TOO_LONG_REASON } from '../../src/accesslog/parse.js';
-import type { AccessFormat, ParsedLine, ParseOptions } from '../../src/accesslog/types.js';
-import { UserError } from '../../src/errors.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import type { AccessFormat, ParsedLine, ParseOptions } from '../../src/domain/access.js';
+import { UserError } from '../../src/lib/errors.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 
 // Line ends and line lengths (issue 13, U2, U6, U7): a lone CR ends a line as LF and CR LF do; a very
 // long line is read in linear time; a line over MAX_LINE_CHARS is a reject and reading goes on after it.

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { classifyAction, parseAccessLog, parseMapOption } from '../../src/accesslog/parse.js';
 import { parsePgLogTime, parseTimestamp } from '../../src/accesslog/time.js';
-import type { AccessRow, ParsedLine, ParseOptions } from '../../src/accesslog/types.js';
-import { UserError } from '../../src/errors.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import type { AccessRow, ParsedLine, ParseOptions } from '../../src/domain/access.js';
+import { UserError } from '../../src/lib/errors.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 
 // The access-log parsers over fixtures/access: every format's rows, rejects with their line numbers and
 // reasons, time zones with and without DST, FHIR scope rules and pgaudit's statement reading.

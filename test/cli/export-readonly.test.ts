@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
 import { demoPopulation } from '../../src/demo/setup.js';
-import { createRandom } from '../../src/generate/index.js';
-import { FIXTURES_DIR, SQL_DIR } from '../../src/paths.js';
-import { copyFamilies, loadMapping } from '../../src/target/index.js';
+import { createRandom } from '../../src/lib/generate/index.js';
+import { FIXTURES_DIR, SQL_DIR } from '../../src/lib/paths.js';
+import { copyFamilies, loadMapping } from '../../src/targetdb/index.js';
 import { cradle, json } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 
@@ -56,7 +56,7 @@ describe.each(BACKENDS)('export --query cannot write the target on %s', (backend
     vaultLoc = await newDatabase(backend, 'rovault');
     targetLoc = await newDatabase(backend, 'rotarget');
     const target = await openDatabase(targetLoc.location);
-    await target.exec(fs.readFileSync(path.join(SQL_DIR, 'target', 'reference.sql'), 'utf8'));
+    await target.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
     const mapping = loadMapping(path.join(FIXTURES_DIR, 'mappings', 'reference.json'));
     const rng = createRandom('export-ro');
     await copyFamilies(target, mapping, demoPopulation(rng, 40, new Date()), 'Asia/Shanghai', () => rng.int(0, 9));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
-import { maskDigits, maskPhone } from '../../src/phone.js';
+import { maskDigits, maskPhone } from '../../src/lib/phone.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
 import { cradle, json } from '../helpers/cli.js';

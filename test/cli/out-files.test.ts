@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { cradle, type CliResult } from '../helpers/cli.js';

@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import tar from 'tar-stream';
 import { openDatabase, type Database } from '../../src/db/index.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { cradle, type CliResult } from '../helpers/cli.js';

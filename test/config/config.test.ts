@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig, selectHospital } from '../../src/config/index.js';
-import { isoWeekOf, isoWeekRange, parseDuration } from '../../src/time.js';
+import { isoWeekOf, isoWeekRange, parseDuration } from '../../src/lib/time.js';
 
 const hospital = { target: 'postgres://u@h/db', mapping: 'm.json', wards: ['A', 'NICU'], districts: ['鼓楼区'], rotation: { perWard: { A: 2 } } };
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { embeddedCopy } from '../helpers/db.js';
 
 // A second process must not open an embedded database another process has open (PGlite would corrupt it),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runExport, type ExportRequest, type ExportResult } from '../../src/exports/export.js';
 import { checkCodeSpec, codeCapacity, codeLength, codeOverlap, codewordPositions, DEFAULT_CODE, nextCodeword, poolFitsFile, type CodeSpec } from '../../src/exports/plan.js';
-import { createRandom } from '../../src/generate/index.js';
+import { createRandom } from '../../src/lib/generate/index.js';
 import { runScan } from '../../src/scan/scan.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';

@@ -2,9 +2,9 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { defaultCanaryCount, placeCanaries, planColumns, sliceCoverage, sortColumn } from '../../src/exports/plan.js';
 import { encodeRows } from '../../src/exports/write.js';
-import { createRandom } from '../../src/generate/index.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
-import { loadMapping } from '../../src/target/index.js';
+import { createRandom } from '../../src/lib/generate/index.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
+import { loadMapping } from '../../src/targetdb/index.js';
 
 describe('export planning', () => {
   it('maps columns by --map, the mapping and field names', () => {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createRandom } from '../../src/generate/random.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import { createRandom } from '../../src/lib/generate/random.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { cradle, type CliResult } from '../helpers/cli.js';
 import { migrate, openDatabase } from '../../src/db/index.js';
 import { newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { parseAccessLog } from '../../src/accesslog/parse.js';
-import type { ParseOptions } from '../../src/accesslog/types.js';
+import type { ParseOptions } from '../../src/domain/access.js';
 import { parseEvents, readCdr, splitMailbox, parseMessage } from '../../src/ingest/index.js';
 import { readRecords, type FileFacts } from '../../src/scan/files.js';
 import { genericContact, parseForm, parseJson, telnyxContact } from '../../src/watch/payloads.js';

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { UserError } from '../../src/errors.js';
-import { createRandom } from '../../src/generate/random.js';
+import { UserError } from '../../src/lib/errors.js';
+import { createRandom } from '../../src/lib/generate/random.js';
 import { CI_LIMITS, mutateCase, type Limits, type Structure } from './mutate.js';
 
 // The fuzz harness: mutated inputs through the library functions the CLI uses, against a real vault,

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Random } from '../../src/generate/random.js';
+import type { Random } from '../../src/lib/generate/random.js';
 
 // Mutations of a seed input: byte-level (flips, inserted NUL/control/UTF-16/invalid UTF-8, huge
 // fields, very long lines, quotes, truncation, splicing two inputs) and structure-aware ones for

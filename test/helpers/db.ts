@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { customAlphabet } from 'nanoid';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 
 // Test databases: embedded ones are copies of the template the global setup initialised; server ones
 // are created on CRADLE_TEST_DATABASE_URL's server and dropped afterwards.

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { parseConfig, selectHospital, type HospitalConfig } from '../../src/config/index.js';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import { demoPopulation, randomMobile } from '../../src/demo/setup.js';
-import type { Family } from '../../src/domain.js';
-import { createRandom } from '../../src/generate/index.js';
-import { FIXTURES_DIR, SQL_DIR } from '../../src/paths.js';
-import { copyFamilies, loadMapping, type Mapping } from '../../src/target/index.js';
+import type { Family } from '../../src/domain/index.js';
+import { createRandom } from '../../src/lib/generate/index.js';
+import { FIXTURES_DIR, SQL_DIR } from '../../src/lib/paths.js';
+import { copyFamilies, loadMapping, type Mapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import { newDatabase, type Backend, type TestLocation } from './db.js';
 
@@ -16,7 +16,7 @@ export type SchemaName = 'reference' | 'alt';
 export const SCHEMAS: SchemaName[] = ['reference', 'alt'];
 
 const schemaFiles: Record<SchemaName, { sql: string; mapping: string }> = {
-  reference: { sql: path.join(SQL_DIR, 'target', 'reference.sql'), mapping: path.join(FIXTURES_DIR, 'mappings', 'reference.json') },
+  reference: { sql: path.join(SQL_DIR, 'targetdb', 'reference.sql'), mapping: path.join(FIXTURES_DIR, 'mappings', 'reference.json') },
   alt: { sql: path.join(FIXTURES_DIR, 'alt-hospital', 'schema.sql'), mapping: path.join(FIXTURES_DIR, 'alt-hospital', 'mapping.json') },
 };
 

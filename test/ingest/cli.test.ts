@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { cradle, json } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
 import { createTrapVault, type TrapVault } from './trap-vault.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ingestCdr, ingestEvents, ingestMail, normalisePhone, parseCdrMap, parseCdrTime, splitMailbox } from '../../src/ingest/index.js';
 import { EventError } from '../../src/ingest/event.js';
 import * as vault from '../../src/vault/index.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { BACKENDS } from '../helpers/db.js';
 import { createTrapVault, FATHER_MAILBOX, MOTHER_MAILBOX, TRAP_NUMBERS, type TrapVault } from './trap-vault.js';
 

@@ -4,12 +4,12 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { parseAccessLog } from '../../src/accesslog/parse.js';
 import { loadConfig, parseConfig } from '../../src/config/index.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/lib/errors.js';
 import { CdrRowError, readCdr } from '../../src/ingest/cdr.js';
 import { parseEvents } from '../../src/ingest/event.js';
 import { excerpt, quoted } from '../../src/lib/control.js';
-import { FIXTURES_DIR } from '../../src/paths.js';
-import { loadMapping, parseMapping } from '../../src/target/mapping.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
+import { loadMapping, parseMapping } from '../../src/targetdb/mapping.js';
 import { scratchDir } from '../helpers/db.js';
 
 // Error messages quote outside input: a UTF-16 file read as UTF-8 puts NULs in them, a fuzzed field is

@@ -7,7 +7,7 @@ import { runExport, type ExportResult } from '../../src/exports/export.js';
 import { auditPeriod, loadAuditReport, weeksOf, weekStatus, type AuditReportData } from '../../src/report/audit-load.js';
 import { renderAuditHtml, renderAuditMarkdown } from '../../src/report/audit-render.js';
 import { rotate } from '../../src/seed/index.js';
-import { isoWeekRange } from '../../src/time.js';
+import { isoWeekRange } from '../../src/lib/time.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { cradle } from '../helpers/cli.js';

@@ -6,7 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import type { ReportLang } from '../../src/report/data.js';
 import { CHROMIUM_ARGS, chromiumPath, htmlToPdf } from '../../src/report/pdf.js';
 import { renderHtml } from '../../src/report/render.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { scratchDir } from '../helpers/db.js';
 import { sampleReport } from './fixture.js';
 import { renderAuditHtml } from '../../src/report/audit-render.js';

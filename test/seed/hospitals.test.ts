@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseConfig, selectHospital, type Config } from '../../src/config/index.js';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import { randomMobile } from '../../src/demo/setup.js';
-import { createRandom } from '../../src/generate/index.js';
-import { FIXTURES_DIR, SQL_DIR } from '../../src/paths.js';
+import { createRandom } from '../../src/lib/generate/index.js';
+import { FIXTURES_DIR, SQL_DIR } from '../../src/lib/paths.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
-import { loadMapping } from '../../src/target/index.js';
+import { loadMapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
 
@@ -34,7 +34,7 @@ describe.each(BACKENDS)('one vault, two hospitals on %s', (backend) => {
       path.join(FIXTURES_DIR, 'two.config.json'),
     );
     targets.gulou = await openDatabase(gulouLoc.location);
-    await targets.gulou.exec(fs.readFileSync(path.join(SQL_DIR, 'target', 'reference.sql'), 'utf8'));
+    await targets.gulou.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
     targets.jiangning = await openDatabase(jiangningLoc.location);
     await targets.jiangning.exec(fs.readFileSync(path.join(FIXTURES_DIR, 'alt-hospital', 'schema.sql'), 'utf8'));
     vaultDb = await openDatabase(vaultLoc.location);

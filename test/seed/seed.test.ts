@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { withinOneEdit } from '../../src/generate/index.js';
+import { withinOneEdit } from '../../src/lib/generate/index.js';
 import { birthWindow, plantCanaries, reconcileBatches, rotate, type SeedRequest } from '../../src/seed/index.js';
 import { quoteQualified } from '../../src/db/index.js';
-import { renderPhone } from '../../src/target/index.js';
+import { renderPhone } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS } from '../helpers/db.js';
 import { count, createTestHospital, SCHEMAS, targetCounts, type TestHospital } from '../helpers/hospital.js';
@@ -146,7 +146,7 @@ describe.each(BACKENDS)('uniqueness against a target of 100k families on %s', (b
   const realHolders = 5;
   beforeAll(async () => {
     // Real patients who happen to hold five of the pool's numbers (written as the hospital writes them).
-    const { createRandom } = await import('../../src/generate/index.js');
+    const { createRandom } = await import('../../src/lib/generate/index.js');
     const { demoPopulation } = await import('../../src/demo/setup.js');
     const probe = await createTestHospital({ backend, schema: 'reference', population: 0, trapNumbers: 80, seed: 'u' });
     const numbers = probe.trapNumbers.slice(0, realHolders);

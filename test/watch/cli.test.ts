@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import twilio from 'twilio';
 import { migrate, openDatabase } from '../../src/db/index.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import * as vault from '../../src/vault/index.js';
 import { genericSignature } from '../../src/watch/signatures.js';
 import { cradle } from '../helpers/cli.js';

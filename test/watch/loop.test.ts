@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
 import { demoConfig } from '../../src/demo/setup.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
 import { genericSignature } from '../../src/watch/signatures.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../../src/config/index.js';
-import { maskDigits } from '../../src/phone.js';
+import { maskDigits } from '../../src/lib/phone.js';
 import { genericContact, parseForm, parseJson, telnyxContact, twilioContact, type Arrival } from '../../src/watch/payloads.js';
 import { RateLimiter } from '../../src/watch/ratelimit.js';
 import { normalisePublicUrl, watchSecrets } from '../../src/watch/settings.js';

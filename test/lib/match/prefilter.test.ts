@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRandom } from '../../src/generate/index.js';
-import { CanaryMatcher } from '../../src/scan/matcher.js';
-import { BytePrefilter } from '../../src/scan/prefilter.js';
-import type { CanarySignature } from '../../src/scan/types.js';
+import { createRandom } from '../../../src/lib/generate/index.js';
+import { CanaryMatcher } from '../../../src/lib/match/matcher.js';
+import { BytePrefilter } from '../../../src/lib/match/prefilter.js';
+import type { CanarySignature } from '../../../src/lib/match/types.js';
 
 // The byte pass may name a line in vain but must never miss one the matcher's phone and e-mail
 // indexes would find: checked on lines built to be hard (reformatted, masked, full-width, glued to

@@ -9,7 +9,7 @@
 // Matching is streaming: a few "active" candidate starts carry a rolling hash over the words
 // since they began, and die as soon as a Bloom filter of key prefixes says no key starts that way.
 // Strings are built only when the key filter says a whole key is probably there.
-import type { PersonName } from '../domain.js';
+import type { PersonName } from '../../domain/index.js';
 import { BitFilter, foldLatin, foldLetter, HASH_POW, HASH_SEED, imul, isLatinLetter, isNameSeparator, isToneDigit, isWordSeparator, mix } from './chars.js';
 import type { Hit } from './types.js';
 

@@ -12,7 +12,7 @@
 //   fewest births 01:00–06:00, a scheduled-cesarean peak at 08:00–12:00 and ~15 % fewer births
 //   at weekends; the weights are estimates of that shape. Father on the record, father phone,
 //   shared surname and e-mail shares are estimates for hospital newborn records, not statistics.
-import type { Sex } from '../../domain.js';
+import type { Sex } from '../../../domain/index.js';
 import { pairs, tail, wholeNames, type LocaleTables } from '../locale.js';
 import { weightedTable } from '../random.js';
 

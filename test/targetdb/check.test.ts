@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase, type Database } from '../../src/db/index.js';
-import { FIXTURES_DIR, SQL_DIR } from '../../src/paths.js';
-import { checkTarget, loadMapping, parseMapping } from '../../src/target/index.js';
+import { FIXTURES_DIR, SQL_DIR } from '../../src/lib/paths.js';
+import { checkTarget, loadMapping, parseMapping } from '../../src/targetdb/index.js';
 import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
 
 describe.each(BACKENDS)('target check on %s', (backend) => {
@@ -12,7 +12,7 @@ describe.each(BACKENDS)('target check on %s', (backend) => {
   beforeAll(async () => {
     loc = await newDatabase(backend, 'check');
     db = await openDatabase(loc.location);
-    await db.exec(fs.readFileSync(path.join(SQL_DIR, 'target', 'reference.sql'), 'utf8'));
+    await db.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
     await db.exec(fs.readFileSync(path.join(FIXTURES_DIR, 'alt-hospital', 'schema.sql'), 'utf8'));
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { TZDate } from '@date-fns/tz';
-import type { Family, Locale } from '../../src/domain.js';
+import type { Family, Locale } from '../../../src/domain/index.js';
 import {
   createRandom,
   generateFamilies,
@@ -10,7 +10,7 @@ import {
   withinOneEdit,
   type FamilyOptions,
   type Random,
-} from '../../src/generate/index.js';
+} from '../../../src/lib/generate/index.js';
 
 const N = 20_000;
 const DAY_MS = 86_400_000;

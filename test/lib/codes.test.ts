@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { codeCapacity, codeLength, codeOverlap, codewordPositions, type CodeSpec } from '../../src/exports/plan.js';
-import { createRandom, type Random } from '../../src/generate/index.js';
+import { createRandom, type Random } from '../../src/lib/generate/index.js';
 import { attribute, UNKNOWN_SOURCE, type Source, type SourceScore } from '../../src/scan/attribute.js';
 import {
   binomialTail,
@@ -11,7 +11,7 @@ import {
   symmetricTardosLength,
   tardosLength,
   uniqueDecodeProbability,
-} from '../../src/scan/codes.js';
+} from '../../src/lib/codes.js';
 
 // Decoding shared-canary codes: which export (or pair of merged exports) a leak came from, when each
 // export holds w canaries of a shared pool. Set CRADLE_CODE_TABLE=1 to print the figures of docs/codes.md.

@@ -15,7 +15,7 @@
 //   national figures are 34.9 % in 2014 and 36.7 % in 2018, Li H-T et al., JAMA 2017 and 2020,
 //   with city hospitals higher). Hour and weekday shapes are estimates following hospital-birth
 //   studies: fewer births at night, a scheduled-caesarean peak from 08:00, ≈ 15 % fewer at weekends.
-import type { Sex } from '../../domain.js';
+import type { Sex } from '../../../domain/index.js';
 import { characterNames, pad2, pairs, tail, tiers, type LocaleTables } from '../locale.js';
 import { weightedTable } from '../random.js';
 

@@ -1,5 +1,5 @@
 // The shape every locale's tables take, and small helpers to write those tables as compact data.
-import type { Address, Locale, PersonName, Sex } from '../domain.js';
+import type { Address, Locale, PersonName, Sex } from '../../domain/index.js';
 import { weightedTable, type Random, type WeightedTable } from './random.js';
 
 export interface Sampler<T> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRandom, truncatedNormal, weightedTable } from '../../src/generate/index.js';
+import { createRandom, truncatedNormal, weightedTable } from '../../../src/lib/generate/index.js';
 
 const draws = (seed: number | string | undefined, n = 20): number[] => {
   const rng = createRandom(seed);

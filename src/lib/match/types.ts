@@ -1,5 +1,5 @@
 // What the matcher is given (one signature per canary) and what it reports.
-import type { Locale, PersonName } from '../domain.js';
+import type { Locale, PersonName } from '../../domain/index.js';
 
 /** Everything about one canary that a leak can reveal and the matcher looks for. */
 export interface CanarySignature {

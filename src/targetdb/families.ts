@@ -1,6 +1,6 @@
 import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
 import { quoteIdent, quoteQualified } from '../db/index.js';
-import type { Family } from '../domain.js';
+import type { Family } from '../domain/index.js';
 import { emailColumns, phoneColumns, renderField, renderPhone, renderRandom, type InsertStep, type Mapping } from './mapping.js';
 
 // Reads and writes families in the target through its mapping. Nothing written here marks a row as a

@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url);
 let pinyinModule: typeof import('pinyin-pro') | undefined;
 const pinyin: typeof import('pinyin-pro').pinyin = ((...args: Parameters<typeof import('pinyin-pro').pinyin>) =>
   (pinyinModule ??= require('pinyin-pro') as typeof import('pinyin-pro')).pinyin(...(args as [string]))) as typeof import('pinyin-pro').pinyin;
-import type { Locale } from '../domain.js';
+import type { Locale } from '../../domain/index.js';
 
 /** Compound surnames, so that latinOf can split 欧阳娜娜 as Ouyang Nana without being told. */
 const COMPOUND_SURNAMES = new Set([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createRandom, latinOf, NameIndex, withinOneEdit } from '../../src/generate/index.js';
+import { createRandom, latinOf, NameIndex, withinOneEdit } from '../../../src/lib/generate/index.js';
 
 describe('withinOneEdit', () => {
   it.each([

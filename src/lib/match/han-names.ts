@@ -5,7 +5,7 @@
 // Windows of every name length are hashed incrementally at each position and checked against a
 // Bloom filter first, so a run costs a few multiplications per character and no allocation
 // unless a canary name is (probably) there: the cost does not grow with the number of canaries.
-import type { PersonName } from '../domain.js';
+import type { PersonName } from '../../domain/index.js';
 import { BitFilter, HASH_SEED, isHan, isNameMask, MOU, mix } from './chars.js';
 import type { Hit } from './types.js';
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { FIXTURES_DIR } from '../../src/paths.js';
-import { loadMapping, parseMapping, renderField, renderPhone } from '../../src/target/mapping.js';
-import type { Family } from '../../src/domain.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
+import { loadMapping, parseMapping, renderField, renderPhone } from '../../src/targetdb/mapping.js';
+import type { Family } from '../../src/domain/index.js';
 
 const family: Family = {
   locale: 'zh-CN',

@@ -1,11 +1,11 @@
 // A canary family's signature: what of it the matcher looks for.
-import type { Family, PersonName } from '../domain.js';
+import type { Family, PersonName } from '../../domain/index.js';
 import type { CanarySignature } from './types.js';
 
 /**
  * Placeholder names hospitals give a newborn before it is named: "<mother>之子/之女" (zh-CN),
  * "Baby Boy/Girl <surname>" (en-US). They are no evidence of their own (the zh-CN one contains
- * the mother's name, which is matched anyway). Mirrors the locale tables in src/generate, which
+ * the mother's name, which is matched anyway). Mirrors the locale tables in src/lib/generate, which
  * scan may not import.
  */
 export function isPlaceholderName(name: PersonName): boolean {

@@ -5,10 +5,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Family, PersonName } from '../../src/domain.js';
-import { createRandom, generateFamily, NameIndex, type FamilyOptions, type Random } from '../../src/generate/index.js';
-import { CanaryMatcher, CONFIDENCE, type CanarySignature, type Hit, type MatchKind, type RecordMatch } from '../../src/scan/matcher.js';
-import { signatureOf } from '../../src/scan/signature.js';
+import type { Family, PersonName } from '../../../src/domain/index.js';
+import { createRandom, generateFamily, NameIndex, type FamilyOptions, type Random } from '../../../src/lib/generate/index.js';
+import { CanaryMatcher, CONFIDENCE, type CanarySignature, type Hit, type MatchKind, type RecordMatch } from '../../../src/lib/match/matcher.js';
+import { signatureOf } from '../../../src/lib/match/signature.js';
 
 const require = createRequire(import.meta.url);
 const { pinyin } = require('pinyin-pro') as typeof import('pinyin-pro');
@@ -643,7 +643,7 @@ describe('10,000 synthetic canaries', () => {
 
     // Jest runs the code in a vm context, where every global look-up is slower; the CLI runs plain
     // Node. Measure that too, on the build the suite's global setup made.
-    const matcherJs = fileURLToPath(new URL('../../dist/src/scan/matcher.js', import.meta.url));
+    const matcherJs = fileURLToPath(new URL('../../dist/src/lib/match/matcher.js', import.meta.url));
     if (!fs.existsSync(matcherJs)) return;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cradle-scan-speed-'));
     try {

@@ -1,6 +1,6 @@
 // One fake newborn family, drawn from the locale's tables. Pure: every random choice comes from
 // `rng`, and phones and e-mail domains come from the caller (they must be trap-pool resources).
-import type { Family, Locale, Parent, PersonName, Sex } from '../domain.js';
+import type { Family, Locale, Parent, PersonName, Sex } from '../../domain/index.js';
 import { enUS } from './locales/en-US.js';
 import { zhCN } from './locales/zh-CN.js';
 import type { LocaleTables } from './locale.js';

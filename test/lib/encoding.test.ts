@@ -1,4 +1,4 @@
-import { detectEncoding } from '../src/encoding.js';
+import { detectEncoding } from '../../src/lib/encoding.js';
 
 describe('detectEncoding', () => {
   test('a UTF-8 sample cut inside a character anywhere near its end is UTF-8', () => {

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { format as formatDate } from 'date-fns/format';
 import { parseISO } from 'date-fns/parseISO';
 import { TZDate } from '@date-fns/tz';
-import { parsePhone } from '../phone.js';
-import type { Family, Parent, PersonName } from '../domain.js';
-import { UserError } from '../errors.js';
+import { parsePhone } from '../lib/phone.js';
+import type { Family, Parent, PersonName } from '../domain/index.js';
+import { UserError } from '../lib/errors.js';
 import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 // The mapping file says where a hospital keeps each part of a family and how one family is
