@@ -13,4 +13,18 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // PGlite and PostgreSQL differ only inside src/db (DESIGN: backend differences live there).
+    files: ['src/**/*.ts'],
+    ignores: ['src/db/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "BinaryExpression[left.property.name='kind'][right.value=/^(pglite|postgres)$/]",
+          message: 'Backend branches belong in src/db: add what differs to the Queryable interface there.',
+        },
+      ],
+    },
+  },
 );

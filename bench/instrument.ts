@@ -28,6 +28,7 @@ export function instrument(db: Database, name: string, log: Timed[]): Database {
     exec: (sql) => record(sql, [], () => q.exec(sql)),
     copyFrom: (table, columns, rows) => record(`COPY ${table}`, [], () => q.copyFrom(table, columns, rows)),
     copyCsvText: (table, columns, csv) => record(`COPY ${table} (text)`, [], () => q.copyCsvText(table, columns, csv)),
+    serialize: (key) => record(`advisory lock ${key}`, [], () => q.serialize(key)),
   });
   return {
     ...wrap(db),

@@ -98,6 +98,9 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
       const blob = new Blob(parts);
       if (blob.size) await q.query(copySql(table, columns, `'/dev/blob'`), [], { blob });
     },
+    async serialize() {
+      // PGlite runs one transaction at a time: nothing to wait for.
+    },
   });
   const base = wrap(db);
   return {
@@ -206,6 +209,10 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
         if (client !== q) (client as pg.PoolClient).release();
       }
     },
+    async serialize(key) {
+      if (typeof key === 'number') await q.query('SELECT pg_advisory_xact_lock($1)', [key]);
+      else await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+    },
   });
   const base = wrap(pool);
   return {
@@ -218,7 +225,7 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
       const onError = () => undefined;
       client.on('error', onError);
       try {
-        await client.query(txOptions.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+        await client.query(`BEGIN${txOptions.snapshot ? ' ISOLATION LEVEL REPEATABLE READ' : ''}${txOptions.readOnly ? ' READ ONLY' : ''}`);
         const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;

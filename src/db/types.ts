@@ -21,10 +21,18 @@ export interface Queryable extends ReadOnlyQueryable {
   copyFrom(table: string, columns: readonly string[], rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>): Promise<number>;
   /** Bulk load text that is already CSV (no header), for callers that build the lines themselves; parts are sent one after another. */
   copyCsvText(table: string, columns: readonly string[], csv: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void>;
+  /**
+   * Serialise with every other transaction that asks for the same key, until this one ends: an
+   * advisory transaction lock on a server; nothing on PGlite, which runs one transaction at a time.
+   * A number is the lock key itself; text is hashed to one.
+   */
+  serialize(key: number | string): Promise<void>;
 }
 
 export interface TransactionOptions {
   readOnly?: boolean;
+  /** One snapshot for the whole transaction (REPEATABLE READ on a server; PGlite has only one connection). */
+  snapshot?: boolean;
 }
 
 export interface Database extends Queryable {

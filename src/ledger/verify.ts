@@ -307,8 +307,6 @@ export async function verifyVault(db: Database, options: { anchor?: string; page
   const pageSize = options.pageSize ?? PAGE;
   return db.transaction(
     async (tx) => {
-      // One snapshot on a server too, so a service appending meanwhile is not mistaken for tampering.
-      if (tx.kind === 'postgres') await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const seqOfHash = async (hash: string) => {
         const { rows } = await tx.query<{ seq: number }>(`SELECT seq FROM ledger WHERE hash = $1`, [hash]);
         return rows[0]?.seq ?? null;
@@ -326,6 +324,7 @@ export async function verifyVault(db: Database, options: { anchor?: string; page
       const ok = ledger.intact && (!ledger.anchor || ledger.anchor.found) && evidence.problemCount === 0;
       return { ok, ledger, evidence };
     },
-    { readOnly: true },
+    // One snapshot on a server too, so a service appending meanwhile is not mistaken for tampering.
+    { readOnly: true, snapshot: true },
   );
 }

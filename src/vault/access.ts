@@ -141,7 +141,7 @@ export interface AccessBlock {
 
 /** Imports of one hospital's logs take turns: two at once could both store an event neither had seen stored. */
 export async function lockAccessImports(tx: Queryable, hospital: string): Promise<void> {
-  if (tx.kind === 'postgres') await tx.query(`SELECT pg_advisory_xact_lock(hashtext('cradle access import ' || $1))`, [hospital]);
+  await tx.serialize(`cradle access import ${hospital}`);
 }
 
 /** The event texts of the stored blocks whose span meets [fromMs, toMs], blocks `except` left out. */

@@ -57,7 +57,7 @@ export function entryHash(e: Omit<LedgerEntry, 'hash' | 'content'>): string {
 
 /** Append one entry, chained to the current head. Call inside the transaction that writes what it records. */
 export async function appendLedger(tx: Queryable, entry: NewLedgerEntry): Promise<LedgerEntry> {
-  if (tx.kind === 'postgres') await tx.query(`SELECT pg_advisory_xact_lock($1)`, [LEDGER_LOCK]);
+  await tx.serialize(LEDGER_LOCK);
   const { rows } = await tx.query<{ seq: number; hash: string }>(`SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`);
   // Content goes through JSON once so what is stored (jsonb) and what is hashed are the same value.
   const content = JSON.parse(canonicalJson(entry.content)) as unknown;
