@@ -6,7 +6,8 @@ import { buildProgram } from '../../src/cli/main.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 
 // The docs a newcomer reads are checked against the code: every command and option of the CLI is
-// in docs/cli.md, no page links outside the repository, and every file a page names exists.
+// in docs/cli.md, a command line shown in any page uses only options its command has, no page links
+// outside the repository, and every file and heading a page names or links to exists.
 // Each failure lists exactly what is missing, so it can be fixed without reading this file.
 
 const CLI_MD = 'docs/cli.md';
@@ -163,7 +164,7 @@ describe('docs/cli.md covers the whole CLI', () => {
     expect(commands.find((c) => c.path === 'seed')?.longOptions).toContain('--count');
   });
 
-  it('has a heading for every command', () => {
+  it('has a section for every command', () => {
     const missing = commands
       .filter((c) => c.path !== '' && c.leaf && docsFor(sections, c.path).length === 0)
       .map((c) => `${CLI_MD}: \`${label(c.path)}\` has no section (add "## ${label(c.path)}", or a synopsis line in its group's section)`);
@@ -187,13 +188,15 @@ describe('docs/cli.md covers the whole CLI', () => {
 
 describe('command lines in the docs', () => {
   it.each(PAGES)('%s shows no option a command does not have in its command lines', (page) => {
-    // A command line in a code block (`cradle seed --count 20`, `$ cradle verify --json`) names
-    // only options of its command or of `cradle` itself: a renamed or removed option shows up here.
+    // A command line in a code block (`$ cradle verify --json`) or a code span names only options
+    // of its command or of `cradle` itself: a renamed or removed option shows up here.
     const global = new Set([...(commands.find((c) => c.path === '')?.longOptions ?? []), '--help']);
     const stale: string[] = [];
-    for (const line of linesOf(read(page))) {
-      if (!line.code) continue;
-      const invocation = /^\s*(?:\$\s+)?(?:[A-Za-z_]+=\S*\s+)*(?:npx\s+|\S*node\s+)?(?:\S*\/)?cradle\s+(.*)$/.exec(line.text)?.[1];
+    const shown = linesOf(read(page)).flatMap((line) =>
+      line.code ? [line.text] : [...line.text.matchAll(/(`+)((?:npx )?cradle [^`]*?)\1/g)].map((m) => m[2]),
+    );
+    for (const text of shown) {
+      const invocation = /^\s*(?:\$\s+)?(?:[A-Za-z_]+=\S*\s+)*(?:npx\s+|\S*node\s+)?(?:\S*\/)?cradle\s+(.*)$/.exec(text)?.[1];
       if (invocation === undefined) continue;
       const commandLine = invocation.split(/\s+#\s|\s\|\s|\s&&\s|\s;\s/)[0];
       const tokens = commandLine.split(/\s+/);
@@ -203,7 +206,7 @@ describe('command lines in the docs', () => {
       for (let n = words.length; n > 0 && !command; n--) command = commands.find((c) => c.path !== '' && c.path === words.slice(0, n).join(' '));
       if (!command) continue;
       for (const m of commandLine.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)) {
-        if (!command.longOptions.includes(m[0]) && !global.has(m[0])) stale.push(`${page}: \`${line.text.trim()}\` shows ${m[0]}, which \`${label(command.path)}\` does not have`);
+        if (!command.longOptions.includes(m[0]) && !global.has(m[0])) stale.push(`${page}: \`${text.trim()}\` shows ${m[0]}, which \`${label(command.path)}\` does not have`);
       }
     }
     expect(stale).toEqual([]);
