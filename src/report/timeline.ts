@@ -1,3 +1,4 @@
+import { isoWeekRange } from '../lib/time.js';
 import type { IncidentReportData, ReportLang, ReportSuspect } from './data.js';
 import type { LegendItem } from './document.js';
 import { escapeXml } from './html.js';
@@ -23,13 +24,13 @@ const WINDOW_COLOR = '#ff8f00';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Monday 00:00 UTC of an ISO week (2026-W45). */
+/** Monday 00:00 UTC of an ISO week (2026-W45); null for anything else. */
 export function isoWeekStart(week: string): Date | null {
-  const m = /^(\d{4})-W(\d{2})$/.exec(week);
-  if (!m) return null;
-  const jan4 = Date.UTC(Number(m[1]), 0, 4);
-  const dow = (new Date(jan4).getUTCDay() + 6) % 7; // 0 = Monday
-  return new Date(jan4 - dow * DAY + (Number(m[2]) - 1) * 7 * DAY);
+  try {
+    return isoWeekRange(week, 'UTC').start;
+  } catch {
+    return null;
+  }
 }
 
 /** Suspects that get a lane: the top three that are one channel with exposures. */
