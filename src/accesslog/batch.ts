@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { AccessRow } from '../domain/access.js';
+import type { AccessRow, ParsedLine } from '../domain/access.js';
 import * as vault from '../vault/index.js';
 import { EventBlock } from './block.js';
 
@@ -23,8 +23,13 @@ export function addEvent(batch: Batch, line: number, text: string, atMs: number,
   if (batch.block.addText(line, atMs, text) && access) batch.accesses.push(access);
 }
 
-/** A row of a reader (the general one, or the fast path's for a line it does not store itself) as an event of the batch. */
-export function addRow(batch: Batch, line: number, row: AccessRow, canaryOf: ReadonlyMap<string, string>): void {
+/** A line as a reader gives it (the general one, or the fast path for a line it does not store itself): an event or a reject of the batch. */
+export function addParsed(batch: Batch, parsed: ParsedLine, canaryOf: ReadonlyMap<string, string>): void {
+  if ('reject' in parsed) batch.rejects.push({ line: parsed.line, reason: parsed.reject, text: parsed.text });
+  else addRow(batch, parsed.line, parsed.row, canaryOf);
+}
+
+function addRow(batch: Batch, line: number, row: AccessRow, canaryOf: ReadonlyMap<string, string>): void {
   let canaries: string[] | null = null;
   for (const record of row.records) {
     const canary = canaryOf.get(record);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import * as vault from '../vault/index.js';
 import type { AccessField, AccessScope, ParseOptions } from '../domain/access.js';
-import { addRow, type Batch } from './batch.js';
+import { addParsed, type Batch } from './batch.js';
 import { classifyAction, convert, reject } from './fields.js';
 import type { FileDigest } from './file-digest.js';
 import { csvRow, splitCsv, type CsvHeader } from './formats/csv.js';
@@ -67,10 +67,7 @@ export async function readFastCsv(file: string, header: CsvHeader, options: Pars
   let skipping: string | null = null;
   let counted = 0;
   let countedUnits = 0;
-  const tooLong = (line: number, start: string) => {
-    const r = reject(line, TOO_LONG_REASON, start);
-    if ('reject' in r) sink.batch().rejects.push({ line, reason: r.reject, text: r.text });
-  };
+  const tooLong = (line: number, start: string) => addParsed(sink.batch(), reject(line, TOO_LONG_REASON, start), canaryOf);
   const handle = await fs.promises.open(file, 'r');
   try {
     for (;;) {
@@ -138,9 +135,7 @@ export function fastCsvLineReader(header: CsvHeader, options: ParseOptions, cana
   /** A line the byte path does not store itself, read as the general reader reads it. */
   const readText = (text: string, line: number, batch: Batch): void => {
     if (!text.trim()) return;
-    const item = convert(line, text, () => csvRow(splitCsv(text, 'row'), header, timeZone));
-    if ('reject' in item) batch.rejects.push({ line, reason: item.reject, text: item.text });
-    else addRow(batch, line, item.row, canaryOf);
+    addParsed(batch, convert(line, text, () => csvRow(splitCsv(text, 'row'), header, timeZone)), canaryOf);
   };
   const fallback = (data: Buffer, start: number, end: number, line: number, batch: Batch) => readText(data.toString('utf8', start, end), line, batch);
 

@@ -4,7 +4,7 @@ import type { Database, Queryable } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
 import { escapeControls } from '../lib/control.js';
 import * as vault from '../vault/index.js';
-import { addRow, BatchWriter } from './batch.js';
+import { addParsed, BatchWriter } from './batch.js';
 import { fastCsvFits, readFastCsv } from './fast-csv.js';
 import { fileDigest } from './file-digest.js';
 import { checkAccessLogStart, parseAccessLog } from './parse.js';
@@ -170,8 +170,7 @@ export async function importAccessLog(db: Database, file: string, options: Impor
       for await (const parsed of parseAccessLog(fs.createReadStream(file).pipe(counter), parseOptions)) {
         if (parsed.line <= started.lines_done) continue;
         lastLine = parsed.line;
-        if ('reject' in parsed) batch.rejects.push({ line: parsed.line, reason: parsed.reject, text: parsed.text });
-        else addRow(batch, parsed.line, parsed.row, canaryOf);
+        addParsed(batch, parsed, canaryOf);
         if (full()) await flush();
       }
     }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { addRow, type Batch } from '../../src/accesslog/batch.js';
+import { addParsed, type Batch } from '../../src/accesslog/batch.js';
 import { EventBlock } from '../../src/accesslog/block.js';
 import { fastCsvFits, readFastCsv } from '../../src/accesslog/fast-csv.js';
 import { fileDigest } from '../../src/accesslog/file-digest.js';
@@ -37,10 +37,7 @@ const readOf = (b: Batch): Read => ({
 /** The file as the import's general path reads it into a batch. */
 async function viaGeneral(file: string, options: ParseOptions): Promise<Read> {
   const batch = newBatch();
-  for await (const parsed of parseAccessLog(fs.createReadStream(file), options)) {
-    if ('reject' in parsed) batch.rejects.push({ line: parsed.line, reason: parsed.reject, text: parsed.text });
-    else addRow(batch, parsed.line, parsed.row, canaryOf);
-  }
+  for await (const parsed of parseAccessLog(fs.createReadStream(file), options)) addParsed(batch, parsed, canaryOf);
   return readOf(batch);
 }
 
