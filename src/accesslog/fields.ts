@@ -8,7 +8,6 @@ import { ACCESS_FIELDS, type AccessField, type AccessRow, type AccessScope, type
 // becomes a reject. The CSV fast path (src/accesslog/fast-csv.ts) hands every line it does not store
 // itself to these same checks, so both readers reject a line alike.
 
-
 /** Actions that single a record out (a tripwire when it is a canary), given exactly one record. */
 export const SINGLE_ACTIONS: readonly string[] = [
   'view', 'read', 'vread', 'open', 'print', 'export', 'download', 'get', 'update', 'edit', 'patch', 'select', 'copy',

@@ -21,7 +21,6 @@ export { accountChannelName } from './batch.js';
 
 export const BATCH_ROWS = 50_000;
 
-
 export interface ImportAccessOptions {
   hospital: string;
   format: AccessFormat;

@@ -59,7 +59,6 @@ export function typeName(value: Json | undefined): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-
 /** A JSON value for a reason: text as shown(), anything else as its JSON, cut at 80 characters. */
 export function shownJson(value: Json): string {
   if (typeof value === 'string') return shown(value);
