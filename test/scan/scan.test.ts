@@ -6,6 +6,7 @@ import { runExport, type ExportResult } from '../../src/exports/export.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { latinOf } from '../../src/lib/generate/names.js';
 import { runScan } from '../../src/scan/scan.js';
+import { traceIncident } from '../../src/trace/trace.js';
 import { scanAndTrace } from '../../src/workflows/scan-and-trace.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
@@ -70,6 +71,12 @@ describe.each(BACKENDS)('scanning leaks on %s', (backend) => {
     expect(m.place).toMatch(/^sheet 客户名单 row \d+$/);
     expect(m.column).toBe('联系电话');
     expect(await count(h.vault, 'SELECT 1 FROM scan_files WHERE incident_id = $1 AND sha256 = $2', [res.incidentId, res.files[0].sha256])).toBe(1);
+    // The incident holds the evidence, not a ranking that could go stale; `cradle trace` ranks it as scan did.
+    const [incident] = (await h.vault.query<{ title: string; summary: Record<string, unknown> }>('SELECT title, summary FROM incidents WHERE id = $1', [res.incidentId])).rows;
+    expect(incident.title).toBe(`scan of 1 file(s): ${res.canaries.length} canaries found`);
+    expect(Object.keys(incident.summary).sort()).toEqual(['canaries', 'weak']);
+    const traced = await traceIncident(h.vault, res.incidentId!);
+    expect(traced.suspects.map((s) => [s.key, s.posterior])).toEqual(res.suspects.slice(0, traced.suspects.length).map((s) => [s.key, s.posterior]));
   });
 
   it('finds masked phones confirmed by pinyin names in a GBK text list', async () => {
