@@ -3,7 +3,7 @@
 //   cli → workflows → capabilities → canary → vault | targetdb | config → db → lib → domain
 const CAPABILITIES = 'accesslog|alerts|demo|exports|ingest|ledger|pool|report|scan|seed|trace|triage|watch';
 const TIERS = [
-  { name: 'domain', path: '^src/domain/', mayUse: [] },
+  { name: 'domain', path: '^src/domain/', mayUse: ['^src/domain/'] },
   { name: 'lib', path: '^src/lib/', mayUse: ['^src/domain/', '^src/lib/'] },
   { name: 'db', path: '^src/db/', mayUse: ['^src/domain/', '^src/lib/', '^src/db/'] },
   { name: 'stores', path: '^src/(vault|targetdb|config)/', mayUse: ['^src/domain/', '^src/lib/', '^src/db/', '^src/$1/'] },

@@ -1,10 +1,11 @@
+import type { TraceReport, TraceSuspect } from '../domain/trace.js';
 import type { Queryable } from '../db/index.js';
 import { redact } from '../lib/redact.js';
 import { maskDigits, maskPhone } from '../lib/phone.js';
 import { iso, isoOrNull } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import { accessImportsByPath, scanEvidence } from '../vault/reports.js';
-import type { CustodyFile, IncidentReportData, ModelParameters, ReportExposure, ReportHit, ReportLedgerEntry, ReportSuspect, SuspectKind, SuspectReason } from './data.js';
+import type { CustodyFile, IncidentReportData, ModelParameters, ReportExposure, ReportHit, ReportLedgerEntry, ReportSuspect, SuspectReason } from './data.js';
 
 export type * from './data.js';
 
@@ -13,29 +14,8 @@ export type * from './data.js';
 // a plain object the renderers turn into text.
 
 /** A ranked suspect of the trace, as src/trace/trace.ts's TraceSuspect gives it. */
-export interface ReportTraceSuspect {
-  key: string;
-  kind: SuspectKind;
-  parts?: [string, string];
-  posterior: number;
-  explains: string[];
-  unexplained: string[];
-  window: { from: Date; to: Date } | null;
-  label: string;
-  export: { id: string; recipient: string | null; operator: string | null; file: string | null; sha256: string | null; at: Date | null } | null;
-  logLines: { at: Date; action: string; scope: string; canary: string; system: string | null; ip: string | null; file: string; line: number }[];
-}
-
-/** The incident's trace the report states, as src/trace/trace.ts's TraceReport gives it (its suspects already cut to the ones to rank). */
-export interface ReportTrace {
-  incident: vault.IncidentHead;
-  canaries: vault.IncidentCanary[];
-  weeks: string[];
-  leakedBy: Date | null;
-  candidates: number;
-  vaultSize: number;
-  suspects: ReportTraceSuspect[];
-}
+/** The incident's trace the report states, as the trace capability gives it (its suspects already cut to the ones to rank). */
+export type ReportTrace = TraceReport;
 
 export interface LoadReportOptions {
   /** The trace model's parameters, stated among the assumptions (the workflow passes src/trace/model.ts's). */
@@ -68,7 +48,7 @@ export function maskText(text: string, keep: readonly string[]): string {
     .join('');
 }
 
-function suspectReasons(s: ReportTraceSuspect, total: number, seen: number | null, model: ModelParameters, parts: string[] | null): SuspectReason[] {
+function suspectReasons(s: TraceSuspect, total: number, seen: number | null, model: ModelParameters, parts: string[] | null): SuspectReason[] {
   const reasons: SuspectReason[] = [];
   if (s.kind === 'unknown') return [{ code: 'unknown-source', prior: model.unknownPrior }, ...(s.explains.length ? [{ code: 'explains' as const, explained: s.explains.length, total }] : [])];
   if (s.kind === 'merged' && parts) reasons.push({ code: 'merged', parts });

@@ -21,9 +21,10 @@
 // all pairs of the U channels), the rest uniform over the U channels.
 
 import type { ChannelKind } from '../domain/index.js';
+import type { Suspect } from '../domain/trace.js';
 import { logSurvival } from '../lib/codes.js';
 
-export type { ChannelKind };
+export type { ChannelKind, Suspect };
 
 /** The suspect that stands for a leak from somewhere Cradle has no record of. */
 export const UNKNOWN_SOURCE = 'unknown source';
@@ -73,18 +74,6 @@ export interface TraceInput {
   vaultPlantedAt?: readonly Date[];
 }
 
-export interface Suspect {
-  key: string;
-  kind: ChannelKind | 'merged' | 'unknown';
-  parts?: [string, string];
-  posterior: number;
-  /** ln of prior × P(found | suspect); posteriors are these normalised. */
-  logLikelihood: number;
-  explains: string[];
-  unexplained: string[];
-  /** When the leak from this channel could have happened: after the last exposure it needs, before the first evidence. null for unknown. */
-  window: { from: Date; to: Date } | null;
-}
 
 export interface TraceOptions {
   /** λ, expected noise hits per incident (TRACE_NOISE). */

@@ -1,28 +1,15 @@
 import type { Queryable } from '../db/index.js';
 import * as vault from '../vault/index.js';
-import { trace, type ChannelKind, type Suspect } from './model.js';
+import type { TraceReport, TraceSuspect } from '../domain/trace.js';
+import { trace, type ChannelKind } from './model.js';
+
+export type { TraceReport, TraceSuspect };
 
 // `cradle trace`: read the incident and every channel that saw its canaries from the vault, run the
 // model (model.ts, pure), and attach what an investigator needs to each suspect: the export's file
 // and operator, the account's log lines.
 
-export interface TraceSuspect extends Suspect {
-  label: string;
-  export: { id: string; recipient: string | null; operator: string | null; file: string | null; sha256: string | null; at: Date | null } | null;
-  /** For an account: the log lines in which it touched the incident's canaries. */
-  logLines: { at: Date; action: string; scope: string; canary: string; system: string | null; ip: string | null; file: string; line: number }[];
-}
 
-export interface TraceReport {
-  incident: vault.IncidentHead;
-  canaries: vault.IncidentCanary[];
-  /** Rotation weeks of the canaries found: the leak cannot be older than the newest rotation it needs. */
-  weeks: string[];
-  leakedBy: Date | null;
-  candidates: number;
-  vaultSize: number;
-  suspects: TraceSuspect[];
-}
 
 const TOP = 10;
 

@@ -1,26 +1,14 @@
 import type { Queryable } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
 import { exportCodewords } from './codes.js';
+import type { IncidentCanary, IncidentHead } from '../domain/trace.js';
+
+export type { IncidentCanary, IncidentHead };
 
 // What `cradle trace` reads from the vault: the incident's canaries with the first evidence that each
 // leaked, and every channel that saw any of them, with the first time it saw each canary it ever saw.
 
-export interface IncidentCanary {
-  canary_id: string;
-  planted_at: Date;
-  iso_week: string;
-  /** First contact on its trap (hits), or when the dump was scanned (scan). */
-  leaked_by: Date;
-  evidence: number;
-}
 
-export interface IncidentHead {
-  id: string;
-  source: 'scan' | 'hits';
-  title: string;
-  status: string;
-  created_at: Date;
-}
 
 export async function incidentHead(db: Queryable, id: string): Promise<IncidentHead> {
   const { rows } = await db.query<IncidentHead>(`SELECT id, source, title, status, created_at FROM incidents WHERE id = $1`, [id]);

@@ -1,0 +1,54 @@
+import type { ChannelKind } from './index.js';
+
+// What a trace concludes, as the trace capability states it and the report capability reads it
+// (capabilities do not import each other, so the shape lives here). The model: docs/trace.md.
+
+/** An incident as the trace reads it. */
+export interface IncidentHead {
+  id: string;
+  source: 'scan' | 'hits';
+  title: string;
+  status: string;
+  created_at: Date;
+}
+
+/** One canary of an incident, with the first evidence that it leaked. */
+export interface IncidentCanary {
+  canary_id: string;
+  planted_at: Date;
+  iso_week: string;
+  /** First contact on its trap (hits), or when the dump was scanned (scan). */
+  leaked_by: Date;
+  evidence: number;
+}
+
+export interface Suspect {
+  key: string;
+  kind: ChannelKind | 'merged' | 'unknown';
+  parts?: [string, string];
+  posterior: number;
+  /** ln of prior × P(found | suspect); posteriors are these normalised. */
+  logLikelihood: number;
+  explains: string[];
+  unexplained: string[];
+  /** When the leak from this channel could have happened: after the last exposure it needs, before the first evidence. null for unknown. */
+  window: { from: Date; to: Date } | null;
+}
+
+export interface TraceSuspect extends Suspect {
+  label: string;
+  export: { id: string; recipient: string | null; operator: string | null; file: string | null; sha256: string | null; at: Date | null } | null;
+  /** For an account: the log lines in which it touched the incident's canaries. */
+  logLines: { at: Date; action: string; scope: string; canary: string; system: string | null; ip: string | null; file: string; line: number }[];
+}
+
+export interface TraceReport {
+  incident: IncidentHead;
+  canaries: IncidentCanary[];
+  /** Rotation weeks of the canaries found: the leak cannot be older than the newest rotation it needs. */
+  weeks: string[];
+  leakedBy: Date | null;
+  candidates: number;
+  vaultSize: number;
+  suspects: TraceSuspect[];
+}
