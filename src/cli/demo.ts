@@ -7,11 +7,18 @@ import { createDemoHospital, DEMO_WARDS } from '../demo/setup.js';
 import { loadMapping } from '../targetdb/index.js';
 import { playStory, type StoryResult } from './demo-story.js';
 import { emit, progress, progressDone } from './output.js';
-import { globals } from './context.js';
+import { action, type JsonOption } from './context.js';
 import { positiveInt } from './args.js';
 
 /** Lines the story prints, for the progress bar. */
 const DEMO_STEPS = 15;
+
+interface DemoOptions extends JsonOption {
+  dir: string;
+  seed: string;
+  births: number;
+  force?: boolean;
+}
 
 export function registerDemo(program: Command): void {
   program
@@ -23,8 +30,7 @@ export function registerDemo(program: Command): void {
     .option('--force', 'rebuild the directory if it already holds a demo')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  npx cradle demo\n  npx cradle demo --dir /tmp/demo --seed 42\n\nAfterwards: cd cradle-demo && npx cradle canaries list')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<DemoOptions>(async (opts) => {
       let step = 0;
       const say = (m: string) => {
         progressDone();
@@ -40,7 +46,7 @@ export function registerDemo(program: Command): void {
         return db;
       };
       const demo = await createDemoHospital(
-        { dir: opts.dir as string, seed: String(opts.seed), births: opts.births as number, trapNumbers: 400, rotation, now, force: !!opts.force, onStep: say },
+        { dir: opts.dir, seed: opts.seed, births: opts.births, trapNumbers: 400, rotation, now, force: !!opts.force, onStep: say },
         openVault,
       );
       const config = loadConfig(demo.configFile);
@@ -49,7 +55,7 @@ export function registerDemo(program: Command): void {
       const target = await openDatabase(hospital.target, { role: 'demo target' });
       let story: StoryResult;
       try {
-        story = await playStory({ config, dir: demo.dir, seed: String(opts.seed), now, hospital, mapping: loadMapping(hospital.mappingFile), vault, target, say: (step, why) => say(why ? `${step}: ${why}` : step) });
+        story = await playStory({ config, dir: demo.dir, seed: opts.seed, now, hospital, mapping: loadMapping(hospital.mappingFile), vault, target, say: (step, why) => say(why ? `${step}: ${why}` : step) });
       } finally {
         await target.close();
         await vault.close();
@@ -96,5 +102,5 @@ export function registerDemo(program: Command): void {
         `  ${cli} canaries list`,
       ]);
       if (!right) process.exitCode = 1;
-    });
+    }));
 }
