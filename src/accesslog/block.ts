@@ -1,10 +1,11 @@
+import { writeBlockLineStart } from '../vault/access-events.js';
+
 // A block of access events as the vault stores it (sql/vault/008_access_blocks.sql): one event per
-// line, "line U+001F text", the text as `eventText` writes it. Built in one growing buffer with an index
+// line, in the form src/vault/access-events.ts writes and reads. Built in one growing buffer with an index
 // by time, so an import keeps no object per event (at millions of lines the garbage collector was a
 // quarter of the import) and finds an event twice by comparing bytes of events with the same time.
 // Quotes are written doubled: the block goes to COPY as one quoted CSV field.
 
-const FIELD = 0x1f;
 const NEWLINE = 0x0a;
 const QUOTE = /"/g;
 
@@ -59,9 +60,7 @@ export class EventBlock {
     if (this.count === this.at.length) this.grow();
     this.rowStart[this.count] = this.end;
     this.reserve(24);
-    this.end = writeDigits(this.buf, this.end, line);
-    this.buf[this.end++] = FIELD;
-    this.textAt = this.end;
+    this.end = this.textAt = writeBlockLineStart(this.buf, this.end, line);
     this.lineNo[this.count] = line;
     return this.end;
   }
@@ -109,6 +108,11 @@ export class EventBlock {
 
   time(row: number): number {
     return this.at[row];
+  }
+
+  /** The event text of a row, as the block holds it (quotes doubled). */
+  text(row: number): string {
+    return this.buf.toString('utf8', this.textStart[row], this.rowStart[row + 1] - 1);
   }
 
   /** The rows for which keep(row, block) holds, as a new block. */
@@ -173,32 +177,4 @@ export class EventBlock {
       this.slots[slot] = row + 1;
     }
   }
-}
-
-/** Write an integer's decimal digits at `at` (a minus first when negative: times before 1970); the offset after them. */
-export function writeDigits(buf: Buffer, at: number, n: number): number {
-  if (n < 0) {
-    buf[at] = 0x2d;
-    return writeDigits(buf, at + 1, -n);
-  }
-  // Epoch milliseconds pass 2^31: written as two parts of int32 arithmetic, which is much faster.
-  if (n >= 1e9) {
-    const high = Math.floor(n / 1e9);
-    at = writeDigits(buf, at, high);
-    let low = n - high * 1e9;
-    for (let i = at + 8; i >= at; i--) {
-      const q = (low / 10) | 0;
-      buf[i] = 48 + low - q * 10;
-      low = q;
-    }
-    return at + 9;
-  }
-  let digits = 1;
-  for (let m = n | 0; m >= 10; m = (m / 10) | 0) digits++;
-  for (let i = at + digits - 1, m = n | 0; i >= at; i--) {
-    const q = (m / 10) | 0;
-    buf[i] = 48 + m - q * 10;
-    m = q;
-  }
-  return at + digits;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../lib/errors.js';
-import { runScan } from '../scan/scan.js';
+import { scanAndTrace } from '../workflows/scan-and-trace.js';
 import { positiveInt } from './args.js';
 import { globals, withVault, type JsonOption } from './context.js';
 import { emit, progress, progressDone, table } from './output.js';
@@ -9,7 +9,7 @@ import { emit, progress, progressDone, table } from './output.js';
 export function registerScan(program: Command): void {
   program
     .command('scan <files...>')
-    .description('find canaries in seized or leaked files and say which export or channel they came from')
+    .description('find canaries in seized or leaked files and rank the suspects (exports, accounts, systems, wards) that could have leaked them')
     .option('--names', 'also look for canary names in records with no canary phone or e-mail (a list of names alone); slower')
     .option('--threads <n>', 'worker threads for files of 16 MiB or more (default: one per core)', positiveInt)
     .option('--json', 'print JSON')
@@ -17,7 +17,8 @@ export function registerScan(program: Command): void {
       'after',
       `
 Reads CSV, TSV, JSON/JSONL, XLSX, SQL dumps and plain text, UTF-8 or GBK; - reads standard input.
-A run that finds canaries records an incident in the vault with the files' hashes and every match.
+A run that finds canaries records an incident in the vault with the files' hashes and every match,
+and ranks its suspects with the trace model, as \`cradle trace <incident>\` does (docs/trace.md).
 By default the full matcher (names in characters or pinyin, masks) runs on the records that hold a
 canary phone (whole, reformatted or masked) or e-mail: every confident match has one. --names runs it
 on every record, to count name-only mentions as weak evidence.
@@ -31,7 +32,7 @@ Examples:
       const opts = globals<JsonOption>(cmd);
       for (const f of files) if (f !== '-' && !fs.existsSync(f)) throw new UserError(`${f}: no such file`);
       await neverSilent(() => withVault(opts, async (db) => {
-        const result = await runScan(db, files, (file, n, fraction) => progress(`${file}: ${n.toLocaleString('en')} records`, fraction), { names: o.names, threads: o.threads });
+        const result = await scanAndTrace(db, files, (file, n, fraction) => progress(`${file}: ${n.toLocaleString('en')} records`, fraction), { names: o.names, threads: o.threads });
         progressDone();
         const unread = result.files.filter((f) => f.records === 0 && f.warnings.some((w) => w.skipped));
         if (unread.length === result.files.length) {
@@ -45,9 +46,9 @@ Examples:
           result.matches.length
             ? table(['FILE', 'WHERE', 'COLUMN', 'CANARY', 'MATCHED', 'CONF'], result.matches.map((m) => [m.file, m.place, m.column, m.canaryId, m.matched, m.confidence.toFixed(2)]))
             : 'no canaries found',
-          ...(result.weak.length ? [`${result.weak.length} canaries with weak evidence only (a name, or a masked phone with no name): not used to name a source`] : []),
-          ...(result.sources.length
-            ? ['', 'most likely sources:', table(['SOURCE', 'KIND', 'P', 'EXPLAINS', 'EXPORT', 'OPERATOR'], result.sources.slice(0, 5).map((s) => [s.source, s.kind, pct(s.posterior), `${s.explains.length}/${s.explains.length + s.unexplained.length}`, s.export?.id, s.export?.operator]))]
+          ...(result.weak.length ? [`${result.weak.length} canaries with weak evidence only (a name, or a masked phone with no name): not used to name a suspect`] : []),
+          ...(result.suspects.length
+            ? ['', 'most likely suspects:', table(['SUSPECT', 'KIND', 'P', 'EXPLAINS', 'EXPORT', 'OPERATOR'], result.suspects.slice(0, 5).map((s) => [s.label, s.kind, pct(s.posterior), `${s.explains.length}/${s.explains.length + s.unexplained.length}`, s.export?.id, s.export?.operator]))]
             : []),
           ...(result.incidentId ? [`recorded incident ${result.incidentId}`] : []),
         ]);

@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LOCALES, parseChannel, type ChannelRef, type Locale } from '../domain/index.js';
 import { isServerUrl } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
+import { readJsonFile } from '../lib/json-file.js';
 import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 // cradle.config.json: where the vault is, and per hospital its target, mapping, wards, districts,
@@ -170,21 +170,7 @@ export function parseConfig(doc: unknown, file: string): Config {
 }
 
 export function loadConfig(file: string): Config {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(`no ${path.basename(file)} at ${path.dirname(path.resolve(file))}; run \`cradle init\` or pass --config <file>`);
-    }
-    throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file}: not valid JSON: ${excerpt((err as Error).message)}`);
-  }
+  const doc = readJsonFile(file, 'config', () => `no ${path.basename(file)} at ${path.dirname(path.resolve(file))}; run \`cradle init\` or pass --config <file>`);
   return parseConfig(doc, file);
 }
 

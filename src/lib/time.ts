@@ -7,6 +7,11 @@ import { startOfISOWeek } from 'date-fns/startOfISOWeek';
 import { UserError } from './errors.js';
 
 // ISO weeks and durations, in the hospital's own time zone: a rotation week starts Monday 00:00 there.
+// And instants as ISO 8601 text (UTC), the form reports and bundles keep them in.
+
+/** A timestamp from the database (a Date, or text from a driver that returns text) as ISO 8601 UTC. */
+export const iso = (d: Date | string): string => (typeof d === 'string' ? new Date(d) : d).toISOString();
+export const isoOrNull = (d: Date | string | null | undefined): string | null => (d ? iso(d) : null);
 
 const WEEK = /^(\d{4})-W(\d{2})$/;
 

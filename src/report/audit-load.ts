@@ -4,7 +4,7 @@ import type { TrapNumberState } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { verifyVault } from '../ledger/verify.js';
 import { redact } from '../lib/redact.js';
-import { isoWeekOf, isoWeekRange } from '../lib/time.js';
+import { iso, isoOrNull, isoWeekOf, isoWeekRange } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 
 // `cradle audit`: the program-level view for auditors, over a period of calendar days: the weekly
@@ -177,9 +177,6 @@ export interface LoadAuditOptions {
   command?: string | null;
   tool?: string | null;
 }
-
-const iso = (d: Date | string): string => (typeof d === 'string' ? new Date(d) : d).toISOString();
-const isoOrNull = (d: Date | string | null | undefined): string | null => (d ? iso(d) : null);
 
 /** A calendar date, yyyy-mm-dd, that exists; `option` names it in the error. */
 export function parseDay(text: string, option: string): { y: number; m: number; d: number } {

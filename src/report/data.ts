@@ -1,8 +1,8 @@
-import type { ScanMatchRecord } from '../vault/incidents.js';
+import type { ScanFileRecord, ScanMatchRecord } from '../vault/incidents.js';
 
 // The incident report as data: everything `cradle report` puts in a document, gathered once by
-// load.ts and rendered by render.ts (Markdown, HTML, and PDF from the HTML); `--format json` prints
-// this object. Times are ISO 8601 strings (UTC) so the object survives JSON unchanged.
+// load.ts and made a document by render.ts (Markdown, HTML, and PDF from the HTML); `--format json`
+// prints this object. Times are ISO 8601 strings (UTC) so the object survives JSON unchanged.
 
 export type ReportLang = 'en' | 'zh-CN';
 export const REPORT_LANGS: readonly ReportLang[] = ['en', 'zh-CN'];
@@ -59,14 +59,8 @@ export interface ReportHit {
   sha256: string;
 }
 
-export interface ReportScanFile {
-  file: string;
-  sha256: string;
-  bytes: number;
-  format: string;
-  encoding: string;
-  records: number;
-}
+/** A seized file as the scan read it (its warnings left out). */
+export type ReportScanFile = Omit<ScanFileRecord, 'warnings'>;
 
 /** A canary match in a seized file, as the scan recorded it. */
 export type ReportScanMatch = ScanMatchRecord;
@@ -78,7 +72,7 @@ export interface ReportScan {
   matches: ReportScanMatch[];
 }
 
-/** Why a suspect ranks where it does, as data: i18n.ts turns each into a sentence. */
+/** Why a suspect ranks where it does, as data: strings/incident.*.ts word each as a sentence. */
 export type SuspectReason =
   | { code: 'explains'; explained: number; total: number }
   | { code: 'channel-size'; seen: number }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import { redact } from '../lib/redact.js';
+import { iso } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import type { BundleContact, BundleExport, BundleLedgerEntry, EvidenceData } from './bundle.js';
 import { loadIncidentReport, maskCaller, type LoadReportOptions } from './load.js';
@@ -7,8 +8,6 @@ import { loadIncidentReport, maskCaller, type LoadReportOptions } from './load.j
 // `cradle evidence export`: what the bundle holds, read from the vault once: the report's data
 // (incident, canaries, trace, hits, scan), the contacts behind the hits, the manifests of the exports
 // involved, and the ledger entries about all of it. The raw bytes are read later, one at a time.
-
-const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 
 function bundleEntry(e: vault.LedgerEntry): BundleLedgerEntry {
   return {

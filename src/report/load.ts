@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/index.js';
 import { redact } from '../lib/redact.js';
 import { maskDigits, maskPhone } from '../lib/phone.js';
+import { iso, isoOrNull } from '../lib/time.js';
 import { traceIncident, type TraceReport, type TraceSuspect } from '../trace/trace.js';
 import * as vault from '../vault/index.js';
 import { accessImportsByPath, scanEvidence } from '../vault/reports.js';
@@ -23,9 +24,6 @@ export interface LoadReportOptions {
   command?: string | null;
   tool?: string | null;
 }
-
-const iso = (d: Date | string): string => (typeof d === 'string' ? new Date(d) : d).toISOString();
-const isoOrNull = (d: Date | string | null | undefined): string | null => (d ? iso(d) : null);
 
 /** A caller's number or address, all but the last four digits hidden; e-mail: the local part hidden but its first letter (not its length). */
 export function maskCaller(from: string): string {

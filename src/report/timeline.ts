@@ -1,5 +1,8 @@
+import { isoWeekRange } from '../lib/time.js';
 import type { IncidentReportData, ReportLang, ReportSuspect } from './data.js';
-import { strings } from './i18n.js';
+import type { LegendItem } from './document.js';
+import { escapeXml } from './html.js';
+import { incidentStrings } from './strings/index.js';
 
 // The incident's timeline as a standalone SVG (pure): time runs left to right; one lane for the
 // canaries' planting (their rotation weeks shaded), one per top suspect channel with the times it
@@ -15,26 +18,42 @@ const LANE_H = 48;
 const AXIS_H = 40;
 const MERGE_PX = 7;
 const EXPOSURE_COLORS = ['#1565c0', '#6a1b9a', '#00838f'];
+const PLANTED_COLOR = '#2e7d32';
+const EVIDENCE_COLOR = '#c62828';
+const WINDOW_COLOR = '#ff8f00';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-/** Monday 00:00 UTC of an ISO week (2026-W45). */
+/** Monday 00:00 UTC of an ISO week (2026-W45); null for anything else. */
 export function isoWeekStart(week: string): Date | null {
-  const m = /^(\d{4})-W(\d{2})$/.exec(week);
-  if (!m) return null;
-  const jan4 = Date.UTC(Number(m[1]), 0, 4);
-  const dow = (new Date(jan4).getUTCDay() + 6) % 7; // 0 = Monday
-  return new Date(jan4 - dow * DAY + (Number(m[2]) - 1) * 7 * DAY);
+  try {
+    return isoWeekRange(week, 'UTC').start;
+  } catch {
+    return null;
+  }
 }
 
 /** Suspects that get a lane: the top three that are one channel with exposures. */
 export function laneSuspects(data: IncidentReportData): ReportSuspect[] {
   const withExposures = new Set(data.exposures.map((e) => e.key));
   return data.suspects.filter((s) => s.kind !== 'unknown' && s.kind !== 'merged' && withExposures.has(s.key)).slice(0, 3);
+}
+
+/** The suspect whose leak window the chart shades: the most likely one known to Cradle with a window. */
+export function leakWindowSuspect(data: IncidentReportData): ReportSuspect | null {
+  return data.suspects.find((s) => s.kind !== 'unknown' && s.window) ?? null;
+}
+
+/** What the chart's marks mean, for under it. */
+export function timelineLegend(data: IncidentReportData, lang: ReportLang): LegendItem[] {
+  const t = incidentStrings(lang);
+  const scan = data.incident.source === 'scan';
+  return [
+    { color: PLANTED_COLOR, symbol: '●', label: t.lanes.planted },
+    { color: EXPOSURE_COLORS[0], symbol: '◆', label: t.sections.suspects },
+    { color: EVIDENCE_COLOR, symbol: scan ? '■' : '▲', label: scan ? t.lanes.seizure : t.lanes.contacts },
+    { color: WINDOW_COLOR, symbol: '▥', label: t.lanes.window(leakWindowSuspect(data)?.label ?? '') },
+  ];
 }
 
 interface Lane {
@@ -78,17 +97,17 @@ function truncate(text: string, max: number): string {
 }
 
 export function renderTimeline(data: IncidentReportData, lang: ReportLang): string {
-  const t = strings(lang);
+  const t = incidentStrings(lang);
   const lanes: Lane[] = [];
-  lanes.push({ label: t.lanes.planted, kind: 'planted', color: '#2e7d32', times: data.canaries.map((c) => Date.parse(c.plantedAt)), title: t.marks.planted });
+  lanes.push({ label: t.lanes.planted, kind: 'planted', color: PLANTED_COLOR, times: data.canaries.map((c) => Date.parse(c.plantedAt)), title: t.marks.planted });
   laneSuspects(data).forEach((s, i) => {
     const times = data.exposures.filter((e) => e.key === s.key).map((e) => Date.parse(e.at));
     lanes.push({ label: s.label, kind: 'exposure', color: EXPOSURE_COLORS[i], times, title: (n, when) => t.marks.exposure(n, s.label, when) });
   });
-  if (data.incident.source === 'scan' && data.scan) lanes.push({ label: t.lanes.seizure, kind: 'seizure', color: '#c62828', times: [Date.parse(data.scan.seizedAt)], title: (_n, when) => t.marks.seizure(when) });
-  else lanes.push({ label: t.lanes.contacts, kind: 'contact', color: '#c62828', times: data.hits.map((h) => Date.parse(h.occurredAt)), title: t.marks.contact });
+  if (data.incident.source === 'scan' && data.scan) lanes.push({ label: t.lanes.seizure, kind: 'seizure', color: EVIDENCE_COLOR, times: [Date.parse(data.scan.seizedAt)], title: (_n, when) => t.marks.seizure(when) });
+  else lanes.push({ label: t.lanes.contacts, kind: 'contact', color: EVIDENCE_COLOR, times: data.hits.map((h) => Date.parse(h.occurredAt)), title: t.marks.contact });
 
-  const top = data.suspects.find((s) => s.kind !== 'unknown' && s.window) ?? null;
+  const top = leakWindowSuspect(data);
   const window = top?.window ? { from: Date.parse(top.window.from), to: Date.parse(top.window.to) } : null;
 
   const all = [...lanes.flatMap((l) => l.times), ...(window ? [window.from, window.to] : [])].filter((x) => Number.isFinite(x));
@@ -152,7 +171,7 @@ export function renderTimeline(data: IncidentReportData, lang: ReportLang): stri
     const [a, b] = [x(window.from), Math.max(x(window.to), x(window.from) + 2)];
     const label = t.marks.window(top.label, t.dateTime(top.window!.from), t.dateTime(top.window!.to));
     out.push(`<g class="window"><title>${escapeXml(label)}</title>`);
-    out.push(`<rect x="${a.toFixed(1)}" y="${TOP - 4}" width="${(b - a).toFixed(1)}" height="${bottom - TOP + 4}" fill="#ffb300" fill-opacity="0.16" stroke="#ff8f00" stroke-dasharray="4 3"/>`);
+    out.push(`<rect x="${a.toFixed(1)}" y="${TOP - 4}" width="${(b - a).toFixed(1)}" height="${bottom - TOP + 4}" fill="#ffb300" fill-opacity="0.16" stroke="${WINDOW_COLOR}" stroke-dasharray="4 3"/>`);
     const anchor = b > plotR - 160 ? 'end' : 'start';
     out.push(`<text x="${(anchor === 'end' ? b : a).toFixed(1)}" y="${TOP - 10}" text-anchor="${anchor}" font-size="11" fill="#e65100">${escapeXml(truncate(t.lanes.window(top.label), 60))}</text>`);
     out.push('</g>');

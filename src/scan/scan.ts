@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import { customAlphabet } from 'nanoid';
 import type { Database } from '../db/index.js';
 import * as vault from '../vault/index.js';
-import { attribute, UNKNOWN_SOURCE } from './attribute.js';
 import os from 'node:os';
 import { ChunkMatcher, matchRecord, tally, type FoundMatch, type WeakTally } from './chunk.js';
 import { CHUNKED_FORMATS, scanChunked } from './chunked.js';
@@ -11,16 +10,15 @@ import { CanaryMatcher } from '../lib/match/matcher.js';
 import { signatureOf } from '../lib/match/signature.js';
 import { inThread, onWorkers, type ChunkEngine } from './workers.js';
 
-// `cradle scan`: read seized files, find canaries however they were reformatted, record the incident
-// with the files' hashes and every match, and say which exports or channels explain what was found.
+// `cradle scan`: read seized files, find canaries however they were reformatted, and record the incident
+// with the files' hashes and every match: the evidence. Which channel leaked them is the trace model's
+// answer, computed from that evidence (src/workflows/scan-and-trace.ts, `cradle trace`), never stored.
 
 const incidentId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
 
 export { CONFIDENT, WEAK } from './chunk.js';
 /** Confident matches kept in detail; past this they are counted only. */
 export const MAX_KEPT = 100_000;
-/** Sources reported, most likely first: past the first few the posteriors are negligible. */
-export const MAX_SOURCES = 20;
 /** Files at least this big are matched on worker threads. */
 export const PARALLEL_FROM = 16 << 20;
 
@@ -39,22 +37,6 @@ export interface ScanOptions {
 /** `line`: for a text file, the 1-based line of the file the match is on (the one `place` names). */
 export type ScanMatch = vault.ScanMatchRecord & { line?: number };
 
-export interface RankedSource {
-  source: string;
-  kind: string;
-  hospital: string | null;
-  posterior: number;
-  explains: string[];
-  unexplained: string[];
-  export: { id: string; operator: string | null; file: string | null; sha256: string | null; exportedAt: Date | null } | null;
-  /** For two merged leaks: the two sources. */
-  parts?: { source: string; kind: string; exportId: string | null; operator: string | null }[];
-}
-
-function sourceOf(s: vault.SourceRow): { source: string; kind: string; exportId: string | null; operator: string | null } {
-  return { source: s.label, kind: s.export_id ? 'export' : s.kind, exportId: s.export_id, operator: s.operator };
-}
-
 export interface ScanResult {
   incidentId: string | null;
   files: (FileFacts & { records: number; warnings: ScanWarning[] })[];
@@ -64,7 +46,6 @@ export interface ScanResult {
   canaries: { id: string; confidence: number; matches: number }[];
   /** Canaries with weak evidence only (names, unconfirmed masked phones): counted, not attributed. */
   weak: { id: string; confidence: number; matches: number }[];
-  sources: RankedSource[];
 }
 
 function placeOf(r: ScanRecord): string {
@@ -79,7 +60,7 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
   let chunkMatcher: ChunkMatcher | null = null;
   const threads = Math.max(1, options.threads ?? os.availableParallelism());
   const parallelFrom = options.parallelFrom ?? PARALLEL_FROM;
-  const result: ScanResult = { incidentId: null, files: [], matches: [], canaries: [], weak: [], sources: [] };
+  const result: ScanResult = { incidentId: null, files: [], matches: [], canaries: [], weak: [] };
   const confident: WeakTally = new Map();
   const weak: WeakTally = new Map();
   let workers: ChunkEngine | null = null;
@@ -138,41 +119,18 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
   const ranked = (m: typeof weak) => [...m.entries()].map(([id, b]) => ({ id, ...b })).sort((a, b) => b.confidence - a.confidence || a.id.localeCompare(b.id));
   result.canaries = ranked(confident);
   result.weak = ranked(weak).filter((w) => !confident.has(w.id));
-  const found = result.canaries.map((c) => c.id);
-  if (found.length) {
-    const { sources, seen } = await vault.sourcesOfCanaries(vaultDb, found);
-    const explains = new Map<string, Set<string>>();
-    for (const s of seen) (explains.get(s.key) ?? explains.set(s.key, new Set()).get(s.key)!).add(s.canary_id);
-    const byKey = new Map(sources.map((s) => [s.key, s]));
-    const scores = attribute(found, sources.map((s) => ({ key: s.key, size: s.size, explains: explains.get(s.key) ?? new Set(), code: s.code })), await vault.countCanaries(vaultDb));
-    result.sources = scores.slice(0, MAX_SOURCES).map((r) => {
-      if (r.parts) {
-        const [a, b] = r.parts.map((k) => byKey.get(k)!);
-        return { source: `${a.label} + ${b.label}`, kind: 'merged', hospital: a.hospital === b.hospital ? a.hospital : null, posterior: r.posterior, explains: r.explains, unexplained: r.unexplained, export: null, parts: r.parts.map((k) => sourceOf(byKey.get(k)!)) };
-      }
-      const s = byKey.get(r.key);
-      return {
-        source: s ? s.label : UNKNOWN_SOURCE,
-        kind: s ? (s.export_id ? 'export' : s.kind) : 'unknown',
-        hospital: s?.hospital ?? null,
-        posterior: r.posterior,
-        explains: r.explains,
-        unexplained: r.unexplained,
-        export: s?.export_id ? { id: s.export_id, operator: s.operator, file: s.file_name, sha256: s.sha256, exportedAt: s.exported_at } : null,
-      };
-    });
-  }
 
   if (result.matches.length) {
     result.incidentId = incidentId();
-    const top = result.sources[0];
-    const title = `scan of ${files.length} file(s): ${result.canaries.length} canaries found${top ? `, most likely from ${top.source}${top.export ? ` (export ${top.export.id})` : ''}` : ''}`;
+    // The title and summary hold evidence only: a ranking stored here would go stale as the vault learns
+    // more (exports, access logs), and `cradle trace` computes it afresh.
+    const title = `scan of ${files.length} file(s): ${result.canaries.length} canaries found`;
     await vaultDb.transaction((tx) =>
       vault.recordScanIncident(
         tx,
         result.incidentId!,
         title,
-        { canaries: result.canaries, weak: result.weak.length, sources: result.sources },
+        { canaries: result.canaries, weak: result.weak.length },
         result.files.map((f) => ({ file: f.file, sha256: f.sha256, bytes: f.bytes, format: f.format, encoding: f.encoding, records: f.records, warnings: f.warnings })),
         result.matches,
       ),

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { z } from 'zod';
 import { format as formatDate } from 'date-fns/format';
 import { parseISO } from 'date-fns/parseISO';
@@ -6,6 +5,7 @@ import { TZDate } from '@date-fns/tz';
 import { parsePhone } from '../lib/phone.js';
 import type { Family, Parent, PersonName } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
+import { readJsonFile } from '../lib/json-file.js';
 import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 // The mapping file says where a hospital keeps each part of a family and how one family is
@@ -202,19 +202,7 @@ function toColumnValue(spec: z.infer<typeof ColumnSpec>): ColumnValue {
 }
 
 export function loadMapping(file: string): Mapping {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read mapping ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file}: not valid JSON: ${excerpt((err as Error).message)}`);
-  }
-  return parseMapping(doc, file);
+  return parseMapping(readJsonFile(file, 'mapping'), file);
 }
 
 // ---------- rendering values as the hospital stores them ----------

@@ -1,6 +1,6 @@
 // Which channel leaked the canaries of an incident, with time: an explicit model, pure logic (no I/O).
-// docs/trace.md states it in plain words and formulas; src/scan/attribute.ts is the simpler model
-// without time that scan uses.
+// docs/trace.md states it in plain words and formulas. `cradle trace` and `cradle scan` (through
+// src/workflows/scan-and-trace.ts) both rank suspects with it.
 //
 // A leak from channel c happens at an unknown time T (uniform over the incident's window [T0, T1]:
 // the earliest plantedAt of the found canaries to the latest seenLeakedAt). It is a subset of S_c(T),
@@ -22,10 +22,11 @@
 
 import type { ChannelKind } from '../domain/index.js';
 import { logSurvival } from '../lib/codes.js';
-import { UNKNOWN_SOURCE } from '../scan/attribute.js';
 
 export type { ChannelKind };
-export { UNKNOWN_SOURCE };
+
+/** The suspect that stands for a leak from somewhere Cradle has no record of. */
+export const UNKNOWN_SOURCE = 'unknown source';
 
 /** λ: expected number of noise hits (false matches, stray contacts) in one incident. */
 export const TRACE_NOISE = 0.1;

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
-import type { AccessRow } from '../domain/access.js';
 import { escapeControls } from '../lib/control.js';
+import { blockEventTexts, eventTextTime } from './access-events.js';
 
 // Access-log imports, their events and the tripwires they set off.
 
@@ -93,41 +93,7 @@ export async function canaryRecordKeys(db: Queryable, hospital: string, recordKe
   return new Map(rows.map((r) => [r.record, r.id]));
 }
 
-const FIELD = '\x1f';
-const UNIT = '\x1e';
-// eslint-disable-next-line no-control-regex -- control characters are what these look for
-const CONTROL = /[\x00-\x1f]/;
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\x00-\x1f]/g;
-/** A field with its control characters as spaces, as blocks store it. */
-export const cleaned = (v: string) => (CONTROL.test(v) ? v.replace(CONTROLS, ' ') : v);
-
-/**
- * An event as a block stores it (sql/vault/008_access_blocks.sql), without its line number: epoch ms,
- * account, action, scope, records, system, ip. Also the event's identity: the same event in two files
- * has the same text, so it is stored once. `clean`: replace control characters inside fields (they
- * would split the block); a caller that checked the whole line for them passes false.
- */
-export function eventText(atMs: number, account: string, action: string, scope: 'single' | 'bulk', records: readonly string[], system: string | null, ip: string | null, clean = true): string {
-  if (clean) {
-    account = cleaned(account);
-    action = cleaned(action);
-    records = records.map(cleaned);
-    system = system === null ? null : cleaned(system);
-    ip = ip === null ? null : cleaned(ip);
-  }
-  const list = records.length === 1 ? records[0] : records.join(UNIT);
-  return atMs + FIELD + account + FIELD + action + FIELD + scope + FIELD + list + FIELD + (system ?? '') + FIELD + (ip ?? '');
-}
-
-export function accessRowText(row: AccessRow): string {
-  return eventText(row.at.getTime(), row.account, row.action, row.scope, row.records, row.system, row.ip);
-}
-
-/** The time of an event text (its first field). */
-export const eventTextTime = (text: string) => Number(text.slice(0, text.indexOf(FIELD)));
-
-/** A block of events (src/accesslog/block.ts): "line U+001F text" lines, quotes doubled, and its extent. */
+/** A block of events (src/accesslog/block.ts): its lines (src/vault/access-events.ts), quotes doubled, and its extent. */
 export interface AccessBlock {
   hospital: string;
   importId: number;
@@ -153,8 +119,7 @@ export async function eventTextsBetween(tx: Queryable, hospital: string, fromMs:
   );
   const texts: string[] = [];
   for (const { events } of rows) {
-    for (const line of events.split('\n')) {
-      const text = line.slice(line.indexOf(FIELD) + 1);
+    for (const text of blockEventTexts(events)) {
       const at = eventTextTime(text);
       if (at >= fromMs && at <= toMs) texts.push(text);
     }

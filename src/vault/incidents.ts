@@ -1,5 +1,4 @@
 import type { Queryable } from '../db/index.js';
-import { exportCodewords } from './codes.js';
 import { sealRows, sealScan } from './ledger.js';
 
 // Incidents and the evidence of a scan: files read (with their hashes) and canary matches.
@@ -89,52 +88,4 @@ export async function exposuresOfCanaries(db: Queryable, canaryIds: readonly str
 export async function allCanaryFamilies(db: Queryable): Promise<{ id: string; family: import('../domain/index.js').Family }[]> {
   const { rows } = await db.query<{ id: string; family: import('../domain/index.js').Family }>(`SELECT id, family FROM canaries WHERE status <> 'pending'`);
   return rows;
-}
-
-export interface SourceRow {
-  key: string;
-  label: string;
-  kind: string;
-  hospital: string;
-  size: number;
-  export_id: string | null;
-  operator: string | null;
-  file_name: string | null;
-  sha256: string | null;
-  exported_at: Date | null;
-  first_exposed: Date;
-  /** For an export holding a codeword of a shared code pool: the codeword's canaries (w of them); else null. */
-  code: string[] | null;
-}
-
-/**
- * Every source that saw any of these canaries, with how many canaries it saw in all: an export file
- * (key export-file:<id>) or any other channel (key channel:<id>).
- */
-export async function sourcesOfCanaries(db: Queryable, canaryIds: readonly string[]): Promise<{ sources: SourceRow[]; seen: { key: string; canary_id: string }[] }> {
-  const { rows: seen } = await db.query<{ key: string; canary_id: string }>(
-    `SELECT DISTINCT CASE WHEN e.detail->>'export' IS NOT NULL THEN 'export-file:' || (e.detail->>'export') ELSE 'channel:' || e.channel_id END AS key, e.canary_id
-       FROM exposures e WHERE e.canary_id = ANY($1::text[])`,
-    [canaryIds],
-  );
-  const keys = [...new Set(seen.map((s) => s.key))];
-  const { rows: sources } = await db.query<Omit<SourceRow, 'code'>>(
-    `WITH keyed AS (
-       SELECT CASE WHEN e.detail->>'export' IS NOT NULL THEN 'export-file:' || (e.detail->>'export') ELSE 'channel:' || e.channel_id END AS key,
-              e.canary_id, e.channel_id, e.detail->>'export' AS export_id, e.exposed_at
-         FROM exposures e)
-     SELECT k.key, ch.kind || ':' || ch.name AS label, ch.kind, ch.hospital, count(DISTINCT k.canary_id)::int AS size,
-            k.export_id, x.operator, x.file_name, x.sha256, x.created_at AS exported_at, min(k.exposed_at) AS first_exposed
-       FROM keyed k JOIN channels ch ON ch.id = k.channel_id LEFT JOIN exports x ON x.id = k.export_id
-      WHERE k.key = ANY($1::text[])
-      GROUP BY k.key, ch.kind, ch.name, ch.hospital, k.export_id, x.operator, x.file_name, x.sha256, x.created_at`,
-    [keys],
-  );
-  const codewords = await exportCodewords(db, sources.flatMap((s) => (s.export_id ? [s.export_id] : [])));
-  return { sources: sources.map((s) => ({ ...s, code: (s.export_id && codewords.get(s.export_id)?.canary_ids) || null })), seen };
-}
-
-export async function countCanaries(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM canaries WHERE status <> 'pending'`);
-  return rows[0].n;
 }

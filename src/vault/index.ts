@@ -11,5 +11,6 @@ export * from './hits.js';
 export * from './alerts.js';
 export * from './mailboxes.js';
 export * from './access.js';
+export * from './access-events.js';
 export * from './trace.js';
 export * from './ledger.js';

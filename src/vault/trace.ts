@@ -33,8 +33,13 @@ export async function incidentCanaries(db: Queryable, incident: IncidentHead): P
     incident.source === 'hits'
       ? `SELECT h.canary_id, min(ev.occurred_at) AS leaked_by, count(*)::int AS evidence
            FROM hits h JOIN contact_events ev ON ev.id = h.event_id WHERE h.incident_id = $1 GROUP BY h.canary_id`
-      : `SELECT m.canary_id, i.created_at AS leaked_by, count(*)::int AS evidence
-           FROM scan_matches m JOIN incidents i ON i.id = m.incident_id WHERE m.incident_id = $1 GROUP BY m.canary_id, i.created_at`;
+      : // The matches kept, and the summary's list of every canary found (a scan keeps at most MAX_KEPT matches).
+        `SELECT s.canary_id, i.created_at AS leaked_by, max(s.evidence)::int AS evidence
+           FROM (SELECT m.canary_id, count(*) AS evidence FROM scan_matches m WHERE m.incident_id = $1 GROUP BY m.canary_id
+                 UNION ALL
+                 SELECT c->>'id', coalesce((c->>'matches')::int, 1) FROM incidents x, jsonb_array_elements(coalesce(x.summary->'canaries', '[]'::jsonb)) c
+                  WHERE x.id = $1 AND jsonb_typeof(x.summary->'canaries') = 'array') s
+           JOIN incidents i ON i.id = $1 GROUP BY s.canary_id, i.created_at`;
   const { rows } = await db.query<IncidentCanary>(
     `SELECT f.canary_id, coalesce(c.planted_at, c.created_at) AS planted_at, c.iso_week, f.leaked_by, f.evidence
        FROM (${sql}) f JOIN canaries c ON c.id = f.canary_id ORDER BY f.leaked_by, f.canary_id`,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { EventBlock, writeDigits } from '../../src/accesslog/block.js';
+import { EventBlock } from '../../src/accesslog/block.js';
+import { writeDigits } from '../../src/vault/access-events.js';
 
 // The block an import builds a batch in: dedup by time and bytes, quotes doubled for COPY, growth past
 // its first capacity, filtering, reuse; and the digits of line numbers and epoch milliseconds.

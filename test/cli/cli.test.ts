@@ -195,8 +195,8 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     expect(marked.rows).toBe(2);
     expect(marked.canaries).toHaveLength(2);
     expect(Object.keys(marked.columns)).toEqual(['母亲姓名', '联系电话', '宝宝生日']);
-    const scanned = json<{ sources: { source: string }[] }>(await run(['scan', 'partner.marked.csv', '--json']));
-    expect(scanned.sources[0].source).toBe('export:insurer');
+    const scanned = json<{ suspects: { label: string }[] }>(await run(['scan', 'partner.marked.csv', '--json']));
+    expect(scanned.suspects[0].label).toBe('export:insurer');
     // Seed, rotate, export, watermark and scan sealed every row they wrote.
     const verified = await run(['verify']);
     expect(verified.stdout).toMatch(/^sealed rows: \d+ checked \(incidents 1, canaries \d+, channels \d+, exposures \d+, export_rows 5\)/m);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runExport, type ExportRequest, type ExportResult } from '../../src/exports/export.js';
 import { checkCodeSpec, codeCapacity, codeLength, codeOverlap, codewordPositions, DEFAULT_CODE, nextCodeword, poolFitsFile, type CodeSpec } from '../../src/exports/plan.js';
 import { createRandom } from '../../src/lib/generate/index.js';
-import { runScan } from '../../src/scan/scan.js';
+import { scanAndTrace } from '../../src/workflows/scan-and-trace.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
@@ -132,18 +132,18 @@ describe.each(BACKENDS)('code exports on %s', (backend) => {
     const sample = lines.filter((_, i) => keep.has(i) || (!all.has(i) && rng.chance(0.5)));
     const file = path.join(dir, 'leak.csv');
     fs.writeFileSync(file, [header, ...sample].join('\n'));
-    const res = await runScan(h.vault, [file]);
+    const res = await scanAndTrace(h.vault, [file]);
     expect(res.canaries.map((c) => c.id).sort()).toEqual(x.canaries.slice(0, 3).map((c) => c.id).sort());
-    expect(res.sources[0]).toMatchObject({ source: 'export:formula-d', kind: 'export', export: expect.objectContaining({ id: x.id }) });
-    expect(res.sources[0].posterior).toBeGreaterThan(0.99);
+    expect(res.suspects[0]).toMatchObject({ label: 'export:formula-d', kind: 'export', export: expect.objectContaining({ id: x.id }) });
+    expect(res.suspects[0].posterior).toBeGreaterThan(0.99);
 
     // One shared canary alone names no export: every holder stays possible.
     const one = x.canaries.find((c) => exports.filter((y) => y.canaries.some((d) => d.id === c.id)).length > 1)!;
     const single = path.join(dir, 'one.csv');
     fs.writeFileSync(single, [header, lines[one.row - 1]].join('\n'));
-    const res1 = await runScan(h.vault, [single]);
-    expect(res1.sources[0].posterior).toBeLessThan(0.9);
-    expect(res1.sources.filter((s) => s.kind === 'export').map((s) => s.export!.id)).toContain(x.id);
+    const res1 = await scanAndTrace(h.vault, [single]);
+    expect(res1.suspects[0].posterior).toBeLessThan(0.9);
+    expect(res1.suspects.filter((s) => s.kind === 'export').map((s) => s.export!.id)).toContain(x.id);
   });
 
   it('names both exports of two merged files', async () => {
@@ -152,11 +152,11 @@ describe.each(BACKENDS)('code exports on %s', (backend) => {
     const rb = readCsv(b.file);
     const file = path.join(dir, 'merged.csv');
     fs.writeFileSync(file, [ra.header, ...ra.lines, ...rb.lines].join('\n'));
-    const res = await runScan(h.vault, [file]);
+    const res = await scanAndTrace(h.vault, [file]);
     expect(a.canaries.filter((c) => b.canaries.some((d) => d.id === c.id))).toHaveLength(1);
-    expect(res.sources[0].kind).toBe('merged');
-    expect(res.sources[0].parts!.map((p) => p.exportId).sort()).toEqual([a.id, b.id].sort());
-    expect(res.sources[0].posterior).toBeGreaterThan(0.99);
+    expect(res.suspects[0].kind).toBe('merged');
+    expect(res.suspects[0].parts!.sort()).toEqual([`export-file:${a.id}`, `export-file:${b.id}`].sort());
+    expect(res.suspects[0].posterior).toBeGreaterThan(0.99);
   });
 
   it('makes a new pool for a file whose births the pool does not fit, and keeps one origin per canary', async () => {

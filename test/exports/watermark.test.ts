@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readDelimited, runWatermark, type WatermarkRequest } from '../../src/exports/watermark.js';
-import { runScan } from '../../src/scan/scan.js';
+import { scanAndTrace } from '../../src/workflows/scan-and-trace.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
@@ -140,9 +140,9 @@ describe.each(BACKENDS)('watermark on %s', (backend) => {
     // The input is untouched.
     expect(iconv.decode(fs.readFileSync(input), 'gbk').split('\r\n')).toHaveLength(122);
     // A scan of the watermarked file names this export first.
-    const scan = await runScan(h.vault, [out]);
+    const scan = await scanAndTrace(h.vault, [out]);
     expect(scan.canaries.map((c) => c.id).sort()).toEqual(res.canaries.map((c) => c.id).sort());
-    expect(scan.sources[0]?.export?.id).toBe(res.id);
+    expect(scan.suspects[0]?.export?.id).toBe(res.id);
   });
 
   it('keeps a UTF-8 BOM, LF, TSV, quoting only where needed', async () => {
@@ -219,8 +219,8 @@ describe.each(BACKENDS)('watermark on %s', (backend) => {
     const manifest = await vault.getExport(h.vault, res.id);
     expect(manifest).toMatchObject({ channel: 'export:app-vendor', operator: 'n0099', format: 'json', row_count: 60, canary_count: 4, sha256: res.sha256, file_name: 'newborns-marked.json' });
     expect(manifest!.params).toEqual([{ file: 'newborns.json', sha256: sha256(input) }]);
-    const scan = await runScan(h.vault, [out]);
-    expect(scan.sources[0]?.export?.id).toBe(res.id);
+    const scan = await scanAndTrace(h.vault, [out]);
+    expect(scan.suspects[0]?.export?.id).toBe(res.id);
   });
 
   it('keeps a compact Python-style JSON array (", ", ": ", \\u escapes) and JSON Lines with CRLF', async () => {
@@ -316,8 +316,8 @@ describe.each(BACKENDS)('watermark on %s', (backend) => {
     const times = values.map((r) => (r[3] as Date).getTime());
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     expect((await vault.getExport(h.vault, res.id))).toMatchObject({ format: 'xlsx', row_count: 80, canary_count: 5, sha256: res.sha256 });
-    const scan = await runScan(h.vault, [out]);
-    expect(scan.sources[0]?.export?.id).toBe(res.id);
+    const scan = await scanAndTrace(h.vault, [out]);
+    expect(scan.suspects[0]?.export?.id).toBe(res.id);
     expect(scan.matches.find((m) => m.canaryId === res.canaries[0].id)?.place).toBe(`sheet 出生登记 row ${res.canaries[0].row + 2}`);
   });
 

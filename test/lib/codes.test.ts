@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { codeCapacity, codeLength, codeOverlap, codewordPositions, type CodeSpec } from '../../src/exports/plan.js';
 import { createRandom, type Random } from '../../src/lib/generate/index.js';
-import { attribute, UNKNOWN_SOURCE, type Source, type SourceScore } from '../../src/scan/attribute.js';
+import { trace, UNKNOWN_SOURCE, type Suspect, type TraceChannel } from '../../src/trace/model.js';
 import {
   binomialTail,
   detectProbability,
@@ -21,13 +21,26 @@ function codebook(spec: CodeSpec, n: number): { key: string; code: string[] }[] 
   return Array.from({ length: n }, (_, m) => ({ key: `e${m}`, code: codewordPositions(spec, m).map((p) => `c${p}`) }));
 }
 
-/** What scan hands attribute(): every export that saw any found canary, as the vault reports it. */
-function decode(found: readonly string[], book: { key: string; code: string[] }[], vaultSize: number, extra: Source[] = []): SourceScore[] {
+const DAY = 86_400_000;
+const VAULT = 5000;
+const day = (d: number) => new Date(Date.UTC(2026, 0, 5) + d * DAY);
+
+/** An export file that saw `ids` (its codeword among them, if it holds one) and `more` other canaries, on day 1. */
+function exportFile(key: string, ids: readonly string[], code?: readonly string[], more = 0): TraceChannel {
+  const all = [...new Set([...(code ?? []), ...ids]), ...Array.from({ length: more }, (_, i) => `${key}/other${i}`)];
+  return { key, kind: 'export', seen: new Map(all.map((id) => [id, day(1)])), code };
+}
+
+/**
+ * What scan then trace hands the trace model: every export that saw any found canary, as the vault
+ * reports it; canaries planted on day 0, found on day 10; the prior over the whole book.
+ */
+function decode(found: readonly string[], book: { key: string; code: string[] }[], poolSize: number, extra: TraceChannel[] = []): Suspect[] {
   const set = new Set(found);
-  const sources: Source[] = book
-    .filter((e) => e.code.some((c) => set.has(c)))
-    .map((e) => ({ key: e.key, size: e.code.length, explains: new Set(e.code.filter((c) => set.has(c))), code: e.code }));
-  return attribute(found, [...sources, ...extra], vaultSize);
+  // The pool is part of a vault of thousands of canaries (what "unknown source" could have leaked).
+  const vaultSize = Math.max(poolSize, VAULT);
+  const channels = [...book.filter((e) => e.code.some((c) => set.has(c))).map((e) => exportFile(e.key, e.code, e.code)), ...extra];
+  return trace({ found: found.map((id) => ({ id, plantedAt: day(0), seenLeakedAt: day(10) })), channels, vaultSize }, { universe: book.length + extra.length });
 }
 
 function sample(rng: Random, items: readonly string[], q: number): string[] {
@@ -35,7 +48,7 @@ function sample(rng: Random, items: readonly string[], q: number): string[] {
 }
 
 const pairKey = (a: string, b: string) => [a, b].sort().join(' + ');
-const top = (r: SourceScore[]) => (r[0]?.parts ? pairKey(...r[0].parts) : r[0]?.key);
+const top = (r: Suspect[]) => (r[0]?.parts ? pairKey(r[0].parts[0], r[0].parts[1]) : r[0]?.key);
 
 const W8: CodeSpec = { weight: 8, field: 11, degree: 3 }; // L = 88
 const W7: CodeSpec = { weight: 7, field: 7, degree: 3 }; // L = 49, the default
@@ -119,14 +132,15 @@ describe('decoding a code export from the canaries found', () => {
     expect(ranked[0].posterior).toBeLessThan(0.5);
     const singles = ranked.filter((r) => !r.parts && r.key !== UNKNOWN_SOURCE);
     expect(singles.map((r) => r.key).sort()).toEqual(holders.map((e) => e.key).sort());
-    // Each holder is as likely as any other.
-    for (const r of singles) expect(r.posterior).toBeCloseTo(1 / holders.length, 2);
+    // Each holder is as likely as any other, and together they are most of the posterior.
+    for (const r of singles) expect(r.posterior).toBeCloseTo(singles[0].posterior, 9);
+    expect(singles.reduce((sum, r) => sum + r.posterior, 0)).toBeGreaterThan(0.8);
   });
 
   it('names both exports of a merged leak', () => {
     const [a, b] = [book[4], book[41]];
     const ranked = decode([...new Set([...a.code, ...b.code])], book, N);
-    expect(ranked[0].parts && pairKey(...ranked[0].parts)).toBe(pairKey(a.key, b.key));
+    expect(top(ranked)).toBe(pairKey(a.key, b.key));
     expect(ranked[0].posterior).toBeGreaterThan(0.99);
     const rng = createRandom('merge');
     let named = 0;
@@ -143,15 +157,18 @@ describe('decoding a code export from the canaries found', () => {
   });
 
   it('keeps a private canary decisive, and scores seeded canaries in a code export file as before', () => {
-    const privateExport: Source = { key: 'export-file:p', size: 20, explains: new Set(['p1']) };
+    const privateExport = exportFile('export-file:p', ['p1'], undefined, 19);
     const ranked = decode(['p1'], book, N + 20, [privateExport]);
     expect(ranked[0].key).toBe('export-file:p');
     expect(ranked[0].posterior).toBeGreaterThan(0.99);
     // A code export's file also carried two seeded canaries; the system they were seeded into saw 1000.
     const e = book[8];
-    const withSeeded: Source = { key: e.key, size: e.code.length + 2, explains: new Set(['s1', 's2']), code: e.code };
-    const his: Source = { key: 'channel:his', size: 1000, explains: new Set(['s1', 's2']) };
-    const r = attribute(['s1', 's2', ...e.code.slice(0, 4)], [withSeeded, his, ...book.filter((x) => x !== e && x.code.some((c) => e.code.slice(0, 4).includes(c))).map((x) => ({ key: x.key, size: 8, explains: new Set(x.code.filter((c) => e.code.slice(0, 4).includes(c))), code: x.code }))], 2000);
+    const half = e.code.slice(0, 4);
+    const withSeeded = exportFile(e.key, ['s1', 's2'], e.code);
+    const his: TraceChannel = { key: 'channel:his', kind: 'system', seen: new Map(['s1', 's2', ...Array.from({ length: 998 }, (_, i) => `h${i}`)].map((id) => [id, day(0)])) };
+    const others = book.filter((x) => x !== e && x.code.some((c) => half.includes(c))).map((x) => exportFile(x.key, x.code, x.code));
+    const found = ['s1', 's2', ...half];
+    const r = trace({ found: found.map((id) => ({ id, plantedAt: day(0), seenLeakedAt: day(10) })), channels: [withSeeded, his, ...others], vaultSize: VAULT }, { universe: book.length + 1 });
     expect(r[0].key).toBe(e.key);
     expect(r[0].posterior).toBeGreaterThan(0.99);
   });
@@ -201,8 +218,10 @@ function rates(spec: CodeSpec, n: number, q: number, trials: number, merged: boo
 }
 
 describe('error rates of the code', () => {
+  // CRADLE_CODE_TABLE=1 prints the table with 4000 trials a cell; a bigger number is the trials.
   const printTable = !!process.env.CRADLE_CODE_TABLE;
-  const trials = printTable ? 4000 : 200;
+  const asked = Number(process.env.CRADLE_CODE_TABLE);
+  const trials = !printTable ? 200 : asked > 1 ? asked : 4000;
   /** Three standard deviations of a simulated rate around p. */
   const slack = (p: number) => 3 * Math.sqrt((p * (1 - p)) / trials) + 1e-9;
 

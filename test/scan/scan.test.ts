@@ -6,6 +6,8 @@ import { runExport, type ExportResult } from '../../src/exports/export.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { latinOf } from '../../src/lib/generate/names.js';
 import { runScan } from '../../src/scan/scan.js';
+import { traceIncident } from '../../src/trace/trace.js';
+import { scanAndTrace } from '../../src/workflows/scan-and-trace.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
 
@@ -60,14 +62,21 @@ describe.each(BACKENDS)('scanning leaks on %s', (backend) => {
     }
     const file = path.join(dir, 'seized.xlsx');
     await wb.xlsx.writeFile(file);
-    const res = await runScan(h.vault, [file]);
-    expect(res.sources[0]).toMatchObject({ source: 'export:vaccine-registry', kind: 'export', export: expect.objectContaining({ id: vax.id, operator: 'n0412' }) });
-    expect(res.sources[0].posterior).toBeGreaterThan(0.99);
+    const res = await scanAndTrace(h.vault, [file]);
+    expect(res.suspects[0]).toMatchObject({ label: 'export:vaccine-registry', kind: 'export', export: expect.objectContaining({ id: vax.id, operator: 'n0412' }) });
+    // Two canaries: the trace model leaves a little to "one from elsewhere, one a stray hit" (λ = 0.1).
+    expect(res.suspects[0].posterior).toBeGreaterThan(0.95);
     for (const c of vax.canaries.slice(0, 2)) expect(res.canaries.map((x) => x.id)).toContain(c.id);
     const m = res.matches.find((x) => x.canaryId === vax.canaries[0].id)!;
     expect(m.place).toMatch(/^sheet 客户名单 row \d+$/);
     expect(m.column).toBe('联系电话');
     expect(await count(h.vault, 'SELECT 1 FROM scan_files WHERE incident_id = $1 AND sha256 = $2', [res.incidentId, res.files[0].sha256])).toBe(1);
+    // The incident holds the evidence, not a ranking that could go stale; `cradle trace` ranks it as scan did.
+    const [incident] = (await h.vault.query<{ title: string; summary: Record<string, unknown> }>('SELECT title, summary FROM incidents WHERE id = $1', [res.incidentId])).rows;
+    expect(incident.title).toBe(`scan of 1 file(s): ${res.canaries.length} canaries found`);
+    expect(Object.keys(incident.summary).sort()).toEqual(['canaries', 'weak']);
+    const traced = await traceIncident(h.vault, res.incidentId!);
+    expect(traced.suspects.map((s) => [s.key, s.posterior])).toEqual(res.suspects.slice(0, traced.suspects.length).map((s) => [s.key, s.posterior]));
   });
 
   it('finds masked phones confirmed by pinyin names in a GBK text list', async () => {
@@ -79,9 +88,9 @@ describe.each(BACKENDS)('scanning leaks on %s', (backend) => {
     });
     const file = path.join(dir, 'broker.txt');
     fs.writeFileSync(file, iconv.encode(lines.join('\r\n'), 'gbk'));
-    const res = await runScan(h.vault, [file]);
+    const res = await scanAndTrace(h.vault, [file]);
     expect(res.files[0].encoding).toBe('gb18030');
-    expect(res.sources[0].source).toBe('export:photo-vendor');
+    expect(res.suspects[0].label).toBe('export:photo-vendor');
     expect(res.canaries.map((c) => c.id).sort()).toEqual(photo.canaries.slice(0, 3).map((c) => c.id).sort());
   });
 
@@ -94,19 +103,20 @@ describe.each(BACKENDS)('scanning leaks on %s', (backend) => {
     fs.writeFileSync(broken, Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(100, 7)]));
     const junk = path.join(dir, 'junk.bin');
     fs.writeFileSync(junk, Buffer.alloc(5000, 0));
-    const res = await runScan(h.vault, [broken, file, junk]);
-    expect(res.sources[0].kind).toBe('merged');
-    expect(res.sources[0].parts!.map((s) => s.source).sort()).toEqual(['export:photo-vendor', 'export:vaccine-registry']);
-    expect(res.sources[0].unexplained).toEqual([]);
+    const res = await scanAndTrace(h.vault, [broken, file, junk]);
+    expect(res.suspects[0].kind).toBe('merged');
+    expect(res.suspects[0].parts!.sort()).toEqual([`export-file:${photo.id}`, `export-file:${vax.id}`].sort());
+    expect(res.suspects[0].label.split(' + ').sort()).toEqual(['export:photo-vendor', 'export:vaccine-registry']);
+    expect(res.suspects[0].unexplained).toEqual([]);
     expect(res.files.map((f) => f.warnings.length > 0)).toEqual([true, false, true]);
   });
 
   it('reads back an XLSX export, whose manifest hash is the file\'s', async () => {
     const base = { hospital: h.hospital, mapping: h.mapping, params: [], columnFields: {}, now: new Date() };
     const xlsx = await runExport(h.vault, h.target, { ...base, channel: { kind: 'export', name: 'hearing-screening' }, out: path.join(dir, 'hearing.xlsx'), canaries: 4 });
-    const res = await runScan(h.vault, [xlsx.file]);
+    const res = await scanAndTrace(h.vault, [xlsx.file]);
     expect(res.files[0]).toMatchObject({ format: 'xlsx', sha256: xlsx.sha256, bytes: xlsx.bytes, records: xlsx.rows + 4 + 1 });
-    expect(res.sources[0]).toMatchObject({ source: 'export:hearing-screening', export: expect.objectContaining({ id: xlsx.id }) });
+    expect(res.suspects[0]).toMatchObject({ label: 'export:hearing-screening', export: expect.objectContaining({ id: xlsx.id }) });
     for (const c of xlsx.canaries) expect(res.matches.find((m) => m.canaryId === c.id)?.place).toBe(`sheet export row ${c.row + 1}`);
   });
 

@@ -76,6 +76,23 @@ describe.each(BACKENDS)('trace on %s', (backend) => {
     expect(his.posterior).toBeLessThan(top.posterior);
   });
 
+  it('traces a scan incident from its evidence, one recorded with a ranking in its title too', async () => {
+    // As scans recorded them before the ranking moved to the trace: the title and summary name a source.
+    // The summary lists every canary found; the matches kept may be fewer (a scan keeps MAX_KEPT).
+    const id = 'oldscan001';
+    const [x, y, z] = photo.canaries;
+    const found = [x, y, z].map((c) => ({ id: c.id, confidence: 0.99, matches: 1 }));
+    await h.vault.transaction((tx) =>
+      vault.recordScanIncident(tx, id, `scan of 1 file(s): 3 canaries found, most likely from export:insurer`, { canaries: found, weak: 0, sources: [{ source: 'export:insurer', posterior: 0.99 }] },
+        [{ file: 'dump.csv', sha256: 'ab'.repeat(32), bytes: 100, format: 'csv', encoding: 'utf-8', records: 3, warnings: [] }],
+        [{ canaryId: x.id, file: 'dump.csv', place: 'line 2', column: 'phone', kinds: ['phone'], matched: '…', confidence: 0.99, reason: 'phone' }]),
+    );
+    const report = await traceIncident(h.vault, id);
+    expect(report.incident.title).toContain('most likely from export:insurer');
+    expect(report.canaries.map((c) => c.canary_id).sort()).toEqual([x.id, y.id, z.id].sort());
+    expect(report.suspects[0]).toMatchObject({ kind: 'export', label: 'export:photo-studio' });
+  });
+
   it('traces through the binary, as text and as JSON, and refuses an unknown incident', async () => {
     const [incident] = (await vault.listIncidents(h.vault)).filter((i) => i.source === 'hits');
     if (backend === 'pglite') await h.vault.close();

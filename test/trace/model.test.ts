@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { attribute, type Source } from '../../src/scan/attribute.js';
 import { logLeak, trace, UNKNOWN_SOURCE, type FoundCanary, type TraceChannel } from '../../src/trace/model.js';
 
 const DAY = 86_400_000;
@@ -125,7 +124,7 @@ describe('trace model', () => {
     expect(posterior(Infinity)).toBeCloseTo(2 / 42, 3);
   });
 
-  it('scores codeword exports as attribute.ts does', () => {
+  it('scores codeword exports by how much of their codeword was found', () => {
     // Three exports hold shared canary s1 in their codewords of 4; one of them also holds s2.
     const code = (key: string, ...cw: string[]) => channel(key, 'export', [cw, 1], cw);
     const a = code('export-file:a', 's1', 's2', 'a3', 'a4');
@@ -136,10 +135,44 @@ describe('trace model', () => {
     const two = trace({ found: [found('s1', 0, 5), found('s2', 0, 5)], channels: [a, b, c], vaultSize: 100 });
     expect(two[0].key).toBe('export-file:a');
     expect(two[0].posterior).toBeGreaterThan(0.95);
-    // Same ranking as the model without time.
-    const src = (ch: TraceChannel): Source => ({ key: ch.key, size: 4, explains: new Set(ch.code!.filter((x) => x.startsWith('s'))), code: ch.code });
-    const flat = attribute(['s1', 's2'], [a, b, c].map(src), 100);
-    expect(flat[0].key).toBe(two[0].key);
+  });
+
+  // What scan's own model (src/scan/attribute.ts, now gone) promised, kept by the one model.
+  it('treats one canary of a private export as decisive, and prefers the smallest channel that explains everything', () => {
+    const a = channel('export-file:a', 'export', [['x1', ...ids('a', 19)], 1]);
+    const b = channel('export-file:b', 'export', [ids('b', 20), 1]);
+    const one = trace({ found: [found('x1', 0, 10)], channels: [a, b], vaultSize: 5000 }, { universe: 50 });
+    expect(one[0].key).toBe('export-file:a');
+    expect(one[0].posterior).toBeGreaterThan(0.99);
+    const his = channel('system:his', 'system', [['s1', 's2', ...ids('h', 998)], 0]);
+    const nicu = channel('ward:NICU', 'ward', [['s1', 's2', ...ids('n', 38)], 0]);
+    const x = channel('export-file:x', 'export', [['s1', ...ids('x', 29)], 1]);
+    const ranked = trace({ found: [found('s1', 0, 10), found('s2', 0, 10)], channels: [his, nicu, x], vaultSize: 5000 }, { universe: 50 });
+    expect(ranked[0].key).toBe('ward:NICU');
+    expect(ranked[0].posterior).toBeGreaterThan(0.9);
+    // his explains both too, but as one leak among thousands of its canaries: 2/40 against 2/1000, squared.
+    expect(ranked.find((r) => r.key === 'system:his')!.posterior).toBeLessThan(ranked[0].posterior / 100);
+    expect(ranked.find((r) => r.key === 'export-file:x')!.unexplained).toEqual(['s2']);
+  });
+
+  it('names both parts of a merged leak, only when the pair explains more than either alone', () => {
+    const a = channel('export-file:a', 'export', [['a1', 'a2', ...ids('a', 18)], 1]);
+    const b = channel('export-file:b', 'export', [['b1', 'b2', ...ids('b', 18)], 1]);
+    const merged = trace({ found: ['a1', 'a2', 'b1', 'b2'].map((id) => found(id, 0, 10)), channels: [a, b], vaultSize: 5000 }, { universe: 50 });
+    expect(merged[0]).toMatchObject({ key: 'export-file:a + export-file:b', kind: 'merged', parts: ['export-file:a', 'export-file:b'], unexplained: [] });
+    expect(merged[0].posterior).toBeGreaterThan(0.99);
+    expect(merged.reduce((sum, r) => sum + r.posterior, 0)).toBeCloseTo(1, 10);
+    const both = channel('export-file:c', 'export', [['a1', ...ids('c', 19)], 1]);
+    expect(trace({ found: [found('a1', 0, 10)], channels: [a, both], vaultSize: 5000 }).some((r) => r.parts)).toBe(false);
+  });
+
+  it('keeps many partial pairs from outweighing one channel that explains everything', () => {
+    // x explains both canaries; eight exports explain one each, sixteen pairs between them.
+    const x = channel('export-file:x', 'export', [['c1', 'c2', ...ids('x', 6)], 1]);
+    const others = Array.from({ length: 8 }, (_, i) => channel(`export-file:o${i}`, 'export', [[i % 2 ? 'c2' : 'c1', ...ids(`o${i}-`, 7)], 1]));
+    const ranked = trace({ found: [found('c1', 0, 10), found('c2', 0, 10)], channels: [x, ...others], vaultSize: 5000 }, { universe: 50 });
+    expect(ranked[0].key).toBe('export-file:x');
+    expect(ranked.filter((r) => r.parts).reduce((sum, r) => sum + r.posterior, 0)).toBeLessThan(0.1);
   });
 
   it('traces a scan of 1000 canaries over 50 channels, one of which saw 10,000', () => {

@@ -1,0 +1,290 @@
+import fs from 'node:fs';
+import * as vault from '../vault/index.js';
+import type { AccessField, AccessScope, ParseOptions } from '../domain/access.js';
+import { addParsed, type Batch } from './batch.js';
+import { classifyAction, convert, reject } from './fields.js';
+import type { FileDigest } from './file-digest.js';
+import { csvRow, splitCsv, type CsvHeader } from './formats/csv.js';
+import { MAX_LINE_CHARS, MAX_REJECT_TEXT, TOO_LONG_REASON } from './lines.js';
+import { parseTimestamp } from './time.js';
+
+// The fast path of a CSV import: a log without a quote, UTF-16 or a lone CR read line by line from its
+// bytes, without the general reader's strings and objects. A printable ASCII line of the header's width
+// with ts, user and action present and a timestamp that parses (nearly every line of a real log) is
+// written into the block from its bytes (src/vault/access-events.ts writeEventBytes). Every other line
+// (a reject, a name in another script, a tab) goes to the general reader's validator (formats/csv.ts
+// csvRow), so the two readers store the same events and the same rejects
+// (test/accesslog/fast-path-equal.test.ts holds them to it).
+
+/** Whether a log can be read on the fast path: a CSV log without quotes, UTF-16 or lone CRs, its header on line 1. */
+export function fastCsvFits(format: string, digest: FileDigest, header: CsvHeader | null): header is CsvHeader {
+  return format === 'csv' && !digest.quoted && !digest.utf16 && !digest.loneCr && header !== null && header.line === 1;
+}
+
+/** Hashes used as Map and Set keys are cut to 30 bits: a small integer, not a number object per lookup. */
+const SMI = 0x3fffffff;
+
+/** FNV-1a of bytes [start, end), cut to SMI: the key of an action's or a record key's bytes. */
+export function byteHash(data: Buffer, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ data[i], 0x01000193);
+  return hash & SMI;
+}
+
+/** The UTF-16 length of UTF-8 bytes (a 4-byte character is two units), without decoding them. */
+function utf16Units(data: Buffer, start: number, end: number): number {
+  let units = 0;
+  for (let i = start; i < end; i++) {
+    const b = data[i];
+    if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
+  }
+  return units;
+}
+
+/** The start of a too-long line as the general reader keeps it: its first MAX_REJECT_TEXT characters. */
+function tooLongStart(data: Buffer, from: number): string {
+  return data.toString('utf8', from, from + 4 * MAX_REJECT_TEXT).slice(0, MAX_REJECT_TEXT);
+}
+
+export interface FastCsvSink {
+  /** The batch lines go into now (a new one after each flush). */
+  batch(): Batch;
+  /** After each line (header and skipped lines not counted): a promise when the caller must be waited for (a flush). */
+  lineDone(line: number): Promise<void> | void;
+  /** Bytes read from the file, for progress. */
+  read(bytes: number): void;
+}
+
+/** Read the log's lines after `skipTo` (a resumed import's committed lines) into the sink's batches. */
+export async function readFastCsv(file: string, header: CsvHeader, options: ParseOptions, canaryOf: ReadonlyMap<string, string>, skipTo: number, sink: FastCsvSink): Promise<void> {
+  const reader = fastCsvLineReader(header, options, canaryOf);
+  let line = 0;
+  let data = Buffer.allocUnsafe(1 << 20);
+  let carried = 0;
+  // A line over MAX_LINE_CHARS is a reject, as in the general reader: its start is kept, the rest
+  // dropped as read. Its length is counted in UTF-16 code units, as the general reader counts it,
+  // and only once it has more bytes than the limit (never fewer units than bytes before that).
+  let skipping: string | null = null;
+  let counted = 0;
+  let countedUnits = 0;
+  const tooLong = (line: number, start: string) => addParsed(sink.batch(), reject(line, TOO_LONG_REASON, start), canaryOf);
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(data, carried, data.length - carried, null);
+      if (bytesRead === 0) break;
+      sink.read(bytesRead);
+      const length = carried + bytesRead;
+      let from = 0;
+      for (let nl = data.indexOf(0x0a, from); nl >= 0 && nl < length; nl = data.indexOf(0x0a, from)) {
+        line++;
+        if (line > 1 && line > skipTo) {
+          const end = nl > from && data[nl - 1] === 0x0d ? nl - 1 : nl;
+          // Only the line carried over from earlier reads (from 0) has units counted already.
+          if (skipping === null && end - from > MAX_LINE_CHARS && (from === 0 ? countedUnits + utf16Units(data, counted, end) : utf16Units(data, from, end)) > MAX_LINE_CHARS) {
+            skipping = tooLongStart(data, from);
+          }
+          if (skipping !== null) tooLong(line, skipping);
+          else reader(data, from, end, line, sink.batch());
+          const waiting = sink.lineDone(line);
+          if (waiting) await waiting;
+        }
+        skipping = null;
+        from = nl + 1;
+      }
+      // The last line's start moves to the front; a line longer than the buffer grows it.
+      carried = length - from;
+      if (from > 0) counted = countedUnits = 0;
+      if (skipping !== null) carried = 0;
+      else if (carried > MAX_LINE_CHARS) {
+        countedUnits += utf16Units(data, from + counted, length);
+        counted = carried;
+        if (countedUnits > MAX_LINE_CHARS) {
+          skipping = tooLongStart(data, from);
+          carried = counted = countedUnits = 0;
+        }
+      }
+      if (carried === data.length) {
+        const grown = Buffer.allocUnsafe(data.length * 2);
+        data.copy(grown, 0, 0, carried);
+        data = grown;
+      } else data.copy(data, 0, from, length);
+    }
+  } finally {
+    await handle.close();
+  }
+  if (skipping !== null && ++line > 1 && line > skipTo) {
+    tooLong(line, skipping);
+    await sink.lineDone(line);
+  } else if (carried && ++line > 1 && line > skipTo) {
+    reader(data, 0, data[carried - 1] === 0x0d ? carried - 1 : carried, line, sink.batch());
+    await sink.lineDone(line);
+  }
+}
+
+type LineReader = (data: Buffer, start: number, end: number, line: number, batch: Batch) => void;
+
+/** A reader of one line's bytes [start, end) (its line end left out) into a batch: an event or a reject. */
+export function fastCsvLineReader(header: CsvHeader, options: ParseOptions, canaryOf: ReadonlyMap<string, string>): LineReader {
+  const index: Record<AccessField, number> = header.index;
+  const width = header.width;
+  const timeZone = options.timeZone;
+  // The byte path keeps the instant of the last minute read; only other minutes are parsed.
+  const timeOf = (ts: string) => parseTimestamp(ts, timeZone)?.getTime() ?? null;
+
+  /** A line the byte path does not store itself, read as the general reader reads it. */
+  const readText = (text: string, line: number, batch: Batch): void => {
+    if (!text.trim()) return;
+    addParsed(batch, convert(line, text, () => csvRow(splitCsv(text, 'row'), header, timeZone)), canaryOf);
+  };
+  const fallback = (data: Buffer, start: number, end: number, line: number, batch: Batch) => readText(data.toString('utf8', start, end), line, batch);
+
+  const starts = new Int32Array(width);
+  const ends = new Int32Array(width);
+  const minute = Buffer.alloc(16);
+  let minuteMs = NaN;
+  /** Lower-case action and its scope for one record or for none or several, by the bytes of the action as written. */
+  const actions = new Map<number, { written: Buffer; action: string; one: AccessScope; other: AccessScope }[]>();
+  const scopes = (data: Buffer, a: number, b: number) => {
+    const hash = byteHash(data, a, b);
+    const known = actions.get(hash);
+    if (known) {
+      for (const k of known) {
+        let same = k.written.length === b - a;
+        for (let i = 0; same && i < k.written.length; i++) same = k.written[i] === data[a + i];
+        if (same) return k;
+      }
+    }
+    const action = data.toString('latin1', a, b).toLowerCase();
+    const entry = { written: Buffer.from(data.subarray(a, b)), action, one: classifyAction(action, 1), other: classifyAction(action, 0) };
+    actions.set(hash, [...(known ?? []), entry]);
+    return entry;
+  };
+  const trimStart = (data: Buffer, a: number, b: number) => {
+    while (a < b && data[a] === 0x20) a++;
+    return a;
+  };
+  const trimEnd = (data: Buffer, a: number, b: number) => {
+    while (b > a && data[b - 1] === 0x20) b--;
+    return b;
+  };
+  const grown = (a: Int32Array) => {
+    const b = new Int32Array(a.length * 2);
+    b.set(a);
+    return b;
+  };
+  // The event being written, refilled for each line; its record keys with a hash each, so that most
+  // keys are never made into strings.
+  const event: vault.EventRanges = {
+    src: Buffer.alloc(0),
+    atMs: 0,
+    accountStart: 0,
+    accountEnd: 0,
+    action: '',
+    scope: 'bulk',
+    keys: 0,
+    keyStart: new Int32Array(16),
+    keyEnd: new Int32Array(16),
+    systemStart: 0,
+    systemEnd: 0,
+    ipStart: 0,
+    ipEnd: 0,
+  };
+  let keyHash = new Int32Array(16);
+  const canaryHashes = new Set<number>();
+  for (const key of canaryOf.keys()) {
+    const bytes = Buffer.from(key, 'latin1');
+    canaryHashes.add(byteHash(bytes, 0, bytes.length));
+  }
+  const [tsAt, userAt, actionAt, recordAt, systemAt, ipAt] = [index.ts, index.user, index.action, index.record, index.system, index.ip];
+
+  return (data, start, end, line, batch) => {
+    let field = 0;
+    starts[0] = start;
+    for (let i = start; i < end; i++) {
+      const c = data[i];
+      if (c === 0x2c) {
+        if (field + 1 === width) return fallback(data, start, end, line, batch);
+        ends[field++] = i;
+        starts[field] = i + 1;
+      } else if (c < 0x20 || c > 0x7e || c === 0x22) return fallback(data, start, end, line, batch);
+    }
+    ends[field] = end;
+    if (field + 1 !== width) return fallback(data, start, end, line, batch);
+    const ta = trimStart(data, starts[tsAt], ends[tsAt]);
+    const tb = trimEnd(data, ta, ends[tsAt]);
+    const ua = trimStart(data, starts[userAt], ends[userAt]);
+    const ub = trimEnd(data, ua, ends[userAt]);
+    const aa = trimStart(data, starts[actionAt], ends[actionAt]);
+    const ab = trimEnd(data, aa, ends[actionAt]);
+    if (ta === tb || ua === ub || aa === ab) return fallback(data, start, end, line, batch);
+    let atMs: number | null = null;
+    const secondsAt = ta + 17;
+    const form = tb - ta === 19 && data[ta + 16] === 0x3a && data[secondsAt] >= 0x30 && data[secondsAt] <= 0x35 && data[secondsAt + 1] >= 0x30 && data[secondsAt + 1] <= 0x39;
+    const seconds = form ? (data[secondsAt] - 0x30) * 10 + data[secondsAt + 1] - 0x30 : 0;
+    let same = form;
+    for (let i = 0; same && i < 16; i++) same = minute[i] === data[ta + i];
+    if (same) atMs = minuteMs + seconds * 1000;
+    else {
+      atMs = timeOf(data.toString('latin1', ta, tb));
+      if (atMs === null) return fallback(data, start, end, line, batch);
+      if (form) {
+        data.copy(minute, 0, ta, ta + 16);
+        minuteMs = atMs - seconds * 1000;
+      }
+    }
+    const { action, one, other } = scopes(data, aa, ab);
+    const ra = recordAt >= 0 ? starts[recordAt] : 0;
+    const rb = recordAt >= 0 ? ends[recordAt] : 0;
+    // Record keys, split on ; or |, trimmed, each once: where they are, and which name canaries.
+    let keys = 0;
+    let canaries: string[] | null = null;
+    for (let ka = ra; ka <= rb; ) {
+      let kb = ka;
+      while (kb < rb && data[kb] !== 0x3b && data[kb] !== 0x7c) kb++;
+      const next = kb + 1;
+      const a = trimStart(data, ka, kb);
+      const b = trimEnd(data, a, kb);
+      ka = next;
+      if (a === b) continue;
+      const hash = byteHash(data, a, b);
+      let seen = false;
+      for (let k = 0; k < keys && !seen; k++) seen = keyHash[k] === hash && event.keyEnd[k] - event.keyStart[k] === b - a && data.compare(data, event.keyStart[k], event.keyEnd[k], a, b) === 0;
+      if (seen) continue;
+      if (keys === event.keyStart.length) [event.keyStart, event.keyEnd, keyHash] = [grown(event.keyStart), grown(event.keyEnd), grown(keyHash)];
+      event.keyStart[keys] = a;
+      event.keyEnd[keys] = b;
+      keyHash[keys] = hash;
+      keys++;
+      if (canaryHashes.has(hash)) {
+        const canary = canaryOf.get(data.toString('latin1', a, b));
+        if (canary !== undefined) (canaries ??= []).push(canary);
+      }
+    }
+    const scope = keys === 1 ? one : other;
+    const sa = systemAt >= 0 ? trimStart(data, starts[systemAt], ends[systemAt]) : 0;
+    const sb = systemAt >= 0 ? trimEnd(data, sa, ends[systemAt]) : 0;
+    const ia = ipAt >= 0 ? trimStart(data, starts[ipAt], ends[ipAt]) : 0;
+    const ib = ipAt >= 0 ? trimEnd(data, ia, ends[ipAt]) : 0;
+
+    event.src = data;
+    event.atMs = atMs;
+    event.accountStart = ua;
+    event.accountEnd = ub;
+    event.action = action;
+    event.scope = scope;
+    event.keys = keys;
+    event.systemStart = sa;
+    event.systemEnd = sb;
+    event.ipStart = ia;
+    event.ipEnd = ib;
+    const block = batch.block;
+    block.beginRow(line);
+    block.reserve(end - start + vault.EVENT_BYTES_EXTRA);
+    batch.valid++;
+    if (block.commitRow(atMs, vault.writeEventBytes(block.buf, block.end, event)) && canaries) {
+      const text = (a: number, b: number) => (b > a ? data.toString('latin1', a, b) : null);
+      batch.accesses.push({ line, at: new Date(atMs), account: data.toString('latin1', ua, ub), action, scope, system: text(sa, sb), ip: text(ia, ib), canaries });
+    }
+  };
+}

@@ -1,0 +1,54 @@
+import { formatEn } from './format.js';
+import type { AuditStrings } from './types.js';
+
+export const auditEn: AuditStrings = {
+  ...formatEn,
+  title: (hospital) => `Canary program audit: ${hospital}`,
+  subtitle: 'How the canary program ran over the period: the weekly rotations, the canaries in place, the trap pool, what was caught, and whether the evidence ledger is intact.',
+  sections: { summary: 'Summary', rotations: 'Weekly rotations', canaries: 'Canaries live', pool: 'Trap pool health', incidents: 'Hits and incidents', tripwires: 'Tripwires (access logs)', ledger: 'Evidence ledger' },
+  meta: { hospital: 'Hospital', period: 'Period', timeZone: 'Time zone', generated: 'Report made', by: 'by', command: 'Command', tool: 'Tool', times: 'Times are UTC unless said otherwise.' },
+  weekStatus: (s) => ({ done: 'done', partial: 'started, not completed', missed: 'MISSED', due: 'due (current week)' })[s],
+  numberState: (s) => ({ burn_in: 'burn-in', available: 'available', assigned: 'assigned to a canary', retired: 'retired (cool-down)', blocked: 'blocked' })[s],
+  cols: {
+    week: 'Week', starts: 'Starts', status: 'Status', planned: 'Planned', planted: 'Planted', completed: 'Completed',
+    ward: 'Ward', live: 'Live', plantedInPeriod: 'Planted in period', retiredInPeriod: 'Retired in period',
+    recipient: 'Recipient', exportsInPeriod: 'Exports in period', exportsTotal: 'Exports in all', lastExport: 'Last export',
+    state: 'State', numbers: 'Numbers', number: 'Number', contacts: 'Contacts before use', days: 'Days watched', perDay: 'Per day',
+    incident: 'Incident', source: 'Found by', title: 'Title', opened: 'Opened', hits: 'Hits', canaries: 'Canaries', firstContact: 'First contact', lastContact: 'Last contact', senders: 'Senders',
+    account: 'Account', lines: 'Lines', first: 'First', last: 'Last', when: 'When', action: 'Action', canary: 'Canary', file: 'File',
+    check: 'Check', result: 'Result',
+  },
+  plan: (plan) => `Rotation plan: ${plan} canaries per week.`,
+  noPlan: 'The hospital has no rotation plan in the configuration: no week was due.',
+  rotationTally: (done, missed, partial, due) => `${done} done, ${missed} missed${partial ? `, ${partial} started but not completed` : ''}${due ? `, ${due} due this week` : ''}.`,
+  noWeeks: 'No week of the period has started yet.',
+  byWard: 'Seeded canaries per ward, live at the end of the period',
+  byRecipient: 'Export canaries per recipient, live at the end of the period',
+  noRecipients: 'No export in the period or before it.',
+  poolCounts: 'Trap numbers by state',
+  poolSupply: (supply, perWeek, weeksLeft, needed, weeks, perCanary) =>
+    weeksLeft === null
+      ? `${supply} numbers available or in burn-in; without a rotation plan no weekly need is known.`
+      : `${supply} numbers available or in burn-in; a week's rotation takes ${perWeek} (${auditEn.num(perCanary)} per canary), the next ${weeks} weeks ${needed}: enough for ${weeksLeft} week${weeksLeft === 1 ? '' : 's'}.`,
+  poolLow: (weeksLeft, weeks) => `Warning: the pool holds fewer than ${weeks} weeks of trap numbers (${weeksLeft} left). Add numbers now (cradle pool add): new ones need their burn-in before use.`,
+  noise: 'Burn-in noise: the noisiest numbers',
+  noiseSummary: (noisy, contacts, days) => `${noisy} number${noisy === 1 ? '' : 's'} got ${contacts} contact${contacts === 1 ? '' : 's'} before any canary held them, over ${auditEn.num(days)} number-days watched. Such background noise (wrong numbers, the previous owner's contacts, spam) would look like hits: a noisy number is better blocked than given to a canary.`,
+  noNoise: 'No trap number was contacted before a canary held it.',
+  incidentTally: (hits, open, closed) => `${hits} hit${hits === 1 ? '' : 's'} on the hospital's canaries in the period; incidents: ${open} open, ${closed} closed.`,
+  noIncidents: 'No incident in the period.',
+  tripwireAccounts: 'Accounts that opened canaries',
+  tripwireLines: (shown, total) => (shown < total ? `The newest ${shown} of ${total} lines` : 'The lines'),
+  noTripwires: 'No access-log line touched a canary in the period (or no access log was imported).',
+  ledgerChecks: { chain: 'Hash chain', head: 'Head', evidence: 'Evidence against the ledger', unsealed: 'Not sealed yet', predate: 'Older than the ledger', reports: 'Reports recorded in the period' },
+  ledgerChain: (ok, entries, b) => (ok ? `intact, ${entries} entries` : `BROKEN at entry #${b?.seq} (${b?.kind} ${b?.ref}): ${b?.problem}, ${b?.detail}`),
+  ledgerEvidence: (checked, problems) => (problems ? `${problems} problem(s) in ${checked} rows checked (cradle verify lists them)` : `${checked} rows checked, all match`),
+  ledgerEmpty: 'empty',
+  ledgerVerdict: (ok) => (ok ? 'The ledger verifies: chain intact and the evidence matches it.' : 'The ledger does NOT verify: run cradle verify and treat the evidence as suspect until it is explained.'),
+  ledgerNote: 'Keep the head hash outside Cradle and check it later with `cradle verify --anchor <hash>`.',
+  summary: (f) => {
+    const rot = f.weeks ? `${f.done} of ${f.weeks} weekly rotation${f.weeks === 1 ? '' : 's'} done${f.missed ? `, ${f.missed} missed` : ''}${f.partial ? `, ${f.partial} not completed` : ''}.` : 'No rotation week was due.';
+    const pool = f.weeksLeft === null ? '' : f.low ? ` The trap pool is running out: ${f.weeksLeft} week${f.weeksLeft === 1 ? '' : 's'} of numbers left.` : ` The trap pool holds ${f.weeksLeft} weeks of numbers.`;
+    return `From ${f.from} to ${f.to}, ${f.hospital}: ${rot} ${f.live} seeded canar${f.live === 1 ? 'y' : 'ies'} live at the end of the period, and export canaries with ${f.recipients} recipient${f.recipients === 1 ? '' : 's'}.${pool} ${f.incidents} incident${f.incidents === 1 ? '' : 's'} (${f.open} open), ${f.tripwires} tripwire${f.tripwires === 1 ? '' : 's'}. ${f.ledgerOk ? 'The evidence ledger verifies.' : 'The evidence ledger does NOT verify.'}`;
+  },
+  footer: 'Made by Cradle (cradle audit). All times UTC.',
+};

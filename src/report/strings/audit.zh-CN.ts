@@ -1,0 +1,54 @@
+import { formatZh } from './format.js';
+import type { AuditStrings } from './types.js';
+
+export const auditZh: AuditStrings = {
+  ...formatZh,
+  title: (hospital) => `金丝雀计划审计报告：${hospital}`,
+  subtitle: '本期金丝雀计划的运行情况：每周轮换、在位的金丝雀、陷阱号码池、发现的命中，以及证据账本是否完整。',
+  sections: { summary: '摘要', rotations: '每周轮换', canaries: '在位的金丝雀', pool: '陷阱号码池状况', incidents: '命中与事件', tripwires: '绊线（访问日志）', ledger: '证据账本' },
+  meta: { hospital: '医院', period: '审计期间', timeZone: '时区', generated: '报告生成', by: '操作人', command: '命令', tool: '工具', times: '除另有说明外，所有时间均为 UTC。' },
+  weekStatus: (s) => ({ done: '已完成', partial: '已开始，未完成', missed: '遗漏', due: '待执行（本周）' })[s],
+  numberState: (s) => ({ burn_in: '预热期', available: '可用', assigned: '已分配给金丝雀', retired: '已退役（冷却期）', blocked: '已封禁' })[s],
+  cols: {
+    week: '周', starts: '开始时间', status: '状态', planned: '计划', planted: '已植入', completed: '完成时间',
+    ward: '病区', live: '在位', plantedInPeriod: '本期植入', retiredInPeriod: '本期退役',
+    recipient: '接收方', exportsInPeriod: '本期导出', exportsTotal: '导出总数', lastExport: '最近导出',
+    state: '状态', numbers: '号码数', number: '号码', contacts: '使用前的联系', days: '监控天数', perDay: '每天',
+    incident: '事件', source: '发现方式', title: '标题', opened: '创建时间', hits: '命中', canaries: '金丝雀', firstContact: '首次联系', lastContact: '最近联系', senders: '来源数',
+    account: '账号', lines: '记录数', first: '最早', last: '最近', when: '时间', action: '操作', canary: '金丝雀', file: '文件',
+    check: '检查项', result: '结果',
+  },
+  plan: (plan) => `轮换计划：每周 ${plan} 个金丝雀。`,
+  noPlan: '配置中该医院没有轮换计划：没有应执行的周。',
+  rotationTally: (done, missed, partial, due) => `已完成 ${done} 周，遗漏 ${missed} 周${partial ? `，${partial} 周已开始但未完成` : ''}${due ? `，本周 ${due} 周待执行` : ''}。`,
+  noWeeks: '审计期间尚无已开始的周。',
+  byWard: '各病区在期末在位的植入金丝雀',
+  byRecipient: '各接收方在期末在位的导出金丝雀',
+  noRecipients: '本期及之前没有导出。',
+  poolCounts: '按状态统计的陷阱号码',
+  poolSupply: (supply, perWeek, weeksLeft, needed, weeks, perCanary) =>
+    weeksLeft === null
+      ? `可用或预热中的号码共 ${supply} 个；没有轮换计划，无法计算每周需求。`
+      : `可用或预热中的号码共 ${supply} 个；每周轮换需要 ${perWeek} 个（每个金丝雀 ${auditZh.num(perCanary)} 个），今后 ${weeks} 周需要 ${needed} 个：可用 ${weeksLeft} 周。`,
+  poolLow: (weeksLeft, weeks) => `警告：号码池剩余不足 ${weeks} 周（仅剩 ${weeksLeft} 周）。请立即添加号码（cradle pool add）：新号码使用前需经过预热期。`,
+  noise: '预热噪声：噪声最多的号码',
+  noiseSummary: (noisy, contacts, days) => `${noisy} 个号码在分配给金丝雀之前共收到 ${contacts} 次联系，累计监控 ${auditZh.num(days)} 号码·天。这类背景噪声（打错电话、前任机主的联系、骚扰信息）会被误当作命中：噪声大的号码宜封禁，不宜分配给金丝雀。`,
+  noNoise: '没有号码在分配给金丝雀之前收到联系。',
+  incidentTally: (hits, open, closed) => `本期医院金丝雀共有 ${hits} 次命中；事件：处理中 ${open} 个，已关闭 ${closed} 个。`,
+  noIncidents: '本期没有事件。',
+  tripwireAccounts: '打开过金丝雀记录的账号',
+  tripwireLines: (shown, total) => (shown < total ? `最近 ${shown} 条（共 ${total} 条）记录` : '记录'),
+  noTripwires: '本期没有访问日志记录触及金丝雀（或未导入访问日志）。',
+  ledgerChecks: { chain: '哈希链', head: '最新条目', evidence: '证据与账本核对', unsealed: '尚未封存', predate: '早于账本', reports: '本期记录的报告' },
+  ledgerChain: (ok, entries, b) => (ok ? `完整，共 ${entries} 条` : `在第 ${b?.seq} 条（${b?.kind} ${b?.ref}）处断裂：${b?.problem}，${b?.detail}`),
+  ledgerEvidence: (checked, problems) => (problems ? `核对 ${checked} 行，发现 ${problems} 个问题（cradle verify 可列出）` : `核对 ${checked} 行，全部一致`),
+  ledgerEmpty: '空',
+  ledgerVerdict: (ok) => (ok ? '账本校验通过：哈希链完整，证据与账本一致。' : '账本校验未通过：请运行 cradle verify，在查明原因之前将证据视为可疑。'),
+  ledgerNote: '请将最新条目的哈希保存在 Cradle 之外，日后用 `cradle verify --anchor <哈希>` 核对。',
+  summary: (f) => {
+    const rot = f.weeks ? `应执行 ${f.weeks} 周轮换，已完成 ${f.done} 周${f.missed ? `，遗漏 ${f.missed} 周` : ''}${f.partial ? `，${f.partial} 周未完成` : ''}。` : '没有应执行的轮换周。';
+    const pool = f.weeksLeft === null ? '' : f.low ? `陷阱号码池即将用尽：仅剩 ${f.weeksLeft} 周的号码。` : `陷阱号码池可供 ${f.weeksLeft} 周使用。`;
+    return `${f.from} 至 ${f.to}，${f.hospital}：${rot}期末在位的植入金丝雀 ${f.live} 个，导出金丝雀涉及 ${f.recipients} 个接收方。${pool}事件 ${f.incidents} 个（处理中 ${f.open} 个），绊线 ${f.tripwires} 条。${f.ledgerOk ? '证据账本校验通过。' : '证据账本校验未通过。'}`;
+  },
+  footer: '由 Cradle 生成（cradle audit）。所有时间均为 UTC。',
+};

@@ -1,0 +1,154 @@
+import type { ModelParameters, ReportSuspect, SuspectReason } from '../data.js';
+import type { LangFormat } from './format.js';
+
+// What each report says in words: one object per report and language (incident.en.ts,
+// incident.zh-CN.ts, audit.en.ts, audit.zh-CN.ts), checked complete by these types and by
+// index.ts's Record<ReportLang, …>. The facts are worked out by the report builders; a language only
+// words them.
+
+export type ActionCode =
+  | 'contact-recipient'
+  | 'revoke-agreement'
+  | 'preserve-export'
+  | 'suspend-account'
+  | 'preserve-access-logs'
+  | 'review-account'
+  | 'audit-integrations'
+  | 'audit-ward'
+  | 'widen-coverage'
+  | 'inconclusive'
+  | 'preserve-contacts'
+  | 'preserve-seized'
+  | 'anchor-ledger'
+  | 'keep-watching';
+
+/** What the summary paragraph says, worked out by the incident report builder (render.ts). */
+export interface SummaryFacts {
+  source: 'hits' | 'scan';
+  canaries: number;
+  weeks: string[];
+  hospitals: string[];
+  /** First and last contact (hits), or the seizure twice (scan). */
+  from: string | null;
+  to: string | null;
+  hits: number;
+  senders: number;
+  files: number;
+  /** The most likely suspect; null when nothing was traced. */
+  top: ReportSuspect | null;
+  /** The runner-up, to say how far behind it is. */
+  next: ReportSuspect | null;
+}
+
+export interface IncidentStrings extends LangFormat {
+  title: (id: string) => string;
+  subtitle: string;
+  sections: { summary: string; timeline: string; evidence: string; canaries: string; suspects: string; assumptions: string; custody: string; actions: string };
+  meta: { incident: string; source: string; status: string; hospital: string; generated: string; by: string; command: string; tool: string; times: string };
+  sourceName: (s: 'hits' | 'scan') => string;
+  status: (s: string) => string;
+  masked: string;
+  unmasked: string;
+  cols: {
+    when: string; kind: string; from: string; to: string; canary: string; confidence: string; why: string; contact: string; sha256: string;
+    id: string; mother: string; phone: string; father: string; week: string; planted: string; firstEvidence: string; evidence: string; ward: string;
+    rank: string; suspect: string; probability: string; explains: string; window: string;
+    file: string; place: string; column: string; matched: string; bytes: string; format: string; records: string; role: string; ref: string;
+    seq: string; ledgerKind: string; actor: string; hash: string; verified: string; action: string; line: string; account: string;
+  };
+  yes: string;
+  no: string;
+  noHits: string;
+  noSuspects: string;
+  noLedger: string;
+  noFiles: string;
+  scanFiles: string;
+  scanMatches: string;
+  contacts: string;
+  logLines: string;
+  message: string;
+  custodyFiles: string;
+  ledgerEntries: string;
+  ledgerHead: (seq: number, at: string) => string;
+  ledgerHeadNote: string;
+  ledgerEmpty: string;
+  verifyNote: string;
+  fileRole: (r: 'export' | 'scan' | 'contact' | 'access-log') => string;
+  timelineCaption: string;
+  timelineText: string;
+  lanes: { planted: string; contacts: string; seizure: string; window: (label: string) => string; week: (w: string) => string };
+  marks: { planted: (n: number, when: string) => string; exposure: (n: number, channel: string, when: string) => string; contact: (n: number, when: string) => string; seizure: (when: string) => string; window: (label: string, from: string, to: string) => string };
+  suspectKind: (k: ReportSuspect['kind']) => string;
+  describe: (s: ReportSuspect) => string;
+  reason: (r: SuspectReason) => string;
+  summary: (f: SummaryFacts) => string;
+  certainty: (p: number) => string;
+  assumptions: (m: ModelParameters, vaultSize: number, candidates: number) => string[];
+  action: (a: ActionCode, s: ReportSuspect | null) => string;
+  footer: (masked: boolean) => string;
+}
+
+// ---------------------------------------------------------------- the audit report (`cradle audit`)
+
+/** What the audit's summary paragraph says, worked out by the audit report builder (audit-render.ts). */
+export interface AuditSummaryFacts {
+  hospital: string;
+  from: string;
+  to: string;
+  weeks: number;
+  done: number;
+  missed: number;
+  partial: number;
+  live: number;
+  recipients: number;
+  weeksLeft: number | null;
+  low: boolean;
+  incidents: number;
+  open: number;
+  tripwires: number;
+  ledgerOk: boolean;
+}
+
+export interface AuditStrings extends LangFormat {
+  title: (hospital: string) => string;
+  subtitle: string;
+  sections: { summary: string; rotations: string; canaries: string; pool: string; incidents: string; tripwires: string; ledger: string };
+  meta: { hospital: string; period: string; timeZone: string; generated: string; by: string; command: string; tool: string; times: string };
+  weekStatus: (s: 'done' | 'partial' | 'missed' | 'due') => string;
+  numberState: (s: 'burn_in' | 'available' | 'assigned' | 'retired' | 'blocked') => string;
+  cols: {
+    week: string; starts: string; status: string; planned: string; planted: string; completed: string;
+    ward: string; live: string; plantedInPeriod: string; retiredInPeriod: string;
+    recipient: string; exportsInPeriod: string; exportsTotal: string; lastExport: string;
+    state: string; numbers: string; number: string; contacts: string; days: string; perDay: string;
+    incident: string; source: string; title: string; opened: string; hits: string; canaries: string; firstContact: string; lastContact: string; senders: string;
+    account: string; lines: string; first: string; last: string; when: string; action: string; canary: string; file: string;
+    check: string; result: string;
+  };
+  plan: (plan: string) => string;
+  noPlan: string;
+  rotationTally: (done: number, missed: number, partial: number, due: number) => string;
+  noWeeks: string;
+  byWard: string;
+  byRecipient: string;
+  noRecipients: string;
+  poolCounts: string;
+  poolSupply: (supply: number, perWeek: number, weeksLeft: number | null, needed: number, weeks: number, perCanary: number) => string;
+  poolLow: (weeksLeft: number, weeks: number) => string;
+  noise: string;
+  noiseSummary: (noisy: number, contacts: number, days: number) => string;
+  noNoise: string;
+  incidentTally: (hits: number, open: number, closed: number) => string;
+  noIncidents: string;
+  tripwireAccounts: string;
+  tripwireLines: (shown: number, total: number) => string;
+  noTripwires: string;
+  ledgerChecks: { chain: string; head: string; evidence: string; unsealed: string; predate: string; reports: string };
+  ledgerChain: (ok: boolean, entries: number, brk: { seq: number; kind: string; ref: string; problem: string; detail: string } | null) => string;
+  ledgerEvidence: (checked: number, problems: number) => string;
+  ledgerEmpty: string;
+  ledgerVerdict: (ok: boolean) => string;
+  ledgerNote: string;
+  summary: (f: AuditSummaryFacts) => string;
+  footer: string;
+}
