@@ -1,17 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Config } from '../config/index.js';
-import { selectHospital } from '../config/index.js';
-import type { Database } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
-import { checkOutFile, writeOutFile } from '../lib/out-file.js';
+import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
-import { PACKAGE_ROOT } from '../lib/paths.js';
-import { loadAuditReport, parseDay, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
-import { renderAuditHtml, renderAuditMarkdown } from '../report/audit-render.js';
+import { parseDay } from '../report/audit-load.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
-import { cliActor, listRotations, recordReport, sha256Hex } from '../vault/index.js';
+import { writeAuditReport } from '../workflows/audit-report.js';
 import { oneOf } from './args.js';
 import { globals, withVault } from './context.js';
 
@@ -29,66 +23,6 @@ function dayArg(value: string): string {
     throw new InvalidArgumentError('expected a date written yyyy-mm-dd, like 2026-10-01');
   }
   return value.trim();
-}
-
-/** The hospital audited: the config's (--hospital, its default, or its only one); without a config, the vault's only hospital. */
-async function auditedHospital(db: Database, config: Config | null, name: string | undefined): Promise<LoadAuditOptions['hospital']> {
-  if (config) {
-    const h = selectHospital(config, name);
-    return { name: h.name, displayName: h.displayName, timeZone: h.timeZone, wards: h.wards, rotation: h.rotation };
-  }
-  const { rows } = await db.query<{ name: string }>(`SELECT name FROM hospitals ORDER BY name`);
-  const hospital = name ?? (rows.length === 1 ? rows[0].name : undefined);
-  if (!hospital || !rows.some((r) => r.name === hospital)) {
-    throw new UserError(rows.length === 0 ? 'the vault holds no hospital yet' : `name the hospital with --hospital (the vault holds ${rows.map((r) => r.name).join(', ')}), or pass --config <file>`);
-  }
-  // Without the config: the plan of the latest rotation, weeks in UTC.
-  const rotations = await listRotations(db, hospital);
-  return { name: hospital, timeZone: 'UTC', rotation: rotations.length ? rotations[rotations.length - 1].plan : null };
-}
-
-export interface WrittenAudit {
-  file: string;
-  bytes: number;
-  sha256: string;
-  ledgerSeq: number;
-}
-
-/** Load the audit and write it in one format (JSON to standard output when `out` is null), recording the file in the ledger. */
-export async function writeAuditReport(
-  db: Database,
-  config: Config | null,
-  options: { hospital?: string; from: string; to: string; format: AuditFormat; out: string | null; lang: ReportLang; command: string; now?: Date; force?: boolean },
-): Promise<{ data: AuditReportData; written: WrittenAudit | null }> {
-  if (options.out) checkOutFile(options.out, { force: options.force });
-  const version = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  const data = await loadAuditReport(db, {
-    hospital: await auditedHospital(db, config, options.hospital),
-    from: options.from,
-    to: options.to,
-    now: options.now,
-    generatedBy: cliActor(),
-    command: options.command,
-    tool: `cradle ${version}`,
-  });
-  if (!options.out) {
-    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
-    return { data, written: null };
-  }
-  const { format, lang, out } = options;
-  const text = format === 'json' ? JSON.stringify(data, null, 2) + '\n' : format === 'md' ? renderAuditMarkdown(data, lang) : renderAuditHtml(data, lang);
-  const bytes = await writeOutFile(
-    out,
-    (file) => {
-      file.write(text);
-      return file.readBack();
-    },
-    { force: options.force },
-  );
-  const sha256 = sha256Hex(bytes);
-  const scope = { hospital: data.hospital.name, from: data.period.from, to: data.period.to };
-  const entry = await db.transaction((tx) => recordReport(tx, { incident: null, ref: `audit:${scope.hospital}:${scope.from}..${scope.to}`, scope, format, file: out, sha256, lang }));
-  return { data, written: { file: out, bytes: bytes.length, sha256, ledgerSeq: entry.seq } };
 }
 
 export function registerAudit(program: Command): void {
@@ -126,8 +60,8 @@ Examples:
       if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
       await withVault(opts, async (db, config) => {
-        const { written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]) });
-        if (!written) return;
+        const { data, written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]) });
+        if (!written) return void process.stdout.write(JSON.stringify(data, null, 2) + '\n');
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });
     });

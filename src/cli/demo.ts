@@ -3,9 +3,9 @@ import { PACKAGE_ROOT } from '../lib/paths.js';
 import type { Command } from 'commander';
 import { loadConfig, selectHospital } from '../config/index.js';
 import { migrate, openDatabase } from '../db/index.js';
-import { createDemoHospital, DEMO_WARDS } from '../demo/setup.js';
+import { createDemoHospital, DEMO_WARDS, writeDemoFiles } from '../demo/setup.js';
 import { loadMapping } from '../targetdb/index.js';
-import { playStory, type StoryResult } from './demo-story.js';
+import { playStory, type StoryResult } from '../workflows/demo-story.js';
 import { emit, progress, progressDone } from './output.js';
 import { action, type JsonOption } from './context.js';
 import { positiveInt } from './args.js';
@@ -40,25 +40,24 @@ export function registerDemo(program: Command): void {
       const started = Date.now();
       const now = new Date();
       const rotation = { [DEMO_WARDS[0]]: 4, [DEMO_WARDS[1]]: 4, [DEMO_WARDS[2]]: 2 };
-      const openVault = async (location: string) => {
-        const db = await openDatabase(location, { role: 'vault', create: true });
-        await migrate(db);
-        return db;
-      };
-      const demo = await createDemoHospital(
-        { dir: opts.dir, seed: opts.seed, births: opts.births, trapNumbers: 400, rotation, now, force: !!opts.force, onStep: say },
-        openVault,
-      );
+      const demo = await writeDemoFiles({ dir: opts.dir, rotation, force: !!opts.force });
       const config = loadConfig(demo.configFile);
       const hospital = selectHospital(config);
-      const vault = await openVault(config.vault);
-      const target = await openDatabase(hospital.target, { role: 'demo target' });
+      const mapping = loadMapping(hospital.mappingFile);
+      const births = opts.births;
       let story: StoryResult;
+      const target = await openDatabase(hospital.target, { role: 'demo target', create: true });
       try {
-        story = await playStory({ config, dir: demo.dir, seed: opts.seed, now, hospital, mapping: loadMapping(hospital.mappingFile), vault, target, say: (step, why) => say(why ? `${step}: ${why}` : step) });
+        const vault = await openDatabase(config.vault, { role: 'vault', create: true });
+        try {
+          await migrate(vault);
+          await createDemoHospital({ target, vault }, mapping, { seed: opts.seed, births, trapNumbers: 400, now, onStep: say });
+          story = await playStory({ config, dir: demo.dir, seed: opts.seed, now, hospital, mapping, vault, target, say: (step, why) => say(why ? `${step}: ${why}` : step) });
+        } finally {
+          await vault.close();
+        }
       } finally {
         await target.close();
-        await vault.close();
       }
       progressDone();
       const top = story.hitsTrace.suspects[0];
@@ -69,7 +68,7 @@ export function registerDemo(program: Command): void {
       const data = {
         dir: demo.dir,
         config: demo.configFile,
-        births: demo.births,
+        births,
         weeks: story.weeks,
         canaries: story.canariesPlanted,
         exports: story.exports,

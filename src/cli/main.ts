@@ -1,11 +1,9 @@
 import { Command, CommanderError } from 'commander';
-import fs from 'node:fs';
-import path from 'node:path';
 import { UserError } from '../lib/errors.js';
 import { OutFileError } from '../lib/out-file.js';
 import { escapeControls } from '../lib/control.js';
 import { redact } from '../lib/redact.js';
-import { PACKAGE_ROOT } from '../lib/paths.js';
+import { CRADLE_VERSION } from '../lib/version.js';
 import { registerCanaries } from './canaries.js';
 import { registerDemo } from './demo.js';
 import { registerExports } from './exports.js';
@@ -38,11 +36,9 @@ export function errorLines(message: string, keepLines: boolean): string[] {
   return (keepLines ? text.split('\n') : [text]).map(escapeControls);
 }
 
-const VERSION = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
 export function buildProgram(): Command {
   const program = new Command('cradle')
-    .version(VERSION, '-V, --version')
+    .version(CRADLE_VERSION, '-V, --version')
     .description('Plant canary newborn families, watch their trap numbers, and trace where leaked records came from.')
     .option('--config <file>', 'configuration file (default: ./cradle.config.json, or $CRADLE_CONFIG)')
     .option('--vault <dir|url>', "Cradle's own database: a directory (embedded) or postgres:// URL (default: $CRADLE_VAULT, else the config's)")

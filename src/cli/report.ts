@@ -1,17 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Database } from '../db/index.js';
-import { cliActor, recordReport, sha256Hex } from '../vault/index.js';
 import { UserError } from '../lib/errors.js';
-import { checkOutFile, writeOutFile } from '../lib/out-file.js';
+import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
-import { PACKAGE_ROOT } from '../lib/paths.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
-import { loadIncidentReport } from '../report/load.js';
-import { htmlToPdf } from '../report/pdf.js';
-import { renderHtml, renderMarkdown } from '../report/render.js';
-import { TRACE_EVIDENCE_DELAY, TRACE_MERGE_PRIOR, TRACE_NOISE, TRACE_UNKNOWN_PRIOR } from '../trace/model.js';
+import { writeIncidentReport } from '../workflows/incident-report.js';
 import { oneOf, positiveInt } from './args.js';
 import { globals, withVault } from './context.js';
 
@@ -21,54 +14,6 @@ import { globals, withVault } from './context.js';
 
 export type Format = 'html' | 'md' | 'json' | 'pdf';
 const FORMATS: Format[] = ['html', 'md', 'json', 'pdf'];
-
-export interface WrittenReport {
-  file: string;
-  bytes: number;
-  sha256: string;
-  ledgerSeq: number;
-}
-
-/**
- * Load an incident's report data and write it in one format (JSON to standard output when `out` is
- * null), recording the file in the ledger. Shared by `cradle report`, `cradle demo` and `cradle evidence export`.
- */
-export async function writeIncidentReport(
-  db: Database,
-  incident: string,
-  options: { format: Format; out: string | null; lang: ReportLang; unmasked?: boolean; top?: number; command: string; force?: boolean },
-): Promise<WrittenReport | null> {
-  // Refused before anything is loaded or recorded: an existing file without force, a directory.
-  if (options.out) checkOutFile(options.out, { force: options.force });
-  const version = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  const data = await loadIncidentReport(db, incident, {
-    model: { noise: TRACE_NOISE, unknownPrior: TRACE_UNKNOWN_PRIOR, mergePrior: TRACE_MERGE_PRIOR, evidenceDelayDays: TRACE_EVIDENCE_DELAY / 86_400_000 },
-    unmasked: !!options.unmasked,
-    top: options.top ?? 10,
-    generatedBy: cliActor(),
-    command: options.command,
-    tool: `cradle ${version}`,
-  });
-  if (!options.out) {
-    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
-    return null;
-  }
-  const out = options.out;
-  const { format, lang } = options;
-  const text = format === 'json' ? JSON.stringify(data, null, 2) + '\n' : format === 'md' ? renderMarkdown(data, lang) : renderHtml(data, lang);
-  const bytes = await writeOutFile(
-    out,
-    async (file) => {
-      file.write(format === 'pdf' ? await htmlToPdf(text) : text);
-      return file.readBack();
-    },
-    { force: options.force },
-  );
-  const sha256 = sha256Hex(bytes);
-  // The report itself goes into the ledger: which file, with what hash, made by whom.
-  const entry = await db.transaction((tx) => recordReport(tx, { incident: data.incident.id, format, file: out, sha256, lang }));
-  return { file: out, bytes: bytes.length, sha256, ledgerSeq: entry.seq };
-}
 
 export function registerReport(program: Command): void {
   program
@@ -103,8 +48,8 @@ Examples:
       if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
       await withVault(opts, async (db) => {
-        const written = await writeIncidentReport(db, incident, { format, out, force: !!o.force, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: commandLine(['cradle', ...process.argv.slice(2)]) });
-        if (!written) return;
+        const { data, written } = await writeIncidentReport(db, incident, { format, out, force: !!o.force, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: commandLine(['cradle', ...process.argv.slice(2)]) });
+        if (!written) return void process.stdout.write(JSON.stringify(data, null, 2) + '\n');
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });
     });

@@ -1,17 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../db/index.js';
-import { openDatabase } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { writeOutFile } from '../lib/out-file.js';
 import { createRandom, generateFamily, type Random } from '../lib/generate/index.js';
 import { SQL_DIR, FIXTURES_DIR } from '../lib/paths.js';
-import { copyFamilies, loadMapping } from '../targetdb/index.js';
+import { copyFamilies, type Mapping } from '../targetdb/index.js';
 import * as vault from '../vault/index.js';
 
 // The demo hospital: an embedded target with the reference schema and a year of zh-CN births, an
-// embedded vault, a trap pool and a config, all in one directory a newcomer can explore.
+// embedded vault, a trap pool and a config, all in one directory a newcomer can explore. The CLI
+// opens the databases; this fills them.
 
 export const DEMO_HOSPITAL = 'demo';
 export const DEMO_WARDS = ['产科一病区', '产科二病区', '新生儿科NICU'];
@@ -70,26 +70,16 @@ export function* demoPopulation(rng: Random, births: number, now: Date): Generat
   }
 }
 
-export interface DemoHospital {
+export interface DemoFiles {
   dir: string;
   configFile: string;
-  births: number;
-  trapNumbers: number;
 }
 
-export interface DemoOptions {
-  dir: string;
-  seed: string;
-  births: number;
-  trapNumbers: number;
-  rotation: Record<string, number>;
-  now: Date;
-  force?: boolean;
-  onStep?: (message: string) => void;
-}
-
-/** Build the demo directory: target with its population, vault with its trap pool, config and mapping. */
-export async function createDemoHospital(opts: DemoOptions, openVault: (location: string) => Promise<Database>): Promise<DemoHospital> {
+/**
+ * The demo directory with its config and mapping. The databases the config names in it (hospital-db,
+ * .cradle) are opened by the CLI and handed to createDemoHospital.
+ */
+export async function writeDemoFiles(opts: { dir: string; rotation: Record<string, number>; force?: boolean }): Promise<DemoFiles> {
   const dir = path.resolve(opts.dir);
   const configFile = path.join(dir, 'cradle.config.json');
   if (fs.existsSync(configFile)) {
@@ -100,30 +90,30 @@ export async function createDemoHospital(opts: DemoOptions, openVault: (location
   // The demo owns its directory: its files replace whatever is there, a planted link included, never writing through it.
   await writeOutFile(configFile, (f) => f.write(JSON.stringify(demoConfig(opts.rotation), null, 2) + '\n'), { force: true });
   await writeOutFile(path.join(dir, 'mapping.json'), (f) => f.write(fs.readFileSync(path.join(FIXTURES_DIR, 'mappings', 'reference.json'))), { force: true, mode: 0o644 });
-  const mapping = loadMapping(path.join(dir, 'mapping.json'));
+  return { dir, configFile };
+}
 
+export interface DemoOptions {
+  seed: string;
+  births: number;
+  trapNumbers: number;
+  now: Date;
+  onStep?: (message: string) => void;
+}
+
+/** Fill the demo's new databases: the target with the reference schema and its population, the (migrated) vault with its trap pool. */
+export async function createDemoHospital(db: { target: Database; vault: Database }, mapping: Mapping, opts: DemoOptions): Promise<void> {
   opts.onStep?.(`creating the demo hospital's database with ${opts.births.toLocaleString('en')} births over the past year`);
-  const target = await openDatabase(path.join(dir, 'hospital-db'), { role: 'demo target', create: true });
-  try {
-    await target.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
-    const rng = createRandom(`${opts.seed}:population`);
-    await target.transaction((tx) => copyFamilies(tx, mapping, demoPopulation(rng, opts.births, opts.now), 'Asia/Shanghai', () => rng.int(0, 9)));
-  } finally {
-    await target.close();
-  }
+  await db.target.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
+  const population = createRandom(`${opts.seed}:population`);
+  await db.target.transaction((tx) => copyFamilies(tx, mapping, demoPopulation(population, opts.births, opts.now), 'Asia/Shanghai', () => population.int(0, 9)));
 
   opts.onStep?.(`registering ${opts.trapNumbers} trap numbers and the trap mail domain ${DEMO_TRAP_DOMAIN}`);
-  const db = await openVault(path.join(dir, '.cradle'));
-  try {
-    await vault.ensureHospital(db, DEMO_HOSPITAL, 'zh-CN');
-    const rng = createRandom(`${opts.seed}:traps`);
-    const numbers = new Set<string>();
-    // Drawn from the same carrier prefixes as the patients' numbers, so trap numbers do not stand out.
-    while (numbers.size < opts.trapNumbers) numbers.add(randomMobile(rng));
-    await vault.addTrapNumbers(db, [...numbers].map((e164) => ({ e164, region: 'CN' })), { hospital: DEMO_HOSPITAL, burnInUntil: null, note: 'demo: fictional numbers, never dial them' });
-    await vault.addTrapDomain(db, DEMO_TRAP_DOMAIN, DEMO_HOSPITAL);
-  } finally {
-    await db.close();
-  }
-  return { dir, configFile, births: opts.births, trapNumbers: opts.trapNumbers };
+  await vault.ensureHospital(db.vault, DEMO_HOSPITAL, 'zh-CN');
+  const rng = createRandom(`${opts.seed}:traps`);
+  const numbers = new Set<string>();
+  // Drawn from the same carrier prefixes as the patients' numbers, so trap numbers do not stand out.
+  while (numbers.size < opts.trapNumbers) numbers.add(randomMobile(rng));
+  await vault.addTrapNumbers(db.vault, [...numbers].map((e164) => ({ e164, region: 'CN' })), { hospital: DEMO_HOSPITAL, burnInUntil: null, note: 'demo: fictional numbers, never dial them' });
+  await vault.addTrapDomain(db.vault, DEMO_TRAP_DOMAIN, DEMO_HOSPITAL);
 }

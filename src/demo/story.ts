@@ -2,7 +2,8 @@ import type { Random } from '../lib/generate/index.js';
 import { randomMobile } from './setup.js';
 
 // The demo's story, as data: the recipients of the weekly exports, the staff and a month of their
-// access log, the scammers' messages and the background robocalls. Pure: the CLI plays it out.
+// access log, the scammers' messages and the background robocalls. Pure: src/workflows/demo-story.ts
+// plays it out.
 
 const DAY_MS = 86_400_000;
 

@@ -6,12 +6,12 @@ import { CdrRowError, readCdr, type CdrFormat, type CdrOptions } from './cdr.js'
 import { parseEvents } from './event.js';
 import { canaryMailboxes } from '../vault/mailboxes.js';
 import { envelopeDate, splitMailbox } from './mbox.js';
-import { messageContacts, parseMessage, recipientsOf, senderOf } from './message.js';
+import { messageContacts, parseMessage, recipientsOf, senderOf } from '../lib/mail.js';
 
 export { ASTERISK_COLUMNS, CdrRowError, parseCdrMap, parseCdrTime, normalisePhone, readCdr, type CdrFormat } from './cdr.js';
 export { EventError, parseEvents } from './event.js';
 export { isMbox, splitMailbox } from './mbox.js';
-export { parseMessage, messageContacts, recipientsOf } from './message.js';
+export { parseMessage, messageContacts, recipientsOf } from '../lib/mail.js';
 
 // Importing contacts the watch service did not see live: call-detail records, saved mail, notes.
 // Each file is one transaction. A row or message that cannot be read, or that the vault refuses, is a

@@ -2,15 +2,15 @@ import { TZDate } from '@date-fns/tz';
 import type { Database } from '../db/index.js';
 import type { TrapNumberState } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
-import { verifyVault } from '../ledger/verify.js';
 import { redact } from '../lib/redact.js';
 import { iso, isoOrNull, isoWeekOf, isoWeekRange } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 
 // `cradle audit`: the program-level view for auditors, over a period of calendar days: the weekly
 // rotations done and missed, the canaries live per ward and per export recipient, the trap pool's
-// health, the hits and incidents, the tripwires, and the ledger's verification. Read from the vault
-// once into a plain object (`--format json` prints it); audit-render.ts turns it into HTML or Markdown.
+// health, the hits and incidents, the tripwires, and the ledger's verification (run by the caller, a
+// workflow). Read from the vault once into a plain object (`--format json` prints it); audit-render.ts
+// turns it into HTML or Markdown.
 
 /** Weeks of trap numbers the pool should hold at least; fewer and the audit warns. */
 export const POOL_WEEKS_WANTED = 4;
@@ -167,8 +167,17 @@ export interface AuditReportData {
   };
 }
 
+/** The ledger's verification the audit states, as src/ledger/verify.ts's verifyVault gives it (a workflow runs it). */
+export interface AuditVerification {
+  ok: boolean;
+  ledger: { entries: number; intact: boolean; head: { seq: number; hash: string; at: Date } | null; break: AuditReportData['ledger']['break'] };
+  evidence: { checked: number; problemCount: number; unsealedContacts: number; predateLedger: number };
+}
+
 export interface LoadAuditOptions {
   hospital: { name: string; displayName?: string; timeZone: string; wards?: string[]; rotation: Record<string, number> | null };
+  /** The whole ledger and the evidence against it, verified as `cradle verify` does. */
+  verification: AuditVerification;
   /** yyyy-mm-dd, inclusive. */
   from: string;
   to: string;
@@ -333,8 +342,8 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     accounts.set(t.account, a);
   }
 
-  // The ledger: the whole chain and the evidence against it, as `cradle verify` checks them.
-  const verified = await verifyVault(db);
+  // The ledger: the whole chain and the evidence against it, as `cradle verify` checked them.
+  const verified = options.verification;
   const { rows: reports } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger WHERE kind = 'report' AND at >= $1 AND at < $2`, [start.toISOString(), end.toISOString()]);
   const head = verified.ledger.head;
 

@@ -3,7 +3,7 @@ import { redact } from '../lib/redact.js';
 import { iso } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import type { BundleContact, BundleExport, BundleLedgerEntry, EvidenceData } from './bundle.js';
-import { loadIncidentReport, maskCaller, type LoadReportOptions } from './load.js';
+import { loadIncidentReport, maskCaller, type LoadReportOptions, type ReportTrace } from './load.js';
 
 // `cradle evidence export`: what the bundle holds, read from the vault once: the report's data
 // (incident, canaries, trace, hits, scan), the contacts behind the hits, the manifests of the exports
@@ -24,9 +24,10 @@ function bundleEntry(e: vault.LedgerEntry): BundleLedgerEntry {
   };
 }
 
-export async function loadEvidence(db: Queryable, incidentId: string, options: LoadReportOptions & { now: Date }): Promise<EvidenceData> {
+/** The bundle's data for the incident `trace` traced (a workflow runs the trace). */
+export async function loadEvidence(db: Queryable, trace: ReportTrace, options: LoadReportOptions & { now: Date }): Promise<EvidenceData> {
   const unmasked = !!options.unmasked;
-  const report = await loadIncidentReport(db, incidentId, { ...options, unmasked });
+  const report = await loadIncidentReport(db, trace, { ...options, unmasked });
   const incident = report.incident.id;
 
   // The contacts behind the hits, each once, with the hits and canaries it is evidence for.

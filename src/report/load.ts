@@ -2,23 +2,46 @@ import type { Queryable } from '../db/index.js';
 import { redact } from '../lib/redact.js';
 import { maskDigits, maskPhone } from '../lib/phone.js';
 import { iso, isoOrNull } from '../lib/time.js';
-import { traceIncident, type TraceReport, type TraceSuspect } from '../trace/trace.js';
 import * as vault from '../vault/index.js';
 import { accessImportsByPath, scanEvidence } from '../vault/reports.js';
-import type { CustodyFile, IncidentReportData, ModelParameters, ReportExposure, ReportHit, ReportLedgerEntry, ReportSuspect, SuspectReason } from './data.js';
+import type { CustodyFile, IncidentReportData, ModelParameters, ReportExposure, ReportHit, ReportLedgerEntry, ReportSuspect, SuspectKind, SuspectReason } from './data.js';
 
 export type * from './data.js';
 
-// `cradle report`: everything the document says, read from the vault once (the trace, the hits or
-// the scan's evidence, the exposures, the ledger) into a plain object the renderers turn into text.
+// `cradle report`: everything the document says, from the incident's trace (run by the caller, a
+// workflow) and the vault, read once (the hits or the scan's evidence, the exposures, the ledger) into
+// a plain object the renderers turn into text.
+
+/** A ranked suspect of the trace, as src/trace/trace.ts's TraceSuspect gives it. */
+export interface ReportTraceSuspect {
+  key: string;
+  kind: SuspectKind;
+  parts?: [string, string];
+  posterior: number;
+  explains: string[];
+  unexplained: string[];
+  window: { from: Date; to: Date } | null;
+  label: string;
+  export: { id: string; recipient: string | null; operator: string | null; file: string | null; sha256: string | null; at: Date | null } | null;
+  logLines: { at: Date; action: string; scope: string; canary: string; system: string | null; ip: string | null; file: string; line: number }[];
+}
+
+/** The incident's trace the report states, as src/trace/trace.ts's TraceReport gives it (its suspects already cut to the ones to rank). */
+export interface ReportTrace {
+  incident: vault.IncidentHead;
+  canaries: vault.IncidentCanary[];
+  weeks: string[];
+  leakedBy: Date | null;
+  candidates: number;
+  vaultSize: number;
+  suspects: ReportTraceSuspect[];
+}
 
 export interface LoadReportOptions {
-  /** The trace model's parameters, stated among the assumptions (the CLI passes src/trace/model.ts's). */
+  /** The trace model's parameters, stated among the assumptions (the workflow passes src/trace/model.ts's). */
   model: ModelParameters;
   /** Show callers' numbers in full. */
   unmasked?: boolean;
-  /** Suspects to rank (10). */
-  top?: number;
   now?: Date;
   generatedBy?: string | null;
   command?: string | null;
@@ -45,7 +68,7 @@ export function maskText(text: string, keep: readonly string[]): string {
     .join('');
 }
 
-function suspectReasons(s: TraceSuspect, total: number, seen: number | null, model: ModelParameters, parts: string[] | null): SuspectReason[] {
+function suspectReasons(s: ReportTraceSuspect, total: number, seen: number | null, model: ModelParameters, parts: string[] | null): SuspectReason[] {
   const reasons: SuspectReason[] = [];
   if (s.kind === 'unknown') return [{ code: 'unknown-source', prior: model.unknownPrior }, ...(s.explains.length ? [{ code: 'explains' as const, explained: s.explains.length, total }] : [])];
   if (s.kind === 'merged' && parts) reasons.push({ code: 'merged', parts });
@@ -70,8 +93,7 @@ function ledgerEntry(e: vault.LedgerEntry): ReportLedgerEntry {
   return { seq, at: iso(at), kind: e.kind, ref: e.ref, incidentId: e.incident_id, actor: e.actor, contentHash: e.content_hash, prevHash: e.prev_hash, hash: e.hash, verified };
 }
 
-export async function loadIncidentReport(db: Queryable, incidentId: string, options: LoadReportOptions): Promise<IncidentReportData> {
-  const trace: TraceReport = await traceIncident(db, incidentId, { top: options.top });
+export async function loadIncidentReport(db: Queryable, trace: ReportTrace, options: LoadReportOptions): Promise<IncidentReportData> {
   const { incident } = trace;
   const ids = trace.canaries.map((c) => c.canary_id);
   const rows = await Promise.all(ids.map((id) => vault.getCanary(db, id)));

@@ -1,28 +1,12 @@
 import crypto from 'node:crypto';
 import type { Queryable } from '../db/index.js';
+import { WARNINGS_HEADER, type ContactKind, type NewContact } from '../domain/contact.js';
 import { indexableKey, isStorableInstant, MAX_INDEXED_CHARS, NUL_SHOWN_AS, storableJson, storableText } from '../lib/storable.js';
+
+export { WARNINGS_HEADER, type ContactKind, type NewContact };
 
 // Contact events: what reached a trap number or mailbox, kept byte for byte before anything is
 // done with it. Provider retries carry the same provider id and are recorded once.
-
-export type ContactKind = 'sms' | 'call' | 'email' | 'visit' | 'letter' | 'other';
-
-export interface NewContact {
-  /** Where it came in: twilio-sms, twilio-voice, telnyx, generic, smtp, cdr, mail, manual. */
-  source: string;
-  /** The provider's own id of the event (MessageSid, CallSid, Telnyx event id, Message-ID, CDR uniqueid). */
-  providerId: string | null;
-  kind: ContactKind;
-  from: string | null;
-  /** The trap number (E.164) or trap mailbox. */
-  to: string;
-  occurredAt: Date;
-  body: string | null;
-  remoteAddr?: string | null;
-  headers?: Record<string, unknown>;
-  /** Exactly what arrived. */
-  raw: Buffer;
-}
 
 export interface ContactRow {
   id: number;
@@ -39,9 +23,6 @@ export interface ContactRow {
   sha256: string;
   triaged_at: Date | null;
 }
-
-/** Where a contact's storage warnings are kept, in its headers. */
-export const WARNINGS_HEADER = 'x-cradle-warnings';
 
 /**
  * The contact as the vault can hold it, and what had to change. This is the one place untrusted

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Database } from '../db/index.js';
 import { canaryMailboxes, domainOf, isTrapDomain } from '../vault/mailboxes.js';
-import { messageContacts, parseMessage } from '../ingest/message.js';
+import { messageContacts, parseMessage } from '../lib/mail.js';
 import { isPermanentDataError, recordContact } from '../vault/contacts.js';
 
 // The trap mailbox listener: accepts mail for canary mailboxes on the vault's trap domains only and

@@ -6,6 +6,7 @@ import { openDatabase } from '../../src/db/index.js';
 import { runExport, type ExportResult } from '../../src/exports/export.js';
 import { auditPeriod, loadAuditReport, weeksOf, weekStatus, type AuditReportData } from '../../src/report/audit-load.js';
 import { renderAuditHtml, renderAuditMarkdown } from '../../src/report/audit-render.js';
+import { verifyVault } from '../../src/ledger/verify.js';
 import { rotate } from '../../src/seed/index.js';
 import { isoWeekRange } from '../../src/lib/time.js';
 import { triagePending } from '../../src/triage/triage.js';
@@ -73,7 +74,7 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     const log = path.join(dir, 'access.csv');
     fs.writeFileSync(log, ['ts,user,action,record', `2026-10-21 10:00:00,nurse42,view,${key(seeded[0])}`, `2026-10-21 10:05:00,nurse42,print,${key(seeded[1])}`].join('\n') + '\n');
     await importAccessLog(h.vault, log, { hospital: h.hospital.name, format: 'csv', timeZone: 'Asia/Shanghai', recordKey: { alias: 'birth', table: 'births', column: 'birth_id' }, alertChannels: [] });
-    data = await loadAuditReport(h.vault, { hospital: hospital(), from: FROM, to: TO, generatedBy: 'auditor', command: 'cradle audit', tool: 'cradle test' });
+    data = await loadAuditReport(h.vault, { hospital: hospital(), verification: await verifyVault(h.vault), from: FROM, to: TO, generatedBy: 'auditor', command: 'cradle audit', tool: 'cradle test' });
   });
   afterAll(async () => h?.close());
 

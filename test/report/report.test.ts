@@ -6,6 +6,7 @@ import type { ExportResult } from '../../src/exports/export.js';
 import type { IncidentReportData } from '../../src/report/data.js';
 import { loadIncidentReport } from '../../src/report/load.js';
 import { TRACE_EVIDENCE_DELAY, TRACE_MERGE_PRIOR, TRACE_NOISE, TRACE_UNKNOWN_PRIOR } from '../../src/trace/model.js';
+import { traceIncident } from '../../src/trace/trace.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { cradle } from '../helpers/cli.js';
@@ -42,7 +43,7 @@ describe.each(BACKENDS)('report on %s', (backend) => {
   afterAll(async () => h?.close());
 
   it('gathers the trace, the hits with their evidence, the exposures and the custody, masking the caller', async () => {
-    const data = await loadIncidentReport(h.vault, incidentId, { model: MODEL, now: new Date('2026-11-20T08:00:00Z'), generatedBy: 'analyst' });
+    const data = await loadIncidentReport(h.vault, await traceIncident(h.vault, incidentId), { model: MODEL, now: new Date('2026-11-20T08:00:00Z'), generatedBy: 'analyst' });
     expect(data.incident).toMatchObject({ id: incidentId, source: 'hits' });
     expect(data.canaries.map((c) => c.id).sort()).toEqual(photo.canaries.slice(0, 3).map((c) => c.id).sort());
     expect(data.weeks).toEqual(['2026-W45']);
@@ -67,7 +68,7 @@ describe.each(BACKENDS)('report on %s', (backend) => {
     for (const e of data.custody.ledger.entries) expect(e.verified).toBe(true);
     expect(data.model).toEqual(MODEL);
 
-    const unmasked = await loadIncidentReport(h.vault, incidentId, { model: MODEL, unmasked: true });
+    const unmasked = await loadIncidentReport(h.vault, await traceIncident(h.vault, incidentId), { model: MODEL, unmasked: true });
     expect(unmasked.hits.every((x) => x.from === CALLER && x.body!.includes(CALLER))).toBe(true);
   });
 
@@ -78,7 +79,7 @@ describe.each(BACKENDS)('report on %s', (backend) => {
       { canaryId: a.id, file: 'dump.csv', place: 'line 3', column: '电话', kinds: ['phone', 'name'], matched: a.family.mother.phone!, confidence: 0.99, reason: 'phone and name' },
       { canaryId: b.id, file: 'dump.csv', place: 'line 9', column: null, kinds: ['phone'], matched: `${b.family.mother.phone} / ${CALLER}`, confidence: 0.9, reason: 'phone' },
     ]);
-    const data = await loadIncidentReport(h.vault, id, { model: MODEL });
+    const data = await loadIncidentReport(h.vault, await traceIncident(h.vault, id), { model: MODEL });
     expect(data.incident.source).toBe('scan');
     expect(data.hits).toEqual([]);
     expect(data.scan!.files).toEqual([{ file: 'dump.csv', sha256: 'cd'.repeat(32), bytes: 2048, format: 'csv', encoding: 'utf-8', records: 40 }]);
@@ -148,7 +149,7 @@ describe.each(BACKENDS)('report on %s', (backend) => {
     }
     const reports = await vault.ledgerEntries(h.vault, { incident: incidentId, kind: 'report' });
     expect(reports.map((r) => (r.content as { format: string }).format)).toEqual(['json', 'md', 'html', 'pdf', 'html', 'md']);
-    const data = await loadIncidentReport(h.vault, incidentId, { model: MODEL });
+    const data = await loadIncidentReport(h.vault, await traceIncident(h.vault, incidentId), { model: MODEL });
     // The next report lists the earlier ones among the incident's ledger entries, and they check out.
     expect(data.custody.ledger.entries.filter((e) => e.kind === 'report')).toHaveLength(6);
     expect(data.custody.ledger.entries.every((e) => e.verified)).toBe(true);

@@ -18,8 +18,8 @@ import { triagePending } from '../triage/triage.js';
 import * as vault from '../vault/index.js';
 import { startWatch } from '../watch/server.js';
 import { twilioSignature } from '../watch/signatures.js';
-import { writeAuditReport } from './audit.js';
-import { writeIncidentReport } from './report.js';
+import { writeAuditReport } from './audit-report.js';
+import { writeIncidentReport } from './incident-report.js';
 
 // The whole product in one run, on the demo hospital: four weekly rotations, weekly exports to five
 // recipients, a month of staff access logs; then one recipient's export is sold, scammers text and

@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { WARNINGS_HEADER, type NewContact } from '../vault/contacts.js';
+import { WARNINGS_HEADER, type NewContact } from '../domain/contact.js';
 
 // One e-mail message as contact evidence: the raw bytes as they arrived, the text part, the parsed
-// headers. Shared by the SMTP listener and `cradle ingest mail`. Reading a message never fails: what
-// mailparser refuses (1,000 MIME parts or more, a header block over 1 MiB: its guards against
-// resource exhaustion) is read from its top-level headers only, with a warning, and kept whole in raw.
+// headers. Shared by the SMTP listener (watch) and `cradle ingest mail` (ingest), so it sits below
+// both. Reading a message never fails: what mailparser refuses (1,000 MIME parts or more, a header
+// block over 1 MiB: its guards against resource exhaustion) is read from its top-level headers only,
+// with a warning, and kept whole in raw.
 
 export interface ParsedMessage {
   parsed: ParsedMail;
