@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { deliverDue, transportsFor } from '../alerts/deliver.js';
 import type { AlertPayload } from '../alerts/render.js';
-import { UserError } from '../lib/errors.js';
-import { globals, readConfig, withVault } from './context.js';
+import { errorMessage, UserError } from '../lib/errors.js';
+import { action, readConfig, vaultAction, type JsonOption } from './context.js';
 import { emit } from './output.js';
 
 // `cradle alerts test` and `cradle alerts deliver`: the alert channels of the config.
@@ -20,11 +20,10 @@ The SMTP password comes from CRADLE_SMTP_PASSWORD; webhooks are signed with CRAD
 Examples:
   cradle alerts test
   CRADLE_SMTP_PASSWORD=… cradle alerts test --json`)
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<JsonOption>(async (opts) => {
       const config = readConfig(opts);
-      const transports = transportsFor(config?.alerts);
-      if (transports.length === 0) throw new UserError(`${config?.file ?? 'cradle.config.json'}: no alert channels: add "alerts": { "email": {…}, "webhooks": [{ "name", "url", "format" }] }`);
+      const transports = transportsFor(config.alerts);
+      if (transports.length === 0) throw new UserError(`${config.file}: no alert channels: add "alerts": { "email": {…}, "webhooks": [{ "name", "url", "format" }] }`);
       const test: AlertPayload = {
         hit: 0, incident: null, canary: 'test', kind: 'test', at: new Date().toISOString(), from: null, confidence: 1,
         reasons: ['this is a test alert from `cradle alerts test`'], exposedTo: [],
@@ -35,12 +34,12 @@ Examples:
           await t.send([test], `test-${Date.now()}`);
           results.push({ channel: t.channel, ok: true });
         } catch (err) {
-          results.push({ channel: t.channel, ok: false, error: (err as Error).message });
+          results.push({ channel: t.channel, ok: false, error: errorMessage(err) });
         }
       }
       emit(!!opts.json, results, () => results.map((r) => `${r.channel}: ${r.ok ? 'sent' : `FAILED: ${r.error}`}`));
       if (results.some((r) => !r.ok)) process.exitCode = 1;
-    });
+    }));
 
   alerts
     .command('deliver')
@@ -49,11 +48,8 @@ Examples:
     .addHelpText('after', `
 Examples:
   cradle triage && cradle alerts deliver`)
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withVault(opts, async (db, config) => {
-        const res = await deliverDue(db, transportsFor(config?.alerts), { digestAbove: config?.alerts?.digestAbove });
-        emit(!!opts.json, res, () => `sent ${res.sent} (${res.digests} digest(s)), ${res.retried} to retry, ${res.failed} given up`);
-      });
-    });
+    .action(vaultAction<JsonOption>(async ({ opts, db, config }) => {
+      const res = await deliverDue(db, transportsFor(config?.alerts), { digestAbove: config?.alerts?.digestAbove });
+      emit(!!opts.json, res, () => `sent ${res.sent} (${res.digests} digest(s)), ${res.retried} to retry, ${res.failed} given up`);
+    }));
 }

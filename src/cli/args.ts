@@ -1,11 +1,32 @@
 import { InvalidArgumentError } from 'commander';
+import { parseMapOption } from '../accesslog/parse.js';
 import { parseChannel, type ChannelRef } from '../domain/index.js';
+import type { AccessField } from '../domain/access.js';
+import { parseCdrMap } from '../ingest/index.js';
+import { errorMessage } from '../lib/errors.js';
 
-// Option parsers: a bad value is bad usage (exit 2), reported by commander with the option's name.
+// Option parsers: each turns the text into the option's typed value. A bad value is bad usage
+// (exit 2), reported by commander with the option's name and the parser's reason.
+
+/** Runs `parse`, its error becoming the bad value's reason. */
+function reasonOf<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new InvalidArgumentError(errorMessage(err));
+  }
+}
 
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+/** A TCP port; 0 asks for any free one. */
+export function portArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 65535) throw new InvalidArgumentError('expected a port number, 0 to 65535');
   return n;
 }
 
@@ -14,29 +35,33 @@ export function isoWeekArg(value: string): string {
   return value;
 }
 
-export function oneOf(...allowed: string[]): (value: string) => string {
+/** A calendar day written yyyy-mm-dd. */
+export function dateArg(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date such as 2026-11-01');
+  return value;
+}
+
+/** One of the `allowed` words, typed as their union. */
+export function oneOf<T extends string>(...allowed: readonly T[]): (value: string) => T {
   return (value) => {
-    if (!allowed.includes(value)) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
-    return value;
+    const found = allowed.find((a) => a === value);
+    if (found === undefined) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
+    return found;
   };
 }
 
+/** A repeatable option's values, in order. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 export function channelList(value: string, previous: ChannelRef[] = []): ChannelRef[] {
-  try {
-    return [...previous, parseChannel(value)];
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+  return [...previous, reasonOf(() => parseChannel(value))];
 }
 
 /** An export:<recipient> channel; other kinds are bad usage. */
 export function exportChannel(value: string): ChannelRef {
-  let channel: ChannelRef;
-  try {
-    channel = parseChannel(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+  const channel = reasonOf(() => parseChannel(value));
   if (channel.kind !== 'export') throw new InvalidArgumentError('a file for a recipient goes to an export:<recipient> channel');
   return channel;
 }
@@ -46,6 +71,22 @@ export function columnMap(value: string, previous: Record<string, string> = {}):
   const eq = value.indexOf('=');
   if (eq < 1) throw new InvalidArgumentError('write --map column=field, e.g. --map 联系电话=mother.phone');
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** `cradle ingest cdr --map src=Caller,dst=Called,…`: the CDR fields' columns. */
+export function cdrMap(value: string): Record<string, string> {
+  return reasonOf(() => parseCdrMap(value));
+}
+
+/** `cradle logs import --map ts=event_time,…`: the access-log fields' columns or keys. */
+export function accessMap(value: string): Partial<Record<AccessField, string>> {
+  return reasonOf(() => parseMapOption(value));
+}
+
+/** A two-letter country code, upper-cased. */
+export function regionArg(value: string): string {
+  if (!/^[A-Za-z]{2}$/.test(value)) throw new InvalidArgumentError('expected a two-letter country code such as CN');
+  return value.toUpperCase();
 }
 
 /** An IANA time zone this Node knows. */

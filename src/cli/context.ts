@@ -16,14 +16,45 @@ export interface GlobalOptions {
   hospital?: string;
 }
 
-export function globals(cmd: Command): GlobalOptions & Record<string, unknown> {
-  return cmd.optsWithGlobals();
+/** `--json`, which most commands take. */
+export interface JsonOption {
+  json?: boolean;
+}
+
+/**
+ * The command's options, as the interface `O` its caller writes for them says (the parsers give
+ * each its type), with the program's global ones.
+ */
+export function globals<O extends object = object>(cmd: Command): GlobalOptions & O {
+  return cmd.optsWithGlobals<GlobalOptions & O>();
+}
+
+/**
+ * A command's action: `fn` gets the typed options (with the global ones) and the command's arguments.
+ * Commander calls an action with its arguments, its options and itself, with `this` the command.
+ */
+export function action<O extends object = object, A extends unknown[] = []>(fn: (opts: GlobalOptions & O, ...args: A) => Promise<void>) {
+  return async function (this: Command, ...args: A): Promise<void> {
+    await fn(globals<O>(this), ...args);
+  };
+}
+
+/** An action on the vault: withVault around `fn`, which gets the options, the vault, the config and the arguments. */
+export function vaultAction<O extends object = object, A extends unknown[] = []>(fn: (scope: { opts: GlobalOptions & O; db: Database; config: Config | null }, ...args: A) => Promise<void>) {
+  return action<O, A>((opts, ...args) => withVault(opts, (db, config) => fn({ opts, db, config }, ...args)));
+}
+
+/** An action on one hospital: withHospital around `fn`. */
+export function hospitalAction<O extends object = object, A extends unknown[] = []>(fn: (ctx: HospitalContext & { opts: GlobalOptions & O }, ...args: A) => Promise<void>) {
+  return action<O, A>((opts, ...args) => withHospital(opts, (ctx) => fn({ ...ctx, opts }, ...args)));
 }
 
 export function configPath(opts: GlobalOptions): string {
   return path.resolve(opts.config ?? (process.env.CRADLE_CONFIG || undefined) ?? CONFIG_FILE);
 }
 
+export function readConfig(opts: GlobalOptions): Config;
+export function readConfig(opts: GlobalOptions, required: boolean): Config | null;
 export function readConfig(opts: GlobalOptions, required = true): Config | null {
   const file = configPath(opts);
   try {
@@ -34,11 +65,16 @@ export function readConfig(opts: GlobalOptions, required = true): Config | null 
   }
 }
 
-/** The hospital named by --hospital, checked against the config; undefined without the flag. */
-export function hospitalFilter(opts: GlobalOptions, config: Config | null): string | undefined {
-  if (!opts.hospital) return undefined;
+/** The hospital named by --hospital, checked against the config; null without the flag. */
+export function namedHospital(opts: GlobalOptions, config: Config | null): HospitalConfig | null {
+  if (!opts.hospital) return null;
   if (!config) throw new UserError(`--hospital needs a ${CONFIG_FILE} naming that hospital (or --config <file>)`);
-  return selectHospital(config, opts.hospital).name;
+  return selectHospital(config, opts.hospital);
+}
+
+/** The name of the hospital --hospital names; undefined without the flag. */
+export function hospitalFilter(opts: GlobalOptions, config: Config | null): string | undefined {
+  return namedHospital(opts, config)?.name;
 }
 
 export function vaultLocation(opts: GlobalOptions, config: Config | null): string {
@@ -61,31 +97,46 @@ export async function withVault<T>(opts: GlobalOptions, fn: (vault: Database, co
   }
 }
 
-export interface HospitalContext {
+/** A hospital of the config with its mapping and its target database open. */
+export interface TargetContext {
   config: Config;
   hospital: HospitalConfig;
   mapping: Mapping;
-  vault: Database;
   target: Database;
+}
+
+/** The vault open too: everything a command on one hospital needs. */
+export interface HospitalContext extends TargetContext {
+  vault: Database;
 }
 
 export function targetLocation(opts: GlobalOptions, hospital: HospitalConfig): string {
   return opts.target ?? (process.env.CRADLE_TARGET_URL || undefined) ?? hospital.target;
 }
 
-/** Everything a command on one hospital needs: its config, mapping, vault and target. */
-export async function withHospital<T>(opts: GlobalOptions, fn: (ctx: HospitalContext) => Promise<T>, options: { vault?: boolean } = {}): Promise<T> {
-  const config = readConfig(opts)!;
+/** The hospital the command works on, with its mapping: read before any database is opened. */
+function hospitalScope(opts: GlobalOptions): Omit<TargetContext, 'target'> {
+  const config = readConfig(opts);
   const hospital = selectHospital(config, opts.hospital);
-  const mapping = loadMapping(hospital.mappingFile);
-  const run = async (vault: Database) => {
-    const target = await openDatabase(targetLocation(opts, hospital), { role: `target of ${hospital.name}` });
-    try {
-      return await fn({ config, hospital, mapping, vault, target });
-    } finally {
-      await target.close();
-    }
-  };
-  if (options.vault === false) return run(null as unknown as Database);
-  return withVault(opts, run, { configRequired: true });
+  return { config, hospital, mapping: loadMapping(hospital.mappingFile) };
+}
+
+async function inTarget<T>(opts: GlobalOptions, scope: Omit<TargetContext, 'target'>, fn: (ctx: TargetContext) => Promise<T>): Promise<T> {
+  const target = await openDatabase(targetLocation(opts, scope.hospital), { role: `target of ${scope.hospital.name}` });
+  try {
+    return await fn({ ...scope, target });
+  } finally {
+    await target.close();
+  }
+}
+
+/** The hospital's config, mapping and target, without the vault. */
+export async function withTarget<T>(opts: GlobalOptions, fn: (ctx: TargetContext) => Promise<T>): Promise<T> {
+  return inTarget(opts, hospitalScope(opts), fn);
+}
+
+/** Everything a command on one hospital needs: its config, mapping, vault and target. */
+export async function withHospital<T>(opts: GlobalOptions, fn: (ctx: HospitalContext) => Promise<T>): Promise<T> {
+  const scope = hospitalScope(opts);
+  return withVault(opts, (vault) => inTarget(opts, scope, (ctx) => fn({ ...ctx, vault })), { configRequired: true });
 }

@@ -7,11 +7,18 @@ import { createDemoHospital, DEMO_WARDS, writeDemoFiles } from '../demo/setup.js
 import { loadMapping } from '../targetdb/index.js';
 import { playStory, type StoryResult } from '../workflows/demo-story.js';
 import { emit, progress, progressDone } from './output.js';
-import { globals } from './context.js';
+import { action, type JsonOption } from './context.js';
 import { positiveInt } from './args.js';
 
 /** Lines the story prints, for the progress bar. */
 const DEMO_STEPS = 15;
+
+interface DemoOptions extends JsonOption {
+  dir: string;
+  seed: string;
+  births: number;
+  force?: boolean;
+}
 
 export function registerDemo(program: Command): void {
   program
@@ -23,8 +30,7 @@ export function registerDemo(program: Command): void {
     .option('--force', 'rebuild the directory if it already holds a demo')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  npx cradle demo\n  npx cradle demo --dir /tmp/demo --seed 42\n\nAfterwards: cd cradle-demo && npx cradle canaries list')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<DemoOptions>(async (opts) => {
       let step = 0;
       const say = (m: string) => {
         progressDone();
@@ -34,19 +40,19 @@ export function registerDemo(program: Command): void {
       const started = Date.now();
       const now = new Date();
       const rotation = { [DEMO_WARDS[0]]: 4, [DEMO_WARDS[1]]: 4, [DEMO_WARDS[2]]: 2 };
-      const demo = await writeDemoFiles({ dir: opts.dir as string, rotation, force: !!opts.force });
+      const demo = await writeDemoFiles({ dir: opts.dir, rotation, force: !!opts.force });
       const config = loadConfig(demo.configFile);
       const hospital = selectHospital(config);
       const mapping = loadMapping(hospital.mappingFile);
-      const births = opts.births as number;
+      const births = opts.births;
       let story: StoryResult;
       const target = await openDatabase(hospital.target, { role: 'demo target', create: true });
       try {
         const vault = await openDatabase(config.vault, { role: 'vault', create: true });
         try {
           await migrate(vault);
-          await createDemoHospital({ target, vault }, mapping, { seed: String(opts.seed), births, trapNumbers: 400, now, onStep: say });
-          story = await playStory({ config, dir: demo.dir, seed: String(opts.seed), now, hospital, mapping, vault, target, say: (step, why) => say(why ? `${step}: ${why}` : step) });
+          await createDemoHospital({ target, vault }, mapping, { seed: opts.seed, births, trapNumbers: 400, now, onStep: say });
+          story = await playStory({ config, dir: demo.dir, seed: opts.seed, now, hospital, mapping, vault, target, say: (step, why) => say(why ? `${step}: ${why}` : step) });
         } finally {
           await vault.close();
         }
@@ -95,5 +101,5 @@ export function registerDemo(program: Command): void {
         `  ${cli} canaries list`,
       ]);
       if (!right) process.exitCode = 1;
-    });
+    }));
 }

@@ -4,12 +4,19 @@ import { commandLine } from '../lib/redact.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { exportEvidence } from '../workflows/evidence-export.js';
 import { oneOf } from './args.js';
-import { globals, withVault } from './context.js';
+import { action, withVault, type JsonOption } from './context.js';
 import { emit } from './output.js';
 
 // `cradle evidence export <incident> --out bundle.tar.gz`: everything needed to check an incident's
 // evidence without Cradle, in one file for the police or a regulator: the raw contact events, the
 // export manifests, the report, the ledger slice, checksums (src/report/bundle.ts lays it out).
+
+interface EvidenceOptions extends JsonOption {
+  out: string;
+  force?: boolean;
+  unmasked?: boolean;
+  lang: ReportLang;
+}
 
 export function registerEvidence(program: Command): void {
   const evidence = program.command('evidence').description("an incident's evidence, packed to be checked without Cradle");
@@ -36,13 +43,12 @@ Examples:
   cradle evidence export INC-7Q2KX9 --out INC-7Q2KX9.tar.gz
   cradle evidence export INC-7Q2KX9 --out /media/usb/INC-7Q2KX9.tar.gz --unmasked   # for the police
   tar -xzf INC-7Q2KX9.tar.gz && cd evidence-INC-7Q2KX9 && sha256sum -c SHA256SUMS`)
-    .action(async (incident: string, o: { out: string; force?: boolean; unmasked?: boolean; lang: ReportLang }, cmd: Command) => {
-      const opts = globals(cmd);
-      const out = checkOutFile(o.out, { force: o.force });
+    .action(action<EvidenceOptions, [string]>(async (opts, incident) => {
+      const out = checkOutFile(opts.out, { force: opts.force });
       await withVault(opts, async (db) => {
-        const res = await exportEvidence(db, incident, { out, force: !!o.force, unmasked: !!o.unmasked, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]) });
+        const res = await exportEvidence(db, incident, { out, force: !!opts.force, unmasked: !!opts.unmasked, lang: opts.lang, command: commandLine(['cradle', ...process.argv.slice(2)]) });
         for (const w of res.warnings) process.stderr.write(`cradle: warning: ${w}\n`);
-        emit(!!opts.json, res, () => `wrote ${o.out} (${res.files.length} files, ${res.bytes} bytes) sha256 ${res.sha256}; ledger entry #${res.ledgerSeq}`);
+        emit(!!opts.json, res, () => `wrote ${opts.out} (${res.files.length} files, ${res.bytes} bytes) sha256 ${res.sha256}; ledger entry #${res.ledgerSeq}`);
       });
-    });
+    }));
 }

@@ -1,21 +1,33 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { ChannelRef } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { runExport, type ExportResult } from '../exports/export.js';
-import { EXPORT_FORMATS } from '../exports/write.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../exports/write.js';
 import * as vault from '../vault/index.js';
-import { columnMap, exportChannel, oneOf, positiveInt } from './args.js';
-import { globals, hospitalFilter, withHospital, withVault } from './context.js';
+import { collect, columnMap, dateArg, exportChannel, oneOf, positiveInt } from './args.js';
+import { action, hospitalFilter, vaultAction, withHospital, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
+/** What `cradle export` and `cradle watermark` both take: a file with canaries for one recipient. */
+export interface RecipientFileOptions extends JsonOption {
+  channel: ChannelRef;
+  out: string;
+  force?: boolean;
+  map?: Record<string, string>;
+  canaries?: number;
+  operator?: string;
+  seed?: string;
 }
 
-function dateArg(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date such as 2026-11-01');
-  return value;
+interface ExportOptions extends RecipientFileOptions {
+  query?: string;
+  param?: string[];
+  table?: string;
+  from?: string;
+  to?: string;
+  format?: ExportFormat;
+  code?: boolean;
 }
 
 /** The JSON of a written export (also watermark's): a stable contract, see docs/cli.md. */
@@ -75,32 +87,31 @@ Examples:
   cradle export --channel export:photo-vendor --table newborn_export_view --out photo.json
   cradle export --channel export:insurer --from 2026-11-01 --to 2026-11-30 --out insurer.csv --code`,
     )
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<ExportOptions>(async (opts) => {
       if (opts.query && opts.table) throw new UserError('give either --query or --table, not both');
       if ((opts.query || opts.table) && (opts.from || opts.to)) throw new UserError('--from/--to apply to the default export; put the dates in your --query instead');
-      checkOutFile(opts.out as string, { force: !!opts.force });
+      checkOutFile(opts.out, { force: !!opts.force });
       await withHospital(opts, async ({ hospital, mapping, vault: vaultDb, target }) => {
-        progress(`exporting for ${(opts.channel as ChannelRef).name}…`);
+        progress(`exporting for ${opts.channel.name}…`);
         const result = await runExport(vaultDb, target, {
           hospital,
           mapping,
-          channel: opts.channel as ChannelRef,
-          out: opts.out as string,
+          channel: opts.channel,
+          out: opts.out,
           force: !!opts.force,
-          format: opts.format as string | undefined,
-          query: opts.query as string | undefined,
-          table: opts.table as string | undefined,
-          params: (opts.param as string[] | undefined) ?? [],
-          from: opts.from as string | undefined,
-          to: opts.to as string | undefined,
-          canaries: opts.canaries as number | undefined,
+          format: opts.format,
+          query: opts.query,
+          table: opts.table,
+          params: opts.param ?? [],
+          from: opts.from,
+          to: opts.to,
+          canaries: opts.canaries,
           code: opts.code ? {} : undefined,
-          operator: opts.operator as string | undefined,
-          columnFields: (opts.map as Record<string, string> | undefined) ?? {},
+          operator: opts.operator,
+          columnFields: opts.map ?? {},
           now: new Date(),
           onProgress: (fraction: number, step: string) => progress(step, fraction),
-          seed: opts.seed as string | undefined,
+          seed: opts.seed,
         });
         progressDone();
         const data = exportSummary(result);
@@ -117,7 +128,7 @@ Examples:
           ...result.warnings.map((w) => `warning: ${w}`),
         ]);
       });
-    });
+    }));
 
   const exports = program.command('exports').description('the manifests of exports written so far');
   exports
@@ -125,52 +136,46 @@ Examples:
     .description('list exports, oldest first')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle exports list\n  cradle exports list --json')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withVault(opts, async (db, config) => {
-        const rows = await vault.listExports(db, hospitalFilter(opts, config));
-        const list = rows.map((x) => ({ id: x.id, hospital: x.hospital, channel: x.channel, operator: x.operator, file: x.file_name, format: x.format, rows: x.row_count, canaries: x.canary_count, sha256: x.sha256, createdAt: x.created_at }));
-        emit(!!opts.json, { count: list.length, exports: list }, () =>
-          rows.length ? table(['ID', 'CHANNEL', 'FILE', 'ROWS', 'CANARIES', 'OPERATOR', 'WHEN'], rows.map((x) => [x.id, x.channel, x.file_name, x.row_count, x.canary_count, x.operator, isoDate(x.created_at)])) : 'no exports yet',
-        );
-      });
-    });
+    .action(vaultAction<JsonOption>(async ({ opts, db, config }) => {
+      const rows = await vault.listExports(db, hospitalFilter(opts, config));
+      const list = rows.map((x) => ({ id: x.id, hospital: x.hospital, channel: x.channel, operator: x.operator, file: x.file_name, format: x.format, rows: x.row_count, canaries: x.canary_count, sha256: x.sha256, createdAt: x.created_at }));
+      emit(!!opts.json, { count: list.length, exports: list }, () =>
+        rows.length ? table(['ID', 'CHANNEL', 'FILE', 'ROWS', 'CANARIES', 'OPERATOR', 'WHEN'], rows.map((x) => [x.id, x.channel, x.file_name, x.row_count, x.canary_count, x.operator, isoDate(x.created_at)])) : 'no exports yet',
+      );
+    }));
   exports
     .command('show <id>')
     .description('one export: its query, operator, file hash and the canaries it holds')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  cradle exports show 4k2n8x0q1z')
-    .action(async (id: string, _o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withVault(opts, async (db) => {
-        const x = await vault.getExport(db, id);
-        if (!x) throw new UserError(`no export ${id} in the vault; \`cradle exports list\` shows their ids`);
-        const canaries = await vault.exportCanaries(db, id);
-        const code = await vault.exportCodeword(db, id);
-        const data = {
-          id: x.id,
-          hospital: x.hospital,
-          channel: x.channel,
-          operator: x.operator,
-          query: x.query,
-          params: x.params,
-          file: x.file_name,
-          format: x.format,
-          rows: x.row_count,
-          sha256: x.sha256,
-          bytes: x.bytes,
-          createdAt: x.created_at,
-          canaries: canaries.map((c) => ({ id: c.canary_id, row: c.row_number, mother: c.mother_name, motherPhone: c.mother_phone, shared: c.shared })),
-          code: code ? { pool: code.pool_id, codeword: code.codeword, positions: code.positions, weight: code.weight, poolSize: code.length } : null,
-        };
-        emit(!!opts.json, data, () => [
-          `export ${x.id} to ${x.channel} by ${x.operator ?? '(operator not given)'} at ${isoDate(x.created_at)}`,
-          `  file     ${x.file_name} (${x.format}, ${x.row_count} rows + ${canaries.length} canaries, ${x.bytes} bytes)`,
-          `  sha256   ${x.sha256}`,
-          `  query    ${x.query}${(x.params as unknown[]).length ? `  params ${JSON.stringify(x.params)}` : ''}`,
-          ...(code ? [`  code     codeword ${code.codeword} of code pool ${code.pool_id} (${code.weight} of its ${code.length} shared canaries, marked *)`] : []),
-          table(['ROW', 'CANARY', 'MOTHER', 'PHONE'], canaries.map((c) => [c.row_number, c.shared ? `${c.canary_id}*` : c.canary_id, c.mother_name, c.mother_phone])),
-        ]);
-      });
-    });
+    .action(vaultAction<JsonOption, [string]>(async ({ opts, db }, id) => {
+      const x = await vault.getExport(db, id);
+      if (!x) throw new UserError(`no export ${id} in the vault; \`cradle exports list\` shows their ids`);
+      const canaries = await vault.exportCanaries(db, id);
+      const code = await vault.exportCodeword(db, id);
+      const data = {
+        id: x.id,
+        hospital: x.hospital,
+        channel: x.channel,
+        operator: x.operator,
+        query: x.query,
+        params: x.params,
+        file: x.file_name,
+        format: x.format,
+        rows: x.row_count,
+        sha256: x.sha256,
+        bytes: x.bytes,
+        createdAt: x.created_at,
+        canaries: canaries.map((c) => ({ id: c.canary_id, row: c.row_number, mother: c.mother_name, motherPhone: c.mother_phone, shared: c.shared })),
+        code: code ? { pool: code.pool_id, codeword: code.codeword, positions: code.positions, weight: code.weight, poolSize: code.length } : null,
+      };
+      emit(!!opts.json, data, () => [
+        `export ${x.id} to ${x.channel} by ${x.operator ?? '(operator not given)'} at ${isoDate(x.created_at)}`,
+        `  file     ${x.file_name} (${x.format}, ${x.row_count} rows + ${canaries.length} canaries, ${x.bytes} bytes)`,
+        `  sha256   ${x.sha256}`,
+        `  query    ${x.query}${x.params.length ? `  params ${JSON.stringify(x.params)}` : ''}`,
+        ...(code ? [`  code     codeword ${code.codeword} of code pool ${code.pool_id} (${code.weight} of its ${code.length} shared canaries, marked *)`] : []),
+        table(['ROW', 'CANARY', 'MOTHER', 'PHONE'], canaries.map((c) => [c.row_number, c.shared ? `${c.canary_id}*` : c.canary_id, c.mother_name, c.mother_phone])),
+      ]);
+    }));
 }

@@ -5,11 +5,19 @@ import { parseDuration } from '../lib/time.js';
 import { triagePending } from '../triage/triage.js';
 import * as vault from '../vault/index.js';
 import { UserError } from '../lib/errors.js';
-import { globals, withVault } from './context.js';
+import { action, vaultAction, withVault, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
 
 // `cradle triage`, `cradle hits`, `cradle incidents`: contacts with the traps turned into hits,
 // and the incidents that group hits and scans.
+
+interface HitsOptions extends JsonOption {
+  since?: string;
+}
+
+interface ContactOptions extends JsonOption {
+  raw?: boolean;
+}
 
 export function registerHits(program: Command): void {
   program
@@ -25,17 +33,14 @@ Contacts from watch.knownSenders in the config are ignored.
 Examples:
   cradle ingest cdr Master.csv --format asterisk && cradle triage
   cradle triage --json`)
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withVault(opts, async (db, config) => {
-        const res = await triagePending(db, { knownSenders: config?.watch?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts) });
-        emit(!!opts.json, res, () => [
-          `triaged ${res.triaged} contact(s): ${res.hits.length} hit(s), ${res.ignored.length} ignored`,
-          ...(res.hits.length ? [table(['HIT', 'CANARY', 'CONF', 'INCIDENT'], res.hits.map((h) => [h.hitId, h.canaryId, h.confidence.toFixed(2), h.incidentId]))] : []),
-          ...res.ignored.map((i) => `contact ${i.eventId}: ${i.reason}`),
-        ]);
-      });
-    });
+    .action(vaultAction<JsonOption>(async ({ opts, db, config }) => {
+      const res = await triagePending(db, { knownSenders: config?.watch?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts) });
+      emit(!!opts.json, res, () => [
+        `triaged ${res.triaged} contact(s): ${res.hits.length} hit(s), ${res.ignored.length} ignored`,
+        ...(res.hits.length ? [table(['HIT', 'CANARY', 'CONF', 'INCIDENT'], res.hits.map((h) => [h.hitId, h.canaryId, h.confidence.toFixed(2), h.incidentId]))] : []),
+        ...res.ignored.map((i) => `contact ${i.eventId}: ${i.reason}`),
+      ]);
+    }));
 
   program
     .command('hits')
@@ -46,18 +51,17 @@ Examples:
 Examples:
   cradle hits --since 7d
   cradle hits --json | jq '.[] | select(.confidence > 0.9)'`)
-    .action(async (o: { since?: string }, cmd: Command) => {
-      const opts = globals(cmd);
-      const since = o.since ? new Date(Date.now() - parseDuration(o.since)) : undefined;
+    .action(action<HitsOptions>(async (opts) => {
+      const since = opts.since ? new Date(Date.now() - parseDuration(opts.since)) : undefined;
       await withVault(opts, async (db) => {
         const hits = await vault.listHits(db, since);
         emit(!!opts.json, hits, () =>
           hits.length
             ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'INCIDENT', 'WHY'], hits.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), h.incident_id, h.reasons.map((r) => r.reason).join('; ')]))
-            : `no hits${o.since ? ` in the last ${o.since}` : ''}`,
+            : `no hits${opts.since ? ` in the last ${opts.since}` : ''}`,
         );
       });
-    });
+    }));
 
   program
     .command('incidents [id]')
@@ -68,30 +72,27 @@ Examples:
   cradle incidents
   cradle incidents k3x9m2pq7w            # its hits, each with the contact event behind it
   cradle contact 42 --raw > evidence.bin # that event's bytes, as they arrived`)
-    .action(async (id: string | undefined, _o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withVault(opts, async (db) => {
-        const incidents = await vault.listIncidents(db);
-        if (id === undefined) {
-          emit(!!opts.json, incidents, () =>
-            incidents.length
-              ? table(['INCIDENT', 'SOURCE', 'STATUS', 'HITS', 'CANARIES', 'FIRST', 'LAST', 'TITLE'], incidents.map((i) => [i.id, i.source, i.status, i.hits, i.canaries, isoDate(i.first_contact), isoDate(i.last_contact), i.title]))
-              : 'no incidents',
-          );
-          return;
-        }
-        const incident = incidents.find((i) => i.id === id);
-        if (!incident) throw new UserError(`no incident ${id} (cradle incidents lists them)`);
-        const hits = await vault.incidentHits(db, id);
-        emit(!!opts.json, { ...incident, hits }, () => [
-          `incident ${incident.id} (${incident.source}, ${incident.status}): ${incident.title}`,
-          `${incident.hits} hit(s) on ${incident.canaries} canar${incident.canaries === 1 ? 'y' : 'ies'}, ${isoDate(incident.first_contact)} to ${isoDate(incident.last_contact)}`,
-          ...(hits.length
-            ? [table(['WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'EVIDENCE', 'SHA256'], hits.map((h) => [isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), `contact ${h.event_id} (${h.source}${h.provider_id ? ` ${h.provider_id}` : ''})`, h.sha256.slice(0, 16) + '…']))]
-            : []),
-        ]);
-      });
-    });
+    .action(vaultAction<JsonOption, [string | undefined]>(async ({ opts, db }, id) => {
+      const incidents = await vault.listIncidents(db);
+      if (id === undefined) {
+        emit(!!opts.json, incidents, () =>
+          incidents.length
+            ? table(['INCIDENT', 'SOURCE', 'STATUS', 'HITS', 'CANARIES', 'FIRST', 'LAST', 'TITLE'], incidents.map((i) => [i.id, i.source, i.status, i.hits, i.canaries, isoDate(i.first_contact), isoDate(i.last_contact), i.title]))
+            : 'no incidents',
+        );
+        return;
+      }
+      const incident = incidents.find((i) => i.id === id);
+      if (!incident) throw new UserError(`no incident ${id} (cradle incidents lists them)`);
+      const hits = await vault.incidentHits(db, id);
+      emit(!!opts.json, { ...incident, hits }, () => [
+        `incident ${incident.id} (${incident.source}, ${incident.status}): ${incident.title}`,
+        `${incident.hits} hit(s) on ${incident.canaries} canar${incident.canaries === 1 ? 'y' : 'ies'}, ${isoDate(incident.first_contact)} to ${isoDate(incident.last_contact)}`,
+        ...(hits.length
+          ? [table(['WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'EVIDENCE', 'SHA256'], hits.map((h) => [isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), `contact ${h.event_id} (${h.source}${h.provider_id ? ` ${h.provider_id}` : ''})`, h.sha256.slice(0, 16) + '…']))]
+          : []),
+      ]);
+    }));
 
   program
     .command('contact <id>')
@@ -102,14 +103,13 @@ Examples:
 Examples:
   cradle contact 42
   cradle contact 42 --raw | sha256sum     # the same hash as the vault's`)
-    .action(async (idText: string, o: { raw?: boolean }, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<ContactOptions, [string]>(async (opts, idText) => {
       const id = Number(idText);
       if (!Number.isSafeInteger(id) || id < 1) throw new UserError(`contact id must be a whole number (got ${idText})`);
       await withVault(opts, async (db) => {
         const contact = await vault.getContact(db, id);
         if (!contact) throw new UserError(`no contact ${id}`);
-        if (o.raw) {
+        if (opts.raw) {
           process.stdout.write((await vault.contactRaw(db, id))!);
           return;
         }
@@ -120,5 +120,5 @@ Examples:
           ...(contact.body ? ['', contact.body] : []),
         ]);
       });
-    });
+    }));
 }

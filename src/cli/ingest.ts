@@ -1,47 +1,38 @@
 import fs from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
-import { selectHospital, type Config, type HospitalConfig } from '../config/index.js';
+import type { Command } from 'commander';
+import { defaultHospital, type Config, type HospitalConfig } from '../config/index.js';
 import { regionOfLocale } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
-import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, parseCdrMap, type CdrFormat, type IngestSummary } from '../ingest/index.js';
-import { oneOf, timeZoneArg } from './args.js';
-import { globals, hospitalFilter, withVault, type GlobalOptions } from './context.js';
+import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, type CdrFormat, type IngestSummary } from '../ingest/index.js';
+import { cdrMap, oneOf, regionArg, timeZoneArg } from './args.js';
+import { action, hospitalFilter, namedHospital, withVault, type GlobalOptions, type JsonOption } from './context.js';
+import { inputLabel, readInput } from './input.js';
 import { emit, progress, progressDone } from './output.js';
 
 // `cradle ingest`: contacts that reached the traps while nothing was listening, or through channels
 // that cannot call a webhook (the PBX's call records, a mailbox export, a visit at the front desk).
 
-function cdrMap(value: string): Record<string, string> {
-  try {
-    return parseCdrMap(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+interface CdrOptions extends JsonOption {
+  format: 'asterisk' | 'csv';
+  map?: Record<string, string>;
+  timeZone?: string;
+  region?: string;
+  verbose?: boolean;
 }
 
-function regionArg(value: string): string {
-  if (!/^[A-Za-z]{2}$/.test(value)) throw new InvalidArgumentError('expected a two-letter country code such as CN');
-  return value.toUpperCase();
+interface MailOptions extends JsonOption {
+  verbose?: boolean;
+}
+
+interface EventOptions {
+  /** `--json event.json` names the input file too. */
+  json?: string | boolean;
+  region?: string;
 }
 
 /** The hospital the import is for: --hospital, else the config's default or only one, else none. */
 function hospitalOf(opts: GlobalOptions, config: Config | null): HospitalConfig | null {
-  const named = hospitalFilter(opts, config);
-  if (named) return selectHospital(config!, named);
-  if (!config) return null;
-  try {
-    return selectHospital(config);
-  } catch {
-    return null;
-  }
-}
-
-function readInput(file: string): Buffer {
-  try {
-    return fs.readFileSync(file === '-' ? 0 : file);
-  } catch (err) {
-    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  return namedHospital(opts, config) ?? defaultHospital(config);
 }
 
 function summaryLines(s: IngestSummary, unit: string, total: number, verbose: boolean): string[] {
@@ -110,18 +101,17 @@ Examples:
   cradle ingest cdr Master.csv --time-zone UTC            # usegmtime=yes in cdr.conf
   cradle ingest cdr pbx-export.csv --format csv --map src=Caller,dst=Called,start=Time`,
     )
-    .action(async (file: string, o: { format: 'asterisk' | 'csv'; map?: Record<string, string>; timeZone?: string; region?: string; verbose?: boolean }, cmd: Command) => {
-      const opts = globals(cmd);
-      if (o.format === 'csv' && !o.map) throw new UserError('--format csv needs --map src=<column>,dst=<column>,start=<column>');
-      if (o.format === 'asterisk' && o.map) throw new UserError('--map is for --format csv; Asterisk files have a fixed column order');
+    .action(action<CdrOptions, [string]>(async (opts, file) => {
+      if (opts.format === 'csv' && !opts.map) throw new UserError('--format csv needs --map src=<column>,dst=<column>,start=<column>');
+      if (opts.format === 'asterisk' && opts.map) throw new UserError('--map is for --format csv; Asterisk files have a fixed column order');
       if (file !== '-' && !fs.existsSync(file)) throw new UserError(`${file}: no such file`);
       await withVault(opts, async (db, config) => {
         const hospital = hospitalOf(opts, config);
-        const timeZone = o.timeZone ?? hospital?.timeZone;
+        const timeZone = opts.timeZone ?? hospital?.timeZone;
         if (!timeZone) throw new UserError("call records carry local times: pass --time-zone (e.g. Asia/Shanghai, or UTC), or run with a config naming the hospital's timeZone");
-        const region = o.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN');
-        const format: CdrFormat = o.format === 'csv' ? { format: 'csv', map: o.map! } : { format: 'asterisk' };
-        const label = file === '-' ? 'stdin' : file;
+        const region = opts.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN');
+        const format: CdrFormat = opts.format === 'csv' ? { format: 'csv', map: opts.map! } : { format: 'asterisk' };
+        const label = inputLabel(file);
         const input = file === '-' ? process.stdin : fs.createReadStream(file);
         let result;
         try {
@@ -133,9 +123,9 @@ Examples:
           progressDone();
         }
         reportProblems(result, 'rows');
-        emit(!!opts.json, result, () => summaryLines(result, 'rows', result.rows, !!o.verbose));
+        emit(!!opts.json, result, () => summaryLines(result, 'rows', result.rows, !!opts.verbose));
       });
-    });
+    }));
 
   ingest
     .command('mail <file>')
@@ -153,16 +143,15 @@ Examples:
   cradle ingest mail forwarded.eml
   cradle ingest mail ~/Mail/trap-inbox.mbox --verbose`,
     )
-    .action(async (file: string, o: { verbose?: boolean }, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<MailOptions, [string]>(async (opts, file) => {
       const data = readInput(file);
       await withVault(opts, async (db, config) => {
-        const result = await ingestMail(db, data, { label: file === '-' ? 'stdin' : file, hospital: hospitalFilter(opts, config) });
+        const result = await ingestMail(db, data, { label: inputLabel(file), hospital: hospitalFilter(opts, config) });
         if (result.messages === 0) throw new UserError(`${file}: no messages found`);
         reportProblems(result, 'messages');
-        emit(!!opts.json, result, () => summaryLines(result, 'messages', result.messages, !!o.verbose));
+        emit(!!opts.json, result, () => summaryLines(result, 'messages', result.messages, !!opts.verbose));
       });
-    });
+    }));
 
   ingest
     .command('event [file]')
@@ -183,23 +172,22 @@ Examples:
   cradle ingest event letters.json
   echo '{"kind":"letter","to":"c-7f3a","occurredAt":"2026-11-27T00:00:00Z"}' | cradle ingest event -`,
     )
-    .action(async (fileArg: string | undefined, o: { json?: string | boolean; region?: string }, cmd: Command) => {
-      const opts = globals(cmd);
-      const file = fileArg ?? (typeof o.json === 'string' ? o.json : undefined);
+    .action(action<EventOptions, [string | undefined]>(async (opts, fileArg) => {
+      const file = fileArg ?? (typeof opts.json === 'string' ? opts.json : undefined);
       if (!file) throw new UserError('name the event file: cradle ingest event <file> (or --json <file>)');
       const text = readInput(file).toString('utf8');
-      const label = file === '-' ? 'stdin' : file;
+      const label = inputLabel(file);
       await withVault(opts, async (db, config) => {
         const hospital = hospitalOf(opts, config);
         let result;
         try {
-          result = await ingestEvents(db, text, { label, region: o.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN') });
+          result = await ingestEvents(db, text, { label, region: opts.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN') });
         } catch (err) {
           if (err instanceof EventError) throw new UserError(`${err.message}\nnothing was recorded`);
           throw err;
         }
         reportProblems(result, 'events');
-        emit(o.json !== undefined, result, () => summaryLines(result, result.events === 1 ? 'event' : 'events', result.events, false));
+        emit(opts.json !== undefined, result, () => summaryLines(result, result.events === 1 ? 'event' : 'events', result.events, false));
       });
-    });
+    }));
 }

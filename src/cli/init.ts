@@ -7,7 +7,11 @@ import { writeOutFile } from '../lib/out-file.js';
 import { redact } from '../lib/redact.js';
 import { FIXTURES_DIR } from '../lib/paths.js';
 import { sealRowsBaseline } from '../vault/ledger.js';
-import { configPath, globals } from './context.js';
+import { action, configPath, type JsonOption } from './context.js';
+
+interface InitOptions extends JsonOption {
+  force?: boolean;
+}
 import { emit } from './output.js';
 
 export function registerInit(program: Command): void {
@@ -17,8 +21,7 @@ export function registerInit(program: Command): void {
     .option('--force', 'overwrite an existing cradle.config.json')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle init\n  cradle init --vault postgres://cradle@vault.example.org/cradle --target postgres://cradle_seed@his.example.org/his')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<InitOptions>(async (opts) => {
       const file = configPath(opts);
       const dir = path.dirname(file);
       const created: string[] = [];
@@ -55,5 +58,5 @@ export function registerInit(program: Command): void {
         `vault ready at ${redact(vaultLocation)}${applied.length ? ` (applied ${applied.join(', ')})` : ' (up to date)'}`,
         'next: edit the config (target URL, wards, districts), then `cradle target check`, `cradle pool add --file numbers.txt`, `cradle seed --count 20 --dry-run`',
       ]);
-    });
+    }));
 }

@@ -1,33 +1,32 @@
 import fs from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
-import { parseMapOption } from '../accesslog/parse.js';
+import type { Command } from 'commander';
 import { importAccessLog, type ImportAccessResult } from '../accesslog/import.js';
+import { rejectsCsv, tripwireAccounts } from '../accesslog/summary.js';
 import { ACCESS_FORMATS, type AccessField, type AccessFormat } from '../domain/access.js';
 import { alertChannels } from '../alerts/deliver.js';
 import { selectHospital } from '../config/index.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile, writeOutFile } from '../lib/out-file.js';
-import { loadMapping } from '../targetdb/mapping.js';
+import { loadMapping, recordKeyColumn } from '../targetdb/mapping.js';
 import { parseDuration } from '../lib/time.js';
 import * as vault from '../vault/index.js';
-import { oneOf, timeZoneArg } from './args.js';
-import { globals, readConfig, withVault } from './context.js';
+import { accessMap, oneOf, timeZoneArg } from './args.js';
+import { action, readConfig, withVault, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
 
 // `cradle logs import` and `cradle tripwires`: the hospital's audit trail, read for who opened canary
 // records. Nobody has a reason to open a family that does not exist.
 
-function accessMap(value: string): Partial<Record<AccessField, string>> {
-  try {
-    return parseMapOption(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+interface ImportOptions extends JsonOption {
+  format: AccessFormat;
+  map?: Partial<Record<AccessField, string>>;
+  timeZone?: string;
+  rejects?: string;
 }
 
-function rejectFileLines(result: ImportAccessResult): string {
-  const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  return ['line,reason,text', ...result.rejects.map((r) => `${r.line},${quote(r.reason)},${quote(r.text)}`)].join('\n') + '\n';
+interface TripwiresOptions extends JsonOption {
+  since: string;
+  account?: string;
 }
 
 function summary(r: ImportAccessResult, rejectFile: string | null): string[] {
@@ -63,36 +62,33 @@ Examples:
   cradle logs import audit.jsonl --format jsonl
   cradle logs import auditevents.ndjson --format fhir
   cradle logs import postgresql.csv --format pgaudit --time-zone UTC`)
-    .action(async (file: string, o: { format: AccessFormat; map?: Partial<Record<AccessField, string>>; timeZone?: string; rejects?: string }, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<ImportOptions, [string]>(async (opts, file) => {
       if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(`cannot read ${file}: no such file`);
       // The rejects file is Cradle's own output beside the log: each import replaces it (never
       // writing through a link planted there); checked first so a directory there fails before importing.
       const rejectsOptions = { force: true, flag: '--rejects' };
-      checkOutFile(o.rejects ?? `${file}.rejects.csv`, rejectsOptions);
-      const config = readConfig(opts)!;
+      checkOutFile(opts.rejects ?? `${file}.rejects.csv`, rejectsOptions);
+      const config = readConfig(opts);
       const hospital = selectHospital(config, opts.hospital);
-      const mapping = loadMapping(hospital.mappingFile);
-      const key = mapping.recordKey;
-      const step = key ? mapping.inserts.find((s) => s.alias === key.alias) : undefined;
-      if (!key || !step) process.stderr.write(`cradle: warning: the mapping has no recordKey, so no log line can be linked to a canary (add "recordKey": "alias.column")\n`);
+      const recordKey = recordKeyColumn(loadMapping(hospital.mappingFile));
+      if (!recordKey) process.stderr.write(`cradle: warning: the mapping has no recordKey, so no log line can be linked to a canary (add "recordKey": "alias.column")\n`);
       await withVault(opts, async (db) => {
         const result = await importAccessLog(db, file, {
           hospital: hospital.name,
-          format: o.format,
-          timeZone: o.timeZone ?? hospital.timeZone,
-          map: o.map,
-          recordKey: key && step ? { alias: key.alias, table: step.table, column: key.column } : null,
+          format: opts.format,
+          timeZone: opts.timeZone ?? hospital.timeZone,
+          map: opts.map,
+          recordKey,
           alertChannels: alertChannels(config.alerts),
           onProgress: (p) => progress(`${file}: ${p.lines.toLocaleString('en')} lines`, p.bytes / Math.max(p.size, 1)),
         });
         progressDone();
-        const rejectFile = result.rejects.length ? (o.rejects ?? `${file}.rejects.csv`) : null;
-        if (rejectFile) await writeOutFile(rejectFile, (out) => out.write(rejectFileLines(result)), rejectsOptions);
+        const rejectFile = result.rejects.length ? (opts.rejects ?? `${file}.rejects.csv`) : null;
+        if (rejectFile) await writeOutFile(rejectFile, (out) => out.write(rejectsCsv(result.rejects)), rejectsOptions);
         const { rejects, ...rest } = result;
         emit(!!opts.json, { ...rest, rejectFile, firstRejects: rejects.slice(0, 20) }, () => summary(result, rejectFile));
       });
-    });
+    }));
 
   program
     .command('tripwires')
@@ -108,29 +104,19 @@ Examples:
   cradle tripwires --since 30d
   cradle tripwires --account nurse042
   cradle tripwires --json | jq '.accounts[] | select(.single > 0)'`)
-    .action(async (o: { since: string; account?: string }, cmd: Command) => {
-      const opts = globals(cmd);
-      const since = new Date(Date.now() - parseDuration(o.since));
+    .action(action<TripwiresOptions>(async (opts) => {
+      const since = new Date(Date.now() - parseDuration(opts.since));
       await withVault(opts, async (db, config) => {
         const hospital = opts.hospital && config ? selectHospital(config, opts.hospital).name : undefined;
-        const wires = await vault.listTripwires(db, { hospital, since, account: o.account });
-        const accounts = new Map<string, { account: string; single: number; bulk: number; canaries: Set<string>; first: Date; last: Date }>();
-        for (const w of wires) {
-          const a = accounts.get(w.account) ?? { account: w.account, single: 0, bulk: 0, canaries: new Set<string>(), first: w.at, last: w.at };
-          a[w.scope]++;
-          a.canaries.add(w.canary_id);
-          if (w.at < a.first) a.first = w.at;
-          if (w.at > a.last) a.last = w.at;
-          accounts.set(w.account, a);
-        }
-        const ranked = [...accounts.values()].sort((x, y) => y.single - x.single || y.canaries.size - x.canaries.size || x.account.localeCompare(y.account));
-        const data = { since: since.toISOString(), accounts: ranked.map((a) => ({ ...a, canaries: [...a.canaries] })), lines: wires };
+        const wires = await vault.listTripwires(db, { hospital, since, account: opts.account });
+        const accounts = tripwireAccounts(wires);
+        const data = { since: since.toISOString(), accounts, lines: wires };
         emit(!!opts.json, data, () => {
-          if (wires.length === 0) return `no account opened a canary record in the last ${o.since}`;
-          const out = [table(['ACCOUNT', 'SINGLE', 'BULK', 'CANARIES', 'FIRST', 'LAST'], ranked.map((a) => [a.account, a.single, a.bulk, a.canaries.size, isoDate(a.first), isoDate(a.last)]))];
-          if (o.account) out.push('', table(['WHEN', 'ACTION', 'SCOPE', 'CANARY', 'SYSTEM', 'IP', 'LOG LINE'], wires.map((w) => [isoDate(w.at), w.action, w.scope, w.canary_id, w.system, w.ip, `${w.path}:${w.line}`])));
+          if (wires.length === 0) return `no account opened a canary record in the last ${opts.since}`;
+          const out = [table(['ACCOUNT', 'SINGLE', 'BULK', 'CANARIES', 'FIRST', 'LAST'], accounts.map((a) => [a.account, a.single, a.bulk, a.canaries.length, isoDate(a.first), isoDate(a.last)]))];
+          if (opts.account) out.push('', table(['WHEN', 'ACTION', 'SCOPE', 'CANARY', 'SYSTEM', 'IP', 'LOG LINE'], wires.map((w) => [isoDate(w.at), w.action, w.scope, w.canary_id, w.system, w.ip, `${w.path}:${w.line}`])));
           return out;
         });
       });
-    });
+    }));
 }

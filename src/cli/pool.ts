@@ -1,14 +1,25 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
-import { regionOfLocale, type Locale } from '../domain/index.js';
+import { regionOfLocale, type TrapNumberState } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { normaliseDomain, parseNumberFile } from '../pool/numbers.js';
 import { parseDuration } from '../lib/time.js';
 import * as vault from '../vault/index.js';
-import { selectHospital, type Config } from '../config/index.js';
-import { globals, hospitalFilter, withVault } from './context.js';
+import { defaultHospital } from '../config/index.js';
+import { action, hospitalFilter, namedHospital, vaultAction, withVault, type JsonOption } from './context.js';
+import { inputLabel, readInput } from './input.js';
 import { emit, isoDate, table } from './output.js';
 import { oneOf } from './args.js';
+
+interface AddOptions extends JsonOption {
+  file: string;
+  burnIn?: string;
+  region?: string;
+  note?: string;
+}
+
+interface ListOptions extends JsonOption {
+  state?: TrapNumberState;
+}
 
 export function registerPool(program: Command): void {
   const pool = program.command('pool').description('the trap pool: phone numbers and e-mail domains the security team controls');
@@ -22,29 +33,23 @@ export function registerPool(program: Command): void {
     .option('--note <text>', 'where the numbers came from (carrier, contract)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle pool add --file numbers.txt\n  cradle pool add --file new-sims.txt --burn-in 14d --hospital gulou\n\nWith --hospital the numbers are that hospital\'s share; without it they are shared by all.')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      const file = opts.file as string;
-      let text: string;
-      try {
-        text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
-      } catch (err) {
-        throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-      const burnInMs = opts.burnIn ? parseDuration(String(opts.burnIn)) : 0;
+    .action(action<AddOptions>(async (opts) => {
+      const file = opts.file;
+      const text = readInput(file).toString('utf8');
+      const burnInMs = opts.burnIn ? parseDuration(opts.burnIn) : 0;
       await withVault(opts, async (db, config) => {
-        const hospitalName = hospitalFilter(opts, config);
-        const hospital = hospitalName ? selectHospital(config!, hospitalName) : null;
-        const defaultRegion = (opts.region as string | undefined)?.toUpperCase() ?? regionOfLocale(hospital?.locale ?? selectDefaultLocale(config));
+        const hospital = namedHospital(opts, config);
+        // Numbers without +code are read in the hospital's locale: the named one's, else the default one's, else zh-CN.
+        const defaultRegion = opts.region?.toUpperCase() ?? regionOfLocale(hospital?.locale ?? defaultHospital(config)?.locale ?? 'zh-CN');
         const parsed = parseNumberFile(text, defaultRegion);
-        const label = file === '-' ? 'stdin' : file;
+        const label = inputLabel(file);
         if (parsed.invalid.length) {
           // Nothing is added when any line is bad: fix the file and run again.
           throw new UserError(parsed.invalid.map((p) => `${label}:${p.line}: "${p.text}": ${p.reason}`).join('\n') + `\n${parsed.invalid.length} invalid line(s); nothing was added`);
         }
         if (parsed.numbers.length === 0) throw new UserError(`${label}: no phone numbers found`);
         const burnInUntil = burnInMs ? new Date(Date.now() + burnInMs) : null;
-        const res = await db.transaction((tx) => vault.addTrapNumbers(tx, parsed.numbers, { hospital: hospital?.name ?? null, burnInUntil, note: opts.note as string | undefined }));
+        const res = await db.transaction((tx) => vault.addTrapNumbers(tx, parsed.numbers, { hospital: hospital?.name ?? null, burnInUntil, note: opts.note }));
         const lineOf = new Map(parsed.numbers.map((n) => [n.e164, n.line]));
         const data = {
           added: res.added.length,
@@ -60,15 +65,14 @@ export function registerPool(program: Command): void {
           ...data.repeatedInFile.map((d) => `${label}:${d.line}: ${d.e164} repeats line ${d.firstLine} (skipped)`),
         ]);
       });
-    });
+    }));
 
   pool
     .command('add-domain <domain>')
     .description('register an e-mail domain whose mailboxes Cradle may invent for canaries')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  cradle pool add-domain trap.example.org')
-    .action(async (domainText: string, _o, cmd: Command) => {
-      const opts = globals(cmd);
+    .action(action<JsonOption, [string]>(async (opts, domainText) => {
       const domain = normaliseDomain(domainText);
       if (!domain) throw new UserError(`"${domainText}" is not a domain name (e.g. trap.example.org)`);
       await withVault(opts, async (db, config) => {
@@ -77,52 +81,39 @@ export function registerPool(program: Command): void {
         const owner = (await vault.trapDomains(db)).find((d) => d.domain === domain)?.hospital ?? null;
         emit(!!opts.json, { domain, added, hospital: owner }, () => (added ? `added trap domain ${domain}` : `${domain} is already a trap domain${owner ? ` (of ${owner})` : ''}`));
       });
-    });
+    }));
 
   pool
     .command('list')
     .description('list trap numbers with their state, and the trap domains')
-    .option('--state <state>', 'only numbers in this state (burn_in, available, assigned, retired, blocked)', oneOf('burn_in', 'available', 'assigned', 'retired', 'blocked'))
+    .option('--state <state>', 'only numbers in this state (burn_in, available, assigned, retired, blocked)', oneOf<TrapNumberState>('burn_in', 'available', 'assigned', 'retired', 'blocked'))
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle pool list\n  cradle pool list --state available --json')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withVault(opts, async (db, config) => {
-        await vault.refreshPool(db, new Date());
-        const hospital = hospitalFilter(opts, config);
-        const numbers = await vault.listTrapNumbers(db, { hospital, state: opts.state as string | undefined });
-        const counts = await vault.poolCounts(db, hospital);
-        const domains = await vault.trapDomains(db, hospital);
-        const data = {
-          counts,
-          numbers: numbers.map((n) => ({
-            e164: n.e164,
-            region: n.region,
-            hospital: n.hospital,
-            state: n.state,
-            since: n.added_at,
-            burnInUntil: n.burn_in_until,
-            cooldownUntil: n.cooldown_until,
-            canary: n.canary_id,
-            note: n.note,
-          })),
-          domains: domains.map((d) => ({ domain: d.domain, hospital: d.hospital })),
-        };
-        emit(!!opts.json, data, () => [
-          `numbers: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}`,
-          numbers.length ? table(['NUMBER', 'STATE', 'SHARE', 'UNTIL', 'CANARY'], numbers.map((n) => [n.e164, n.state, n.hospital ?? 'shared', isoDate(n.burn_in_until ?? n.cooldown_until), n.canary_id])) : '(no numbers)',
-          `domains: ${domains.length ? domains.map((d) => d.domain).join(', ') : '(none)'}`,
-        ]);
-      });
-    });
-}
-
-/** The locale numbers without +code are read in: the default hospital's, else zh-CN. */
-function selectDefaultLocale(config: Config | null): Locale {
-  if (!config) return 'zh-CN';
-  try {
-    return selectHospital(config).locale;
-  } catch {
-    return 'zh-CN';
-  }
+    .action(vaultAction<ListOptions>(async ({ opts, db, config }) => {
+      await vault.refreshPool(db, new Date());
+      const hospital = hospitalFilter(opts, config);
+      const numbers = await vault.listTrapNumbers(db, { hospital, state: opts.state });
+      const counts = await vault.poolCounts(db, hospital);
+      const domains = await vault.trapDomains(db, hospital);
+      const data = {
+        counts,
+        numbers: numbers.map((n) => ({
+          e164: n.e164,
+          region: n.region,
+          hospital: n.hospital,
+          state: n.state,
+          since: n.added_at,
+          burnInUntil: n.burn_in_until,
+          cooldownUntil: n.cooldown_until,
+          canary: n.canary_id,
+          note: n.note,
+        })),
+        domains: domains.map((d) => ({ domain: d.domain, hospital: d.hospital })),
+      };
+      emit(!!opts.json, data, () => [
+        `numbers: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}`,
+        numbers.length ? table(['NUMBER', 'STATE', 'SHARE', 'UNTIL', 'CANARY'], numbers.map((n) => [n.e164, n.state, n.hospital ?? 'shared', isoDate(n.burn_in_until ?? n.cooldown_until), n.canary_id])) : '(no numbers)',
+        `domains: ${domains.length ? domains.map((d) => d.domain).join(', ') : '(none)'}`,
+      ]);
+    }));
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UserError } from '../lib/errors.js';
 import { scanAndTrace } from '../workflows/scan-and-trace.js';
 import { positiveInt } from './args.js';
-import { globals, withVault } from './context.js';
+import { globals, withVault, type JsonOption } from './context.js';
 import { emit, progress, progressDone, table } from './output.js';
 
 export function registerScan(program: Command): void {
@@ -29,7 +29,7 @@ Examples:
   unzip -p leak.zip | cradle scan - --json`,
     )
     .action(async (files: string[], o: { names?: boolean; threads?: number }, cmd: Command) => {
-      const opts = globals(cmd);
+      const opts = globals<JsonOption>(cmd);
       for (const f of files) if (f !== '-' && !fs.existsSync(f)) throw new UserError(`${f}: no such file`);
       await neverSilent(() => withVault(opts, async (db) => {
         const result = await scanAndTrace(db, files, (file, n, fraction) => progress(`${file}: ${n.toLocaleString('en')} records`, fraction), { names: o.names, threads: o.threads });

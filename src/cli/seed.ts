@@ -3,7 +3,7 @@ import type { ChannelRef } from '../domain/index.js';
 import { channelList, isoWeekArg, positiveInt } from './args.js';
 import { birthWindow, plantCanaries, rotate, type PlannedCanary } from '../seed/index.js';
 import { isoWeekOf } from '../lib/time.js';
-import { globals, withHospital } from './context.js';
+import { hospitalAction, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
 
 export function canarySummary(c: PlannedCanary) {
@@ -30,6 +30,19 @@ function canaryTable(canaries: PlannedCanary[]): string {
   );
 }
 
+interface SeedOptions extends JsonOption {
+  count: number;
+  ward?: string;
+  channel?: ChannelRef[];
+  dryRun?: boolean;
+  seed?: string;
+}
+
+interface RotateOptions extends JsonOption {
+  week?: string;
+  seed?: string;
+}
+
 export function registerSeed(program: Command): void {
   program
     .command('seed')
@@ -41,35 +54,32 @@ export function registerSeed(program: Command): void {
     .option('--seed <seed>', 'make the generated families reproducible')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle seed --count 20\n  cradle seed --count 5 --ward NICU --channel system:his --dry-run\n  cradle seed --count 20 --seed 42 --json')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withHospital(opts, async ({ hospital, mapping, vault, target }) => {
-        const now = new Date();
-        progress(`planting ${opts.count} canaries in ${hospital.name}…`);
-        const result = await plantCanaries(vault, target, {
-          hospital,
-          mapping,
-          count: opts.count as number,
-          ward: opts.ward as string | undefined,
-          channels: (opts.channel as ChannelRef[] | undefined) ?? [hospital.seedChannel],
-          seed: opts.seed as string | undefined,
-          dryRun: !!opts.dryRun,
-          now,
-          isoWeek: isoWeekOf(now, hospital.timeZone),
-          ...birthWindow(now),
-          onProgress: (done, total) => progress(`planting ${total} canaries in ${hospital.name}`, done / total),
-        });
-        progressDone();
-        const data = { hospital: hospital.name, batchId: result.batchId, dryRun: result.dryRun, channels: result.channels, canaries: result.planted.map(canarySummary), warnings: result.warnings };
-        emit(!!opts.json, data, () => [
-          result.dryRun ? `dry run: would plant ${result.planted.length} canaries (nothing written)` : `planted ${result.planted.length} canaries in ${hospital.name} (batch ${result.batchId})`,
-          `exposed to: ${result.channels.join(', ')}`,
-          canaryTable(result.planted),
-          ...(result.dryRun ? result.planted.flatMap((p) => [`\n${p.id}:`, ...Object.entries(p.rows ?? {}).map(([t, row]) => `  INSERT INTO ${t} ${JSON.stringify(row)}`)]) : []),
-          ...result.warnings.map((w) => `warning: ${w}`),
-        ]);
+    .action(hospitalAction<SeedOptions>(async ({ opts, hospital, mapping, vault, target }) => {
+      const now = new Date();
+      progress(`planting ${opts.count} canaries in ${hospital.name}…`);
+      const result = await plantCanaries(vault, target, {
+        hospital,
+        mapping,
+        count: opts.count,
+        ward: opts.ward,
+        channels: opts.channel ?? [hospital.seedChannel],
+        seed: opts.seed,
+        dryRun: !!opts.dryRun,
+        now,
+        isoWeek: isoWeekOf(now, hospital.timeZone),
+        ...birthWindow(now),
+        onProgress: (done, total) => progress(`planting ${total} canaries in ${hospital.name}`, done / total),
       });
-    });
+      progressDone();
+      const data = { hospital: hospital.name, batchId: result.batchId, dryRun: result.dryRun, channels: result.channels, canaries: result.planted.map(canarySummary), warnings: result.warnings };
+      emit(!!opts.json, data, () => [
+        result.dryRun ? `dry run: would plant ${result.planted.length} canaries (nothing written)` : `planted ${result.planted.length} canaries in ${hospital.name} (batch ${result.batchId})`,
+        `exposed to: ${result.channels.join(', ')}`,
+        canaryTable(result.planted),
+        ...(result.dryRun ? result.planted.flatMap((p) => [`\n${p.id}:`, ...Object.entries(p.rows ?? {}).map(([t, row]) => `  INSERT INTO ${t} ${JSON.stringify(row)}`)]) : []),
+        ...result.warnings.map((w) => `warning: ${w}`),
+      ]);
+    }));
 
   program
     .command('rotate')
@@ -78,31 +88,28 @@ export function registerSeed(program: Command): void {
     .option('--seed <seed>', 'make the generated families reproducible')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle rotate\n  cradle rotate --week 2026-W48 --json\n\nRunning it again for the same week plants nothing new. Run it weekly from cron or a systemd timer (see README).')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withHospital(opts, async ({ hospital, mapping, vault, target }) => {
-        const now = new Date();
-        const week = (opts.week as string | undefined) ?? isoWeekOf(now, hospital.timeZone);
-        progress(`rotating ${hospital.name} for ${week}…`);
-        const result = await rotate(vault, target, { hospital, mapping, week, now, seed: opts.seed as string | undefined });
-        progressDone();
-        const planted = result.plantedNow.flatMap((p) => p.canaries);
-        const data = {
-          hospital: hospital.name,
-          week: result.week,
-          plan: result.plan,
-          planted: planted.length,
-          alreadyComplete: result.alreadyComplete && planted.length === 0,
-          retired: result.retired,
-          canaries: planted.map(canarySummary),
-          warnings: result.warnings,
-        };
-        emit(!!opts.json, data, () => [
-          data.alreadyComplete ? `rotation ${week} for ${hospital.name} was already done; nothing new planted` : `rotation ${week} for ${hospital.name}: planted ${planted.length} canaries (${Object.entries(result.plan).map(([w, n]) => `${w} ${n}`).join(', ')})`,
-          `retired ${result.retired} canaries of earlier weeks (they stay in the target and stay watched)`,
-          ...(planted.length ? [canaryTable(planted)] : []),
-          ...result.warnings.map((w) => `warning: ${w}`),
-        ]);
-      });
-    });
+    .action(hospitalAction<RotateOptions>(async ({ opts, hospital, mapping, vault, target }) => {
+      const now = new Date();
+      const week = opts.week ?? isoWeekOf(now, hospital.timeZone);
+      progress(`rotating ${hospital.name} for ${week}…`);
+      const result = await rotate(vault, target, { hospital, mapping, week, now, seed: opts.seed });
+      progressDone();
+      const planted = result.plantedNow.flatMap((p) => p.canaries);
+      const data = {
+        hospital: hospital.name,
+        week: result.week,
+        plan: result.plan,
+        planted: planted.length,
+        alreadyComplete: result.alreadyComplete && planted.length === 0,
+        retired: result.retired,
+        canaries: planted.map(canarySummary),
+        warnings: result.warnings,
+      };
+      emit(!!opts.json, data, () => [
+        data.alreadyComplete ? `rotation ${week} for ${hospital.name} was already done; nothing new planted` : `rotation ${week} for ${hospital.name}: planted ${planted.length} canaries (${Object.entries(result.plan).map(([w, n]) => `${w} ${n}`).join(', ')})`,
+        `retired ${result.retired} canaries of earlier weeks (they stay in the target and stay watched)`,
+        ...(planted.length ? [canaryTable(planted)] : []),
+        ...result.warnings.map((w) => `warning: ${w}`),
+      ]);
+    }));
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readOnly } from '../db/index.js';
 import { checkTarget } from '../targetdb/check.js';
-import { globals, withHospital } from './context.js';
+import { action, withTarget, type JsonOption } from './context.js';
 import { emit } from './output.js';
 
 export function registerTarget(program: Command): void {
@@ -12,20 +12,13 @@ export function registerTarget(program: Command): void {
     .description('validate the mapping against the live target schema')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle target check\n  cradle target check --target postgres://cradle@db.example.org/his --hospital gulou')
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withHospital(
-        opts,
-        async ({ hospital, mapping, target: db }) => {
-          const problems = await readOnly(db, (tx) => checkTarget(tx, mapping));
-          const errors = problems.filter((p) => p.level === 'error');
-          emit(!!opts.json, { hospital: hospital.name, target: db.label, mapping: mapping.source, ok: errors.length === 0, problems }, () => [
-            ...problems.map((p) => `${p.level}: ${p.where}: ${p.message}`),
-            errors.length ? `${errors.length} problem(s): the mapping ${mapping.source} does not fit ${db.label}` : `ok: ${mapping.source} fits ${db.label} (${mapping.inserts.length} tables)`,
-          ]);
-          if (errors.length) process.exitCode = 1;
-        },
-        { vault: false },
-      );
-    });
+    .action(action<JsonOption>((opts) => withTarget(opts, async ({ hospital, mapping, target: db }) => {
+      const problems = await readOnly(db, (tx) => checkTarget(tx, mapping));
+      const errors = problems.filter((p) => p.level === 'error');
+      emit(!!opts.json, { hospital: hospital.name, target: db.label, mapping: mapping.source, ok: errors.length === 0, problems }, () => [
+        ...problems.map((p) => `${p.level}: ${p.where}: ${p.message}`),
+        errors.length ? `${errors.length} problem(s): the mapping ${mapping.source} does not fit ${db.label}` : `ok: ${mapping.source} fits ${db.label} (${mapping.inserts.length} tables)`,
+      ]);
+      if (errors.length) process.exitCode = 1;
+    })));
 }

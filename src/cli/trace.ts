@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { traceIncident, type TraceReport, type TraceSuspect } from '../trace/trace.js';
 import { recordTrace } from '../vault/ledger.js';
 import { positiveInt } from './args.js';
-import { globals, withVault } from './context.js';
+import { vaultAction, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
 
 // `cradle trace <incident>`: which channel the leaked batch most likely came from, and how sure.
@@ -40,6 +40,10 @@ function human(r: TraceReport): string[] {
   return out;
 }
 
+interface TraceOptions extends JsonOption {
+  top: number;
+}
+
 export function registerTrace(program: Command): void {
   program
     .command('trace')
@@ -55,13 +59,10 @@ Cradle has no record of. The model is in docs/trace.md.
 Examples:
   cradle trace INC-7Q2KX9
   cradle trace INC-7Q2KX9 --json | jq '.suspects[0]'`)
-    .action(async (incident: string, o: { top: number }, cmd: Command) => {
-      const opts = globals(cmd);
-      await withVault(opts, async (db) => {
-        const report = await traceIncident(db, incident, { top: o.top });
-        // The run and what it concluded go into the evidence ledger (docs/ledger.md).
-        await db.transaction((tx) => recordTrace(tx, { incident: report.incident.id, suspects: report.suspects, canaries: report.canaries.length, vaultSize: report.vaultSize }));
-        emit(!!opts.json, report, () => human(report));
-      });
-    });
+    .action(vaultAction<TraceOptions, [string]>(async ({ opts, db }, incident) => {
+      const report = await traceIncident(db, incident, { top: opts.top });
+      // The run and what it concluded go into the evidence ledger (docs/ledger.md).
+      await db.transaction((tx) => recordTrace(tx, { incident: report.incident.id, suspects: report.suspects, canaries: report.canaries.length, vaultSize: report.vaultSize }));
+      emit(!!opts.json, report, () => human(report));
+    }));
 }

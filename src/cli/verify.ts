@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../lib/errors.js';
 import { verifyVault, type VerifyReport } from '../ledger/verify.js';
-import { globals, withVault } from './context.js';
+import { action, withVault, type JsonOption } from './context.js';
 import { emit } from './output.js';
 
 // `cradle verify`: recompute the evidence ledger's hash chain and check the evidence against it.
@@ -53,6 +53,10 @@ export function human(r: VerifyReport): string[] {
   return out;
 }
 
+interface VerifyOptions extends JsonOption {
+  anchor?: string;
+}
+
 export function registerVerify(program: Command): void {
   program
     .command('verify')
@@ -75,14 +79,13 @@ Examples:
   cradle verify
   cradle verify --json | jq '.ledger.head.hash'
   cradle verify --anchor 3f9a…c2 (the head hash e-mailed to the auditors with the last report)`)
-    .action(async (o: { anchor?: string }, cmd: Command) => {
-      const opts = globals(cmd);
-      const anchor = o.anchor?.trim().toLowerCase();
-      if (anchor !== undefined && !/^[0-9a-f]{64}$/.test(anchor)) throw new UserError(`--anchor wants a head hash: 64 hex digits, not ${o.anchor}`);
+    .action(action<VerifyOptions>(async (opts) => {
+      const anchor = opts.anchor?.trim().toLowerCase();
+      if (anchor !== undefined && !/^[0-9a-f]{64}$/.test(anchor)) throw new UserError(`--anchor wants a head hash: 64 hex digits, not ${opts.anchor}`);
       await withVault(opts, async (db) => {
         const report = await verifyVault(db, { anchor });
         emit(!!opts.json, report, () => human(report));
         if (!report.ok) process.exitCode = 1;
       });
-    });
+    }));
 }

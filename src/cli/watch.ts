@@ -1,19 +1,22 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { UserError } from '../lib/errors.js';
+import type { Command } from 'commander';
+import { errorCode, errorMessage, UserError } from '../lib/errors.js';
 import { startWatch } from '../watch/server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
 import { alertChannels, deliverDue, transportsFor } from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
 import { triagePending } from '../triage/triage.js';
-import { globals, withVault } from './context.js';
+import { portArg } from './args.js';
+import { vaultAction, type JsonOption } from './context.js';
 
 /** How often `cradle watch` triages new contacts and delivers due alerts. */
 const TRIAGE_EVERY_MS = 1000;
 
-function portArg(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > 65535) throw new InvalidArgumentError('expected a port number, 0 to 65535');
-  return n;
+interface WatchOptions extends JsonOption {
+  host?: string;
+  port?: number;
+  smtpPort?: number;
+  trustProxy?: boolean;
+  publicUrl?: string;
 }
 
 export function registerWatch(program: Command): void {
@@ -44,76 +47,74 @@ Examples:
   cradle watch --host 0.0.0.0 --port 8787
   cradle watch --port 0 --json        # any free port; prints {"url": ...}`,
     )
-    .action(async (_o, cmd: Command) => {
-      const opts = globals(cmd);
-      await withVault(opts, async (db, config) => {
-        const settings = config?.watch;
-        const publicText = (opts.publicUrl as string | undefined) ?? settings?.publicUrl;
-        let publicUrl: string | undefined;
-        try {
-          publicUrl = publicText ? normalisePublicUrl(publicText) : undefined;
-        } catch (err) {
-          throw new UserError(`${opts.publicUrl ? '--public-url' : `${config?.file}: watch.publicUrl`}: ${(err as Error).message}`);
-        }
-        const secrets = watchSecrets(process.env, settings);
-        const host = (opts.host as string | undefined) ?? settings?.host ?? DEFAULT_HOST;
-        const port = (opts.port as number | undefined) ?? settings?.port ?? DEFAULT_PORT;
-        let watch;
-        try {
-          watch = await startWatch(db, {
-            host,
-            port,
-            publicUrl,
-            secrets,
-            rateLimit: settings?.rateLimit,
-            smtpPort: opts.smtpPort as number | undefined,
-            trustProxy: !!opts.trustProxy || !!settings?.trustProxy,
-          });
-        } catch (err) {
-          const e = err as NodeJS.ErrnoException;
-          if (e.code === 'EADDRINUSE') throw new UserError(`cannot listen on ${host}:${port}: the address is in use (another cradle watch?)`);
-          if (e.code === 'EACCES') throw new UserError(`cannot listen on ${host}:${port}: permission denied (ports below 1024 need privileges)`);
-          if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new UserError(`cannot listen on ${host}:${port}: no such address on this machine`);
-          if (e.message.startsWith('TELNYX_PUBLIC_KEY')) throw new UserError(`${e.message} (give the base64 public key from the Telnyx portal)`);
-          throw err;
-        }
-        const routes = {
-          twilio: !!secrets.twilioAuthToken,
-          telnyx: !!secrets.telnyxPublicKey,
-          generic: !!secrets.webhookSecret,
-        };
-        // One line either way: a supervisor or a test reads it while the process keeps running.
-        const started = { url: watch.url, host: watch.host, port: watch.port, smtpPort: watch.smtpPort, publicUrl: publicUrl ?? null, configured: routes };
-        process.stdout.write(opts.json ? `${JSON.stringify(started)}\n` : `listening on ${watch.url}${watch.smtpPort !== null ? ` and smtp://${watch.host}:${watch.smtpPort}` : ''}\n`);
-        const off = Object.entries(routes).filter(([, on]) => !on).map(([name]) => name);
-        if (off.length) process.stderr.write(`cradle watch: not configured (answering 503): ${off.join(', ')}\n`);
-        // Contacts are triaged and alerts delivered from the vault, apart from the requests: a contact
-        // is acknowledged once stored, and a crash leaves it to be triaged after the restart.
-        const transports = transportsFor(config?.alerts);
-        const triage = { knownSenders: settings?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts), limit: 500, actor: 'watch' };
-        let running: Promise<void> | null = null;
-        const tick = () => {
-          running ??= (async () => {
-            try {
-              await triagePending(db, triage);
-              if (transports.length) await deliverDue(db, transports, { digestAbove: config?.alerts?.digestAbove });
-            } catch (err) {
-              process.stderr.write(`cradle watch: triage/alerts: ${maskDigits((err as Error).message)}\n`);
-            } finally {
-              running = null;
-            }
-          })();
-        };
-        tick();
-        const timer = setInterval(tick, TRIAGE_EVERY_MS);
-        const signal = await new Promise<NodeJS.Signals>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
+    .action(vaultAction<WatchOptions>(async ({ opts, db, config }) => {
+      const settings = config?.watch;
+      const publicText = opts.publicUrl ?? settings?.publicUrl;
+      let publicUrl: string | undefined;
+      try {
+        publicUrl = publicText ? normalisePublicUrl(publicText) : undefined;
+      } catch (err) {
+        throw new UserError(`${opts.publicUrl ? '--public-url' : `${config?.file}: watch.publicUrl`}: ${errorMessage(err)}`);
+      }
+      const secrets = watchSecrets(process.env, settings);
+      const host = opts.host ?? settings?.host ?? DEFAULT_HOST;
+      const port = opts.port ?? settings?.port ?? DEFAULT_PORT;
+      let watch;
+      try {
+        watch = await startWatch(db, {
+          host,
+          port,
+          publicUrl,
+          secrets,
+          rateLimit: settings?.rateLimit,
+          smtpPort: opts.smtpPort,
+          trustProxy: !!opts.trustProxy || !!settings?.trustProxy,
         });
-        process.stderr.write(`cradle watch: ${signal}: stopping\n`);
-        clearInterval(timer);
-        await watch.close();
-        await running;
+      } catch (err) {
+        const code = errorCode(err);
+        if (code === 'EADDRINUSE') throw new UserError(`cannot listen on ${host}:${port}: the address is in use (another cradle watch?)`);
+        if (code === 'EACCES') throw new UserError(`cannot listen on ${host}:${port}: permission denied (ports below 1024 need privileges)`);
+        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`cannot listen on ${host}:${port}: no such address on this machine`);
+        const message = errorMessage(err);
+        if (message.startsWith('TELNYX_PUBLIC_KEY')) throw new UserError(`${message} (give the base64 public key from the Telnyx portal)`);
+        throw err;
+      }
+      const routes = {
+        twilio: !!secrets.twilioAuthToken,
+        telnyx: !!secrets.telnyxPublicKey,
+        generic: !!secrets.webhookSecret,
+      };
+      // One line either way: a supervisor or a test reads it while the process keeps running.
+      const started = { url: watch.url, host: watch.host, port: watch.port, smtpPort: watch.smtpPort, publicUrl: publicUrl ?? null, configured: routes };
+      process.stdout.write(opts.json ? `${JSON.stringify(started)}\n` : `listening on ${watch.url}${watch.smtpPort !== null ? ` and smtp://${watch.host}:${watch.smtpPort}` : ''}\n`);
+      const off = Object.entries(routes).filter(([, on]) => !on).map(([name]) => name);
+      if (off.length) process.stderr.write(`cradle watch: not configured (answering 503): ${off.join(', ')}\n`);
+      // Contacts are triaged and alerts delivered from the vault, apart from the requests: a contact
+      // is acknowledged once stored, and a crash leaves it to be triaged after the restart.
+      const transports = transportsFor(config?.alerts);
+      const triage = { knownSenders: settings?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts), limit: 500, actor: 'watch' };
+      let running: Promise<void> | null = null;
+      const tick = () => {
+        running ??= (async () => {
+          try {
+            await triagePending(db, triage);
+            if (transports.length) await deliverDue(db, transports, { digestAbove: config?.alerts?.digestAbove });
+          } catch (err) {
+            process.stderr.write(`cradle watch: triage/alerts: ${maskDigits(errorMessage(err))}\n`);
+          } finally {
+            running = null;
+          }
+        })();
+      };
+      tick();
+      const timer = setInterval(tick, TRIAGE_EVERY_MS);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
       });
-    });
+      process.stderr.write(`cradle watch: ${signal}: stopping\n`);
+      clearInterval(timer);
+      await watch.close();
+      await running;
+    }));
 }

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import type { ChannelRef } from '../domain/index.js';
 import { describeColumns } from '../exports/infer.js';
 import { describeStyle, runWatermark } from '../exports/watermark.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { columnMap, exportChannel, positiveInt } from './args.js';
-import { globals, withHospital } from './context.js';
-import { exportSummary } from './exports.js';
+import { action, withHospital } from './context.js';
+import { exportSummary, type RecipientFileOptions } from './exports.js';
 import { emit, progress, progressDone, table } from './output.js';
 
 export function registerWatermark(program: Command): void {
@@ -38,24 +37,23 @@ Examples:
   cradle watermark 出生名单.xlsx --channel export:insurer --out insurer.xlsx
   cradle watermark newborns.json --channel export:app-vendor --out app-vendor.json`,
     )
-    .action(async (file: string, _o, cmd: Command) => {
-      const opts = globals(cmd);
-      checkOutFile(opts.out as string, { force: !!opts.force });
+    .action(action<RecipientFileOptions, [string]>(async (opts, file) => {
+      checkOutFile(opts.out, { force: !!opts.force });
       await withHospital(opts, async ({ hospital, mapping, vault: vaultDb, target }) => {
-        progress(`watermarking ${file} for ${(opts.channel as ChannelRef).name}…`);
+        progress(`watermarking ${file} for ${opts.channel.name}…`);
         const result = await runWatermark(vaultDb, target, {
           hospital,
           mapping,
-          channel: opts.channel as ChannelRef,
+          channel: opts.channel,
           file,
-          out: opts.out as string,
+          out: opts.out,
           force: !!opts.force,
-          columnFields: (opts.map as Record<string, string> | undefined) ?? {},
-          canaries: opts.canaries as number | undefined,
-          operator: opts.operator as string | undefined,
+          columnFields: opts.map ?? {},
+          canaries: opts.canaries,
+          operator: opts.operator,
           now: new Date(),
           onProgress: (fraction: number, step: string) => progress(step, fraction),
-          seed: opts.seed as string | undefined,
+          seed: opts.seed,
         });
         progressDone();
         const columns = describeColumns(result.columns);
@@ -74,5 +72,5 @@ Examples:
           ...result.warnings.map((w) => `warning: ${w}`),
         ]);
       });
-    });
+    }));
 }

@@ -183,6 +183,16 @@ export function selectHospital(config: Config, name?: string): HospitalConfig {
   return hospital;
 }
 
+/** The hospital meant when none is named: the config's default or its only one; null when there is none to choose. */
+export function defaultHospital(config: Config | null): HospitalConfig | null {
+  if (!config) return null;
+  try {
+    return selectHospital(config);
+  } catch {
+    return null;
+  }
+}
+
 /** The template `cradle init` writes, pointing at the reference mapping and an embedded vault. */
 export function configTemplate(vault: string, target: string): object {
   return {

@@ -8,3 +8,13 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** What a caught value says: an Error's message, anything else as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A system error's code (ENOENT, EADDRINUSE…), if the caught value has one. */
+export function errorCode(err: unknown): string | undefined {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}

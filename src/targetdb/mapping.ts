@@ -278,3 +278,10 @@ export function emailColumns(mapping: Mapping): { step: InsertStep; column: stri
     step.columns.flatMap(({ column, value }) => (value.type === 'field' && value.field.endsWith('.email') ? [{ step, column }] : [])),
   );
 }
+
+/** Where the access logs' record ids live: the mapping's recordKey with its insert's table; null without one. */
+export function recordKeyColumn(mapping: Mapping): { alias: string; table: string; column: string } | null {
+  const key = mapping.recordKey;
+  const step = key ? mapping.inserts.find((s) => s.alias === key.alias) : undefined;
+  return key && step ? { alias: key.alias, table: step.table, column: key.column } : null;
+}
