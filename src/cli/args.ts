@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { parseMapOption } from '../accesslog/parse.js';
 import { parseChannel, type ChannelRef } from '../domain/index.js';
@@ -97,4 +98,16 @@ export function timeZoneArg(value: string): string {
     throw new InvalidArgumentError(`unknown time zone "${value}" (write an IANA name such as Asia/Shanghai, or UTC)`);
   }
   return value;
+}
+
+/**
+ * The format of a report written to `out`, when --format is not given: the file's extension (htm
+ * and markdown as html and md), else HTML for a file and JSON for standard output.
+ */
+export function reportFormatOf<T extends string>(formats: readonly T[], out: string | undefined): T {
+  const ext = out ? path.extname(out).slice(1).toLowerCase() : '';
+  const named = ext === 'htm' ? 'html' : ext === 'markdown' ? 'md' : ext;
+  const format = formats.find((f) => f === named) ?? formats.find((f) => f === (out ? 'html' : 'json'));
+  if (format === undefined) throw new Error(`report formats lack ${out ? 'html' : 'json'}`);
+  return format;
 }

@@ -6,7 +6,7 @@ import { commandLine } from '../lib/redact.js';
 import { parseDay } from '../report/audit-load.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { writeAuditReport } from '../workflows/audit-report.js';
-import { oneOf } from './args.js';
+import { oneOf, reportFormatOf } from './args.js';
 import { globals, withVault } from './context.js';
 
 // `cradle audit --from --to`: the program-level report for auditors: rotations done and missed per
@@ -53,8 +53,7 @@ Examples:
     .action(async (o: { from: string; to?: string; format?: AuditFormat; out?: string; force?: boolean; lang: ReportLang }, cmd: Command) => {
       const opts = globals(cmd);
       const to = o.to ?? new Date().toISOString().slice(0, 10);
-      const ext = o.out ? path.extname(o.out).slice(1).toLowerCase() : '';
-      const format: AuditFormat = o.format ?? (FORMATS.includes(ext as AuditFormat) ? (ext as AuditFormat) : ext === 'htm' ? 'html' : ext === 'markdown' ? 'md' : o.out ? 'html' : 'json');
+      const format: AuditFormat = o.format ?? reportFormatOf(FORMATS, o.out);
       if (!o.out && format !== 'json') throw new UserError(`--out <file> is needed for --format ${format} (only json can go to standard output)`);
       if (o.from > to) throw new UserError(`--from ${o.from} is after --to ${to}`);
       if (o.out) checkOutFile(o.out, { force: o.force });

@@ -5,7 +5,7 @@ import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import { writeIncidentReport } from '../workflows/incident-report.js';
-import { oneOf, positiveInt } from './args.js';
+import { oneOf, positiveInt, reportFormatOf } from './args.js';
 import { globals, withVault } from './context.js';
 
 // `cradle report <incident>`: the document at the end of an investigation, for the hospital's
@@ -42,8 +42,7 @@ Examples:
   cradle report INC-7Q2KX9 --format json | jq '.suspects[0]'`)
     .action(async (incident: string, o: { format?: Format; out?: string; force?: boolean; lang: ReportLang; unmasked?: boolean; top: number }, cmd: Command) => {
       const opts = globals(cmd);
-      const ext = o.out ? path.extname(o.out).slice(1).toLowerCase() : '';
-      const format: Format = o.format ?? (FORMATS.includes(ext as Format) ? (ext as Format) : ext === 'htm' ? 'html' : ext === 'markdown' ? 'md' : o.out ? 'html' : 'json');
+      const format: Format = o.format ?? reportFormatOf(FORMATS, o.out);
       if (!o.out && format !== 'json') throw new UserError(`--out <file> is needed for --format ${format} (only json can go to standard output)`);
       if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;

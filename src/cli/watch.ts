@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { errorCode, errorMessage, UserError } from '../lib/errors.js';
 import { startWatch } from '../watch/server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
-import { alertChannels, deliverDue, transportsFor } from '../alerts/deliver.js';
+import { alertChannels, transportsFor } from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
-import { triagePending } from '../triage/triage.js';
+import { triageAndAlert } from '../workflows/triage-and-alert.js';
 import { portArg } from './args.js';
 import { vaultAction, type JsonOption } from './context.js';
 
@@ -97,8 +97,7 @@ Examples:
       const tick = () => {
         running ??= (async () => {
           try {
-            await triagePending(db, triage);
-            if (transports.length) await deliverDue(db, transports, { digestAbove: config?.alerts?.digestAbove });
+            await triageAndAlert(db, triage, transports, { digestAbove: config?.alerts?.digestAbove });
           } catch (err) {
             process.stderr.write(`cradle watch: triage/alerts: ${maskDigits(errorMessage(err))}\n`);
           } finally {

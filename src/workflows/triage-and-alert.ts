@@ -1,0 +1,12 @@
+import type { Database } from '../db/index.js';
+import { deliverDue, type AlertTransport } from '../alerts/deliver.js';
+import { triagePending, type TriageOptions } from '../triage/triage.js';
+
+// What `cradle watch` does every second, apart from answering requests: triage the contacts stored
+// since the last round (hits, incidents, alerts into the outbox), then deliver the alerts that are due.
+// A crash between the two loses nothing: the outbox is in the vault.
+
+export async function triageAndAlert(db: Database, triage: TriageOptions, transports: readonly AlertTransport[], options: { digestAbove?: number } = {}): Promise<void> {
+  await triagePending(db, triage);
+  if (transports.length) await deliverDue(db, transports, options);
+}
