@@ -242,5 +242,6 @@ describe('cradle demo', () => {
     const again = await cradle(['demo'], { cwd });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds a demo/);
-  });
+    // The whole story in one binary run plus four more: about 40 CPU-seconds, minutes on a loaded machine.
+  }, 900_000);
 });

@@ -161,15 +161,18 @@ describe('decoding a code export from the canaries found', () => {
     expect(codeOverlap(W7, 49)).toBe(1);
     expect(codeOverlap(W7, 60)).toBe(2);
     const rng = createRandom('w7');
+    let decidable = 0;
     for (let trial = 0; trial < 100; trial++) {
       const x = book7[rng.int(0, book7.length - 1)];
       const found = sample(rng, x.code, 0.6);
+      if (found.length < 3) continue; // two canaries may be shared with another codeword past 49
+      decidable++;
       const r = decode(found, book7, codeLength(W7));
-      if (found.length >= 3) {
-        expect(r[0].key).toBe(x.key);
-        expect(r[0].posterior).toBeGreaterThan(0.99);
-      }
+      expect(r[0].key).toBe(x.key);
+      expect(r[0].posterior).toBeGreaterThan(0.99);
     }
+    // Most samples of 60% of seven canaries hold three or more: the check above ran on them.
+    expect(decidable).toBeGreaterThan(50);
   });
 });
 
