@@ -29,7 +29,8 @@ const warned = new Set<Need>();
 function skipped(need: Need, name: string): string {
   if (!warned.has(need)) {
     warned.add(need);
-    console.warn(`${need.what} missing: tests that need it are skipped (${need.install})`);
+    // Straight to stderr: Jest does not print the console of a file whose tests were all skipped.
+    process.stderr.write(`${need.what} missing: tests that need it are skipped (${need.install})\n`);
   }
   return `${name} (skipped: ${need.install})`;
 }
