@@ -1,4 +1,4 @@
-// Runs once before the suite: builds dist/ (CLI tests run the real binary) and initialises one PGlite
+// Runs once before a run (whichever tiers it runs): builds dist/ (CLI tests run the real binary) and initialises one PGlite
 // directory that tests copy instead of paying PGlite's seconds-long initdb each time. Each run works
 // in its own .test-tmp/run-<pid>, so two test runs on one machine do not delete each other's files.
 import { execFileSync } from 'node:child_process';
@@ -19,7 +19,9 @@ function alive(pid) {
 }
 
 export default async function globalSetup() {
-  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  // Incremental, its build info inside dist/: `npm test` then `npm run test:slow` (as CI runs them)
+  // compile once, and deleting dist/ starts afresh.
+  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', path.join(root, 'dist', '.tsbuildinfo')], { stdio: 'inherit' });
   const base = path.join(root, '.test-tmp');
   fs.mkdirSync(base, { recursive: true });
   for (const entry of fs.readdirSync(base)) {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { importAccessLog, type ImportAccessOptions } from '../../src/accesslog/import.js';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
@@ -16,15 +16,13 @@ import type { HospitalConfig } from '../../src/config/index.js';
 import { cradle, json } from '../helpers/cli.js';
 import { newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { count, hospitalConfig } from '../helpers/hospital.js';
+import { describeWith, PGAUDIT } from '../helpers/needs.js';
 
 // Tripwires end to end on a real PostgreSQL 15 server with pgaudit's object audit: a private cluster
 // (initdb + pg_ctl, never the machine's own server), staff accounts reading canary and real records
 // through node-postgres, the server's csvlog imported into the vault.
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-const PGAUDIT = '/usr/lib/postgresql/15/lib/pgaudit.so';
-const available = fs.existsSync(PGAUDIT) && fs.existsSync(path.join(PG_BIN, 'initdb')) && fs.existsSync(path.join(PG_BIN, 'pg_ctl'));
-if (!available) console.warn(`pgaudit test skipped: needs ${PGAUDIT} and ${PG_BIN}/initdb (apt-get install postgresql-15-pgaudit)`);
 
 const STAFF = ['nurse42', 'nurse07', 'clerk03'];
 /** AUDIT entries the staff statements below write: the join logs one per relation. */
@@ -46,7 +44,7 @@ async function freePort(): Promise<number> {
 
 const staffLines = (csv: string) => csv.split('\n').filter((l) => /^[^,]*,"(nurse42|nurse07|clerk03)",.*"AUDIT: /.test(l));
 
-(available ? describe : describe.skip)('tripwires from a real pgaudit csvlog', () => {
+describeWith(PGAUDIT)('tripwires from a real pgaudit csvlog', () => {
   let dir: string;
   let dataDir: string;
   let port = 0;

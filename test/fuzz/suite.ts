@@ -4,7 +4,7 @@ import { expect, it } from '@jest/globals';
 import { TEST_TMP } from '../helpers/db.js';
 import { describeFinding, envCases, envSeed, findingClasses, fuzzTarget, type FuzzTarget } from './harness.js';
 
-// The bounded fuzz run inside `npm test`: per target a fixed number of cases from a fixed seed
+// The bounded fuzz run of the slow tier (`npm run test:slow`, CI): per target a fixed number of cases from a fixed seed
 // (FUZZ_SEED and FUZZ_CASES override), asserting the whole rule: zero findings. A failure lists each
 // class of finding once with an example; the inputs are saved under .test-tmp/<run>/fuzz-findings.
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { codeCapacity, codeLength, codeOverlap, codewordPositions, type CodeSpec } from '../../src/exports/plan.js';
-import { createRandom, type Random } from '../../src/lib/generate/index.js';
-import { trace, UNKNOWN_SOURCE, type Suspect, type TraceChannel } from '../../src/trace/model.js';
+import { codeLength, codeOverlap } from '../../src/exports/plan.js';
+import { createRandom } from '../../src/lib/generate/index.js';
+import { trace, UNKNOWN_SOURCE, type TraceChannel } from '../../src/trace/model.js';
 import {
   binomialTail,
   detectProbability,
@@ -12,46 +12,11 @@ import {
   tardosLength,
   uniqueDecodeProbability,
 } from '../../src/lib/codes.js';
+import { codebook, day, decode, exportFile, pairKey, sample, top, VAULT, W7, W8 } from './codebook.js';
 
 // Decoding shared-canary codes: which export (or pair of merged exports) a leak came from, when each
-// export holds w canaries of a shared pool. Set CRADLE_CODE_TABLE=1 to print the figures of docs/codes.md.
-
-/** n exports on one pool: export e<m> holds codeword m, canary ids "c<position>". */
-function codebook(spec: CodeSpec, n: number): { key: string; code: string[] }[] {
-  return Array.from({ length: n }, (_, m) => ({ key: `e${m}`, code: codewordPositions(spec, m).map((p) => `c${p}`) }));
-}
-
-const DAY = 86_400_000;
-const VAULT = 5000;
-const day = (d: number) => new Date(Date.UTC(2026, 0, 5) + d * DAY);
-
-/** An export file that saw `ids` (its codeword among them, if it holds one) and `more` other canaries, on day 1. */
-function exportFile(key: string, ids: readonly string[], code?: readonly string[], more = 0): TraceChannel {
-  const all = [...new Set([...(code ?? []), ...ids]), ...Array.from({ length: more }, (_, i) => `${key}/other${i}`)];
-  return { key, kind: 'export', seen: new Map(all.map((id) => [id, day(1)])), code };
-}
-
-/**
- * What scan then trace hands the trace model: every export that saw any found canary, as the vault
- * reports it; canaries planted on day 0, found on day 10; the prior over the whole book.
- */
-function decode(found: readonly string[], book: { key: string; code: string[] }[], poolSize: number, extra: TraceChannel[] = []): Suspect[] {
-  const set = new Set(found);
-  // The pool is part of a vault of thousands of canaries (what "unknown source" could have leaked).
-  const vaultSize = Math.max(poolSize, VAULT);
-  const channels = [...book.filter((e) => e.code.some((c) => set.has(c))).map((e) => exportFile(e.key, e.code, e.code)), ...extra];
-  return trace({ found: found.map((id) => ({ id, plantedAt: day(0), seenLeakedAt: day(10) })), channels, vaultSize }, { universe: book.length + extra.length });
-}
-
-function sample(rng: Random, items: readonly string[], q: number): string[] {
-  return items.filter(() => rng.chance(q));
-}
-
-const pairKey = (a: string, b: string) => [a, b].sort().join(' + ');
-const top = (r: Suspect[]) => (r[0]?.parts ? pairKey(r[0].parts[0], r[0].parts[1]) : r[0]?.key);
-
-const W8: CodeSpec = { weight: 8, field: 11, degree: 3 }; // L = 88
-const W7: CodeSpec = { weight: 7, field: 7, degree: 3 }; // L = 49, the default
+// export holds w canaries of a shared pool. The code's error rates over many simulated leaks are in
+// codes.slow.test.ts (the slow tier).
 
 describe('the likelihood of a partial leak', () => {
   it('integrates the leaked fraction out exactly', () => {
@@ -178,78 +143,18 @@ describe('decoding a code export from the canaries found', () => {
     expect(codeOverlap(W7, 49)).toBe(1);
     expect(codeOverlap(W7, 60)).toBe(2);
     const rng = createRandom('w7');
+    let decidable = 0;
     for (let trial = 0; trial < 100; trial++) {
       const x = book7[rng.int(0, book7.length - 1)];
       const found = sample(rng, x.code, 0.6);
+      if (found.length < 3) continue; // two canaries may be shared with another codeword past 49
+      decidable++;
       const r = decode(found, book7, codeLength(W7));
-      if (found.length >= 3) {
-        expect(r[0].key).toBe(x.key);
-        expect(r[0].posterior).toBeGreaterThan(0.99);
-      }
+      expect(r[0].key).toBe(x.key);
+      expect(r[0].posterior).toBeGreaterThan(0.99);
     }
+    // Most samples of 60% of seven canaries hold three or more: the check above ran on them.
+    expect(decidable).toBeGreaterThan(50);
   });
-});
 
-/**
- * Rates over random leaks: one export's file sampled with fraction q, or two exports' files each
- * sampled with q and merged. "named": the right export (or pair) first with posterior >= 0.9;
- * "framed": a wrong single export first with posterior >= 0.9; "wrongPair": a pair that is not the
- * right one first with posterior >= 0.9.
- */
-function rates(spec: CodeSpec, n: number, q: number, trials: number, merged: boolean, seed: string) {
-  const book = codebook(spec, n);
-  const rng = createRandom(seed);
-  let named = 0;
-  let framed = 0;
-  let wrongPair = 0;
-  for (let t = 0; t < trials; t++) {
-    const i = rng.int(0, n - 1);
-    const j = merged ? (i + rng.int(1, n - 1)) % n : i;
-    const found = [...new Set([...sample(rng, book[i].code, q), ...(merged ? sample(rng, book[j].code, q) : [])])];
-    if (found.length === 0) continue;
-    const r = decode(found, book, codeLength(spec));
-    const right = merged ? pairKey(book[i].key, book[j].key) : book[i].key;
-    if (r[0].posterior < 0.9) continue;
-    if (top(r) === right) named++;
-    else if (r[0].parts) wrongPair++;
-    else if (r[0].key !== book[i].key && r[0].key !== book[j].key) framed++;
-  }
-  return { named: named / trials, framed: framed / trials, wrongPair: wrongPair / trials };
-}
-
-describe('error rates of the code', () => {
-  // CRADLE_CODE_TABLE=1 prints the table with 4000 trials a cell; a bigger number is the trials.
-  const printTable = !!process.env.CRADLE_CODE_TABLE;
-  const asked = Number(process.env.CRADLE_CODE_TABLE);
-  const trials = !printTable ? 200 : asked > 1 ? asked : 4000;
-  /** Three standard deviations of a simulated rate around p. */
-  const slack = (p: number) => 3 * Math.sqrt((p * (1 - p)) / trials) + 1e-9;
-
-  it('names single and merged leaks as often as the overlap bound says, and frames only small merged slices', () => {
-    const lines: string[] = [];
-    for (const [spec, n] of [[W7, 49], [W7, 343], [W8, 121], [W8, 500]] as const) {
-      for (const q of [1, 0.5, 0.25, 0.1]) {
-        const single = rates(spec, n, q, trials, false, `single:${n}:${q}`);
-        const pair = rates(spec, n, q, trials, true, `pair:${n}:${q}`);
-        const t = codeOverlap(spec, n);
-        // t + 1 canaries of one codeword are in no other: the export is named whatever else was exported.
-        const bound = uniqueDecodeProbability(spec.weight, t, q);
-        expect(single.named).toBeGreaterThanOrEqual(bound - slack(bound));
-        expect(single.framed + single.wrongPair).toBe(0);
-        // A third export holds every canary of a merge only if at most t came from each of the two.
-        const frameable = (1 - bound) ** 2;
-        expect(pair.framed).toBeLessThanOrEqual(frameable + slack(frameable));
-        if (q === 1) expect(pair).toEqual({ named: 1, framed: 0, wrongPair: 0 }); // 2t < w: no third codeword lies in the union of two
-        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-        lines.push(
-          `| ${spec.weight} | ${codeLength(spec)} | ${n} | ${t} | ${q} | ${pct(detectProbability(spec.weight, q))} | ${pct(bound)} | ${pct(single.named)} | ${pct(pair.named)} | ${pct(pair.framed)} | ${pct(pair.wrongPair)} |`,
-        );
-      }
-    }
-    expect(codeCapacity(W7)).toBe(343);
-    expect(codeCapacity(W8)).toBe(1331);
-    if (printTable) {
-      console.log(['| w | L | exports | t | q | ≥1 found | t+1 found | single named | pair named | pair: third framed | pair: wrong pair |', '|---|---|---|---|---|---|---|---|---|---|---|', ...lines].join('\n'));
-    }
-  });
 });

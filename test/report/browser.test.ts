@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { chromium, type Browser } from 'playwright-core';
 import type { ReportLang } from '../../src/report/data.js';
 import { CHROMIUM_ARGS, chromiumPath, htmlToPdf } from '../../src/report/pdf.js';
 import { renderHtml } from '../../src/report/render.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { scratchDir } from '../helpers/db.js';
+import { CHROMIUM, itWith } from '../helpers/needs.js';
 import { sampleReport } from './fixture.js';
 import { renderAuditHtml } from '../../src/report/audit-render.js';
 import { sampleAudit } from './audit-fixture.js';
@@ -15,10 +16,7 @@ import { sampleAudit } from './audit-fixture.js';
 // The HTML report in a real browser (headless Chromium through playwright-core): no console errors,
 // nothing fetched, the chart drawn. CRADLE_UPDATE_SCREENSHOT=1 rewrites docs/report-screenshot.png.
 
-const CHROMIUM = chromiumPath();
-const available = fs.existsSync(CHROMIUM);
-if (!available) console.warn(`test/report/browser.test.ts: skipped, no Chromium at ${CHROMIUM} (install Debian's chromium or set CRADLE_CHROMIUM)`);
-const maybe = available ? it : it.skip;
+const maybe = itWith(CHROMIUM);
 
 describe('the HTML report in Chromium', () => {
   let browser: Browser;
@@ -26,7 +24,7 @@ describe('the HTML report in Chromium', () => {
 
   beforeAll(async () => {
     dir = scratchDir('report-browser');
-    if (available) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    if (CHROMIUM.present) browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   });
   afterAll(async () => browser?.close());
 

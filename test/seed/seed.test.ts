@@ -46,7 +46,7 @@ describe.each(BACKENDS.flatMap((b) => SCHEMAS.map((s) => [b, s] as const)))('see
     for (const c of rows) {
       expect(c.status).toBe('planted');
       expect(h.trapNumbers).toContain(c.mother_phone);
-      if (c.father_phone) expect(h.trapNumbers).toContain(c.father_phone);
+      expect(c.father_phone === null || h.trapNumbers.includes(c.father_phone)).toBe(true);
       expect(c.email === null || c.email.endsWith('@trap.example.org')).toBe(true);
       // The target row found through the vault's keys holds the canary's phone in the hospital's format.
       const last = h.mapping.inserts.length - 1;
@@ -138,34 +138,6 @@ describe.each(BACKENDS.flatMap((b) => SCHEMAS.map((s) => [b, s] as const)))('see
     expect(results).toEqual([{ batchId: 'crashed', outcome: 'discarded', canaries: 2 }]);
     expect(await count(h.vault, `SELECT 1 FROM canaries WHERE batch_id = 'crashed'`)).toBe(0);
     expect(await vault.poolCounts(h.vault)).toEqual(poolBefore);
-  });
-});
-
-describe.each(BACKENDS)('uniqueness against a target of 100k families on %s', (backend) => {
-  let h: TestHospital & { trapNumbers: string[] };
-  const realHolders = 5;
-  beforeAll(async () => {
-    // Real patients who happen to hold five of the pool's numbers (written as the hospital writes them).
-    const { createRandom } = await import('../../src/lib/generate/index.js');
-    const { demoPopulation } = await import('../../src/demo/setup.js');
-    const probe = await createTestHospital({ backend, schema: 'reference', population: 0, trapNumbers: 80, seed: 'u' });
-    const numbers = probe.trapNumbers.slice(0, realHolders);
-    await probe.close();
-    const extra = [...demoPopulation(createRandom('holders'), realHolders, new Date())].map((f, i) => ({ ...f, mother: { ...f.mother, phone: numbers[i] } }));
-    h = await createTestHospital({ backend, schema: 'reference', population: 100_000, trapNumbers: 80, seed: 'u', extraFamilies: extra });
-  }, 300_000);
-  afterAll(async () => h?.close());
-
-  it('never hands out a number a real family uses, and blocks it', async () => {
-    // 40 canaries need about 70 of the 80 numbers, so every number is checked, the held ones included.
-    const res = await plantCanaries(h.vault, h.target, request(h, { count: 40, seed: '3' }));
-    const held = new Set(h.trapNumbers.slice(0, realHolders));
-    expect(res.blockedNumbers.sort()).toEqual([...held].sort());
-    const used = res.planted.flatMap((p) => [p.family.mother.phone, p.family.father?.phone]).filter(Boolean);
-    for (const n of used) expect(held.has(n!)).toBe(false);
-    expect((await vault.poolCounts(h.vault)).blocked).toBe(realHolders);
-    // No canary shares a phone with any of the 100k real rows.
-    expect(await count(h.target, `SELECT 1 FROM families GROUP BY mother_phone HAVING count(*) > 1 AND mother_phone = ANY($1::text[])`, [used.map((p) => p!.slice(3))])).toBe(0);
   });
 });
 

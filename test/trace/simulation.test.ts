@@ -30,7 +30,10 @@ describe('trace model on simulated hospitals', () => {
     expect(singles.length).toBeGreaterThanOrEqual(1000);
     expect(qualifying.length).toBeGreaterThanOrEqual(300);
     expect(rate(qualifying, (x) => !!x.named)).toBeGreaterThanOrEqual(0.99);
-    for (const b of buckets) if (b.runs >= 50 && b.lo >= 0.5) expect(Math.abs(b.accuracy - b.mean)).toBeLessThanOrEqual(0.07);
+    // Calibration, in every bucket from 0.5 up with enough runs to say (and there must be some).
+    const wellFilled = buckets.filter((b) => b.runs >= 50 && b.lo >= 0.5);
+    expect(wellFilled.length).toBeGreaterThanOrEqual(2);
+    for (const b of wellFilled) expect(Math.abs(b.accuracy - b.mean)).toBeLessThanOrEqual(0.07);
     const ninety = buckets.find((b) => b.lo === 0.85)!;
     expect(ninety.runs).toBeGreaterThanOrEqual(50);
     expect(ninety.accuracy).toBeGreaterThanOrEqual(0.85);
