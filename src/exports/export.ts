@@ -9,6 +9,7 @@ import { UserError } from '../lib/errors.js';
 import { createRandom } from '../lib/generate/index.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { FIELDS, renderPhone, type Mapping } from '../targetdb/mapping.js';
+import { joinedFrom } from '../targetdb/read.js';
 import { isoWeekOf } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import {
@@ -118,12 +119,7 @@ async function columnType(db: ReadOnlyQueryable, schema: string, table: string, 
 
 /** The mapping's default export: one row per birth with every family field, joined along the mapping's refs. */
 export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping, timeZone: string, from?: string, to?: string): Promise<SourceQuery> {
-  const [first, ...rest] = mapping.inserts;
-  let sql = `FROM ${quoteQualified([first.schema, first.table])} AS ${quoteIdent(first.alias)}`;
-  for (const step of rest) {
-    const refs = step.columns.flatMap(({ column, value }) => (value.type === 'ref' ? [`${quoteIdent(step.alias)}.${quoteIdent(column)} = ${quoteIdent(value.alias)}.${quoteIdent(value.column)}`] : []));
-    sql += ` ${refs.length ? 'JOIN' : 'CROSS JOIN'} ${quoteQualified([step.schema, step.table])} AS ${quoteIdent(step.alias)}${refs.length ? ` ON ${refs.join(' AND ')}` : ''}`;
-  }
+  const sql = joinedFrom(mapping, 'inner');
   const select: string[] = [];
   const columnFields: Record<string, string> = {};
   const used = new Set<string>();
