@@ -88,3 +88,4 @@ export function parseChannel(text: string): ChannelRef {
 export function formatChannel(channel: ChannelRef): string {
   return `${channel.kind}:${channel.name}`;
 }
+export * from './profile.js';

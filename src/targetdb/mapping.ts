@@ -285,3 +285,11 @@ export function recordKeyColumn(mapping: Mapping): { alias: string; table: strin
   const step = key ? mapping.inserts.find((s) => s.alias === key.alias) : undefined;
   return key && step ? { alias: key.alias, table: step.table, column: key.column } : null;
 }
+
+/** Where the mapping writes a family field: the first insert step and column holding it (as written there), or null. */
+export function fieldColumn(mapping: Mapping, field: string): { step: InsertStep; column: string; value: Extract<ColumnValue, { type: 'field' }> } | null {
+  for (const step of mapping.inserts) {
+    for (const { column, value } of step.columns) if (value.type === 'field' && value.field === field) return { step, column, value };
+  }
+  return null;
+}

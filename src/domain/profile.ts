@@ -1,0 +1,27 @@
+// A hospital's profile: aggregates learned from its real rows by `cradle target profile`, from which
+// canaries are drawn. Aggregates only: a value is kept only when at least `k` real families share it,
+// so the profile never holds a real person's full name, number, address, ID number or e-mail.
+import type { ColumnProfile } from './profile-columns.js';
+import type { FamilyProfile } from './profile-family.js';
+
+export type { Counts } from './counts.js';
+export type { ColumnProfile, FamilyProfile };
+
+/** The profile of one hospital, stored in the vault, dated. Its parts are filled by the learners in src/profile. */
+export interface HospitalProfile {
+  version: 1;
+  hospital: string;
+  /** ISO instant. */
+  learnedAt: string;
+  /** Real families read. */
+  families: number;
+  /** The smallest number of families a kept value must be shared by. */
+  k: number;
+  /** The mapping file the profile was learned through, and its SHA-256 (a changed mapping makes the profile stale). */
+  mapping: { source: string; sha256: string };
+  /** Per column of the mapping's tables, keyed `alias.column`: see ColumnProfile. */
+  columns: Record<string, ColumnProfile>;
+  /** What a thief compares across fields of one family: see FamilyProfile. */
+  family: FamilyProfile;
+}
+
