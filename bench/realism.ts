@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const table = compare(year.dump.rows.filter((r) => !isCanary(r)), year.dump.rows.filter(isCanary));
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, compare: table, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, compare: table, collisionsDuringYear: year.ctx.sim.collisions, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
       return;
     }
     const lines = [
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       ...formatThiefReport(report),
       `    ${''.padEnd(34)} ${'real'.padStart(9)}  ${'canaries'.padStart(9)}`,
       ...table.map(([what, r, c]) => `    ${what.padEnd(34)} ${r.padStart(9)}  ${c.padStart(9)}`),
-      `  the hospital's ${year.after.admitted.length + year.after.collisions.length} admissions after the year: ${year.after.collisions.length} refused on a key a canary holds`,
+      `  keys: ${year.ctx.sim.collisions.length} of the hospital's admissions during the year and ${year.after.collisions.length} of its ${year.after.admitted.length + year.after.collisions.length} after it refused on a key a canary holds`,
       `  CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

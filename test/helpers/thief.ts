@@ -493,8 +493,10 @@ export interface ThiefReport {
   typicalityAuc: number;
   /** Gradient-boosted trees, 5-fold stratified cross-validation, out-of-fold AUC. */
   supervisedAuc: number;
-  /** Features that separate best alone: AUC oriented so that 0.5 is no signal and 1 is perfect. */
+  /** Features that separate best alone, the best one per source: AUC oriented so that 0.5 is no signal and 1 is perfect. */
   topUnivariate: { feature: string; auc: number }[];
+  /** The classifier trained on one source's features only (a column, "order" for key order, "times" for time differences), best first. */
+  bySource: { source: string; auc: number }[];
   /** Features the classifier used most (share of total gain). */
   topGain: { feature: string; share: number }[];
   features: number;
@@ -520,15 +522,31 @@ export function thief(dump: Dump, isCanary: (row: DumpRow) => boolean, opts: Thi
     return { feature, auc: Math.max(a, 1 - a) };
   });
   const totalGain = cv.gain.reduce((a, b) => a + b, 0) || 1;
+  const groups = new Map<string, number[]>();
+  m.names.forEach((name, f) => groups.set(featureSource(name), [...(groups.get(featureSource(name)) ?? []), f]));
+  const bySource = [...groups].map(([source, fs]) => {
+    const sub: FeatureMatrix = { names: fs.map((f) => m.names[f]), types: fs.map((f) => m.types[f]), values: fs.map((f) => m.values[f]), rows: m.rows };
+    return { source, auc: rocAuc(crossValidate(sub, labels, opts.folds ?? 5, opts.seed ?? 1, { ...DEFAULT_BOOST, rounds: 30, ...opts.boost }).scores, labels) };
+  });
+  const bestPerSource = new Map<string, { feature: string; auc: number }>();
+  for (const u of uni.sort((a, b) => b.auc - a.auc)) if (!bestPerSource.has(featureSource(u.feature))) bestPerSource.set(featureSource(u.feature), u);
   return {
     rows: dump.rows.length,
     canaries: labels.filter(Boolean).length,
     typicalityAuc: rocAuc(typ, labels),
     supervisedAuc: rocAuc(cv.scores, labels),
-    topUnivariate: uni.sort((a, b) => b.auc - a.auc).slice(0, top),
+    topUnivariate: [...bestPerSource.values()].slice(0, top),
+    bySource: bySource.sort((a, b) => b.auc - a.auc),
     topGain: m.names.map((feature, f) => ({ feature, share: cv.gain[f] / totalGain })).sort((a, b) => b.share - a.share).slice(0, top),
     features: m.names.length,
   };
+}
+
+/** What a feature is computed from: its column, "order" (key order) or "times" (differences between times). */
+export function featureSource(feature: string): string {
+  if (feature.includes('~')) return 'order';
+  if (feature.endsWith(':hours')) return 'times';
+  return feature.split(/[:=]/)[0];
 }
 
 /** The report as text lines. */
@@ -537,7 +555,9 @@ export function formatThiefReport(r: ThiefReport): string[] {
     `thief: ${r.rows} rows, ${r.canaries} canaries, ${r.features} features`,
     `  unsupervised typicality ROC AUC  ${r.typicalityAuc.toFixed(3)}`,
     `  supervised (boosted trees, 5-fold CV) ROC AUC  ${r.supervisedAuc.toFixed(3)}`,
-    '  best single features (AUC):',
+    '  classifier on one source alone (AUC):',
+    ...r.bySource.map((u) => `    ${u.auc.toFixed(3)}  ${u.source}`),
+    '  best single feature per source (AUC):',
     ...r.topUnivariate.map((u) => `    ${u.auc.toFixed(3)}  ${u.feature}`),
     '  classifier gain:',
     ...r.topGain.map((u) => `    ${(100 * u.share).toFixed(1).padStart(5)} %  ${u.feature}`),

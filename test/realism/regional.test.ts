@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase, type Database } from '../../src/db/index.js';
 import { validIdCard } from '../fixtures/regional/generate.js';
-import { admitMore, buildRegionalHospital, REGIONAL_MAPPING } from '../fixtures/regional/hospital.js';
+import { admitMore, buildRegionalHospital, REGIONAL_MAPPING, RegionalHospital } from '../fixtures/regional/hospital.js';
 import { loadMapping } from '../../src/targetdb/index.js';
 import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
 import { dumpTables, thief, uniform, type Dump } from '../helpers/thief.js';
@@ -97,6 +97,25 @@ describe.each(BACKENDS)('the regional hospital on %s', (backend) => {
     const more = await admitMore(db, 2, { seed: 'x', at, numbering: 'counter' });
     expect(more.collisions.map((c) => [c.column, c.value])).toEqual([['ZYH', '202602020001']]);
     expect(more.admitted.map((a) => a.ZYH)).toEqual(['202602020002']);
+  });
+
+  it('records its admissions that a row holding its next number or id made fail', async () => {
+    const loc2 = await newDatabase(backend, 'regional2');
+    const db2 = await openDatabase(loc2.location);
+    try {
+      const sim = await buildRegionalHospital(db2, { seed: 'c', families: 40, from: '2025-03-01', to: '2025-03-08', numbering: 'counter' });
+      expect(sim.collisions).toEqual([]);
+      const last = (await db2.query<{ id: number }>('SELECT max("ID") AS id FROM "ZY_MQXX"')).rows[0].id;
+      // a row with an explicit id two ahead of the sequence, and one holding the counter's next number of 03-10
+      await db2.query(`INSERT INTO "ZY_MQXX" ("ID", "ZYH", "XM", "KSMC", "RYSJ") VALUES ($1, '202503100001', '某某', '产科一病区', '2025-03-09 12:00:00')`, [last + 2]);
+      const later = new RegionalHospital(db2, { seed: 'd', families: 30, from: '2025-03-10', to: '2025-03-12', numbering: 'counter' });
+      await later.runUntil(new Date('2025-03-20T00:00:00Z'));
+      expect(later.collisions.map((c) => [c.column, c.value])).toEqual(expect.arrayContaining([['ID', String(last + 2)], ['ZYH', '202503100001']]));
+      expect(later.collisions).toHaveLength(2);
+    } finally {
+      await db2.close();
+      await loc2.cleanup();
+    }
   });
 
   it('lets the thief find rows written on the minute', () => {
