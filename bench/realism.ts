@@ -1,6 +1,6 @@
 import { parseArgs, UsageError } from './args.js';
 import { runRegionalYear } from '../test/helpers/regional-year.js';
-import { formatThiefReport, thief, type DumpRow } from '../test/helpers/thief.js';
+import { formatThiefReport, thief, uniform, type DumpRow } from '../test/helpers/thief.js';
 import type { Numbering } from '../test/fixtures/regional/hospital.js';
 
 // `npm run bench:realism`: a year of the regional hospital (test/fixtures/regional, not Cradle's
@@ -62,15 +62,21 @@ async function main(): Promise<void> {
   try {
     const isCanary = (r: DumpRow) => year.canaryIds.has(Number(r['ZY_MQXX.ID']));
     const report = thief(year.dump, isCanary);
+    // control: as many real rows as there are canaries, picked at random, should give 0.5
+    const rand = uniform(99);
+    const real = year.dump.rows.filter((r) => !isCanary(r));
+    const picked = new Set(real.map((r) => ({ id: Number(r['ZY_MQXX.ID']), k: rand() })).sort((a, b) => a.k - b.k).slice(0, year.canaryIds.size).map((x) => x.id));
+    const control = thief({ columns: year.dump.columns, rows: real }, (r) => picked.has(Number(r['ZY_MQXX.ID'])), { bySource: false });
     const cpu = process.cpuUsage(cpu0);
     const table = compare(year.dump.rows.filter((r) => !isCanary(r)), year.dump.rows.filter(isCanary));
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, compare: table, collisionsDuringYear: year.ctx.sim.collisions, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, control: { typicalityAuc: control.typicalityAuc, supervisedAuc: control.supervisedAuc }, compare: table, collisionsDuringYear: year.ctx.sim.collisions, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
       return;
     }
     const lines = [
       `regional hospital: ${flags.families} families over 2025, ${year.canaryIds.size} canaries from 52 weekly rotations (numbering ${flags.numbering}); year built in ${built.toFixed(1)} s`,
       ...formatThiefReport(report),
+      `  control, ${picked.size} random real rows in place of the canaries: typicality ${control.typicalityAuc.toFixed(3)}, supervised ${control.supervisedAuc.toFixed(3)} (0.5 = an honest thief)`,
       `    ${''.padEnd(34)} ${'real'.padStart(9)}  ${'canaries'.padStart(9)}`,
       ...table.map(([what, r, c]) => `    ${what.padEnd(34)} ${r.padStart(9)}  ${c.padStart(9)}`),
       `  keys: ${year.ctx.sim.collisions.length} of the hospital's admissions during the year and ${year.after.collisions.length} of its ${year.after.admitted.length + year.after.collisions.length} after it refused on a key a canary holds`,

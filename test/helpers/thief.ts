@@ -507,6 +507,8 @@ export interface ThiefOptions {
   seed?: number;
   top?: number;
   boost?: Partial<BoostOptions>;
+  /** Also train the classifier on each source alone (default true; costs about one more cross-validation). */
+  bySource?: boolean;
 }
 
 /** Score a dump: `isCanary(row)` is used for labels (scoring) only, never for features. */
@@ -524,7 +526,7 @@ export function thief(dump: Dump, isCanary: (row: DumpRow) => boolean, opts: Thi
   const totalGain = cv.gain.reduce((a, b) => a + b, 0) || 1;
   const groups = new Map<string, number[]>();
   m.names.forEach((name, f) => groups.set(featureSource(name), [...(groups.get(featureSource(name)) ?? []), f]));
-  const bySource = [...groups].map(([source, fs]) => {
+  const bySource = opts.bySource === false ? [] : [...groups].map(([source, fs]) => {
     const sub: FeatureMatrix = { names: fs.map((f) => m.names[f]), types: fs.map((f) => m.types[f]), values: fs.map((f) => m.values[f]), rows: m.rows };
     return { source, auc: rocAuc(crossValidate(sub, labels, opts.folds ?? 5, opts.seed ?? 1, { ...DEFAULT_BOOST, rounds: 30, ...opts.boost }).scores, labels) };
   });
