@@ -266,6 +266,23 @@ export function buildFeatures(dump: Dump): FeatureMatrix {
     }
   }
 
+  // relations between text columns of the row: the same value (a father on the mother's phone), the same
+  // first character (a baby with the father's surname); kept where they hold in at least 1 % of rows
+  const texts = dump.columns.filter((c) => kinds.get(c) === 'text');
+  for (let a = 0; a < texts.length; a++)
+    for (let b = a + 1; b < texts.length; b++) {
+      const [va, vb] = [col(texts[a]), col(texts[b])];
+      const both = (i: number) => typeof va[i] === 'string' && typeof vb[i] === 'string' && va[i] !== '' && vb[i] !== '';
+      const same = (i: number) => (both(i) ? (va[i] === vb[i] ? 1 : 0) : NaN);
+      const sameFirst = (i: number) => (both(i) && CJK.test(String(va[i])[0]) ? ((va[i] as string)[0] === (vb[i] as string)[0] ? 1 : 0) : NaN);
+      const pairName = `${texts[a]}~${texts[b]}`.replace(/~/, '&');
+      for (const [suffix, f] of [['same', same], ['sameFirst', sameFirst]] as const) {
+        let k = 0;
+        for (let i = 0; i < n; i++) if (f(i) === 1) k++;
+        if (k >= 0.01 * n && k <= 0.99 * n) add(`${pairName}:${suffix}`, 'value', f);
+      }
+    }
+
   // key order: unique integers (ids) against times and against digit codes (admission numbers)
   const keys = dump.columns.filter((c) => kinds.get(c) === 'number' && new Set(col(c).filter((x) => !isNull(x))).size >= 0.95 * col(c).filter((x) => !isNull(x)).length && col(c).filter((x) => !isNull(x)).length > n / 2);
   const codes = dump.columns.filter((c) => kinds.get(c) === 'text' && col(c).filter((x) => typeof x === 'string' && /^[A-Za-z]{0,3}\d{6,15}$/.test(x)).length > n / 2);
@@ -544,8 +561,9 @@ export function thief(dump: Dump, isCanary: (row: DumpRow) => boolean, opts: Thi
   };
 }
 
-/** What a feature is computed from: its column, "order" (key order) or "times" (differences between times). */
+/** What a feature is computed from: its column, "relations" (between columns), "order" (key order) or "times" (differences between times). */
 export function featureSource(feature: string): string {
+  if (feature.includes('&')) return 'relations';
   if (feature.includes('~')) return 'order';
   if (feature.endsWith(':hours')) return 'times';
   return feature.split(/[:=]/)[0];
