@@ -1,0 +1,94 @@
+import { parseArgs, UsageError } from './args.js';
+import { runRegionalYear } from '../test/helpers/regional-year.js';
+import { formatThiefReport, thief, uniform, type DumpRow } from '../test/helpers/thief.js';
+import type { Numbering } from '../test/fixtures/regional/hospital.js';
+
+// `npm run bench:realism`: a year of the regional hospital (test/fixtures/regional, not Cradle's
+// mirror) with `rotate` run every Monday at 03:00 as its cron job would (10 canaries a week, 520 in all),
+// the hospital's own events written in time order around it; then the thief (test/helpers/thief.ts)
+// gets the dump and tries to tell canaries from real rows. Figures are printed, never asserted.
+//
+//   node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--json]
+
+const USAGE = 'usage: node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--json]';
+
+interface Flags {
+  families: number;
+  after: number;
+  seed: string;
+  numbering: Numbering;
+  json: boolean;
+}
+
+const share = (rows: DumpRow[], f: (r: DumpRow) => boolean) => (rows.length ? rows.filter(f).length / rows.length : NaN);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+/** A few plain comparisons a reader can check by eye (canaries against real rows). */
+function compare(real: DumpRow[], canaries: DumpRow[]): [string, string, string][] {
+  const s = (r: DumpRow, c: string) => (typeof r[c] === 'string' ? (r[c] as string) : '');
+  const nicu = (rows: DumpRow[]) => rows.filter((r) => r['XSE_XX.KSMC'] === '新生儿科');
+  const lines: [string, (rows: DumpRow[]) => string][] = [
+    ['surname 李', (rows) => pct(share(rows, (r) => s(r, 'ZY_MQXX.XM').startsWith('李')))],
+    ['reduplicated mother name', (rows) => pct(share(rows, (r) => { const x = [...s(r, 'ZY_MQXX.XM')]; return x.length === 3 && x[1] === x[2]; }))],
+    ['address with 街道 or 镇', (rows) => pct(share(rows, (r) => /街道|镇/.test(s(r, 'ZY_MQXX.JTDZ'))))],
+    ['admitted on the minute (ss = 00)', (rows) => pct(share(rows, (r) => s(r, 'ZY_MQXX.RYSJ').endsWith(':00')))],
+    ['weight a multiple of 10 g', (rows) => pct(share(rows, (r) => typeof r['XSE_XX.TZ'] === 'number' && (r['XSE_XX.TZ'] as number) % 10 === 0))],
+    ['ID-card number missing', (rows) => pct(share(rows, (r) => !r['ZY_MQXX.SFZH']))],
+    ['never discharged', (rows) => pct(share(rows, (r) => !r['ZY_MQXX.CYSJ']))],
+    ['新生儿科 share', (rows) => pct(nicu(rows).length / Math.max(1, rows.length))],
+    ['新生儿科 mean weight', (rows) => `${mean(nicu(rows).map((r) => Number(r['XSE_XX.TZ']))).toFixed(0)} g`],
+    ['新生儿科 under 2,500 g', (rows) => pct(share(nicu(rows), (r) => Number(r['XSE_XX.TZ']) < 2500))],
+  ];
+  return lines.map(([what, f]) => [what, f(real), f(canaries)]);
+}
+
+async function main(): Promise<void> {
+  const flags: Flags = { families: 4000, after: 300, seed: 'regional', numbering: 'max', json: false };
+  parseArgs(process.argv.slice(2), flags, { '--families': 'families', '--after': 'after' }, USAGE, (name, value) => {
+    if (name === '--seed') flags.seed = value();
+    else if (name === '--numbering') {
+      const v = value();
+      if (v !== 'max' && v !== 'counter') throw new UsageError(`--numbering is max or counter\n${USAGE}`);
+      flags.numbering = v;
+    } else if (name === '--json') flags.json = true;
+    else return false;
+    return true;
+  });
+  const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const year = await runRegionalYear({ seed: flags.seed, families: flags.families, numbering: flags.numbering, admitAfter: flags.after });
+  const built = Number(process.hrtime.bigint() - started) / 1e9;
+  try {
+    const isCanary = (r: DumpRow) => year.canaryIds.has(Number(r['ZY_MQXX.ID']));
+    const report = thief(year.dump, isCanary);
+    // control: as many real rows as there are canaries, picked at random, should give 0.5
+    const rand = uniform(99);
+    const real = year.dump.rows.filter((r) => !isCanary(r));
+    const picked = new Set(real.map((r) => ({ id: Number(r['ZY_MQXX.ID']), k: rand() })).sort((a, b) => a.k - b.k).slice(0, year.canaryIds.size).map((x) => x.id));
+    const control = thief({ columns: year.dump.columns, rows: real }, (r) => picked.has(Number(r['ZY_MQXX.ID'])), { bySource: false });
+    const cpu = process.cpuUsage(cpu0);
+    const table = compare(year.dump.rows.filter((r) => !isCanary(r)), year.dump.rows.filter(isCanary));
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, control: { typicalityAuc: control.typicalityAuc, supervisedAuc: control.supervisedAuc }, compare: table, collisionsDuringYear: year.ctx.sim.collisions, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
+      return;
+    }
+    const lines = [
+      `regional hospital: ${flags.families} families over 2025, ${year.canaryIds.size} canaries from 52 weekly rotations (numbering ${flags.numbering}); year built in ${built.toFixed(1)} s`,
+      ...formatThiefReport(report),
+      `  control, ${picked.size} random real rows in place of the canaries: typicality ${control.typicalityAuc.toFixed(3)}, supervised ${control.supervisedAuc.toFixed(3)} (0.5 = an honest thief)`,
+      `    ${''.padEnd(34)} ${'real'.padStart(9)}  ${'canaries'.padStart(9)}`,
+      ...table.map(([what, r, c]) => `    ${what.padEnd(34)} ${r.padStart(9)}  ${c.padStart(9)}`),
+      `  keys: ${year.ctx.sim.collisions.length} of the hospital's admissions during the year and ${year.after.collisions.length} of its ${year.after.admitted.length + year.after.collisions.length} after it refused on a key a canary holds`,
+      `  CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await year.close();
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err instanceof UsageError ? err.message : err.stack ?? err.message}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});
