@@ -1,7 +1,7 @@
 // The layering of docs/README "Code layout", enforced by `npm run lint` (and so by CI). No exceptions:
 // a rule that needs one means code sits in the wrong tier.
 //   cli → workflows → capabilities → canary → vault | targetdb | config → db → lib → domain
-const CAPABILITIES = 'accesslog|alerts|demo|exports|ingest|ledger|pool|report|scan|seed|trace|triage|watch';
+const CAPABILITIES = 'accesslog|alerts|demo|exports|ingest|ledger|pool|realism|report|scan|seed|trace|triage|watch';
 const TIERS = [
   { name: 'domain', path: '^src/domain/', mayUse: ['^src/domain/'] },
   { name: 'lib', path: '^src/lib/', mayUse: ['^src/domain/', '^src/lib/'] },

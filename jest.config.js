@@ -22,6 +22,7 @@ const SLOW = [
 
 const UNIT = [
   'test/lib/**/*.test.ts',
+  'test/realism/compare.test.ts',
   'test/config/**/*.test.ts',
   'test/pool/**/*.test.ts',
   'test/accesslog/block.test.ts',

@@ -111,3 +111,17 @@ export function reportFormatOf<T extends string>(formats: readonly T[], out: str
   if (format === undefined) throw new Error(`report formats lack ${out ? 'html' : 'json'}`);
   return format;
 }
+
+/** An ROC AUC threshold, a number from 0.5 to 1. */
+export function aucArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d*\.?\d+$/.test(value.trim()) || !(n >= 0.5 && n <= 1)) throw new InvalidArgumentError('expected an ROC AUC between 0.5 and 1, such as 0.6');
+  return n;
+}
+
+/** A whole number, 0 allowed. */
+export function countArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number, 0 or more');
+  return n;
+}

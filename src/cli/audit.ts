@@ -5,9 +5,11 @@ import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
 import { parseDay } from '../report/audit-load.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
-import { writeAuditReport } from '../workflows/audit-report.js';
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/index.js';
+import { writeAuditReport, type AuditReportOptions } from '../workflows/audit-report.js';
 import { oneOf, reportFormatOf } from './args.js';
-import { globals, withVault } from './context.js';
+import { globals, withHospital, withVault } from './context.js';
 
 // `cradle audit --from --to`: the program-level report for auditors: rotations done and missed per
 // week, canaries live per ward and per export recipient, trap-pool health, hits and incidents,
@@ -35,6 +37,7 @@ export function registerAudit(program: Command): void {
     .option('--out <file>', 'the file to write (a new file unless --force); --format json without it prints to standard output')
     .option('--force', 'replace an existing --out file (atomically)')
     .option('--lang <lang>', `language of the report: ${REPORT_LANGS.join(' or ')}`, oneOf(...REPORT_LANGS), 'en')
+    .option('--realism', "add the realism audit (as `cradle realism`, with a dry-run sample of 100): reads the hospital's target, read-only; needs the config")
     .addHelpText('after', `
 The audit is the program-level view for the hospital's auditors and security committee, over the
 calendar days --from to --to (both included): every ISO week of the period that has started, with
@@ -49,8 +52,9 @@ self-contained file. Each report written is recorded in the ledger.
 Examples:
   cradle audit --from 2026-10-01 --to 2026-12-31 --out q4.html
   cradle audit --from 2026-10-01 --to 2026-12-31 --out q4.md --lang zh-CN --hospital main
-  cradle audit --from 2026-10-01 --to 2026-12-31 --format json | jq '.rotations.missed'`)
-    .action(async (o: { from: string; to?: string; format?: AuditFormat; out?: string; force?: boolean; lang: ReportLang }, cmd: Command) => {
+  cradle audit --from 2026-10-01 --to 2026-12-31 --format json | jq '.rotations.missed'
+  cradle audit --from 2026-10-01 --to 2026-12-31 --out q4.html --realism`)
+    .action(async (o: { from: string; to?: string; format?: AuditFormat; out?: string; force?: boolean; lang: ReportLang; realism?: boolean }, cmd: Command) => {
       const opts = globals(cmd);
       const to = o.to ?? new Date().toISOString().slice(0, 10);
       const format: AuditFormat = o.format ?? reportFormatOf(FORMATS, o.out);
@@ -58,10 +62,13 @@ Examples:
       if (o.from > to) throw new UserError(`--from ${o.from} is after --to ${to}`);
       if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
-      await withVault(opts, async (db, config) => {
-        const { data, written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]) });
+      const write = async (db: Database, config: Config | null, realism?: AuditReportOptions['realism']) => {
+        const { data, written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]), realism });
         if (!written) return void process.stdout.write(JSON.stringify(data, null, 2) + '\n');
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
-      });
+        if (data.realism?.warning) process.stderr.write(`cradle: WARNING: canaries are separable from real rows: ROC AUC ${data.realism.auc?.toFixed(3)}, above ${data.realism.warnAbove} (see the report's realism section)\n`);
+      };
+      if (o.realism) await withHospital(opts, ({ vault, config, hospital, mapping, target }) => write(vault, config, { target, hospital, mapping }));
+      else await withVault(opts, (db, config) => write(db, config));
     });
 }

@@ -20,6 +20,7 @@ import { registerVerify } from './verify.js';
 import { registerAudit } from './audit.js';
 import { registerEvidence } from './evidence.js';
 import { registerPool } from './pool.js';
+import { registerRealism } from './realism.js';
 import { registerSeed } from './seed.js';
 import { registerTarget } from './target.js';
 import { registerWatch } from './watch.js';
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerVerify(program);
   registerAudit(program);
+  registerRealism(program);
   registerEvidence(program);
   registerAlerts(program);
   registerDemo(program);

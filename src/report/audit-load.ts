@@ -92,6 +92,32 @@ export interface AuditTripwire {
   line: number;
 }
 
+/** One comparison of the realism audit (`cradle realism`), as the audit report states it: aggregates and column names only. */
+export interface AuditRealismComparison {
+  /** planted: the canaries in the target; sample: a fresh dry-run sample. */
+  kind: 'planted' | 'sample';
+  canaries: number;
+  real: number;
+  /** The classifier's cross-validated ROC AUC and its 95% interval; null when too few rows. */
+  auc: number | null;
+  low: number | null;
+  high: number | null;
+  /** The features it relied on most. */
+  reliedOn: string[];
+  /** The fields that diverge most: the test, its distance and p-value. */
+  fields: { field: string; test: string; distance: number; p: number }[];
+}
+
+/** The realism audit in the audit report (`cradle audit --realism`). */
+export interface AuditRealism {
+  warnAbove: number;
+  /** The higher AUC of the comparisons. */
+  auc: number | null;
+  warning: boolean;
+  comparisons: AuditRealismComparison[];
+  notes: string[];
+}
+
 export interface AuditReportData {
   format: 'cradle-audit-report';
   version: 1;
@@ -165,6 +191,8 @@ export interface AuditReportData {
     /** Reports (incident and audit) recorded in the ledger during the period. */
     reportsInPeriod: number;
   };
+  /** The realism audit, when it was run with the report (`--realism`); null otherwise. */
+  realism?: AuditRealism | null;
 }
 
 /** The ledger's verification the audit states, as src/ledger/verify.ts's verifyVault gives it (a workflow runs it). */
@@ -391,5 +419,6 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
       predateLedger: verified.evidence.predateLedger,
       reportsInPeriod: reports[0].n,
     },
+    realism: null,
   };
 }

@@ -97,6 +97,17 @@ function tables(data: AuditReportData, lang: ReportLang) {
       headers: [c.check, c.result],
       rows: ledgerRows(data, a),
     },
+    realism: {
+      headers: [c.comparison, c.canaries, c.real, c.auc, c.ci, c.reliedOn],
+      rows: (data.realism?.comparisons ?? []).map((x) => [
+        [a.realismKind(x.kind)],
+        [a.num(x.canaries)],
+        [a.num(x.real)],
+        bad(x.auc === null ? '' : x.auc.toFixed(3), x.auc !== null && x.auc > (data.realism?.warnAbove ?? 1)),
+        [x.low === null || x.high === null ? '' : `${x.low.toFixed(3)}–${x.high.toFixed(3)}`],
+        code(x.reliedOn.join(', ')),
+      ]),
+    },
   } satisfies Record<string, Table>;
 }
 
@@ -110,6 +121,26 @@ function ledgerRows(data: AuditReportData, a: AuditStrings): Table['rows'] {
     [[k.unsealed], [String(l.unsealedContacts)]],
     [[k.predate], [String(l.predateLedger)]],
     [[k.reports], [String(l.reportsInPeriod)]],
+  ];
+}
+
+function realismBlocks(data: AuditReportData, lang: ReportLang): Section['blocks'] {
+  const a = auditStrings(lang);
+  const r = data.realism;
+  if (!r) return [paragraph(rich(a.realismNotMeasured))];
+  const tb = tables(data, lang).realism;
+  const c = a.cols;
+  return [
+    paragraph(a.realismIntro),
+    paragraph(a.realismVerdict(r.auc, r.warnAbove, r.warning), r.warning ? 'warning' : 'ok'),
+    table([c.comparison, c.canaries, c.real, c.auc, c.ci, c.reliedOn], tb.rows, 'realism'),
+    ...r.comparisons.flatMap((x) =>
+      x.fields.length
+        ? [heading(a.realismFields(x.kind)), table([c.field, c.test, c.distance, c.p], x.fields.map((f) => [code(f.field), [f.test], [f.distance.toFixed(3)], [f.p < 0.0001 ? f.p.toExponential(1) : f.p.toFixed(4)]]), 'realism-fields')]
+        : [],
+    ),
+    ...r.notes.map((n) => paragraph(n, 'note')),
+    paragraph(rich(a.realismNote), 'note'),
   ];
 }
 
@@ -160,6 +191,11 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
       id: 'ledger',
       title: s.ledger,
       blocks: [paragraph(a.ledgerVerdict(data.ledger.ok), data.ledger.ok ? 'ok' : 'fail'), tableOf(tb.ledger, 'ledger'), paragraph(rich(a.ledgerNote), 'note')],
+    },
+    {
+      id: 'realism',
+      title: s.realism,
+      blocks: realismBlocks(data, lang),
     },
   ];
   return {

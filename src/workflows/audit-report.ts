@@ -1,11 +1,13 @@
-import type { Config } from '../config/index.js';
+import type { Config, HospitalConfig } from '../config/index.js';
 import { selectHospital } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { verifyVault } from '../ledger/verify.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { CRADLE_TOOL } from '../lib/version.js';
-import { loadAuditReport, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
+import { realismAudit, type RealismReport } from '../realism/audit.js';
+import { loadAuditReport, type AuditRealism, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
+import type { Mapping } from '../targetdb/mapping.js';
 import type { ReportLang } from '../report/data.js';
 import { writeAuditReportFile, type AuditReportFormat, type WrittenReport } from '../report/write.js';
 import { cliActor, listRotations } from '../vault/index.js';
@@ -42,6 +44,33 @@ export interface AuditReportOptions {
   command: string;
   now?: Date;
   force?: boolean;
+  /** Run the realism audit (`cradle realism`) on this hospital's target, read-only, and report it. */
+  realism?: { target: Database; hospital: HospitalConfig; mapping: Mapping; sample?: number; seed?: string };
+}
+
+/** Dry-run canaries the audit report's realism section drafts (fewer than `cradle realism`'s default, to stay quick). */
+export const AUDIT_REALISM_SAMPLE = 100;
+
+/** The realism audit as the audit report states it: the AUCs, what the classifier relied on, the fields diverging most. */
+export function auditRealism(r: RealismReport): AuditRealism {
+  const comparisons = (['planted', 'sample'] as const).flatMap((kind) => {
+    const c = r[kind];
+    if (!c) return [];
+    return [{
+      kind,
+      canaries: c.canaries,
+      real: c.real,
+      auc: c.classifier?.auc ?? null,
+      low: c.classifier?.low ?? null,
+      high: c.classifier?.high ?? null,
+      reliedOn: (c.classifier?.topFeatures ?? []).slice(0, 3).map((f) => f.feature),
+      fields: c.fields.slice(0, 5).map((f) => {
+        const t = f.tests.filter((x) => x.df !== 0).sort((a, b) => a.p - b.p || b.distance - a.distance)[0] ?? f.tests[0];
+        return { field: f.field, test: `${t.test} (${t.on})`, distance: f.distance, p: f.p };
+      }),
+    }];
+  });
+  return { warnAbove: r.warnAbove, auc: r.auc, warning: r.warning !== null, comparisons, notes: [...r.notes, ...comparisons.flatMap((c) => r[c.kind]?.notes ?? [])] };
 }
 
 export async function writeAuditReport(db: Database, config: Config | null, options: AuditReportOptions): Promise<{ data: AuditReportData; written: WrittenReport | null }> {
@@ -49,6 +78,10 @@ export async function writeAuditReport(db: Database, config: Config | null, opti
   const hospital = await auditedHospital(db, config, options.hospital);
   const verification = await verifyVault(db);
   const data = await loadAuditReport(db, { hospital, verification, from: options.from, to: options.to, now: options.now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL });
+  if (options.realism) {
+    const { target, hospital: h, mapping, sample, seed } = options.realism;
+    data.realism = auditRealism(await realismAudit(db, target, { hospital: h, mapping, now: options.now ?? new Date(), sample: sample ?? AUDIT_REALISM_SAMPLE, seed }));
+  }
   if (!options.out) return { data, written: null };
   const written = await writeAuditReportFile(db, data, { format: options.format, out: options.out, lang: options.lang, force: options.force });
   return { data, written };

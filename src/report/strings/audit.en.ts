@@ -5,7 +5,7 @@ export const auditEn: AuditStrings = {
   ...formatEn,
   title: (hospital) => `Canary program audit: ${hospital}`,
   subtitle: 'How the canary program ran over the period: the weekly rotations, the canaries in place, the trap pool, what was caught, and whether the evidence ledger is intact.',
-  sections: { summary: 'Summary', rotations: 'Weekly rotations', canaries: 'Canaries live', pool: 'Trap pool health', incidents: 'Hits and incidents', tripwires: 'Tripwires (access logs)', ledger: 'Evidence ledger' },
+  sections: { summary: 'Summary', rotations: 'Weekly rotations', canaries: 'Canaries live', pool: 'Trap pool health', incidents: 'Hits and incidents', tripwires: 'Tripwires (access logs)', ledger: 'Evidence ledger', realism: 'Realism: can a thief tell the canaries?' },
   meta: { hospital: 'Hospital', period: 'Period', timeZone: 'Time zone', generated: 'Report made', by: 'by', command: 'Command', tool: 'Tool', times: 'Times are UTC unless said otherwise.' },
   weekStatus: (s) => ({ done: 'done', partial: 'started, not completed', missed: 'MISSED', due: 'due (current week)' })[s],
   numberState: (s) => ({ burn_in: 'burn-in', available: 'available', assigned: 'assigned to a canary', retired: 'retired (cool-down)', blocked: 'blocked' })[s],
@@ -17,6 +17,7 @@ export const auditEn: AuditStrings = {
     incident: 'Incident', source: 'Found by', title: 'Title', opened: 'Opened', hits: 'Hits', canaries: 'Canaries', firstContact: 'First contact', lastContact: 'Last contact', senders: 'Senders',
     account: 'Account', lines: 'Lines', first: 'First', last: 'Last', when: 'When', action: 'Action', canary: 'Canary', file: 'File',
     check: 'Check', result: 'Result',
+    comparison: 'Canaries compared', real: 'Real families', auc: 'ROC AUC', ci: '95% interval', reliedOn: 'Relied on most', field: 'Field', test: 'Test', distance: 'Distance', p: 'p-value',
   },
   plan: (plan) => `Rotation plan: ${plan} canaries per week.`,
   noPlan: 'The hospital has no rotation plan in the configuration: no week was due.',
@@ -51,4 +52,11 @@ export const auditEn: AuditStrings = {
     return `From ${f.from} to ${f.to}, ${f.hospital}: ${rot} ${f.live} seeded canar${f.live === 1 ? 'y' : 'ies'} live at the end of the period, and export canaries with ${f.recipients} recipient${f.recipients === 1 ? '' : 's'}.${pool} ${f.incidents} incident${f.incidents === 1 ? '' : 's'} (${f.open} open), ${f.tripwires} tripwire${f.tripwires === 1 ? '' : 's'}. ${f.ledgerOk ? 'The evidence ledger verifies.' : 'The evidence ledger does NOT verify.'}`;
   },
   footer: 'Made by Cradle (cradle audit). All times UTC.',
+  realismIntro: "The hospital's canaries compared with its real rows as a thief holding the table would: a classifier (gradient-boosted stumps on value frequency, nulls, precision, time of day, text shape, id order against time) trained and scored by stratified 5-fold cross-validation. An ROC AUC of 0.5 means canaries cannot be told apart; 1 means every one can.",
+  realismNotMeasured: 'Not measured in this report: run `cradle audit --realism` (it reads the target, read-only) or `cradle realism`.',
+  realismVerdict: (auc, warnAbove, warning) =>
+    auc === null ? 'No classifier could be run: too few canaries or real rows.' : warning ? `Warning: canaries are separable from real rows (ROC AUC ${auc.toFixed(3)}, above ${warnAbove}). The fields below say what gives them away.` : `Canaries are not separable beyond the threshold: ROC AUC ${auc.toFixed(3)}, at most ${warnAbove}.`,
+  realismKind: (kind) => (kind === 'planted' ? 'planted in the target' : 'fresh dry-run sample'),
+  realismFields: (kind) => `Fields diverging most, ${kind === 'planted' ? 'planted canaries' : 'dry-run sample'}`,
+  realismNote: 'Only aggregates and column names are shown: no value of any row leaves the vault. `cradle realism` gives every field, the pairs of dependent fields and the figures in full.',
 };

@@ -5,7 +5,7 @@ export const auditZh: AuditStrings = {
   ...formatZh,
   title: (hospital) => `金丝雀计划审计报告：${hospital}`,
   subtitle: '本期金丝雀计划的运行情况：每周轮换、在位的金丝雀、陷阱号码池、发现的命中，以及证据账本是否完整。',
-  sections: { summary: '摘要', rotations: '每周轮换', canaries: '在位的金丝雀', pool: '陷阱号码池状况', incidents: '命中与事件', tripwires: '绊线（访问日志）', ledger: '证据账本' },
+  sections: { summary: '摘要', rotations: '每周轮换', canaries: '在位的金丝雀', pool: '陷阱号码池状况', incidents: '命中与事件', tripwires: '绊线（访问日志）', ledger: '证据账本', realism: '逼真度：窃取者能否认出金丝雀？' },
   meta: { hospital: '医院', period: '审计期间', timeZone: '时区', generated: '报告生成', by: '操作人', command: '命令', tool: '工具', times: '除另有说明外，所有时间均为 UTC。' },
   weekStatus: (s) => ({ done: '已完成', partial: '已开始，未完成', missed: '遗漏', due: '待执行（本周）' })[s],
   numberState: (s) => ({ burn_in: '预热期', available: '可用', assigned: '已分配给金丝雀', retired: '已退役（冷却期）', blocked: '已封禁' })[s],
@@ -17,6 +17,7 @@ export const auditZh: AuditStrings = {
     incident: '事件', source: '发现方式', title: '标题', opened: '创建时间', hits: '命中', canaries: '金丝雀', firstContact: '首次联系', lastContact: '最近联系', senders: '来源数',
     account: '账号', lines: '记录数', first: '最早', last: '最近', when: '时间', action: '操作', canary: '金丝雀', file: '文件',
     check: '检查项', result: '结果',
+    comparison: '比较的金丝雀', real: '真实家庭', auc: 'ROC AUC', ci: '95% 置信区间', reliedOn: '主要依据', field: '字段', test: '检验', distance: '距离', p: 'p 值',
   },
   plan: (plan) => `轮换计划：每周 ${plan} 个金丝雀。`,
   noPlan: '配置中该医院没有轮换计划：没有应执行的周。',
@@ -51,4 +52,11 @@ export const auditZh: AuditStrings = {
     return `${f.from} 至 ${f.to}，${f.hospital}：${rot}期末在位的植入金丝雀 ${f.live} 个，导出金丝雀涉及 ${f.recipients} 个接收方。${pool}事件 ${f.incidents} 个（处理中 ${f.open} 个），绊线 ${f.tripwires} 条。${f.ledgerOk ? '证据账本校验通过。' : '证据账本校验未通过。'}`;
   },
   footer: '由 Cradle 生成（cradle audit）。所有时间均为 UTC。',
+  realismIntro: '以持有整张表的窃取者的方式，将本院的金丝雀与真实记录比较：一个分类器（梯度提升决策桩，特征包括取值频率、空值、精度、一天中的时刻、文本形态、编号顺序与时间顺序）经分层 5 折交叉验证训练和评分。ROC AUC 为 0.5 表示无法区分金丝雀，为 1 表示每一个都能被认出。',
+  realismNotMeasured: '本报告未测量：请运行 `cradle audit --realism`（只读访问目标库）或 `cradle realism`。',
+  realismVerdict: (auc, warnAbove, warning) =>
+    auc === null ? '无法运行分类器：金丝雀或真实记录太少。' : warning ? `警告：金丝雀可与真实记录区分（ROC AUC ${auc.toFixed(3)}，高于 ${warnAbove}）。下表列出暴露它们的字段。` : `金丝雀的可区分度未超过阈值：ROC AUC ${auc.toFixed(3)}，不高于 ${warnAbove}。`,
+  realismKind: (kind) => (kind === 'planted' ? '已植入目标库' : '新的演练样本'),
+  realismFields: (kind) => `差异最大的字段（${kind === 'planted' ? '已植入的金丝雀' : '演练样本'}）`,
+  realismNote: '这里只显示汇总数字和列名：任何记录的值都不会离开保险库。`cradle realism` 给出全部字段、相互依赖的字段对及完整数字。',
 };

@@ -112,7 +112,7 @@ export interface AuditSummaryFacts {
 export interface AuditStrings extends LangFormat {
   title: (hospital: string) => string;
   subtitle: string;
-  sections: { summary: string; rotations: string; canaries: string; pool: string; incidents: string; tripwires: string; ledger: string };
+  sections: { summary: string; rotations: string; canaries: string; pool: string; incidents: string; tripwires: string; ledger: string; realism: string };
   meta: { hospital: string; period: string; timeZone: string; generated: string; by: string; command: string; tool: string; times: string };
   weekStatus: (s: 'done' | 'partial' | 'missed' | 'due') => string;
   numberState: (s: 'burn_in' | 'available' | 'assigned' | 'retired' | 'blocked') => string;
@@ -124,6 +124,7 @@ export interface AuditStrings extends LangFormat {
     incident: string; source: string; title: string; opened: string; hits: string; canaries: string; firstContact: string; lastContact: string; senders: string;
     account: string; lines: string; first: string; last: string; when: string; action: string; canary: string; file: string;
     check: string; result: string;
+    comparison: string; real: string; auc: string; ci: string; reliedOn: string; field: string; test: string; distance: string; p: string;
   };
   plan: (plan: string) => string;
   noPlan: string;
@@ -151,4 +152,10 @@ export interface AuditStrings extends LangFormat {
   ledgerNote: string;
   summary: (f: AuditSummaryFacts) => string;
   footer: string;
+  realismIntro: string;
+  realismNotMeasured: string;
+  realismVerdict: (auc: number | null, warnAbove: number, warning: boolean) => string;
+  realismKind: (kind: 'planted' | 'sample') => string;
+  realismFields: (kind: 'planted' | 'sample') => string;
+  realismNote: string;
 }
