@@ -2,6 +2,7 @@ import { parseArgs, UsageError } from './args.js';
 import { runRegionalYear } from '../test/helpers/regional-year.js';
 import { formatThiefReport, thief, uniform, type DumpRow } from '../test/helpers/thief.js';
 import type { Numbering } from '../test/fixtures/regional/hospital.js';
+import { realismAudit } from '../src/realism/audit.js';
 
 // `npm run bench:realism`: a year of the regional hospital (test/fixtures/regional, not Cradle's
 // mirror) with `rotate` run every Monday at 03:00 as its cron job would (10 canaries a week, 520 in all),
@@ -67,16 +68,26 @@ async function main(): Promise<void> {
     const real = year.dump.rows.filter((r) => !isCanary(r));
     const picked = new Set(real.map((r) => ({ id: Number(r['ZY_MQXX.ID']), k: rand() })).sort((a, b) => a.k - b.k).slice(0, year.canaryIds.size).map((x) => x.id));
     const control = thief({ columns: year.dump.columns, rows: real }, (r) => picked.has(Number(r['ZY_MQXX.ID'])), { bySource: false });
+    // The product's own audit on the same vault and target, beside the independent thief's figure.
+    const realism = await realismAudit(year.ctx.vault, year.ctx.target, { hospital: year.ctx.hospital, mapping: year.ctx.mapping, now: new Date('2026-01-01T00:00:00+08:00'), sample: 100, seed: flags.seed });
+    const realismFigures = {
+      planted: realism.planted?.classifier ?? null,
+      sample: realism.sample?.classifier ?? null,
+    };
     const cpu = process.cpuUsage(cpu0);
     const table = compare(year.dump.rows.filter((r) => !isCanary(r)), year.dump.rows.filter(isCanary));
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, control: { typicalityAuc: control.typicalityAuc, supervisedAuc: control.supervisedAuc }, compare: table, collisionsDuringYear: year.ctx.sim.collisions, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, control: { typicalityAuc: control.typicalityAuc, supervisedAuc: control.supervisedAuc }, realism: realismFigures, compare: table, collisionsDuringYear: year.ctx.sim.collisions, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
       return;
     }
     const lines = [
       `regional hospital: ${flags.families} families over 2025, ${year.canaryIds.size} canaries from 52 weekly rotations (numbering ${flags.numbering}); year built in ${built.toFixed(1)} s`,
       ...formatThiefReport(report),
       `  control, ${picked.size} random real rows in place of the canaries: typicality ${control.typicalityAuc.toFixed(3)}, supervised ${control.supervisedAuc.toFixed(3)} (0.5 = an honest thief)`,
+      ...(['planted', 'sample'] as const).map((k) => {
+        const c = realismFigures[k];
+        return `  cradle realism, ${k}: ${c ? `AUC ${c.auc.toFixed(3)} [${c.low.toFixed(3)}–${c.high.toFixed(3)}]` : 'not measured'}`;
+      }),
       `    ${''.padEnd(34)} ${'real'.padStart(9)}  ${'canaries'.padStart(9)}`,
       ...table.map(([what, r, c]) => `    ${what.padEnd(34)} ${r.padStart(9)}  ${c.padStart(9)}`),
       `  keys: ${year.ctx.sim.collisions.length} of the hospital's admissions during the year and ${year.after.collisions.length} of its ${year.after.admitted.length + year.after.collisions.length} after it refused on a key a canary holds`,
