@@ -2,8 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TZDate } from '@date-fns/tz';
-import { openDatabase, readOnly, type Database } from '../../src/db/index.js';
-import type { Counts, Family, FamilyProfile } from '../../src/domain/index.js';
+import { draftCanaries } from '../../src/canary/draft.js';
+import { parseConfig, selectHospital } from '../../src/config/index.js';
+import { migrate, openDatabase, readOnly, type Database } from '../../src/db/index.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
+import { copyFamilies } from '../../src/targetdb/index.js';
+import * as vault from '../../src/vault/index.js';
+import type { Counts, Family, FamilyProfile, HospitalProfile } from '../../src/domain/index.js';
 import { addressTokens, createRandom, generateFamily, templateOf, validIdNumber, idSex, type FamilyOptions } from '../../src/lib/generate/index.js';
 import { orderBySegments, segmentOf, segmentWarning } from '../../src/lib/segments.js';
 import { learnFamilyProfile } from '../../src/profile/family.js';
@@ -230,5 +235,81 @@ describe.each(BACKENDS)('the family profile of a regional hospital on %s', (back
     const uncovered = ['1390612', '1381800', '1596122', '1358296'].reduce((n, seg) => n + segments.values[seg], 0) / segments.total;
     expect(segmentWarning(segments, half)).toMatch(new RegExp(`^${Math.round(uncovered * 100)}% of real mothers' numbers are in segments your pool has none of \\(most common: (1390612|1381800|1596122|1358296), `));
     expect(segmentWarning(segments, pool.map((n) => n.e164))).toBeNull();
+  });
+
+  it('drafts canaries from the profile: trap numbers in the real segments, e-mail only on a trap domain real patients use', async () => {
+    const vloc = await newDatabase(backend, 'profilefam-vault');
+    const v = await openDatabase(vloc.location);
+    try {
+      await migrate(v);
+      const hospital = selectHospital(
+        parseConfig(
+          { hospitals: { cz: { displayName: '常州市妇幼保健院', target: loc.location, mapping: 'unused.json', wards: Object.keys(profile.wards.values), districts: Object.keys(DISTRICTS) } } },
+          path.join(FIXTURES_DIR, 'test.config.json'),
+        ),
+      );
+      await vault.ensureHospital(v, hospital.name, hospital.locale);
+      const numbers = [
+        ...SEGMENTS.flatMap(([seg]) => Array.from({ length: 40 }, (_, i) => `+86${seg}${String(9000 + i)}`)),
+        ...Array.from({ length: 600 }, (_, i) => `+86186${String(90_000_000 + i)}`),
+      ];
+      await vault.addTrapNumbers(v, numbers.map((e164) => ({ e164, region: 'CN' })), { hospital: null, burnInUntil: null });
+      await vault.addTrapDomain(v, 'trap.example.org', null);
+      const hp: HospitalProfile = { version: 1, hospital: hospital.name, learnedAt: new Date().toISOString(), families: FAMILIES + 1, k: K, mapping: { source: 'pinyin-mapping', sha256: '' }, columns: {}, family: profile };
+      const wards = Object.entries(profile.wards.values);
+      const request = (seed: string) => ({
+        hospital,
+        mapping: MAPPING,
+        count: 200,
+        ward: (rng: { weighted<T>(items: readonly (readonly [T, number])[]): T }) => rng.weighted(wards),
+        birthFrom: new Date('2025-03-01T00:00:00Z'),
+        birthTo: new Date('2025-03-08T00:00:00Z'),
+        now: new Date('2025-04-01T00:00:00Z'),
+        seed,
+        profile: hp,
+      });
+      const first = await readOnly(db, (tx) => draftCanaries(v, tx, request('a')));
+      expect(first.warnings.join('\n')).toMatch(/no trap e-mail domain is one real patients use \(theirs: qq\.com, 163\.com, 126\.com; yours: trap\.example\.org\)/);
+      expect(first.families.filter((f) => f.mother.email || f.father?.email)).toEqual([]);
+      const segments = profile.phones!.segments;
+      const mothers = first.families.map((f) => segmentOf(f.mother.phone!) ?? '(none)');
+      expect(tvd(sharesOf(mothers, segments.values), learnedShares(segments))).toBeLessThan(0.15);
+      // A father recorded with the mother's phone shares her trap number and takes no number of his own.
+      const shared = first.families.filter((f) => f.father?.phone && f.father.phone === f.mother.phone);
+      expect(shared.length).toBeGreaterThan(0);
+      expect(first.assignments.filter((a) => a.role === 'father' && shared.includes(a.family))).toEqual([]);
+
+      await vault.addTrapDomain(v, '163.com', null);
+      const second = await readOnly(db, (tx) => draftCanaries(v, tx, request('b')));
+      const emails = second.families.flatMap((f) => [f.mother.email, f.father?.email]).filter((e): e is string => !!e);
+      expect(emails.length).toBeGreaterThan(20);
+      expect(emails.every((e) => e.endsWith('@163.com'))).toBe(true);
+      expect(second.warnings.filter((w) => /e-mail/.test(w))).toEqual([]);
+    } finally {
+      await v.close();
+      await vloc.cleanup();
+    }
+  });
+
+  it('writes canaries through the mapping that, learned again, give the same profile', async () => {
+    const copy = await newDatabase(backend, 'profilefam-canaries');
+    const target = await openDatabase(copy.location);
+    try {
+      await target.exec(SCHEMA);
+      const canaries = Object.entries(profile.wards.values).flatMap(([ward, n]) => families(profile, ward, Math.round((2000 * n) / profile.wards.total), `copy:${ward}`));
+      await target.transaction((tx) => copyFamilies(tx, MAPPING, canaries, TZ, () => 0));
+      const again = await readOnly(target, (tx) => learnFamilyProfile(tx, MAPPING, { k: K, timeZone: TZ }));
+      expect(tvd(learnedShares(again.names!.mother!.surnames), learnedShares(profile.names!.mother!.surnames))).toBeLessThan(0.1);
+      expect(Math.abs(again.names!.mother!.reduplicated - profile.names!.mother!.reduplicated)).toBeLessThan(0.03);
+      expect(Object.keys(again.addresses!.byDistrict['武进区'].templates.values)).toEqual(Object.keys(profile.addresses!.byDistrict['武进区'].templates.values));
+      expect(tvd(learnedShares(again.births!.byWard[NICU].deliveryModes!), learnedShares(profile.births!.byWard[NICU].deliveryModes!))).toBeLessThan(0.15);
+      expect(Math.abs(again.births!.byWard[NICU].weightGrams![11] - profile.births!.byWard[NICU].weightGrams![11])).toBeLessThan(250);
+      expect(tvd(learnedShares(again.births!.hours.all), learnedShares(profile.births!.hours.all))).toBeLessThan(0.1);
+      expect(tvd(learnedShares(again.names!.babyPlaceholders!), learnedShares(profile.names!.babyPlaceholders!))).toBeLessThan(0.1);
+      expect(again.births!.weightStep).toBe(10);
+    } finally {
+      await target.close();
+      await copy.cleanup();
+    }
   });
 });
