@@ -136,54 +136,74 @@ interface Results {
   quantiles: Map<string, Map<string, Quantiles>>;
 }
 
-/** Every spec over one materialised scan of the families, the k rule applied in SQL. */
+/**
+ * Every spec in three statements. Counts: one scan of the joined families, each family unpivoted into
+ * one row per count and grouped in one hash aggregate, the k rule applied in SQL around it. Shares:
+ * one scan of filtered averages. Quantiles: one ordered aggregate per spec.
+ */
 async function gather(db: ReadOnlyQueryable, mapping: Mapping, base: string[], specs: Spec[], k: number): Promise<Results> {
   const out: Results = { counts: new Map(), ratios: new Map(), quantiles: new Map() };
   if (specs.length === 0) return out;
   const cols = base.map((e, i) => `${e} AS c${i}`).join(', ');
-  const sub = (spec: Spec): string => {
-    const key = spec.key ?? `''`;
-    const where = spec.where ? ` AND (${spec.where})` : '';
-    if (spec.kind === 'counts') {
-      return `SELECT ${lit(spec.metric)} AS metric, (${key})::text AS key, (${spec.value})::text AS v, count(*) AS n FROM base WHERE (${spec.value}) IS NOT NULL${where} GROUP BY 2, 3`;
-    }
-    return '';
-  };
+  // OFFSET 0 keeps the subquery apart, so that each expression is computed once per family.
+  const from = `(SELECT ${cols} ${joinedFrom(mapping)} OFFSET 0) AS base`;
+  const guarded = (spec: Spec): string => (spec.where ? `CASE WHEN ${spec.where} THEN ${spec.value} END` : spec.value);
+
+  // Count specs with the same key and value expressions are one grouping set.
   const countSpecs = specs.filter((s) => s.kind === 'counts');
-  const otherSpecs = specs.filter((s) => s.kind !== 'counts');
-  const counted = countSpecs.length
-    ? `SELECT metric, key, CASE WHEN n >= ${k} THEN v END AS v, sum(n)::float8 AS n, NULL::float8[] AS q FROM (${countSpecs.map(sub).join(' UNION ALL ')}) g GROUP BY 1, 2, 3`
-    : '';
-  const points = `ARRAY[${QUANTILE_POINTS.join(', ')}]::float8[]`;
-  const others = otherSpecs.map((spec) => {
-    const key = spec.key ?? `''`;
-    const where = spec.where ? ` AND (${spec.where})` : '';
-    const agg = spec.kind === 'ratio' ? `ARRAY[avg(CASE WHEN ${spec.value} THEN 1.0 ELSE 0.0 END)]::float8[]` : `percentile_cont(${points}) WITHIN GROUP (ORDER BY (${spec.value})::float8)`;
-    const notNull = spec.kind === 'ratio' ? '' : ` AND (${spec.value}) IS NOT NULL`;
-    return `SELECT ${lit(spec.metric)} AS metric, (${key})::text AS key, NULL::text AS v, count(*)::float8 AS n, ${agg} AS q FROM base WHERE true${notNull}${where} GROUP BY 2 HAVING count(*) >= ${k}`;
-  });
-  const sql = `WITH base AS MATERIALIZED (SELECT ${cols} ${joinedFrom(mapping)}) ${[counted, ...others].filter(Boolean).join(' UNION ALL ')}`;
-  const { rows } = await db.query<{ metric: string; key: string | null; v: string | null; n: number; q: number[] | null }>(sql);
-  const kinds = new Map(specs.map((s) => [s.metric, s.kind]));
-  for (const r of rows) {
-    const key = r.key ?? '';
-    const kind = kinds.get(r.metric);
-    if (kind === 'counts') {
-      const byKey = out.counts.get(r.metric) ?? new Map<string, Counts>();
-      out.counts.set(r.metric, byKey);
+  const sets = new Map<string, { key?: string; value: string; metrics: string[] }>();
+  for (const spec of countSpecs) {
+    const value = `(${guarded(spec)})::text`;
+    const key = spec.key ? `(${spec.key})::text` : undefined;
+    const id = `${key ?? ''}\u0000${value}`;
+    const set = sets.get(id) ?? { key, value, metrics: [] };
+    set.metrics.push(spec.metric);
+    sets.set(id, set);
+  }
+  const ordered = [...sets.values()];
+  // One scan: each family unpivoted into one (set, key, value) row per count, grouped in one hash.
+  const values = ordered.map((s, i) => `(${i}, ${s.key ?? `''`}, ${s.value})`).join(', ');
+  const sql = `WITH g AS MATERIALIZED (
+      SELECT u.gid, u.key, u.v, count(*)::float8 AS n FROM ${from} CROSS JOIN LATERAL (VALUES ${values}) AS u(gid, key, v) WHERE u.v IS NOT NULL GROUP BY 1, 2, 3)
+    SELECT gid, key, CASE WHEN n >= ${k} THEN v END AS v, sum(n)::float8 AS n FROM g GROUP BY 1, 2, 3`;
+  const { rows } = ordered.length ? await db.query<{ gid: number; key: string | null; v: string | null; n: number }>(sql) : { rows: [] };
+  for (const row of rows) {
+    for (const metric of ordered[row.gid].metrics) {
+      const byKey = out.counts.get(metric) ?? new Map<string, Counts>();
+      out.counts.set(metric, byKey);
+      const key = row.key ?? '';
       const c = byKey.get(key) ?? { total: 0, values: {}, other: 0 };
       byKey.set(key, c);
-      c.total += Number(r.n);
-      if (r.v === null) c.other += Number(r.n);
-      else c.values[r.v] = Number(r.n);
-    } else if (kind === 'ratio') {
-      const byKey = out.ratios.get(r.metric) ?? new Map<string, number>();
-      out.ratios.set(r.metric, byKey);
-      byKey.set(key, Number(r.q![0]));
-    } else {
-      const byKey = out.quantiles.get(r.metric) ?? new Map<string, Quantiles>();
-      out.quantiles.set(r.metric, byKey);
-      byKey.set(key, r.q!.map((x) => Math.round(Number(x) * 1000) / 1000));
+      c.total += Number(row.n);
+      if (row.v === null) c.other += Number(row.n);
+      else c.values[row.v] = Number(row.n);
+    }
+  }
+  // Shares: one row of filtered averages.
+  const ratios = specs.filter((s) => s.kind === 'ratio');
+  if (ratios.length) {
+    const cols = ratios.map((r, i) => `avg(CASE WHEN ${r.value} THEN 1.0 ELSE 0.0 END)${r.where ? ` FILTER (WHERE ${r.where})` : ''}::float8 AS r${i}`);
+    const { rows: [row] } = await db.query<Record<string, number | null>>(`SELECT ${cols.join(', ')} FROM ${from}`);
+    ratios.forEach((spec, i) => {
+      const value = row[`r${i}`];
+      if (value !== null && value !== undefined) out.ratios.set(spec.metric, new Map([['', Number(value)]]));
+    });
+  }
+
+  const quantiles = specs.filter((s) => s.kind === 'quantiles');
+  if (quantiles.length) {
+    const points = `ARRAY[${QUANTILE_POINTS.join(', ')}]::float8[]`;
+    const arms = quantiles.map((spec, i) => {
+      const key = spec.key ? `(${spec.key})::text` : `''`;
+      return `SELECT ${i} AS qid, ${key} AS key, percentile_cont(${points}) WITHIN GROUP (ORDER BY (${spec.value})::float8) AS q
+        FROM ${from} WHERE (${spec.value}) IS NOT NULL${spec.where ? ` AND (${spec.where})` : ''} GROUP BY 2 HAVING count(*) >= ${k}`;
+    });
+    const { rows: qrows } = await db.query<{ qid: number; key: string | null; q: number[] }>(arms.join(' UNION ALL '));
+    for (const row of qrows) {
+      const metric = quantiles[row.qid].metric;
+      const byKey = out.quantiles.get(metric) ?? new Map<string, Quantiles>();
+      out.quantiles.set(metric, byKey);
+      byKey.set(row.key ?? '', row.q.map((x) => Math.round(Number(x) * 1000) / 1000));
     }
   }
   return out;
