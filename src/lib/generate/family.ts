@@ -5,7 +5,7 @@ import { enUS } from './locales/en-US.js';
 import { zhCN } from './locales/zh-CN.js';
 import type { LocaleTables } from './locale.js';
 import { latinOf, NameIndex, withinOneEdit } from './names.js';
-import { generateFamilyFromProfile } from './profile-family.js';
+import { generateFamilyFromProfile, weeksForWeight } from './profile-family.js';
 import { truncatedNormal, type Random } from './random.js';
 import { localDay, localTimeToUtc } from './zone.js';
 
@@ -178,12 +178,14 @@ export function generateFamily(rng: Random, opts: FamilyOptions): Family {
     locale: opts.locale,
     mother,
     father,
-    baby: { name: personName(t, babyName.family, babyName.given), sex, birthTime: iso(birth), weightGrams },
+    // gestationWeeks and deliveryMode take no random draw, so seeded families stay as they were.
+    baby: { name: personName(t, babyName.family, babyName.given), sex, birthTime: iso(birth), weightGrams, gestationWeeks: weeksForWeight(null, weightGrams) },
     hospital: opts.hospital,
     ward: opts.ward,
     admittedAt: iso(admittedAt),
     dischargedAt: opts.now && discharge > opts.now.getTime() ? null : iso(discharge),
     address,
+    deliveryMode: caesarean ? 'caesarean' : 'vaginal',
   };
 }
 

@@ -258,10 +258,11 @@ function birthDateAt(on: LocalDate, exactAge: number): { birthDate: string; age:
 // a weight where the profile has no weeks.
 const WEEK_BY_WEIGHT: [number, number][] = [[600, 24], [900, 26], [1200, 28], [1600, 30], [2000, 32], [2400, 34], [2700, 36], [3000, 37], [3250, 38], [3400, 39], [3550, 40], [3700, 41]];
 
-export function weeksForWeight(rng: Random, grams: number): number {
+/** A gestational week for a weight; without `rng`, the median week (no random draw). */
+export function weeksForWeight(rng: Random | null, grams: number): number {
   let weeks = WEEK_BY_WEIGHT[0][1];
   for (const [w, wk] of WEEK_BY_WEIGHT) if (grams >= w) weeks = wk;
-  const jitter = grams >= 3000 ? rng.int(-1, 2) : rng.int(-1, 1);
+  const jitter = rng === null ? 0 : grams >= 3000 ? rng.int(-1, 2) : rng.int(-1, 1);
   return Math.max(22, Math.min(42, weeks + jitter));
 }
 
