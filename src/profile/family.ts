@@ -131,6 +131,8 @@ type Spec =
   | { kind: 'quantiles'; metric: string; key?: string; value: string; where?: string };
 
 interface Results {
+  /** Families read. */
+  families: number;
   counts: Map<string, Map<string, Counts>>;
   ratios: Map<string, Map<string, number>>;
   quantiles: Map<string, Map<string, Quantiles>>;
@@ -139,10 +141,10 @@ interface Results {
 /**
  * Every spec in three statements. Counts: one scan of the joined families, each family unpivoted into
  * one row per count and grouped in one hash aggregate, the k rule applied in SQL around it. Shares:
- * one scan of filtered averages. Quantiles: one ordered aggregate per spec.
+ * one scan of filtered averages and the number of families. Quantiles: one scan, unpivoted likewise.
  */
 async function gather(db: ReadOnlyQueryable, mapping: Mapping, base: string[], specs: Spec[], k: number): Promise<Results> {
-  const out: Results = { counts: new Map(), ratios: new Map(), quantiles: new Map() };
+  const out: Results = { families: 0, counts: new Map(), ratios: new Map(), quantiles: new Map() };
   if (specs.length === 0) return out;
   const cols = base.map((e, i) => `${e} AS c${i}`).join(', ');
   // OFFSET 0 keeps the subquery apart, so that each expression is computed once per family.
@@ -183,22 +185,23 @@ async function gather(db: ReadOnlyQueryable, mapping: Mapping, base: string[], s
   const ratios = specs.filter((s) => s.kind === 'ratio');
   if (ratios.length) {
     const cols = ratios.map((r, i) => `avg(CASE WHEN ${r.value} THEN 1.0 ELSE 0.0 END)${r.where ? ` FILTER (WHERE ${r.where})` : ''}::float8 AS r${i}`);
-    const { rows: [row] } = await db.query<Record<string, number | null>>(`SELECT ${cols.join(', ')} FROM ${from}`);
+    const { rows: [row] } = await db.query<Record<string, number | null>>(`SELECT count(*)::float8 AS families, ${cols.join(', ')} FROM ${from}`);
+    out.families = Number(row.families);
     ratios.forEach((spec, i) => {
       const value = row[`r${i}`];
       if (value !== null && value !== undefined) out.ratios.set(spec.metric, new Map([['', Number(value)]]));
     });
   }
 
+  // Quantiles: one scan too, each family unpivoted into one (spec, key, value) row per quantile spec.
   const quantiles = specs.filter((s) => s.kind === 'quantiles');
   if (quantiles.length) {
     const points = `ARRAY[${QUANTILE_POINTS.join(', ')}]::float8[]`;
-    const arms = quantiles.map((spec, i) => {
-      const key = spec.key ? `(${spec.key})::text` : `''`;
-      return `SELECT ${i} AS qid, ${key} AS key, percentile_cont(${points}) WITHIN GROUP (ORDER BY (${spec.value})::float8) AS q
-        FROM ${from} WHERE (${spec.value}) IS NOT NULL${spec.where ? ` AND (${spec.where})` : ''} GROUP BY 2 HAVING count(*) >= ${k}`;
-    });
-    const { rows: qrows } = await db.query<{ qid: number; key: string | null; q: number[] }>(arms.join(' UNION ALL '));
+    const rowsOf = quantiles.map((spec, i) => `(${i}, ${spec.key ? `(${spec.key})::text` : `''`}, (${spec.where ? `CASE WHEN ${spec.where} THEN ${spec.value} END` : spec.value})::float8)`).join(', ');
+    const { rows: qrows } = await db.query<{ qid: number; key: string | null; q: number[] }>(
+      `SELECT u.qid, u.key, percentile_cont(${points}) WITHIN GROUP (ORDER BY u.x) AS q
+         FROM ${from} CROSS JOIN LATERAL (VALUES ${rowsOf}) AS u(qid, key, x) WHERE u.x IS NOT NULL GROUP BY 1, 2 HAVING count(*) >= ${k}`,
+    );
     for (const row of qrows) {
       const metric = quantiles[row.qid].metric;
       const byKey = out.quantiles.get(metric) ?? new Map<string, Quantiles>();
@@ -235,7 +238,7 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
   };
 
   counts('wards', col(f.text('ward')));
-  counts('families', `'all'`);
+  ratio('families', 'true');
 
   // ---- names
   const roles = ['mother', 'father', 'baby'] as const;
@@ -372,7 +375,7 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
     return out;
   };
 
-  const profile: FamilyProfile = { wards: C('wards'), families: C('families').total };
+  const profile: FamilyProfile = { wards: C('wards'), families: r.families };
 
   // names
   const shape = (role: string): NameShape | undefined => {
