@@ -80,8 +80,28 @@ class Fields {
     return text ? `CASE WHEN ${text} ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN ${text}::numeric END` : null;
   }
 
+  /** Every column the mapping writes a field into, with its type (a birth time may be split into a date and a time column). */
+  private all(field: string) {
+    return this.mapping.inserts.flatMap((step) =>
+      step.columns.flatMap(({ column, value }) =>
+        value.type === 'field' && value.field === field
+          ? [{ step, column, value, ref: `${quoteIdent(step.alias)}.${quoteIdent(column)}`, type: this.types.get(`${step.alias}.${column}`) ?? 'text' }]
+          : [],
+      ),
+    );
+  }
+
   /** Local wall-clock timestamp of an instant or date field, following how the mapping writes it. */
   local(field: string): string | null {
+    const cols = this.all(field);
+    const timeOnly = (c: (typeof cols)[number]): boolean => c.type.startsWith('time without') || c.type === 'time' || (!!c.value.format && !/[yMd]/.test(c.value.format.replace(/'[^']*'/g, '')));
+    const dateOnly = (c: (typeof cols)[number]): boolean => c.type === 'date' || (!!c.value.format && !/[Hhms]/.test(c.value.format.replace(/'[^']*'/g, '')));
+    const time = cols.find(timeOnly), date = cols.find(dateOnly);
+    if (time && date) {
+      const t = time.type.startsWith('time') ? `${time.ref}::time` : `to_timestamp(NULLIF(btrim(${time.ref}::text), ''), ${lit(pgDatePattern(time.value.format ?? 'HH:mm:ss'))})::time`;
+      const d = date.type === 'date' ? date.ref : `to_timestamp(NULLIF(btrim(${date.ref}::text), ''), ${lit(pgDatePattern(date.value.format ?? 'yyyy-MM-dd'))})::date`;
+      return `(${d} + ${t})`;
+    }
     const at = this.at(field);
     if (!at) return null;
     const { ref, type } = at;

@@ -13,6 +13,7 @@ import { addressTokens, createRandom, generateFamily, templateOf, validIdNumber,
 import { orderBySegments, segmentOf, segmentWarning } from '../../src/lib/segments.js';
 import { learnFamilyProfile } from '../../src/profile/family.js';
 import { BACKENDS, newDatabase, TEST_TMP, type TestLocation } from '../helpers/db.js';
+import { createTestHospital, SCHEMAS } from '../helpers/hospital.js';
 import { DISTRICTS, MAPPING, NICU, population, SCHEMA, SEGMENTS } from './population.js';
 
 // A hospital that is not Cradle's mirror (test/profile/population.ts): its profile is learned through a
@@ -310,6 +311,23 @@ describe.each(BACKENDS)('the family profile of a regional hospital on %s', (back
     } finally {
       await target.close();
       await copy.cleanup();
+    }
+  });
+});
+
+describe.each(SCHEMAS)('the family profile of the shipped %s schema', (schema) => {
+  it('is learned from the demo population through its mapping', async () => {
+    const h = await createTestHospital({ backend: 'pglite', schema, population: 400, trapNumbers: 5 });
+    try {
+      const p = await readOnly(h.target, (tx) => learnFamilyProfile(tx, h.mapping, { k: K, timeZone: h.hospital.timeZone }));
+      expect(p.families).toBe(400);
+      expect(p.names!.mother!.total).toBe(400);
+      expect(Object.keys(p.names!.mother!.surnames.values).length).toBeGreaterThan(3);
+      expect(p.phones!.present.mother).toBeGreaterThan(0.9);
+      expect(Object.keys(p.births!.hours.all.values).length).toBeGreaterThan(12);
+      expect(p.births!.byWard[Object.keys(p.wards.values)[0]].weightGrams!.length).toBe(23);
+    } finally {
+      await h.close();
     }
   });
 });
