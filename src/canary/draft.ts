@@ -1,8 +1,9 @@
 import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
-import { regionOfLocale, type Family } from '../domain/index.js';
+import { regionOfLocale, type Family, type HospitalProfile } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
 import { createRandom, generateFamily, NameIndex, type Random } from '../lib/generate/index.js';
+import { orderBySegments, segmentWarning } from '../lib/segments.js';
 import { findTakenEmails, findTakenPhones } from '../targetdb/families.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
@@ -22,6 +23,12 @@ export interface DraftRequest {
   birthTo: Date;
   now: Date;
   seed?: string;
+  /**
+   * The hospital's learned profile (from the vault): canaries are drawn from it, trap numbers are
+   * picked to follow its phone segments, and canaries get e-mail only on trap domains that real
+   * patients' providers include.
+   */
+  profile?: HospitalProfile;
 }
 
 export interface CanaryDraft {
@@ -36,13 +43,31 @@ export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryabl
   const rng = createRandom(req.seed);
   const taken = new NameIndex();
   for (const name of await vault.canaryParentNames(vaultDb)) taken.add(name);
-  const domains = (await vault.trapDomains(vaultDb, req.hospital.name)).map((d) => d.domain);
+  const trapDomains = (await vault.trapDomains(vaultDb, req.hospital.name)).map((d) => d.domain);
   const warnings: string[] = [];
-  if (domains.length === 0) warnings.push('no trap e-mail domain: these canaries carry no e-mail address (add one with `cradle pool add-domain`)');
+  if (trapDomains.length === 0) warnings.push('no trap e-mail domain: these canaries carry no e-mail address (add one with `cradle pool add-domain`)');
+  const domains = profileDomains(req, trapDomains, warnings);
   const families = draftFamilies(rng, req, taken, domains);
-  const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families);
+  const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families, warnings);
   await ensureUniqueEmails(vaultDb, target, req.mapping, families, rng);
   return { families, assignments, blocked, warnings };
+}
+
+/**
+ * The trap domains canaries may use: with a profile that knows the real patients' providers, only those
+ * among them, since a canary e-mail on a domain no real patient uses is a tell.
+ */
+function profileDomains(req: DraftRequest, trapDomains: string[], warnings: string[]): string[] {
+  const real = req.profile?.family.email?.domains;
+  if (!real || trapDomains.length === 0) return trapDomains;
+  const usable = trapDomains.filter((d) => (real.values[d.toLowerCase()] ?? 0) > 0);
+  if (usable.length === 0) {
+    const top = Object.entries(real.values).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d]) => d);
+    warnings.push(
+      `no trap e-mail domain is one real patients use (${top.length ? `theirs: ${top.join(', ')}` : 'none is shared by enough patients to be kept'}; yours: ${trapDomains.join(', ')}): these canaries carry no e-mail address, since an address on a domain no patient uses would give them away`,
+    );
+  }
+  return usable;
 }
 
 /** Draw families; phones are placeholders until the trap numbers are chosen. */
@@ -62,6 +87,7 @@ function draftFamilies(rng: Random, req: DraftRequest, taken: NameIndex, domains
       emailDomain: (r) => (domains.length ? r.pick(domains) : null),
       takenNames: taken,
       now: req.now,
+      profile: req.profile?.family,
     });
     // A canary without a trap phone could never be called: the mother always gets one.
     family.mother.phone ??= 'pending:mother';
@@ -70,14 +96,16 @@ function draftFamilies(rng: Random, req: DraftRequest, taken: NameIndex, domains
   return families;
 }
 
+/** The phones to fill with trap numbers; a father recorded with the mother's phone shares her number. */
 function phoneSlots(families: Family[]): { family: Family; role: 'mother' | 'father' }[] {
   return families.flatMap((family) => [
     ...(family.mother.phone ? [{ family, role: 'mother' as const }] : []),
-    ...(family.father?.phone ? [{ family, role: 'father' as const }] : []),
+    ...(family.father?.phone && family.father.phone !== family.mother.phone ? [{ family, role: 'father' as const }] : []),
   ]);
 }
 
-async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, req: DraftRequest, rng: Random, families: Family[]) {
+async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, req: DraftRequest, rng: Random, families: Family[], warnings: string[]) {
+  const sharing = families.filter((f) => f.father?.phone && f.father.phone === f.mother.phone);
   const slots = phoneSlots(families);
   const region = regionOfLocale(req.hospital.locale);
   const available = await vault.availableNumbers(vaultDb, req.hospital.name, region, req.now);
@@ -88,10 +116,18 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
         `(${counts.burn_in} in burn-in, ${counts.retired} cooling down); add numbers with \`cradle pool add\``,
     );
   }
-  // A random choice (seeded when --seed is given) so numbers are not handed out in order.
-  for (let i = available.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [available[i], available[j]] = [available[j], available[i]];
+  // A random choice (seeded when --seed is given) so numbers are not handed out in order; with a
+  // profile, one that follows the real patients' phone segments as far as the pool allows.
+  const segments = req.profile?.family.phones?.segments;
+  if (segments && segments.total > 0) {
+    available.splice(0, available.length, ...orderBySegments(rng, available, segments));
+    const warning = segmentWarning(segments, available.map((n) => n.e164), "real patients' numbers");
+    if (warning) warnings.push(warning);
+  } else {
+    for (let i = available.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [available[i], available[j]] = [available[j], available[i]];
+    }
   }
   // Candidates are checked against the target's real rows, a few more than needed at a time:
   // a trap number a real family uses must never be handed out.
@@ -111,6 +147,7 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
     const parent = slot.role === 'mother' ? slot.family.mother : slot.family.father!;
     parent.phone = chosen[i].e164;
   });
+  for (const f of sharing) f.father!.phone = f.mother.phone;
   return { assignments: slots.map((slot, i) => ({ numberId: chosen[i].id, family: slot.family, role: slot.role })), blocked };
 }
 

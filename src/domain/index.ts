@@ -28,6 +28,8 @@ export interface Parent {
   /** E.164, always a trap-pool number for canaries; null when the family has none recorded. */
   phone: string | null;
   email: string | null;
+  /** Resident ID-card number (18 characters for zh-CN), where the hospital records one. */
+  idNumber?: string | null;
 }
 
 export interface Baby {
@@ -36,6 +38,8 @@ export interface Baby {
   /** ISO 8601 instant (UTC, with Z). */
   birthTime: string;
   weightGrams: number;
+  /** Completed weeks of gestation, where the hospital records them. */
+  gestationWeeks?: number;
 }
 
 export interface Address {
@@ -56,6 +60,8 @@ export interface Family {
   admittedAt: string;
   dischargedAt: string | null;
   address: Address;
+  /** How the baby was delivered: vaginal, caesarean or another code of the hospital's, where it records one. */
+  deliveryMode?: string;
 }
 
 export type ChannelKind = 'export' | 'account' | 'system' | 'ward';

@@ -1,8 +1,117 @@
 // Family-level aggregates of a hospital profile (see profile.ts): names, addresses, phones, e-mail,
-// wards and the joint shapes of a birth. Filled by src/profile/family.ts.
+// wards and the joint shapes of a birth. Filled by src/profile/family.ts. Every Counts obeys the k
+// rule; quantiles are only kept for groups of at least k families and never include the extremes
+// (the 1st and 99th percentiles are the outermost points), so no one family's value is stored.
 import type { Counts } from './counts.js';
+
+/** Values at the fractions QUANTILE_POINTS of a distribution (same length), for inverse-CDF sampling. */
+export type Quantiles = number[];
+/** The fractions at which Quantiles are taken. */
+export const QUANTILE_POINTS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99];
+
+/** How one role's names look: whole names, surnames, characters by position and length. */
+export interface NameShape {
+  /** Families with a name recorded (placeholders excluded for babies). */
+  total: number;
+  /** Whole names (surname + given name) shared by at least k families. */
+  whole: Counts;
+  surnames: Counts;
+  /** Given-name length in characters ("1", "2", "3"). */
+  givenLength: Counts;
+  /** Characters by position, per given-name length: chars["2"][0] is the first character of two-character given names. */
+  chars: Record<string, Counts[]>;
+  /** Share of two-character given names whose characters are the same (婷婷). */
+  reduplicated: number;
+}
+
+/** Addresses of one district: templates with slots and the district's own words for each slot. */
+export interface DistrictAddresses {
+  /** Templates: digits written #, proper nouns as {slot} (e.g. `常州市武进区{镇}{社区}{小区}#幢#单元###室`). */
+  templates: Counts;
+  /** Per slot ({镇}, {社区}, {路}, {小区} …): the district's words (湖塘镇, 阳光小区 …) under the k rule. */
+  vocabulary: Record<string, Counts>;
+}
+
+/** One ward's births, jointly. */
+export interface WardProfile {
+  births: number;
+  sex: Counts;
+  /** Delivery modes in the Family's codes (vaginal, caesarean, …) where the mapping holds one. */
+  deliveryModes?: Counts;
+  weightGrams?: Quantiles;
+  /** Gestational weeks (where a column holds them). */
+  gestationWeeks?: Counts;
+  /** Whole days between the local birth date and the local discharge date, per delivery mode ("all" always). */
+  stayDays: Record<string, Counts>;
+}
 
 export interface FamilyProfile {
   /** Births per ward. */
   wards: Counts;
+  /** Families read (one per row of the mapping's first table). */
+  families?: number;
+  names?: {
+    mother?: NameShape;
+    father?: NameShape;
+    baby?: NameShape;
+    /** Baby names written from another name (`{mother}之女`), as templates; the share of babies that have one is placeholders.total / babies named. */
+    babyPlaceholders?: Counts;
+  };
+  addresses?: {
+    /** Families per district (the mapping's district field, else the address's administrative prefix). */
+    districts: Counts;
+    byDistrict: Record<string, DistrictAddresses>;
+  };
+  phones?: {
+    /** Share of families with a phone for this role. */
+    present: { mother: number; father: number };
+    /** First 7 digits of mobile numbers (mothers and fathers together). */
+    segments: Counts;
+    /** Per role, mobile segments of that role. */
+    segmentsByRole: { mother: Counts; father: Counts };
+    /** Among recorded phones, the share that is not a mobile number. */
+    landlineShare: number;
+    /** Among families with both phones, the share where the father's is the mother's. */
+    fatherSharesMother: number;
+  };
+  email?: {
+    present: { mother: number; father: number };
+    /** Domains (providers), lower case. */
+    domains: Counts;
+    /** Local-part shapes: digits:<length> (QQ style), pinyin, pinyin+digits, initials+digits, other. */
+    shapes: Counts;
+  };
+  relations?: {
+    /** Share of families with a father recorded. */
+    fatherRecorded: number;
+    /** Among named babies with a father: the baby's surname is the father's; is the mother's (both can hold). */
+    babySurnameFather: number;
+    babySurnameMother: number;
+    /** Among families with a father: the mother's surname is the father's. */
+    parentsShareSurname: number;
+  };
+  births?: {
+    /** Per ward (the keys of `wards`), jointly. */
+    byWard: Record<string, WardProfile>;
+    /** Local birth hour "0".."23", per delivery mode and "all". */
+    hours: Record<string, Counts>;
+    /** Local weekday "0" (Sunday) .."6", per delivery mode and "all". */
+    weekdays: Record<string, Counts>;
+    /** Weight quantiles per gestational week (weeks with at least k births, all wards). */
+    weightByWeek?: Record<string, Quantiles>;
+    /** The step weights are recorded in (1, 5, 10, 50, 100 g): the largest step at least 95% of weights are multiples of. */
+    weightStep?: number;
+    /** Hours from admission to birth. */
+    admissionToBirthHours?: Quantiles;
+    /** Local hour of discharge "0".."23". */
+    dischargeHours?: Counts;
+  };
+  parents?: {
+    /** Mother's age in years at the birth. */
+    motherAge?: Quantiles;
+    /** Father's age minus the mother's, in years. */
+    fatherAgeGap?: Quantiles;
+    /** First six digits (region code) of ID-card numbers, mothers and fathers together. */
+    idRegions?: Counts;
+  };
 }

@@ -1,16 +1,22 @@
 import type { ReadOnlyQueryable } from '../db/index.js';
 import { quoteIdent } from '../db/index.js';
-import type { Counts, FamilyProfile } from '../domain/index.js';
+import { QUANTILE_POINTS, type Counts, type DistrictAddresses, type FamilyProfile, type NameShape, type Quantiles, type WardProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
-import { fieldColumn, joinedFrom, type Mapping } from '../targetdb/index.js';
+import { addressTokens, templateOf } from '../lib/generate/address-template.js';
+import { fieldColumn, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
 
 // Learning the family-level part of a hospital's profile from its real rows, read-only, in SQL
 // aggregates (a million families must profile in under a minute): what a thief compares across the
-// fields of one family.
+// fields of one family. Two statements: one computes every count, share and quantile from one
+// materialised scan of the joined families, the k rule applied in SQL; the other groups addresses
+// with their digits abstracted, which are then cut into templates and words here and counted again
+// under the k rule. No row of a family reaches JavaScript.
 
 export interface LearnOptions {
   /** Keep a value only when at least k families share it. */
   k: number;
+  /** The hospital's IANA time zone, for local hours, weekdays and days (default: the mapping's, else UTC). */
+  timeZone?: string;
 }
 
 /** How many families hold each value of a mapped field, under the k rule. */
@@ -22,6 +28,495 @@ export async function fieldCounts(db: ReadOnlyQueryable, mapping: Mapping, field
   return countsOf(rows.map((r) => [r.v, r.n] as const), k);
 }
 
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+const COMPOUND = ['欧阳', '司马', '上官', '诸葛', '东方', '皇甫', '尉迟', '公孙', '慕容', '长孙', '夏侯', '司徒', '令狐', '宇文', '端木', '申屠', '轩辕', '独孤', '南宫', '西门', '呼延', '澹台', '太史', '万俟'];
+
+/** A date-fns pattern as a PostgreSQL to_timestamp pattern (the common tokens). */
+export function pgDatePattern(format: string): string {
+  const map: Record<string, string> = { yyyy: 'YYYY', yy: 'YY', MM: 'MM', M: 'FMMM', dd: 'DD', d: 'FMDD', HH: 'HH24', H: 'FMHH24', mm: 'MI', ss: 'SS', SSS: 'MS' };
+  return format.replace(/yyyy|yy|SSS|MM|M|dd|d|HH|H|mm|ss|'[^']*'|[A-Za-z]/g, (t) => {
+    if (t in map) return map[t];
+    if (t.startsWith("'")) return `"${t.slice(1, -1)}"`;
+    return `"${t}"`;
+  });
+}
+
+/** SQL expressions over the mapping's columns, as the family fields they hold. */
+class Fields {
+  constructor(
+    private readonly mapping: Mapping,
+    private readonly types: Map<string, string>,
+    private readonly tz: string,
+  ) {}
+
+  has(field: string): boolean {
+    return fieldColumn(this.mapping, field) !== null;
+  }
+
+  private at(field: string) {
+    const at = fieldColumn(this.mapping, field);
+    if (!at) return null;
+    return { ...at, ref: `${quoteIdent(at.step.alias)}.${quoteIdent(at.column)}`, type: this.types.get(`${at.step.alias}.${at.column}`) ?? 'text' };
+  }
+
+  /** Trimmed text, NULL when empty. */
+  text(field: string): string | null {
+    const at = this.at(field);
+    return at ? `NULLIF(btrim(${at.ref}::text), '')` : null;
+  }
+
+  /** The field in the Family's own codes, reversing the mapping's map (sex, deliveryMode). */
+  code(field: string): string | null {
+    const at = this.at(field);
+    const text = this.text(field);
+    if (!at || !text) return null;
+    const map = at.value.map;
+    if (!map) return text;
+    return `CASE ${text} ${Object.entries(map).map(([code, stored]) => `WHEN ${lit(String(stored))} THEN ${lit(code)}`).join(' ')} ELSE ${text} END`;
+  }
+
+  number(field: string): string | null {
+    const text = this.text(field);
+    return text ? `CASE WHEN ${text} ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN ${text}::numeric END` : null;
+  }
+
+  /** Every column the mapping writes a field into, with its type (a birth time may be split into a date and a time column). */
+  private all(field: string) {
+    return this.mapping.inserts.flatMap((step) =>
+      step.columns.flatMap(({ column, value }) =>
+        value.type === 'field' && value.field === field
+          ? [{ step, column, value, ref: `${quoteIdent(step.alias)}.${quoteIdent(column)}`, type: this.types.get(`${step.alias}.${column}`) ?? 'text' }]
+          : [],
+      ),
+    );
+  }
+
+  /** Local wall-clock timestamp of an instant or date field, following how the mapping writes it. */
+  local(field: string): string | null {
+    const cols = this.all(field);
+    const timeOnly = (c: (typeof cols)[number]): boolean => c.type.startsWith('time without') || c.type === 'time' || (!!c.value.format && !/[yMd]/.test(c.value.format.replace(/'[^']*'/g, '')));
+    const dateOnly = (c: (typeof cols)[number]): boolean => c.type === 'date' || (!!c.value.format && !/[Hhms]/.test(c.value.format.replace(/'[^']*'/g, '')));
+    const time = cols.find(timeOnly), date = cols.find(dateOnly);
+    if (time && date) {
+      const t = time.type.startsWith('time') ? `${time.ref}::time` : `to_timestamp(NULLIF(btrim(${time.ref}::text), ''), ${lit(pgDatePattern(time.value.format ?? 'HH:mm:ss'))})::time`;
+      const d = date.type === 'date' ? date.ref : `to_timestamp(NULLIF(btrim(${date.ref}::text), ''), ${lit(pgDatePattern(date.value.format ?? 'yyyy-MM-dd'))})::date`;
+      return `(${d} + ${t})`;
+    }
+    const at = this.at(field);
+    if (!at) return null;
+    const { ref, type } = at;
+    const fmt = at.value.format;
+    const isDate = at.value.kind === 'date';
+    const tz = lit(this.tz);
+    if (type === 'timestamp with time zone') return `(${ref} AT TIME ZONE ${tz})`;
+    if (type === 'timestamp without time zone') return fmt || isDate ? ref : `((${ref} AT TIME ZONE 'UTC') AT TIME ZONE ${tz})`;
+    if (type === 'date') return `${ref}::timestamp`;
+    const text = `NULLIF(btrim(${ref}::text), '')`;
+    if (fmt) return `to_timestamp(${text}, ${lit(pgDatePattern(fmt))})::timestamp`;
+    return isDate ? `(${text}::date)::timestamp` : `(${text}::timestamptz AT TIME ZONE ${tz})`;
+  }
+
+  /** Weight in grams, from grams or kilograms. */
+  weight(): string | null {
+    const g = this.number('baby.weightGrams');
+    if (g) return g;
+    const kg = this.number('baby.weightKg');
+    return kg ? `round(${kg} * 1000)` : null;
+  }
+
+  /** Full name, surname and given name of a role, as expressions. */
+  name(role: string): { full: string; surname: string; given: string } | null {
+    const name = this.text(`${role}.name`);
+    const fam = this.text(`${role}.familyName`);
+    const giv = this.text(`${role}.givenName`);
+    const full = name ? `replace(${name}, ' ', '')` : fam && giv ? `(${fam} || ${giv})` : null;
+    if (!full) return null;
+    const surname = fam ?? `CASE WHEN left(${full}, 2) IN (${COMPOUND.map(lit).join(', ')}) THEN left(${full}, 2) ELSE left(${full}, 1) END`;
+    const given = giv ?? `substr(${full}, char_length(${surname}) + 1)`;
+    return { full, surname, given };
+  }
+
+  /** National number digits of a phone field (a leading 86 dropped from 13 digits). */
+  phone(role: string): string | null {
+    const text = this.text(`${role}.phone`);
+    if (!text) return null;
+    const d = `regexp_replace(${text}, '[^0-9]', '', 'g')`;
+    return `NULLIF(CASE WHEN char_length(${d}) = 13 AND left(${d}, 2) = '86' THEN substr(${d}, 3) ELSE ${d} END, '')`;
+  }
+}
+
+type Spec =
+  | { kind: 'counts'; metric: string; key?: string; value: string; where?: string }
+  | { kind: 'ratio'; metric: string; key?: string; value: string; where?: string }
+  | { kind: 'quantiles'; metric: string; key?: string; value: string; where?: string };
+
+interface Results {
+  /** Families read. */
+  families: number;
+  counts: Map<string, Map<string, Counts>>;
+  ratios: Map<string, Map<string, number>>;
+  quantiles: Map<string, Map<string, Quantiles>>;
+}
+
+/**
+ * Every spec in three statements. Counts: one scan of the joined families, each family unpivoted into
+ * one row per count and grouped in one hash aggregate, the k rule applied in SQL around it. Shares:
+ * one scan of filtered averages and the number of families. Quantiles: one scan, unpivoted likewise.
+ */
+async function gather(db: ReadOnlyQueryable, mapping: Mapping, base: string[], specs: Spec[], k: number): Promise<Results> {
+  const out: Results = { families: 0, counts: new Map(), ratios: new Map(), quantiles: new Map() };
+  if (specs.length === 0) return out;
+  const cols = base.map((e, i) => `${e} AS c${i}`).join(', ');
+  // OFFSET 0 keeps the subquery apart, so that each expression is computed once per family.
+  const from = `(SELECT ${cols} ${joinedFrom(mapping)} OFFSET 0) AS base`;
+  const guarded = (spec: Spec): string => (spec.where ? `CASE WHEN ${spec.where} THEN ${spec.value} END` : spec.value);
+
+  // Count specs with the same key and value expressions are one grouping set.
+  const countSpecs = specs.filter((s) => s.kind === 'counts');
+  const sets = new Map<string, { key?: string; value: string; metrics: string[] }>();
+  for (const spec of countSpecs) {
+    const value = `(${guarded(spec)})::text`;
+    const key = spec.key ? `(${spec.key})::text` : undefined;
+    const id = `${key ?? ''}\u0000${value}`;
+    const set = sets.get(id) ?? { key, value, metrics: [] };
+    set.metrics.push(spec.metric);
+    sets.set(id, set);
+  }
+  const ordered = [...sets.values()];
+  // One scan: each family unpivoted into one (set, key, value) row per count, grouped in one hash.
+  const values = ordered.map((s, i) => `(${i}, ${s.key ?? `''`}, ${s.value})`).join(', ');
+  const sql = `WITH g AS MATERIALIZED (
+      SELECT u.gid, u.key, u.v, count(*)::float8 AS n FROM ${from} CROSS JOIN LATERAL (VALUES ${values}) AS u(gid, key, v) WHERE u.v IS NOT NULL GROUP BY 1, 2, 3)
+    SELECT gid, key, CASE WHEN n >= ${k} THEN v END AS v, sum(n)::float8 AS n FROM g GROUP BY 1, 2, 3`;
+  const { rows } = ordered.length ? await db.query<{ gid: number; key: string | null; v: string | null; n: number }>(sql) : { rows: [] };
+  for (const row of rows) {
+    for (const metric of ordered[row.gid].metrics) {
+      const byKey = out.counts.get(metric) ?? new Map<string, Counts>();
+      out.counts.set(metric, byKey);
+      const key = row.key ?? '';
+      const c = byKey.get(key) ?? { total: 0, values: {}, other: 0 };
+      byKey.set(key, c);
+      c.total += Number(row.n);
+      if (row.v === null) c.other += Number(row.n);
+      else c.values[row.v] = Number(row.n);
+    }
+  }
+  // Shares: one row of filtered averages.
+  const ratios = specs.filter((s) => s.kind === 'ratio');
+  if (ratios.length) {
+    const cols = ratios.map((r, i) => `avg(CASE WHEN ${r.value} THEN 1.0 ELSE 0.0 END)${r.where ? ` FILTER (WHERE ${r.where})` : ''}::float8 AS r${i}`);
+    const { rows: [row] } = await db.query<Record<string, number | null>>(`SELECT count(*)::float8 AS families, ${cols.join(', ')} FROM ${from}`);
+    out.families = Number(row.families);
+    ratios.forEach((spec, i) => {
+      const value = row[`r${i}`];
+      if (value !== null && value !== undefined) out.ratios.set(spec.metric, new Map([['', Number(value)]]));
+    });
+  }
+
+  // Quantiles: one scan too, each family unpivoted into one (spec, key, value) row per quantile spec.
+  const quantiles = specs.filter((s) => s.kind === 'quantiles');
+  if (quantiles.length) {
+    const points = `ARRAY[${QUANTILE_POINTS.join(', ')}]::float8[]`;
+    const rowsOf = quantiles.map((spec, i) => `(${i}, ${spec.key ? `(${spec.key})::text` : `''`}, (${spec.where ? `CASE WHEN ${spec.where} THEN ${spec.value} END` : spec.value})::float8)`).join(', ');
+    const { rows: qrows } = await db.query<{ qid: number; key: string | null; q: number[] }>(
+      `SELECT u.qid, u.key, percentile_cont(${points}) WITHIN GROUP (ORDER BY u.x) AS q
+         FROM ${from} CROSS JOIN LATERAL (VALUES ${rowsOf}) AS u(qid, key, x) WHERE u.x IS NOT NULL GROUP BY 1, 2 HAVING count(*) >= ${k}`,
+    );
+    for (const row of qrows) {
+      const metric = quantiles[row.qid].metric;
+      const byKey = out.quantiles.get(metric) ?? new Map<string, Quantiles>();
+      out.quantiles.set(metric, byKey);
+      byKey.set(row.key ?? '', row.q.map((x) => Math.round(Number(x) * 1000) / 1000));
+    }
+  }
+  return out;
+}
+
+const EMPTY: Counts = { total: 0, values: {}, other: 0 };
+
 export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping, opts: LearnOptions): Promise<FamilyProfile> {
-  return { wards: await fieldCounts(db, mapping, 'ward', opts.k) };
+  const k = Math.max(1, opts.k);
+  const types = new Map((await targetColumns(db, mapping)).map((c: TargetColumn) => [`${c.alias}.${c.column}`, c.dataType]));
+  const f = new Fields(mapping, types, opts.timeZone ?? mapping.timeZone ?? 'UTC');
+
+  // Base columns of the scan, referenced as cN in the specs.
+  const base: string[] = [];
+  const col = (expr: string | null): string | null => {
+    if (expr === null) return null;
+    base.push(expr);
+    return `c${base.length - 1}`;
+  };
+  const specs: Spec[] = [];
+  const counts = (metric: string, value: string | null, key?: string | null, where?: string | null): void => {
+    if (value !== null && key !== null) specs.push({ kind: 'counts', metric, value, key: key ?? undefined, where: where ?? undefined });
+  };
+  const ratio = (metric: string, value: string | null, where?: string | null, key?: string | null): void => {
+    if (value !== null && where !== null && key !== null) specs.push({ kind: 'ratio', metric, value, where: where ?? undefined, key: key ?? undefined });
+  };
+  const quant = (metric: string, value: string | null, key?: string | null, where?: string | null): void => {
+    if (value !== null && key !== null) specs.push({ kind: 'quantiles', metric, value, key: key ?? undefined, where: where ?? undefined });
+  };
+
+  counts('wards', col(f.text('ward')));
+  ratio('families', 'true');
+
+  // ---- names
+  const roles = ['mother', 'father', 'baby'] as const;
+  const names: Partial<Record<(typeof roles)[number], { full: string; surname: string; given: string }>> = {};
+  for (const role of roles) {
+    const n = f.name(role);
+    if (n) names[role] = { full: col(n.full)!, surname: col(n.surname)!, given: col(n.given)! };
+  }
+  const mother = names.mother, father = names.father, baby = names.baby;
+  // A baby name written from the mother's full name: a placeholder template ({mother}之女).
+  const placeholder = baby && mother
+    ? `CASE WHEN ${baby.full} <> ${mother.full} AND left(${baby.full}, char_length(${mother.full})) = ${mother.full} THEN '{mother}' || substr(${baby.full}, char_length(${mother.full}) + 1) END`
+    : null;
+  for (const role of roles) {
+    const n = names[role];
+    if (!n) continue;
+    const real = role === 'baby' && placeholder ? `(${placeholder}) IS NULL` : null;
+    const len = `char_length(${n.given})::text`;
+    counts(`${role}.whole`, n.full, undefined, real);
+    counts(`${role}.surnames`, n.surname, undefined, real);
+    counts(`${role}.givenLength`, len, undefined, real);
+    for (const [length, positions] of [[1, 1], [2, 2], [3, 3]] as const) {
+      for (let p = 1; p <= positions; p++) counts(`${role}.chars.${length}.${p - 1}`, `substr(${n.given}, ${p}, 1)`, undefined, `char_length(${n.given}) = ${length}${real ? ` AND ${real}` : ''}`);
+    }
+    ratio(`${role}.reduplicated`, `substr(${n.given}, 1, 1) = substr(${n.given}, 2, 1)`, `char_length(${n.given}) = 2 AND ${n.full} IS NOT NULL${real ? ` AND ${real}` : ''}`);
+  }
+  if (placeholder) {
+    counts('baby.placeholders', placeholder);
+    ratio('baby.placeholderShare', `(${placeholder}) IS NOT NULL`, `${baby!.full} IS NOT NULL`);
+  }
+
+  // ---- relations
+  if (mother) ratio('fatherRecorded', father ? `${father.full} IS NOT NULL` : 'false', `${mother.full} IS NOT NULL`);
+  if (baby && father && placeholder) ratio('babySurnameFather', `${baby.surname} = ${father.surname}`, `${father.full} IS NOT NULL AND ${baby.full} IS NOT NULL AND (${placeholder}) IS NULL`);
+  if (baby && mother && placeholder) ratio('babySurnameMother', `${baby.surname} = ${mother.surname}`, `${baby.full} IS NOT NULL AND (${placeholder}) IS NULL`);
+  if (mother && father) ratio('parentsShareSurname', `${mother.surname} = ${father.surname}`, `${father.full} IS NOT NULL AND ${mother.full} IS NOT NULL`);
+
+  // ---- phones
+  const mPhone = col(f.phone('mother')), fPhone = col(f.phone('father'));
+  const mobile = (p: string): string => `${p} ~ '^1[3-9][0-9]{9}$'`;
+  if (mPhone) {
+    ratio('phone.present.mother', `${mPhone} IS NOT NULL`);
+    counts('phone.segments.mother', `CASE WHEN ${mobile(mPhone)} THEN left(${mPhone}, 7) END`);
+  }
+  if (fPhone) {
+    ratio('phone.present.father', `${fPhone} IS NOT NULL`, father ? `${father.full} IS NOT NULL` : undefined);
+    counts('phone.segments.father', `CASE WHEN ${mobile(fPhone)} THEN left(${fPhone}, 7) END`);
+  }
+  if (mPhone || fPhone) {
+    const phones = [mPhone, fPhone].filter((p): p is string => p !== null);
+    const seg = (p: string): string => `CASE WHEN ${mobile(p)} THEN left(${p}, 7) END`;
+    // Segments of both roles together: one row per phone, so count each role's in its own arm.
+    for (const [i, p] of phones.entries()) counts(`phone.segments.all.${i}`, seg(p));
+    for (const [i, p] of phones.entries()) counts(`phone.landline.${i}`, `(NOT (${mobile(p)}))::text`);
+  }
+  if (mPhone && fPhone) ratio('phone.fatherSharesMother', `${fPhone} = ${mPhone}`, `${fPhone} IS NOT NULL AND ${mPhone} IS NOT NULL`);
+
+  // ---- e-mail
+  const emailShape = (e: string): string => {
+    const local = `split_part(${e}, '@', 1)`;
+    return `CASE WHEN ${local} ~ '^[0-9]+$' THEN 'digits:' || char_length(${local}) WHEN ${local} ~ '^[a-z]+$' THEN 'pinyin' WHEN ${local} ~ '^[a-z]+[0-9]+$' THEN 'pinyin+digits' WHEN ${local} ~ '^[a-z]+[._][a-z]+[0-9]*$' THEN 'pinyin.pinyin' ELSE 'other' END`;
+  };
+  const emails: string[] = [];
+  for (const role of ['mother', 'father'] as const) {
+    const t = f.text(`${role}.email`);
+    const e = col(t ? `lower(${t})` : null);
+    if (!e) continue;
+    emails.push(e);
+    ratio(`email.present.${role}`, `${e} IS NOT NULL`, role === 'father' && father ? `${father.full} IS NOT NULL` : undefined);
+    counts(`email.domains.${role}`, `NULLIF(split_part(${e}, '@', 2), '')`);
+    counts(`email.shapes.${role}`, `CASE WHEN ${e} LIKE '%@%' THEN ${emailShape(e)} END`);
+  }
+
+  // ---- births
+  const ward = f.has('ward') ? col(f.text('ward')) : `''`;
+  const birth = col(f.local('baby.birthTime'));
+  const mode = col(f.code('deliveryMode'));
+  const sex = col(f.code('baby.sex'));
+  const weight = col(f.weight());
+  const weeks = col(f.number('baby.gestationWeeks'));
+  const admitted = col(f.local('admittedAt'));
+  const discharged = col(f.local('dischargedAt'));
+  counts('ward.sex', sex, ward);
+  counts('ward.modes', mode, ward);
+  quant('ward.weight', weight, ward);
+  counts('ward.weeks', weeks === null ? null : `round(${weeks})`, ward);
+  quant('weightByWeek', weight, weeks === null ? null : `round(${weeks})`);
+  if (weight) {
+    for (const step of [5, 10, 50, 100]) ratio(`weightStep.${step}`, `mod(${weight}, ${step}) = 0`, `${weight} IS NOT NULL`);
+  }
+  if (birth) {
+    for (const [key, by] of [['all', `''`], ['mode', mode]] as const) {
+      if (by === null) continue;
+      counts(`hours.${key}`, `extract(hour FROM ${birth})::int`, by);
+      counts(`weekdays.${key}`, `extract(dow FROM ${birth})::int`, by);
+    }
+    if (discharged) {
+      const stay = `(${discharged}::date - ${birth}::date)`;
+      counts('stay.all', stay, ward);
+      if (mode) counts('stay.mode', stay, `${ward} || '|' || ${mode}`);
+      counts('dischargeHours', `extract(hour FROM ${discharged})::int`);
+    }
+    if (admitted) quant('admissionToBirth', `extract(epoch FROM (${birth} - ${admitted})) / 3600`);
+    // Ages: from the birth date, else the ID-card number's birth date, else the recorded age.
+    const ageOf = (role: string): string | null => {
+      const bd = f.local(`${role}.birthDate`);
+      const id = f.text(`${role}.idNumber`);
+      const fromId = id ? `CASE WHEN ${id} ~ '^[0-9]{17}[0-9Xx]$' THEN to_date(substr(${id}, 7, 8), 'YYYYMMDD')::timestamp END` : null;
+      const from = [bd, fromId].filter(Boolean).join(', ');
+      if (from) return `extract(epoch FROM (${f.local('baby.birthTime')} - COALESCE(${from}))) / ${365.2425 * 86400}`;
+      const age = f.number(`${role}.age`);
+      return age ? `(${age} + 0.5)` : null;
+    };
+    const mAge = col(ageOf('mother')), fAge = col(ageOf('father'));
+    quant('motherAge', mAge);
+    if (mAge && fAge) quant('fatherAgeGap', `${fAge} - ${mAge}`);
+  }
+  for (const role of ['mother', 'father']) {
+    const id = col(f.text(`${role}.idNumber`));
+    if (id) counts(`idRegions.${role}`, `CASE WHEN ${id} ~ '^[0-9]{6}' THEN left(${id}, 6) END`);
+  }
+
+  const r = await gather(db, mapping, base.length ? base : ['1'], specs, k);
+  const C = (metric: string, key = ''): Counts => r.counts.get(metric)?.get(key) ?? EMPTY;
+  const R = (metric: string, key = ''): number | undefined => r.ratios.get(metric)?.get(key);
+  const Q = (metric: string, key = ''): Quantiles | undefined => r.quantiles.get(metric)?.get(key);
+  const sum = (...cs: Counts[]): Counts => {
+    const out: Counts = { total: 0, values: {}, other: 0 };
+    for (const c of cs) {
+      out.total += c.total;
+      out.other += c.other;
+      for (const [v, n] of Object.entries(c.values)) out.values[v] = (out.values[v] ?? 0) + n;
+    }
+    return out;
+  };
+
+  const profile: FamilyProfile = { wards: C('wards'), families: r.families };
+
+  // names
+  const shape = (role: string): NameShape | undefined => {
+    const whole = C(`${role}.whole`);
+    if (whole.total === 0) return undefined;
+    const chars: Record<string, Counts[]> = {};
+    for (const length of [1, 2, 3]) {
+      const positions = Array.from({ length }, (_, p) => C(`${role}.chars.${length}.${p}`));
+      if (positions[0].total > 0) chars[String(length)] = positions;
+    }
+    return { total: whole.total, whole, surnames: C(`${role}.surnames`), givenLength: C(`${role}.givenLength`), chars, reduplicated: R(`${role}.reduplicated`) ?? 0 };
+  };
+  profile.names = { mother: shape('mother'), father: shape('father'), baby: shape('baby') };
+  if (placeholder) profile.names.babyPlaceholders = C('baby.placeholders');
+
+  const rel = {
+    fatherRecorded: R('fatherRecorded'),
+    babySurnameFather: R('babySurnameFather'),
+    babySurnameMother: R('babySurnameMother'),
+    parentsShareSurname: R('parentsShareSurname'),
+  };
+  if (rel.fatherRecorded !== undefined) {
+    profile.relations = { fatherRecorded: rel.fatherRecorded, babySurnameFather: rel.babySurnameFather ?? 0, babySurnameMother: rel.babySurnameMother ?? 0, parentsShareSurname: rel.parentsShareSurname ?? 0 };
+  }
+
+  // phones
+  if (mPhone || fPhone) {
+    const n = [mPhone, fPhone].filter(Boolean).length;
+    const all = sum(...Array.from({ length: n }, (_, i) => C(`phone.segments.all.${i}`)));
+    const land = sum(...Array.from({ length: n }, (_, i) => C(`phone.landline.${i}`)));
+    profile.phones = {
+      present: { mother: R('phone.present.mother') ?? 0, father: R('phone.present.father') ?? 0 },
+      segments: all,
+      segmentsByRole: { mother: C('phone.segments.mother'), father: C('phone.segments.father') },
+      landlineShare: land.total ? (land.values.true ?? 0) / land.total : 0,
+      fatherSharesMother: R('phone.fatherSharesMother') ?? 0,
+    };
+  }
+  if (emails.length) {
+    profile.email = {
+      present: { mother: R('email.present.mother') ?? 0, father: R('email.present.father') ?? 0 },
+      domains: sum(C('email.domains.mother'), C('email.domains.father')),
+      shapes: sum(C('email.shapes.mother'), C('email.shapes.father')),
+    };
+  }
+
+  // births
+  const byWard: Record<string, WardProfile> = {};
+  const wardKeys = f.has('ward') ? Object.keys(profile.wards.values) : [''];
+  for (const w of wardKeys) {
+    const stayDays: Record<string, Counts> = { all: C('stay.all', w) };
+    for (const [key, c] of r.counts.get('stay.mode') ?? []) if (key.startsWith(`${w}|`)) stayDays[key.slice(w.length + 1)] = c;
+    const births = f.has('ward') ? profile.wards.values[w] : (profile.families ?? 0);
+    const wp: WardProfile = { births, sex: C('ward.sex', w), stayDays };
+    if (mode) wp.deliveryModes = C('ward.modes', w);
+    const wq = Q('ward.weight', w);
+    if (wq) wp.weightGrams = wq;
+    if (weeks) wp.gestationWeeks = C('ward.weeks', w);
+    byWard[w] = wp;
+  }
+  const byMode = (metric: string): Record<string, Counts> => {
+    const out: Record<string, Counts> = { all: C(`${metric}.all`) };
+    for (const [key, c] of r.counts.get(`${metric}.mode`) ?? []) out[key] = c;
+    return out;
+  };
+  profile.births = { byWard, hours: byMode('hours'), weekdays: byMode('weekdays') };
+  if (r.quantiles.get('weightByWeek')) profile.births.weightByWeek = Object.fromEntries(r.quantiles.get('weightByWeek')!);
+  if (weight) profile.births.weightStep = [100, 50, 10, 5].find((s) => (R(`weightStep.${s}`) ?? 0) >= 0.95) ?? 1;
+  const a2b = Q('admissionToBirth');
+  if (a2b) profile.births.admissionToBirthHours = a2b;
+  if (r.counts.get('dischargeHours')) profile.births.dischargeHours = C('dischargeHours');
+
+  const idRegions = sum(C('idRegions.mother'), C('idRegions.father'));
+  const motherAge = Q('motherAge'), fatherAgeGap = Q('fatherAgeGap');
+  if (motherAge || fatherAgeGap || idRegions.total) {
+    profile.parents = {};
+    if (motherAge) profile.parents.motherAge = motherAge;
+    if (fatherAgeGap) profile.parents.fatherAgeGap = fatherAgeGap;
+    if (idRegions.total) profile.parents.idRegions = idRegions;
+  }
+
+  const addresses = await learnAddresses(db, mapping, f, k);
+  if (addresses) profile.addresses = addresses;
+  return profile;
+}
+
+/** Addresses grouped in SQL with digits abstracted, then cut into templates and words, each counted under the k rule. */
+async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields, k: number): Promise<FamilyProfile['addresses'] | undefined> {
+  const address = f.text('address');
+  if (!address) return undefined;
+  const district = f.text('district') ?? `''`;
+  const { rows } = await db.query<{ d: string | null; a: string; n: number }>(
+    `SELECT ${district} AS d, regexp_replace(${address}, '[0-9０-９]', '#', 'g') AS a, count(*)::int AS n ${joinedFrom(mapping)} WHERE ${address} IS NOT NULL GROUP BY 1, 2`,
+  );
+  // Raw tallies (before the k rule): per district, templates and slot words.
+  const districts = new Map<string, number>();
+  const templates = new Map<string, Map<string, number>>();
+  const words = new Map<string, Map<string, Map<string, number>>>();
+  const bump = <K>(m: Map<K, number>, key: K, n: number): void => void m.set(key, (m.get(key) ?? 0) + n);
+  for (const row of rows) {
+    const tokens = addressTokens(row.a);
+    const d = row.d ?? (tokens.filter((t) => t.slot === null && t.admin).map((t) => t.text).join('') || '');
+    bump(districts, d, row.n);
+    const t = templates.get(d) ?? new Map<string, number>();
+    templates.set(d, t);
+    bump(t, templateOf(tokens), row.n);
+    const w = words.get(d) ?? new Map<string, Map<string, number>>();
+    words.set(d, w);
+    for (const token of tokens) {
+      if (token.slot === null) continue;
+      const slot = w.get(token.slot) ?? new Map<string, number>();
+      w.set(token.slot, slot);
+      bump(slot, token.text, row.n);
+    }
+  }
+  const districtCounts = countsOf(districts, k);
+  const byDistrict: Record<string, DistrictAddresses> = {};
+  for (const d of Object.keys(districtCounts.values)) {
+    const vocabulary: Record<string, Counts> = {};
+    for (const [slot, m] of words.get(d) ?? []) vocabulary[slot] = countsOf(m, k);
+    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), vocabulary };
+  }
+  return { districts: districtCounts, byDistrict };
 }

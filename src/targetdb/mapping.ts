@@ -35,6 +35,7 @@ function parentFields(role: 'mother' | 'father'): Record<string, FieldDef> {
     [`${role}.age`]: { kind: 'number', get: (f) => parent(f)?.age ?? null },
     [`${role}.phone`]: { kind: 'phone', get: (f) => parent(f)?.phone ?? null },
     [`${role}.email`]: { kind: 'text', get: (f) => parent(f)?.email ?? null },
+    [`${role}.idNumber`]: { kind: 'text', get: (f) => parent(f)?.idNumber ?? null },
   };
 }
 
@@ -47,6 +48,9 @@ export const FIELDS: Readonly<Record<string, FieldDef>> = {
   'baby.birthTime': { kind: 'instant', get: (f) => f.baby.birthTime },
   'baby.weightGrams': { kind: 'number', get: (f) => f.baby.weightGrams },
   'baby.weightKg': { kind: 'number', get: (f) => (f.baby.weightGrams / 1000).toFixed(2) },
+  'baby.gestationWeeks': { kind: 'number', get: (f) => f.baby.gestationWeeks ?? null },
+  /** Map it to the hospital's codes: "map": {"vaginal": "顺产", "caesarean": "剖宫产"}. */
+  deliveryMode: { kind: 'text', get: (f) => f.deliveryMode ?? null },
   hospital: { kind: 'text', get: (f) => f.hospital },
   ward: { kind: 'text', get: (f) => f.ward },
   admittedAt: { kind: 'instant', get: (f) => f.admittedAt },
@@ -153,6 +157,10 @@ export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
         if (value.order && !value.field.endsWith('.name')) problems.push(`${where}: "order" applies only to full names (*.name)`);
         if (def.kind === 'sex' && !value.map) problems.push(`${where}: map baby.sex to the hospital's codes, e.g. "map": {"female": "F", "male": "M"}`);
         if (value.map && def.kind === 'sex') for (const sex of ['female', 'male']) if (!(sex in value.map)) problems.push(`${where}.map: no value for "${sex}"`);
+        if (value.field === 'deliveryMode') {
+          if (!value.map) problems.push(`${where}: map deliveryMode to the hospital's codes, e.g. "map": {"vaginal": "顺产", "caesarean": "剖宫产"}`);
+          else for (const mode of ['vaginal', 'caesarean']) if (!(mode in value.map)) problems.push(`${where}.map: no value for "${mode}"`);
+        }
         if (value.format) {
           try {
             formatDate(new Date(0), value.format);

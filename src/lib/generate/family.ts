@@ -1,10 +1,11 @@
 // One fake newborn family, drawn from the locale's tables. Pure: every random choice comes from
 // `rng`, and phones and e-mail domains come from the caller (they must be trap-pool resources).
-import type { Family, Locale, Parent, PersonName, Sex } from '../../domain/index.js';
+import type { Family, FamilyProfile, Locale, Parent, PersonName, Sex } from '../../domain/index.js';
 import { enUS } from './locales/en-US.js';
 import { zhCN } from './locales/zh-CN.js';
 import type { LocaleTables } from './locale.js';
 import { latinOf, NameIndex, withinOneEdit } from './names.js';
+import { generateFamilyFromProfile, weeksForWeight } from './profile-family.js';
 import { truncatedNormal, type Random } from './random.js';
 import { localDay, localTimeToUtc } from './zone.js';
 
@@ -29,6 +30,11 @@ export interface FamilyOptions {
   takenNames?: NameIndex;
   /** Discharges later than this are recorded as null (the mother is still in hospital). */
   now?: Date;
+  /**
+   * The hospital's learned family profile: when given, the family is drawn from it (see
+   * profile-family.ts), the locale tables filling in only what it cannot say.
+   */
+  profile?: FamilyProfile;
 }
 
 const TABLES: Record<Locale, LocaleTables> = { 'zh-CN': zhCN, 'en-US': enUS };
@@ -111,6 +117,7 @@ function birthDateAt(on: LocalDate, exactAge: number): { birthDate: string; age:
 }
 
 export function generateFamily(rng: Random, opts: FamilyOptions): Family {
+  if (opts.profile) return generateFamilyFromProfile(rng, { ...opts, nicu: NICU_WARD.test(opts.ward) }, opts.profile);
   const t = localeTables(opts.locale);
   if (opts.districts.length === 0) throw new Error('districts must not be empty');
   const nicu = NICU_WARD.test(opts.ward);
@@ -171,12 +178,14 @@ export function generateFamily(rng: Random, opts: FamilyOptions): Family {
     locale: opts.locale,
     mother,
     father,
-    baby: { name: personName(t, babyName.family, babyName.given), sex, birthTime: iso(birth), weightGrams },
+    // gestationWeeks and deliveryMode take no random draw, so seeded families stay as they were.
+    baby: { name: personName(t, babyName.family, babyName.given), sex, birthTime: iso(birth), weightGrams, gestationWeeks: weeksForWeight(null, weightGrams) },
     hospital: opts.hospital,
     ward: opts.ward,
     admittedAt: iso(admittedAt),
     dischargedAt: opts.now && discharge > opts.now.getTime() ? null : iso(discharge),
     address,
+    deliveryMode: caesarean ? 'caesarean' : 'vaginal',
   };
 }
 

@@ -3,3 +3,6 @@ export { createRandom, truncatedNormal, weightedTable, type Random, type Weighte
 export { latinOf, NameIndex, withinOneEdit } from './names.js';
 export { generateFamilies, generateFamily, localeTables, NICU_WARD, type FamilyOptions } from './family.js';
 export type { Bounded, LocaleTables, NameSampler, Sampler } from './locale.js';
+export { drawKept, drawQuantile, generateFamilyFromProfile, weeksForWeight, type ProfileFamilyOptions } from './profile-family.js';
+export { idCheckDigit, idNumber, idSex, validIdNumber } from './id-number.js';
+export { addressTokens, templateOf, templateParts, type AddressToken } from './address-template.js';

@@ -1,0 +1,123 @@
+// Chinese addresses as templates: an address (digits already written #) cut into tokens, each proper
+// noun (town, community, road, compound) a slot named by its kind, so that a hospital's own address
+// forms can be learned as templates and refilled with its district's own words. Pure.
+
+export interface AddressToken {
+  text: string;
+  /** The slot this proper noun fills ({镇}, {社区}, {路}, {小区}, {名}), or null for literal text. */
+  slot: string | null;
+  /** An administrative name (province, city, district, county): kept literally, it names the district. */
+  admin: boolean;
+}
+
+// Suffixes, longest first, with the slot they make (null: administrative, kept literally).
+const SUFFIXES: [string, string | null][] = (
+  [
+    ['自治区', null], ['居委会', '社区'], ['村委会', '社区'],
+    ['街道', '镇'], ['社区', '社区'], ['小区', '小区'], ['花园', '小区'], ['新村', '小区'], ['家园', '小区'], ['公寓', '小区'], ['广场', '小区'], ['大厦', '小区'], ['大道', '路'],
+    ['省', null], ['市', null], ['区', null], ['县', null],
+    ['镇', '镇'], ['乡', '镇'], ['村', '社区'],
+    ['路', '路'], ['街', '路'], ['巷', '路'], ['道', '路'],
+    ['苑', '小区'], ['府', '小区'], ['庭', '小区'], ['园', '小区'], ['城', '小区'], ['湾', '小区'], ['里', '小区'],
+  ] as [string, string | null][]
+).sort((a, b) => b[0].length - a[0].length);
+// Words that follow a number (#幢, #单元, ###室), longest first.
+const UNITS = ['号楼', '单元', '号', '幢', '栋', '室', '楼', '层', '组', '座', '期', '弄', '户', '区', '排', '巷'];
+
+const HAN = /\p{Script=Han}/u;
+
+function suffixAt(chars: string[], end: number): [string, string | null] | null {
+  const text = chars.slice(0, end).join('');
+  for (const s of SUFFIXES) if (text.endsWith(s[0])) return s;
+  return null;
+}
+
+function startsWithSuffix(chars: string[], at: number): string | null {
+  const rest = chars.slice(at, at + 3).join('');
+  for (const [s] of SUFFIXES) if (rest.startsWith(s)) return s;
+  return null;
+}
+
+/** Cut an address (digits written #) into literal and slot tokens. */
+export function addressTokens(address: string): AddressToken[] {
+  const chars = [...address];
+  const out: AddressToken[] = [];
+  const literal = (text: string): void => {
+    const last = out.at(-1);
+    if (last && last.slot === null && !last.admin) last.text += text;
+    else out.push({ text, slot: null, admin: false });
+  };
+  let i = 0;
+  while (i < chars.length) {
+    if (chars[i] === '#') {
+      let j = i;
+      while (j < chars.length && chars[j] === '#') j++;
+      const rest = chars.slice(j, j + 2).join('');
+      const unit = UNITS.find((u) => rest.startsWith(u)) ?? '';
+      literal(chars.slice(i, j).join('') + unit);
+      i = j + [...unit].length;
+      continue;
+    }
+    if (!HAN.test(chars[i])) {
+      literal(chars[i]);
+      i++;
+      continue;
+    }
+    let runEnd = i;
+    while (runEnd < chars.length && HAN.test(chars[runEnd])) runEnd++;
+    // The shortest token of at least two characters that ends in a suffix; a token whose name part is
+    // at most one character (新城, 花园) takes the suffix word that follows (新城花园, 花园社区).
+    let end = -1;
+    let kind: [string, string | null] | null = null;
+    for (let e = i + 2; e <= runEnd; e++) {
+      const s = suffixAt(chars.slice(i, e), e - i);
+      if (s) {
+        end = e;
+        kind = s;
+        break;
+      }
+    }
+    if (end < 0 || !kind) {
+      out.push({ text: chars.slice(i, runEnd).join(''), slot: '名', admin: false });
+      i = runEnd;
+      continue;
+    }
+    // A longer suffix that the found one begins (街 → 街道).
+    for (const extra of [1, 2]) {
+      if (end + extra > runEnd) break;
+      const longer = suffixAt(chars.slice(i, end + extra), end + extra - i);
+      if (longer && [...longer[0]].length > extra) {
+        end += extra;
+        kind = longer;
+        break;
+      }
+    }
+    for (;;) {
+      const namePart = end - i - [...kind[0]].length;
+      const next = end < runEnd ? startsWithSuffix(chars, end) : null;
+      if (namePart > 1 || !next || end + [...next].length > runEnd) break;
+      end += [...next].length;
+      kind = SUFFIXES.find((s) => s[0] === next)!;
+    }
+    const text = chars.slice(i, end).join('');
+    out.push(kind[1] === null ? { text, slot: null, admin: true } : { text, slot: kind[1], admin: false });
+    i = end;
+  }
+  return out;
+}
+
+/** The template of tokens: slots as {slot}, everything else as written. */
+export function templateOf(tokens: readonly AddressToken[]): string {
+  return tokens.map((t) => (t.slot ? `{${t.slot}}` : t.text)).join('');
+}
+
+/** The parts of a template: literal text, slots and runs of digits (#). */
+export function templateParts(template: string): ({ literal: string } | { slot: string } | { digits: number })[] {
+  const out: ({ literal: string } | { slot: string } | { digits: number })[] = [];
+  for (const m of template.matchAll(/\{([^}]+)\}|(#+)|([^{#]+)/gu)) {
+    if (m[1] !== undefined) out.push({ slot: m[1] });
+    else if (m[2] !== undefined) out.push({ digits: m[2].length });
+    else out.push({ literal: m[3] });
+  }
+  return out;
+}

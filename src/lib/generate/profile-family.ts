@@ -1,0 +1,420 @@
+// One fake newborn family drawn from a hospital's learned profile (src/profile/family.ts), so that it
+// looks like the hospital's own patients: whole names that repeat as real ones do, or names built from
+// the local surnames and positional characters with the learned lengths and reduplication; addresses
+// from the district's own templates and words; births by the learned hour and weekday; per ward, a
+// delivery mode, a gestational week and a weight consistent with it, and a stay consistent with the
+// mode. Whatever the profile cannot say comes from the locale's tables. Pure.
+import { QUANTILE_POINTS, type Address, type Counts, type Family, type FamilyProfile, type Locale, type NameShape, type Parent, type PersonName, type Quantiles, type Sex } from '../../domain/index.js';
+import { templateParts } from './address-template.js';
+import { idNumber, regionForDistricts } from './id-number.js';
+import type { LocaleTables } from './locale.js';
+import { enUS } from './locales/en-US.js';
+import { zhCN } from './locales/zh-CN.js';
+import { latinOf, type NameIndex } from './names.js';
+import { truncatedNormal, weightedTable, type Random, type WeightedTable } from './random.js';
+import { localDay, localTimeToUtc } from './zone.js';
+
+export interface ProfileFamilyOptions {
+  locale: Locale;
+  hospital: string;
+  ward: string;
+  districts: readonly string[];
+  timeZone: string;
+  birthFrom: Date;
+  birthTo: Date;
+  phone: (role: 'mother' | 'father') => string;
+  emailDomain: (rng: Random) => string | null;
+  takenNames?: NameIndex;
+  now?: Date;
+  /** Whether the ward is a NICU (only used where the profile knows nothing of the ward). */
+  nicu?: boolean;
+}
+
+const TABLES: Record<Locale, LocaleTables> = { 'zh-CN': zhCN, 'en-US': enUS };
+const DAY_MS = 86_400_000;
+const YEAR_DAYS = 365.2425;
+const MAX_REDRAWS = 200;
+
+// ---------- sampling from aggregates ----------
+
+const tables = new WeakMap<object, WeightedTable<string> | null>();
+
+/** A kept value of the counts, by its share among kept values; null when none is kept. */
+export function drawKept(rng: Random, counts: Counts | undefined): string | null {
+  if (!counts) return null;
+  let table = tables.get(counts);
+  if (table === undefined) {
+    const entries = Object.entries(counts.values).filter(([, n]) => n > 0);
+    table = entries.length ? weightedTable(entries) : null;
+    tables.set(counts, table);
+  }
+  return table ? table.sample(rng) : null;
+}
+
+/** A kept value with probability kept/total, else `other()` (values too rare to keep). */
+function drawOr(rng: Random, counts: Counts | undefined, other: () => string): string {
+  if (!counts || counts.total === 0) return other();
+  const kept = counts.total - counts.other;
+  if (kept > 0 && rng.next() * counts.total < kept) return drawKept(rng, counts) ?? other();
+  return other();
+}
+
+/** Inverse-CDF draw from quantiles at QUANTILE_POINTS, extrapolating linearly beyond the outermost ones. */
+export function drawQuantile(rng: Random, q: Quantiles): number {
+  const p = QUANTILE_POINTS;
+  const u = rng.next();
+  if (u <= p[0]) return q[0] - ((q[1] - q[0]) / (p[1] - p[0])) * (p[0] - u);
+  const last = p.length - 1;
+  if (u >= p[last]) return q[last] + ((q[last] - q[last - 1]) / (p[last] - p[last - 1])) * (u - p[last]);
+  let i = 1;
+  while (p[i] < u) i++;
+  return q[i - 1] + ((q[i] - q[i - 1]) * (u - p[i - 1])) / (p[i] - p[i - 1]);
+}
+
+
+// ---------- names ----------
+
+/**
+ * What is left of a name shape once its kept whole names are taken out: built names are drawn from
+ * this, so that whole names and built names together reproduce the learned surnames, characters,
+ * lengths and reduplication rather than counting the common names twice.
+ */
+interface Residual {
+  wholeShare: number;
+  surnames: Counts;
+  givenLength: Counts;
+  chars: Record<string, Counts[]>;
+  reduplicated: number;
+  split: Map<string, { family: string; given: string }>;
+}
+const residuals = new WeakMap<NameShape, Residual>();
+
+function splitName(full: string, surnames: Counts): { family: string; given: string } {
+  const chars = [...full];
+  const two = chars.slice(0, 2).join('');
+  const family = chars.length > 2 && (surnames.values[two] ?? 0) > (surnames.values[chars[0]] ?? 0) ? two : chars[0];
+  return { family, given: full.slice(family.length) };
+}
+
+function residual(shape: NameShape): Residual {
+  const hit = residuals.get(shape);
+  if (hit) return hit;
+  const copy = (c: Counts): Counts => ({ total: c.total, other: c.other, values: { ...c.values } });
+  const take = (c: Counts | undefined, v: string, n: number): void => {
+    if (!c) return;
+    c.total -= n;
+    if (v in c.values) c.values[v] = Math.max(0, c.values[v] - n);
+    else c.other = Math.max(0, c.other - n);
+  };
+  const surnames = copy(shape.surnames), givenLength = copy(shape.givenLength);
+  const chars = Object.fromEntries(Object.entries(shape.chars).map(([len, positions]) => [len, positions.map(copy)]));
+  const twoTotal = shape.givenLength.values['2'] ?? 0;
+  let redupLeft = shape.reduplicated * twoTotal, twoLeft = twoTotal;
+  const split = new Map<string, { family: string; given: string }>();
+  let wholeKept = 0;
+  for (const [full, n] of Object.entries(shape.whole.values)) {
+    const parts = splitName(full, shape.surnames);
+    split.set(full, parts);
+    wholeKept += n;
+    const g = [...parts.given];
+    take(surnames, parts.family, n);
+    take(givenLength, String(g.length), n);
+    g.forEach((c, i) => take(chars[String(g.length)]?.[i], c, n));
+    if (g.length === 2) {
+      twoLeft -= n;
+      if (g[0] === g[1]) redupLeft -= n;
+    }
+  }
+  const r: Residual = {
+    wholeShare: shape.total ? wholeKept / shape.total : 0,
+    surnames,
+    givenLength,
+    chars,
+    reduplicated: twoLeft > 0 ? Math.min(1, Math.max(0, redupLeft / twoLeft)) : shape.reduplicated,
+    split,
+  };
+  residuals.set(shape, r);
+  return r;
+}
+
+function personName(t: LocaleTables, family: string, given: string): PersonName {
+  const full = t.fullName(family, given);
+  return { family, given, full, latin: latinOf(full, t.locale, family) };
+}
+
+/** A given name built from positional characters with the learned length and reduplication. */
+function builtGiven(rng: Random, r: Residual, fallback: () => string): string {
+  const length = Number(drawOr(rng, r.givenLength, () => '2'));
+  const positions = r.chars[String(length)];
+  if (!positions) return fallback();
+  const fallbackChars = [...fallback()];
+  const charAt = (i: number): string => drawOr(rng, positions[i], () => fallbackChars[Math.min(i, fallbackChars.length - 1)] ?? fallbackChars[0]);
+  if (length === 2) {
+    if (rng.chance(r.reduplicated)) {
+      const c = charAt(1);
+      return c + c;
+    }
+    for (let i = 0; i < 20; i++) {
+      const a = charAt(0), b = charAt(1);
+      if (a !== b) return a + b;
+    }
+  }
+  return Array.from({ length }, (_, i) => charAt(i)).join('');
+}
+
+/** A name for a role: a whole real name (kept under the k rule) or one built from the shape. */
+function profileName(
+  rng: Random,
+  t: LocaleTables,
+  shape: NameShape | undefined,
+  sex: Sex,
+  generation: 'parent' | 'baby',
+  clash: (full: string) => boolean,
+  surname?: string,
+): PersonName {
+  const fallbackGiven = (): string => (generation === 'parent' ? t.given[sex].parent.sample(rng) : t.given[sex].baby.sample(rng));
+  const fallbackSurname = (): string => t.surnames.sample(rng);
+  if (!shape) {
+    for (let i = 0; i < MAX_REDRAWS; i++) {
+      const name = personName(t, surname ?? fallbackSurname(), fallbackGiven());
+      if (!clash(name.full)) return name;
+    }
+    throw new Error(`could not find a ${t.locale} name that is not taken after ${MAX_REDRAWS} draws`);
+  }
+  const r = residual(shape);
+  for (let i = 0; i < MAX_REDRAWS; i++) {
+    if (rng.chance(r.wholeShare)) {
+      const full = drawKept(rng, shape.whole);
+      const parts = full ? r.split.get(full) : undefined;
+      if (parts && (surname === undefined || parts.family === surname) && !clash(full!)) return personName(t, parts.family, parts.given);
+      if (parts && surname === undefined) continue;
+    }
+    const family = surname ?? drawOr(rng, r.surnames, fallbackSurname);
+    const name = personName(t, family, builtGiven(rng, r, fallbackGiven));
+    // A built name that is one of the kept whole names would count that name twice.
+    if (!clash(name.full) && (!(name.full in shape.whole.values) || i >= MAX_REDRAWS / 2)) return name;
+  }
+  throw new Error(`could not find a ${sex} name from the hospital profile that is not taken after ${MAX_REDRAWS} draws`);
+}
+
+// ---------- e-mail ----------
+
+function emailLocal(rng: Random, t: LocaleTables, shapes: Counts | undefined, name: PersonName, birthDate: string): string {
+  const shape = drawKept(rng, shapes);
+  const [family, ...given] = name.latin.toLowerCase().split(' ');
+  const g = given.join('').replace(/[^a-z]/g, '');
+  const f = family.replace(/[^a-z]/g, '');
+  if (shape?.startsWith('digits:')) {
+    const length = Math.max(5, Math.min(12, Number(shape.slice(7)) || 9));
+    return String(rng.int(1, 9)) + Array.from({ length: length - 1 }, () => rng.int(0, 9)).join('');
+  }
+  if (shape === 'pinyin') return `${f}${g}`;
+  if (shape === 'pinyin+digits') return `${f}${g}${rng.pick([birthDate.slice(0, 4), birthDate.slice(2, 4), birthDate.slice(5, 7) + birthDate.slice(8, 10), String(rng.int(1, 999))])}`;
+  if (shape === 'pinyin.pinyin') return `${f}${rng.pick(['.', '_'])}${g}`;
+  return t.emailLocal(rng, name, birthDate);
+}
+
+// ---------- times ----------
+
+interface LocalDate { y: number; m: number; d: number }
+const dayNumber = ({ y, m, d }: LocalDate): number => Date.UTC(y, m, d) / DAY_MS;
+const fromDayNumber = (n: number): LocalDate => {
+  const t = new Date(n * DAY_MS);
+  return { y: t.getUTCFullYear(), m: t.getUTCMonth(), d: t.getUTCDate() };
+};
+const isoDate = ({ y, m, d }: LocalDate): string => `${String(y).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+
+/** Weights for 0..n-1 from counts keyed "0".."n-1"; null when the counts hold none. */
+function slotWeights(counts: Counts | undefined, n: number): number[] | null {
+  if (!counts) return null;
+  const w = Array.from({ length: n }, (_, i) => counts.values[String(i)] ?? 0);
+  return w.some((x) => x > 0) ? w : null;
+}
+
+function sampleBirth(rng: Random, opts: ProfileFamilyOptions, weekdays: number[], hours: number[]): { ms: number; day: LocalDate } {
+  const from = opts.birthFrom.getTime(), to = opts.birthTo.getTime();
+  if (!(from <= to)) throw new Error('birthFrom must not be after birthTo');
+  const first = dayNumber(localDay(from, opts.timeZone)), last = dayNumber(localDay(to, opts.timeZone));
+  const maxWeekday = Math.max(...weekdays);
+  const hourTable = hours.map((w, h) => [h, w] as const).filter(([, w]) => w > 0);
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const n = rng.int(first, last);
+    if (!rng.chance(weekdays[new Date(n * DAY_MS).getUTCDay()] / maxWeekday)) continue;
+    const day = fromDayNumber(n);
+    const ms = localTimeToUtc(day.y, day.m, day.d, rng.weighted(hourTable), rng.int(0, 59), opts.timeZone);
+    if (ms >= from && ms <= to) return { ms, day };
+  }
+  const ms = from + Math.floor(rng.next() * (to - from + 1));
+  return { ms, day: localDay(ms, opts.timeZone) };
+}
+
+function birthDateAt(on: LocalDate, exactAge: number): { birthDate: string; age: number } {
+  const born = fromDayNumber(dayNumber(on) - Math.floor(exactAge * YEAR_DAYS));
+  const age = on.y - born.y - (on.m < born.m || (on.m === born.m && on.d < born.d) ? 1 : 0);
+  return { birthDate: isoDate(born), age };
+}
+
+// Rough median birth weight by completed week (both sexes), to give a gestational week consistent with
+// a weight where the profile has no weeks.
+const WEEK_BY_WEIGHT: [number, number][] = [[600, 24], [900, 26], [1200, 28], [1600, 30], [2000, 32], [2400, 34], [2700, 36], [3000, 37], [3250, 38], [3400, 39], [3550, 40], [3700, 41]];
+
+/** A gestational week for a weight; without `rng`, the median week (no random draw). */
+export function weeksForWeight(rng: Random | null, grams: number): number {
+  let weeks = WEEK_BY_WEIGHT[0][1];
+  for (const [w, wk] of WEEK_BY_WEIGHT) if (grams >= w) weeks = wk;
+  const jitter = rng === null ? 0 : grams >= 3000 ? rng.int(-1, 2) : rng.int(-1, 1);
+  return Math.max(22, Math.min(42, weeks + jitter));
+}
+
+// ---------- addresses ----------
+
+function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: ProfileFamilyOptions): Address {
+  const a = p.addresses;
+  const district = a ? drawKept(rng, a.districts) : null;
+  const book = district !== null ? a!.byDistrict[district] : undefined;
+  const template = book ? drawKept(rng, book.templates) : null;
+  if (!a || district === null || !book || template === null) return t.address(rng, rng.pick(opts.districts));
+  let full = '';
+  for (const part of templateParts(template)) {
+    if ('literal' in part) full += part.literal;
+    else if ('digits' in part) full += String(rng.int(1, 9)) + Array.from({ length: part.digits - 1 }, () => rng.int(0, 9)).join('');
+    else {
+      // The district's own word, else one of another district's (the slot's words were all too rare here).
+      let word = drawKept(rng, book.vocabulary[part.slot]);
+      if (word === null) {
+        const others = Object.values(a.byDistrict).map((d) => d.vocabulary[part.slot]).filter((c) => c && Object.keys(c.values).length);
+        word = others.length ? drawKept(rng, rng.pick(others)) : null;
+      }
+      if (word === null) return t.address(rng, district || rng.pick(opts.districts));
+      full += word;
+    }
+  }
+  const street = district && full.startsWith(district) ? full.slice(district.length) : full;
+  return { district: district || (opts.districts[0] ?? ''), street, full };
+}
+
+// ---------- the family ----------
+
+export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOptions, p: FamilyProfile): Family {
+  const t = TABLES[opts.locale];
+  if (opts.districts.length === 0) throw new Error('districts must not be empty');
+  const wp = p.births?.byWard[opts.ward];
+  const nicu = opts.nicu ?? false;
+
+  const sexCode = drawKept(rng, wp?.sex);
+  const sex: Sex = sexCode === 'male' || sexCode === 'female' ? sexCode : rng.chance(t.sexRatio / (1 + t.sexRatio)) ? 'male' : 'female';
+  const mode = drawKept(rng, wp?.deliveryModes) ?? (rng.chance(t.caesareanRate) ? 'caesarean' : 'vaginal');
+  const caesarean = mode === 'caesarean';
+
+  const byMode = (m: Record<string, Counts> | undefined): Counts | undefined => (m ? (m[mode]?.total ? m[mode] : m.all) : undefined);
+  const weekdays = slotWeights(byMode(p.births?.weekdays), 7) ?? [...t.weekdayWeights];
+  const hours = slotWeights(byMode(p.births?.hours), 24) ?? [...t.hourWeights[caesarean ? 'caesarean' : 'vaginal']];
+  const { ms: birth, day: birthDay } = sampleBirth(rng, opts, weekdays, hours);
+
+  // Gestational week, and a weight consistent with it.
+  const weekText = drawKept(rng, wp?.gestationWeeks);
+  const weekQ = weekText !== null ? p.births?.weightByWeek?.[weekText] : undefined;
+  let weightGrams: number;
+  if (weekQ) weightGrams = drawQuantile(rng, weekQ);
+  else if (wp?.weightGrams) weightGrams = drawQuantile(rng, wp.weightGrams);
+  else {
+    const { mean, sd, min, max } = nicu ? t.nicuWeight : t.birthWeight;
+    weightGrams = truncatedNormal(rng, mean, sd, min, max + 1);
+  }
+  const step = p.births?.weightStep ?? 1;
+  weightGrams = Math.max(step, Math.round(Math.max(300, Math.min(6500, weightGrams)) / step) * step);
+  const gestationWeeks = weekText !== null ? Number(weekText) : weeksForWeight(rng, weightGrams);
+
+  // Parents' ages.
+  const motherExact = p.parents?.motherAge ? Math.max(15, Math.min(55, drawQuantile(rng, p.parents.motherAge))) : truncatedNormal(rng, t.motherAge.mean, t.motherAge.sd, t.motherAge.min, t.motherAge.max + 1);
+  const fatherRecorded = rng.chance(p.relations?.fatherRecorded ?? t.fatherShare);
+  const gap = t.fatherAgeGap;
+  const fatherExact = !fatherRecorded
+    ? null
+    : p.parents?.fatherAgeGap
+      ? Math.max(18, Math.min(75, motherExact + drawQuantile(rng, p.parents.fatherAgeGap)))
+      : truncatedNormal(rng, motherExact + gap.mean, gap.sd, gap.minAge, gap.maxAge + 1);
+
+  // Names.
+  const taken = opts.takenNames;
+  const clash = (full: string): boolean => taken?.conflicts(full) ?? false;
+  const names = p.names;
+  const motherName = profileName(rng, t, names?.mother, 'female', 'parent', clash);
+  const fatherName = fatherExact === null ? null : profileName(rng, t, names?.father, 'male', 'parent', (full) => clash(full) || full === motherName.full);
+
+  const placeholders = names?.babyPlaceholders;
+  const namedBabies = names?.baby?.total ?? 0;
+  const placeholderShare = placeholders ? placeholders.total / Math.max(1, placeholders.total + namedBabies) : names?.baby ? 0 : t.babyPlaceholderShare;
+  let babyName: PersonName;
+  if (rng.chance(placeholderShare)) {
+    const template = pickPlaceholder(rng, placeholders, sex);
+    const full = template !== null ? template.replace('{mother}', motherName.full) : t.fullName(motherName.family, t.babyPlaceholder(motherName, sex).given);
+    babyName = { family: motherName.family, given: full.slice(motherName.family.length), full, latin: latinOf(full, t.locale, motherName.family) };
+  } else {
+    // The baby's surname: the father's, else the mother's, by the learned shares.
+    const rel = p.relations;
+    const fromFather = fatherName !== null && rng.chance(rel?.babySurnameFather ?? 1);
+    const fromMother = !fromFather && (fatherName === null || rng.chance(rel ? Math.min(1, rel.babySurnameMother / Math.max(1e-9, 1 - rel.babySurnameFather)) : 1));
+    const surname = fromFather ? fatherName.family : fromMother ? motherName.family : undefined;
+    babyName = profileName(rng, t, names?.baby, sex, 'baby', () => false, surname);
+  }
+
+  // Phones and e-mail.
+  const phones = p.phones;
+  const mother: Parent = { name: motherName, ...birthDateAt(birthDay, motherExact), phone: rng.chance(phones?.present.mother ?? t.motherPhoneShare) ? opts.phone('mother') : null, email: null };
+  let father: Parent | null = null;
+  if (fatherName && fatherExact !== null) {
+    const shares = mother.phone !== null && rng.chance(phones?.fatherSharesMother ?? 0);
+    father = { name: fatherName, ...birthDateAt(birthDay, fatherExact), phone: shares ? mother.phone : rng.chance(phones?.present.father ?? t.fatherPhoneShare) ? opts.phone('father') : null, email: null };
+  }
+  for (const parent of [mother, father]) {
+    if (!parent) continue;
+    const role = parent === mother ? 'mother' : 'father';
+    const present = p.email ? p.email.present[role] : role === 'mother' ? t.emailShare : 0;
+    if (rng.chance(present)) {
+      const domain = opts.emailDomain(rng);
+      if (domain !== null) parent.email = `${emailLocal(rng, t, p.email?.shapes, parent.name, parent.birthDate)}@${domain}`;
+    }
+  }
+
+  // ID numbers: a region from the profile's, else from the config's districts.
+  const region = (): string => drawKept(rng, p.parents?.idRegions) ?? regionForDistricts(opts.districts, rng);
+  mother.idNumber = idNumber(rng, region(), mother.birthDate, 'female');
+  if (father) father.idNumber = idNumber(rng, region(), father.birthDate, 'male');
+
+  // Admission, stay and discharge.
+  const a2b = p.births?.admissionToBirthHours;
+  const admittedAt = a2b ? birth - Math.max(0.5, drawQuantile(rng, a2b)) * 3_600_000 - rng.int(0, 59) * 60_000 : birth - rng.int(2 * 60, 30 * 60) * 60_000;
+  const stays = wp?.stayDays;
+  const stayText = drawKept(rng, stays ? (stays[mode]?.total ? stays[mode] : stays.all) : undefined);
+  const [lo, hi] = t.stayDays[nicu ? 'nicu' : caesarean ? 'caesarean' : 'vaginal'];
+  const stay = stayText !== null ? Number(stayText) : rng.int(lo, hi);
+  const dischargeHours = slotWeights(p.births?.dischargeHours, 24);
+  const dHour = dischargeHours ? rng.weighted(dischargeHours.map((w, h) => [h, w] as const).filter(([, w]) => w > 0)) : rng.int(9, 16);
+  const discharge = Math.max(birth + 3_600_000, localTimeToUtc(birthDay.y, birthDay.m, birthDay.d + stay, dHour, rng.int(0, 59), opts.timeZone));
+
+  const address = profileAddress(rng, t, p, opts);
+  taken?.add(motherName.full);
+  if (fatherName) taken?.add(fatherName.full);
+  return {
+    locale: opts.locale,
+    mother,
+    father,
+    baby: { name: babyName, sex, birthTime: new Date(birth).toISOString(), weightGrams, gestationWeeks },
+    hospital: opts.hospital,
+    ward: opts.ward,
+    admittedAt: new Date(admittedAt).toISOString(),
+    dischargedAt: opts.now && discharge > opts.now.getTime() ? null : new Date(discharge).toISOString(),
+    address,
+    deliveryMode: mode,
+  };
+}
+
+/** A placeholder template that suits the baby's sex (之女 for a girl, 之子 for a boy), by the learned shares. */
+function pickPlaceholder(rng: Random, placeholders: Counts | undefined, sex: Sex): string | null {
+  if (!placeholders) return null;
+  const wrong = sex === 'male' ? /女/ : /子/;
+  const fitting = Object.entries(placeholders.values).filter(([v, n]) => n > 0 && !wrong.test(v));
+  if (fitting.length === 0) return drawKept(rng, placeholders);
+  return rng.weighted(fitting);
+}
