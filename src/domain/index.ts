@@ -56,6 +56,8 @@ export interface Family {
   admittedAt: string;
   dischargedAt: string | null;
   address: Address;
+  /** Values of the mapping's learned columns (`"learned": true`), keyed `alias.column`, drawn from the hospital's profile. */
+  learned?: Record<string, string | number | null>;
 }
 
 export type ChannelKind = 'export' | 'account' | 'system' | 'ward';

@@ -6,6 +6,7 @@ import type { FamilyProfile } from './profile-family.js';
 
 export type { Counts } from './counts.js';
 export type { ColumnProfile, FamilyProfile };
+export type { KeyProfile, NumberProfile, TextProfile, TimeProfile } from './profile-columns.js';
 
 /** The profile of one hospital, stored in the vault, dated. Its parts are filled by the learners in src/profile. */
 export interface HospitalProfile {

@@ -3,3 +3,4 @@ export { createRandom, truncatedNormal, weightedTable, type Random, type Weighte
 export { latinOf, NameIndex, withinOneEdit } from './names.js';
 export { generateFamilies, generateFamily, localeTables, NICU_WARD, type FamilyOptions } from './family.js';
 export type { Bounded, LocaleTables, NameSampler, Sampler } from './locale.js';
+export { drawColumnValue, fromQuantiles, idCardCheck, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext } from './columns.js';
