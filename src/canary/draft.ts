@@ -6,6 +6,7 @@ import { createRandom, generateFamily, NameIndex, type Random } from '../lib/gen
 import { findTakenEmails, findTakenPhones } from '../targetdb/families.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
+import { applyProfile } from './profile.js';
 
 // Drafting canaries, for seeding and for exports alike: realistic families whose names stay clear of
 // every other canary's, trap numbers from the pool that no real row of the target uses, and e-mail
@@ -40,6 +41,9 @@ export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryabl
   const warnings: string[] = [];
   if (domains.length === 0) warnings.push('no trap e-mail domain: these canaries carry no e-mail address (add one with `cradle pool add-domain`)');
   const families = draftFamilies(rng, req, taken, domains);
+  // The hospital's learned profile, when there is one: its precision and learned columns (src/canary/profile.ts).
+  const profile = (await vault.latestProfile(vaultDb, req.hospital.name))?.profile ?? null;
+  warnings.push(...applyProfile(families, profile, req.mapping, req.mapping.timeZone ?? req.hospital.timeZone, createRandom(req.seed === undefined ? undefined : `${req.seed}:profile`)));
   const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families);
   await ensureUniqueEmails(vaultDb, target, req.mapping, families, rng);
   return { families, assignments, blocked, warnings };

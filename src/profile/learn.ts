@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { mappingSha256 } from '../canary/profile.js';
 import { quoteQualified, type ReadOnlyQueryable } from '../db/index.js';
 import type { HospitalProfile } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
@@ -24,11 +24,6 @@ export interface ProfileOptions {
   onProgress?: (message: string) => void;
 }
 
-/** A mapping's fingerprint: SHA-256 of what it says (tables, columns, values), not of its file's spacing. */
-export function mappingSha256(mapping: Mapping): string {
-  const doc = { timeZone: mapping.timeZone ?? null, recordKey: mapping.recordKey ?? null, inserts: mapping.inserts };
-  return crypto.createHash('sha256').update(JSON.stringify(doc)).digest('hex');
-}
 
 export function checkK(k: number): void {
   if (!Number.isInteger(k) || k < MIN_K) {
@@ -59,3 +54,5 @@ export async function learnProfile(db: ReadOnlyQueryable, mapping: Mapping, opts
     family,
   };
 }
+
+export { mappingSha256 };

@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { openDatabase, readOnly } from '../src/db/index.js';
+import { learnProfile } from '../src/profile/learn.js';
+import { regionalMapping, regionalPopulationSql, REGIONAL_SCHEMA } from '../test/fixtures/regional.js';
+import { parseArgs, UsageError } from './args.js';
+
+// The profiling benchmark: `learnProfile` (what `cradle target profile` runs) over N families of the
+// regional hospital (test/fixtures/regional.ts: two tables, 20 columns, a third unmapped) in
+// PostgreSQL, next to a reference timed in the same run: psql copying every column of both tables to
+// /dev/null (one full read of the data, no aggregation). Goal: a million families in at most 60 s.
+
+const run = promisify(execFile);
+const note = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const USAGE = 'usage: node dist/bench/profile.js [--families 1000000] [--runs 1]';
+
+async function main(): Promise<void> {
+  const flags = parseArgs(process.argv.slice(2), { families: 1_000_000, runs: 1 }, { '--families': 'families', '--runs': 'runs' }, USAGE, () => false);
+  const server = process.env.CRADLE_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+  const name = `cradle_bench_profile_${process.pid}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  try {
+    const db = await openDatabase(url.toString());
+    try {
+      let t0 = performance.now();
+      note(`loading ${flags.families.toLocaleString('en')} families into ${name}…`);
+      await db.exec(REGIONAL_SCHEMA);
+      await db.exec(regionalPopulationSql(flags.families));
+      await db.exec('ANALYZE');
+      note(`loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const mapping = regionalMapping();
+      const learnMs: number[] = [];
+      const refMs: number[] = [];
+      for (let r = 0; r < flags.runs; r++) {
+        t0 = performance.now();
+        await run('psql', [url.toString(), '-q', '-c', `\\copy (SELECT * FROM his."ZY_BRXX" m LEFT JOIN his."XSE_XX" b ON b."MQID" = m."ID") TO '/dev/null'`]);
+        refMs.push(performance.now() - t0);
+        t0 = performance.now();
+        const profile = await readOnly(db, (tx) => learnProfile(tx, mapping, { hospital: 'bench', k: 5, timeZone: 'Asia/Shanghai', onProgress: (m) => note(m) }));
+        learnMs.push(performance.now() - t0);
+        note(`run ${r + 1}: profile of ${profile.families.toLocaleString('en')} families, ${Object.keys(profile.columns).length} columns, ${JSON.stringify(profile).length.toLocaleString('en')} bytes`);
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const learn = median(learnMs) / 1000;
+      const ref = median(refMs) / 1000;
+      process.stdout.write(
+        [
+          `families                      ${flags.families.toLocaleString('en')}`,
+          `learnProfile                  ${learn.toFixed(1)} s  (goal ≤ 60 s for a million: ${learn * (1_000_000 / flags.families) <= 60 ? 'met' : 'NOT met'})`,
+          `reference: psql \\copy to /dev/null of both tables joined   ${ref.toFixed(1)} s`,
+          `ratio learnProfile / reference ${(learn / ref).toFixed(1)}×`,
+        ].join('\n') + '\n',
+      );
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof UsageError ? err.message : (err as Error).stack}\n`);
+  process.exitCode = 1;
+});
