@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { openDatabase, readOnly } from '../src/db/index.js';
+import { openDatabase, readOnly, type ReadOnlyQueryable } from '../src/db/index.js';
 import { learnProfile } from '../src/profile/learn.js';
 import { regionalMapping, regionalPopulationSql, REGIONAL_SCHEMA } from '../test/fixtures/regional.js';
 import { parseArgs, UsageError } from './args.js';
@@ -41,7 +41,22 @@ async function main(): Promise<void> {
         await run('psql', [url.toString(), '-q', '-c', `\\copy (SELECT * FROM his."ZY_BRXX" m LEFT JOIN his."XSE_XX" b ON b."MQID" = m."ID") TO '/dev/null'`]);
         refMs.push(performance.now() - t0);
         t0 = performance.now();
-        const profile = await readOnly(db, (tx) => learnProfile(tx, mapping, { hospital: 'bench', k: 5, timeZone: 'Asia/Shanghai', onProgress: (m) => note(m) }));
+        const slow: [number, string][] = [];
+        const profile = await readOnly(db, (tx) => {
+          // The slowest statements, to show where the time goes.
+          const timed: ReadOnlyQueryable = {
+            kind: tx.kind,
+            query: async <T>(sql: string, params?: readonly unknown[]) => {
+              const t = performance.now();
+              const res = await tx.query<T>(sql, params);
+              slow.push([performance.now() - t, sql.replace(/\s+/g, ' ').slice(0, 160)]);
+              return res;
+            },
+          };
+          return learnProfile(timed, mapping, { hospital: 'bench', k: 5, timeZone: 'Asia/Shanghai', onProgress: (m) => note(m) });
+        });
+        note(`${slow.length} statements, ${(slow.reduce((a, [ms]) => a + ms, 0) / 1000).toFixed(1)} s in them; the slowest:`);
+        for (const [ms, sql] of slow.sort((a, b) => b[0] - a[0]).slice(0, 30)) note(`  ${(ms / 1000).toFixed(2)} s  ${sql}`);
         learnMs.push(performance.now() - t0);
         note(`run ${r + 1}: profile of ${profile.families.toLocaleString('en')} families, ${Object.keys(profile.columns).length} columns, ${JSON.stringify(profile).length.toLocaleString('en')} bytes`);
       }

@@ -18,6 +18,12 @@ export interface ColumnLearnOptions {
   k: number;
   /** The hospital's time zone: timestamptz columns are read as its wall-clock time. */
   timeZone: string;
+  /**
+   * Tables with more rows than this are read through a sample of about this many rows (TABLESAMPLE
+   * SYSTEM, repeatable) for everything but null shares, distinct counts and categorical values, which
+   * always count every row. Default 50,000.
+   */
+  sampleRows?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -69,6 +75,8 @@ interface Scope {
   mapping: Mapping;
   k: number;
   timeZone: string;
+  /** Per alias, the sample percentage of its table (100: every row). */
+  samplePct: Map<string, number>;
 }
 
 /** A column as a SQL expression: its wall-clock time for timestamptz, else itself. */
@@ -87,9 +95,16 @@ function tableOf(c: TargetColumn): string {
   return `${quoteQualified([c.schema, c.table])} AS ${quoteIdent(c.alias)}`;
 }
 
+/** The column's table, through its sample when it is large. */
+function sampleOf(s: Scope, c: TargetColumn): string {
+  const pct = s.samplePct.get(c.alias) ?? 100;
+  return pct >= 100 ? tableOf(c) : `${tableOf(c)} TABLESAMPLE SYSTEM (${pct.toFixed(4)}) REPEATABLE (7)`;
+}
+
 /** Learn the profile of every column of the mapping's tables, keyed `alias.column`. */
 export async function learnColumnProfiles(db: ReadOnlyQueryable, mapping: Mapping, opts: ColumnLearnOptions): Promise<Record<string, ColumnProfile>> {
-  const scope: Scope = { db, mapping, k: opts.k, timeZone: opts.timeZone };
+  const scope: Scope = { db, mapping, k: opts.k, timeZone: opts.timeZone, samplePct: new Map() };
+  const sampleRows = opts.sampleRows ?? 50_000;
   const columns = await targetColumns(db, mapping);
   const out: Record<string, ColumnProfile> = {};
   // The family's anchor times: mapped instants, else the first time column of the first table.
@@ -98,6 +113,16 @@ export async function learnColumnProfiles(db: ReadOnlyQueryable, mapping: Mappin
     const cols = columns.filter((c) => c.alias === step.alias);
     opts.onProgress?.(`profiling ${step.schema}.${step.table}: ${cols.length} columns`);
     const basics = await basicCounts(scope, cols);
+    const tableRows = cols.length ? basics.get(columnKey(cols[0]))!.rows : 0;
+    if (tableRows > sampleRows) scope.samplePct.set(step.alias, (100 * sampleRows) / tableRows);
+    const categories = await categorical(
+      scope,
+      cols.filter((c) => {
+        const b = basics.get(columnKey(c))!;
+        const kind = kindOf(c.dataType);
+        return b.distinct <= CATEGORICAL_MAX && b.distinct > 0 && kind !== 'other' && kind !== 'time';
+      }),
+    );
     for (const c of cols) {
       const key = columnKey(c);
       const b = basics.get(key)!;
@@ -120,12 +145,14 @@ export async function learnColumnProfiles(db: ReadOnlyQueryable, mapping: Mappin
         ...(field ? { field } : {}),
         identifying,
       };
-      if (!identifying && b.distinct <= CATEGORICAL_MAX && kind !== 'other' && kind !== 'time') profile.values = await categorical(scope, c);
+      if (!identifying && b.distinct <= CATEGORICAL_MAX && kind !== 'other' && kind !== 'time') profile.values = categories.get(key) ?? { total: 0, values: {}, other: 0 };
       if (kind === 'number' && !identifying) profile.number = await numberProfile(scope, c, nonNull);
       if (kind === 'time') profile.time = await timeProfile(scope, c, nonNull, anchors);
-      if (kind === 'text' || (kind === 'number' && identifying)) profile.text = await textProfile(scope, c, nonNull);
+      // Shapes say nothing a categorical column's values do not already say.
+      const categoricalEnough = profile.values && profile.values.other / Math.max(1, profile.values.total) < 0.05;
+      if (kind === 'text' && !categoricalEnough) profile.text = await textProfile(scope, c, nonNull);
       if (identifying && (kind === 'number' || kind === 'text')) {
-        const keyProfile = await keyProfileOf(scope, c, unique, profile.text, anchors);
+        const keyProfile = await keyProfileOf(scope, c, { unique, nearlyUnique: b.distinct >= 0.99 * nonNull }, profile.text, anchors);
         if (keyProfile) profile.key = keyProfile;
       }
       out[key] = profile;
@@ -170,27 +197,36 @@ async function basicCounts(s: Scope, cols: TargetColumn[]): Promise<Map<string, 
 async function nameLikeShare(s: Scope, c: TargetColumn): Promise<number> {
   const ref = `${quoteIdent(c.alias)}.${quoteIdent(c.column)}`;
   const { rows } = await s.db.query<{ share: number | null }>(
-    `SELECT avg((${ref} ~ '^[\u3400-\u4dbf\u4e00-\u9fff·]{2,4}$')::int)::float8 AS share FROM ${tableOf(c)} WHERE NULLIF(${ref}, '') IS NOT NULL`,
+    `SELECT avg((${ref} ~ '^[\u3400-\u4dbf\u4e00-\u9fff·]{2,4}$')::int)::float8 AS share FROM ${sampleOf(s, c)} WHERE NULLIF(${ref}, '') IS NOT NULL`,
   );
   return num(rows[0].share);
 }
 
-async function categorical(s: Scope, c: TargetColumn): Promise<Counts> {
-  const ref = `${quoteIdent(c.alias)}.${quoteIdent(c.column)}`;
-  const { rows } = await s.db.query<{ v: string; n: number }>(
-    `SELECT ${ref}::text AS v, count(*)::float8 AS n FROM ${tableOf(c)} WHERE ${ref} IS NOT NULL AND ${ref}::text <> '' GROUP BY 1`,
+/** Every value's count in each of these columns of one table, over every row (the k rule needs exact counts), in one read. */
+async function categorical(s: Scope, cols: TargetColumn[]): Promise<Map<string, Counts>> {
+  const out = new Map<string, Counts>();
+  if (cols.length === 0) return out;
+  const refs = cols.map((c) => `NULLIF(${quoteIdent(c.alias)}.${quoteIdent(c.column)}::text, '')`);
+  const { rows } = await s.db.query<Record<string, unknown>>(
+    `SELECT ${refs.map((r, i) => `${r} AS v${i}, GROUPING(${r}) AS g${i}`).join(', ')}, count(*)::float8 AS n
+       FROM ${tableOf(cols[0])} GROUP BY GROUPING SETS (${refs.map((r) => `(${r})`).join(', ')})`,
   );
-  return countsOf(rows.map((r) => [r.v, num(r.n)] as const), s.k);
+  cols.forEach((c, i) => {
+    const pairs = rows.filter((r) => num(r[`g${i}`]) === 0).map((r) => [(r[`v${i}`] as string | null) ?? null, num(r.n)] as const);
+    out.set(columnKey(c), countsOf(pairs, s.k));
+  });
+  return out;
 }
 
 async function numberProfile(s: Scope, c: TargetColumn, n: number): Promise<NumberProfile | undefined> {
   if (n === 0) return undefined;
   const ref = `${quoteIdent(c.alias)}.${quoteIdent(c.column)}`;
-  const levels = quantileLevels(n, s.k);
+  const pct = s.samplePct.get(c.alias) ?? 100;
+  const levels = quantileLevels(Math.round((n * pct) / 100), s.k);
   const stepParts = STEPS.map((step, i) => `avg((${ref}::numeric % ${step} = 0)::int)::float8 AS s${i}`);
   const { rows } = await s.db.query<Record<string, unknown>>(
     `SELECT ${levels.length ? `percentile_cont($1::float8[]) WITHIN GROUP (ORDER BY ${ref}::float8)` : 'NULL'} AS q, ${stepParts.join(', ')}
-       FROM ${tableOf(c)} WHERE ${ref} IS NOT NULL`,
+       FROM ${sampleOf(s, c)} WHERE ${ref} IS NOT NULL`,
     levels.length ? [levels] : [],
   );
   const steps: Record<string, number> = {};
@@ -198,6 +234,16 @@ async function numberProfile(s: Scope, c: TargetColumn, n: number): Promise<Numb
   const step = STEPS.find((st) => steps[String(st)] >= 0.95) ?? STEPS[STEPS.length - 1];
   const q = rows[0].q as unknown[] | null;
   return { quantileLevels: levels, quantiles: (q ?? []).map(num), steps, step };
+}
+
+/** The FROM clause of the mapping's families, the first table through its sample when it is large. */
+function sampledFamilies(s: Scope): string {
+  const first = s.mapping.inserts[0];
+  const from = joinedFrom(s.mapping, 'inner');
+  const pct = s.samplePct.get(first.alias) ?? 100;
+  if (pct >= 100) return from;
+  const table = `${quoteQualified([first.schema, first.table])} AS ${quoteIdent(first.alias)}`;
+  return from.replace(table, `${table} TABLESAMPLE SYSTEM (${pct.toFixed(4)}) REPEATABLE (7)`);
 }
 
 async function timeProfile(s: Scope, c: TargetColumn, n: number, anchors: TargetColumn[]): Promise<TimeProfile | undefined> {
@@ -209,7 +255,7 @@ async function timeProfile(s: Scope, c: TargetColumn, n: number, anchors: Target
             sum((date_trunc('minute', ${t}) = ${t} AND date_trunc('day', ${t}) <> ${t})::int)::float8 AS minute,
             sum((date_trunc('second', ${t}) = ${t} AND date_trunc('minute', ${t}) <> ${t})::int)::float8 AS second,
             sum((date_trunc('second', ${t}) <> ${t})::int)::float8 AS ms
-       FROM ${tableOf(c)} WHERE ${t} IS NOT NULL GROUP BY 1, 2`,
+       FROM ${sampleOf(s, c)} WHERE ${t} IS NOT NULL GROUP BY 1, 2`,
   );
   const hours = new Array<number>(24).fill(0);
   const weekdays = new Array<number>(7).fill(0);
@@ -231,29 +277,38 @@ async function timeProfile(s: Scope, c: TargetColumn, n: number, anchors: Target
     hours: hours.map(share),
     weekdays: weekdays.map(share),
   };
-  const offsets: NonNullable<TimeProfile['offsets']> = {};
-  for (const a of anchors) {
-    if (columnKey(a) === columnKey(c)) continue;
-    const from = a.alias === c.alias ? `FROM ${tableOf(c)}` : joinedFrom(s.mapping, 'inner');
-    const diff = `extract(epoch FROM (${t} - ${valueSql(a, s.timeZone)}))::float8`;
-    const { rows: counted } = await s.db.query<{ n: number }>(`SELECT count(${diff})::float8 AS n ${from}`);
-    const both = num(counted[0].n);
-    const levels = quantileLevels(both, s.k);
-    if (!levels.length) continue;
-    const { rows: q } = await s.db.query<{ q: unknown[] }>(`SELECT percentile_cont($1::float8[]) WITHIN GROUP (ORDER BY ${diff}) AS q ${from} WHERE ${diff} IS NOT NULL`, [levels]);
-    offsets[columnKey(a)] = { share: both / n, quantileLevels: levels, quantiles: q[0].q.map(num) };
+  // Offsets from every anchor in one read: from the column's own table when all are there, else the families joined.
+  const others = anchors.filter((a) => columnKey(a) !== columnKey(c));
+  if (others.length) {
+    const from = others.every((a) => a.alias === c.alias) ? `FROM ${sampleOf(s, c)}` : sampledFamilies(s);
+    const diffs = others.map((a) => `extract(epoch FROM (${t} - ${valueSql(a, s.timeZone)}))::float8`);
+    const { rows: counted } = await s.db.query<Record<string, unknown>>(
+      `SELECT count(${t})::float8 AS n, ${diffs.map((d, i) => `count(${d})::float8 AS n${i}`).join(', ')} ${from}`,
+    );
+    const levelsOf = others.map((_, i) => quantileLevels(num(counted[0][`n${i}`]), s.k));
+    const wanted = others.map((_, i) => i).filter((i) => levelsOf[i].length);
+    if (wanted.length) {
+      const { rows: q } = await s.db.query<Record<string, unknown[]>>(
+        `SELECT ${wanted.map((i) => `percentile_cont($${wanted.indexOf(i) + 1}::float8[]) WITHIN GROUP (ORDER BY ${diffs[i]}) AS q${i}`).join(', ')} ${from}`,
+        wanted.map((i) => levelsOf[i]),
+      );
+      const offsets: NonNullable<TimeProfile['offsets']> = {};
+      for (const i of wanted) {
+        offsets[columnKey(others[i])] = { share: num(counted[0][`n${i}`]) / Math.max(1, num(counted[0].n)), quantileLevels: levelsOf[i], quantiles: q[0][`q${i}`].map(num) };
+      }
+      profile.offsets = offsets;
+    }
   }
-  if (Object.keys(offsets).length) profile.offsets = offsets;
   return profile;
 }
 
-/** Shapes (with the literal prefix each shape's values share) and lengths, in one scan, under the k rule. */
+/** Shapes (with the literal prefix each shape's values share) and lengths, in one read, under the k rule. */
 async function textProfile(s: Scope, c: TargetColumn, n: number): Promise<TextProfile | undefined> {
   if (n === 0) return undefined;
   const ref = `NULLIF(${quoteIdent(c.alias)}.${quoteIdent(c.column)}::text, '')`;
   const { rows } = await s.db.query<{ shape: string | null; len: number | null; n: number; lo: string | null; hi: string | null }>(
     `SELECT shape, len, count(*)::float8 AS n, min(v COLLATE "C") AS lo, max(v COLLATE "C") AS hi
-       FROM (SELECT ${ref} AS v, ${shapeSql(ref)} AS shape, char_length(${ref}) AS len FROM ${tableOf(c)} WHERE ${ref} IS NOT NULL) s
+       FROM (SELECT ${ref} AS v, ${shapeSql(ref)} AS shape, char_length(${ref}) AS len FROM ${sampleOf(s, c)} WHERE ${ref} IS NOT NULL) s
       GROUP BY GROUPING SETS ((shape), (len))`,
   );
   const shapes: [string, number][] = [];
@@ -297,79 +352,93 @@ function idCheckSql(v: string): string {
 }
 
 /** What a key or number column's values follow: uniqueness, growth with order and time, date prefixes, ID-card check digits. */
-async function keyProfileOf(s: Scope, c: TargetColumn, unique: boolean, text: TextProfile | undefined, anchors: TargetColumn[]): Promise<KeyProfile | undefined> {
+async function keyProfileOf(
+  s: Scope,
+  c: TargetColumn,
+  { unique, nearlyUnique }: { unique: boolean; nearlyUnique: boolean },
+  text: TextProfile | undefined,
+  anchors: TargetColumn[],
+): Promise<KeyProfile | undefined> {
   const kind = kindOf(c.dataType);
   const raw = `${quoteIdent(c.alias)}.${quoteIdent(c.column)}`;
   const v = `NULLIF(${raw}::text, '')`;
   const dominant = text ? Object.entries(text.shapes.values).sort((a, b) => b[1] - a[1])[0]?.[0] : undefined;
   // Codes: digits after an optional literal prefix of letters (ZY2026110100012); numbers are codes too.
   const prefixLetters = dominant ? (/^[^#0-9]*/.exec(dominant)?.[0].length ?? 0) : 0;
-  const digitsShare =
-    kind === 'number'
-      ? 1
-      : num((await s.db.query<{ share: number }>(`SELECT avg((${v} ~ '^[^0-9]{0,6}[0-9]{4,}[0-9Xx]?$')::int)::float8 AS share FROM ${tableOf(c)} WHERE ${v} IS NOT NULL`)).rows[0].share);
-  const idLike =
-    kind === 'text' ? num((await s.db.query<{ share: number }>(`SELECT avg((${v} ~ '^[0-9]{17}[0-9Xx]$')::int)::float8 AS share FROM ${tableOf(c)} WHERE ${v} IS NOT NULL`)).rows[0].share) : 0;
-  if (digitsShare < 0.9 && idLike < 0.9) return unique ? { unique } : undefined;
+  let idLike = 0;
+  if (kind === 'text') {
+    // From the shapes (kept ones, with their literal prefixes): codes of digits, and 18-character ID-card numbers.
+    const shapeShare = (re: RegExp) => (text && text.shapes.total ? Object.entries(text.shapes.values).filter(([sh]) => re.test(sh)).reduce((a, [, n]) => a + n, 0) / text.shapes.total : 0);
+    idLike = shapeShare(/^[#0-9]{17}[#0-9AX]$/);
+    if (shapeShare(/^[^#0-9]{0,6}[#0-9]{4,}[#AX]?$/) < 0.9 && idLike < 0.9) return unique ? { unique } : undefined;
+  }
   const key: KeyProfile = { unique };
 
-  // Growth in insertion order (the table's physical order) and in the order of the family's first time.
-  const cmp = kind === 'number' ? raw : `${v} COLLATE "C"`;
-  const sameTableAnchor = anchors.find((a) => a.alias === c.alias);
-  const orders: [keyof KeyProfile & ('growsWithOrder' | 'growsWithTime'), string][] = [['growsWithOrder', `${quoteIdent(c.alias)}.ctid`]];
-  if (sameTableAnchor) orders.push(['growsWithTime', `${valueSql(sameTableAnchor, s.timeZone)}, ${quoteIdent(c.alias)}.ctid`]);
-  for (const [name, order] of orders) {
-    const { rows } = await s.db.query<{ grows: number | null; step: number | null }>(
-      `SELECT avg((x > p)::int)::float8 AS grows, ${kind === 'number' ? 'percentile_cont(0.5) WITHIN GROUP (ORDER BY (x - p)::float8)' : 'NULL'} AS step
-         FROM (SELECT ${cmp} AS x, lag(${cmp}) OVER (ORDER BY ${order}) AS p FROM ${tableOf(c)} WHERE ${raw} IS NOT NULL) s WHERE p IS NOT NULL`,
-    );
-    if (rows[0].grows !== null) key[name] = num(rows[0].grows);
-    if (name === 'growsWithOrder' && rows[0].step !== null) key.medianStep = num(rows[0].step);
-  }
-
   if (idLike >= 0.9) {
-    const { rows } = await s.db.query<{ valid: number; x: number }>(
-      `SELECT avg((upper(substr(${v}, 18, 1)) = ${idCheckSql(v)})::int)::float8 AS valid, avg((upper(substr(${v}, 18, 1)) = 'X')::int)::float8 AS x
-         FROM ${tableOf(c)} WHERE ${v} ~ '^[0-9]{17}[0-9Xx]$'`,
+    const { rows } = await s.db.query<{ r: string; n: number; valid: number; x: number }>(
+      `SELECT substr(${v}, 1, 6) AS r, count(*)::float8 AS n, sum((upper(substr(${v}, 18, 1)) = ${idCheckSql(v)})::int)::float8 AS valid,
+              sum((upper(substr(${v}, 18, 1)) = 'X')::int)::float8 AS x
+         FROM ${sampleOf(s, c)} WHERE ${v} ~ '^[0-9]{17}[0-9Xx]$' GROUP BY 1`,
     );
-    const { rows: regions } = await s.db.query<{ r: string; n: number }>(
-      `SELECT substr(${v}, 1, 6) AS r, count(*)::float8 AS n FROM ${tableOf(c)} WHERE ${v} ~ '^[0-9]{17}[0-9Xx]$' GROUP BY 1`,
-    );
-    key.idCard = { validShare: num(rows[0].valid), xShare: num(rows[0].x), regions: countsOf(regions.map((r) => [r.r, num(r.n)] as const), s.k) };
+    const total = rows.reduce((a, r) => a + num(r.n), 0) || 1;
+    key.idCard = {
+      validShare: rows.reduce((a, r) => a + num(r.valid), 0) / total,
+      xShare: rows.reduce((a, r) => a + num(r.x), 0) / total,
+      regions: countsOf(rows.map((r) => [r.r, num(r.n)] as const), s.k),
+    };
     return key;
   }
 
-  // A date at the start of the digits, followed by a counter.
+  // Growth in insertion order (the table's physical order) and in the order of the family's first time,
+  // for keys (a sample of whole blocks keeps neighbouring rows together).
+  const sameTableAnchor = anchors.find((a) => a.alias === c.alias);
+  if (nearlyUnique) {
+    const cmp = kind === 'number' ? raw : `${v} COLLATE "C"`;
+    const orders: ['growsWithOrder' | 'growsWithTime', string][] = [['growsWithOrder', `${quoteIdent(c.alias)}.ctid`]];
+    if (sameTableAnchor) orders.push(['growsWithTime', `${valueSql(sameTableAnchor, s.timeZone)}, ${quoteIdent(c.alias)}.ctid`]);
+    for (const [name, order] of orders) {
+      const { rows } = await s.db.query<{ grows: number | null; step: number | null }>(
+        `SELECT avg((x > p)::int)::float8 AS grows, ${kind === 'number' && name === 'growsWithOrder' ? 'percentile_cont(0.5) WITHIN GROUP (ORDER BY (x - p)::float8)' : 'NULL'} AS step
+           FROM (SELECT ${cmp} AS x, lag(${cmp}) OVER (ORDER BY ${order}) AS p FROM ${sampleOf(s, c)} WHERE ${raw} IS NOT NULL) s WHERE p IS NOT NULL`,
+      );
+      if (rows[0].grows !== null) key[name] = num(rows[0].grows);
+      if (rows[0].step !== null) key.medianStep = num(rows[0].step);
+    }
+  }
+
+  // A date at the start of the digits, followed by a counter (codes of 10 or more characters; no int column holds one).
+  if (c.dataType === 'integer' || c.dataType === 'smallint' || (dominant !== undefined && [...dominant].length < 10)) return key;
   const offset = kind === 'number' ? 0 : prefixLetters;
   const parts = DATE_PATTERNS.map((d, i) => `avg((substr(${v}, ${offset + 1}, ${d.length}) ~ '${d.regex}' AND char_length(${v}) > ${offset + d.length})::int)::float8 AS p${i}`);
-  const { rows: dates } = await s.db.query<Record<string, unknown>>(`SELECT ${parts.join(', ')} FROM ${tableOf(c)} WHERE ${v} IS NOT NULL`);
+  const { rows: dates } = await s.db.query<Record<string, unknown>>(`SELECT ${parts.join(', ')}, mode() WITHIN GROUP (ORDER BY char_length(${v}))::int AS len FROM ${sampleOf(s, c)} WHERE ${v} IS NOT NULL`);
   const found = DATE_PATTERNS.findIndex((_, i) => num(dates[0][`p${i}`]) >= 0.95);
-  if (found >= 0) {
-    const d = DATE_PATTERNS[found];
-    const datePart = `substr(${v}, ${offset + 1}, ${d.length})`;
-    const counter = `NULLIF(substr(${v}, ${offset + d.length + 1}), '')`;
-    const { rows: len } = await s.db.query<{ digits: number }>(
-      `SELECT mode() WITHIN GROUP (ORDER BY char_length(${v}) - ${offset + d.length})::int AS digits FROM ${tableOf(c)} WHERE ${v} IS NOT NULL`,
+  if (found < 0) return key;
+  const d = DATE_PATTERNS[found];
+  const datePart = `substr(${v}, ${offset + 1}, ${d.length})`;
+  const counter = `NULLIF(substr(${v}, ${offset + d.length + 1}), '')`;
+  // Per day, month and year (as far as the pattern says them): the smallest and largest counter; a
+  // counter that starts again each period has small minima (or minima far below maxima).
+  const periods = ([['day', d.pattern === 'yyMMdd' ? 6 : 8], ['month', d.pattern === 'yyMMdd' ? 4 : 6], ['year', d.pattern === 'yyMMdd' ? 2 : 4]] as const).filter(([, chars]) => chars <= d.length);
+  const { rows: restarts } = await s.db.query<{ chars: number; lo: number | null; hi: number | null; m: number | null }>(
+    `SELECT chars, avg(lo)::float8 AS lo, avg(hi)::float8 AS hi FROM (
+       SELECT char_length(period) AS chars, min(n) AS lo, max(n) AS hi FROM (
+         SELECT ${periods.map(([, chars]) => `substr(${datePart}, 1, ${chars})`).join(', ')}, CASE WHEN ${counter} ~ '^[0-9]{1,15}$' THEN ${counter}::bigint END AS n
+           FROM ${sampleOf(s, c)} WHERE ${v} IS NOT NULL) AS x (${periods.map(([p]) => p).join(', ')}, n)
+       CROSS JOIN LATERAL (VALUES ${periods.map(([p]) => `(${p})`).join(', ')}) AS per (period)
+       GROUP BY char_length(period), period) s GROUP BY chars`,
+  );
+  const restart =
+    periods.find(([, chars]) => {
+      const r = restarts.find((x) => num(x.chars) === chars);
+      return r && r.lo !== null && (num(r.lo) <= 3 || num(r.lo) <= 0.1 * num(r.hi));
+    })?.[0] ?? 'running';
+  const datePrefix: NonNullable<KeyProfile['datePrefix']> = { pattern: d.pattern, offset, digits: Math.max(0, num(dates[0].len) - offset - d.length), counter: restart };
+  if (sameTableAnchor) {
+    const { rows } = await s.db.query<{ m: number }>(
+      `SELECT avg((${datePart} = to_char(${valueSql(sameTableAnchor, s.timeZone)}, '${d.sqlFormat}'))::int)::float8 AS m FROM ${sampleOf(s, c)} WHERE ${v} IS NOT NULL`,
     );
-    // The counter restarts when the smallest counter per period is small on average.
-    const restarts: ['day' | 'month' | 'year', number][] = [];
-    for (const [period, chars] of [['day', d.pattern === 'yyMMdd' ? 6 : 8], ['month', d.pattern === 'yyMMdd' ? 4 : 6], ['year', d.pattern === 'yyMMdd' ? 2 : 4]] as const) {
-      if (chars > d.length) continue;
-      const { rows } = await s.db.query<{ m: number | null }>(
-        `SELECT avg(m)::float8 AS m FROM (SELECT min(CASE WHEN ${counter} ~ '^[0-9]{1,15}$' THEN ${counter}::bigint END) AS m
-           FROM ${tableOf(c)} WHERE ${v} IS NOT NULL GROUP BY substr(${datePart}, 1, ${chars})) s`,
-      );
-      if (rows[0].m !== null) restarts.push([period, num(rows[0].m)]);
-    }
-    const restart = restarts.find(([, m]) => m <= 3)?.[0] ?? 'running';
-    const datePrefix: NonNullable<KeyProfile['datePrefix']> = { pattern: d.pattern, offset, digits: num(len[0].digits), counter: restart };
-    if (sameTableAnchor) {
-      const { rows } = await s.db.query<{ m: number }>(
-        `SELECT avg((${datePart} = to_char(${valueSql(sameTableAnchor, s.timeZone)}, '${d.sqlFormat}'))::int)::float8 AS m FROM ${tableOf(c)} WHERE ${v} IS NOT NULL`,
-      );
-      datePrefix.matchesTime = num(rows[0].m);
-    }
-    key.datePrefix = datePrefix;
+    datePrefix.matchesTime = num(rows[0].m);
   }
+  key.datePrefix = datePrefix;
   return key;
 }

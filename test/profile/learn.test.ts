@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase, readOnly, type Database } from '../../src/db/index.js';
 import type { HospitalProfile } from '../../src/domain/index.js';
-import { shapeOf } from '../../src/profile/columns.js';
+import { learnColumnProfiles, shapeOf } from '../../src/profile/columns.js';
 import { learnProfile } from '../../src/profile/learn.js';
 import { regionalMapping, regionalPopulationSql, REGIONAL_SCHEMA } from '../fixtures/regional.js';
 import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
@@ -113,6 +113,20 @@ describe.each(BACKENDS)('learning a hospital profile on %s', (backend) => {
     expect(Object.keys(profile.columns['m.LXDH'].text!.shapes.values).every((s) => /^1[#0-9]{10}$/.test(s))).toBe(true);
     expect(profile.columns['m.XM'].text!.lengths.values).toHaveProperty('3');
     expect(shapeOf('ZY2026A汉-1')).toBe('AA####A汉-#');
+  });
+
+  it('reads large tables through a sample, counting null shares, distinct values and categories over every row', async () => {
+    const sampled = await readOnly(db, (tx) => learnColumnProfiles(tx, mapping, { k: 5, timeZone: 'Asia/Shanghai', sampleRows: 300 }));
+    expect(sampled['m.MZ'].values).toEqual(profile.columns['m.MZ'].values);
+    expect(sampled['m.BZ'].nullShare).toBe(profile.columns['m.BZ'].nullShare);
+    expect(sampled['m.ZYH'].key).toMatchObject({ unique: true, datePrefix: { pattern: 'yyyyMMdd', offset: 2, digits: 4, counter: 'day' } });
+    expect(sampled['m.SFZH'].key!.idCard!.validShare).toBeGreaterThan(0.99);
+    expect(sampled['m.RYSJ'].time!.precision.second).toBeGreaterThan(0.9);
+    const rows = sampled['m.RYSJ'].time!.hours.reduce((a, b) => a + b, 0);
+    expect(rows).toBeCloseTo(1, 6);
+    // The sample is smaller than the table: the shapes' counts say so.
+    expect(sampled['m.XM'].text!.lengths.total).toBeLessThan(FAMILIES);
+    expect(sampled['m.XM'].text!.lengths.total).toBeGreaterThan(100);
   });
 
   it('holds no value that identifies a person: planted unique values and every real phone, ID number and name stay out', async () => {
