@@ -58,6 +58,8 @@ async function main(): Promise<void> {
         note(`${slow.length} statements, ${(slow.reduce((a, [ms]) => a + ms, 0) / 1000).toFixed(1)} s in them; the slowest:`);
         for (const [ms, sql] of slow.sort((a, b) => b[0] - a[0]).slice(0, 30)) note(`  ${(ms / 1000).toFixed(2)} s  ${sql}`);
         learnMs.push(performance.now() - t0);
+        const cols = profile.columns;
+        note(`  what it found: m.ZYH key ${JSON.stringify(cols['m.ZYH'].key)}; m.SFZH ID cards valid ${cols['m.SFZH'].key?.idCard?.validShare}; b.TZ steps ${JSON.stringify(cols['b.TZ'].number?.steps)}; m.MZ ${JSON.stringify(cols['m.MZ'].values)}`);
         note(`run ${r + 1}: profile of ${profile.families.toLocaleString('en')} families, ${Object.keys(profile.columns).length} columns, ${JSON.stringify(profile).length.toLocaleString('en')} bytes`);
       }
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         [
           `families                      ${flags.families.toLocaleString('en')}`,
-          `learnProfile                  ${learn.toFixed(1)} s  (goal ≤ 60 s for a million: ${learn * (1_000_000 / flags.families) <= 60 ? 'met' : 'NOT met'})`,
+          `learnProfile                  ${learn.toFixed(1)} s${flags.families >= 1_000_000 ? `  (goal ≤ 60 s for a million: ${learn <= 60 ? 'met' : 'NOT met'})` : ''}`,
           `reference: psql \\copy to /dev/null of both tables joined   ${ref.toFixed(1)} s`,
           `ratio learnProfile / reference ${(learn / ref).toFixed(1)}×`,
         ].join('\n') + '\n',

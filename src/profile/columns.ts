@@ -417,13 +417,14 @@ async function keyProfileOf(
   const datePart = `substr(${v}, ${offset + 1}, ${d.length})`;
   const counter = `NULLIF(substr(${v}, ${offset + d.length + 1}), '')`;
   // Per day, month and year (as far as the pattern says them): the smallest and largest counter; a
-  // counter that starts again each period has small minima (or minima far below maxima).
+  // counter that starts again each period has small minima (or minima far below maxima). Over every
+  // row: a sample of blocks would miss each period's first numbers.
   const periods = ([['day', d.pattern === 'yyMMdd' ? 6 : 8], ['month', d.pattern === 'yyMMdd' ? 4 : 6], ['year', d.pattern === 'yyMMdd' ? 2 : 4]] as const).filter(([, chars]) => chars <= d.length);
   const { rows: restarts } = await s.db.query<{ chars: number; lo: number | null; hi: number | null; m: number | null }>(
     `SELECT chars, avg(lo)::float8 AS lo, avg(hi)::float8 AS hi FROM (
        SELECT char_length(period) AS chars, min(n) AS lo, max(n) AS hi FROM (
          SELECT ${periods.map(([, chars]) => `substr(${datePart}, 1, ${chars})`).join(', ')}, CASE WHEN ${counter} ~ '^[0-9]{1,15}$' THEN ${counter}::bigint END AS n
-           FROM ${sampleOf(s, c)} WHERE ${v} IS NOT NULL) AS x (${periods.map(([p]) => p).join(', ')}, n)
+           FROM ${tableOf(c)} WHERE ${v} IS NOT NULL) AS x (${periods.map(([p]) => p).join(', ')}, n)
        CROSS JOIN LATERAL (VALUES ${periods.map(([p]) => `(${p})`).join(', ')}) AS per (period)
        GROUP BY char_length(period), period) s GROUP BY chars`,
   );
