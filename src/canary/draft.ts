@@ -7,6 +7,7 @@ import { orderBySegments, segmentWarning } from '../lib/segments.js';
 import { findTakenEmails, findTakenPhones } from '../targetdb/families.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
+import { applyProfile } from './profile.js';
 
 // Drafting canaries, for seeding and for exports alike: realistic families whose names stay clear of
 // every other canary's, trap numbers from the pool that no real row of the target uses, and e-mail
@@ -39,7 +40,10 @@ export interface CanaryDraft {
   warnings: string[];
 }
 
-export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryable, req: DraftRequest): Promise<CanaryDraft> {
+export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryable, request: DraftRequest): Promise<CanaryDraft> {
+  // The hospital's learned profile, when the caller gave none: the latest stored in the vault.
+  const profile = request.profile ?? (await vault.latestProfile(vaultDb, request.hospital.name))?.profile ?? null;
+  const req: DraftRequest = { ...request, profile: profile ?? undefined };
   const rng = createRandom(req.seed);
   const taken = new NameIndex();
   for (const name of await vault.canaryParentNames(vaultDb)) taken.add(name);
@@ -48,6 +52,8 @@ export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryabl
   if (trapDomains.length === 0) warnings.push('no trap e-mail domain: these canaries carry no e-mail address (add one with `cradle pool add-domain`)');
   const domains = profileDomains(req, trapDomains, warnings);
   const families = draftFamilies(rng, req, taken, domains);
+  // Its precision and learned columns (src/canary/profile.ts).
+  warnings.push(...applyProfile(families, profile, req.mapping, req.mapping.timeZone ?? req.hospital.timeZone, createRandom(req.seed === undefined ? undefined : `${req.seed}:profile`)));
   const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families, warnings);
   await ensureUniqueEmails(vaultDb, target, req.mapping, families, rng);
   return { families, assignments, blocked, warnings };

@@ -24,6 +24,15 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** The k of a hospital profile: a whole number of at least 2 (k = 1 would keep single patients' values). */
+export function kArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 2) {
+    throw new InvalidArgumentError("expected a whole number of at least 2: a value is kept only when k real families share it, and k = 1 would keep single patients' values");
+  }
+  return n;
+}
+
 /** A TCP port; 0 asks for any free one. */
 export function portArg(value: string): number {
   const n = Number(value);

@@ -1,8 +1,20 @@
 import type { Command } from 'commander';
 import { readOnly } from '../db/index.js';
+import { selectHospital } from '../config/index.js';
+import { UserError } from '../lib/errors.js';
+import { DEFAULT_K, learnProfile, mappingSha256 } from '../profile/learn.js';
+import { profileSummary } from '../profile/summary.js';
 import { checkTarget } from '../targetdb/check.js';
-import { action, withTarget, type JsonOption } from './context.js';
-import { emit } from './output.js';
+import { loadMapping } from '../targetdb/mapping.js';
+import { latestProfile, saveProfile } from '../vault/index.js';
+import { kArg } from './args.js';
+import { action, readConfig, withHospital, withTarget, withVault, type JsonOption } from './context.js';
+import { emit, progress, progressDone, table } from './output.js';
+
+interface ProfileOptions extends JsonOption {
+  k?: number;
+  show?: boolean;
+}
 
 export function registerTarget(program: Command): void {
   const target = program.command('target').description("the hospital's newborn-records database, as the mapping describes it");
@@ -21,4 +33,59 @@ export function registerTarget(program: Command): void {
       ]);
       if (errors.length) process.exitCode = 1;
     })));
+
+  target
+    .command('profile')
+    .description("learn the hospital's profile from its real rows (read-only, aggregates only) and store it in the vault, dated; seeding draws canaries from the latest")
+    .option('--k <n>', `keep a value only when at least n real families share it (at least 2; default: the config's profile.k, else ${DEFAULT_K})`, kArg)
+    .option('--show', 'print the latest stored profile instead of learning one (reads only the vault)')
+    .option('--json', 'print JSON (with --show: the whole profile document)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cradle target profile\n  cradle target profile --hospital gulou --k 10\n  cradle target profile --show\n  cradle target profile --show --json > profile.json',
+    )
+    .action(action<ProfileOptions>(async (opts) => {
+      if (opts.show) {
+        if (opts.k !== undefined) throw new UserError('--k applies when learning a profile, not with --show');
+        await withVault(opts, async (vault, config) => {
+          const hospital = selectHospital(config ?? readConfig(opts), opts.hospital);
+          const stored = await latestProfile(vault, hospital.name);
+          if (!stored) throw new UserError(`no profile of ${hospital.name} in the vault yet: learn one with \`cradle target profile${opts.hospital ? ` --hospital ${hospital.name}` : ''}\``);
+          let stale = false;
+          try {
+            stale = mappingSha256(loadMapping(hospital.mappingFile)) !== stored.profile.mapping.sha256;
+          } catch {
+            stale = false;
+          }
+          if (opts.json) {
+            emit(true, stored.profile, () => []);
+            return;
+          }
+          const { heading, rows } = profileSummary(stored.profile);
+          emit(false, null, () => [
+            `profile #${stored.id}: ${heading[0]}`,
+            heading[1],
+            ...(stale ? [`warning: the mapping ${hospital.mappingFile} changed since; learn the profile again with \`cradle target profile\``] : []),
+            '',
+            table(['column', 'type', 'null', 'what it holds'], rows),
+          ]);
+        }, { configRequired: true });
+        return;
+      }
+      await withHospital(opts, async ({ hospital, mapping, target: db, vault }) => {
+        const k = opts.k ?? hospital.profileK ?? DEFAULT_K;
+        const profile = await readOnly(db, (tx) =>
+          learnProfile(tx, mapping, { hospital: hospital.name, k, timeZone: mapping.timeZone ?? hospital.timeZone, onProgress: (m) => progress(`profiling ${hospital.name}: ${m}`) }),
+        );
+        progressDone();
+        const id = await saveProfile(vault, profile);
+        const { heading, rows } = profileSummary(profile);
+        emit(!!opts.json, { id, hospital: hospital.name, learnedAt: profile.learnedAt, families: profile.families, k: profile.k, mappingSha256: profile.mapping.sha256, columns: Object.keys(profile.columns).length }, () => [
+          `stored profile #${id}: ${heading[0]}`,
+          heading[1],
+          '',
+          table(['column', 'type', 'null', 'what it holds'], rows),
+        ]);
+      });
+    }));
 }

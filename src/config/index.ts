@@ -37,6 +37,8 @@ const HospitalSpec = z
       })
       .strict()
       .default({ cooldownDays: 730 }),
+    /** `cradle target profile`: keep a value only when at least k real families share it. */
+    profile: z.object({ k: z.number().int().min(2).default(5) }).strict().optional(),
     rotation: z
       .object({
         /** Canaries to plant per ward each ISO week. */
@@ -113,6 +115,8 @@ export interface HospitalConfig {
   seedChannel: ChannelRef;
   cooldownDays: number;
   rotation: Record<string, number> | null;
+  /** The k of `cradle target profile` (config `profile.k`); undefined: the default. */
+  profileK?: number;
 }
 
 export interface Config {
@@ -159,6 +163,7 @@ export function parseConfig(doc: unknown, file: string): Config {
       seedChannel: parseChannel(h.seedChannel),
       cooldownDays: h.pool.cooldownDays,
       rotation: h.rotation?.perWard ?? null,
+      ...(h.profile ? { profileK: h.profile.k } : {}),
     });
   }
   if (hospitals.size === 0) problems.push(`${file}: hospitals: name at least one hospital`);

@@ -62,6 +62,8 @@ export interface Family {
   address: Address;
   /** How the baby was delivered: vaginal, caesarean or another code of the hospital's, where it records one. */
   deliveryMode?: string;
+  /** Values of the mapping's learned columns (`"learned": true`), keyed `alias.column`, drawn from the hospital's profile. */
+  learned?: Record<string, string | number | null>;
 }
 
 export type ChannelKind = 'export' | 'account' | 'system' | 'ward';

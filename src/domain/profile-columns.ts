@@ -1,12 +1,97 @@
 // Column-level aggregates of a hospital profile (see profile.ts): what every column of the mapping's
-// tables looks like, whether or not the mapping names it. Filled by src/profile/columns.ts.
+// tables looks like, whether or not the mapping names it. Filled by src/profile/columns.ts, drawn from
+// by src/lib/generate/columns.ts.
+//
+// Privacy: nothing here holds a value of one person. Categorical values and shapes are kept only when
+// at least k families share them; quantiles are taken at levels with at least k families on either
+// side; a column that identifies people (names, phones, addresses, ID numbers, e-mails, free text,
+// keys) keeps no values and no quantiles at all, only shapes, lengths, precision and key patterns.
 import type { Counts } from './counts.js';
+
+/** How a column of numbers is recorded. */
+export interface NumberProfile {
+  /** Values at the levels of `quantileLevels` (shares in [0, 1], ascending, clipped so k families lie beyond each end). */
+  quantileLevels: number[];
+  quantiles: number[];
+  /** Share of values that are whole multiples of each step ("1000", "100", "10", "1", "0.1", "0.01", "0.001"). */
+  steps: Record<string, number>;
+  /** The recording precision: the largest step at least 95% of the values are multiples of. */
+  step: number;
+}
+
+/** How a column of times is recorded: precision, time of day, weekday, and its offset from the family's other times. */
+export interface TimeProfile {
+  /** Shares of values written to the day (00:00:00), the minute (:00 seconds), the second, or with fractions of a second. */
+  precision: { day: number; minute: number; second: number; ms: number };
+  /** Shares per hour of the day 0–23 (wall-clock time in the hospital's time zone). */
+  hours: number[];
+  /** Shares per ISO weekday, Monday first. */
+  weekdays: number[];
+  /** Per other time column of the same family (`alias.column`): this column minus that one, in seconds, where both are set. */
+  offsets?: Record<string, { share: number; quantileLevels: number[]; quantiles: number[] }>;
+}
+
+/** Shapes of text: digits → #, Latin letters → A, CJK → 汉, other characters as written. */
+export interface TextProfile {
+  /** Shape templates under the k rule; a template keeps the literal prefix all its values share (e.g. ZY##########, 3204##############). */
+  shapes: Counts;
+  /** Lengths in characters, under the k rule. */
+  lengths: Counts;
+}
+
+/** What a key or number column's values follow, for drawing keys of living canaries. */
+export interface KeyProfile {
+  /** No two rows hold the same value. */
+  unique: boolean;
+  /** Share of consecutive rows, in the first table's key order, whose value grows (≥ 0.99: a sequence). */
+  growsWithOrder?: number;
+  /** The same, in the order of the family's first mapped time (e.g. admission). */
+  growsWithTime?: number;
+  /** Median step between consecutive values in that order (1 for a dense sequence). */
+  medianStep?: number;
+  /** Values (digit runs) that start with a date: its pattern, the digits that follow, and what the counter restarts with. */
+  datePrefix?: {
+    pattern: 'yyyyMMdd' | 'yyMMdd' | 'yyyyMM' | 'yyyy';
+    /** Where the date starts in the value (after a literal prefix such as ZY). */
+    offset: number;
+    /** Digits after the date. */
+    digits: number;
+    /** Share of values whose date is the family's first mapped time's date (in the hospital's time zone), when one exists. */
+    matchesTime?: number;
+    /** The counter starts again every day or every year, or runs on. */
+    counter: 'day' | 'month' | 'year' | 'running';
+  };
+  /** Mainland ID-card numbers (18 characters, ISO 7064 mod 11-2 check character). */
+  idCard?: {
+    /** Share of values with a valid check character. */
+    validShare: number;
+    /** Administrative regions (first 6 digits), under the k rule. */
+    regions: Counts;
+    /** Share with X as check character. */
+    xShare: number;
+  };
+}
 
 export interface ColumnProfile {
   /** information_schema data_type. */
   dataType: string;
   /** Share of families with NULL (or empty text) here. */
   nullShare: number;
-  /** Categorical values kept under the k rule. */
+  /** Families read (the denominator of nullShare). */
+  rows: number;
+  /** Distinct non-null values. */
+  distinct: number;
+  /** The mapping field written here, if any. */
+  field?: string;
+  /**
+   * Whether values identify people (a name, phone, address, ID number, e-mail, free text or key column):
+   * then no value and no quantile is kept, only shapes, lengths, precision and key patterns.
+   */
+  identifying: boolean;
+  /** Categorical values kept under the k rule (low-cardinality, non-identifying columns: 民族, 分娩方式, sex codes, wards). */
   values?: Counts;
+  number?: NumberProfile;
+  time?: TimeProfile;
+  text?: TextProfile;
+  key?: KeyProfile;
 }

@@ -8,6 +8,7 @@ export type { Counts } from './counts.js';
 export type { ColumnProfile, FamilyProfile };
 export type { DistrictAddresses, NameShape, Quantiles, WardProfile } from './profile-family.js';
 export { QUANTILE_POINTS } from './profile-family.js';
+export type { KeyProfile, NumberProfile, TextProfile, TimeProfile } from './profile-columns.js';
 
 /** The profile of one hospital, stored in the vault, dated. Its parts are filled by the learners in src/profile. */
 export interface HospitalProfile {

@@ -25,7 +25,7 @@ const NUMERIC = ['integer', 'bigint', 'smallint', 'numeric', 'real', 'double pre
 const TEMPORAL_TEXT = [...TEXT, 'date', 'time without time zone', 'timestamp without time zone', 'timestamp with time zone'];
 
 function acceptedTypes(value: ColumnValue): string[] | null {
-  if (value.type === 'ref' || value.type === 'const') return null;
+  if (value.type === 'ref' || value.type === 'const' || value.type === 'learned') return null;
   if (value.type === 'random') return /^#+$/.test(value.pattern) ? [...TEXT, ...NUMERIC] : TEXT;
   if (value.map) return Object.values(value.map).every((v) => typeof v === 'number') ? [...NUMERIC, ...TEXT] : TEXT;
   switch (value.kind) {

@@ -24,6 +24,8 @@ export function renderRow(step: InsertStep, family: Family, timeZone: string, ct
     if (value.type === 'field') values[column] = renderField(value, family, timeZone);
     else if (value.type === 'ref') values[column] = ctx.ref(value.alias, value.column);
     else if (value.type === 'random') values[column] = ctx.random(column, value.pattern);
+    // Drawn from the hospital's profile when the canary was drafted (src/canary/profile.ts); NULL without one.
+    else if (value.type === 'learned') values[column] = family.learned?.[`${step.alias}.${column}`] ?? null;
     else values[column] = value.value;
   }
   return values;

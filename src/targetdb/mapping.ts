@@ -76,7 +76,9 @@ const FieldSpec = z
 const RefSpec = z.object({ ref: z.string().regex(/^[^.]+\..+$/, 'write a ref as "alias.column"') }).strict();
 const RandomSpec = z.object({ random: z.string().regex(/#/, 'a random pattern needs at least one #') }).strict();
 const ConstSpec = z.object({ value: z.union([z.string(), z.number(), z.boolean(), z.null()]) }).strict();
-const ColumnSpec = z.union([z.string(), FieldSpec, RefSpec, RandomSpec, ConstSpec]);
+/** A column with no family field, filled from the hospital's learned profile (`cradle target profile`). */
+const LearnedSpec = z.object({ learned: z.literal(true) }).strict();
+const ColumnSpec = z.union([z.string(), FieldSpec, RefSpec, RandomSpec, ConstSpec, LearnedSpec]);
 
 const InsertSpec = z
   .object({
@@ -103,7 +105,8 @@ export type ColumnValue =
   | { type: 'field'; field: string; kind: FieldKind; format?: string; phone?: string; map?: Record<string, string | number>; case?: 'upper' | 'lower'; order?: string }
   | { type: 'ref'; alias: string; column: string }
   | { type: 'random'; pattern: string }
-  | { type: 'const'; value: string | number | boolean | null };
+  | { type: 'const'; value: string | number | boolean | null }
+  | { type: 'learned' };
 
 export interface InsertStep {
   alias: string;
@@ -206,6 +209,7 @@ function toColumnValue(spec: z.infer<typeof ColumnSpec>): ColumnValue {
   }
   if ('random' in spec) return { type: 'random', pattern: spec.random };
   if ('value' in spec) return { type: 'const', value: spec.value };
+  if ('learned' in spec) return { type: 'learned' };
   return { type: 'field', kind: 'text', ...spec };
 }
 

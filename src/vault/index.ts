@@ -14,3 +14,4 @@ export * from './access.js';
 export * from './access-events.js';
 export * from './trace.js';
 export * from './ledger.js';
+export * from './profiles.js';

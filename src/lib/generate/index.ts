@@ -6,3 +6,4 @@ export type { Bounded, LocaleTables, NameSampler, Sampler } from './locale.js';
 export { drawKept, drawQuantile, generateFamilyFromProfile, weeksForWeight, type ProfileFamilyOptions } from './profile-family.js';
 export { idCheckDigit, idNumber, idSex, validIdNumber } from './id-number.js';
 export { addressTokens, templateOf, templateParts, type AddressToken } from './address-template.js';
+export { drawColumnValue, fromQuantiles, idCardCheck, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext } from './columns.js';
