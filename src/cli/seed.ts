@@ -87,7 +87,16 @@ export function registerSeed(program: Command): void {
     .option('--week <yyyy-Www>', 'ISO week (default: the current week in the hospital\'s time zone)', isoWeekArg)
     .option('--seed <seed>', 'make the generated families reproducible')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  cradle rotate\n  cradle rotate --week 2026-W48 --json\n\nRunning it again for the same week plants nothing new. Run it weekly from cron or a systemd timer (see README).')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cradle rotate\n  cradle rotate --week 2026-W48 --json\n\n' +
+        'The plan: rotation.perWeek canaries shared among the wards in proportion to the real births per ward in the\n' +
+        'target (allocation "births", the default), every ward getting at least rotation.minPerWard (default 1) so\n' +
+        'that every ward channel stays covered; a small ward is over-represented when the weekly total is small\n' +
+        '(46/46/8% births, 7 a week: 3/3/1). allocation "equal" gives every ward the same; rotation.perWard is an\n' +
+        'explicit plan. The first run of a week fixes its plan.\n\n' +
+        'Running it again for the same week plants nothing new. Run it weekly from cron or a systemd timer (see README).',
+    )
     .action(hospitalAction<RotateOptions>(async ({ opts, hospital, mapping, vault, target }) => {
       const now = new Date();
       const week = opts.week ?? isoWeekOf(now, hospital.timeZone);
