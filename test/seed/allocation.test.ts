@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { demoPopulation } from '../../src/demo/setup.js';
 import { createRandom } from '../../src/lib/generate/index.js';
-import { rotate } from '../../src/seed/index.js';
+import { birthWindow, plantCanaries, realBirthsPerWard, rotate } from '../../src/seed/index.js';
 import { allocateCanaries } from '../../src/seed/allocate.js';
 import { birthsPerWard } from '../../src/targetdb/index.js';
 import { readOnly } from '../../src/db/index.js';
@@ -18,7 +18,7 @@ describe.each(BACKENDS)('rotation allocated by births on %s', (backend) => {
   beforeAll(async () => {
     const rng = createRandom('skew');
     const families = [...demoPopulation(rng, 1000, new Date())].map((f) => ({ ...f, ward: rng.weighted(SKEW) }));
-    h = await createTestHospital({ backend, schema: 'reference', population: 0, trapNumbers: 400, extraFamilies: families, seed: 'skew' });
+    h = await createTestHospital({ backend, schema: 'reference', population: 0, trapNumbers: 600, extraFamilies: families, seed: 'skew' });
   }, 120_000);
   afterAll(async () => h?.close());
 
@@ -50,6 +50,18 @@ describe.each(BACKENDS)('rotation allocated by births on %s', (backend) => {
     expect(weights).toHaveLength(20);
     expect(weights.reduce((a, b) => a + b, 0) / 20).toBeLessThan(2900);
   }, 180_000);
+
+  it('seed without --ward draws each canary\'s ward in proportion to real births', async () => {
+    const { births } = await realBirthsPerWard(h.vault, h.target, h.hospital, h.mapping);
+    const now = new Date();
+    const res = await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 120, wardBirths: births, channels: [h.hospital.seedChannel], seed: 'seed-wards', now, isoWeek: '2026-W45', ...birthWindow(now) });
+    const total = Object.values(births!).reduce((a, b) => a + b, 0);
+    for (const ward of WARDS) {
+      const p = births![ward] / total;
+      const got = res.planted.filter((c) => c.family.ward === ward).length / 120;
+      expect(Math.abs(got - p)).toBeLessThan(3 * Math.sqrt((p * (1 - p)) / 120) + 0.01);
+    }
+  }, 60_000);
 
   it('shares equally when asked', async () => {
     const hospital = { ...h.hospital, rotation: null, rotationPerWeek: { total: 9, allocation: 'equal' as const, minPerWard: 1 } };
