@@ -4,6 +4,7 @@ import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
 import { confusable, createRandom, generateFamily, type Random } from '../lib/generate/index.js';
 import { findTakenEmails, findTakenPhones } from '../targetdb/families.js';
+import { phonesInOtherRows } from '../targetdb/reuse.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
 
@@ -119,6 +120,7 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
     const candidates = available.slice(next, next + Math.ceil(missing * 1.1) + 5);
     next += candidates.length;
     const taken = await findTakenPhones(target, req.mapping, candidates.map((n) => n.e164));
+    await forgiveOwnRows(vaultDb, target, req, candidates, taken);
     const fresh = candidates.filter((n) => !taken.has(n.e164));
     blocked.push(...candidates.filter((n) => taken.has(n.e164)));
     for (const [id, names] of await vault.earlierHolderNames(vaultDb, fresh.map((n) => n.id))) held.set(id, names);
@@ -138,6 +140,20 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
     parent.phone = chosen[i].e164;
   });
   return { assignments: slots.map((slot, i) => ({ numberId: chosen[i].id, family: slot.family, role: slot.role })), blocked };
+}
+
+/**
+ * A number back from its cool-down is found in the target in its earlier canaries' rows, which stay
+ * there: those rows alone do not make it taken (without this, every trap number is used once).
+ * Any other row holding it still does.
+ */
+async function forgiveOwnRows(vaultDb: Queryable, target: ReadOnlyQueryable, req: DraftRequest, candidates: { id: number; e164: string }[], taken: Set<string>): Promise<void> {
+  const found = candidates.filter((n) => taken.has(n.e164));
+  const keys = await vault.plantedKeysOfNumbers(vaultDb, req.hospital.name, found.map((n) => n.id));
+  if (keys.size === 0) return;
+  const own = new Map(found.filter((n) => keys.has(n.id)).map((n) => [n.e164, keys.get(n.id)!]));
+  const elsewhere = await phonesInOtherRows(target, req.mapping, own);
+  for (const e164 of own.keys()) if (!elsewhere.has(e164)) taken.delete(e164);
 }
 
 async function ensureUniqueEmails(vaultDb: Queryable, target: ReadOnlyQueryable, mapping: Mapping, families: Family[], rng: Random): Promise<void> {

@@ -162,6 +162,20 @@ export async function plantedCanariesPerWard(db: Queryable, hospital: string): P
   return Object.fromEntries(rows.map((r) => [r.ward, r.n]));
 }
 
+/** The target keys of this hospital's planted canaries that held each of these trap numbers (their rows stay in the target). */
+export async function plantedKeysOfNumbers(db: Queryable, hospital: string, numberIds: readonly number[]): Promise<Map<number, Record<string, Record<string, unknown>>[]>> {
+  const out = new Map<number, Record<string, Record<string, unknown>>[]>();
+  if (numberIds.length === 0) return out;
+  const { rows } = await db.query<{ id: string; keys: Record<string, Record<string, unknown>> }>(
+    `SELECT a.trap_number_id AS id, c.target_keys AS keys
+       FROM trap_assignments a JOIN canaries c ON c.id = a.canary_id
+      WHERE c.hospital = $1 AND c.batch_id IS NOT NULL AND c.target_keys IS NOT NULL AND a.trap_number_id = ANY($2::bigint[])`,
+    [hospital, numberIds],
+  );
+  for (const r of rows) out.set(Number(r.id), [...(out.get(Number(r.id)) ?? []), r.keys]);
+  return out;
+}
+
 export interface HeldName {
   canaryId: string;
   full: string;
