@@ -5,6 +5,8 @@ import { birthWindow, plantCanaries, realBirthsPerWard, rotate } from '../../src
 import { allocateCanaries } from '../../src/seed/allocate.js';
 import { birthsPerWard } from '../../src/targetdb/index.js';
 import { readOnly } from '../../src/db/index.js';
+import { parseConfig } from '../../src/config/index.js';
+import { auditedHospital } from '../../src/workflows/audit-report.js';
 import { BACKENDS } from '../helpers/db.js';
 import { createTestHospital, WARDS, type TestHospital } from '../helpers/hospital.js';
 
@@ -42,6 +44,9 @@ describe.each(BACKENDS)('rotation allocated by births on %s', (backend) => {
     for (const [ward, pct] of SKEW) expect(Math.abs(planted[ward] / 90 - pct / 100)).toBeLessThan(0.05);
     // The old equal plan would have put a third on the NICU.
     expect(planted[WARDS[2]] / 90).toBeLessThan(0.12);
+    // The audit of a perWeek hospital shows the latest week's allocation as its plan.
+    const config = parseConfig({ hospitals: { [h.hospital.name]: { target: 't', mapping: 'm.json', wards: WARDS, districts: ['鼓楼区'], rotation: { perWeek: 30 } } } }, '/srv/c.json');
+    expect((await auditedHospital(h.vault, config, h.hospital.name)).rotation).toEqual(allocateCanaries(births!, 30));
 
     // Canaries on the declared NICU are small babies (the test config's NICU is guessed by name; here 产科二病区 is declared).
     const declared = { ...hospital, nicuWards: [WARDS[1]], nicuWardsDeclared: true };
