@@ -18,10 +18,11 @@ export type Allocation = 'births' | 'equal';
  * Split `total` canaries over the wards (in the order of `births`' keys, which breaks ties):
  * every ward gets at least `floor`; wards whose share of births would give them less are held
  * at the floor and the others share the rest in proportion to their births, rounded by largest
- * remainder so that the parts add up to `total` exactly. With no births at all (an empty target),
+ * remainder so that the parts add up to `total` exactly (ties go in ward order, starting `turn`
+ * wards further on). With no births at all (an empty target),
  * or `allocation` "equal", the split is equal. Throws when total < floor × wards.
  */
-export function allocateCanaries(births: Readonly<Record<string, number>>, total: number, floor = 1, allocation: Allocation = 'births'): Record<string, number> {
+export function allocateCanaries(births: Readonly<Record<string, number>>, total: number, floor = 1, allocation: Allocation = 'births', turn = 0): Record<string, number> {
   const wards = Object.keys(births);
   if (wards.length === 0) throw new Error('no wards to allocate canaries to');
   if (!Number.isInteger(total) || !Number.isInteger(floor) || floor < 0 || total < floor * wards.length) {
@@ -46,7 +47,11 @@ export function allocateCanaries(births: Readonly<Record<string, number>>, total
   const exact = open.map((w) => ({ w, x: (rest * weight(w)) / sum }));
   for (const { w, x } of exact) out[w] = Math.floor(x);
   let left = rest - exact.reduce((a, { x }) => a + Math.floor(x), 0);
-  const byRemainder = [...exact].sort((a, b) => b.x - Math.floor(b.x) - (a.x - Math.floor(a.x)) || wards.indexOf(a.w) - wards.indexOf(b.w));
+  // Equal remainders (46/46% wards, or an equal split of 10 over 3) are broken in ward order turned
+  // by `turn` (the caller passes the week number), so that no ward gets the extra canary every week.
+  const order = (w: string) => (open.indexOf(w) - (turn % open.length) + open.length) % open.length;
+  const frac = (x: number) => x - Math.floor(x);
+  const byRemainder = [...exact].sort((a, b) => (Math.abs(frac(b.x) - frac(a.x)) > 1e-9 ? frac(b.x) - frac(a.x) : order(a.w) - order(b.w)));
   for (let i = 0; left > 0; i++, left--) out[byRemainder[i].w]++;
   return out;
 }

@@ -41,7 +41,7 @@ export async function rotate(vaultDb: Database, target: Database, req: RotateReq
   const asOf = range.end < req.now ? new Date(range.end.getTime() - 1) : req.now;
 
   // The plan (explicit perWard, or perWeek allocated by births with a floor per ward: week-plan.ts) is fixed by the week's first run.
-  const { plan, warnings } = await weekPlan(vaultDb, target, req.hospital, req.mapping);
+  const { plan, warnings } = await weekPlan(vaultDb, target, req.hospital, req.mapping, req.week);
   const rotation = await vault.openRotation(vaultDb, req.hospital.name, req.week, plan);
   const done = await vault.plantedPerWard(vaultDb, rotation.id);
   const result: RotateResult = { week: req.week, rotationId: rotation.id, plan: rotation.plan, plantedNow: [], alreadyComplete: rotation.completed_at !== null, retired: 0, warnings };

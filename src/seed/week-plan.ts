@@ -20,11 +20,12 @@ export async function realBirthsPerWard(vaultDb: Database, target: Database, hos
   return { births, warnings: [] };
 }
 
-export async function weekPlan(vaultDb: Database, target: Database, hospital: HospitalConfig, mapping: Mapping): Promise<{ plan: Record<string, number>; warnings: string[] }> {
+export async function weekPlan(vaultDb: Database, target: Database, hospital: HospitalConfig, mapping: Mapping, week: string): Promise<{ plan: Record<string, number>; warnings: string[] }> {
   if (hospital.rotation) return { plan: hospital.rotation, warnings: [] };
   const spec = hospital.rotationPerWeek;
   if (!spec) throw new UserError(`hospital ${hospital.name} has no rotation plan; add "rotation": {"perWeek": N} (or {"perWard": {...}}) to the config`);
   const counted = spec.allocation === 'births' ? await realBirthsPerWard(vaultDb, target, hospital, mapping) : { births: null, warnings: [] };
   const births = counted.births ?? Object.fromEntries(hospital.wards.map((w) => [w, 0]));
-  return { plan: allocateCanaries(births, spec.total, spec.minPerWard, spec.allocation), warnings: counted.warnings };
+  const turn = Number(week.slice(-2)); // ties between wards go round the wards week by week
+  return { plan: allocateCanaries(births, spec.total, spec.minPerWard, spec.allocation, turn), warnings: counted.warnings };
 }

@@ -27,6 +27,20 @@ describe('allocateCanaries', () => {
     expect(allocateCanaries({ A: 0, B: 0, C: 0 }, 6)).toEqual({ A: 2, B: 2, C: 2 });
   });
 
+  it('turns ties round the wards week by week, so that none gets the extra canary every week', () => {
+    const births = { A: 460, B: 460, NICU: 80 };
+    expect([0, 1, 2].map((turn) => allocateCanaries(births, 10, 1, 'births', turn))).toEqual([
+      { A: 5, B: 4, NICU: 1 },
+      { A: 4, B: 5, NICU: 1 },
+      { A: 5, B: 4, NICU: 1 },
+    ]);
+    // Over weeks, the two equal wards get the same number.
+    const weeks = Array.from({ length: 52 }, (_, turn) => allocateCanaries(births, 10, 1, 'births', turn));
+    expect([sum(Object.fromEntries(weeks.map((w, i) => [i, w.A]))), sum(Object.fromEntries(weeks.map((w, i) => [i, w.B])))]).toEqual([234, 234]);
+    const equal = [0, 1, 2].map((turn) => allocateCanaries({ A: 1, B: 1, C: 1 }, 10, 1, 'equal', turn));
+    expect(equal).toEqual([{ A: 4, B: 3, C: 3 }, { A: 3, B: 4, C: 3 }, { A: 3, B: 3, C: 4 }]);
+  });
+
   it('refuses a total below the floor of every ward', () => {
     expect(() => allocateCanaries({ A: 1, B: 1, C: 1 }, 2)).toThrow(/each of 3 wards at least 1 of 2/);
   });
