@@ -33,6 +33,7 @@ const UNIT = [
   'test/exports/infer.test.ts',
   'test/exports/plan.test.ts',
   'test/report/render.test.ts',
+  'test/seed/allocate.test.ts',
   'test/targetdb/mapping.test.ts',
   'test/trace/model.test.ts',
   'test/watch/payloads.test.ts',

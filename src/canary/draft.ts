@@ -2,17 +2,26 @@ import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
 import { regionOfLocale, type Family, type HospitalProfile } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
-import { createRandom, generateFamily, NameIndex, type Random } from '../lib/generate/index.js';
+import { confusable, createRandom, generateFamily, type Random } from '../lib/generate/index.js';
 import { orderBySegments, segmentWarning } from '../lib/segments.js';
 import { findTakenEmails, findTakenPhones } from '../targetdb/families.js';
+import { phonesInOtherRows } from '../targetdb/reuse.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
 import { applyProfile } from './profile.js';
 
-// Drafting canaries, for seeding and for exports alike: realistic families whose names stay clear of
-// every other canary's, trap numbers from the pool that no real row of the target uses, and e-mail
-// addresses on the trap domains that nobody else has. Nothing is written here but blocked numbers
-// are returned for the caller to record.
+// Drafting canaries, for seeding and for exports alike: realistic families, trap numbers from the
+// pool that no real row of the target uses and whose earlier holders' names the new parent's name
+// cannot be confused with, and e-mail addresses on the trap domains that nobody else has. Nothing is
+// written here but blocked numbers are returned for the caller to record.
+//
+// Names are kept apart per trap number, not across the vault. A contact reaches one number, and
+// triage chooses among that number's holders, past and present, by the names the contact gives
+// (src/triage/triage.ts, vault.trapHolders); canaries on other numbers are never candidates. So the
+// protected set of a new parent is the earlier holders of the number it gets (a few dozen names over
+// a vault's life), and two live canaries of a hospital may share a popular whole name, as real
+// patients do. A vault-wide "no two canaries within one edit" rule protected nothing more and ran out
+// of zh-CN names after about 3,000 canaries (test/canary/names.slow.test.ts measures the new rule).
 
 export interface DraftRequest {
   hospital: HospitalConfig;
@@ -45,13 +54,11 @@ export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryabl
   const profile = request.profile ?? (await vault.latestProfile(vaultDb, request.hospital.name))?.profile ?? null;
   const req: DraftRequest = { ...request, profile: profile ?? undefined };
   const rng = createRandom(req.seed);
-  const taken = new NameIndex();
-  for (const name of await vault.canaryParentNames(vaultDb)) taken.add(name);
   const trapDomains = (await vault.trapDomains(vaultDb, req.hospital.name)).map((d) => d.domain);
   const warnings: string[] = [];
   if (trapDomains.length === 0) warnings.push('no trap e-mail domain: these canaries carry no e-mail address (add one with `cradle pool add-domain`)');
   const domains = profileDomains(req, trapDomains, warnings);
-  const families = draftFamilies(rng, req, taken, domains);
+  const families = draftFamilies(rng, req, domains);
   // Its precision and learned columns (src/canary/profile.ts).
   warnings.push(...applyProfile(families, profile, req.mapping, req.mapping.timeZone ?? req.hospital.timeZone, createRandom(req.seed === undefined ? undefined : `${req.seed}:profile`)));
   const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families, warnings);
@@ -77,7 +84,7 @@ function profileDomains(req: DraftRequest, trapDomains: string[], warnings: stri
 }
 
 /** Draw families; phones are placeholders until the trap numbers are chosen. */
-function draftFamilies(rng: Random, req: DraftRequest, taken: NameIndex, domains: string[]): Family[] {
+function draftFamilies(rng: Random, req: DraftRequest, domains: string[]): Family[] {
   const families: Family[] = [];
   for (let i = 0; i < req.count; i++) {
     const ward = req.ward(rng, i);
@@ -85,13 +92,13 @@ function draftFamilies(rng: Random, req: DraftRequest, taken: NameIndex, domains
       locale: req.hospital.locale,
       hospital: req.hospital.displayName,
       ward,
+      nicu: req.hospital.nicuWards.includes(ward),
       districts: req.hospital.districts,
       timeZone: req.hospital.timeZone,
       birthFrom: req.birthFrom,
       birthTo: req.birthTo,
       phone: (role) => `pending:${role}`,
       emailDomain: (r) => (domains.length ? r.pick(domains) : null),
-      takenNames: taken,
       now: req.now,
       profile: req.profile?.family,
     });
@@ -136,25 +143,60 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
     }
   }
   // Candidates are checked against the target's real rows, a few more than needed at a time:
-  // a trap number a real family uses must never be handed out.
-  const chosen: typeof available = [];
+  // a trap number a real family uses must never be handed out. Each slot then takes the first free
+  // number whose earlier holders' names its parent cannot be confused with (see the top of this file).
+  const chosen: (typeof available)[number][] = [];
+  const free: typeof available = [];
   const blocked: typeof available = [];
-  for (let next = 0; chosen.length < slots.length; ) {
+  const held = new Map<number, vault.HeldName[]>();
+  let missing = slots.length;
+  for (let next = 0; missing > 0; ) {
     if (next >= available.length) {
-      throw new UserError(`the trap pool is short: ${blocked.length} available numbers already appear in the target's real records; ${chosen.length} left for ${slots.length} needed`);
+      const usable = slots.length - missing + free.length;
+      throw new UserError(
+        usable < slots.length
+          ? `the trap pool is short: ${blocked.length} available numbers already appear in the target's real records; ${usable} left for ${slots.length} needed`
+          : `the trap pool is short: for ${missing} parent(s), every available number had an earlier holder with a name that could be confused with theirs; add numbers with \`cradle pool add\``,
+      );
     }
-    const candidates = available.slice(next, next + Math.ceil((slots.length - chosen.length) * 1.1) + 5);
+    const candidates = available.slice(next, next + Math.ceil(missing * 1.1) + 5);
     next += candidates.length;
     const taken = await findTakenPhones(target, req.mapping, candidates.map((n) => n.e164));
-    for (const n of candidates) (taken.has(n.e164) ? blocked : chosen).push(n);
+    await forgiveOwnRows(vaultDb, target, req, candidates, taken);
+    const fresh = candidates.filter((n) => !taken.has(n.e164));
+    blocked.push(...candidates.filter((n) => taken.has(n.e164)));
+    for (const [id, names] of await vault.earlierHolderNames(vaultDb, fresh.map((n) => n.id))) held.set(id, names);
+    free.push(...fresh);
+    slots.forEach((slot, i) => {
+      if (chosen[i]) return;
+      // Both parents: a contact on the mother's number may name the father.
+      const names = slot.family.father ? [slot.family.mother.name, slot.family.father.name] : [slot.family.mother.name];
+      const k = free.findIndex((n) => !(held.get(n.id) ?? []).some((h) => names.some((name) => confusable(name, h))));
+      if (k < 0) return;
+      chosen[i] = free.splice(k, 1)[0];
+      missing--;
+    });
   }
-  chosen.splice(slots.length);
   slots.forEach((slot, i) => {
     const parent = slot.role === 'mother' ? slot.family.mother : slot.family.father!;
     parent.phone = chosen[i].e164;
   });
   for (const f of sharing) f.father!.phone = f.mother.phone;
   return { assignments: slots.map((slot, i) => ({ numberId: chosen[i].id, family: slot.family, role: slot.role })), blocked };
+}
+
+/**
+ * A number back from its cool-down is found in the target in its earlier canaries' rows, which stay
+ * there: those rows alone do not make it taken (without this, every trap number is used once).
+ * Any other row holding it still does.
+ */
+async function forgiveOwnRows(vaultDb: Queryable, target: ReadOnlyQueryable, req: DraftRequest, candidates: { id: number; e164: string }[], taken: Set<string>): Promise<void> {
+  const found = candidates.filter((n) => taken.has(n.e164));
+  const keys = await vault.plantedKeysOfNumbers(vaultDb, req.hospital.name, found.map((n) => n.id));
+  if (keys.size === 0) return;
+  const own = new Map(found.filter((n) => keys.has(n.id)).map((n) => [n.e164, keys.get(n.id)!]));
+  const elsewhere = await phonesInOtherRows(target, req.mapping, own);
+  for (const e164 of own.keys()) if (!elsewhere.has(e164)) taken.delete(e164);
 }
 
 async function ensureUniqueEmails(vaultDb: Queryable, target: ReadOnlyQueryable, mapping: Mapping, families: Family[], rng: Random): Promise<void> {

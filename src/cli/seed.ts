@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ChannelRef } from '../domain/index.js';
 import { channelList, isoWeekArg, positiveInt } from './args.js';
-import { birthWindow, plantCanaries, rotate, type PlannedCanary } from '../seed/index.js';
+import { birthWindow, plantCanaries, realBirthsPerWard, rotate, type PlannedCanary } from '../seed/index.js';
 import { isoWeekOf } from '../lib/time.js';
 import { hospitalAction, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
@@ -48,7 +48,7 @@ export function registerSeed(program: Command): void {
     .command('seed')
     .description('plant canary families into the target now (one transaction), recorded in the vault')
     .requiredOption('--count <n>', 'how many canary families', positiveInt)
-    .option('--ward <ward>', 'put every canary on this ward (default: spread over the hospital\'s wards)')
+    .option('--ward <ward>', 'put every canary on this ward (default: spread over the hospital\'s wards in proportion to their real births in the target)')
     .option('--channel <kind:name>', 'channel the planted rows are exposed to (repeatable; default: the config\'s seedChannel)', channelList)
     .option('--dry-run', 'show what would be inserted and write nothing')
     .option('--seed <seed>', 'make the generated families reproducible')
@@ -57,11 +57,14 @@ export function registerSeed(program: Command): void {
     .action(hospitalAction<SeedOptions>(async ({ opts, hospital, mapping, vault, target }) => {
       const now = new Date();
       progress(`planting ${opts.count} canaries in ${hospital.name}…`);
+      // Without --ward, each canary's ward is drawn in proportion to the real births per ward.
+      const counted = opts.ward ? { births: null, warnings: [] } : await realBirthsPerWard(vault, target, hospital, mapping);
       const result = await plantCanaries(vault, target, {
         hospital,
         mapping,
         count: opts.count,
         ward: opts.ward,
+        wardBirths: counted.births,
         channels: opts.channel ?? [hospital.seedChannel],
         seed: opts.seed,
         dryRun: !!opts.dryRun,
@@ -71,6 +74,7 @@ export function registerSeed(program: Command): void {
         onProgress: (done, total) => progress(`planting ${total} canaries in ${hospital.name}`, done / total),
       });
       progressDone();
+      result.warnings.unshift(...counted.warnings);
       const data = { hospital: hospital.name, batchId: result.batchId, dryRun: result.dryRun, channels: result.channels, canaries: result.planted.map(canarySummary), warnings: result.warnings };
       emit(!!opts.json, data, () => [
         result.dryRun ? `dry run: would plant ${result.planted.length} canaries (nothing written)` : `planted ${result.planted.length} canaries in ${hospital.name} (batch ${result.batchId})`,
@@ -87,7 +91,16 @@ export function registerSeed(program: Command): void {
     .option('--week <yyyy-Www>', 'ISO week (default: the current week in the hospital\'s time zone)', isoWeekArg)
     .option('--seed <seed>', 'make the generated families reproducible')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  cradle rotate\n  cradle rotate --week 2026-W48 --json\n\nRunning it again for the same week plants nothing new. Run it weekly from cron or a systemd timer (see README).')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cradle rotate\n  cradle rotate --week 2026-W48 --json\n\n' +
+        'The plan: rotation.perWeek canaries shared among the wards in proportion to the real births per ward in the\n' +
+        'target (allocation "births", the default), every ward getting at least rotation.minPerWard (default 1) so\n' +
+        'that every ward channel stays covered; a small ward is over-represented when the weekly total is small\n' +
+        '(46/46/8% births, 7 a week: 3/3/1). allocation "equal" gives every ward the same; rotation.perWard is an\n' +
+        'explicit plan. The first run of a week fixes its plan.\n\n' +
+        'Running it again for the same week plants nothing new. Run it weekly from cron or a systemd timer (see README).',
+    )
     .action(hospitalAction<RotateOptions>(async ({ opts, hospital, mapping, vault, target }) => {
       const now = new Date();
       const week = opts.week ?? isoWeekOf(now, hospital.timeZone);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { hospitalWarnings } from '../config/index.js';
 import { readOnly } from '../db/index.js';
 import { selectHospital } from '../config/index.js';
 import { UserError } from '../lib/errors.js';
@@ -21,11 +22,13 @@ export function registerTarget(program: Command): void {
 
   target
     .command('check')
-    .description('validate the mapping against the live target schema')
+    .description('validate the mapping against the live target schema (and warn about config the target depends on, e.g. nicuWards)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle target check\n  cradle target check --target postgres://cradle@db.example.org/his --hospital gulou')
-    .action(action<JsonOption>((opts) => withTarget(opts, async ({ hospital, mapping, target: db }) => {
-      const problems = await readOnly(db, (tx) => checkTarget(tx, mapping));
+    .action(action<JsonOption>((opts) => withTarget(opts, async ({ config, hospital, mapping, target: db }) => {
+      // The config's advice first (e.g. nicuWards not declared while a ward looks neonatal), then the mapping's fit.
+      const advice = hospitalWarnings(config, hospital).map((message) => ({ level: 'warning' as const, where: 'config', message }));
+      const problems = [...advice, ...(await readOnly(db, (tx) => checkTarget(tx, mapping)))];
       const errors = problems.filter((p) => p.level === 'error');
       emit(!!opts.json, { hospital: hospital.name, target: db.label, mapping: mapping.source, ok: errors.length === 0, problems }, () => [
         ...problems.map((p) => `${p.level}: ${p.where}: ${p.message}`),

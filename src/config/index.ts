@@ -11,6 +11,24 @@ import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 export const CONFIG_FILE = 'cradle.config.json';
 
+/** The old guess of a NICU from its name, used only when a hospital does not declare nicuWards. */
+export const NICU_NAME = /NICU|新生儿重症/i;
+/** Names that may be a neonatal ward the guess misses (新生儿科, Neonatology, SCBU): worth a warning. */
+const NEONATAL_NAME = /NICU|新生儿|neonat|SCBU|special care/i;
+
+/**
+ * Config advice that does not stop Cradle: a hospital with a ward that looks neonatal but no
+ * nicuWards declared, whose NICU babies are then guessed from ward names (新生儿科 would get term babies).
+ */
+export function hospitalWarnings(config: { file: string }, h: HospitalConfig): string[] {
+  const neonatal = h.wards.filter((w) => NEONATAL_NAME.test(w));
+  if (h.nicuWardsDeclared || neonatal.length === 0) return [];
+  return [
+    `${config.file}: hospitals.${h.name}.nicuWards: not declared; guessed ${h.nicuWards.length ? h.nicuWards.map((w) => quoted(w)).join(', ') : 'none'} from the ward names ` +
+      `(${neonatal.map((w) => quoted(w)).join(', ')} look neonatal): declare "nicuWards": [...] (or []) so that canaries there get the right babies`,
+  ];
+}
+
 const Channel = z.string().refine((s) => {
   try {
     parseChannel(s);
@@ -28,6 +46,11 @@ const HospitalSpec = z
     locale: z.enum(LOCALES as [Locale, ...Locale[]]).default('zh-CN'),
     timeZone: z.string().default('Asia/Shanghai'),
     wards: z.array(z.string().min(1)).min(1),
+    /**
+     * Wards that are neonatal intensive care: canaries there are small babies with long stays. Without
+     * it, wards named like NICU_NAME are taken (the old guess), with a warning in `cradle target check`.
+     */
+    nicuWards: z.array(z.string().min(1)).optional(),
     districts: z.array(z.string().min(1)).min(1),
     seedChannel: Channel.default('system:his'),
     pool: z
@@ -41,8 +64,14 @@ const HospitalSpec = z
     profile: z.object({ k: z.number().int().min(2).default(5) }).strict().optional(),
     rotation: z
       .object({
-        /** Canaries to plant per ward each ISO week. */
-        perWard: z.record(z.string(), z.number().int().min(0)),
+        /** Canaries to plant per ISO week, shared among the wards by `allocation`. */
+        perWeek: z.number().int().min(1).optional(),
+        /** "births" (default): in proportion to the target's real births per ward; "equal": the same for every ward. */
+        allocation: z.enum(['births', 'equal']).default('births'),
+        /** Canaries every ward gets at least, each week, so that every ward channel stays covered. */
+        minPerWard: z.number().int().min(0).default(1),
+        /** Canaries to plant per ward each ISO week: an explicit plan, instead of perWeek. */
+        perWard: z.record(z.string(), z.number().int().min(0)).optional(),
       })
       .strict()
       .optional(),
@@ -111,12 +140,18 @@ export interface HospitalConfig {
   locale: Locale;
   timeZone: string;
   wards: string[];
+  /** Neonatal intensive care wards (declared, or guessed from the names when nicuWardsDeclared is false). */
+  nicuWards: string[];
+  nicuWardsDeclared: boolean;
   districts: string[];
   seedChannel: ChannelRef;
   cooldownDays: number;
+  /** The explicit plan (rotation.perWard), or null when the rotation allocates perWeek or there is none. */
   rotation: Record<string, number> | null;
   /** The k of `cradle target profile` (config `profile.k`); undefined: the default. */
   profileK?: number;
+  /** rotation.perWeek and how it is shared; null with an explicit perWard plan or no rotation. */
+  rotationPerWeek: { total: number; allocation: 'births' | 'equal'; minPerWard: number } | null;
 }
 
 export interface Config {
@@ -148,6 +183,16 @@ export function parseConfig(doc: unknown, file: string): Config {
     } catch {
       problems.push(`${file}: hospitals.${excerpt(name)}.timeZone: unknown time zone ${quoted(h.timeZone)}`);
     }
+    (h.nicuWards ?? []).forEach((ward, i) => {
+      if (!h.wards.includes(ward)) problems.push(`${file}: hospitals.${excerpt(name)}.nicuWards.${i}: ${quoted(ward)} is not one of the hospital's wards (${excerpt(h.wards.join(', '))})`);
+    });
+    const at = `${file}: hospitals.${excerpt(name)}.rotation`;
+    if (h.rotation && (h.rotation.perWard === undefined) === (h.rotation.perWeek === undefined)) {
+      problems.push(`${at}: give either perWeek (shared among wards by allocation) or perWard (an explicit plan), not ${h.rotation.perWard ? 'both' : 'neither'}`);
+    }
+    if (h.rotation?.perWeek !== undefined && h.rotation.perWeek < h.rotation.minPerWard * h.wards.length) {
+      problems.push(`${at}.perWeek: ${h.rotation.perWeek} cannot give each of the ${h.wards.length} wards minPerWard ${h.rotation.minPerWard}; raise perWeek to at least ${h.rotation.minPerWard * h.wards.length} or lower minPerWard`);
+    }
     for (const ward of Object.keys(h.rotation?.perWard ?? {})) {
       if (!h.wards.includes(ward)) problems.push(`${file}: hospitals.${excerpt(name)}.rotation.perWard.${excerpt(ward)}: not one of the hospital's wards (${excerpt(h.wards.join(', '))})`);
     }
@@ -159,11 +204,16 @@ export function parseConfig(doc: unknown, file: string): Config {
       locale: h.locale,
       timeZone: h.timeZone,
       wards: h.wards,
+      nicuWards: h.nicuWards ?? h.wards.filter((w) => NICU_NAME.test(w)),
+      nicuWardsDeclared: h.nicuWards !== undefined,
       districts: h.districts,
       seedChannel: parseChannel(h.seedChannel),
       cooldownDays: h.pool.cooldownDays,
       rotation: h.rotation?.perWard ?? null,
       ...(h.profile ? { profileK: h.profile.k } : {}),
+      rotationPerWeek: h.rotation?.perWeek !== undefined && h.rotation.perWard === undefined
+        ? { total: h.rotation.perWeek, allocation: h.rotation.allocation, minPerWard: h.rotation.minPerWard }
+        : null,
     });
   }
   if (hospitals.size === 0) problems.push(`${file}: hospitals: name at least one hospital`);
@@ -211,10 +261,11 @@ export function configTemplate(vault: string, target: string): object {
         locale: 'zh-CN',
         timeZone: 'Asia/Shanghai',
         wards: ['产科一病区', '产科二病区', 'NICU'],
+        nicuWards: ['NICU'],
         districts: ['鼓楼区', '玄武区', '秦淮区', '建邺区'],
         seedChannel: 'system:his',
         pool: { cooldownDays: 730 },
-        rotation: { perWard: { 产科一病区: 3, 产科二病区: 3, NICU: 1 } },
+        rotation: { perWeek: 7, allocation: 'births', minPerWard: 1 },
       },
     },
   };

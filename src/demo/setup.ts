@@ -41,6 +41,7 @@ export function demoConfig(rotation: Record<string, number>): object {
         locale: 'zh-CN',
         timeZone: 'Asia/Shanghai',
         wards: DEMO_WARDS,
+        nicuWards: [DEMO_WARDS[2]],
         districts: DEMO_DISTRICTS,
         seedChannel: 'system:his',
         pool: { cooldownDays: 730 },
@@ -54,10 +55,12 @@ export function* demoPopulation(rng: Random, births: number, now: Date): Generat
   const emailDomains: [string, number][] = [['qq.com', 60], ['163.com', 20], ['126.com', 8], ['sina.com', 4], ['gmail.com', 3], ['outlook.com', 5]];
   const wards: [string, number][] = [[DEMO_WARDS[0], 46], [DEMO_WARDS[1], 46], [DEMO_WARDS[2], 8]];
   for (let i = 0; i < births; i++) {
+    const ward = rng.weighted(wards);
     const family = generateFamily(rng, {
       locale: 'zh-CN',
       hospital: DEMO_DISPLAY_NAME,
-      ward: rng.weighted(wards),
+      ward,
+      nicu: ward === DEMO_WARDS[2],
       districts: DEMO_DISTRICTS,
       timeZone: 'Asia/Shanghai',
       birthFrom: new Date(now.getTime() - 365 * DAY_MS),

@@ -23,6 +23,8 @@ export interface SeedRequest {
   count: number;
   /** Ward of every canary; otherwise spread over the hospital's wards. */
   ward?: string;
+  /** Without `ward`: real births per ward, to draw each canary's ward in proportion (else uniformly). */
+  wardBirths?: Record<string, number> | null;
   /** Channels the canaries are exposed to by being planted (besides their ward). */
   channels: ChannelRef[];
   seed?: string;
@@ -72,7 +74,7 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
       hospital: req.hospital,
       mapping: req.mapping,
       count: req.count,
-      ward: (rng) => req.ward ?? rng.pick(req.hospital.wards),
+      ward: (rng) => req.ward ?? (req.wardBirths ? rng.weighted(Object.entries(req.wardBirths)) : rng.pick(req.hospital.wards)),
       birthFrom: req.birthFrom,
       birthTo: req.birthTo,
       now: req.now,

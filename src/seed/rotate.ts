@@ -5,6 +5,7 @@ import type { Mapping } from '../targetdb/mapping.js';
 import { isoWeekRange } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import { plantCanaries, type PlannedCanary } from './plant.js';
+import { weekPlan } from './week-plan.js';
 
 // The weekly rotation: the plan says how many canaries each ward gets per ISO week. Running it twice
 // for a week plants nothing new; a run cut short is finished by the next one.
@@ -35,15 +36,15 @@ export function birthWindow(asOf: Date): { birthFrom: Date; birthTo: Date } {
 }
 
 export async function rotate(vaultDb: Database, target: Database, req: RotateRequest): Promise<RotateResult> {
-  const plan = req.hospital.rotation;
-  if (!plan) throw new UserError(`hospital ${req.hospital.name} has no rotation plan; add "rotation": {"perWard": {...}} to the config`);
   const range = isoWeekRange(req.week, req.hospital.timeZone);
   if (range.start > req.now) throw new UserError(`week ${req.week} has not started yet; a rotation plants canaries for the current or a past week`);
   const asOf = range.end < req.now ? new Date(range.end.getTime() - 1) : req.now;
 
+  // The plan (explicit perWard, or perWeek allocated by births with a floor per ward: week-plan.ts) is fixed by the week's first run.
+  const { plan, warnings } = await weekPlan(vaultDb, target, req.hospital, req.mapping, req.week);
   const rotation = await vault.openRotation(vaultDb, req.hospital.name, req.week, plan);
   const done = await vault.plantedPerWard(vaultDb, rotation.id);
-  const result: RotateResult = { week: req.week, rotationId: rotation.id, plan: rotation.plan, plantedNow: [], alreadyComplete: rotation.completed_at !== null, retired: 0, warnings: [] };
+  const result: RotateResult = { week: req.week, rotationId: rotation.id, plan: rotation.plan, plantedNow: [], alreadyComplete: rotation.completed_at !== null, retired: 0, warnings };
   // jsonb does not keep key order: plant wards in the config's order.
   const wards = Object.keys(rotation.plan).sort((a, b) => req.hospital.wards.indexOf(a) - req.hospital.wards.indexOf(b));
   for (const ward of wards) {

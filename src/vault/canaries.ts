@@ -145,12 +145,65 @@ export async function getCanary(db: Queryable, id: string): Promise<CanaryRow | 
   return rows[0] ?? null;
 }
 
-/** Every parent name any canary in the vault uses: new canaries must stay more than one edit away. */
+/** Every parent name any canary in the vault uses (tests and reports; generation protects only earlierHolderNames). */
 export async function canaryParentNames(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(
     `SELECT mother_name AS name FROM canaries UNION SELECT father_name FROM canaries WHERE father_name IS NOT NULL`,
   );
   return rows.map((r) => r.name);
+}
+
+/** Canaries of a hospital's seed batches that are (or were) rows of the target, per ward. */
+export async function plantedCanariesPerWard(db: Queryable, hospital: string): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ ward: string; n: number }>(
+    `SELECT ward, count(*)::int AS n FROM canaries WHERE hospital = $1 AND batch_id IS NOT NULL AND status IN ('planted', 'retired') GROUP BY ward`,
+    [hospital],
+  );
+  return Object.fromEntries(rows.map((r) => [r.ward, r.n]));
+}
+
+/** The target keys of this hospital's planted canaries that held each of these trap numbers (their rows stay in the target). */
+export async function plantedKeysOfNumbers(db: Queryable, hospital: string, numberIds: readonly number[]): Promise<Map<number, Record<string, Record<string, unknown>>[]>> {
+  const out = new Map<number, Record<string, Record<string, unknown>>[]>();
+  if (numberIds.length === 0) return out;
+  const { rows } = await db.query<{ id: string; keys: Record<string, Record<string, unknown>> }>(
+    `SELECT a.trap_number_id AS id, c.target_keys AS keys
+       FROM trap_assignments a JOIN canaries c ON c.id = a.canary_id
+      WHERE c.hospital = $1 AND c.batch_id IS NOT NULL AND c.target_keys IS NOT NULL AND a.trap_number_id = ANY($2::bigint[])`,
+    [hospital, numberIds],
+  );
+  for (const r of rows) out.set(Number(r.id), [...(out.get(Number(r.id)) ?? []), r.keys]);
+  return out;
+}
+
+export interface HeldName {
+  canaryId: string;
+  full: string;
+  latin: string;
+}
+
+/**
+ * The parent names of every canary that ever held each of these trap numbers (any hospital, any
+ * status): triage tells a number's holders apart by the names a contact gives (src/triage), so a
+ * new holder's name must stay clear of them. Uses the trap_assignments (trap_number_id, …) index.
+ */
+export async function earlierHolderNames(db: Queryable, numberIds: readonly number[]): Promise<Map<number, HeldName[]>> {
+  const out = new Map<number, HeldName[]>();
+  if (numberIds.length === 0) return out;
+  const { rows } = await db.query<{ id: string; canary_id: string; full: string; latin: string | null }>(
+    `SELECT a.trap_number_id AS id, a.canary_id, p.name->>'full' AS full, p.name->>'latin' AS latin
+       FROM trap_assignments a JOIN canaries c ON c.id = a.canary_id
+       CROSS JOIN LATERAL (VALUES (c.family->'mother'->'name'), (c.family->'father'->'name')) AS p(name)
+      WHERE a.trap_number_id = ANY($1::bigint[]) AND p.name IS NOT NULL AND jsonb_typeof(p.name) = 'object'`,
+    [numberIds],
+  );
+  for (const r of rows) {
+    const id = Number(r.id);
+    const list = out.get(id) ?? [];
+    list.push({ canaryId: r.canary_id, full: r.full, latin: r.latin ?? r.full });
+    out.set(id, list);
+  }
+  return out;
 }
 
 export async function canaryEmails(db: Queryable, emails: readonly string[]): Promise<Set<string>> {

@@ -19,7 +19,9 @@ import { cliActor, listRotations } from '../vault/index.js';
 export async function auditedHospital(db: Database, config: Config | null, name: string | undefined): Promise<LoadAuditOptions['hospital']> {
   if (config) {
     const h = selectHospital(config, name);
-    return { name: h.name, displayName: h.displayName, timeZone: h.timeZone, wards: h.wards, rotation: h.rotation };
+    // A perWeek rotation has no fixed plan per ward: the latest week's allocation stands for it.
+    const latest = h.rotation === null && h.rotationPerWeek ? (await listRotations(db, h.name)).at(-1)?.plan ?? null : null;
+    return { name: h.name, displayName: h.displayName, timeZone: h.timeZone, wards: h.wards, rotation: h.rotation ?? latest };
   }
   const { rows } = await db.query<{ name: string }>(`SELECT name FROM hospitals ORDER BY name`);
   const hospital = name ?? (rows.length === 1 ? rows[0].name : undefined);

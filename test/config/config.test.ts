@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseConfig, selectHospital } from '../../src/config/index.js';
+import { hospitalWarnings, parseConfig, selectHospital } from '../../src/config/index.js';
 import { isoWeekOf, isoWeekRange, parseDuration } from '../../src/lib/time.js';
 
 const hospital = { target: 'postgres://u@h/db', mapping: 'm.json', wards: ['A', 'NICU'], districts: ['鼓楼区'], rotation: { perWard: { A: 2 } } };
@@ -35,6 +35,38 @@ describe('config', () => {
       'c.json: hospitals.one.timeZone: unknown time zone "Mars/Base"',
       'c.json: hospitals.one.rotation.perWard.B: not one of the hospital\'s wards (A, NICU)',
     ]);
+  });
+
+  it('takes NICU wards as declared, checks them against the wards, and warns when they are guessed', () => {
+    const declared = selectHospital(parseConfig({ hospitals: { one: { ...hospital, wards: ['产科', '新生儿科'], nicuWards: ['新生儿科'], rotation: undefined } } }, 'c.json'));
+    expect([declared.nicuWards, declared.nicuWardsDeclared]).toEqual([['新生儿科'], true]);
+    expect(hospitalWarnings({ file: 'c.json' }, declared)).toEqual([]);
+    // Not declared: the old guess by name (NICU, 新生儿重症), and a warning since 新生儿科 looks neonatal but is not taken.
+    const guessed = selectHospital(parseConfig({ hospitals: { one: { ...hospital, wards: ['A', '新生儿科', 'NICU'], rotation: undefined } } }, 'c.json'));
+    expect([guessed.nicuWards, guessed.nicuWardsDeclared]).toEqual([['NICU'], false]);
+    expect(hospitalWarnings({ file: 'c.json' }, guessed)).toEqual([
+      'c.json: hospitals.one.nicuWards: not declared; guessed "NICU" from the ward names ("新生儿科", "NICU" look neonatal): declare "nicuWards": [...] (or []) so that canaries there get the right babies',
+    ]);
+    // No ward looks neonatal: nothing to say.
+    const plain = selectHospital(parseConfig({ hospitals: { one: { ...hospital, wards: ['A', 'B'], rotation: undefined } } }, 'c.json'));
+    expect([plain.nicuWards, hospitalWarnings({ file: 'c.json' }, plain)]).toEqual([[], []]);
+    expect(() => parseConfig({ hospitals: { one: { ...hospital, nicuWards: ['NICU', '新生儿科'] } } }, 'c.json')).toThrow(
+      'c.json: hospitals.one.nicuWards.1: "新生儿科" is not one of the hospital\'s wards (A, NICU)',
+    );
+  });
+
+  it('takes a weekly total shared by births, or an explicit plan per ward, never both', () => {
+    const weekly = selectHospital(parseConfig({ hospitals: { one: { ...hospital, rotation: { perWeek: 10 } } } }, 'c.json'));
+    expect([weekly.rotation, weekly.rotationPerWeek]).toEqual([null, { total: 10, allocation: 'births', minPerWard: 1 }]);
+    const explicit = selectHospital(parseConfig({ hospitals: { one: hospital } }, 'c.json'));
+    expect([explicit.rotation, explicit.rotationPerWeek]).toEqual([{ A: 2 }, null]);
+    expect(() => parseConfig({ hospitals: { one: { ...hospital, rotation: { perWeek: 3, perWard: { A: 1 } } } } }, 'c.json')).toThrow(
+      'c.json: hospitals.one.rotation: give either perWeek (shared among wards by allocation) or perWard (an explicit plan), not both',
+    );
+    expect(() => parseConfig({ hospitals: { one: { ...hospital, rotation: { allocation: 'equal' } } } }, 'c.json')).toThrow(/not neither/);
+    expect(() => parseConfig({ hospitals: { one: { ...hospital, rotation: { perWeek: 3, minPerWard: 2 } } } }, 'c.json')).toThrow(
+      'c.json: hospitals.one.rotation.perWeek: 3 cannot give each of the 2 wards minPerWard 2; raise perWeek to at least 4 or lower minPerWard',
+    );
   });
 
   it('asks for --hospital when several are configured', () => {

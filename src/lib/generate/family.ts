@@ -13,6 +13,8 @@ export interface FamilyOptions {
   locale: Locale;
   hospital: string;
   ward: string;
+  /** The ward is neonatal intensive care (small babies, long stays); default: guessed from its name by NICU_WARD. */
+  nicu?: boolean;
   districts: readonly string[];
   /** IANA time zone of the hospital, e.g. Asia/Shanghai. */
   timeZone: string;
@@ -40,7 +42,7 @@ export interface FamilyOptions {
 const TABLES: Record<Locale, LocaleTables> = { 'zh-CN': zhCN, 'en-US': enUS };
 export const localeTables = (locale: Locale): LocaleTables => TABLES[locale];
 
-/** Wards whose babies are small and stay long. */
+/** The fallback guess of a NICU from its name, when the caller does not say (opts.nicu). */
 export const NICU_WARD = /NICU|新生儿重症/i;
 
 const DAY_MS = 86_400_000;
@@ -120,7 +122,7 @@ export function generateFamily(rng: Random, opts: FamilyOptions): Family {
   if (opts.profile) return generateFamilyFromProfile(rng, { ...opts, nicu: NICU_WARD.test(opts.ward) }, opts.profile);
   const t = localeTables(opts.locale);
   if (opts.districts.length === 0) throw new Error('districts must not be empty');
-  const nicu = NICU_WARD.test(opts.ward);
+  const nicu = opts.nicu ?? NICU_WARD.test(opts.ward);
   const sex: Sex = rng.chance(t.sexRatio / (1 + t.sexRatio)) ? 'male' : 'female';
   const caesarean = rng.chance(t.caesareanRate);
   const { ms: birth, day: birthDay } = sampleBirth(rng, t, opts, caesarean);

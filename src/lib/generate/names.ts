@@ -1,6 +1,7 @@
 // Name helpers: Latin transcription, and near-duplicate detection. A canary whose name is one
-// keystroke away from another canary (or a real patient) could be confused with it when a caller
-// reads a name back, so uniqueness is "not within one edit", not mere inequality.
+// keystroke away from another canary could be confused with it when a caller reads a name back, so
+// distinctness is "not within one edit", not mere inequality. Which canaries must be distinct is
+// decided by the caller (src/canary/draft.ts: the earlier holders of the same trap number).
 import { createRequire } from 'node:module';
 
 // pinyin-pro loads a large dictionary: required on first use so that commands that never
@@ -62,6 +63,17 @@ export function withinOneEdit(a: string, b: string): boolean {
   const skip = x.length === y.length ? 1 : 0;
   for (let j = i + skip; j < x.length; j++) if (x[j] !== y[j + (1 - skip)]) return false;
   return true;
+}
+
+const latinKey = (latin: string): string => latin.normalize('NFKD').toLowerCase().replace(/[^a-z]/g, '');
+
+/**
+ * Could a contact naming one of these two people be taken for the other? True when the full names
+ * are within one edit (a typo, or 陈*丽 masking one character, fits both) or read the same in Latin
+ * letters (陈婷婷 and 陈亭亭 are both "Chen Tingting" in a pinyin SMS).
+ */
+export function confusable(a: { full: string; latin: string }, b: { full: string; latin: string }): boolean {
+  return withinOneEdit(a.full, b.full) || latinKey(a.latin) === latinKey(b.latin);
 }
 
 const deleteAt = (chars: readonly string[], i: number): string => chars.slice(0, i).join('') + chars.slice(i + 1).join('');

@@ -309,6 +309,20 @@ describe.each(['zh-CN', 'en-US'] as const)('generateFamily %s', (locale) => {
     expect(Math.min(...stays)).toBe(t.stayDays.nicu[0]);
     expect(Math.max(...stays)).toBe(t.stayDays.nicu[1]);
   });
+
+  it('takes the ward as a NICU when told so, whatever its name, and not when told otherwise', () => {
+    // 新生儿科 is not guessed from its name; the hospital's config declares it (nicuWards).
+    const weights = (nicu: boolean | undefined, ward: string) => {
+      const rng = createRandom(`declared-${locale}-${String(nicu)}`);
+      const { opts } = options(locale, { ward, nicu });
+      return mean(Array.from({ length: 1000 }, () => generateFamily(rng, opts).baby.weightGrams));
+    };
+    const nicuMean = truncatedMoments(t.nicuWeight.mean, t.nicuWeight.sd, t.nicuWeight.min, t.nicuWeight.max + 1).mean;
+    const termMean = truncatedMoments(t.birthWeight.mean, t.birthWeight.sd, t.birthWeight.min, t.birthWeight.max + 1).mean;
+    expect(Math.abs(weights(true, '新生儿科') - nicuMean)).toBeLessThan(60);
+    expect(Math.abs(weights(undefined, '新生儿科') - termMean)).toBeLessThan(60);
+    expect(Math.abs(weights(false, SETUPS[locale].nicuWard) - termMean)).toBeLessThan(60);
+  });
 });
 
 describe('generateFamily options and determinism', () => {
