@@ -22,6 +22,8 @@ export interface DraftRequest {
   birthTo: Date;
   now: Date;
   seed?: string;
+  /** Draft the whole stay, the discharge included even when it is still to come (it is written when it happens). */
+  fullStay?: boolean;
 }
 
 export interface CanaryDraft {
@@ -61,7 +63,7 @@ function draftFamilies(rng: Random, req: DraftRequest, taken: NameIndex, domains
       phone: (role) => `pending:${role}`,
       emailDomain: (r) => (domains.length ? r.pick(domains) : null),
       takenNames: taken,
-      now: req.now,
+      now: req.fullStay ? undefined : req.now,
     });
     // A canary without a trap phone could never be called: the mother always gets one.
     family.mother.phone ??= 'pending:mother';

@@ -1,2 +1,3 @@
 export { plantCanaries, reconcileBatches, type SeedRequest, type SeedResult, type PlannedCanary, type ReconcileResult } from './plant.js';
-export { rotate, birthWindow, type RotateRequest, type RotateResult } from './rotate.js';
+export { rotate, birthWindow, comingBirthWindow, type RotateRequest, type RotateResult } from './rotate.js';
+export { advanceCanaries, type AdvanceRequest, type AdvanceResult, type AdvancedEvent } from './lifecycle.js';

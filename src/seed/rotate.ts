@@ -6,8 +6,11 @@ import { isoWeekRange } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import { plantCanaries, type PlannedCanary } from './plant.js';
 
-// The weekly rotation: the plan says how many canaries each ward gets per ISO week. Running it twice
-// for a week plants nothing new; a run cut short is finished by the next one.
+// The weekly rotation: the plan says how many canaries each ward gets per ISO week. It drafts the
+// week's families with their admission, birth and discharge in the coming days and records them in
+// the vault as scheduled; it writes nothing to the target. `cradle canaries advance` (every few
+// minutes from cron or a systemd timer) writes each event when it is due. Running the rotation twice
+// for a week schedules nothing new; a run cut short is finished by the next one.
 
 export interface RotateRequest {
   hospital: HospitalConfig;
@@ -34,6 +37,14 @@ export function birthWindow(asOf: Date): { birthFrom: Date; birthTo: Date } {
   return { birthFrom: new Date(asOf.getTime() - 7 * DAY_MS), birthTo: new Date(asOf.getTime() - 6 * 3_600_000) };
 }
 
+/**
+ * Births for canaries scheduled at `asOf` fall in the coming week, late enough that the admission
+ * (at most 30 hours before the birth) is still to come.
+ */
+export function comingBirthWindow(asOf: Date): { birthFrom: Date; birthTo: Date } {
+  return { birthFrom: new Date(asOf.getTime() + 30 * 3_600_000), birthTo: new Date(asOf.getTime() + 7 * DAY_MS) };
+}
+
 export async function rotate(vaultDb: Database, target: Database, req: RotateRequest): Promise<RotateResult> {
   const plan = req.hospital.rotation;
   if (!plan) throw new UserError(`hospital ${req.hospital.name} has no rotation plan; add "rotation": {"perWard": {...}} to the config`);
@@ -58,8 +69,9 @@ export async function rotate(vaultDb: Database, target: Database, req: RotateReq
       seed: req.seed === undefined ? undefined : `${req.seed}:${req.week}:${ward}`,
       now: req.now,
       isoWeek: req.week,
-      ...birthWindow(asOf),
+      ...comingBirthWindow(asOf),
       rotationId: rotation.id,
+      schedule: true,
     });
     result.plantedNow.push({ ward, canaries: seeded.planted });
     result.warnings.push(...seeded.warnings);
