@@ -1,8 +1,9 @@
 -- A canary's life in the target: a rotation schedules its admission, birth and discharge, and
 -- `cradle canaries advance` (run every few minutes from cron or a systemd timer) writes each one when
--- it is due, in a target transaction of its own, then marks it done here. started_at is set in the
--- vault before the target write: an event found started but not done is reconciled by looking in the
--- target (src/seed/lifecycle.ts), so an event is never written twice and never lost.
+-- it is due, in a target transaction of its own, then marks it done here. started_at (the vault's
+-- clock) claims the event before the target write: a claim younger than the lease (10 minutes) belongs
+-- to a run at work and is left alone; an older one, not done, is a run that died, and the event is
+-- looked for in the target (src/seed/lifecycle.ts), so it is never written twice and never lost.
 CREATE TABLE canary_events (
   canary_id   text NOT NULL REFERENCES canaries(id) ON DELETE CASCADE,
   kind        text NOT NULL CHECK (kind IN ('admission', 'birth', 'discharge')),

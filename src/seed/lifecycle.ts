@@ -26,6 +26,8 @@ export interface AdvanceRequest {
    */
   simulated?: boolean;
   dryRun?: boolean;
+  /** How long a claimed event is left to the run that claimed it before it counts as abandoned (default 10 minutes). */
+  leaseMs?: number;
   /** Test hook: called after the target committed an event and before the vault records it. */
   afterTargetCommit?: (e: AdvancedEvent) => Promise<void> | void;
 }
@@ -52,12 +54,22 @@ export interface AdvanceResult {
   upcoming: { count: number; next: Date | null };
 }
 
+const DEFAULT_LEASE_MS = 10 * 60_000;
+
 function timeZoneOf(req: { mapping: Mapping; hospital: HospitalConfig }): string {
   return req.mapping.timeZone ?? req.hospital.timeZone;
 }
 
+/**
+ * Carry out the hospital's events due by `req.until`. Each event is claimed in the vault before its
+ * target write (started_at, the vault's own clock): two runs at once (a slow run overlapping the next
+ * cron tick) never both write it, since a claim younger than the lease belongs to a run still at work
+ * and is left alone; an older one is a run that died, and the event is looked for in the target.
+ */
 export async function advanceCanaries(vaultDb: Database, target: Database, req: AdvanceRequest): Promise<AdvanceResult> {
   const tz = timeZoneOf(req);
+  const leaseMs = req.leaseMs ?? DEFAULT_LEASE_MS;
+  const skipped = new Set<string>();
   if (!req.dryRun) await reconcileBatches(vaultDb, target, req.hospital, req.mapping, req.until);
   const due = await vault.dueEvents(vaultDb, req.hospital.name, req.until);
   const result: AdvanceResult = { until: req.until, dryRun: !!req.dryRun, events: [], planted: 0, upcoming: { count: 0, next: null } };
@@ -65,6 +77,8 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
   // The list was read before this run wrote anything: keys written by its earlier events are kept here.
   const keysNow = new Map<string, TargetKeys>();
   for (const e of due) {
+    // A canary's events go in order: after one left to another run, its later ones wait too.
+    if (skipped.has(e.canary_id)) continue;
     const at = clock(e);
     const family = e.kind === 'discharge' ? { ...e.family, dischargedAt: new Date(e.due_at).toISOString() } : e.family;
     const write: EventWrite = { event: e.kind, family, keys: keysNow.get(e.canary_id) ?? e.target_keys ?? {}, at, timeZone: tz };
@@ -80,19 +94,24 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
       result.events.push(done);
       continue;
     }
+    const claim = await vault.claimEvent(vaultDb, e.canary_id, e.kind, leaseMs);
+    if (!claim.claimed) {
+      skipped.add(e.canary_id);
+      continue;
+    }
     let keys: TargetKeys | null = null;
-    if (e.started_at) {
+    if (claim.previous) {
       keys = await findEvent(target, req.mapping, write);
       done.reconciled = keys !== null;
     }
     if (!keys) {
-      await vault.markEventStarted(vaultDb, e.canary_id, e.kind, at);
       try {
         keys = await target.transaction((tx) => writeEvent(tx, req.mapping, write));
       } catch (err) {
         throw new UserError(
           `canary ${e.canary_id}'s ${e.kind} (due ${new Date(e.due_at).toISOString()}) failed in the target ${target.label}: ${(err as Error).message}; ` +
-            `nothing of it was written and the next run tries again (${result.events.length} earlier event(s) of this run are recorded)`,
+            `it is left claimed, and a run after ${Math.round(leaseMs / 60_000)} minute(s) looks for it in the target and writes it if it is not there ` +
+            `(${result.events.length} earlier event(s) of this run are recorded)`,
         );
       }
       await req.afterTargetCommit?.(done);

@@ -68,8 +68,21 @@ export async function upcomingEvents(db: Queryable, hospital: string, after: Dat
   return rows[0];
 }
 
-export async function markEventStarted(db: Queryable, canaryId: string, kind: CanaryEventKind, at: Date): Promise<void> {
-  await db.query(`UPDATE canary_events SET started_at = $3 WHERE canary_id = $1 AND kind = $2`, [canaryId, kind, at.toISOString()]);
+/**
+ * Claim an event before writing it to the target: started_at becomes the vault's clock, unless the
+ * event is done or another run claimed it less than `leaseMs` ago. `previous` is an earlier, expired
+ * claim: a run that died, perhaps after its target commit, so the target must be looked at first.
+ */
+export async function claimEvent(db: Queryable, canaryId: string, kind: CanaryEventKind, leaseMs: number): Promise<{ claimed: boolean; previous: Date | null }> {
+  const { rows } = await db.query<{ previous: Date | null }>(
+    `WITH old AS (SELECT canary_id, kind, started_at FROM canary_events WHERE canary_id = $1 AND kind = $2 FOR UPDATE)
+     UPDATE canary_events e SET started_at = clock_timestamp() FROM old
+      WHERE e.canary_id = old.canary_id AND e.kind = old.kind AND e.done_at IS NULL
+        AND (old.started_at IS NULL OR old.started_at <= clock_timestamp() - make_interval(secs => $3::double precision / 1000))
+      RETURNING old.started_at AS previous`,
+    [canaryId, kind, leaseMs],
+  );
+  return rows.length ? { claimed: true, previous: rows[0].previous } : { claimed: false, previous: null };
 }
 
 /**
