@@ -3,7 +3,7 @@ import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import { randomMobile } from '../../src/demo/setup.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { advanceCanaries, rotate } from '../../src/seed/index.js';
-import { checkTarget, parseMapping, type Mapping } from '../../src/targetdb/index.js';
+import { checkTarget, nextKeys, parseMapping, type Mapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import type { HospitalConfig } from '../../src/config/index.js';
 import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
@@ -255,4 +255,14 @@ describe.each(BACKENDS)('canaries living in the target on %s', (backend) => {
     const phones = next.plantedNow.flatMap((p) => p.canaries.map((c) => c.family.mother.phone!.slice(3)));
     expect(await count(target, 'SELECT 1 FROM admissions WHERE mother_phone = ANY($1::text[]) AND discharged_at IS NOT NULL', [phones])).toBe(4);
   }, 120_000);
+
+  it('takes a key from the hospital system\'s own sequence when it keeps its counter there', async () => {
+    await target.exec(`CREATE SEQUENCE mrn_seq START 4711; CREATE TABLE records (mrn text PRIMARY KEY, mother_phone text);`);
+    const m = parseMapping({ inserts: [{ as: 'r', table: 'records', columns: { mrn: { key: 'ZY{yyyyMMdd}######', sequence: 'mrn_seq' }, mother_phone: 'mother.phone' } }] });
+    const at = new Date('2026-12-06T23:30:00Z');
+    const keys = await target.transaction((tx) => nextKeys(tx, m.inserts[0], 2, at, 'Asia/Shanghai'));
+    expect(keys.get('mrn')).toEqual(['ZY20261207004711', 'ZY20261207004712']);
+    // The hospital's next number comes after Cradle's.
+    expect((await target.query<{ n: string }>(`SELECT nextval('mrn_seq')::text AS n`)).rows[0].n).toBe('4713');
+  });
 });
