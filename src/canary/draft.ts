@@ -39,6 +39,8 @@ export interface DraftRequest {
    * patients' providers include.
    */
   profile?: HospitalProfile;
+  /** Draft the whole stay, the discharge included even when it is still to come (it is written when it happens). */
+  fullStay?: boolean;
 }
 
 export interface CanaryDraft {
@@ -99,7 +101,7 @@ function draftFamilies(rng: Random, req: DraftRequest, domains: string[]): Famil
       birthTo: req.birthTo,
       phone: (role) => `pending:${role}`,
       emailDomain: (r) => (domains.length ? r.pick(domains) : null),
-      now: req.now,
+      now: req.fullStay ? undefined : req.now,
       profile: req.profile?.family,
     });
     // A canary without a trap phone could never be called: the mother always gets one.

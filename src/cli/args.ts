@@ -51,6 +51,15 @@ export function dateArg(value: string): string {
   return value;
 }
 
+/** A moment written in ISO 8601 with its offset: 2026-12-07T08:00:00+08:00 or 2026-12-07T00:00:00Z. */
+export function instantArg(value: string): Date {
+  const t = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(t)) {
+    throw new InvalidArgumentError('expected a time with its offset, such as 2026-12-07T08:00:00+08:00');
+  }
+  return new Date(t);
+}
+
 /** One of the `allowed` words, typed as their union. */
 export function oneOf<T extends string>(...allowed: readonly T[]): (value: string) => T {
   return (value) => {

@@ -2,9 +2,15 @@ import type { Command } from 'commander';
 import type { CanaryStatus } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import * as vault from '../vault/index.js';
-import { hospitalFilter, vaultAction, type JsonOption } from './context.js';
+import { advanceCanaries } from '../seed/index.js';
+import { hospitalAction, hospitalFilter, vaultAction, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
-import { isoWeekArg, oneOf } from './args.js';
+import { instantArg, isoWeekArg, oneOf } from './args.js';
+
+interface AdvanceOptions extends JsonOption {
+  until?: Date;
+  dryRun?: boolean;
+}
 
 interface ListOptions extends JsonOption {
   week?: string;
@@ -18,7 +24,7 @@ export function registerCanaries(program: Command): void {
     .command('list')
     .description('list canaries, newest last')
     .option('--week <yyyy-Www>', 'only canaries of this rotation week', isoWeekArg)
-    .option('--status <status>', 'pending, planted or retired', oneOf<CanaryStatus>('pending', 'planted', 'retired'))
+    .option('--status <status>', 'pending, scheduled, planted or retired', oneOf<CanaryStatus>('pending', 'scheduled', 'planted', 'retired'))
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle canaries list\n  cradle canaries list --week 2026-W48 --json')
     .action(vaultAction<ListOptions>(async ({ opts, db, config }) => {
@@ -42,6 +48,45 @@ export function registerCanaries(program: Command): void {
           ? [table(['ID', 'WEEK', 'STATUS', 'WARD', 'MOTHER', 'PHONE', 'PLANTED'], rows.map((c) => [c.id, c.iso_week, c.status, c.ward, c.mother_name, c.mother_phone, isoDate(c.planted_at)])), `${rows.length} canaries`]
           : 'no canaries yet: plant some with `cradle seed --count 20` or `cradle rotate`',
       );
+    }));
+
+  canaries
+    .command('advance')
+    .description("write what is due of canaries' stays into the target: admissions, births, discharges (run it every few minutes)")
+    .option('--until <time>', 'a simulated clock: carry out what is due by this time, each event written as at its due time (tests, demos, replays)', instantArg)
+    .option('--dry-run', 'show what is due and what it would write; write nothing')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  cradle canaries advance\n  cradle canaries advance --dry-run --json\n  cradle canaries advance --until 2026-12-07T08:00:00+08:00\n\n' +
+        '`cradle rotate` only schedules the week\'s canaries; this command writes each admission, birth and discharge\n' +
+        'when it is due, one transaction per event, with the created/updated times and keys the hospital\'s system\n' +
+        'would give. Run it from cron every 5 minutes (see README):\n  */5 * * * *  cd /srv/cradle && npx cradle canaries advance --hospital main\n' +
+        'Without --until the clock is the real one and overdue events are written now with the current time.',
+    )
+    .action(hospitalAction<AdvanceOptions>(async ({ opts, hospital, mapping, vault: vaultDb, target }) => {
+      const now = new Date();
+      if (opts.until && opts.until.getTime() > now.getTime() + 60_000) throw new UserError(`--until ${opts.until.toISOString()} is later than the clock; events are written when they happen, not before`);
+      const res = await advanceCanaries(vaultDb, target, { hospital, mapping, until: opts.until ?? now, simulated: !!opts.until, dryRun: !!opts.dryRun });
+      const data = {
+        hospital: hospital.name,
+        until: res.until,
+        dryRun: res.dryRun,
+        events: res.events.map((e) => ({ canary: e.canaryId, event: e.event, ward: e.ward, dueAt: e.dueAt, writtenAt: e.writtenAt, reconciled: e.reconciled, ...(e.keys ? { keys: e.keys } : {}), ...(e.writes ? { writes: e.writes } : {}) })),
+        planted: res.planted,
+        upcoming: res.upcoming,
+      };
+      emit(!!opts.json, data, () => [
+        res.events.length
+          ? `${res.dryRun ? 'dry run: would write' : 'wrote'} ${res.events.length} event(s) of canaries' stays in ${hospital.name}${res.planted ? ` (${res.planted} canaries now in the target)` : ''}`
+          : `nothing due in ${hospital.name}`,
+        ...(res.events.length ? [table(['CANARY', 'EVENT', 'WARD', 'DUE', 'WRITTEN'], res.events.map((e) => [e.canaryId, e.event + (e.reconciled ? ' (found written)' : ''), e.ward, e.dueAt.toISOString(), res.dryRun ? '-' : e.writtenAt.toISOString()]))] : []),
+        ...(res.dryRun ? res.events.flatMap((e) => [
+          ...Object.entries(e.writes?.insert ?? {}).map(([t, row]) => `  ${e.canaryId} ${e.event}: INSERT INTO ${t} ${JSON.stringify(row)}`),
+          ...Object.entries(e.writes?.update ?? {}).map(([t, cols]) => `  ${e.canaryId} ${e.event}: UPDATE ${t} SET ${cols.join(', ')}`),
+        ]) : []),
+        res.upcoming.count ? `${res.upcoming.count} event(s) still to come; the next is due ${res.upcoming.next!.toISOString()}` : 'no events scheduled',
+      ]);
     }));
 
   canaries

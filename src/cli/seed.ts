@@ -19,6 +19,7 @@ export function canarySummary(c: PlannedCanary) {
     baby: f.baby.name.full,
     sex: f.baby.sex,
     birthTime: f.baby.birthTime,
+    ...(c.events ? { events: c.events } : {}),
     ...(c.rows ? { rows: c.rows } : {}),
   };
 }
@@ -46,7 +47,7 @@ interface RotateOptions extends JsonOption {
 export function registerSeed(program: Command): void {
   program
     .command('seed')
-    .description('plant canary families into the target now (one transaction), recorded in the vault')
+    .description('plant canary families into the target now (one transaction; births in the past week, discharges still to come scheduled for `canaries advance`), recorded in the vault')
     .requiredOption('--count <n>', 'how many canary families', positiveInt)
     .option('--ward <ward>', 'put every canary on this ward (default: spread over the hospital\'s wards in proportion to their real births in the target)')
     .option('--channel <kind:name>', 'channel the planted rows are exposed to (repeatable; default: the config\'s seedChannel)', channelList)
@@ -87,7 +88,7 @@ export function registerSeed(program: Command): void {
 
   program
     .command('rotate')
-    .description("plant this week's canaries per the config's rotation plan; retire last week's in the vault")
+    .description("schedule this week's canaries per the config's rotation plan (written by `canaries advance`); retire last week's in the vault")
     .option('--week <yyyy-Www>', 'ISO week (default: the current week in the hospital\'s time zone)', isoWeekArg)
     .option('--seed <seed>', 'make the generated families reproducible')
     .option('--json', 'print JSON')
@@ -99,7 +100,12 @@ export function registerSeed(program: Command): void {
         'that every ward channel stays covered; a small ward is over-represented when the weekly total is small\n' +
         '(46/46/8% births, 7 a week: 3/3/1). allocation "equal" gives every ward the same; rotation.perWard is an\n' +
         'explicit plan. The first run of a week fixes its plan.\n\n' +
-        'Running it again for the same week plants nothing new. Run it weekly from cron or a systemd timer (see README).',
+        'A rotation drafts the week\'s canary families with their admission, birth and discharge in the coming\n' +
+        'days and records them in the vault; it writes nothing to the target. `cradle canaries advance`, run\n' +
+        'every few minutes, writes each event when it is due, as the hospital\'s system would. Running the\n' +
+        'rotation again for the same week schedules nothing new. Cron (see README for a systemd timer):\n' +
+        '  0 6 * * 1    cd /srv/cradle && npx cradle rotate\n' +
+        '  */5 * * * *  cd /srv/cradle && npx cradle canaries advance',
     )
     .action(hospitalAction<RotateOptions>(async ({ opts, hospital, mapping, vault, target }) => {
       const now = new Date();
@@ -113,13 +119,16 @@ export function registerSeed(program: Command): void {
         week: result.week,
         plan: result.plan,
         planted: planted.length,
+        scheduled: planted.length,
         alreadyComplete: result.alreadyComplete && planted.length === 0,
         retired: result.retired,
         canaries: planted.map(canarySummary),
         warnings: result.warnings,
       };
       emit(!!opts.json, data, () => [
-        data.alreadyComplete ? `rotation ${week} for ${hospital.name} was already done; nothing new planted` : `rotation ${week} for ${hospital.name}: planted ${planted.length} canaries (${Object.entries(result.plan).map(([w, n]) => `${w} ${n}`).join(', ')})`,
+        data.alreadyComplete
+          ? `rotation ${week} for ${hospital.name} was already done; nothing new scheduled`
+          : `rotation ${week} for ${hospital.name}: scheduled ${planted.length} canaries (${Object.entries(result.plan).map(([w, n]) => `${w} ${n}`).join(', ')}); \`cradle canaries advance\` writes each admission, birth and discharge when it is due`,
         `retired ${result.retired} canaries of earlier weeks (they stay in the target and stay watched)`,
         ...(planted.length ? [canaryTable(planted)] : []),
         ...result.warnings.map((w) => `warning: ${w}`),

@@ -77,7 +77,7 @@ export interface ChannelRef {
 
 export type TrapNumberState = 'burn_in' | 'available' | 'assigned' | 'retired' | 'blocked';
 
-export type CanaryStatus = 'pending' | 'planted' | 'retired';
+export type CanaryStatus = 'pending' | 'scheduled' | 'planted' | 'retired';
 
 /** ISO week such as 2026-W48. */
 export type IsoWeek = string;

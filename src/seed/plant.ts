@@ -6,6 +6,8 @@ import { draftCanaries } from '../canary/draft.js';
 import { createRandom } from '../lib/generate/index.js';
 import type { HospitalConfig } from '../config/index.js';
 import { insertFamilies, locateFamily, previewRows, type TargetKeys } from '../targetdb/families.js';
+import { lifecycleProblems } from '../targetdb/events.js';
+import { randomKeyWarning } from '../targetdb/check.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
 
@@ -34,6 +36,12 @@ export interface SeedRequest {
   birthFrom: Date;
   birthTo: Date;
   rotationId?: number;
+  /**
+   * Record the canaries with their admission, birth and discharge to come and write nothing to the
+   * target: `cradle canaries advance` writes each event when it is due (src/seed/lifecycle.ts).
+   * Otherwise every row is written now, and discharges still to come are scheduled.
+   */
+  schedule?: boolean;
   dryRun?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
@@ -41,6 +49,8 @@ export interface SeedRequest {
 export interface PlannedCanary {
   id: string;
   family: Family;
+  /** Scheduled canaries: when each event is due. */
+  events?: { kind: vault.CanaryEventKind; dueAt: string }[];
   /** Dry run only: the rows that would be inserted, per table. */
   rows?: Record<string, Record<string, unknown>>;
 }
@@ -63,6 +73,8 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   if (req.ward && !req.hospital.wards.includes(req.ward)) {
     throw new UserError(`ward "${req.ward}" is not one of ${req.hospital.name}'s wards (${req.hospital.wards.join(', ')})`);
   }
+  const lifecycle = lifecycleProblems(req.mapping);
+  if (req.schedule && lifecycle.length) throw new UserError(lifecycle.join('\n'));
   if (!req.dryRun) {
     await reconcileBatches(vaultDb, target, req.hospital, req.mapping, req.now);
     await vault.refreshPool(vaultDb, req.now);
@@ -79,9 +91,28 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
       birthTo: req.birthTo,
       now: req.now,
       seed: req.seed,
+      fullStay: true,
     }),
   );
   const planned: PlannedCanary[] = families.map((family) => ({ id: canaryId(), family }));
+  // The vault keeps each family as the target holds it: no discharge until it is written.
+  const events: vault.ScheduledEvent[] = [];
+  for (const p of planned) {
+    const f = p.family;
+    const discharge = f.dischargedAt;
+    if (req.schedule) {
+      events.push({ canaryId: p.id, kind: 'admission', dueAt: new Date(f.admittedAt) }, { canaryId: p.id, kind: 'birth', dueAt: new Date(f.baby.birthTime) });
+    }
+    if (discharge && (req.schedule || new Date(discharge) > req.now)) {
+      f.dischargedAt = null;
+      if (lifecycle.length === 0) events.push({ canaryId: p.id, kind: 'discharge', dueAt: new Date(discharge) });
+    }
+    const own = events.filter((e) => e.canaryId === p.id);
+    if (own.length) p.events = own.map((e) => ({ kind: e.kind, dueAt: e.dueAt.toISOString() }));
+  }
+  if (!req.schedule && lifecycle.length && events.length === 0 && planned.some((p) => p.family.dischargedAt === null)) {
+    warnings.push(`discharges still to come stay empty: ${lifecycle.join('; ')}`);
+  }
   // Progress by phase: drafting and checking uniqueness is about a third of the work, the target insert most of the rest.
   req.onProgress?.(Math.floor(families.length * 0.3), families.length);
   const wardChannels = [...new Set(families.map((f) => f.ward))].map((ward): ChannelRef => ({ kind: 'ward', name: ward }));
@@ -94,6 +125,9 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
     blockedNumbers: blocked.map((b) => b.e164),
     warnings,
   };
+  for (const step of req.mapping.inserts) {
+    for (const { column, value } of step.columns) if (value.type === 'random') warnings.push(`${step.schema}.${step.table}.${column}: ${randomKeyWarning(value.pattern)}`);
+  }
   if (blocked.length) warnings.push(`${blocked.length} trap number(s) appear in the target's real records and were ${req.dryRun ? 'skipped' : 'blocked'}`);
   if (req.dryRun) {
     for (const p of planned) p.rows = previewRows(req.mapping, p.family, timeZoneOf(req));
@@ -105,20 +139,24 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   const canaryOf = new Map(planned.map((p) => [p.family, p.id]));
   await vaultDb.transaction(async (tx) => {
     await vault.blockNumbers(tx, blocked.map((b) => b.id), "found in the target's real records");
-    await vault.recordBatchIntent(
-      tx,
-      { id, hospital: req.hospital.name, rotationId: req.rotationId ?? null, ward: req.ward ?? null, channels: result.channels },
-      planned.map((p) => ({ id: p.id, family: p.family, isoWeek: req.isoWeek })),
-    );
+    const batch = { id, hospital: req.hospital.name, rotationId: req.rotationId ?? null, ward: req.ward ?? null, channels: result.channels };
+    const canaries = planned.map((p) => ({ id: p.id, family: p.family, isoWeek: req.isoWeek }));
+    if (req.schedule) await vault.recordBatchSchedule(tx, batch, canaries, events);
+    else {
+      await vault.recordBatchIntent(tx, batch, canaries);
+      await vault.addCanaryEvents(tx, events);
+    }
     const ok = await vault.assignNumbers(tx, assignments.map((a) => ({ numberId: a.numberId, canaryId: canaryOf.get(a.family)!, role: a.role })), clock());
     if (!ok) throw new UserError('another cradle process took some of the same trap numbers; run the command again');
   });
+  // Scheduled: nothing reaches the target now; `cradle canaries advance` writes each event when due.
+  if (req.schedule) return result;
 
   req.onProgress?.(Math.floor(families.length * 0.4), families.length);
   let keys: TargetKeys[];
   try {
     const digitRng = createRandom(req.seed === undefined ? undefined : `${req.seed}:keys`);
-    keys = await target.transaction((tx) => insertFamilies(tx, req.mapping, families, timeZoneOf(req), () => digitRng.int(0, 9)));
+    keys = await target.transaction((tx) => insertFamilies(tx, req.mapping, families, timeZoneOf(req), () => digitRng.int(0, 9), clock()));
   } catch (err) {
     await abandonBatch(vaultDb, id, planned.map((p) => p.id), (err as Error).message, clock());
     throw new UserError(`seeding failed in the target ${target.label}; nothing was planted: ${(err as Error).message}`);

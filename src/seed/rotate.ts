@@ -7,8 +7,11 @@ import * as vault from '../vault/index.js';
 import { plantCanaries, type PlannedCanary } from './plant.js';
 import { weekPlan } from './week-plan.js';
 
-// The weekly rotation: the plan says how many canaries each ward gets per ISO week. Running it twice
-// for a week plants nothing new; a run cut short is finished by the next one.
+// The weekly rotation: the plan says how many canaries each ward gets per ISO week. It drafts the
+// week's families with their admission, birth and discharge in the coming days and records them in
+// the vault as scheduled; it writes nothing to the target. `cradle canaries advance` (every few
+// minutes from cron or a systemd timer) writes each event when it is due. Running the rotation twice
+// for a week schedules nothing new; a run cut short is finished by the next one.
 
 export interface RotateRequest {
   hospital: HospitalConfig;
@@ -35,6 +38,14 @@ export function birthWindow(asOf: Date): { birthFrom: Date; birthTo: Date } {
   return { birthFrom: new Date(asOf.getTime() - 7 * DAY_MS), birthTo: new Date(asOf.getTime() - 6 * 3_600_000) };
 }
 
+/**
+ * Births for canaries scheduled at `asOf` fall in the coming week, late enough that the admission
+ * (at most 30 hours before the birth) is still to come.
+ */
+export function comingBirthWindow(asOf: Date): { birthFrom: Date; birthTo: Date } {
+  return { birthFrom: new Date(asOf.getTime() + 30 * 3_600_000), birthTo: new Date(asOf.getTime() + 7 * DAY_MS) };
+}
+
 export async function rotate(vaultDb: Database, target: Database, req: RotateRequest): Promise<RotateResult> {
   const range = isoWeekRange(req.week, req.hospital.timeZone);
   if (range.start > req.now) throw new UserError(`week ${req.week} has not started yet; a rotation plants canaries for the current or a past week`);
@@ -59,8 +70,9 @@ export async function rotate(vaultDb: Database, target: Database, req: RotateReq
       seed: req.seed === undefined ? undefined : `${req.seed}:${req.week}:${ward}`,
       now: req.now,
       isoWeek: req.week,
-      ...birthWindow(asOf),
+      ...comingBirthWindow(asOf),
       rotationId: rotation.id,
+      schedule: true,
     });
     result.plantedNow.push({ ward, canaries: seeded.planted });
     result.warnings.push(...seeded.warnings);

@@ -1,5 +1,5 @@
 import type { ReadOnlyQueryable } from '../db/index.js';
-import type { ColumnValue, Mapping } from './mapping.js';
+import { fieldEvent, type ColumnValue, type Mapping } from './mapping.js';
 
 // Compares a mapping with the live target schema: every problem named, table by table.
 
@@ -27,6 +27,8 @@ const TEMPORAL_TEXT = [...TEXT, 'date', 'time without time zone', 'timestamp wit
 function acceptedTypes(value: ColumnValue): string[] | null {
   if (value.type === 'ref' || value.type === 'const' || value.type === 'learned') return null;
   if (value.type === 'random') return /^#+$/.test(value.pattern) ? [...TEXT, ...NUMERIC] : TEXT;
+  if (value.type === 'stamp') return value.format ? TEMPORAL_TEXT : ['timestamp with time zone'];
+  if (value.type === 'key') return /^(#|\{[^}]*\})+$/.test(value.pattern) ? [...TEXT, ...NUMERIC] : TEXT;
   if (value.map) return Object.values(value.map).every((v) => typeof v === 'number') ? [...NUMERIC, ...TEXT] : TEXT;
   switch (value.kind) {
     case 'instant':
@@ -68,6 +70,11 @@ export async function checkTarget(db: ReadOnlyQueryable, mapping: Mapping): Prom
         const hint = value.type === 'field' && value.kind === 'instant' && !value.format ? '; add a "format" such as "yyyy-MM-dd HH:mm:ss" for local time' : '';
         problems.push({ level: 'error', where: `${where}.${column}`, message: `type ${info.data_type} cannot hold ${what}${hint}` });
       }
+      const later = value.type === 'field' ? fieldEvent(value.field) : null;
+      if (later && later !== step.at && later !== 'admission' && info.is_nullable === 'NO') {
+        problems.push({ level: 'error', where: `${where}.${column}`, message: `NOT NULL, but ${value.type === 'field' ? value.field : ''} is only known at ${later}, after the row is inserted (at ${step.at})${later === 'birth' ? '; insert the row at birth ("at": "birth")' : ''}` });
+      }
+      if (value.type === 'random') problems.push({ level: 'warning', where: `${where}.${column}`, message: randomKeyWarning(value.pattern) });
       if (value.type === 'field' && value.kind === 'phone' && !indexed.has(`${step.schema}.${step.table}.${column}`)) {
         problems.push({ level: 'warning', where: `${where}.${column}`, message: 'no index: the uniqueness check will scan the whole table at each seeding' });
       }
@@ -83,6 +90,12 @@ export async function checkTarget(db: ReadOnlyQueryable, mapping: Mapping): Prom
     }
   }
   return problems;
+}
+
+/** Why a random key gives canaries away, and what to write instead. */
+export function randomKeyWarning(pattern: string): string {
+  return `random key ${JSON.stringify(pattern)}: canary values sit out of the hospital's sequence (a thief sees them) and the hospital may issue one later to a real patient (a duplicate key); ` +
+    'leave a key with a default or sequence to the database ("returning"), or write {"key": "<pattern>"} so Cradle numbers it as the hospital does';
 }
 
 async function indexedColumns(db: ReadOnlyQueryable, schemas: string[]): Promise<Set<string>> {

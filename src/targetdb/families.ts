@@ -1,7 +1,10 @@
 import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
 import { quoteIdent, quoteQualified } from '../db/index.js';
 import type { Family } from '../domain/index.js';
-import { emailColumns, phoneColumns, renderField, renderPhone, renderRandom, type InsertStep, type Mapping } from './mapping.js';
+import {
+  emailColumns, fieldEvent, keyShape, LIFE_EVENTS, phoneColumns, renderField, renderPhone, renderRandom, renderStamp, stepEvent,
+  type ColumnValue, type InsertStep, type LifeEvent, type Mapping,
+} from './mapping.js';
 
 // Reads and writes families in the target through its mapping. Nothing written here marks a row as a
 // canary: the keys that come back are kept in the vault only.
@@ -11,24 +14,38 @@ export type TargetKeys = Record<string, Record<string, unknown>>;
 
 const ROWS_PER_STATEMENT = 500;
 
-/** How a row's non-field values are found: earlier rows' columns (refs) and random keys. */
-interface RowContext {
+/** How a row's non-field values are found: earlier rows' columns (refs), random and numbered keys, bookkeeping times. */
+export interface RowContext {
   ref(alias: string, column: string): unknown;
   random(column: string, pattern: string): unknown;
+  /** A numbered key ({"key": …}): the value taken for this row. */
+  key(column: string, pattern: string): unknown;
+  /** A created/updated time: the moment the row is written. */
+  stamp(value: Extract<ColumnValue, { type: 'stamp' }>): unknown;
+  /** Fields known only after this event are written NULL (default: every field as the family has it). */
+  upTo?: LifeEvent;
 }
 
 /** The values of one insert step's columns for one family, as the hospital stores them. */
 export function renderRow(step: InsertStep, family: Family, timeZone: string, ctx: RowContext): Record<string, unknown> {
   const values: Record<string, unknown> = {};
+  const known = LIFE_EVENTS.indexOf(ctx.upTo ?? 'discharge');
   for (const { column, value } of step.columns) {
-    if (value.type === 'field') values[column] = renderField(value, family, timeZone);
+    if (value.type === 'field') values[column] = LIFE_EVENTS.indexOf(fieldEvent(value.field)) > known ? null : renderField(value, family, timeZone);
     else if (value.type === 'ref') values[column] = ctx.ref(value.alias, value.column);
     else if (value.type === 'random') values[column] = ctx.random(column, value.pattern);
     // Drawn from the hospital's profile when the canary was drafted (src/canary/profile.ts); NULL without one.
     else if (value.type === 'learned') values[column] = family.learned?.[`${step.alias}.${column}`] ?? null;
+    else if (value.type === 'key') values[column] = ctx.key(column, value.pattern);
+    else if (value.type === 'stamp') values[column] = ctx.stamp(value);
     else values[column] = value.value;
   }
   return values;
+}
+
+/** The columns that identify a step's row again: what it returns, its random and numbered keys. */
+export function keyColumns(step: InsertStep): string[] {
+  return [...step.returning, ...step.columns.filter((c) => c.value.type === 'random' || c.value.type === 'key').map((c) => c.column)];
 }
 
 /** What `seed --dry-run` shows: each table's row for the family, keys the database would assign in <angle brackets>. */
@@ -38,6 +55,8 @@ export function previewRows(mapping: Mapping, family: Family, timeZone: string):
     out[`${step.schema}.${step.table}`] = renderRow(step, family, timeZone, {
       ref: (alias, column) => `<${alias}.${column}>`,
       random: (_column, pattern) => `<random ${pattern}>`,
+      key: (_column, pattern) => `<next ${pattern}>`,
+      stamp: (v) => `<${v.stamp} when written>`,
     });
   }
   return out;
@@ -57,6 +76,8 @@ export async function insertFamilies(
   families: readonly Family[],
   timeZone: string,
   randomDigit: () => number,
+  /** When the rows are written: their created/updated times and the date in numbered keys. */
+  at: Date = new Date(),
 ): Promise<TargetKeys[]> {
   const keys: TargetKeys[] = families.map(() => ({}));
   const written: Record<string, unknown>[][] = families.map(() => []);
@@ -69,12 +90,15 @@ export async function insertFamilies(
       const tuples: string[] = [];
       const rowValues: Record<string, unknown>[] = [];
       const randomValues = await freshRandomValues(tx, step, chunk.length, randomDigit);
+      const keyValues = await nextKeys(tx, step, chunk.length, at, timeZone);
       chunk.forEach((family, offset) => {
         const i = start + offset;
         const randomCols: Record<string, unknown> = {};
         const values = renderRow(step, family, timeZone, {
           ref: (alias, column) => refValue(written[i], mapping, alias, column),
           random: (column) => (randomCols[column] = randomValues.get(column)![offset]),
+          key: (column) => (randomCols[column] = keyValues.get(column)![offset]),
+          stamp: (v) => renderStamp(v, at, timeZone),
         });
         keys[i][step.alias] = randomCols;
         rowValues.push(values);
@@ -98,7 +122,7 @@ export async function insertFamilies(
  * Values for the step's random key columns (e.g. a medical record number) that no row of the target
  * holds yet, so a canary batch never fails on a unique key by bad luck.
  */
-async function freshRandomValues(db: Queryable, step: InsertStep, n: number, randomDigit: () => number): Promise<Map<string, string[]>> {
+export async function freshRandomValues(db: Queryable, step: InsertStep, n: number, randomDigit: () => number): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const { column, value } of step.columns) {
     if (value.type !== 'random') continue;
@@ -120,6 +144,61 @@ async function freshRandomValues(db: Queryable, step: InsertStep, n: number, ran
     out.set(column, [...values]);
   }
   return out;
+}
+
+/** When a hospital's system wrote a real family's row: at admission or at birth (for bulk loads). */
+function writtenAt(step: InsertStep, family: Family): Date {
+  return new Date(stepEvent(step) === 'birth' ? family.baby.birthTime : family.admittedAt);
+}
+
+export function formatKey(shape: { prefix: string; suffix: string; width: number }, n: number): string {
+  if (String(n).length > shape.width) throw new Error(`the counter of ${shape.prefix}${'#'.repeat(shape.width)}${shape.suffix} is exhausted`);
+  return `${shape.prefix}${String(n).padStart(shape.width, '0')}${shape.suffix}`;
+}
+
+const NUMERIC_TYPES = new Set(['integer', 'bigint', 'smallint', 'numeric']);
+
+/**
+ * The next `n` values of each numbered key column of the step, as the hospital's system takes them:
+ * nextval of its sequence, or max + 1 among the values with the pattern's prefix at this moment. The
+ * table is locked against other writers (SHARE ROW EXCLUSIVE, until the transaction ends) so that no
+ * one reads the same maximum before this row is committed; a later max + 1 by the hospital sees it.
+ */
+export async function nextKeys(tx: Queryable, step: InsertStep, n: number, at: Date, timeZone: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const { column, value } of step.columns) {
+    if (value.type !== 'key') continue;
+    const shape = keyShape(value.pattern, at, timeZone);
+    const values: string[] = [];
+    if (value.sequence) {
+      for (let i = 0; i < n; i++) {
+        const { rows } = await tx.query<{ v: string }>(`SELECT nextval($1::regclass)::text AS v`, [value.sequence]);
+        values.push(formatKey(shape, Number(rows[0].v)));
+      }
+    } else {
+      await tx.query(`LOCK TABLE ${tableOf(step)} IN SHARE ROW EXCLUSIVE MODE`);
+      const { rows: info } = await tx.query<{ data_type: string }>(
+        `SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3`,
+        [step.schema, step.table, column],
+      );
+      const col = quoteIdent(column);
+      const numeric = NUMERIC_TYPES.has(info[0]?.data_type ?? '');
+      const { rows } = numeric
+        ? await tx.query<{ v: string | null }>(`SELECT max(${col})::text AS v FROM ${tableOf(step)} WHERE ${col} BETWEEN $1 AND $2`, [formatKey(shape, 0), `${shape.prefix}${'9'.repeat(shape.width)}${shape.suffix}`])
+        : await tx.query<{ v: string | null }>(
+            `SELECT max(${col}) AS v FROM ${tableOf(step)} WHERE ${col} >= $1 AND ${col} <= $2 AND ${col} ~ $3`,
+            [formatKey(shape, 0), `${shape.prefix}${'9'.repeat(shape.width)}${shape.suffix}`, `^${escapeRegex(shape.prefix)}[0-9]{${shape.width}}${escapeRegex(shape.suffix)}$`],
+          );
+      const max = rows[0].v === null ? 0 : Number(rows[0].v.slice(shape.prefix.length, shape.prefix.length + shape.width));
+      for (let i = 1; i <= n; i++) values.push(formatKey(shape, max + i));
+    }
+    out.set(column, values);
+  }
+  return out;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
 function refValue(written: Record<string, unknown>[], mapping: Mapping, alias: string, column: string): unknown {
@@ -172,7 +251,7 @@ export async function locateFamily(db: Queryable, mapping: Mapping, family: Fami
     if (v === null) continue;
     conditions.push(`${quoteIdent(column)}::text = $${params.push(String(v))}`);
   }
-  const wanted = [...step.returning, ...step.columns.filter((c) => c.value.type === 'random').map((c) => c.column)];
+  const wanted = keyColumns(step);
   const select = wanted.length ? wanted.map(quoteIdent).join(', ') : '1 AS found';
   const { rows } = await db.query<Record<string, unknown>>(`SELECT ${select} FROM ${tableOf(step)} WHERE ${conditions.join(' AND ')} LIMIT 1`, params);
   if (rows.length === 0) return null;
@@ -208,6 +287,27 @@ export async function copyFamilies(
   let key = firstKey;
   let count = 0;
   const usedRandom = new Set<string>();
+  // Numbered keys of a bulk load: one counter per column and prefix, from the largest already there.
+  const counters = new Map<string, number>();
+  for (const [i, step] of mapping.inserts.entries()) {
+    for (const { column, value } of step.columns) {
+      if (value.type !== 'key') continue;
+      const shape = keyShape(value.pattern, new Date(0), timeZone);
+      const [p, w, x] = [shape.prefix.length, shape.width, shape.suffix.length];
+      const { rows } = await db.query<{ prefix: string; suffix: string; n: string }>(
+        `SELECT left(v, ${p}) AS prefix, right(v, ${x}) AS suffix, max(substr(v, ${p + 1}, ${w})) AS n
+           FROM (SELECT ${quoteIdent(column)}::text AS v FROM ${tableOf(step)}) t WHERE v ~ '^.{${p}}[0-9]{${w}}.{${x}}$' GROUP BY 1, 2`,
+      );
+      for (const r of rows) counters.set(`${i}.${column}\u0000${r.prefix}\u0000${x ? r.suffix : ''}`, Number(r.n));
+    }
+  }
+  const numbered = (i: number, column: string, pattern: string, at: Date) => {
+    const shape = keyShape(pattern, at, timeZone);
+    const id = `${i}.${column}\u0000${shape.prefix}\u0000${shape.suffix}`;
+    const n = (counters.get(id) ?? 0) + 1;
+    counters.set(id, n);
+    return formatKey(shape, n);
+  };
   const uniqueRandom = (pattern: string, column: string) => {
     for (;;) {
       const v = renderRandom(pattern, randomDigit);
@@ -225,6 +325,8 @@ export async function copyFamilies(
         ...renderRow(step, family, timeZone, {
           ref: (alias, column) => refValue(written, mapping, alias, column),
           random: (column, pattern) => uniqueRandom(pattern, `${i}.${column}`),
+          key: (column, pattern) => numbered(i, column, pattern, writtenAt(step, family)),
+          stamp: (v) => renderStamp(v, v.stamp === 'updated' && family.dischargedAt ? new Date(family.dischargedAt) : writtenAt(step, family), timeZone),
         }),
       };
       written[i] = values;

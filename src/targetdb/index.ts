@@ -4,3 +4,4 @@ export * from './families.js';
 export * from './read.js';
 export * from './wards.js';
 export * from './reuse.js';
+export * from './events.js';

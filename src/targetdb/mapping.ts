@@ -78,7 +78,20 @@ const RandomSpec = z.object({ random: z.string().regex(/#/, 'a random pattern ne
 const ConstSpec = z.object({ value: z.union([z.string(), z.number(), z.boolean(), z.null()]) }).strict();
 /** A column with no family field, filled from the hospital's learned profile (`cradle target profile`). */
 const LearnedSpec = z.object({ learned: z.literal(true) }).strict();
-const ColumnSpec = z.union([z.string(), FieldSpec, RefSpec, RandomSpec, ConstSpec, LearnedSpec]);
+/** A bookkeeping time the hospital's system writes: when the row was created, or last updated. */
+const StampSpec = z.object({ stamp: z.enum(['created', 'updated']), format: z.string().optional() }).strict();
+/**
+ * A key the hospital's system numbers itself: `{yyyyMMdd}` parts are the write time in the hospital's
+ * zone, the run of # the counter (max + 1 among the values with the same prefix), or nextval of
+ * `sequence` when the hospital's system keeps its counter in a sequence.
+ */
+const KeySpec = z
+  .object({
+    key: z.string().regex(/^[^#]*#+[^#]*$/, 'a key pattern needs one run of # for its counter'),
+    sequence: z.string().min(1).optional(),
+  })
+  .strict();
+const ColumnSpec = z.union([z.string(), FieldSpec, RefSpec, RandomSpec, ConstSpec, StampSpec, KeySpec, LearnedSpec]);
 
 const InsertSpec = z
   .object({
@@ -86,6 +99,8 @@ const InsertSpec = z
     table: z.string().min(1),
     schema: z.string().min(1).optional(),
     returning: z.array(z.string().min(1)).default([]),
+    /** When a canary's row is inserted: at admission, or at birth (default: birth when it holds baby fields). */
+    at: z.enum(['admission', 'birth']).optional(),
     columns: z.record(z.string().min(1), ColumnSpec),
   })
   .strict();
@@ -106,13 +121,28 @@ export type ColumnValue =
   | { type: 'ref'; alias: string; column: string }
   | { type: 'random'; pattern: string }
   | { type: 'const'; value: string | number | boolean | null }
-  | { type: 'learned' };
+  | { type: 'learned' }
+  | { type: 'stamp'; stamp: 'created' | 'updated'; format?: string }
+  | { type: 'key'; pattern: string; sequence?: string };
+
+/** The moments of a canary's stay at which its rows are written. */
+export type LifeEvent = 'admission' | 'birth' | 'discharge';
+export const LIFE_EVENTS: readonly LifeEvent[] = ['admission', 'birth', 'discharge'];
+
+/** When a field's value becomes known: the discharge at discharge, the baby's and the delivery's at birth, the rest at admission. */
+export function fieldEvent(field: string): LifeEvent {
+  if (field === 'dischargedAt') return 'discharge';
+  if (/^baby\.|gestation|delivery/i.test(field)) return 'birth';
+  return 'admission';
+}
 
 export interface InsertStep {
   alias: string;
   schema: string;
   table: string;
   returning: string[];
+  /** When a canary's row is inserted; columns of later events are written then by an UPDATE. */
+  at?: 'admission' | 'birth';
   columns: { column: string; value: ColumnValue }[];
 }
 
@@ -171,6 +201,15 @@ export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
             problems.push(`${where}.format: ${excerpt((err as Error).message)}`);
           }
         }
+      } else if (value.type === 'stamp' || value.type === 'key') {
+        const format = value.type === 'stamp' ? value.format : keyDateParts(value.pattern).join('');
+        if (format) {
+          try {
+            formatDate(new Date(0), format);
+          } catch (err) {
+            problems.push(`${where}.${value.type === 'stamp' ? 'format' : 'key'}: ${excerpt((err as Error).message)}`);
+          }
+        }
       } else if (value.type === 'ref') {
         const cols = known.get(value.alias);
         if (!cols) problems.push(`${where}: ref ${quoted(`${value.alias}.${value.column}`)} names no earlier insert`);
@@ -180,7 +219,11 @@ export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
     }
     if (columns.length === 0) problems.push(`${at}.columns: an insert needs at least one column`);
     known.set(ins.as, new Set([...Object.keys(ins.columns), ...ins.returning]));
-    steps.push({ alias: ins.as, schema, table, returning: ins.returning, columns });
+    // A row is inserted at birth when it holds the baby's fields or refers to a row inserted at birth.
+    const holdsBirth = columns.some((c) => c.value.type === 'field' && fieldEvent(c.value.field) === 'birth');
+    const refsBirth = columns.some((c) => c.value.type === 'ref' && steps.find((s) => s.alias === (c.value as { alias: string }).alias)?.at === 'birth');
+    if (ins.at === 'admission' && refsBirth) problems.push(`${at}.at: "admission", but it refers to a row inserted at birth`);
+    steps.push({ alias: ins.as, schema, table, returning: ins.returning, at: ins.at ?? (holdsBirth || refsBirth ? 'birth' : 'admission'), columns });
   });
   if (parsed.data.timeZone) {
     try {
@@ -210,6 +253,8 @@ function toColumnValue(spec: z.infer<typeof ColumnSpec>): ColumnValue {
   if ('random' in spec) return { type: 'random', pattern: spec.random };
   if ('value' in spec) return { type: 'const', value: spec.value };
   if ('learned' in spec) return { type: 'learned' };
+  if ('stamp' in spec) return { type: 'stamp', stamp: spec.stamp, format: spec.format };
+  if ('key' in spec) return { type: 'key', pattern: spec.key, sequence: spec.sequence };
   return { type: 'field', kind: 'text', ...spec };
 }
 
@@ -269,6 +314,31 @@ export function renderField(value: Extract<ColumnValue, { type: 'field' }>, fami
   if (value.case === 'upper') raw = String(raw).toUpperCase();
   if (value.case === 'lower') raw = String(raw).toLowerCase();
   return raw;
+}
+
+/** When a step's row is inserted (a mapping built by hand without `at`: at admission). */
+export function stepEvent(step: InsertStep): 'admission' | 'birth' {
+  return step.at ?? 'admission';
+}
+
+/** The `{...}` date parts of a key pattern. */
+export function keyDateParts(pattern: string): string[] {
+  return [...pattern.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]);
+}
+
+/**
+ * A key pattern at a moment: the text before and after its counter (date parts filled in the hospital's
+ * zone) and the counter's width. `{yyyyMMdd}####` on 7 Dec 2026 → prefix 20261207, width 4.
+ */
+export function keyShape(pattern: string, at: Date, timeZone: string): { prefix: string; suffix: string; width: number } {
+  const filled = pattern.replace(/\{([^}]*)\}/g, (_m, f: string) => formatDate(new TZDate(at.getTime(), timeZone), f));
+  const run = /#+/.exec(filled)!;
+  return { prefix: filled.slice(0, run.index), suffix: filled.slice(run.index + run[0].length), width: run[0].length };
+}
+
+/** A bookkeeping time as the column takes it: ISO (timestamptz) or the format in the hospital's zone. */
+export function renderStamp(value: Extract<ColumnValue, { type: 'stamp' }>, at: Date, timeZone: string): string {
+  return value.format ? formatDate(new TZDate(at.getTime(), timeZone), value.format) : at.toISOString();
 }
 
 /** Fill a pattern like ZY########## with random digits from `digit()`. */

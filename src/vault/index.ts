@@ -3,6 +3,7 @@ export * from './channels.js';
 export * from './pool.js';
 export * from './canaries.js';
 export * from './rotations.js';
+export * from './lifecycle.js';
 export * from './exports.js';
 export * from './incidents.js';
 export * from './codes.js';

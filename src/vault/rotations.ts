@@ -26,7 +26,7 @@ export async function openRotation(db: Queryable, hospital: string, week: string
 export async function plantedPerWard(db: Queryable, rotationId: number): Promise<Record<string, number>> {
   const { rows } = await db.query<{ ward: string; n: number }>(
     `SELECT c.ward, count(*)::int AS n FROM canaries c JOIN seed_batches b ON b.id = c.batch_id
-      WHERE b.rotation_id = $1 AND c.status IN ('planted', 'retired') GROUP BY c.ward`,
+      WHERE b.rotation_id = $1 AND c.status IN ('scheduled', 'planted', 'retired') GROUP BY c.ward`,
     [rotationId],
   );
   return Object.fromEntries(rows.map((r) => [r.ward, r.n]));

@@ -10,7 +10,7 @@ import { runExport, type ExportResult } from '../exports/export.js';
 import { writeOutFile } from '../lib/out-file.js';
 import { createRandom } from '../lib/generate/index.js';
 import { runScan } from '../scan/scan.js';
-import { rotate } from '../seed/index.js';
+import { advanceCanaries, rotate } from '../seed/index.js';
 import type { Mapping } from '../targetdb/index.js';
 import { isoWeekOf } from '../lib/time.js';
 import { traceIncident, type TraceReport } from '../trace/trace.js';
@@ -71,6 +71,9 @@ async function plantAndExport(ctx: StoryContext): Promise<{ weeks: string[]; pla
     planted += res.plantedNow.reduce((n, p) => n + p.canaries.length, 0);
     weeks.push(week);
     const exportAt = new Date(at.getTime() + 2 * DAY_MS);
+    // The rotation only scheduled its canaries: the cron job's `canaries advance` writes each
+    // admission, birth and discharge as the (simulated) clock reaches it.
+    await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: exportAt, simulated: true });
     const day = (t: number) => new Date(t + 8 * 3_600_000).toISOString().slice(0, 10);
     for (const recipient of DEMO_RECIPIENTS) {
       const res = await runExport(ctx.vault, ctx.target, {
@@ -91,6 +94,7 @@ async function plantAndExport(ctx: StoryContext): Promise<{ weeks: string[]; pla
       exports.push({ ...res, recipient, week });
     }
   }
+  await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: ctx.now, simulated: true });
   return { weeks, planted, exports };
 }
 

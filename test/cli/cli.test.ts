@@ -168,12 +168,22 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     noStack(badChannel.stderr);
   });
 
-  it('rotate plants the week once', async () => {
+  it('rotate schedules the week once; canaries advance writes what is due', async () => {
     const first = json<{ week: string; planted: number; alreadyComplete: boolean }>(await run(['rotate', '--week', '2026-W47', '--json']));
     expect(first).toMatchObject({ week: '2026-W47', planted: 7, alreadyComplete: false });
     const second = json<{ planted: number; alreadyComplete: boolean }>(await run(['rotate', '--week', '2026-W47', '--json']));
     expect(second).toMatchObject({ planted: 0, alreadyComplete: true });
     expect(json<{ count: number }>(await run(['canaries', 'list', '--week', '2026-W47', '--json'])).count).toBe(7);
+    // The rotation only scheduled them; a past week's events are all overdue, so `advance` writes them now.
+    const dry = json<{ events: { event: string; writes: object }[]; planted: number }>(await run(['canaries', 'advance', '--dry-run', '--json']));
+    expect(dry.events.filter((e) => e.event === 'admission')).toHaveLength(7);
+    expect(dry.events.every((e) => e.writes)).toBe(true);
+    expect(json<{ count: number }>(await run(['canaries', 'list', '--status', 'scheduled', '--json'])).count).toBe(7);
+    const advanced = json<{ events: { event: string }[]; planted: number }>(await run(['canaries', 'advance', '--json']));
+    expect(advanced.planted).toBe(7);
+    expect(advanced.events.length).toBe(dry.events.length);
+    expect(json<{ count: number }>(await run(['canaries', 'list', '--status', 'scheduled', '--json'])).count).toBe(0);
+    expect(json<{ events: unknown[] }>(await run(['canaries', 'advance', '--json'])).events).toHaveLength(0);
     const short = await run(['seed', '--count', '60']);
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/the trap pool is short/);

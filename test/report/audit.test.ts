@@ -7,7 +7,7 @@ import { runExport, type ExportResult } from '../../src/exports/export.js';
 import { auditPeriod, loadAuditReport, weeksOf, weekStatus, type AuditReportData } from '../../src/report/audit-load.js';
 import { renderAuditHtml, renderAuditMarkdown } from '../../src/report/audit-render.js';
 import { verifyVault } from '../../src/ledger/verify.js';
-import { rotate } from '../../src/seed/index.js';
+import { advanceCanaries, rotate } from '../../src/seed/index.js';
 import { isoWeekRange } from '../../src/lib/time.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
@@ -55,8 +55,11 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     // The pool was set up before the quarter.
     await h.vault.query(`UPDATE trap_numbers SET added_at = '2026-09-01T00:00:00Z'`);
     // Rotations for weeks 41 and 43 (3 canaries each: 2 in 产科一病区, 1 in NICU); week 42 is skipped.
+    // A rotation schedules its canaries; the cron job's `canaries advance` writes them as their days come.
     await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W41', now: new Date('2026-10-05T02:00:00Z'), seed: 'audit' });
+    await advanceCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, until: new Date('2026-10-19T01:00:00Z'), simulated: true });
     await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W43', now: new Date('2026-10-19T02:00:00Z'), seed: 'audit' });
+    await advanceCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, until: new Date('2026-10-25T15:00:00Z'), simulated: true });
     insurer = await runExport(h.vault, h.target, {
       hospital: h.hospital, mapping: h.mapping, channel: { kind: 'export', name: 'insurer' }, out: path.join(dir, 'insurer.csv'), params: [], columnFields: {}, now: new Date('2026-10-20T03:00:00Z'), canaries: 3, operator: 'n0101', seed: 'insurer',
     });

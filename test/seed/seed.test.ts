@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { birthWindow, plantCanaries, reconcileBatches, rotate, type SeedRequest } from '../../src/seed/index.js';
+import { advanceCanaries, birthWindow, plantCanaries, reconcileBatches, rotate, type SeedRequest } from '../../src/seed/index.js';
 import { quoteQualified } from '../../src/db/index.js';
 import { renderPhone } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
@@ -141,33 +141,45 @@ describe.each(BACKENDS)('weekly rotation on %s', (backend) => {
   });
   afterAll(async () => h?.close());
 
-  it('is idempotent for a week, resumes a cut-short run, and retires earlier weeks', async () => {
+  it('schedules the week once, writes nothing until advance, carries a failed event over, and retires earlier weeks', async () => {
     const now = new Date();
+    const before = await targetCounts(h);
     const first = await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W40', now });
     expect(first.plantedNow.map((p) => [p.ward, p.canaries.length])).toEqual([['产科一病区', 2], ['NICU', 1]]);
-    // Births of a past week's canaries fall in the days before that week ended.
+    // A past week is scheduled from its end: admissions and births in the days after it, not before.
+    const weekEnd = new Date('2026-10-04T16:00:00Z');
     for (const c of first.plantedNow.flatMap((p) => p.canaries)) {
-      expect(new Date(c.family.baby.birthTime) < new Date('2026-10-04T16:00:00Z')).toBe(true);
-      expect(new Date(c.family.baby.birthTime) > new Date('2026-09-26T00:00:00Z')).toBe(true);
+      expect(new Date(c.family.admittedAt) >= weekEnd).toBe(true);
+      expect(new Date(c.family.baby.birthTime) < new Date(weekEnd.getTime() + 7 * 86_400_000 + 1)).toBe(true);
+      expect(c.events!.map((e) => e.kind)).toEqual(['admission', 'birth', 'discharge']);
     }
-    const targetAfterFirst = await targetCounts(h);
+    expect(await targetCounts(h)).toEqual(before);
+    expect((await vault.listCanaries(h.vault, { week: '2026-W40' })).map((c) => c.status)).toEqual(['scheduled', 'scheduled', 'scheduled']);
     const again = await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W40', now });
     expect(again.plantedNow).toEqual([]);
     expect(again.alreadyComplete).toBe(true);
-    expect(await targetCounts(h)).toEqual(targetAfterFirst);
+    expect(await targetCounts(h)).toEqual(before);
 
-    // Week 41 is cut short: the NICU part fails in the target.
+    // The NICU canary's birth is refused by the target: the run stops there, what came before is recorded.
     await h.target.exec(`
       CREATE FUNCTION cradle_test_nicu() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.ward = 'NICU' THEN RAISE EXCEPTION 'NICU insert refused'; END IF; RETURN NEW; END $$;
       CREATE TRIGGER cradle_test_nicu BEFORE INSERT ON births FOR EACH ROW EXECUTE FUNCTION cradle_test_nicu();`);
-    await expect(rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W41', now })).rejects.toThrow(/NICU insert refused/);
+    const until = new Date(weekEnd.getTime() + 30 * 86_400_000);
+    await expect(advanceCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, until, simulated: true })).rejects.toThrow(/birth .*failed in the target .*NICU insert refused.*a run after 10 minute\(s\) looks for it in the target/);
     await h.target.exec('DROP TRIGGER cradle_test_nicu ON births; DROP FUNCTION cradle_test_nicu();');
-    expect(await count(h.vault, `SELECT 1 FROM canaries WHERE iso_week = '2026-W41'`)).toBe(2);
-    const resumed = await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W41', now });
-    expect(resumed.plantedNow.map((p) => [p.ward, p.canaries.length])).toEqual([['NICU', 1]]);
-    expect(resumed.retired).toBe(3);
+    // The failed birth stays claimed for the lease (10 minutes); a run after it writes the birth.
+    const early = await advanceCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, until, simulated: true });
+    expect(early.events.some((e) => e.ward === 'NICU')).toBe(false);
+    const resumed = await advanceCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, until, simulated: true, leaseMs: 0 });
+    expect(resumed.events.filter((e) => e.ward === 'NICU').map((e) => e.event)).toEqual(['birth', 'discharge']);
+    expect(await targetCounts(h)).toEqual(before.map((n) => n + 3));
+    expect(await count(h.vault, `SELECT 1 FROM canary_events WHERE done_at IS NULL`)).toBe(0);
+    expect(await count(h.target, `SELECT 1 FROM births WHERE discharged_at IS NULL`)).toBe(await count(h.target, `SELECT 1 FROM births WHERE discharged_at IS NULL AND birth_id <= $1`, [before[1]]));
 
+    const w41 = await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W41', now });
+    expect(w41.plantedNow.map((p) => [p.ward, p.canaries.length])).toEqual([['产科一病区', 2], ['NICU', 1]]);
+    expect(w41.retired).toBe(3);
     const w40 = await vault.listCanaries(h.vault, { week: '2026-W40' });
     expect(w40.map((c) => c.status)).toEqual(['retired', 'retired', 'retired']);
     // Retired canaries stay in the target and keep their (now resting) numbers.
@@ -176,7 +188,7 @@ describe.each(BACKENDS)('weekly rotation on %s', (backend) => {
       expect(numbers.every((n) => n.state === 'retired' && n.released_at !== null)).toBe(true);
     }
     expect(await count(h.vault, `SELECT 1 FROM trap_numbers WHERE state = 'retired' AND cooldown_until > now() + interval '700 days'`)).toBeGreaterThanOrEqual(3);
-    expect((await vault.listCanaries(h.vault, { week: '2026-W41' })).every((c) => c.status === 'planted')).toBe(true);
+    expect((await vault.listCanaries(h.vault, { week: '2026-W41' })).every((c) => c.status === 'scheduled')).toBe(true);
     expect(await vault.listRotations(h.vault, 'h1')).toEqual([expect.objectContaining({ iso_week: '2026-W40', planted: 3 }), expect.objectContaining({ iso_week: '2026-W41', planted: 3 })]);
   });
 

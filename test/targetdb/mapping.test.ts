@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
-import { loadMapping, parseMapping, renderField, renderPhone } from '../../src/targetdb/mapping.js';
+import { keyShape, loadMapping, parseMapping, renderField, renderPhone, renderStamp } from '../../src/targetdb/mapping.js';
+import { eventPlan, lifecycleProblems } from '../../src/targetdb/events.js';
 import type { Family } from '../../src/domain/index.js';
 
 const family: Family = {
@@ -76,5 +77,38 @@ describe('mapping files', () => {
     expect(renderField({ type: 'field', field: 'mother.name', kind: 'text', order: 'family-comma-given' }, family, tz)).toBe('陈, 丽华');
     expect(renderField({ type: 'field', field: 'father.phone', kind: 'phone', phone: 'national' }, family, tz)).toBeNull();
     expect(renderField({ type: 'field', field: 'baby.weightKg', kind: 'number' }, family, tz)).toBe('3.28');
+  });
+});
+
+describe('the life cycle in a mapping', () => {
+  it('inserts a row at birth when it holds baby fields, else at admission; "at" says otherwise', () => {
+    const ref = loadMapping(path.join(FIXTURES_DIR, 'mappings', 'reference.json'));
+    expect(ref.inserts.map((s) => [s.alias, s.at])).toEqual([['family', 'admission'], ['birth', 'birth']]);
+    const oneTable = parseMapping({ inserts: [{ as: 'a', table: 'adm', at: 'admission', returning: ['id'], columns: { phone: 'mother.phone', born: 'baby.birthTime', out: 'dischargedAt' } }] });
+    expect(oneTable.inserts[0].at).toBe('admission');
+    expect(eventPlan(oneTable, 'admission')).toEqual({ inserts: [oneTable.inserts[0]], updates: [] });
+    expect(eventPlan(oneTable, 'birth').updates.map((u) => u.columns)).toEqual([['born']]);
+    expect(eventPlan(oneTable, 'discharge').updates.map((u) => u.columns)).toEqual([['out']]);
+    // Without a key its row could not be found again for those updates.
+    const keyless = parseMapping({ inserts: [{ as: 'a', table: 'adm', at: 'admission', columns: { phone: 'mother.phone', born: 'baby.birthTime' } }] }, 'm.json');
+    expect(lifecycleProblems(keyless)).toEqual([expect.stringMatching(/^m\.json: insert "a" \(public\.adm\) gets born at birth but has no key to find its row again/)]);
+    expect(() => parseMapping({ inserts: [{ as: 'b', table: 'b', columns: { phone: 'mother.phone', w: 'baby.weightGrams' } }, { as: 'm', table: 'm', at: 'admission', columns: { b: { ref: 'b.w' } } }] })).toThrow(
+      /inserts\[1\]\.at: "admission", but it refers to a row inserted at birth/,
+    );
+  });
+
+  it('reads numbered keys and bookkeeping times, and refuses a key without one run of #', () => {
+    const m = parseMapping({ inserts: [{ as: 'a', table: 'adm', columns: { phone: 'mother.phone', no: { key: 'ZY{yyyyMMdd}####', sequence: 'his.mrn' }, made: { stamp: 'created' }, touched: { stamp: 'updated', format: 'yyyy-MM-dd HH:mm:ss' } } }] });
+    expect(m.inserts[0].columns.slice(1).map((c) => c.value)).toEqual([
+      { type: 'key', pattern: 'ZY{yyyyMMdd}####', sequence: 'his.mrn' },
+      { type: 'stamp', stamp: 'created', format: undefined },
+      { type: 'stamp', stamp: 'updated', format: 'yyyy-MM-dd HH:mm:ss' },
+    ]);
+    // 23:30 UTC on 6 December is already 7 December in Shanghai.
+    const at = new Date('2026-12-06T23:30:00Z');
+    expect(keyShape('ZY{yyyyMMdd}####', at, 'Asia/Shanghai')).toEqual({ prefix: 'ZY20261207', suffix: '', width: 4 });
+    expect(renderStamp({ type: 'stamp', stamp: 'updated', format: 'yyyy-MM-dd HH:mm:ss' }, at, 'Asia/Shanghai')).toBe('2026-12-07 07:30:00');
+    expect(renderStamp({ type: 'stamp', stamp: 'created' }, at, 'Asia/Shanghai')).toBe('2026-12-06T23:30:00.000Z');
+    expect(() => parseMapping({ inserts: [{ as: 'a', table: 'adm', columns: { phone: 'mother.phone', no: { key: 'ZY##-##' } } }] })).toThrow(/columns\.no\.key: a key pattern needs one run of # for its counter/);
   });
 });

@@ -1,0 +1,165 @@
+import { randomInt } from 'node:crypto';
+import type { Queryable } from '../db/index.js';
+import { quoteIdent, quoteQualified } from '../db/index.js';
+import type { Family } from '../domain/index.js';
+import { freshRandomValues, keyColumns, nextKeys, renderRow, type TargetKeys } from './families.js';
+import { fieldEvent, LIFE_EVENTS, renderField, renderStamp, stepEvent, type InsertStep, type LifeEvent, type Mapping } from './mapping.js';
+
+// A canary's life in the target, one event at a time: at admission the rows that exist then are
+// inserted (later fields NULL), at birth the rows holding the baby (or an UPDATE of the birth columns
+// of a row inserted at admission), at discharge an UPDATE of the discharge columns. Each write sets
+// the created/updated times of the rows it touches to the moment it happens, and numbered keys are
+// taken then, as the hospital's own system would.
+
+export interface EventWrite {
+  event: LifeEvent;
+  /** The whole family, its discharge time included for the discharge. */
+  family: Family;
+  /** Keys of the rows written at earlier events, per insert alias. */
+  keys: TargetKeys;
+  /** When the write happens: the rows' created/updated times and the date in numbered keys. */
+  at: Date;
+  timeZone: string;
+}
+
+export interface EventPlan {
+  inserts: InsertStep[];
+  updates: { step: InsertStep; columns: string[] }[];
+}
+
+const order = (e: LifeEvent) => LIFE_EVENTS.indexOf(e);
+
+/** What an event writes: the steps inserted then, and the columns of earlier rows it fills in. */
+export function eventPlan(mapping: Mapping, event: LifeEvent): EventPlan {
+  const inserts = event === 'discharge' ? [] : mapping.inserts.filter((s) => stepEvent(s) === event);
+  const updates = mapping.inserts
+    .filter((s) => order(stepEvent(s)) < order(event))
+    .map((step) => ({ step, columns: step.columns.filter((c) => c.value.type === 'field' && fieldEvent(c.value.field) === event).map((c) => c.column) }))
+    .filter((u) => u.columns.length > 0);
+  return { inserts, updates };
+}
+
+/** Why the mapping cannot carry a canary through its stay (rows to update later that have no key); empty when it can. */
+export function lifecycleProblems(mapping: Mapping): string[] {
+  const problems: string[] = [];
+  for (const event of ['birth', 'discharge'] as const) {
+    for (const { step, columns } of eventPlan(mapping, event).updates) {
+      if (keyColumns(step).length === 0) {
+        problems.push(
+          `${mapping.source}: insert "${step.alias}" (${step.schema}.${step.table}) gets ${columns.join(', ')} at ${event} but has no key to find its row again: ` +
+            'add "returning": [<its id column>] or a numbered {"key": …} column',
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+function tableOf(step: InsertStep): string {
+  return quoteQualified([step.schema, step.table]);
+}
+
+/** A column of an earlier row: from the keys kept, from this event's rows, else rendered again from the family. */
+function refFor(mapping: Mapping, w: EventWrite, keys: TargetKeys, written: Record<string, Record<string, unknown>>, alias: string, column: string): unknown {
+  const kept = keys[alias]?.[column] ?? written[alias]?.[column];
+  if (kept !== undefined) return kept;
+  const spec = mapping.inserts.find((s) => s.alias === alias)?.columns.find((c) => c.column === column)?.value;
+  if (spec?.type === 'field') return renderField(spec, w.family, w.timeZone);
+  if (spec?.type === 'const') return spec.value;
+  return null;
+}
+
+/** The values an update writes: the event's columns and the row's updated times. */
+function updateValues(step: InsertStep, columns: readonly string[], w: EventWrite): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const { column, value } of step.columns) {
+    if (value.type === 'field' && columns.includes(column)) values[column] = renderField(value, w.family, w.timeZone);
+    if (value.type === 'stamp' && value.stamp === 'updated') values[column] = renderStamp(value, w.at, w.timeZone);
+  }
+  return values;
+}
+
+function whereKeys(step: InsertStep, keys: Record<string, unknown> | undefined, params: unknown[]): string {
+  const cols = keyColumns(step).filter((c) => keys?.[c] !== undefined && keys[c] !== null);
+  if (cols.length === 0) throw new Error(`no key kept for the row of insert "${step.alias}" (${step.schema}.${step.table}); cannot update it`);
+  return cols.map((c) => `${quoteIdent(c)} = $${params.push(keys![c])}`).join(' AND ');
+}
+
+/** Carry out one event in the target. Call inside a transaction; returns the keys with those of the rows inserted now. */
+export async function writeEvent(tx: Queryable, mapping: Mapping, w: EventWrite): Promise<TargetKeys> {
+  const plan = eventPlan(mapping, w.event);
+  const keys: TargetKeys = JSON.parse(JSON.stringify(w.keys)) as TargetKeys;
+  const written: Record<string, Record<string, unknown>> = {};
+  for (const step of plan.inserts) {
+    const randoms = await freshRandomValues(tx, step, 1, () => randomInt(10));
+    const numbered = await nextKeys(tx, step, 1, w.at, w.timeZone);
+    const own: Record<string, unknown> = {};
+    const values = renderRow(step, w.family, w.timeZone, {
+      ref: (alias, column) => refFor(mapping, w, keys, written, alias, column),
+      random: (column) => (own[column] = randoms.get(column)![0]),
+      key: (column) => (own[column] = numbered.get(column)![0]),
+      stamp: (v) => renderStamp(v, w.at, w.timeZone),
+      upTo: w.event,
+    });
+    const params: unknown[] = [];
+    const returning = step.returning.length ? ` RETURNING ${step.returning.map(quoteIdent).join(', ')}` : '';
+    const res = await tx.query<Record<string, unknown>>(
+      `INSERT INTO ${tableOf(step)} (${step.columns.map((c) => quoteIdent(c.column)).join(', ')}) VALUES (${step.columns.map((c) => `$${params.push(values[c.column])}`).join(', ')})${returning}`,
+      params,
+    );
+    const returned = step.returning.length ? res.rows[0] : {};
+    keys[step.alias] = { ...own, ...returned };
+    written[step.alias] = { ...values, ...returned };
+  }
+  for (const { step, columns } of plan.updates) {
+    const values = updateValues(step, columns, w);
+    const params: unknown[] = [];
+    const sets = Object.entries(values).map(([c, v]) => `${quoteIdent(c)} = $${params.push(v)}`);
+    const res = await tx.query(`UPDATE ${tableOf(step)} SET ${sets.join(', ')} WHERE ${whereKeys(step, keys[step.alias], params)}`, params);
+    if (res.rowCount !== 1) throw new Error(`the ${w.event} update of ${step.schema}.${step.table} matched ${res.rowCount} rows instead of 1 (was the row changed by hand?)`);
+  }
+  return keys;
+}
+
+/**
+ * Whether an event interrupted between the target commit and the vault record is in the target: its
+ * inserted rows found by the values only this family has (its refs, names and phones), its updates by
+ * the values they set. Returns the keys when it is there, null when it is not.
+ */
+export async function findEvent(db: Queryable, mapping: Mapping, w: EventWrite): Promise<TargetKeys | null> {
+  const plan = eventPlan(mapping, w.event);
+  const keys: TargetKeys = JSON.parse(JSON.stringify(w.keys)) as TargetKeys;
+  let found = 0;
+  for (const step of plan.inserts) {
+    const params: unknown[] = [];
+    const conditions: string[] = [];
+    for (const { column, value } of step.columns) {
+      let v: unknown = null;
+      if (value.type === 'ref') v = refFor(mapping, w, keys, {}, value.alias, value.column);
+      else if (value.type === 'field' && (value.kind === 'text' || value.kind === 'phone') && order(fieldEvent(value.field)) <= order(w.event)) v = renderField(value, w.family, w.timeZone);
+      if (v !== null && v !== undefined) conditions.push(`${quoteIdent(column)} = $${params.push(v)}`);
+    }
+    if (conditions.length === 0) throw new Error(`cannot tell whether the ${w.event} row of ${step.schema}.${step.table} was written: it holds no name, phone or ref to look for`);
+    const wanted = keyColumns(step);
+    const { rows } = await db.query<Record<string, unknown>>(`SELECT ${wanted.length ? wanted.map(quoteIdent).join(', ') : '1 AS found'} FROM ${tableOf(step)} WHERE ${conditions.join(' AND ')} LIMIT 2`, params);
+    if (rows.length > 1) throw new Error(`two rows of ${step.schema}.${step.table} match the canary's ${w.event}; inspect them by hand`);
+    if (rows.length === 1) {
+      keys[step.alias] = wanted.length ? rows[0] : {};
+      found++;
+    }
+  }
+  if (plan.inserts.length) {
+    if (found === plan.inserts.length) return keys;
+    if (found === 0) return null;
+    throw new Error(`the canary's ${w.event} is half in the target (${found} of ${plan.inserts.length} rows), though it was written in one transaction: rows were changed by hand`);
+  }
+  for (const { step, columns } of plan.updates) {
+    const params: unknown[] = [];
+    const where = whereKeys(step, keys[step.alias], params);
+    const values = updateValues(step, columns, w);
+    const set = columns.map((c) => (values[c] === null ? `${quoteIdent(c)} IS NULL` : `${quoteIdent(c)} = $${params.push(values[c])}`));
+    const { rows } = await db.query(`SELECT 1 FROM ${tableOf(step)} WHERE ${where} AND ${set.join(' AND ')}`, params);
+    if (rows.length === 0) return null;
+  }
+  return keys;
+}
