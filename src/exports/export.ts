@@ -197,7 +197,7 @@ async function rereadExport(format: ExportFormat, columns: readonly string[], wr
 function fileBirths(plan: readonly ColumnPlan[], rows: readonly unknown[][]): { from: Date; to: Date } | null {
   const index = plan.findIndex((c) => c.value?.field === 'baby.birthTime' && !c.value.format);
   const times = index < 0 ? [] : rows.map((r) => new Date(r[index] as string | Date).getTime()).filter((t) => Number.isFinite(t));
-  return times.length ? { from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) } : null;
+  return times.length ? { from: new Date(times.reduce((a, b) => Math.min(a, b))), to: new Date(times.reduce((a, b) => Math.max(a, b))) } : null;
 }
 
 /** Birth range for the canaries: the file's own, so they fall among its rows (by its admissions or discharges where it shows no births). */

@@ -42,7 +42,7 @@ export interface ColumnStyle {
   /** Every non-empty value differs (with enough rows to say so). */
   unique: boolean;
   /** What the database or file gives: Date objects, numbers, or text. */
-  jsType: 'date' | 'number' | 'bigint' | 'string';
+  jsType: 'date' | 'number' | 'bigint' | 'boolean' | 'string';
   /** Non-empty values and their counts (text). */
   shares: [string, number][];
   time?: TimeStyle;
@@ -64,9 +64,71 @@ export function timeOf(value: unknown, format: string | undefined, timeZone = 'U
     const t = Date.parse(text);
     return Number.isFinite(t) ? t : null;
   }
+  const fast = fastParser(format);
+  if (fast) {
+    const wall = fast(text);
+    return wall === null ? null : zoned(wall, timeZone);
+  }
   const d = parseWith(text, format);
   if (!d) return null;
   return new TZDate(d.getFullYear(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds(), timeZone).getTime();
+}
+
+// A million rows are read in seconds only without date-fns per cell: zero-padded patterns are read
+// by one regular expression, and the zone's offset is looked up once per hour of wall-clock time.
+const FAST_TOKENS: Record<string, string> = { yyyy: '(\\d{4})', MM: '(\\d{2})', dd: '(\\d{2})', HH: '(\\d{2})', mm: '(\\d{2})', ss: '(\\d{2})' };
+const fastParsers = new Map<string, ((text: string) => number | null) | null>();
+
+function fastParser(format: string): ((text: string) => number | null) | null {
+  if (fastParsers.has(format)) return fastParsers.get(format)!;
+  const order: string[] = [];
+  let source = '';
+  let ok = true;
+  for (const part of format.match(/yyyy|MM|dd|HH|mm|ss|'[^']*'|[A-Za-z]+|[^A-Za-z']+/g) ?? []) {
+    if (FAST_TOKENS[part]) {
+      order.push(part);
+      source += FAST_TOKENS[part];
+    } else if (/^[A-Za-z]/.test(part)) ok = false;
+    else source += part.replace(/'/g, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  const re = new RegExp(`^${source}$`);
+  const parser = ok
+    ? (text: string): number | null => {
+        const m = re.exec(text);
+        if (!m) return null;
+        const get = (t: string) => {
+          const i = order.indexOf(t);
+          return i < 0 ? (t === 'dd' || t === 'MM' ? 1 : 0) : Number(m[i + 1]);
+        };
+        const [y, mo, d, h, mi, se] = ['yyyy', 'MM', 'dd', 'HH', 'mm', 'ss'].map(get);
+        if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) return null;
+        return Date.UTC(y, mo - 1, d, h, mi, se);
+      }
+    : null;
+  fastParsers.set(format, parser);
+  return parser;
+}
+
+const zoneOffsets = new Map<string, number>();
+
+/** The instant of a wall-clock time (given as if it were UTC) in `timeZone`. */
+function zoned(wall: number, timeZone: string): number {
+  const hour = Math.floor(wall / 3_600_000);
+  const key = `${timeZone}|${hour}`;
+  let offset = zoneOffsets.get(key);
+  if (offset === undefined) {
+    const d = new Date(hour * 3_600_000);
+    offset = new TZDate(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), 0, 0, timeZone).getTime() - d.getTime();
+    if (zoneOffsets.size > 100_000) zoneOffsets.clear();
+    zoneOffsets.set(key, offset);
+  }
+  return wall + offset;
+}
+
+/** At most `n` values spread evenly over the list (all of a short list). */
+function spread<T>(items: readonly T[], n = 2000): T[] {
+  if (items.length <= n) return [...items];
+  return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]);
 }
 
 function validDate(digits: string): boolean {
@@ -119,27 +181,28 @@ export function learnStyles(columns: readonly string[], rows: readonly unknown[]
     const counts = new Map<string, number>();
     for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
     const shares = [...counts.entries()];
-    const jsType = present.some((v) => v instanceof Date) ? 'date' : present.some((v) => typeof v === 'bigint') ? 'bigint' : present.length && present.every((v) => typeof v === 'number') ? 'number' : 'string';
+    const jsType = present.some((v) => v instanceof Date) ? 'date' : present.some((v) => typeof v === 'bigint') ? 'bigint' : present.length && present.every((v) => typeof v === 'number') ? 'number' : present.length && present.every((v) => typeof v === 'boolean') ? 'boolean' : 'string';
     const style: ColumnStyle = { name, kind: 'text', nulls: rows.length ? 1 - present.length / rows.length : 0, unique: present.length >= 5 && counts.size === present.length, jsType, shares, monotone: null };
     if (present.length === 0) return { ...style, kind: 'empty' };
-    const date = jsType === 'date' ? { format: undefined, hasTime: true } : inferDateFormat(texts);
+    const date = jsType === 'date' ? { format: undefined, hasTime: true } : inferDateFormat(spread(texts, 300));
     if (date) {
       const times = present.map((v) => timeOf(v, date.format, timeZone)).filter((t): t is number => t !== null);
       const seconds = times.some((t) => Math.floor(t / 1000) % 60 !== 0);
       style.kind = 'time';
-      style.time = { format: date.format, seconds, hasTime: date.hasTime, min: Math.min(...times), max: Math.max(...times) };
+      style.time = { format: date.format, seconds, hasTime: date.hasTime, min: times.reduce((a, b) => Math.min(a, b), Infinity), max: times.reduce((a, b) => Math.max(a, b), -Infinity) };
     }
     // Digits that happen to read as a compact date and time (202608010003) are a key when they are unique.
+    let key: KeyStyle | null = null;
     const compact = !!date?.format && /^[yMdHms]+$/.test(date.format);
     if (style.kind === 'time' && !(compact && style.unique)) {
       // a time column
-    } else if (style.unique && learnKey(texts)) {
+    } else if (style.unique && (key = learnKey(texts))) {
       style.kind = 'key';
-      style.key = learnKey(texts)!;
+      style.key = key;
     } else if (counts.size <= CODE_MAX_DISTINCT && counts.size <= Math.max(2, present.length / 3)) {
       style.kind = 'code';
     } else if (texts.every((t) => /^-?\d+(\.\d+)?$/.test(t)) && !(texts.every((t) => /^\d+$/.test(t)) && texts.some((t) => t.length > 1 && t.startsWith('0')))) {
-      const decimals = Math.max(...texts.map((t) => t.split('.')[1]?.length ?? 0));
+      const decimals = texts.reduce((m, t) => Math.max(m, t.split('.')[1]?.length ?? 0), 0);
       const scaled = texts.map((t) => Math.round(Number(t) * 10 ** decimals));
       const step = [1000, 100, 50, 10, 5, 2].find((s) => scaled.every((n) => n % s === 0)) ?? 1;
       style.kind = 'number';
@@ -182,6 +245,7 @@ function numberText(n: number, style: NonNullable<ColumnStyle['number']>): strin
 function asJsType(text: string, jsType: ColumnStyle['jsType']): unknown {
   if (jsType === 'number') return Number(text);
   if (jsType === 'bigint') return BigInt(text);
+  if (jsType === 'boolean') return text === 'true';
   return text;
 }
 
@@ -247,7 +311,7 @@ export function anchorOffsets(plan: readonly ColumnPlan[], styles: readonly Colu
   styles.forEach((s, c) => {
     if (s.kind !== 'time' || plan[c].value) return;
     const list: number[] = [];
-    for (const r of rows) {
+    for (const r of spread(rows)) {
       const a = timeOf(r[anchor], styles[anchor].time!.format, timeZone);
       const t = timeOf(r[c], s.time!.format, timeZone);
       if (a !== null && t !== null) list.push(t - a);
