@@ -32,6 +32,7 @@ const UNIT = [
   'test/cli/output.test.ts',
   'test/exports/infer.test.ts',
   'test/exports/plan.test.ts',
+  'test/exports/style-unit.test.ts',
   'test/report/render.test.ts',
   'test/seed/allocate.test.ts',
   'test/targetdb/mapping.test.ts',

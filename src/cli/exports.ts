@@ -18,6 +18,7 @@ export interface RecipientFileOptions extends JsonOption {
   canaries?: number;
   operator?: string;
   seed?: string;
+  dryRun?: boolean;
 }
 
 interface ExportOptions extends RecipientFileOptions {
@@ -28,6 +29,28 @@ interface ExportOptions extends RecipientFileOptions {
   to?: string;
   format?: ExportFormat;
   code?: boolean;
+}
+
+/** The JSON of a dry run (export's and watermark's): the canary rows and their places; nothing recorded. */
+export function dryRunSummary(result: ExportResult) {
+  return {
+    dryRun: true,
+    file: result.file,
+    format: result.format,
+    rows: result.rows,
+    canaries: result.canaries.map((c) => ({ row: c.row, mother: c.family.mother.name.full, motherPhone: c.family.mother.phone, cells: c.cells })),
+    warnings: result.warnings,
+  };
+}
+
+/** A dry run for people: each canary's row number and its cells, as the file would hold them. */
+export function dryRunLines(result: ExportResult): string[] {
+  const columns = Object.keys(result.canaries[0]?.cells ?? {});
+  return [
+    `dry run: ${result.file} would hold ${result.rows} rows + ${result.canaries.length} canaries (nothing written or recorded; no trap number taken)`,
+    table(['ROW', ...columns], result.canaries.map((c) => [c.row, ...columns.map((k) => c.cells[k])])),
+    ...result.warnings.map((w) => `warning: ${w}`),
+  ];
 }
 
 /** The JSON of a written export (also watermark's): a stable contract, see docs/cli.md. */
@@ -77,11 +100,17 @@ export function registerExports(program: Command): void {
     .option('--operator <staff id>', 'the staff account running the export, recorded in the manifest')
     .option('--map <column=field>', 'say which family field a column holds (repeatable)', columnMap)
     .option('--seed <seed>', 'make the canaries reproducible')
+    .option('--dry-run', 'show the canary rows and the rows they would go to; write and record nothing')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
       `
+Every column of a canary row is written in the file's own style, learned from its real rows (codes,
+date formats and time zone, precision, null rates, key patterns); keys are fresh values in their
+sequence, unique against the file and the target. Columns are resolved by table and column.
+
 Examples:
+  cradle export --channel export:birth-office --from 2026-11-01 --to 2026-11-30 --out births.csv --dry-run
   cradle export --channel export:birth-office --from 2026-11-01 --to 2026-11-30 --out births.csv
   cradle export --channel export:vaccine-registry --query "SELECT * FROM births b JOIN families f USING (family_id) WHERE discharged_at >= $1" --param 2026-11-01 --out vax.csv --operator n0412
   cradle export --channel export:photo-vendor --table newborn_export_view --out photo.json
@@ -90,7 +119,7 @@ Examples:
     .action(action<ExportOptions>(async (opts) => {
       if (opts.query && opts.table) throw new UserError('give either --query or --table, not both');
       if ((opts.query || opts.table) && (opts.from || opts.to)) throw new UserError('--from/--to apply to the default export; put the dates in your --query instead');
-      checkOutFile(opts.out, { force: !!opts.force });
+      if (!opts.dryRun) checkOutFile(opts.out, { force: !!opts.force });
       await withHospital(opts, async ({ hospital, mapping, vault: vaultDb, target }) => {
         progress(`exporting for ${opts.channel.name}…`);
         const result = await runExport(vaultDb, target, {
@@ -112,8 +141,13 @@ Examples:
           now: new Date(),
           onProgress: (fraction: number, step: string) => progress(step, fraction),
           seed: opts.seed,
+          dryRun: !!opts.dryRun,
         });
         progressDone();
+        if (result.dryRun) {
+          emit(!!opts.json, dryRunSummary(result), () => dryRunLines(result));
+          return;
+        }
         const data = exportSummary(result);
         const code = result.code;
         emit(!!opts.json, data, () => [

@@ -4,7 +4,7 @@ import { describeStyle, runWatermark } from '../exports/watermark.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { columnMap, exportChannel, positiveInt } from './args.js';
 import { action, withHospital } from './context.js';
-import { exportSummary, type RecipientFileOptions } from './exports.js';
+import { dryRunLines, dryRunSummary, exportSummary, type RecipientFileOptions } from './exports.js';
 import { emit, progress, progressDone, table } from './output.js';
 
 export function registerWatermark(program: Command): void {
@@ -18,6 +18,7 @@ export function registerWatermark(program: Command): void {
     .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300)', positiveInt)
     .option('--operator <staff id>', 'the staff account sending the file, recorded in the manifest')
     .option('--seed <seed>', 'make the canaries reproducible')
+    .option('--dry-run', 'show the canary rows and the rows they would go to; write and record nothing')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -28,17 +29,20 @@ indentation, key order and value types; its own objects are written back byte fo
 workbook gets the canaries on its first sheet (header: the first non-empty row), with the cell types
 and styles of the rows around them; its other sheets are kept. The output has the input's format.
 Columns are matched to family fields by --map, then by their names (English or Chinese), then by
-their values; canaries are written in each column's own date, phone and code formats.
+their values; canaries are written in each column's own date, phone and code formats, and every other
+column in the style of the file's own rows (codes and their shares, formats, precision, null rates; a
+key gets a fresh value in its sequence, a row-number column is renumbered).
 
 Examples:
   cradle watermark his-export.csv --channel export:insurer --out insurer-2026-11.csv
   cradle watermark 新生儿名单.csv --channel export:photo-vendor --out photo.csv --map 备注电话=mother.phone --operator n0412
   cradle watermark births.tsv --channel export:registry --out registry.tsv --canaries 10 --json
+  cradle watermark births.tsv --channel export:registry --out registry.tsv --dry-run
   cradle watermark 出生名单.xlsx --channel export:insurer --out insurer.xlsx
   cradle watermark newborns.json --channel export:app-vendor --out app-vendor.json`,
     )
     .action(action<RecipientFileOptions, [string]>(async (opts, file) => {
-      checkOutFile(opts.out, { force: !!opts.force });
+      if (!opts.dryRun) checkOutFile(opts.out, { force: !!opts.force });
       await withHospital(opts, async ({ hospital, mapping, vault: vaultDb, target }) => {
         progress(`watermarking ${file} for ${opts.channel.name}…`);
         const result = await runWatermark(vaultDb, target, {
@@ -54,8 +58,13 @@ Examples:
           now: new Date(),
           onProgress: (fraction: number, step: string) => progress(step, fraction),
           seed: opts.seed,
+          dryRun: !!opts.dryRun,
         });
         progressDone();
+        if (result.dryRun) {
+          emit(!!opts.json, { ...dryRunSummary(result), columns: describeColumns(result.columns) }, () => dryRunLines(result));
+          return;
+        }
         const columns = describeColumns(result.columns);
         const data = {
           ...exportSummary(result),

@@ -1,19 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { customAlphabet } from 'nanoid';
 import { draftCanaries } from '../canary/draft.js';
 import type { HospitalConfig } from '../config/index.js';
 import { quoteIdent, quoteQualified, readOnly, StatementRefused, type Database, type Queryable, type ReadOnlyQueryable } from '../db/index.js';
 import { formatChannel, type ChannelRef, type Family } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
-import { createRandom } from '../lib/generate/index.js';
+import { createRandom, type Random } from '../lib/generate/index.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { FIELDS, renderPhone, type Mapping } from '../targetdb/mapping.js';
 import { joinedFrom } from '../targetdb/read.js';
 import { isoWeekOf } from '../lib/time.js';
 import * as vault from '../vault/index.js';
 import {
-  canaryRow,
+  cellText,
   checkCodeSpec,
   codeCapacity,
   codeLength,
@@ -29,7 +31,11 @@ import {
   type CodeSpec,
   type ColumnPlan,
 } from './plan.js';
-import { encodeRows, formatOf, writeTemp, writeXlsxTemp, type WrittenFile } from './write.js';
+import { encodeRows, formatOf, writeTemp, writeXlsxTemp, type ExportFormat, type WrittenFile } from './write.js';
+import { querySources, tableSources, takenIn, type ColumnSource } from './resolve.js';
+import { anchorOffsets, fillKeys, identifying, learnStyles, StyleError, styledCanaryRow } from './style.js';
+
+const require = createRequire(import.meta.url);
 
 // An export: the hospital's rows for one recipient, plus canary families made for this file alone.
 // The query runs read-only; the file is written to a temporary name and renamed into place inside the
@@ -64,6 +70,8 @@ export interface ExportRequest {
   seed?: string;
   /** How far the export has come (0–1) and what it is doing, for a progress bar. */
   onProgress?: (fraction: number, step: string) => void;
+  /** Show the canary rows and their places; write and record nothing. */
+  dryRun?: boolean;
 }
 
 export interface CodeRequest {
@@ -95,11 +103,13 @@ export interface ExportResult {
   format: string;
   rows: number;
   /** Every canary in the file: its own, then the shared ones of its codeword (`shared`). */
-  canaries: { id: string; row: number; family: Family; shared?: boolean }[];
+  canaries: { id: string; row: number; family: Family; shared?: boolean; cells: Record<string, string> }[];
   code: CodeResult | null;
   sha256: string;
   bytes: number;
   warnings: string[];
+  /** A dry run: nothing written or recorded (no id, file, hash). */
+  dryRun?: boolean;
 }
 
 interface SourceQuery {
@@ -107,6 +117,8 @@ interface SourceQuery {
   params: unknown[];
   /** Output column → field, where the query's own column names would not say it. */
   columnFields: Record<string, string>;
+  /** The default export's columns: each one's table and column. */
+  sources?: ColumnSource[];
 }
 
 async function columnType(db: ReadOnlyQueryable, schema: string, table: string, column: string): Promise<string | null> {
@@ -121,6 +133,7 @@ async function columnType(db: ReadOnlyQueryable, schema: string, table: string, 
 export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping, timeZone: string, from?: string, to?: string): Promise<SourceQuery> {
   const sql = joinedFrom(mapping, 'inner');
   const select: string[] = [];
+  const sources: ColumnSource[] = [];
   const columnFields: Record<string, string> = {};
   const used = new Set<string>();
   let birth: { step: (typeof mapping.inserts)[number]; column: string } | null = null;
@@ -131,6 +144,7 @@ export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping
       used.add(name);
       if (name !== column) columnFields[name] = value.field;
       select.push(`${quoteIdent(step.alias)}.${quoteIdent(column)} AS ${quoteIdent(name)}`);
+      sources.push({ schema: step.schema, table: step.table, column, mapped: true, value });
       if (value.field === 'baby.birthTime' && !birth) birth = { step, column };
     }
   }
@@ -148,7 +162,7 @@ export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping
   } else if (from || to) {
     throw new UserError('--from/--to need a column mapped to baby.birthTime in the mapping');
   }
-  return { sql: `SELECT ${select.join(', ')} ${sql}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}`, params, columnFields };
+  return { sql: `SELECT ${select.join(', ')} ${sql}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}`, params, columnFields, sources };
 }
 
 function sourceQuery(req: ExportRequest): SourceQuery | null {
@@ -157,17 +171,48 @@ function sourceQuery(req: ExportRequest): SourceQuery | null {
   return null;
 }
 
+/** An export file read back as text rows (no header): CSV/TSV as a spreadsheet would split it, JSON by its keys, XLSX via exceljs. */
+async function rereadExport(format: ExportFormat, columns: readonly string[], written: WrittenFile): Promise<string[][]> {
+  const data = written.file.readBack();
+  if (format === 'json') {
+    const doc = JSON.parse(data.toString('utf8')) as Record<string, unknown>[];
+    return doc.map((o) => columns.map((c) => cellText(o[c])));
+  }
+  if (format === 'xlsx') {
+    const ExcelJS = require('exceljs') as typeof import('exceljs');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(data as unknown as ArrayBuffer);
+    const rows: string[][] = [];
+    workbook.worksheets[0].eachRow({ includeEmpty: true }, (row, n) => {
+      if (n === 1) return;
+      rows.push(columns.map((_, c) => cellText(row.getCell(c + 1).value)));
+    });
+    return rows;
+  }
+  const records = parseCsv(data.toString('utf8'), { delimiter: format === 'tsv' ? '\t' : ',', relax_column_count: true, relax_quotes: true, quote: format === 'tsv' ? false : '"' }) as string[][];
+  return records.slice(1);
+}
+
 /** The births the file's rows show, if a column holds them. */
 function fileBirths(plan: readonly ColumnPlan[], rows: readonly unknown[][]): { from: Date; to: Date } | null {
   const index = plan.findIndex((c) => c.value?.field === 'baby.birthTime' && !c.value.format);
   const times = index < 0 ? [] : rows.map((r) => new Date(r[index] as string | Date).getTime()).filter((t) => Number.isFinite(t));
-  return times.length ? { from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) } : null;
+  return times.length ? { from: new Date(times.reduce((a, b) => Math.min(a, b))), to: new Date(times.reduce((a, b) => Math.max(a, b))) } : null;
 }
 
-/** Birth range for the canaries: the file's own, so they fall among its rows. */
-function birthRange(plan: readonly ColumnPlan[], rows: readonly unknown[][], req: { from?: string; to?: string; now: Date }): { birthFrom: Date; birthTo: Date } {
+/** Birth range for the canaries: the file's own, so they fall among its rows (by its admissions or discharges where it shows no births). */
+function birthRange(plan: readonly ColumnPlan[], rows: readonly unknown[][], req: { from?: string; to?: string; now: Date }, timeZone: string): { birthFrom: Date; birthTo: Date } {
   const births = fileBirths(plan, rows);
   if (births) return { birthFrom: births.from, birthTo: births.to };
+  const styles = learnStyles(plan.map((c) => c.name), rows, timeZone);
+  const HOUR = 3_600_000;
+  for (const [field, from, to] of [['baby.birthTime', 0, 0], ['admittedAt', 30 * HOUR, 2 * HOUR], ['dischargedAt', -2 * DAY_MS, -8 * DAY_MS]] as const) {
+    const i = plan.findIndex((c) => c.value?.field === field && styles[plan.indexOf(c)].time);
+    if (i >= 0) {
+      const t = styles[i].time!;
+      return { birthFrom: new Date(t.min + from), birthTo: new Date(Math.max(t.min + from, t.max + to)) };
+    }
+  }
   const to = req.to ? new Date(`${req.to}T23:59:00Z`) : new Date(req.now.getTime() - DAY_MS);
   const from = req.from ? new Date(`${req.from}T00:00:00Z`) : new Date(to.getTime() - 30 * DAY_MS);
   return { birthFrom: from, birthTo: to };
@@ -210,7 +255,7 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
     if (!FIELDS[field]) throw new UserError(`--map ${column}=${field}: unknown field (known: ${Object.keys(FIELDS).join(', ')})`);
   }
   // Refused before the target is read: a directory, a missing directory, an existing file without force.
-  checkOutFile(req.out, { force: req.force });
+  if (!req.dryRun) checkOutFile(req.out, { force: req.force });
   const timeZone = req.mapping.timeZone ?? req.hospital.timeZone;
   const format = formatOf(req.out, req.format);
 
@@ -231,8 +276,15 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   const columns = result.fields;
   if (new Set(columns).size !== columns.length) throw new UserError('the export query returns two columns with the same name; alias them');
   const realRows = result.rows.map((r) => columns.map((c) => r[c]));
-  const plan = planColumns(columns, req.mapping, { ...source.columnFields, ...req.columnFields });
+  // Each column by its table and column, not by its name alone (two tables may both have `xm`).
+  const sources =
+    source.sources ??
+    (req.table ? tableSources(req.mapping, req.table, columns) : await readOnly(target, (tx) => querySources(tx, req.mapping, columns, realRows, req.columnFields)));
+  const plan = planColumns(columns, req.mapping, { ...source.columnFields, ...req.columnFields }, sources);
   return markAndRecord(vaultDb, target, {
+    sources,
+    dryRun: req.dryRun,
+    reread: (written) => rereadExport(format, columns, written),
     ...req,
     format,
     columns,
@@ -264,8 +316,80 @@ export interface MarkRequest {
   now: Date;
   seed?: string;
   onProgress?: (fraction: number, step: string) => void;
-  /** Writes the merged rows to a temporary file in the file's own format. */
-  write: (rows: unknown[][]) => Promise<WrittenFile>;
+  /** Writes the merged rows to a temporary file in the file's own format; `origin[i]`: the real row merged row i is (null: a canary). */
+  write: (rows: unknown[][], origin: readonly (number | null)[]) => Promise<WrittenFile>;
+  /** Reads the written temporary file back as text rows (no header), as a recipient would. */
+  reread: (written: WrittenFile) => Promise<string[][]>;
+  /** Where each column comes from in the target (export), for keys unique against its table; null: the file alone. */
+  sources?: readonly (ColumnSource | null)[];
+  /** Show the canary rows and their places; write and record nothing. */
+  dryRun?: boolean;
+}
+
+/** Which real row each merged row is (null: a canary), given the canaries' 1-based rows. */
+function originOf(length: number, positions: readonly number[]): (number | null)[] {
+  const canary = new Set(positions);
+  let next = 0;
+  return Array.from({ length }, (_, i) => (canary.has(i + 1) ? null : next++));
+}
+
+/** Columns that can carry a canary's trap contact: phones, and e-mails. */
+function contactColumns(plan: readonly ColumnPlan[]): number[] {
+  return plan.flatMap((c, i) => (c.value?.kind === 'phone' || c.value?.field.endsWith('.email') ? [i] : []));
+}
+
+/**
+ * The canary rows in the file's own style, placed in its order, keys fresh in their sequences and
+ * unique against the file's rows and (where the column's table is known) the target's.
+ */
+async function styledRows(target: Database, req: MarkRequest, families: readonly Family[], rng: Random, timeZone: string): Promise<{ rows: unknown[][]; positions: number[] }> {
+  const { realRows, plan, columns } = req;
+  try {
+    const styles = learnStyles(columns, realRows, timeZone);
+    const taken = new Map<number, Set<string>>();
+    styles.forEach((s, c) => {
+      if (identifying(s) && !s.key?.ordinal) taken.set(c, new Set(s.shares.map(([v]) => v)));
+    });
+    const { anchor, offsets } = anchorOffsets(plan, styles, realRows, timeZone);
+    const canaryRows = families.map((f) => styledCanaryRow(plan, styles, f, { timeZone, rng, taken, anchor, offsets }));
+    const timeColumns = plan.flatMap((c, i) => (c.value?.kind === 'instant' || c.value?.kind === 'date' ? [i] : []));
+    const { rows, positions } = placeCanaries(realRows, canaryRows, rng, timeColumns);
+    const isCanary = rows.map(() => false);
+    for (const p of positions) isCanary[p - 1] = true;
+    await readOnly(target, (tx) =>
+      fillKeys(rows, isCanary, styles, plan, rng, timeZone, async (c, candidates) => {
+        const source = req.sources?.[c];
+        return source ? takenIn(tx, source, candidates) : new Set();
+      }, (c) => !!req.sources?.[c]),
+    );
+    // Last guard: no identifying value of a canary is a real row's.
+    for (const c of taken.keys()) {
+      const values = new Set(styles[c].shares.map(([v]) => v));
+      for (const p of positions) {
+        const text = cellText(rows[p - 1][c]);
+        if (text !== '' && values.has(text) && !plan[c].value) throw new StyleError(`column ${columns[c]}: a canary would repeat a real row's value`);
+      }
+    }
+    return { rows, positions };
+  } catch (err) {
+    if (err instanceof StyleError) throw new UserError(`cannot fill canary rows convincingly: ${err.message}; nothing was written`);
+    throw err;
+  }
+}
+
+/** The written file holds exactly the rows written, with the canaries' contacts at their rows and nowhere else. */
+function checkWritten(read: readonly string[][], rows: readonly unknown[][], positions: readonly number[], contacts: readonly number[], columns: readonly string[]): void {
+  if (read.length !== rows.length) throw new Error(`the written file reads back with ${read.length} rows, not ${rows.length}; nothing was recorded`);
+  const canaryAt = new Set(positions);
+  const canaryContacts = new Set(positions.flatMap((p) => contacts.map((c) => cellText(rows[p - 1][c])).filter((t) => t !== '')));
+  read.forEach((row, i) => {
+    const isCanary = canaryAt.has(i + 1);
+    for (const c of contacts) {
+      const text = (row[c] ?? '').trim();
+      if (isCanary && text !== cellText(rows[i][c]).trim()) throw new Error(`the written file's row ${i + 1} does not hold its canary's ${columns[c]} (${text} read back); nothing was recorded`);
+      if (!isCanary && text !== '' && canaryContacts.has(text)) throw new Error(`the written file's row ${i + 1} holds a canary's ${columns[c]} but is not a canary row; nothing was recorded`);
+    }
+  });
 }
 
 /**
@@ -276,7 +400,10 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   const { realRows, plan } = req;
   const timeZone = req.mapping.timeZone ?? req.hospital.timeZone;
   const warnings: string[] = [];
-  if (!plan.some((c) => c.value?.kind === 'phone')) warnings.push('no column of the file holds a phone field: its canaries can only be found by name (map one with --map column=mother.phone)');
+  // Refused before anything is drafted: no trap number is taken for a file that cannot carry one.
+  if (contactColumns(plan).length === 0) {
+    throw new UserError(`no column of ${path.basename(req.out)} holds a phone or e-mail field (columns: ${req.columns.join(', ')}): its canaries could never be contacted; add one to the export or say which with --map column=mother.phone`);
+  }
 
   // With a code, the file's canaries are its codeword's shared ones, plus its own only if asked for.
   const own = req.canaries ?? (req.code ? 0 : defaultCanaryCount(realRows.length));
@@ -292,7 +419,7 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
       mapping: req.mapping,
       count: own + newPoolSize,
       ward: (rng) => (wards.length ? rng.weighted(wards) : rng.pick(req.hospital.wards)),
-      ...birthRange(plan, realRows, req),
+      ...birthRange(plan, realRows, req, timeZone),
       now: req.now,
       seed: req.seed,
     }),
@@ -306,11 +433,36 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   const placed = [...ownCanaries, ...codeCanaries];
   if (code && codeCanaries.length > Math.max(3, realRows.length * 0.1)) warnings.push(`the codeword's ${codeCanaries.length} shared canaries are more than 10% of this file's ${realRows.length} rows and may stand out`);
   const rng = createRandom(req.seed === undefined ? undefined : `${req.seed}:place`);
-  const canaryRows = placed.map((c) => canaryRow(plan, c.family, timeZone, realRows, rng));
-  const timeColumns = plan.flatMap((c, i) => (c.value?.kind === 'instant' || c.value?.kind === 'date' ? [i] : []));
-  const { rows, positions } = placeCanaries(realRows, canaryRows, rng, timeColumns);
+  const { rows, positions } = await styledRows(target, req, placed.map((c) => c.family), rng, timeZone);
+  // Every canary must be reachable: a trap phone (or e-mail) written in a contact column of its row.
+  const contacts = contactColumns(plan);
+  const unreachable = placed.findIndex((_, i) => !contacts.some((c) => cellText(rows[positions[i] - 1][c]) !== ''));
+  if (unreachable >= 0) throw new UserError(`canary ${unreachable + 1} would carry no trap phone or e-mail in the file's columns (${contacts.map((c) => req.columns[c]).join(', ')}); nothing was written`);
+  const canaryCells = (i: number) => Object.fromEntries(req.columns.map((name, c) => [name, cellText(rows[positions[i] - 1][c])]));
+  if (req.dryRun) {
+    return {
+      id: '',
+      channel: formatChannel(req.channel),
+      file: path.resolve(req.out),
+      format: req.format,
+      rows: realRows.length,
+      canaries: placed.map((c, i) => ({ id: c.id, row: positions[i], family: c.family, cells: canaryCells(i), ...(code ? { shared: c.shared } : {}) })),
+      code: null,
+      sha256: '',
+      bytes: 0,
+      warnings,
+      dryRun: true,
+    };
+  }
   req.onProgress?.(0.5, 'writing the file');
-  const written = await req.write(rows);
+  const written = await req.write(rows, originOf(rows.length, positions));
+  try {
+    // The file as a reader will see it: exactly the canaries the manifest will list, at its rows.
+    checkWritten(await req.reread(written), rows, positions, contacts, req.columns);
+  } catch (err) {
+    written.file.discard();
+    throw err;
+  }
   req.onProgress?.(0.8, 'recording the manifest');
   const seeded = await seededCanariesIn(vaultDb, req.hospital.name, plan, realRows);
   const id = exportId();
@@ -374,7 +526,7 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
     file: finalPath,
     format: req.format,
     rows: realRows.length,
-    canaries: placed.map((c, i) => ({ id: c.id, row: positions[i], family: c.family, ...(code ? { shared: c.shared } : {}) })),
+    canaries: placed.map((c, i) => ({ id: c.id, row: positions[i], family: c.family, cells: canaryCells(i), ...(code ? { shared: c.shared } : {}) })),
     code: code
       ? {
           poolId: code.poolId,

@@ -14,14 +14,22 @@ export interface ColumnPlan {
 }
 
 /** Match output columns to family fields: --map first, then the mapping's own column names, then field names. */
-export function planColumns(columns: readonly string[], mapping: Mapping, overrides: Record<string, string> = {}): ColumnPlan[] {
+export function planColumns(
+  columns: readonly string[],
+  mapping: Mapping,
+  overrides: Record<string, string> = {},
+  sources?: readonly ({ mapped: boolean; value?: ColumnValue } | null)[],
+): ColumnPlan[] {
   const byColumn = new Map<string, FieldValue>();
   for (const step of mapping.inserts) {
     for (const { column, value } of step.columns) if (value.type === 'field' && !byColumn.has(column)) byColumn.set(column, value);
   }
-  return columns.map((name) => {
+  return columns.map((name, i) => {
     const field = overrides[name];
     if (field) return { name, value: { type: 'field', field, kind: FIELDS[field].kind } };
+    // A column whose table and column are known holds what the mapping writes there, or no field.
+    const source = sources?.[i];
+    if (source?.mapped) return { name, value: source.value?.type === 'field' ? source.value : null };
     const mapped = byColumn.get(name);
     if (mapped) return { name, value: mapped };
     if (FIELDS[name]) return { name, value: { type: 'field', field: name, kind: FIELDS[name].kind } };
@@ -97,27 +105,64 @@ export function sortColumn(rows: readonly unknown[][], columns: number, preferre
 }
 
 /**
+ * A date or time column the rows are nearly sorted by (a list in admission order shows births nearly
+ * in order): at least 80% of neighbouring pairs ascending. Canaries go by its running maximum.
+ */
+export function nearlySortedColumn(rows: readonly unknown[][], preferred: readonly number[]): number | null {
+  if (rows.length < 20) return null;
+  for (const c of preferred) {
+    let up = 0;
+    let pairs = 0;
+    for (let r = 1; r < rows.length; r++) {
+      const a = sortable(rows[r - 1][c]);
+      const b = sortable(rows[r][c]);
+      if (a === null || b === null || typeof a !== typeof b) continue;
+      pairs++;
+      if (a <= b) up++;
+    }
+    if (pairs >= rows.length * 0.9 && up >= pairs * 0.8) return c;
+  }
+  return null;
+}
+
+/**
  * Merge canary rows into the real rows: by the sort column where the file has one (so a canary sits
  * where its own value belongs), at uniformly random places otherwise. Returns the merged rows and
  * the 1-based row number of each canary.
  */
 export function placeCanaries(realRows: readonly unknown[][], canaries: readonly unknown[][], rng: Random, preferred: readonly number[] = []): { rows: unknown[][]; positions: number[] } {
-  const sort = sortColumn(realRows, realRows[0]?.length ?? canaries[0]?.length ?? 0, preferred);
+  const exact = sortColumn(realRows, realRows[0]?.length ?? canaries[0]?.length ?? 0, preferred);
+  const near = exact && preferred.includes(exact.index) ? null : nearlySortedColumn(realRows, preferred);
+  let sort = exact;
+  let sortRows = realRows;
+  if (near !== null) {
+    // By the running maximum of a nearly sorted time column: every row before a canary is no later than it.
+    let max: number | string | null = null;
+    sortRows = realRows.map((r) => {
+      const v = sortable(r[near]);
+      if (v !== null && (max === null || v > max)) max = v;
+      const out = [...r];
+      out[near] = max;
+      return out;
+    });
+    sort = { index: near, descending: false };
+  }
   const slots: number[] = canaries.map((row) => {
     if (!sort) return rng.int(0, realRows.length);
     const key = sortable(row[sort.index]);
     if (key === null) return rng.int(0, realRows.length);
     // First index whose value sorts after the canary's; ties are broken at random among equals.
     let lo = 0;
-    let hi = realRows.length;
-    const after = (v: number | string | null) => v !== null && (sort.descending ? v < key : v > key);
+    let hi = sortRows.length;
+    const descending = sort.descending;
+    const after = (v: number | string | null) => v !== null && (descending ? v < key : v > key);
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (after(sortable(realRows[mid][sort.index]))) hi = mid;
+      if (after(sortable(sortRows[mid][sort.index]))) hi = mid;
       else lo = mid + 1;
     }
     let first = lo;
-    while (first > 0 && sortable(realRows[first - 1][sort.index]) === key) first--;
+    while (first > 0 && sortable(sortRows[first - 1][sort.index]) === key) first--;
     return rng.int(first, lo);
   });
   // Canaries that fall between the same two real rows go in the file's order among themselves too.

@@ -285,18 +285,6 @@ function rowKey(row: readonly unknown[]): string {
   return JSON.stringify(row, (_k, v) => (v === undefined ? '\u0000missing' : v));
 }
 
-/** Multiset of the real rows' keys, each with its items in file order. */
-function realRowIndex<T>(rows: readonly (readonly unknown[])[], item: (i: number) => T): Map<string, T[]> {
-  const index = new Map<string, T[]>();
-  rows.forEach((row, i) => {
-    const key = rowKey(row);
-    const list = index.get(key);
-    if (list) list.push(item(i));
-    else index.set(key, [item(i)]);
-  });
-  return index;
-}
-
 /** A canary's cell in a JSON column: the JSON type the file's own rows use there (a number stays a number). */
 function jsonCell(value: unknown, kinds: ReadonlySet<JsonKind>, hasEmptyString: boolean): unknown {
   const kind = jsonKind(value);
@@ -319,7 +307,7 @@ interface SourceFile {
   rows: unknown[][];
   style: SourceStyle;
   sha256: string;
-  write(out: string, rows: unknown[][], options: OutFileOptions): Promise<WrittenFile>;
+  write(out: string, rows: unknown[][], origin: readonly (number | null)[], options: OutFileOptions): Promise<WrittenFile>;
 }
 
 function jsonValueText(value: unknown): string {
@@ -347,11 +335,10 @@ function jsonSource(objects: readonly Record<string, unknown>[], raws: readonly 
     rows,
     style,
     sha256,
-    write: async (out, merged, options) => {
-      const real = realRowIndex(rows, (i) => raws[i]);
-      const objectText = (row: readonly unknown[]): string => {
-        const raw = real.get(rowKey(row))?.shift();
-        if (raw !== undefined) return raw;
+    write: async (out, merged, origin, options) => {
+      // A real object goes back byte for byte unless a value of it changed (a row number renumbered).
+      const objectText = (row: readonly unknown[], from: number | null): string => {
+        if (from !== null && rowKey(row) === rowKey(rows[from])) return raws[from];
         const obj: Record<string, unknown> = {};
         header.forEach((k, c) => {
           const v = jsonCell(row[c], kinds[c], emptyString[c]);
@@ -364,13 +351,28 @@ function jsonSource(objects: readonly Record<string, unknown>[], raws: readonly 
         if (style.format === 'json') yield `${style.before}[${style.open}`;
         for (let i = 0; i < merged.length; i++) {
           if (i > 0) yield style.between;
-          yield objectText(merged[i]);
+          yield objectText(merged[i], origin[i]);
         }
         yield style.format === 'json' ? `${style.close}]${style.after}` : style.after;
       }
       return reencodeTemp(await writeTemp(out, chunks(), options), style.encoding, style.bom);
     },
   };
+}
+
+/** A JSON file's style: its encoding and line endings, its first object's style, and the text around the objects. */
+function jsonStyle(
+  format: JsonStyle['format'],
+  text: string,
+  encoding: FileEncoding,
+  bom: boolean,
+  firstRaw: string,
+  first: unknown,
+  base: string,
+  around: Pick<JsonStyle, 'before' | 'open' | 'between' | 'close' | 'after'>,
+): JsonStyle {
+  const eol = /\r\n/.test(text) ? '\r\n' : '\n';
+  return { format, encoding, bom, eol, ...objectStyleOf(firstRaw, first, base, escapesNonAscii(text)), ...around, base };
 }
 
 function describeJson(value: unknown): string {
@@ -394,20 +396,13 @@ function readJsonArray(file: string, text: string, encoding: FileEncoding, bom: 
   const openText = text.slice(open + 1, spans[0][0]);
   const base = openText.includes('\n') ? /[ \t]*$/.exec(openText)![0] : '';
   const raws = spans.map(([a, b]) => text.slice(a, b));
-  const eol = /\r\n/.test(text) ? '\r\n' : '\n';
-  const style: JsonStyle = {
-    format: 'json',
-    encoding,
-    bom,
-    eol,
-    ...objectStyleOf(raws[0], data[0], base, escapesNonAscii(text)),
+  const style = jsonStyle('json', text, encoding, bom, raws[0], data[0], base, {
     before: text.slice(0, open),
     open: openText,
     between: spans.length > 1 ? text.slice(spans[0][1], spans[1][0]) : `,${openText}`,
     close: text.slice(spans[spans.length - 1][1], close),
     after: text.slice(close + 1),
-    base,
-  };
+  });
   return jsonSource(data as Record<string, unknown>[], raws, style, sha256);
 }
 
@@ -429,19 +424,7 @@ function readJsonLines(file: string, text: string, encoding: FileEncoding, bom: 
   });
   if (objects.length === 0) throw new UserError(`${file}: the file is empty; watermark needs at least one row`);
   const eol = /\r\n/.test(text) ? '\r\n' : '\n';
-  const style: JsonStyle = {
-    format: 'jsonl',
-    encoding,
-    bom,
-    eol,
-    ...objectStyleOf(raws[0], objects[0], '', escapesNonAscii(text)),
-    before: '',
-    open: '',
-    between: eol,
-    close: '',
-    after: /\n\s*$/.test(text) ? eol : '',
-    base: '',
-  };
+  const style = jsonStyle('jsonl', text, encoding, bom, raws[0], objects[0], '', { before: '', open: '', between: eol, close: '', after: /\n\s*$/.test(text) ? eol : '' });
   return jsonSource(objects, raws, style, sha256);
 }
 
@@ -600,15 +583,16 @@ async function readXlsx(file: string, data: Buffer, sha256: string): Promise<Sou
     rows: text,
     style,
     sha256,
-    write: async (out, rows, options) => {
+    write: async (out, rows, origin, options) => {
       // Which merged rows are the sheet's own: each canary goes right after the real row before it.
-      const real = realRowIndex(text, (i) => i);
       const after = new Map<number, CellValue[][]>();
+      const changed = new Map<number, readonly unknown[]>();
       let last = -1;
-      for (const row of rows) {
-        const i = real.get(rowKey(row))?.shift();
-        if (i !== undefined) {
+      for (const [m, row] of rows.entries()) {
+        const i = origin[m];
+        if (i !== null) {
           last = i;
+          if (rowKey(row) !== rowKey(text[i])) changed.set(i, row);
           continue;
         }
         const values: CellValue[] = [];
@@ -624,8 +608,12 @@ async function readXlsx(file: string, data: Buffer, sha256: string): Promise<Sou
       const dataIndex = new Map(dataRows.map((n, i) => [n, i]));
       for (const values of after.get(-1) ?? []) slots.push({ snap: styleOf(dataRows[0]), values });
       for (let n = headerRow + 1; n <= lastRow; n++) {
-        if (n >= firstMoved) slots.push({ snap: snaps.get(n)!, from: n });
         const i = dataIndex.get(n);
+        if (n >= firstMoved) {
+          const row = i === undefined ? undefined : changed.get(i);
+          const snap = snaps.get(n)!;
+          slots.push({ snap, from: n, values: row ? snap.values.map((v, c) => (c >= 1 && cellText(row[c - 1]) !== text[i!][c - 1] ? xlsxCell(row[c - 1], kinds[c - 1]) : v)) : undefined });
+        }
         if (i !== undefined) for (const values of after.get(i) ?? []) slots.push({ snap: styleOf(n), values });
       }
       let target = firstMoved;
@@ -663,6 +651,11 @@ async function readSource(file: string): Promise<SourceFile> {
   } catch (err) {
     throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  return sourceOf(file, data);
+}
+
+/** A file's bytes read as `file` would be (its name says JSON or JSON Lines). */
+async function sourceOf(file: string, data: Buffer): Promise<SourceFile> {
   const sha256 = crypto.createHash('sha256').update(data).digest('hex');
   const ext = path.extname(file).toLowerCase();
   if (isZip(data)) return readXlsx(file, data, sha256);
@@ -675,7 +668,7 @@ async function readSource(file: string): Promise<SourceFile> {
     return readJsonArray(file, text, encoding, bom, sha256);
   }
   const source = readDelimited(file, data);
-  return { header: source.header, text: source.rows, rows: source.rows, style: source.style, sha256: source.sha256, write: (out, rows, options) => writeStyledTemp(out, source.style, source.header, rows, options) };
+  return { header: source.header, text: source.rows, rows: source.rows, style: source.style, sha256: source.sha256, write: (out, rows, _origin, options) => writeStyledTemp(out, source.style, source.header, rows, options) };
 }
 
 /** The style in words, for people: "GB18030, CRLF", "JSON array, 2-space indent", "XLSX sheet 名单 (1 other sheet kept)". */
@@ -708,6 +701,8 @@ export interface WatermarkRequest {
   now: Date;
   seed?: string;
   onProgress?: (fraction: number, step: string) => void;
+  /** Show the canary rows and their places; write and record nothing. */
+  dryRun?: boolean;
 }
 
 export interface WatermarkResult extends ExportResult {
@@ -739,11 +734,17 @@ export async function runWatermark(vaultDb: Database, target: Database, req: Wat
   }
   if (path.resolve(req.file) === path.resolve(req.out)) throw new UserError(`--out must name a new file, not ${req.file} itself`);
   // Refused before the source is read: a directory, a missing directory, an existing file without force.
-  checkOutFile(req.out, { force: req.force });
+  if (!req.dryRun) checkOutFile(req.out, { force: req.force });
   const source = await readSource(req.file);
   const unknown = Object.keys(req.columnFields).filter((c) => !source.header.includes(c));
   if (unknown.length) throw new UserError(`--map ${unknown[0]}: ${req.file} has no column "${unknown[0]}" (columns: ${source.header.join(', ')})`);
   const columns = inferColumns(source.header, source.text, { mapping: req.mapping, overrides: req.columnFields });
+  // The written file is read back as the input was, to check the canaries are where the manifest says.
+  const reread = async (written: WrittenFile): Promise<string[][]> => {
+    const back = await sourceOf(req.file, written.file.readBack());
+    if (back.header.join('\u0000') !== source.header.join('\u0000')) throw new Error(`the written file reads back with another header; nothing was recorded`);
+    return back.text;
+  };
   const range = birthDays(columns, source.text);
   const style = source.style;
   const encoding = 'encoding' in style ? `, ${style.encoding}${style.bom ? ' with BOM' : ''}` : `, sheet ${style.sheet}`;
@@ -764,7 +765,9 @@ export async function runWatermark(vaultDb: Database, target: Database, req: Wat
     now: req.now,
     onProgress: req.onProgress,
     seed: req.seed,
-    write: (rows) => source.write(req.out, rows, { force: req.force }),
+    write: (rows, origin) => source.write(req.out, rows, origin, { force: req.force }),
+    reread,
+    dryRun: req.dryRun,
   });
   return { ...result, columns, style: source.style };
 }

@@ -190,6 +190,18 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
   });
 
   it('export writes a file with its manifest; exports list and show read it back', async () => {
+    // A dry run shows the canary rows and their places and records nothing.
+    const dry = json<{ dryRun: boolean; rows: number; canaries: { row: number; cells: Record<string, string> }[] }>(
+      await run(['export', '--channel', 'export:birth-office', '--out', 'dry.tsv', '--canaries', '3', '--dry-run', '--json']),
+    );
+    expect(dry).toMatchObject({ dryRun: true, rows: 2010 });
+    expect(dry.canaries).toHaveLength(3);
+    for (const c of dry.canaries) expect(c.cells.mother_phone).toMatch(/^1\d{10}$/);
+    expect(fs.existsSync(path.join(cwd, 'dry.tsv'))).toBe(false);
+    expect(json<{ count: number }>(await run(['exports', 'list', '--json'])).count).toBe(0);
+    const dryText = await run(['export', '--channel', 'export:birth-office', '--out', 'dry.tsv', '--canaries', '2', '--dry-run']);
+    expect(dryText.stdout).toMatch(/^dry run: .*dry\.tsv would hold 2010 rows \+ 2 canaries \(nothing written or recorded; no trap number taken\)/);
+    expect(dryText.stdout).toMatch(/^ROW +mother_name/m);
     const res = json<{ exportId: string; rows: number; canaries: { id: string; row: number }[]; sha256: string }>(
       await run(['export', '--channel', 'export:birth-office', '--out', 'births.tsv', '--canaries', '3', '--operator', 'n0412', '--json']),
     );

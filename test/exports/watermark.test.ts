@@ -67,6 +67,11 @@ function splitRows<T>(rows: T[], canaryRows: number[]): { real: T[]; canaries: T
   return { real: rows.filter((_, i) => !set.has(i)), canaries: rows.filter((_, i) => set.has(i)) };
 }
 
+/** A row-number column counts the merged rows (canaries renumber what follows them); the rest of each real row is the input's. */
+function withoutKey(rows: readonly Record<string, unknown>[], key: string): Record<string, unknown>[] {
+  return rows.map((o) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key)));
+}
+
 /** Python's json.dumps(obj) (ensure_ascii, ", " and ": "), for a partner that wrote its file in Python. */
 function pythonDumps(value: unknown): string {
   const text = (v: unknown): string => {
@@ -199,7 +204,12 @@ describe.each(BACKENDS)('watermark on %s', (backend) => {
     expect(res).toMatchObject({ format: 'json', rows: 60, sha256: sha256(out), bytes: fs.statSync(out).size });
     expect(res.style).toMatchObject({ format: 'json', indent: '  ', encoding: 'utf-8' });
     const { real, canaries } = splitRows(parsed, res.canaries.map((c) => c.row));
-    expect(real).toEqual(objects);
+    // The id counts the rows (1000, 1001, …): the canaries get their places' numbers, the rows after them move on.
+    expect(parsed.map((o) => o.id)).toEqual(parsed.map((_, i) => 1000 + i));
+    expect(withoutKey(real, 'id')).toEqual(withoutKey(objects, 'id'));
+    // Real objects before the first canary are the input's, byte for byte.
+    const first = Math.min(...res.canaries.map((c) => c.row));
+    expect(text).toContain(JSON.stringify(parsed.slice(0, first - 1), null, 2).slice(1, -2));
     for (const [i, c] of res.canaries.entries()) {
       const o = parsed[c.row - 1];
       expect(canaries).toContain(o);
@@ -233,7 +243,8 @@ describe.each(BACKENDS)('watermark on %s', (backend) => {
     expect(/[\u0080-\uffff]/.test(text)).toBe(false);
     const parsed = JSON.parse(text) as Record<string, unknown>[];
     expect(text).toBe(pythonDumps(parsed));
-    expect(splitRows(parsed, res.canaries.map((c) => c.row)).real).toEqual(objects);
+    expect(withoutKey(splitRows(parsed, res.canaries.map((c) => c.row)).real, 'id')).toEqual(withoutKey(objects, 'id'));
+    expect(parsed.map((o) => o.id)).toEqual(parsed.map((_, i) => 1000 + i));
     for (const c of res.canaries) expect(parsed[c.row - 1].motherName).toBe(c.family.mother.name.full);
 
     const lines = path.join(dir, 'feed.jsonl');
@@ -246,7 +257,10 @@ describe.each(BACKENDS)('watermark on %s', (backend) => {
     expect(written.replace(/\r\n/g, '').includes('\n')).toBe(false);
     const outLines = written.slice(0, -2).split('\r\n');
     expect(outLines).toHaveLength(43);
-    expect(splitRows(outLines, l.canaries.map((c) => c.row)).real).toEqual(source);
+    const realLines = splitRows(outLines, l.canaries.map((c) => c.row)).real;
+    expect(withoutKey(realLines.map((x) => JSON.parse(x) as Record<string, unknown>), 'id')).toEqual(withoutKey(objects, 'id'));
+    // Each real line is written as the input writes its lines.
+    for (const x of realLines) expect(x).toBe(JSON.stringify(JSON.parse(x)));
     for (const c of l.canaries) {
       const o = JSON.parse(outLines[c.row - 1]) as Record<string, unknown>;
       expect(o.mobile).toBe(c.family.mother.phone!.replace('+86', ''));
@@ -299,7 +313,9 @@ describe.each(BACKENDS)('watermark on %s', (backend) => {
     expect(sheet.getRow(2).getCell(1).font?.bold).toBe(true);
     const values = Array.from({ length: 85 }, (_, i) => (sheet.getRow(i + 3).values as unknown[]).slice(1));
     const original = Array.from({ length: 80 }, (_, i) => (ws.getRow(i + 3).values as unknown[]).slice(1));
-    expect(splitRows(values, res.canaries.map((c) => c.row)).real).toEqual(original);
+    // 序号 counts the rows 1…85; the rest of each real row is the input's.
+    expect(values.map((r) => r[0])).toEqual(values.map((_, i) => i + 1));
+    expect(splitRows(values, res.canaries.map((c) => c.row)).real.map((r) => r.slice(1))).toEqual(original.map((r) => r.slice(1)));
     for (const c of res.canaries) {
       const row = sheet.getRow(c.row + 2);
       expect(row.getCell(2).value).toBe(c.family.mother.name.full);
