@@ -1,7 +1,8 @@
 import { parseArgs, UsageError } from './args.js';
 import { runRegionalYear } from '../test/helpers/regional-year.js';
 import { formatThiefReport, thief, uniform, type DumpRow } from '../test/helpers/thief.js';
-import type { Numbering } from '../test/fixtures/regional/hospital.js';
+import path from 'node:path';
+import { REGIONAL_DIR, type Numbering } from '../test/fixtures/regional/hospital.js';
 import { realismAudit } from '../src/realism/audit.js';
 
 // `npm run bench:realism`: a year of the regional hospital (test/fixtures/regional, not Cradle's
@@ -9,9 +10,9 @@ import { realismAudit } from '../src/realism/audit.js';
 // the hospital's own events written in time order around it; then the thief (test/helpers/thief.ts)
 // gets the dump and tries to tell canaries from real rows. Figures are printed, never asserted.
 //
-//   node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--json]
+//   node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--json]
 
-const USAGE = 'usage: node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--json]';
+const USAGE = 'usage: node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--json]';
 
 interface Flags {
   families: number;
@@ -19,6 +20,8 @@ interface Flags {
   seed: string;
   numbering: Numbering;
   json: boolean;
+  /** Cradle as it can be run now: mapping-full.json, installed on 1 March, profile monthly, advance every 3 hours. */
+  full: boolean;
 }
 
 const share = (rows: DumpRow[], f: (r: DumpRow) => boolean) => (rows.length ? rows.filter(f).length / rows.length : NaN);
@@ -45,7 +48,7 @@ function compare(real: DumpRow[], canaries: DumpRow[]): [string, string, string]
 }
 
 async function main(): Promise<void> {
-  const flags: Flags = { families: 4000, after: 300, seed: 'regional', numbering: 'max', json: false };
+  const flags: Flags = { families: 4000, after: 300, seed: 'regional', numbering: 'max', json: false, full: false };
   parseArgs(process.argv.slice(2), flags, { '--families': 'families', '--after': 'after' }, USAGE, (name, value) => {
     if (name === '--seed') flags.seed = value();
     else if (name === '--numbering') {
@@ -53,12 +56,19 @@ async function main(): Promise<void> {
       if (v !== 'max' && v !== 'counter') throw new UsageError(`--numbering is max or counter\n${USAGE}`);
       flags.numbering = v;
     } else if (name === '--json') flags.json = true;
+    else if (name === '--full') flags.full = true;
     else return false;
     return true;
   });
   const started = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
-  const year = await runRegionalYear({ seed: flags.seed, families: flags.families, numbering: flags.numbering, admitAfter: flags.after });
+  const year = await runRegionalYear({
+    seed: flags.seed,
+    families: flags.families,
+    numbering: flags.numbering,
+    admitAfter: flags.after,
+    ...(flags.full ? { mappingFile: path.join(REGIONAL_DIR, 'mapping-full.json'), installAt: '2025-03-01', tickHours: 3 } : {}),
+  });
   const built = Number(process.hrtime.bigint() - started) / 1e9;
   try {
     const isCanary = (r: DumpRow) => year.canaryIds.has(Number(r['ZY_MQXX.ID']));

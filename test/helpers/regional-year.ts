@@ -1,6 +1,7 @@
 // A year of the regional hospital with Cradle running beside it: the hospital writes its own events in
-// time order while a cron job calls Cradle (by default `rotate` every Monday at 03:00 local, as
-// `cradle rotate` from cron would, with the simulated clock), then the target is dumped for the thief.
+// time order while cron jobs call Cradle with the simulated clock, as they would in production: from
+// `installAt` on, `cradle target profile` on the first of each month, `cradle rotate` every Monday at
+// 03:00 local and `cradle canaries advance` at every tick; then the target is dumped for the thief.
 // Used by bench/realism.ts; product work plugs its own cron command in through `tick`.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,9 @@ import path from 'node:path';
 import { parseConfig, selectHospital, type HospitalConfig } from '../../src/config/index.js';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import { isoWeekOf } from '../../src/lib/time.js';
-import { rotate } from '../../src/seed/index.js';
+import { advanceCanaries, rotate } from '../../src/seed/index.js';
+import { learnProfile } from '../../src/profile/learn.js';
+import { readOnly } from '../../src/db/index.js';
 import { loadMapping, type Mapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import { rng } from '../fixtures/regional/generate.js';
@@ -25,6 +28,7 @@ export interface YearContext {
   vaultLocation: string;
   targetLocation: string;
   configFile: string;
+  tickHours: number;
 }
 
 export interface YearOptions {
@@ -35,6 +39,10 @@ export interface YearOptions {
   numbering?: Numbering;
   perWard?: Record<string, number>;
   trapNumbers?: number;
+  /** The mapping file (default fixtures/regional/mapping.json; mapping-full.json uses keys, stamps and learned columns). */
+  mappingFile?: string;
+  /** When Cradle is installed (ISO date, local): no profile, rotation or advance before it (default: the year's start). */
+  installAt?: string;
   /** Hours between cron ticks (default 24: every day at 03:00 local). */
   tickHours?: number;
   /** What the cron job does at each tick (default: `rotate` for the current week when it is Monday). */
@@ -68,8 +76,12 @@ export function localTrapNumbers(n: number, seed = 'traps'): string[] {
 
 export async function defaultTick(ctx: YearContext, now: Date): Promise<void> {
   const local = new Date(now.getTime() + 8 * 3_600_000);
-  if (local.getUTCDay() !== 1) return;
-  await rotate(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, week: isoWeekOf(now, ctx.hospital.timeZone), now, seed: `year:${isoWeekOf(now, ctx.hospital.timeZone)}` });
+  if (local.getUTCHours() === 3 && (local.getUTCDate() === 1 || !(await vault.latestProfile(ctx.vault, ctx.hospital.name)))) {
+    const profile = await readOnly(ctx.target, (tx) => learnProfile(tx, ctx.mapping, { hospital: ctx.hospital.name, k: 5, timeZone: ctx.hospital.timeZone }));
+    await vault.saveProfile(ctx.vault, profile);
+  }
+  if (local.getUTCDay() === 1 && local.getUTCHours() === 3) await rotate(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, week: isoWeekOf(now, ctx.hospital.timeZone), now, seed: `year:${isoWeekOf(now, ctx.hospital.timeZone)}` });
+  await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: now, simulated: true });
 }
 
 /** Mother-row IDs of the hospital's planted canaries, from the vault's target keys. */
@@ -87,10 +99,10 @@ export async function runRegionalYear(opts: YearOptions = {}): Promise<YearResul
   const configFile = path.join(dir, 'cradle.config.json');
   const doc = JSON.parse(fs.readFileSync(path.join(REGIONAL_DIR, 'cradle.config.json'), 'utf8')) as { vault: string; hospitals: Record<string, Record<string, unknown>> };
   doc.vault = vaultLocation;
-  Object.assign(doc.hospitals.changzhou, { target: targetLocation, mapping: REGIONAL_MAPPING, rotation: { perWard: opts.perWard ?? DEFAULT_PLAN } });
+  Object.assign(doc.hospitals.changzhou, { target: targetLocation, mapping: opts.mappingFile ?? REGIONAL_MAPPING, rotation: { perWard: opts.perWard ?? DEFAULT_PLAN } });
   fs.writeFileSync(configFile, JSON.stringify(doc, null, 2));
   const hospital = selectHospital(parseConfig(doc, configFile));
-  const mapping = loadMapping(REGIONAL_MAPPING);
+  const mapping = loadMapping(opts.mappingFile ?? REGIONAL_MAPPING);
   const vaultDb = await openDatabase(vaultLocation, { create: true, role: 'vault' });
   await migrate(vaultDb);
   await vault.ensureHospital(vaultDb, hospital.name, hospital.locale);
@@ -98,13 +110,14 @@ export async function runRegionalYear(opts: YearOptions = {}): Promise<YearResul
   const target = await openDatabase(targetLocation, { create: true, role: 'target' });
   await createRegionalSchema(target);
   const sim = new RegionalHospital(target, { seed: opts.seed, families: opts.families, from, to, numbering: opts.numbering });
-  const ctx: YearContext = { hospital, mapping, vault: vaultDb, target, sim, vaultLocation, targetLocation, configFile };
+  const ctx: YearContext = { hospital, mapping, vault: vaultDb, target, sim, vaultLocation, targetLocation, configFile, tickHours: opts.tickHours ?? 24 };
+  const installAt = new Date(`${opts.installAt ?? from}T00:00:00+08:00`);
   const tick = opts.tick ?? defaultTick;
   const step = (opts.tickHours ?? 24) * 3_600_000;
   const end = new Date(`${to}T00:00:00+08:00`);
   for (let now = new Date(`${from}T03:00:00+08:00`); now < end; now = new Date(now.getTime() + step)) {
     await sim.runUntil(now);
-    await tick(ctx, now);
+    if (now >= installAt) await tick(ctx, now);
   }
   await sim.runUntil(end);
   const canaryIds = await canaryMotherIds(vaultDb, hospital.name);
