@@ -1,10 +1,14 @@
-// Runs once before a run (whichever tiers it runs): builds dist/ (CLI tests run the real binary) and initialises one PGlite
-// directory that tests copy instead of paying PGlite's seconds-long initdb each time. Each run works
-// in its own .test-tmp/run-<pid>, so two test runs on one machine do not delete each other's files.
+// Runs once before a run (whichever tiers it runs): builds dist/ (CLI tests run the real binary) and
+// prepares two PGlite directories that tests copy instead of paying PGlite's seconds-long initdb each time:
+//  - pglite-template: an empty database, just initialised (a target, or a vault a test migrates itself);
+//  - pglite-vault: the same with the vault migrations applied (`migrate()`, as createTestHospital runs
+//    it): a test's migrate() on a copy then finds nothing to do. Made here from the sql/vault files of
+//    this run, so a new migration is in it.
+// Each run works in its own .test-tmp/run-<pid>, so two test runs on one machine do not delete each other's files.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,5 +38,14 @@ export default async function globalSetup() {
   const db = new PGlite(template);
   await db.waitReady;
   await db.close();
+  const vaultTemplate = path.join(tmp, 'pglite-vault');
+  fs.cpSync(template, vaultTemplate, { recursive: true });
+  const { openDatabase, migrate } = await import(pathToFileURL(path.join(root, 'dist', 'src', 'db', 'index.js')).href);
+  const vault = await openDatabase(vaultTemplate, { role: 'vault' });
+  try {
+    await migrate(vault);
+  } finally {
+    await vault.close();
+  }
   process.env.CRADLE_TEST_TMP = tmp;
 }

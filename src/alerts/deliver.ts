@@ -1,9 +1,13 @@
 import crypto from 'node:crypto';
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
 import type { AlertsConfig } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import * as vault from '../vault/index.js';
 import { renderAlerts, webhookBody, type AlertPayload } from './render.js';
+
+// nodemailer is required on first use: most commands send no mail.
+const require = createRequire(import.meta.url);
+const nodemailer = () => require('nodemailer') as typeof import('nodemailer');
 
 // The alert worker: delivers the outbox. An alert row is written with its hit; this marks it sent
 // only after the receiver accepted it, and retries with backoff otherwise, so an alert is never lost.
@@ -28,7 +32,7 @@ export function transportsFor(config: AlertsConfig | undefined, env: NodeJS.Proc
   const transports: AlertTransport[] = [];
   if (config.email) {
     const e = config.email;
-    const mailer = nodemailer.createTransport({
+    const mailer = nodemailer().createTransport({
       host: e.host,
       port: e.port,
       secure: e.secure ?? e.port === 465,

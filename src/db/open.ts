@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import pg from 'pg';
-import { from as copyFromStream } from 'pg-copy-streams';
+import type pg from 'pg';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { UserError } from '../lib/errors.js';
@@ -143,13 +142,14 @@ function safeDecode(text: string): string {
   }
 }
 
-const serverTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === OID.int8) return int8;
-    if (oid === OID.date || oid === OID.timestamp) return (v: string) => v;
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as pg.CustomTypesConfig;
+const serverTypes = (lib: typeof pg) =>
+  ({
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === OID.int8) return int8;
+      if (oid === OID.date || oid === OID.timestamp) return (v: string) => v;
+      return lib.types.getTypeParser(oid, format as 'text');
+    },
+  }) as pg.CustomTypesConfig;
 
 async function openServer(url: string, options: OpenOptions): Promise<Database> {
   const role = options.role ?? 'database';
@@ -158,7 +158,10 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
   // parser, and part of it taken for the host: encode it first.
   const connectionString = encodeUrlUserinfo(url);
   const password = splitUrl(url)?.password ?? null;
-  const pool = new pg.Pool({ connectionString, max: 4, types: serverTypes, connectionTimeoutMillis: 10_000 });
+  // The driver is loaded here, on first use: an embedded vault never needs it (start-up stays short).
+  const { default: lib } = await import('pg');
+  const { from: copyFromStream } = await import('pg-copy-streams');
+  const pool = new lib.Pool({ connectionString, max: 4, types: serverTypes(lib), connectionTimeoutMillis: 10_000 });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   try {

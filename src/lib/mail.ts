@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { createRequire } from 'node:module';
+import type { AddressObject, ParsedMail, SimpleParserOptions } from 'mailparser';
 import { WARNINGS_HEADER, type NewContact } from '../domain/contact.js';
 
 // One e-mail message as contact evidence: the raw bytes as they arrived, the text part, the parsed
@@ -7,6 +8,10 @@ import { WARNINGS_HEADER, type NewContact } from '../domain/contact.js';
 // both. Reading a message never fails: what mailparser refuses (1,000 MIME parts or more, a header
 // block over 1 MiB: its guards against resource exhaustion) is read from its top-level headers only,
 // with a warning, and kept whole in raw.
+
+// mailparser (and the HTML parsers it pulls in) is required on first use: most commands never read mail.
+const require = createRequire(import.meta.url);
+const simpleParser = (raw: Buffer, options: SimpleParserOptions): Promise<ParsedMail> => (require('mailparser') as typeof import('mailparser')).simpleParser(raw, options);
 
 export interface ParsedMessage {
   parsed: ParsedMail;

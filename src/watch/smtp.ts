@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Database } from '../db/index.js';
 import { canaryMailboxes, domainOf, isTrapDomain } from '../vault/mailboxes.js';
 import { messageContacts, parseMessage } from '../lib/mail.js';
@@ -59,6 +60,8 @@ export async function startTrapSmtp(vault: Database, options: TrapSmtpOptions): 
     return null;
   };
 
+  // Required here, on first use: only `cradle watch` with a trap mailbox listens for mail.
+  const { SMTPServer } = createRequire(import.meta.url)('smtp-server') as typeof import('smtp-server');
   const server = new SMTPServer({
     name: 'cradle-trap',
     banner: 'Cradle trap mailbox',

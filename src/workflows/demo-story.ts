@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import { importAccessLog } from '../accesslog/import.js';
 import { parseMapOption } from '../accesslog/parse.js';
 import type { Config, HospitalConfig } from '../config/index.js';
@@ -167,6 +166,7 @@ async function deliverThroughWatch(ctx: StoryContext, contacts: readonly ScamCon
       await res.arrayBuffer();
     }
     if (mail) {
+      const { default: nodemailer } = await import('nodemailer'); // loaded only when the demo sends its mail
       const transport = nodemailer.createTransport({ host: '127.0.0.1', port: watch.smtpPort!, secure: false, ignoreTLS: true });
       await transport.sendMail({
         from: '"新生儿摄影" <vip@baby-photo.example>',

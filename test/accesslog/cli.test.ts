@@ -5,17 +5,17 @@ import { openDatabase } from '../../src/db/index.js';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
 import { createTestHospital, WARDS, type TestHospital } from '../helpers/hospital.js';
 
-// `cradle logs import` and `cradle tripwires` through the real binary, on an embedded vault.
+// `cradle logs import` and `cradle tripwires` through the CLI (in-process: test/helpers/cli.ts), on an embedded vault.
 
-describe('cradle logs import / tripwires (the binary)', () => {
+describe('cradle logs import / tripwires (the CLI)', () => {
   let h: TestHospital;
   let cwd: string;
   let canary: vault.CanaryRow;
-  const run = (args: string[]) => cradle(['--vault', h.vaultLocation, ...args], { cwd });
+  const run = (args: string[]) => cradleInProcess(['--vault', h.vaultLocation, ...args], { cwd });
 
   beforeAll(async () => {
     h = await createTestHospital({ backend: 'pglite', schema: 'reference', population: 50, trapNumbers: 10 });
@@ -41,9 +41,9 @@ describe('cradle logs import / tripwires (the binary)', () => {
   });
 
   it('documents itself with examples', async () => {
-    const help = await cradle(['logs', 'import', '--help'], { cwd });
+    const help = await cradleInProcess(['logs', 'import', '--help'], { cwd });
     expect(help.stdout).toMatch(/Examples:\n\s+cradle logs import audit-2026-11.csv --format csv --map ts=event_time/);
-    expect((await cradle(['tripwires', '--help'], { cwd })).stdout).toMatch(/Examples:\n\s+cradle tripwires --since 30d/);
+    expect((await cradleInProcess(['tripwires', '--help'], { cwd })).stdout).toMatch(/Examples:\n\s+cradle tripwires --since 30d/);
   });
 
   it('imports with a column map, writes the rejects with line numbers, and lists the tripwires', async () => {

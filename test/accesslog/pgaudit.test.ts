@@ -13,7 +13,7 @@ import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { copyFamilies, loadMapping, type Mapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import type { HospitalConfig } from '../../src/config/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { count, hospitalConfig } from '../helpers/hospital.js';
 import { describeWith, PGAUDIT } from '../helpers/needs.js';
@@ -117,7 +117,7 @@ describeWith(PGAUDIT)('tripwires from a real pgaudit csvlog', () => {
     const rng = createRandom('pgaudit:population');
     await target.transaction((tx) => copyFamilies(tx, mapping, demoPopulation(rng, 40, new Date()), hospital.timeZone, () => rng.int(0, 9)));
 
-    vaultLoc = await newDatabase('pglite', 'vault');
+    vaultLoc = await newDatabase('pglite', 'vault', 'vault');
     vaultDb = await openDatabase(vaultLoc.location);
     await migrate(vaultDb);
     await vault.ensureHospital(vaultDb, hospital.name, hospital.locale);
@@ -252,7 +252,7 @@ describeWith(PGAUDIT)('tripwires from a real pgaudit csvlog', () => {
     expect(await totals()).toEqual(before);
   });
 
-  it('imports the same csvlog through the cradle binary', async () => {
+  it('imports the same csvlog through the cradle CLI', async () => {
     const cwd = scratchDir('pgaudit-cli');
     try {
       fs.writeFileSync(
@@ -266,7 +266,7 @@ describeWith(PGAUDIT)('tripwires from a real pgaudit csvlog', () => {
         }),
       );
       const res = json<{ lines: number; added: number; rejected: number; tripwires: number; alerts: number }>(
-        await cradle(['logs', 'import', path.join(dir, 'audit.csv'), '--format', 'pgaudit', '--time-zone', 'UTC', '--json'], { cwd }),
+        await cradleInProcess(['logs', 'import', path.join(dir, 'audit.csv'), '--format', 'pgaudit', '--time-zone', 'UTC', '--json'], { cwd }),
       );
       expect(res).toMatchObject({ rejected: 0, tripwires: 4, alerts: 3 });
     } finally {

@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
 import { demoConfig } from '../../src/demo/setup.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
 
-// `cradle alerts test` through the real binary, to a real SMTP server and HTTP receiver.
+// `cradle alerts test` through the CLI (in-process), to a real SMTP server and HTTP receiver.
 
 describe('cradle alerts test', () => {
   const cwd = scratchDir('cli-alerts');
@@ -47,11 +47,11 @@ describe('cradle alerts test', () => {
   });
 
   it('sends through every channel, with the SMTP password from the environment only', async () => {
-    const ok = json<{ channel: string; ok: boolean }[]>(await cradle(['alerts', 'test', '--json'], { cwd, env: { CRADLE_SMTP_PASSWORD: 'sesame' } }));
+    const ok = json<{ channel: string; ok: boolean }[]>(await cradleInProcess(['alerts', 'test', '--json'], { cwd, env: { CRADLE_SMTP_PASSWORD: 'sesame' } }));
     expect(ok).toEqual([{ channel: 'email', ok: true }, { channel: 'webhook:slack-sec', ok: true }]);
     expect(mails.at(-1)).toMatch(/Subject: \[Cradle\] canary test contacted/);
     status = 500;
-    const bad = await cradle(['alerts', 'test'], { cwd, env: { CRADLE_SMTP_PASSWORD: 'wrong' } });
+    const bad = await cradleInProcess(['alerts', 'test'], { cwd, env: { CRADLE_SMTP_PASSWORD: 'wrong' } });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/email: FAILED/);
     expect(bad.stdout).toMatch(/webhook:slack-sec: FAILED: slack-sec: HTTP 500/);

@@ -6,10 +6,11 @@ import { demoPopulation } from '../../src/demo/setup.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { FIXTURES_DIR, SQL_DIR } from '../../src/lib/paths.js';
 import { copyFamilies, loadMapping } from '../../src/targetdb/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradle, cradleInProcess, json } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 
-// Drives the real `cradle` binary, as a user would, against real databases.
+// Drives the CLI as a user would, against real databases: the real `cradle` binary for help, version
+// and reading stdin, the same program in-process (test/helpers/cli.ts) for the rest of the journey.
 
 const noStack = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
 
@@ -28,17 +29,17 @@ describe('cradle without a project', () => {
   });
 
   it('exits 2 on bad usage and 1 on failure, with one-line errors', async () => {
-    const unknown = await cradle(['bogus'], { cwd });
+    const unknown = await cradleInProcess(['bogus'], { cwd });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'bogus'/);
-    const missing = await cradle(['seed'], { cwd });
+    const missing = await cradleInProcess(['seed'], { cwd });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/required option '--count <n>'/);
-    const noConfig = await cradle(['seed', '--count', '1'], { cwd });
+    const noConfig = await cradleInProcess(['seed', '--count', '1'], { cwd });
     expect(noConfig.code).toBe(1);
     expect(noConfig.stderr.trim()).toMatch(/^cradle: no cradle.config.json at .*; run `cradle init` or pass --config <file>$/);
     fs.writeFileSync(path.join(cwd, 'broken.json'), '{"hospitals": ');
-    const broken = await cradle(['--config', 'broken.json', 'canaries', 'list'], { cwd });
+    const broken = await cradleInProcess(['--config', 'broken.json', 'canaries', 'list'], { cwd });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/broken.json: not valid JSON/);
     noStack(broken.stderr);
@@ -49,7 +50,8 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
   let cwd: string;
   let vaultLoc: TestLocation;
   let targetLoc: TestLocation;
-  const run = (args: string[], input?: string) => cradle(args, { cwd, input });
+  // Through the binary when it reads stdin, in-process otherwise.
+  const run = (args: string[], input?: string) => (input === undefined ? cradleInProcess(args, { cwd }) : cradle(args, { cwd, input }));
 
   beforeAll(async () => {
     cwd = scratchDir(`cli-${backend}`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { errorLines } from '../../src/cli/main.js';
-import { cradle } from '../helpers/cli.js';
+import { cradleInProcess } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
 
 // Error lines quote what came in (an argument, a file name, a file's content). Raw, an ESC could
@@ -18,7 +18,7 @@ describe('error lines', () => {
   const cwd = scratchDir('cli-errors');
 
   it('escape controls in a user error quoting an argument', async () => {
-    const res = await cradle(['hits', '--since', HOSTILE], { cwd });
+    const res = await cradleInProcess(['hits', '--since', HOSTILE], { cwd });
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(`cradle: "${ESCAPED}" is not a duration; write e.g. 14d, 12h or 2w\n`);
   });
@@ -26,7 +26,7 @@ describe('error lines', () => {
   it('escape controls in a file name and in what a parser quotes from the file', async () => {
     const file = path.join(cwd, `conf\x1b[31m\r.json`);
     fs.writeFileSync(file, '{"vault": "\x1b[2J\x00');
-    const res = await cradle(['--config', file, 'hits'], { cwd });
+    const res = await cradleInProcess(['--config', file, 'hits'], { cwd });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^cradle: .*conf\\x1b\[31m\\r\.json: not valid JSON: .*\n$/);
     expect(res.stderr).not.toMatch(RAW_CONTROL);
@@ -35,14 +35,14 @@ describe('error lines', () => {
   it('keep a user error on lines that each start with cradle:, whatever its text', async () => {
     // A UserError's newlines are its line breaks (a list of problems); one in the input makes one
     // more line, but it too is marked as Cradle's and carries no controls.
-    const res = await cradle(['hits', '--since', `1x\n\x1b[1Aall verified\r`], { cwd });
+    const res = await cradleInProcess(['hits', '--since', `1x\n\x1b[1Aall verified\r`], { cwd });
     expect(res.code).toBe(1);
     const lines = res.stderr.replace(/\n$/, '').split('\n');
     expect(lines).toEqual(['cradle: "1x', 'cradle: \\x1b[1Aall verified\\r" is not a duration; write e.g. 14d, 12h or 2w']);
   });
 
   it('escape controls in what commander prints about a bad argument', async () => {
-    const res = await cradle([`hits\x1b[2J\r`], { cwd });
+    const res = await cradleInProcess([`hits\x1b[2J\r`], { cwd });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(`unknown command 'hits\\x1b[2J\\r'`);
     expect(res.stderr).not.toMatch(RAW_CONTROL);

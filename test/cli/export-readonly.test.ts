@@ -7,11 +7,11 @@ import { demoPopulation } from '../../src/demo/setup.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { FIXTURES_DIR, SQL_DIR } from '../../src/lib/paths.js';
 import { copyFamilies, loadMapping } from '../../src/targetdb/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 
 // `cradle export --query` promises to read the target only. These are the texts that once wrote to
-// it (issue 13), run through the real binary: each must end in exit 1 and one `cradle: …` line,
+// it (issue 13), run through the CLI (in-process): each must end in exit 1 and one `cradle: …` line,
 // with the target untouched and no file written on the database host. More texts, layer by layer,
 // in test/db/readonly.test.ts (in-process, faster).
 
@@ -21,7 +21,7 @@ describe.each(BACKENDS)('export --query cannot write the target on %s', (backend
   let targetLoc: TestLocation;
   // Where a COPY would write: a path the database server's own user can create (the server runs here).
   const serverFile = path.join(os.tmpdir(), `cradle-copy-probe-${process.pid}-${backend}`);
-  const run = (args: string[]) => cradle(args, { cwd });
+  const run = (args: string[]) => cradleInProcess(args, { cwd });
 
   const victimRows = async (): Promise<number> => {
     const db = await openDatabase(targetLoc.location);

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 
-// `cradle triage`, `hits` and `incidents` through the real binary, on a vault with planted canaries
+// `cradle triage`, `hits` and `incidents` through the CLI (in-process), on a vault with planted canaries
 // and recorded contacts.
 
 describe.each(BACKENDS)('cradle triage, hits and incidents on %s', (backend) => {
@@ -15,7 +15,7 @@ describe.each(BACKENDS)('cradle triage, hits and incidents on %s', (backend) => 
   let location: string;
   let canary: vault.CanaryRow;
   const cwd = scratchDir('cli-hits');
-  const run = (args: string[]) => cradle([...args, '--vault', location], { cwd });
+  const run = (args: string[]) => cradleInProcess([...args, '--vault', location], { cwd });
 
   beforeAll(async () => {
     h = await createTestHospital({ backend, schema: 'reference', population: 100, trapNumbers: 20 });
@@ -27,7 +27,7 @@ describe.each(BACKENDS)('cradle triage, hits and incidents on %s', (backend) => 
       body: `来电称是医院影楼，知道${canary.family.mother.name.full}的名字`, raw: Buffer.from('noted by hand'),
     });
     location = h.vaultLocation;
-    await h.vault.close(); // the binary opens the vault itself (an embedded one takes a lock)
+    await h.vault.close(); // the CLI opens the vault itself (an embedded one takes a lock)
   });
   afterAll(async () => {
     if (!h) return;

@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/db/index.js';
 import { maskDigits, maskPhone } from '../../src/lib/phone.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 
@@ -39,7 +39,7 @@ describe.each(BACKENDS)('callers written oddly are masked on %s', (backend) => {
   let location: string;
   let canaries: vault.CanaryRow[];
   const cwd = scratchDir('cli-masking');
-  const run = (args: string[]) => cradle(['--vault', location, ...args], { cwd });
+  const run = (args: string[]) => cradleInProcess(['--vault', location, ...args], { cwd });
 
   beforeAll(async () => {
     h = await createTestHospital({ backend, schema: 'reference', population: 100, trapNumbers: 20 });

@@ -4,16 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle, type CliResult } from '../helpers/cli.js';
+import { cradle, cradleInProcess, type CliResult } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, WARDS, type TestHospital } from '../helpers/hospital.js';
 import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
 
-// Every command that writes a file, through the binary, against an attacker who can plant links
+// Every command that writes a file, through the CLI, against an attacker who can plant links
 // beside its output and a user who points --out at something that is already there: a link planted
 // under the old predictable temporary names (`.<name>.<pid>.tmp`) or at --out never gets its target
 // written; an existing file is refused without --force and replaced with it; a directory is refused
-// in one line (export used to crash with EISDIR); nothing is left behind.
+// in one line (export used to crash with EISDIR); nothing is left behind. The links under old temporary
+// names are planted for the next process's pid: those tests run the real binary (a process of its
+// own, as a user's); the rest run the CLI in-process (test/helpers/cli.ts), where links are planted
+// under every pid when pid_max allows (Linux' default), the test's own included.
 
 const SECRET = 'SECRET: must never be overwritten\n';
 
@@ -40,12 +43,13 @@ function strayFiles(dir: string, wanted: string[]): string[] {
   return fs.readdirSync(dir).filter((f) => !wanted.includes(f) && f !== 'secret.txt' && !fs.lstatSync(path.join(dir, f)).isSymbolicLink());
 }
 
-describe.each(BACKENDS)('output files through the binary on %s', (backend) => {
+describe.each(BACKENDS)('output files through the CLI on %s', (backend) => {
   let h: TestHospital;
   let cwd: string;
   let incidentId: string;
   let source: string;
-  const run = (args: string[]): Promise<CliResult> => cradle(['--vault', h.vaultLocation, ...args], { cwd });
+  const run = (args: string[]): Promise<CliResult> => cradleInProcess(['--vault', h.vaultLocation, ...args], { cwd });
+  const runBinary = (args: string[]): Promise<CliResult> => cradle(['--vault', h.vaultLocation, ...args], { cwd });
 
   /** Each command that takes --out, writing to `out` (relative to cwd). */
   const writers: { name: string; args: (out: string) => string[] }[] = [
@@ -71,7 +75,7 @@ describe.each(BACKENDS)('output files through the binary on %s', (backend) => {
       path.join(cwd, 'cradle.config.json'),
       JSON.stringify({ hospitals: { h1: { displayName: '测试妇幼保健院', target: h.target.label, mapping: path.join(FIXTURES_DIR, 'mappings', 'reference.json'), wards: WARDS, districts: ['鼓楼区'], timeZone: 'Asia/Shanghai' } } }),
     );
-    // One process at a time on an embedded database: the binary opens them from here on.
+    // One handle at a time on an embedded database: the CLI opens them from here on.
     if (backend === 'pglite') {
       await h.vault.close();
       await h.target.close();
@@ -91,7 +95,7 @@ describe.each(BACKENDS)('output files through the binary on %s', (backend) => {
     fs.writeFileSync(secret, SECRET);
     const file = outName[name];
     plantPidLinks(dir, file, secret);
-    const res = await run(writers.find((w) => w.name === name)!.args(path.join(path.basename(dir), file)));
+    const res = await runBinary(writers.find((w) => w.name === name)!.args(path.join(path.basename(dir), file)));
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(fs.readFileSync(secret, 'utf8')).toBe(SECRET);
@@ -151,7 +155,7 @@ describe.each(BACKENDS)('output files through the binary on %s', (backend) => {
     const dir = path.join(cwd, 'failing');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'r.pdf'), 'old pdf\n');
-    const res = await cradle(['--vault', h.vaultLocation, 'report', incidentId, '--out', path.join('failing', 'r.pdf'), '--force'], { cwd, env: { CRADLE_CHROMIUM: path.join(cwd, 'no-such-chromium') } });
+    const res = await cradleInProcess(['--vault', h.vaultLocation, 'report', incidentId, '--out', path.join('failing', 'r.pdf'), '--force'], { cwd, env: { CRADLE_CHROMIUM: path.join(cwd, 'no-such-chromium') } });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^cradle: no Chromium at .* to print the PDF/);
     expect(fs.readFileSync(path.join(dir, 'r.pdf'), 'utf8')).toBe('old pdf\n');

@@ -9,13 +9,14 @@ import { openDatabase, type Database } from '../../src/db/index.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle, type CliResult } from '../helpers/cli.js';
+import { cradleInProcess, type CliResult } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
 
-// Secrets never leave: a leak scenario's report, audit and evidence bundle made through the binary
-// with the vault (on a server) and the target given as URLs holding a distinctive password, raw and
+// Secrets never leave: a leak scenario's report, audit and evidence bundle made through the CLI
+// (in-process, with the binary's command line: test/helpers/cli.ts; the lock file is held by the real
+// binary, `cradle watch`) with the vault (on a server) and the target given as URLs holding a distinctive password, raw and
 // percent-encoded, then every artefact grepped for it: the files written, the bundle unpacked, every
 // row of the vault (the ledger included), the lock file while held, and everything printed.
 
@@ -75,7 +76,7 @@ describe.each(BACKENDS)('no password in any artefact on %s', (backend) => {
   const printed: { args: string[]; result: CliResult }[] = [];
 
   async function run(args: string[]): Promise<CliResult> {
-    const result = await cradle(args, { cwd });
+    const result = await cradleInProcess(args, { cwd });
     printed.push({ args, result });
     return result;
   }

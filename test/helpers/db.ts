@@ -4,8 +4,9 @@ import pg from 'pg';
 import { customAlphabet } from 'nanoid';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 
-// Test databases: embedded ones are copies of the template the global setup initialised; server ones
-// are created on CRADLE_TEST_DATABASE_URL's server and dropped afterwards.
+// Test databases: embedded ones are copies of the templates the global setup made (an empty database,
+// or a vault with its migrations applied); server ones are created on CRADLE_TEST_DATABASE_URL's
+// server and dropped afterwards.
 
 export type Backend = 'pglite' | 'postgres';
 export const SERVER_URL = process.env.CRADLE_TEST_DATABASE_URL;
@@ -14,6 +15,7 @@ export const BACKENDS: Backend[] = SERVER_URL ? ['pglite', 'postgres'] : ['pglit
 /** This run's scratch directory, made by test/global-setup.js. */
 export const TEST_TMP = process.env.CRADLE_TEST_TMP ?? path.join(PACKAGE_ROOT, '.test-tmp');
 const TEMPLATE = path.join(TEST_TMP, 'pglite-template');
+const VAULT_TEMPLATE = path.join(TEST_TMP, 'pglite-vault');
 const suffix = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);
 
 export interface TestLocation {
@@ -28,9 +30,10 @@ export function scratchDir(label = 'dir'): string {
   return dir;
 }
 
-export function embeddedCopy(label = 'db'): string {
+/** A copy of the empty embedded database, or with `vault` of the migrated vault. */
+export function embeddedCopy(label = 'db', kind: 'empty' | 'vault' = 'empty'): string {
   const dir = path.join(TEST_TMP, `${label}-${suffix()}`);
-  fs.cpSync(TEMPLATE, dir, { recursive: true });
+  fs.cpSync(kind === 'vault' ? VAULT_TEMPLATE : TEMPLATE, dir, { recursive: true });
   return dir;
 }
 
@@ -40,9 +43,13 @@ function serverUrlFor(database: string): string {
   return url.toString();
 }
 
-export async function newDatabase(backend: Backend, label = 'db'): Promise<TestLocation> {
+/**
+ * A new database: empty, or with `kind` 'vault' (embedded only) already migrated, as a vault is after
+ * `migrate()`; callers still run migrate() (nothing to do there), which migrates a server one.
+ */
+export async function newDatabase(backend: Backend, label = 'db', kind: 'empty' | 'vault' = 'empty'): Promise<TestLocation> {
   if (backend === 'pglite') {
-    const dir = embeddedCopy(label);
+    const dir = embeddedCopy(label, kind);
     return { location: dir, cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `cradle_test_${label.replace(/\W/g, '_')}_${suffix()}`;

@@ -63,7 +63,7 @@ export interface HospitalOptions {
 }
 
 export async function createTestHospital(opts: HospitalOptions): Promise<TestHospital & { trapNumbers: string[] }> {
-  const locations: TestLocation[] = [await newDatabase(opts.backend, 'vault'), await newDatabase(opts.backend, 'target')];
+  const locations: TestLocation[] = [await newDatabase(opts.backend, 'vault', 'vault'), await newDatabase(opts.backend, 'target')];
   const [vaultLoc, targetLoc] = locations;
   const hospital = hospitalConfig(opts.schema, targetLoc.location, opts.rotation);
   const mapping = loadMapping(hospital.mappingFile);

@@ -3,16 +3,20 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradle, cradleInProcess, json } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
 import { createTrapVault, type TrapVault } from './trap-vault.js';
 
-// `cradle ingest` through the real binary, on an embedded vault with a canary and its traps.
+// `cradle ingest` through the CLI, on an embedded vault with a canary and its traps: in-process
+// (test/helpers/cli.ts), through the real binary when it reads stdin.
 
-describe('cradle ingest (the binary)', () => {
+describe('cradle ingest (the CLI)', () => {
   let v: TrapVault;
   let cwd: string;
-  const run = (args: string[], input?: string) => cradle(['--vault', v.location.location, ...args], { cwd, input });
+  const run = (args: string[], input?: string) => {
+    const all = ['--vault', v.location.location, ...args];
+    return input === undefined ? cradleInProcess(all, { cwd }) : cradle(all, { cwd, input });
+  };
 
   beforeAll(async () => {
     v = await createTrapVault('pglite', 'ingestcli');
@@ -25,9 +29,9 @@ describe('cradle ingest (the binary)', () => {
   });
 
   it('documents itself with examples', async () => {
-    const help = await cradle(['ingest', '--help'], { cwd });
+    const help = await cradleInProcess(['ingest', '--help'], { cwd });
     expect(help.stdout).toMatch(/Examples:\n\s+cradle ingest cdr/);
-    const cdrHelp = await cradle(['ingest', 'cdr', '--help'], { cwd });
+    const cdrHelp = await cradleInProcess(['ingest', 'cdr', '--help'], { cwd });
     expect(cdrHelp.stdout).toContain('accountcode, src, dst, dcontext, clid');
   });
 

@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
-import { cradle, type CliResult } from '../helpers/cli.js';
+import { cradleInProcess, type CliResult } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTrapVault, MOTHER_MAILBOX, TRAP_NUMBERS, type TrapVault } from './trap-vault.js';
 
-// `cradle ingest` through the real binary with files a caller or sender shaped: quotes and NULs in
+// `cradle ingest` through the CLI (in-process) with files a caller or sender shaped: quotes and NULs in
 // call records, NULs in mbox From lines, mail mailparser will not read whole, dates and ids the vault
 // cannot hold as they are. Each ends stored (escaped, raw kept byte for byte, a `cradle: warning:`
 // line), or rejected by row with file:line while the rest is stored, or a one-line `cradle:` error
@@ -22,12 +22,12 @@ const cdrRow = (uniqueid: string, clid: string, start = '2026-11-24 10:15:02') =
 describe.each(BACKENDS)('cradle ingest with hostile files, on %s', (backend) => {
   let v: TrapVault;
   let cwd: string;
-  const run = (args: string[]) => cradle(['--vault', v.location.location, ...args], { cwd });
+  const run = (args: string[]) => cradleInProcess(['--vault', v.location.location, ...args], { cwd });
   const write = (name: string, data: string | Buffer) => fs.writeFileSync(path.join(cwd, name), data);
 
   beforeAll(async () => {
     v = await createTrapVault(backend, 'hostileingest');
-    // The binary opens the vault itself (an embedded one takes one process at a time).
+    // The CLI opens the vault itself (an embedded one takes one handle at a time).
     await v.db.close();
     cwd = scratchDir('hostile-ingest');
   });

@@ -16,7 +16,7 @@ export interface TrapVault {
 }
 
 export async function createTrapVault(backend: Backend, label = 'ingest'): Promise<TrapVault> {
-  const location = await newDatabase(backend, label);
+  const location = await newDatabase(backend, label, 'vault');
   const db = await openDatabase(location.location, { role: 'vault', create: true });
   await migrate(db);
   await plantTrapCanary(db);

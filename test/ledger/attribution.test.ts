@@ -10,7 +10,7 @@ import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { traceIncident } from '../../src/trace/trace.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle } from '../helpers/cli.js';
+import { cradleInProcess } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 
@@ -119,13 +119,13 @@ describe.each(BACKENDS)('sealed attribution rows on %s', (backend) => {
       ]);
       // Through the CLI: exit 1, naming the table and the row.
       const location = h.vaultLocation;
-      if (backend === 'pglite') await h.vault.close(); // the binary opens the embedded vault itself
+      if (backend === 'pglite') await h.vault.close(); // the CLI opens the embedded vault itself
       try {
-        const res = await cradle(['verify', '--vault', location], { cwd: scratchDir('verify-framing') });
+        const res = await cradleInProcess(['verify', '--vault', location], { cwd: scratchDir('verify-framing') });
         expect(res.code).toBe(1);
         expect(res.stdout).toContain(`exposures ${ex[0].id}: is not in the ledger`);
         expect(res.stdout).toContain(`channels ${ch[0].id}: is not in the ledger`);
-        const json = await cradle(['verify', '--vault', location, '--json'], { cwd: scratchDir('verify-framing') });
+        const json = await cradleInProcess(['verify', '--vault', location, '--json'], { cwd: scratchDir('verify-framing') });
         expect(json.code).toBe(1);
         expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, evidence: { problems: expect.arrayContaining([expect.objectContaining({ kind: 'exposures', ref: String(ex[0].id) })]) } });
       } finally {
@@ -239,7 +239,7 @@ describe.each(BACKENDS)('a vault upgraded to sealed rows on %s', (backend) => {
 
     // Any CLI command with write access writes the baseline once (verify itself, here).
     if (backend === 'pglite') await db.close();
-    const res = await cradle(['verify', '--vault', loc.location], { cwd: scratchDir('upgrade') });
+    const res = await cradleInProcess(['verify', '--vault', loc.location], { cwd: scratchDir('upgrade') });
     if (backend === 'pglite') db = await openDatabase(loc.location);
     expect(res.stdout).toMatch(/^baseline: rows written before migration 010 were sealed at \S+ \(entry #1\)/m);
     expect(res.code).toBe(0);

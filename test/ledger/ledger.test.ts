@@ -10,7 +10,7 @@ import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { appendLedger, canonicalJson, contentHash, entryHash, GENESIS, ledgerEntries, type LedgerEntry } from '../../src/vault/ledger.js';
-import { cradle } from '../helpers/cli.js';
+import { cradleInProcess } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 
@@ -238,15 +238,15 @@ describe.each(BACKENDS)('evidence ledger on %s', (backend) => {
     it('cradle verify: exit 0 with the head, 1 naming the break, JSON', async () => {
       const location = h.vaultLocation;
       const tampered = (await ledgerEntries(h.vault, { kind: 'contact', limit: 1 }))[0];
-      await h.vault.close(); // the binary opens the embedded vault itself
+      await h.vault.close(); // the CLI opens the embedded vault itself
       const cwd = scratchDir('cli-verify');
       try {
-        const ok = await cradle(['verify', '--vault', location], { cwd });
+        const ok = await cradleInProcess(['verify', '--vault', location], { cwd });
         expect(ok.code).toBe(0);
         expect(ok.stdout).toMatch(/^ledger: \d+ entries, chain intact, head #\d+ [0-9a-f]{64}$/m);
         expect(ok.stdout).toMatch(/not sealed yet: 1 contact/);
         const head = /head #\d+ ([0-9a-f]{64})/.exec(ok.stdout)![1];
-        const json = await cradle(['verify', '--vault', location, '--json', '--anchor', head], { cwd });
+        const json = await cradleInProcess(['verify', '--vault', location, '--json', '--anchor', head], { cwd });
         expect(json.code).toBe(0);
         const report = JSON.parse(json.stdout) as VerifyReport;
         expect(report).toMatchObject({ ok: true, ledger: { intact: true, break: null, head: { hash: head }, anchor: { hash: head, found: true } }, evidence: { problemCount: 0, unsealedContacts: 1 } });
@@ -255,13 +255,13 @@ describe.each(BACKENDS)('evidence ledger on %s', (backend) => {
         const db = await openDatabase(location);
         await db.query(`UPDATE ledger SET content = jsonb_set(content, '{from}', '"+8613000000000"') WHERE seq = $1`, [tampered.seq]);
         await db.close();
-        const broken = await cradle(['verify', '--vault', location], { cwd });
+        const broken = await cradleInProcess(['verify', '--vault', location], { cwd });
         expect(broken.code).toBe(1);
         expect(broken.stdout).toContain(`ledger: BROKEN at entry #${tampered.seq} (contact ${tampered.ref}): altered — content does not match its hash`);
-        const brokenJson = await cradle(['verify', '--vault', location, '--json'], { cwd });
+        const brokenJson = await cradleInProcess(['verify', '--vault', location, '--json'], { cwd });
         expect(brokenJson.code).toBe(1);
         expect(JSON.parse(brokenJson.stdout)).toMatchObject({ ok: false, ledger: { intact: false, break: { seq: tampered.seq, problem: 'altered' } } });
-        expect((await cradle(['verify', '--help'], { cwd })).stdout).toMatch(/Examples:/);
+        expect((await cradleInProcess(['verify', '--help'], { cwd })).stdout).toMatch(/Examples:/);
       } finally {
         h.vault = await openDatabase(location);
       }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { migrate, openDatabase } from '../../src/db/index.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { newDatabase, scratchDir, SERVER_URL, type TestLocation } from '../helpers/db.js';
 
 // An auditor checks the ledger with a role that can only read the vault: opening the vault must not
@@ -42,7 +42,7 @@ describeServer('cradle verify with a read-only role', () => {
   });
 
   it('verifies the chain without write rights', async () => {
-    const res = await cradle(['--vault', readOnlyUrl, 'verify', '--json'], { cwd: scratchDir('readonly') });
+    const res = await cradleInProcess(['--vault', readOnlyUrl, 'verify', '--json'], { cwd: scratchDir('readonly') });
     expect(res.stderr).toBe('');
     expect(json<{ ok: boolean }>(res).ok).toBe(true);
   });

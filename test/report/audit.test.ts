@@ -11,13 +11,13 @@ import { advanceCanaries, rotate } from '../../src/seed/index.js';
 import { isoWeekRange } from '../../src/lib/time.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle } from '../helpers/cli.js';
+import { cradleInProcess } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 
 // `cradle audit`: two weekly rotations with the week between them skipped, an export whose canaries
 // got texts, an access log that opened seeded canaries, a trap number that rang before any canary
-// held it; the audit of the three weeks as data, Markdown and HTML, and through the binary.
+// held it; the audit of the three weeks as data, Markdown and HTML, and through the CLI.
 
 const FROM = '2026-10-05';
 const TO = '2026-10-25';
@@ -163,27 +163,27 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
   });
 
   if (backend === 'pglite') {
-    it('writes the audit through the binary and records it in the ledger', async () => {
+    it('writes the audit through the CLI and records it in the ledger', async () => {
       const before = await vault.ledgerHead(h.vault);
       await h.vault.close();
       try {
         const cwd = scratchDir('audit-cli');
-        const out = await cradle(['--vault', h.vaultLocation, 'audit', '--from', FROM, '--to', TO, '--out', 'q.html', '--lang', 'zh-CN'], { cwd });
+        const out = await cradleInProcess(['--vault', h.vaultLocation, 'audit', '--from', FROM, '--to', TO, '--out', 'q.html', '--lang', 'zh-CN'], { cwd });
         expect(out.stderr).toBe('');
         expect(out.code).toBe(0);
         expect(out.stdout).toMatch(/^wrote q\.html \(html, zh-CN, \d+ bytes\) sha256 [0-9a-f]{64}; ledger entry #\d+\n$/);
         const html = fs.readFileSync(path.join(cwd, 'q.html'), 'utf8');
         expect(html).toContain('<section id="ledger">');
         expect(html).toContain('2026-W42');
-        const json = await cradle(['--vault', h.vaultLocation, 'audit', '--from', FROM, '--to', TO, '--format', 'json'], { cwd });
+        const json = await cradleInProcess(['--vault', h.vaultLocation, 'audit', '--from', FROM, '--to', TO, '--format', 'json'], { cwd });
         expect(json.code).toBe(0);
         const printed = JSON.parse(json.stdout) as AuditReportData;
         expect(printed).toMatchObject({ format: 'cradle-audit-report', rotations: { done: 2, missed: 1 }, ledger: { ok: true } });
-        const bad = await cradle(['--vault', h.vaultLocation, 'audit', '--from', '2026-10-32', '--to', TO], { cwd });
+        const bad = await cradleInProcess(['--vault', h.vaultLocation, 'audit', '--from', '2026-10-32', '--to', TO], { cwd });
         expect(bad.code).toBe(2);
         expect(bad.stderr).toMatch(/--from <date>.*yyyy-mm-dd/);
         expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-        const reversed = await cradle(['--vault', h.vaultLocation, 'audit', '--from', TO, '--to', FROM, '--format', 'json'], { cwd });
+        const reversed = await cradleInProcess(['--vault', h.vaultLocation, 'audit', '--from', TO, '--to', FROM, '--format', 'json'], { cwd });
         expect(reversed.code).toBe(1);
         expect(reversed.stderr).toBe(`cradle: --from ${TO} is after --to ${FROM}\n`);
       } finally {

@@ -12,13 +12,13 @@ import type { BundleLedgerEntry } from '../../src/report/bundle.js';
 import type { ExportResult } from '../../src/exports/export.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle, type CliResult } from '../helpers/cli.js';
+import { cradleInProcess, type CliResult } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
 
 // `cradle evidence export`: the bundle for the police, built from a real incident (a photo studio's
-// export whose canaries got texts) and a scan incident, through the binary, then unpacked and checked
+// export whose canaries got texts) and a scan incident, through the CLI (in-process), then unpacked and checked
 // the way its README tells a stranger to: checksums, raw events against their hashes, the ledger slice.
 
 const CALLER = '+8613311110000';
@@ -73,11 +73,11 @@ describe.each(BACKENDS)('evidence export on %s', (backend) => {
   const scanId = `SCAN-${backend}`;
   const raws: Buffer[] = [];
 
-  /** Run the binary with the PGlite vault closed meanwhile (one process at a time), and reopen it. */
+  /** Run the CLI with the PGlite vault closed meanwhile (the CLI takes its lock), and reopen it. */
   async function run(args: string[], cwd: string): Promise<CliResult> {
     if (backend === 'pglite') await h.vault.close();
     try {
-      return await cradle(['--vault', h.vaultLocation, ...args], { cwd });
+      return await cradleInProcess(['--vault', h.vaultLocation, ...args], { cwd });
     } finally {
       if (backend === 'pglite') h.vault = await openDatabase(h.vaultLocation);
     }

@@ -9,15 +9,15 @@ import { TRACE_EVIDENCE_DELAY, TRACE_MERGE_PRIOR, TRACE_NOISE, TRACE_UNKNOWN_PRI
 import { traceIncident } from '../../src/trace/trace.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle } from '../helpers/cli.js';
+import { cradle, cradleInProcess } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 import { CHROMIUM, itWith } from '../helpers/needs.js';
 import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
 
 // `cradle report` on a real incident: a photo studio's export whose canaries got texts, traced and
-// written as JSON, Markdown, HTML and (where Chromium is installed) PDF through the binary, each one
-// recorded in the ledger.
+// written as JSON, Markdown and HTML (through the CLI, in-process) and, where Chromium is installed,
+// PDF (through the real binary), each one recorded in the ledger.
 
 const CALLER = '+8613311110000';
 const MODEL = { noise: TRACE_NOISE, unknownPrior: TRACE_UNKNOWN_PRIOR, mergePrior: TRACE_MERGE_PRIOR, evidenceDelayDays: TRACE_EVIDENCE_DELAY / DAY };
@@ -92,11 +92,11 @@ describe.each(BACKENDS)('report on %s', (backend) => {
     expect(data.suspects[0]).toMatchObject({ label: 'export:photo-studio' });
   });
 
-  it('writes JSON, Markdown and HTML through the binary, each one in the ledger', async () => {
+  it('writes JSON, Markdown and HTML through the CLI, each one in the ledger', async () => {
     if (backend === 'pglite') await h.vault.close();
     try {
       const cwd = scratchDir('report-cli');
-      const run = (args: string[]) => cradle(['--vault', h.vaultLocation, 'report', incidentId, ...args], { cwd });
+      const run = (args: string[]) => cradleInProcess(['--vault', h.vaultLocation, 'report', incidentId, ...args], { cwd });
 
       const stdout = await run(['--format', 'json']);
       expect(stdout.code).toBe(0);
@@ -138,10 +138,10 @@ describe.each(BACKENDS)('report on %s', (backend) => {
       expect(usage.stderr).toBe('cradle: --out <file> is needed for --format pdf (only json can go to standard output)\n');
       const bad = await run(['--format', 'docx', '--out', 'x.docx']);
       expect(bad.code).toBe(2);
-      const missing = await cradle(['--vault', h.vaultLocation, 'report', 'INC-NOPE', '--out', 'x.html'], { cwd });
+      const missing = await cradleInProcess(['--vault', h.vaultLocation, 'report', 'INC-NOPE', '--out', 'x.html'], { cwd });
       expect(missing.code).toBe(1);
       expect(missing.stderr).toBe('cradle: no incident INC-NOPE; list them with `cradle incidents`\n');
-      const noChromium = await cradle(['--vault', h.vaultLocation, 'report', incidentId, '--out', 'x.pdf'], { cwd, env: { CRADLE_CHROMIUM: path.join(cwd, 'no-such-chromium') } });
+      const noChromium = await cradleInProcess(['--vault', h.vaultLocation, 'report', incidentId, '--out', 'x.pdf'], { cwd, env: { CRADLE_CHROMIUM: path.join(cwd, 'no-such-chromium') } });
       expect(noChromium.code).toBe(1);
       expect(noChromium.stderr).toMatch(/^cradle: no Chromium at .*no-such-chromium to print the PDF: install Debian's chromium .* or set CRADLE_CHROMIUM/);
       expect(fs.existsSync(path.join(cwd, 'x.pdf'))).toBe(false);

@@ -118,7 +118,7 @@ describe.each(BACKENDS)('scanning the shipped leak fixtures on %s', (backend) =>
   let location: TestLocation;
   let db: Database;
   beforeAll(async () => {
-    location = await newDatabase(backend, 'leakfixtures');
+    location = await newDatabase(backend, 'leakfixtures', 'vault');
     db = await openDatabase(location.location);
     await loadScenario(db, scenario);
   });

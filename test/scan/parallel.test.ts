@@ -36,7 +36,7 @@ describe('scanning large files in chunks on worker threads', () => {
   let dir: string;
   let fams: Family[];
   beforeAll(async () => {
-    const location = embeddedCopy('parallel');
+    const location = embeddedCopy('parallel', 'vault');
     db = await openDatabase(location, { role: 'vault', create: true });
     await migrate(db);
     await vault.ensureHospital(db, 'h', 'zh-CN');

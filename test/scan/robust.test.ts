@@ -12,7 +12,7 @@ import { readRecords, type FileFacts, type ScanRecord, type ScanWarning } from '
 import { runScan, type ScanResult } from '../../src/scan/scan.js';
 import * as vault from '../../src/vault/index.js';
 import { scanEvidence } from '../../src/vault/reports.js';
-import { cradle } from '../helpers/cli.js';
+import { cradleInProcess } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 
 // Seized files that are damaged, huge or odd: a corrupt workbook is a warning and the other files of
@@ -156,7 +156,7 @@ describe.each(BACKENDS)('scanning damaged, wide and long files on %s', (backend)
   let loc: TestLocation;
   let dir: string;
   let fams: Family[];
-  const run = (args: string[]) => cradle(args, { cwd: dir, env: { CRADLE_VAULT: loc.location } });
+  const run = (args: string[]) => cradleInProcess(args, { cwd: dir, env: { CRADLE_VAULT: loc.location } });
   /** The vault, open only while `fn` runs: the CLI cannot open an embedded vault held open here. */
   async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
     const db = await openDatabase(loc.location, { role: 'vault', create: true });
@@ -167,7 +167,7 @@ describe.each(BACKENDS)('scanning damaged, wide and long files on %s', (backend)
     }
   }
   beforeAll(async () => {
-    loc = await newDatabase(backend, 'robust');
+    loc = await newDatabase(backend, 'robust', 'vault');
     fams = families();
     await withDb(async (db) => {
       await migrate(db);

@@ -21,7 +21,7 @@ describe.each(BACKENDS)('one vault, two hospitals on %s', (backend) => {
   const shares: Record<string, string[]> = {};
 
   beforeAll(async () => {
-    for (const label of ['vault', 'gulou', 'jiangning']) locations.push(await newDatabase(backend, label));
+    for (const label of ['vault', 'gulou', 'jiangning']) locations.push(await newDatabase(backend, label, label === 'vault' ? 'vault' : 'empty'));
     const [vaultLoc, gulouLoc, jiangningLoc] = locations;
     config = parseConfig(
       {

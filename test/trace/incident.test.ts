@@ -7,13 +7,13 @@ import { traceIncident } from '../../src/trace/trace.js';
 import { triagePending } from '../../src/triage/triage.js';
 import { UNKNOWN_SOURCE } from '../../src/trace/model.js';
 import * as vault from '../../src/vault/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
 
 // `cradle trace` on a real vault: the export or the account behind an incident's hits, with its
-// evidence, on PGlite and PostgreSQL; and the binary's output.
+// evidence, on PGlite and PostgreSQL; and the CLI's output.
 
 
 describe.each(BACKENDS)('trace on %s', (backend) => {
@@ -93,18 +93,18 @@ describe.each(BACKENDS)('trace on %s', (backend) => {
     expect(report.suspects[0]).toMatchObject({ kind: 'export', label: 'export:photo-studio' });
   });
 
-  it('traces through the binary, as text and as JSON, and refuses an unknown incident', async () => {
+  it('traces through the CLI, as text and as JSON, and refuses an unknown incident', async () => {
     const [incident] = (await vault.listIncidents(h.vault)).filter((i) => i.source === 'hits');
     if (backend === 'pglite') await h.vault.close();
     try {
       const cwd = scratchDir('trace-cli');
-      const out = await cradle(['--vault', h.vaultLocation, 'trace', incident.id], { cwd });
+      const out = await cradleInProcess(['--vault', h.vaultLocation, 'trace', incident.id], { cwd });
       expect(out.code).toBe(0);
       expect(out.stdout).toMatch(/^incident \S+ \(hits\): 3 canaries, planted in 2026-W45/);
       expect(out.stdout).toMatch(/\n1\s+(export:photo-studio|account:nurse42)\s/);
-      const data = json<{ suspects: { key: string; posterior: number }[] }>(await cradle(['--vault', h.vaultLocation, 'trace', incident.id, '--json'], { cwd }));
+      const data = json<{ suspects: { key: string; posterior: number }[] }>(await cradleInProcess(['--vault', h.vaultLocation, 'trace', incident.id, '--json'], { cwd }));
       expect(data.suspects.reduce((s, x) => s + x.posterior, 0)).toBeLessThanOrEqual(1.000001);
-      const missing = await cradle(['--vault', h.vaultLocation, 'trace', 'INC-NOPE'], { cwd });
+      const missing = await cradleInProcess(['--vault', h.vaultLocation, 'trace', 'INC-NOPE'], { cwd });
       expect(missing.code).toBe(1);
       expect(missing.stderr).toBe('cradle: no incident INC-NOPE; list them with `cradle incidents`\n');
     } finally {

@@ -9,7 +9,7 @@ describe.each(BACKENDS)('contact events on %s', (backend) => {
   let location: TestLocation;
   let db: Database;
   beforeAll(async () => {
-    location = await newDatabase(backend, 'contacts');
+    location = await newDatabase(backend, 'contacts', 'vault');
     db = await openDatabase(location.location, { role: 'vault', create: true });
     await migrate(db);
   });

@@ -9,7 +9,7 @@ describe.each(BACKENDS)('trap pool lifecycle on %s', (backend) => {
   let loc: TestLocation;
   let db: Database;
   beforeAll(async () => {
-    loc = await newDatabase(backend, 'pool');
+    loc = await newDatabase(backend, 'pool', 'vault');
     db = await openDatabase(loc.location);
     await migrate(db);
     await vault.ensureHospital(db, 'h1', 'zh-CN');

@@ -41,7 +41,7 @@ describe.each(BACKENDS)('the cradle watch binary on %s', (backend) => {
   let loc: TestLocation;
   const cwd = scratchDir('watch-cli');
   beforeAll(async () => {
-    loc = await newDatabase(backend, 'watchcli');
+    loc = await newDatabase(backend, 'watchcli', 'vault');
     const db = await openDatabase(loc.location, { role: 'vault', create: true });
     await migrate(db);
     await db.close();

@@ -21,7 +21,7 @@ const form = (params: Record<string, string>) => new URLSearchParams(params).toS
 const unixNow = (offset = 0) => String(Math.floor(Date.now() / 1000) + offset);
 
 async function openVault(backend: (typeof BACKENDS)[number], label: string): Promise<{ loc: TestLocation; db: Database }> {
-  const loc = await newDatabase(backend, label);
+  const loc = await newDatabase(backend, label, 'vault');
   const db = await openDatabase(loc.location, { role: 'vault', create: true });
   await migrate(db);
   return { loc, db };

@@ -34,8 +34,10 @@ function ymd(iso: string): Ymd {
 }
 
 function pctWith(locale: string): (p: number) => string {
-  const fmt = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
-  return (p) => (p >= 0.9995 ? `>${fmt.format(0.999)}` : p > 0 && p < 0.0005 ? `<${fmt.format(0.001)}` : fmt.format(p));
+  // Made on first use, not when the module loads: ICU's first formatter costs start-up time of every command.
+  let made: Intl.NumberFormat | undefined;
+  const fmt = () => (made ??= new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }));
+  return (p) => (p >= 0.9995 ? `>${fmt().format(0.999)}` : p > 0 && p < 0.0005 ? `<${fmt().format(0.001)}` : fmt().format(p));
 }
 
 /** The start of a hash, for a sentence; the whole of it is in the chain of custody. */
