@@ -24,6 +24,7 @@ const UNIT = [
   'test/lib/**/*.test.ts',
   'test/realism/compare.test.ts',
   'test/config/**/*.test.ts',
+  'test/canary/delay.test.ts',
   'test/pool/**/*.test.ts',
   'test/accesslog/block.test.ts',
   'test/accesslog/hostile-parse.test.ts',

@@ -49,6 +49,8 @@ export interface CanaryDraft {
   /** Pool numbers found in the target's real rows: block them. */
   blocked: { id: number; e164: string }[];
   warnings: string[];
+  /** The profile the families were drawn from (null: the locale tables). */
+  profile: HospitalProfile | null;
 }
 
 export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryable, request: DraftRequest): Promise<CanaryDraft> {
@@ -65,7 +67,7 @@ export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryabl
   warnings.push(...applyProfile(families, profile, req.mapping, req.mapping.timeZone ?? req.hospital.timeZone, createRandom(req.seed === undefined ? undefined : `${req.seed}:profile`)));
   const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families, warnings);
   await ensureUniqueEmails(vaultDb, target, req.mapping, families, rng);
-  return { families, assignments, blocked, warnings };
+  return { families, assignments, blocked, warnings, profile };
 }
 
 /**

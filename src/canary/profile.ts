@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Family, HospitalProfile } from '../domain/index.js';
-import { drawColumnValue, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext, type Random } from '../lib/generate/index.js';
+import { drawColumnValue, fromQuantiles, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext, type Random } from '../lib/generate/index.js';
 import { fieldColumn, type Mapping } from '../targetdb/mapping.js';
 
 // Canaries drawn from the hospital's learned profile (`cradle target profile`): the mapped fields get
@@ -95,4 +95,26 @@ export function applyProfile(families: Family[], profile: HospitalProfile | null
     }
   }
   return warnings;
+}
+
+const EVENT_FIELD = { admission: 'admittedAt', birth: 'baby.birthTime' } as const;
+/** A recording delay longer than this is taken for a back-dated entry, not a delay to imitate. */
+const MAX_DELAY_MS = 3 * 86_400_000;
+
+/**
+ * How long after the moment itself the hospital's system records an event: the learned offset of the
+ * bookkeeping stamp the event writes (created, else the step's other stamp) from the
+ * field's own time column in the same row, drawn from its quantiles. A canary written at the very
+ * second it was admitted or born is a tell where real rows are created minutes later. 0 without a
+ * profile, a stamp column or a learned offset.
+ */
+export function recordingDelayMs(profile: HospitalProfile | null, mapping: Mapping, event: keyof typeof EVENT_FIELD, rng: Random): number {
+  const at = profile ? fieldColumn(mapping, EVENT_FIELD[event]) : null;
+  if (!profile || !at) return 0;
+  const stamps = at.step.columns.filter((c) => c.value.type === 'stamp');
+  const stamp = stamps.find((c) => c.value.type === 'stamp' && c.value.stamp === 'created') ?? stamps[0];
+  const offset = stamp && profile.columns[`${at.step.alias}.${stamp.column}`]?.time?.offsets?.[`${at.step.alias}.${at.column}`];
+  if (!offset || offset.quantiles.length === 0) return 0;
+  const seconds = fromQuantiles(rng, offset.quantileLevels, offset.quantiles);
+  return Number.isFinite(seconds) ? Math.min(MAX_DELAY_MS, Math.max(0, Math.round(seconds * 1000))) : 0;
 }

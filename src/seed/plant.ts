@@ -3,6 +3,7 @@ import { readOnly, type Database } from '../db/index.js';
 import { formatChannel, parseChannel, type ChannelRef, type Family } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { draftCanaries } from '../canary/draft.js';
+import { recordingDelayMs } from '../canary/profile.js';
 import { createRandom } from '../lib/generate/index.js';
 import type { HospitalConfig } from '../config/index.js';
 import { insertFamilies, locateFamily, previewRows, type TargetKeys } from '../targetdb/families.js';
@@ -81,7 +82,7 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   }
 
   // Drafting only reads the target (a dry run promises to write nothing there): through readOnly().
-  const { families, assignments, blocked, warnings } = await readOnly(target, (tx) =>
+  const { families, assignments, blocked, warnings, profile } = await readOnly(target, (tx) =>
     draftCanaries(vaultDb, tx, {
       hospital: req.hospital,
       mapping: req.mapping,
@@ -97,14 +98,18 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   const planned: PlannedCanary[] = families.map((family) => ({ id: canaryId(), family }));
   // The vault keeps each family as the target holds it: no discharge until it is written.
   const events: vault.ScheduledEvent[] = [];
+  // Admission and birth are due when the hospital's system would record them: the moment plus a learned delay.
+  const delayRng = createRandom(req.seed === undefined ? undefined : `${req.seed}:delays`);
+  const dueAt = (kind: 'admission' | 'birth', iso: string) => new Date(Date.parse(iso) + recordingDelayMs(profile, req.mapping, kind, delayRng));
   for (const p of planned) {
     const f = p.family;
     const discharge = f.dischargedAt;
     if (req.schedule) {
-      events.push({ canaryId: p.id, kind: 'admission', dueAt: new Date(f.admittedAt) }, { canaryId: p.id, kind: 'birth', dueAt: new Date(f.baby.birthTime) });
+      events.push({ canaryId: p.id, kind: 'admission', dueAt: dueAt('admission', f.admittedAt) }, { canaryId: p.id, kind: 'birth', dueAt: dueAt('birth', f.baby.birthTime) });
     }
     if (discharge && (req.schedule || new Date(discharge) > req.now)) {
       f.dischargedAt = null;
+      // The discharge is written at its own time: the event's due time is the discharge time the row gets.
       if (lifecycle.length === 0) events.push({ canaryId: p.id, kind: 'discharge', dueAt: new Date(discharge) });
     }
     const own = events.filter((e) => e.canaryId === p.id);
