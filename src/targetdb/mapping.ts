@@ -220,7 +220,9 @@ export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
     if (columns.length === 0) problems.push(`${at}.columns: an insert needs at least one column`);
     known.set(ins.as, new Set([...Object.keys(ins.columns), ...ins.returning]));
     // A row is inserted at birth when it holds the baby's fields or refers to a row inserted at birth.
-    const holdsBirth = columns.some((c) => c.value.type === 'field' && fieldEvent(c.value.field) === 'birth');
+    // A row holding the baby's own fields is the baby's record, made at birth; a mother's row that also
+    // records the delivery (its mode, the weeks) is made at admission and updated at birth.
+    const holdsBirth = columns.some((c) => c.value.type === 'field' && c.value.field.startsWith('baby.'));
     const refsBirth = columns.some((c) => c.value.type === 'ref' && steps.find((s) => s.alias === (c.value as { alias: string }).alias)?.at === 'birth');
     if (ins.at === 'admission' && refsBirth) problems.push(`${at}.at: "admission", but it refers to a row inserted at birth`);
     steps.push({ alias: ins.as, schema, table, returning: ins.returning, at: ins.at ?? (holdsBirth || refsBirth ? 'birth' : 'admission'), columns });
