@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/db/index.js';
 import type { Counts, HospitalProfile } from '../../src/domain/index.js';
 import { cradle, json } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
-import { REGIONAL_MAPPING_DOC, regionalPopulationSql, REGIONAL_SCHEMA } from '../fixtures/his-population.js';
+import { regionalPopulationSql, REGIONAL_SCHEMA, writeRegionalConfig } from '../fixtures/his-population.js';
 
 // `cradle pool add`, `pool list` and `audit` against the real patients' phone segments of the stored
 // profile: silent before any profile; with one, the share of real numbers in segments the pool has
@@ -48,20 +48,7 @@ describe.each(BACKENDS)('trap pool against the profile phone segments on %s', (b
       );
     }
     await target.close();
-    fs.writeFileSync(path.join(cwd, 'mapping.json'), JSON.stringify(REGIONAL_MAPPING_DOC, null, 2));
-    const config = {
-      vault: vaultLoc.location,
-      hospitals: {
-        changzhou: {
-          target: targetLoc.location,
-          mapping: 'mapping.json',
-          wards: ['产科一病区', '产科二病区', '新生儿监护室'],
-          districts: ['天宁区', '钟楼区', '新北区', '武进区'],
-          profile: { k: 5 },
-        },
-      },
-    };
-    fs.writeFileSync(path.join(cwd, 'cradle.config.json'), JSON.stringify(config, null, 2));
+    writeRegionalConfig(cwd, vaultLoc.location, targetLoc.location);
     json(await run(['init', '--json']));
   }, 120_000);
   afterAll(async () => {
