@@ -64,6 +64,7 @@ Examples:
       const out = o.out ? path.resolve(o.out) : null;
       const write = async (db: Database, config: Config | null, realism?: AuditReportOptions['realism']) => {
         const { data, written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]), realism });
+        if (data.pool.segments?.warning) process.stderr.write(`cradle: warning: ${data.pool.segments.warning}\n`);
         if (!written) return void process.stdout.write(JSON.stringify(data, null, 2) + '\n');
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
         if (data.realism?.warning) process.stderr.write(`cradle: WARNING: canaries are separable from real rows: ROC AUC ${data.realism.auc?.toFixed(3)}, above ${data.realism.warnAbove} (see the report's realism section)\n`);

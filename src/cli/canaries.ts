@@ -3,7 +3,7 @@ import type { CanaryStatus } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import * as vault from '../vault/index.js';
 import { advanceCanaries } from '../seed/index.js';
-import { hospitalAction, hospitalFilter, vaultAction, type JsonOption } from './context.js';
+import { hospitalAction, hospitalFilter, showCommand, vaultAction, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
 import { instantArg, isoWeekArg, oneOf } from './args.js';
 
@@ -89,14 +89,10 @@ export function registerCanaries(program: Command): void {
       ]);
     }));
 
-  canaries
-    .command('show <id>')
-    .description('one canary: the family, its trap numbers, target keys and exposures')
-    .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  cradle canaries show 3k9x2m7q8w1a')
-    .action(vaultAction<JsonOption, [string]>(async ({ opts, db }, id) => {
-      const c = await vault.getCanary(db, id);
-      if (!c) throw new UserError(`no canary ${id} in the vault; \`cradle canaries list\` shows their ids`);
+  showCommand(
+    canaries,
+    { noun: 'canary', description: 'one canary: the family, its trap numbers, target keys and exposures', exampleId: '3k9x2m7q8w1a', get: vault.getCanary },
+    async ({ opts, db, id }, c) => {
       const exposures = await vault.exposuresOf(db, id);
       const numbers = await vault.trapNumbersOf(db, id);
       const f = c.family;
@@ -125,5 +121,6 @@ export function registerCanaries(program: Command): void {
         '  exposures:',
         ...exposures.map((e) => `    ${isoDate(e.exposed_at)}  ${e.channel}  (${e.source})`),
       ]);
-    }));
+    },
+  );
 }

@@ -44,6 +44,27 @@ export function vaultAction<O extends object = object, A extends unknown[] = []>
   return action<O, A>((opts, ...args) => withVault(opts, (db, config) => fn({ opts, db, config }, ...args)));
 }
 
+/**
+ * `cradle <parent> show <id>`: one vault record by id, with --json and an example; an id the vault does
+ * not hold is a user error naming the list command. `show` prints the record.
+ */
+export function showCommand<T>(
+  parent: Command,
+  spec: { noun: string; description: string; exampleId: string; get: (db: Database, id: string) => Promise<T | null> },
+  show: (scope: { opts: GlobalOptions & JsonOption; db: Database; id: string }, item: T) => Promise<void>,
+): void {
+  parent
+    .command('show <id>')
+    .description(spec.description)
+    .option('--json', 'print JSON')
+    .addHelpText('after', `\nExample:\n  cradle ${parent.name()} show ${spec.exampleId}`)
+    .action(vaultAction<JsonOption, [string]>(async ({ opts, db }, id) => {
+      const item = await spec.get(db, id);
+      if (!item) throw new UserError(`no ${spec.noun} ${id} in the vault; \`cradle ${parent.name()} list\` shows their ids`);
+      await show({ opts, db, id }, item);
+    }));
+}
+
 /** An action on one hospital: withHospital around `fn`. */
 export function hospitalAction<O extends object = object, A extends unknown[] = []>(fn: (ctx: HospitalContext & { opts: GlobalOptions & O }, ...args: A) => Promise<void>) {
   return action<O, A>((opts, ...args) => withHospital(opts, (ctx) => fn({ ...ctx, opts }, ...args)));

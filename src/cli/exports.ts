@@ -6,7 +6,7 @@ import { runExport, type ExportResult } from '../exports/export.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../exports/write.js';
 import * as vault from '../vault/index.js';
 import { collect, columnMap, dateArg, exportChannel, oneOf, positiveInt } from './args.js';
-import { action, hospitalFilter, vaultAction, withHospital, type JsonOption } from './context.js';
+import { action, hospitalFilter, showCommand, vaultAction, withHospital, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
 
 /** What `cradle export` and `cradle watermark` both take: a file with canaries for one recipient. */
@@ -177,14 +177,10 @@ Examples:
         rows.length ? table(['ID', 'CHANNEL', 'FILE', 'ROWS', 'CANARIES', 'OPERATOR', 'WHEN'], rows.map((x) => [x.id, x.channel, x.file_name, x.row_count, x.canary_count, x.operator, isoDate(x.created_at)])) : 'no exports yet',
       );
     }));
-  exports
-    .command('show <id>')
-    .description('one export: its query, operator, file hash and the canaries it holds')
-    .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  cradle exports show 4k2n8x0q1z')
-    .action(vaultAction<JsonOption, [string]>(async ({ opts, db }, id) => {
-      const x = await vault.getExport(db, id);
-      if (!x) throw new UserError(`no export ${id} in the vault; \`cradle exports list\` shows their ids`);
+  showCommand(
+    exports,
+    { noun: 'export', description: 'one export: its query, operator, file hash and the canaries it holds', exampleId: '4k2n8x0q1z', get: vault.getExport },
+    async ({ opts, db, id }, x) => {
       const canaries = await vault.exportCanaries(db, id);
       const code = await vault.exportCodeword(db, id);
       const data = {
@@ -211,5 +207,6 @@ Examples:
         ...(code ? [`  code     codeword ${code.codeword} of code pool ${code.pool_id} (${code.weight} of its ${code.length} shared canaries, marked *)`] : []),
         table(['ROW', 'CANARY', 'MOTHER', 'PHONE'], canaries.map((c) => [c.row_number, c.shared ? `${c.canary_id}*` : c.canary_id, c.mother_name, c.mother_phone])),
       ]);
-    }));
+    },
+  );
 }

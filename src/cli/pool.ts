@@ -21,6 +21,11 @@ interface ListOptions extends JsonOption {
   state?: TrapNumberState;
 }
 
+/** One `cradle: warning:` line on standard error per hospital whose real patients' segments the pool cannot match. */
+function warnSegments(checks: readonly vault.PoolSegmentCheck[]): void {
+  for (const c of checks) if (c.warning) process.stderr.write(`cradle: warning: ${c.warning}\n`);
+}
+
 export function registerPool(program: Command): void {
   const pool = program.command('pool').description('the trap pool: phone numbers and e-mail domains the security team controls');
 
@@ -32,7 +37,7 @@ export function registerPool(program: Command): void {
     .option('--region <CC>', 'country for numbers written without +code (default: from the hospital locale, else CN)')
     .option('--note <text>', 'where the numbers came from (carrier, contract)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  cradle pool add --file numbers.txt\n  cradle pool add --file new-sims.txt --burn-in 14d --hospital gulou\n\nWith --hospital the numbers are that hospital\'s share; without it they are shared by all.')
+    .addHelpText('after', '\nExamples:\n  cradle pool add --file numbers.txt\n  cradle pool add --file new-sims.txt --burn-in 14d --hospital gulou\n\nWith --hospital the numbers are that hospital\'s share; without it they are shared by all.\n\nWhere a profile is stored (cradle target profile), a warning on standard error gives the share of the\nhospital\'s real patients\' numbers in mobile segments the pool has none of (10% or more), and --json\ncarries the figures as "segments".')
     .action(action<AddOptions>(async (opts) => {
       const file = opts.file;
       const text = readInput(file).toString('utf8');
@@ -58,7 +63,9 @@ export function registerPool(program: Command): void {
           hospital: hospital?.name ?? null,
           alreadyInPool: res.existing.map((e164) => ({ line: lineOf.get(e164), e164 })),
           repeatedInFile: parsed.repeated,
+          segments: await vault.poolSegmentChecks(db, hospital?.name),
         };
+        warnSegments(data.segments);
         emit(!!opts.json, data, () => [
           `added ${data.added} number(s) to the ${hospital ? `${hospital.name} share of the ` : ''}pool as ${data.state}${burnInUntil ? ` until ${isoDate(burnInUntil)}` : ''}`,
           ...data.alreadyInPool.map((d) => `${label}:${d.line}: ${d.e164} is already in the pool (skipped)`),
@@ -88,7 +95,7 @@ export function registerPool(program: Command): void {
     .description('list trap numbers with their state, and the trap domains')
     .option('--state <state>', 'only numbers in this state (burn_in, available, assigned, retired, blocked)', oneOf<TrapNumberState>('burn_in', 'available', 'assigned', 'retired', 'blocked'))
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  cradle pool list\n  cradle pool list --state available --json')
+    .addHelpText('after', '\nExamples:\n  cradle pool list\n  cradle pool list --state available --json\n\nWhere a profile is stored (cradle target profile), a warning on standard error gives the share of the\nhospital\'s real patients\' numbers in mobile segments the pool has none of (10% or more), and --json\ncarries the figures as "segments".')
     .action(vaultAction<ListOptions>(async ({ opts, db, config }) => {
       await vault.refreshPool(db, new Date());
       const hospital = hospitalFilter(opts, config);
@@ -109,7 +116,9 @@ export function registerPool(program: Command): void {
           note: n.note,
         })),
         domains: domains.map((d) => ({ domain: d.domain, hospital: d.hospital })),
+        segments: await vault.poolSegmentChecks(db, hospital),
       };
+      warnSegments(data.segments);
       emit(!!opts.json, data, () => [
         `numbers: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}`,
         numbers.length ? table(['NUMBER', 'STATE', 'SHARE', 'UNTIL', 'CANARY'], numbers.map((n) => [n.e164, n.state, n.hospital ?? 'shared', isoDate(n.burn_in_until ?? n.cooldown_until), n.canary_id])) : '(no numbers)',

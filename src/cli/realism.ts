@@ -11,7 +11,7 @@ interface RealismOptions extends JsonOption {
   sample: number;
   seed?: string;
   real: number;
-  warnAbove: number;
+  warnAbove?: number;
   failAbove?: number;
 }
 
@@ -63,7 +63,7 @@ export function registerRealism(program: Command): void {
     .option('--sample <n>', 'canaries to draft for the dry-run sample (0: none); nothing is written', countArg, 200)
     .option('--seed <seed>', 'make the sample, the folds and the subsets reproducible (the real rows are still a random sample drawn by the database)')
     .option('--real <n>', 'real families to sample from the target', positiveInt, DEFAULT_REAL_ROWS)
-    .option('--warn-above <auc>', 'print a WARNING when the ROC AUC is above this', aucArg, DEFAULT_WARN_ABOVE)
+    .option('--warn-above <auc>', `print a WARNING when the ROC AUC is above this (default: the hospital's realism.warnAbove in the config, else ${DEFAULT_WARN_ABOVE})`, aucArg)
     .option('--fail-above <auc>', 'exit with code 1 when the ROC AUC is above this (for CI)', aucArg)
     .option('--json', 'print JSON')
     .addHelpText('after', `
@@ -80,7 +80,7 @@ chi-square tests on the joint bins of the pairs of fields most dependent among t
 classifier (gradient-boosted stumps on engineered features: value frequency, nulls, precision, time
 of day, text shape and characters, id order against time) whose stratified 5-fold cross-validated
 ROC AUC is given with its 95% DeLong confidence interval. The figure is the higher of the two AUCs:
-above --warn-above (default ${DEFAULT_WARN_ABOVE}) a WARNING line is printed and the exit code stays 0; with
+above --warn-above (default: the hospital's realism.warnAbove, else ${DEFAULT_WARN_ABOVE}) a WARNING line is printed and the exit code stays 0; with
 --fail-above the exit code is 1 above that figure. Only aggregates and column names are printed.
 
 Examples:

@@ -62,6 +62,8 @@ const HospitalSpec = z
       .default({ cooldownDays: 730 }),
     /** `cradle target profile`: keep a value only when at least k real families share it. */
     profile: z.object({ k: z.number().int().min(2).default(5) }).strict().optional(),
+    /** `cradle realism` and `cradle audit --realism`: the ROC AUC above which they warn (default 0.6; `--warn-above` overrides). */
+    realism: z.object({ warnAbove: z.number().min(0.5, 'an ROC AUC between 0.5 and 1').max(1, 'an ROC AUC between 0.5 and 1') }).strict().optional(),
     rotation: z
       .object({
         /** Canaries to plant per ISO week, shared among the wards by `allocation`. */
@@ -150,6 +152,8 @@ export interface HospitalConfig {
   rotation: Record<string, number> | null;
   /** The k of `cradle target profile` (config `profile.k`); undefined: the default. */
   profileK?: number;
+  /** The ROC AUC above which the realism audit warns (config `realism.warnAbove`); undefined: the default. */
+  realismWarnAbove?: number;
   /** rotation.perWeek and how it is shared; null with an explicit perWard plan or no rotation. */
   rotationPerWeek: { total: number; allocation: 'births' | 'equal'; minPerWard: number } | null;
 }
@@ -211,6 +215,7 @@ export function parseConfig(doc: unknown, file: string): Config {
       cooldownDays: h.pool.cooldownDays,
       rotation: h.rotation?.perWard ?? null,
       ...(h.profile ? { profileK: h.profile.k } : {}),
+      ...(h.realism ? { realismWarnAbove: h.realism.warnAbove } : {}),
       rotationPerWeek: h.rotation?.perWeek !== undefined && h.rotation.perWard === undefined
         ? { total: h.rotation.perWeek, allocation: h.rotation.allocation, minPerWard: h.rotation.minPerWard }
         : null,

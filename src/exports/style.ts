@@ -1,7 +1,7 @@
 import { format as formatDate } from 'date-fns/format';
 import { TZDate } from '@date-fns/tz';
 import type { Family } from '../domain/index.js';
-import type { Random } from '../lib/generate/index.js';
+import { idCheckDigit, type Random } from '../lib/generate/index.js';
 import { renderField } from '../targetdb/mapping.js';
 import { inferDateFormat, inferPhoneStyle, inferSexMap, parseWith } from './infer.js';
 import { cellText, type ColumnPlan } from './plan.js';
@@ -251,13 +251,6 @@ function asJsType(text: string, jsType: ColumnStyle['jsType']): unknown {
 
 const CJK = /[\u3400-\u9fff]/;
 
-/** ID-card check digit (GB 11643). */
-function idCheck(first17: string): string {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((s, d, i) => s + Number(d) * w[i], 0);
-  return '10X98765432'[sum % 11];
-}
-
 /** A value shaped like the column's identifying values, but none of them. */
 function synthText(style: ColumnStyle, family: Family, rng: Random, taken: ReadonlySet<string>): string {
   const values = style.shares.map(([v]) => v);
@@ -267,7 +260,7 @@ function synthText(style: ColumnStyle, family: Family, rng: Random, taken: Reado
     if (/^\d{17}[\dXx]$/.test(template)) {
       const born = (family.mother.birthDate ?? '1995-01-01').replace(/-/g, '');
       const first17 = template.slice(0, 6) + born + pad(rng.int(0, 999), 3);
-      out = first17 + idCheck(first17);
+      out = first17 + idCheckDigit(first17);
     } else if (/\d/.test(template)) {
       // Digits after the first run that looks like a category (a leading letter/prefix) are redrawn.
       const lead = /^\D*\d{0,2}/.exec(template)![0].length;

@@ -53,15 +53,35 @@ export function uncoveredSegmentShare(segments: Counts, poolE164: readonly strin
   return missing / segments.total;
 }
 
-/** A warning when the pool cannot match the real patients' segments (at least `threshold` of them uncovered), else null. */
-export function segmentWarning(segments: Counts | undefined, poolE164: readonly string[], who = "real mothers' numbers", threshold = 0.1): string | null {
-  if (!segments || segments.total === 0) return null;
-  const share = uncoveredSegmentShare(segments, poolE164);
-  if (share < threshold) return null;
-  const top = Object.entries(segments.values)
-    .filter(([seg]) => !poolE164.some((e) => segmentOf(e) === seg))
+/** How far a pool covers the real patients' segments: the uncovered share and the most common segments it lacks. */
+export interface SegmentCoverage {
+  /** Share of real numbers whose (kept) segment the pool has no number in. */
+  uncoveredShare: number;
+  /** The most common real segments the pool has none of (at most three). */
+  missing: string[];
+}
+
+export function segmentCoverage(segments: Counts, poolE164: readonly string[]): SegmentCoverage {
+  const pool = new Set(poolE164.map(segmentOf).filter((s): s is string => s !== null));
+  const missing = Object.entries(segments.values)
+    .filter(([seg]) => !pool.has(seg))
     .sort((a, b) => b[1] - a[1])
     .slice(0, 3)
     .map(([seg]) => seg);
-  return `${Math.round(share * 100)}% of ${who} are in segments your pool has none of (most common: ${top.join(', ')}); canaries in other segments are easier to tell apart: add numbers in those segments with \`cradle pool add\``;
+  return { uncoveredShare: uncoveredSegmentShare(segments, poolE164), missing };
+}
+
+/** The warning for a coverage at least `threshold` uncovered, else null. */
+export function coverageWarning(coverage: SegmentCoverage, who = "real mothers' numbers", threshold = SEGMENT_WARN_SHARE): string | null {
+  if (coverage.uncoveredShare < threshold) return null;
+  return `${Math.round(coverage.uncoveredShare * 100)}% of ${who} are in segments your pool has none of (most common: ${coverage.missing.join(', ')}); canaries in other segments are easier to tell apart: add numbers in those segments with \`cradle pool add\``;
+}
+
+/** Uncovered shares from this one up are warned of. */
+export const SEGMENT_WARN_SHARE = 0.1;
+
+/** A warning when the pool cannot match the real patients' segments (at least `threshold` of them uncovered), else null. */
+export function segmentWarning(segments: Counts | undefined, poolE164: readonly string[], who = "real mothers' numbers", threshold = SEGMENT_WARN_SHARE): string | null {
+  if (!segments || segments.total === 0) return null;
+  return coverageWarning(segmentCoverage(segments, poolE164), who, threshold);
 }

@@ -2,6 +2,7 @@ import type { ReadOnlyQueryable } from '../db/index.js';
 import { quoteIdent, quoteQualified } from '../db/index.js';
 import type { ColumnProfile, Counts, KeyProfile, NumberProfile, TextProfile, TimeProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
+import { ID_WEIGHTS } from '../lib/generate/index.js';
 import { columnKey, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
 
 // Learning the column-level part of a hospital's profile: for every column of the mapping's tables,
@@ -343,7 +344,6 @@ const DATE_PATTERNS: { pattern: NonNullable<KeyProfile['datePrefix']>['pattern']
   { pattern: 'yyyyMM', length: 6, regex: '^(19|20)[0-9]{2}(0[1-9]|1[0-2])$', sqlFormat: 'YYYYMM' },
   { pattern: 'yyyy', length: 4, regex: '^(19|20)[0-9]{2}$', sqlFormat: 'YYYY' },
 ];
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 
 /** SQL: the ISO 7064 mod 11-2 check character of an 18-character ID-card number, as text ('X' for 10). */
 function idCheckSql(v: string): string {

@@ -19,15 +19,6 @@ export interface LearnOptions {
   timeZone?: string;
 }
 
-/** How many families hold each value of a mapped field, under the k rule. */
-export async function fieldCounts(db: ReadOnlyQueryable, mapping: Mapping, field: string, k: number): Promise<Counts> {
-  const at = fieldColumn(mapping, field);
-  if (!at) return { total: 0, values: {}, other: 0 };
-  const col = `${quoteIdent(at.step.alias)}.${quoteIdent(at.column)}`;
-  const { rows } = await db.query<{ v: string | null; n: number }>(`SELECT ${col}::text AS v, count(*)::int AS n ${joinedFrom(mapping)} GROUP BY 1`);
-  return countsOf(rows.map((r) => [r.v, r.n] as const), k);
-}
-
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const COMPOUND = ['欧阳', '司马', '上官', '诸葛', '东方', '皇甫', '尉迟', '公孙', '慕容', '长孙', '夏侯', '司徒', '令狐', '宇文', '端木', '申屠', '轩辕', '独孤', '南宫', '西门', '呼延', '澹台', '太史', '万俟'];
 

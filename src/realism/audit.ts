@@ -17,7 +17,7 @@ import { deriveFields, kindOfType, numeric, refineKind, textual, type FieldSpec,
 // as the next rotation would draft it (nothing written anywhere), on the columns the mapping fills.
 // Everything is read inside read-only transactions; the result holds aggregates and column names only.
 
-/** The AUC above which the audit warns, unless told otherwise (`--warn-above`). */
+/** The AUC above which the audit warns, unless told otherwise (`--warn-above`, else the hospital's `realism.warnAbove`). */
 export const DEFAULT_WARN_ABOVE = 0.6;
 /** Real rows sampled for the comparison. */
 export const DEFAULT_REAL_ROWS = 3000;
@@ -122,7 +122,7 @@ function compare(specs: FieldSpec[], real: Row[], canaries: Row[], seed: string,
 
 export async function realismAudit(vaultDb: Queryable, target: Database, req: RealismRequest): Promise<RealismReport> {
   const seed = req.seed ?? `${req.now.getTime()}`;
-  const warnAbove = req.warnAbove ?? DEFAULT_WARN_ABOVE;
+  const warnAbove = req.warnAbove ?? req.hospital.realismWarnAbove ?? DEFAULT_WARN_ABOVE;
   const realLimit = req.realRows ?? DEFAULT_REAL_ROWS;
   const notes: string[] = [];
   const timeZone = req.mapping.timeZone ?? req.hospital.timeZone;

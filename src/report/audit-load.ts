@@ -164,6 +164,8 @@ export interface AuditReportData {
     noiseContacts: number;
     noiseDays: number;
     noisiest: AuditNoisyNumber[];
+    /** The pool against the real patients' phone segments (latest stored profile); null without one. */
+    segments: vault.PoolSegmentCheck | null;
   };
   hits: {
     /** Hits on this hospital's canaries by contacts in the period. */
@@ -400,6 +402,7 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
       noiseContacts: noiseRows.reduce((s, n) => s + n.contacts, 0),
       noiseDays: Math.round(noiseRows.reduce((s, n) => s + n.days, 0) * 100) / 100,
       noisiest,
+      segments: await vault.poolSegmentCheck(db, h.name),
     },
     hits: { inPeriod: hitRows[0].n, incidents, open: incidents.filter((i) => i.status === 'open').length, closed: incidents.filter((i) => i.status !== 'open').length },
     tripwires: {

@@ -168,6 +168,7 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
       title: s.pool,
       blocks: [
         ...(p.low && p.weeksLeft !== null ? [paragraph(a.poolLow(p.weeksLeft, p.nextWeeks), 'warning')] : []),
+        ...(p.segments?.warning ? [paragraph(a.poolSegments(Math.round(p.segments.uncoveredShare * 100), p.segments.missing), 'warning')] : []),
         paragraph(a.poolSupply(p.supply, p.perWeek, p.weeksLeft, p.needed, p.nextWeeks, p.numbersPerCanary)),
         heading(a.poolCounts),
         tableOf(tb.states, 'states'),

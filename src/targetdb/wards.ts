@@ -1,6 +1,6 @@
 import type { ReadOnlyQueryable } from '../db/index.js';
 import { quoteIdent, quoteQualified } from '../db/index.js';
-import type { Mapping } from './mapping.js';
+import { fieldColumn, type Mapping } from './mapping.js';
 
 // Real births per ward, read through the mapping's ward column: what the rotation's default
 // allocation follows (src/seed/allocate.ts). Read-only; one GROUP BY on the ward column.
@@ -11,25 +11,22 @@ import type { Mapping } from './mapping.js';
  * count 0; values that are none of the wards are ignored. Null when the mapping has no ward column.
  */
 export async function birthsPerWard(db: ReadOnlyQueryable, mapping: Mapping, wards: readonly string[]): Promise<Record<string, number> | null> {
-  for (const step of mapping.inserts) {
-    for (const { column, value } of step.columns) {
-      if (value.type !== 'field' || value.field !== 'ward') continue;
-      const stored = new Map<string, string>();
-      for (const ward of wards) {
-        let v = String(value.map?.[ward] ?? ward);
-        if (value.case === 'upper') v = v.toUpperCase();
-        if (value.case === 'lower') v = v.toLowerCase();
-        stored.set(v, ward);
-      }
-      const { rows } = await db.query<{ v: string; n: string | number }>(
-        `SELECT ${quoteIdent(column)}::text AS v, count(*) AS n FROM ${quoteQualified([step.schema, step.table])}
-          WHERE ${quoteIdent(column)}::text = ANY($1::text[]) GROUP BY 1`,
-        [[...stored.keys()]],
-      );
-      const out: Record<string, number> = Object.fromEntries(wards.map((w) => [w, 0]));
-      for (const r of rows) out[stored.get(r.v)!] += Number(r.n);
-      return out;
-    }
+  const at = fieldColumn(mapping, 'ward');
+  if (!at) return null;
+  const { step, column, value } = at;
+  const stored = new Map<string, string>();
+  for (const ward of wards) {
+    let v = String(value.map?.[ward] ?? ward);
+    if (value.case === 'upper') v = v.toUpperCase();
+    if (value.case === 'lower') v = v.toLowerCase();
+    stored.set(v, ward);
   }
-  return null;
+  const { rows } = await db.query<{ v: string; n: string | number }>(
+    `SELECT ${quoteIdent(column)}::text AS v, count(*) AS n FROM ${quoteQualified([step.schema, step.table])}
+      WHERE ${quoteIdent(column)}::text = ANY($1::text[]) GROUP BY 1`,
+    [[...stored.keys()]],
+  );
+  const out: Record<string, number> = Object.fromEntries(wards.map((w) => [w, 0]));
+  for (const r of rows) out[stored.get(r.v)!] += Number(r.n);
+  return out;
 }

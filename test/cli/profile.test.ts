@@ -6,7 +6,7 @@ import type { HospitalProfile } from '../../src/domain/index.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { cradle, json } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
-import { REGIONAL_MAPPING_DOC, regionalPopulationSql, REGIONAL_SCHEMA } from '../fixtures/his-population.js';
+import { regionalPopulationSql, REGIONAL_SCHEMA, writeRegionalConfig } from '../fixtures/his-population.js';
 
 // `cradle target profile` on a regional hospital that is not Cradle's mirror, then `cradle seed`
 // drawing its canaries' learned columns and precision from the stored profile.
@@ -33,21 +33,7 @@ describe.each(BACKENDS)('cradle target profile on %s', (backend) => {
       [UNIQUE.name, UNIQUE.id, UNIQUE.phone],
     );
     await target.close();
-    fs.writeFileSync(path.join(cwd, 'mapping.json'), JSON.stringify(REGIONAL_MAPPING_DOC, null, 2));
-    const config = {
-      vault: vaultLoc.location,
-      hospitals: {
-        changzhou: {
-          displayName: '常州市示例妇幼保健院',
-          target: targetLoc.location,
-          mapping: 'mapping.json',
-          wards: ['产科一病区', '产科二病区', '新生儿监护室'],
-          districts: ['天宁区', '钟楼区', '新北区', '武进区'],
-          profile: { k: 5 },
-        },
-      },
-    };
-    fs.writeFileSync(path.join(cwd, 'cradle.config.json'), JSON.stringify(config, null, 2));
+    writeRegionalConfig(cwd, vaultLoc.location, targetLoc.location, { displayName: '常州市示例妇幼保健院' });
     json(await run(['init', '--json']));
   }, 120_000);
   afterAll(async () => {

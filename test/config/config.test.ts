@@ -69,6 +69,16 @@ describe('config', () => {
     );
   });
 
+  it('takes the realism warning threshold per hospital, between 0.5 and 1', () => {
+    const set = selectHospital(parseConfig({ hospitals: { one: { ...hospital, realism: { warnAbove: 0.55 } } } }, 'c.json'));
+    expect(set.realismWarnAbove).toBe(0.55);
+    const unset = selectHospital(parseConfig({ hospitals: { one: hospital } }, 'c.json'));
+    expect(unset.realismWarnAbove).toBeUndefined();
+    expect(() => parseConfig({ hospitals: { one: { ...hospital, realism: { warnAbove: 1.2 } } } }, 'c.json')).toThrow('c.json: hospitals.one.realism.warnAbove: an ROC AUC between 0.5 and 1');
+    expect(() => parseConfig({ hospitals: { one: { ...hospital, realism: { warnAbove: 0.4 } } } }, 'c.json')).toThrow('c.json: hospitals.one.realism.warnAbove: an ROC AUC between 0.5 and 1');
+    expect(() => parseConfig({ hospitals: { one: { ...hospital, realism: { warnAbove: 0.7, failAbove: 0.8 } } } }, 'c.json')).toThrow(/c\.json: hospitals\.one\.realism: .*failAbove/);
+  });
+
   it('asks for --hospital when several are configured', () => {
     const c = parseConfig({ hospitals: { a: hospital, b: hospital } }, '/x/c.json');
     expect(() => selectHospital(c)).toThrow(/choose one with --hospital/);

@@ -41,6 +41,16 @@ describe('canaries a thief spots at once', () => {
     expect(realismLines(report).at(-1)).toMatch(/^WARNING: .*ROC AUC 0\.9\d\d|^WARNING: .*ROC AUC 1\.000/);
   });
 
+  it("takes the threshold from the hospital's config (realism.warnAbove) when not given, the request's first", async () => {
+    const lenient = await realismAudit(h.vault, h.target, { hospital: { ...h.hospital, realismWarnAbove: 1 }, mapping: h.mapping, now: NOW, sample: 0, seed: 'obvious' });
+    expect([lenient.warnAbove, lenient.warning]).toEqual([1, null]);
+    expect(realismLines(lenient).at(-1)).toMatch(/^ok: ROC AUC [01]\.\d{3}, at most 1$/);
+    expect(report.warnAbove).toBe(0.6);
+    const given = await realismAudit(h.vault, h.target, { hospital: { ...h.hospital, realismWarnAbove: 1 }, mapping: h.mapping, now: NOW, sample: 0, seed: 'obvious', warnAbove: 0.7 });
+    expect(given.warnAbove).toBe(0.7);
+    expect(given.warning).toMatch(/separable/);
+  });
+
   it('names the tells: precision, the shared created_at, missing ID numbers, identifiers', () => {
     const field = (name: string) => report.planted!.fields.find((f) => f.field === name)!;
     expect(field('br.sfzh').identifier).toBe(true);

@@ -57,6 +57,7 @@ export function sampleAudit(): AuditReportData {
         { e164: '+8613800138000', state: 'blocked', contacts: 8, days: 30, perDay: 0.267 },
         { e164: '+8613912345678', state: 'available', contacts: 1, days: 120.5, perDay: 0.008 },
       ],
+      segments: null,
     },
     hits: {
       inPeriod: 5,

@@ -162,6 +162,16 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     expect(renderAuditMarkdown(low, 'zh-CN')).toContain('号码池剩余不足 4 周');
   });
 
+  it("warns when the pool's numbers cannot match the real patients' phone segments", () => {
+    const segments = { hospital: 'h1', profileId: 1, numbers: 20, uncoveredShare: 0.413, missing: ['1377654', '1860519'], warning: '41% …' };
+    const off: AuditReportData = { ...data, pool: { ...data.pool, segments } };
+    expect(renderAuditMarkdown(off, 'en')).toContain("Warning: 41% of the real patients' mobile numbers are in segments the pool has none of (most common: 1377654, 1860519).");
+    expect(renderAuditHtml(off, 'en')).toContain('<p class="warning">Warning: 41% of the real patients');
+    expect(renderAuditMarkdown(off, 'zh-CN')).toContain('真实患者的手机号码中有 41% 所在的号段在号码池中没有任何号码（最常见：1377654、1860519）');
+    const covered: AuditReportData = { ...data, pool: { ...data.pool, segments: { ...segments, uncoveredShare: 0.02, missing: [], warning: null } } };
+    expect(renderAuditHtml(covered, 'en')).not.toContain('mobile numbers are in segments');
+  });
+
   if (backend === 'pglite') {
     it('writes the audit through the CLI and records it in the ledger', async () => {
       const before = await vault.ledgerHead(h.vault);

@@ -1,4 +1,5 @@
 import type { ColumnProfile, NumberProfile, TimeProfile } from '../../domain/index.js';
+import { idCheckDigit } from './id-number.js';
 import type { Random } from './random.js';
 
 // Drawing a column's value from a hospital's learned profile (src/domain/profile-columns.ts): a
@@ -18,17 +19,8 @@ export interface DrawContext {
 
 const NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
 const STEPS = [1000, 100, 10, 1, 0.1, 0.01, 0.001];
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
 const CJK = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗';
-
-/** The ISO 7064 mod 11-2 check character of the first 17 digits of a mainland ID-card number. */
-export function idCardCheck(first17: string): string {
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * ID_WEIGHTS[i];
-  const c = (12 - (sum % 11)) % 11;
-  return c === 10 ? 'X' : String(c);
-}
 
 /** A value at a uniformly drawn level between the first and last quantile, interpolated linearly. */
 export function fromQuantiles(rng: Random, levels: readonly number[], quantiles: readonly number[]): number {
@@ -116,7 +108,7 @@ function drawIdCard(rng: Random, p: ColumnProfile, ctx: DrawContext): string {
   const region = pickCounts(rng, card.regions.values) ?? '320402';
   const birth = (ctx.birthDate ?? `${rng.int(1980, 2000)}-${pad(rng.int(1, 12))}-${pad(rng.int(1, 28))}`).replace(/-/g, '');
   const first17 = `${region}${birth}${pad(rng.int(0, 999), 3)}`;
-  return `${first17}${idCardCheck(first17)}`;
+  return `${first17}${idCheckDigit(first17)}`;
 }
 
 /**

@@ -1,37 +1,13 @@
 // One fake newborn family, drawn from the locale's tables. Pure: every random choice comes from
 // `rng`, and phones and e-mail domains come from the caller (they must be trap-pool resources).
-import type { Family, FamilyProfile, Locale, Parent, PersonName, Sex } from '../../domain/index.js';
-import { enUS } from './locales/en-US.js';
-import { zhCN } from './locales/zh-CN.js';
+import type { Family, FamilyProfile, Parent, PersonName, Sex } from '../../domain/index.js';
 import type { LocaleTables } from './locale.js';
 import { latinOf, NameIndex, withinOneEdit } from './names.js';
-import { generateFamilyFromProfile, weeksForWeight } from './profile-family.js';
+import { generateFamilyFromProfile, localeTables, weeksForWeight, type ProfileFamilyOptions } from './profile-family.js';
 import { truncatedNormal, type Random } from './random.js';
-import { localDay, localTimeToUtc } from './zone.js';
+import { birthDateAt, dayNumber, fromDayNumber, localDay, localTimeToUtc, type LocalDate } from './zone.js';
 
-export interface FamilyOptions {
-  locale: Locale;
-  hospital: string;
-  ward: string;
-  /** The ward is neonatal intensive care (small babies, long stays); default: guessed from its name by NICU_WARD. */
-  nicu?: boolean;
-  districts: readonly string[];
-  /** IANA time zone of the hospital, e.g. Asia/Shanghai. */
-  timeZone: string;
-  birthFrom: Date;
-  birthTo: Date;
-  /** Called once per parent that has a phone recorded. */
-  phone: (role: 'mother' | 'father') => string;
-  /** E-mail domain for a family that has an e-mail; null = never e-mail. */
-  emailDomain: (rng: Random) => string | null;
-  /**
-   * Names already used by other canaries: the generator redraws the given name (keeping the
-   * surname, so surname frequencies stay exact) until the parent's full name is not within one
-   * edit of any indexed name. The chosen parents' names are added to it.
-   */
-  takenNames?: NameIndex;
-  /** Discharges later than this are recorded as null (the mother is still in hospital). */
-  now?: Date;
+export interface FamilyOptions extends ProfileFamilyOptions {
   /**
    * The hospital's learned family profile: when given, the family is drawn from it (see
    * profile-family.ts), the locale tables filling in only what it cannot say.
@@ -39,27 +15,15 @@ export interface FamilyOptions {
   profile?: FamilyProfile;
 }
 
-const TABLES: Record<Locale, LocaleTables> = { 'zh-CN': zhCN, 'en-US': enUS };
-export const localeTables = (locale: Locale): LocaleTables => TABLES[locale];
-
 /** The fallback guess of a NICU from its name, when the caller does not say (opts.nicu). */
 export const NICU_WARD = /NICU|新生儿重症/i;
 
 const DAY_MS = 86_400_000;
-const YEAR_DAYS = 365.2425;
 const MAX_REDRAWS = 200;
 /** After this many popularity-weighted redraws, draw uniformly: crowded surnames exhaust the common names. */
 const WEIGHTED_REDRAWS = 50;
 
-interface LocalDate { y: number; m: number; d: number }
 const localDate = (instant: Date, timeZone: string): LocalDate => localDay(instant.getTime(), timeZone);
-const dayNumber = ({ y, m, d }: LocalDate): number => Date.UTC(y, m, d) / DAY_MS;
-const fromDayNumber = (n: number): LocalDate => {
-  const t = new Date(n * DAY_MS);
-  return { y: t.getUTCFullYear(), m: t.getUTCMonth(), d: t.getUTCDate() };
-};
-const isoDate = ({ y, m, d }: LocalDate): string =>
-  `${String(y).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Local day numbers of the range's ends, memoised: generation calls this with the same range in a loop. */
@@ -111,12 +75,6 @@ function parentName(rng: Random, t: LocaleTables, family: string, sex: Sex, clas
   );
 }
 
-/** Birth date of someone aged `exactAge` years (fractional) on `on`, and their whole-year age then. */
-function birthDateAt(on: LocalDate, exactAge: number): { birthDate: string; age: number } {
-  const born = fromDayNumber(dayNumber(on) - Math.floor(exactAge * YEAR_DAYS));
-  const age = on.y - born.y - (on.m < born.m || (on.m === born.m && on.d < born.d) ? 1 : 0);
-  return { birthDate: isoDate(born), age };
-}
 
 export function generateFamily(rng: Random, opts: FamilyOptions): Family {
   if (opts.profile) return generateFamilyFromProfile(rng, { ...opts, nicu: NICU_WARD.test(opts.ward) }, opts.profile);

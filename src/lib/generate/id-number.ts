@@ -4,14 +4,15 @@
 import type { Sex } from '../../domain/index.js';
 import type { Random } from './random.js';
 
-const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+/** The weights of the first 17 digits in the check sum (also used by the SQL that checks learned numbers). */
+export const ID_WEIGHTS: readonly number[] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK = '10X98765432';
 
 /** The check character of the first 17 digits. */
 export function idCheckDigit(first17: string): string {
   if (!/^\d{17}$/.test(first17)) throw new Error(`not 17 digits: ${first17}`);
   let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * WEIGHTS[i];
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * ID_WEIGHTS[i];
   return CHECK[sum % 11];
 }
 

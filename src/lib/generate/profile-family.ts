@@ -12,27 +12,39 @@ import { enUS } from './locales/en-US.js';
 import { zhCN } from './locales/zh-CN.js';
 import { latinOf, type NameIndex } from './names.js';
 import { truncatedNormal, weightedTable, type Random, type WeightedTable } from './random.js';
-import { localDay, localTimeToUtc } from './zone.js';
+import { birthDateAt, dayNumber, fromDayNumber, localDay, localTimeToUtc, type LocalDate } from './zone.js';
 
 export interface ProfileFamilyOptions {
   locale: Locale;
   hospital: string;
   ward: string;
+  /**
+   * The ward is neonatal intensive care (small babies, long stays); default: guessed from its name by
+   * NICU_WARD. With a profile, used only where the profile knows nothing of the ward.
+   */
+  nicu?: boolean;
   districts: readonly string[];
+  /** IANA time zone of the hospital, e.g. Asia/Shanghai. */
   timeZone: string;
   birthFrom: Date;
   birthTo: Date;
+  /** Called once per parent that has a phone recorded. */
   phone: (role: 'mother' | 'father') => string;
+  /** E-mail domain for a family that has an e-mail; null = never e-mail. */
   emailDomain: (rng: Random) => string | null;
+  /**
+   * Names already used by other canaries: the generator redraws the given name (keeping the
+   * surname, so surname frequencies stay exact) until the parent's full name is not within one
+   * edit of any indexed name. The chosen parents' names are added to it.
+   */
   takenNames?: NameIndex;
+  /** Discharges later than this are recorded as null (the mother is still in hospital). */
   now?: Date;
-  /** Whether the ward is a NICU (only used where the profile knows nothing of the ward). */
-  nicu?: boolean;
 }
 
 const TABLES: Record<Locale, LocaleTables> = { 'zh-CN': zhCN, 'en-US': enUS };
+export const localeTables = (locale: Locale): LocaleTables => TABLES[locale];
 const DAY_MS = 86_400_000;
-const YEAR_DAYS = 365.2425;
 const MAX_REDRAWS = 200;
 
 // ---------- sampling from aggregates ----------
@@ -216,13 +228,6 @@ function emailLocal(rng: Random, t: LocaleTables, shapes: Counts | undefined, na
 
 // ---------- times ----------
 
-interface LocalDate { y: number; m: number; d: number }
-const dayNumber = ({ y, m, d }: LocalDate): number => Date.UTC(y, m, d) / DAY_MS;
-const fromDayNumber = (n: number): LocalDate => {
-  const t = new Date(n * DAY_MS);
-  return { y: t.getUTCFullYear(), m: t.getUTCMonth(), d: t.getUTCDate() };
-};
-const isoDate = ({ y, m, d }: LocalDate): string => `${String(y).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 
 /** Weights for 0..n-1 from counts keyed "0".."n-1"; null when the counts hold none. */
 function slotWeights(counts: Counts | undefined, n: number): number[] | null {
@@ -248,11 +253,6 @@ function sampleBirth(rng: Random, opts: ProfileFamilyOptions, weekdays: number[]
   return { ms, day: localDay(ms, opts.timeZone) };
 }
 
-function birthDateAt(on: LocalDate, exactAge: number): { birthDate: string; age: number } {
-  const born = fromDayNumber(dayNumber(on) - Math.floor(exactAge * YEAR_DAYS));
-  const age = on.y - born.y - (on.m < born.m || (on.m === born.m && on.d < born.d) ? 1 : 0);
-  return { birthDate: isoDate(born), age };
-}
 
 // Rough median birth weight by completed week (both sexes), to give a gestational week consistent with
 // a weight where the profile has no weeks.

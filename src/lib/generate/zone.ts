@@ -41,3 +41,22 @@ export function localDay(ms: number, timeZone: string): { y: number; m: number; 
   const t = new Date(ms + zoneOffset(ms, timeZone));
   return { y: t.getUTCFullYear(), m: t.getUTCMonth(), d: t.getUTCDate() };
 }
+
+/** A calendar day (month 0-11). */
+export interface LocalDate { y: number; m: number; d: number }
+const DAY_MS = 86_400_000;
+const YEAR_DAYS = 365.2425;
+/** Days since 1970-01-01 of a calendar day, and back. */
+export const dayNumber = ({ y, m, d }: LocalDate): number => Date.UTC(y, m, d) / DAY_MS;
+export const fromDayNumber = (n: number): LocalDate => {
+  const t = new Date(n * DAY_MS);
+  return { y: t.getUTCFullYear(), m: t.getUTCMonth(), d: t.getUTCDate() };
+};
+export const isoDate = ({ y, m, d }: LocalDate): string => `${String(y).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+
+/** Birth date of someone aged `exactAge` years (fractional) on `on`, and their whole-year age then. */
+export function birthDateAt(on: LocalDate, exactAge: number): { birthDate: string; age: number } {
+  const born = fromDayNumber(dayNumber(on) - Math.floor(exactAge * YEAR_DAYS));
+  const age = on.y - born.y - (on.m < born.m || (on.m === born.m && on.d < born.d) ? 1 : 0);
+  return { birthDate: isoDate(born), age };
+}

@@ -32,6 +32,8 @@ export const auditEn: AuditStrings = {
       ? `${supply} numbers available or in burn-in; without a rotation plan no weekly need is known.`
       : `${supply} numbers available or in burn-in; a week's rotation takes ${perWeek} (${auditEn.num(perCanary)} per canary), the next ${weeks} weeks ${needed}: enough for ${weeksLeft} week${weeksLeft === 1 ? '' : 's'}.`,
   poolLow: (weeksLeft, weeks) => `Warning: the pool holds fewer than ${weeks} weeks of trap numbers (${weeksLeft} left). Add numbers now (cradle pool add): new ones need their burn-in before use.`,
+  poolSegments: (percent, missing) =>
+    `Warning: ${percent}% of the real patients' mobile numbers are in segments the pool has none of (most common: ${missing.join(', ')}). Canaries in other segments are easier to tell apart: add numbers in those segments (cradle pool add).`,
   noise: 'Burn-in noise: the noisiest numbers',
   noiseSummary: (noisy, contacts, days) => `${noisy} number${noisy === 1 ? '' : 's'} got ${contacts} contact${contacts === 1 ? '' : 's'} before any canary held them, over ${auditEn.num(days)} number-days watched. Such background noise (wrong numbers, the previous owner's contacts, spam) would look like hits: a noisy number is better blocked than given to a canary.`,
   noNoise: 'No trap number was contacted before a canary held it.',

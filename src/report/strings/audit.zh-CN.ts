@@ -32,6 +32,7 @@ export const auditZh: AuditStrings = {
       ? `可用或预热中的号码共 ${supply} 个；没有轮换计划，无法计算每周需求。`
       : `可用或预热中的号码共 ${supply} 个；每周轮换需要 ${perWeek} 个（每个金丝雀 ${auditZh.num(perCanary)} 个），今后 ${weeks} 周需要 ${needed} 个：可用 ${weeksLeft} 周。`,
   poolLow: (weeksLeft, weeks) => `警告：号码池剩余不足 ${weeks} 周（仅剩 ${weeksLeft} 周）。请立即添加号码（cradle pool add）：新号码使用前需经过预热期。`,
+  poolSegments: (percent, missing) => `警告：真实患者的手机号码中有 ${percent}% 所在的号段在号码池中没有任何号码（最常见：${missing.join('、')}）。号段不同的金丝雀更容易被识别：请添加这些号段的号码（cradle pool add）。`,
   noise: '预热噪声：噪声最多的号码',
   noiseSummary: (noisy, contacts, days) => `${noisy} 个号码在分配给金丝雀之前共收到 ${contacts} 次联系，累计监控 ${auditZh.num(days)} 号码·天。这类背景噪声（打错电话、前任机主的联系、骚扰信息）会被误当作命中：噪声大的号码宜封禁，不宜分配给金丝雀。`,
   noNoise: '没有号码在分配给金丝雀之前收到联系。',

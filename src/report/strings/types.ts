@@ -136,6 +136,8 @@ export interface AuditStrings extends LangFormat {
   poolCounts: string;
   poolSupply: (supply: number, perWeek: number, weeksLeft: number | null, needed: number, weeks: number, perCanary: number) => string;
   poolLow: (weeksLeft: number, weeks: number) => string;
+  /** The pool's numbers cannot match the real patients' mobile segments: the uncovered share (0-100) and the commonest missing segments. */
+  poolSegments: (percent: number, missing: string[]) => string;
   noise: string;
   noiseSummary: (noisy: number, contacts: number, days: number) => string;
   noNoise: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ColumnProfile } from '../../../src/domain/index.js';
-import { createRandom, drawColumnValue, fromQuantiles, idCardCheck, roundToProfile, withTimePrecision, wallMs, wallText } from '../../../src/lib/generate/index.js';
+import { createRandom, drawColumnValue, fromQuantiles, idCheckDigit, roundToProfile, withTimePrecision, wallMs, wallText } from '../../../src/lib/generate/index.js';
 
 // Drawing a column's value from its learned profile: shares, quantiles, steps, precision, shapes.
 
@@ -65,8 +65,8 @@ describe('drawing column values from a profile', () => {
 
   it('fills shapes (a date prefix from the day) and makes ID-card numbers with valid check characters', () => {
     const rng = createRandom('shape');
-    expect(idCardCheck('11010519491231002')).toBe('X');
-    expect(idCardCheck('44052418800101001')).toBe('4');
+    expect(idCheckDigit('11010519491231002')).toBe('X');
+    expect(idCheckDigit('44052418800101001')).toBe('4');
     const zyh: ColumnProfile = {
       ...base,
       dataType: 'character varying',
@@ -85,6 +85,6 @@ describe('drawing column values from a profile', () => {
     };
     const id = drawColumnValue(rng, card, { birthDate: '1992-03-04' }) as string;
     expect(id).toMatch(/^32040219920304\d{3}[\dX]$/);
-    expect(idCardCheck(id.slice(0, 17))).toBe(id[17]);
+    expect(idCheckDigit(id.slice(0, 17))).toBe(id[17]);
   });
 });
