@@ -8,6 +8,9 @@ CREATE TABLE canary_events (
   canary_id   text NOT NULL REFERENCES canaries(id) ON DELETE CASCADE,
   kind        text NOT NULL CHECK (kind IN ('admission', 'birth', 'discharge')),
   due_at      timestamptz NOT NULL,
+  -- The moment the row records (a discharge time), when the hospital's system writes it later than it
+  -- happens; NULL: the due time itself.
+  occurs_at   timestamptz,
   started_at  timestamptz,
   done_at     timestamptz,
   PRIMARY KEY (canary_id, kind)

@@ -97,13 +97,13 @@ export function applyProfile(families: Family[], profile: HospitalProfile | null
   return warnings;
 }
 
-const EVENT_FIELD = { admission: 'admittedAt', birth: 'baby.birthTime' } as const;
+const EVENT_FIELD = { admission: 'admittedAt', birth: 'baby.birthTime', discharge: 'dischargedAt' } as const;
 /** A recording delay longer than this is taken for a back-dated entry, not a delay to imitate. */
 const MAX_DELAY_MS = 3 * 86_400_000;
 
 /**
  * How long after the moment itself the hospital's system records an event: the learned offset of the
- * bookkeeping stamp the event writes (created, else the step's other stamp) from the
+ * bookkeeping stamp the event writes (created at admission and birth, updated at discharge) from the
  * field's own time column in the same row, drawn from its quantiles. A canary written at the very
  * second it was admitted or born is a tell where real rows are created minutes later. 0 without a
  * profile, a stamp column or a learned offset.
@@ -112,7 +112,7 @@ export function recordingDelayMs(profile: HospitalProfile | null, mapping: Mappi
   const at = profile ? fieldColumn(mapping, EVENT_FIELD[event]) : null;
   if (!profile || !at) return 0;
   const stamps = at.step.columns.filter((c) => c.value.type === 'stamp');
-  const stamp = stamps.find((c) => c.value.type === 'stamp' && c.value.stamp === 'created') ?? stamps[0];
+  const stamp = stamps.find((c) => c.value.type === 'stamp' && c.value.stamp === (event === 'discharge' ? 'updated' : 'created')) ?? stamps[0];
   const offset = stamp && profile.columns[`${at.step.alias}.${stamp.column}`]?.time?.offsets?.[`${at.step.alias}.${at.column}`];
   if (!offset || offset.quantiles.length === 0) return 0;
   const seconds = fromQuantiles(rng, offset.quantileLevels, offset.quantiles);

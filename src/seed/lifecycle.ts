@@ -80,7 +80,7 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
     // A canary's events go in order: after one left to another run, its later ones wait too.
     if (skipped.has(e.canary_id)) continue;
     const at = clock(e);
-    const family = e.kind === 'discharge' ? { ...e.family, dischargedAt: new Date(e.due_at).toISOString() } : e.family;
+    const family = e.kind === 'discharge' ? { ...e.family, dischargedAt: new Date(e.occurs_at ?? e.due_at).toISOString() } : e.family;
     const write: EventWrite = { event: e.kind, family, keys: keysNow.get(e.canary_id) ?? e.target_keys ?? {}, at, timeZone: tz };
     const plan = eventPlan(req.mapping, e.kind);
     const wroteRows = plan.inserts.length + plan.updates.length > 0;

@@ -98,9 +98,9 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   const planned: PlannedCanary[] = families.map((family) => ({ id: canaryId(), family }));
   // The vault keeps each family as the target holds it: no discharge until it is written.
   const events: vault.ScheduledEvent[] = [];
-  // Admission and birth are due when the hospital's system would record them: the moment plus a learned delay.
+  // Each event is due when the hospital's system would record it: the moment plus a learned delay.
   const delayRng = createRandom(req.seed === undefined ? undefined : `${req.seed}:delays`);
-  const dueAt = (kind: 'admission' | 'birth', iso: string) => new Date(Date.parse(iso) + recordingDelayMs(profile, req.mapping, kind, delayRng));
+  const dueAt = (kind: vault.CanaryEventKind, iso: string) => new Date(Date.parse(iso) + recordingDelayMs(profile, req.mapping, kind, delayRng));
   for (const p of planned) {
     const f = p.family;
     const discharge = f.dischargedAt;
@@ -109,8 +109,8 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
     }
     if (discharge && (req.schedule || new Date(discharge) > req.now)) {
       f.dischargedAt = null;
-      // The discharge is written at its own time: the event's due time is the discharge time the row gets.
-      if (lifecycle.length === 0) events.push({ canaryId: p.id, kind: 'discharge', dueAt: new Date(discharge) });
+      // The row records the discharge time; the hospital's system writes it a learned while later.
+      if (lifecycle.length === 0) events.push({ canaryId: p.id, kind: 'discharge', dueAt: dueAt('discharge', discharge), occursAt: new Date(discharge) });
     }
     const own = events.filter((e) => e.canaryId === p.id);
     if (own.length) p.events = own.map((e) => ({ kind: e.kind, dueAt: e.dueAt.toISOString() }));

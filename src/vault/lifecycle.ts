@@ -12,13 +12,15 @@ export interface ScheduledEvent {
   canaryId: string;
   kind: CanaryEventKind;
   dueAt: Date;
+  /** The moment the row records, when it is written later than it happens (a discharge recorded after the patient left). */
+  occursAt?: Date;
 }
 
 export async function addCanaryEvents(db: Queryable, events: readonly ScheduledEvent[]): Promise<void> {
   if (events.length === 0) return;
   await db.query(
-    `INSERT INTO canary_events (canary_id, kind, due_at) SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])`,
-    [events.map((e) => e.canaryId), events.map((e) => e.kind), events.map((e) => e.dueAt.toISOString())],
+    `INSERT INTO canary_events (canary_id, kind, due_at, occurs_at) SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])`,
+    [events.map((e) => e.canaryId), events.map((e) => e.kind), events.map((e) => e.dueAt.toISOString()), events.map((e) => e.occursAt?.toISOString() ?? null)],
   );
 }
 
@@ -36,6 +38,8 @@ export interface DueEvent {
   canary_id: string;
   kind: CanaryEventKind;
   due_at: Date;
+  /** The moment the row records; null: due_at. */
+  occurs_at: Date | null;
   started_at: Date | null;
   status: CanaryStatus;
   ward: string;
@@ -48,7 +52,7 @@ export interface DueEvent {
 /** Events of the hospital due by `until` and not done, in the order they happen; canaries still at batch intent wait. */
 export async function dueEvents(db: Queryable, hospital: string, until: Date, limit = 100_000): Promise<DueEvent[]> {
   const { rows } = await db.query<DueEvent>(
-    `SELECT e.canary_id, e.kind, e.due_at, e.started_at, c.status, c.ward, c.family, c.target_keys, c.batch_id, b.channels
+    `SELECT e.canary_id, e.kind, e.due_at, e.occurs_at, e.started_at, c.status, c.ward, c.family, c.target_keys, c.batch_id, b.channels
        FROM canary_events e JOIN canaries c ON c.id = e.canary_id LEFT JOIN seed_batches b ON b.id = c.batch_id
       WHERE c.hospital = $1 AND e.done_at IS NULL AND e.due_at <= $2 AND c.status <> 'pending'
       ORDER BY e.due_at, array_position(ARRAY['admission', 'birth', 'discharge'], e.kind), e.canary_id
