@@ -87,6 +87,22 @@ function profileDomains(req: DraftRequest, trapDomains: string[], warnings: stri
   return usable;
 }
 
+/**
+ * A canary's e-mail domain. With a profile that knows the real patients' providers, the provider is
+ * drawn as theirs are distributed and the canary keeps an address only when it is one of the trap
+ * domains: an address on a trap domain is then exactly as common among canaries as among real
+ * patients (were every canary address on the trap domain, the domain alone would point at them),
+ * at the cost of fewer canaries with an e-mail. Without a profile, any trap domain.
+ */
+function emailDomain(rng: Random, req: DraftRequest, domains: string[]): string | null {
+  if (domains.length === 0) return null;
+  const real = req.profile?.family.email?.domains;
+  if (!real || real.total <= 0) return rng.pick(domains);
+  const weights: [string | null, number][] = [...Object.entries(real.values), [null, real.other]];
+  const drawn = rng.weighted(weights.filter(([, w]) => w > 0));
+  return drawn !== null && domains.some((d) => d.toLowerCase() === drawn) ? drawn : null;
+}
+
 /** Draw families; phones are placeholders until the trap numbers are chosen. */
 function draftFamilies(rng: Random, req: DraftRequest, domains: string[]): Family[] {
   const families: Family[] = [];
@@ -102,7 +118,7 @@ function draftFamilies(rng: Random, req: DraftRequest, domains: string[]): Famil
       birthFrom: req.birthFrom,
       birthTo: req.birthTo,
       phone: (role) => `pending:${role}`,
-      emailDomain: (r) => (domains.length ? r.pick(domains) : null),
+      emailDomain: (r) => emailDomain(r, req, domains),
       now: req.fullStay ? undefined : req.now,
       profile: req.profile?.family,
     });

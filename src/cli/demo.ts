@@ -2,7 +2,9 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../lib/paths.js';
 import type { Command } from 'commander';
 import { loadConfig, selectHospital } from '../config/index.js';
-import { migrate, openDatabase } from '../db/index.js';
+import { migrate, openDatabase, readOnly } from '../db/index.js';
+import { DEFAULT_K, learnProfile } from '../profile/learn.js';
+import { saveProfile } from '../vault/index.js';
 import { createDemoHospital, DEMO_WARDS, writeDemoFiles } from '../demo/setup.js';
 import { loadMapping } from '../targetdb/index.js';
 import { playStory, type StoryResult } from '../workflows/demo-story.js';
@@ -11,7 +13,9 @@ import { action, type JsonOption } from './context.js';
 import { positiveInt } from './args.js';
 
 /** Lines the story prints, for the progress bar. */
-const DEMO_STEPS = 15;
+const DEMO_STEPS = 16;
+/** Cradle is installed this long before the demo's today: a day before the first of its four weekly rotations. */
+const INSTALLED_DAYS_AGO = 29;
 
 interface DemoOptions extends JsonOption {
   dir: string;
@@ -51,8 +55,12 @@ export function registerDemo(program: Command): void {
         const vault = await openDatabase(config.vault, { role: 'vault', create: true });
         try {
           await migrate(vault);
-          await createDemoHospital({ target, vault }, mapping, { seed: opts.seed, births, trapNumbers: 400, now, onStep: say });
-          story = await playStory({ config, dir: demo.dir, seed: opts.seed, now, hospital, mapping, vault, target, say: (step, why) => say(why ? `${step}: ${why}` : step) });
+          const installAt = new Date(now.getTime() - INSTALLED_DAYS_AGO * 86_400_000);
+          const admissions = await createDemoHospital({ target, vault }, mapping, { seed: opts.seed, births, trapNumbers: 400, now, installAt, onStep: say });
+          // Installing Cradle: `cradle target profile` learns the hospital's real rows written so far.
+          say(`Cradle is installed ${INSTALLED_DAYS_AGO} days ago: it learns the hospital's profile from its real rows (\`cradle target profile\`); canaries are drawn from it`);
+          await saveProfile(vault, await readOnly(target, (tx) => learnProfile(tx, mapping, { hospital: hospital.name, k: DEFAULT_K, timeZone: mapping.timeZone ?? hospital.timeZone, now: installAt })));
+          story = await playStory({ config, dir: demo.dir, seed: opts.seed, now, hospital, mapping, vault, target, admissions, say: (step, why) => say(why ? `${step}: ${why}` : step) });
         } finally {
           await vault.close();
         }

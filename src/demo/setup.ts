@@ -6,7 +6,7 @@ import { UserError } from '../lib/errors.js';
 import { writeOutFile } from '../lib/out-file.js';
 import { createRandom, generateFamily, type Random } from '../lib/generate/index.js';
 import { SQL_DIR, FIXTURES_DIR } from '../lib/paths.js';
-import { copyFamilies, type Mapping } from '../targetdb/index.js';
+import { copyFamilies, writeEvent, type LifeEvent, type Mapping, type TargetKeys } from '../targetdb/index.js';
 import * as vault from '../vault/index.js';
 
 // The demo hospital: an embedded target with the reference schema and a year of zh-CN births, an
@@ -16,9 +16,16 @@ import * as vault from '../vault/index.js';
 export const DEMO_HOSPITAL = 'demo';
 export const DEMO_WARDS = ['产科一病区', '产科二病区', '新生儿科NICU'];
 export const DEMO_DISTRICTS = ['鼓楼区', '玄武区', '秦淮区', '建邺区', '栖霞区', '雨花台区', '江宁区', '浦口区'];
-export const DEMO_TRAP_DOMAIN = 'mail.demo-hospital.example';
+/**
+ * The trap mailboxes' domain: a (fictional) regional mail provider that half the hospital's mothers
+ * with an e-mail use, and whose spare mailboxes it set aside for the hospital. A canary's address on
+ * it is as ordinary as theirs: canaries draw a provider as real mothers do and keep an address only
+ * when it is this one (a domain no patient uses would give them away; Cradle then gives no e-mail).
+ */
+export const DEMO_TRAP_DOMAIN = 'jsmail.example';
 const DEMO_DISPLAY_NAME = '南京市示例妇幼保健院';
 const DAY_MS = 86_400_000;
+const DEMO_TIME_ZONE = 'Asia/Shanghai';
 
 /** Mobile prefixes of mainland China's carriers, for fictional patients' numbers. */
 const CN_PREFIXES = ['130', '131', '132', '133', '135', '136', '137', '138', '139', '150', '151', '152', '155', '156', '157', '158', '159', '166', '173', '177', '180', '181', '182', '183', '185', '186', '187', '188', '189', '191', '198', '199'];
@@ -52,7 +59,8 @@ export function demoConfig(rotation: Record<string, number>): object {
 }
 
 export function* demoPopulation(rng: Random, births: number, now: Date): Generator<Family> {
-  const emailDomains: [string, number][] = [['qq.com', 60], ['163.com', 20], ['126.com', 8], ['sina.com', 4], ['gmail.com', 3], ['outlook.com', 5]];
+  // Half the mothers who give an e-mail use the regional provider whose spare mailboxes are the traps.
+  const emailDomains: [string, number][] = [[DEMO_TRAP_DOMAIN, 50], ['qq.com', 30], ['163.com', 10], ['126.com', 4], ['sina.com', 2], ['gmail.com', 1], ['outlook.com', 3]];
   const wards: [string, number][] = [[DEMO_WARDS[0], 46], [DEMO_WARDS[1], 46], [DEMO_WARDS[2], 8]];
   for (let i = 0; i < births; i++) {
     const ward = rng.weighted(wards);
@@ -69,6 +77,8 @@ export function* demoPopulation(rng: Random, births: number, now: Date): Generat
       emailDomain: (r) => r.weighted(emailDomains),
       now,
     });
+    // The wards record an e-mail for about a quarter of the mothers.
+    if (family.mother.email && rng.chance(0.45)) family.mother.email = null;
     yield family;
   }
 }
@@ -104,12 +114,84 @@ export interface DemoOptions {
   onStep?: (message: string) => void;
 }
 
-/** Fill the demo's new databases: the target with the reference schema and its population, the (migrated) vault with its trap pool. */
-export async function createDemoHospital(db: { target: Database; vault: Database }, mapping: Mapping, opts: DemoOptions): Promise<void> {
+/** The hospital's own admissions still to come when Cradle is installed: written as the simulated clock reaches them. */
+export interface DemoAdmissions {
+  /** Write the hospital's own events (admissions, births, discharges) due before `until`, in time order. */
+  admitUntil(until: Date): Promise<number>;
+  /** Events still to be written. */
+  remaining(): number;
+}
+
+interface RealEvent {
+  at: number;
+  event: LifeEvent;
+  family: Family;
+  keys: TargetKeys;
+}
+
+/**
+ * Fill the demo's new databases: the target with the reference schema and the hospital's rows written
+ * before `installAt` (when Cradle is installed), the (migrated) vault with its trap pool. The
+ * hospital writes as the mapping says Cradle writes a canary: the family row at admission, the birth
+ * row (its id and its medical-record number, numbered per day) at birth, the discharge time at
+ * discharge. Its later events are returned, to be written in time order between Cradle's own runs,
+ * as a live hospital's would be: canary rows then sit among real rows in id order and created times.
+ */
+export async function createDemoHospital(db: { target: Database; vault: Database }, mapping: Mapping, opts: DemoOptions & { installAt: Date }): Promise<DemoAdmissions> {
   opts.onStep?.(`creating the demo hospital's database with ${opts.births.toLocaleString('en')} births over the past year`);
   await db.target.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
   const population = createRandom(`${opts.seed}:population`);
-  await db.target.transaction((tx) => copyFamilies(tx, mapping, demoPopulation(population, opts.births, opts.now), 'Asia/Shanghai', () => population.int(0, 9)));
+  const install = opts.installAt.getTime();
+  const families = [...demoPopulation(population, opts.births, opts.now)].sort((a, b) => Date.parse(a.admittedAt) - Date.parse(b.admittedAt));
+  const before = families.filter((f) => Date.parse(f.admittedAt) < install);
+  const events: RealEvent[] = [];
+  await db.target.transaction(async (tx) => {
+    // The year before Cradle in one COPY (family_id = 1, 2, … in admission order), then the birth rows
+    // put in the order the hospital wrote them: ids and each day's medical-record numbers by birth time.
+    await copyFamilies(tx, mapping, before, DEMO_TIME_ZONE, () => population.int(0, 9));
+    await tx.query(`DELETE FROM births WHERE birth_time >= $1`, [opts.installAt.toISOString()]);
+    await tx.query(
+      `WITH r AS (SELECT birth_id, row_number() OVER (ORDER BY birth_time, birth_id) AS n,
+                         row_number() OVER (PARTITION BY (birth_time AT TIME ZONE $1)::date ORDER BY birth_time, birth_id) AS d FROM births)
+       UPDATE births b SET birth_id = -r.n, medical_record = '~ZY' || to_char(b.birth_time AT TIME ZONE $1, 'YYYYMMDD') || lpad(r.d::text, 4, '0') FROM r WHERE b.birth_id = r.birth_id`,
+      [DEMO_TIME_ZONE],
+    );
+    await tx.query(`UPDATE births SET birth_id = -birth_id, medical_record = substr(medical_record, 2)`);
+    await tx.query(`SELECT setval(pg_get_serial_sequence('births', 'birth_id'), greatest((SELECT max(birth_id) FROM births), 1))`);
+  });
+  before.forEach((family, i) => {
+    if (Date.parse(family.baby.birthTime) < install) return;
+    const keys = { family: { family_id: i + 1 } };
+    events.push({ at: Date.parse(family.baby.birthTime), event: 'birth', family, keys });
+    if (family.dischargedAt) events.push({ at: Date.parse(family.dischargedAt), event: 'discharge', family, keys });
+  });
+  for (const family of families.slice(before.length)) {
+    const keys: TargetKeys = {};
+    events.push({ at: Date.parse(family.admittedAt), event: 'admission', family, keys });
+    events.push({ at: Date.parse(family.baby.birthTime), event: 'birth', family, keys });
+    if (family.dischargedAt) events.push({ at: Date.parse(family.dischargedAt), event: 'discharge', family, keys });
+  }
+  const order = (e: LifeEvent) => ['admission', 'birth', 'discharge'].indexOf(e);
+  events.sort((a, b) => a.at - b.at || order(a.event) - order(b.event));
+  let next = 0;
+  const admissions: DemoAdmissions = {
+    async admitUntil(until) {
+      let end = next;
+      while (end < events.length && events[end].at < until.getTime()) end++;
+      if (end === next) return 0;
+      const batch = events.slice(next, end);
+      await db.target.transaction(async (tx) => {
+        for (const e of batch) {
+          // The keys object is shared by a family's events: each adds the keys of the rows it wrote.
+          const keys = await writeEvent(tx, mapping, { event: e.event, family: e.family, keys: e.keys, at: new Date(e.at), timeZone: DEMO_TIME_ZONE });
+          Object.assign(e.keys, keys);
+        }
+      });
+      next = end;
+      return batch.length;
+    },
+    remaining: () => events.length - next,
+  };
 
   opts.onStep?.(`registering ${opts.trapNumbers} trap numbers and the trap mail domain ${DEMO_TRAP_DOMAIN}`);
   await vault.ensureHospital(db.vault, DEMO_HOSPITAL, 'zh-CN');
@@ -119,4 +201,5 @@ export async function createDemoHospital(db: { target: Database; vault: Database
   while (numbers.size < opts.trapNumbers) numbers.add(randomMobile(rng));
   await vault.addTrapNumbers(db.vault, [...numbers].map((e164) => ({ e164, region: 'CN' })), { hospital: DEMO_HOSPITAL, burnInUntil: null, note: 'demo: fictional numbers, never dial them' });
   await vault.addTrapDomain(db.vault, DEMO_TRAP_DOMAIN, DEMO_HOSPITAL);
+  return admissions;
 }

@@ -41,7 +41,7 @@ export async function learnProfile(db: ReadOnlyQueryable, mapping: Mapping, opts
   progress(`${families} families in ${first.schema}.${first.table}`);
   const columns = await learnColumnProfiles(db, mapping, { k: opts.k, timeZone: opts.timeZone, onProgress: progress });
   progress('profiling families');
-  const family = await learnFamilyProfile(db, mapping, { k: opts.k });
+  const family = await learnFamilyProfile(db, mapping, { k: opts.k, timeZone: opts.timeZone });
   progress('done');
   return {
     version: 1,

@@ -138,6 +138,19 @@ export async function realismAudit(vaultDb: Queryable, target: Database, req: Re
     const real = realAll.filter((r) => keyColumn === null || !canaryKeySet.has(String(r[keyColumn]))).slice(0, realLimit);
     if (real.length < 20) throw new UserError(`realism: the target holds ${real.length} real families; at least 20 are needed to compare canaries with`);
 
+    // The planted canaries are compared with the real rows written since the first of them (when the
+    // keys are numbers): rows from before Cradle was installed cannot be canaries, and comparing with
+    // them would measure the installation date, not the canaries.
+    let plantedReal = real;
+    const numbers = keys?.values.map(Number) ?? [];
+    if (keys && numbers.length && numbers.every(Number.isSafeInteger)) {
+      const first = Math.min(...numbers);
+      const since = (await readFamilyRows(tx, req.mapping, { columns, sample: true, limit: realLimit + canaryKeySet.size, keyFrom: { alias: keys.alias, column: keys.column, value: first } })).filter((r) => !canaryKeySet.has(String(r[keyColumn!]))).slice(0, realLimit);
+      if (since.length >= 20) {
+        plantedReal = since;
+        notes.push(`planted canaries are compared with the ${since.length} real families written since the first of them (${keyColumn} ≥ ${first}), not with those from before Cradle planted any`);
+      } else notes.push(`only ${since.length} real families were written since the first planted canary; the planted canaries are compared with real families of any time`);
+    }
     let planted: Row[] = [];
     if (keys) {
       const chosen = keys.values.length > MAX_PLANTED ? shuffled(keys.values, `${seed}:planted`).slice(0, MAX_PLANTED) : keys.values;
@@ -165,6 +178,9 @@ export async function realismAudit(vaultDb: Queryable, target: Database, req: Re
             birthTo: new Date(req.now.getTime() - 6 * 3_600_000),
             now: req.now,
             seed: `${seed}:sample`,
+            // Whole stays, discharge included: the real rows are mostly whole, and the discharges of
+            // canaries born this week are still to come (those already due would be the short stays only).
+            fullStay: true,
           });
           sample = draft.families.map((family) => {
             const preview = previewRows(req.mapping, family, timeZone);
@@ -182,11 +198,11 @@ export async function realismAudit(vaultDb: Queryable, target: Database, req: Re
         }
       }
     }
-    return { columns, sampleColumns, real, planted, sample };
+    return { columns, sampleColumns, real, plantedReal, planted, sample };
   });
 
   const specs = fieldSpecs(req.mapping, result.columns, result.real);
-  const plantedCmp = result.planted.length ? compare(specs, result.real.map((r) => ({ ...r })), result.planted, `${seed}:cv-planted`, true) : null;
+  const plantedCmp = result.planted.length ? compare(specs, result.plantedReal.map((r) => ({ ...r })), result.planted, `${seed}:cv-planted`, true) : null;
   const sampleKeys = new Set(result.sampleColumns.map(columnKey));
   const sampleCmp = result.sample.length
     ? compare(specs.filter((s) => sampleKeys.has(s.key)).map((s) => ({ ...s, identifier: false })), result.real.map((r) => ({ ...r })), result.sample, `${seed}:cv-sample`, false)

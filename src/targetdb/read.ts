@@ -80,6 +80,8 @@ export interface FamilyRowsOptions {
   /** At most this many families, drawn at random when `sample` is set, else in the first table's order. */
   limit?: number;
   sample?: boolean;
+  /** Only families whose integer `alias.column` is at least `value` (e.g. written since the first canary). */
+  keyFrom?: { alias: string; column: string; value: number };
 }
 
 /** One row per family, each value under `alias.column`. Read-only: call it inside readOnly(). */
@@ -92,6 +94,10 @@ export async function readFamilyRows(db: ReadOnlyQueryable, mapping: Mapping, op
   if (opts.keyIn) {
     params.push(opts.keyIn.values.map(String));
     where = ` WHERE ${quoteIdent(opts.keyIn.alias)}.${quoteIdent(opts.keyIn.column)}::text = ANY($1::text[])`;
+  }
+  if (opts.keyFrom) {
+    params.push(opts.keyFrom.value);
+    where += `${where ? ' AND' : ' WHERE'} ${quoteIdent(opts.keyFrom.alias)}.${quoteIdent(opts.keyFrom.column)} >= $${params.length}`;
   }
   const order = opts.sample ? ' ORDER BY random()' : '';
   const limit = opts.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(opts.limit))}` : '';

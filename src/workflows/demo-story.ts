@@ -4,6 +4,7 @@ import { importAccessLog } from '../accesslog/import.js';
 import { parseMapOption } from '../accesslog/parse.js';
 import type { Config, HospitalConfig } from '../config/index.js';
 import type { Database } from '../db/index.js';
+import type { DemoAdmissions } from '../demo/setup.js';
 import { accessLogCsv, ACCESS_LOG_MAP, DEMO_LEAKED_WEEK, DEMO_LEAKER, DEMO_RECIPIENTS, robocalls, scamContacts, staffAccounts, type BirthRecord, type ScamContact } from '../demo/story.js';
 import { runExport, type ExportResult } from '../exports/export.js';
 import { writeOutFile } from '../lib/out-file.js';
@@ -38,6 +39,8 @@ export interface StoryContext {
   vault: Database;
   target: Database;
   say: (step: string, why?: string) => void;
+  /** The hospital's own admissions after Cradle's installation, written as the simulated clock reaches them. */
+  admissions: DemoAdmissions;
 }
 
 export interface StoryResult {
@@ -56,6 +59,23 @@ export interface StoryResult {
   reports: string[];
 }
 
+/**
+ * The simulated clock runs to `until`: the hospital admits its own families in time order while
+ * Cradle's cron job (`cradle canaries advance`) writes each canary event as it falls due, so each
+ * row gets the id and created time of the moment it is written.
+ */
+async function runClock(ctx: StoryContext, until: Date): Promise<void> {
+  let last = 0;
+  for (;;) {
+    const { next } = await vault.upcomingEvents(ctx.vault, ctx.hospital.name, new Date(last));
+    const to = next && new Date(next) <= until ? new Date(next) : until;
+    last = to.getTime();
+    await ctx.admissions.admitUntil(to);
+    await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: to, simulated: true });
+    if (to >= until) return;
+  }
+}
+
 /** Plant four weekly rotations and send each week's births to the five recipients. */
 async function plantAndExport(ctx: StoryContext): Promise<{ weeks: string[]; planted: number; exports: (ExportResult & { recipient: string; week: string })[] }> {
   const weeks: string[] = [];
@@ -66,13 +86,14 @@ async function plantAndExport(ctx: StoryContext): Promise<{ weeks: string[]; pla
   for (let k = 0; k < 4; k++) {
     const at = new Date(ctx.now.getTime() - (4 - k) * 7 * DAY_MS);
     const week = isoWeekOf(at, ctx.hospital.timeZone);
+    await runClock(ctx, at);
     const res = await rotate(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, week, now: at, seed: `${ctx.seed}:${week}` });
     planted += res.plantedNow.reduce((n, p) => n + p.canaries.length, 0);
     weeks.push(week);
     const exportAt = new Date(at.getTime() + 2 * DAY_MS);
     // The rotation only scheduled its canaries: the cron job's `canaries advance` writes each
     // admission, birth and discharge as the (simulated) clock reaches it.
-    await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: exportAt, simulated: true });
+    await runClock(ctx, exportAt);
     const day = (t: number) => new Date(t + 8 * 3_600_000).toISOString().slice(0, 10);
     for (const recipient of DEMO_RECIPIENTS) {
       const res = await runExport(ctx.vault, ctx.target, {
@@ -93,7 +114,8 @@ async function plantAndExport(ctx: StoryContext): Promise<{ weeks: string[]; pla
       exports.push({ ...res, recipient, week });
     }
   }
-  await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: ctx.now, simulated: true });
+  await runClock(ctx, ctx.now);
+  await ctx.admissions.admitUntil(new Date(8.64e15));
   return { weeks, planted, exports };
 }
 

@@ -3,11 +3,13 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { cradle, json } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
+import { openDatabase } from '../../src/db/index.js';
 
 // The slow tier (npm run test:slow): `cradle demo` plays the whole story (a year of births, four
 // rotations, exports, access logs, the leak, its incidents and reports) in one binary run.
 
 describe('cradle demo', () => {
+  let demoDir = '';
   it('plays the whole story and names the leaking export, leaving a hospital a newcomer can explore', async () => {
     const cwd = scratchDir('cli-demo');
     const res = await cradle(['demo', '--births', '2000', '--json'], { cwd });
@@ -28,7 +30,7 @@ describe('cradle demo', () => {
     expect(out.accessLog.tripwires).toBeGreaterThan(0);
     expect(out.verdict).toMatchObject({ right: true, hits: { key: `export-file:${out.leaked.export}` }, scan: { key: `export-file:${out.leaked.export}` } });
     expect(out.verdict.hits.posterior).toBeGreaterThan(0.9);
-    const demoDir = path.join(cwd, 'cradle-demo');
+    demoDir = path.join(cwd, 'cradle-demo');
     const traced = json<{ suspects: { key: string }[] }>(await cradle(['trace', out.incidents.hits, '--json'], { cwd: demoDir }));
     expect(traced.suspects[0].key).toBe(`export-file:${out.leaked.export}`);
     // The whole story sealed everything the trace read: the ledger and every sealed row verify clean.
@@ -43,4 +45,55 @@ describe('cradle demo', () => {
     expect(again.stderr).toMatch(/already holds a demo/);
     // The whole story in one binary run plus four more: about 40 CPU-seconds, minutes on a loaded machine.
   }, 900_000);
+
+  // Issue 12: the demo must pass its own realism audit. Structure first: the hospital writes its own
+  // rows in time order between Cradle's runs, so no canary shares a created time and ids follow time.
+  it('interleaves canaries with the hospital\'s own rows: ids in time order, created times of their own, the trap domain one mothers use', async () => {
+    expect(demoDir).not.toBe('');
+    const vaultDb = await openDatabase(path.join(demoDir, '.cradle'), { role: 'vault' });
+    const target = await openDatabase(path.join(demoDir, 'hospital-db'), { role: 'target' });
+    try {
+      const { rows: keys } = await vaultDb.query<{ f: string; b: string; email: string | null }>(
+        `SELECT target_keys->'family'->>'family_id' AS f, target_keys->'birth'->>'birth_id' AS b, family->'mother'->>'email' AS email FROM canaries WHERE status IN ('planted', 'retired') AND target_keys ? 'family'`,
+      );
+      expect(keys.length).toBe(40);
+      const ids = keys.map((k) => Number(k.f));
+      const { rows: stamps } = await target.query<{ n: number; distinct: number; min: number; max: number }>(
+        `SELECT count(*)::int AS n, count(DISTINCT created_at)::int AS distinct, min(family_id)::int AS min, max(family_id)::int AS max FROM families WHERE family_id = ANY($1::bigint[])`,
+        [ids],
+      );
+      expect(stamps[0]).toMatchObject({ n: 40, distinct: 40 });
+      // Real families on both sides of the canaries and between them: the canaries are not a block.
+      const { rows: between } = await target.query<{ before: number; inside: number }>(
+        `SELECT count(*) FILTER (WHERE family_id < $2)::int AS before, count(*) FILTER (WHERE family_id BETWEEN $2 AND $3 AND NOT family_id = ANY($1::bigint[]))::int AS inside FROM families`,
+        [ids, stamps[0].min, stamps[0].max],
+      );
+      expect(between[0].before).toBeGreaterThan(1000);
+      expect(between[0].inside).toBeGreaterThan(60);
+      // No id out of order: family ids follow created times, birth ids birth times, for every row.
+      const { rows: inversions } = await target.query<{ families: number; births: number }>(
+        `SELECT (SELECT count(*)::int FROM (SELECT created_at < lag(created_at) OVER (ORDER BY family_id) AS back FROM families) t WHERE back) AS families,
+                (SELECT count(*)::int FROM (SELECT birth_time < lag(birth_time) OVER (ORDER BY birth_id) AS back FROM births) t WHERE back) AS births`,
+      );
+      expect(inversions[0]).toEqual({ families: 0, births: 0 });
+      // The trap domain is a provider real mothers use, and every canary address is on it.
+      const { rows: providers } = await target.query<{ share: number }>(
+        `SELECT avg((split_part(email, '@', 2) = 'jsmail.example')::int)::float8 AS share FROM families WHERE email IS NOT NULL AND NOT family_id = ANY($1::bigint[])`,
+        [ids],
+      );
+      expect(providers[0].share).toBeGreaterThan(0.3);
+      expect(keys.filter((k) => k.email).every((k) => k.email!.endsWith('@jsmail.example'))).toBe(true);
+    } finally {
+      await target.close();
+      await vaultDb.close();
+    }
+  }, 120_000);
+
+  // Fails today (figures in the issue note): the profile's address templates fill house, building and
+  // room numbers with uniform digits, and its k-filtered name characters differ from the hospital's.
+  it.failing('passes its own realism audit: planted canaries and a dry-run sample below ROC AUC 0.6', async () => {
+    const report = json<{ planted: { classifier: { auc: number } }; sample: { classifier: { auc: number } } }>(await cradle(['realism', '--json', '--seed', '1'], { cwd: demoDir }));
+    expect(report.planted.classifier.auc).toBeLessThanOrEqual(0.6);
+    expect(report.sample.classifier.auc).toBeLessThanOrEqual(0.6);
+  }, 300_000);
 });

@@ -283,7 +283,9 @@ describe.each(BACKENDS)('the family profile of a regional hospital on %s', (back
       await vault.addTrapDomain(v, '163.com', null);
       const second = await readOnly(db, (tx) => draftCanaries(v, tx, request('b')));
       const emails = second.families.flatMap((f) => [f.mother.email, f.father?.email]).filter((e): e is string => !!e);
-      expect(emails.length).toBeGreaterThan(20);
+      // Providers are drawn as the real patients' are and only 163.com addresses are kept: an address
+      // on it is as common among canaries as among real patients, so fewer canaries carry one.
+      expect(emails.length).toBeGreaterThan(5);
       expect(emails.every((e) => e.endsWith('@163.com'))).toBe(true);
       expect(second.warnings.filter((w) => /e-mail/.test(w))).toEqual([]);
     } finally {
