@@ -224,7 +224,8 @@ export async function playStory(ctx: StoryContext): Promise<StoryResult> {
   const noise = robocalls(rng, trapNumbers, 6);
   let mailTarget: (typeof inFile)[number] | undefined;
   for (const c of inFile) if (!mailTarget && c.family.mother.email && (await vault.isTrapDomain(ctx.vault, vault.domainOf(c.family.mother.email), ctx.hospital.name))) mailTarget = c;
-  ctx.say(`${scam.length} scam texts and calls and ${noise.length} robocalls arrive as signed Twilio webhooks; one e-mail reaches a trap mailbox`);
+  // Canaries carry e-mail as often as real patients on the trap provider do, so a file may hold none to mail.
+  ctx.say(`${scam.length} scam texts and calls and ${noise.length} robocalls arrive as signed Twilio webhooks; ${mailTarget ? 'one e-mail reaches a trap mailbox' : 'no canary in the file carries an e-mail, so no mail is sent'}`);
   await deliverThroughWatch(ctx, [...scam, ...noise], mailTarget ? { to: mailTarget.family.mother.email!, name: mailTarget.family.mother.name.full } : null);
 
   ctx.say('triage', 'each contact goes to the canary that held the trap at the time, is scored, and grouped into incidents');

