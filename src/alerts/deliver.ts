@@ -2,8 +2,11 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AlertsConfig } from '../config/index.js';
 import type { Database } from '../db/index.js';
+import { errorMessage, UserError } from '../lib/errors.js';
 import * as vault from '../vault/index.js';
 import { renderAlerts, webhookBody, type AlertPayload } from './render.js';
+import { redact, robotRefusal, robotRequest } from './robots.js';
+import { sendSyslog, syslogMessages } from './syslog.js';
 
 // nodemailer is required on first use: most commands send no mail.
 const require = createRequire(import.meta.url);
@@ -21,10 +24,20 @@ export interface AlertTransport {
   send(alerts: readonly AlertPayload[], key: string): Promise<void>;
 }
 
-/** The channels the config sets up: `email`, and `webhook:<name>` for each webhook. */
+/** The channels the config sets up: `email`, `webhook:<name>`, `robot:<name>` and `syslog:<name>`. */
 export function alertChannels(config: AlertsConfig | undefined): string[] {
   if (!config) return [];
-  return [...(config.email ? ['email'] : []), ...(config.webhooks ?? []).map((w) => `webhook:${w.name}`)];
+  return [
+    ...(config.email ? ['email'] : []),
+    ...(config.webhooks ?? []).map((w) => `webhook:${w.name}`),
+    ...(config.robots ?? []).map((r) => `robot:${r.name}`),
+    ...(config.syslog ?? []).map((s) => `syslog:${s.name}`),
+  ];
+}
+
+/** The environment variable of a robot's URL or secret: CRADLE_ALERT_<NAME>_URL, CRADLE_ALERT_<NAME>_SECRET. */
+export function robotVariable(name: string, what: 'URL' | 'SECRET'): string {
+  return `CRADLE_ALERT_${name.toUpperCase().replace(/-/g, '_')}_${what}`;
 }
 
 export function transportsFor(config: AlertsConfig | undefined, env: NodeJS.ProcessEnv = process.env): AlertTransport[] {
@@ -65,6 +78,46 @@ export function transportsFor(config: AlertsConfig | undefined, env: NodeJS.Proc
       },
     });
   }
+  (config.robots ?? []).forEach((r, i) => {
+    const url = env[robotVariable(r.name, 'URL')] || r.url;
+    if (!url) throw new UserError(`alerts.robots.${i} (${r.name}): no URL: set ${robotVariable(r.name, 'URL')} (the webhook URL holds the robot's token) or "url"`);
+    const secret = env[robotVariable(r.name, 'SECRET')] || undefined;
+    // Everything said about this robot leaves out its token, key, signature and secret.
+    const parsed = new URL(url);
+    const hidden = [url, secret, ...[...parsed.searchParams.values(), ...parsed.pathname.split('/')].filter((part) => part.length >= 16)];
+    transports.push({
+      channel: `robot:${r.name}`,
+      async send(alerts) {
+        const request = robotRequest(r, url, alerts, secret);
+        let refusal: string | null;
+        try {
+          const res = await fetch(request.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json; charset=utf-8' },
+            body: JSON.stringify(request.body),
+            signal: AbortSignal.timeout(10_000),
+          });
+          refusal = robotRefusal(r.kind, res.status, await res.text());
+        } catch (err) {
+          const cause = err instanceof Error && err.cause !== undefined ? `: ${errorMessage(err.cause)}` : '';
+          refusal = `${errorMessage(err)}${cause}`;
+        }
+        if (refusal) throw new Error(redact(`${r.name}: ${refusal}`, hidden));
+      },
+    });
+  });
+  for (const s of config.syslog ?? []) {
+    transports.push({
+      channel: `syslog:${s.name}`,
+      async send(alerts, key) {
+        try {
+          await sendSyslog(s, syslogMessages(s, alerts, key));
+        } catch (err) {
+          throw new Error(`${s.name}: syslog ${s.transport} ${s.host}: ${errorMessage(err)}`);
+        }
+      },
+    });
+  }
   return transports;
 }
 
@@ -81,7 +134,11 @@ export function backoffSeconds(attempts: number): number {
 }
 
 /** Deliver every alert that is due. More than `digestAbove` due on one channel go as one digest. */
-export async function deliverDue(db: Database, transports: readonly AlertTransport[], options: { now?: Date; digestAbove?: number } = {}): Promise<DeliveryResult> {
+export async function deliverDue(
+  db: Database,
+  transports: readonly AlertTransport[],
+  options: { now?: Date; digestAbove?: number; onError?: (channel: string, error: string) => void } = {},
+): Promise<DeliveryResult> {
   const now = options.now ?? new Date();
   const digestAbove = options.digestAbove ?? 5;
   const result: DeliveryResult = { sent: 0, digests: 0, retried: 0, failed: 0 };
@@ -106,7 +163,8 @@ export async function deliverDue(db: Database, transports: readonly AlertTranspo
       } catch (err) {
         const attempts = Math.max(...batch.map((r) => r.attempts)) + 1;
         const giveUp = attempts >= MAX_ATTEMPTS;
-        await vault.markAlertsFailed(db, ids, (err as Error).message, giveUp ? null : new Date(now.getTime() + backoffSeconds(attempts) * 1000));
+        options.onError?.(channel, `${errorMessage(err)} (attempt ${attempts} of ${MAX_ATTEMPTS}${giveUp ? ', given up' : ''})`);
+        await vault.markAlertsFailed(db, ids, errorMessage(err), giveUp ? null : new Date(now.getTime() + backoffSeconds(attempts) * 1000));
         if (giveUp) result.failed += batch.length;
         else result.retried += batch.length;
       }

@@ -37,12 +37,12 @@ export interface RenderedAlert {
 export function renderAlerts(alerts: readonly AlertPayload[]): RenderedAlert {
   const [a] = alerts;
   if (alerts.length === 1 && a.type === 'tripwire') {
-    return { subject: `[Cradle] tripwire: account ${a.account} opened canary record ${a.canary} (${a.action})`, text: describe(a) + '\n\nDetails: cradle tripwires --since 7d\n' };
+    return { subject: `[Cradle] tripwire: account ${a.account} opened canary record ${a.canary} (${a.action})`, text: describeAlert(a) + '\n\nDetails: cradle tripwires --since 7d\n' };
   }
   if (alerts.length === 1 && a.type !== 'tripwire') {
     return {
       subject: `[Cradle] canary ${a.canary} contacted by ${a.kind} (confidence ${a.confidence.toFixed(2)}), incident ${a.incident ?? '-'}`,
-      text: describe(a) + '\n\nDetails: cradle hits --since 1d; cradle incidents\n',
+      text: describeAlert(a) + '\n\nDetails: cradle hits --since 1d; cradle incidents\n',
     };
   }
   const incidents = [...new Set(alerts.map((a) => (a.type === 'tripwire' ? null : a.incident)).filter(Boolean))];
@@ -50,11 +50,12 @@ export function renderAlerts(alerts: readonly AlertPayload[]): RenderedAlert {
   const what = alerts.every((a) => a.type === 'tripwire') ? 'tripwires' : 'canary contacts';
   return {
     subject: `[Cradle] ${alerts.length} ${what} (${canaries.length} canaries, ${incidents.length} incident(s)): digest`,
-    text: `${alerts.length} contacts with traps came in together; one message instead of ${alerts.length}.\n\n` + alerts.map(describe).join('\n\n') + '\n\nDetails: cradle hits --since 1d; cradle incidents\n',
+    text: `${alerts.length} contacts with traps came in together; one message instead of ${alerts.length}.\n\n` + alerts.map(describeAlert).join('\n\n') + '\n\nDetails: cradle hits --since 1d; cradle incidents\n',
   };
 }
 
-function describe(a: AlertPayload): string {
+/** One alert in a few lines of plain text (what the e-mail and the robots say for it). */
+export function describeAlert(a: AlertPayload): string {
   if (a.type === 'tripwire') {
     return [
       `Account ${a.account} did "${a.action}" on canary ${a.canary}'s record at ${a.at}${a.system ? ` in ${a.system}` : ''}${a.ip ? ` from ${a.ip}` : ''}.`,

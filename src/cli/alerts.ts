@@ -16,6 +16,8 @@ export function registerAlerts(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', `
 The SMTP password comes from CRADLE_SMTP_PASSWORD; webhooks are signed with CRADLE_ALERT_WEBHOOK_SECRET when set.
+A robot's URL and signing secret come from CRADLE_ALERT_<NAME>_URL and CRADLE_ALERT_<NAME>_SECRET
+(DingTalk 加签, Feishu 签名校验); a robot counts as sent only when its answer's code is 0.
 
 Examples:
   cradle alerts test
@@ -23,7 +25,7 @@ Examples:
     .action(action<JsonOption>(async (opts) => {
       const config = readConfig(opts);
       const transports = transportsFor(config.alerts);
-      if (transports.length === 0) throw new UserError(`${config.file}: no alert channels: add "alerts": { "email": {…}, "webhooks": [{ "name", "url", "format" }] }`);
+      if (transports.length === 0) throw new UserError(`${config.file}: no alert channels: add "alerts": { "email": {…}, "webhooks": [{ "name", "url", "format" }], "robots": [{ "name", "kind" }], "syslog": [{ "name", "host" }] }`);
       const test: AlertPayload = {
         hit: 0, incident: null, canary: 'test', kind: 'test', at: new Date().toISOString(), from: null, confidence: 1,
         reasons: ['this is a test alert from `cradle alerts test`'], exposedTo: [],
@@ -49,7 +51,10 @@ Examples:
 Examples:
   cradle triage && cradle alerts deliver`)
     .action(vaultAction<JsonOption>(async ({ opts, db, config }) => {
-      const res = await deliverDue(db, transportsFor(config?.alerts), { digestAbove: config?.alerts?.digestAbove });
+      const res = await deliverDue(db, transportsFor(config?.alerts), {
+        digestAbove: config?.alerts?.digestAbove,
+        onError: (channel, error) => process.stderr.write(`cradle alerts deliver: ${channel}: ${error}\n`),
+      });
       emit(!!opts.json, res, () => `sent ${res.sent} (${res.digests} digest(s)), ${res.retried} to retry, ${res.failed} given up`);
     }));
 }

@@ -97,7 +97,10 @@ Examples:
       const tick = () => {
         running ??= (async () => {
           try {
-            await triageAndAlert(db, triage, transports, { digestAbove: config?.alerts?.digestAbove });
+            await triageAndAlert(db, triage, transports, {
+              digestAbove: config?.alerts?.digestAbove,
+              onError: (channel, error) => process.stderr.write(`cradle watch: alert ${channel}: ${maskDigits(error)}\n`),
+            });
           } catch (err) {
             process.stderr.write(`cradle watch: triage/alerts: ${maskDigits(errorMessage(err))}\n`);
           } finally {

@@ -100,6 +100,24 @@ const WatchSpec = z
 
 export type WatchConfig = z.infer<typeof WatchSpec>;
 
+export const ROBOT_KINDS = ['dingtalk', 'wecom', 'feishu', 'teams'] as const;
+export type RobotKind = (typeof ROBOT_KINDS)[number];
+/** Syslog facilities by name, in the order of their codes (RFC 5424 table 1): kern is 0, local7 is 23. */
+export const SYSLOG_FACILITIES = [
+  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'ntp', 'audit', 'alert', 'clock',
+  'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+] as const;
+
+const AlertChannelName = z.string().regex(/^[a-z0-9-]+$/, 'channel names use a-z, 0-9 and -');
+
+function uniqueNames(list: readonly { name: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  list.forEach((item, i) => {
+    if (seen.has(item.name)) ctx.addIssue({ code: 'custom', message: `the name ${quoted(item.name)} is used twice`, path: [i, 'name'] });
+    seen.add(item.name);
+  });
+}
+
 /** Where alerts about hits go. The SMTP password comes from CRADLE_SMTP_PASSWORD, never the file. */
 const AlertsSpec = z
   .object({
@@ -117,10 +135,70 @@ const AlertsSpec = z
     webhooks: z
       .array(z.object({ name: z.string().regex(/^[a-z0-9-]+$/, 'webhook names use a-z, 0-9 and -'), url: z.url({ protocol: /^https?$/ }), format: z.enum(['json', 'slack', 'teams']).default('json') }).strict())
       .optional(),
+    /**
+     * Group robots: DingTalk, WeCom, Feishu/Lark, Teams (Workflows). The URL holds the robot's token:
+     * CRADLE_ALERT_<NAME>_URL gives it (or overrides `url`); CRADLE_ALERT_<NAME>_SECRET signs (DingTalk 加签, Feishu).
+     */
+    robots: z
+      .array(
+        z
+          .object({
+            name: AlertChannelName,
+            kind: z.enum(ROBOT_KINDS),
+            url: z.url({ protocol: /^https?$/ }).optional(),
+            /** DingTalk and WeCom: the message type (default markdown). */
+            msgtype: z.enum(['markdown', 'text']).optional(),
+          })
+          .strict()
+          .refine((r) => r.msgtype === undefined || r.kind === 'dingtalk' || r.kind === 'wecom', { message: 'msgtype is for dingtalk and wecom robots only', path: ['msgtype'] }),
+      )
+      .superRefine(uniqueNames)
+      .optional(),
+    /** Syslog receivers (a SIEM): RFC 5424 over UDP, TCP (octet counting) or TLS, plain or CEF. */
+    syslog: z
+      .array(
+        z
+          .object({
+            name: AlertChannelName,
+            host: z.string().min(1),
+            /** Default 514 (udp, tcp), 6514 (tls). */
+            port: z.number().int().min(1).max(65535).optional(),
+            transport: z.enum(['udp', 'tcp', 'tls']).default('tcp'),
+            format: z.enum(['rfc5424', 'cef']).default('rfc5424'),
+            facility: z.enum(SYSLOG_FACILITIES).default('auth'),
+            appName: z.string().regex(/^[\x21-\x7e]{1,48}$/, 'an APP-NAME is 1 to 48 printable ASCII characters, no spaces').default('cradle'),
+            /** HOSTNAME of the messages; default this machine's name. */
+            hostname: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'a HOSTNAME is printable ASCII, no spaces').optional(),
+            /** The private enterprise number of the structured data's SD-ID (cradle@N); 32473 is the documentation number. */
+            enterpriseId: z.number().int().min(1).default(32473),
+            /** TLS: the CA that signed the receiver's certificate, and a client certificate and key (files, relative to the config). */
+            ca: z.string().min(1).optional(),
+            cert: z.string().min(1).optional(),
+            key: z.string().min(1).optional(),
+            /** TLS: the name the receiver's certificate must carry, when it is not `host`. */
+            servername: z.string().min(1).optional(),
+          })
+          .strict()
+          .superRefine((s, ctx) => {
+            for (const field of ['ca', 'cert', 'key', 'servername'] as const) {
+              if (s[field] !== undefined && s.transport !== 'tls') ctx.addIssue({ code: 'custom', message: `${field} is for transport "tls" only`, path: [field] });
+            }
+            if ((s.cert === undefined) !== (s.key === undefined)) ctx.addIssue({ code: 'custom', message: 'give both cert and key (a client certificate), or neither', path: [s.cert === undefined ? 'cert' : 'key'] });
+          }),
+      )
+      .superRefine(uniqueNames)
+      .optional(),
     /** More alerts than this due at once on one channel go out as one digest. */
     digestAbove: z.number().int().min(1).default(5),
   })
   .strict();
+
+/** Relative certificate files of syslog receivers, resolved against the config file's folder. */
+function resolveAlertFiles(base: string, alerts: AlertsConfig): AlertsConfig {
+  if (!alerts.syslog) return alerts;
+  const file = (f: string | undefined) => (f === undefined ? undefined : path.resolve(base, f));
+  return { ...alerts, syslog: alerts.syslog.map((s) => ({ ...s, ca: file(s.ca), cert: file(s.cert), key: file(s.key) })) };
+}
 
 export type AlertsConfig = z.infer<typeof AlertsSpec>;
 
@@ -226,7 +304,7 @@ export function parseConfig(doc: unknown, file: string): Config {
     problems.push(`${file}: defaultHospital: ${quoted(parsed.data.defaultHospital)} is not among hospitals`);
   }
   if (problems.length) throw new UserError(problemLines(problems));
-  return { file: path.resolve(file), vault: resolveLocation(base, parsed.data.vault), defaultHospital: parsed.data.defaultHospital, hospitals, watch: parsed.data.watch, alerts: parsed.data.alerts };
+  return { file: path.resolve(file), vault: resolveLocation(base, parsed.data.vault), defaultHospital: parsed.data.defaultHospital, hospitals, watch: parsed.data.watch, alerts: parsed.data.alerts && resolveAlertFiles(base, parsed.data.alerts) };
 }
 
 export function loadConfig(file: string): Config {

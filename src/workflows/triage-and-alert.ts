@@ -6,7 +6,7 @@ import { triagePending, type TriageOptions } from '../triage/triage.js';
 // since the last round (hits, incidents, alerts into the outbox), then deliver the alerts that are due.
 // A crash between the two loses nothing: the outbox is in the vault.
 
-export async function triageAndAlert(db: Database, triage: TriageOptions, transports: readonly AlertTransport[], options: { digestAbove?: number } = {}): Promise<void> {
+export async function triageAndAlert(db: Database, triage: TriageOptions, transports: readonly AlertTransport[], options: { digestAbove?: number; onError?: (channel: string, error: string) => void } = {}): Promise<void> {
   await triagePending(db, triage);
   if (transports.length) await deliverDue(db, transports, options);
 }
