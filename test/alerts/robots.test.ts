@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { backoffSeconds, deliverDue, transportsFor } from '../../src/alerts/deliver.js';
 import type { AlertPayload } from '../../src/alerts/render.js';
 import { redact, robotRefusal, truncateUtf8 } from '../../src/alerts/robots.js';
-import type { AlertsConfig } from '../../src/config/index.js';
+import { parseConfig, type AlertsConfig } from '../../src/config/index.js';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
@@ -156,6 +156,14 @@ describe('chat robots: signing, answers, redaction', () => {
 
   it('a robot without a URL is a config error naming the variable', () => {
     expect(() => transportsFor(config(), env({ CRADLE_ALERT_DING_URL: '' }))).toThrow(/alerts\.robots\.0 \(ding\): no URL: set CRADLE_ALERT_DING_URL/);
+  });
+
+  it('checks robot settings in the config', () => {
+    const at = (robots: unknown) => () => parseConfig({ hospitals: { h: { target: 't', mapping: 'm.json', wards: ['w'], districts: ['d'] } }, alerts: { robots } }, 'c.json');
+    expect(at([{ name: 'a', kind: 'feishu', msgtype: 'markdown' }])).toThrow(/alerts\.robots\.0\.msgtype: msgtype is for dingtalk and wecom robots only/);
+    expect(at([{ name: 'a', kind: 'wecom' }, { name: 'a', kind: 'dingtalk' }])).toThrow(/alerts\.robots\.1\.name: the name "a" is used twice/);
+    expect(at([{ name: 'a', kind: 'slack' }])).toThrow(/alerts\.robots\.0\.kind/);
+    expect(at([{ name: 'A b', kind: 'teams' }])).toThrow(/alerts\.robots\.0\.name: channel names use a-z, 0-9 and -/);
   });
 
   it('reads the answers as the vendors write them', () => {
