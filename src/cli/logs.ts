@@ -188,8 +188,7 @@ function registerImportObjects(logs: Command): void {
         ...importJson(i),
         timeZone: i.time_zone,
         options: i.options,
-        stored: { blocks: d.blocks, events: d.events, from: d.from, to: d.to },
-        tripwiresNow: { single: d.single, bulk: d.bulk, accounts: d.accounts, canaries: d.canaries },
+        stored: { blocks: d.blocks, events: d.events, from: d.from, to: d.to, single: d.single, bulk: d.bulk, accounts: d.accounts, canaries: d.canaries, exposures: d.exposures },
         alerts: d.alerts,
         rejectsKept: d.rejects,
         ledger: d.ledger.map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, hash: e.hash })),
@@ -200,7 +199,7 @@ function registerImportObjects(logs: Command): void {
         `  format    ${i.format}; time zone ${i.time_zone}; options ${JSON.stringify(i.options)}`,
         `  when      started ${isoDate(i.started_at)}${i.finished_at ? `, finished ${isoDate(i.finished_at)}` : ''}`,
         `  counts    ${i.lines_done} lines read; ${i.added} events added, ${i.duplicates} already in the vault, ${i.rejected} rejected; ${i.tripwires} tripwire(s)`,
-        `  stored    ${d.events} event(s) in ${d.blocks} block(s)${d.from ? ` from ${isoDate(d.from)} to ${isoDate(d.to)}` : ''}; ${d.single} single-record and ${d.bulk} bulk tripwire(s) on ${d.canaries} canary(ies) by ${d.accounts} account(s); ${d.rejects} rejected line(s) kept`,
+        `  stored    ${d.events} event(s) in ${d.blocks} block(s)${d.from ? ` from ${isoDate(d.from)} to ${isoDate(d.to)}` : ''}; ${d.single} single-record and ${d.bulk} bulk tripwire(s) on ${d.canaries} canary(ies) by ${d.accounts} account(s), ${d.exposures} exposure(s); ${d.rejects} rejected line(s) kept`,
         `  alerts    ${Object.entries(d.alerts).map(([state, n]) => `${n} ${state}`).join(', ') || 'none'}`,
         ...(i.removed
           ? [`  removed   ${isoDate(i.removed_at)} by ${i.removed_by ?? 'unknown'}: ${i.removal_reason}; it took ${i.removed.events} event(s), ${i.removed.tripwires} tripwire(s), ${i.removed.exposures} exposure(s); ${i.removed.alerts_cancelled} alert(s) cancelled`]

@@ -112,6 +112,8 @@ export interface AccessImportDetail {
   bulk: number;
   accounts: number;
   canaries: number;
+  /** Exposures its tripwires made (of canaries to accounts). */
+  exposures: number;
   /** Tripwire alerts of its tripwires, by state. */
   alerts: Record<string, number>;
   /** Rejected lines kept (deleted by a removal). */
@@ -121,20 +123,22 @@ export interface AccessImportDetail {
 }
 
 export async function accessImportDetail(db: Queryable, id: number): Promise<AccessImportDetail> {
-  const { rows } = await db.query<{ blocks: number; events: number; from_at: Date | null; to_at: Date | null; single: number; bulk: number; accounts: number; canaries: number; rejects: number }>(
+  const { rows } = await db.query<{ blocks: number; events: number; from_at: Date | null; to_at: Date | null; single: number; bulk: number; accounts: number; canaries: number; exposures: number; rejects: number }>(
     `SELECT b.blocks, b.events, b.from_at, b.to_at, t.single, t.bulk, t.accounts, t.canaries,
+            (SELECT count(*)::int FROM exposures e WHERE e.source = 'access-log' AND e.detail->>'import' = $2) AS exposures,
             (SELECT count(*)::int FROM access_rejects r WHERE r.import_id = $1) AS rejects
        FROM (SELECT count(*)::int AS blocks, coalesce(sum(events_count), 0)::int AS events, min(from_at) AS from_at, max(to_at) AS to_at FROM access_blocks WHERE import_id = $1) b,
             (SELECT count(*) FILTER (WHERE scope = 'single')::int AS single, count(*) FILTER (WHERE scope = 'bulk')::int AS bulk,
                     count(DISTINCT account)::int AS accounts, count(DISTINCT canary_id)::int AS canaries FROM tripwires WHERE import_id = $1) t`,
-    [id],
+    [id, String(id)],
   );
   const { rows: alerts } = await db.query<{ state: string; n: number }>(
     `SELECT o.state, count(*)::int AS n FROM alert_outbox o JOIN tripwires t ON t.id = o.tripwire_id WHERE t.import_id = $1 GROUP BY o.state ORDER BY o.state`,
     [id],
   );
   const ledger = await ledgerEntries(db, { kind: 'import', refs: [String(id)] });
-  return { ...rows[0], from: rows[0].from_at, to: rows[0].to_at, alerts: Object.fromEntries(alerts.map((a) => [a.state, a.n])), ledger };
+  const { from_at: from, to_at: to, ...rest } = rows[0];
+  return { ...rest, from, to, alerts: Object.fromEntries(alerts.map((a) => [a.state, a.n])), ledger };
 }
 
 /** What a removal leaves as it is, for the command to say so. */
