@@ -26,7 +26,7 @@ export function removalLines(r: vault.RemovedImport): string[] {
   const imp = r.import;
   const lines = [
     `removed import ${imp.id} (${imp.path}, sha256 ${imp.sha256}): ${c.events} event(s) in ${c.blocks} block(s), ${c.tripwires} tripwire(s), ${c.exposures} exposure(s), ${c.rejects} rejected line(s)` +
-      (c.channels ? `, ${c.channels} account channel(s) left with no exposure` : ''),
+      (c.channels ? `, ${c.channels} account channel(s) with no exposure left` : ''),
     `tripwire alerts: ${c.alerts_cancelled} not sent yet, cancelled; ${c.alerts_kept} already sent (or given up) stay in the outbox as they were`,
     `recorded in the evidence ledger as entry #${r.entry.seq} (import ${imp.id}, by ${r.entry.actor ?? 'unknown'}: ${imp.removal_reason})`,
     `stays: the import's row (marked removed, with its counts), hits and incidents (made from contacts and scans, not from access logs), traces and reports already recorded`,

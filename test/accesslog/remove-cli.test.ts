@@ -96,7 +96,7 @@ describe.each(BACKENDS)('cradle logs list / show / remove on %s', (backend) => {
     expect(removal.stderr).toBe('');
     expect(removal.code).toBe(0);
     expect(removal.stdout).toContain(`removed import ${wrong.importId} (HIS_AUDIT_20261103.csv, sha256 `);
-    expect(removal.stdout).toContain('10 event(s) in 1 block(s), 6 tripwire(s), 6 exposure(s), 0 rejected line(s), 3 account channel(s) left with no exposure');
+    expect(removal.stdout).toContain('10 event(s) in 1 block(s), 6 tripwire(s), 6 exposure(s), 0 rejected line(s), 3 account channel(s) with no exposure left');
     expect(removal.stdout).toContain('tripwire alerts: 6 not sent yet, cancelled; 0 already sent');
     expect(removal.stdout).toMatch(/recorded in the evidence ledger as entry #\d+ \(import \d+, by \S+: wrong --map: 权限 taken for the action\)/);
     expect(await tripwires()).toEqual({ lines: 0, single: 0, accounts: [] });
