@@ -141,6 +141,15 @@ describe.each(BACKENDS)('removing an access-log import on %s', (backend) => {
     await h.vault.query(`UPDATE access_imports SET state = 'done' WHERE id = $1`, [live.id]);
     expect(await count(h.vault, `SELECT 1 FROM tripwires WHERE import_id = $1`, [live.id])).toBe(4);
 
+    // All in one transaction: a failure at the last step (marking the import removed) leaves everything as it was.
+    const kept = { ...(await counts()), head: (await vault.ledgerHead(h.vault))!.seq };
+    await h.vault.exec(`CREATE FUNCTION no_removal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+                        CREATE TRIGGER no_removal BEFORE UPDATE OF state ON access_imports FOR EACH ROW WHEN (NEW.state = 'removed') EXECUTE FUNCTION no_removal();`);
+    await expect(removeImport(h.vault, String(live.id), { reason: 'x' })).rejects.toThrow('disk full');
+    await h.vault.exec(`DROP TRIGGER no_removal ON access_imports; DROP FUNCTION no_removal();`);
+    expect({ ...(await counts()), head: (await vault.ledgerHead(h.vault))!.seq }).toEqual(kept);
+    expect(kept).toMatchObject({ tripwires: 4, pending: 2 });
+
     await h.vault.query(`UPDATE access_imports SET removal_reason = 'nothing to see' WHERE id = $1`, [first.id]);
     const report = await verifyVault(h.vault);
     expect(report.ok).toBe(false);
