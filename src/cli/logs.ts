@@ -13,6 +13,8 @@ import * as vault from '../vault/index.js';
 import { accessMap, oneOf, timeZoneArg } from './args.js';
 import { action, readConfig, withVault, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
+import { removalLines, removeImport } from '../accesslog/remove.js';
+import { hospitalFilter, vaultAction } from './context.js';
 
 // `cradle logs import` and `cradle tripwires`: the hospital's audit trail, read for who opened canary
 // records. Nobody has a reason to open a family that does not exist.
@@ -89,6 +91,7 @@ Examples:
         emit(!!opts.json, { ...rest, rejectFile, firstRejects: rejects.slice(0, 20) }, () => summary(result, rejectFile));
       });
     }));
+  registerImportObjects(logs);
 
   program
     .command('tripwires')
@@ -118,5 +121,117 @@ Examples:
           return out;
         });
       });
+    }));
+}
+
+// `cradle logs list|show|remove`: imports as objects (src/vault/access-imports.ts).
+
+interface RemoveOptions extends JsonOption {
+  reason: string;
+}
+
+/** An import as `logs list`, `show` and `remove` print it in JSON. */
+function importJson(i: vault.AccessImportSummary) {
+  const r = i.removed;
+  return {
+    id: i.id,
+    hospital: i.hospital,
+    file: i.path,
+    sha256: i.sha256,
+    sizeBytes: i.size_bytes,
+    format: i.format,
+    state: i.state,
+    startedAt: i.started_at,
+    finishedAt: i.finished_at,
+    lines: i.lines_done,
+    added: i.added,
+    duplicates: i.duplicates,
+    rejected: i.rejected,
+    tripwires: i.tripwires,
+    error: i.error,
+    removed: r ? { at: i.removed_at, by: i.removed_by, reason: i.removal_reason, ...removedCountsJson(r) } : null,
+  };
+}
+
+function removedCountsJson(c: vault.RemovedCounts) {
+  return { events: c.events, blocks: c.blocks, tripwires: c.tripwires, exposures: c.exposures, channels: c.channels, rejects: c.rejects, alertsCancelled: c.alerts_cancelled, alertsKept: c.alerts_kept };
+}
+
+function registerImportObjects(logs: Command): void {
+  logs
+    .command('list')
+    .description('list access-log imports, oldest first: file, digest, format, counts, state (removed ones too)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle logs list\n  cradle logs list --json')
+    .action(vaultAction<JsonOption>(async ({ opts, db, config }) => {
+      const imports = await vault.listAccessImports(db, hospitalFilter(opts, config));
+      emit(!!opts.json, { count: imports.length, imports: imports.map(importJson) }, () =>
+        imports.length
+          ? table(
+              ['ID', 'STATE', 'FILE', 'SHA256', 'FORMAT', 'WHEN', 'LINES', 'ADDED', 'DUPLICATES', 'REJECTED', 'TRIPWIRES'],
+              imports.map((i) => [i.id, i.state, i.path, `${i.sha256.slice(0, 12)}…`, i.format, isoDate(i.finished_at ?? i.started_at), i.lines_done, i.added, i.duplicates, i.rejected, i.tripwires]),
+            )
+          : 'no access logs imported yet',
+      );
+    }));
+
+  logs
+    .command('show')
+    .argument('<import>', 'the import: its id, or its file when one import (not removed) has it')
+    .description('one access-log import: its file and digest, options, counts, what it stored, its alerts, its ledger entries, its removal')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  cradle logs show 3\n  cradle logs show audit-2026-11.csv --json')
+    .action(vaultAction<JsonOption, [string]>(async ({ opts, db, config }, ref) => {
+      const i = await vault.findAccessImport(db, ref, hospitalFilter(opts, config));
+      const d = await vault.accessImportDetail(db, i.id);
+      const data = {
+        ...importJson(i),
+        timeZone: i.time_zone,
+        options: i.options,
+        stored: { blocks: d.blocks, events: d.events, from: d.from, to: d.to, single: d.single, bulk: d.bulk, accounts: d.accounts, canaries: d.canaries, exposures: d.exposures },
+        alerts: d.alerts,
+        rejectsKept: d.rejects,
+        ledger: d.ledger.map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, hash: e.hash })),
+      };
+      emit(!!opts.json, data, () => [
+        `import ${i.id} of ${i.path} (${i.hospital}): ${i.state}${i.error ? ` (${i.error})` : ''}`,
+        `  sha256    ${i.sha256} (${i.size_bytes} bytes)`,
+        `  format    ${i.format}; time zone ${i.time_zone}; options ${JSON.stringify(i.options)}`,
+        `  when      started ${isoDate(i.started_at)}${i.finished_at ? `, finished ${isoDate(i.finished_at)}` : ''}`,
+        `  counts    ${i.lines_done} lines read; ${i.added} events added, ${i.duplicates} already in the vault, ${i.rejected} rejected; ${i.tripwires} tripwire(s)`,
+        `  stored    ${d.events} event(s) in ${d.blocks} block(s)${d.from ? ` from ${isoDate(d.from)} to ${isoDate(d.to)}` : ''}; ${d.single} single-record and ${d.bulk} bulk tripwire(s) on ${d.canaries} canary(ies) by ${d.accounts} account(s), ${d.exposures} exposure(s); ${d.rejects} rejected line(s) kept`,
+        `  alerts    ${Object.entries(d.alerts).map(([state, n]) => `${n} ${state}`).join(', ') || 'none'}`,
+        ...(i.removed
+          ? [`  removed   ${isoDate(i.removed_at)} by ${i.removed_by ?? 'unknown'}: ${i.removal_reason}; it took ${i.removed.events} event(s), ${i.removed.tripwires} tripwire(s), ${i.removed.exposures} exposure(s); ${i.removed.alerts_cancelled} alert(s) cancelled`]
+          : []),
+        `  ledger    ${d.ledger.map((e) => `#${e.seq} (${isoDate(e.at)}, ${e.actor ?? 'unknown'})`).join(', ') || 'no entry (sealed when the import is done)'}`,
+      ]);
+    }));
+
+  logs
+    .command('remove')
+    .argument('<import>', 'the import: its id, or its file when one import (not removed) has it')
+    .description("take an import back: its events, tripwires and exposures go, alerts not sent yet are cancelled; recorded in the evidence ledger")
+    .requiredOption('--reason <text>', 'why, kept with the import and in the ledger')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+In one transaction: the import's event blocks, tripwires, the exposures they made, its rejected lines
+and account channels left with no exposure are deleted; its tripwire alerts not sent yet are
+cancelled (sent ones stay); the import stays in \`logs list\`, marked removed with who, when, why and
+the counts; the ledger records every deleted row and the removal. Hits, incidents, traces and
+reports already made stay as they are. The same file, or a corrected one, can then be imported again.
+
+Examples:
+  cradle logs remove 3 --reason "wrong --map: the op column was mapped as the action"
+  cradle logs remove audit-2026-11.csv --reason "imported into the wrong hospital" --json`)
+    .action(vaultAction<RemoveOptions, [string]>(async ({ opts, db, config }, ref) => {
+      const removed = await removeImport(db, ref, { reason: opts.reason, hospital: hospitalFilter(opts, config) });
+      const data = {
+        import: importJson(removed.import),
+        removed: removedCountsJson(removed.counts),
+        stays: { incidents: removed.leaves.incidents, laterImports: removed.leaves.laterDuplicates.map((l) => ({ id: l.id, file: l.path, duplicates: l.duplicates })) },
+        ledger: { seq: removed.entry.seq, hash: removed.entry.hash, actor: removed.entry.actor },
+      };
+      emit(!!opts.json, data, () => removalLines(removed));
     }));
 }

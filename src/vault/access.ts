@@ -10,8 +10,11 @@ export interface AccessImportRow {
   path: string;
   format: string;
   sha256: string;
-  /** failed: a run stopped on an error (the reason in `error`); the next run resumes it, as after a crash. */
-  state: 'running' | 'done' | 'failed';
+  /**
+   * failed: a run stopped on an error (the reason in `error`); the next run resumes it, as after a crash.
+   * removed: taken back by `cradle logs remove` (src/vault/access-imports.ts).
+   */
+  state: 'running' | 'done' | 'failed' | 'removed';
   lines_done: number;
   added: number;
   duplicates: number;
@@ -31,26 +34,26 @@ export interface AccessImportKey {
   options: Record<string, unknown>;
 }
 
-/** The import of this file with these options: the one already begun (to resume or report), or a new one. */
+/**
+ * The import of this file with these options: the one already begun (to resume or report), or a new
+ * one. A removed import (`cradle logs remove`) holds no place: the file is imported afresh.
+ */
 export async function beginAccessImport(db: Queryable, key: AccessImportKey): Promise<AccessImportRow> {
   const options = JSON.stringify(key.options);
-  await db.query(
-    `INSERT INTO access_imports (hospital, path, format, sha256, size_bytes, time_zone, options, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'running') ON CONFLICT (hospital, sha256, format, options) DO NOTHING`,
-    [key.hospital, key.path, key.format, key.sha256, key.sizeBytes, key.timeZone, options],
-  );
-  // A failed import is taken up again: this run resumes it.
-  await db.query(`UPDATE access_imports SET state = 'running' WHERE hospital = $1 AND sha256 = $2 AND format = $3 AND options = $4::jsonb AND state = 'failed'`, [
-    key.hospital,
-    key.sha256,
-    key.format,
-    options,
-  ]);
-  const { rows } = await db.query<AccessImportRow>(
-    `SELECT ${IMPORT_COLUMNS} FROM access_imports WHERE hospital = $1 AND sha256 = $2 AND format = $3 AND options = $4::jsonb`,
-    [key.hospital, key.sha256, key.format, options],
-  );
-  return importRow(rows[0]);
+  const match = `hospital = $1 AND sha256 = $2 AND format = $3 AND options = $4::jsonb AND state <> 'removed'`;
+  const params = [key.hospital, key.sha256, key.format, options];
+  // Twice at most: an import removed between the insert and the read leaves no row to read.
+  for (let attempt = 0; ; attempt++) {
+    await db.query(
+      `INSERT INTO access_imports (hospital, path, format, sha256, size_bytes, time_zone, options, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'running') ON CONFLICT (hospital, sha256, format, options) WHERE state <> 'removed' DO NOTHING`,
+      [key.hospital, key.path, key.format, key.sha256, key.sizeBytes, key.timeZone, options],
+    );
+    // A failed import is taken up again: this run resumes it.
+    await db.query(`UPDATE access_imports SET state = 'running' WHERE ${match} AND state = 'failed'`, params);
+    const { rows } = await db.query<AccessImportRow>(`SELECT ${IMPORT_COLUMNS} FROM access_imports WHERE ${match}`, params);
+    if (rows.length || attempt > 0) return importRow(rows[0]);
+  }
 }
 
 const IMPORT_COLUMNS = 'id, hospital, path, format, sha256, state, lines_done, added, duplicates, rejected, started_at, finished_at, error';

@@ -12,6 +12,7 @@ export * from './hits.js';
 export * from './alerts.js';
 export * from './mailboxes.js';
 export * from './access.js';
+export * from './access-imports.js';
 export * from './access-events.js';
 export * from './trace.js';
 export * from './ledger.js';

@@ -149,6 +149,17 @@ const iso = (v: unknown): string | null => (v === null || v === undefined ? null
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const sortedIds = (v: unknown): string[] => (Array.isArray(v) ? (v as unknown[]).filter((x) => x !== null).map(String) : []).sort();
 
+/** What an import entry says of its removal (`cradle logs remove`): when, who, why, and the counts of what went. */
+function removedContent(r: Record<string, unknown>): Record<string, unknown> {
+  const counts = (r.removed && typeof r.removed === 'object' ? r.removed : {}) as Record<string, unknown>;
+  return {
+    at: iso(r.removed_at),
+    by: r.removed_by ?? null,
+    reason: r.removal_reason ?? null,
+    ...Object.fromEntries(Object.keys(counts).map((k) => [k, num(counts[k])])),
+  };
+}
+
 export const EVIDENCE: Record<EvidenceKind, EvidenceSource> = {
   contact: {
     keyType: 'bigint',
@@ -221,8 +232,9 @@ export const EVIDENCE: Record<EvidenceKind, EvidenceSource> = {
     keyColumn: 'i.id',
     table: 'access_imports i',
     columns: `i.id AS key, i.id, i.path, i.sha256, i.format, i.state, i.lines_done, i.added, i.duplicates, i.rejected,
-              (SELECT count(*)::int FROM tripwires t WHERE t.import_id = i.id) AS tripwires`,
-    filter: `i.state = 'done'`,
+              (SELECT count(*)::int FROM tripwires t WHERE t.import_id = i.id) AS tripwires, i.removed_at, i.removed_by, i.removal_reason, i.removed`,
+    // A finished import, and one taken back by `cradle logs remove` (sealed again then, with `removed`).
+    filter: `i.state IN ('done', 'removed')`,
     content: (r) => ({
       id: num(r.id),
       file: r.path,
@@ -233,6 +245,7 @@ export const EVIDENCE: Record<EvidenceKind, EvidenceSource> = {
       duplicates: num(r.duplicates),
       rejected: num(r.rejected),
       tripwires: num(r.tripwires),
+      ...(r.state === 'removed' ? { removed: removedContent(r) } : {}),
     }),
   },
 };

@@ -25,11 +25,11 @@ export interface AccessImportFile {
   started_at: Date;
 }
 
-/** The imports of these access-log files (by the path they were imported from). */
+/** The imports of these access-log files (by the path they were imported from), removed ones left out. */
 export async function accessImportsByPath(db: Queryable, paths: readonly string[]): Promise<AccessImportFile[]> {
   if (paths.length === 0) return [];
   const { rows } = await db.query<AccessImportFile>(
-    `SELECT id::int AS id, path, sha256, size_bytes::float8 AS size_bytes, started_at FROM access_imports WHERE path = ANY($1::text[]) ORDER BY started_at, id`,
+    `SELECT id::int AS id, path, sha256, size_bytes::float8 AS size_bytes, started_at FROM access_imports WHERE path = ANY($1::text[]) AND state <> 'removed' ORDER BY started_at, id`,
     [paths],
   );
   return rows.map((r) => ({ ...r, size_bytes: Number(r.size_bytes) }));
