@@ -138,6 +138,25 @@ export interface ReportLedgerEntry {
   verified: boolean;
 }
 
+/** A life-cycle entry of the incident (or of one merged into it): `cradle incidents close|reopen|dismiss|merge|note`, `cradle hits dismiss|restore`. */
+export interface ReportHistoryEntry {
+  seq: number;
+  at: string;
+  /** Who: the OS user, or `--by`. */
+  actor: string | null;
+  /** close, reopen, dismiss, merge, note, dismiss-hit, restore-hit. */
+  action: string;
+  incident: string | null;
+  hit: number | null;
+  from: string | null;
+  to: string | null;
+  /** Masked like callers' numbers unless the report is unmasked. */
+  reason: string | null;
+  note: string | null;
+  /** For a merge: the incident kept. */
+  into: string | null;
+}
+
 export interface IncidentReportData {
   format: 'cradle-incident-report';
   version: 1;
@@ -160,8 +179,13 @@ export interface IncidentReportData {
   vaultSize: number;
   suspects: ReportSuspect[];
   exposures: ReportExposure[];
+  /** The incident's active hits (dismissed ones are left out, as the trace leaves them out). */
   hits: ReportHit[];
+  /** Hits dismissed by an investigator: not in `hits`, not traced. */
+  dismissedHits: number[];
   scan: ReportScan | null;
+  /** The incident's life cycle, oldest first. */
+  history: ReportHistoryEntry[];
   model: ModelParameters;
   custody: {
     files: CustodyFile[];
