@@ -54,6 +54,8 @@ function refuse(i: LockedIncident, action: IncidentAction): never {
 }
 
 const actorOf = (meta: LifeMeta) => (meta.actor === undefined ? cliActor() : meta.actor);
+/** A name given for the actor (`--by`) is a claim: the entry also keeps the OS user who ran the command. */
+const osUser = (meta: LifeMeta) => (meta.actor !== undefined && meta.actor !== cliActor() ? { os_user: cliActor() } : {});
 
 function cleanReason(reason: string | null | undefined, required: boolean, what: string): string | null {
   const text = reason?.trim() ?? '';
@@ -70,7 +72,7 @@ export async function changeIncidentStatus(db: Database, id: string, action: Inc
     const to = TARGET[action];
     await tx.query(`UPDATE incidents SET status = $2 WHERE id = $1`, [id, to]);
     await sealRows(tx, 'incidents', [id], { actor: actorOf(meta), incidentId: id, at: meta.at });
-    const entry = await appendLedger(tx, { kind: INCIDENT_LIFE_KIND, ref: id, incidentId: id, actor: actorOf(meta), at: meta.at, content: { action, incident: id, from: i.status, to, reason: why } });
+    const entry = await appendLedger(tx, { kind: INCIDENT_LIFE_KIND, ref: id, incidentId: id, actor: actorOf(meta), at: meta.at, content: { action, incident: id, from: i.status, to, reason: why, ...osUser(meta) } });
     return { incident: id, from: i.status, to, seq: Number(entry.seq) };
   });
 }
@@ -112,7 +114,7 @@ export async function mergeIncidents(db: Database, into: string, from: string, r
       incidentId: into,
       actor,
       at: meta.at,
-      content: { action: 'merge', incident: from, into, from: gone.status, to: 'merged', reason: why, hits: hitIds },
+      content: { action: 'merge', incident: from, into, from: gone.status, to: 'merged', reason: why, hits: hitIds, ...osUser(meta) },
     });
     return { into, merged: from, hits: hitIds, seq: Number(entry.seq) };
   });
@@ -124,7 +126,7 @@ export async function noteIncident(db: Database, id: string, note: string, meta:
   if (!text) throw new UserError(`a note on ${id} needs some text: cradle incidents note ${id} "…"`);
   return db.transaction(async (tx) => {
     const i = await lockIncident(tx, id);
-    const entry = await appendLedger(tx, { kind: INCIDENT_LIFE_KIND, ref: id, incidentId: id, actor: actorOf(meta), at: meta.at, content: { action: 'note', incident: id, from: i.status, to: i.status, reason: null, note: text } });
+    const entry = await appendLedger(tx, { kind: INCIDENT_LIFE_KIND, ref: id, incidentId: id, actor: actorOf(meta), at: meta.at, content: { action: 'note', incident: id, from: i.status, to: i.status, reason: null, note: text, ...osUser(meta) } });
     return { incident: id, seq: Number(entry.seq) };
   });
 }
@@ -156,7 +158,7 @@ export async function changeHitStatus(db: Database, hitId: number, action: 'dism
       incidentId: h.incident_id,
       actor,
       at: meta.at,
-      content: { action, hit: hitId, incident: h.incident_id, canary: h.canary_id, from: h.status, to, reason: why },
+      content: { action, hit: hitId, incident: h.incident_id, canary: h.canary_id, from: h.status, to, reason: why, ...osUser(meta) },
     });
     return { hit: hitId, incident: h.incident_id, canary: h.canary_id, from: h.status, to, seq: Number(entry.seq) };
   });
