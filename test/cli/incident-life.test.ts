@@ -39,69 +39,54 @@ describe.each(BACKENDS)('an incident life cycle through the CLI on %s', (backend
   });
 
   it('notes, dismisses a hit, traces without it, closes, and reports the history', async () => {
-    expect((await run(['triage'])).code).toBe(0);
-    const { incidents } = json<{ status: string; incidents: { id: string; status: string; hits: number }[] }>(await run(['incidents', '--json']));
-    expect(incidents).toEqual([expect.objectContaining({ status: 'open', hits: 2 })]);
-    const id = incidents[0].id;
+    // Kept to the story's steps (each command opens the vault: about 0.4 CPU-s); the transitions'
+    // refusals are tested on the vault (test/vault/incident-life.test.ts), the wording in test/report/render.test.ts.
+    const triaged = json<{ hits: { hitId: number; canaryId: string; incidentId: string }[] }>(await run(['triage', '--json']));
+    expect(triaged.hits).toHaveLength(2);
+    const id = triaged.hits[0].incidentId;
+    expect(triaged.hits[1].incidentId).toBe(id);
+    const victim = triaged.hits.find((x) => x.canaryId === canaries[1].id)!;
 
     const noted = await run(['incidents', 'note', id, 'Called the studio: they deny it.']);
     expect(noted.code).toBe(0);
     expect(noted.stdout).toMatch(new RegExp(`note added to incident ${id}: ledger entry #\\d+`));
 
-    const { hits } = json<{ hits: { id: number; canaryId: string; status: string; incidentId: string }[] }>(await run(['hits', '--json']));
-    expect(hits.map((x) => x.status)).toEqual(['active', 'active']);
-    const victim = hits.find((x) => x.canaryId === canaries[1].id)!;
-    const dismissed = await run(['hits', 'dismiss', String(victim.id), '--reason', 'a wrong number, the caller said so', '--by', 'wang.li']);
+    const dismissed = await run(['hits', 'dismiss', String(victim.hitId), '--reason', 'a wrong number, the caller said so', '--by', 'wang.li']);
     expect(dismissed.code).toBe(0);
-    expect(dismissed.stdout).toContain(`hit ${victim.id} dismissed (incident ${id})`);
-    const listed = await run(['hits']);
-    expect(listed.stdout).not.toMatch(new RegExp(`^${victim.id}\\s`, 'm'));
-    expect(listed.stdout).toContain('(1 other hit(s) not shown: --status all)');
-    expect(json<{ hits: { id: number; status: string }[] }>(await run(['hits', '--status', 'dismissed', '--json'])).hits).toEqual([expect.objectContaining({ id: victim.id, status: 'dismissed' })]);
+    expect(dismissed.stdout).toContain(`hit ${victim.hitId} dismissed (incident ${id})`);
+    const noReason = await run(['hits', 'dismiss', String(victim.hitId)]);
+    expect(noReason.code).not.toBe(0);
+    expect(noReason.stderr).toMatch(/--reason/);
 
     const trace = json<{ canaries: { canary_id: string }[]; excluded: { hits: { hitId: number; reason: string; by: string }[]; canaries: string[] } }>(await run(['trace', id, '--json']));
     expect(trace.canaries.map((x) => x.canary_id)).toEqual([canaries[0].id]);
-    expect(trace.excluded).toEqual({ hits: [expect.objectContaining({ hitId: victim.id, reason: 'a wrong number, the caller said so', by: 'wang.li' })], canaries: [canaries[1].id] });
+    expect(trace.excluded).toEqual({ hits: [expect.objectContaining({ hitId: victim.hitId, reason: 'a wrong number, the caller said so', by: 'wang.li' })], canaries: [canaries[1].id] });
     const traceText = await run(['trace', id]);
     expect(traceText.stdout).toContain(`left out: 1 dismissed hit(s); canaries with no other evidence, not traced: ${canaries[1].id}`);
-    expect(traceText.stdout).toContain(`hit ${victim.id} on ${canaries[1].id}: dismissed by wang.li`);
+    expect(traceText.stdout).toContain(`hit ${victim.hitId} on ${canaries[1].id}: dismissed by wang.li`);
 
     const closed = await run(['incidents', 'close', id, '--reason', 'studio confirmed; reported to the police', '--json']);
     expect(json<{ from: string; to: string }>(closed)).toMatchObject({ from: 'open', to: 'closed' });
     const again = await run(['incidents', 'close', id, '--reason', 'again']);
     expect(again.code).toBe(1);
     expect(again.stderr.trim()).toBe(`cradle: cannot close incident ${id}: it is already closed`);
-    const self = await run(['incidents', 'merge', id, id]);
-    expect(self.code).toBe(1);
-    expect(self.stderr).toContain(`cannot merge incident ${id} into itself`);
-    const unknownHit = await run(['hits', 'dismiss', '99999', '--reason', 'x']);
-    expect(unknownHit.code).toBe(1);
-    expect(unknownHit.stderr).toContain('no hit 99999');
-    const noReason = await run(['incidents', 'dismiss', id]);
-    expect(noReason.code).not.toBe(0);
-    expect(noReason.stderr).toMatch(/--reason/);
 
-    // Lists: the open ones by default, saying what is not shown.
+    // Lists: the open ones by default, saying what is not shown; one incident with its history.
     const open = await run(['incidents']);
     expect(open.stdout).toContain('no open incidents');
     expect(open.stdout).toContain('(not shown: 1 closed; --status all)');
-    expect(json<{ incidents: { id: string; status: string; dismissedHits: number }[] }>(await run(['incidents', '--status', 'closed', '--json'])).incidents).toEqual([expect.objectContaining({ id, status: 'closed', dismissedHits: 1 })]);
     const shown = await run(['incidents', id]);
+    expect(shown.stdout).toContain(`incident ${id} (hits, closed)`);
     expect(shown.stdout).toMatch(/history:\n.* note: Called the studio: they deny it\.\n.*wang\.li: dismiss hit \d+; reason: a wrong number, the caller said so\n.*: close \(open → closed\); reason: studio confirmed; reported to the police/);
 
-    // The report's history, in both languages; the dismissed hit is left out of its evidence.
+    // The report's history; the dismissed hit is left out of its evidence.
     expect((await run(['report', id, '--format', 'md', '--out', 'report.md'])).code).toBe(0);
     const md = fs.readFileSync(path.join(cwd, 'report.md'), 'utf8');
-    expect(md).toMatch(/## \d+\. History/);
-    expect(md).toContain('Called the studio: they deny it.');
-    expect(md).toContain(`hit ${victim.id} dismissed: left out of the trace`);
-    expect(md).toContain('studio confirmed; reported to the police');
-    expect(md).toContain(`Hit ${victim.id} was dismissed by an investigator`);
-    expect((await run(['report', id, '--format', 'md', '--lang', 'zh-CN', '--out', 'report.zh.md'])).code).toBe(0);
-    const zh = fs.readFileSync(path.join(cwd, 'report.zh.md'), 'utf8');
-    expect(zh).toContain('处理记录');
-    expect(zh).toContain(`驳回命中 ${victim.id}`);
-    expect(zh).toContain('已关闭');
+    const history = md.slice(md.search(/## \d+\. History/), md.search(/## \d+\. Chain of custody/));
+    expect(history).toContain('| note | Called the studio: they deny it. |');
+    expect(history).toContain(`| wang.li | hit ${victim.hitId} dismissed: left out of the trace | a wrong number, the caller said so |`);
+    expect(history).toContain('| closed | studio confirmed; reported to the police |');
+    expect(md).toContain(`Hit ${victim.hitId} was dismissed by an investigator`);
 
     const verified = json<{ ok: boolean }>(await run(['verify', '--json']));
     expect(verified.ok).toBe(true);
