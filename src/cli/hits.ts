@@ -156,31 +156,23 @@ Examples:
       });
     }));
 
-  hits
-    .command('dismiss')
-    .argument('<hit>', 'hit id (cradle hits lists them)', positiveInt)
-    .description('dismiss a hit (a robocall, a wrong number): left out of traces and reports from now on; recorded in the evidence ledger')
-    .requiredOption('--reason <text>', 'why it is dismissed (kept in the ledger and the report)')
-    .option('--by <name>', 'who dismisses it (default: the OS user)', byArg)
-    .option('--json', 'print JSON')
-    .addHelpText('after', `\nExample:\n  cradle hits dismiss 42 --reason "robocall: same recording to every number"`)
-    .action(vaultAction<LifeOptions, [number]>(async ({ opts, db }, hit) => {
-      const res = await vault.changeHitStatus(db, hit, 'dismiss', opts.reason ?? null, { actor: opts.by });
-      emit(!!opts.json, hitChangeJson(res), () => `hit ${res.hit} dismissed${res.incident ? ` (incident ${res.incident})` : ''}: ledger entry #${res.seq}`);
-    }));
-
-  hits
-    .command('restore')
-    .argument('<hit>', 'hit id (cradle hits --status dismissed lists them)', positiveInt)
-    .description('restore a dismissed hit: it feeds traces again; recorded in the evidence ledger')
-    .option('--reason <text>', 'why it is restored')
-    .option('--by <name>', 'who restores it (default: the OS user)', byArg)
-    .option('--json', 'print JSON')
-    .addHelpText('after', `\nExample:\n  cradle hits restore 42 --reason "the caller named the family after all"`)
-    .action(vaultAction<LifeOptions, [number]>(async ({ opts, db }, hit) => {
-      const res = await vault.changeHitStatus(db, hit, 'restore', opts.reason ?? null, { actor: opts.by });
-      emit(!!opts.json, hitChangeJson(res), () => `hit ${res.hit} restored${res.incident ? ` (incident ${res.incident})` : ''}: ledger entry #${res.seq}`);
-    }));
+  const hitActions: { name: 'dismiss' | 'restore'; description: string; reason: string; example: string }[] = [
+    { name: 'dismiss', description: 'dismiss a hit (a robocall, a wrong number): left out of traces and reports from now on; recorded in the evidence ledger', reason: 'why it is dismissed (required; kept in the ledger and the report)', example: 'cradle hits dismiss 42 --reason "robocall: same recording to every number"' },
+    { name: 'restore', description: 'restore a dismissed hit: it feeds traces again; recorded in the evidence ledger', reason: 'why it is restored', example: 'cradle hits restore 42 --reason "the caller named the family after all"' },
+  ];
+  for (const a of hitActions) {
+    const cmd = hits.command(a.name).argument('<hit>', 'hit id (cradle hits --status all lists them)', positiveInt).description(a.description);
+    if (a.name === 'dismiss') cmd.requiredOption('--reason <text>', a.reason);
+    else cmd.option('--reason <text>', a.reason);
+    cmd
+      .option('--by <name>', 'who (default: the OS user)', byArg)
+      .option('--json', 'print JSON')
+      .addHelpText('after', `\nExample:\n  ${a.example}`)
+      .action(vaultAction<LifeOptions, [number]>(async ({ opts, db }, hit) => {
+        const res = await vault.changeHitStatus(db, hit, a.name, opts.reason ?? null, { actor: opts.by });
+        emit(!!opts.json, hitChangeJson(res), () => `hit ${res.hit} ${res.to === 'dismissed' ? 'dismissed' : 'restored'}${res.incident ? ` (incident ${res.incident})` : ''}: ledger entry #${res.seq}`);
+      }));
+  }
 
   const incidents = program
     .command('incidents')

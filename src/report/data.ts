@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../vault/incident-life.js';
 import type { ScanFileRecord, ScanMatchRecord } from '../vault/incidents.js';
 
 // The incident report as data: everything `cradle report` puts in a document, gathered once by
@@ -138,24 +139,11 @@ export interface ReportLedgerEntry {
   verified: boolean;
 }
 
-/** A life-cycle entry of the incident (or of one merged into it): `cradle incidents close|reopen|dismiss|merge|note`, `cradle hits dismiss|restore`. */
-export interface ReportHistoryEntry {
-  seq: number;
-  at: string;
-  /** Who: the OS user, or `--by`. */
-  actor: string | null;
-  /** close, reopen, dismiss, merge, note, dismiss-hit, restore-hit. */
-  action: string;
-  incident: string | null;
-  hit: number | null;
-  from: string | null;
-  to: string | null;
-  /** Masked like callers' numbers unless the report is unmasked. */
-  reason: string | null;
-  note: string | null;
-  /** For a merge: the incident kept. */
-  into: string | null;
-}
+/**
+ * A life-cycle entry of the incident (or of one merged into it): `cradle incidents close|reopen|dismiss|merge|note`,
+ * `cradle hits dismiss|restore`; reason and note masked like callers' numbers unless the report is unmasked.
+ */
+export type ReportHistoryEntry = Omit<HistoryEntry, 'at'> & { at: string };
 
 export interface IncidentReportData {
   format: 'cradle-incident-report';
