@@ -54,6 +54,9 @@ describe.each(BACKENDS)('an incident life cycle through the CLI on %s', (backend
     const dismissed = await run(['hits', 'dismiss', String(victim.hitId), '--reason', 'a wrong number, the caller said so', '--by', 'wang.li']);
     expect(dismissed.code).toBe(0);
     expect(dismissed.stdout).toContain(`hit ${victim.hitId} dismissed (incident ${id})`);
+    const listed = json<{ status: string; hits: { id: number; canaryId: string; status: string; incidentId: string }[]; notShown: number }>(await run(['hits', '--status', 'all', '--json']));
+    expect(listed).toMatchObject({ status: 'all', notShown: 0 });
+    expect(listed.hits.map((x) => [x.id, x.status, x.incidentId]).sort()).toEqual(triaged.hits.map((x) => [x.hitId, x.hitId === victim.hitId ? 'dismissed' : 'active', id]).sort());
     const noReason = await run(['hits', 'dismiss', String(victim.hitId)]);
     expect(noReason.code).not.toBe(0);
     expect(noReason.stderr).toMatch(/--reason/);
