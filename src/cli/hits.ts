@@ -1,18 +1,104 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { alertChannels } from '../alerts/deliver.js';
 import { maskPhone } from '../lib/phone.js';
 import { parseDuration } from '../lib/time.js';
 import { triagePending } from '../triage/triage.js';
 import * as vault from '../vault/index.js';
+import { escapeControls } from '../lib/control.js';
 import { UserError } from '../lib/errors.js';
+import { oneOf, positiveInt } from './args.js';
 import { action, vaultAction, withVault, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
 
 // `cradle triage`, `cradle hits`, `cradle incidents`: contacts with the traps turned into hits,
 // and the incidents that group hits and scans.
 
+const HIT_FILTERS = ['active', 'dismissed', 'all'] as const;
+const INCIDENT_FILTERS = ['open', 'closed', 'dismissed', 'merged', 'all'] as const;
+
 interface HitsOptions extends JsonOption {
   since?: string;
+  status: (typeof HIT_FILTERS)[number];
+}
+
+interface IncidentsOptions extends JsonOption {
+  status: (typeof INCIDENT_FILTERS)[number];
+}
+
+interface LifeOptions extends JsonOption {
+  reason?: string;
+  by?: string;
+}
+
+/** `--by`: a name for the ledger's actor field, on one line. */
+function byArg(value: string): string {
+  const name = value.trim();
+  if (!name || name.length > 100 || escapeControls(name) !== name) throw new InvalidArgumentError('expected a name of 1 to 100 characters on one line');
+  return name;
+}
+
+const hitJson = (h: vault.HitRow) => ({
+  id: Number(h.id),
+  eventId: Number(h.event_id),
+  canaryId: h.canary_id,
+  confidence: Number(h.confidence),
+  reasons: h.reasons,
+  incidentId: h.incident_id,
+  status: h.status,
+  kind: h.kind,
+  source: h.source,
+  from: h.from_address,
+  to: h.to_address,
+  occurredAt: h.occurred_at,
+  body: h.body,
+  createdAt: h.created_at,
+});
+
+const incidentJson = (i: vault.IncidentRow) => ({
+  id: i.id,
+  source: i.source,
+  title: i.title,
+  status: i.status,
+  mergedInto: i.merged_into,
+  createdAt: i.created_at,
+  hits: i.hits,
+  dismissedHits: i.dismissed_hits,
+  canaries: i.canaries,
+  firstContact: i.first_contact,
+  lastContact: i.last_contact,
+  senders: i.senders,
+});
+
+const incidentHitJson = (h: vault.IncidentHitRow) => ({
+  hitId: Number(h.hit_id),
+  canaryId: h.canary_id,
+  confidence: Number(h.confidence),
+  reasons: h.reasons,
+  status: h.status,
+  eventId: Number(h.event_id),
+  source: h.source,
+  providerId: h.provider_id,
+  kind: h.kind,
+  from: h.from_address,
+  to: h.to_address,
+  occurredAt: h.occurred_at,
+  body: h.body,
+  sha256: h.sha256,
+});
+
+const hitChangeJson = (c: vault.HitChange) => ({ hit: c.hit, incident: c.incident, canary: c.canary, from: c.from, to: c.to, seq: c.seq });
+
+/** One life-cycle entry as `cradle incidents <id>` lists it. */
+function historyLine(e: vault.HistoryEntry): string {
+  const what =
+    e.action === 'note'
+      ? `note: ${e.note ?? ''}`
+      : e.action === 'merge'
+        ? `merged ${e.incident} into ${e.into}`
+        : e.hit !== null
+          ? `${e.action.replace(/-hit$/, '')} hit ${e.hit}`
+          : `${e.action} (${e.from} → ${e.to})`;
+  return escapeControls(`${isoDate(e.at)} #${e.seq} ${e.actor ?? '?'}: ${what}${e.reason ? `; reason: ${e.reason}` : ''}`);
 }
 
 interface ContactOptions extends JsonOption {
@@ -42,56 +128,139 @@ Examples:
       ]);
     }));
 
-  program
+  const hits = program
     .command('hits')
-    .description('contacts with the traps matched to canaries, with their confidence and reasons')
+    .description('contacts with the traps matched to canaries, with their confidence, reasons and status; dismiss or restore one')
     .option('--since <duration>', 'only contacts in this last stretch of time, e.g. 7d, 12h, 2w')
+    .option('--status <status>', 'active (default), dismissed or all', oneOf(...HIT_FILTERS), 'active')
     .option('--json', 'print JSON')
     .addHelpText('after', `
+A dismissed hit (cradle hits dismiss) is left out of traces and reports; --status all lists it too.
+
 Examples:
   cradle hits --since 7d
-  cradle hits --json | jq '.[] | select(.confidence > 0.9)'`)
+  cradle hits --status all --json | jq '.hits[] | select(.confidence > 0.9)'
+  cradle hits dismiss 42 --reason "robocall: same recording to every number"`)
     .action(action<HitsOptions>(async (opts) => {
       const since = opts.since ? new Date(Date.now() - parseDuration(opts.since)) : undefined;
       await withVault(opts, async (db) => {
-        const hits = await vault.listHits(db, since);
-        emit(!!opts.json, hits, () =>
-          hits.length
-            ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'INCIDENT', 'WHY'], hits.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), h.incident_id, h.reasons.map((r) => r.reason).join('; ')]))
-            : `no hits${opts.since ? ` in the last ${opts.since}` : ''}`,
-        );
+        const all = await vault.listHits(db, since);
+        const shown = all.filter((h) => opts.status === 'all' || h.status === opts.status);
+        const notShown = all.length - shown.length;
+        emit(!!opts.json, { status: opts.status, hits: shown.map(hitJson), notShown }, () => [
+          shown.length
+            ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'STATUS', 'INCIDENT', 'WHY'], shown.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, Number(h.confidence).toFixed(2), h.status, h.incident_id, h.reasons.map((r) => r.reason).join('; ')]))
+            : `no ${opts.status === 'all' ? '' : `${opts.status} `}hits${opts.since ? ` in the last ${opts.since}` : ''}`,
+          ...(notShown ? [`(${notShown} other hit(s) not shown: --status all)`] : []),
+        ]);
       });
     }));
 
-  program
-    .command('incidents [id]')
-    .description('incidents: hits grouped by sender, script and time, and scans that found canaries; with an id, its hits and their evidence')
+  const hitActions: { name: 'dismiss' | 'restore'; description: string; reason: string; example: string }[] = [
+    { name: 'dismiss', description: 'dismiss a hit (a robocall, a wrong number): left out of traces and reports from now on; recorded in the evidence ledger', reason: 'why it is dismissed (required; kept in the ledger and the report)', example: 'cradle hits dismiss 42 --reason "robocall: same recording to every number"' },
+    { name: 'restore', description: 'restore a dismissed hit: it feeds traces again; recorded in the evidence ledger', reason: 'why it is restored', example: 'cradle hits restore 42 --reason "the caller named the family after all"' },
+  ];
+  for (const a of hitActions) {
+    const cmd = hits.command(a.name).argument('<hit>', 'hit id (cradle hits --status all lists them)', positiveInt).description(a.description);
+    if (a.name === 'dismiss') cmd.requiredOption('--reason <text>', a.reason);
+    else cmd.option('--reason <text>', a.reason);
+    cmd
+      .option('--by <name>', 'who (default: the OS user)', byArg)
+      .option('--json', 'print JSON')
+      .addHelpText('after', `\nExample:\n  ${a.example}`)
+      .action(vaultAction<LifeOptions, [number]>(async ({ opts, db }, hit) => {
+        const res = await vault.changeHitStatus(db, hit, a.name, opts.reason ?? null, { actor: opts.by });
+        emit(!!opts.json, hitChangeJson(res), () => `hit ${res.hit} ${res.to === 'dismissed' ? 'dismissed' : 'restored'}${res.incident ? ` (incident ${res.incident})` : ''}: ledger entry #${res.seq}`);
+      }));
+  }
+
+  const incidents = program
+    .command('incidents')
+    .argument('[id]', 'an incident: show it with its hits and history')
+    .description('incidents: hits grouped by sender, script and time, and scans that found canaries; with an id, its hits, their evidence and its history; close, reopen, dismiss, merge, note')
+    .option('--status <status>', 'open (default), closed, dismissed, merged or all', oneOf(...INCIDENT_FILTERS), 'open')
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Examples:
-  cradle incidents
-  cradle incidents k3x9m2pq7w            # its hits, each with the contact event behind it
-  cradle contact 42 --raw > evidence.bin # that event's bytes, as they arrived`)
-    .action(vaultAction<JsonOption, [string | undefined]>(async ({ opts, db }, id) => {
-      const incidents = await vault.listIncidents(db);
+  cradle incidents                       # the open ones
+  cradle incidents --status all
+  cradle incidents k3x9m2pq7w            # its hits, each with the contact event behind it, and its history
+  cradle contact 42 --raw > evidence.bin # that event's bytes, as they arrived
+  cradle incidents close k3x9m2pq7w --reason "export recipient confirmed the leak; reported to the police"`)
+    .action(vaultAction<IncidentsOptions, [string | undefined]>(async ({ opts, db }, id) => {
       if (id === undefined) {
-        emit(!!opts.json, incidents, () =>
-          incidents.length
-            ? table(['INCIDENT', 'SOURCE', 'STATUS', 'HITS', 'CANARIES', 'FIRST', 'LAST', 'TITLE'], incidents.map((i) => [i.id, i.source, i.status, i.hits, i.canaries, isoDate(i.first_contact), isoDate(i.last_contact), i.title]))
-            : 'no incidents',
-        );
+        const all = await vault.listIncidents(db);
+        const shown = all.filter((i) => opts.status === 'all' || i.status === opts.status);
+        const notShown: Record<string, number> = {};
+        for (const i of all) if (!shown.includes(i)) notShown[i.status] = (notShown[i.status] ?? 0) + 1;
+        const hidden = Object.entries(notShown).map(([s, n]) => `${n} ${s}`);
+        emit(!!opts.json, { status: opts.status, incidents: shown.map(incidentJson), notShown }, () => [
+          shown.length
+            ? table(['INCIDENT', 'SOURCE', 'STATUS', 'HITS', 'CANARIES', 'FIRST', 'LAST', 'TITLE'], shown.map((i) => [i.id, i.source, i.status === 'merged' ? `merged into ${i.merged_into}` : i.status, i.dismissed_hits ? `${i.hits} (+${i.dismissed_hits} dismissed)` : i.hits, i.canaries, isoDate(i.first_contact), isoDate(i.last_contact), i.title]))
+            : `no ${opts.status === 'all' ? '' : `${opts.status} `}incidents`,
+          ...(hidden.length ? [`(not shown: ${hidden.join(', ')}; --status all)`] : []),
+        ]);
         return;
       }
-      const incident = incidents.find((i) => i.id === id);
-      if (!incident) throw new UserError(`no incident ${id} (cradle incidents lists them)`);
-      const hits = await vault.incidentHits(db, id);
-      emit(!!opts.json, { ...incident, hits }, () => [
-        `incident ${incident.id} (${incident.source}, ${incident.status}): ${incident.title}`,
-        `${incident.hits} hit(s) on ${incident.canaries} canar${incident.canaries === 1 ? 'y' : 'ies'}, ${isoDate(incident.first_contact)} to ${isoDate(incident.last_contact)}`,
-        ...(hits.length
-          ? [table(['WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'EVIDENCE', 'SHA256'], hits.map((h) => [isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, h.confidence.toFixed(2), `contact ${h.event_id} (${h.source}${h.provider_id ? ` ${h.provider_id}` : ''})`, h.sha256.slice(0, 16) + '…']))]
+      const [incident] = (await vault.listIncidents(db)).filter((i) => i.id === id);
+      if (!incident) throw new UserError(`no incident ${id} (cradle incidents --status all lists them)`);
+      const rows = await vault.incidentHits(db, id);
+      const history = await vault.incidentHistory(db, id);
+      emit(!!opts.json, { incident: incidentJson(incident), hits: rows.map(incidentHitJson), history }, () => [
+        `incident ${incident.id} (${incident.source}, ${incident.status}${incident.merged_into ? ` into ${incident.merged_into}` : ''}): ${incident.title}`,
+        `${incident.hits} hit(s) on ${incident.canaries} canar${incident.canaries === 1 ? 'y' : 'ies'}, ${isoDate(incident.first_contact)} to ${isoDate(incident.last_contact)}${incident.dismissed_hits ? `; ${incident.dismissed_hits} dismissed hit(s) left out` : ''}`,
+        ...(rows.length
+          ? [table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'STATUS', 'EVIDENCE', 'SHA256'], rows.map((h) => [h.hit_id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, Number(h.confidence).toFixed(2), h.status, `contact ${h.event_id} (${h.source}${h.provider_id ? ` ${h.provider_id}` : ''})`, h.sha256.slice(0, 16) + '…']))]
           : []),
+        ...(history.length ? ['', 'history:', ...history.map((e) => `  ${historyLine(e)}`)] : []),
       ]);
+    }));
+
+  const transitions: { name: vault.IncidentAction; description: string; example: string }[] = [
+    { name: 'close', description: 'close an open incident (dealt with); recorded in the evidence ledger', example: 'cradle incidents close k3x9m2pq7w --reason "recipient confirmed the leak; reported to the police"' },
+    { name: 'reopen', description: 'reopen a closed or dismissed incident; recorded in the evidence ledger', example: 'cradle incidents reopen k3x9m2pq7w --reason "the same caller is back"' },
+    { name: 'dismiss', description: 'dismiss an open or closed incident: not a leak (robocalls, a wrong number); recorded in the evidence ledger', example: 'cradle incidents dismiss k3x9m2pq7w --reason "robocall campaign, every number called"' },
+  ];
+  for (const t of transitions) {
+    incidents
+      .command(t.name)
+      .argument('<id>', 'incident id')
+      .description(t.description)
+      .requiredOption('--reason <text>', 'why (kept in the ledger and shown in the report)')
+      .option('--by <name>', 'who (default: the OS user)', byArg)
+      .option('--json', 'print JSON')
+      .addHelpText('after', `\nExample:\n  ${t.example}`)
+      .action(vaultAction<LifeOptions, [string]>(async ({ opts, db }, id) => {
+        const res = await vault.changeIncidentStatus(db, id, t.name, opts.reason ?? null, { actor: opts.by });
+        emit(!!opts.json, res, () => `incident ${res.incident}: ${res.from} → ${res.to}; ledger entry #${res.seq}`);
+      }));
+  }
+
+  incidents
+    .command('merge')
+    .argument('<into>', 'the incident kept')
+    .argument('<from>', 'the incident merged into it: its hits move there')
+    .description('merge an incident into another (the same leak): its hits move, it is marked merged; recorded in the evidence ledger')
+    .option('--reason <text>', 'why (kept in the ledger and shown in the report)')
+    .option('--by <name>', 'who (default: the OS user)', byArg)
+    .option('--json', 'print JSON')
+    .addHelpText('after', `\nExample:\n  cradle incidents merge k3x9m2pq7w p8d2w4zz1a --reason "same call centre, new number"`)
+    .action(vaultAction<LifeOptions, [string, string]>(async ({ opts, db }, into, from) => {
+      const res = await vault.mergeIncidents(db, into, from, opts.reason ?? null, { actor: opts.by });
+      emit(!!opts.json, res, () => `incident ${res.merged} merged into ${res.into}: ${res.hits.length} hit(s) moved; ledger entry #${res.seq}`);
+    }));
+
+  incidents
+    .command('note')
+    .argument('<id>', 'incident id')
+    .argument('<text>', 'the note')
+    .description('add a note to an incident (a call made, a finding); recorded in the evidence ledger')
+    .option('--by <name>', 'who (default: the OS user)', byArg)
+    .option('--json', 'print JSON')
+    .addHelpText('after', `\nExample:\n  cradle incidents note k3x9m2pq7w "called the export recipient; they are checking their mail server"`)
+    .action(vaultAction<LifeOptions, [string, string]>(async ({ opts, db }, id, text) => {
+      const res = await vault.noteIncident(db, id, text, { actor: opts.by });
+      emit(!!opts.json, res, () => `note added to incident ${res.incident}: ledger entry #${res.seq}`);
     }));
 
   program

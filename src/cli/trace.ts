@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeControls } from '../lib/control.js';
 import { traceIncident, type TraceReport, type TraceSuspect } from '../trace/trace.js';
 import { recordTrace } from '../vault/ledger.js';
 import { positiveInt } from './args.js';
@@ -21,13 +22,24 @@ function describe(s: TraceSuspect, total: number): string[] {
   return lines;
 }
 
+/** What the trace left out (dismissed hits), one line each, or nothing. */
+function leftOut(r: TraceReport): string[] {
+  const x = r.excluded;
+  if (!x.hits.length) return [];
+  const lines = [`left out: ${x.hits.length} dismissed hit(s)${x.canaries.length ? `; canaries with no other evidence, not traced: ${x.canaries.join(', ')}` : ''}`];
+  for (const h of x.hits.slice(0, 10)) lines.push(escapeControls(`  hit ${h.hitId} on ${h.canaryId}: dismissed${h.by ? ` by ${h.by}` : ''}${h.at ? ` ${isoDate(h.at)}` : ''}${h.reason ? `: ${h.reason}` : ''}`));
+  if (x.hits.length > 10) lines.push(`  … ${x.hits.length - 10} more (--json)`);
+  return lines;
+}
+
 function human(r: TraceReport): string[] {
   const total = r.canaries.length;
-  if (total === 0) return [`incident ${r.incident.id} has no canaries to trace`];
+  if (total === 0) return [`incident ${r.incident.id} has no canaries to trace`, ...leftOut(r)];
   const weeks = r.weeks.length > 1 ? `${r.weeks[0]} to ${r.weeks[r.weeks.length - 1]}` : r.weeks[0];
   const out = [
     `incident ${r.incident.id} (${r.incident.source}): ${total} canaries, planted in ${weeks}; first evidence of the leak ${isoDate(r.leakedBy)}`,
     `${r.candidates} candidate channel(s) saw them; the vault holds ${r.vaultSize} canaries`,
+    ...leftOut(r),
     '',
     table(
       ['#', 'SUSPECT', 'KIND', 'POSTERIOR', 'EXPLAINS', 'LEAK WINDOW'],

@@ -9,7 +9,16 @@ export interface IncidentHead {
   source: 'scan' | 'hits';
   title: string;
   status: string;
+  /** The incident a merged one was merged into (its hits are there now). */
+  merged_into: string | null;
   created_at: Date;
+}
+
+/** What a trace left out: hits an investigator dismissed (`cradle hits dismiss`), and canaries with no other evidence. */
+export interface TraceExclusions {
+  hits: { hitId: number; canaryId: string; reason: string | null; by: string | null; at: Date | null }[];
+  /** Canaries of the incident whose every hit was dismissed: not among the trace's canaries. */
+  canaries: string[];
 }
 
 /** One canary of an incident, with the first evidence that it leaked. */
@@ -51,4 +60,6 @@ export interface TraceReport {
   candidates: number;
   vaultSize: number;
   suspects: TraceSuspect[];
+  /** Left out of the trace (dismissed hits). */
+  excluded: TraceExclusions;
 }

@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../vault/incident-life.js';
 import type { ScanFileRecord, ScanMatchRecord } from '../vault/incidents.js';
 
 // The incident report as data: everything `cradle report` puts in a document, gathered once by
@@ -138,6 +139,12 @@ export interface ReportLedgerEntry {
   verified: boolean;
 }
 
+/**
+ * A life-cycle entry of the incident (or of one merged into it): `cradle incidents close|reopen|dismiss|merge|note`,
+ * `cradle hits dismiss|restore`; reason and note masked like callers' numbers unless the report is unmasked.
+ */
+export type ReportHistoryEntry = Omit<HistoryEntry, 'at'> & { at: string };
+
 export interface IncidentReportData {
   format: 'cradle-incident-report';
   version: 1;
@@ -160,8 +167,13 @@ export interface IncidentReportData {
   vaultSize: number;
   suspects: ReportSuspect[];
   exposures: ReportExposure[];
+  /** The incident's active hits (dismissed ones are left out, as the trace leaves them out). */
   hits: ReportHit[];
+  /** Hits dismissed by an investigator: not in `hits`, not traced. */
+  dismissedHits: number[];
   scan: ReportScan | null;
+  /** The incident's life cycle, oldest first. */
+  history: ReportHistoryEntry[];
   model: ModelParameters;
   custody: {
     files: CustodyFile[];

@@ -113,7 +113,7 @@ export async function loadIncidentReport(db: Queryable, trace: ReportTrace, opti
   const unmasked = !!options.unmasked;
   const hits: ReportHit[] =
     incident.source === 'hits'
-      ? (await vault.incidentHits(db, incident.id)).map((h) => ({
+      ? (await vault.incidentHits(db, incident.id)).filter((h) => h.status === 'active').map((h) => ({
           hitId: Number(h.hit_id),
           eventId: Number(h.event_id),
           canaryId: h.canary_id,
@@ -202,7 +202,14 @@ export async function loadIncidentReport(db: Queryable, trace: ReportTrace, opti
     suspects,
     exposures,
     hits,
+    dismissedHits: trace.excluded.hits.map((h) => h.hitId),
     scan,
+    history: (await vault.incidentHistory(db, incident.id)).map((e) => ({
+      ...e,
+      at: iso(e.at),
+      reason: e.reason === null || unmasked ? e.reason : maskText(e.reason, canaryNumbers),
+      note: e.note === null || unmasked ? e.note : maskText(e.note, canaryNumbers),
+    })),
     model: options.model,
     custody: {
       files,

@@ -133,6 +133,7 @@ function evidence(data: IncidentReportData, t: IncidentStrings): Block[] {
         ]),
         'hits',
       ),
+      ...(data.dismissedHits.length ? [paragraph(t.dismissedHits(data.dismissedHits), 'note')] : []),
     );
   }
   if (data.scan) {
@@ -164,6 +165,19 @@ function suspects(data: IncidentReportData, t: IncidentStrings): Block[] {
     return { kind: 'card', title: `${s.rank}. ${s.label} (${t.pct(s.posterior)})`, share: s.posterior, style: 'suspect', tag: s.kind, blocks: [paragraph(t.describe(s)), { kind: 'list', items: s.reasons.map((r) => [t.reason(r)]) }, ...log] };
   });
   return [ranking, ...cards];
+}
+
+/** The incident's life cycle: who closed, dismissed, merged or annotated it, or dismissed a hit, when and why. */
+function history(data: IncidentReportData, t: IncidentStrings): Block[] {
+  const h = t.history;
+  return [
+    tableOr(
+      h.none,
+      [t.cols.when, h.who, h.what, h.why],
+      data.history.map((e) => [[t.dateTime(e.at)], [e.actor ?? ''], [h.entry(e)], [e.note ?? e.reason ?? '']]),
+      'history',
+    ),
+  ];
 }
 
 function custody(data: IncidentReportData, t: IncidentStrings): Block[] {
@@ -208,6 +222,7 @@ export function incidentDocument(data: IncidentReportData, lang: ReportLang): Do
     },
     { id: 'suspects', title: t.sections.suspects, blocks: suspects(data, t) },
     { id: 'assumptions', title: t.sections.assumptions, blocks: [{ kind: 'list', items: t.assumptions(data.model, data.vaultSize, data.candidates).map((a) => [a]), style: 'assumptions' }] },
+    { id: 'history', title: t.sections.history, blocks: history(data, t) },
     { id: 'custody', title: t.sections.custody, blocks: custody(data, t) },
     { id: 'actions', title: t.sections.actions, blocks: [{ kind: 'list', ordered: true, items: recommendedActions(data).map((a) => [t.action(a.code, a.suspect)]), style: 'actions' }] },
   ];

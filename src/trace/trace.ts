@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.js';
+import { UserError } from '../lib/errors.js';
 import * as vault from '../vault/index.js';
 import type { TraceReport, TraceSuspect } from '../domain/trace.js';
 import { trace, type ChannelKind } from './model.js';
@@ -15,7 +16,12 @@ const TOP = 10;
 
 export async function traceIncident(db: Queryable, incidentId: string, options: { top?: number } = {}): Promise<TraceReport> {
   const incident = await vault.incidentHead(db, incidentId);
+  if (incident.status === 'merged') throw new UserError(`incident ${incident.id} was merged into ${incident.merged_into}: its hits are there (cradle trace ${incident.merged_into})`);
   const canaries = await vault.incidentCanaries(db, incident);
+  // Hits an investigator dismissed are not evidence of this leak: left out, and said so.
+  const dismissed = incident.source === 'hits' ? await vault.dismissedHits(db, incident.id) : [];
+  const kept = new Set(canaries.map((c) => c.canary_id));
+  const excluded = { hits: dismissed, canaries: [...new Set(dismissed.map((d) => d.canaryId).filter((c) => !kept.has(c)))].sort() };
   const ids = canaries.map((c) => c.canary_id);
   const channels = ids.length ? await vault.channelsSeeing(db, ids) : [];
   const universe = await vault.traceUniverse(db);
@@ -38,6 +44,7 @@ export async function traceIncident(db: Queryable, incidentId: string, options: 
     leakedBy: canaries.length ? canaries.reduce((a, c) => (c.leaked_by < a ? c.leaked_by : a), canaries[0].leaked_by) : null,
     candidates: channels.length,
     vaultSize: size,
+    excluded,
     suspects: suspects.map((s) => {
       const ch = byKey.get(s.key);
       const explains = new Set(s.explains);

@@ -93,6 +93,8 @@ export interface HitRow {
   confidence: number;
   reasons: { reason: string; weight: number }[];
   incident_id: string | null;
+  /** active, or dismissed (left out of traces). */
+  status: string;
   created_at: Date;
   kind: string;
   source: string;
@@ -102,14 +104,15 @@ export interface HitRow {
   body: string | null;
 }
 
-export async function listHits(db: Queryable, since?: Date): Promise<HitRow[]> {
+/** Hits, oldest contact first; `statuses`: only hits with one of these statuses (default all). */
+export async function listHits(db: Queryable, since?: Date, statuses?: readonly string[]): Promise<HitRow[]> {
   const { rows } = await db.query<HitRow>(
-    `SELECT h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id, h.created_at,
+    `SELECT h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id, h.status, h.created_at,
             e.kind, e.source, e.from_address, e.to_address, e.occurred_at, e.body
        FROM hits h JOIN contact_events e ON e.id = h.event_id
-      WHERE $1::timestamptz IS NULL OR e.occurred_at >= $1
+      WHERE ($1::timestamptz IS NULL OR e.occurred_at >= $1) AND ($2::text[] IS NULL OR h.status = ANY($2::text[]))
       ORDER BY e.occurred_at, h.id`,
-    [since?.toISOString() ?? null],
+    [since?.toISOString() ?? null, statuses ?? null],
   );
   return rows;
 }
@@ -119,22 +122,30 @@ export interface IncidentRow {
   source: string;
   title: string;
   status: string;
+  /** The incident a merged one was merged into. */
+  merged_into: string | null;
   created_at: Date;
+  /** Active hits (dismissed ones are counted in dismissed_hits). */
   hits: number;
+  dismissed_hits: number;
   canaries: number;
   first_contact: Date | null;
   last_contact: Date | null;
   senders: string[];
 }
 
-export async function listIncidents(db: Queryable): Promise<IncidentRow[]> {
+/** Incidents, oldest first, with their active hits (a dismissed hit is counted apart); `statuses`: only these (default all). */
+export async function listIncidents(db: Queryable, statuses?: readonly string[]): Promise<IncidentRow[]> {
   const { rows } = await db.query<IncidentRow>(
-    `SELECT i.id, i.source, i.title, i.status, i.created_at,
-            count(h.id)::int AS hits, count(DISTINCT h.canary_id)::int AS canaries,
-            min(e.occurred_at) AS first_contact, max(e.occurred_at) AS last_contact,
-            coalesce(array_agg(DISTINCT e.from_address) FILTER (WHERE e.from_address IS NOT NULL), '{}') AS senders
+    `SELECT i.id, i.source, i.title, i.status, i.merged_into, i.created_at,
+            count(h.id) FILTER (WHERE h.status = 'active')::int AS hits, count(h.id) FILTER (WHERE h.status = 'dismissed')::int AS dismissed_hits,
+            count(DISTINCT h.canary_id) FILTER (WHERE h.status = 'active')::int AS canaries,
+            min(e.occurred_at) FILTER (WHERE h.status = 'active') AS first_contact, max(e.occurred_at) FILTER (WHERE h.status = 'active') AS last_contact,
+            coalesce(array_agg(DISTINCT e.from_address) FILTER (WHERE e.from_address IS NOT NULL AND h.status = 'active'), '{}') AS senders
        FROM incidents i LEFT JOIN hits h ON h.incident_id = i.id LEFT JOIN contact_events e ON e.id = h.event_id
+      WHERE $1::text[] IS NULL OR i.status = ANY($1::text[])
       GROUP BY i.id ORDER BY i.created_at, i.id`,
+    [statuses ?? null],
   );
   return rows;
 }
@@ -179,12 +190,14 @@ export interface IncidentHitRow {
   occurred_at: Date;
   body: string | null;
   sha256: string;
+  /** active, or dismissed. */
+  status: string;
 }
 
 /** An incident's hits with the evidence behind each: the contact event, its provider id and hash. */
 export async function incidentHits(db: Queryable, incidentId: string): Promise<IncidentHitRow[]> {
   const { rows } = await db.query<IncidentHitRow>(
-    `SELECT h.id AS hit_id, h.canary_id, h.confidence, h.reasons, e.id AS event_id, e.source, e.provider_id, e.kind,
+    `SELECT h.id AS hit_id, h.canary_id, h.confidence, h.reasons, h.status, e.id AS event_id, e.source, e.provider_id, e.kind,
             e.from_address, e.to_address, e.occurred_at, e.body, e.sha256
        FROM hits h JOIN contact_events e ON e.id = h.event_id WHERE h.incident_id = $1 ORDER BY e.occurred_at, h.id`,
     [incidentId],

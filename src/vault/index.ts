@@ -17,3 +17,4 @@ export * from './access-events.js';
 export * from './trace.js';
 export * from './ledger.js';
 export * from './profiles.js';
+export * from './incident-life.js';

@@ -183,8 +183,17 @@ export const EVIDENCE: Record<EvidenceKind, EvidenceSource> = {
     keyType: 'bigint',
     keyColumn: 'h.id',
     table: 'hits h',
-    columns: `h.id AS key, h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id`,
-    content: (r) => ({ id: num(r.id), event_id: num(r.event_id), canary_id: r.canary_id, confidence: num(r.confidence), reasons: r.reasons, incident_id: r.incident_id ?? null }),
+    columns: `h.id AS key, h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id, h.status`,
+    // status only once a hit is dismissed (migration 013): entries made before it keep matching.
+    content: (r) => ({
+      id: num(r.id),
+      event_id: num(r.event_id),
+      canary_id: r.canary_id,
+      confidence: num(r.confidence),
+      reasons: r.reasons,
+      incident_id: r.incident_id ?? null,
+      ...(r.status !== undefined && r.status !== null && r.status !== 'active' ? { status: r.status } : {}),
+    }),
     incident: (r) => (r.incident_id as string | null) ?? null,
   },
   export: {
@@ -375,8 +384,9 @@ export const ROWS: Record<SealedTable, RowSource> = {
     keyType: 'text',
     key: 'i.id',
     from: 'incidents i',
-    columns: 'i.id, i.source, i.title, i.status, i.summary, i.created_at',
-    content: (r) => pick(r, ['id', 'source', 'title', 'status', 'summary'], ['created_at']),
+    columns: 'i.id, i.source, i.title, i.status, i.summary, i.created_at, i.merged_into',
+    // merged_into only for a merged incident (migration 013): rows sealed before it keep their hash.
+    content: (r) => ({ ...pick(r, ['id', 'source', 'title', 'status', 'summary'], ['created_at']), ...(r.merged_into ? { merged_into: r.merged_into } : {}) }),
   },
   canaries: {
     keyType: 'text',

@@ -11,7 +11,7 @@ export type { IncidentCanary, IncidentHead };
 
 
 export async function incidentHead(db: Queryable, id: string): Promise<IncidentHead> {
-  const { rows } = await db.query<IncidentHead>(`SELECT id, source, title, status, created_at FROM incidents WHERE id = $1`, [id]);
+  const { rows } = await db.query<IncidentHead>(`SELECT id, source, title, status, merged_into, created_at FROM incidents WHERE id = $1`, [id]);
   if (!rows.length) throw new UserError(`no incident ${id}; list them with \`cradle incidents\``);
   return rows[0];
 }
@@ -20,7 +20,7 @@ export async function incidentCanaries(db: Queryable, incident: IncidentHead): P
   const sql =
     incident.source === 'hits'
       ? `SELECT h.canary_id, min(ev.occurred_at) AS leaked_by, count(*)::int AS evidence
-           FROM hits h JOIN contact_events ev ON ev.id = h.event_id WHERE h.incident_id = $1 GROUP BY h.canary_id`
+           FROM hits h JOIN contact_events ev ON ev.id = h.event_id WHERE h.incident_id = $1 AND h.status = 'active' GROUP BY h.canary_id`
       : // The matches kept, and the summary's list of every canary found (a scan keeps at most MAX_KEPT matches).
         `SELECT s.canary_id, i.created_at AS leaked_by, max(s.evidence)::int AS evidence
            FROM (SELECT m.canary_id, count(*) AS evidence FROM scan_matches m WHERE m.incident_id = $1 GROUP BY m.canary_id

@@ -46,8 +46,8 @@ describe.each(BACKENDS)('cradle triage, hits and incidents on %s', (backend) => 
     expect(hits.stdout).toContain('+*********5678'); // the caller's number masked
     expect(hits.stdout).not.toContain('17012345678');
     expect(hits.stdout).toMatch(/names the canary/);
-    const incidents = json<{ id: string; source: string; hits: number }[]>(await run(['incidents', '--json']));
-    expect(incidents).toEqual([expect.objectContaining({ id: triaged.hits[0].incidentId, source: 'hits', hits: 1 })]);
+    const { incidents } = json<{ incidents: { id: string; source: string; hits: number }[] }>(await run(['incidents', '--json']));
+    expect(incidents).toEqual([expect.objectContaining({ id: triaged.hits[0].incidentId, source: 'hits', hits: 1, status: 'open' })]);
     const shown = await run(['incidents', triaged.hits[0].incidentId]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/contact \d+ \(manual visit-1\)/);

@@ -87,7 +87,7 @@ describe.each(BACKENDS)('callers written oddly are masked on %s', (backend) => {
       }
     }
     // The titles, as stored, carry the number masked in one form (senders with one script share an incident).
-    const listed = json<{ title: string }[]>(await run(['incidents', '--json']));
+    const listed = json<{ incidents: { title: string }[] }>(await run(['incidents', '--json'])).incidents;
     expect(listed.length).toBeGreaterThan(0);
     for (const i of listed) expect(CALLERS.map((c) => c.masked)).toContain(i.title.replace(/^.* from /, ''));
   });

@@ -109,7 +109,12 @@ export function sampleReport(overrides: Partial<IncidentReportData> = {}): Incid
       body: `Hi ${NAMES[i]}, congratulations on your baby! Free newborn photo shoot this week, call back ****5678`,
       sha256: SHA(0x10 + i),
     })),
+    dismissedHits: [13],
     scan: null,
+    history: [
+      { seq: 35, at: '2026-11-12T03:00:00.000Z', actor: 'analyst', action: 'note', incident: 'INC-7Q2KX9', hit: null, from: 'open', to: 'open', reason: null, note: 'Called the photo studio; they deny having the list.', into: null },
+      { seq: 36, at: '2026-11-12T03:05:00.000Z', actor: 'analyst', action: 'dismiss-hit', incident: 'INC-7Q2KX9', hit: 13, from: 'active', to: 'dismissed', reason: 'robocall to every number of the block', note: null, into: null },
+    ],
     model: { noise: 0.1, unknownPrior: 0.05, mergePrior: 0.1, evidenceDelayDays: 7 },
     custody: {
       files: [

@@ -24,7 +24,7 @@ function wellFormed(xml: string): void {
 describe('report rendering', () => {
   it('writes every section in Markdown, with the summary naming the export, its file hash and the probability', () => {
     const md = renderMarkdown(sampleReport(), 'en');
-    for (const heading of ['Summary', 'Timeline', 'Evidence', 'Canary families involved', 'Suspected sources', 'How the source was traced: assumptions', 'Chain of custody', 'Recommended actions']) {
+    for (const heading of ['Summary', 'Timeline', 'Evidence', 'Canary families involved', 'Suspected sources', 'How the source was traced: assumptions', 'History', 'Chain of custody', 'Recommended actions']) {
       expect(md).toMatch(new RegExp(`^## \\d\\. ${heading}$`, 'm'));
     }
     const summary = summaryText(sampleReport(), 'en');
@@ -62,8 +62,35 @@ describe('report rendering', () => {
     expect(summary).toMatch(/^2026年11月11日至13日期间，于 2026-W45 周植入的 3 个金丝雀家庭被 1 个来源联系了 3 次。/);
     expect(summary).toContain('最可能的来源是发给 photo-studio 的导出 EXP-4F7K2Q');
     expect(summary).toContain('概率为 97.1%（可能性很高）');
-    expect(renderMarkdown(sampleReport(), 'zh-CN')).toContain('## 8. 建议措施');
+    expect(renderMarkdown(sampleReport(), 'zh-CN')).toContain('## 9. 建议措施');
     expect(html).not.toContain('Recommended actions');
+  });
+
+  it('lists the history: who changed the incident, when and why, in both languages; says so when nobody has', () => {
+    const md = renderMarkdown(sampleReport(), 'en');
+    const history = md.slice(md.indexOf('## 7. History'), md.indexOf('## 8. Chain of custody'));
+    expect(history).toContain('| 12 Nov 2026 03:00 | analyst | note | Called the photo studio; they deny having the list. |');
+    expect(history).toContain('| analyst | hit 13 dismissed: left out of the trace | robocall to every number of the block |');
+    expect(md).toContain('Hit 13 was dismissed by an investigator and is left out of this report and of the trace (see History).');
+    const zh = renderMarkdown(sampleReport(), 'zh-CN');
+    expect(zh).toContain('## 7. 处理记录');
+    expect(zh).toContain('| analyst | 驳回命中 13：不计入来源追踪 | robocall to every number of the block |');
+    expect(zh).toContain('命中 13 已被调查人员驳回');
+    const merged = sampleReport({
+      dismissedHits: [],
+      incident: { ...sampleReport().incident, status: 'closed' },
+      history: [
+        { seq: 50, at: '2026-11-14T00:00:00.000Z', actor: 'li', action: 'merge', incident: 'INC-2B', hit: null, from: 'open', to: 'merged', reason: 'same studio', note: null, into: 'INC-7Q2KX9' },
+        { seq: 51, at: '2026-11-15T00:00:00.000Z', actor: 'li', action: 'close', incident: 'INC-7Q2KX9', hit: null, from: 'open', to: 'closed', reason: 'reported to the police', note: null, into: null },
+      ],
+    });
+    const closed = renderMarkdown(merged, 'en');
+    expect(closed).toContain('| li | incident INC-2B merged into INC-7Q2KX9 | same studio |');
+    expect(closed).toContain('| li | closed | reported to the police |');
+    expect(closed).not.toContain('was dismissed by an investigator');
+    expect(renderMarkdown(merged, 'zh-CN')).toContain('| li | 事件 INC-2B 合并到 INC-7Q2KX9 | same studio |');
+    expect(renderMarkdown(sampleReport({ history: [] }), 'en')).toContain('Nobody has closed, dismissed, merged or annotated this incident');
+    expect(renderMarkdown(sampleReport({ history: [] }), 'zh-CN')).toContain('尚无人关闭、驳回、合并或备注此事件');
   });
 
   it('makes a self-contained HTML page: no scripts, nothing fetched, print CSS for A4', () => {

@@ -12,12 +12,13 @@ export const incidentEn: IncidentStrings = {
     canaries: 'Canary families involved',
     suspects: 'Suspected sources',
     assumptions: 'How the source was traced: assumptions',
+    history: 'History',
     custody: 'Chain of custody',
     actions: 'Recommended actions',
   },
   meta: { incident: 'Incident', source: 'Found by', status: 'Status', hospital: 'Hospital', generated: 'Report made', by: 'by', command: 'Command', tool: 'Tool', times: 'All times are UTC.' },
   sourceName: (s) => (s === 'hits' ? 'contacts on trap numbers or mailboxes' : 'a scan of seized files'),
-  status: (s) => (s === 'open' ? 'open' : s === 'closed' ? 'closed' : s),
+  status: (s) => ({ open: 'open', closed: 'closed', dismissed: 'dismissed (not a leak)', merged: 'merged into another incident' })[s] ?? s,
   masked: 'Callers’ numbers are partly masked (all but the last four digits); canary numbers are Cradle’s own trap numbers and are shown in full.',
   unmasked: 'This report shows callers’ numbers in full (made with --unmasked): handle it as personal data.',
   cols: {
@@ -161,5 +162,32 @@ export const incidentEn: IncidentStrings = {
         return `Keep the canaries’ trap numbers watched: further contacts add to this incident.`;
     }
   },
+  history: {
+    who: 'By',
+    what: 'What',
+    why: 'Reason or note',
+    none: 'Nobody has closed, dismissed, merged or annotated this incident, nor dismissed any of its hits.',
+    entry: (e) => {
+      switch (e.action) {
+        case 'close':
+          return 'closed';
+        case 'reopen':
+          return `reopened (was ${e.from})`;
+        case 'dismiss':
+          return 'dismissed: not a leak';
+        case 'merge':
+          return `incident ${e.incident} merged into ${e.into}`;
+        case 'note':
+          return 'note';
+        case 'dismiss-hit':
+          return `hit ${e.hit} dismissed: left out of the trace`;
+        case 'restore-hit':
+          return `hit ${e.hit} restored`;
+        default:
+          return e.action;
+      }
+    },
+  },
+  dismissedHits: (ids) => `${ids.length === 1 ? 'Hit' : 'Hits'} ${ids.join(', ')} ${ids.length === 1 ? 'was' : 'were'} dismissed by an investigator and ${ids.length === 1 ? 'is' : 'are'} left out of this report and of the trace (see History).`,
   footer: (masked) => `Made by Cradle. ${masked ? 'Callers’ numbers are masked.' : 'Callers’ numbers are shown in full.'} All times UTC.`,
 };

@@ -12,12 +12,13 @@ export const incidentZh: IncidentStrings = {
     canaries: '涉及的金丝雀家庭',
     suspects: '可疑来源',
     assumptions: '来源追踪方法：假设',
+    history: '处理记录',
     custody: '证据保管链',
     actions: '建议措施',
   },
   meta: { incident: '事件', source: '发现方式', status: '状态', hospital: '医院', generated: '报告生成', by: '操作人', command: '命令', tool: '工具', times: '所有时间均为 UTC。' },
   sourceName: (s) => (s === 'hits' ? '陷阱号码或邮箱收到的联系' : '对查获文件的扫描'),
-  status: (s) => (s === 'open' ? '处理中' : s === 'closed' ? '已关闭' : s),
+  status: (s) => ({ open: '处理中', closed: '已关闭', dismissed: '已驳回（非泄露）', merged: '已合并到其他事件' })[s] ?? s,
   masked: '来电/发信方号码已部分遮蔽（仅显示后四位）；金丝雀号码是 Cradle 自有的陷阱号码，完整显示。',
   unmasked: '本报告完整显示来电/发信方号码（使用 --unmasked 生成），请按个人信息管理。',
   cols: {
@@ -159,5 +160,32 @@ export const incidentZh: IncidentStrings = {
         return '继续监控金丝雀的陷阱号码：新的联系将补充到此事件。';
     }
   },
+  history: {
+    who: '操作人',
+    what: '操作',
+    why: '理由或备注',
+    none: '尚无人关闭、驳回、合并或备注此事件，也没有驳回其中的命中。',
+    entry: (e) => {
+      switch (e.action) {
+        case 'close':
+          return '关闭';
+        case 'reopen':
+          return `重新打开（原为${e.from === 'closed' ? '已关闭' : e.from === 'dismissed' ? '已驳回' : (e.from ?? '')}）`;
+        case 'dismiss':
+          return '驳回：非泄露';
+        case 'merge':
+          return `事件 ${e.incident} 合并到 ${e.into}`;
+        case 'note':
+          return '备注';
+        case 'dismiss-hit':
+          return `驳回命中 ${e.hit}：不计入来源追踪`;
+        case 'restore-hit':
+          return `恢复命中 ${e.hit}`;
+        default:
+          return e.action;
+      }
+    },
+  },
+  dismissedHits: (ids) => `命中 ${ids.join('、')} 已被调查人员驳回，未计入本报告和来源追踪（见“处理记录”）。`,
   footer: (masked) => `由 Cradle 生成。${masked ? '来电号码已遮蔽。' : '来电号码完整显示。'}所有时间均为 UTC。`,
 };

@@ -1,4 +1,4 @@
-import type { ModelParameters, ReportSuspect, SuspectReason } from '../data.js';
+import type { ModelParameters, ReportHistoryEntry, ReportSuspect, SuspectReason } from '../data.js';
 import type { LangFormat } from './format.js';
 
 // What each report says in words: one object per report and language (incident.en.ts,
@@ -43,7 +43,7 @@ export interface SummaryFacts {
 export interface IncidentStrings extends LangFormat {
   title: (id: string) => string;
   subtitle: string;
-  sections: { summary: string; timeline: string; evidence: string; canaries: string; suspects: string; assumptions: string; custody: string; actions: string };
+  sections: { summary: string; timeline: string; evidence: string; canaries: string; suspects: string; assumptions: string; history: string; custody: string; actions: string };
   meta: { incident: string; source: string; status: string; hospital: string; generated: string; by: string; command: string; tool: string; times: string };
   sourceName: (s: 'hits' | 'scan') => string;
   status: (s: string) => string;
@@ -86,6 +86,10 @@ export interface IncidentStrings extends LangFormat {
   assumptions: (m: ModelParameters, vaultSize: number, candidates: number) => string[];
   action: (a: ActionCode, s: ReportSuspect | null) => string;
   footer: (masked: boolean) => string;
+  /** The history section: its columns, what each entry did, and the text when there is none. */
+  history: { who: string; what: string; why: string; none: string; entry: (e: ReportHistoryEntry) => string };
+  /** Under the contacts: hits dismissed by an investigator, left out of the trace. */
+  dismissedHits: (ids: number[]) => string;
 }
 
 // ---------------------------------------------------------------- the audit report (`cradle audit`)
