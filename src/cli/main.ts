@@ -24,6 +24,7 @@ import { registerRealism } from './realism.js';
 import { registerSeed } from './seed.js';
 import { registerTarget } from './target.js';
 import { registerWatch } from './watch.js';
+import { registerCompletion } from './completion.js';
 
 // Exit codes: 0 ok, 1 failure, 2 bad usage. User errors are one line each, never a stack trace.
 // Every error line is redacted (a URL in it may hold a password) and has its control characters
@@ -70,6 +71,7 @@ export function buildProgram(): Command {
   registerEvidence(program);
   registerAlerts(program);
   registerDemo(program);
+  registerCompletion(program);
   for (const cmd of program.commands) applyExitOverride(cmd);
   return program;
 }

@@ -25,6 +25,12 @@ export const PGAUDIT: Need = {
   install: 'install pgaudit (apt-get install postgresql-15-pgaudit)',
 };
 
+export const ZSH: Need = {
+  what: 'zsh',
+  present: ['/usr/bin/zsh', '/bin/zsh'].some((f) => fs.existsSync(f)),
+  install: 'install zsh (apt-get install zsh)',
+};
+
 const warned = new Set<Need>();
 function skipped(need: Need, name: string): string {
   if (!warned.has(need)) {
