@@ -50,7 +50,7 @@ export function buildProgram(): Command {
     // Commander quotes the arguments it rejects, which may be a URL with a password or raw controls.
     .configureOutput({ outputError: (text, write) => write(`${errorLines(text.replace(/\n$/, ''), true).join('\n')}\n`) })
     .exitOverride()
-    .addHelpText('after', '\nStart here:\n  npx cradle demo                 # a demo hospital with canaries planted, in ./cradle-demo\n  cd cradle-demo && npx cradle canaries list');
+    .addHelpText('after', '\nStart here (in a clone of the repository: npx cradle …):\n  cradle demo                     # a demo hospital with canaries planted, in ./cradle-demo\n  cd cradle-demo && cradle canaries list');
   registerInit(program);
   registerTarget(program);
   registerPool(program);

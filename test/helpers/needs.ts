@@ -31,6 +31,12 @@ export const ZSH: Need = {
   install: 'install zsh (apt-get install zsh)',
 };
 
+export const SYSTEMD_ANALYZE: Need = {
+  what: 'systemd-analyze',
+  present: fs.existsSync('/usr/bin/systemd-analyze'),
+  install: 'install systemd (apt-get install systemd)',
+};
+
 const warned = new Set<Need>();
 function skipped(need: Need, name: string): string {
   if (!warned.has(need)) {
