@@ -68,6 +68,14 @@ export function completionNodes(program: Command): CompletionNode[] {
   return nodes;
 }
 
+/** The fixed choices, keyed "<path> <flag>" for an option's value and "<path> <arg>" for an argument. */
+function choiceTable(nodes: CompletionNode[]): [string, string][] {
+  return nodes.flatMap((n) => [
+    ...[...n.optionChoices].map(([flag, list]): [string, string] => [`${n.path} ${flag}`, list.join(' ')]),
+    [`${n.path} <arg>`, n.argChoices.join(' ')] as [string, string],
+  ]);
+}
+
 /** A word as a single-quoted shell string (bash and zsh alike). */
 const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 /** A text as a zsh $'…' string, newlines kept. */
@@ -90,10 +98,7 @@ function header(shell: string, install: string[]): string[] {
 
 export function bashCompletion(program: Command): string {
   const nodes = completionNodes(program);
-  const choices: [string, string][] = nodes.flatMap((n) => [
-    ...[...n.optionChoices].map(([flag, list]): [string, string] => [`${n.path} ${flag}`, list.join(' ')]),
-    [`${n.path} <arg>`, n.argChoices.join(' ')] as [string, string],
-  ]);
+  const choices = choiceTable(nodes);
   return [
     ...header('bash', ['install: cradle completion bash > /etc/bash_completion.d/cradle', 'or, in ~/.bashrc: source <(cradle completion bash)']),
     ...bashTable('_cradle_subs', nodes.map((n) => [n.path, words(n.commands)])),
@@ -144,10 +149,7 @@ function zshTable(name: string, entries: [string, string][]): string[] {
 
 export function zshCompletion(program: Command): string {
   const nodes = completionNodes(program);
-  const choices: [string, string][] = nodes.flatMap((n) => [
-    ...[...n.optionChoices].map(([flag, list]): [string, string] => [`${n.path} ${flag}`, list.join(' ')]),
-    [`${n.path} <arg>`, n.argChoices.join(' ')] as [string, string],
-  ]);
+  const choices = choiceTable(nodes);
   return [
     '#compdef cradle',
     ...header('zsh', ['install: cradle completion zsh > "${fpath[1]}/_cradle" (then start a new shell)', 'or, in ~/.zshrc after compinit: source <(cradle completion zsh)']),
