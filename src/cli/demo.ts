@@ -90,9 +90,13 @@ export function registerDemo(program: Command): void {
         reports: story.reports,
         seconds: (Date.now() - started) / 1000,
       };
-      // npx finds cradle only inside the project; elsewhere name the launcher itself.
-      const inProject = !path.relative(PACKAGE_ROOT, demo.dir).startsWith('..');
-      const cli = inProject ? 'npx cradle' : `node ${path.join(PACKAGE_ROOT, 'bin', 'cradle')}`;
+      // npx finds this cradle only inside its project (a clone, or one that installed the package);
+      // an installed package's `cradle` is on the PATH (npm install -g); elsewhere name the launcher.
+      const inside = (root: string) => !path.relative(root, demo.dir).startsWith('..');
+      const parts = PACKAGE_ROOT.split(path.sep);
+      const modules = parts.lastIndexOf('node_modules');
+      const project = modules > 0 ? parts.slice(0, modules).join(path.sep) : PACKAGE_ROOT;
+      const cli = inside(project) ? 'npx cradle' : modules > 0 ? 'cradle' : `node ${path.join(PACKAGE_ROOT, 'bin', 'cradle')}`;
       const pct = (p: number | undefined) => `${((p ?? 0) * 100).toFixed(1)}%`;
       emit(!!opts.json, data, () => [
         '',

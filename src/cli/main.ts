@@ -24,6 +24,7 @@ import { registerRealism } from './realism.js';
 import { registerSeed } from './seed.js';
 import { registerTarget } from './target.js';
 import { registerWatch } from './watch.js';
+import { registerCompletion } from './completion.js';
 
 // Exit codes: 0 ok, 1 failure, 2 bad usage. User errors are one line each, never a stack trace.
 // Every error line is redacted (a URL in it may hold a password) and has its control characters
@@ -49,7 +50,7 @@ export function buildProgram(): Command {
     // Commander quotes the arguments it rejects, which may be a URL with a password or raw controls.
     .configureOutput({ outputError: (text, write) => write(`${errorLines(text.replace(/\n$/, ''), true).join('\n')}\n`) })
     .exitOverride()
-    .addHelpText('after', '\nStart here:\n  npx cradle demo                 # a demo hospital with canaries planted, in ./cradle-demo\n  cd cradle-demo && npx cradle canaries list');
+    .addHelpText('after', '\nStart here (in a clone of the repository: npx cradle …):\n  cradle demo                     # a demo hospital with canaries planted, in ./cradle-demo\n  cd cradle-demo && cradle canaries list');
   registerInit(program);
   registerTarget(program);
   registerPool(program);
@@ -70,6 +71,7 @@ export function buildProgram(): Command {
   registerEvidence(program);
   registerAlerts(program);
   registerDemo(program);
+  registerCompletion(program);
   for (const cmd of program.commands) applyExitOverride(cmd);
   return program;
 }

@@ -25,6 +25,18 @@ export const PGAUDIT: Need = {
   install: 'install pgaudit (apt-get install postgresql-15-pgaudit)',
 };
 
+export const ZSH: Need = {
+  what: 'zsh',
+  present: ['/usr/bin/zsh', '/bin/zsh'].some((f) => fs.existsSync(f)),
+  install: 'install zsh (apt-get install zsh)',
+};
+
+export const SYSTEMD_ANALYZE: Need = {
+  what: 'systemd-analyze',
+  present: fs.existsSync('/usr/bin/systemd-analyze'),
+  install: 'install systemd (apt-get install systemd)',
+};
+
 const warned = new Set<Need>();
 function skipped(need: Need, name: string): string {
   if (!warned.has(need)) {
