@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
 import type { Counts, HospitalProfile } from '../../src/domain/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradle, cradleInProcess, json } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { regionalPopulationSql, REGIONAL_SCHEMA, writeRegionalConfig } from '../fixtures/his-population.js';
 
@@ -28,7 +28,8 @@ describe.each(BACKENDS)('trap pool against the profile phone segments on %s', (b
   let targetLoc: TestLocation;
   let segments: Counts;
   let kept: [string, number][];
-  const run = (args: string[], input?: string) => cradle(args, { cwd, input });
+  // Through the binary when it reads stdin, in-process otherwise.
+  const run = (args: string[], input?: string) => (input === undefined ? cradleInProcess(args, { cwd }) : cradle(args, { cwd, input }));
   const pct = (share: number) => `${Math.round(share * 100)}%`;
 
   beforeAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
 import type { HospitalProfile } from '../../src/domain/index.js';
 import { createRandom } from '../../src/lib/generate/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradle, cradleInProcess, json } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { regionalPopulationSql, REGIONAL_SCHEMA, writeRegionalConfig } from '../fixtures/his-population.js';
 
@@ -19,7 +19,8 @@ describe.each(BACKENDS)('cradle target profile on %s', (backend) => {
   let vaultLoc: TestLocation;
   let targetLoc: TestLocation;
   let doc: HospitalProfile;
-  const run = (args: string[], input?: string) => cradle(args, { cwd, input });
+  // Through the binary when it reads stdin, in-process otherwise.
+  const run = (args: string[], input?: string) => (input === undefined ? cradleInProcess(args, { cwd }) : cradle(args, { cwd, input }));
 
   beforeAll(async () => {
     cwd = scratchDir(`cli-profile-${backend}`);

@@ -5,7 +5,7 @@ import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import type { RealismReport } from '../../src/realism/audit.js';
 import type { AuditReportData } from '../../src/report/audit-load.js';
 import { plantCanaries } from '../../src/seed/index.js';
-import { cradle, json } from '../helpers/cli.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
 import { createTestHospital, WARDS, type TestHospital } from '../helpers/hospital.js';
 
@@ -19,7 +19,7 @@ describe('cradle realism on the test hospital', () => {
   let h: TestHospital;
   let cwd: string;
   let secrets: string[];
-  const run = (args: string[]) => cradle(['--vault', h.vaultLocation, ...args], { cwd });
+  const run = (args: string[]) => cradleInProcess(['--vault', h.vaultLocation, ...args], { cwd });
 
   beforeAll(async () => {
     h = await createTestHospital({ backend: 'pglite', schema: 'reference', population: 600, trapNumbers: 200, rotation: { 产科一病区: 2, 产科二病区: 2, NICU: 1 } });
