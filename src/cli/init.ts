@@ -34,34 +34,36 @@ export function registerInit(program: Command): void {
       const notes: string[] = [];
       // lstat: a link (even a dangling one) counts as there, and is replaced, never written through.
       const there = (f: string) => fs.lstatSync(f, { throwIfNoEntry: false }) !== undefined;
-      if (!there(file) || opts.force) {
-        // Locations given on the command line are relative to where it runs; the config's are relative to the config.
-        // A password is never written to the config: it says where the password goes instead.
-        const written = (location: string, role: string) => {
-          if (!isServerLocation(location)) return path.relative(dir, path.resolve(location)) || '.';
-          const stripped = withoutPassword(location);
-          if (stripped.hadPassword) notes.push(passwordAdvice(stripped.location, role));
-          return stripped.location;
-        };
-        const vaultArg = opts.vault ?? (process.env.CRADLE_VAULT || undefined);
-        const targetArg = opts.target ?? (process.env.CRADLE_TARGET_URL || undefined);
-        if (vaultArg) locationKind(vaultArg, 'vault');
-        if (targetArg) locationKind(targetArg, 'target');
-        const template = configTemplate(vaultArg ? written(vaultArg, 'vault') : '.cradle', targetArg ? written(targetArg, 'target') : 'postgres://cradle@localhost:5432/hospital');
-        fs.mkdirSync(dir, { recursive: true });
-        await writeOutFile(file, (f) => f.write(JSON.stringify(template, null, 2) + '\n'), { force: !!opts.force, flag: '--config' });
-        created.push(file);
-      }
-      const mappingFile = path.join(dir, 'mapping.json');
-      if (!there(mappingFile)) {
-        await writeOutFile(mappingFile, (f) => f.write(fs.readFileSync(path.join(FIXTURES_DIR, 'mappings', 'reference.json'))), { mode: 0o644 });
-        created.push(mappingFile);
-      }
-      const config = loadConfig(file);
-      const vaultLocation = opts.vault ?? (process.env.CRADLE_VAULT || undefined) ?? config.vault;
+      const writeConfig = !there(file) || !!opts.force;
+      const vaultArg = opts.vault ?? (process.env.CRADLE_VAULT || undefined);
+      const targetArg = opts.target ?? (process.env.CRADLE_TARGET_URL || undefined);
+      if (vaultArg) locationKind(vaultArg, 'vault');
+      if (targetArg) locationKind(targetArg, 'target');
+      // The vault is opened first: a location that cannot be opened leaves no config or mapping behind.
+      const vaultLocation = vaultArg ?? (writeConfig ? path.join(dir, '.cradle') : loadConfig(file).vault);
       const vault = await openDatabase(vaultLocation, { role: 'vault', create: true });
       let applied: string[];
       try {
+        if (writeConfig) {
+          // Locations given on the command line are relative to where it runs; the config's are relative to the config.
+          // A password is never written to the config: it says where the password goes instead.
+          const written = (location: string, role: string) => {
+            if (!isServerLocation(location)) return path.relative(dir, path.resolve(location)) || '.';
+            const stripped = withoutPassword(location);
+            if (stripped.hadPassword) notes.push(passwordAdvice(stripped.location, role));
+            return stripped.location;
+          };
+          const template = configTemplate(vaultArg ? written(vaultArg, 'vault') : '.cradle', targetArg ? written(targetArg, 'target') : 'postgres://cradle@localhost:5432/hospital');
+          fs.mkdirSync(dir, { recursive: true });
+          await writeOutFile(file, (f) => f.write(JSON.stringify(template, null, 2) + '\n'), { force: !!opts.force, flag: '--config' });
+          created.push(file);
+        }
+        const mappingFile = path.join(dir, 'mapping.json');
+        if (!there(mappingFile)) {
+          await writeOutFile(mappingFile, (f) => f.write(fs.readFileSync(path.join(FIXTURES_DIR, 'mappings', 'reference.json'))), { mode: 0o644 });
+          created.push(mappingFile);
+        }
+        loadConfig(file);
         applied = await migrate(vault);
         await sealRowsBaseline(vault); // once, after migration 010 on a vault that held rows (docs/ledger.md)
       } finally {
