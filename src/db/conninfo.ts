@@ -106,7 +106,7 @@ export function parseConninfo(text: string): Params {
 
 function checkKeyword(key: string, value: string): string {
   if (SUPPORTED.has(key)) return key;
-  if (key in HARMLESS) {
+  if (Object.hasOwn(HARMLESS, key)) {
     const allowed = HARMLESS[key];
     if (allowed && !allowed.test(value)) throw new UserError(`connection option ${key}=${value} is not supported by Cradle (node-postgres cannot honour it)`);
     return key;

@@ -35,6 +35,8 @@ describe('libpq keyword/value strings', () => {
     expect(() => parseConninfo('host')).toThrow('missing "=" after "host" in the connection string');
     expect(() => parseConninfo("host='db")).toThrow('unterminated quoted value of "host"');
     expect(() => parseConninfo('host=db foo=bar')).toThrow('invalid connection option "foo"');
+    expect(() => parseConninfo('constructor=x')).toThrow('invalid connection option "constructor"');
+    expect(() => parseConninfo('__proto__=x')).toThrow('invalid connection option "__proto__"');
     expect(() => parseConninfo('host=db require_auth=scram-sha-256')).toThrow('invalid connection option "require_auth"');
     expect(() => parseConninfo('host=db gssencmode=require')).toThrow('gssencmode=require is not supported');
     expect(parseConninfo('host=db gssencmode=disable keepalives=1')).toEqual({ host: 'db', gssencmode: 'disable', keepalives: '1' });
