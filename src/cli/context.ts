@@ -100,7 +100,7 @@ export function hospitalFilter(opts: GlobalOptions, config: Config | null): stri
 
 export function vaultLocation(opts: GlobalOptions, config: Config | null): string {
   const location = opts.vault ?? (process.env.CRADLE_VAULT || undefined) ?? config?.vault;
-  if (!location) throw new UserError(`no vault: pass --vault <dir|postgres://...>, set CRADLE_VAULT, or run \`cradle init\``);
+  if (!location) throw new UserError(`no vault: pass --vault <dir|postgres://...|"host=... dbname=..."|service=NAME>, set CRADLE_VAULT, or run \`cradle init\``);
   return location;
 }
 

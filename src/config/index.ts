@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { LOCALES, parseChannel, type ChannelRef, type Locale } from '../domain/index.js';
-import { isServerUrl } from '../db/index.js';
+import { isServerLocation } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { excerpt, problemLines, quoted } from '../lib/control.js';
@@ -246,7 +246,7 @@ export interface Config {
 }
 
 function resolveLocation(base: string, location: string): string {
-  return isServerUrl(location) ? location : path.resolve(base, location);
+  return isServerLocation(location) ? location : path.resolve(base, location);
 }
 
 export function parseConfig(doc: unknown, file: string): Config {

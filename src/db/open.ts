@@ -6,8 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { UserError } from '../lib/errors.js';
 import { lockDirectory } from './lock.js';
-import { encodeUrlUserinfo, redact, splitUrl } from '../lib/redact.js';
-import { csvLine, isServerUrl, quoteIdent, quoteQualified } from './sql.js';
+import { redact } from '../lib/redact.js';
+import { acceptedLocations, isConninfo, processEnvironment, resolveServer, tlsPlan, urlScheme, type ServerSettings, type TlsConfig } from './conninfo.js';
+import { describeConnectError } from './connect-error.js';
+import { csvLine, quoteIdent, quoteQualified } from './sql.js';
 import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from './types.js';
 
 // One interface over embedded PGlite and a PostgreSQL server. Both return the same JS types:
@@ -21,10 +23,28 @@ export interface OpenOptions {
   create?: boolean;
   /** What the database is, for messages: "vault", "target". */
   role?: string;
+  /** Where advice goes (a password file others can read); default: standard error. */
+  warn?: (message: string) => void;
 }
 
+/**
+ * Open an embedded PGlite directory or a PostgreSQL server: a postgres:// URL, a libpq connection
+ * string or a service (src/db/conninfo.ts). Anything else is refused with what was given, redacted.
+ */
 export async function openDatabase(location: string, options: OpenOptions = {}): Promise<Database> {
-  return isServerUrl(location) ? openServer(location, options) : openEmbedded(location, options);
+  return locationKind(location, options.role ?? 'database') === 'server' ? openServer(location, options) : openEmbedded(location, options);
+}
+
+/** A server or an embedded directory; an error for a URL of a database Cradle cannot open (MySQL, …). */
+export function locationKind(location: string, role: string): 'server' | 'embedded' {
+  const scheme = urlScheme(location);
+  if (scheme === 'postgres' || scheme === 'postgresql' || (scheme === null && isConninfo(location))) return 'server';
+  if (scheme === 'mysql' || scheme === 'mariadb') {
+    const what = role === 'vault' ? 'the vault is PostgreSQL or embedded, never MySQL/MariaDB' : 'MySQL/MariaDB targets are not supported yet';
+    throw new UserError(`${role} ${redact(location)}: ${what}; give ${acceptedLocations()}`);
+  }
+  if (scheme !== null) throw new UserError(`${role} ${redact(location)}: ${scheme}:// is not a database Cradle knows; give ${acceptedLocations()}`);
+  return 'embedded';
 }
 
 function int8(value: string): number {
@@ -58,8 +78,12 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
   const resolved = path.resolve(dir);
   const exists = fs.existsSync(path.join(resolved, 'PG_VERSION'));
   if (!exists && !options.create) {
-    const hint = role === 'vault' ? 'create it with `cradle init`, or give a postgres:// URL' : 'check --target or the config, or give a postgres:// URL';
-    throw new UserError(`${role} ${label} does not exist; ${hint}`);
+    const hint = role === 'vault' ? 'create it with `cradle init`, or' : 'check --target or the config, or';
+    throw new UserError(`${role} ${label} does not exist; ${hint} give ${acceptedLocations()}`);
+  }
+  // `cradle init` makes the directory: never one named after a server someone meant.
+  if (!exists && /^[^/\\]*@|^[A-Za-z0-9.-]+:\d+(?:\/|$)/.test(dir)) {
+    throw new UserError(`${role} ${label} looks like a server address, not a directory; give ${acceptedLocations()}`);
   }
   if (fs.existsSync(resolved) && !fs.statSync(resolved).isDirectory()) {
     throw new UserError(`${role} ${label} is a file, not a database directory`);
@@ -137,14 +161,6 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
 
 // ---------- server ----------
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
 const serverTypes = (lib: typeof pg) =>
   ({
     getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -154,30 +170,69 @@ const serverTypes = (lib: typeof pg) =>
     },
   }) as pg.CustomTypesConfig;
 
-async function openServer(url: string, options: OpenOptions): Promise<Database> {
+function poolConfig(lib: typeof pg, s: ServerSettings, ssl: TlsConfig): pg.PoolConfig {
+  return {
+    host: s.connectHost,
+    port: s.port,
+    user: s.user,
+    database: s.dbname,
+    // A function: node-postgres never looks for a password itself (its pgpass support is deprecated).
+    password: async () => {
+      if (s.password === null) throw new Error('the server asks for a password and none was supplied');
+      return s.password;
+    },
+    ssl,
+    ...(s.applicationName ? { application_name: s.applicationName } : {}),
+    ...(s.options ? { options: s.options } : {}),
+    max: 4,
+    types: serverTypes(lib),
+    connectionTimeoutMillis: s.connectTimeoutMs,
+  };
+}
+
+/** Whether the first way of connecting failed in the way that makes libpq try the second (sslmode allow, prefer). */
+function retryable(err: unknown, when: 'no-ssl-on-server' | 'rejected' | null): boolean {
+  if (when === 'no-ssl-on-server') return /does not support SSL/i.test((err as Error).message);
+  if (when === 'rejected') return /^28/.test(String((err as { code?: unknown }).code ?? ''));
+  return false;
+}
+
+async function openServer(location: string, options: OpenOptions): Promise<Database> {
   const role = options.role ?? 'database';
-  const label = redact(url);
-  // A password written raw (`#`, `/`, `?`, `@` not percent-encoded) would be misread by the URL
-  // parser, and part of it taken for the host: encode it first.
-  const connectionString = encodeUrlUserinfo(url);
-  const password = splitUrl(url)?.password ?? null;
+  const label = redact(location);
+  let settings: ServerSettings;
+  let plan: ReturnType<typeof tlsPlan>;
+  try {
+    const env = processEnvironment();
+    settings = resolveServer(location, env);
+    plan = tlsPlan(settings, env.home);
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`${role} ${label}${err.message.startsWith('is ') ? ' ' : ': '}${redact(err.message)}`);
+    throw err;
+  }
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`cradle: warning: ${m}\n`));
+  for (const w of settings.warnings) warn(w);
   // The driver is loaded here, on first use: an embedded vault never needs it (start-up stays short).
   const { default: lib } = await import('pg');
   const { from: copyFromStream } = await import('pg-copy-streams');
-  const pool = new lib.Pool({ connectionString, max: 4, types: serverTypes(lib), connectionTimeoutMillis: 10_000 });
-  // An idle client's error (server restart) must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
-  try {
-    await pool.query('SELECT 1');
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    if ((err as NodeJS.ErrnoException).code === 'ERR_INVALID_URL') {
-      throw new UserError(`${role} ${label} is not a valid URL; write it as postgres:// then user, password, host, port and database, with special characters in the password percent-encoded (# as %23, / as %2F, ? as %3F, @ as %40)`);
+  let chosen: pg.Pool | null = null;
+  for (let i = 0; i < plan.attempts.length && !chosen; i++) {
+    const candidate = new lib.Pool(poolConfig(lib, settings, plan.attempts[i]));
+    // An idle client's error (server restart) must not crash the process; the next query reports it.
+    candidate.on('error', () => undefined);
+    try {
+      await candidate.query('SELECT 1');
+      chosen = candidate;
+    } catch (err) {
+      await candidate.end().catch(() => undefined);
+      if (i + 1 < plan.attempts.length && retryable(err, plan.retryWhen)) continue;
+      // The driver's message should not hold the password; hide it all the same if it does.
+      const secrets = settings.password === null ? [] : [settings.password];
+      throw new UserError(`cannot connect to ${role} ${label}: ${describeConnectError(err, settings, secrets)}`);
     }
-    // The driver's message should not hold the password; hide it all the same if it does.
-    const secrets = password === null ? [] : [password, safeDecode(password)];
-    throw new UserError(`cannot connect to ${role} ${label}: ${redact((err as Error).message, secrets)}`);
   }
+  if (!chosen) throw new Error('no way to connect was tried');
+  const pool = chosen;
   const result = <T>(res: pg.QueryResult): QueryResult<T> => ({ rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length, fields: (res.fields ?? []).map((f) => f.name) });
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     kind: 'postgres',

@@ -26,7 +26,3 @@ export function csvField(value: unknown): string {
 export function csvLine(values: readonly unknown[]): string {
   return values.map(csvField).join(',') + '\n';
 }
-
-export function isServerUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}

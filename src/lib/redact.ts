@@ -112,7 +112,8 @@ export function redact(text: string, known: readonly string[] = []): string {
   out = result + out.slice(done);
   out = redactGoDsn(out);
   out = out.replace(KEY_VALUE, (all, key: string, eq: string, value: string, offset: number) => {
-    if (value === '' || value === MASK) return all;
+    // Already hidden (a redacted location followed by `: why` in a message): keep its punctuation.
+    if (value === '' || /^\*\*\*[:;,.)\]]?$/.test(value)) return all;
     // A URL parameter ends at `&` or `#`; keep what follows.
     const inUrl = offset > 0 && /[?&]/.test(out[offset - 1]);
     const rest = inUrl ? value.replace(/^[^&#]*/, '') : '';

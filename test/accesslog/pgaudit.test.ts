@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -17,30 +15,15 @@ import { cradleInProcess, json } from '../helpers/cli.js';
 import { newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { count, hospitalConfig } from '../helpers/hospital.js';
 import { describeWith, PGAUDIT } from '../helpers/needs.js';
+import { asPostgres, freePort, ownByPostgres } from '../helpers/cluster.js';
 
 // Tripwires end to end on a real PostgreSQL 15 server with pgaudit's object audit: a private cluster
 // (initdb + pg_ctl, never the machine's own server), staff accounts reading canary and real records
 // through node-postgres, the server's csvlog imported into the vault.
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
-
 const STAFF = ['nurse42', 'nurse07', 'clerk03'];
 /** AUDIT entries the staff statements below write: the join logs one per relation. */
 const STAFF_AUDIT_ENTRIES = 8;
-
-/** initdb and pg_ctl refuse to run as root: run them as the postgres OS user then. */
-function asPostgres(bin: string, args: string[]): string {
-  const cmd = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', path.join(PG_BIN, bin), ...args]] as const : [path.join(PG_BIN, bin), args] as const;
-  return execFileSync(cmd[0], cmd[1], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 30_000 });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const staffLines = (csv: string) => csv.split('\n').filter((l) => /^[^,]*,"(nurse42|nurse07|clerk03)",.*"AUDIT: /.test(l));
 
@@ -83,10 +66,7 @@ describeWith(PGAUDIT)('tripwires from a real pgaudit csvlog', () => {
   beforeAll(async () => {
     dir = scratchDir('pgaudit');
     dataDir = path.join(dir, 'data');
-    if (process.getuid?.() === 0) {
-      const [uid, gid] = ['-u', '-g'].map((f) => Number(execFileSync('id', [f, 'postgres'], { encoding: 'utf8' }).trim()));
-      fs.chownSync(dir, uid, gid);
-    }
+    ownByPostgres(dir);
     asPostgres('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']);
     port = await freePort();
     const settings = [
