@@ -14,6 +14,7 @@ import { RejectTally, TooManyRejects } from './rejects.js';
 import type { AccessField, AccessFormat } from '../domain/access.js';
 
 export { accountChannelName } from './batch.js';
+export { TooManyRejects } from './rejects.js';
 
 // `cradle logs import`: stream a log file into the vault in batches, one transaction each. A batch
 // commits its events, rejects and the import's resume point together, so a crash loses nothing and a
@@ -178,7 +179,7 @@ export async function importAccessLog(db: Database, file: string, options: Impor
       await writing;
       if (batch.valid === 0 && batch.rejects.length === 0) return;
       tally.add(batch.valid, batch.rejects);
-      if (maxRejects && tally.exceeds(maxRejects.share, maxRejects.minLines, atEnd)) throw new TooManyRejects(tally.message(file, maxRejects.share, committed));
+      if (maxRejects && tally.exceeds(maxRejects.share, maxRejects.minLines, atEnd)) throw new TooManyRejects(tally.message(file, maxRejects.share, committed), batch.rejects);
       const [b, linesDone] = [batch, lastLine];
       batch = writer.newBatch();
       writing = db

@@ -5,8 +5,15 @@ import type { AccessReject } from '../vault/index.js';
 // values left out), so that when too many lines are rejected it stops with one short message saying
 // which field, why, and where, instead of storing a log it cannot read.
 
-/** An import stopped for too many rejects: nothing after its last committed batch was stored. */
-export class TooManyRejects extends UserError {}
+/** An import stopped for too many rejects: nothing after its last committed batch was stored; `rejects`, the batch's that was not. */
+export class TooManyRejects extends UserError {
+  constructor(
+    message: string,
+    readonly rejects: readonly AccessReject[],
+  ) {
+    super(message);
+  }
+}
 
 interface Group {
   field: string;

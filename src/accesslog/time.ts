@@ -1,5 +1,6 @@
 import { tz, TZDate } from '@date-fns/tz';
-import { format as formatDate, parse as parseDate } from 'date-fns';
+import { format as formatDate } from 'date-fns/format';
+import { parse as parseDate } from 'date-fns/parse';
 import { UserError } from '../lib/errors.js';
 
 // Timestamps as access logs write them. A time with Z or an offset is that instant; a wall-clock time

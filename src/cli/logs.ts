@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { DEFAULT_MAX_REJECTS, importAccessLog, type ImportAccessResult } from '../accesslog/import.js';
+import { DEFAULT_MAX_REJECTS, importAccessLog, TooManyRejects, type ImportAccessResult } from '../accesslog/import.js';
 import { actionWords } from '../accesslog/parse.js';
 import { rejectsCsv, tripwireAccounts } from '../accesslog/summary.js';
 import { ACCESS_FORMATS, type AccessField, type AccessFormat } from '../domain/access.js';
@@ -101,6 +101,13 @@ Examples:
           recordKey,
           alertChannels: alertChannels(config.alerts),
           onProgress: (p) => progress(`${file}: ${p.lines.toLocaleString('en')} lines`, p.bytes / Math.max(p.size, 1)),
+        }).catch(async (err: unknown) => {
+          // Stopped past --max-rejects: the rejected lines of the batch it did not commit go to the rejects file too.
+          if (!(err instanceof TooManyRejects)) throw err;
+          progressDone();
+          const rejectFile = opts.rejects ?? `${file}.rejects.csv`;
+          await writeOutFile(rejectFile, (out) => out.write(rejectsCsv(err.rejects)), rejectsOptions);
+          throw new UserError(`${err.message}; rejected lines with their reasons: ${rejectFile}`);
         });
         progressDone();
         const rejectFile = result.rejects.length ? (opts.rejects ?? `${file}.rejects.csv`) : null;

@@ -101,10 +101,11 @@ describe('cradle logs import: logs in the hospital’s own form', () => {
     expect(res.code).toBe(1);
     const error = res.stderr.split('\n').filter((l) => !l.startsWith('cradle: warning:'));
     expect(error).toEqual([
-      'cradle: bad-times.csv: 150 of 150 lines rejected (100%, over --max-rejects 0.1); 150 for ts (操作时间) (lines 2, 3, 4, 5, 6, …): ts (操作时间): "12-01-2026 07:00" is not a timestamp (write ISO 8601, YYYY-MM-DD or YYYY/MM/DD HH:MM[:SS] or YYYY年M月D日 HH时MM分[SS秒] local time, or epoch seconds/milliseconds; or give --time-format); nothing was committed: fix the file or --time-format and import again (or raise --max-rejects)',
+      'cradle: bad-times.csv: 150 of 150 lines rejected (100%, over --max-rejects 0.1); 150 for ts (操作时间) (lines 2, 3, 4, 5, 6, …): ts (操作时间): "12-01-2026 07:00" is not a timestamp (write ISO 8601, YYYY-MM-DD or YYYY/MM/DD HH:MM[:SS] or YYYY年M月D日 HH时MM分[SS秒] local time, or epoch seconds/milliseconds; or give --time-format); nothing was committed: fix the file or --time-format and import again (or raise --max-rejects); rejected lines with their reasons: bad-times.csv.rejects.csv',
       '',
     ]);
     expect(account(await wires(), '护士060')).toBeUndefined();
+    expect(fs.readFileSync(path.join(cwd, 'bad-times.csv.rejects.csv'), 'utf8').split('\n').slice(0, 2)).toEqual(['line,reason,text', expect.stringMatching(/^2,"ts \(操作时间\): ""12-01-2026 07:00"" is not a timestamp/)]);
     // Fixed by --time-format, the same file imports.
     const fixed = await run(['logs', 'import', 'bad-times.csv', '--format', 'csv', '--map', map, '--time-format', 'MM-dd-yyyy HH:mm']);
     expect(fixed.code).toBe(0);
