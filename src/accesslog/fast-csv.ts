@@ -2,13 +2,12 @@ import fs from 'node:fs';
 import * as vault from '../vault/index.js';
 import type { AccessField, AccessScope, ParseOptions } from '../domain/access.js';
 import { addParsed, type Batch } from './batch.js';
-import { classifyAction, convert, reject } from './fields.js';
+import { classifyAction, convert, reject, rowReading } from './fields.js';
 import type { FileDigest } from './file-digest.js';
 import { csvRow, splitCsv, type CsvHeader } from './formats/csv.js';
 import { MAX_LINE_CHARS, MAX_REJECT_TEXT, TOO_LONG_REASON } from './lines.js';
-import { parseTimestamp } from './time.js';
 
-// The fast path of a CSV import: a log without a quote, UTF-16 or a lone CR read line by line from its
+// The fast path of a CSV import: a UTF-8 log without a quote or a lone CR read line by line from its
 // bytes, without the general reader's strings and objects. A printable ASCII line of the header's width
 // with ts, user and action present and a timestamp that parses (nearly every line of a real log) is
 // written into the block from its bytes (src/vault/access-events.ts writeEventBytes). Every other line
@@ -16,9 +15,9 @@ import { parseTimestamp } from './time.js';
 // csvRow), so the two readers store the same events and the same rejects
 // (test/accesslog/fast-path-equal.test.ts holds them to it).
 
-/** Whether a log can be read on the fast path: a CSV log without quotes, UTF-16 or lone CRs, its header on line 1. */
-export function fastCsvFits(format: string, digest: FileDigest, header: CsvHeader | null): header is CsvHeader {
-  return format === 'csv' && !digest.quoted && !digest.utf16 && !digest.loneCr && header !== null && header.line === 1;
+/** Whether a log can be read on the fast path: a UTF-8 CSV log without quotes or lone CRs, its header on line 1. */
+export function fastCsvFits(format: string, digest: FileDigest, encoding: string, header: CsvHeader | null): header is CsvHeader {
+  return format === 'csv' && encoding === 'utf-8' && !digest.quoted && !digest.loneCr && header !== null && header.line === 1;
 }
 
 /** Hashes used as Map and Set keys are cut to 30 bits: a small integer, not a number object per lookup. */
@@ -128,14 +127,16 @@ type LineReader = (data: Buffer, start: number, end: number, line: number, batch
 export function fastCsvLineReader(header: CsvHeader, options: ParseOptions, canaryOf: ReadonlyMap<string, string>): LineReader {
   const index: Record<AccessField, number> = header.index;
   const width = header.width;
-  const timeZone = options.timeZone;
-  // The byte path keeps the instant of the last minute read; only other minutes are parsed.
-  const timeOf = (ts: string) => parseTimestamp(ts, timeZone)?.getTime() ?? null;
+  const reading = rowReading(options);
+  // The byte path keeps the instant of the last minute read; only other minutes are parsed (not with
+  // --time-format, whose pattern may put the minute anywhere).
+  const timeOf = (ts: string) => reading.time(ts)?.getTime() ?? null;
+  const minutes = !options.timeFormat;
 
   /** A line the byte path does not store itself, read as the general reader reads it. */
   const readText = (text: string, line: number, batch: Batch): void => {
     if (!text.trim()) return;
-    addParsed(batch, convert(line, text, () => csvRow(splitCsv(text, 'row'), header, timeZone)), canaryOf);
+    addParsed(batch, convert(line, text, () => csvRow(splitCsv(text, 'row'), header, reading)), canaryOf);
   };
   const fallback = (data: Buffer, start: number, end: number, line: number, batch: Batch) => readText(data.toString('utf8', start, end), line, batch);
 
@@ -156,7 +157,7 @@ export function fastCsvLineReader(header: CsvHeader, options: ParseOptions, cana
       }
     }
     const action = data.toString('latin1', a, b).toLowerCase();
-    const entry = { written: Buffer.from(data.subarray(a, b)), action, one: classifyAction(action, 1), other: classifyAction(action, 0) };
+    const entry = { written: Buffer.from(data.subarray(a, b)), action, one: classifyAction(action, 1, reading.actions), other: classifyAction(action, 0, reading.actions) };
     actions.set(hash, [...(known ?? []), entry]);
     return entry;
   };
@@ -220,7 +221,7 @@ export function fastCsvLineReader(header: CsvHeader, options: ParseOptions, cana
     if (ta === tb || ua === ub || aa === ab) return fallback(data, start, end, line, batch);
     let atMs: number | null = null;
     const secondsAt = ta + 17;
-    const form = tb - ta === 19 && data[ta + 16] === 0x3a && data[secondsAt] >= 0x30 && data[secondsAt] <= 0x35 && data[secondsAt + 1] >= 0x30 && data[secondsAt + 1] <= 0x39;
+    const form = minutes && tb - ta === 19 && data[ta + 16] === 0x3a && data[secondsAt] >= 0x30 && data[secondsAt] <= 0x35 && data[secondsAt + 1] >= 0x30 && data[secondsAt + 1] <= 0x39;
     const seconds = form ? (data[secondsAt] - 0x30) * 10 + data[secondsAt + 1] - 0x30 : 0;
     let same = form;
     for (let i = 0; same && i < 16; i++) same = minute[i] === data[ta + i];

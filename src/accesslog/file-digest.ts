@@ -1,29 +1,33 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { UserError } from '../lib/errors.js';
-import { textEncodingOf } from './lines.js';
+import { textEncodingOf, Utf8OrGb, type LogEncoding } from './encoding.js';
 
 export interface FileDigest {
   sha256: string;
   size: number;
   /** A double quote anywhere. */
   quoted: boolean;
-  /** UTF-16 (a byte-order mark, or told by its NULs). */
-  utf16: boolean;
+  /**
+   * The encoding the file's bytes say: UTF-16 by a byte-order mark or its NULs, else UTF-8 or GB18030
+   * as its first non-ASCII bytes say (src/accesslog/encoding.ts).
+   */
+  encoding: LogEncoding;
   /** A CR ends a line alone somewhere. */
   loneCr: boolean;
 }
 
 /**
  * The file's sha256 and size, and what decides whether a CSV log can take the fast path
- * (src/accesslog/fast-csv.ts): a quote, UTF-16 or a lone CR sends it to the general reader, which
- * frames quoted records, decodes UTF-16 and ends lines at a lone CR. One read of the file.
+ * (src/accesslog/fast-csv.ts): a quote, an encoding other than UTF-8 or a lone CR sends it to the general reader, which
+ * frames quoted records, decodes other encodings and ends lines at a lone CR. One read of the file.
  */
 export async function fileDigest(file: string): Promise<FileDigest> {
   const hash = createHash('sha256');
   let size = 0;
   let quoted = false;
-  let utf16 = false;
+  let encoding: LogEncoding = 'utf-8';
+  const sniffer = new Utf8OrGb();
   let loneCr = false;
   /** The previous chunk ended with a CR. */
   let crLast = false;
@@ -33,7 +37,8 @@ export async function fileDigest(file: string): Promise<FileDigest> {
       const buf = Buffer.allocUnsafe(1 << 20);
       for (let n; (n = (await handle.read(buf, 0, buf.length, null)).bytesRead) > 0; ) {
         const chunk = buf.subarray(0, n);
-        if (size === 0) utf16 = textEncodingOf(chunk, file) !== 'utf-8';
+        if (size === 0) encoding = textEncodingOf(chunk, file, n < buf.length);
+        if (encoding !== 'utf-16le' && encoding !== 'utf-16be') sniffer.write(chunk);
         hash.update(chunk);
         size += n;
         quoted ||= chunk.includes(0x22);
@@ -44,6 +49,7 @@ export async function fileDigest(file: string): Promise<FileDigest> {
         }
       }
       loneCr ||= crLast;
+      if (encoding !== 'utf-16le' && encoding !== 'utf-16be') encoding = sniffer.end(true);
     } finally {
       await handle.close();
     }
@@ -51,5 +57,5 @@ export async function fileDigest(file: string): Promise<FileDigest> {
     if (err instanceof UserError) throw err;
     throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return { sha256: hash.digest('hex'), size, quoted, utf16, loneCr };
+  return { sha256: hash.digest('hex'), size, quoted, encoding, loneCr };
 }

@@ -8,9 +8,13 @@ import { addParsed, BatchWriter } from './batch.js';
 import { fastCsvFits, readFastCsv } from './fast-csv.js';
 import { fileDigest } from './file-digest.js';
 import { checkAccessLogStart, parseAccessLog } from './parse.js';
+import { actionWords, type ActionWords } from './fields.js';
+import { checkTimeFormat } from './time.js';
+import { RejectTally, TooManyRejects } from './rejects.js';
 import type { AccessField, AccessFormat } from '../domain/access.js';
 
 export { accountChannelName } from './batch.js';
+export { TooManyRejects } from './rejects.js';
 
 // `cradle logs import`: stream a log file into the vault in batches, one transaction each. A batch
 // commits its events, rejects and the import's resume point together, so a crash loses nothing and a
@@ -21,6 +25,19 @@ export { accountChannelName } from './batch.js';
 
 export const BATCH_ROWS = 50_000;
 
+/**
+ * Rejected lines `cradle logs import` takes, by default, before it stops: a tenth, judged once
+ * DEFAULT_MIN_LINES lines were read; a shorter log stops only when none of its lines could be read. A
+ * --max-rejects given is judged on every batch and at the end, however few lines were read.
+ */
+export const DEFAULT_MAX_REJECTS = { share: 0.1, minLines: 100 } as const;
+
+/** The largest share of rejected lines (0..1), judged once minLines lines were read (or at the end, when no line could be read). */
+export interface MaxRejects {
+  share: number;
+  minLines: number;
+}
+
 export interface ImportAccessOptions {
   hospital: string;
   format: AccessFormat;
@@ -30,6 +47,16 @@ export interface ImportAccessOptions {
   recordKey: { alias: string; table: string; column: string } | null;
   /** Alert channels (email, webhook names) for single-record tripwires. */
   alertChannels: readonly string[];
+  /** The log's encoding, as given (--encoding); default: the one its bytes say. */
+  encoding?: string;
+  /** A date-fns pattern for its timestamps (--time-format), tried before the forms detected by default. */
+  timeFormat?: string;
+  /** Action words over the built-in ones (the hospital's accessActions, then --actions), e.g. { 调阅: 'view' }. */
+  actions?: Readonly<Record<string, string>>;
+  /** Past this share of rejected lines the import stops, committing nothing more (TooManyRejects); default: no limit. */
+  maxRejects?: MaxRejects;
+  /** Told the encoding the log is read in, and whether it was detected (not given), before anything is read. */
+  onEncoding?: (encoding: string, detected: boolean) => void;
   batchRows?: number;
   onProgress?: (progress: { lines: number; bytes: number; size: number }) => void;
   now?: () => Date;
@@ -50,6 +77,8 @@ export interface ImportAccessResult {
   rejected: number;
   tripwires: number;
   alerts: number;
+  /** The encoding the log was read in (utf-8, gb18030, utf-16le…). */
+  encoding: string;
   rejects: vault.AccessReject[];
 }
 
@@ -64,7 +93,21 @@ export async function importAccessLog(db: Database, file: string, options: Impor
   const now = options.now ?? (() => new Date());
   const digest = await fileDigest(file);
   const { sha256, size } = digest;
-  const parseOptions = { format: options.format, timeZone: options.timeZone, map: options.map, recordKey: options.recordKey ?? undefined, source: file };
+  const encoding = options.encoding ?? digest.encoding;
+  options.onEncoding?.(encoding, options.encoding === undefined);
+  if (options.timeFormat !== undefined) checkTimeFormat(options.timeFormat);
+  const words: ActionWords = actionWords({ source: 'actions', words: options.actions ?? {} });
+  const parseOptions = {
+    format: options.format,
+    timeZone: options.timeZone,
+    map: options.map,
+    recordKey: options.recordKey ?? undefined,
+    source: file,
+    encoding,
+    timeFormat: options.timeFormat,
+    actions: words,
+  };
+  const maxRejects = options.maxRejects;
   // A header without a mapped column (or a bad zone) is the command's mistake: refused before an import row exists.
   // Only a CSV log's header is read; the stream is closed after it (left open, it would read on later).
   const head = options.format === 'csv' ? fs.createReadStream(file) : null;
@@ -81,7 +124,15 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     sha256,
     sizeBytes: size,
     timeZone: options.timeZone,
-    options: { map: options.map ?? null, recordKey: options.recordKey },
+    // What changes how lines read is part of the import's identity: a file imported again with another
+    // --time-format or vocabulary is read again (each only when given, so earlier imports keep theirs).
+    options: {
+      map: options.map ?? null,
+      recordKey: options.recordKey,
+      ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
+      ...(options.timeFormat !== undefined ? { timeFormat: options.timeFormat } : {}),
+      ...(options.actions && Object.keys(options.actions).length ? { actions: options.actions } : {}),
+    },
   });
   const result: ImportAccessResult = {
     file,
@@ -94,6 +145,7 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     rejected: started.rejected,
     tripwires: 0,
     alerts: 0,
+    encoding,
     rejects: [],
   };
   if (started.state === 'done') {
@@ -117,12 +169,17 @@ export async function importAccessLog(db: Database, file: string, options: Impor
 
     let batch = writer.newBatch();
     let lastLine = started.lines_done;
+    /** This run's lines read (events and rejects) and its rejects, by what they have in common. */
+    const tally = new RejectTally();
 
     // One batch is written while the next is parsed (the database and the parser run on different
     // cores); batches still commit one after another, in file order, each with the import's resume point.
-    const flush = async () => {
+    // Past --max-rejects the batch is not committed, nor any after it.
+    const flush = async (atEnd = false) => {
       await writing;
       if (batch.valid === 0 && batch.rejects.length === 0) return;
+      tally.add(batch.valid, batch.rejects);
+      if (maxRejects && tally.exceeds(maxRejects.share, maxRejects.minLines, atEnd)) throw new TooManyRejects(tally.message(file, maxRejects.share, committed), batch.rejects);
       const [b, linesDone] = [batch, lastLine];
       batch = writer.newBatch();
       writing = db
@@ -148,7 +205,7 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     };
     const full = () => batch.valid + batch.rejects.length >= batchRows;
 
-    if (fastCsvFits(options.format, digest, header)) {
+    if (fastCsvFits(options.format, digest, encoding, header)) {
       await readFastCsv(file, header, parseOptions, canaryOf, started.lines_done, {
         batch: () => batch,
         read: (n) => (bytes += n),
@@ -173,7 +230,7 @@ export async function importAccessLog(db: Database, file: string, options: Impor
         if (full()) await flush();
       }
     }
-    await flush();
+    await flush(true);
     await writing;
     // Marked done and sealed in the evidence ledger together.
     await db.transaction(async (tx) => {

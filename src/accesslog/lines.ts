@@ -1,8 +1,8 @@
-import { StringDecoder } from 'node:string_decoder';
-import { looksUtf16le } from '../lib/encoding.js';
-import { UserError } from '../lib/errors.js';
+import { decoderOf, textEncodingOf, type Decoder, type LogEncoding } from './encoding.js';
 
-// The lines of a log as text: decoded (UTF-8 or UTF-16), numbered from 1, ended at LF, CR LF or a lone
+export { textEncodingOf } from './encoding.js';
+
+// The lines of a log as text: decoded (UTF-8, UTF-16, GB18030 or as given), numbered from 1, ended at LF, CR LF or a lone
 // CR, a line over MAX_LINE_CHARS cut to its start. Every format reads its log through these.
 
 export type Input = NodeJS.ReadableStream | AsyncIterable<Buffer | string>;
@@ -34,7 +34,7 @@ export const TOO_LONG_REASON = `line: longer than ${MAX_LINE_CHARS / 1024 / 1024
  * would be read as nothing). Linear however long a line is: a line's pieces are kept in a list and
  * only each new chunk is searched for a line end.
  */
-export async function* readLines(input: Input, source: string): AsyncGenerator<Line> {
+export async function* readLines(input: Input, source: string, encoding?: LogEncoding): AsyncGenerator<Line> {
   let pieces: string[] = [];
   let length = 0;
   /** The line being read is over MAX_LINE_CHARS: only its start is kept. */
@@ -63,7 +63,7 @@ export async function* readLines(input: Input, source: string): AsyncGenerator<L
     pieces = [(pieces.join('') + piece).slice(0, MAX_REJECT_TEXT)];
     tooLong = true;
   };
-  for await (const chunk of decodeInput(input, source)) {
+  for await (const chunk of decodeInput(input, source, encoding)) {
     let start = afterCr && chunk.charCodeAt(0) === 0x0a ? 1 : 0;
     if (chunk.length) afterCr = false;
     // Next LF and CR from `start`, each searched again only once passed: one scan of the chunk per character.
@@ -90,14 +90,14 @@ export async function* readLines(input: Input, source: string): AsyncGenerator<L
 const SNIFF_BYTES = 4096;
 
 /**
- * The input as text. UTF-8, unless its first bytes say UTF-16 (a byte-order mark, or UTF-16LE without
- * one told by its NULs, as scan tells it: src/lib/encoding.ts): Windows tools write logs so, and read as
- * UTF-8 every character would carry a NUL. UTF-32 is refused rather than read as garbage.
+ * The input as text, in the encoding given, else the one its first bytes say (src/accesslog/encoding.ts:
+ * UTF-8, UTF-16 told by a byte-order mark or its NULs, GB18030 when the bytes are not UTF-8). UTF-32
+ * is refused rather than read as garbage.
  */
-async function* decodeInput(input: Input, source: string): AsyncGenerator<string> {
+async function* decodeInput(input: Input, source: string, encoding?: LogEncoding): AsyncGenerator<string> {
   const held: Buffer[] = [];
   let heldBytes = 0;
-  let decoder: Decoder | undefined;
+  let decoder: Decoder | undefined = encoding ? decoderOf(encoding) : undefined;
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
     if (typeof chunk === 'string') yield chunk;
     else if (decoder) yield decoder.write(chunk);
@@ -112,32 +112,8 @@ async function* decodeInput(input: Input, source: string): AsyncGenerator<string
   }
   if (!decoder && held.length) {
     const sample = Buffer.concat(held);
-    decoder = decoderOf(textEncodingOf(sample, source));
+    decoder = decoderOf(textEncodingOf(sample, source, true));
     yield decoder.write(sample);
   }
   if (decoder) yield decoder.end();
-}
-
-type LogEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
-
-/** The encoding of a log from its first bytes; a UserError for UTF-32, which no log tool we know writes. */
-export function textEncodingOf(sample: Buffer, source: string): LogEncoding {
-  if ((sample[0] === 0xff && sample[1] === 0xfe && sample[2] === 0 && sample[3] === 0) || (sample[0] === 0 && sample[1] === 0 && sample[2] === 0xfe && sample[3] === 0xff)) {
-    throw new UserError(`${source}: the log is UTF-32 (its byte-order mark says so); convert it to UTF-8, e.g. iconv -f UTF-32 -t UTF-8`);
-  }
-  if (sample[0] === 0xfe && sample[1] === 0xff) return 'utf-16be';
-  if ((sample[0] === 0xff && sample[1] === 0xfe) || looksUtf16le(sample)) return 'utf-16le';
-  return 'utf-8';
-}
-
-interface Decoder {
-  write(b: Buffer): string;
-  end(): string;
-}
-
-function decoderOf(encoding: LogEncoding): Decoder {
-  if (encoding === 'utf-8') return new StringDecoder('utf8');
-  // Streaming; the byte-order mark is dropped; a cut character is held for the next chunk.
-  const d = new TextDecoder(encoding);
-  return { write: (b) => d.decode(b, { stream: true }), end: () => d.decode() };
 }

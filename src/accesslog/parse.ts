@@ -15,14 +15,16 @@ import { ACCESS_FIELDS, type AccessField, type ParsedLine, type ParseOptions } f
 // Each format is read in its own file (src/accesslog/formats/); lines.ts reads the lines they share,
 // fields.ts the checks.
 
-export { BULK_ACTIONS, classifyAction, labelsFor, recordKeys, shown, SINGLE_ACTIONS } from './fields.js';
+export { actionWords, BULK_ACTIONS, classifyAction, DEFAULT_ACTION_WORDS, labelsFor, parseActionsOption, recordKeys, shown, SINGLE_ACTIONS } from './fields.js';
+export { logEncodingArg } from './encoding.js';
+export { checkTimeFormat } from './time.js';
 export { MAX_LINE_CHARS, TOO_LONG_REASON, textEncodingOf } from './lines.js';
 export { stripComments } from './formats/pgaudit.js';
 
 /** Read an access log; yields a row or a reject per line (CSV and csvlog: per record, at its first line). */
 export async function* parseAccessLog(input: Input, options: ParseOptions): AsyncGenerator<ParsedLine> {
   checkTimeZone(options.timeZone);
-  const lines = readLines(input, options.source);
+  const lines = readLines(input, options.source, options.encoding);
   switch (options.format) {
     case 'csv':
       yield* parseCsvLog(lines, options);
@@ -54,7 +56,7 @@ export async function checkAccessLogStart(input: Input, options: ParseOptions): 
   }
   if (options.format !== 'csv') return null;
   // Leaving the loop closes the generators and with them the input.
-  for await (const rec of csvRecords(readLines(input, options.source))) return readHeader(rec, options);
+  for await (const rec of csvRecords(readLines(input, options.source, options.encoding))) return readHeader(rec, options);
   return null;
 }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { parseMapOption } from '../accesslog/parse.js';
+import { checkTimeFormat, logEncodingArg, parseActionsOption, parseMapOption } from '../accesslog/parse.js';
 import { parseChannel, type ChannelRef } from '../domain/index.js';
 import type { AccessField } from '../domain/access.js';
 import { parseCdrMap } from '../ingest/index.js';
@@ -100,6 +100,31 @@ export function cdrMap(value: string): Record<string, string> {
 /** `cradle logs import --map ts=event_time,…`: the access-log fields' columns or keys. */
 export function accessMap(value: string): Partial<Record<AccessField, string>> {
   return reasonOf(() => parseMapOption(value));
+}
+
+/** An access log's text encoding: utf-8, gb18030 (gbk), utf-16le, utf-16be, or another iconv-lite knows. */
+export function encodingArg(value: string): string {
+  return reasonOf(() => logEncodingArg(value));
+}
+
+/** A date-fns pattern that can read timestamps, e.g. dd/MM/yyyy HH:mm:ss. */
+export function timeFormatArg(value: string): string {
+  return reasonOf(() => {
+    checkTimeFormat(value);
+    return value;
+  });
+}
+
+/** Action words: 查看=view,打印=print,列表=list. */
+export function actionsArg(value: string): Record<string, string> {
+  return reasonOf(() => parseActionsOption(value));
+}
+
+/** A share from 0 to 1, such as 0.1. */
+export function shareArg(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d*\.?\d+\s*$/.test(value) || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a share from 0 to 1, such as 0.1 (a tenth of the lines)');
+  return n;
 }
 
 /** A two-letter country code, upper-cased. */

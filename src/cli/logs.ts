@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { importAccessLog, type ImportAccessResult } from '../accesslog/import.js';
+import { DEFAULT_MAX_REJECTS, importAccessLog, TooManyRejects, type ImportAccessResult } from '../accesslog/import.js';
+import { actionWords } from '../accesslog/parse.js';
 import { rejectsCsv, tripwireAccounts } from '../accesslog/summary.js';
 import { ACCESS_FORMATS, type AccessField, type AccessFormat } from '../domain/access.js';
 import { alertChannels } from '../alerts/deliver.js';
@@ -10,7 +11,7 @@ import { checkOutFile, writeOutFile } from '../lib/out-file.js';
 import { loadMapping, recordKeyColumn } from '../targetdb/mapping.js';
 import { parseDuration } from '../lib/time.js';
 import * as vault from '../vault/index.js';
-import { accessMap, oneOf, timeZoneArg } from './args.js';
+import { accessMap, actionsArg, encodingArg, oneOf, shareArg, timeFormatArg, timeZoneArg } from './args.js';
 import { action, readConfig, withVault, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
 import { removalLines, removeImport } from '../accesslog/remove.js';
@@ -23,6 +24,10 @@ interface ImportOptions extends JsonOption {
   format: AccessFormat;
   map?: Partial<Record<AccessField, string>>;
   timeZone?: string;
+  encoding?: string;
+  timeFormat?: string;
+  actions?: Record<string, string>;
+  maxRejects?: number;
   rejects?: string;
 }
 
@@ -51,6 +56,10 @@ export function registerLogs(program: Command): void {
     .requiredOption('--format <format>', `log format: ${ACCESS_FORMATS.join(', ')}`, oneOf(...ACCESS_FORMATS))
     .option('--map <pairs>', 'CSV columns or JSON keys for the fields ts, user, action, record, ip, system: ts=event_time,user=operator,…', accessMap)
     .option('--time-zone <zone>', "zone of timestamps written without an offset (default: the hospital's timeZone)", timeZoneArg)
+    .option('--encoding <name>', 'text encoding of the log: utf-8, gb18030 (gbk), utf-16le, utf-16be… (default: detected)', encodingArg)
+    .option('--time-format <pattern>', 'date-fns pattern of the timestamps, e.g. dd/MM/yyyy HH:mm:ss (default: ISO, YYYY/MM/DD, 年月日 and epoch forms detected)', timeFormatArg)
+    .option('--actions <pairs>', "action words and what they mean, over the built-in zh-CN/en words and the hospital's accessActions: 调阅=view,打印=print,列表=list", actionsArg)
+    .option('--max-rejects <share>', `stop, exiting 1, when more than this share of lines is rejected (0..1; default ${DEFAULT_MAX_REJECTS.share} once ${DEFAULT_MAX_REJECTS.minLines} lines were read)`, shareArg)
     .option('--rejects <file>', 'where to write the lines that could not be read (default: <file>.rejects.csv; replaced by each import)')
     .option('--json', 'print JSON')
     .addHelpText('after', `
@@ -63,7 +72,8 @@ Examples:
   cradle logs import audit-2026-11.csv --format csv --map ts=event_time,user=operator,action=op,record=patient_id,ip=client_ip,system=app
   cradle logs import audit.jsonl --format jsonl
   cradle logs import auditevents.ndjson --format fhir
-  cradle logs import postgresql.csv --format pgaudit --time-zone UTC`)
+  cradle logs import postgresql.csv --format pgaudit --time-zone UTC
+  cradle logs import his-audit.csv --format csv --map ts=操作时间,user=工号,action=操作,record=病历号 --actions 调阅=view,批量导出=list`)
     .action(action<ImportOptions, [string]>(async (opts, file) => {
       if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(`cannot read ${file}: no such file`);
       // The rejects file is Cradle's own output beside the log: each import replaces it (never
@@ -72,6 +82,9 @@ Examples:
       checkOutFile(opts.rejects ?? `${file}.rejects.csv`, rejectsOptions);
       const config = readConfig(opts);
       const hospital = selectHospital(config, opts.hospital);
+      // The hospital's words, then --actions, over the built-in ones; a word meaning no action is refused here.
+      const actions = { ...hospital.accessActions, ...opts.actions };
+      actionWords({ source: `${config.file}: hospitals.${hospital.name}.accessActions`, words: hospital.accessActions ?? {} });
       const recordKey = recordKeyColumn(loadMapping(hospital.mappingFile));
       if (!recordKey) process.stderr.write(`cradle: warning: the mapping has no recordKey, so no log line can be linked to a canary (add "recordKey": "alias.column")\n`);
       await withVault(opts, async (db) => {
@@ -80,9 +93,23 @@ Examples:
           format: opts.format,
           timeZone: opts.timeZone ?? hospital.timeZone,
           map: opts.map,
+          encoding: opts.encoding,
+          timeFormat: opts.timeFormat,
+          actions,
+          maxRejects: opts.maxRejects === undefined ? DEFAULT_MAX_REJECTS : { share: opts.maxRejects, minLines: 0 },
+          onEncoding: (encoding, detected) => {
+            if (encoding !== 'utf-8') process.stderr.write(`cradle: warning: ${file}: read as ${encoding.toUpperCase()} (${detected ? 'detected; give --encoding if that is wrong' : 'as --encoding says'})\n`);
+          },
           recordKey,
           alertChannels: alertChannels(config.alerts),
           onProgress: (p) => progress(`${file}: ${p.lines.toLocaleString('en')} lines`, p.bytes / Math.max(p.size, 1)),
+        }).catch(async (err: unknown) => {
+          // Stopped past --max-rejects: the rejected lines of the batch it did not commit go to the rejects file too.
+          if (!(err instanceof TooManyRejects)) throw err;
+          progressDone();
+          const rejectFile = opts.rejects ?? `${file}.rejects.csv`;
+          await writeOutFile(rejectFile, (out) => out.write(rejectsCsv(err.rejects)), rejectsOptions);
+          throw new UserError(`${err.message}; rejected lines with their reasons: ${rejectFile}`);
         });
         progressDone();
         const rejectFile = result.rejects.length ? (opts.rejects ?? `${file}.rejects.csv`) : null;

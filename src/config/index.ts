@@ -45,6 +45,8 @@ const HospitalSpec = z
     mapping: z.string().min(1),
     locale: z.enum(LOCALES as [Locale, ...Locale[]]).default('zh-CN'),
     timeZone: z.string().default('Asia/Shanghai'),
+    /** `cradle logs import`: the hospital's action words and the action each means, e.g. { "调阅": "view" } (over the built-in words). */
+    accessActions: z.record(z.string().min(1), z.string().min(1)).optional(),
     wards: z.array(z.string().min(1)).min(1),
     /**
      * Wards that are neonatal intensive care: canaries there are small babies with long stays. Without
@@ -219,6 +221,8 @@ export interface HospitalConfig {
   mappingFile: string;
   locale: Locale;
   timeZone: string;
+  /** The hospital's access-log action words (config `accessActions`); undefined: only the built-in words. */
+  accessActions?: Record<string, string>;
   wards: string[];
   /** Neonatal intensive care wards (declared, or guessed from the names when nicuWardsDeclared is false). */
   nicuWards: string[];
@@ -292,6 +296,7 @@ export function parseConfig(doc: unknown, file: string): Config {
       seedChannel: parseChannel(h.seedChannel),
       cooldownDays: h.pool.cooldownDays,
       rotation: h.rotation?.perWard ?? null,
+      ...(h.accessActions ? { accessActions: h.accessActions } : {}),
       ...(h.profile ? { profileK: h.profile.k } : {}),
       ...(h.realism ? { realismWarnAbove: h.realism.warnAbove } : {}),
       rotationPerWeek: h.rotation?.perWeek !== undefined && h.rotation.perWard === undefined

@@ -38,4 +38,10 @@ export interface ParseOptions {
   recordKey?: { table: string; column: string };
   /** Name of the file, for messages. */
   source: string;
+  /** The log's text encoding (src/accesslog/encoding.ts names); default: detected from its first bytes. */
+  encoding?: string;
+  /** A date-fns pattern for timestamps (e.g. dd/MM/yyyy HH:mm:ss), tried before the forms detected by default. */
+  timeFormat?: string;
+  /** Action words (lower case) → the action they mean (view, print, list…); default: the built-in zh-CN and en words. */
+  actions?: ReadonlyMap<string, string>;
 }

@@ -44,7 +44,8 @@ async function viaGeneral(file: string, options: ParseOptions): Promise<Read> {
 /** Whether the import takes the fast path for the file, and what it reads there. */
 async function viaFast(file: string, options: ParseOptions): Promise<Read | null> {
   const header = await checkAccessLogStart(fs.createReadStream(file), options);
-  if (!fastCsvFits('csv', await fileDigest(file), header)) return null;
+  const digest = await fileDigest(file);
+  if (!fastCsvFits('csv', digest, digest.encoding, header)) return null;
   const batch = newBatch();
   await readFastCsv(file, header, options, canaryOf, 0, { batch: () => batch, lineDone: () => undefined, read: () => undefined });
   return readOf(batch);

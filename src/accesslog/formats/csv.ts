@@ -1,6 +1,6 @@
 import { UserError } from '../../lib/errors.js';
 import { excerpt, quoted } from '../../lib/control.js';
-import { buildRow, convert, fail, labelsFor, Reject, reject, type Labels, type RawFields } from '../fields.js';
+import { buildRow, convert, fail, labelsFor, Reject, reject, rowReading, type Labels, type RawFields, type RowReading } from '../fields.js';
 import { MAX_LINE_CHARS, TOO_LONG_REASON, type Line } from '../lines.js';
 import { ACCESS_FIELDS, type AccessField, type AccessRow, type ParsedLine, type ParseOptions } from '../../domain/access.js';
 
@@ -152,6 +152,7 @@ const REQUIRED_FIELDS: readonly AccessField[] = ['ts', 'user', 'action'];
 
 export async function* parseCsvLog(lines: AsyncIterable<Line>, options: ParseOptions): AsyncGenerator<ParsedLine> {
   let header: CsvHeader | null = null;
+  const reading = rowReading(options);
   for await (const rec of csvRecords(lines)) {
     if (!header) {
       header = readHeader(rec, options);
@@ -160,7 +161,7 @@ export async function* parseCsvLog(lines: AsyncIterable<Line>, options: ParseOpt
     const h = header;
     if (rec.tooLong) yield reject(rec.line, TOO_LONG_REASON, rec.text);
     else if (rec.unclosed) yield reject(rec.line, 'row: a quote opened on this line is never closed', rec.text);
-    else yield convert(rec.line, rec.text, () => csvRow(splitCsv(rec.text, 'row'), h, options.timeZone));
+    else yield convert(rec.line, rec.text, () => csvRow(splitCsv(rec.text, 'row'), h, reading));
   }
 }
 
@@ -180,10 +181,18 @@ export function readHeader(rec: CsvRecord, options: ParseOptions): CsvHeader {
     const name = options.map?.[field] ?? field;
     index[field] = findColumn(columns, name);
     if (index[field] === -1 && (REQUIRED_FIELDS.includes(field) || options.map?.[field] !== undefined)) {
-      throw new UserError(`${where}: the header has no column ${quoted(name)} for ${field} (columns: ${excerpt(columns.join(', '))}); map it with --map ${field}=<column>`);
+      throw new UserError(`${where}: the header has no column ${quoted(name)} for ${field} (columns: ${excerpt(columns.join(', '))}); map it with --map ${field}=<column>${encodingNote(columns, options)}`);
     }
   }
   return { line: rec.line, width: columns.length, index, labels: labelsFor(options.map) };
+}
+
+/** When the header may be misread (not read as UTF-8, or with characters that did not decode): the encoding used and how to give another. */
+function encodingNote(columns: string[], options: ParseOptions): string {
+  const encoding = options.encoding ?? 'utf-8';
+  // UTF-8 and UTF-16 are told by their bytes; a GB18030 (or given) reading of other bytes may look like Chinese.
+  if (['utf-8', 'utf-16le', 'utf-16be'].includes(encoding) && !columns.some((c) => c.includes('\uFFFD'))) return '';
+  return `; the file was read as ${encoding.toUpperCase()}: if the columns look garbled, give its encoding with --encoding (e.g. gb18030, utf-16le)`;
 }
 
 /** Exact name first, then ignoring case, so "Timestamp" still finds a column mapped as "timestamp". */
@@ -192,7 +201,7 @@ function findColumn(columns: string[], name: string): number {
   return exact !== -1 ? exact : columns.findIndex((c) => c.toLowerCase() === name.toLowerCase());
 }
 
-export function csvRow(cells: string[], header: CsvHeader, timeZone: string): AccessRow {
+export function csvRow(cells: string[], header: CsvHeader, reading: RowReading): AccessRow {
   if (cells.length !== header.width) {
     const missing = ACCESS_FIELDS.find((f) => header.index[f] >= cells.length);
     const counts = `the row has ${cells.length} columns, the header ${header.width}`;
@@ -200,5 +209,5 @@ export function csvRow(cells: string[], header: CsvHeader, timeZone: string): Ac
   }
   const raw: RawFields = {};
   for (const f of ACCESS_FIELDS) if (header.index[f] !== -1) raw[f] = cells[header.index[f]];
-  return buildRow(raw, header.labels, timeZone);
+  return buildRow(raw, header.labels, reading);
 }

@@ -1,4 +1,4 @@
-import { buildRow, fail, labelsFor, type RawFields } from '../fields.js';
+import { buildRow, fail, labelsFor, rowReading, type RawFields } from '../fields.js';
 import { asObject, typeName, type Json, type JsonObject } from './json.js';
 import { ACCESS_FIELDS, type AccessRow, type ParseOptions } from '../../domain/access.js';
 
@@ -20,7 +20,7 @@ export function jsonlRow(obj: JsonObject, options: ParseOptions): AccessRow {
     if (f === 'record') raw.record = jsonRecord(value, labels.record);
     else raw[f] = jsonText(value, labels[f]);
   }
-  return buildRow(raw, labels, options.timeZone);
+  return buildRow(raw, labels, rowReading(options));
 }
 
 function jsonText(value: Json | undefined, label: string): string | undefined {
