@@ -6,7 +6,7 @@ import { migrate, openDatabase } from '../../src/db/index.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import * as vault from '../../src/vault/index.js';
 import { genericSignature } from '../../src/watch/signatures.js';
-import { cradle } from '../helpers/cli.js';
+import { cradle, cradleInProcess } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 
 // The real `cradle watch` binary: started on a free port, posted to, stopped with SIGTERM.
@@ -142,12 +142,12 @@ describe.each(BACKENDS)('the cradle watch binary on %s', (backend) => {
   });
 
   it('refuses a bad --public-url and shows examples in --help', async () => {
-    const bad = await cradle(['--vault', loc.location, 'watch', '--port', '0', '--public-url', 'ftp://x.org'], { cwd });
+    const bad = await cradleInProcess(['--vault', loc.location, 'watch', '--port', '0', '--public-url', 'ftp://x.org'], { cwd });
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe('cradle: --public-url: "ftp://x.org" is not an http(s) URL');
-    const help = await cradle(['watch', '--help'], { cwd });
+    const help = await cradleInProcess(['watch', '--help'], { cwd });
     expect(help.stdout).toMatch(/Examples:\n\s+TWILIO_AUTH_TOKEN=\.\.\. cradle watch --public-url/);
-    const port = await cradle(['watch', '--port', 'x'], { cwd });
+    const port = await cradleInProcess(['watch', '--port', 'x'], { cwd });
     expect(port.code).toBe(2);
   });
 });
