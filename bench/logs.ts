@@ -686,7 +686,7 @@ async function main(): Promise<void> {
       await vdb.close();
     }
     const scan = measure(process.execPath, [cradle, 'scan', leakFile, '--json', '--config', configFile, '--vault', urls.vault]);
-    if (scan.status !== 0) throw failed('cradle scan', scan);
+    if (scan.status !== 3) throw failed('cradle scan (exit 3: canaries found)', scan);
     const incident = (JSON.parse(scan.stdout) as { incidentId: string | null }).incidentId;
     if (!incident) throw new Error('cradle scan recorded no incident');
 

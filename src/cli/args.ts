@@ -2,9 +2,10 @@ import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { checkTimeFormat, logEncodingArg, parseActionsOption, parseMapOption } from '../accesslog/parse.js';
 import { parseChannel, type ChannelRef } from '../domain/index.js';
-import type { AccessField } from '../domain/access.js';
-import { parseCdrMap } from '../ingest/index.js';
+import { ACCESS_FIELDS, type AccessField } from '../domain/access.js';
+import { CDR_FIELDS, parseCdrMap } from '../ingest/index.js';
 import { errorMessage } from '../lib/errors.js';
+import { FIELDS } from '../targetdb/mapping.js';
 
 // Option parsers: each turns the text into the option's typed value. A bad value is bad usage
 // (exit 2), reported by commander with the option's name and the parser's reason.
@@ -85,21 +86,81 @@ export function exportChannel(value: string): ChannelRef {
   return channel;
 }
 
-/** --map column=field, repeatable. */
-export function columnMap(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const eq = value.indexOf('=');
-  if (eq < 1) throw new InvalidArgumentError('write --map column=field, e.g. --map 联系电话=mother.phone');
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+// --map, on export, watermark, logs import and ingest cdr alike: field=column pairs ("this field is
+// in that column": ts=event_time, mother.phone=联系电话), comma-separated, and repeatable. The field
+// comes first because the fields are the command's fixed vocabulary and each is mapped once.
+// export and watermark used to take column=field: a pair whose right side is a field name and left
+// side is not is read that way, with a warning; a pair whose sides are both field names is refused.
+
+/** One --map pair, read: `reversed` when it was written column=field, the old order. */
+export interface MapPair {
+  field: string;
+  column: string;
+  reversed: boolean;
 }
 
-/** `cradle ingest cdr --map src=Caller,dst=Called,…`: the CDR fields' columns. */
-export function cdrMap(value: string): Record<string, string> {
-  return reasonOf(() => parseCdrMap(value));
+/** The pairs of one --map value, given the command's field names; throws on a pair it cannot read. */
+export function parseMapPairs(text: string, fields: readonly string[], example: string): MapPair[] {
+  const parts = text.split(',').map((p) => p.trim());
+  if (!parts.some(Boolean)) throw new InvalidArgumentError(`--map is empty; write field=column pairs, e.g. ${example}`);
+  const known = (name: string) => fields.includes(name);
+  return parts.map((part) => {
+    if (!part) throw new InvalidArgumentError(`--map "${text}" has an empty pair; separate field=column pairs with single commas`);
+    const eq = part.indexOf('=');
+    const left = part.slice(0, Math.max(eq, 0)).trim();
+    const right = part.slice(eq + 1).trim();
+    if (eq < 1 || !left || !right) throw new InvalidArgumentError(`"${part}": write field=column, e.g. ${example}`);
+    if (known(left) && (left === right || !known(right))) return { field: left, column: right, reversed: false };
+    if (known(right) && !known(left)) return { field: right, column: left, reversed: true };
+    if (known(left)) {
+      throw new InvalidArgumentError(`"${part}": ${left} and ${right} are both field names, so which one is the column is unclear (--map is field=column; export and watermark used to take column=field)`);
+    }
+    throw new InvalidArgumentError(`"${part}": "${left}" is not a field (write field=column; fields: ${fields.join(', ')})`);
+  });
+}
+
+/** Pairs as field → column, after those of earlier --map options; a field mapped twice is refused; old-order pairs warned about on stderr. */
+function mapOption(value: string, previous: Readonly<Record<string, string | undefined>>, fields: readonly string[], example: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const [field, column] of Object.entries(previous)) if (column !== undefined) map[field] = column;
+  for (const pair of parseMapPairs(value, fields, example)) {
+    if (map[pair.field] !== undefined) throw new InvalidArgumentError(`"${pair.reversed ? `${pair.column}=${pair.field}` : `${pair.field}=${pair.column}`}": ${pair.field} is mapped twice`);
+    if (pair.reversed) {
+      process.stderr.write(`cradle: warning: --map ${pair.column}=${pair.field} is the old column=field order; write --map ${pair.field}=${pair.column}\n`);
+    }
+    map[pair.field] = pair.column;
+  }
+  return map;
+}
+
+/** `cradle export|watermark --map mother.phone=联系电话`: family field → the file's column. */
+export function familyMap(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const map = mapOption(value, previous, Object.keys(FIELDS), 'mother.phone=联系电话');
+  const columns = Object.values(map);
+  const twice = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (twice !== undefined) throw new InvalidArgumentError(`column "${twice}" is given two fields; a column holds one`);
+  return map;
+}
+
+/** A field → column map turned round, column → field, as the export and watermark code takes it. */
+export function columnFields(map: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(map ?? {}).map(([field, column]) => [column, field]));
+}
+
+/** `cradle ingest cdr --map src=Caller,dst=Called,…`: the CDR fields' columns (src, dst and start checked by checkCdrMap). */
+export function cdrMap(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  return mapOption(value, previous, CDR_FIELDS, 'src=Caller');
+}
+
+/** The whole CDR map, typed, once every --map is read: src, dst and start required. */
+export function checkCdrMap(map: Record<string, string>): ReturnType<typeof parseCdrMap> {
+  return reasonOf(() => parseCdrMap(Object.entries(map).map(([f, c]) => `${f}=${c}`).join(',')));
 }
 
 /** `cradle logs import --map ts=event_time,…`: the access-log fields' columns or keys. */
-export function accessMap(value: string): Partial<Record<AccessField, string>> {
-  return reasonOf(() => parseMapOption(value));
+export function accessMap(value: string, previous: Partial<Record<AccessField, string>> = {}): Partial<Record<AccessField, string>> {
+  const map = mapOption(value, previous, ACCESS_FIELDS, 'ts=event_time');
+  return reasonOf(() => parseMapOption(Object.entries(map).map(([f, c]) => `${f}=${c}`).join(',')));
 }
 
 /** An access log's text encoding: utf-8, gb18030 (gbk), utf-16le, utf-16be, or another iconv-lite knows. */

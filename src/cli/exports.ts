@@ -5,7 +5,7 @@ import { checkOutFile } from '../lib/out-file.js';
 import { runExport, type ExportResult } from '../exports/export.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../exports/write.js';
 import * as vault from '../vault/index.js';
-import { collect, columnMap, dateArg, exportChannel, oneOf, positiveInt } from './args.js';
+import { collect, columnFields, familyMap, dateArg, exportChannel, oneOf, positiveInt } from './args.js';
 import { action, hospitalFilter, showCommand, vaultAction, withHospital, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
 
@@ -14,6 +14,7 @@ export interface RecipientFileOptions extends JsonOption {
   channel: ChannelRef;
   out: string;
   force?: boolean;
+  /** Family field → column, as --map gives it. */
   map?: Record<string, string>;
   canaries?: number;
   operator?: string;
@@ -98,7 +99,7 @@ export function registerExports(program: Command): void {
     .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300; with --code: none of its own)', positiveInt)
     .option('--code', "give the file a codeword of the hospital's shared code canaries instead of canaries of its own (docs/codes.md)")
     .option('--operator <staff id>', 'the staff account running the export, recorded in the manifest')
-    .option('--map <column=field>', 'say which family field a column holds (repeatable)', columnMap)
+    .option('--map <field=column>', 'say which column holds a family field: mother.phone=联系电话 (comma-separated, repeatable; column=field, the old order, is read with a warning)', familyMap)
     .option('--seed <seed>', 'make the canaries reproducible')
     .option('--dry-run', 'show the canary rows and the rows they would go to; write and record nothing')
     .option('--json', 'print JSON')
@@ -137,7 +138,7 @@ Examples:
           canaries: opts.canaries,
           code: opts.code ? {} : undefined,
           operator: opts.operator,
-          columnFields: opts.map ?? {},
+          columnFields: columnFields(opts.map),
           now: new Date(),
           onProgress: (fraction: number, step: string) => progress(step, fraction),
           seed: opts.seed,

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { defaultHospital, type Config, type HospitalConfig } from '../config/index.js';
 import { regionOfLocale } from '../domain/index.js';
-import { UserError } from '../lib/errors.js';
+import { errorMessage, UserError } from '../lib/errors.js';
 import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, type CdrFormat, type IngestSummary } from '../ingest/index.js';
-import { cdrMap, oneOf, regionArg, timeZoneArg } from './args.js';
+import { cdrMap, checkCdrMap, oneOf, regionArg, timeZoneArg } from './args.js';
 import { action, hospitalFilter, namedHospital, withVault, type GlobalOptions, type JsonOption } from './context.js';
 import { inputLabel, readInput } from './input.js';
 import { emit, progress, progressDone } from './output.js';
@@ -82,7 +82,7 @@ Examples:
     .command('cdr <file>')
     .description('import call-detail records; only calls to trap numbers are kept')
     .option('--format <format>', 'asterisk (cdr_csv Master.csv, no header) or csv (a header row, with --map)', oneOf('asterisk', 'csv'), 'asterisk')
-    .option('--map <fields>', 'for --format csv: field=Column pairs: src, dst and start required; id, duration, disposition optional', cdrMap)
+    .option('--map <fields>', 'for --format csv: field=column pairs: src, dst and start required; id, duration, disposition optional (repeatable)', cdrMap)
     .option('--time-zone <zone>', "zone of times written without an offset (default: the hospital's timeZone; use UTC with Asterisk's usegmtime)", timeZoneArg)
     .option('--region <CC>', 'country of numbers written without +code (default: from the hospital locale, else CN)', regionArg)
     .option('--verbose', 'list the rows skipped as not a trap')
@@ -101,6 +101,16 @@ Examples:
   cradle ingest cdr Master.csv --time-zone UTC            # usegmtime=yes in cdr.conf
   cradle ingest cdr pbx-export.csv --format csv --map src=Caller,dst=Called,start=Time`,
     )
+    .hook('preAction', (cmd) => {
+      // src, dst and start are judged once every --map is read: a bad map is bad usage (exit 2).
+      const map = cmd.opts<{ map?: Record<string, string> }>().map;
+      if (!map) return;
+      try {
+        checkCdrMap(map);
+      } catch (err) {
+        cmd.error(`error: option '--map <fields>' argument is invalid. ${errorMessage(err)}`);
+      }
+    })
     .action(action<CdrOptions, [string]>(async (opts, file) => {
       if (opts.format === 'csv' && !opts.map) throw new UserError('--format csv needs --map src=<column>,dst=<column>,start=<column>');
       if (opts.format === 'asterisk' && opts.map) throw new UserError('--map is for --format csv; Asterisk files have a fixed column order');
@@ -110,7 +120,7 @@ Examples:
         const timeZone = opts.timeZone ?? hospital?.timeZone;
         if (!timeZone) throw new UserError("call records carry local times: pass --time-zone (e.g. Asia/Shanghai, or UTC), or run with a config naming the hospital's timeZone");
         const region = opts.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN');
-        const format: CdrFormat = opts.format === 'csv' ? { format: 'csv', map: opts.map! } : { format: 'asterisk' };
+        const format: CdrFormat = opts.format === 'csv' ? { format: 'csv', map: checkCdrMap(opts.map!) } : { format: 'asterisk' };
         const label = inputLabel(file);
         const input = file === '-' ? process.stdin : fs.createReadStream(file);
         let result;

@@ -54,7 +54,7 @@ export function registerLogs(program: Command): void {
     .argument('<file>', 'the log file')
     .description('import an access log (CSV, JSON Lines, FHIR AuditEvent, pgaudit csvlog); accesses to canary records become exposures and tripwires')
     .requiredOption('--format <format>', `log format: ${ACCESS_FORMATS.join(', ')}`, oneOf(...ACCESS_FORMATS))
-    .option('--map <pairs>', 'CSV columns or JSON keys for the fields ts, user, action, record, ip, system: ts=event_time,user=operator,…', accessMap)
+    .option('--map <pairs>', 'field=column pairs: the CSV columns or JSON keys of the fields ts, user, action, record, ip, system: ts=event_time,user=operator,… (repeatable)', accessMap)
     .option('--time-zone <zone>', "zone of timestamps written without an offset (default: the hospital's timeZone)", timeZoneArg)
     .option('--encoding <name>', 'text encoding of the log: utf-8, gb18030 (gbk), utf-16le, utf-16be… (default: detected)', encodingArg)
     .option('--time-format <pattern>', 'date-fns pattern of the timestamps, e.g. dd/MM/yyyy HH:mm:ss (default: ISO, YYYY/MM/DD, 年月日 and epoch forms detected)', timeFormatArg)

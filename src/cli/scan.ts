@@ -6,6 +6,9 @@ import { positiveInt } from './args.js';
 import { globals, withVault, type JsonOption } from './context.js';
 import { emit, progress, progressDone, table } from './output.js';
 
+/** scan's exit code when it found canaries (and recorded an incident): 1 and 2 are failure and bad usage. */
+export const EXIT_CANARIES_FOUND = 3;
+
 export function registerScan(program: Command): void {
   program
     .command('scan <files...>')
@@ -22,6 +25,9 @@ and ranks its suspects with the trace model, as \`cradle trace <incident>\` does
 By default the full matcher (names in characters or pinyin, masks) runs on the records that hold a
 canary phone (whole, reformatted or masked) or e-mail: every confident match has one. --names runs it
 on every record, to count name-only mentions as weak evidence.
+
+Exit codes: 0 scanned, no canary found (weak evidence alone counts as none); 3 canaries found and an
+incident recorded; 1 failure (a missing or unreadable file, the vault); 2 bad usage.
 
 Examples:
   cradle scan seized.xlsx other-dump.txt
@@ -52,6 +58,7 @@ Examples:
             : []),
           ...(result.incidentId ? [`recorded incident ${result.incidentId}`] : []),
         ]);
+        if (result.matches.length) process.exitCode = EXIT_CANARIES_FOUND;
       }));
     });
 }

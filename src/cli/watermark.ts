@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { describeColumns } from '../exports/infer.js';
 import { describeStyle, runWatermark } from '../exports/watermark.js';
 import { checkOutFile } from '../lib/out-file.js';
-import { columnMap, exportChannel, positiveInt } from './args.js';
+import { columnFields, familyMap, exportChannel, positiveInt } from './args.js';
 import { action, withHospital } from './context.js';
 import { dryRunLines, dryRunSummary, exportSummary, type RecipientFileOptions } from './exports.js';
 import { emit, progress, progressDone, table } from './output.js';
@@ -14,7 +14,7 @@ export function registerWatermark(program: Command): void {
     .requiredOption('--channel <export:recipient>', 'who receives the file, e.g. export:insurer', exportChannel)
     .requiredOption('--out <file>', 'the watermarked file to write (a new file unless --force; the input is left as it is)')
     .option('--force', 'replace an existing --out file (atomically, once the manifest is recorded)')
-    .option('--map <column=field>', 'say which family field a column holds (repeatable)', columnMap)
+    .option('--map <field=column>', 'say which column holds a family field: mother.phone=联系电话 (comma-separated, repeatable; column=field, the old order, is read with a warning)', familyMap)
     .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300)', positiveInt)
     .option('--operator <staff id>', 'the staff account sending the file, recorded in the manifest')
     .option('--seed <seed>', 'make the canaries reproducible')
@@ -35,7 +35,7 @@ key gets a fresh value in its sequence, a row-number column is renumbered).
 
 Examples:
   cradle watermark his-export.csv --channel export:insurer --out insurer-2026-11.csv
-  cradle watermark 新生儿名单.csv --channel export:photo-vendor --out photo.csv --map 备注电话=mother.phone --operator n0412
+  cradle watermark 新生儿名单.csv --channel export:photo-vendor --out photo.csv --map mother.phone=备注电话 --operator n0412
   cradle watermark births.tsv --channel export:registry --out registry.tsv --canaries 10 --json
   cradle watermark births.tsv --channel export:registry --out registry.tsv --dry-run
   cradle watermark 出生名单.xlsx --channel export:insurer --out insurer.xlsx
@@ -52,7 +52,7 @@ Examples:
           file,
           out: opts.out,
           force: !!opts.force,
-          columnFields: opts.map ?? {},
+          columnFields: columnFields(opts.map),
           canaries: opts.canaries,
           operator: opts.operator,
           now: new Date(),

@@ -8,7 +8,7 @@ import { canaryMailboxes } from '../vault/mailboxes.js';
 import { envelopeDate, splitMailbox } from './mbox.js';
 import { messageContacts, parseMessage, recipientsOf, senderOf } from '../lib/mail.js';
 
-export { ASTERISK_COLUMNS, CdrRowError, parseCdrMap, parseCdrTime, normalisePhone, readCdr, type CdrFormat } from './cdr.js';
+export { ASTERISK_COLUMNS, CDR_FIELDS, CdrRowError, parseCdrMap, parseCdrTime, normalisePhone, readCdr, type CdrFormat } from './cdr.js';
 export { EventError, parseEvents } from './event.js';
 export { isMbox, splitMailbox } from './mbox.js';
 export { parseMessage, messageContacts, recipientsOf } from '../lib/mail.js';

@@ -58,6 +58,10 @@ describe('cradle logs import / tripwires (the CLI)', () => {
     expect(rejects[1]).toMatch(/^4,"ts \(event_time\): ""yesterday"" is not a timestamp/);
     const again = json<{ alreadyImported: boolean; added: number }>(await run(['logs', 'import', 'audit-2026-11.csv', '--format', 'csv', '--map', map, '--json']));
     expect(again).toMatchObject({ alreadyImported: true, added: 3 });
+    // The old column=field order, over two --map options, is the same map, with a warning per pair.
+    const oldOrder = await run(['logs', 'import', 'audit-2026-11.csv', '--format', 'csv', '--map', 'event_time=ts,operator=user,op=action', '--map', 'record=patient_id,ip=client_ip,system=app', '--json']);
+    expect(oldOrder.stderr.split('\n')).toEqual(['event_time=ts', 'operator=user', 'op=action'].map((p) => `cradle: warning: --map ${p} is the old column=field order; write --map ${p.split('=').reverse().join('=')}`).concat(''));
+    expect(json<{ alreadyImported: boolean }>(oldOrder).alreadyImported).toBe(true);
 
     const wires = await run(['tripwires', '--since', '3650d']);
     expect(wires.stdout.split('\n')[0]).toMatch(/^ACCOUNT\s+SINGLE\s+BULK\s+CANARIES/);

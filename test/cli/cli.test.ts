@@ -204,6 +204,12 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     const dryText = await run(['export', '--channel', 'export:birth-office', '--out', 'dry.tsv', '--canaries', '2', '--dry-run']);
     expect(dryText.stdout).toMatch(/^dry run: .*dry\.tsv would hold 2010 rows \+ 2 canaries \(nothing written or recorded; no trap number taken\)/);
     expect(dryText.stdout).toMatch(/^ROW +mother_name/m);
+    // --map is field=column; column=field, the old order, still works with a warning.
+    const dryMapped = (map: string) => run(['export', '--channel', 'export:birth-office', '--out', 'dry.tsv', '--canaries', '2', '--dry-run', '--json', '--map', map]);
+    const mapped = await dryMapped('mother.phone=mother_phone');
+    expect([mapped.code, mapped.stderr]).toEqual([0, '']);
+    const oldOrder = await dryMapped('mother_phone=mother.phone');
+    expect([oldOrder.code, oldOrder.stderr]).toEqual([0, 'cradle: warning: --map mother_phone=mother.phone is the old column=field order; write --map mother.phone=mother_phone\n']);
     const res = json<{ exportId: string; rows: number; canaries: { id: string; row: number }[]; sha256: string }>(
       await run(['export', '--channel', 'export:birth-office', '--out', 'births.tsv', '--canaries', '3', '--operator', 'n0412', '--json']),
     );
@@ -219,7 +225,14 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     expect(marked.rows).toBe(2);
     expect(marked.canaries).toHaveLength(2);
     expect(Object.keys(marked.columns)).toEqual(['母亲姓名', '联系电话', '宝宝生日']);
-    const scanned = json<{ suspects: { label: string }[] }>(await run(['scan', 'partner.marked.csv', '--json']));
+    for (const [map, warning] of [['mother.phone=联系电话', ''], ['联系电话=mother.phone', 'cradle: warning: --map 联系电话=mother.phone is the old column=field order; write --map mother.phone=联系电话\n']]) {
+      const res = await run(['watermark', 'partner.csv', '--channel', 'export:insurer', '--out', 'partner.dry.csv', '--canaries', '2', '--dry-run', '--json', '--map', map]);
+      expect([res.code, res.stderr]).toEqual([0, warning]);
+      expect(JSON.stringify((JSON.parse(res.stdout) as { columns: Record<string, unknown> }).columns['联系电话'])).toMatch(/"mother\.phone".*"map"|"map".*"mother\.phone"/);
+    }
+    const scan = await run(['scan', 'partner.marked.csv', '--json']);
+    expect(scan.code).toBe(3); // canaries found, an incident recorded
+    const scanned = JSON.parse(scan.stdout) as { suspects: { label: string }[] };
     expect(scanned.suspects[0].label).toBe('export:insurer');
     // Seed, rotate, export, watermark and scan sealed every row they wrote.
     const verified = await run(['verify']);

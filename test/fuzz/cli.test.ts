@@ -10,7 +10,7 @@ import { createTrapVault, type TrapVault } from '../ingest/trap-vault.js';
 import { envSeed } from './harness.js';
 import { CI_LIMITS, mutateCase, type Structure } from './mutate.js';
 
-// A small sample of fuzzed inputs through the real binary: the process must exit 0 with output, or
+// A small sample of fuzzed inputs through the real binary: the process must exit 0 (or scan's 3) with output, or
 // exit 1 with `cradle: …` lines on stderr (no "unexpected error", no stack, no control characters),
 // within a minute. The library-level fuzz tests cover the many cases; this checks the CLI's framing.
 
@@ -46,7 +46,8 @@ function withTimeout(p: Promise<CliResult>, ms: number): Promise<CliResult | 'ha
 /** What is wrong with how the binary ended, or null. */
 export function cliProblem(r: CliResult | 'hang'): string | null {
   if (r === 'hang') return 'no exit within 60 s';
-  if (r.code === 0) return r.stdout.trim() ? null : 'exit 0 with no output';
+  // 3: scan found canaries (and recorded an incident), an answer like 0.
+  if (r.code === 0 || r.code === 3) return r.stdout.trim() ? null : `exit ${r.code} with no output`;
   if (r.code !== 1) return `exit ${r.code}`;
   const lines = r.stderr.split('\n').filter((l) => l.trim());
   if (!lines.length) return 'exit 1 with nothing on stderr';

@@ -61,6 +61,10 @@ describe('cradle ingest (the CLI)', () => {
     expect(badMap.stderr).toMatch(/the map needs dst=<column>, start=<column>/);
     const csv = json<{ recorded: number }>(await run(['ingest', 'cdr', 'pbx-export.csv', '--format', 'csv', '--map', 'src=Caller,dst=Called,start=Time,id=CallId', '--time-zone', 'Asia/Shanghai', '--json']));
     expect(csv.recorded).toBe(2);
+    // The old column=field order, over two --map options: the same map, with a warning per pair.
+    const oldOrder = await run(['ingest', 'cdr', 'pbx-export.csv', '--format', 'csv', '--map', 'Caller=src,Called=dst', '--map', 'start=Time,id=CallId', '--time-zone', 'Asia/Shanghai', '--json']);
+    expect(oldOrder.stderr).toBe('cradle: warning: --map Caller=src is the old column=field order; write --map src=Caller\ncradle: warning: --map Called=dst is the old column=field order; write --map dst=Called\n');
+    expect(json<{ recorded: number; duplicates: number }>(oldOrder)).toMatchObject({ recorded: 0, duplicates: 2 });
   });
 
   it('imports mail and hand-noted events', async () => {

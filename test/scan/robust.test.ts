@@ -192,11 +192,15 @@ describe.each(BACKENDS)('scanning damaged, wide and long files on %s', (backend)
 
   it('reports them through the CLI, and exits 1 with one line when no file could be read', async () => {
     const text = await run(['scan', 'damaged.xlsx', 'good.csv']);
-    expect(text.code).toBe(0);
+    expect(text.code).toBe(3); // canaries found
     expect(text.stdout).toMatch(/^warning: damaged\.xlsx \(after the start\): not a readable XLSX workbook \(corrupt compressed data: .+\): the rest of this file is skipped$/m);
     expect(text.stdout).toMatch(/good\.csv\s+line 2\s+电话\s+can0/);
     const json = await run(['scan', 'damaged.xlsx', 'good.csv', '--json']);
-    expect(json.code).toBe(0);
+    expect(json.code).toBe(3);
+    fs.writeFileSync(path.join(dir, 'clean.csv'), '姓名,电话\n王丽,13912345678\n');
+    const clean = await run(['scan', 'clean.csv']);
+    expect([clean.code, clean.stdout]).toEqual([0, expect.stringContaining('no canaries found')]);
+    expect((await run(['scan', '--help'])).stdout).toMatch(/Exit codes: 0 scanned, no canary found .*; 3 canaries found and an\s+incident recorded; 1 failure/s);
     const out = JSON.parse(json.stdout) as ScanResult;
     expect(out.files.map((f) => f.records)).toEqual([0, 3]);
     expect(out.matches.map((m) => [m.file, m.place, m.line])).toEqual([['good.csv', 'line 2', 2]]);
@@ -224,6 +228,7 @@ describe.each(BACKENDS)('scanning damaged, wide and long files on %s', (backend)
     const json = JSON.parse((await run(['scan', 'deep.csv', '--json', '--threads', '2'])).stdout) as ScanResult;
     expect(json.matches.map((m) => [m.place, m.line])).toEqual([[`line ${target}`, target]]);
     const text = await run(['scan', 'deep.csv']);
+    expect(text.code).toBe(3);
     expect(text.stdout).toMatch(new RegExp(`deep\\.csv\\s+line ${target}\\s+电话\\s+can1`));
     // The incident in the vault names the same line.
     const stored = await withDb((db) => scanEvidence(db, json.incidentId!));
