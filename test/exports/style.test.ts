@@ -347,7 +347,7 @@ describe.each(BACKENDS)('canary rows in the file’s own style on %s', (backend)
       return [String(i + 1), m.zyh, m.xm, m.sfzh, m.lxdh, b.cssj, b.xb, String(b.tz), String(b.yz), b.fmfs];
     });
     fs.writeFileSync(input, [header, ...lines].map((l) => l.join(',')).join('\r\n') + '\r\n');
-    const res = await runWatermark(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, channel: { kind: 'export', name: 'photo' }, file: input, out, columnFields: {}, canaries: 5, now: new Date('2026-10-15T00:00:00Z') });
+    const res = await runWatermark(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, channel: { kind: 'export', name: 'photo' }, file: input, out, columnFields: {}, canaries: 5, now: new Date('2026-10-15T00:00:00Z'), seed: 'style-list' });
     const file = readCsv(out);
     expect(file.header).toEqual(header);
     const { real, canaries, col } = expectHonest(file, res, ['住院号', '产妇姓名', '身份证号', '联系电话']);
