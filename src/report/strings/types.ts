@@ -99,17 +99,25 @@ export interface AuditSummaryFacts {
   hospital: string;
   from: string;
   to: string;
+  /** Rotation weeks counted: those of the period from the hospital's first rotation on. */
   weeks: number;
   done: number;
   missed: number;
   partial: number;
+  /** Weeks of the period before the hospital's first rotation (not counted, not missed). */
+  before: number;
+  firstRotation: string | null;
   live: number;
   recipients: number;
   weeksLeft: number | null;
   low: boolean;
   incidents: number;
   open: number;
+  /** Single-record opens of canaries in the access logs. */
   tripwires: number;
+  /** Canary records shown by lists, searches and bulk exports, and the log lines (lists) that showed them. */
+  listed: number;
+  lists: number;
   ledgerOk: boolean;
 }
 
@@ -117,8 +125,9 @@ export interface AuditStrings extends LangFormat {
   title: (hospital: string) => string;
   subtitle: string;
   sections: { summary: string; rotations: string; canaries: string; pool: string; incidents: string; tripwires: string; ledger: string; realism: string };
-  meta: { hospital: string; period: string; timeZone: string; generated: string; by: string; command: string; tool: string; times: string };
-  weekStatus: (s: 'done' | 'partial' | 'missed' | 'due') => string;
+  /** `times` and `footer` name the hospital's zone: every time in the audit is its wall-clock time. */
+  meta: { hospital: string; period: string; timeZone: string; generated: string; by: string; command: string; tool: string; times: (zone: string) => string };
+  weekStatus: (s: 'done' | 'partial' | 'missed' | 'due' | 'before') => string;
   numberState: (s: 'burn_in' | 'available' | 'assigned' | 'retired' | 'blocked') => string;
   cols: {
     week: string; starts: string; status: string; planned: string; planted: string; completed: string;
@@ -126,13 +135,15 @@ export interface AuditStrings extends LangFormat {
     recipient: string; exportsInPeriod: string; exportsTotal: string; lastExport: string;
     state: string; numbers: string; number: string; contacts: string; days: string; perDay: string;
     incident: string; source: string; title: string; opened: string; hits: string; canaries: string; firstContact: string; lastContact: string; senders: string;
-    account: string; lines: string; first: string; last: string; when: string; action: string; canary: string; file: string;
+    account: string; lines: string; lists: string; first: string; last: string; when: string; action: string; canary: string; file: string;
     check: string; result: string;
     comparison: string; real: string; auc: string; ci: string; reliedOn: string; field: string; test: string; distance: string; p: string;
   };
   plan: (plan: string) => string;
   noPlan: string;
   rotationTally: (done: number, missed: number, partial: number, due: number) => string;
+  /** Weeks of the period before the program started: before the first rotation (`rotated`), or before the hospital was registered. */
+  beforeWeeks: (weeks: number, firstWeek: string, rotated: boolean) => string;
   noWeeks: string;
   byWard: string;
   byRecipient: string;
@@ -147,9 +158,13 @@ export interface AuditStrings extends LangFormat {
   noNoise: string;
   incidentTally: (hits: number, open: number, closed: number) => string;
   noIncidents: string;
+  tripwireTally: (opened: number, accounts: number) => string;
   tripwireAccounts: string;
   tripwireLines: (shown: number, total: number) => string;
   noTripwires: string;
+  listHeading: string;
+  listTally: (lines: number, accounts: number, records: number, canaries: number) => string;
+  noLists: string;
   ledgerChecks: { chain: string; head: string; evidence: string; unsealed: string; predate: string; reports: string };
   ledgerChain: (ok: boolean, entries: number, brk: { seq: number; kind: string; ref: string; problem: string; detail: string } | null) => string;
   ledgerEvidence: (checked: number, problems: number) => string;
@@ -157,7 +172,7 @@ export interface AuditStrings extends LangFormat {
   ledgerVerdict: (ok: boolean) => string;
   ledgerNote: string;
   summary: (f: AuditSummaryFacts) => string;
-  footer: string;
+  footer: (zone: string) => string;
   realismIntro: string;
   realismNotMeasured: string;
   realismVerdict: (auc: number | null, warnAbove: number, warning: boolean) => string;
