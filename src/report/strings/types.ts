@@ -1,4 +1,4 @@
-import type { ModelParameters, ReportHistoryEntry, ReportSuspect, SuspectReason } from '../data.js';
+import type { ModelParameters, ReportCanaryExport, ReportHistoryEntry, ReportSuspect, SuspectReason } from '../data.js';
 import type { LangFormat } from './format.js';
 
 // What each report says in words: one object per report and language (incident.en.ts,
@@ -22,12 +22,21 @@ export type ActionCode =
   | 'anchor-ledger'
   | 'keep-watching';
 
+/** Which canaries a mark or a lane stands for: seeded ones (planted in the newborn records), export-only ones, or both. */
+export type CanaryOrigins = 'seeded' | 'export' | 'both';
+
 /** What the summary paragraph says, worked out by the incident report builder (render.ts). */
 export interface SummaryFacts {
   source: 'hits' | 'scan';
   canaries: number;
+  /** Canaries planted in the newborn records by rotations, and their rotation weeks. */
+  seeded: number;
   weeks: string[];
   hospitals: string[];
+  /** Export-only canaries (an export's own or a code pool's): never in the newborn records. */
+  exportOnly: number;
+  /** The export files those were written into, each once, oldest first. */
+  exportFiles: ReportCanaryExport[];
   /** First and last contact (hits), or the seizure twice (scan). */
   from: string | null;
   to: string | null;
@@ -76,8 +85,10 @@ export interface IncidentStrings extends LangFormat {
   fileRole: (r: 'export' | 'scan' | 'contact' | 'access-log') => string;
   timelineCaption: string;
   timelineText: string;
-  lanes: { planted: string; contacts: string; seizure: string; window: (label: string) => string; week: (w: string) => string };
-  marks: { planted: (n: number, when: string) => string; exposure: (n: number, channel: string, when: string) => string; contact: (n: number, when: string) => string; seizure: (when: string) => string; window: (label: string, from: string, to: string) => string };
+  /** The week cell of an export-only canary in the canaries table: the export files it exists in. */
+  exportOnlyCell: (files: ReportCanaryExport[]) => string;
+  lanes: { planted: (origins: CanaryOrigins) => string; contacts: string; seizure: string; window: (label: string) => string; week: (w: string) => string };
+  marks: { planted: (n: number, when: string, origins: CanaryOrigins) => string; exposure: (n: number, channel: string, when: string) => string; contact: (n: number, when: string) => string; seizure: (when: string) => string; window: (label: string, from: string, to: string) => string };
   suspectKind: (k: ReportSuspect['kind']) => string;
   describe: (s: ReportSuspect) => string;
   reason: (r: SuspectReason) => string;
