@@ -333,7 +333,9 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     const r = rotations.get(week);
     const local = new TZDate(range.start, h.timeZone);
     const monday = `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, '0')}-${String(local.getDate()).padStart(2, '0')}`;
-    return { week, start: iso(range.start), monday, status: weekStatus(range, r, now, programStart), planned: r ? Number(r.planned) : planSize, planted: r ? Number(r.planted) : 0, completedAt: isoOrNull(r?.completed_at) };
+    const status = weekStatus(range, r, now, programStart);
+    // A week before the program had no plan to carry out.
+    return { week, start: iso(range.start), monday, status, planned: r ? Number(r.planned) : status === 'before' ? 0 : planSize, planted: r ? Number(r.planted) : 0, completedAt: isoOrNull(r?.completed_at) };
   });
   const tally = (s: AuditWeekStatus) => weeks.filter((w) => w.status === s).length;
 
