@@ -82,6 +82,7 @@ export async function writeAuditReport(db: Database, config: Config | null, opti
   // Every date of the audit is a day in the hospital's time zone, today's too: at 00:30 in Beijing
   // it is already tomorrow in Beijing, still today in UTC.
   const to = options.to ?? hospitalToday(now, hospital.timeZone);
+  if (!options.to && options.from > to) throw new UserError(`--from ${options.from} is after today, ${to} in ${hospital.timeZone}: give --to, or an earlier --from`);
   const verification = await verifyVault(db);
   const data = await loadAuditReport(db, { hospital, verification, from: options.from, to, now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL });
   if (options.realism) {

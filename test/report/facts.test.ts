@@ -236,6 +236,17 @@ describe.each(BACKENDS)('reports state only facts, for a UTC+8 hospital at 00:30
       expect(data.listExposures).toMatchObject({ total: 3, lines: 1, canaries: 3, accounts: [expect.objectContaining({ account: 'clerk07', lines: 1, canaries: 3 })] });
     });
 
+    it("refuses a --from after the hospital's today, saying which day that is", async () => {
+      await setOpen(false);
+      try {
+        // The 7th is today in Beijing (in UTC it is still the 6th): the 8th is tomorrow.
+        const out = await cli(['audit', '--from', '2026-12-08', '--format', 'json']);
+        expect([out.code, out.stdout, out.stderr]).toEqual([1, '', 'cradle: --from 2026-12-08 is after today, 2026-12-07 in Asia/Shanghai: give --to, or an earlier --from\n']);
+      } finally {
+        await setOpen(true);
+      }
+    });
+
     it('shows every date and time as the hospital’s', () => {
       expect(md.en).toContain('Asia/Shanghai (UTC+08:00)');
       // The nurse's first open, 16:05 UTC on the 6th, is 00:05 on the 7th in Beijing.
