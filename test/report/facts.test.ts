@@ -8,9 +8,9 @@ import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import type { AuditReportData } from '../../src/report/audit-load.js';
 import { auditDocument, renderAuditMarkdown } from '../../src/report/audit-render.js';
 import type { IncidentReportData } from '../../src/report/data.js';
-import type { Doc, Text } from '../../src/report/document.js';
+import type { Block, Doc, Text } from '../../src/report/document.js';
 import { incidentDocument, renderMarkdown } from '../../src/report/render.js';
-import { incidentStrings } from '../../src/report/strings/index.js';
+import { incidentStrings, isoShort } from '../../src/report/strings/index.js';
 import { advanceCanaries, rotate } from '../../src/seed/index.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
@@ -64,10 +64,8 @@ const plain = (text: Text) => text.map((r) => (typeof r === 'string' ? r : 'code
 
 /** What a document's sections state: the paragraphs (summary, tallies, warnings, verdicts), notes left out (they explain, they count nothing). */
 function paragraphs(doc: Doc, sections?: string[]): string[] {
-  return doc.sections
-    .filter((s) => !sections || sections.includes(s.id))
-    .flatMap((s) => s.blocks)
-    .flatMap((b) => (b.kind === 'paragraph' && b.tone !== 'note' ? [plain(b.text)] : []));
+  const of = (b: Block): string[] => (b.kind === 'paragraph' && b.tone !== 'note' ? [plain(b.text)] : b.kind === 'card' ? b.blocks.flatMap(of) : b.kind === 'figure' ? b.text.flatMap(of) : []);
+  return doc.sections.filter((s) => !sections || sections.includes(s.id)).flatMap((s) => s.blocks.flatMap(of));
 }
 
 const n = (s: string | undefined) => (s === undefined ? 0 : Number(s.replace(/,/g, '')));
@@ -395,6 +393,26 @@ describe.each(BACKENDS)('reports state only facts, for a UTC+8 hospital at 00:30
       // The two "most likely" patterns overlap for an export: the export one is the one that must match.
       en[3][0] = /^The most likely source is (?!export )(.+), with probability ([\d.<>]+%) \((very likely|likely|more likely than not|uncertain)\)\.$/;
       expect(checkEvery(paragraphs(incidentDocument(data, 'en'), ['summary']), en)).toBeGreaterThanOrEqual(4);
+
+      // The other sections' paragraphs: the leak window under the chart, each detailed suspect, the ledger head.
+      const channel = (kind: string, name: string) => one<number>(h.vault, `SELECT count(*)::int AS v FROM channels WHERE kind = $1 AND name = $2`, [kind, name]);
+      const { rows: ledger } = await h.vault.query<{ seq: number; at: Date; hash: string }>(`SELECT seq::int AS seq, at, hash FROM ledger WHERE seq = $1`, [data.custody.ledger.head!.seq]);
+      const lifeCycle = await one<number>(h.vault, `SELECT count(*)::int AS v FROM ledger WHERE kind IN ('incident', 'hit-status') AND (incident_id = $1 OR ref = $1)`, [incident]);
+      const named: Record<string, number> = {};
+      for (const s of data.suspects) if (s.kind !== 'unknown' && s.kind !== 'merged') named[s.label] = await channel(s.kind, s.label.slice(s.label.indexOf(':') + 1));
+      const rest: Check[] = [
+        [/^leak window of (\S+): after (.+), before (.+)$/, (m) => {
+          expect([m[1], m[2], m[3]]).toEqual([top.label, t.dateTime(top.window!.from), t.dateTime(new Date(contacts[0].first).toISOString())]);
+        }],
+        [/^export (\S+) to (\S+) \(operator (\S+), file (\S+), sha256 ([0-9a-f]{64})\)$/, (m) => expect([m[1], m[2], m[3], m[4], m[5]]).toEqual([x.id, x.recipient, x.operator, x.file_name, x.sha256])],
+        [/^the (account|system|ward) (\S+)$/, (m) => expect(named[`${m[1]}:${m[2]}`]).toBe(1)],
+        [/^a source Cradle has no record of$/, () => expect(data.suspects.some((s) => s.kind === 'unknown')).toBe(true)],
+        // The head when the report was made (the CLI's report of the same incident was recorded after it).
+        [/^Ledger head when this report was made: entry (\d+), (\S+ \S+)\.$/, (m) => expect([n(m[1]), m[2]]).toEqual([ledger[0].seq, isoShort(new Date(ledger[0].at).toISOString())])],
+        [/^Hash: ([0-9a-f]{64})$/, (m) => expect(m[1]).toBe(ledger[0].hash)],
+        [/^Nobody has closed, dismissed, merged or annotated this incident, nor dismissed any of its hits\.$/, () => expect(lifeCycle).toBe(0)],
+      ];
+      expect(checkEvery(paragraphs(incidentDocument(data, 'en'), ['timeline', 'evidence', 'canaries', 'suspects', 'history', 'custody']), rest)).toBeGreaterThanOrEqual(5);
       expect(md.en).not.toMatch(/export-only[^\n]*planted in week|planted in week[^\n]*were contacted/);
 
       const zh = paragraphs(incidentDocument(data, 'zh-CN'), ['summary']).join('');
