@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { clockNow } from '../lib/clock.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
@@ -32,7 +33,7 @@ export function registerAudit(program: Command): void {
     .command('audit')
     .description('write the audit report for a period: rotations done and missed, canaries live, trap-pool health, hits and incidents, tripwires, ledger verification')
     .requiredOption('--from <date>', 'first day of the period, yyyy-mm-dd (in the hospital time zone)', dayArg)
-    .option('--to <date>', 'last day of the period, yyyy-mm-dd (default: today, UTC)', dayArg)
+    .option('--to <date>', 'last day of the period, yyyy-mm-dd (default: today in the hospital time zone)', dayArg)
     .option('--format <format>', `html, md or json (default: from --out's extension, else html)`, oneOf(...FORMATS))
     .option('--out <file>', 'the file to write (a new file unless --force); --format json without it prints to standard output')
     .option('--force', 'replace an existing --out file (atomically)')
@@ -40,12 +41,14 @@ export function registerAudit(program: Command): void {
     .option('--realism', "add the realism audit (as `cradle realism`, with a dry-run sample of 100): reads the hospital's target, read-only; needs the config")
     .addHelpText('after', `
 The audit is the program-level view for the hospital's auditors and security committee, over the
-calendar days --from to --to (both included): every ISO week of the period that has started, with
-its rotation done, started but not completed, or missed (the current week is "due"); the seeded
-canaries live at the end of the period per ward, and the export canaries per recipient; the trap
-pool by state, how many weeks of rotations its numbers cover (a warning under 4 weeks) and its
+calendar days --from to --to (both included, days in the hospital's time zone; --to defaults to
+today there): every ISO week of the period that has started, with its rotation done, started but
+not completed, or missed (the current week is "due"; weeks before the hospital's first rotation are
+not missed); the seeded canaries live at the end of the period per ward, and the export canaries
+per recipient; the trap pool by state, how many weeks of rotations its numbers cover (a warning under 4 weeks) and its
 burn-in noise (contacts numbers got before any canary held them, the noisiest listed); the hits and
-incidents with their status; the tripwires from imported access logs; and the ledger verified as
+incidents with their status; the tripwires (single-record opens of canaries in imported access
+logs) and, apart, the lists that included canaries; and the ledger verified as
 \`cradle verify\` does. The hospital is --hospital, or the config's default. The HTML is one
 self-contained file. Each report written is recorded in the ledger.
 
@@ -56,14 +59,14 @@ Examples:
   cradle audit --from 2026-10-01 --to 2026-12-31 --out q4.html --realism`)
     .action(async (o: { from: string; to?: string; format?: AuditFormat; out?: string; force?: boolean; lang: ReportLang; realism?: boolean }, cmd: Command) => {
       const opts = globals(cmd);
-      const to = o.to ?? new Date().toISOString().slice(0, 10);
+      const now = clockNow();
       const format: AuditFormat = o.format ?? reportFormatOf(FORMATS, o.out);
       if (!o.out && format !== 'json') throw new UserError(`--out <file> is needed for --format ${format} (only json can go to standard output)`);
-      if (o.from > to) throw new UserError(`--from ${o.from} is after --to ${to}`);
+      if (o.to && o.from > o.to) throw new UserError(`--from ${o.from} is after --to ${o.to}`);
       if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
       const write = async (db: Database, config: Config | null, realism?: AuditReportOptions['realism']) => {
-        const { data, written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to, format, out, force: !!o.force, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]), realism });
+        const { data, written } = await writeAuditReport(db, config, { hospital: opts.hospital, from: o.from, to: o.to, now, format, out, force: !!o.force, lang: o.lang, command: commandLine(['cradle', ...process.argv.slice(2)]), realism });
         if (data.pool.segments?.warning) process.stderr.write(`cradle: warning: ${data.pool.segments.warning}\n`);
         if (!written) return void process.stdout.write(JSON.stringify(data, null, 2) + '\n');
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);

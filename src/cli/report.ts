@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { clockNow } from '../lib/clock.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
@@ -42,12 +43,13 @@ Examples:
   cradle report INC-7Q2KX9 --format json | jq '.suspects[0]'`)
     .action(async (incident: string, o: { format?: Format; out?: string; force?: boolean; lang: ReportLang; unmasked?: boolean; top: number }, cmd: Command) => {
       const opts = globals(cmd);
+      const now = clockNow();
       const format: Format = o.format ?? reportFormatOf(FORMATS, o.out);
       if (!o.out && format !== 'json') throw new UserError(`--out <file> is needed for --format ${format} (only json can go to standard output)`);
       if (o.out) checkOutFile(o.out, { force: o.force });
       const out = o.out ? path.resolve(o.out) : null;
       await withVault(opts, async (db) => {
-        const { data, written } = await writeIncidentReport(db, incident, { format, out, force: !!o.force, lang: o.lang, unmasked: !!o.unmasked, top: o.top, command: commandLine(['cradle', ...process.argv.slice(2)]) });
+        const { data, written } = await writeIncidentReport(db, incident, { format, out, force: !!o.force, lang: o.lang, unmasked: !!o.unmasked, top: o.top, now, command: commandLine(['cradle', ...process.argv.slice(2)]) });
         if (!written) return void process.stdout.write(JSON.stringify(data, null, 2) + '\n');
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });

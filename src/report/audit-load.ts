@@ -21,9 +21,10 @@ export const TRIPWIRE_LINES = 50;
 
 /**
  * done: completed; partial: started but not completed; missed: a week that has ended (or, for a past
- * week, started) without a completed rotation; due: the current week, not rotated yet.
+ * week, started) without a completed rotation; due: the current week, not rotated yet; before: a week
+ * before the hospital's first rotation (Cradle was not running there yet), never missed.
  */
-export type AuditWeekStatus = 'done' | 'partial' | 'missed' | 'due';
+export type AuditWeekStatus = 'done' | 'partial' | 'missed' | 'due' | 'before';
 
 export interface AuditWeek {
   week: string;
@@ -81,6 +82,17 @@ export interface AuditIncident {
   senders: number;
 }
 
+/** Access-log lines of one account that touched canaries: single-record opens (tripwires), or lists that included them. */
+export interface AuditAccountLines {
+  account: string;
+  /** Log lines. */
+  lines: number;
+  /** Distinct canaries. */
+  canaries: number;
+  first: string;
+  last: string;
+}
+
 export interface AuditTripwire {
   at: string;
   account: string;
@@ -136,6 +148,15 @@ export interface AuditReportData {
     partial: number;
     missed: number;
     due: number;
+    /** Weeks of the period before `firstWeek`: not counted as missed. */
+    before: number;
+    /**
+     * The ISO week the program starts from: that of the hospital's first rotation, or, before any
+     * rotation, of the hospital's registration in the vault.
+     */
+    firstWeek: string;
+    /** The hospital's first rotation week; null when it has none. */
+    firstRotation: string | null;
   };
   canaries: {
     live: number;
@@ -174,11 +195,22 @@ export interface AuditReportData {
     open: number;
     closed: number;
   };
+  /** Single-record opens of a canary in the access logs (view, print, export of one record): each an alert. */
   tripwires: {
+    /** Canary records opened one at a time (a log line each). */
     total: number;
-    accounts: { account: string; lines: number; canaries: number; first: string; last: string }[];
+    accounts: AuditAccountLines[];
     /** The newest TRIPWIRE_LINES. */
     lines: AuditTripwire[];
+  };
+  /** Lists, searches and bulk exports that included canaries: exposures, not tripwires (no alert). */
+  listExposures: {
+    /** Canary records shown (a list of 40 holding 3 canaries counts 3). */
+    total: number;
+    /** Log lines (lists) that included a canary. */
+    lines: number;
+    canaries: number;
+    accounts: AuditAccountLines[];
   };
   ledger: {
     ok: boolean;
@@ -228,6 +260,12 @@ export function parseDay(text: string, option: string): { y: number; m: number; 
   return { y, m: mo, d };
 }
 
+/** Today's date, yyyy-mm-dd, in the hospital's time zone: `--to`'s default. */
+export function hospitalToday(now: Date, timeZone: string): string {
+  const local = new TZDate(now.getTime(), timeZone);
+  return `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, '0')}-${String(local.getDate()).padStart(2, '0')}`;
+}
+
 /** [start, end) of the period: midnight of `from` to the midnight after `to`, in the hospital's time zone. */
 export function auditPeriod(from: string, to: string, timeZone: string): { start: Date; end: Date } {
   const a = parseDay(from, '--from');
@@ -249,10 +287,29 @@ export function weeksOf(start: Date, end: Date, now: Date, timeZone: string): st
   return weeks;
 }
 
-export function weekStatus(week: { start: Date; end: Date }, rotation: vault.RotationRow | undefined, now: Date): AuditWeekStatus {
+/** A week's status; `programStart`: the start of the week the program starts from (weeks before it are 'before'). */
+export function weekStatus(week: { start: Date; end: Date }, rotation: vault.RotationRow | undefined, now: Date, programStart?: Date): AuditWeekStatus {
   if (rotation?.completed_at) return 'done';
   if (rotation) return 'partial';
+  if (programStart && week.start < programStart) return 'before';
   return week.end > now ? 'due' : 'missed';
+}
+
+/** Access-log lines per account, busiest first. */
+function perAccount(trips: readonly vault.TripwireRow[]): AuditAccountLines[] {
+  const accounts = new Map<string, { account: string; lines: Set<string>; canaries: Set<string>; first: string; last: string }>();
+  for (const t of trips) {
+    const at = iso(t.at);
+    const a = accounts.get(t.account) ?? { account: t.account, lines: new Set<string>(), canaries: new Set<string>(), first: at, last: at };
+    a.lines.add(`${t.path}\u0000${t.line}`);
+    a.canaries.add(t.canary_id);
+    if (at < a.first) a.first = at;
+    if (at > a.last) a.last = at;
+    accounts.set(t.account, a);
+  }
+  return [...accounts.values()]
+    .map((a) => ({ account: a.account, lines: a.lines.size, canaries: a.canaries.size, first: a.first, last: a.last }))
+    .sort((a, b) => b.lines - a.lines || a.account.localeCompare(b.account));
 }
 
 export async function loadAuditReport(db: Database, options: LoadAuditOptions): Promise<AuditReportData> {
@@ -262,14 +319,23 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
   const until = end < now ? end : now;
 
   // Rotations: every week of the period that has started, with what the vault recorded for it.
-  const rotations = new Map((await vault.listRotations(db, h.name)).map((r) => [r.iso_week, r]));
+  const rotationRows = await vault.listRotations(db, h.name);
+  const rotations = new Map(rotationRows.map((r) => [r.iso_week, r]));
   const planSize = h.rotation ? Object.values(h.rotation).reduce((a, b) => a + b, 0) : 0;
+  // Weeks before the hospital's first rotation are not missed: Cradle was not running there yet.
+  // Before any rotation, the program starts from the week the hospital was registered in the vault.
+  const firstRotation = rotationRows.length ? rotationRows.map((r) => r.iso_week).reduce((a, b) => (isoWeekRange(b, h.timeZone).start < isoWeekRange(a, h.timeZone).start ? b : a)) : null;
+  const { rows: registered } = await db.query<{ created_at: Date }>(`SELECT created_at FROM hospitals WHERE name = $1`, [h.name]);
+  const firstWeek = firstRotation ?? isoWeekOf(registered[0] ? new Date(registered[0].created_at) : now, h.timeZone);
+  const programStart = isoWeekRange(firstWeek, h.timeZone).start;
   const weeks: AuditWeek[] = weeksOf(start, end, now, h.timeZone).map((week) => {
     const range = isoWeekRange(week, h.timeZone);
     const r = rotations.get(week);
     const local = new TZDate(range.start, h.timeZone);
     const monday = `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, '0')}-${String(local.getDate()).padStart(2, '0')}`;
-    return { week, start: iso(range.start), monday, status: weekStatus(range, r, now), planned: r ? Number(r.planned) : planSize, planted: r ? Number(r.planted) : 0, completedAt: isoOrNull(r?.completed_at) };
+    const status = weekStatus(range, r, now, programStart);
+    // A week before the program had no plan to carry out.
+    return { week, start: iso(range.start), monday, status, planned: r ? Number(r.planned) : status === 'before' ? 0 : planSize, planted: r ? Number(r.planted) : 0, completedAt: isoOrNull(r?.completed_at) };
   });
   const tally = (s: AuditWeekStatus) => weeks.filter((w) => w.status === s).length;
 
@@ -359,18 +425,11 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     )
     .map((i) => ({ id: i.id, source: i.source, title: i.title, status: i.status, createdAt: iso(i.created_at), hits: Number(i.hits), canaries: Number(i.canaries), firstContact: isoOrNull(i.first_contact), lastContact: isoOrNull(i.last_contact), senders: i.senders.length }));
 
-  // Tripwires: access-log lines that opened a canary, in the period.
-  const trips = (await vault.listTripwires(db, { hospital: h.name, since: start })).filter((t) => new Date(t.at) < end);
-  const accounts = new Map<string, { account: string; lines: number; canaries: Set<string>; first: string; last: string }>();
-  for (const t of trips) {
-    const at = iso(t.at);
-    const a = accounts.get(t.account) ?? { account: t.account, lines: 0, canaries: new Set<string>(), first: at, last: at };
-    a.lines++;
-    a.canaries.add(t.canary_id);
-    if (at < a.first) a.first = at;
-    if (at > a.last) a.last = at;
-    accounts.set(t.account, a);
-  }
+  // Tripwires: access-log lines that opened one canary's record, in the period. Lines that listed
+  // records (a ward list, a search, a bulk export) and included canaries are list exposures, apart.
+  const touched = (await vault.listTripwires(db, { hospital: h.name, since: start })).filter((t) => new Date(t.at) < end);
+  const trips = touched.filter((t) => t.scope === 'single');
+  const listed = touched.filter((t) => t.scope !== 'single');
 
   // The ledger: the whole chain and the evidence against it, as `cradle verify` checked them.
   const verified = options.verification;
@@ -386,7 +445,7 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     tool: options.tool ?? null,
     hospital: { name: h.name, displayName: h.displayName ?? h.name, timeZone: h.timeZone },
     period: { from: options.from, to: options.to, start: iso(start), end: iso(end) },
-    rotations: { plan: h.rotation, weeks, done: tally('done'), partial: tally('partial'), missed: tally('missed'), due: tally('due') },
+    rotations: { plan: h.rotation, weeks, done: tally('done'), partial: tally('partial'), missed: tally('missed'), due: tally('due'), before: tally('before'), firstWeek, firstRotation },
     canaries: { live: byWard.reduce((s, w) => s + w.live, 0), byWard, byRecipient },
     pool: {
       counts,
@@ -407,8 +466,14 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     hits: { inPeriod: hitRows[0].n, incidents, open: incidents.filter((i) => i.status === 'open').length, closed: incidents.filter((i) => i.status !== 'open').length },
     tripwires: {
       total: trips.length,
-      accounts: [...accounts.values()].map((a) => ({ account: a.account, lines: a.lines, canaries: a.canaries.size, first: a.first, last: a.last })).sort((a, b) => b.lines - a.lines || a.account.localeCompare(b.account)),
+      accounts: perAccount(trips),
       lines: trips.slice(0, TRIPWIRE_LINES).map((t) => ({ at: iso(t.at), account: t.account, canaryId: t.canary_id, scope: t.scope, action: t.action, system: t.system, file: t.path, line: Number(t.line) })),
+    },
+    listExposures: {
+      total: listed.length,
+      lines: new Set(listed.map((t) => `${t.path}\u0000${t.line}`)).size,
+      canaries: new Set(listed.map((t) => t.canary_id)).size,
+      accounts: perAccount(listed),
     },
     ledger: {
       ok: verified.ok,

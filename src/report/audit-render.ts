@@ -1,3 +1,4 @@
+import { TZDate } from '@date-fns/tz';
 import type { AuditReportData } from './audit-load.js';
 import type { ReportLang } from './data.js';
 import { code, heading, madeBy, paragraph, rich, tableOr, table, type Doc, type Section, type Text } from './document.js';
@@ -11,16 +12,45 @@ import { auditStrings, incidentStrings, isoShort, type AuditStrings, type AuditS
 
 const TRAP_STATES = ['available', 'burn_in', 'assigned', 'retired', 'blocked'] as const;
 
+// Every date and time the audit shows is the hospital's: its period is days in the hospital's time
+// zone, so a time of the period shown in UTC could fall on the day before it. The data keeps
+// instants in UTC (ISO 8601 with Z); the document shows their wall-clock time in the hospital's zone.
+
+/** Minutes east of UTC of a time zone at an instant. */
+const offsetAt = (ms: number, timeZone: string) => -new TZDate(ms, timeZone).getTimezoneOffset();
+
+/** An instant as the hospital's wall-clock time, written as an ISO string the UTC formatters print as is. */
+export function hospitalTime(iso: string, timeZone: string): string {
+  const ms = Date.parse(iso);
+  return new Date(ms + offsetAt(ms, timeZone) * 60_000).toISOString();
+}
+
+/** The zone as the report names it: Asia/Shanghai (UTC+08:00). */
+export function zoneLabel(timeZone: string, at: string): string {
+  const off = offsetAt(Date.parse(at), timeZone);
+  const hhmm = `${off < 0 ? '−' : '+'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`;
+  return timeZone === 'UTC' ? 'UTC' : `${timeZone} (UTC${hhmm})`;
+}
+
+/** An instant to the second in the hospital's zone, with its offset: 2026-12-07 00:30:00 +08:00. */
+function hospitalShort(iso: string, timeZone: string): string {
+  const off = offsetAt(Date.parse(iso), timeZone);
+  const sign = off < 0 ? '-' : '+';
+  return `${isoShort(hospitalTime(iso, timeZone)).replace(/Z$/, '')} ${sign}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`;
+}
+
 export function auditSummaryFacts(data: AuditReportData): AuditSummaryFacts {
   const r = data.rotations;
   return {
     hospital: data.hospital.displayName,
     from: data.period.from,
     to: data.period.to,
-    weeks: r.weeks.length,
+    weeks: r.weeks.filter((w) => w.status !== 'before').length,
     done: r.done,
     missed: r.missed,
     partial: r.partial,
+    before: r.before,
+    firstRotation: r.firstRotation,
     live: data.canaries.live,
     recipients: data.canaries.byRecipient.length,
     weeksLeft: data.pool.weeksLeft,
@@ -28,6 +58,8 @@ export function auditSummaryFacts(data: AuditReportData): AuditSummaryFacts {
     incidents: data.hits.incidents.length,
     open: data.hits.open,
     tripwires: data.tripwires.total,
+    listed: data.listExposures.total,
+    lists: data.listExposures.lines,
     ledgerOk: data.ledger.ok,
   };
 }
@@ -37,7 +69,7 @@ export function auditSummaryText(data: AuditReportData, lang: ReportLang): strin
 }
 
 const planText = (plan: Record<string, number>) => `${Object.values(plan).reduce((a, b) => a + b, 0)} (${Object.entries(plan).map(([w, n]) => `${w} ${n}`).join(', ')})`;
-const dt = (a: AuditStrings, iso: string | null) => (iso ? a.dateTime(iso) : '');
+const dt = (a: AuditStrings, iso: string | null, timeZone: string) => (iso ? a.dateTime(hospitalTime(iso, timeZone)) : '');
 const bad = (text: string, isBad: boolean): Text => [isBad ? { bad: text } : text];
 
 interface Table {
@@ -49,10 +81,13 @@ function tables(data: AuditReportData, lang: ReportLang) {
   const t = incidentStrings(lang);
   const a = auditStrings(lang);
   const c = a.cols;
+  const tz = data.hospital.timeZone;
+  const at = (iso: string | null) => dt(a, iso, tz);
+  const accountRows = (accounts: AuditReportData['tripwires']['accounts']) => accounts.map((x) => [code(x.account), [a.num(x.lines)], [a.num(x.canaries)], [at(x.first)], [at(x.last)]]);
   return {
     weeks: {
       headers: [c.week, c.starts, c.status, c.planned, c.planted, c.completed],
-      rows: data.rotations.weeks.map((w) => [[w.week], [a.date(`${w.monday}T00:00:00Z`)], bad(a.weekStatus(w.status), w.status === 'missed' || w.status === 'partial'), [a.num(w.planned)], [a.num(w.planted)], [dt(a, w.completedAt)]]),
+      rows: data.rotations.weeks.map((w) => [[w.week], [a.date(`${w.monday}T00:00:00Z`)], bad(a.weekStatus(w.status), w.status === 'missed' || w.status === 'partial'), [a.num(w.planned)], [a.num(w.planted)], [at(w.completedAt)]]),
     },
     wards: {
       headers: [c.ward, c.live, c.plantedInPeriod, c.retiredInPeriod],
@@ -60,7 +95,7 @@ function tables(data: AuditReportData, lang: ReportLang) {
     },
     recipients: {
       headers: [c.recipient, c.live, c.exportsInPeriod, c.exportsTotal, c.lastExport],
-      rows: data.canaries.byRecipient.map((r) => [[r.recipient], [a.num(r.live)], [a.num(r.exportsInPeriod)], [a.num(r.exportsTotal)], [dt(a, r.lastExportAt)]]),
+      rows: data.canaries.byRecipient.map((r) => [[r.recipient], [a.num(r.live)], [a.num(r.exportsInPeriod)], [a.num(r.exportsTotal)], [at(r.lastExportAt)]]),
     },
     states: {
       headers: [c.state, c.numbers],
@@ -76,22 +111,26 @@ function tables(data: AuditReportData, lang: ReportLang) {
         code(i.id),
         [t.sourceName(i.source === 'scan' ? 'scan' : 'hits')],
         [t.status(i.status)],
-        [a.dateTime(i.createdAt)],
+        [at(i.createdAt)],
         [a.num(i.hits)],
         [a.num(i.canaries)],
-        [dt(a, i.firstContact)],
-        [dt(a, i.lastContact)],
+        [at(i.firstContact)],
+        [at(i.lastContact)],
         [a.num(i.senders)],
         [i.title],
       ]),
     },
     accounts: {
       headers: [c.account, c.lines, c.canaries, c.first, c.last],
-      rows: data.tripwires.accounts.map((x) => [code(x.account), [a.num(x.lines)], [a.num(x.canaries)], [a.dateTime(x.first)], [a.dateTime(x.last)]]),
+      rows: accountRows(data.tripwires.accounts),
+    },
+    listAccounts: {
+      headers: [c.account, c.lists, c.canaries, c.first, c.last],
+      rows: accountRows(data.listExposures.accounts),
     },
     lines: {
       headers: [c.when, c.account, c.action, c.canary, c.file],
-      rows: data.tripwires.lines.map((l) => [[a.dateTime(l.at)], code(l.account), [`${l.action} (${l.scope})${l.system ? ` ${l.system}` : ''}`], code(l.canaryId), [`${l.file}:${l.line}`]]),
+      rows: data.tripwires.lines.map((l) => [[at(l.at)], code(l.account), [`${l.action} (${l.scope})${l.system ? ` ${l.system}` : ''}`], code(l.canaryId), [`${l.file}:${l.line}`]]),
     },
     ledger: {
       headers: [c.check, c.result],
@@ -116,7 +155,7 @@ function ledgerRows(data: AuditReportData, a: AuditStrings): Table['rows'] {
   const k = a.ledgerChecks;
   return [
     [[k.chain], bad(a.ledgerChain(l.intact, l.entries, l.break), !l.intact)],
-    [[k.head], l.head ? [`#${l.head.seq} ${isoShort(l.head.at)} `, { hash: l.head.hash }] : [a.ledgerEmpty]],
+    [[k.head], l.head ? [`#${l.head.seq} ${hospitalShort(l.head.at, data.hospital.timeZone)} `, { hash: l.head.hash }] : [a.ledgerEmpty]],
     [[k.evidence], bad(a.ledgerEvidence(l.evidenceChecked, l.problems), l.problems > 0)],
     [[k.unsealed], [String(l.unsealedContacts)]],
     [[k.predate], [String(l.predateLedger)]],
@@ -156,7 +195,12 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
     {
       id: 'rotations',
       title: s.rotations,
-      blocks: [paragraph(r.plan ? a.plan(planText(r.plan)) : a.noPlan), ...(r.weeks.length ? [paragraph(a.rotationTally(r.done, r.missed, r.partial, r.due)), tableOf(tb.weeks, 'weeks')] : [paragraph(a.noWeeks)])],
+      blocks: [
+        paragraph(r.plan ? a.plan(planText(r.plan)) : a.noPlan),
+        ...(r.weeks.length
+          ? [...(r.weeks.length > r.before ? [paragraph(a.rotationTally(r.done, r.missed, r.partial, r.due))] : []), ...(r.before ? [paragraph(a.beforeWeeks(r.before, r.firstWeek, r.firstRotation !== null))] : []), tableOf(tb.weeks, 'weeks')]
+          : [paragraph(a.noWeeks)]),
+      ],
     },
     {
       id: 'canaries',
@@ -184,9 +228,15 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
     {
       id: 'tripwires',
       title: s.tripwires,
-      blocks: data.tripwires.total
-        ? [heading(a.tripwireAccounts), tableOf(tb.accounts, 'accounts'), heading(a.tripwireLines(data.tripwires.lines.length, data.tripwires.total)), tableOf(tb.lines, 'tripwires')]
-        : [paragraph(a.noTripwires)],
+      blocks: [
+        ...(data.tripwires.total
+          ? [paragraph(a.tripwireTally(data.tripwires.total, data.tripwires.accounts.length)), heading(a.tripwireAccounts), tableOf(tb.accounts, 'accounts'), heading(a.tripwireLines(data.tripwires.lines.length, data.tripwires.total)), tableOf(tb.lines, 'tripwires')]
+          : [paragraph(a.noTripwires)]),
+        heading(a.listHeading),
+        ...(data.listExposures.total
+          ? [paragraph(a.listTally(data.listExposures.lines, data.listExposures.accounts.length, data.listExposures.total, data.listExposures.canaries)), tableOf(tb.listAccounts, 'list-accounts')]
+          : [paragraph(a.noLists)]),
+      ],
     },
     {
       id: 'ledger',
@@ -206,14 +256,14 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
     fields: [
       { label: a.meta.hospital, value: [`${data.hospital.displayName} (`, ...code(data.hospital.name), ')'] },
       { label: a.meta.period, value: [`${data.period.from} – ${data.period.to}`] },
-      { label: a.meta.timeZone, value: [data.hospital.timeZone] },
-      madeBy(a.meta, [a.dateTime(data.generatedAt)], data.generatedBy),
+      { label: a.meta.timeZone, value: [zoneLabel(data.hospital.timeZone, data.generatedAt)] },
+      madeBy(a.meta, [a.dateTime(hospitalTime(data.generatedAt, data.hospital.timeZone))], data.generatedBy),
       ...(data.command ? [{ label: a.meta.command, value: code(data.command) }] : []),
       ...(data.tool ? [{ label: a.meta.tool, value: [data.tool] }] : []),
     ],
-    notice: { text: a.meta.times, alert: false },
+    notice: { text: a.meta.times(zoneLabel(data.hospital.timeZone, data.generatedAt)), alert: false },
     sections,
-    footer: a.footer,
+    footer: a.footer(zoneLabel(data.hospital.timeZone, data.generatedAt)),
     generator: data.tool ?? 'cradle',
   };
 }

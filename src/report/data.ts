@@ -10,12 +10,29 @@ export const REPORT_LANGS: readonly ReportLang[] = ['en', 'zh-CN'];
 
 export type SuspectKind = 'export' | 'account' | 'system' | 'ward' | 'merged' | 'unknown';
 
+/** An export file an export-only canary was written into. */
+export interface ReportCanaryExport {
+  id: string;
+  file: string;
+  recipient: string;
+  at: string;
+}
+
 export interface ReportCanary {
   id: string;
   hospital: string;
+  /**
+   * seeded: planted in the hospital's newborn records by a rotation; export: an export's own canary,
+   * only ever in that export's file; code: a shared code pool's canary, only in the export files that
+   * hold its codeword. Export-only canaries were never in the newborn records.
+   */
+  origin: 'seeded' | 'export' | 'code';
+  /** For an export-only canary, the export files it was written into (oldest first); [] for a seeded one. */
+  exports: ReportCanaryExport[];
   ward: string;
-  /** Rotation week it was planted in. */
+  /** Rotation week it was planted in (for an export-only canary, the week of its export). */
   isoWeek: string;
+  /** Planted in the target, or (export-only) written into its export. */
   plantedAt: string;
   /** First evidence it leaked: first contact on its trap, or the time the dump was scanned. */
   leakedBy: string;

@@ -4,7 +4,7 @@ import { redact } from '../lib/redact.js';
 import { maskDigits, maskPhone } from '../lib/phone.js';
 import { iso, isoOrNull } from '../lib/time.js';
 import * as vault from '../vault/index.js';
-import { accessImportsByPath, scanEvidence } from '../vault/reports.js';
+import { accessImportsByPath, canaryOrigins, scanEvidence } from '../vault/reports.js';
 import type { CustodyFile, IncidentReportData, ModelParameters, ReportExposure, ReportHit, ReportLedgerEntry, ReportSuspect, SuspectReason } from './data.js';
 
 export type * from './data.js';
@@ -79,6 +79,8 @@ export async function loadIncidentReport(db: Queryable, trace: ReportTrace, opti
   const rows = await Promise.all(ids.map((id) => vault.getCanary(db, id)));
   const byId = new Map(rows.flatMap((r) => (r ? [[r.id, r] as const] : [])));
   const canaryNumbers = rows.flatMap((r) => (r ? [r.mother_phone, r.father_phone, r.email].filter((x): x is string => !!x) : []));
+  // Where each canary exists: the newborn records (seeded), or only the export files it was written into.
+  const origins = new Map((await canaryOrigins(db, ids)).map((o) => [o.canary_id, o]));
 
   // Exposures of the incident's canaries, keyed the way the trace keys its channels.
   const channels = ids.length ? await vault.channelsSeeing(db, ids) : [];
@@ -183,6 +185,8 @@ export async function loadIncidentReport(db: Queryable, trace: ReportTrace, opti
       return {
         id: c.canary_id,
         hospital: r?.hospital ?? '',
+        origin: origins.get(c.canary_id)?.origin ?? 'seeded',
+        exports: (origins.get(c.canary_id)?.exports ?? []).map((x) => ({ id: x.id, file: x.file, recipient: x.recipient, at: iso(x.at) })),
         ward: r?.ward ?? '',
         isoWeek: c.iso_week,
         plantedAt: iso(c.planted_at),

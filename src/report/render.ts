@@ -2,7 +2,7 @@ import type { IncidentReportData, ReportLang, ReportSuspect } from './data.js';
 import { code, heading, madeBy, paragraph, rich, table, tableOr, type Block, type Doc, type Field, type Section } from './document.js';
 import { toHtml } from './html.js';
 import { toMarkdown } from './markdown.js';
-import { incidentStrings, isoShort, type ActionCode, type IncidentStrings, type SummaryFacts } from './strings/index.js';
+import { incidentStrings, isoShort, type ActionCode, type CanaryOrigins, type IncidentStrings, type SummaryFacts } from './strings/index.js';
 import { leakWindowSuspect, renderTimeline, timelineLegend } from './timeline.js';
 
 // The incident report as a document (document.ts), a pure function of the report data, written out
@@ -22,11 +22,17 @@ function excerpt(body: string | null): string {
 export function summaryFacts(data: IncidentReportData): SummaryFacts {
   const times = data.hits.map((h) => h.occurredAt).sort();
   const scanAt = data.scan?.seizedAt ?? data.incident.createdAt;
+  const seeded = data.canaries.filter((c) => c.origin === 'seeded');
+  const exportOnly = data.canaries.filter((c) => c.origin !== 'seeded');
+  const files = new Map(exportOnly.flatMap((c) => c.exports).sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id)).map((x) => [x.id, x]));
   return {
     source: data.incident.source,
     canaries: data.canaries.length,
-    weeks: data.weeks,
+    seeded: seeded.length,
+    weeks: [...new Set(seeded.map((c) => c.isoWeek))].sort(),
     hospitals: data.hospitals,
+    exportOnly: exportOnly.length,
+    exportFiles: [...files.values()],
     from: data.incident.source === 'hits' ? (times[0] ?? null) : scanAt,
     to: data.incident.source === 'hits' ? (times[times.length - 1] ?? null) : scanAt,
     hits: data.hits.length,
@@ -83,7 +89,10 @@ export function timelineEvents(data: IncidentReportData, lang: ReportLang): Time
     for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
     return m;
   };
-  for (const [at, n] of count(data.canaries, (c) => c.plantedAt)) events.push({ at, text: t.marks.planted(n, '').trim() });
+  for (const [key, n] of count(data.canaries, (c) => `${c.plantedAt}|${c.origin === 'seeded' ? 'seeded' : 'export'}`)) {
+    const [at, origin] = key.split('|') as [string, CanaryOrigins];
+    events.push({ at, text: t.marks.planted(n, '', origin).trim() });
+  }
   const labels = new Map(data.suspects.map((s) => [s.key, s.label]));
   for (const [k, n] of count(data.exposures.filter((e) => labels.has(e.key)), (e) => `${e.at}|${e.key}`)) {
     const [at, key] = k.split('|');
@@ -215,7 +224,7 @@ export function incidentDocument(data: IncidentReportData, lang: ReportLang): Do
       blocks: [
         table(
           [c.id, c.mother, c.phone, c.father, c.ward, c.week, c.planted, c.firstEvidence, c.evidence],
-          data.canaries.map((x) => [code(x.id), [x.motherName], code(x.motherPhone ?? x.email), [x.fatherName ? `${x.fatherName}${x.fatherPhone ? ` ${x.fatherPhone}` : ''}` : ''], [x.ward], [x.isoWeek], [t.dateTime(x.plantedAt)], [t.dateTime(x.leakedBy)], [String(x.evidence)]]),
+          data.canaries.map((x) => [code(x.id), [x.motherName], code(x.motherPhone ?? x.email), [x.fatherName ? `${x.fatherName}${x.fatherPhone ? ` ${x.fatherPhone}` : ''}` : ''], [x.ward], [x.origin === 'seeded' ? x.isoWeek : t.exportOnlyCell(x.exports)], [t.dateTime(x.plantedAt)], [t.dateTime(x.leakedBy)], [String(x.evidence)]]),
           'canaries',
         ),
       ],

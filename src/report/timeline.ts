@@ -2,7 +2,7 @@ import { isoWeekRange } from '../lib/time.js';
 import type { IncidentReportData, ReportLang, ReportSuspect } from './data.js';
 import type { LegendItem } from './document.js';
 import { escapeXml } from './html.js';
-import { incidentStrings } from './strings/index.js';
+import { incidentStrings, type CanaryOrigins } from './strings/index.js';
 
 // The incident's timeline as a standalone SVG (pure): time runs left to right; one lane for the
 // canaries' planting (their rotation weeks shaded), one per top suspect channel with the times it
@@ -39,6 +39,13 @@ export function laneSuspects(data: IncidentReportData): ReportSuspect[] {
   return data.suspects.filter((s) => s.kind !== 'unknown' && s.kind !== 'merged' && withExposures.has(s.key)).slice(0, 3);
 }
 
+/** Which origins a set of canaries has: all seeded, all export-only, or both. */
+export function originsOf(canaries: readonly IncidentReportData['canaries'][number][]): CanaryOrigins {
+  const seeded = canaries.some((c) => c.origin === 'seeded');
+  const exported = canaries.some((c) => c.origin !== 'seeded');
+  return seeded && exported ? 'both' : exported ? 'export' : 'seeded';
+}
+
 /** The suspect whose leak window the chart shades: the most likely one known to Cradle with a window. */
 export function leakWindowSuspect(data: IncidentReportData): ReportSuspect | null {
   return data.suspects.find((s) => s.kind !== 'unknown' && s.window) ?? null;
@@ -49,7 +56,7 @@ export function timelineLegend(data: IncidentReportData, lang: ReportLang): Lege
   const t = incidentStrings(lang);
   const scan = data.incident.source === 'scan';
   return [
-    { color: PLANTED_COLOR, symbol: '●', label: t.lanes.planted },
+    { color: PLANTED_COLOR, symbol: '●', label: t.lanes.planted(originsOf(data.canaries)) },
     { color: EXPOSURE_COLORS[0], symbol: '◆', label: t.sections.suspects },
     { color: EVIDENCE_COLOR, symbol: scan ? '■' : '▲', label: scan ? t.lanes.seizure : t.lanes.contacts },
     { color: WINDOW_COLOR, symbol: '▥', label: t.lanes.window(leakWindowSuspect(data)?.label ?? '') },
@@ -99,7 +106,8 @@ function truncate(text: string, max: number): string {
 export function renderTimeline(data: IncidentReportData, lang: ReportLang): string {
   const t = incidentStrings(lang);
   const lanes: Lane[] = [];
-  lanes.push({ label: t.lanes.planted, kind: 'planted', color: PLANTED_COLOR, times: data.canaries.map((c) => Date.parse(c.plantedAt)), title: t.marks.planted });
+  const origins = originsOf(data.canaries);
+  lanes.push({ label: t.lanes.planted(origins), kind: 'planted', color: PLANTED_COLOR, times: data.canaries.map((c) => Date.parse(c.plantedAt)), title: (n, when) => t.marks.planted(n, when, origins) });
   laneSuspects(data).forEach((s, i) => {
     const times = data.exposures.filter((e) => e.key === s.key).map((e) => Date.parse(e.at));
     lanes.push({ label: s.label, kind: 'exposure', color: EXPOSURE_COLORS[i], times, title: (n, when) => t.marks.exposure(n, s.label, when) });

@@ -34,3 +34,34 @@ export async function accessImportsByPath(db: Queryable, paths: readonly string[
   );
   return rows.map((r) => ({ ...r, size_bytes: Number(r.size_bytes) }));
 }
+
+/** Where a canary exists: planted in the target (seeded), or only in export files (an export's own, or a shared code pool's). */
+export interface CanaryOriginRow {
+  canary_id: string;
+  origin: 'seeded' | 'export' | 'code';
+  /** The export files an export-only canary was written into (none for a seeded one), oldest first. */
+  exports: { id: string; file: string; recipient: string; at: Date }[];
+}
+
+/** The origin of these canaries, and for the export-only ones the export files that hold them. */
+export async function canaryOrigins(db: Queryable, canaryIds: readonly string[]): Promise<CanaryOriginRow[]> {
+  if (canaryIds.length === 0) return [];
+  const { rows } = await db.query<{ canary_id: string; origin: CanaryOriginRow['origin']; export_id: string | null; file_name: string | null; recipient: string | null; created_at: Date | null }>(
+    `SELECT c.id AS canary_id, CASE WHEN c.batch_id IS NOT NULL THEN 'seeded' WHEN c.export_id IS NOT NULL THEN 'export' ELSE 'code' END AS origin,
+            x.id AS export_id, x.file_name, ch.name AS recipient, x.created_at
+       FROM canaries c
+       LEFT JOIN export_rows r ON c.batch_id IS NULL AND r.canary_id = c.id
+       LEFT JOIN exports x ON x.id = r.export_id
+       LEFT JOIN channels ch ON ch.id = x.channel_id
+      WHERE c.id = ANY($1::text[])
+      ORDER BY c.id, x.created_at, x.id`,
+    [canaryIds],
+  );
+  const out = new Map<string, CanaryOriginRow>();
+  for (const r of rows) {
+    const o = out.get(r.canary_id) ?? { canary_id: r.canary_id, origin: r.origin, exports: [] };
+    if (r.export_id) o.exports.push({ id: r.export_id, file: r.file_name!, recipient: r.recipient!, at: r.created_at! });
+    out.set(r.canary_id, o);
+  }
+  return [...out.values()];
+}

@@ -6,7 +6,7 @@ import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { CRADLE_TOOL } from '../lib/version.js';
 import { realismAudit, type RealismReport } from '../realism/audit.js';
-import { loadAuditReport, type AuditRealism, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
+import { hospitalToday, loadAuditReport, type AuditRealism, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import type { ReportLang } from '../report/data.js';
 import { writeAuditReportFile, type AuditReportFormat, type WrittenReport } from '../report/write.js';
@@ -35,9 +35,9 @@ export async function auditedHospital(db: Database, config: Config | null, name:
 
 export interface AuditReportOptions {
   hospital?: string;
-  /** yyyy-mm-dd, inclusive. */
+  /** yyyy-mm-dd, inclusive, in the hospital's time zone; `to` defaults to today there (at `now`). */
   from: string;
-  to: string;
+  to?: string;
   format: AuditReportFormat;
   /** The file to write; null: only the data (for JSON on standard output), nothing recorded. */
   out: string | null;
@@ -78,11 +78,16 @@ export function auditRealism(r: RealismReport): AuditRealism {
 export async function writeAuditReport(db: Database, config: Config | null, options: AuditReportOptions): Promise<{ data: AuditReportData; written: WrittenReport | null }> {
   if (options.out) checkOutFile(options.out, { force: options.force });
   const hospital = await auditedHospital(db, config, options.hospital);
+  const now = options.now ?? new Date();
+  // Every date of the audit is a day in the hospital's time zone, today's too: at 00:30 in Beijing
+  // it is already tomorrow in Beijing, still today in UTC.
+  const to = options.to ?? hospitalToday(now, hospital.timeZone);
+  if (!options.to && options.from > to) throw new UserError(`--from ${options.from} is after today, ${to} in ${hospital.timeZone}: give --to, or an earlier --from`);
   const verification = await verifyVault(db);
-  const data = await loadAuditReport(db, { hospital, verification, from: options.from, to: options.to, now: options.now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL });
+  const data = await loadAuditReport(db, { hospital, verification, from: options.from, to, now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL });
   if (options.realism) {
     const { target, hospital: h, mapping, sample, seed } = options.realism;
-    data.realism = auditRealism(await realismAudit(db, target, { hospital: h, mapping, now: options.now ?? new Date(), sample: sample ?? AUDIT_REALISM_SAMPLE, seed }));
+    data.realism = auditRealism(await realismAudit(db, target, { hospital: h, mapping, now, sample: sample ?? AUDIT_REALISM_SAMPLE, seed }));
   }
   if (!options.out) return { data, written: null };
   const written = await writeAuditReportFile(db, data, { format: options.format, out: options.out, lang: options.lang, force: options.force });

@@ -25,13 +25,15 @@ export interface IncidentReportOptions {
   /** The command line the report says made it (redacted). */
   command: string;
   force?: boolean;
+  /** When the report says it was made (default: the system clock). */
+  now?: Date;
 }
 
 export async function writeIncidentReport(db: Database, incident: string, options: IncidentReportOptions): Promise<{ data: IncidentReportData; written: WrittenReport | null }> {
   // Refused before anything is traced or recorded: an existing file without force, a directory.
   if (options.out) checkOutFile(options.out, { force: options.force });
   const trace = await traceIncident(db, incident, { top: options.top ?? 10 });
-  const data = await loadIncidentReport(db, trace, { model: TRACE_MODEL, unmasked: !!options.unmasked, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL });
+  const data = await loadIncidentReport(db, trace, { model: TRACE_MODEL, unmasked: !!options.unmasked, now: options.now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL });
   if (!options.out) return { data, written: null };
   const written = await writeIncidentReportFile(db, data, { format: options.format, out: options.out, lang: options.lang, force: options.force });
   return { data, written };

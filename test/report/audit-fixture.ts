@@ -27,6 +27,9 @@ export function sampleAudit(): AuditReportData {
       partial: 1,
       missed: 1,
       due: 1,
+      before: 0,
+      firstWeek: '2026-W40',
+      firstRotation: '2026-W40',
     },
     canaries: {
       live: 7,
@@ -76,6 +79,12 @@ export function sampleAudit(): AuditReportData {
         { at: '2026-11-05T02:02:00.000Z', account: 'nurse42', canaryId: 'CN-2J9W4T', scope: 'single', action: 'view', system: null, file: '/var/log/his/audit-2026-11-05.csv', line: 3 },
         { at: '2026-11-05T02:00:00.000Z', account: 'nurse42', canaryId: 'CN-6R1M8D', scope: 'single', action: 'view', system: null, file: '/var/log/his/audit-2026-11-05.csv', line: 2 },
       ],
+    },
+    listExposures: {
+      total: 12,
+      lines: 4,
+      canaries: 7,
+      accounts: [{ account: 'clerk07', lines: 4, canaries: 7, first: '2026-11-02T01:00:00.000Z', last: '2026-11-09T01:00:00.000Z' }],
     },
     ledger: {
       ok: true,

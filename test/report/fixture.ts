@@ -74,6 +74,8 @@ export function sampleReport(overrides: Partial<IncidentReportData> = {}): Incid
     canaries: C.map((id, i) => ({
       id,
       hospital: 'south-maternity',
+      origin: 'seeded' as const,
+      exports: [],
       ward: 'postnatal',
       isoWeek: '2026-W45',
       plantedAt: '2026-11-02T02:00:00.000Z',

@@ -6,8 +6,8 @@ export const auditEn: AuditStrings = {
   title: (hospital) => `Canary program audit: ${hospital}`,
   subtitle: 'How the canary program ran over the period: the weekly rotations, the canaries in place, the trap pool, what was caught, and whether the evidence ledger is intact.',
   sections: { summary: 'Summary', rotations: 'Weekly rotations', canaries: 'Canaries live', pool: 'Trap pool health', incidents: 'Hits and incidents', tripwires: 'Tripwires (access logs)', ledger: 'Evidence ledger', realism: 'Realism: can a thief tell the canaries?' },
-  meta: { hospital: 'Hospital', period: 'Period', timeZone: 'Time zone', generated: 'Report made', by: 'by', command: 'Command', tool: 'Tool', times: 'Times are UTC unless said otherwise.' },
-  weekStatus: (s) => ({ done: 'done', partial: 'started, not completed', missed: 'MISSED', due: 'due (current week)' })[s],
+  meta: { hospital: 'Hospital', period: 'Period', timeZone: 'Time zone', generated: 'Report made', by: 'by', command: 'Command', tool: 'Tool', times: (zone) => `Dates and times are the hospital's: ${zone}.` },
+  weekStatus: (s) => ({ done: 'done', partial: 'started, not completed', missed: 'MISSED', due: 'due (current week)', before: 'before the first rotation' })[s],
   numberState: (s) => ({ burn_in: 'burn-in', available: 'available', assigned: 'assigned to a canary', retired: 'retired (cool-down)', blocked: 'blocked' })[s],
   cols: {
     week: 'Week', starts: 'Starts', status: 'Status', planned: 'Planned', planted: 'Planted', completed: 'Completed',
@@ -15,13 +15,17 @@ export const auditEn: AuditStrings = {
     recipient: 'Recipient', exportsInPeriod: 'Exports in period', exportsTotal: 'Exports in all', lastExport: 'Last export',
     state: 'State', numbers: 'Numbers', number: 'Number', contacts: 'Contacts before use', days: 'Days watched', perDay: 'Per day',
     incident: 'Incident', source: 'Found by', title: 'Title', opened: 'Opened', hits: 'Hits', canaries: 'Canaries', firstContact: 'First contact', lastContact: 'Last contact', senders: 'Senders',
-    account: 'Account', lines: 'Lines', first: 'First', last: 'Last', when: 'When', action: 'Action', canary: 'Canary', file: 'File',
+    account: 'Account', lines: 'Lines', lists: 'Lists', first: 'First', last: 'Last', when: 'When', action: 'Action', canary: 'Canary', file: 'File',
     check: 'Check', result: 'Result',
     comparison: 'Canaries compared', real: 'Real families', auc: 'ROC AUC', ci: '95% interval', reliedOn: 'Relied on most', field: 'Field', test: 'Test', distance: 'Distance', p: 'p-value',
   },
   plan: (plan) => `Rotation plan: ${plan} canaries per week.`,
   noPlan: 'The hospital has no rotation plan in the configuration: no week was due.',
   rotationTally: (done, missed, partial, due) => `${done} done, ${missed} missed${partial ? `, ${partial} started but not completed` : ''}${due ? `, ${due} due this week` : ''}.`,
+  beforeWeeks: (n, first, rotated) =>
+    rotated
+      ? `${n} week${n === 1 ? '' : 's'} of the period came before the hospital's first rotation (${first}) and ${n === 1 ? 'is' : 'are'} not counted as missed.`
+      : `The hospital has had no rotation yet; ${n} week${n === 1 ? '' : 's'} of the period came before it was registered in Cradle (${first}) and ${n === 1 ? 'is' : 'are'} not counted as missed.`,
   noWeeks: 'No week of the period has started yet.',
   byWard: 'Seeded canaries per ward, live at the end of the period',
   byRecipient: 'Export canaries per recipient, live at the end of the period',
@@ -39,9 +43,14 @@ export const auditEn: AuditStrings = {
   noNoise: 'No trap number was contacted before a canary held it.',
   incidentTally: (hits, open, closed) => `${hits} hit${hits === 1 ? '' : 's'} on the hospital's canaries in the period; incidents: ${open} open, ${closed} closed.`,
   noIncidents: 'No incident in the period.',
-  tripwireAccounts: 'Accounts that opened canaries',
+  tripwireTally: (opened, accounts) => `${opened} canary record${opened === 1 ? ' was' : 's were'} opened on ${opened === 1 ? 'its' : 'their'} own (viewed, printed or exported one at a time) by ${accounts} account${accounts === 1 ? '' : 's'}: each is a tripwire.`,
+  tripwireAccounts: 'Accounts that opened canary records on their own',
   tripwireLines: (shown, total) => (shown < total ? `The newest ${shown} of ${total} lines` : 'The lines'),
-  noTripwires: 'No access-log line touched a canary in the period (or no access log was imported).',
+  noTripwires: "No access-log line of the period opened a canary's record on its own: no tripwire.",
+  listHeading: 'Lists that included canaries (not tripwires)',
+  listTally: (lines, accounts, records, canaries) =>
+    `${lines} list${lines === 1 ? '' : 's'}, search${lines === 1 ? '' : 'es'} or bulk export${lines === 1 ? '' : 's'} by ${accounts} account${accounts === 1 ? '' : 's'} included canary records ${records} time${records === 1 ? '' : 's'} (${canaries} canar${canaries === 1 ? 'y' : 'ies'}). Such a line shows many records at once, canaries among them: an exposure the trace weighs, not a tripwire, and no alert.`,
+  noLists: 'No list, search or bulk export of the period included a canary.',
   ledgerChecks: { chain: 'Hash chain', head: 'Head', evidence: 'Evidence against the ledger', unsealed: 'Not sealed yet', predate: 'Older than the ledger', reports: 'Reports recorded in the period' },
   ledgerChain: (ok, entries, b) => (ok ? `intact, ${entries} entries` : `BROKEN at entry #${b?.seq} (${b?.kind} ${b?.ref}): ${b?.problem}, ${b?.detail}`),
   ledgerEvidence: (checked, problems) => (problems ? `${problems} problem(s) in ${checked} rows checked (cradle verify lists them)` : `${checked} rows checked, all match`),
@@ -50,10 +59,12 @@ export const auditEn: AuditStrings = {
   ledgerNote: 'Keep the head hash outside Cradle and check it later with `cradle verify --anchor <hash>`.',
   summary: (f) => {
     const rot = f.weeks ? `${f.done} of ${f.weeks} weekly rotation${f.weeks === 1 ? '' : 's'} done${f.missed ? `, ${f.missed} missed` : ''}${f.partial ? `, ${f.partial} not completed` : ''}.` : 'No rotation week was due.';
+    const before = f.before ? ` ${f.before} earlier week${f.before === 1 ? '' : 's'} came before ${f.firstRotation ? `the first rotation (${f.firstRotation})` : 'any rotation'}.` : '';
+    const lists = f.listed ? `, and ${f.listed} canary record${f.listed === 1 ? '' : 's'} shown in ${f.lists} list${f.lists === 1 ? '' : 's'}` : '';
     const pool = f.weeksLeft === null ? '' : f.low ? ` The trap pool is running out: ${f.weeksLeft} week${f.weeksLeft === 1 ? '' : 's'} of numbers left.` : ` The trap pool holds ${f.weeksLeft} weeks of numbers.`;
-    return `From ${f.from} to ${f.to}, ${f.hospital}: ${rot} ${f.live} seeded canar${f.live === 1 ? 'y' : 'ies'} live at the end of the period, and export canaries with ${f.recipients} recipient${f.recipients === 1 ? '' : 's'}.${pool} ${f.incidents} incident${f.incidents === 1 ? '' : 's'} (${f.open} open), ${f.tripwires} tripwire${f.tripwires === 1 ? '' : 's'}. ${f.ledgerOk ? 'The evidence ledger verifies.' : 'The evidence ledger does NOT verify.'}`;
+    return `From ${f.from} to ${f.to}, ${f.hospital}: ${rot}${before} ${f.live} seeded canar${f.live === 1 ? 'y' : 'ies'} live at the end of the period, and export canaries with ${f.recipients} recipient${f.recipients === 1 ? '' : 's'}.${pool} ${f.incidents} incident${f.incidents === 1 ? '' : 's'} (${f.open} open), ${f.tripwires} tripwire${f.tripwires === 1 ? '' : 's'} (canary records opened on their own)${lists}. ${f.ledgerOk ? 'The evidence ledger verifies.' : 'The evidence ledger does NOT verify.'}`;
   },
-  footer: 'Made by Cradle (cradle audit). All times UTC.',
+  footer: (zone) => `Made by Cradle (cradle audit). Dates and times: ${zone}.`,
   realismIntro: "The hospital's canaries compared with its real rows as a thief holding the table would: a classifier (gradient-boosted stumps on value frequency, nulls, precision, time of day, text shape, id order against time) trained and scored by stratified 5-fold cross-validation. An ROC AUC of 0.5 means canaries cannot be told apart; 1 means every one can.",
   realismNotMeasured: 'Not measured in this report: run `cradle audit --realism` (it reads the target, read-only) or `cradle realism`.',
   realismVerdict: (auc, warnAbove, warning) =>

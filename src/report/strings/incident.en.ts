@@ -4,7 +4,7 @@ import type { IncidentStrings } from './types.js';
 export const incidentEn: IncidentStrings = {
   ...formatEn,
   title: (id) => `Incident report ${id}`,
-  subtitle: 'Canary families planted by Cradle in the hospital’s newborn records were found outside the hospital. This report says what leaked, from where most likely, and on what evidence.',
+  subtitle: 'Canary families made by Cradle (planted in the hospital’s newborn records, or written only into its export files) were found outside the hospital. This report says what leaked, from where most likely, and on what evidence.',
   sections: {
     summary: 'Summary',
     timeline: 'Timeline',
@@ -23,7 +23,7 @@ export const incidentEn: IncidentStrings = {
   unmasked: 'This report shows callers’ numbers in full (made with --unmasked): handle it as personal data.',
   cols: {
     when: 'When', kind: 'Kind', from: 'From', to: 'To (trap)', canary: 'Canary', confidence: 'Confidence', why: 'Why', contact: 'Contact', sha256: 'SHA-256',
-    id: 'Canary', mother: 'Mother', phone: 'Trap number', father: 'Father', week: 'Week', planted: 'Planted', firstEvidence: 'First evidence', evidence: 'Evidence', ward: 'Ward',
+    id: 'Canary', mother: 'Mother', phone: 'Trap number', father: 'Father', week: 'Week or export', planted: 'Planted or exported', firstEvidence: 'First evidence', evidence: 'Evidence', ward: 'Ward',
     rank: '#', suspect: 'Suspect', probability: 'Probability', explains: 'Explains', window: 'Leak window',
     file: 'File', place: 'Place', column: 'Column', matched: 'Matched', bytes: 'Bytes', format: 'Format', records: 'Records', role: 'Role', ref: 'Reference',
     seq: 'Seq', ledgerKind: 'Entry', actor: 'Actor', hash: 'Entry hash', verified: 'Hash checks', action: 'Action', line: 'Line', account: 'Account',
@@ -48,9 +48,10 @@ export const incidentEn: IncidentStrings = {
   fileRole: (r) => ({ export: 'export file', scan: 'seized file', contact: 'contact (raw)', 'access-log': 'access log' })[r],
   timelineCaption: 'When the canaries were planted, when the suspected channels saw them, and when they were contacted; the shaded band is the leak window of the most likely source.',
   timelineText: 'Events in time order',
-  lanes: { planted: 'Canaries planted', contacts: 'Contacts / hits', seizure: 'Seizure / scan', window: (l) => `Leak window: ${l}`, week: (w) => `week ${w}` },
+  exportOnlyCell: (files) => `export only: ${files.map((f) => `${f.file} (${f.id})`).join(', ')}`,
+  lanes: { planted: (o) => ({ seeded: 'Canaries planted', export: 'Canaries exported', both: 'Canaries planted or exported' })[o], contacts: 'Contacts / hits', seizure: 'Seizure / scan', window: (l) => `Leak window: ${l}`, week: (w) => `week ${w}` },
   marks: {
-    planted: (n, w) => `${n} canar${n === 1 ? 'y' : 'ies'} planted ${w}`,
+    planted: (n, w, o) => `${n} ${o === 'export' ? 'export-only ' : ''}canar${n === 1 ? 'y' : 'ies'} ${({ seeded: 'planted', export: 'written into an export file', both: 'planted or exported' })[o]} ${w}`,
     exposure: (n, c, w) => `${n} canar${n === 1 ? 'y' : 'ies'} seen by ${c} ${w}`,
     contact: (n, w) => `${n} contact${n === 1 ? '' : 's'} ${w}`,
     seizure: (w) => `seized files scanned ${w}`,
@@ -99,17 +100,28 @@ export const incidentEn: IncidentStrings = {
   certainty: (p) => (p >= 0.95 ? 'very likely' : p >= 0.8 ? 'likely' : p >= 0.5 ? 'more likely than not' : 'uncertain'),
   summary: (f) => {
     const n = f.canaries;
-    const fam = `${n} canary famil${n === 1 ? 'y' : 'ies'}`;
-    const weeks = f.weeks.length ? ` planted in week${f.weeks.length > 1 ? 's' : ''} ${incidentEn.list(f.weeks)}` : '';
+    // All seeded: their weeks say when they were planted; export-only ones were never planted (below).
+    const fam = `${n} canary famil${n === 1 ? 'y' : 'ies'}${f.exportOnly === 0 && f.weeks.length ? ` planted in week${f.weeks.length > 1 ? 's' : ''} ${incidentEn.list(f.weeks)}` : ''}`;
     const hosp = f.hospitals.length ? f.hospitals.join(', ') : 'the hospital';
     let text: string;
     if (f.source === 'hits') {
       const when = f.from && f.to ? (incidentEn.date(f.from) === incidentEn.date(f.to) ? `On ${incidentEn.date(f.from)}` : `Between ${incidentEn.dateRange(f.from, f.to)}`) : 'Recently';
-      text = `${when}, ${fam}${weeks} were contacted ${f.hits} time${f.hits === 1 ? '' : 's'}${f.senders ? ` by ${f.senders} sender${f.senders === 1 ? '' : 's'}` : ''}.`;
+      text = `${when}, ${fam} ${n === 1 ? 'was' : 'were'} contacted ${f.hits} time${f.hits === 1 ? '' : 's'}${f.senders ? ` by ${f.senders} sender${f.senders === 1 ? '' : 's'}` : ''}.`;
     } else {
-      text = `On ${f.from ? incidentEn.date(f.from) : '?'}, a scan of ${f.files} seized file${f.files === 1 ? '' : 's'} found ${fam}${weeks}.`;
+      text = `On ${f.from ? incidentEn.date(f.from) : '?'}, a scan of ${f.files} seized file${f.files === 1 ? '' : 's'} found ${fam}.`;
     }
-    text += ` These families do not exist: they are recorded only in the newborn records of ${hosp}, so their data left the hospital.`;
+    // Where the canaries exist says where their data came from: the newborn records, or only export files.
+    const all = (k: number) => k === n;
+    const seeded = f.seeded && f.exportOnly
+      ? `${all(f.seeded) ? (n === 1 ? 'it was' : 'they were') : `${f.seeded} of them ${f.seeded === 1 ? 'was' : 'were'}`} planted in week${f.weeks.length > 1 ? 's' : ''} ${incidentEn.list(f.weeks)} and ${f.seeded === 1 ? 'is' : 'are'} recorded only in the newborn records of ${hosp}`
+      : '';
+    const shown = f.exportFiles.slice(0, 3).map((x) => `${x.file} (export ${x.id} to ${x.recipient})`);
+    const files = f.exportFiles.length > 3 ? `${shown.join(', ')} and ${f.exportFiles.length - 3} more` : incidentEn.list(shown);
+    const exported = f.exportOnly
+      ? `${all(f.exportOnly) ? (n === 1 ? 'it is an export-only canary' : 'they are export-only canaries') : `${f.exportOnly} ${f.exportOnly === 1 ? 'is an export-only canary' : 'are export-only canaries'}`}, never in the newborn records, written only into the export file${f.exportFiles.length === 1 ? '' : 's'} ${files}`
+      : '';
+    if (f.exportOnly === 0) text += ` ${n === 1 ? 'This family does' : 'These families do'} not exist: ${n === 1 ? 'it is' : 'they are'} recorded only in the newborn records of ${hosp}, so ${n === 1 ? 'its' : 'their'} data left the hospital.`;
+    else text += ` ${n === 1 ? 'This family does' : 'These families do'} not exist: ${[seeded, exported].filter(Boolean).join('; ')}${f.seeded === 0 ? `, so the data came from ${f.exportFiles.length === 1 ? 'that file' : 'those files'}.` : '.'}`;
     const t = f.top;
     if (!t) return `${text} No channel Cradle knows of saw them; the source cannot be traced from Cradle’s records.`;
     if (t.kind === 'unknown') text += ` Cradle cannot name the source: the most likely explanation, with probability ${incidentEn.pct(t.posterior)}, is a channel it has no record of.`;
@@ -121,7 +133,7 @@ export const incidentEn: IncidentStrings = {
     return text;
   },
   assumptions: (m, N, U) => [
-    `Canary families are fictitious and exist only in the hospital’s records; a contact on a canary’s trap number, or a canary in a seized file, means its record left the hospital.`,
+    `Canary families are fictitious and exist only where Cradle put them: in the hospital’s newborn records, or (export-only canaries) in the export files Cradle wrote; a contact on a canary’s trap number, or a canary in a seized file, means its record left the hospital.`,
     `A channel (an export file, an account, a system, a ward) can only have leaked canaries Cradle recorded it seeing, and only after it saw them. ${U} channel${U === 1 ? '' : 's'} saw these canaries; the vault holds ${N}.`,
     `The leak happened at one unknown moment, within the window from the earliest planting of the canaries found to the first evidence of their leak; the first evidence follows the leak by ${incidentEn.num(m.evidenceDelayDays)} days on average.`,
     `A leak holds some of what the channel had seen by then; a small share is as likely as a large one (a leak of 1% as likely as one of 10%). So a channel that saw few canaries besides those found explains them more sharply than one that saw thousands.`,

@@ -4,7 +4,7 @@ import type { IncidentStrings } from './types.js';
 export const incidentZh: IncidentStrings = {
   ...formatZh,
   title: (id) => `事件报告 ${id}`,
-  subtitle: 'Cradle 在医院新生儿记录中植入的虚构“金丝雀”家庭，在医院之外被发现。本报告说明泄露了什么、最可能的来源，以及所依据的证据。',
+  subtitle: 'Cradle 制作的虚构“金丝雀”家庭（植入医院新生儿记录，或只写入医院的导出文件）在医院之外被发现。本报告说明泄露了什么、最可能的来源，以及所依据的证据。',
   sections: {
     summary: '摘要',
     timeline: '时间线',
@@ -23,7 +23,7 @@ export const incidentZh: IncidentStrings = {
   unmasked: '本报告完整显示来电/发信方号码（使用 --unmasked 生成），请按个人信息管理。',
   cols: {
     when: '时间', kind: '类型', from: '来自', to: '至（陷阱）', canary: '金丝雀', confidence: '置信度', why: '依据', contact: '联系记录', sha256: 'SHA-256',
-    id: '金丝雀', mother: '母亲', phone: '陷阱号码', father: '父亲', week: '周', planted: '植入时间', firstEvidence: '最早证据', evidence: '证据数', ward: '病区',
+    id: '金丝雀', mother: '母亲', phone: '陷阱号码', father: '父亲', week: '周或导出', planted: '植入或导出时间', firstEvidence: '最早证据', evidence: '证据数', ward: '病区',
     rank: '#', suspect: '可疑来源', probability: '概率', explains: '可解释', window: '泄露时间窗',
     file: '文件', place: '位置', column: '列', matched: '匹配内容', bytes: '字节', format: '格式', records: '记录数', role: '类别', ref: '编号',
     seq: '序号', ledgerKind: '条目', actor: '执行者', hash: '条目哈希', verified: '哈希校验', action: '操作', line: '行', account: '账号',
@@ -48,9 +48,10 @@ export const incidentZh: IncidentStrings = {
   fileRole: (r) => ({ export: '导出文件', scan: '查获文件', contact: '联系（原始）', 'access-log': '访问日志' })[r],
   timelineCaption: '金丝雀的植入时间、可疑渠道接触它们的时间，以及它们被联系的时间；阴影区域为最可能来源的泄露时间窗。',
   timelineText: '按时间排列的事件',
-  lanes: { planted: '金丝雀植入', contacts: '联系 / 命中', seizure: '查获 / 扫描', window: (l) => `泄露时间窗：${l}`, week: (w) => `${w} 周` },
+  exportOnlyCell: (files) => `仅在导出文件中：${files.map((f) => `${f.file}（${f.id}）`).join('、')}`,
+  lanes: { planted: (o) => ({ seeded: '金丝雀植入', export: '金丝雀导出', both: '金丝雀植入或导出' })[o], contacts: '联系 / 命中', seizure: '查获 / 扫描', window: (l) => `泄露时间窗：${l}`, week: (w) => `${w} 周` },
   marks: {
-    planted: (n, w) => `${w} 植入 ${n} 个金丝雀`,
+    planted: (n, w, o) => `${w} ${({ seeded: '植入', export: '写入导出文件', both: '植入或导出' })[o]} ${n} 个${o === 'export' ? '仅存在于导出文件中的' : ''}金丝雀`,
     exposure: (n, c, w) => `${w} ${c} 接触 ${n} 个金丝雀`,
     contact: (n, w) => `${w} 收到 ${n} 次联系`,
     seizure: (w) => `${w} 扫描查获文件`,
@@ -98,16 +99,24 @@ export const incidentZh: IncidentStrings = {
   },
   certainty: (p) => (p >= 0.95 ? '可能性很高' : p >= 0.8 ? '可能性较高' : p >= 0.5 ? '可能性过半' : '尚不确定'),
   summary: (f) => {
-    const weeks = f.weeks.length ? `于 ${f.weeks.join('、')} 周植入的` : '';
+    // 全部为植入的金丝雀时，周次说明植入时间；仅存在于导出文件中的金丝雀从未植入（见下文）。
+    const weeks = f.exportOnly === 0 && f.weeks.length ? `于 ${f.weeks.join('、')} 周植入的 ` : '';
     const hosp = f.hospitals.length ? f.hospitals.join('、') : '医院';
     let text: string;
     if (f.source === 'hits') {
       const when = f.from && f.to ? (incidentZh.date(f.from) === incidentZh.date(f.to) ? `${incidentZh.date(f.from)}` : `${incidentZh.dateRange(f.from, f.to)}期间`) : '近期';
-      text = `${when}，${weeks} ${f.canaries} 个金丝雀家庭${f.senders ? `被 ${f.senders} 个来源` : ''}联系了 ${f.hits} 次。`;
+      text = `${when}，${weeks}${f.canaries} 个金丝雀家庭${f.senders ? `被 ${f.senders} 个来源` : ''}联系了 ${f.hits} 次。`;
     } else {
-      text = `${f.from ? incidentZh.date(f.from) : '?'}，对 ${f.files} 个查获文件的扫描发现了${weeks} ${f.canaries} 个金丝雀家庭。`;
+      text = `${f.from ? incidentZh.date(f.from) : '?'}，对 ${f.files} 个查获文件的扫描发现了${weeks || ' '}${f.canaries} 个金丝雀家庭。`;
     }
-    text += `这些家庭并不存在，只记录在${hosp}的新生儿记录中，因此其数据已流出医院。`;
+    // 金丝雀存在于何处，决定了数据来自何处：新生儿记录，或仅在导出文件中。
+    const all = (k: number) => k === f.canaries;
+    const seeded = f.seeded ? `${all(f.seeded) ? '它们' : `其中 ${f.seeded} 个`}于 ${f.weeks.join('、')} 周植入，只记录在${hosp}的新生儿记录中` : '';
+    const shown = f.exportFiles.slice(0, 3).map((x) => `${x.file}（导出 ${x.id}，接收方 ${x.recipient}）`);
+    const files = `${shown.join('、')}${f.exportFiles.length > 3 ? ` 等 ${f.exportFiles.length} 个文件` : ''}`;
+    const exported = f.exportOnly ? `${all(f.exportOnly) ? '它们' : `${f.exportOnly} 个`}是仅存在于导出文件中的金丝雀，从未进入新生儿记录，只写入了导出文件 ${files}` : '';
+    if (f.exportOnly === 0) text += `这些家庭并不存在，只记录在${hosp}的新生儿记录中，因此其数据已流出医院。`;
+    else text += `这些家庭并不存在：${[seeded, exported].filter(Boolean).join('；')}${f.seeded === 0 ? `，因此数据来自${f.exportFiles.length === 1 ? '该文件' : '这些文件'}` : ''}。`;
     const t = f.top;
     if (!t) return `${text}Cradle 已知的渠道都没有接触过它们，无法根据 Cradle 的记录追踪来源。`;
     if (t.kind === 'unknown') text += `Cradle 无法确定来源：最可能的解释（概率 ${incidentZh.pct(t.posterior)}）是一个没有记录的渠道。`;
@@ -119,7 +128,7 @@ export const incidentZh: IncidentStrings = {
     return text;
   },
   assumptions: (m, N, U) => [
-    '金丝雀家庭是虚构的，只存在于医院的记录中；金丝雀的陷阱号码接到联系，或在查获文件中出现金丝雀，即说明其记录已流出医院。',
+    '金丝雀家庭是虚构的，只存在于 Cradle 放置它们的地方：医院的新生儿记录，或（仅存在于导出文件中的金丝雀）Cradle 写出的导出文件；金丝雀的陷阱号码接到联系，或在查获文件中出现金丝雀，即说明其记录已流出医院。',
     `一个渠道（导出文件、账号、系统、病区）只可能泄露 Cradle 记录到它接触过的金丝雀，且只能在接触之后泄露。共有 ${U} 个渠道接触过这些金丝雀；金丝雀库共有 ${N} 个。`,
     `泄露发生在某个未知时刻，位于从被发现金丝雀最早植入到其泄露的最早证据之间；最早证据平均在泄露后 ${incidentZh.num(m.evidenceDelayDays)} 天出现。`,
     '一次泄露包含该渠道当时已接触记录中的一部分；泄露比例大小等可能（泄露 1% 与泄露 10% 的可能性相同）。因此，除被发现者外接触很少的渠道，比接触过数千条的渠道解释得更明确。',

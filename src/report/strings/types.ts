@@ -1,4 +1,4 @@
-import type { ModelParameters, ReportHistoryEntry, ReportSuspect, SuspectReason } from '../data.js';
+import type { ModelParameters, ReportCanaryExport, ReportHistoryEntry, ReportSuspect, SuspectReason } from '../data.js';
 import type { LangFormat } from './format.js';
 
 // What each report says in words: one object per report and language (incident.en.ts,
@@ -22,12 +22,21 @@ export type ActionCode =
   | 'anchor-ledger'
   | 'keep-watching';
 
+/** Which canaries a mark or a lane stands for: seeded ones (planted in the newborn records), export-only ones, or both. */
+export type CanaryOrigins = 'seeded' | 'export' | 'both';
+
 /** What the summary paragraph says, worked out by the incident report builder (render.ts). */
 export interface SummaryFacts {
   source: 'hits' | 'scan';
   canaries: number;
+  /** Canaries planted in the newborn records by rotations, and their rotation weeks. */
+  seeded: number;
   weeks: string[];
   hospitals: string[];
+  /** Export-only canaries (an export's own or a code pool's): never in the newborn records. */
+  exportOnly: number;
+  /** The export files those were written into, each once, oldest first. */
+  exportFiles: ReportCanaryExport[];
   /** First and last contact (hits), or the seizure twice (scan). */
   from: string | null;
   to: string | null;
@@ -76,8 +85,10 @@ export interface IncidentStrings extends LangFormat {
   fileRole: (r: 'export' | 'scan' | 'contact' | 'access-log') => string;
   timelineCaption: string;
   timelineText: string;
-  lanes: { planted: string; contacts: string; seizure: string; window: (label: string) => string; week: (w: string) => string };
-  marks: { planted: (n: number, when: string) => string; exposure: (n: number, channel: string, when: string) => string; contact: (n: number, when: string) => string; seizure: (when: string) => string; window: (label: string, from: string, to: string) => string };
+  /** The week cell of an export-only canary in the canaries table: the export files it exists in. */
+  exportOnlyCell: (files: ReportCanaryExport[]) => string;
+  lanes: { planted: (origins: CanaryOrigins) => string; contacts: string; seizure: string; window: (label: string) => string; week: (w: string) => string };
+  marks: { planted: (n: number, when: string, origins: CanaryOrigins) => string; exposure: (n: number, channel: string, when: string) => string; contact: (n: number, when: string) => string; seizure: (when: string) => string; window: (label: string, from: string, to: string) => string };
   suspectKind: (k: ReportSuspect['kind']) => string;
   describe: (s: ReportSuspect) => string;
   reason: (r: SuspectReason) => string;
@@ -99,17 +110,25 @@ export interface AuditSummaryFacts {
   hospital: string;
   from: string;
   to: string;
+  /** Rotation weeks counted: those of the period from the hospital's first rotation on. */
   weeks: number;
   done: number;
   missed: number;
   partial: number;
+  /** Weeks of the period before the hospital's first rotation (not counted, not missed). */
+  before: number;
+  firstRotation: string | null;
   live: number;
   recipients: number;
   weeksLeft: number | null;
   low: boolean;
   incidents: number;
   open: number;
+  /** Single-record opens of canaries in the access logs. */
   tripwires: number;
+  /** Canary records shown by lists, searches and bulk exports, and the log lines (lists) that showed them. */
+  listed: number;
+  lists: number;
   ledgerOk: boolean;
 }
 
@@ -117,8 +136,9 @@ export interface AuditStrings extends LangFormat {
   title: (hospital: string) => string;
   subtitle: string;
   sections: { summary: string; rotations: string; canaries: string; pool: string; incidents: string; tripwires: string; ledger: string; realism: string };
-  meta: { hospital: string; period: string; timeZone: string; generated: string; by: string; command: string; tool: string; times: string };
-  weekStatus: (s: 'done' | 'partial' | 'missed' | 'due') => string;
+  /** `times` and `footer` name the hospital's zone: every time in the audit is its wall-clock time. */
+  meta: { hospital: string; period: string; timeZone: string; generated: string; by: string; command: string; tool: string; times: (zone: string) => string };
+  weekStatus: (s: 'done' | 'partial' | 'missed' | 'due' | 'before') => string;
   numberState: (s: 'burn_in' | 'available' | 'assigned' | 'retired' | 'blocked') => string;
   cols: {
     week: string; starts: string; status: string; planned: string; planted: string; completed: string;
@@ -126,13 +146,15 @@ export interface AuditStrings extends LangFormat {
     recipient: string; exportsInPeriod: string; exportsTotal: string; lastExport: string;
     state: string; numbers: string; number: string; contacts: string; days: string; perDay: string;
     incident: string; source: string; title: string; opened: string; hits: string; canaries: string; firstContact: string; lastContact: string; senders: string;
-    account: string; lines: string; first: string; last: string; when: string; action: string; canary: string; file: string;
+    account: string; lines: string; lists: string; first: string; last: string; when: string; action: string; canary: string; file: string;
     check: string; result: string;
     comparison: string; real: string; auc: string; ci: string; reliedOn: string; field: string; test: string; distance: string; p: string;
   };
   plan: (plan: string) => string;
   noPlan: string;
   rotationTally: (done: number, missed: number, partial: number, due: number) => string;
+  /** Weeks of the period before the program started: before the first rotation (`rotated`), or before the hospital was registered. */
+  beforeWeeks: (weeks: number, firstWeek: string, rotated: boolean) => string;
   noWeeks: string;
   byWard: string;
   byRecipient: string;
@@ -147,9 +169,13 @@ export interface AuditStrings extends LangFormat {
   noNoise: string;
   incidentTally: (hits: number, open: number, closed: number) => string;
   noIncidents: string;
+  tripwireTally: (opened: number, accounts: number) => string;
   tripwireAccounts: string;
   tripwireLines: (shown: number, total: number) => string;
   noTripwires: string;
+  listHeading: string;
+  listTally: (lines: number, accounts: number, records: number, canaries: number) => string;
+  noLists: string;
   ledgerChecks: { chain: string; head: string; evidence: string; unsealed: string; predate: string; reports: string };
   ledgerChain: (ok: boolean, entries: number, brk: { seq: number; kind: string; ref: string; problem: string; detail: string } | null) => string;
   ledgerEvidence: (checked: number, problems: number) => string;
@@ -157,7 +183,7 @@ export interface AuditStrings extends LangFormat {
   ledgerVerdict: (ok: boolean) => string;
   ledgerNote: string;
   summary: (f: AuditSummaryFacts) => string;
-  footer: string;
+  footer: (zone: string) => string;
   realismIntro: string;
   realismNotMeasured: string;
   realismVerdict: (auc: number | null, warnAbove: number, warning: boolean) => string;
