@@ -59,6 +59,8 @@ function traceJson(r: TraceReport) {
     incident: { id: i.id, source: i.source, title: i.title, status: i.status, mergedInto: i.merged_into, createdAt: i.created_at },
     canaries: canaries.map((c) => ({ canaryId: c.canary_id, plantedAt: c.planted_at, isoWeek: c.iso_week, leakedBy: c.leaked_by, evidence: c.evidence })),
     ...rest,
+    // `parts` (a merged suspect's two channels) is always present: null for the others.
+    suspects: rest.suspects.map((s) => ({ ...s, parts: s.parts ?? null })),
   };
 }
 
