@@ -30,16 +30,17 @@ Examples:
         hit: 0, incident: null, canary: 'test', kind: 'test', at: new Date().toISOString(), from: null, confidence: 1,
         reasons: ['this is a test alert from `cradle alerts test`'], exposedTo: [],
       };
-      const results: { channel: string; ok: boolean; error?: string }[] = [];
+      const results: { channel: string; ok: boolean; error: string | null }[] = [];
       for (const t of transports) {
         try {
           await t.send([test], `test-${Date.now()}`);
-          results.push({ channel: t.channel, ok: true });
+          results.push({ channel: t.channel, ok: true, error: null });
         } catch (err) {
           results.push({ channel: t.channel, ok: false, error: errorMessage(err) });
         }
       }
-      emit(!!opts.json, results, () => results.map((r) => `${r.channel}: ${r.ok ? 'sent' : `FAILED: ${r.error}`}`));
+      const sent = results.filter((r) => r.ok).length;
+      emit(!!opts.json, { sent, failed: results.length - sent, channels: results }, () => results.map((r) => `${r.channel}: ${r.ok ? 'sent' : `FAILED: ${r.error}`}`));
       if (results.some((r) => !r.ok)) process.exitCode = 1;
     }));
 

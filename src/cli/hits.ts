@@ -282,7 +282,7 @@ Examples:
           process.stdout.write((await vault.contactRaw(db, id))!);
           return;
         }
-        emit(!!opts.json, contact, () => [
+        emit(!!opts.json, contactJson(contact), () => [
           `contact ${contact.id}: ${contact.kind} via ${contact.source}${contact.provider_id ? ` (${contact.provider_id})` : ''}`,
           `from ${contact.from_address ?? '?'} to ${contact.to_address} at ${isoDate(contact.occurred_at)}, received ${isoDate(contact.received_at)} from ${contact.remote_addr ?? '?'}`,
           `sha256 ${contact.sha256}; triaged ${contact.triaged_at ? isoDate(contact.triaged_at) : 'not yet'}`,
@@ -290,4 +290,23 @@ Examples:
         ]);
       });
     }));
+}
+
+/** One contact as `cradle contact --json` prints it: the vault's row, camelCase, `from`/`to` as in `hits`. */
+function contactJson(c: vault.ContactRow) {
+  return {
+    id: Number(c.id),
+    source: c.source,
+    providerId: c.provider_id,
+    kind: c.kind,
+    from: c.from_address,
+    to: c.to_address,
+    occurredAt: c.occurred_at,
+    receivedAt: c.received_at,
+    body: c.body,
+    remoteAddr: c.remote_addr,
+    headers: c.headers,
+    sha256: c.sha256,
+    triagedAt: c.triaged_at,
+  };
 }

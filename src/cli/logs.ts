@@ -140,7 +140,8 @@ Examples:
         const hospital = opts.hospital && config ? selectHospital(config, opts.hospital).name : undefined;
         const wires = await vault.listTripwires(db, { hospital, since, account: opts.account });
         const accounts = tripwireAccounts(wires);
-        const data = { since: since.toISOString(), accounts, lines: wires };
+        const lines = wires.map((w) => ({ id: Number(w.id), at: w.at, account: w.account, action: w.action, scope: w.scope, canaryId: w.canary_id, system: w.system, ip: w.ip, file: w.path, line: Number(w.line) }));
+        const data = { since: since.toISOString(), accounts, lines };
         emit(!!opts.json, data, () => {
           if (wires.length === 0) return `no account opened a canary record in the last ${opts.since}`;
           const out = [table(['ACCOUNT', 'SINGLE', 'BULK', 'CANARIES', 'FIRST', 'LAST'], accounts.map((a) => [a.account, a.single, a.bulk, a.canaries.length, isoDate(a.first), isoDate(a.last)]))];

@@ -46,7 +46,8 @@ Examples:
           throw new UserError(`no file could be read: ${w.file}: ${w.message}${unread.length > 1 ? ` (and ${unread.length - 1} more file(s) not readable)` : ''}`);
         }
         const pct = (p: number) => `${(p * 100).toFixed(p > 0.999 && p < 1 ? 2 : 1)}%`;
-        emit(!!opts.json, result, () => [
+        // `parts` (a merged suspect's two channels) is always present in JSON: null for the others.
+        emit(!!opts.json, { ...result, suspects: result.suspects.map((s) => ({ ...s, parts: s.parts ?? null })) }, () => [
           ...result.files.map((f) => `${f.file}: ${f.records.toLocaleString('en')} records, ${f.format}, ${f.encoding}, sha256 ${f.sha256.slice(0, 16)}…`),
           ...result.files.flatMap((f) => f.warnings.map((w) => `warning: ${w.file}${w.where ? ` (${w.where})` : ''}: ${w.message}`)),
           result.matches.length

@@ -19,7 +19,7 @@ export function canarySummary(c: PlannedCanary) {
     baby: f.baby.name.full,
     sex: f.baby.sex,
     birthTime: f.baby.birthTime,
-    ...(c.events ? { events: c.events } : {}),
+    events: c.events ?? [],
     ...(c.rows ? { rows: c.rows } : {}),
   };
 }

@@ -52,6 +52,18 @@ function human(r: TraceReport): string[] {
   return out;
 }
 
+/** The trace as `--json` prints it: the incident and its canaries camelCase, as `incidents --json` writes them. */
+function traceJson(r: TraceReport) {
+  const { incident: i, canaries, ...rest } = r;
+  return {
+    incident: { id: i.id, source: i.source, title: i.title, status: i.status, mergedInto: i.merged_into, createdAt: i.created_at },
+    canaries: canaries.map((c) => ({ canaryId: c.canary_id, plantedAt: c.planted_at, isoWeek: c.iso_week, leakedBy: c.leaked_by, evidence: c.evidence })),
+    ...rest,
+    // `parts` (a merged suspect's two channels) is always present: null for the others.
+    suspects: rest.suspects.map((s) => ({ ...s, parts: s.parts ?? null })),
+  };
+}
+
 interface TraceOptions extends JsonOption {
   top: number;
 }
@@ -75,6 +87,6 @@ Examples:
       const report = await traceIncident(db, incident, { top: opts.top });
       // The run and what it concluded go into the evidence ledger (docs/ledger.md).
       await db.transaction((tx) => recordTrace(tx, { incident: report.incident.id, suspects: report.suspects, canaries: report.canaries.length, vaultSize: report.vaultSize }));
-      emit(!!opts.json, report, () => human(report));
+      emit(!!opts.json, traceJson(report), () => human(report));
     }));
 }

@@ -62,8 +62,8 @@ describe('cradle alerts test', () => {
   const dingUrl = () => `http://127.0.0.1:${(ding.address() as AddressInfo).port}/robot/send?access_token=tok-0123456789abcdef0123`;
 
   it('sends through every channel, with the SMTP password from the environment only', async () => {
-    const ok = json<{ channel: string; ok: boolean }[]>(await cradleInProcess(['alerts', 'test', '--json'], { cwd, env: { CRADLE_SMTP_PASSWORD: 'sesame', CRADLE_ALERT_DING_URL: dingUrl(), CRADLE_ALERT_DING_SECRET: 'SECtest-secret' } }));
-    expect(ok).toEqual([{ channel: 'email', ok: true }, { channel: 'webhook:slack-sec', ok: true }, { channel: 'robot:ding', ok: true }]);
+    const ok = json<{ sent: number; failed: number; channels: { channel: string; ok: boolean; error: string | null }[] }>(await cradleInProcess(['alerts', 'test', '--json'], { cwd, env: { CRADLE_SMTP_PASSWORD: 'sesame', CRADLE_ALERT_DING_URL: dingUrl(), CRADLE_ALERT_DING_SECRET: 'SECtest-secret' } }));
+    expect(ok).toEqual({ sent: 3, failed: 0, channels: [{ channel: 'email', ok: true, error: null }, { channel: 'webhook:slack-sec', ok: true, error: null }, { channel: 'robot:ding', ok: true, error: null }] });
     expect(mails.at(-1)).toMatch(/Subject: \[Cradle\] canary test contacted/);
     status = 500;
     const bad = await cradleInProcess(['alerts', 'test'], { cwd, env: { CRADLE_SMTP_PASSWORD: 'wrong', CRADLE_ALERT_DING_URL: dingUrl(), CRADLE_ALERT_DING_SECRET: 'SECwrong-secret' } });

@@ -54,8 +54,8 @@ describe.each(BACKENDS)('cradle triage, hits and incidents on %s', (backend) => 
     const contactId = Number(/contact (\d+) \(manual/.exec(shown.stdout)![1]);
     const raw = await run(['contact', String(contactId), '--raw']);
     expect(raw.stdout).toBe('noted by hand');
-    const one = json<{ sha256: string; provider_id: string }>(await run(['contact', String(contactId), '--json']));
-    expect(one).toMatchObject({ provider_id: 'visit-1', sha256: crypto.createHash('sha256').update('noted by hand').digest('hex') });
+    const one = json<{ sha256: string; providerId: string }>(await run(['contact', String(contactId), '--json']));
+    expect(one).toMatchObject({ providerId: 'visit-1', sha256: crypto.createHash('sha256').update('noted by hand').digest('hex') });
     const missing = await run(['incidents', 'nope']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/no incident nope/);

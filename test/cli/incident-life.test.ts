@@ -61,8 +61,8 @@ describe.each(BACKENDS)('an incident life cycle through the CLI on %s', (backend
     expect(noReason.code).not.toBe(0);
     expect(noReason.stderr).toMatch(/--reason/);
 
-    const trace = json<{ canaries: { canary_id: string }[]; excluded: { hits: { hitId: number; reason: string; by: string }[]; canaries: string[] } }>(await run(['trace', id, '--json']));
-    expect(trace.canaries.map((x) => x.canary_id)).toEqual([canaries[0].id]);
+    const trace = json<{ canaries: { canaryId: string }[]; excluded: { hits: { hitId: number; reason: string; by: string }[]; canaries: string[] } }>(await run(['trace', id, '--json']));
+    expect(trace.canaries.map((x) => x.canaryId)).toEqual([canaries[0].id]);
     expect(trace.excluded).toEqual({ hits: [expect.objectContaining({ hitId: victim.hitId, reason: 'a wrong number, the caller said so', by: 'wang.li' })], canaries: [canaries[1].id] });
     const traceText = await run(['trace', id]);
     expect(traceText.stdout).toContain(`left out: 1 dismissed hit(s); canaries with no other evidence, not traced: ${canaries[1].id}`);

@@ -90,9 +90,9 @@ export async function createTestHospital(opts: HospitalOptions): Promise<TestHos
     vaultLocation: vaultLoc.location,
     target,
     trapNumbers: [...numbers],
-    /** Closes the vault handle in `vault` (a test may have reopened it). */
+    /** Closes the handles in `vault` and `target` (a test may have reopened them). */
     async close() {
-      await target.close();
+      await h.target.close();
       await h.vault.close();
       for (const l of locations) await l.cleanup();
     },
