@@ -11,7 +11,7 @@ import { instantArg, isoWeekArg, oneOf } from './args.js';
 let vault: typeof Vault;
 let advanceCanaries: typeof Seed.advanceCanaries;
 async function load(): Promise<void> {
-  [vault, { advanceCanaries }] = await Promise.all([import('../vault/index.js'), import('../seed/index.js')]);
+  [vault, { advanceCanaries }] = [await import('../vault/index.js'), await import('../seed/index.js')];
 }
 
 interface AdvanceOptions extends JsonOption {

@@ -17,6 +17,8 @@ import type * as VaultModule from '../vault/index.js';
 // needs is loaded when it runs. A command file keeps its actions' modules in `let` bindings filled
 // by its `load`, hooked before its commands' actions (onAction); this file's own are filled by
 // loadContext, which action() and the with* helpers await. Start-up stays short (docs/cli.md).
+// Modules are imported one after another, not with Promise.all: jest's ESM loader (in-process CLI
+// tests) fails on two concurrent imports that share a dependency.
 let configModule: typeof ConfigModule;
 let db: typeof DbModule;
 let mappingModule: typeof MappingModule;
@@ -24,7 +26,7 @@ let vaultModule: typeof VaultModule;
 
 /** The modules the helpers below use (config, databases, mappings, the vault's registration). */
 export async function loadContext(): Promise<void> {
-  [configModule, db, mappingModule, vaultModule] = await Promise.all([import('../config/index.js'), import('../db/index.js'), import('../targetdb/mapping.js'), import('../vault/index.js')]);
+  [configModule, db, mappingModule, vaultModule] = [await import('../config/index.js'), await import('../db/index.js'), await import('../targetdb/mapping.js'), await import('../vault/index.js')];
 }
 
 /** Run `load` before the action of each command (or any of its subcommands): the modules the actions use. */

@@ -28,15 +28,15 @@ let writeDemoFiles: typeof Setup.writeDemoFiles;
 let loadMapping: typeof Targetdb.loadMapping;
 let playStory: typeof DemoStory.playStory;
 async function load(): Promise<void> {
-  const [config, db, learn, vault, setup, targetdb, story] = await Promise.all([
-    import('../config/index.js'),
-    import('../db/index.js'),
-    import('../profile/learn.js'),
-    import('../vault/index.js'),
-    import('../demo/setup.js'),
-    import('../targetdb/index.js'),
-    import('../workflows/demo-story.js'),
-  ]);
+  const [config, db, learn, vault, setup, targetdb, story] = [
+    await import('../config/index.js'),
+    await import('../db/index.js'),
+    await import('../profile/learn.js'),
+    await import('../vault/index.js'),
+    await import('../demo/setup.js'),
+    await import('../targetdb/index.js'),
+    await import('../workflows/demo-story.js'),
+  ];
   ({ loadConfig, selectHospital } = config);
   ({ migrate, openDatabase, readOnly } = db);
   ({ learnProfile } = learn);

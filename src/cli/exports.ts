@@ -14,7 +14,7 @@ import { emit, isoDate, progress, progressDone, table } from './output.js';
 let runExport: typeof Export.runExport;
 let vault: typeof Vault;
 async function load(): Promise<void> {
-  [{ runExport }, vault] = await Promise.all([import('../exports/export.js'), import('../vault/index.js')]);
+  [{ runExport }, vault] = [await import('../exports/export.js'), await import('../vault/index.js')];
 }
 
 /** What `cradle export` and `cradle watermark` both take: a file with canaries for one recipient. */

@@ -16,7 +16,7 @@ let parseDuration: typeof Time.parseDuration;
 let triagePending: typeof Triage.triagePending;
 let vault: typeof Vault;
 async function load(): Promise<void> {
-  [{ alertChannels }, { parseDuration }, { triagePending }, vault] = await Promise.all([import('../alerts/deliver.js'), import('../lib/time.js'), import('../triage/triage.js'), import('../vault/index.js')]);
+  [{ alertChannels }, { parseDuration }, { triagePending }, vault] = [await import('../alerts/deliver.js'), await import('../lib/time.js'), await import('../triage/triage.js'), await import('../vault/index.js')];
 }
 
 // `cradle triage`, `cradle hits`, `cradle incidents`: contacts with the traps turned into hits,

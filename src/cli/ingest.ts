@@ -19,7 +19,7 @@ let ingestCdr: typeof Ingest.ingestCdr;
 let ingestEvents: typeof Ingest.ingestEvents;
 let ingestMail: typeof Ingest.ingestMail;
 async function load(): Promise<void> {
-  [{ defaultHospital }, { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail }] = await Promise.all([import('../config/index.js'), import('../ingest/index.js')]);
+  [{ defaultHospital }, { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail }] = [await import('../config/index.js'), await import('../ingest/index.js')];
 }
 
 // `cradle ingest`: contacts that reached the traps while nothing was listening, or through channels

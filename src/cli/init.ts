@@ -22,11 +22,11 @@ let resolveServer: typeof Db.resolveServer;
 let withoutPassword: typeof Db.withoutPassword;
 let sealRowsBaseline: typeof Ledger.sealRowsBaseline;
 async function load(): Promise<void> {
-  [{ configTemplate, loadConfig }, { isServerLocation, locationKind, migrate, openDatabase, resolveServer, withoutPassword }, { sealRowsBaseline }] = await Promise.all([
-    import('../config/index.js'),
-    import('../db/index.js'),
-    import('../vault/ledger.js'),
-  ]);
+  [{ configTemplate, loadConfig }, { isServerLocation, locationKind, migrate, openDatabase, resolveServer, withoutPassword }, { sealRowsBaseline }] = [
+    await import('../config/index.js'),
+    await import('../db/index.js'),
+    await import('../vault/ledger.js'),
+  ];
 }
 
 interface InitOptions extends JsonOption {

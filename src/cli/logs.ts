@@ -34,17 +34,17 @@ let vault: typeof Vault;
 let removalLines: typeof Remove.removalLines;
 let removeImport: typeof Remove.removeImport;
 async function load(): Promise<void> {
-  const [imp, fields, summary, alerts, config, mapping, time, v, remove] = await Promise.all([
-    import('../accesslog/import.js'),
-    import('../accesslog/fields.js'),
-    import('../accesslog/summary.js'),
-    import('../alerts/deliver.js'),
-    import('../config/index.js'),
-    import('../targetdb/mapping.js'),
-    import('../lib/time.js'),
-    import('../vault/index.js'),
-    import('../accesslog/remove.js'),
-  ]);
+  const [imp, fields, summary, alerts, config, mapping, time, v, remove] = [
+    await import('../accesslog/import.js'),
+    await import('../accesslog/fields.js'),
+    await import('../accesslog/summary.js'),
+    await import('../alerts/deliver.js'),
+    await import('../config/index.js'),
+    await import('../targetdb/mapping.js'),
+    await import('../lib/time.js'),
+    await import('../vault/index.js'),
+    await import('../accesslog/remove.js'),
+  ];
   ({ importAccessLog, TooManyRejects } = imp);
   ({ actionWords } = fields);
   ({ rejectsCsv, tripwireAccounts } = summary);

@@ -17,7 +17,7 @@ let parseDuration: typeof Time.parseDuration;
 let vault: typeof Vault;
 let defaultHospital: typeof ConfigModule.defaultHospital;
 async function load(): Promise<void> {
-  [{ normaliseDomain, parseNumberFile }, { parseDuration }, vault, { defaultHospital }] = await Promise.all([import('../pool/numbers.js'), import('../lib/time.js'), import('../vault/index.js'), import('../config/index.js')]);
+  [{ normaliseDomain, parseNumberFile }, { parseDuration }, vault, { defaultHospital }] = [await import('../pool/numbers.js'), await import('../lib/time.js'), await import('../vault/index.js'), await import('../config/index.js')];
 }
 
 interface AddOptions extends JsonOption {

@@ -14,7 +14,7 @@ let realBirthsPerWard: typeof Seed.realBirthsPerWard;
 let rotate: typeof Seed.rotate;
 let isoWeekOf: typeof Time.isoWeekOf;
 async function load(): Promise<void> {
-  [{ birthWindow, plantCanaries, realBirthsPerWard, rotate }, { isoWeekOf }] = await Promise.all([import('../seed/index.js'), import('../lib/time.js')]);
+  [{ birthWindow, plantCanaries, realBirthsPerWard, rotate }, { isoWeekOf }] = [await import('../seed/index.js'), await import('../lib/time.js')];
 }
 
 export function canarySummary(c: PlannedCanary) {

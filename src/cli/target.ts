@@ -24,15 +24,15 @@ let loadMapping: typeof MappingModule.loadMapping;
 let latestProfile: typeof Vault.latestProfile;
 let saveProfile: typeof Vault.saveProfile;
 async function load(): Promise<void> {
-  const [config, db, learn, summary, check, mapping, vault] = await Promise.all([
-    import('../config/index.js'),
-    import('../db/index.js'),
-    import('../profile/learn.js'),
-    import('../profile/summary.js'),
-    import('../targetdb/check.js'),
-    import('../targetdb/mapping.js'),
-    import('../vault/index.js'),
-  ]);
+  const [config, db, learn, summary, check, mapping, vault] = [
+    await import('../config/index.js'),
+    await import('../db/index.js'),
+    await import('../profile/learn.js'),
+    await import('../profile/summary.js'),
+    await import('../targetdb/check.js'),
+    await import('../targetdb/mapping.js'),
+    await import('../vault/index.js'),
+  ];
   ({ hospitalWarnings, selectHospital } = config);
   ({ readOnly } = db);
   ({ learnProfile, mappingSha256 } = learn);

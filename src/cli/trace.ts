@@ -11,7 +11,7 @@ import { emit, isoDate, table } from './output.js';
 let traceIncident: typeof Trace.traceIncident;
 let recordTrace: typeof Ledger.recordTrace;
 async function load(): Promise<void> {
-  [{ traceIncident }, { recordTrace }] = await Promise.all([import('../trace/trace.js'), import('../vault/ledger.js')]);
+  [{ traceIncident }, { recordTrace }] = [await import('../trace/trace.js'), await import('../vault/ledger.js')];
 }
 
 // `cradle trace <incident>`: which channel the leaked batch most likely came from, and how sure.

@@ -14,7 +14,7 @@ let alertChannels: typeof Deliver.alertChannels;
 let transportsFor: typeof Deliver.transportsFor;
 let triageAndAlert: typeof TriageAndAlert.triageAndAlert;
 async function load(): Promise<void> {
-  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }] = await Promise.all([import('../watch/server.js'), import('../alerts/deliver.js'), import('../workflows/triage-and-alert.js')]);
+  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }] = [await import('../watch/server.js'), await import('../alerts/deliver.js'), await import('../workflows/triage-and-alert.js')];
 }
 
 /** How often `cradle watch` triages new contacts and delivers due alerts. */

@@ -12,7 +12,7 @@ let describeColumns: typeof Infer.describeColumns;
 let describeStyle: typeof Watermark.describeStyle;
 let runWatermark: typeof Watermark.runWatermark;
 async function load(): Promise<void> {
-  [{ describeColumns }, { describeStyle, runWatermark }] = await Promise.all([import('../exports/infer.js'), import('../exports/watermark.js')]);
+  [{ describeColumns }, { describeStyle, runWatermark }] = [await import('../exports/infer.js'), await import('../exports/watermark.js')];
 }
 
 export function registerWatermark(program: Command): void {
