@@ -5,6 +5,7 @@
 //    it): a test's migrate() on a copy then finds nothing to do. Made here from the sql/vault files of
 //    this run, so a new migration is in it.
 // Each run works in its own .test-tmp/run-<pid>, so two test runs on one machine do not delete each other's files.
+// The pristine template is also this run's cache directory for databases the code creates (CRADLE_CACHE_DIR).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -60,4 +61,11 @@ export default async function globalSetup() {
     await vault.close();
   }
   process.env.CRADLE_TEST_TMP = tmp;
+  // A database the code creates (`cradle init`, the demo, create: true) starts as a copy of a pristine
+  // cluster from the cache directory (src/db/pristine.ts): the template above is one, and the tests'
+  // cache is this run's, not the user's.
+  const cache = path.join(tmp, 'cache');
+  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8'));
+  fs.cpSync(template, path.join(cache, `pglite-${version}`), { recursive: true });
+  process.env.CRADLE_CACHE_DIR = cache;
 }

@@ -12,6 +12,7 @@ import { actionWords, type ActionWords } from './fields.js';
 import { checkTimeFormat } from './time.js';
 import { RejectTally, TooManyRejects } from './rejects.js';
 import type { AccessField, AccessFormat } from '../domain/access.js';
+import { DEFAULT_MAX_REJECTS } from './limits.js';
 
 export { accountChannelName } from './batch.js';
 export { TooManyRejects } from './rejects.js';
@@ -25,12 +26,8 @@ export { TooManyRejects } from './rejects.js';
 
 export const BATCH_ROWS = 50_000;
 
-/**
- * Rejected lines `cradle logs import` takes, by default, before it stops: a tenth, judged once
- * DEFAULT_MIN_LINES lines were read; a shorter log stops only when none of its lines could be read. A
- * --max-rejects given is judged on every batch and at the end, however few lines were read.
- */
-export const DEFAULT_MAX_REJECTS = { share: 0.1, minLines: 100 } as const;
+// DEFAULT_MAX_REJECTS: ./limits.ts (light, for the CLI's help text).
+export { DEFAULT_MAX_REJECTS };
 
 /** The largest share of rejected lines (0..1), judged once minLines lines were read (or at the end, when no line could be read). */
 export interface MaxRejects {

@@ -1,13 +1,21 @@
 import type { Command } from 'commander';
-import { deliverDue, transportsFor } from '../alerts/deliver.js';
+import type * as Deliver from '../alerts/deliver.js';
 import type { AlertPayload } from '../alerts/render.js';
 import { errorMessage, UserError } from '../lib/errors.js';
-import { action, readConfig, vaultAction, type JsonOption } from './context.js';
+import { action, onAction, readConfig, vaultAction, type JsonOption } from './context.js';
 import { emit } from './output.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let deliverDue: typeof Deliver.deliverDue;
+let transportsFor: typeof Deliver.transportsFor;
+async function load(): Promise<void> {
+  ({ deliverDue, transportsFor } = await import('../alerts/deliver.js'));
+}
 
 // `cradle alerts test` and `cradle alerts deliver`: the alert channels of the config.
 
 export function registerAlerts(program: Command): void {
+  const first = program.commands.length;
   const alerts = program.command('alerts').description('alert channels: send a test alert, deliver the outbox');
 
   alerts
@@ -58,4 +66,5 @@ Examples:
       });
       emit(!!opts.json, res, () => `sent ${res.sent} (${res.digests} digest(s)), ${res.retried} to retry, ${res.failed} given up`);
     }));
+  onAction(program.commands.slice(first), load);
 }

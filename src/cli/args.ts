@@ -1,14 +1,16 @@
 import path from 'node:path';
-import { InvalidArgumentError } from 'commander';
-import { checkTimeFormat, logEncodingArg, parseActionsOption, parseMapOption } from '../accesslog/parse.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { logEncodingArg } from '../accesslog/encoding.js';
 import { parseChannel, type ChannelRef } from '../domain/index.js';
 import { ACCESS_FIELDS, type AccessField } from '../domain/access.js';
-import { CDR_FIELDS, parseCdrMap } from '../ingest/index.js';
+import { CDR_FIELDS, parseCdrMap } from '../ingest/cdr-map.js';
 import { errorMessage } from '../lib/errors.js';
-import { FIELDS } from '../targetdb/mapping.js';
+import { FIELDS } from '../targetdb/fields.js';
 
 // Option parsers: each turns the text into the option's typed value. A bad value is bad usage
 // (exit 2), reported by commander with the option's name and the parser's reason.
+// They load nothing heavy: every command's definition (and so --help) loads this file. A reading
+// that needs a heavy module (date-fns) runs just before the action instead: readBeforeAction.
 
 /** Runs `parse`, its error becoming the bad value's reason. */
 function reasonOf<T>(parse: () => T): T {
@@ -159,8 +161,8 @@ export function checkCdrMap(map: Record<string, string>): ReturnType<typeof pars
 
 /** `cradle logs import --map ts=event_time,…`: the access-log fields' columns or keys. */
 export function accessMap(value: string, previous: Partial<Record<AccessField, string>> = {}): Partial<Record<AccessField, string>> {
-  const map = mapOption(value, previous, ACCESS_FIELDS, 'ts=event_time');
-  return reasonOf(() => parseMapOption(Object.entries(map).map(([f, c]) => `${f}=${c}`).join(',')));
+  // mapOption has checked every name against ACCESS_FIELDS.
+  return mapOption(value, previous, ACCESS_FIELDS, 'ts=event_time') as Partial<Record<AccessField, string>>;
 }
 
 /** An access log's text encoding: utf-8, gb18030 (gbk), utf-16le, utf-16be, or another iconv-lite knows. */
@@ -168,17 +170,35 @@ export function encodingArg(value: string): string {
   return reasonOf(() => logEncodingArg(value));
 }
 
-/** A date-fns pattern that can read timestamps, e.g. dd/MM/yyyy HH:mm:ss. */
-export function timeFormatArg(value: string): string {
-  return reasonOf(() => {
-    checkTimeFormat(value);
-    return value;
+/**
+ * The option `name` of `cmd` (its attribute name, e.g. timeFormat), read by `read` just before the
+ * action, when the modules `read` needs are loaded; a bad value is reported as commander reports one
+ * (exit 2). Its parser, if any, keeps the text as given.
+ */
+export function readBeforeAction<T>(cmd: Command, name: string, read: (text: string) => Promise<T>): Command {
+  return cmd.hook('preAction', async () => {
+    const text: unknown = cmd.getOptionValue(name);
+    if (typeof text !== 'string') return;
+    try {
+      cmd.setOptionValue(name, await read(text));
+    } catch (err) {
+      const flags = cmd.options.find((o) => o.attributeName() === name)?.flags ?? name;
+      cmd.error(`error: option '${flags}' argument '${text}' is invalid. ${errorMessage(err)}`, { code: 'commander.invalidArgument' });
+    }
   });
 }
 
-/** Action words: 查看=view,打印=print,列表=list. */
-export function actionsArg(value: string): Record<string, string> {
-  return reasonOf(() => parseActionsOption(value));
+/** A date-fns pattern that can read timestamps, e.g. dd/MM/yyyy HH:mm:ss (for readBeforeAction). */
+export async function timeFormatArg(value: string): Promise<string> {
+  const { checkTimeFormat } = await import('../accesslog/time.js');
+  checkTimeFormat(value);
+  return value;
+}
+
+/** Action words: 查看=view,打印=print,列表=list (for readBeforeAction). */
+export async function actionsArg(value: string): Promise<Record<string, string>> {
+  const { parseActionsOption } = await import('../accesslog/fields.js');
+  return parseActionsOption(value);
 }
 
 /** A share from 0 to 1, such as 0.1. */

@@ -4,13 +4,20 @@ import { clockNow } from '../lib/clock.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
-import { parseDay } from '../report/audit-load.js';
+import { parseDay } from '../report/day.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
-import { writeAuditReport, type AuditReportOptions } from '../workflows/audit-report.js';
+import type * as AuditReport from '../workflows/audit-report.js';
+import type { AuditReportOptions } from '../workflows/audit-report.js';
 import { oneOf, reportFormatOf } from './args.js';
-import { globals, withHospital, withVault } from './context.js';
+import { globals, onAction, withHospital, withVault } from './context.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let writeAuditReport: typeof AuditReport.writeAuditReport;
+async function load(): Promise<void> {
+  ({ writeAuditReport } = await import('../workflows/audit-report.js'));
+}
 
 // `cradle audit --from --to`: the program-level report for auditors: rotations done and missed per
 // week, canaries live per ward and per export recipient, trap-pool health, hits and incidents,
@@ -29,6 +36,7 @@ function dayArg(value: string): string {
 }
 
 export function registerAudit(program: Command): void {
+  const first = program.commands.length;
   program
     .command('audit')
     .description('write the audit report for a period: rotations done and missed, canaries live, trap-pool health, hits and incidents, tripwires, ledger verification')
@@ -75,4 +83,5 @@ Examples:
       if (o.realism) await withHospital(opts, ({ vault, config, hospital, mapping, target }) => write(vault, config, { target, hospital, mapping }));
       else await withVault(opts, (db, config) => write(db, config));
     });
+  onAction(program.commands.slice(first), load);
 }

@@ -1,11 +1,18 @@
 import type { Command } from 'commander';
 import type { CanaryStatus } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
-import * as vault from '../vault/index.js';
-import { advanceCanaries } from '../seed/index.js';
-import { hospitalAction, hospitalFilter, showCommand, vaultAction, type JsonOption } from './context.js';
+import type * as Vault from '../vault/index.js';
+import type * as Seed from '../seed/index.js';
+import { hospitalAction, hospitalFilter, onAction, showCommand, vaultAction, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
 import { instantArg, isoWeekArg, oneOf } from './args.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let vault: typeof Vault;
+let advanceCanaries: typeof Seed.advanceCanaries;
+async function load(): Promise<void> {
+  [vault, { advanceCanaries }] = [await import('../vault/index.js'), await import('../seed/index.js')];
+}
 
 interface AdvanceOptions extends JsonOption {
   until?: Date;
@@ -18,6 +25,7 @@ interface ListOptions extends JsonOption {
 }
 
 export function registerCanaries(program: Command): void {
+  const first = program.commands.length;
   const canaries = program.command('canaries').description('the canary families in the vault');
 
   canaries
@@ -91,7 +99,7 @@ export function registerCanaries(program: Command): void {
 
   showCommand(
     canaries,
-    { noun: 'canary', description: 'one canary: the family, its trap numbers, target keys and exposures', exampleId: '3k9x2m7q8w1a', get: vault.getCanary },
+    { noun: 'canary', description: 'one canary: the family, its trap numbers, target keys and exposures', exampleId: '3k9x2m7q8w1a', get: (db, id) => vault.getCanary(db, id) },
     async ({ opts, db, id }, c) => {
       const exposures = await vault.exposuresOf(db, id);
       const numbers = await vault.trapNumbersOf(db, id);
@@ -123,4 +131,5 @@ export function registerCanaries(program: Command): void {
       ]);
     },
   );
+  onAction(program.commands.slice(first), load);
 }

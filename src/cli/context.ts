@@ -1,13 +1,38 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CONFIG_FILE, loadConfig, selectHospital, type Config, type HospitalConfig } from '../config/index.js';
-import { migrate, openDatabase, type Database } from '../db/index.js';
+import type * as ConfigModule from '../config/index.js';
+import type { Config, HospitalConfig } from '../config/index.js';
+import { CONFIG_FILE } from '../config/file.js';
+import type * as DbModule from '../db/index.js';
+import type { Database } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
-import { loadMapping, type Mapping } from '../targetdb/mapping.js';
-import { ensureHospital, sealRowsBaseline } from '../vault/index.js';
+import type * as MappingModule from '../targetdb/mapping.js';
+import type { Mapping } from '../targetdb/mapping.js';
+import type * as VaultModule from '../vault/index.js';
 
 // The CLI is the only place that opens databases. Locations come from flags, then the environment,
 // then cradle.config.json.
+
+// Every command's definition is loaded to parse the command line (and for --help); what an action
+// needs is loaded when it runs. A command file keeps its actions' modules in `let` bindings filled
+// by its `load`, hooked before its commands' actions (onAction); this file's own are filled by
+// loadContext, which action() and the with* helpers await. Start-up stays short (docs/cli.md).
+// Modules are imported one after another, not with Promise.all: jest's ESM loader (in-process CLI
+// tests) fails on two concurrent imports that share a dependency.
+let configModule: typeof ConfigModule;
+let db: typeof DbModule;
+let mappingModule: typeof MappingModule;
+let vaultModule: typeof VaultModule;
+
+/** The modules the helpers below use (config, databases, mappings, the vault's registration). */
+export async function loadContext(): Promise<void> {
+  [configModule, db, mappingModule, vaultModule] = [await import('../config/index.js'), await import('../db/index.js'), await import('../targetdb/mapping.js'), await import('../vault/index.js')];
+}
+
+/** Run `load` before the action of each command (or any of its subcommands): the modules the actions use. */
+export function onAction(commands: readonly Command[], load: () => Promise<void>): void {
+  for (const cmd of commands) cmd.hook('preAction', load);
+}
 
 export interface GlobalOptions {
   config?: string;
@@ -35,6 +60,7 @@ export function globals<O extends object = object>(cmd: Command): GlobalOptions 
  */
 export function action<O extends object = object, A extends unknown[] = []>(fn: (opts: GlobalOptions & O, ...args: A) => Promise<void>) {
   return async function (this: Command, ...args: A): Promise<void> {
+    await loadContext();
     await fn(globals<O>(this), ...args);
   };
 }
@@ -79,7 +105,7 @@ export function readConfig(opts: GlobalOptions, required: boolean): Config | nul
 export function readConfig(opts: GlobalOptions, required = true): Config | null {
   const file = configPath(opts);
   try {
-    return loadConfig(file);
+    return configModule.loadConfig(file);
   } catch (err) {
     if (!required && err instanceof UserError && err.message.startsWith('no ')) return null;
     throw err;
@@ -90,7 +116,7 @@ export function readConfig(opts: GlobalOptions, required = true): Config | null 
 export function namedHospital(opts: GlobalOptions, config: Config | null): HospitalConfig | null {
   if (!opts.hospital) return null;
   if (!config) throw new UserError(`--hospital needs a ${CONFIG_FILE} naming that hospital (or --config <file>)`);
-  return selectHospital(config, opts.hospital);
+  return configModule.selectHospital(config, opts.hospital);
 }
 
 /** The name of the hospital --hospital names; undefined without the flag. */
@@ -106,12 +132,13 @@ export function vaultLocation(opts: GlobalOptions, config: Config | null): strin
 
 /** Open the vault, bring its schema up to date, register the config's hospitals, run `fn`, close. */
 export async function withVault<T>(opts: GlobalOptions, fn: (vault: Database, config: Config | null) => Promise<T>, options: { create?: boolean; configRequired?: boolean } = {}): Promise<T> {
+  await loadContext();
   const config = readConfig(opts, options.configRequired ?? false);
-  const vault = await openDatabase(vaultLocation(opts, config), { role: 'vault', create: options.create });
+  const vault = await db.openDatabase(vaultLocation(opts, config), { role: 'vault', create: options.create });
   try {
-    await migrate(vault, undefined, { existingOnly: true });
-    await sealRowsBaseline(vault); // once, after migration 010 on a vault that held rows (docs/ledger.md)
-    for (const h of config?.hospitals.values() ?? []) await ensureHospital(vault, h.name, h.locale);
+    await db.migrate(vault, undefined, { existingOnly: true });
+    await vaultModule.sealRowsBaseline(vault); // once, after migration 010 on a vault that held rows (docs/ledger.md)
+    for (const h of config?.hospitals.values() ?? []) await vaultModule.ensureHospital(vault, h.name, h.locale);
     return await fn(vault, config);
   } finally {
     await vault.close();
@@ -138,12 +165,12 @@ export function targetLocation(opts: GlobalOptions, hospital: HospitalConfig): s
 /** The hospital the command works on, with its mapping: read before any database is opened. */
 function hospitalScope(opts: GlobalOptions): Omit<TargetContext, 'target'> {
   const config = readConfig(opts);
-  const hospital = selectHospital(config, opts.hospital);
-  return { config, hospital, mapping: loadMapping(hospital.mappingFile) };
+  const hospital = configModule.selectHospital(config, opts.hospital);
+  return { config, hospital, mapping: mappingModule.loadMapping(hospital.mappingFile) };
 }
 
 async function inTarget<T>(opts: GlobalOptions, scope: Omit<TargetContext, 'target'>, fn: (ctx: TargetContext) => Promise<T>): Promise<T> {
-  const target = await openDatabase(targetLocation(opts, scope.hospital), { role: `target of ${scope.hospital.name}` });
+  const target = await db.openDatabase(targetLocation(opts, scope.hospital), { role: `target of ${scope.hospital.name}` });
   try {
     return await fn({ ...scope, target });
   } finally {
@@ -153,11 +180,13 @@ async function inTarget<T>(opts: GlobalOptions, scope: Omit<TargetContext, 'targ
 
 /** The hospital's config, mapping and target, without the vault. */
 export async function withTarget<T>(opts: GlobalOptions, fn: (ctx: TargetContext) => Promise<T>): Promise<T> {
+  await loadContext();
   return inTarget(opts, hospitalScope(opts), fn);
 }
 
 /** Everything a command on one hospital needs: its config, mapping, vault and target. */
 export async function withHospital<T>(opts: GlobalOptions, fn: (ctx: HospitalContext) => Promise<T>): Promise<T> {
+  await loadContext();
   const scope = hospitalScope(opts);
   return withVault(opts, (vault) => inTarget(opts, scope, (ctx) => fn({ ...ctx, vault })), { configRequired: true });
 }

@@ -1,16 +1,50 @@
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../lib/paths.js';
 import type { Command } from 'commander';
-import { loadConfig, selectHospital } from '../config/index.js';
-import { migrate, openDatabase, readOnly } from '../db/index.js';
-import { DEFAULT_K, learnProfile } from '../profile/learn.js';
-import { saveProfile } from '../vault/index.js';
-import { createDemoHospital, DEMO_WARDS, writeDemoFiles } from '../demo/setup.js';
-import { loadMapping } from '../targetdb/index.js';
-import { playStory, type StoryResult } from '../workflows/demo-story.js';
+import type * as ConfigModule from '../config/index.js';
+import type * as Db from '../db/index.js';
+import { DEFAULT_K } from '../profile/defaults.js';
+import type * as Learn from '../profile/learn.js';
+import type * as Vault from '../vault/index.js';
+import type * as Setup from '../demo/setup.js';
+import type * as Targetdb from '../targetdb/index.js';
+import type * as DemoStory from '../workflows/demo-story.js';
+import type { StoryResult } from '../workflows/demo-story.js';
 import { emit, progress, progressDone } from './output.js';
-import { action, type JsonOption } from './context.js';
+import { action, onAction, type JsonOption } from './context.js';
 import { positiveInt } from './args.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let loadConfig: typeof ConfigModule.loadConfig;
+let selectHospital: typeof ConfigModule.selectHospital;
+let migrate: typeof Db.migrate;
+let openDatabase: typeof Db.openDatabase;
+let readOnly: typeof Db.readOnly;
+let learnProfile: typeof Learn.learnProfile;
+let saveProfile: typeof Vault.saveProfile;
+let createDemoHospital: typeof Setup.createDemoHospital;
+let DEMO_WARDS: typeof Setup.DEMO_WARDS;
+let writeDemoFiles: typeof Setup.writeDemoFiles;
+let loadMapping: typeof Targetdb.loadMapping;
+let playStory: typeof DemoStory.playStory;
+async function load(): Promise<void> {
+  const [config, db, learn, vault, setup, targetdb, story] = [
+    await import('../config/index.js'),
+    await import('../db/index.js'),
+    await import('../profile/learn.js'),
+    await import('../vault/index.js'),
+    await import('../demo/setup.js'),
+    await import('../targetdb/index.js'),
+    await import('../workflows/demo-story.js'),
+  ];
+  ({ loadConfig, selectHospital } = config);
+  ({ migrate, openDatabase, readOnly } = db);
+  ({ learnProfile } = learn);
+  ({ saveProfile } = vault);
+  ({ createDemoHospital, DEMO_WARDS, writeDemoFiles } = setup);
+  ({ loadMapping } = targetdb);
+  ({ playStory } = story);
+}
 
 /** Lines the story prints, for the progress bar. */
 const DEMO_STEPS = 16;
@@ -25,6 +59,7 @@ interface DemoOptions extends JsonOption {
 }
 
 export function registerDemo(program: Command): void {
+  const first = program.commands.length;
   program
     .command('demo')
     .description('the whole story on embedded databases: a demo hospital, a month of canaries, exports and access logs, a leak, the scammers\' calls, and the trace that names the source')
@@ -114,4 +149,5 @@ export function registerDemo(program: Command): void {
       ]);
       if (!right) process.exitCode = 1;
     }));
+  onAction(program.commands.slice(first), load);
 }

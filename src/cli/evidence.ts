@@ -2,10 +2,16 @@ import type { Command } from 'commander';
 import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
-import { exportEvidence } from '../workflows/evidence-export.js';
+import type * as EvidenceExport from '../workflows/evidence-export.js';
 import { oneOf } from './args.js';
-import { action, withVault, type JsonOption } from './context.js';
+import { action, onAction, withVault, type JsonOption } from './context.js';
 import { emit } from './output.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let exportEvidence: typeof EvidenceExport.exportEvidence;
+async function load(): Promise<void> {
+  ({ exportEvidence } = await import('../workflows/evidence-export.js'));
+}
 
 // `cradle evidence export <incident> --out bundle.tar.gz`: everything needed to check an incident's
 // evidence without Cradle, in one file for the police or a regulator: the raw contact events, the
@@ -19,6 +25,7 @@ interface EvidenceOptions extends JsonOption {
 }
 
 export function registerEvidence(program: Command): void {
+  const first = program.commands.length;
   const evidence = program.command('evidence').description("an incident's evidence, packed to be checked without Cradle");
   evidence
     .command('export')
@@ -51,4 +58,5 @@ Examples:
         emit(!!opts.json, res, () => `wrote ${opts.out} (${res.files.length} files, ${res.bytes} bytes) sha256 ${res.sha256}; ledger entry #${res.ledgerSeq}`);
       });
     }));
+  onAction(program.commands.slice(first), load);
 }

@@ -2,12 +2,20 @@ import type { Command } from 'commander';
 import type { ChannelRef } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
-import { runExport, type ExportResult } from '../exports/export.js';
-import { EXPORT_FORMATS, type ExportFormat } from '../exports/write.js';
-import * as vault from '../vault/index.js';
+import type * as Export from '../exports/export.js';
+import type { ExportResult } from '../exports/export.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../exports/formats.js';
+import type * as Vault from '../vault/index.js';
 import { collect, columnFields, familyMap, dateArg, exportChannel, oneOf, positiveInt } from './args.js';
-import { action, hospitalFilter, showCommand, vaultAction, withHospital, type JsonOption } from './context.js';
+import { action, hospitalFilter, onAction, showCommand, vaultAction, withHospital, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let runExport: typeof Export.runExport;
+let vault: typeof Vault;
+async function load(): Promise<void> {
+  [{ runExport }, vault] = [await import('../exports/export.js'), await import('../vault/index.js')];
+}
 
 /** What `cradle export` and `cradle watermark` both take: a file with canaries for one recipient. */
 export interface RecipientFileOptions extends JsonOption {
@@ -84,6 +92,7 @@ export function exportSummary(result: ExportResult) {
 }
 
 export function registerExports(program: Command): void {
+  const first = program.commands.length;
   program
     .command('export')
     .description("write an export file for one recipient, with canary families made for that file alone")
@@ -180,7 +189,7 @@ Examples:
     }));
   showCommand(
     exports,
-    { noun: 'export', description: 'one export: its query, operator, file hash and the canaries it holds', exampleId: '4k2n8x0q1z', get: vault.getExport },
+    { noun: 'export', description: 'one export: its query, operator, file hash and the canaries it holds', exampleId: '4k2n8x0q1z', get: (db, id) => vault.getExport(db, id) },
     async ({ opts, db, id }, x) => {
       const canaries = await vault.exportCanaries(db, id);
       const code = await vault.exportCodeword(db, id);
@@ -210,4 +219,5 @@ Examples:
       ]);
     },
   );
+  onAction(program.commands.slice(first), load);
 }

@@ -1,14 +1,23 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { alertChannels } from '../alerts/deliver.js';
+import type * as Alerts from '../alerts/deliver.js';
 import { maskPhone } from '../lib/phone.js';
-import { parseDuration } from '../lib/time.js';
-import { triagePending } from '../triage/triage.js';
-import * as vault from '../vault/index.js';
+import type * as Time from '../lib/time.js';
+import type * as Triage from '../triage/triage.js';
+import type * as Vault from '../vault/index.js';
 import { escapeControls } from '../lib/control.js';
 import { UserError } from '../lib/errors.js';
 import { oneOf, positiveInt } from './args.js';
-import { action, vaultAction, withVault, type JsonOption } from './context.js';
+import { action, onAction, vaultAction, withVault, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let alertChannels: typeof Alerts.alertChannels;
+let parseDuration: typeof Time.parseDuration;
+let triagePending: typeof Triage.triagePending;
+let vault: typeof Vault;
+async function load(): Promise<void> {
+  [{ alertChannels }, { parseDuration }, { triagePending }, vault] = [await import('../alerts/deliver.js'), await import('../lib/time.js'), await import('../triage/triage.js'), await import('../vault/index.js')];
+}
 
 // `cradle triage`, `cradle hits`, `cradle incidents`: contacts with the traps turned into hits,
 // and the incidents that group hits and scans.
@@ -37,7 +46,7 @@ function byArg(value: string): string {
   return name;
 }
 
-const hitJson = (h: vault.HitRow) => ({
+const hitJson = (h: Vault.HitRow) => ({
   id: Number(h.id),
   eventId: Number(h.event_id),
   canaryId: h.canary_id,
@@ -54,7 +63,7 @@ const hitJson = (h: vault.HitRow) => ({
   createdAt: h.created_at,
 });
 
-const incidentJson = (i: vault.IncidentRow) => ({
+const incidentJson = (i: Vault.IncidentRow) => ({
   id: i.id,
   source: i.source,
   title: i.title,
@@ -69,7 +78,7 @@ const incidentJson = (i: vault.IncidentRow) => ({
   senders: i.senders,
 });
 
-const incidentHitJson = (h: vault.IncidentHitRow) => ({
+const incidentHitJson = (h: Vault.IncidentHitRow) => ({
   hitId: Number(h.hit_id),
   canaryId: h.canary_id,
   confidence: Number(h.confidence),
@@ -86,10 +95,10 @@ const incidentHitJson = (h: vault.IncidentHitRow) => ({
   sha256: h.sha256,
 });
 
-const hitChangeJson = (c: vault.HitChange) => ({ hit: c.hit, incident: c.incident, canary: c.canary, from: c.from, to: c.to, seq: c.seq });
+const hitChangeJson = (c: Vault.HitChange) => ({ hit: c.hit, incident: c.incident, canary: c.canary, from: c.from, to: c.to, seq: c.seq });
 
 /** One life-cycle entry as `cradle incidents <id>` lists it. */
-function historyLine(e: vault.HistoryEntry): string {
+function historyLine(e: Vault.HistoryEntry): string {
   const what =
     e.action === 'note'
       ? `note: ${e.note ?? ''}`
@@ -106,6 +115,7 @@ interface ContactOptions extends JsonOption {
 }
 
 export function registerHits(program: Command): void {
+  const first = program.commands.length;
   program
     .command('triage')
     .description('match recorded contacts with the traps to canaries, judge them, group them into incidents (cradle watch does this as contacts arrive)')
@@ -216,7 +226,7 @@ Examples:
       ]);
     }));
 
-  const transitions: { name: vault.IncidentAction; description: string; example: string }[] = [
+  const transitions: { name: Vault.IncidentAction; description: string; example: string }[] = [
     { name: 'close', description: 'close an open incident (dealt with); recorded in the evidence ledger', example: 'cradle incidents close k3x9m2pq7w --reason "recipient confirmed the leak; reported to the police"' },
     { name: 'reopen', description: 'reopen a closed or dismissed incident; recorded in the evidence ledger', example: 'cradle incidents reopen k3x9m2pq7w --reason "the same caller is back"' },
     { name: 'dismiss', description: 'dismiss an open or closed incident: not a leak (robocalls, a wrong number); recorded in the evidence ledger', example: 'cradle incidents dismiss k3x9m2pq7w --reason "robocall campaign, every number called"' },
@@ -290,6 +300,7 @@ Examples:
         ]);
       });
     }));
+  onAction(program.commands.slice(first), load);
 }
 
 /** One contact as `cradle contact --json` prints it: the vault's row, camelCase, `from`/`to` as in `hits`. */

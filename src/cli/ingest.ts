@@ -1,13 +1,26 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { defaultHospital, type Config, type HospitalConfig } from '../config/index.js';
+import type * as ConfigModule from '../config/index.js';
+import type { Config, HospitalConfig } from '../config/index.js';
 import { regionOfLocale } from '../domain/index.js';
 import { errorMessage, UserError } from '../lib/errors.js';
-import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, type CdrFormat, type IngestSummary } from '../ingest/index.js';
+import type * as Ingest from '../ingest/index.js';
+import type { CdrFormat, IngestSummary } from '../ingest/index.js';
 import { cdrMap, checkCdrMap, oneOf, regionArg, timeZoneArg } from './args.js';
-import { action, hospitalFilter, namedHospital, withVault, type GlobalOptions, type JsonOption } from './context.js';
+import { action, hospitalFilter, namedHospital, onAction, withVault, type GlobalOptions, type JsonOption } from './context.js';
 import { inputLabel, readInput } from './input.js';
 import { emit, progress, progressDone } from './output.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let defaultHospital: typeof ConfigModule.defaultHospital;
+let CdrRowError: typeof Ingest.CdrRowError;
+let EventError: typeof Ingest.EventError;
+let ingestCdr: typeof Ingest.ingestCdr;
+let ingestEvents: typeof Ingest.ingestEvents;
+let ingestMail: typeof Ingest.ingestMail;
+async function load(): Promise<void> {
+  [{ defaultHospital }, { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail }] = [await import('../config/index.js'), await import('../ingest/index.js')];
+}
 
 // `cradle ingest`: contacts that reached the traps while nothing was listening, or through channels
 // that cannot call a webhook (the PBX's call records, a mailbox export, a visit at the front desk).
@@ -59,6 +72,7 @@ function reportProblems(s: IngestSummary, unit: string): void {
 }
 
 export function registerIngest(program: Command): void {
+  const first = program.commands.length;
   const ingest = program
     .command('ingest')
     .description('import contacts with the traps: call-detail records, saved mail, events noted by hand')
@@ -200,4 +214,5 @@ Examples:
         emit(opts.json !== undefined, result, () => summaryLines(result, result.events === 1 ? 'event' : 'events', result.events, false));
       });
     }));
+  onAction(program.commands.slice(first), load);
 }

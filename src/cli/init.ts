@@ -1,20 +1,40 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CONFIG_FILE, configTemplate, loadConfig } from '../config/index.js';
-import { isServerLocation, locationKind, migrate, openDatabase, resolveServer, withoutPassword } from '../db/index.js';
+import type * as ConfigModule from '../config/index.js';
+import { CONFIG_FILE } from '../config/file.js';
+import type * as Db from '../db/index.js';
 import { writeOutFile } from '../lib/out-file.js';
 import { redact } from '../lib/redact.js';
 import { FIXTURES_DIR } from '../lib/paths.js';
-import { sealRowsBaseline } from '../vault/ledger.js';
-import { action, configPath, type JsonOption } from './context.js';
+import type * as Ledger from '../vault/ledger.js';
+import { action, configPath, onAction, type JsonOption } from './context.js';
+import { emit } from './output.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let configTemplate: typeof ConfigModule.configTemplate;
+let loadConfig: typeof ConfigModule.loadConfig;
+let isServerLocation: typeof Db.isServerLocation;
+let locationKind: typeof Db.locationKind;
+let migrate: typeof Db.migrate;
+let openDatabase: typeof Db.openDatabase;
+let resolveServer: typeof Db.resolveServer;
+let withoutPassword: typeof Db.withoutPassword;
+let sealRowsBaseline: typeof Ledger.sealRowsBaseline;
+async function load(): Promise<void> {
+  [{ configTemplate, loadConfig }, { isServerLocation, locationKind, migrate, openDatabase, resolveServer, withoutPassword }, { sealRowsBaseline }] = [
+    await import('../config/index.js'),
+    await import('../db/index.js'),
+    await import('../vault/ledger.js'),
+  ];
+}
 
 interface InitOptions extends JsonOption {
   force?: boolean;
 }
-import { emit } from './output.js';
 
 export function registerInit(program: Command): void {
+  const first = program.commands.length;
   program
     .command('init')
     .description('create the vault and, if there is none, a cradle.config.json template and mapping.json')
@@ -77,6 +97,7 @@ export function registerInit(program: Command): void {
         'next: edit the config (target URL, wards, districts), then `cradle target check`, `cradle pool add --file numbers.txt`, `cradle seed --count 20 --dry-run`',
       ]);
     }));
+  onAction(program.commands.slice(first), load);
 }
 
 /** Where the password left out of the config goes: the .pgpass line for this server, PGPASSWORD or a service. */

@@ -1,21 +1,60 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { DEFAULT_MAX_REJECTS, importAccessLog, TooManyRejects, type ImportAccessResult } from '../accesslog/import.js';
-import { actionWords } from '../accesslog/parse.js';
-import { rejectsCsv, tripwireAccounts } from '../accesslog/summary.js';
+import type * as Import from '../accesslog/import.js';
+import type { ImportAccessResult } from '../accesslog/import.js';
+import { DEFAULT_MAX_REJECTS } from '../accesslog/limits.js';
+import type * as Fields from '../accesslog/fields.js';
+import type * as Summary from '../accesslog/summary.js';
 import { ACCESS_FORMATS, type AccessField, type AccessFormat } from '../domain/access.js';
-import { alertChannels } from '../alerts/deliver.js';
-import { selectHospital } from '../config/index.js';
+import type * as Alerts from '../alerts/deliver.js';
+import type * as ConfigModule from '../config/index.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile, writeOutFile } from '../lib/out-file.js';
-import { loadMapping, recordKeyColumn } from '../targetdb/mapping.js';
-import { parseDuration } from '../lib/time.js';
-import * as vault from '../vault/index.js';
-import { accessMap, actionsArg, encodingArg, oneOf, shareArg, timeFormatArg, timeZoneArg } from './args.js';
-import { action, readConfig, withVault, type JsonOption } from './context.js';
+import type * as MappingModule from '../targetdb/mapping.js';
+import type * as Time from '../lib/time.js';
+import type * as Vault from '../vault/index.js';
+import { accessMap, actionsArg, encodingArg, oneOf, readBeforeAction, shareArg, timeFormatArg, timeZoneArg } from './args.js';
+import { action, onAction, readConfig, withVault, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
-import { removalLines, removeImport } from '../accesslog/remove.js';
+import type * as Remove from '../accesslog/remove.js';
 import { hospitalFilter, vaultAction } from './context.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let importAccessLog: typeof Import.importAccessLog;
+let TooManyRejects: typeof Import.TooManyRejects;
+let actionWords: typeof Fields.actionWords;
+let rejectsCsv: typeof Summary.rejectsCsv;
+let tripwireAccounts: typeof Summary.tripwireAccounts;
+let alertChannels: typeof Alerts.alertChannels;
+let selectHospital: typeof ConfigModule.selectHospital;
+let loadMapping: typeof MappingModule.loadMapping;
+let recordKeyColumn: typeof MappingModule.recordKeyColumn;
+let parseDuration: typeof Time.parseDuration;
+let vault: typeof Vault;
+let removalLines: typeof Remove.removalLines;
+let removeImport: typeof Remove.removeImport;
+async function load(): Promise<void> {
+  const [imp, fields, summary, alerts, config, mapping, time, v, remove] = [
+    await import('../accesslog/import.js'),
+    await import('../accesslog/fields.js'),
+    await import('../accesslog/summary.js'),
+    await import('../alerts/deliver.js'),
+    await import('../config/index.js'),
+    await import('../targetdb/mapping.js'),
+    await import('../lib/time.js'),
+    await import('../vault/index.js'),
+    await import('../accesslog/remove.js'),
+  ];
+  ({ importAccessLog, TooManyRejects } = imp);
+  ({ actionWords } = fields);
+  ({ rejectsCsv, tripwireAccounts } = summary);
+  ({ alertChannels } = alerts);
+  ({ selectHospital } = config);
+  ({ loadMapping, recordKeyColumn } = mapping);
+  ({ parseDuration } = time);
+  vault = v;
+  ({ removalLines, removeImport } = remove);
+}
 
 // `cradle logs import` and `cradle tripwires`: the hospital's audit trail, read for who opened canary
 // records. Nobody has a reason to open a family that does not exist.
@@ -48,8 +87,9 @@ function summary(r: ImportAccessResult, rejectFile: string | null): string[] {
 }
 
 export function registerLogs(program: Command): void {
+  const first = program.commands.length;
   const logs = program.command('logs').description("the hospital's access logs: who opened which records");
-  logs
+  const importCommand = logs
     .command('import')
     .argument('<file>', 'the log file')
     .description('import an access log (CSV, JSON Lines, FHIR AuditEvent, pgaudit csvlog); accesses to canary records become exposures and tripwires')
@@ -57,8 +97,8 @@ export function registerLogs(program: Command): void {
     .option('--map <pairs>', 'field=column pairs: the CSV columns or JSON keys of the fields ts, user, action, record, ip, system: ts=event_time,user=operator,… (repeatable)', accessMap)
     .option('--time-zone <zone>', "zone of timestamps written without an offset (default: the hospital's timeZone)", timeZoneArg)
     .option('--encoding <name>', 'text encoding of the log: utf-8, gb18030 (gbk), utf-16le, utf-16be… (default: detected)', encodingArg)
-    .option('--time-format <pattern>', 'date-fns pattern of the timestamps, e.g. dd/MM/yyyy HH:mm:ss (default: ISO, YYYY/MM/DD, 年月日 and epoch forms detected)', timeFormatArg)
-    .option('--actions <pairs>', "action words and what they mean, over the built-in zh-CN/en words and the hospital's accessActions: 调阅=view,打印=print,列表=list", actionsArg)
+    .option('--time-format <pattern>', 'date-fns pattern of the timestamps, e.g. dd/MM/yyyy HH:mm:ss (default: ISO, YYYY/MM/DD, 年月日 and epoch forms detected)')
+    .option('--actions <pairs>', "action words and what they mean, over the built-in zh-CN/en words and the hospital's accessActions: 调阅=view,打印=print,列表=list")
     .option('--max-rejects <share>', `stop, exiting 1, when more than this share of lines is rejected (0..1; default ${DEFAULT_MAX_REJECTS.share} once ${DEFAULT_MAX_REJECTS.minLines} lines were read)`, shareArg)
     .option('--rejects <file>', 'where to write the lines that could not be read (default: <file>.rejects.csv; replaced by each import)')
     .option('--json', 'print JSON')
@@ -118,6 +158,9 @@ Examples:
         emit(!!opts.json, { ...rest, rejectFile, firstRejects: rejects.slice(0, 20) }, () => summary(result, rejectFile));
       });
     }));
+  // Read with date-fns, loaded with the action: a bad value is still bad usage (exit 2).
+  readBeforeAction(importCommand, 'timeFormat', timeFormatArg);
+  readBeforeAction(importCommand, 'actions', actionsArg);
   registerImportObjects(logs);
 
   program
@@ -150,6 +193,7 @@ Examples:
         });
       });
     }));
+  onAction(program.commands.slice(first), load);
 }
 
 // `cradle logs list|show|remove`: imports as objects (src/vault/access-imports.ts).
@@ -159,7 +203,7 @@ interface RemoveOptions extends JsonOption {
 }
 
 /** An import as `logs list`, `show` and `remove` print it in JSON. */
-function importJson(i: vault.AccessImportSummary) {
+function importJson(i: Vault.AccessImportSummary) {
   const r = i.removed;
   return {
     id: i.id,
@@ -181,7 +225,7 @@ function importJson(i: vault.AccessImportSummary) {
   };
 }
 
-function removedCountsJson(c: vault.RemovedCounts) {
+function removedCountsJson(c: Vault.RemovedCounts) {
   return { events: c.events, blocks: c.blocks, tripwires: c.tripwires, exposures: c.exposures, channels: c.channels, rejects: c.rejects, alertsCancelled: c.alerts_cancelled, alertsKept: c.alerts_kept };
 }
 

@@ -1,14 +1,24 @@
 import type { Command } from 'commander';
 import { regionOfLocale, type TrapNumberState } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
-import { normaliseDomain, parseNumberFile } from '../pool/numbers.js';
-import { parseDuration } from '../lib/time.js';
-import * as vault from '../vault/index.js';
-import { defaultHospital } from '../config/index.js';
-import { action, hospitalFilter, namedHospital, vaultAction, withVault, type JsonOption } from './context.js';
+import type * as Numbers from '../pool/numbers.js';
+import type * as Time from '../lib/time.js';
+import type * as Vault from '../vault/index.js';
+import type * as ConfigModule from '../config/index.js';
+import { action, hospitalFilter, namedHospital, onAction, vaultAction, withVault, type JsonOption } from './context.js';
 import { inputLabel, readInput } from './input.js';
 import { emit, isoDate, table } from './output.js';
 import { oneOf } from './args.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let normaliseDomain: typeof Numbers.normaliseDomain;
+let parseNumberFile: typeof Numbers.parseNumberFile;
+let parseDuration: typeof Time.parseDuration;
+let vault: typeof Vault;
+let defaultHospital: typeof ConfigModule.defaultHospital;
+async function load(): Promise<void> {
+  [{ normaliseDomain, parseNumberFile }, { parseDuration }, vault, { defaultHospital }] = [await import('../pool/numbers.js'), await import('../lib/time.js'), await import('../vault/index.js'), await import('../config/index.js')];
+}
 
 interface AddOptions extends JsonOption {
   file: string;
@@ -22,11 +32,12 @@ interface ListOptions extends JsonOption {
 }
 
 /** One `cradle: warning:` line on standard error per hospital whose real patients' segments the pool cannot match. */
-function warnSegments(checks: readonly vault.PoolSegmentCheck[]): void {
+function warnSegments(checks: readonly Vault.PoolSegmentCheck[]): void {
   for (const c of checks) if (c.warning) process.stderr.write(`cradle: warning: ${c.warning}\n`);
 }
 
 export function registerPool(program: Command): void {
+  const first = program.commands.length;
   const pool = program.command('pool').description('the trap pool: phone numbers and e-mail domains the security team controls');
 
   pool
@@ -125,4 +136,5 @@ export function registerPool(program: Command): void {
         `domains: ${domains.length ? domains.map((d) => d.domain).join(', ') : '(none)'}`,
       ]);
     }));
+  onAction(program.commands.slice(first), load);
 }

@@ -1,8 +1,16 @@
 import type { Command } from 'commander';
-import { DEFAULT_REAL_ROWS, DEFAULT_WARN_ABOVE, realismAudit, type RealismComparison, type RealismReport } from '../realism/audit.js';
+import type * as Audit from '../realism/audit.js';
+import type { RealismComparison, RealismReport } from '../realism/audit.js';
+import { DEFAULT_REAL_ROWS, DEFAULT_WARN_ABOVE } from '../realism/defaults.js';
 import { aucArg, countArg, positiveInt } from './args.js';
-import { hospitalAction, type JsonOption } from './context.js';
+import { hospitalAction, onAction, type JsonOption } from './context.js';
 import { emit, progress, progressDone, table } from './output.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let realismAudit: typeof Audit.realismAudit;
+async function load(): Promise<void> {
+  ({ realismAudit } = await import('../realism/audit.js'));
+}
 
 // `cradle realism`: can a thief holding the target's table tell the canaries from the real families?
 // Aggregates and column names only: no value of any row is printed.
@@ -57,6 +65,7 @@ export function realismLines(r: RealismReport): string[] {
 }
 
 export function registerRealism(program: Command): void {
+  const first = program.commands.length;
   program
     .command('realism')
     .description("compare the hospital's canaries with its real rows as a thief would: per-field and per-pair divergence, and a classifier's cross-validated ROC AUC")
@@ -96,4 +105,5 @@ Examples:
       if (report.warning && opts.json) process.stderr.write(`cradle: WARNING: ${report.warning}\n`);
       if (opts.failAbove !== undefined && report.auc !== null && report.auc > opts.failAbove) process.exitCode = 1;
     }));
+  onAction(program.commands.slice(first), load);
 }

@@ -5,9 +5,15 @@ import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { commandLine } from '../lib/redact.js';
 import { REPORT_LANGS, type ReportLang } from '../report/data.js';
-import { writeIncidentReport } from '../workflows/incident-report.js';
+import type * as IncidentReport from '../workflows/incident-report.js';
 import { oneOf, positiveInt, reportFormatOf } from './args.js';
-import { globals, withVault } from './context.js';
+import { globals, onAction, withVault } from './context.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let writeIncidentReport: typeof IncidentReport.writeIncidentReport;
+async function load(): Promise<void> {
+  ({ writeIncidentReport } = await import('../workflows/incident-report.js'));
+}
 
 // `cradle report <incident>`: the document at the end of an investigation, for the hospital's
 // security committee, the regulator or the police: summary, timeline chart, evidence, ranked
@@ -17,6 +23,7 @@ export type Format = 'html' | 'md' | 'json' | 'pdf';
 const FORMATS: Format[] = ['html', 'md', 'json', 'pdf'];
 
 export function registerReport(program: Command): void {
+  const first = program.commands.length;
   program
     .command('report')
     .argument('<incident>', 'incident id (cradle incidents lists them)')
@@ -54,4 +61,5 @@ Examples:
         process.stdout.write(`wrote ${o.out} (${format}, ${o.lang}, ${written.bytes} bytes) sha256 ${written.sha256}; ledger entry #${written.ledgerSeq}\n`);
       });
     });
+  onAction(program.commands.slice(first), load);
 }

@@ -1,15 +1,22 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../lib/errors.js';
-import { scanAndTrace } from '../workflows/scan-and-trace.js';
+import type * as ScanAndTrace from '../workflows/scan-and-trace.js';
 import { positiveInt } from './args.js';
-import { globals, withVault, type JsonOption } from './context.js';
+import { globals, onAction, withVault, type JsonOption } from './context.js';
 import { emit, progress, progressDone, table } from './output.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let scanAndTrace: typeof ScanAndTrace.scanAndTrace;
+async function load(): Promise<void> {
+  ({ scanAndTrace } = await import('../workflows/scan-and-trace.js'));
+}
 
 /** scan's exit code when it found canaries (and recorded an incident): 1 and 2 are failure and bad usage. */
 export const EXIT_CANARIES_FOUND = 3;
 
 export function registerScan(program: Command): void {
+  const first = program.commands.length;
   program
     .command('scan <files...>')
     .description('find canaries in seized or leaked files and rank the suspects (exports, accounts, systems, wards) that could have leaked them')
@@ -62,6 +69,7 @@ Examples:
         if (result.matches.length) process.exitCode = EXIT_CANARIES_FOUND;
       }));
     });
+  onAction(program.commands.slice(first), load);
 }
 
 /**

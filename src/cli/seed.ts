@@ -1,10 +1,21 @@
 import type { Command } from 'commander';
 import type { ChannelRef } from '../domain/index.js';
 import { channelList, isoWeekArg, positiveInt } from './args.js';
-import { birthWindow, plantCanaries, realBirthsPerWard, rotate, type PlannedCanary } from '../seed/index.js';
-import { isoWeekOf } from '../lib/time.js';
-import { hospitalAction, type JsonOption } from './context.js';
+import type * as Seed from '../seed/index.js';
+import type { PlannedCanary } from '../seed/index.js';
+import type * as Time from '../lib/time.js';
+import { hospitalAction, onAction, type JsonOption } from './context.js';
 import { emit, isoDate, progress, progressDone, table } from './output.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let birthWindow: typeof Seed.birthWindow;
+let plantCanaries: typeof Seed.plantCanaries;
+let realBirthsPerWard: typeof Seed.realBirthsPerWard;
+let rotate: typeof Seed.rotate;
+let isoWeekOf: typeof Time.isoWeekOf;
+async function load(): Promise<void> {
+  [{ birthWindow, plantCanaries, realBirthsPerWard, rotate }, { isoWeekOf }] = [await import('../seed/index.js'), await import('../lib/time.js')];
+}
 
 export function canarySummary(c: PlannedCanary) {
   const f = c.family;
@@ -45,6 +56,7 @@ interface RotateOptions extends JsonOption {
 }
 
 export function registerSeed(program: Command): void {
+  const first = program.commands.length;
   program
     .command('seed')
     .description('plant canary families into the target now (one transaction; births in the past week, discharges still to come scheduled for `canaries advance`), recorded in the vault')
@@ -134,4 +146,5 @@ export function registerSeed(program: Command): void {
         ...result.warnings.map((w) => `warning: ${w}`),
       ]);
     }));
+  onAction(program.commands.slice(first), load);
 }

@@ -1,16 +1,46 @@
 import type { Command } from 'commander';
-import { hospitalWarnings } from '../config/index.js';
-import { readOnly } from '../db/index.js';
-import { selectHospital } from '../config/index.js';
+import type * as ConfigModule from '../config/index.js';
+import type * as Db from '../db/index.js';
 import { UserError } from '../lib/errors.js';
-import { DEFAULT_K, learnProfile, mappingSha256 } from '../profile/learn.js';
-import { profileSummary } from '../profile/summary.js';
-import { checkTarget } from '../targetdb/check.js';
-import { loadMapping } from '../targetdb/mapping.js';
-import { latestProfile, saveProfile } from '../vault/index.js';
+import { DEFAULT_K } from '../profile/defaults.js';
+import type * as Learn from '../profile/learn.js';
+import type * as Summary from '../profile/summary.js';
+import type * as Check from '../targetdb/check.js';
+import type * as MappingModule from '../targetdb/mapping.js';
+import type * as Vault from '../vault/index.js';
 import { kArg } from './args.js';
-import { action, readConfig, withHospital, withTarget, withVault, type JsonOption } from './context.js';
+import { action, onAction, readConfig, withHospital, withTarget, withVault, type JsonOption } from './context.js';
 import { emit, progress, progressDone, table } from './output.js';
+
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
+let hospitalWarnings: typeof ConfigModule.hospitalWarnings;
+let selectHospital: typeof ConfigModule.selectHospital;
+let readOnly: typeof Db.readOnly;
+let learnProfile: typeof Learn.learnProfile;
+let mappingSha256: typeof Learn.mappingSha256;
+let profileSummary: typeof Summary.profileSummary;
+let checkTarget: typeof Check.checkTarget;
+let loadMapping: typeof MappingModule.loadMapping;
+let latestProfile: typeof Vault.latestProfile;
+let saveProfile: typeof Vault.saveProfile;
+async function load(): Promise<void> {
+  const [config, db, learn, summary, check, mapping, vault] = [
+    await import('../config/index.js'),
+    await import('../db/index.js'),
+    await import('../profile/learn.js'),
+    await import('../profile/summary.js'),
+    await import('../targetdb/check.js'),
+    await import('../targetdb/mapping.js'),
+    await import('../vault/index.js'),
+  ];
+  ({ hospitalWarnings, selectHospital } = config);
+  ({ readOnly } = db);
+  ({ learnProfile, mappingSha256 } = learn);
+  ({ profileSummary } = summary);
+  ({ checkTarget } = check);
+  ({ loadMapping } = mapping);
+  ({ latestProfile, saveProfile } = vault);
+}
 
 interface ProfileOptions extends JsonOption {
   k?: number;
@@ -18,6 +48,7 @@ interface ProfileOptions extends JsonOption {
 }
 
 export function registerTarget(program: Command): void {
+  const first = program.commands.length;
   const target = program.command('target').description("the hospital's newborn-records database, as the mapping describes it");
 
   target
@@ -91,4 +122,5 @@ export function registerTarget(program: Command): void {
         ]);
       });
     }));
+  onAction(program.commands.slice(first), load);
 }

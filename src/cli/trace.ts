@@ -1,10 +1,18 @@
 import type { Command } from 'commander';
 import { escapeControls } from '../lib/control.js';
-import { traceIncident, type TraceReport, type TraceSuspect } from '../trace/trace.js';
-import { recordTrace } from '../vault/ledger.js';
+import type * as Trace from '../trace/trace.js';
+import type { TraceReport, TraceSuspect } from '../trace/trace.js';
+import type * as Ledger from '../vault/ledger.js';
 import { positiveInt } from './args.js';
-import { vaultAction, type JsonOption } from './context.js';
+import { onAction, vaultAction, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let traceIncident: typeof Trace.traceIncident;
+let recordTrace: typeof Ledger.recordTrace;
+async function load(): Promise<void> {
+  [{ traceIncident }, { recordTrace }] = [await import('../trace/trace.js'), await import('../vault/ledger.js')];
+}
 
 // `cradle trace <incident>`: which channel the leaked batch most likely came from, and how sure.
 
@@ -69,6 +77,7 @@ interface TraceOptions extends JsonOption {
 }
 
 export function registerTrace(program: Command): void {
+  const first = program.commands.length;
   program
     .command('trace')
     .argument('<incident>', 'incident id (cradle incidents lists them)')
@@ -89,4 +98,5 @@ Examples:
       await db.transaction((tx) => recordTrace(tx, { incident: report.incident.id, suspects: report.suspects, canaries: report.canaries.length, vaultSize: report.vaultSize }));
       emit(!!opts.json, traceJson(report), () => human(report));
     }));
+  onAction(program.commands.slice(first), load);
 }

@@ -1,8 +1,15 @@
 import type { Command } from 'commander';
 import { UserError } from '../lib/errors.js';
-import { verifyVault, type VerifyReport } from '../ledger/verify.js';
-import { action, withVault, type JsonOption } from './context.js';
+import type * as Verify from '../ledger/verify.js';
+import type { VerifyReport } from '../ledger/verify.js';
+import { action, onAction, withVault, type JsonOption } from './context.js';
 import { emit } from './output.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let verifyVault: typeof Verify.verifyVault;
+async function load(): Promise<void> {
+  ({ verifyVault } = await import('../ledger/verify.js'));
+}
 
 // `cradle verify`: recompute the evidence ledger's hash chain and check the evidence against it.
 
@@ -58,6 +65,7 @@ interface VerifyOptions extends JsonOption {
 }
 
 export function registerVerify(program: Command): void {
+  const first = program.commands.length;
   program
     .command('verify')
     .description('check the evidence ledger: recompute its hash chain, name the first entry altered, removed or reordered, and check the evidence rows against it')
@@ -88,4 +96,5 @@ Examples:
         if (!report.ok) process.exitCode = 1;
       });
     }));
+  onAction(program.commands.slice(first), load);
 }

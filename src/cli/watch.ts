@@ -1,12 +1,21 @@
 import type { Command } from 'commander';
 import { errorCode, errorMessage, UserError } from '../lib/errors.js';
-import { startWatch } from '../watch/server.js';
+import type * as Server from '../watch/server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
-import { alertChannels, transportsFor } from '../alerts/deliver.js';
+import type * as Deliver from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
-import { triageAndAlert } from '../workflows/triage-and-alert.js';
+import type * as TriageAndAlert from '../workflows/triage-and-alert.js';
 import { portArg } from './args.js';
-import { vaultAction, type JsonOption } from './context.js';
+import { onAction, vaultAction, type JsonOption } from './context.js';
+
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let startWatch: typeof Server.startWatch;
+let alertChannels: typeof Deliver.alertChannels;
+let transportsFor: typeof Deliver.transportsFor;
+let triageAndAlert: typeof TriageAndAlert.triageAndAlert;
+async function load(): Promise<void> {
+  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }] = [await import('../watch/server.js'), await import('../alerts/deliver.js'), await import('../workflows/triage-and-alert.js')];
+}
 
 /** How often `cradle watch` triages new contacts and delivers due alerts. */
 const TRIAGE_EVERY_MS = 1000;
@@ -20,6 +29,7 @@ interface WatchOptions extends JsonOption {
 }
 
 export function registerWatch(program: Command): void {
+  const first = program.commands.length;
   program
     .command('watch')
     .description('receive the trap numbers\' provider webhooks and keep every contact as evidence (runs until stopped)')
@@ -119,4 +129,5 @@ Examples:
       await watch.close();
       await running;
     }));
+  onAction(program.commands.slice(first), load);
 }

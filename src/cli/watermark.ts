@@ -1,13 +1,22 @@
 import type { Command } from 'commander';
-import { describeColumns } from '../exports/infer.js';
-import { describeStyle, runWatermark } from '../exports/watermark.js';
+import type * as Infer from '../exports/infer.js';
+import type * as Watermark from '../exports/watermark.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { columnFields, familyMap, exportChannel, positiveInt } from './args.js';
-import { action, withHospital } from './context.js';
+import { action, onAction, withHospital } from './context.js';
 import { dryRunLines, dryRunSummary, exportSummary, type RecipientFileOptions } from './exports.js';
 import { emit, progress, progressDone, table } from './output.js';
 
+// The action's modules, loaded when the command runs (src/cli/context.ts).
+let describeColumns: typeof Infer.describeColumns;
+let describeStyle: typeof Watermark.describeStyle;
+let runWatermark: typeof Watermark.runWatermark;
+async function load(): Promise<void> {
+  [{ describeColumns }, { describeStyle, runWatermark }] = [await import('../exports/infer.js'), await import('../exports/watermark.js')];
+}
+
 export function registerWatermark(program: Command): void {
+  const first = program.commands.length;
   program
     .command('watermark <file>')
     .description("add canary families made for one recipient to a CSV, TSV, JSON, JSON Lines or XLSX file another system produced, in the file's own style")
@@ -82,4 +91,5 @@ Examples:
         ]);
       });
     }));
+  onAction(program.commands.slice(first), load);
 }

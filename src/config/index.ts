@@ -9,7 +9,7 @@ import { excerpt, problemLines, quoted } from '../lib/control.js';
 // cradle.config.json: where the vault is, and per hospital its target, mapping, wards, districts,
 // trap-pool settings and weekly rotation plan. Relative paths are relative to the config file.
 
-export const CONFIG_FILE = 'cradle.config.json';
+export { CONFIG_FILE } from './file.js';
 
 /** The old guess of a NICU from its name, used only when a hospital does not declare nicuWards. */
 export const NICU_NAME = /NICU|新生儿重症/i;

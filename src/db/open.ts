@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { UserError } from '../lib/errors.js';
 import { lockDirectory } from './lock.js';
+import { copyPristine } from './pristine.js';
 import { redact } from '../lib/redact.js';
 import { acceptedLocations, isConninfo, processEnvironment, resolveServer, tlsPlan, urlScheme, type ServerSettings, type TlsConfig } from './conninfo.js';
 import { describeConnectError } from './connect-error.js';
@@ -71,6 +72,17 @@ function copySql(table: string, columns: readonly string[], source: string): str
 
 // ---------- embedded ----------
 
+async function startPGlite(dir: string): Promise<PGlite> {
+  const db = new PGlite(dir, {
+    // PGlite's default 128 MB of shared buffers costs about 0.4 s of page-zeroing at every open; a CLI
+    // command touches far less, so 16 MB keeps each command's start-up short (issue 18).
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+    parsers: { [OID.date]: (v: string) => v, [OID.timestamp]: (v: string) => v, [OID.int8]: int8 },
+  });
+  await db.waitReady;
+  return db;
+}
+
 async function openEmbedded(dir: string, options: OpenOptions): Promise<Database> {
   const role = options.role ?? 'database';
   // Not a postgres:// URL, but it may still be some other URL or conninfo string with a password.
@@ -91,13 +103,9 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
   const lock = lockDirectory(resolved);
   let db: PGlite;
   try {
-    db = new PGlite(resolved, {
-      // PGlite's default 128 MB of shared buffers costs about 0.4 s of page-zeroing at every open; a CLI
-      // command touches far less, so 16 MB keeps each command's start-up short (issue 18).
-      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
-      parsers: { [OID.date]: (v: string) => v, [OID.timestamp]: (v: string) => v, [OID.int8]: int8 },
-    });
-    await db.waitReady;
+    // A new directory starts as a copy of a pristine cluster, not by initdb (seconds of CPU): src/db/pristine.ts.
+    if (!exists) await copyPristine(resolved, async (dir) => (await startPGlite(dir)).close());
+    db = await startPGlite(resolved);
   } catch (err) {
     lock.release();
     throw new UserError(`cannot open ${role} ${label}: ${redact((err as Error).message, [dir])}`);

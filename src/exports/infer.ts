@@ -130,8 +130,40 @@ export const DATE_PATTERNS = [
 
 const REFERENCE = new Date(2000, 0, 1);
 
+const DIGITS: Record<string, string> = { yyyy: '\\d{4}', MM: '\\d{2}', dd: '\\d{2}', HH: '\\d{2}', mm: '\\d{2}', ss: '\\d{2}', M: '\\d{1,2}', d: '\\d{1,2}', H: '\\d{1,2}', m: '\\d{1,2}', s: '\\d{1,2}' };
+const shapes = new Map<string, RegExp | null>();
+
+/**
+ * What any text `pattern` writes looks like (digits where its numeric fields are, its other characters
+ * as they are), or null for a pattern with other fields. A value not of that shape cannot be written
+ * back the same, so parseWith skips date-fns for it: inferring a file's columns tries 26 patterns on
+ * 300 values of every column, and date-fns' parse is slow.
+ */
+function shapeOf(pattern: string): RegExp | null {
+  if (shapes.has(pattern)) return shapes.get(pattern)!;
+  let source = '';
+  let read = 0;
+  let ok = true;
+  for (const [token] of pattern.matchAll(/'[^']*'|([A-Za-z])\1*|[^A-Za-z']+/g)) {
+    read += token.length;
+    if (token.startsWith("'")) {
+      if (token === "''") ok = false;
+      else source += token.slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    } else if (/^[A-Za-z]/.test(token)) {
+      if (!Object.hasOwn(DIGITS, token)) ok = false;
+      else source += DIGITS[token];
+    } else {
+      source += token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+  }
+  const shape = ok && read === pattern.length ? new RegExp(`^${source}$`) : null;
+  shapes.set(pattern, shape);
+  return shape;
+}
+
 /** Parse a value with a pattern; only if writing it back gives the same text and the year is plausible. */
 export function parseWith(value: string, pattern: string): Date | null {
+  if (shapeOf(pattern)?.test(value) === false) return null;
   const d = parseDate(value, pattern, REFERENCE);
   if (Number.isNaN(d.getTime())) return null;
   const y = d.getFullYear();

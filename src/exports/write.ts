@@ -3,14 +3,14 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { TempOutFile, type OutFileOptions } from '../lib/out-file.js';
 import { cellText } from './plan.js';
+import { EXPORT_FORMATS, type ExportFormat } from './formats.js';
 
 const require = createRequire(import.meta.url);
 
 // Writing an export file atomically: to a temporary file beside the target path (src/lib/out-file.ts),
 // hashed as it is written; the caller commits it into place only once the vault has recorded the manifest.
 
-export type ExportFormat = 'csv' | 'tsv' | 'json' | 'xlsx';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'tsv', 'json', 'xlsx'];
+export { EXPORT_FORMATS, type ExportFormat };
 
 export function formatOf(file: string, explicit?: string): ExportFormat {
   const ext = (explicit ?? path.extname(file).slice(1)).toLowerCase();

@@ -4,6 +4,7 @@ import { TZDate } from '@date-fns/tz';
 import { CsvError, parse } from 'csv-parse';
 import { boundedMessage, excerpt, quoted } from '../lib/control.js';
 import { parsePhone } from '../lib/phone.js';
+import { CDR_FIELDS, parseCdrMap, type CdrField } from './cdr-map.js';
 
 // Call-detail records: Asterisk's cdr_csv Master.csv (no header) or any CSV with a header and a
 // column map. Pure parsing: each row becomes a call with its caller, callee (E.164 where it is a phone
@@ -19,9 +20,7 @@ export const ASTERISK_COLUMNS = [
   'peeraccount', 'linkedid', 'sequence',
 ] as const;
 
-/** Fields a --map may name; src, dst and start are required. */
-export const CDR_FIELDS = ['src', 'dst', 'start', 'id', 'duration', 'disposition'] as const;
-export type CdrField = (typeof CDR_FIELDS)[number];
+export { CDR_FIELDS, parseCdrMap, type CdrField };
 
 export type CdrFormat = { format: 'asterisk' } | { format: 'csv'; map: Partial<Record<CdrField, string>> };
 
@@ -56,22 +55,6 @@ export class CdrRowError extends Error {
   ) {
     super(boundedMessage(`${label}:${line}: ${reason}`));
   }
-}
-
-/** "a=b,c=d" → { a: 'b', c: 'd' }, checking the field names and that src, dst and start are there. */
-export function parseCdrMap(text: string): Partial<Record<CdrField, string>> {
-  const map: Partial<Record<CdrField, string>> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const eq = part.indexOf('=');
-    const field = part.slice(0, eq).trim() as CdrField;
-    const column = part.slice(eq + 1).trim();
-    if (eq < 1 || !column) throw new Error(`"${part}": write field=Column, e.g. src=Caller`);
-    if (!CDR_FIELDS.includes(field)) throw new Error(`"${field}" is not a CDR field (fields: ${CDR_FIELDS.join(', ')})`);
-    map[field] = column;
-  }
-  const missing = (['src', 'dst', 'start'] as const).filter((f) => !map[f]);
-  if (missing.length) throw new Error(`the map needs ${missing.map((f) => `${f}=<column>`).join(', ')}`);
-  return map;
 }
 
 const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$/;

@@ -5,13 +5,13 @@ import { UserError } from '../lib/errors.js';
 import type { Mapping } from '../targetdb/index.js';
 import { learnColumnProfiles } from './columns.js';
 import { learnFamilyProfile } from './family.js';
+import { DEFAULT_K, MIN_K } from './defaults.js';
 
 // `cradle target profile`: the hospital's profile learned from its real rows through the mapping, in
 // SQL aggregates, read-only (the caller runs it inside readOnly()). The CLI stores it in the vault.
 
-/** The smallest k the k rule accepts, and the default. */
-export const MIN_K = 2;
-export const DEFAULT_K = 5;
+// MIN_K and DEFAULT_K: ./defaults.ts (light, for the CLI's help text).
+export { DEFAULT_K, MIN_K };
 
 export interface ProfileOptions {
   hospital: string;

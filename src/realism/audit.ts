@@ -8,6 +8,7 @@ import { previewRows } from '../targetdb/families.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import { columnKey, readFamilyRows, targetColumns, type TargetColumn } from '../targetdb/read.js';
 import * as vault from '../vault/index.js';
+import { DEFAULT_REAL_ROWS, DEFAULT_WARN_ABOVE } from './defaults.js';
 import { compareRows, identifierNumber, type Comparison } from './compare.js';
 import { deriveFields, kindOfType, numeric, refineKind, textual, type FieldSpec, type Row } from './fields.js';
 
@@ -17,10 +18,8 @@ import { deriveFields, kindOfType, numeric, refineKind, textual, type FieldSpec,
 // as the next rotation would draft it (nothing written anywhere), on the columns the mapping fills.
 // Everything is read inside read-only transactions; the result holds aggregates and column names only.
 
-/** The AUC above which the audit warns, unless told otherwise (`--warn-above`, else the hospital's `realism.warnAbove`). */
-export const DEFAULT_WARN_ABOVE = 0.6;
-/** Real rows sampled for the comparison. */
-export const DEFAULT_REAL_ROWS = 3000;
+// DEFAULT_WARN_ABOVE and DEFAULT_REAL_ROWS: ./defaults.ts (light, for the CLI's help text).
+export { DEFAULT_REAL_ROWS, DEFAULT_WARN_ABOVE };
 /** Planted canaries compared at most (a random subset beyond). */
 export const MAX_PLANTED = 3000;
 

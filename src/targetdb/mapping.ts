@@ -3,62 +3,16 @@ import { format as formatDate } from 'date-fns/format';
 import { parseISO } from 'date-fns/parseISO';
 import { TZDate } from '@date-fns/tz';
 import { parsePhone } from '../lib/phone.js';
-import type { Family, Parent, PersonName } from '../domain/index.js';
+import type { Family, PersonName } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { excerpt, problemLines, quoted } from '../lib/control.js';
+import { FIELDS, type FieldKind } from './fields.js';
 
 // The mapping file says where a hospital keeps each part of a family and how one family is
 // inserted across its tables. This module is pure: parsing, validation and rendering values.
 
-export type FieldKind = 'text' | 'phone' | 'date' | 'instant' | 'number' | 'sex';
-
-interface FieldDef {
-  kind: FieldKind;
-  get(family: Family): unknown;
-}
-
-function nameFields(prefix: string, pick: (f: Family) => PersonName | undefined): Record<string, FieldDef> {
-  return {
-    [`${prefix}.name`]: { kind: 'text', get: (f) => pick(f)?.full ?? null },
-    [`${prefix}.familyName`]: { kind: 'text', get: (f) => pick(f)?.family ?? null },
-    [`${prefix}.givenName`]: { kind: 'text', get: (f) => pick(f)?.given ?? null },
-    [`${prefix}.latin`]: { kind: 'text', get: (f) => pick(f)?.latin ?? null },
-  };
-}
-
-function parentFields(role: 'mother' | 'father'): Record<string, FieldDef> {
-  const parent = (f: Family): Parent | null => (role === 'mother' ? f.mother : f.father);
-  return {
-    ...nameFields(role, (f) => parent(f)?.name),
-    [`${role}.birthDate`]: { kind: 'date', get: (f) => parent(f)?.birthDate ?? null },
-    [`${role}.age`]: { kind: 'number', get: (f) => parent(f)?.age ?? null },
-    [`${role}.phone`]: { kind: 'phone', get: (f) => parent(f)?.phone ?? null },
-    [`${role}.email`]: { kind: 'text', get: (f) => parent(f)?.email ?? null },
-    [`${role}.idNumber`]: { kind: 'text', get: (f) => parent(f)?.idNumber ?? null },
-  };
-}
-
-/** Every family field a mapping may name. */
-export const FIELDS: Readonly<Record<string, FieldDef>> = {
-  ...parentFields('mother'),
-  ...parentFields('father'),
-  ...nameFields('baby', (f) => f.baby.name),
-  'baby.sex': { kind: 'sex', get: (f) => f.baby.sex },
-  'baby.birthTime': { kind: 'instant', get: (f) => f.baby.birthTime },
-  'baby.weightGrams': { kind: 'number', get: (f) => f.baby.weightGrams },
-  'baby.weightKg': { kind: 'number', get: (f) => (f.baby.weightGrams / 1000).toFixed(2) },
-  'baby.gestationWeeks': { kind: 'number', get: (f) => f.baby.gestationWeeks ?? null },
-  /** Map it to the hospital's codes: "map": {"vaginal": "顺产", "caesarean": "剖宫产"}. */
-  deliveryMode: { kind: 'text', get: (f) => f.deliveryMode ?? null },
-  hospital: { kind: 'text', get: (f) => f.hospital },
-  ward: { kind: 'text', get: (f) => f.ward },
-  admittedAt: { kind: 'instant', get: (f) => f.admittedAt },
-  dischargedAt: { kind: 'instant', get: (f) => f.dischargedAt },
-  address: { kind: 'text', get: (f) => f.address.full },
-  district: { kind: 'text', get: (f) => f.address.district },
-  street: { kind: 'text', get: (f) => f.address.street },
-};
+export { FIELDS, type FieldKind } from './fields.js';
 
 const PHONE_STYLE = z.union([z.enum(['e164', 'national', 'digits']), z.string().regex(/#/, 'a phone pattern needs # for each digit')]);
 

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { commandWords, longRunning } from '../../src/cli/startup.js';
+import { PACKAGE_ROOT } from '../../src/lib/paths.js';
+
+// The entry point's look at the arguments before the program is built: which command, and whether it
+// keeps V8's optimising WebAssembly compiler (src/db/wasm.ts).
+
+describe('commandWords', () => {
+  it('finds the command and subcommand past the global options and their values', () => {
+    expect(commandWords(['incidents'])).toEqual(['incidents']);
+    expect(commandWords(['--vault', '/v', 'logs', 'import', 'a.csv'])).toEqual(['logs', 'import']);
+    expect(commandWords(['--vault=/v', '--hospital', 'h', 'canaries', 'list', '--json'])).toEqual(['canaries', 'list']);
+    expect(commandWords(['--version'])).toEqual([]);
+    expect(commandWords(['--', 'demo'])).toEqual([]);
+  });
+});
+
+describe('longRunning', () => {
+  it('names the commands that keep PostgreSQL busy for long', () => {
+    expect(longRunning(['demo'])).toBe(true);
+    expect(longRunning(['watch'])).toBe(true);
+    expect(longRunning(['logs', 'import'])).toBe(true);
+    expect(longRunning(['logs', 'list'])).toBe(false);
+    expect(longRunning(['incidents'])).toBe(false);
+    expect(longRunning(['canaries', 'list'])).toBe(false);
+    expect(longRunning([])).toBe(false);
+  });
+});
+
+// `cradle --version`, `--help` and `<command> --help` load the program's definitions and nothing else:
+// no database driver, no date, CSV or schema library (each command's action loads its own modules).
+// Checked on the compiled CLI the binary runs (dist/, built by the test set-up): the static imports
+// from the entry point, followed through cradle's own files.
+describe("the program's definitions", () => {
+  function staticImports(entry: string): { files: string[]; packages: string[] } {
+    const files = new Set<string>();
+    const packages = new Set<string>();
+    const todo = [entry];
+    while (todo.length) {
+      const file = todo.pop()!;
+      if (files.has(file)) continue;
+      files.add(file);
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^\s*(?:import|export)\s+(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) {
+        const spec = m[1];
+        if (spec.startsWith('.')) todo.push(path.resolve(path.dirname(file), spec));
+        else if (!spec.startsWith('node:')) packages.add(spec);
+      }
+    }
+    return { files: [...files], packages: [...packages].sort() };
+  }
+
+  it('import only commander from the entry point', () => {
+    const { files, packages } = staticImports(path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'run.js'));
+    expect(packages).toEqual(['commander']);
+    const rel = files.map((f) => path.relative(path.join(PACKAGE_ROOT, 'dist', 'src'), f));
+    expect(rel.filter((f) => /^(db\/(open|index)|vault|config\/index|targetdb\/mapping|workflows)/.test(f))).toEqual([]);
+  });
+});
