@@ -81,6 +81,9 @@ export function registerInit(program: Command): void {
 
 /** Where the password left out of the config goes: the .pgpass line for this server, PGPASSWORD or a service. */
 function passwordAdvice(location: string, role: string): string {
+  if (/^(mysql|mariadb):\/\//i.test(location)) {
+    return `the ${role}'s password was not written to ${CONFIG_FILE}; put it in ~/.my.cnf under [client] as password=<password> (chmod 600 ~/.my.cnf), or in MYSQL_PWD, or name another option file with ?option-file=<path>`;
+  }
   let line = 'host:port:database:user:password';
   try {
     const s = resolveServer(location);
