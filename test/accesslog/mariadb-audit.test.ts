@@ -15,7 +15,10 @@ const OPTIONS: ParseOptions = { format: 'mariadb-audit', timeZone: 'Asia/Shangha
 
 async function parse(text: string | Buffer, options: Partial<ParseOptions> = {}): Promise<ParsedLine[]> {
   const out: ParsedLine[] = [];
-  for await (const item of parseAccessLog([typeof text === 'string' ? Buffer.from(text) : text], { ...OPTIONS, ...options })) out.push(item);
+  async function* input(): AsyncGenerator<Buffer> {
+    yield typeof text === 'string' ? Buffer.from(text) : text;
+  }
+  for await (const item of parseAccessLog(input(), { ...OPTIONS, ...options })) out.push(item);
   return out;
 }
 
