@@ -38,10 +38,10 @@ module.exports = {
     },
     {
       name: 'backend-branches-only-in-db',
-      comment: 'PGlite and pg differ only inside src/db.',
+      comment: 'PGlite, pg and mysql2 differ only inside src/db.',
       severity: 'error',
       from: { path: '^src/', pathNot: ['^src/db/'] },
-      to: { dependencyTypes: ['npm'], path: '(^|/)node_modules/(@electric-sql/pglite|pg|pg-copy-streams)/' },
+      to: { dependencyTypes: ['npm'], path: '(^|/)node_modules/(@electric-sql/pglite|pg|pg-copy-streams|mysql2)/' },
     },
     {
       name: 'src-never-imports-tests',

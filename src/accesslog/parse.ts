@@ -6,9 +6,10 @@ import { parseJsonLines } from './formats/json.js';
 import { jsonlRow } from './formats/jsonl.js';
 import { fhirRow } from './formats/fhir.js';
 import { parsePgaudit } from './formats/pgaudit.js';
-import { ACCESS_FIELDS, type AccessField, type ParsedLine, type ParseOptions } from '../domain/access.js';
+import { parseMariadbAudit } from './formats/mariadb-audit.js';
+import { ACCESS_FIELDS, ACCESS_FORMATS, type AccessField, type ParsedLine, type ParseOptions } from '../domain/access.js';
 
-// Access and audit logs (CSV, JSON lines, FHIR AuditEvent NDJSON, pgaudit in PostgreSQL's csvlog) read
+// Access and audit logs (CSV, JSON lines, FHIR AuditEvent NDJSON, pgaudit in PostgreSQL's csvlog, MariaDB's server_audit) read
 // as a stream into normalized rows, one item per line or record, in file order. A line that cannot be
 // read is a reject naming the field and carrying the line's text; only a problem with the whole file
 // (no such column in the header, an unknown time zone) throws. Pure: no vault, no clock.
@@ -38,8 +39,11 @@ export async function* parseAccessLog(input: Input, options: ParseOptions): Asyn
     case 'pgaudit':
       yield* parsePgaudit(lines, options);
       return;
+    case 'mariadb-audit':
+      yield* parseMariadbAudit(lines, options);
+      return;
     default:
-      throw new UserError(`"${String(options.format)}" is not an access-log format (formats: csv, jsonl, fhir, pgaudit)`);
+      throw new UserError(`"${String(options.format)}" is not an access-log format (formats: ${ACCESS_FORMATS.join(', ')})`);
   }
 }
 
@@ -51,8 +55,8 @@ export async function* parseAccessLog(input: Input, options: ParseOptions): Asyn
  */
 export async function checkAccessLogStart(input: Input, options: ParseOptions): Promise<CsvHeader | null> {
   checkTimeZone(options.timeZone);
-  if (!['csv', 'jsonl', 'fhir', 'pgaudit'].includes(options.format)) {
-    throw new UserError(`"${String(options.format)}" is not an access-log format (formats: csv, jsonl, fhir, pgaudit)`);
+  if (!ACCESS_FORMATS.includes(options.format)) {
+    throw new UserError(`"${String(options.format)}" is not an access-log format (formats: ${ACCESS_FORMATS.join(', ')})`);
   }
   if (options.format !== 'csv') return null;
   // Leaving the loop closes the generators and with them the input.

@@ -44,8 +44,10 @@ export function registerInit(program: Command): void {
       'after',
       '\nThe vault and the target may be postgres:// URLs, libpq connection strings or services; a password in them is\n' +
         'used but never written to cradle.config.json: put it in ~/.pgpass (or PGPASSWORD, or a pg_service.conf service).\n' +
+        'The target may also be mysql://user@host:3306/database (MySQL/MariaDB; its password in ~/.my.cnf or MYSQL_PWD).\n' +
         '\nExamples:\n  cradle init\n  cradle init --vault postgres://cradle@vault.example.org/cradle --target postgres://cradle_seed@his.example.org/his\n' +
-        '  cradle init --vault "host=vault.example.org dbname=cradle user=cradle sslmode=verify-full" --target "service=his"',
+        '  cradle init --vault "host=vault.example.org dbname=cradle user=cradle sslmode=verify-full" --target "service=his"\n' +
+        '  cradle init --vault postgres://cradle@vault.example.org/cradle --target mysql://cradle_seed@his-db.example.org:3306/his',
     )
     .action(action<InitOptions>(async (opts) => {
       const file = configPath(opts);
@@ -102,6 +104,9 @@ export function registerInit(program: Command): void {
 
 /** Where the password left out of the config goes: the .pgpass line for this server, PGPASSWORD or a service. */
 function passwordAdvice(location: string, role: string): string {
+  if (/^(mysql|mariadb):\/\//i.test(location)) {
+    return `the ${role}'s password was not written to ${CONFIG_FILE}; put it in ~/.my.cnf under [client] as password=<password> (chmod 600 ~/.my.cnf), or in MYSQL_PWD, or name another option file with ?option-file=<path>`;
+  }
   let line = 'host:port:database:user:password';
   try {
     const s = resolveServer(location);

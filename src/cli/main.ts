@@ -44,7 +44,7 @@ export function buildProgram(): Command {
     .description('Plant canary newborn families, watch their trap numbers, and trace where leaked records came from.')
     .option('--config <file>', 'configuration file (default: ./cradle.config.json, or $CRADLE_CONFIG)')
     .option('--vault <dir|url>', "Cradle's own database: a directory (embedded), a postgres:// URL, a libpq connection string or service=NAME (default: $CRADLE_VAULT, else the config's)")
-    .option('--target <dir|url>', "the hospital's database: as --vault (default: $CRADLE_TARGET_URL, else the config's)")
+    .option('--target <dir|url>', "the hospital's database: as --vault, or mysql://user@host:3306/db (default: $CRADLE_TARGET_URL, else the config's)")
     .option('--hospital <name>', 'which hospital of the config to work on')
     .showSuggestionAfterError()
     // Commander quotes the arguments it rejects, which may be a URL with a password or raw controls.

@@ -59,7 +59,7 @@ export function registerTarget(program: Command): void {
     .action(action<JsonOption>((opts) => withTarget(opts, async ({ config, hospital, mapping, target: db }) => {
       // The config's advice first (e.g. nicuWards not declared while a ward looks neonatal), then the mapping's fit.
       const advice = hospitalWarnings(config, hospital).map((message) => ({ level: 'warning' as const, where: 'config', message }));
-      const problems = [...advice, ...(await readOnly(db, (tx) => checkTarget(tx, mapping)))];
+      const problems = [...advice, ...(await readOnly(db, (tx) => checkTarget(tx, mapping, { locale: hospital.locale })))];
       const errors = problems.filter((p) => p.level === 'error');
       emit(!!opts.json, { hospital: hospital.name, target: db.label, mapping: mapping.source, ok: errors.length === 0, problems }, () => [
         ...problems.map((p) => `${p.level}: ${p.where}: ${p.message}`),

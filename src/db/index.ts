@@ -5,3 +5,5 @@ export { migrate, loadMigrations } from './migrate.js';
 export { quoteIdent, quoteQualified, csvLine } from './sql.js';
 export { acceptedLocations, isServerLocation, processEnvironment, resolveServer, withoutPassword, hostPort } from './conninfo.js';
 export { lockDirectory } from './lock.js';
+export { dialectOf, type CatalogColumn, type CatalogProblem, type TableRef, type TargetDialect } from './dialect.js';
+export { resolveMysql, optionFilePassword } from './mysql.js';

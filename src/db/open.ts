@@ -10,6 +10,7 @@ import { copyPristine } from './pristine.js';
 import { redact } from '../lib/redact.js';
 import { acceptedLocations, isConninfo, processEnvironment, resolveServer, tlsPlan, urlScheme, type ServerSettings, type TlsConfig } from './conninfo.js';
 import { describeConnectError } from './connect-error.js';
+import { openMysql } from './mysql.js';
 import { csvLine, quoteIdent, quoteQualified } from './sql.js';
 import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from './types.js';
 
@@ -33,18 +34,24 @@ export interface OpenOptions {
  * string or a service (src/db/conninfo.ts). Anything else is refused with what was given, redacted.
  */
 export async function openDatabase(location: string, options: OpenOptions = {}): Promise<Database> {
-  return locationKind(location, options.role ?? 'database') === 'server' ? openServer(location, options) : openEmbedded(location, options);
+  const kind = locationKind(location, options.role ?? 'database');
+  if (kind === 'mysql') return openMysql(location, options);
+  return kind === 'server' ? openServer(location, options) : openEmbedded(location, options);
 }
 
-/** A server or an embedded directory; an error for a URL of a database Cradle cannot open (MySQL, …). */
-export function locationKind(location: string, role: string): 'server' | 'embedded' {
+/**
+ * A PostgreSQL server, a MySQL/MariaDB server (a target only) or an embedded directory; an error for
+ * a URL of a database Cradle cannot open. `role` "vault" refuses MySQL.
+ */
+export function locationKind(location: string, role: string): 'server' | 'mysql' | 'embedded' {
   const scheme = urlScheme(location);
   if (scheme === 'postgres' || scheme === 'postgresql' || (scheme === null && isConninfo(location))) return 'server';
   if (scheme === 'mysql' || scheme === 'mariadb') {
-    const what = role === 'vault' ? 'the vault is PostgreSQL or embedded, never MySQL/MariaDB' : 'MySQL/MariaDB targets are not supported yet';
-    throw new UserError(`${role} ${redact(location)}: ${what}; give ${acceptedLocations()}`);
+    if (role === 'vault') throw new UserError(`${role} ${redact(location)}: the vault is PostgreSQL or embedded, never MySQL/MariaDB; give ${acceptedLocations()}`);
+    return 'mysql';
   }
-  if (scheme !== null) throw new UserError(`${role} ${redact(location)}: ${scheme}:// is not a database Cradle knows; give ${acceptedLocations()}`);
+  const also = role === 'vault' ? '' : ' (a target may also be mysql://user@host:3306/database)';
+  if (scheme !== null) throw new UserError(`${role} ${redact(location)}: ${scheme}:// is not a database Cradle knows; give ${acceptedLocations()}${also}`);
   return 'embedded';
 }
 

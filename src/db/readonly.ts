@@ -1,6 +1,9 @@
 import crypto from 'node:crypto';
-import { UserError } from '../lib/errors.js';
 import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row } from './types.js';
+import { StatementRefused, type ReadOnlyDialect } from './readonly-types.js';
+import { mysqlReadOnly } from './dialects/mysql-readonly.js';
+
+export { StatementRefused, type ReadOnlyDialect } from './readonly-types.js';
 
 // Reading the target under Cradle's read-only promise (exports, `target check`, dry runs) goes
 // through readOnly() and nothing else. Three layers, so that no statement text can write:
@@ -11,25 +14,6 @@ import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row } from '.
 // 3. after each statement the dialect confirms the transaction is the same one and still read-only
 //    and wrote nothing; the transaction is then always rolled back and its connection not reused.
 // What differs between SQL dialects is a ReadOnlyDialect; a new target dialect adds one.
-
-/** A statement refused under the read-only promise; its message says why, on one line. */
-export class StatementRefused extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StatementRefused';
-  }
-}
-
-export interface ReadOnlyDialect {
-  /** Statements that open the transaction's guarantees, run first inside it. */
-  setup: readonly string[];
-  /** Refuse a statement text before it is sent (throws StatementRefused). */
-  check(sql: string): void;
-  /** Leave a mark only this transaction can show (the token is random per transaction). */
-  mark(tx: ReadOnlyQueryable, token: string): Promise<void>;
-  /** What is wrong after a statement ran, or null when the transaction is the same, still read-only and unwritten. */
-  confirm(tx: ReadOnlyQueryable, token: string): Promise<string | null>;
-}
 
 const ALLOWED_FIRST = new Set(['select', 'with', 'values', 'table']);
 // First words refused with a reason of their own (any other first word is refused too).
@@ -222,7 +206,7 @@ export const postgresql: ReadOnlyDialect = {
   },
 };
 
-const DIALECTS: Record<Queryable['kind'], ReadOnlyDialect> = { pglite: postgresql, postgres: postgresql };
+const DIALECTS: Record<Queryable['kind'], ReadOnlyDialect> = { pglite: postgresql, postgres: postgresql, mysql: mysqlReadOnly };
 
 /**
  * Run `fn` with a handle that only reads: each statement is checked, sent alone, confirmed afterwards,

@@ -5,11 +5,15 @@ export interface QueryResult<T = Row> {
   rowCount: number;
   /** Column names in the order the query returns them. */
   fields: string[];
+  /** MySQL: the AUTO_INCREMENT value an INSERT took (its first row's). */
+  insertId?: number;
 }
 
 /** What readOnly() (src/db/readonly.ts) hands out: one statement per call, never a batch, nothing else. */
 export interface ReadOnlyQueryable {
-  readonly kind: 'pglite' | 'postgres';
+  readonly kind: 'pglite' | 'postgres' | 'mysql';
+  /** The server's version text where the dialect needs it (MySQL: "10.11.19-MariaDB-…" or "8.4.3"). */
+  readonly serverVersion?: string;
   query<T = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
 }
 

@@ -1,7 +1,7 @@
 // What an access-log line says once parsed, whatever its format: who touched which records, when.
 
-export type AccessFormat = 'csv' | 'jsonl' | 'fhir' | 'pgaudit';
-export const ACCESS_FORMATS: readonly AccessFormat[] = ['csv', 'jsonl', 'fhir', 'pgaudit'];
+export type AccessFormat = 'csv' | 'jsonl' | 'fhir' | 'pgaudit' | 'mariadb-audit';
+export const ACCESS_FORMATS: readonly AccessFormat[] = ['csv', 'jsonl', 'fhir', 'pgaudit', 'mariadb-audit'];
 
 /**
  * single: the action singles out one record (view, print, export of that record): a tripwire when it is

@@ -5,7 +5,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { customAlphabet } from 'nanoid';
 import { draftCanaries } from '../canary/draft.js';
 import type { HospitalConfig } from '../config/index.js';
-import { quoteIdent, quoteQualified, readOnly, StatementRefused, type Database, type Queryable, type ReadOnlyQueryable } from '../db/index.js';
+import { dialectOf, readOnly, StatementRefused, type Database, type Queryable, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
 import { formatChannel, type ChannelRef, type Family } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { createRandom, type Random } from '../lib/generate/index.js';
@@ -122,16 +122,14 @@ interface SourceQuery {
 }
 
 async function columnType(db: ReadOnlyQueryable, schema: string, table: string, column: string): Promise<string | null> {
-  const { rows } = await db.query<{ data_type: string }>(
-    'SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3',
-    [schema, table, column],
-  );
-  return rows[0]?.data_type ?? null;
+  const columns = await dialectOf(db).columns(db, [{ schema, table }]);
+  return columns.find((c) => c.column === column)?.dataType ?? null;
 }
 
 /** The mapping's default export: one row per birth with every family field, joined along the mapping's refs. */
 export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping, timeZone: string, from?: string, to?: string): Promise<SourceQuery> {
-  const sql = joinedFrom(mapping, 'inner');
+  const d = dialectOf(db);
+  const sql = joinedFrom(d, mapping, 'inner');
   const select: string[] = [];
   const sources: ColumnSource[] = [];
   const columnFields: Record<string, string> = {};
@@ -143,7 +141,7 @@ export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping
       const name = used.has(column) ? `${step.alias}_${column}` : column;
       used.add(name);
       if (name !== column) columnFields[name] = value.field;
-      select.push(`${quoteIdent(step.alias)}.${quoteIdent(column)} AS ${quoteIdent(name)}`);
+      select.push(`${d.ident(step.alias)}.${d.ident(column)} AS ${d.ident(name)}`);
       sources.push({ schema: step.schema, table: step.table, column, mapped: true, value });
       if (value.field === 'baby.birthTime' && !birth) birth = { step, column };
     }
@@ -152,12 +150,11 @@ export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping
   const params: unknown[] = [];
   let order = '';
   if (birth) {
-    const col = `${quoteIdent(birth.step.alias)}.${quoteIdent(birth.column)}`;
-    const type = await columnType(db, birth.step.schema, birth.step.table, birth.column);
+    const col = `${d.ident(birth.step.alias)}.${d.ident(birth.column)}`;
+    const dataType = (await columnType(db, birth.step.schema, birth.step.table, birth.column)) ?? '';
     // A day is the hospital's day: bounds are local midnights.
-    const bound = (p: number) => (type === 'timestamp with time zone' ? `($${p}::date::timestamp AT TIME ZONE '${timeZone.replace(/'/g, "''")}')` : `$${p}::date`);
-    if (from) where.push(`${col} >= ${bound(params.push(from))}`);
-    if (to) where.push(`${col} < ${bound(params.push(to))} + interval '1 day'`);
+    if (from) where.push(`${col} >= ${d.dayBound(params, from, { dataType, timeZone })}`);
+    if (to) where.push(`${col} < ${d.dayBound(params, to, { dataType, timeZone, nextDay: true })}`);
     order = ` ORDER BY ${col}`;
   } else if (from || to) {
     throw new UserError('--from/--to need a column mapped to baby.birthTime in the mapping');
@@ -165,9 +162,9 @@ export async function defaultExportQuery(db: ReadOnlyQueryable, mapping: Mapping
   return { sql: `SELECT ${select.join(', ')} ${sql}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}`, params, columnFields, sources };
 }
 
-function sourceQuery(req: ExportRequest): SourceQuery | null {
+function sourceQuery(req: ExportRequest, d: TargetDialect): SourceQuery | null {
   if (req.query) return { sql: req.query, params: req.params, columnFields: {} };
-  if (req.table) return { sql: `SELECT * FROM ${quoteQualified(req.table)}`, params: [], columnFields: {} };
+  if (req.table) return { sql: `SELECT * FROM ${d.tableName(req.table)}`, params: [], columnFields: {} };
   return null;
 }
 
@@ -264,7 +261,7 @@ export async function runExport(vaultDb: Database, target: Database, req: Export
   let result: { rows: Record<string, unknown>[]; fields: string[] };
   try {
     ({ source, result } = await readOnly(target, async (tx) => {
-      const query = sourceQuery(req) ?? (await defaultExportQuery(tx, req.mapping, timeZone, req.from, req.to));
+      const query = sourceQuery(req, dialectOf(tx)) ?? (await defaultExportQuery(tx, req.mapping, timeZone, req.from, req.to));
       return { source: query, result: await tx.query<Record<string, unknown>>(query.sql, query.params) };
     }));
   } catch (err) {

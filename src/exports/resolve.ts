@@ -1,4 +1,4 @@
-import { quoteIdent, quoteQualified, type ReadOnlyQueryable } from '../db/index.js';
+import { dialectOf, type ReadOnlyQueryable } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
 import type { ColumnValue, Mapping } from '../targetdb/mapping.js';
 import { targetColumns, type TargetColumn } from '../targetdb/read.js';
@@ -37,11 +37,11 @@ const SAMPLE = 40;
 
 /** How many of `values` the column holds. */
 async function hits(db: ReadOnlyQueryable, c: TargetColumn, values: readonly string[]): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(DISTINCT ${quoteIdent(c.column)}::text)::int AS n FROM ${quoteQualified([c.schema, c.table])} WHERE ${quoteIdent(c.column)}::text = ANY($1::text[])`,
-    [values],
-  );
-  return rows[0]?.n ?? 0;
+  const d = dialectOf(db);
+  const params: unknown[] = [];
+  const col = d.ident(c.column);
+  const { rows } = await db.query<{ n: number | string }>(`SELECT count(DISTINCT ${d.text(col)}) AS n FROM ${d.table(c)} WHERE ${d.inText(col, values, params)}`, params);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /**
@@ -93,9 +93,9 @@ export async function querySources(db: ReadOnlyQueryable, mapping: Mapping, colu
 /** Which of `candidates` the source column already holds (as text). */
 export async function takenIn(db: ReadOnlyQueryable, source: ColumnSource, candidates: readonly string[]): Promise<Set<string>> {
   if (candidates.length === 0) return new Set();
-  const { rows } = await db.query<{ v: string }>(
-    `SELECT DISTINCT ${quoteIdent(source.column)}::text AS v FROM ${quoteQualified([source.schema, source.table])} WHERE ${quoteIdent(source.column)}::text = ANY($1::text[])`,
-    [candidates],
-  );
+  const d = dialectOf(db);
+  const params: unknown[] = [];
+  const col = d.ident(source.column);
+  const { rows } = await db.query<{ v: string }>(`SELECT DISTINCT ${d.text(col)} AS v FROM ${d.table(source)} WHERE ${d.inText(col, candidates, params)}`, params);
   return new Set(rows.map((r) => r.v));
 }

@@ -1,5 +1,5 @@
 import type { ReadOnlyQueryable } from '../db/index.js';
-import { quoteIdent, quoteQualified } from '../db/index.js';
+import { dialectOf, quoteIdent, quoteQualified } from '../db/index.js';
 import type { ColumnProfile, Counts, KeyProfile, NumberProfile, TextProfile, TimeProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
 import { ID_WEIGHTS } from '../lib/generate/index.js';
@@ -240,7 +240,7 @@ async function numberProfile(s: Scope, c: TargetColumn, n: number): Promise<Numb
 /** The FROM clause of the mapping's families, the first table through its sample when it is large. */
 function sampledFamilies(s: Scope): string {
   const first = s.mapping.inserts[0];
-  const from = joinedFrom(s.mapping, 'inner');
+  const from = joinedFrom(dialectOf(s.db), s.mapping, 'inner');
   const pct = s.samplePct.get(first.alias) ?? 100;
   if (pct >= 100) return from;
   const table = `${quoteQualified([first.schema, first.table])} AS ${quoteIdent(first.alias)}`;

@@ -1,5 +1,5 @@
 import type { ReadOnlyQueryable } from '../db/index.js';
-import { quoteIdent } from '../db/index.js';
+import { dialectOf, quoteIdent } from '../db/index.js';
 import { QUANTILE_POINTS, type Counts, type DistrictAddresses, type FamilyProfile, type NameShape, type Quantiles, type WardProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
 import { addressTokens, templateOf } from '../lib/generate/address-template.js';
@@ -159,7 +159,7 @@ async function gather(db: ReadOnlyQueryable, mapping: Mapping, base: string[], s
   if (specs.length === 0) return out;
   const cols = base.map((e, i) => `${e} AS c${i}`).join(', ');
   // OFFSET 0 keeps the subquery apart, so that each expression is computed once per family.
-  const from = `(SELECT ${cols} ${joinedFrom(mapping)} OFFSET 0) AS base`;
+  const from = `(SELECT ${cols} ${joinedFrom(dialectOf(db), mapping)} OFFSET 0) AS base`;
   const guarded = (spec: Spec): string => (spec.where ? `CASE WHEN ${spec.where} THEN ${spec.value} END` : spec.value);
 
   // Count specs with the same key and value expressions are one grouping set.
@@ -479,7 +479,7 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   if (!address) return undefined;
   const district = f.text('district') ?? `''`;
   const { rows } = await db.query<{ d: string | null; a: string; n: number }>(
-    `SELECT ${district} AS d, regexp_replace(${address}, '[0-9０-９]', '#', 'g') AS a, count(*)::int AS n ${joinedFrom(mapping)} WHERE ${address} IS NOT NULL GROUP BY 1, 2`,
+    `SELECT ${district} AS d, regexp_replace(${address}, '[0-9０-９]', '#', 'g') AS a, count(*)::int AS n ${joinedFrom(dialectOf(db), mapping)} WHERE ${address} IS NOT NULL GROUP BY 1, 2`,
   );
   // Raw tallies (before the k rule): per district, templates and slot words.
   const districts = new Map<string, number>();

@@ -33,6 +33,8 @@ export function checkK(k: number): void {
 
 export async function learnProfile(db: ReadOnlyQueryable, mapping: Mapping, opts: ProfileOptions): Promise<HospitalProfile> {
   checkK(opts.k);
+  // The profile's statistics are written in PostgreSQL's SQL (percentiles, regular expressions, ctid).
+  if (db.kind === 'mysql') throw new UserError('`cradle target profile` reads PostgreSQL targets only for now; on MySQL/MariaDB seed without a profile (canaries drawn from the locale tables)');
   const started = Date.now();
   const progress = (m: string) => opts.onProgress?.(`${m} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const first = mapping.inserts[0];

@@ -121,6 +121,8 @@ function compare(specs: FieldSpec[], real: Row[], canaries: Row[], seed: string,
 
 export async function realismAudit(vaultDb: Queryable, target: Database, req: RealismRequest): Promise<RealismReport> {
   const seed = req.seed ?? `${req.now.getTime()}`;
+  // Its casts (unnest … WITH ORDINALITY) are PostgreSQL's; docs/dialects.md lists what is PostgreSQL-only.
+  if (target.kind === 'mysql') throw new UserError('`cradle realism` reads PostgreSQL targets only for now (docs/dialects.md)');
   const warnAbove = req.warnAbove ?? req.hospital.realismWarnAbove ?? DEFAULT_WARN_ABOVE;
   const realLimit = req.realRows ?? DEFAULT_REAL_ROWS;
   const notes: string[] = [];

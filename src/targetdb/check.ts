@@ -1,18 +1,10 @@
-import type { ReadOnlyQueryable } from '../db/index.js';
-import { fieldEvent, type ColumnValue, type Mapping } from './mapping.js';
+import { dialectOf, type ReadOnlyQueryable } from '../db/index.js';
+import type { Locale } from '../domain/index.js';
+import { localeTables } from '../lib/generate/index.js';
+import { FIELDS, fieldEvent, type ColumnValue, type Mapping } from './mapping.js';
 
-// Compares a mapping with the live target schema: every problem named, table by table.
-
-interface ColumnInfo {
-  table_schema: string;
-  table_name: string;
-  column_name: string;
-  data_type: string;
-  is_nullable: string;
-  column_default: string | null;
-  is_identity: string;
-  character_maximum_length: number | null;
-}
+// Compares a mapping with the live target schema: every problem named, table by table. The catalog
+// is read through the target's dialect (src/db/dialects), in PostgreSQL's type words whatever the server.
 
 export interface TargetProblem {
   level: 'error' | 'warning';
@@ -42,22 +34,25 @@ function acceptedTypes(value: ColumnValue): string[] | null {
   }
 }
 
-export async function checkTarget(db: ReadOnlyQueryable, mapping: Mapping): Promise<TargetProblem[]> {
+/** Name fields: the columns that must hold every character a generated name can have. */
+const NAME_FIELD = /\.(name|familyName|givenName)$/;
+
+export async function checkTarget(db: ReadOnlyQueryable, mapping: Mapping, options: { locale?: Locale } = {}): Promise<TargetProblem[]> {
   const problems: TargetProblem[] = [];
-  const schemas = [...new Set(mapping.inserts.map((s) => s.schema))];
-  const { rows } = await db.query<ColumnInfo>(
-    `SELECT table_schema, table_name, column_name, data_type, is_nullable, column_default, is_identity, character_maximum_length
-       FROM information_schema.columns WHERE table_schema = ANY($1::text[])`,
-    [schemas],
-  );
-  const indexed = await indexedColumns(db, schemas);
+  const dialect = dialectOf(db);
+  const tables = mapping.inserts.map((s) => ({ schema: s.schema, table: s.table }));
+  const rows = await dialect.columns(db, tables);
+  const indexed = await dialect.indexedColumns(db, tables);
+  const tableProblems = await dialect.tableProblems(db, tables);
+  const nameCharacters = options.locale ? (localeTables(options.locale).nameCharacters ?? '') : '';
   for (const step of mapping.inserts) {
     const where = `${step.schema}.${step.table}`;
-    const cols = new Map(rows.filter((r) => r.table_schema === step.schema && r.table_name === step.table).map((r) => [r.column_name, r]));
+    const cols = new Map(rows.filter((r) => r.schema === step.schema && r.table === step.table).map((r) => [r.column, r]));
     if (cols.size === 0) {
       problems.push({ level: 'error', where, message: `table does not exist (insert "${step.alias}")` });
       continue;
     }
+    for (const p of tableProblems.filter((t) => t.schema === step.schema && t.table === step.table)) problems.push({ level: p.level, where, message: p.message });
     for (const { column, value } of step.columns) {
       const info = cols.get(column);
       if (!info) {
@@ -65,13 +60,17 @@ export async function checkTarget(db: ReadOnlyQueryable, mapping: Mapping): Prom
         continue;
       }
       const accepted = acceptedTypes(value);
-      if (accepted && !accepted.includes(info.data_type)) {
+      if (accepted && !accepted.includes(info.dataType)) {
         const what = value.type === 'field' ? `${value.field} (${value.kind}${value.format ? `, format ${value.format}` : ''})` : value.type;
         const hint = value.type === 'field' && value.kind === 'instant' && !value.format ? '; add a "format" such as "yyyy-MM-dd HH:mm:ss" for local time' : '';
-        problems.push({ level: 'error', where: `${where}.${column}`, message: `type ${info.data_type} cannot hold ${what}${hint}` });
+        problems.push({ level: 'error', where: `${where}.${column}`, message: `type ${info.nativeType} cannot hold ${what}${hint}` });
+      }
+      if (info.charset && value.type === 'field' && FIELDS[value.field].kind === 'text') {
+        const problem = charsetProblem(dialect.unstorable.bind(dialect), info.charset, value.field, nameCharacters);
+        if (problem) problems.push({ level: 'error', where: `${where}.${column}`, message: problem });
       }
       const later = value.type === 'field' ? fieldEvent(value.field) : null;
-      if (later && later !== step.at && later !== 'admission' && info.is_nullable === 'NO') {
+      if (later && later !== step.at && later !== 'admission' && !info.nullable) {
         problems.push({ level: 'error', where: `${where}.${column}`, message: `NOT NULL, but ${value.type === 'field' ? value.field : ''} is only known at ${later}, after the row is inserted (at ${step.at})${later === 'birth' ? '; insert the row at birth ("at": "birth")' : ''}` });
       }
       if (value.type === 'random') problems.push({ level: 'warning', where: `${where}.${column}`, message: randomKeyWarning(value.pattern) });
@@ -84,9 +83,13 @@ export async function checkTarget(db: ReadOnlyQueryable, mapping: Mapping): Prom
     }
     const mapped = new Set(step.columns.map((c) => c.column));
     for (const info of cols.values()) {
-      if (info.is_nullable === 'NO' && info.column_default === null && info.is_identity !== 'YES' && !mapped.has(info.column_name)) {
-        problems.push({ level: 'error', where: `${where}.${info.column_name}`, message: 'NOT NULL without a default, and the mapping does not fill it' });
+      if (!info.nullable && !info.hasDefault && !mapped.has(info.column)) {
+        problems.push({ level: 'error', where: `${where}.${info.column}`, message: 'NOT NULL without a default, and the mapping does not fill it' });
       }
+    }
+    for (const column of step.returning) {
+      const info = cols.get(column);
+      if (info && !info.generated && !info.hasDefault) problems.push({ level: 'error', where: `${where}.${column}`, message: `returning column has no default, identity or AUTO_INCREMENT: the database cannot fill it` });
     }
   }
   return problems;
@@ -98,16 +101,12 @@ export function randomKeyWarning(pattern: string): string {
     'leave a key with a default or sequence to the database ("returning"), or write {"key": "<pattern>"} so Cradle numbers it as the hospital does';
 }
 
-async function indexedColumns(db: ReadOnlyQueryable, schemas: string[]): Promise<Set<string>> {
-  // Columns that lead some index: those make `col = ANY(...)` lookups cheap on millions of rows.
-  const { rows } = await db.query<{ schema: string; tbl: string; col: string }>(
-    `SELECT n.nspname AS schema, c.relname AS tbl, a.attname AS col
-       FROM pg_index i
-       JOIN pg_class c ON c.oid = i.indrelid
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
-      WHERE n.nspname = ANY($1::text[])`,
-    [schemas],
-  );
-  return new Set(rows.map((r) => `${r.schema}.${r.tbl}.${r.col}`));
+/** Why a column of this character set cannot hold the field's text, or null. */
+function charsetProblem(unstorable: (charset: string, text: string) => string[], charset: string, field: string, nameCharacters: string): string | null {
+  // Chinese text at all (an address, a ward), and every character of the names Cradle writes.
+  const sample = NAME_FIELD.test(field) && nameCharacters ? nameCharacters : '张王李省市区路号';
+  const missing = unstorable(charset, sample);
+  if (missing.length === 0) return null;
+  if (missing.length === [...new Set(sample)].length) return `character set ${charset} cannot hold Chinese text (${field}); convert the column to utf8mb4`;
+  return `character set ${charset} cannot hold ${missing.length} character(s) a canary's name may have (${missing.slice(0, 8).join('')}${missing.length > 8 ? '…' : ''}); a seeding drawing such a name would fail (strict mode) or store "?": convert the column to utf8mb4`;
 }

@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Queryable } from '../db/index.js';
-import { quoteIdent, quoteQualified } from '../db/index.js';
+import { dialectOf, type Queryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import { freshRandomValues, keyColumns, nextKeys, renderRow, type TargetKeys } from './families.js';
 import { fieldEvent, LIFE_EVENTS, renderField, renderStamp, stepEvent, type InsertStep, type LifeEvent, type Mapping } from './mapping.js';
@@ -55,8 +54,8 @@ export function lifecycleProblems(mapping: Mapping): string[] {
   return problems;
 }
 
-function tableOf(step: InsertStep): string {
-  return quoteQualified([step.schema, step.table]);
+function tableOf(d: TargetDialect, step: InsertStep): string {
+  return d.table({ schema: step.schema, table: step.table });
 }
 
 /** A column of an earlier row: from the keys kept, from this event's rows, else rendered again from the family. */
@@ -79,15 +78,17 @@ function updateValues(step: InsertStep, columns: readonly string[], w: EventWrit
   return values;
 }
 
-function whereKeys(step: InsertStep, keys: Record<string, unknown> | undefined, params: unknown[]): string {
+function whereKeys(d: TargetDialect, step: InsertStep, keys: Record<string, unknown> | undefined, params: unknown[]): string {
   const cols = keyColumns(step).filter((c) => keys?.[c] !== undefined && keys[c] !== null);
   if (cols.length === 0) throw new Error(`no key kept for the row of insert "${step.alias}" (${step.schema}.${step.table}); cannot update it`);
-  return cols.map((c) => `${quoteIdent(c)} = $${params.push(keys![c])}`).join(' AND ');
+  return cols.map((c) => `${d.ident(c)} = ${d.param(params, keys![c])}`).join(' AND ');
 }
 
 /** Carry out one event in the target. Call inside a transaction; returns the keys with those of the rows inserted now. */
 export async function writeEvent(tx: Queryable, mapping: Mapping, w: EventWrite): Promise<TargetKeys> {
   const plan = eventPlan(mapping, w.event);
+  const d = dialectOf(tx);
+  if (plan.inserts.length || plan.updates.length) await d.checkWritable(tx, [...plan.inserts, ...plan.updates.map((u) => u.step)].map((s) => ({ schema: s.schema, table: s.table })));
   const keys: TargetKeys = JSON.parse(JSON.stringify(w.keys)) as TargetKeys;
   const written: Record<string, Record<string, unknown>> = {};
   for (const step of plan.inserts) {
@@ -101,21 +102,15 @@ export async function writeEvent(tx: Queryable, mapping: Mapping, w: EventWrite)
       stamp: (v) => renderStamp(v, w.at, w.timeZone),
       upTo: w.event,
     });
-    const params: unknown[] = [];
-    const returning = step.returning.length ? ` RETURNING ${step.returning.map(quoteIdent).join(', ')}` : '';
-    const res = await tx.query<Record<string, unknown>>(
-      `INSERT INTO ${tableOf(step)} (${step.columns.map((c) => quoteIdent(c.column)).join(', ')}) VALUES (${step.columns.map((c) => `$${params.push(values[c.column])}`).join(', ')})${returning}`,
-      params,
-    );
-    const returned = step.returning.length ? res.rows[0] : {};
+    const [returned] = await d.insertRows(tx, { schema: step.schema, table: step.table }, step.columns.map((c) => c.column), [step.columns.map((c) => values[c.column])], step.returning);
     keys[step.alias] = { ...own, ...returned };
     written[step.alias] = { ...values, ...returned };
   }
   for (const { step, columns } of plan.updates) {
     const values = updateValues(step, columns, w);
     const params: unknown[] = [];
-    const sets = Object.entries(values).map(([c, v]) => `${quoteIdent(c)} = $${params.push(v)}`);
-    const res = await tx.query(`UPDATE ${tableOf(step)} SET ${sets.join(', ')} WHERE ${whereKeys(step, keys[step.alias], params)}`, params);
+    const sets = Object.entries(values).map(([c, v]) => `${d.ident(c)} = ${d.param(params, v)}`);
+    const res = await tx.query(`UPDATE ${tableOf(d, step)} SET ${sets.join(', ')} WHERE ${whereKeys(d, step, keys[step.alias], params)}`, params);
     if (res.rowCount !== 1) throw new Error(`the ${w.event} update of ${step.schema}.${step.table} matched ${res.rowCount} rows instead of 1 (was the row changed by hand?)`);
   }
   return keys;
@@ -128,6 +123,7 @@ export async function writeEvent(tx: Queryable, mapping: Mapping, w: EventWrite)
  */
 export async function findEvent(db: Queryable, mapping: Mapping, w: EventWrite): Promise<TargetKeys | null> {
   const plan = eventPlan(mapping, w.event);
+  const d = dialectOf(db);
   const keys: TargetKeys = JSON.parse(JSON.stringify(w.keys)) as TargetKeys;
   let found = 0;
   for (const step of plan.inserts) {
@@ -137,11 +133,11 @@ export async function findEvent(db: Queryable, mapping: Mapping, w: EventWrite):
       let v: unknown = null;
       if (value.type === 'ref') v = refFor(mapping, w, keys, {}, value.alias, value.column);
       else if (value.type === 'field' && (value.kind === 'text' || value.kind === 'phone') && order(fieldEvent(value.field)) <= order(w.event)) v = renderField(value, w.family, w.timeZone);
-      if (v !== null && v !== undefined) conditions.push(`${quoteIdent(column)} = $${params.push(v)}`);
+      if (v !== null && v !== undefined) conditions.push(`${d.ident(column)} = ${d.param(params, v)}`);
     }
     if (conditions.length === 0) throw new Error(`cannot tell whether the ${w.event} row of ${step.schema}.${step.table} was written: it holds no name, phone or ref to look for`);
     const wanted = keyColumns(step);
-    const { rows } = await db.query<Record<string, unknown>>(`SELECT ${wanted.length ? wanted.map(quoteIdent).join(', ') : '1 AS found'} FROM ${tableOf(step)} WHERE ${conditions.join(' AND ')} LIMIT 2`, params);
+    const { rows } = await db.query<Record<string, unknown>>(`SELECT ${wanted.length ? wanted.map((c) => d.ident(c)).join(', ') : '1 AS found'} FROM ${tableOf(d, step)} WHERE ${conditions.join(' AND ')} LIMIT 2`, params);
     if (rows.length > 1) throw new Error(`two rows of ${step.schema}.${step.table} match the canary's ${w.event}; inspect them by hand`);
     if (rows.length === 1) {
       keys[step.alias] = wanted.length ? rows[0] : {};
@@ -155,10 +151,10 @@ export async function findEvent(db: Queryable, mapping: Mapping, w: EventWrite):
   }
   for (const { step, columns } of plan.updates) {
     const params: unknown[] = [];
-    const where = whereKeys(step, keys[step.alias], params);
+    const where = whereKeys(d, step, keys[step.alias], params);
     const values = updateValues(step, columns, w);
-    const set = columns.map((c) => (values[c] === null ? `${quoteIdent(c)} IS NULL` : `${quoteIdent(c)} = $${params.push(values[c])}`));
-    const { rows } = await db.query(`SELECT 1 FROM ${tableOf(step)} WHERE ${where} AND ${set.join(' AND ')}`, params);
+    const set = columns.map((c) => (values[c] === null ? `${d.ident(c)} IS NULL` : `${d.ident(c)} = ${d.param(params, values[c])}`));
+    const { rows } = await db.query(`SELECT 1 FROM ${tableOf(d, step)} WHERE ${where} AND ${set.join(' AND ')}`, params);
     if (rows.length === 0) return null;
   }
   return keys;

@@ -1,5 +1,4 @@
-import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
-import { quoteIdent, quoteQualified } from '../db/index.js';
+import { dialectOf, type Queryable, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import {
   emailColumns, fieldEvent, keyShape, LIFE_EVENTS, phoneColumns, renderField, renderPhone, renderRandom, renderStamp, stepEvent,
@@ -62,8 +61,8 @@ export function previewRows(mapping: Mapping, family: Family, timeZone: string):
   return out;
 }
 
-function tableOf(step: InsertStep): string {
-  return quoteQualified([step.schema, step.table]);
+function tableOf(d: TargetDialect, step: InsertStep): string {
+  return d.table({ schema: step.schema, table: step.table });
 }
 
 /**
@@ -81,13 +80,14 @@ export async function insertFamilies(
 ): Promise<TargetKeys[]> {
   const keys: TargetKeys[] = families.map(() => ({}));
   const written: Record<string, unknown>[][] = families.map(() => []);
+  const d = dialectOf(tx);
+  // All or nothing: a table that cannot roll back (MyISAM) is refused before anything is written.
+  await d.checkWritable(tx, mapping.inserts.map((s) => ({ schema: s.schema, table: s.table })));
   for (const step of mapping.inserts) {
-    const columnList = step.columns.map((c) => quoteIdent(c.column)).join(', ');
-    const returning = step.returning.length ? ` RETURNING ${step.returning.map(quoteIdent).join(', ')}` : '';
+    const columnList = step.columns.map((c) => c.column);
     for (let start = 0; start < families.length; start += ROWS_PER_STATEMENT) {
       const chunk = families.slice(start, start + ROWS_PER_STATEMENT);
-      const params: unknown[] = [];
-      const tuples: string[] = [];
+      const tuples: unknown[][] = [];
       const rowValues: Record<string, unknown>[] = [];
       const randomValues = await freshRandomValues(tx, step, chunk.length, randomDigit);
       const keyValues = await nextKeys(tx, step, chunk.length, at, timeZone);
@@ -102,14 +102,14 @@ export async function insertFamilies(
         });
         keys[i][step.alias] = randomCols;
         rowValues.push(values);
-        tuples.push(`(${step.columns.map((c) => `$${params.push(values[c.column])}`).join(', ')})`);
+        tuples.push(step.columns.map((c) => values[c.column]));
       });
-      const res = await tx.query<Record<string, unknown>>(`INSERT INTO ${tableOf(step)} (${columnList}) VALUES ${tuples.join(', ')}${returning}`, params);
-      // PostgreSQL returns the rows of a multi-row VALUES insert in VALUES order.
-      if (step.returning.length && res.rows.length !== chunk.length) throw new Error(`insert into ${step.schema}.${step.table} returned ${res.rows.length} rows for ${chunk.length}`);
+      // The dialect returns the filled-in keys in VALUES order.
+      const returnedRows = await d.insertRows(tx, { schema: step.schema, table: step.table }, columnList, tuples, step.returning);
+      if (step.returning.length && returnedRows.length !== chunk.length) throw new Error(`insert into ${step.schema}.${step.table} returned ${returnedRows.length} rows for ${chunk.length}`);
       chunk.forEach((_, offset) => {
         const i = start + offset;
-        const returned = step.returning.length ? res.rows[offset] : {};
+        const returned = step.returning.length ? returnedRows[offset] : {};
         Object.assign(keys[i][step.alias], returned);
         written[i][mapping.inserts.indexOf(step)] = { ...rowValues[offset], ...returned };
       });
@@ -124,6 +124,7 @@ export async function insertFamilies(
  */
 export async function freshRandomValues(db: Queryable, step: InsertStep, n: number, randomDigit: () => number): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
+  const d = dialectOf(db);
   for (const { column, value } of step.columns) {
     if (value.type !== 'random') continue;
     const values = new Set<string>();
@@ -134,10 +135,9 @@ export async function freshRandomValues(db: Queryable, step: InsertStep, n: numb
         const v = renderRandom(value.pattern, randomDigit);
         if (!values.has(v)) fresh.add(v);
       }
-      const { rows } = await db.query<{ v: string }>(
-        `SELECT ${quoteIdent(column)}::text AS v FROM ${tableOf(step)} WHERE ${quoteIdent(column)}::text = ANY($1::text[])`,
-        [[...fresh]],
-      );
+      const params: unknown[] = [];
+      const col = d.ident(column);
+      const { rows } = await db.query<{ v: string }>(`SELECT ${d.text(col)} AS v FROM ${tableOf(d, step)} WHERE ${d.inText(col, [...fresh], params)}`, params);
       const taken = new Set(rows.map((r) => r.v));
       for (const v of fresh) if (!taken.has(v)) values.add(v);
     }
@@ -166,30 +166,23 @@ const NUMERIC_TYPES = new Set(['integer', 'bigint', 'smallint', 'numeric']);
  */
 export async function nextKeys(tx: Queryable, step: InsertStep, n: number, at: Date, timeZone: string): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
+  const d = dialectOf(tx);
+  const ref = { schema: step.schema, table: step.table };
   for (const { column, value } of step.columns) {
     if (value.type !== 'key') continue;
     const shape = keyShape(value.pattern, at, timeZone);
     const values: string[] = [];
     if (value.sequence) {
-      for (let i = 0; i < n; i++) {
-        const { rows } = await tx.query<{ v: string }>(`SELECT nextval($1::regclass)::text AS v`, [value.sequence]);
-        values.push(formatKey(shape, Number(rows[0].v)));
-      }
+      for (let i = 0; i < n; i++) values.push(formatKey(shape, await d.nextSequenceValue(tx, value.sequence)));
     } else {
-      await tx.query(`LOCK TABLE ${tableOf(step)} IN SHARE ROW EXCLUSIVE MODE`);
-      const { rows: info } = await tx.query<{ data_type: string }>(
-        `SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3`,
-        [step.schema, step.table, column],
-      );
-      const col = quoteIdent(column);
-      const numeric = NUMERIC_TYPES.has(info[0]?.data_type ?? '');
-      const { rows } = numeric
-        ? await tx.query<{ v: string | null }>(`SELECT max(${col})::text AS v FROM ${tableOf(step)} WHERE ${col} BETWEEN $1 AND $2`, [formatKey(shape, 0), `${shape.prefix}${'9'.repeat(shape.width)}${shape.suffix}`])
-        : await tx.query<{ v: string | null }>(
-            `SELECT max(${col}) AS v FROM ${tableOf(step)} WHERE ${col} >= $1 AND ${col} <= $2 AND ${col} ~ $3`,
-            [formatKey(shape, 0), `${shape.prefix}${'9'.repeat(shape.width)}${shape.suffix}`, `^${escapeRegex(shape.prefix)}[0-9]{${shape.width}}${escapeRegex(shape.suffix)}$`],
-          );
-      const max = rows[0].v === null ? 0 : Number(rows[0].v.slice(shape.prefix.length, shape.prefix.length + shape.width));
+      const info = (await d.columns(tx, [ref])).find((c) => c.column === column);
+      const numeric = NUMERIC_TYPES.has(info?.dataType ?? '');
+      const v = await d.maxKey(tx, ref, column, {
+        low: formatKey(shape, 0),
+        high: `${shape.prefix}${'9'.repeat(shape.width)}${shape.suffix}`,
+        regex: numeric ? null : `^${escapeRegex(shape.prefix)}[0-9]{${shape.width}}${escapeRegex(shape.suffix)}$`,
+      });
+      const max = v === null ? 0 : Number(v.slice(shape.prefix.length, shape.prefix.length + shape.width));
       for (let i = 1; i <= n; i++) values.push(formatKey(shape, max + i));
     }
     out.set(column, values);
@@ -215,10 +208,10 @@ export async function findTakenPhones(db: ReadOnlyQueryable, mapping: Mapping, e
     // rows typed in by hand another way are still caught; `= ANY` uses the column's index.
     const variants = new Map<string, string>();
     for (const n of e164s) for (const s of new Set([style, 'e164', 'national', 'digits'])) variants.set(renderPhone(n, s), n);
-    const { rows } = await db.query<{ v: string }>(
-      `SELECT DISTINCT ${quoteIdent(column)}::text AS v FROM ${tableOf(step)} WHERE ${quoteIdent(column)}::text = ANY($1::text[])`,
-      [[...variants.keys()]],
-    );
+    const d = dialectOf(db);
+    const params: unknown[] = [];
+    const col = d.ident(column);
+    const { rows } = await db.query<{ v: string }>(`SELECT DISTINCT ${d.text(col)} AS v FROM ${tableOf(d, step)} WHERE ${d.inText(col, [...variants.keys()], params)}`, params);
     for (const r of rows) taken.add(variants.get(r.v)!);
   }
   return taken;
@@ -227,11 +220,11 @@ export async function findTakenPhones(db: ReadOnlyQueryable, mapping: Mapping, e
 export async function findTakenEmails(db: ReadOnlyQueryable, mapping: Mapping, emails: readonly string[]): Promise<Set<string>> {
   const taken = new Set<string>();
   if (emails.length === 0) return taken;
+  const d = dialectOf(db);
   for (const { step, column } of emailColumns(mapping)) {
-    const { rows } = await db.query<{ v: string }>(
-      `SELECT DISTINCT ${quoteIdent(column)}::text AS v FROM ${tableOf(step)} WHERE ${quoteIdent(column)}::text = ANY($1::text[])`,
-      [emails],
-    );
+    const params: unknown[] = [];
+    const col = d.ident(column);
+    const { rows } = await db.query<{ v: string }>(`SELECT DISTINCT ${d.text(col)} AS v FROM ${tableOf(d, step)} WHERE ${d.inText(col, emails, params)}`, params);
     for (const r of rows) taken.add(r.v);
   }
   return taken;
@@ -245,23 +238,24 @@ export async function locateFamily(db: Queryable, mapping: Mapping, family: Fami
   const step = mapping.inserts.find((s) => s.columns.some((c) => c.value.type === 'field' && c.value.field === 'mother.phone'))!;
   const conditions: string[] = [];
   const params: unknown[] = [];
+  const d = dialectOf(db);
   for (const { column, value } of step.columns) {
     if (value.type !== 'field' || !/^mother\.(phone|name|familyName|givenName)$/.test(value.field)) continue;
     const v = renderField(value, family, timeZone);
     if (v === null) continue;
-    conditions.push(`${quoteIdent(column)}::text = $${params.push(String(v))}`);
+    conditions.push(d.inText(d.ident(column), [String(v)], params));
   }
   const wanted = keyColumns(step);
-  const select = wanted.length ? wanted.map(quoteIdent).join(', ') : '1 AS found';
-  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${select} FROM ${tableOf(step)} WHERE ${conditions.join(' AND ')} LIMIT 1`, params);
+  const select = wanted.length ? wanted.map((c) => d.ident(c)).join(', ') : '1 AS found';
+  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${select} FROM ${tableOf(d, step)} WHERE ${conditions.join(' AND ')} LIMIT 1`, params);
   if (rows.length === 0) return null;
   return { [step.alias]: wanted.length ? rows[0] : {} };
 }
 
 /** Count the rows of the mapping's first table: a cheap sanity figure for messages and tests. */
 export async function countFamilies(db: Queryable, mapping: Mapping): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tableOf(mapping.inserts[0])}`);
-  return rows[0].n;
+  const { rows } = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${tableOf(dialectOf(db), mapping.inserts[0])}`);
+  return Number(rows[0].n);
 }
 
 /**
@@ -277,6 +271,7 @@ export async function copyFamilies(
   firstKey = 1,
 ): Promise<number> {
   const buffers = mapping.inserts.map(() => [] as unknown[][]);
+  const d = dialectOf(db);
   const flushAll = async () => {
     for (const [i, step] of mapping.inserts.entries()) {
       if (buffers[i].length === 0) continue;
@@ -296,7 +291,7 @@ export async function copyFamilies(
       const [p, w, x] = [shape.prefix.length, shape.width, shape.suffix.length];
       const { rows } = await db.query<{ prefix: string; suffix: string; n: string }>(
         `SELECT left(v, ${p}) AS prefix, right(v, ${x}) AS suffix, max(substr(v, ${p + 1}, ${w})) AS n
-           FROM (SELECT ${quoteIdent(column)}::text AS v FROM ${tableOf(step)}) t WHERE v ~ '^.{${p}}[0-9]{${w}}.{${x}}$' GROUP BY 1, 2`,
+           FROM (SELECT ${d.text(d.ident(column))} AS v FROM ${tableOf(d, step)}) t WHERE ${d.matches('v', `'^.{${p}}[0-9]{${w}}.{${x}}$'`)} GROUP BY 1, 2`,
       );
       for (const r of rows) counters.set(`${i}.${column}\u0000${r.prefix}\u0000${x ? r.suffix : ''}`, Number(r.n));
     }
@@ -338,12 +333,7 @@ export async function copyFamilies(
   }
   await flushAll();
   for (const step of mapping.inserts) {
-    for (const col of step.returning) {
-      await db.query(
-        `SELECT setval(seq, (SELECT max(${quoteIdent(col)}) FROM ${tableOf(step)})) FROM pg_get_serial_sequence($1, $2) AS seq WHERE seq IS NOT NULL`,
-        [quoteQualified([step.schema, step.table]), col],
-      );
-    }
+    for (const col of step.returning) await d.afterExplicitKeys(db, { schema: step.schema, table: step.table }, col);
   }
   return count;
 }

@@ -1,5 +1,4 @@
-import type { ReadOnlyQueryable } from '../db/index.js';
-import { quoteIdent, quoteQualified } from '../db/index.js';
+import { dialectOf, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
 import type { ColumnValue, InsertStep, Mapping } from './mapping.js';
 
 // Reading the hospital's families through the mapping, never writing: the one place that knows how the
@@ -25,9 +24,9 @@ export interface TargetColumn {
 export const columnKey = (c: { alias: string; column: string }): string => `${c.alias}.${c.column}`;
 
 /** The refs by which `step` joins earlier steps, as SQL conditions. */
-function joinConditions(step: InsertStep): string[] {
+function joinConditions(d: TargetDialect, step: InsertStep): string[] {
   return step.columns.flatMap(({ column, value }) =>
-    value.type === 'ref' ? [`${quoteIdent(step.alias)}.${quoteIdent(column)} = ${quoteIdent(value.alias)}.${quoteIdent(value.column)}`] : [],
+    value.type === 'ref' ? [`${d.ident(step.alias)}.${d.ident(column)} = ${d.ident(value.alias)}.${d.ident(value.column)}`] : [],
   );
 }
 
@@ -36,12 +35,12 @@ function joinConditions(step: InsertStep): string[] {
  * refs (a LEFT JOIN, so a family whose later rows are not written yet, e.g. a mother admitted before
  * the birth, still counts; a table without refs is cross-joined, as the mapping gives no relation).
  */
-export function joinedFrom(mapping: Mapping, join: 'inner' | 'left' = 'left'): string {
+export function joinedFrom(d: TargetDialect, mapping: Mapping, join: 'inner' | 'left' = 'left'): string {
   const [first, ...rest] = mapping.inserts;
-  let sql = `FROM ${quoteQualified([first.schema, first.table])} AS ${quoteIdent(first.alias)}`;
+  let sql = `FROM ${d.table(first)} AS ${d.ident(first.alias)}`;
   for (const step of rest) {
-    const on = joinConditions(step);
-    const table = `${quoteQualified([step.schema, step.table])} AS ${quoteIdent(step.alias)}`;
+    const on = joinConditions(d, step);
+    const table = `${d.table(step)} AS ${d.ident(step.alias)}`;
     sql += on.length ? ` ${join === 'left' ? 'LEFT JOIN' : 'JOIN'} ${table} ON ${on.join(' AND ')}` : ` CROSS JOIN ${table}`;
   }
   return sql;
@@ -50,22 +49,18 @@ export function joinedFrom(mapping: Mapping, join: 'inner' | 'left' = 'left'): s
 /** Every column of the mapping's tables, in table then column order, with what the mapping writes there. */
 export async function targetColumns(db: ReadOnlyQueryable, mapping: Mapping): Promise<TargetColumn[]> {
   const out: TargetColumn[] = [];
+  const catalog = await dialectOf(db).columns(db, mapping.inserts.map((s) => ({ schema: s.schema, table: s.table })));
   for (const step of mapping.inserts) {
-    const { rows } = await db.query<{ column_name: string; data_type: string; is_nullable: string; column_default: string | null; is_identity: string }>(
-      `SELECT column_name, data_type, is_nullable, column_default, is_identity
-         FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
-      [step.schema, step.table],
-    );
-    for (const r of rows) {
+    for (const r of catalog.filter((c) => c.schema === step.schema && c.table === step.table)) {
       out.push({
         alias: step.alias,
         schema: step.schema,
         table: step.table,
-        column: r.column_name,
-        dataType: r.data_type,
-        nullable: r.is_nullable === 'YES',
-        hasDefault: r.column_default !== null || r.is_identity === 'YES',
-        value: step.columns.find((c) => c.column === r.column_name)?.value,
+        column: r.column,
+        dataType: r.dataType,
+        nullable: r.nullable,
+        hasDefault: r.hasDefault,
+        value: step.columns.find((c) => c.column === r.column)?.value,
       });
     }
   }
@@ -88,19 +83,18 @@ export interface FamilyRowsOptions {
 export async function readFamilyRows(db: ReadOnlyQueryable, mapping: Mapping, opts: FamilyRowsOptions = {}): Promise<Record<string, unknown>[]> {
   const columns = opts.columns ?? (await targetColumns(db, mapping));
   if (columns.length === 0) return [];
-  const select = columns.map((c) => `${quoteIdent(c.alias)}.${quoteIdent(c.column)} AS ${quoteIdent(columnKey(c))}`).join(', ');
+  const d = dialectOf(db);
+  const select = columns.map((c) => `${d.ident(c.alias)}.${d.ident(c.column)} AS ${d.ident(columnKey(c))}`).join(', ');
   const params: unknown[] = [];
   let where = '';
   if (opts.keyIn) {
-    params.push(opts.keyIn.values.map(String));
-    where = ` WHERE ${quoteIdent(opts.keyIn.alias)}.${quoteIdent(opts.keyIn.column)}::text = ANY($1::text[])`;
+    where = ` WHERE ${d.inText(`${d.ident(opts.keyIn.alias)}.${d.ident(opts.keyIn.column)}`, opts.keyIn.values.map(String), params)}`;
   }
   if (opts.keyFrom) {
-    params.push(opts.keyFrom.value);
-    where += `${where ? ' AND' : ' WHERE'} ${quoteIdent(opts.keyFrom.alias)}.${quoteIdent(opts.keyFrom.column)} >= $${params.length}`;
+    where += `${where ? ' AND' : ' WHERE'} ${d.ident(opts.keyFrom.alias)}.${d.ident(opts.keyFrom.column)} >= ${d.param(params, opts.keyFrom.value)}`;
   }
-  const order = opts.sample ? ' ORDER BY random()' : '';
+  const order = opts.sample ? ` ORDER BY ${d.random}` : '';
   const limit = opts.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(opts.limit))}` : '';
-  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${select} ${joinedFrom(mapping)}${where}${order}${limit}`, params);
+  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${select} ${joinedFrom(d, mapping)}${where}${order}${limit}`, params);
   return rows;
 }

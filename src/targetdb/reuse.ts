@@ -1,5 +1,4 @@
-import type { ReadOnlyQueryable } from '../db/index.js';
-import { quoteIdent, quoteQualified } from '../db/index.js';
+import { dialectOf, type ReadOnlyQueryable } from '../db/index.js';
 import type { TargetKeys } from './families.js';
 import { phoneColumns, renderPhone, type Mapping } from './mapping.js';
 
@@ -20,10 +19,12 @@ export async function phonesInOtherRows(db: ReadOnlyQueryable, mapping: Mapping,
     const variants = new Map<string, string>();
     for (const n of own.keys()) for (const s of new Set([style, 'e164', 'national', 'digits'])) variants.set(renderPhone(n, s), n);
     const keyColumns = [...new Set([...own.values()].flatMap((keys) => keys.flatMap((k) => Object.keys(k[step.alias] ?? {}))))].sort();
-    const select = [`${quoteIdent(column)}::text AS "v"`, ...keyColumns.map((c, i) => `${quoteIdent(c)}::text AS "k${i}"`)].join(', ');
+    const d = dialectOf(db);
+    const select = [`${d.text(d.ident(column))} AS ${d.ident('v')}`, ...keyColumns.map((c, i) => `${d.text(d.ident(c))} AS ${d.ident(`k${i}`)}`)].join(', ');
+    const params: unknown[] = [];
     const { rows } = await db.query<Record<string, string | null>>(
-      `SELECT ${select} FROM ${quoteQualified([step.schema, step.table])} WHERE ${quoteIdent(column)}::text = ANY($1::text[])`,
-      [[...variants.keys()]],
+      `SELECT ${select} FROM ${d.table(step)} WHERE ${d.inText(d.ident(column), [...variants.keys()], params)}`,
+      params,
     );
     for (const row of rows) {
       const n = variants.get(row.v!)!;

@@ -1,5 +1,4 @@
-import type { ReadOnlyQueryable } from '../db/index.js';
-import { quoteIdent, quoteQualified } from '../db/index.js';
+import { dialectOf, type ReadOnlyQueryable } from '../db/index.js';
 import { fieldColumn, type Mapping } from './mapping.js';
 
 // Real births per ward, read through the mapping's ward column: what the rotation's default
@@ -21,10 +20,11 @@ export async function birthsPerWard(db: ReadOnlyQueryable, mapping: Mapping, war
     if (value.case === 'lower') v = v.toLowerCase();
     stored.set(v, ward);
   }
+  const d = dialectOf(db);
+  const params: unknown[] = [];
   const { rows } = await db.query<{ v: string; n: string | number }>(
-    `SELECT ${quoteIdent(column)}::text AS v, count(*) AS n FROM ${quoteQualified([step.schema, step.table])}
-      WHERE ${quoteIdent(column)}::text = ANY($1::text[]) GROUP BY 1`,
-    [[...stored.keys()]],
+    `SELECT ${d.text(d.ident(column))} AS v, count(*) AS n FROM ${d.table(step)} WHERE ${d.inText(d.ident(column), [...stored.keys()], params)} GROUP BY 1`,
+    params,
   );
   const out: Record<string, number> = Object.fromEntries(wards.map((w) => [w, 0]));
   for (const r of rows) out[stored.get(r.v)!] += Number(r.n);

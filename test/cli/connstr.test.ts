@@ -18,9 +18,9 @@ describe('locations that are not databases Cradle opens', () => {
   afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));
 
   it('refuses them by name, redacted, and init leaves nothing behind', async () => {
-    const mysql = await cradleInProcess(['init', '--target', 'mysql://root:hunter22@127.0.0.1:3306/his'], { cwd });
+    const mysql = await cradleInProcess(['init', '--vault', 'mysql://root:hunter22@127.0.0.1:3306/his'], { cwd });
     expect(mysql.code).toBe(1);
-    expect(mysql.stderr).toMatch(/^cradle: target mysql:\/\/root:\*\*\*@127\.0\.0\.1:3306\/his: MySQL\/MariaDB targets are not supported yet; give a postgres:\/\/ URL, a libpq connection string/);
+    expect(mysql.stderr).toMatch(/^cradle: vault mysql:\/\/root:\*\*\*@127\.0\.0\.1:3306\/his: the vault is PostgreSQL or embedded, never MySQL\/MariaDB; give a postgres:\/\/ URL, a libpq connection string/);
     const conninfo = await cradleInProcess(['init', '--vault', "host=nosuch.invalid dbname=y password='hunter22'", '--target', 'service=his'], { cwd });
     expect(conninfo.code).toBe(1);
     expect(conninfo.stderr).toMatch(/^cradle: cannot connect to vault host=nosuch\.invalid dbname=y password=\*\*\*: host name nosuch\.invalid not found \(host nosuch\.invalid:5432, database y, user \S+\)\n$/);

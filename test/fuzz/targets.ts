@@ -48,6 +48,7 @@ const ACCESS_FORMATS: Record<AccessFormat, { seeds: string[]; map?: string; time
   jsonl: { seeds: ['emr-audit.jsonl', 'emr-audit-bad.jsonl'], map: 'ts=event_time,user=operator.id,action=op,record=patient_ids,ip=client_ip,system=app', timeZone: 'America/New_York', ext: 'jsonl', structure: 'jsonl' },
   fhir: { seeds: ['fhir-audit.ndjson', 'fhir-audit-bad.ndjson'], timeZone: 'Asia/Shanghai', ext: 'ndjson', structure: 'jsonl' },
   pgaudit: { seeds: ['postgresql.csv', 'postgresql-bad.csv'], timeZone: 'UTC', ext: 'csv', structure: 'pgaudit' },
+  'mariadb-audit': { seeds: ['mariadb-audit.log', 'mariadb-audit-bad.log'], timeZone: 'Asia/Shanghai', ext: 'log', structure: 'csv' },
 };
 
 /** Shared by the four formats within one run (one hospital: a target DB, a vault, canaries). */
@@ -100,7 +101,7 @@ function accessTarget(format: AccessFormat): FuzzTarget<AccessCtx> {
         const r = await importAccessLog(ctx.h.vault, file, ctx.options);
         const accounted = r.added + r.duplicates + r.rejected;
         const text = input.toString('utf8');
-        const matters = format === 'pgaudit' ? text.includes('AUDIT:') : dataLines(input, format === 'csv' ? 1 : 0) > 0;
+        const matters = format === 'pgaudit' ? text.includes('AUDIT:') : format === 'mariadb-audit' ? /,QUERY,.*',0\r?$/m.test(text) : dataLines(input, format === 'csv' ? 1 : 0) > 0;
         if (r.alreadyImported || accounted > 0) return r.rejected ? { kind: 'warned', detail: `${r.rejected} rejected` } : { kind: 'stored' };
         if (matters) return { kind: 'silent', detail: `${r.lines} lines read, nothing added or rejected` };
         return { kind: 'stored', detail: 'nothing to import' };
@@ -124,7 +125,7 @@ function accessTarget(format: AccessFormat): FuzzTarget<AccessCtx> {
   };
 }
 
-export const accessTargets = (['csv', 'jsonl', 'fhir', 'pgaudit'] as const).map(accessTarget);
+export const accessTargets = (['csv', 'jsonl', 'fhir', 'pgaudit', 'mariadb-audit'] as const).map(accessTarget);
 
 // ---------------------------------------------------------------------------------------------------
 // Call records, mail, mbox, events: one trap vault each

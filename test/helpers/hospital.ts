@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfig, selectHospital, type HospitalConfig } from '../../src/config/index.js';
-import { migrate, openDatabase, type Database } from '../../src/db/index.js';
+import { dialectOf, migrate, openDatabase, type Database } from '../../src/db/index.js';
 import { demoPopulation, randomMobile } from '../../src/demo/setup.js';
 import type { Family } from '../../src/domain/index.js';
 import { createRandom } from '../../src/lib/generate/index.js';
@@ -9,15 +9,18 @@ import { FIXTURES_DIR, SQL_DIR } from '../../src/lib/paths.js';
 import { copyFamilies, loadMapping, type Mapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import { newDatabase, type Backend, type TestLocation } from './db.js';
+import { newMariadbDatabase } from './mariadb.js';
 
 // A hospital for tests: a vault, a target with one of the two fixture schemas and a population, a trap pool.
 
-export type SchemaName = 'reference' | 'alt';
+export type SchemaName = 'reference' | 'alt' | 'mysql-his';
 export const SCHEMAS: SchemaName[] = ['reference', 'alt'];
 
 const schemaFiles: Record<SchemaName, { sql: string; mapping: string }> = {
   reference: { sql: path.join(SQL_DIR, 'targetdb', 'reference.sql'), mapping: path.join(FIXTURES_DIR, 'mappings', 'reference.json') },
   alt: { sql: path.join(FIXTURES_DIR, 'alt-hospital', 'schema.sql'), mapping: path.join(FIXTURES_DIR, 'alt-hospital', 'mapping.json') },
+  // MariaDB only (test/helpers/mariadb.ts): pinyin-abbreviation names, a gbk table beside a utf8mb4 one.
+  'mysql-his': { sql: path.join(FIXTURES_DIR, 'mysql-his', 'schema.sql'), mapping: path.join(FIXTURES_DIR, 'mappings', 'mysql-his.json') },
 };
 
 export const WARDS = ['产科一病区', '产科二病区', 'NICU'];
@@ -52,7 +55,8 @@ export function hospitalConfig(schema: SchemaName, target: string, rotation: Rec
 }
 
 export interface HospitalOptions {
-  backend: Backend;
+  /** mariadb: the target on the machine's MariaDB (test/helpers/mariadb.ts), the vault embedded. */
+  backend: Backend | 'mariadb';
   schema: SchemaName;
   population: number;
   trapNumbers: number;
@@ -63,7 +67,10 @@ export interface HospitalOptions {
 }
 
 export async function createTestHospital(opts: HospitalOptions): Promise<TestHospital & { trapNumbers: string[] }> {
-  const locations: TestLocation[] = [await newDatabase(opts.backend, 'vault', 'vault'), await newDatabase(opts.backend, 'target')];
+  const locations: TestLocation[] =
+    opts.backend === 'mariadb'
+      ? [await newDatabase('pglite', 'vault', 'vault'), await newMariadbDatabase('target')]
+      : [await newDatabase(opts.backend, 'vault', 'vault'), await newDatabase(opts.backend, 'target')];
   const [vaultLoc, targetLoc] = locations;
   const hospital = hospitalConfig(opts.schema, targetLoc.location, opts.rotation);
   const mapping = loadMapping(hospital.mappingFile);
@@ -101,11 +108,12 @@ export async function createTestHospital(opts: HospitalOptions): Promise<TestHos
 }
 
 export async function count(db: Database, sql: string, params: unknown[] = []): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) AS q`, params);
-  return rows[0].n;
+  const { rows } = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM (${sql}) AS q`, params);
+  return Number(rows[0].n);
 }
 
 /** Row counts of every table the mapping writes. */
 export async function targetCounts(h: TestHospital): Promise<number[]> {
-  return Promise.all(h.mapping.inserts.map((s) => count(h.target, `SELECT 1 FROM "${s.schema}"."${s.table}"`)));
+  const d = dialectOf(h.target);
+  return Promise.all(h.mapping.inserts.map((s) => count(h.target, `SELECT 1 FROM ${d.table(s)}`)));
 }

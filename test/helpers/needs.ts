@@ -56,3 +56,11 @@ export function itWith(need: Need): (name: string, fn: () => Promise<unknown> | 
 export function describeWith(need: Need): (name: string, fn: () => void) => void {
   return (name, fn) => (need.present ? describe(name, fn) : describe.skip(skipped(need, name), fn));
 }
+
+/** MariaDB's server binaries and the server_audit plugin (Debian's mariadb-server package ships both). */
+export const MARIADB_PLUGIN_DIR = ['/usr/lib/mysql/plugin', '/usr/lib64/mysql/plugin', '/usr/lib/mariadb/plugin', '/usr/local/mysql/lib/plugin'].find((d) => fs.existsSync(`${d}/server_audit.so`));
+export const SERVER_AUDIT: Need = {
+  what: 'mariadbd with the server_audit plugin',
+  present: MARIADB_PLUGIN_DIR !== undefined && ['/usr/sbin/mariadbd', '/usr/bin/mariadb-install-db'].every((f) => fs.existsSync(f)),
+  install: 'install MariaDB (apt-get install mariadb-server: it ships mariadbd, mariadb-install-db and server_audit.so)',
+};

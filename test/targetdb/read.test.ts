@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { openDatabase, readOnly, type Database } from '../../src/db/index.js';
+import { dialectOf, openDatabase, readOnly, type Database } from '../../src/db/index.js';
 import { joinedFrom, parseMapping, readFamilyRows, targetColumns } from '../../src/targetdb/index.js';
 import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
 
@@ -55,6 +55,6 @@ describe.each(BACKENDS)('reading families through the mapping on %s', (backend) 
   });
 
   it('joins inner for births only', () => {
-    expect(joinedFrom(mapping, 'inner')).toBe('FROM "public"."ZY_MQXX" AS "m" JOIN "public"."XSE_XX" AS "b" ON "b"."MQID" = "m"."ID"');
+    expect(joinedFrom(dialectOf({ kind: 'postgres' }), mapping, 'inner')).toBe('FROM "public"."ZY_MQXX" AS "m" JOIN "public"."XSE_XX" AS "b" ON "b"."MQID" = "m"."ID"');
   });
 });

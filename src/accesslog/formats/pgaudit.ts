@@ -91,8 +91,7 @@ function pgauditRow(cells: string[], audit: AuditEntry, options: ParseOptions): 
   const at = parsePgLogTime(logTime, options.timeZone) ?? fail(`log_time: ${shown(logTime)} is not a csvlog time (YYYY-MM-DD HH:MM:SS.mmm ZONE)`);
   const account = cells[CSVLOG.user_name].trim() || fail('user_name: missing');
   const action = audit.command.trim().toLowerCase() || fail('message: COMMAND missing from the AUDIT entry');
-  const patterns = options.recordKey && keyPatterns(options.recordKey);
-  const records = patterns && touchesTable(audit, patterns) ? statementKeys(audit, patterns) : [];
+  const records = options.recordKey ? sqlRecordKeys(audit, options.recordKey) : [];
   return {
     at,
     account,
@@ -165,14 +164,23 @@ function keyPatterns(key: { table: string; column: string }): KeyPatterns {
   return patterns;
 }
 
+/**
+ * The record key's values a statement names (`key = v`, `key IN (…)`, `key = ANY(…)`), in PostgreSQL's
+ * lexical rules; other dialects translate their SQL to these first (mariadb-audit.ts).
+ */
+export function sqlRecordKeys(audit: Pick<AuditEntry, 'command' | 'objectName' | 'statement' | 'parameters'>, recordKey: { table: string; column: string }): string[] {
+  const patterns = keyPatterns(recordKey);
+  return touchesTable(audit, patterns) ? statementKeys(audit, patterns) : [];
+}
+
 /** The audit entry is about the record-key table: its OBJECT_NAME (any schema), or its statement names it. */
-function touchesTable(audit: AuditEntry, patterns: KeyPatterns): boolean {
+function touchesTable(audit: Pick<AuditEntry, 'objectName' | 'statement'>, patterns: KeyPatterns): boolean {
   if (audit.objectName && lastPart(audit.objectName) === patterns.table) return true;
   return patterns.mention.test(audit.statement);
 }
 
 /** Distinct key values from `key = v`, `key IN (v, …)` and `key = ANY(…)`, with $n read from the logged parameters. */
-function statementKeys(audit: AuditEntry, patterns: KeyPatterns): string[] {
+function statementKeys(audit: Pick<AuditEntry, 'command' | 'statement' | 'parameters'>, patterns: KeyPatterns): string[] {
   const sql = stripComments(audit.statement);
   // An UPDATE's SET list assigns rather than selects: `SET id = 5` names no record read.
   const conditions = audit.command.toUpperCase() === 'UPDATE' ? sql.replace(/\bSET\b[\s\S]*?(?=\bWHERE\b|$)/i, ' ') : sql;

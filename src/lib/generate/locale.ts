@@ -23,6 +23,8 @@ export interface Bounded {
 
 export interface LocaleTables {
   locale: Locale;
+  /** Every character a generated name can hold, beyond ASCII. */
+  nameCharacters?: string;
   surnames: WeightedTable<string>;
   /** Given names for the parents' generation and for babies born now. */
   given: Record<Sex, { parent: NameSampler; baby: Sampler<string> }>;

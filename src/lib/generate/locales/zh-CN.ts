@@ -126,8 +126,13 @@ const roadTable = weightedTable(tail(ROADS.join(' '), 3, 1));
 /** Before a newborn is named, records call it "<mother's full name>'s son/daughter". */
 const PLACEHOLDER: Record<Sex, string> = { male: '之子', female: '之女' };
 
+/** Every character a generated name can hold: what a target column must be able to store (MySQL gbk, latin1). */
+const NAME_CHARACTERS = [...new Set([SURNAMES, WOMEN_FIRST, WOMEN_SECOND, MEN_FIRST, MEN_SECOND, GIRLS_FIRST, GIRLS_SECOND, BOYS_FIRST, BOYS_SECOND]
+  .flatMap((table) => table.flatMap(([name]) => [...name])).concat([...Object.values(PLACEHOLDER).join('')]))].join('');
+
 export const zhCN: LocaleTables = {
   locale: 'zh-CN',
+  nameCharacters: NAME_CHARACTERS,
   surnames: weightedTable(SURNAMES),
   given: {
     female: { parent: characterNames(0.15, WOMEN_FIRST, WOMEN_SECOND), baby: characterNames(0.05, GIRLS_FIRST, GIRLS_SECOND) },
