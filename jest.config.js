@@ -58,7 +58,7 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: [...UNIT.map(at), ...SLOW.map(not)] },
-    { ...common, displayName: 'integration', testMatch: [at('test/**/*.test.ts'), ...UNIT.map(not), ...SLOW.map(not)] },
+    { ...common, displayName: 'integration', testMatch: [at('test/**/*.test.ts'), ...UNIT.map(not), ...SLOW.map(not)], setupFilesAfterEnv: ['<rootDir>/test/setup-integration.ts'] },
     { ...common, displayName: 'slow', testMatch: SLOW.map(at) },
   ],
   // Generous: CLI and database tests take many times longer on a loaded machine; a hang still ends.

@@ -47,8 +47,15 @@ export default async function globalSetup() {
   const tmp = path.join(base, `run-${process.pid}`);
   const template = path.join(tmp, 'pglite-template');
   fs.mkdirSync(template, { recursive: true });
-  const db = new PGlite(template);
+  // Slim, since every test database is a copy of it (copying and deleting 39 MB in 1,138 files cost
+  // about 0.4 CPU-s a database): 1 MB WAL segments instead of 16 MB, and without the template
+  // databases, which no test creates a database from.
+  const db = new PGlite(template, { initDbStartParams: ['--wal-segsize=1'] });
   await db.waitReady;
+  for (const name of ['template0', 'template1']) {
+    await db.exec(`UPDATE pg_database SET datistemplate = false WHERE datname = '${name}'`);
+    await db.exec(`DROP DATABASE ${name}`);
+  }
   await db.close();
   await build;
   const vaultTemplate = path.join(tmp, 'pglite-vault');

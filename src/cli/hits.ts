@@ -304,7 +304,7 @@ Examples:
 }
 
 /** One contact as `cradle contact --json` prints it: the vault's row, camelCase, `from`/`to` as in `hits`. */
-function contactJson(c: vault.ContactRow) {
+function contactJson(c: Vault.ContactRow) {
   return {
     id: Number(c.id),
     source: c.source,

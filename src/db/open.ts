@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { UserError } from '../lib/errors.js';
-import { lockDirectory } from './lock.js';
+import { lockDirectory, type DirectoryLock } from './lock.js';
 import { copyPristine } from './pristine.js';
 import { redact } from '../lib/redact.js';
 import { acceptedLocations, isConninfo, processEnvironment, resolveServer, tlsPlan, urlScheme, type ServerSettings, type TlsConfig } from './conninfo.js';
@@ -107,6 +107,17 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
   if (fs.existsSync(resolved) && !fs.statSync(resolved).isDirectory()) {
     throw new UserError(`${role} ${label} is a file, not a database directory`);
   }
+  let kept = lingering.get(resolved);
+  if (kept && kept.ino !== inode(resolved)) {
+    await closeLingering(resolved); // deleted and made again since (a demo --force)
+    kept = undefined;
+  }
+  if (kept) {
+    if (kept.users++ === 0) await kept.db.exec('DISCARD ALL'); // as a fresh session would start
+    return embeddedDatabase(kept.db, label, async () => {
+      if (--kept.users === 0 && !lingerOn) await closeLingering(resolved);
+    });
+  }
   const lock = lockDirectory(resolved);
   let db: PGlite;
   try {
@@ -117,19 +128,84 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
     lock.release();
     throw new UserError(`cannot open ${role} ${label}: ${redact((err as Error).message, [dir])}`);
   }
-  const wrap = (q: PGlite | Transaction): Queryable => ({
+  if (lingerOn) {
+    const entry: Lingering = { db, lock, users: 1, ino: inode(resolved) };
+    lingering.set(resolved, entry);
+    return embeddedDatabase(db, label, async () => {
+      if (--entry.users === 0 && !lingerOn) await closeLingering(resolved);
+    });
+  }
+  return embeddedDatabase(db, label, async () => {
+    try {
+      await db.close();
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+// Tests run hundreds of commands in one process (test/helpers/cli.ts), and opening and closing an
+// embedded database for each costs about 0.4 CPU-s. While lingering is on, close() leaves the database
+// open, and locked by this process, for the next open of the same directory here; closeLingering()
+// closes them (before another process may open the directory, or it is copied or deleted).
+interface Lingering {
+  db: PGlite;
+  lock: DirectoryLock;
+  users: number;
+  /** PG_VERSION's inode: tells a directory deleted and made again apart. */
+  ino: number | null;
+}
+
+function inode(dir: string): number | null {
+  try {
+    return fs.statSync(path.join(dir, 'PG_VERSION')).ino;
+  } catch {
+    return null;
+  }
+}
+const lingering = new Map<string, Lingering>();
+let lingerOn = false;
+
+/** Keep embedded databases open after close() (tests only; off in the product). */
+export function lingerEmbedded(on: boolean): void {
+  lingerOn = on;
+}
+
+/** Close the lingering embedded databases (all, or the one in `dir`). */
+export async function closeLingering(dir?: string): Promise<void> {
+  for (const [key, entry] of [...lingering]) {
+    if (dir !== undefined && key !== path.resolve(dir)) continue;
+    lingering.delete(key);
+    try {
+      await entry.db.close();
+    } catch {
+      // Its directory may already be gone.
+    } finally {
+      entry.lock.release();
+    }
+  }
+}
+
+function embeddedDatabase(db: PGlite, label: string, close: () => Promise<void>): Database {
+  // A lingering PGlite outlives this handle: once closed, the handle refuses work as PGlite would.
+  let closed = false;
+  const live = (): PGlite => {
+    if (closed) throw new Error('PGlite is closed');
+    return db;
+  };
+  const wrap = (handle: () => PGlite | Transaction): Queryable => ({
     kind: 'pglite',
     async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const res = await q.query<T>(sql, params as unknown[]);
+      const res = await handle().query<T>(sql, params as unknown[]);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length, fields: res.fields.map((f) => f.name) };
     },
     async exec(sql: string) {
-      await q.exec(sql);
+      await handle().exec(sql);
     },
     async copyFrom(table, columns, rows) {
       let total = 0;
       for await (const chunk of chunkCsv(rows)) {
-        await q.query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([chunk.text]) });
+        await handle().query(copySql(table, columns, `'/dev/blob'`), [], { blob: new Blob([chunk.text]) });
         total += chunk.count;
       }
       return total;
@@ -137,39 +213,37 @@ async function openEmbedded(dir: string, options: OpenOptions): Promise<Database
     async copyCsvText(table, columns, csv) {
       const parts = (typeof csv === 'string' || csv instanceof Uint8Array ? [csv] : csv) as BlobPart[];
       const blob = new Blob(parts);
-      if (blob.size) await q.query(copySql(table, columns, `'/dev/blob'`), [], { blob });
+      if (blob.size) await handle().query(copySql(table, columns, `'/dev/blob'`), [], { blob });
     },
     async serialize() {
       // PGlite runs one transaction at a time: nothing to wait for.
     },
   });
-  const base = wrap(db);
+  const base = wrap(live);
   return {
     ...base,
     label,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}): Promise<T> {
-      return db.transaction(async (tx) => {
+      return live().transaction(async (tx) => {
         if (txOptions.readOnly) await tx.exec('SET TRANSACTION READ ONLY');
-        return fn(wrap(tx));
+        return fn(wrap(() => tx));
       });
     },
     async rolledBackTransaction<T>(setup: readonly string[], fn: (tx: ReadOnlyQueryable) => Promise<T>): Promise<T> {
       // PGlite's query() always uses the extended protocol; exec() (a batch) is not handed out.
-      return db.transaction(async (tx) => {
+      return live().transaction(async (tx) => {
         try {
           for (const statement of setup) await tx.query(statement);
-          return await fn({ kind: 'pglite', query: wrap(tx).query });
+          return await fn({ kind: 'pglite', query: wrap(() => tx).query });
         } finally {
           if (!tx.closed) await tx.rollback();
         }
       });
     },
     async close() {
-      try {
-        await db.close();
-      } finally {
-        lock.release();
-      }
+      if (closed) return;
+      closed = true;
+      await close();
     },
   };
 }

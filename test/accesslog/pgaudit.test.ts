@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { importAccessLog, type ImportAccessOptions } from '../../src/accesslog/import.js';
-import { migrate, openDatabase, type Database } from '../../src/db/index.js';
+import { closeLingering, migrate, openDatabase, type Database } from '../../src/db/index.js';
 import { demoPopulation, randomMobile } from '../../src/demo/setup.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { FIXTURES_DIR, SQL_DIR } from '../../src/lib/paths.js';
@@ -114,6 +114,7 @@ describeWith(PGAUDIT)('tripwires from a real pgaudit csvlog', () => {
     realKeys = rows.map((r) => r.birth_id);
     await vaultDb.close();
     cliVault = scratchDir('pgaudit-cli-vault');
+    await closeLingering(vaultLoc.location);
     fs.cpSync(vaultLoc.location, cliVault, { recursive: true });
     vaultDb = await openDatabase(vaultLoc.location);
 

@@ -10,6 +10,7 @@ import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { cradleInProcess, type CliResult } from '../helpers/cli.js';
+import { closeLingering } from '../../src/db/index.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
@@ -177,6 +178,7 @@ describe.each(BACKENDS)('no password in any artefact on %s', (backend) => {
 
   if (backend === 'pglite') {
     it('the lock file of a vault in use is private and holds the command redacted, as does the in-use message', async () => {
+      await closeLingering();
       const watch = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'cradle'), '--vault', h.vaultLocation, '--target', TARGET_RAW, 'watch', '--host', '127.0.0.1', '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';

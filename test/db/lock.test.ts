@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { openDatabase } from '../../src/db/index.js';
+import { lingerEmbedded, openDatabase } from '../../src/db/index.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { embeddedCopy } from '../helpers/db.js';
 
@@ -21,6 +21,9 @@ function holdOpen(dir: string) {
     child.on('exit', (code) => reject(new Error(`holder exited ${code}`)));
   });
 }
+
+// This file tests the lock itself: every open here is a real one.
+lingerEmbedded(false);
 
 describe('embedded database lock', () => {
   it('refuses a second process, naming the holder, and takes over a stale lock', async () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { closeLingering } from '../../src/db/index.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 
 // Two ways to run Cradle's CLI in a given directory:
@@ -24,7 +25,8 @@ export interface CliOptions {
 /** The variables that would point the CLI at another vault, target or config: unset unless given. */
 const LOCATION_VARIABLES = ['CRADLE_VAULT', 'CRADLE_TARGET_URL', 'CRADLE_CONFIG'];
 
-export function cradle(args: string[], options: CliOptions & { input?: string }): Promise<CliResult> {
+export async function cradle(args: string[], options: CliOptions & { input?: string }): Promise<CliResult> {
+  await closeLingering(); // the binary opens the databases itself
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
     for (const key of LOCATION_VARIABLES) if (!options.env?.[key]) delete env[key];

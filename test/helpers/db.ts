@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { customAlphabet } from 'nanoid';
+import { closeLingering } from '../../src/db/index.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 
 // Test databases: embedded ones are copies of the templates the global setup made (an empty database,
@@ -50,7 +51,13 @@ function serverUrlFor(database: string): string {
 export async function newDatabase(backend: Backend, label = 'db', kind: 'empty' | 'vault' = 'empty'): Promise<TestLocation> {
   if (backend === 'pglite') {
     const dir = embeddedCopy(label, kind);
-    return { location: dir, cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+    return {
+      location: dir,
+      cleanup: async () => {
+        await closeLingering(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const name = `cradle_test_${label.replace(/\W/g, '_')}_${suffix()}`;
   const admin = new pg.Client({ connectionString: SERVER_URL });

@@ -5,6 +5,7 @@ import twilio from 'twilio';
 import { migrate, openDatabase } from '../../src/db/index.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import * as vault from '../../src/vault/index.js';
+import { closeLingering } from '../../src/db/index.js';
 import { genericSignature } from '../../src/watch/signatures.js';
 import { cradleInProcess } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
@@ -20,7 +21,8 @@ interface Running {
   exit: Promise<number | null>;
 }
 
-function startCradle(args: string[], cwd: string, env: Record<string, string>): Promise<Running> {
+async function startCradle(args: string[], cwd: string, env: Record<string, string>): Promise<Running> {
+  await closeLingering();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'cradle'), ...args], { cwd, env: { ...process.env, CRADLE_VAULT: '', CRADLE_CONFIG: '', ...env } });
     let stdout = '';

@@ -9,6 +9,7 @@ import { demoConfig } from '../../src/demo/setup.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
+import { closeLingering } from '../../src/db/index.js';
 import { genericSignature } from '../../src/watch/signatures.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
@@ -52,6 +53,7 @@ describe.each(BACKENDS)('cradle watch from webhook to alert on %s', (backend) =>
   });
 
   it('stores, triages and alerts within seconds, and stops cleanly', async () => {
+    await closeLingering();
     const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'cradle'), 'watch', '--port', '0', '--json'], { cwd, env: { ...process.env, CRADLE_VAULT: '', CRADLE_CONFIG: '', CRADLE_WEBHOOK_SECRET: SECRET } });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
