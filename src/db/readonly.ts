@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row } from './types.js';
-import { StatementRefused, type ReadOnlyDialect } from './readonly-types.js';
+import { singleReadStatement, StatementRefused, type ReadOnlyDialect } from './readonly-types.js';
 import { mysqlReadOnly } from './dialects/mysql-readonly.js';
 
 export { StatementRefused, type ReadOnlyDialect } from './readonly-types.js';
@@ -15,7 +15,6 @@ export { StatementRefused, type ReadOnlyDialect } from './readonly-types.js';
 //    and wrote nothing; the transaction is then always rolled back and its connection not reused.
 // What differs between SQL dialects is a ReadOnlyDialect; a new target dialect adds one.
 
-const ALLOWED_FIRST = new Set(['select', 'with', 'values', 'table']);
 // First words refused with a reason of their own (any other first word is refused too).
 const REFUSED_FIRST: Record<string, string> = {
   copy: 'it can read and write files on the database server',
@@ -153,29 +152,10 @@ export function postgresTokens(sql: string): Token[] {
   return tokens;
 }
 
-/** A piece of statement text for a one-line message: control and line-breaking characters as `?`, 40 at most. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what it replaces
-  return text.slice(0, 40).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
-}
-
-const ONLY = 'only one SELECT (or WITH … SELECT, VALUES, TABLE) statement is run, read-only';
 
 /** Refuse what a READ ONLY PostgreSQL transaction would not stop, or what would end it. */
 export function checkPostgresStatement(sql: string): void {
-  if (sql.includes('\u0000')) refuse('the statement holds a NUL byte');
-  const tokens = postgresTokens(sql);
-  const semicolon = tokens.findIndex((t) => t.kind === 'symbol' && t.text === ';');
-  const last = semicolon < 0 ? tokens.length : semicolon;
-  if (tokens.slice(last).some((t) => !(t.kind === 'symbol' && t.text === ';'))) {
-    refuse(`more than one statement is refused (the ";" at character ${tokens[semicolon].at + 1} ends the first); ${ONLY}`);
-  }
-  const body = tokens.slice(0, last);
-  const first = body.find((t) => !(t.kind === 'symbol' && t.text === '('));
-  if (!first) refuse(`an empty statement is refused; ${ONLY}`);
-  const word = first.kind === 'word' ? first.text : null;
-  if (word && Object.hasOwn(REFUSED_FIRST, word)) refuse(`${word.toUpperCase()} is refused: ${REFUSED_FIRST[word]}; ${ONLY}`);
-  if (!word || !ALLOWED_FIRST.has(word)) refuse(`a statement starting ${printable(word ? word.toUpperCase() : sql.slice(first.at, first.at + 20))} is refused; ${ONLY}`);
+  const body = singleReadStatement(sql, postgresTokens, REFUSED_FIRST);
   for (let k = 0; k + 1 < body.length; k++) {
     const t = body[k];
     if ((t.kind === 'word' || t.kind === 'quoted') && body[k + 1].kind === 'symbol' && body[k + 1].text === '(' && deniedFunction(t.text)) {

@@ -1,5 +1,5 @@
 import type { ReadOnlyDialect } from '../readonly-types.js';
-import { StatementRefused } from '../readonly-types.js';
+import { singleReadStatement, StatementRefused } from '../readonly-types.js';
 
 // Cradle's read-only promise on MySQL/MariaDB (see src/db/readonly.ts for the three layers): the text
 // is read with MySQL's lexical rules (backquoted names, '…' and "…" strings with backslash escapes,
@@ -7,9 +7,7 @@ import { StatementRefused } from '../readonly-types.js';
 // code, are refused; then one prepared statement inside START TRANSACTION READ ONLY, and after each
 // statement the session is checked to be still in that transaction.
 
-const ONLY = 'only one SELECT (or WITH … SELECT, VALUES, TABLE) statement is run, read-only';
 
-const ALLOWED_FIRST = new Set(['select', 'with', 'values', 'table']);
 const ENDS = "it would end Cradle's read-only transaction";
 const REFUSED_FIRST: Record<string, string> = {
   commit: ENDS, rollback: ENDS, begin: ENDS, start: ENDS, xa: ENDS, savepoint: "it would change Cradle's read-only transaction",
@@ -97,19 +95,7 @@ export function mysqlTokens(sql: string): Token[] {
 
 /** Refuse what a READ ONLY MySQL transaction would not stop, or what would end it. */
 export function checkMysqlStatement(sql: string): void {
-  if (sql.includes('\u0000')) refuse('the statement holds a NUL byte');
-  const tokens = mysqlTokens(sql);
-  const semicolon = tokens.findIndex((t) => t.kind === 'symbol' && t.text === ';');
-  const last = semicolon < 0 ? tokens.length : semicolon;
-  if (tokens.slice(last).some((t) => !(t.kind === 'symbol' && t.text === ';'))) {
-    refuse(`more than one statement is refused (the ";" at character ${tokens[semicolon].at + 1} ends the first); ${ONLY}`);
-  }
-  const body = tokens.slice(0, last);
-  const first = body.find((t) => !(t.kind === 'symbol' && t.text === '('));
-  if (!first) refuse(`an empty statement is refused; ${ONLY}`);
-  const word = first.kind === 'word' ? first.text : null;
-  if (word && Object.hasOwn(REFUSED_FIRST, word)) refuse(`${word.toUpperCase()} is refused: ${REFUSED_FIRST[word]}; ${ONLY}`);
-  if (!word || !ALLOWED_FIRST.has(word)) refuse(`a statement starting ${(word ?? sql.slice(first.at, first.at + 20)).toUpperCase().slice(0, 40)} is refused; ${ONLY}`);
+  const body = singleReadStatement(sql, mysqlTokens, REFUSED_FIRST);
   for (let k = 0; k < body.length; k++) {
     const t = body[k];
     const next = body[k + 1];
