@@ -132,8 +132,8 @@ async function incidentFor(tx: Queryable, hit: { kind: string; from: string | nu
   return incident;
 }
 
-const sameJudgement = (a: readonly { code?: string; weight: number }[], b: readonly Reason[]) =>
-  a.length === b.length && a.every((r, i) => r.code === b[i].code && Number(r.weight) === b[i].weight);
+const sameJudgement = (a: readonly { code?: string; reason: string; weight: number }[], b: readonly Reason[]) =>
+  a.length === b.length && a.every((r, i) => r.code === b[i].code && r.reason === b[i].reason && Number(r.weight) === b[i].weight);
 
 /**
  * The sender's earlier active hits re-judged with what is known of it now: other canaries it
