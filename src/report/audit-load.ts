@@ -173,6 +173,10 @@ export interface AuditReportData {
     incidents: AuditIncident[];
     open: number;
     closed: number;
+    /** Dismissed: not a leak (robocalls, a wrong number); counted apart from closed. */
+    dismissed: number;
+    /** Merged into another incident. */
+    merged: number;
   };
   tripwires: {
     total: number;
@@ -359,6 +363,8 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     )
     .map((i) => ({ id: i.id, source: i.source, title: i.title, status: i.status, createdAt: iso(i.created_at), hits: Number(i.hits), canaries: Number(i.canaries), firstContact: isoOrNull(i.first_contact), lastContact: isoOrNull(i.last_contact), senders: i.senders.length }));
 
+  const tallyOf = (status: string) => incidents.filter((i) => i.status === status).length;
+
   // Tripwires: access-log lines that opened a canary, in the period.
   const trips = (await vault.listTripwires(db, { hospital: h.name, since: start })).filter((t) => new Date(t.at) < end);
   const accounts = new Map<string, { account: string; lines: number; canaries: Set<string>; first: string; last: string }>();
@@ -404,7 +410,7 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
       noisiest,
       segments: await vault.poolSegmentCheck(db, h.name),
     },
-    hits: { inPeriod: hitRows[0].n, incidents, open: incidents.filter((i) => i.status === 'open').length, closed: incidents.filter((i) => i.status !== 'open').length },
+    hits: { inPeriod: hitRows[0].n, incidents, open: tallyOf('open'), closed: tallyOf('closed'), dismissed: tallyOf('dismissed'), merged: tallyOf('merged') },
     tripwires: {
       total: trips.length,
       accounts: [...accounts.values()].map((a) => ({ account: a.account, lines: a.lines, canaries: a.canaries.size, first: a.first, last: a.last })).sort((a, b) => b.lines - a.lines || a.account.localeCompare(b.account)),

@@ -36,7 +36,7 @@ export const auditZh: AuditStrings = {
   noise: '预热噪声：噪声最多的号码',
   noiseSummary: (noisy, contacts, days) => `${noisy} 个号码在分配给金丝雀之前共收到 ${contacts} 次联系，累计监控 ${auditZh.num(days)} 号码·天。这类背景噪声（打错电话、前任机主的联系、骚扰信息）会被误当作命中：噪声大的号码宜封禁，不宜分配给金丝雀。`,
   noNoise: '没有号码在分配给金丝雀之前收到联系。',
-  incidentTally: (hits, open, closed) => `本期医院金丝雀共有 ${hits} 次命中；事件：处理中 ${open} 个，已关闭 ${closed} 个。`,
+  incidentTally: (hits, i) => `本期医院金丝雀共有 ${hits} 次命中；事件：处理中 ${i.open} 个，已关闭 ${i.closed} 个，已驳回（非泄露）${i.dismissed} 个${i.merged ? `，已合并 ${i.merged} 个` : ''}。`,
   noIncidents: '本期没有事件。',
   tripwireAccounts: '打开过金丝雀记录的账号',
   tripwireLines: (shown, total) => (shown < total ? `最近 ${shown} 条（共 ${total} 条）记录` : '记录'),

@@ -145,7 +145,7 @@ export interface AuditStrings extends LangFormat {
   noise: string;
   noiseSummary: (noisy: number, contacts: number, days: number) => string;
   noNoise: string;
-  incidentTally: (hits: number, open: number, closed: number) => string;
+  incidentTally: (hits: number, incidents: { open: number; closed: number; dismissed: number; merged: number }) => string;
   noIncidents: string;
   tripwireAccounts: string;
   tripwireLines: (shown: number, total: number) => string;
