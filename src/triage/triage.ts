@@ -80,7 +80,7 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
   if (holders.length === 0) {
     await done(mailbox ? 'not a canary mailbox' : 'not a trap held by any canary at that time');
     // A number no canary held: if the sender has hits, this may show it to be a dialer.
-    if (c.from_address && !mailbox) await rejudgeSender(tx, c.from_address, null, options, actor);
+    if (c.from_address && !mailbox) await rejudgeSender(tx, c.from_address, c.occurred_at, null, options, actor);
     return;
   }
 
@@ -112,7 +112,7 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
   await vault.sealHit(tx, hitId, { actor });
   const alerted = confidence >= LOW && (options.alertChannels?.length ?? 0) > 0;
   if (alerted) await queueAlerts(tx, options.alertChannels!, { hitId, incident, canaryId: holder.canary_id, contact: c, confidence, reasons });
-  if (c.from_address) await rejudgeSender(tx, c.from_address, { hitId, incident }, options, actor);
+  if (c.from_address) await rejudgeSender(tx, c.from_address, c.occurred_at, { hitId, incident }, options, actor);
   await vault.markTriaged(tx, c.id, now);
   result.hits.push({ hitId, eventId: c.id, canaryId: holder.canary_id, confidence, incidentId: incident, alerted });
 }
@@ -132,8 +132,18 @@ async function incidentFor(tx: Queryable, hit: { kind: string; from: string | nu
   return incident;
 }
 
-const sameJudgement = (a: readonly { code?: string; reason: string; weight: number }[], b: readonly Reason[]) =>
-  a.length === b.length && a.every((r, i) => r.code === b[i].code && r.reason === b[i].reason && Number(r.weight) === b[i].weight);
+/**
+ * Whether a re-judgement is worth a new row and seal: a reason came or went, the hit crossed LOW, or
+ * its confidence moved by 0.01 or by a fifth. (A dialer's count creeping from 40 to 41 is not: a sweep
+ * of n numbers re-seals each hit O(log n) times, not n.)
+ */
+function changed(before: { confidence: number; reasons: readonly { code?: string }[] }, next: { confidence: number; reasons: readonly Reason[] }): boolean {
+  const codes = (rs: readonly { code?: string }[]) => rs.map((r) => r.code ?? '').join(',');
+  if (codes(before.reasons) !== codes(next.reasons)) return true;
+  if (before.confidence >= LOW !== next.confidence >= LOW) return true;
+  const [lo, hi] = [Math.min(before.confidence, next.confidence), Math.max(before.confidence, next.confidence)];
+  return hi - lo >= 0.01 || (lo > 0 && hi / lo >= 1.2);
+}
 
 /**
  * The sender's earlier active hits re-judged with what is known of it now: other canaries it
@@ -142,16 +152,19 @@ const sameJudgement = (a: readonly { code?: string; reason: string; weight: numb
  * it a dialer (a hit that falls below LOW leaves its incident, and an incident left with no hit at or
  * above LOW is dismissed, in the ledger, by triage).
  */
-async function rejudgeSender(tx: Queryable, from: string, current: { hitId: number; incident: string | null } | null, options: TriageOptions, actor: string): Promise<void> {
+async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { hitId: number; incident: string | null } | null, options: TriageOptions, actor: string): Promise<void> {
   const hits = await vault.senderHits(tx, from);
+  if (hits.length === 0 || (current && hits.length === 1)) return;
+  // The sender's hits within SENDER_WINDOW_MS of this contact, judged with the numbers it called around it.
+  const unrelated = await vault.senderUnrelatedNumbers(tx, from, at, SENDER_WINDOW_MS);
   const weakened = new Set<string>();
   for (const h of hits) {
     if (current && Number(h.id) === current.hitId) continue;
+    if (Math.abs(new Date(h.occurred_at).getTime() - at.getTime()) > SENDER_WINDOW_MS) continue;
     const others = new Set(hits.filter((x) => x.canary_id !== h.canary_id).map((x) => x.canary_id)).size;
-    const unrelated = await vault.senderUnrelatedNumbers(tx, from, h.occurred_at, SENDER_WINDOW_MS);
     const next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated });
     const before = Number(h.confidence);
-    if (next.confidence === before && sameJudgement(h.reasons, next.reasons)) continue;
+    if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
     await vault.updateHitScore(tx, h.id, next.confidence, next.reasons);
     let incident = h.incident_id;
     if (next.confidence >= LOW && incident === null) {

@@ -170,7 +170,8 @@ export interface SenderHitRow {
   id: number;
   canary_id: string;
   confidence: number;
-  reasons: { reason: string; weight: number }[];
+  /** As triage stored them (src/triage/score.ts: code, label, reason, weight, effect; older rows reason and weight only). */
+  reasons: { code?: string; label?: string; reason: string; weight: number; effect?: number }[];
   incident_id: string | null;
   /** The incident's status (null without one). */
   incident_status: string | null;
