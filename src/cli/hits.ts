@@ -4,6 +4,7 @@ import { maskPhone } from '../lib/phone.js';
 import type * as Time from '../lib/time.js';
 import type * as Triage from '../triage/triage.js';
 import type * as Vault from '../vault/index.js';
+import { explain, formatReasons, LOW, type StoredReason } from '../triage/score.js';
 import { escapeControls } from '../lib/control.js';
 import { UserError } from '../lib/errors.js';
 import { oneOf, positiveInt } from './args.js';
@@ -46,12 +47,15 @@ function byArg(value: string): string {
   return name;
 }
 
+/** A hit's reasons as camelCase objects: code, label, the sentence, weight and effect (its share of the confidence). */
+const reasonsJson = (stored: readonly StoredReason[]) => explain(stored).reasons.map((r) => ({ code: r.code, label: r.label, reason: r.reason, weight: r.weight, effect: r.effect }));
+
 const hitJson = (h: Vault.HitRow) => ({
   id: Number(h.id),
   eventId: Number(h.event_id),
   canaryId: h.canary_id,
   confidence: Number(h.confidence),
-  reasons: h.reasons,
+  reasons: reasonsJson(h.reasons),
   incidentId: h.incident_id,
   status: h.status,
   kind: h.kind,
@@ -82,7 +86,7 @@ const incidentHitJson = (h: Vault.IncidentHitRow) => ({
   hitId: Number(h.hit_id),
   canaryId: h.canary_id,
   confidence: Number(h.confidence),
-  reasons: h.reasons,
+  reasons: reasonsJson(h.reasons),
   status: h.status,
   eventId: Number(h.event_id),
   source: h.source,
@@ -133,7 +137,7 @@ Examples:
       const res = await triagePending(db, { knownSenders: config?.watch?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts) });
       emit(!!opts.json, res, () => [
         `triaged ${res.triaged} contact(s): ${res.hits.length} hit(s), ${res.ignored.length} ignored`,
-        ...(res.hits.length ? [table(['HIT', 'CANARY', 'CONF', 'INCIDENT'], res.hits.map((h) => [h.hitId, h.canaryId, h.confidence.toFixed(2), h.incidentId]))] : []),
+        ...(res.hits.length ? [table(['HIT', 'CANARY', 'CONF', 'INCIDENT'], res.hits.map((h) => [h.hitId, h.canaryId, h.confidence.toFixed(2), h.incidentId ?? `- (below ${LOW})`]))] : []),
         ...res.ignored.map((i) => `contact ${i.eventId}: ${i.reason}`),
       ]);
     }));
@@ -145,7 +149,10 @@ Examples:
     .option('--status <status>', 'active (default), dismissed or all', oneOf(...HIT_FILTERS), 'active')
     .option('--json', 'print JSON')
     .addHelpText('after', `
-A dismissed hit (cradle hits dismiss) is left out of traces and reports; --status all lists it too.
+WHY gives each reason with its share of the confidence (the shares add up to it), e.g. "trap held by
+the canary +0.32; sender called 41 unrelated numbers −0.28"; --json has them as reasons[] with code,
+label, reason, weight and effect. A hit below ${LOW} is a record in no incident (INCIDENT -) and raises
+no alert. A dismissed hit (cradle hits dismiss) is left out of traces and reports; --status all lists it too.
 
 Examples:
   cradle hits --since 7d
@@ -159,7 +166,7 @@ Examples:
         const notShown = all.length - shown.length;
         emit(!!opts.json, { status: opts.status, hits: shown.map(hitJson), notShown }, () => [
           shown.length
-            ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'STATUS', 'INCIDENT', 'WHY'], shown.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, Number(h.confidence).toFixed(2), h.status, h.incident_id, h.reasons.map((r) => r.reason).join('; ')]))
+            ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'STATUS', 'INCIDENT', 'WHY'], shown.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, Number(h.confidence).toFixed(2), h.status, h.incident_id ?? '-', formatReasons(explain(h.reasons).reasons)]))
             : `no ${opts.status === 'all' ? '' : `${opts.status} `}hits${opts.since ? ` in the last ${opts.since}` : ''}`,
           ...(notShown ? [`(${notShown} other hit(s) not shown: --status all)`] : []),
         ]);

@@ -5,6 +5,7 @@ import type * as Numbers from '../pool/numbers.js';
 import type * as Time from '../lib/time.js';
 import type * as Vault from '../vault/index.js';
 import type * as ConfigModule from '../config/index.js';
+import { DEFAULT_BURN_IN_DAYS } from '../config/file.js';
 import { action, hospitalFilter, namedHospital, onAction, vaultAction, withVault, type JsonOption } from './context.js';
 import { inputLabel, readInput } from './input.js';
 import { emit, isoDate, table } from './output.js';
@@ -44,17 +45,18 @@ export function registerPool(program: Command): void {
     .command('add')
     .description('add trap phone numbers from a file (one per line; # comments allowed)')
     .requiredOption('--file <file>', 'file of phone numbers, or - for standard input')
-    .option('--burn-in <duration>', 'watch the numbers for background calls this long before use (e.g. 14d)')
+    .option('--burn-in <duration>', `watch the numbers for background calls this long before use; 0 to use them at once (default: the hospital's pool.burnInDays, else ${DEFAULT_BURN_IN_DAYS}d)`)
     .option('--region <CC>', 'country for numbers written without +code (default: from the hospital locale, else CN)')
     .option('--note <text>', 'where the numbers came from (carrier, contract)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  cradle pool add --file numbers.txt\n  cradle pool add --file new-sims.txt --burn-in 14d --hospital gulou\n\nWith --hospital the numbers are that hospital\'s share; without it they are shared by all.\n\nWhere a profile is stored (cradle target profile), a warning on standard error gives the share of the\nhospital\'s real patients\' numbers in mobile segments the pool has none of (10% or more), and --json\ncarries the figures as "segments".')
+    .addHelpText('after', `\nExamples:\n  cradle pool add --file numbers.txt\n  cradle pool add --file new-sims.txt --burn-in 21d --hospital gulou\n  cradle pool add --file test-sims.txt --burn-in 0\n\nNew numbers start in burn-in (${DEFAULT_BURN_IN_DAYS} days unless the config's pool.burnInDays or --burn-in says\notherwise): contacts they get are recorded but reach no canary, and a number's background calls\nlower the weight of its later hits. --burn-in 0 makes them available at once.\n\nWith --hospital the numbers are that hospital's share; without it they are shared by all.\n\nWhere a profile is stored (cradle target profile), a warning on standard error gives the share of the\nhospital's real patients' numbers in mobile segments the pool has none of (10% or more), and --json\ncarries the figures as "segments".`)
     .action(action<AddOptions>(async (opts) => {
       const file = opts.file;
       const text = readInput(file).toString('utf8');
-      const burnInMs = opts.burnIn ? parseDuration(opts.burnIn) : 0;
+      const given = opts.burnIn === undefined ? null : parseDuration(opts.burnIn);
       await withVault(opts, async (db, config) => {
         const hospital = namedHospital(opts, config);
+        const burnInMs = given ?? ((hospital ?? defaultHospital(config))?.burnInDays ?? DEFAULT_BURN_IN_DAYS) * 86_400_000;
         // Numbers without +code are read in the hospital's locale: the named one's, else the default one's, else zh-CN.
         const defaultRegion = opts.region?.toUpperCase() ?? regionOfLocale(hospital?.locale ?? defaultHospital(config)?.locale ?? 'zh-CN');
         const parsed = parseNumberFile(text, defaultRegion);

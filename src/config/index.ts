@@ -11,6 +11,9 @@ import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 export { CONFIG_FILE } from './file.js';
 
+/** Days `cradle pool add` keeps new trap numbers in burn-in by default: two weeks of the background calls a number gets. */
+import { DEFAULT_BURN_IN_DAYS } from './file.js';
+export { DEFAULT_BURN_IN_DAYS };
 /** The old guess of a NICU from its name, used only when a hospital does not declare nicuWards. */
 export const NICU_NAME = /NICU|新生儿重症/i;
 /** Names that may be a neonatal ward the guess misses (新生儿科, Neonatology, SCBU): worth a warning. */
@@ -59,9 +62,11 @@ const HospitalSpec = z
       .object({
         /** Days a retired trap number rests before it may be given to a new canary. */
         cooldownDays: z.number().int().min(0).default(730),
+        /** Days `cradle pool add` watches new numbers for background calls before use (`--burn-in` overrides; 0: none). */
+        burnInDays: z.number().int().min(0).default(DEFAULT_BURN_IN_DAYS),
       })
       .strict()
-      .default({ cooldownDays: 730 }),
+      .default({ cooldownDays: 730, burnInDays: DEFAULT_BURN_IN_DAYS }),
     /** `cradle target profile`: keep a value only when at least k real families share it. */
     profile: z.object({ k: z.number().int().min(2).default(5) }).strict().optional(),
     /** `cradle realism` and `cradle audit --realism`: the ROC AUC above which they warn (default 0.6; `--warn-above` overrides). */
@@ -230,6 +235,8 @@ export interface HospitalConfig {
   districts: string[];
   seedChannel: ChannelRef;
   cooldownDays: number;
+  /** Days new trap numbers spend in burn-in (config pool.burnInDays). */
+  burnInDays: number;
   /** The explicit plan (rotation.perWard), or null when the rotation allocates perWeek or there is none. */
   rotation: Record<string, number> | null;
   /** The k of `cradle target profile` (config `profile.k`); undefined: the default. */
@@ -295,6 +302,7 @@ export function parseConfig(doc: unknown, file: string): Config {
       districts: h.districts,
       seedChannel: parseChannel(h.seedChannel),
       cooldownDays: h.pool.cooldownDays,
+      burnInDays: h.pool.burnInDays,
       rotation: h.rotation?.perWard ?? null,
       ...(h.accessActions ? { accessActions: h.accessActions } : {}),
       ...(h.profile ? { profileK: h.profile.k } : {}),

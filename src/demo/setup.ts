@@ -8,6 +8,7 @@ import { createRandom, generateFamily, type Random } from '../lib/generate/index
 import { SQL_DIR, FIXTURES_DIR } from '../lib/paths.js';
 import { copyFamilies, writeEvent, type LifeEvent, type Mapping, type TargetKeys } from '../targetdb/index.js';
 import * as vault from '../vault/index.js';
+import { DEFAULT_BURN_IN_DAYS } from '../config/index.js';
 
 // The demo hospital: an embedded target with the reference schema and a year of zh-CN births, an
 // embedded vault, a trap pool and a config, all in one directory a newcomer can explore. The CLI
@@ -199,7 +200,14 @@ export async function createDemoHospital(db: { target: Database; vault: Database
   const numbers = new Set<string>();
   // Drawn from the same carrier prefixes as the patients' numbers, so trap numbers do not stand out.
   while (numbers.size < opts.trapNumbers) numbers.add(randomMobile(rng));
-  await vault.addTrapNumbers(db.vault, [...numbers].map((e164) => ({ e164, region: 'CN' })), { hospital: DEMO_HOSPITAL, burnInUntil: null, note: 'demo: fictional numbers, never dial them' });
+  // Registered as `cradle pool add` does, with its default burn-in, served before installation: the
+  // numbers came DEFAULT_BURN_IN_DAYS before it and became available on the day Cradle was installed.
+  await vault.addTrapNumbers(db.vault, [...numbers].map((e164) => ({ e164, region: 'CN' })), {
+    hospital: DEMO_HOSPITAL,
+    burnInUntil: opts.installAt,
+    addedAt: new Date(install - DEFAULT_BURN_IN_DAYS * 86_400_000),
+    note: 'demo: fictional numbers, never dial them',
+  });
   await vault.addTrapDomain(db.vault, DEMO_TRAP_DOMAIN, DEMO_HOSPITAL);
   return admissions;
 }

@@ -94,7 +94,16 @@ export function scamContacts(rng: Random, targets: readonly { phone: string; nam
   });
 }
 
-/** Robocalls that reach trap numbers by chance: random callers, no words. */
-export function robocalls(rng: Random, numbers: readonly string[], count: number): ScamContact[] {
-  return Array.from({ length: count }, () => ({ kind: 'call' as const, from: randomMobile(rng), to: rng.pick(numbers), body: null }));
+/**
+ * Robodialers that reach trap numbers by chance: each walks a run of `perDialer` numbers in number
+ * order from a random place in the pool's range (as an auto-dialler walks a block), saying nothing.
+ * Most of the numbers it calls no canary holds, which is how triage tells it from a scammer with a list.
+ */
+export function robocalls(rng: Random, numbers: readonly string[], dialers: number, perDialer: number): ScamContact[] {
+  const sorted = [...numbers].sort();
+  return Array.from({ length: dialers }, () => {
+    const from = randomMobile(rng);
+    const start = rng.int(0, Math.max(0, sorted.length - perDialer));
+    return sorted.slice(start, start + perDialer).map((to) => ({ kind: 'call' as const, from, to, body: null }));
+  }).flat();
 }

@@ -195,6 +195,10 @@ export interface AuditReportData {
     incidents: AuditIncident[];
     open: number;
     closed: number;
+    /** Dismissed: not a leak (robocalls, a wrong number); counted apart from closed. */
+    dismissed: number;
+    /** Merged into another incident. */
+    merged: number;
   };
   /** Single-record opens of a canary in the access logs (view, print, export of one record): each an alert. */
   tripwires: {
@@ -418,6 +422,8 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     )
     .map((i) => ({ id: i.id, source: i.source, title: i.title, status: i.status, createdAt: iso(i.created_at), hits: Number(i.hits), canaries: Number(i.canaries), firstContact: isoOrNull(i.first_contact), lastContact: isoOrNull(i.last_contact), senders: i.senders.length }));
 
+  const tallyOf = (status: string) => incidents.filter((i) => i.status === status).length;
+
   // Tripwires: access-log lines that opened one canary's record, in the period. Lines that listed
   // records (a ward list, a search, a bulk export) and included canaries are list exposures, apart.
   const touched = (await vault.listTripwires(db, { hospital: h.name, since: start })).filter((t) => new Date(t.at) < end);
@@ -456,7 +462,7 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
       noisiest,
       segments: await vault.poolSegmentCheck(db, h.name),
     },
-    hits: { inPeriod: hitRows[0].n, incidents, open: incidents.filter((i) => i.status === 'open').length, closed: incidents.filter((i) => i.status !== 'open').length },
+    hits: { inPeriod: hitRows[0].n, incidents, open: tallyOf('open'), closed: tallyOf('closed'), dismissed: tallyOf('dismissed'), merged: tallyOf('merged') },
     tripwires: {
       total: trips.length,
       accounts: perAccount(trips),

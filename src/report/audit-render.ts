@@ -223,7 +223,7 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
     {
       id: 'incidents',
       title: s.incidents,
-      blocks: [paragraph(a.incidentTally(data.hits.inPeriod, data.hits.open, data.hits.closed)), tableOr(a.noIncidents, tb.incidents.headers, tb.incidents.rows, 'incidents')],
+      blocks: [paragraph(a.incidentTally(data.hits.inPeriod, data.hits)), tableOr(a.noIncidents, tb.incidents.headers, tb.incidents.rows, 'incidents')],
     },
     {
       id: 'tripwires',

@@ -4,13 +4,16 @@ import { maskPhone } from '../lib/phone.js';
 import { CanaryMatcher } from '../lib/match/matcher.js';
 import { signatureOf } from '../lib/match/signature.js';
 import * as vault from '../vault/index.js';
-import { LOW, mentionsDate, scoreHit, SIMILAR, similarity, withSameSender } from './score.js';
+import { LOW, mentionsDate, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, similarity, type Reason } from './score.js';
 
 // Triage: each contact with a trap, once recorded as evidence, is matched to the canary that held
 // the trap at the time (names in the message decide between canaries that shared a number over
 // time), judged (score.ts), grouped into an incident (same sender or canary within 7 days, or the
-// same script from another sender), and queued for alerting, all in one
-// transaction per contact, so a crash leaves the contact untriaged, to be triaged again.
+// same script from another sender) when it reaches the alert threshold, and queued for alerting, all
+// in one transaction per contact, so a crash leaves the contact untriaged, to be triaged again. A hit
+// below the threshold (a robocall, a noisy number) is kept as a record in no incident. What a new
+// contact says about its sender (more canaries: a list; many numbers no canary held: a dialer)
+// re-judges the sender's earlier active hits; a dismissed hit is left as the investigator left it.
 
 const incidentId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
 const NAME_KINDS = new Set(['name', 'name-pinyin', 'masked-name']);
@@ -34,7 +37,8 @@ export interface TriagedHit {
   eventId: number;
   canaryId: string;
   confidence: number;
-  incidentId: string;
+  /** Null below the alert threshold: a hit that is a record, not an incident. */
+  incidentId: string | null;
   alerted: boolean;
 }
 
@@ -73,7 +77,12 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
   if (c.from_address && options.knownSenders?.some((k) => k.toLowerCase() === c.from_address!.toLowerCase())) return done('from a known sender (the hospital\'s own line or staff)');
   const mailbox = c.to_address.includes('@');
   const holders = mailbox ? await vault.mailboxHolders(tx, c.to_address) : await vault.trapHolders(tx, c.to_address, c.occurred_at);
-  if (holders.length === 0) return done(mailbox ? 'not a canary mailbox' : 'not a trap held by any canary at that time');
+  if (holders.length === 0) {
+    await done(mailbox ? 'not a canary mailbox' : 'not a trap held by any canary at that time');
+    // A number no canary held: if the sender has hits, this may show it to be a dialer.
+    if (c.from_address && !mailbox) await rejudgeSender(tx, c.from_address, c.occurred_at, null, options, actor);
+    return;
+  }
 
   // Names in the message pick the canary among those that held the trap; otherwise the latest.
   const text = c.body ?? '';
@@ -91,42 +100,94 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
     names: named.get(holder.canary_id) ?? [],
     babyBirthDate: birthDates(baby.birthTime).find((d) => mentionsDate(text, d)) ?? null,
     otherCanaries: c.from_address ? await vault.senderCanaries(tx, c.from_address, holder.canary_id) : 0,
+    unrelatedNumbers: c.from_address ? await vault.senderUnrelatedNumbers(tx, c.from_address, c.occurred_at, SENDER_WINDOW_MS) : 0,
   };
   const { confidence, reasons } = scoreHit(evidence);
 
-  let incident = await vault.openHitIncident(tx, c.from_address, holder.canary_id, c.occurred_at, INCIDENT_WINDOW_MS);
-  // Another sender with the same script (a call centre rotating numbers) is the same campaign.
-  if (!incident && text.length >= 8) {
-    const alike = (await vault.recentIncidentBodies(tx, c.occurred_at, INCIDENT_WINDOW_MS)).find((r) => similarity(r.body, text) >= SIMILAR);
-    incident = alike?.incident_id ?? null;
-  }
-  if (!incident) {
-    incident = incidentId();
-    await vault.createHitIncident(tx, incident, `${c.kind} to canary ${holder.canary_id}${c.from_address ? ` from ${maskPhone(c.from_address)}` : ''}`);
-  }
+  // Below the threshold a hit is a record, not an incident.
+  const incident = confidence >= LOW ? await incidentFor(tx, { kind: c.kind, from: c.from_address, canaryId: holder.canary_id, at: c.occurred_at, body: text }) : null;
   const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident });
   await vault.sealContact(tx, c.id, { actor, incidentId: incident });
   if (hitId === null) return vault.markTriaged(tx, c.id, now); // triaged before, by a run that then crashed
   await vault.sealHit(tx, hitId, { actor });
   const alerted = confidence >= LOW && (options.alertChannels?.length ?? 0) > 0;
   if (alerted) await queueAlerts(tx, options.alertChannels!, { hitId, incident, canaryId: holder.canary_id, contact: c, confidence, reasons });
-  // The sender's earlier hits on other canaries are evidence for each other: re-judge them, and
-  // alert on any that only now reaches LOW (its channels skip a repeat: one alert per hit and channel).
-  if (c.from_address && evidence.otherCanaries > 0) {
-    for (const earlier of await vault.senderHits(tx, c.from_address, holder.canary_id)) {
-      const others = evidence.otherCanaries; // this canary, and the sender's other ones but the earlier hit's own
-      const next = withSameSender(earlier.reasons, others);
-      if (next.confidence <= earlier.confidence) continue;
-      await vault.updateHitScore(tx, earlier.id, next.confidence, next.reasons);
-      await vault.sealHit(tx, earlier.id, { actor }); // the newest entry for a hit is what its row must match
-      if (earlier.confidence < LOW && next.confidence >= LOW && options.alertChannels?.length) {
-        const contact = await vault.getContactOfHit(tx, earlier.id);
-        if (contact) await queueAlerts(tx, options.alertChannels, { hitId: earlier.id, incident: earlier.incident_id, canaryId: earlier.canary_id, contact, confidence: next.confidence, reasons: next.reasons });
-      }
-    }
-  }
+  if (c.from_address) await rejudgeSender(tx, c.from_address, c.occurred_at, { hitId, incident }, options, actor);
   await vault.markTriaged(tx, c.id, now);
   result.hits.push({ hitId, eventId: c.id, canaryId: holder.canary_id, confidence, incidentId: incident, alerted });
+}
+
+/** The open incident a hit at or above LOW belongs to (same sender or canary, or the same script), or a new one. */
+async function incidentFor(tx: Queryable, hit: { kind: string; from: string | null; canaryId: string; at: Date; body: string }): Promise<string> {
+  let incident = await vault.openHitIncident(tx, hit.from, hit.canaryId, hit.at, INCIDENT_WINDOW_MS);
+  // Another sender with the same script (a call centre rotating numbers) is the same campaign.
+  if (!incident && hit.body.length >= 8) {
+    const alike = (await vault.recentIncidentBodies(tx, hit.at, INCIDENT_WINDOW_MS)).find((r) => similarity(r.body, hit.body) >= SIMILAR);
+    incident = alike?.incident_id ?? null;
+  }
+  if (!incident) {
+    incident = incidentId();
+    await vault.createHitIncident(tx, incident, `${hit.kind} to canary ${hit.canaryId}${hit.from ? ` from ${maskPhone(hit.from)}` : ''}`);
+  }
+  return incident;
+}
+
+/**
+ * Whether a re-judgement is worth a new row and seal: a reason came or went, the hit crossed LOW, or
+ * its confidence moved by 0.01 or by a fifth. (A dialer's count creeping from 40 to 41 is not: a sweep
+ * of n numbers re-seals each hit O(log n) times, not n.)
+ */
+function changed(before: { confidence: number; reasons: readonly { code?: string }[] }, next: { confidence: number; reasons: readonly Reason[] }): boolean {
+  const codes = (rs: readonly { code?: string }[]) => rs.map((r) => r.code ?? '').join(',');
+  if (codes(before.reasons) !== codes(next.reasons)) return true;
+  if (before.confidence >= LOW !== next.confidence >= LOW) return true;
+  const [lo, hi] = [Math.min(before.confidence, next.confidence), Math.max(before.confidence, next.confidence)];
+  return hi - lo >= 0.01 || (lo > 0 && hi / lo >= 1.2);
+}
+
+/**
+ * The sender's earlier active hits re-judged with what is known of it now: other canaries it
+ * contacted are evidence for each other (a hit that only now reaches LOW joins an incident and is
+ * alerted; its channels skip a repeat: one alert per hit and channel); numbers no canary held make
+ * it a dialer (a hit that falls below LOW leaves its incident, and an incident left with no hit at or
+ * above LOW is dismissed, in the ledger, by triage).
+ */
+async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { hitId: number; incident: string | null } | null, options: TriageOptions, actor: string): Promise<void> {
+  const hits = await vault.senderHits(tx, from);
+  if (hits.length === 0 || (current && hits.length === 1)) return;
+  // The sender's hits within SENDER_WINDOW_MS of this contact, judged with the numbers it called around it.
+  const unrelated = await vault.senderUnrelatedNumbers(tx, from, at, SENDER_WINDOW_MS);
+  const weakened = new Set<string>();
+  for (const h of hits) {
+    if (current && Number(h.id) === current.hitId) continue;
+    if (Math.abs(new Date(h.occurred_at).getTime() - at.getTime()) > SENDER_WINDOW_MS) continue;
+    const others = new Set(hits.filter((x) => x.canary_id !== h.canary_id).map((x) => x.canary_id)).size;
+    const next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated });
+    const before = Number(h.confidence);
+    if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
+    await vault.updateHitScore(tx, h.id, next.confidence, next.reasons);
+    let incident = h.incident_id;
+    if (next.confidence >= LOW && incident === null) {
+      incident = current?.incident ?? (await incidentFor(tx, { kind: h.kind, from, canaryId: h.canary_id, at: h.occurred_at, body: h.body ?? '' }));
+      await vault.setHitIncident(tx, h.id, incident);
+    } else if (next.confidence < LOW && incident !== null && h.incident_status === 'open') {
+      if ((await vault.strongHits(tx, incident, LOW)) > 0) {
+        incident = null; // the incident stands on other hits: this one leaves it
+        await vault.setHitIncident(tx, h.id, null);
+      } else weakened.add(incident);
+    }
+    await vault.sealHit(tx, h.id, { actor, incidentId: incident }); // the newest entry for a hit is what its row must match
+    if (before < LOW && next.confidence >= LOW && options.alertChannels?.length) {
+      const contact = await vault.getContactOfHit(tx, h.id);
+      if (contact) await queueAlerts(tx, options.alertChannels, { hitId: h.id, incident, canaryId: h.canary_id, contact, confidence: next.confidence, reasons: next.reasons });
+    }
+  }
+  for (const incident of weakened) {
+    if ((await vault.strongHits(tx, incident, LOW)) > 0) continue;
+    const labels = (await vault.incidentHits(tx, incident)).flatMap((h) => h.reasons as { code?: string; label?: string }[]).filter((r) => r.code === 'dialer');
+    const widest = labels.map((r) => r.label ?? '').sort((a, b) => b.length - a.length || b.localeCompare(a))[0];
+    await vault.dismissNoiseIncident(tx, incident, `triage: every hit is now below ${LOW}${widest ? ` (${widest})` : ''}: a dialer reaching traps by chance`, actor);
+  }
 }
 
 async function queueAlerts(

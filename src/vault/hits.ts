@@ -38,12 +38,28 @@ export async function trapBackground(db: Queryable, e164: string): Promise<{ con
   return rows[0] && rows[0].days !== null ? { contacts: rows[0].contacts, days: Number(rows[0].days) } : null;
 }
 
-/** Distinct other canaries the same sender has hits on. */
+/** Distinct other canaries the same sender has active hits on (a dismissed hit is no evidence). */
 export async function senderCanaries(db: Queryable, from: string, except: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(DISTINCT h.canary_id)::int AS n FROM hits h JOIN contact_events e ON e.id = h.event_id
-      WHERE e.from_address = $1 AND h.canary_id <> $2`,
+      WHERE e.from_address = $1 AND h.canary_id <> $2 AND h.status = 'active'`,
     [from, except],
+  );
+  return rows[0].n;
+}
+
+/**
+ * Distinct phone numbers the sender contacted within `windowMs` of `at` that no canary had held when
+ * it called them (pool numbers in burn-in or waiting, or numbers that were never traps): a dialer's mark.
+ */
+export async function senderUnrelatedNumbers(db: Queryable, from: string, at: Date, windowMs: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(DISTINCT e.to_address)::int AS n FROM contact_events e
+      WHERE e.from_address = $1 AND position('@' in e.to_address) = 0
+        AND e.occurred_at BETWEEN $2::timestamptz - make_interval(secs => $3) AND $2::timestamptz + make_interval(secs => $3)
+        AND NOT EXISTS (SELECT 1 FROM trap_numbers t JOIN trap_assignments a ON a.trap_number_id = t.id
+                         WHERE t.e164 = e.to_address AND a.assigned_at <= e.occurred_at)`,
+    [from, at.toISOString(), windowMs / 1000],
   );
   return rows[0].n;
 }
@@ -150,14 +166,40 @@ export async function listIncidents(db: Queryable, statuses?: readonly string[])
   return rows;
 }
 
-/** Hits from the same sender on other canaries: evidence for each other. */
-export async function senderHits(db: Queryable, from: string, except: string): Promise<{ id: number; canary_id: string; confidence: number; reasons: { reason: string; weight: number }[]; incident_id: string | null }[]> {
-  const { rows } = await db.query<{ id: number; canary_id: string; confidence: number; reasons: { reason: string; weight: number }[]; incident_id: string | null }>(
-    `SELECT h.id, h.canary_id, h.confidence, h.reasons, h.incident_id FROM hits h JOIN contact_events e ON e.id = h.event_id
-      WHERE e.from_address = $1 AND h.canary_id <> $2 ORDER BY h.id`,
-    [from, except],
+export interface SenderHitRow {
+  id: number;
+  canary_id: string;
+  confidence: number;
+  /** As triage stored them (src/triage/score.ts: code, label, reason, weight, effect; older rows reason and weight only). */
+  reasons: { code?: string; label?: string; reason: string; weight: number; effect?: number }[];
+  incident_id: string | null;
+  /** The incident's status (null without one). */
+  incident_status: string | null;
+  kind: string;
+  occurred_at: Date;
+  body: string | null;
+}
+
+/** The sender's active hits (a dismissed hit stays as the investigator left it), oldest first. */
+export async function senderHits(db: Queryable, from: string): Promise<SenderHitRow[]> {
+  const { rows } = await db.query<SenderHitRow>(
+    `SELECT h.id, h.canary_id, h.confidence, h.reasons, h.incident_id, i.status AS incident_status, e.kind, e.occurred_at, e.body
+       FROM hits h JOIN contact_events e ON e.id = h.event_id LEFT JOIN incidents i ON i.id = h.incident_id
+      WHERE e.from_address = $1 AND h.status = 'active' ORDER BY e.occurred_at, h.id`,
+    [from],
   );
   return rows;
+}
+
+/** Move a hit into an incident, or out of its incident (null). */
+export async function setHitIncident(db: Queryable, id: number, incidentId: string | null): Promise<void> {
+  await db.query(`UPDATE hits SET incident_id = $2 WHERE id = $1`, [id, incidentId]);
+}
+
+/** The incident's active hits at or above `low`. */
+export async function strongHits(db: Queryable, incidentId: string, low: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM hits WHERE incident_id = $1 AND status = 'active' AND confidence >= $2`, [incidentId, low]);
+  return rows[0].n;
 }
 
 export async function updateHitScore(db: Queryable, id: number, confidence: number, reasons: unknown): Promise<void> {

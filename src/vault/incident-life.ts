@@ -77,6 +77,20 @@ export async function changeIncidentStatus(db: Database, id: string, action: Inc
   });
 }
 
+/**
+ * Triage dismisses an open incident of hits whose hits were all re-judged below the alert threshold
+ * (their sender turned out to be a dialer): one transaction with the caller's, a ledger entry like an
+ * investigator's (`cradle incidents reopen` undoes it). False when it was not open.
+ */
+export async function dismissNoiseIncident(tx: Queryable, id: string, reason: string, actor: string | null): Promise<boolean> {
+  const i = await lockIncident(tx, id);
+  if (i.status !== 'open') return false;
+  await tx.query(`UPDATE incidents SET status = 'dismissed' WHERE id = $1`, [id]);
+  await sealRows(tx, 'incidents', [id], { actor, incidentId: id });
+  await appendLedger(tx, { kind: INCIDENT_LIFE_KIND, ref: id, incidentId: id, actor, content: { action: 'dismiss', incident: id, from: 'open', to: 'dismissed', reason } });
+  return true;
+}
+
 export interface MergeResult {
   into: string;
   merged: string;

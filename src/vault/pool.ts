@@ -40,11 +40,11 @@ export interface NewNumber {
 export async function addTrapNumbers(
   db: Queryable,
   numbers: readonly NewNumber[],
-  options: { hospital: string | null; burnInUntil: Date | null; note?: string },
+  options: { hospital: string | null; burnInUntil: Date | null; note?: string; /** When they came (default now): the demo's pool served its burn-in before installation. */ addedAt?: Date },
 ): Promise<{ added: string[]; existing: string[] }> {
   const { rows } = await db.query<{ e164: string }>(
-    `INSERT INTO trap_numbers (e164, region, hospital, state, burn_in_until, note)
-     SELECT n.e164, n.region, $3, $4, $5, $6 FROM unnest($1::text[], $2::text[]) AS n(e164, region)
+    `INSERT INTO trap_numbers (e164, region, hospital, state, burn_in_until, note, added_at)
+     SELECT n.e164, n.region, $3, $4, $5, $6, coalesce($7::timestamptz, now()) FROM unnest($1::text[], $2::text[]) AS n(e164, region)
      ON CONFLICT (e164) DO NOTHING
      RETURNING e164`,
     [
@@ -54,6 +54,7 @@ export async function addTrapNumbers(
       options.burnInUntil ? 'burn_in' : 'available',
       options.burnInUntil?.toISOString() ?? null,
       options.note ?? null,
+      options.addedAt?.toISOString() ?? null,
     ],
   );
   const added = new Set(rows.map((r) => r.e164));

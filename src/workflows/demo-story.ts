@@ -23,11 +23,15 @@ import { writeIncidentReport } from './incident-report.js';
 
 // The whole product in one run, on the demo hospital: four weekly rotations, weekly exports to five
 // recipients, a month of staff access logs; then one recipient's export is sold, scammers text and
-// call its canaries through the real webhook server, one mails a trap mailbox, robocalls hit traps by
-// chance; Cradle triages, scans the seized spreadsheet and traces both incidents.
+// call its canaries through the real webhook server, one mails a trap mailbox, robodialers walking the
+// pool's numbers hit traps by chance (hits below the alert threshold, in no incident); Cradle triages,
+// scans the seized spreadsheet and traces both incidents.
 
 const DAY_MS = 86_400_000;
 const DEMO_TWILIO_TOKEN = 'demo-twilio-auth-token';
+/** Robodialers in the story, and the numbers each walks in order. */
+const DEMO_DIALERS = 3;
+const DEMO_DIALER_CALLS = 20;
 
 export interface StoryContext {
   config: Config;
@@ -221,14 +225,15 @@ export async function playStory(ctx: StoryContext): Promise<StoryResult> {
   const targets = [...inFile.filter((c) => c.own), ...inFile.filter((c) => !c.own).slice(0, 2)].filter((c) => c.family.mother.phone);
   const scam = scamContacts(rng, targets.map((c) => ({ phone: c.family.mother.phone!, name: c.family.mother.name.full })));
   const trapNumbers = (await vault.listTrapNumbers(ctx.vault, { hospital: ctx.hospital.name })).map((t) => t.e164);
-  const noise = robocalls(rng, trapNumbers, 6);
+  const noise = robocalls(rng, trapNumbers, DEMO_DIALERS, DEMO_DIALER_CALLS);
   let mailTarget: (typeof inFile)[number] | undefined;
-  for (const c of inFile) if (!mailTarget && c.family.mother.email && (await vault.isTrapDomain(ctx.vault, vault.domainOf(c.family.mother.email), ctx.hospital.name))) mailTarget = c;
+  // The studio mails a family it also texts when it can (the same list, the same campaign), else any on the list.
+  for (const c of [...targets, ...inFile]) if (!mailTarget && c.family.mother.email && (await vault.isTrapDomain(ctx.vault, vault.domainOf(c.family.mother.email), ctx.hospital.name))) mailTarget = c;
   // Canaries carry e-mail as often as real patients on the trap provider do, so a file may hold none to mail.
-  ctx.say(`${scam.length} scam texts and calls and ${noise.length} robocalls arrive as signed Twilio webhooks; ${mailTarget ? 'one e-mail reaches a trap mailbox' : 'no canary in the file carries an e-mail, so no mail is sent'}`);
+  ctx.say(`${scam.length} scam texts and calls and ${noise.length} robocalls (${DEMO_DIALERS} robodialers walking ${DEMO_DIALER_CALLS} numbers of the pool each) arrive as signed Twilio webhooks; ${mailTarget ? 'one e-mail reaches a trap mailbox' : 'no canary in the file carries an e-mail, so no mail is sent'}`);
   await deliverThroughWatch(ctx, [...scam, ...noise], mailTarget ? { to: mailTarget.family.mother.email!, name: mailTarget.family.mother.name.full } : null);
 
-  ctx.say('triage', 'each contact goes to the canary that held the trap at the time, is scored, and grouped into incidents');
+  ctx.say('triage', 'each contact goes to the canary that held the trap at the time and is scored; hits at or above 0.5 are grouped into incidents, the robodialers\' (numbers no canary held, no names) stay below it');
   const triage = await triagePending(ctx.vault, { alertChannels: [] });
   const incidents = (await vault.listIncidents(ctx.vault)).filter((i) => i.source === 'hits');
   const hitsIncident = incidents.sort((a, b) => b.canaries - a.canaries)[0];

@@ -124,15 +124,22 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     const rng = createRandom('pool');
     const numbers = Array.from({ length: 40 }, () => `1${rng.pick(['39', '58', '86'])}${String(rng.int(0, 99_999_999)).padStart(8, '0')}`);
     fs.writeFileSync(path.join(cwd, 'numbers.txt'), ['# trap SIMs', ...numbers, numbers[0]].join('\n'));
-    const added = json<{ added: number; repeatedInFile: { line: number }[] }>(await run(['pool', 'add', '--file', 'numbers.txt', '--json']));
-    expect(added.added).toBe(new Set(numbers).size);
+    // New numbers start in burn-in (14 days by default); --burn-in 0 makes them available at once.
+    const burning = ['13700000001', '13700000002'];
+    const before = Date.now();
+    const watched = json<{ added: number; state: string; burnInUntil: string }>(await run(['pool', 'add', '--file', '-', '--json'], burning.join('\n')));
+    expect(watched).toMatchObject({ added: 2, state: 'burn_in' });
+    expect(new Date(watched.burnInUntil).getTime() - before).toBeGreaterThanOrEqual(14 * 86_400_000);
+    expect(new Date(watched.burnInUntil).getTime() - Date.now()).toBeLessThanOrEqual(14 * 86_400_000);
+    const added = json<{ added: number; state: string; burnInUntil: null; repeatedInFile: { line: number }[] }>(await run(['pool', 'add', '--file', 'numbers.txt', '--burn-in', '0', '--json']));
+    expect(added).toMatchObject({ added: new Set(numbers).size, state: 'available', burnInUntil: null });
     expect(added.repeatedInFile[0].line).toBe(42);
     const again = json<{ added: number; alreadyInPool: unknown[] }>(await run(['pool', 'add', '--file', '-', '--json'], numbers.slice(0, 3).join('\n')));
     expect(again).toMatchObject({ added: 0 });
     expect(again.alreadyInPool).toHaveLength(3);
     expect(json<{ added: boolean }>(await run(['pool', 'add-domain', 'Trap.Example.org', '--json'])).added).toBe(true);
-    const list = json<{ counts: { available: number }; domains: { domain: string }[] }>(await run(['pool', 'list', '--json']));
-    expect(list.counts.available).toBe(new Set(numbers).size);
+    const list = json<{ counts: { available: number; burn_in: number }; domains: { domain: string }[] }>(await run(['pool', 'list', '--json']));
+    expect(list.counts).toMatchObject({ available: new Set(numbers).size, burn_in: 2 });
     expect(list.domains).toEqual([{ domain: 'trap.example.org', hospital: null }]);
   });
 

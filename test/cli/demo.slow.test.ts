@@ -40,6 +40,16 @@ describe('cradle demo', () => {
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, evidence: { problemCount: 0 } });
     expect(JSON.parse(verified.stdout).evidence.byTable).toMatchObject({ exposures: expect.any(Number), access_blocks: expect.any(Number), incidents: expect.any(Number) });
     expect(verified.code).toBe(0);
+    // No false incident: the scam campaign and the seized spreadsheet, nothing else. The robodialers'
+    // hits (bare calls from senders that walked the pool) stay below the alert threshold, in no incident.
+    const incidents = json<{ incidents: { id: string; source: string }[] }>(await cradle(['incidents', '--status', 'all', '--json'], { cwd: demoDir })).incidents;
+    expect(incidents.map((i) => `${i.source}:${i.id}`).sort()).toEqual([`hits:${out.incidents.hits}`, `scan:${out.incidents.scan}`].sort());
+    const hits = json<{ hits: { kind: string; confidence: number; incidentId: string | null; reasons: { code: string }[] }[] }>(await cradle(['hits', '--status', 'all', '--json'], { cwd: demoDir })).hits;
+    const robo = hits.filter((x) => x.reasons.some((r) => r.code === 'dialer'));
+    expect(robo.length).toBeGreaterThan(0);
+    for (const x of robo) expect(x).toMatchObject({ kind: 'call', incidentId: null, confidence: expect.any(Number) });
+    expect(Math.max(...robo.map((x) => x.confidence))).toBeLessThan(0.5);
+    expect(hits.filter((x) => x.incidentId !== null).every((x) => x.confidence >= 0.5)).toBe(true);
     const check = await cradle(['--config', path.join(demoDir, 'cradle.config.json'), 'target', 'check'], { cwd });
     expect(check.code).toBe(0);
     const again = await cradle(['demo'], { cwd });

@@ -65,7 +65,7 @@ describe.each(BACKENDS)('export --query cannot write the target on %s', (backend
     json(await run(['init', '--vault', vaultLoc.location, '--target', targetLoc.location, '--json']));
     const numbers = Array.from({ length: 10 }, (_, i) => `1390000${String(1000 + i)}`);
     fs.writeFileSync(path.join(cwd, 'numbers.txt'), numbers.join('\n'));
-    json(await run(['pool', 'add', '--file', 'numbers.txt', '--json']));
+    json(await run(['pool', 'add', '--file', 'numbers.txt', '--burn-in', '0', '--json']));
   });
   afterAll(async () => {
     fs.rmSync(serverFile, { force: true });

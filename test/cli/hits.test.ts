@@ -45,7 +45,14 @@ describe.each(BACKENDS)('cradle triage, hits and incidents on %s', (backend) => 
     expect(hits.stdout).toContain(canary.id);
     expect(hits.stdout).toContain('+*********5678'); // the caller's number masked
     expect(hits.stdout).not.toContain('17012345678');
-    expect(hits.stdout).toMatch(/names the canary/);
+    // WHY: each reason with its share of the confidence.
+    expect(hits.stdout).toMatch(/trap held by the canary \+0\.\d\d; names the family \+0\.\d\d/);
+    const listed = json<{ hits: { confidence: number; incidentId: string | null; reasons: { code: string; label: string; reason: string; weight: number; effect: number }[] }[] }>(await run(['hits', '--json']));
+    expect(listed.hits[0].reasons).toEqual([
+      { code: 'trap', label: 'trap held by the canary', reason: expect.stringMatching(/exists only in the canary's records/), weight: 0.6, effect: expect.any(Number) },
+      { code: 'names', label: 'names the family', reason: `the message names the canary: ${canary.family.mother.name.full}`, weight: 0.9, effect: expect.any(Number) },
+    ]);
+    expect(listed.hits[0].reasons.reduce((s, r) => s + r.effect, 0)).toBeCloseTo(listed.hits[0].confidence, 2);
     const { incidents } = json<{ incidents: { id: string; source: string; hits: number }[] }>(await run(['incidents', '--json']));
     expect(incidents).toEqual([expect.objectContaining({ id: triaged.hits[0].incidentId, source: 'hits', hits: 1, status: 'open' })]);
     const shown = await run(['incidents', triaged.hits[0].incidentId]);

@@ -84,7 +84,7 @@ describe.each(BACKENDS)('cradle target profile on %s', (backend) => {
     const rng = createRandom('profile-pool');
     const numbers = Array.from({ length: 60 }, () => `1${rng.pick(['39', '58', '86'])}${String(rng.int(0, 99_999_999)).padStart(8, '0')}`);
     fs.writeFileSync(path.join(cwd, 'numbers.txt'), numbers.join('\n'));
-    json(await run(['pool', 'add', '--file', 'numbers.txt', '--json']));
+    json(await run(['pool', 'add', '--file', 'numbers.txt', '--burn-in', '0', '--json']));
     const seeded = json<{ canaries: unknown[] }>(await run(['seed', '--count', '30', '--json']));
     expect(seeded.canaries).toHaveLength(30);
     const target = await openDatabase(targetLoc.location);

@@ -93,7 +93,7 @@ describe.each(BACKENDS)('no password in any artefact on %s', (backend) => {
       });
     }
     const { hits } = await triagePending(h.vault);
-    incidentId = hits[0].incidentId;
+    incidentId = hits[0].incidentId!;
     // On a server the vault URL carries the password (the test server trusts local connections, so
     // it is sent nowhere, but it is in the command line); an embedded vault is a directory.
     vaultRaw = backend === 'postgres' ? withPassword(h.vaultLocation, PASSWORD) : h.vaultLocation;

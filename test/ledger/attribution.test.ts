@@ -64,7 +64,7 @@ describe.each(BACKENDS)('sealed attribution rows on %s', (backend) => {
     ).id;
     const triaged = await triagePending(h.vault, { actor: 'watch' });
     expect(triaged.ignored).toEqual([]);
-    hitIncident = triaged.hits[0].incidentId;
+    hitIncident = triaged.hits[0].incidentId!;
     // An access log in which nurse42 opens canary 1's record.
     const log = path.join(dir, 'access.csv');
     fs.writeFileSync(log, `event_time,operator,op,patient_id,client_ip\n2026-11-03 09:41:07,nurse42,view,${String(canaries[1].target_keys!.birth.birth_id)},10.0.0.5\n2026-11-03 09:42:00,nurse42,view,1,10.0.0.5\n`);

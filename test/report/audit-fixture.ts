@@ -70,6 +70,8 @@ export function sampleAudit(): AuditReportData {
       ],
       open: 1,
       closed: 1,
+      dismissed: 0,
+      merged: 0,
     },
     tripwires: {
       total: 3,

@@ -123,7 +123,7 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     expect(data.hits.inPeriod).toBe(2);
     expect(data.hits.incidents).toHaveLength(1);
     expect(data.hits.incidents[0]).toMatchObject({ source: 'hits', status: 'open', hits: 2, canaries: 2, senders: 1, firstContact: '2026-10-22T03:00:00.000Z' });
-    expect(data.hits).toMatchObject({ open: 1, closed: 0 });
+    expect(data.hits).toMatchObject({ open: 1, closed: 0, dismissed: 0, merged: 0 });
     expect(data.tripwires.total).toBe(2);
     expect(data.tripwires.accounts).toEqual([expect.objectContaining({ account: 'nurse42', lines: 2, canaries: 2 })]);
     expect(data.tripwires.lines.map((l) => l.action)).toEqual(['print', 'view']);
@@ -170,6 +170,19 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     expect(renderAuditMarkdown(off, 'zh-CN')).toContain('真实患者的手机号码中有 41% 所在的号段在号码池中没有任何号码（最常见：1377654、1860519）');
     const covered: AuditReportData = { ...data, pool: { ...data.pool, segments: { ...segments, uncoveredShare: 0.02, missing: [], warning: null } } };
     expect(renderAuditHtml(covered, 'en')).not.toContain('mobile numbers are in segments');
+  });
+
+  it('counts a dismissed incident apart from the closed ones', async () => {
+    const [incident] = data.hits.incidents;
+    await vault.changeIncidentStatus(h.vault, incident.id, 'dismiss', 'robocall campaign', { actor: 'auditor' });
+    try {
+      const again = await loadAuditReport(h.vault, { hospital: hospital(), verification: await verifyVault(h.vault), from: FROM, to: TO, generatedBy: 'auditor', command: 'cradle audit', tool: 'cradle test' });
+      expect(again.hits).toMatchObject({ open: 0, closed: 0, dismissed: 1, merged: 0 });
+      expect(renderAuditMarkdown(again, 'en')).toContain('incidents: 0 open, 0 closed, 1 dismissed (not a leak).');
+      expect(renderAuditMarkdown(again, 'zh-CN')).toContain('事件：处理中 0 个，已关闭 0 个，已驳回（非泄露）1 个。');
+    } finally {
+      await vault.changeIncidentStatus(h.vault, incident.id, 'reopen', 'back for the tests that follow', { actor: 'auditor' });
+    }
   });
 
   if (backend === 'pglite') {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
-import { mentionsDate, scoreHit, SIMILAR, similarity } from '../../src/triage/score.js';
+import { DIALER_MIN, explain, formatReasons, LOW, mentionsDate, rejudge, scoreHit, SIMILAR, similarity, type Judgement } from '../../src/triage/score.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS } from '../helpers/db.js';
@@ -10,17 +10,74 @@ import { count, createTestHospital, type TestHospital } from '../helpers/hospita
 // into an incident and queued for alerting in the same transaction.
 
 describe('hit scoring', () => {
+  /** The effects are shares of the confidence: they add up to it. */
+  const adds = (j: Judgement) => expect(j.reasons.reduce((s, r) => s + r.effect, 0)).toBeCloseTo(j.confidence, 2);
+
   it('combines independent reasons, and random dialling during burn-in lowers the trap alone', () => {
     const bare = scoreHit({ heldAtTime: true, background: null, names: [], babyBirthDate: null, otherCanaries: 0 });
     expect(bare.confidence).toBeCloseTo(0.6);
+    expect(bare.reasons).toEqual([expect.objectContaining({ code: 'trap', weight: 0.6, effect: 0.6 })]);
     const noisy = scoreHit({ heldAtTime: true, background: { contacts: 6, days: 14 }, names: [], babyBirthDate: null, otherCanaries: 0 });
     expect(noisy.confidence).toBeLessThan(0.1);
-    expect(noisy.reasons[0].reason).toMatch(/6 contact\(s\) in 14 day/);
+    expect(noisy.reasons.map((r) => r.code)).toEqual(['trap', 'background']);
+    expect(noisy.reasons[1].reason).toMatch(/6 contacts in 14 day/);
+    expect(noisy.reasons[1].effect).toBeLessThan(-0.25);
+    adds(noisy);
     const named = scoreHit({ heldAtTime: true, background: { contacts: 6, days: 14 }, names: ['陈丽华'], babyBirthDate: '2026-11-03', otherCanaries: 0 });
     expect(named.confidence).toBeGreaterThan(0.97);
-    expect(named.reasons.map((r) => r.reason)).toEqual([expect.stringMatching(/trap/), expect.stringMatching(/陈丽华/), expect.stringMatching(/2026-11-03/)]);
+    expect(named.reasons.map((r) => r.reason)).toEqual([expect.stringMatching(/trap/), expect.stringMatching(/6 contacts/), expect.stringMatching(/陈丽华/), expect.stringMatching(/2026-11-03/)]);
+    adds(named);
     const released = scoreHit({ heldAtTime: false, background: null, names: [], babyBirthDate: null, otherCanaries: 2 });
     expect(released.confidence).toBeCloseTo(1 - 0.6 * 0.15);
+    adds(released);
+  });
+
+  // A robodialer of our own making: 50 numbers of a carrier block called in order within minutes, 41 of
+  // them in burn-in or waiting in the pool, 9 held by canaries; it says nothing and knows no birth date.
+  it('puts a dialer that calls many numbers no canary held below the alert threshold, whatever canaries it reached', () => {
+    const dialer = scoreHit({ heldAtTime: true, background: null, names: [], babyBirthDate: null, otherCanaries: 8, unrelatedNumbers: 41 });
+    expect(dialer.confidence).toBeLessThan(LOW);
+    expect(dialer.confidence).toBeCloseTo(0.6 * (3 / 44), 3);
+    expect(dialer.reasons.map((r) => r.code)).toEqual(['trap', 'dialer']); // its other canaries are chance, not a list
+    expect(dialer.reasons[1]).toMatchObject({ label: 'sender called 41 unrelated numbers', weight: 0.068 });
+    expect(dialer.reasons[1].effect).toBeCloseTo(-0.28, 2);
+    adds(dialer);
+    expect(formatReasons(dialer.reasons)).toBe('trap held by the canary +0.32; sender called 41 unrelated numbers −0.28');
+    // From DIALER_MIN numbers on, a bare contact is below the threshold; one or two stray numbers (a misdial) count nothing.
+    expect(scoreHit({ heldAtTime: true, background: null, names: [], babyBirthDate: null, otherCanaries: 0, unrelatedNumbers: DIALER_MIN }).confidence).toBeLessThan(LOW);
+    const stray = scoreHit({ heldAtTime: true, background: null, names: [], babyBirthDate: null, otherCanaries: 1, unrelatedNumbers: DIALER_MIN - 1 });
+    expect(stray.reasons.map((r) => r.code)).toEqual(['trap', 'same-sender']);
+    expect(stray.confidence).toBeGreaterThan(0.9);
+    // A dialer that says the mother's name has the list after all: the name is not discounted.
+    const namedDialer = scoreHit({ heldAtTime: true, background: null, names: ['陈丽华'], babyBirthDate: null, otherCanaries: 8, unrelatedNumbers: 41 });
+    expect(namedDialer.confidence).toBeGreaterThan(0.9);
+  });
+
+  // A scammer of our own making: texts three canaries of one export by name, one with the birth date.
+  it('scores a scammer who names three canaries near certain, each reason with its share', () => {
+    const third = scoreHit({ heldAtTime: true, background: null, names: ['王秀英'], babyBirthDate: '2026-11-21', otherCanaries: 2, unrelatedNumbers: 0 });
+    expect(third.confidence).toBeGreaterThanOrEqual(0.999);
+    expect(third.reasons.map((r) => r.code)).toEqual(['trap', 'names', 'birth-date', 'same-sender']);
+    for (const r of third.reasons) expect(r.effect).toBeGreaterThan(0);
+    // Symmetric shares: the name (0.9) counts more than the birth date (0.8), the trap (0.6) least.
+    const effect = (code: string) => third.reasons.find((r) => r.code === code)!.effect;
+    expect(effect('names')).toBeGreaterThan(effect('same-sender'));
+    expect(effect('same-sender')).toBeGreaterThan(effect('birth-date'));
+    expect(effect('birth-date')).toBeGreaterThan(effect('trap'));
+    adds(third);
+    expect(formatReasons(third.reasons)).toMatch(/^trap held by the canary \+0\.\d\d; names the family \+0\.\d\d; birth date \+0\.\d\d; sender contacted 2 other canaries \+0\.\d\d$/);
+  });
+
+  it('re-judges stored reasons, as this version or older ones wrote them, with what is known of the sender now', () => {
+    const legacy = [{ reason: 'contacted a trap the canary holds: it exists only in the canary\'s records', weight: 0.6 }];
+    expect(explain(legacy)).toEqual({ confidence: 0.6, reasons: [expect.objectContaining({ code: 'trap', label: 'trap held by the canary', effect: 0.6 })] });
+    const list = rejudge(legacy, { otherCanaries: 2, unrelatedNumbers: 0 });
+    expect(list.confidence).toBeCloseTo(1 - 0.4 * 0.15, 3);
+    const dialer = rejudge(list.reasons, { otherCanaries: 9, unrelatedNumbers: 12 });
+    expect(dialer.reasons.map((r) => r.code)).toEqual(['trap', 'dialer']);
+    expect(dialer.confidence).toBeCloseTo(0.6 * 0.2, 3);
+    expect(rejudge(dialer.reasons, { otherCanaries: 0, unrelatedNumbers: 0 })).toEqual(scoreHit({ heldAtTime: true, background: null, names: [], babyBirthDate: null, otherCanaries: 0 }));
+    expect(explain([{ reason: 'a note', weight: 0.3 }]).reasons[0]).toMatchObject({ code: 'other', label: 'a note', effect: 0.3 });
   });
 
   it('tells the same script with other names and numbers from a different message', () => {
@@ -96,7 +153,7 @@ describe.each(BACKENDS)('triage on %s', (backend) => {
     expect(a.incidentId).not.toBe(first.incident_id);
     const incident = (await vault.listIncidents(h.vault)).find((i) => i.id === a.incidentId)!;
     expect(incident.senders.sort()).toEqual(['+8619900000001', '+8619900000002']);
-    expect((await vault.incidentHits(h.vault, a.incidentId)).map((x) => x.provider_id)).toEqual(['s1', 's2']);
+    expect((await vault.incidentHits(h.vault, a.incidentId!)).map((x) => x.provider_id)).toEqual(['s1', 's2']);
   });
 
   it('weighs a bare call to a trap that got random calls before any canary held it as weak, and alerts nothing', async () => {
@@ -109,7 +166,7 @@ describe.each(BACKENDS)('triage on %s', (backend) => {
     const res = await triagePending(h.vault, { alertChannels: ['email'] });
     expect(res.ignored).toHaveLength(6); // the burn-in calls reached no canary
     const [hit] = res.hits;
-    expect(hit).toMatchObject({ canaryId: c.id, alerted: false });
+    expect(hit).toMatchObject({ canaryId: c.id, alerted: false, incidentId: null }); // below the threshold: a record, not an incident
     expect(hit.confidence).toBeLessThan(0.1);
   });
 });

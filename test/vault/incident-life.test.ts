@@ -34,7 +34,7 @@ describe.each(BACKENDS)('incident life cycle on %s', (backend) => {
     await send(3, '+8618900002222', 'Your parcel is waiting at the depot', 'c1');
     const res = await triagePending(h.vault, { alertChannels: [] });
     expect(res.hits).toHaveLength(4);
-    [a, b, c] = [res.hits[0].incidentId, res.hits[2].incidentId, res.hits[3].incidentId];
+    [a, b, c] = [res.hits[0].incidentId!, res.hits[2].incidentId!, res.hits[3].incidentId!];
     expect(new Set([a, b, c]).size).toBe(3);
     expect(res.hits[1].incidentId).toBe(a);
     hitsOf = async (incident) => (await h.vault.query<{ id: number; canary_id: string; status: string }>(`SELECT id, canary_id, status FROM hits WHERE incident_id = $1 ORDER BY id`, [incident])).rows.map((r) => ({ ...r, id: Number(r.id) }));

@@ -41,7 +41,8 @@ export const auditEn: AuditStrings = {
   noise: 'Burn-in noise: the noisiest numbers',
   noiseSummary: (noisy, contacts, days) => `${noisy} number${noisy === 1 ? '' : 's'} got ${contacts} contact${contacts === 1 ? '' : 's'} before any canary held them, over ${auditEn.num(days)} number-days watched. Such background noise (wrong numbers, the previous owner's contacts, spam) would look like hits: a noisy number is better blocked than given to a canary.`,
   noNoise: 'No trap number was contacted before a canary held it.',
-  incidentTally: (hits, open, closed) => `${hits} hit${hits === 1 ? '' : 's'} on the hospital's canaries in the period; incidents: ${open} open, ${closed} closed.`,
+  incidentTally: (hits, i) =>
+    `${hits} hit${hits === 1 ? '' : 's'} on the hospital's canaries in the period; incidents: ${i.open} open, ${i.closed} closed, ${i.dismissed} dismissed (not a leak)${i.merged ? `, ${i.merged} merged into another` : ''}.`,
   noIncidents: 'No incident in the period.',
   tripwireTally: (opened, accounts) => `${opened} canary record${opened === 1 ? ' was' : 's were'} opened on ${opened === 1 ? 'its' : 'their'} own (viewed, printed or exported one at a time) by ${accounts} account${accounts === 1 ? '' : 's'}: each is a tripwire.`,
   tripwireAccounts: 'Accounts that opened canary records on their own',

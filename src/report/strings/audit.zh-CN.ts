@@ -38,7 +38,7 @@ export const auditZh: AuditStrings = {
   noise: '预热噪声：噪声最多的号码',
   noiseSummary: (noisy, contacts, days) => `${noisy} 个号码在分配给金丝雀之前共收到 ${contacts} 次联系，累计监控 ${auditZh.num(days)} 号码·天。这类背景噪声（打错电话、前任机主的联系、骚扰信息）会被误当作命中：噪声大的号码宜封禁，不宜分配给金丝雀。`,
   noNoise: '没有号码在分配给金丝雀之前收到联系。',
-  incidentTally: (hits, open, closed) => `本期医院金丝雀共有 ${hits} 次命中；事件：处理中 ${open} 个，已关闭 ${closed} 个。`,
+  incidentTally: (hits, i) => `本期医院金丝雀共有 ${hits} 次命中；事件：处理中 ${i.open} 个，已关闭 ${i.closed} 个，已驳回（非泄露）${i.dismissed} 个${i.merged ? `，已合并 ${i.merged} 个` : ''}。`,
   noIncidents: '本期没有事件。',
   tripwireTally: (opened, accounts) => `${accounts} 个账号单独打开（逐条查看、打印或导出）金丝雀记录 ${opened} 次：每次都是一条绊线。`,
   tripwireAccounts: '单独打开过金丝雀记录的账号',

@@ -167,7 +167,7 @@ export interface AuditStrings extends LangFormat {
   noise: string;
   noiseSummary: (noisy: number, contacts: number, days: number) => string;
   noNoise: string;
-  incidentTally: (hits: number, open: number, closed: number) => string;
+  incidentTally: (hits: number, incidents: { open: number; closed: number; dismissed: number; merged: number }) => string;
   noIncidents: string;
   tripwireTally: (opened: number, accounts: number) => string;
   tripwireAccounts: string;
