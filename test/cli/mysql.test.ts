@@ -96,7 +96,7 @@ describeOnMariadb('a MariaDB target end to end', () => {
     const rng = createRandom('mysql-pool');
     const numbers = Array.from({ length: 40 }, () => `1${rng.pick(['39', '58', '86'])}${String(rng.int(0, 99_999_999)).padStart(8, '0')}`);
     fs.writeFileSync(path.join(cwd, 'numbers.txt'), numbers.join('\n'));
-    expect((await run(['pool', 'add', '--file', 'numbers.txt'])).code).toBe(0);
+    expect((await run(['pool', 'add', '--file', 'numbers.txt', '--burn-in', '0'])).code).toBe(0);
     const before = await counts();
     const dry = json<{ dryRun: boolean; canaries: { rows: Record<string, Record<string, unknown>> }[] }>(await run(['seed', '--count', '10', '--dry-run', '--json']));
     expect(dry.dryRun).toBe(true);

@@ -293,8 +293,9 @@ describe.each(BACKENDS)('reports state only facts, for a UTC+8 hospital at 00:30
         }],
         [/^(?:Warning: the pool holds fewer than 4 weeks of trap numbers \((\d+) left\)\.|Add numbers now \(cradle pool add\): new ones need their burn-in before use\.)$/, (m) => m[1] !== undefined && expect(n(m[1])).toBe(Math.floor(supply / perWeek))],
         [/^No trap number was contacted before a canary held it\.$/, () => expect(noisy).toBe(0)],
-        [/^(\d+) hits? on the hospital's canaries in the period; incidents: (\d+) open, (\d+) closed\.$/, (m) => {
-          expect([n(m[1]), n(m[2]), n(m[3])]).toEqual([hits, incidents.filter((i) => i.status === 'open').length, incidents.filter((i) => i.status !== 'open').length]);
+        [/^(\d+) hits? on the hospital's canaries in the period; incidents: (\d+) open, (\d+) closed, (\d+) dismissed \(not a leak\)(?:, (\d+) merged into another)?\.$/, (m) => {
+          const of = (status: string) => incidents.filter((i) => i.status === status).length;
+          expect([n(m[1]), n(m[2]), n(m[3]), n(m[4]), n(m[5] ?? '0')]).toEqual([hits, of('open'), of('closed'), of('dismissed'), of('merged')]);
         }],
         [/^(\d+) canary records? (?:was|were) opened on (?:its|their) own \(viewed, printed or exported one at a time\) by (\d+) accounts?: each is a tripwire\.$/, (m) => expect([n(m[1]), n(m[2])]).toEqual([tripwires, singleAccounts])],
         [/^(\d+) lists?, search(?:es)? or bulk exports? by (\d+) accounts? included canary records (\d+) times? \((\d+) canar(?:y|ies)\)\.$/, (m) => {
