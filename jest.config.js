@@ -53,12 +53,14 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }] },
   // One path for every project, so it runs once per run (Jest runs each distinct global setup once).
   globalSetup: '<rootDir>/test/global-setup.js',
+  // CRADLE_TEST_CPU_LOG=<file>: each test file's CPU seconds, appended to the file (test/setup-cpu-log.js).
+  setupFilesAfterEnv: process.env.CRADLE_TEST_CPU_LOG ? ['<rootDir>/test/setup-cpu-log.js'] : [],
 };
 
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: [...UNIT.map(at), ...SLOW.map(not)] },
-    { ...common, displayName: 'integration', testMatch: [at('test/**/*.test.ts'), ...UNIT.map(not), ...SLOW.map(not)], setupFilesAfterEnv: ['<rootDir>/test/setup-integration.ts'] },
+    { ...common, displayName: 'integration', testMatch: [at('test/**/*.test.ts'), ...UNIT.map(not), ...SLOW.map(not)], setupFilesAfterEnv: ['<rootDir>/test/setup-integration.ts', ...common.setupFilesAfterEnv] },
     { ...common, displayName: 'slow', testMatch: SLOW.map(at) },
   ],
   // Generous: CLI and database tests take many times longer on a loaded machine; a hang still ends.
