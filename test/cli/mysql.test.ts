@@ -94,7 +94,7 @@ describeOnMariadb('a MariaDB target end to end', () => {
 
   it('seed --dry-run writes nothing; seed plants all or nothing; a MyISAM table is refused', async () => {
     const rng = createRandom('mysql-pool');
-    const numbers = Array.from({ length: 40 }, () => `1${rng.pick(['39', '58', '86'])}${String(rng.int(0, 99_999_999)).padStart(8, '0')}`);
+    const numbers = Array.from({ length: 60 }, () => `1${rng.pick(['39', '58', '86'])}${String(rng.int(0, 99_999_999)).padStart(8, '0')}`);
     fs.writeFileSync(path.join(cwd, 'numbers.txt'), numbers.join('\n'));
     expect((await run(['pool', 'add', '--file', 'numbers.txt', '--burn-in', '0'])).code).toBe(0);
     const before = await counts();
