@@ -19,7 +19,7 @@ export const auditEn: AuditStrings = {
     check: 'Check', result: 'Result',
     comparison: 'Canaries compared', real: 'Real families', auc: 'ROC AUC', ci: '95% interval', reliedOn: 'Relied on most', field: 'Field', test: 'Test', distance: 'Distance', p: 'p-value',
   },
-  plan: (plan) => `Rotation plan: ${plan} canaries per week.`,
+  plan: (total, wards) => `Rotation plan: ${total} (${wards.map(([w, n]) => `${w} ${n}`).join(', ')}) canaries per week.`,
   noPlan: 'The hospital has no rotation plan in the configuration: no week was due.',
   rotationTally: (done, missed, partial, due) => `${done} done, ${missed} missed${partial ? `, ${partial} started but not completed` : ''}${due ? `, ${due} due this week` : ''}.`,
   beforeWeeks: (n, first, rotated) =>
