@@ -324,6 +324,31 @@ describe.each(BACKENDS)('reports state only facts, for a UTC+8 hospital at 00:30
       expect(md.en).not.toContain('MISSED');
     });
 
+    it("counts each week's and each ward's canaries as the vault holds them", async () => {
+      // Week 50's canaries are drawn and scheduled (their births come later in the week): the weeks
+      // table counts them as scheduled or planted, the wards table finds none of them planted yet.
+      const rowsOf = (doc: Doc, style: string) => doc.sections.flatMap((s) => s.blocks).flatMap((b) => (b.kind === 'table' && b.style === style ? b.rows.map((r) => r.map(plain)) : []));
+      for (const lang of ['en', 'zh-CN'] as const) {
+        const doc = auditDocument(data, lang);
+        expect(doc.sections.flatMap((s) => s.blocks).find((b) => b.kind === 'table' && b.style === 'weeks')).toMatchObject({ headers: expect.arrayContaining([auditStrings(lang).cols.planted]) });
+        for (const [week, , , , drawn] of rowsOf(doc, 'weeks')) {
+          expect(n(drawn)).toBe(await one<number>(h.vault, `SELECT count(*)::int AS v FROM canaries WHERE hospital = 'h1' AND batch_id IS NOT NULL AND iso_week = $1 AND status IN ('scheduled', 'planted', 'retired')`, [week]));
+        }
+        const wards = rowsOf(doc, 'wards');
+        expect(wards.length).toBeGreaterThan(0);
+        for (const [ward, live, planted, retired] of wards) {
+          const { rows: [v] } = await h.vault.query<{ live: number; planted: number; retired: number }>(
+            `SELECT count(*) FILTER (WHERE planted_at < $2 AND (retired_at IS NULL OR retired_at >= $2))::int AS live,
+                    count(*) FILTER (WHERE planted_at >= $3 AND planted_at < $2)::int AS planted, count(*) FILTER (WHERE retired_at >= $3 AND retired_at < $2)::int AS retired
+               FROM canaries WHERE hospital = 'h1' AND batch_id IS NOT NULL AND ward = $1`,
+            [ward, NOW, PERIOD.start],
+          );
+          expect([n(live), n(planted), n(retired)]).toEqual([v.live, v.planted, v.retired]);
+        }
+      }
+      expect(await one<number>(h.vault, `SELECT count(*)::int AS v FROM canaries WHERE iso_week = '2026-W50' AND status = 'scheduled'`)).toBe(3);
+    });
+
     /** Every sentence of the audit in a language, each checked against the vault (or, for what the vault does not hold, the configuration and the clock). */
     async function checkAudit(lang: Lang): Promise<number> {
       const rotations = await facts.rotations();

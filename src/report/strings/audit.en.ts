@@ -10,7 +10,7 @@ export const auditEn: AuditStrings = {
   weekStatus: (s) => ({ done: 'done', partial: 'started, not completed', missed: 'MISSED', due: 'due (current week)', before: 'before the first rotation' })[s],
   numberState: (s) => ({ burn_in: 'burn-in', available: 'available', assigned: 'assigned to a canary', retired: 'retired (cool-down)', blocked: 'blocked' })[s],
   cols: {
-    week: 'Week', starts: 'Starts', status: 'Status', planned: 'Planned', planted: 'Planted', completed: 'Completed',
+    week: 'Week', starts: 'Starts', status: 'Status', planned: 'Planned', planted: 'Scheduled or planted', completed: 'Completed',
     ward: 'Ward', live: 'Live', plantedInPeriod: 'Planted in period', retiredInPeriod: 'Retired in period',
     recipient: 'Recipient', exportsInPeriod: 'Exports in period', exportsTotal: 'Exports in all', lastExport: 'Last export',
     state: 'State', numbers: 'Numbers', number: 'Number', contacts: 'Contacts before use', days: 'Days watched', perDay: 'Per day',
