@@ -622,7 +622,7 @@ describe.each(BACKENDS)('reports state only facts, for a UTC+8 hospital at 00:30
         // The timeline: its caption and legend, the events under it, the leak window.
         [
           /^When the canaries were (?<how>planted|written into export files|planted or written into export files), when the suspected channels saw them, and when (?<found>they were contacted|the seized files were scanned); the shaded band is the leak window of (?<which>the most likely source|the most likely source Cradle has a record of), (?<label>\S+)\.$/,
-          /^金丝雀(?<how>植入|写入导出文件|植入或写入导出文件)的时间、可疑渠道接触它们的时间，以及(?<found>它们被联系|查获文件被扫描)的时间；阴影区域为(?<which>最可能来源|Cradle 有记录的最可能来源) (?<label>\S+) 的泄露时间窗。$/,
+          /^金丝雀(?<how>植入|写入导出文件|植入或写入导出文件)的时间、可疑渠道接触它们的时间，以及(?<found>它们被联系|查获文件被扫描)的时间；阴影区域为(?<which>最可能来源| Cradle 有记录的最可能来源) (?<label>\S+) 的泄露时间窗。$/,
           (g) => {
             expect([word(g.how, HOW), word(g.found, { 'they were contacted': 'hits', 它们被联系: 'hits' })]).toEqual([origins, inc.source]);
             expect([word(g.which, { 'the most likely source': 'top', 最可能来源: 'top' }), g.label]).toEqual(['top', topLabel]);

@@ -48,7 +48,7 @@ export const incidentZh: IncidentStrings = {
   fileRole: (r) => ({ export: '导出文件', scan: '查获文件', contact: '联系（原始）', 'access-log': '访问日志' })[r],
   timelineCaption: (o, scan, band) =>
     `金丝雀${({ seeded: '植入', export: '写入导出文件', both: '植入或写入导出文件' })[o]}的时间、可疑渠道接触它们的时间，以及${scan ? '查获文件被扫描' : '它们被联系'}的时间${
-      band ? `；阴影区域为${band.top ? '最可能来源' : 'Cradle 有记录的最可能来源'} ${band.label} 的泄露时间窗` : ''
+      band ? `；阴影区域为${band.top ? '最可能来源' : ' Cradle 有记录的最可能来源'} ${band.label} 的泄露时间窗` : ''
     }。`,
   timelineText: '按时间排列的事件',
   unknownSource: '未知来源',
