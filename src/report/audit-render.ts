@@ -68,7 +68,6 @@ export function auditSummaryText(data: AuditReportData, lang: ReportLang): strin
   return auditStrings(lang).summary(auditSummaryFacts(data));
 }
 
-const planText = (plan: Record<string, number>) => `${Object.values(plan).reduce((a, b) => a + b, 0)} (${Object.entries(plan).map(([w, n]) => `${w} ${n}`).join(', ')})`;
 const dt = (a: AuditStrings, iso: string | null, timeZone: string) => (iso ? a.dateTime(hospitalTime(iso, timeZone)) : '');
 const bad = (text: string, isBad: boolean): Text => [isBad ? { bad: text } : text];
 
@@ -196,7 +195,7 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
       id: 'rotations',
       title: s.rotations,
       blocks: [
-        paragraph(r.plan ? a.plan(planText(r.plan)) : a.noPlan),
+        paragraph(r.plan ? a.plan(Object.values(r.plan).reduce((x, y) => x + y, 0), Object.entries(r.plan)) : a.noPlan),
         ...(r.weeks.length
           ? [...(r.weeks.length > r.before ? [paragraph(a.rotationTally(r.done, r.missed, r.partial, r.due))] : []), ...(r.before ? [paragraph(a.beforeWeeks(r.before, r.firstWeek, r.firstRotation !== null))] : []), tableOf(tb.weeks, 'weeks')]
           : [paragraph(a.noWeeks)]),

@@ -3,7 +3,7 @@ import { code, heading, madeBy, paragraph, rich, table, tableOr, type Block, typ
 import { toHtml } from './html.js';
 import { toMarkdown } from './markdown.js';
 import { incidentStrings, isoShort, type ActionCode, type CanaryOrigins, type IncidentStrings, type SummaryFacts } from './strings/index.js';
-import { leakWindowSuspect, renderTimeline, timelineLegend } from './timeline.js';
+import { leakWindowSuspect, renderTimeline, timelineCaption, timelineLegend } from './timeline.js';
 
 // The incident report as a document (document.ts), a pure function of the report data, written out
 // as Markdown or as one self-contained HTML page; the PDF is the HTML printed by Chromium (pdf.ts),
@@ -116,7 +116,7 @@ function timeline(data: IncidentReportData, lang: ReportLang, t: IncidentStrings
   const top = leakWindowSuspect(data);
   const events = table([t.cols.when, t.timelineText], timelineEvents(data, lang).map((e) => [[t.dateTime(e.at)], [e.text]]));
   const window = top ? [paragraph(t.marks.window(top.label, t.dateTime(top.window!.from), t.dateTime(top.window!.to)))] : [];
-  return [{ kind: 'figure', svg: renderTimeline(data, lang), caption: t.timelineCaption, legend: timelineLegend(data, lang), text: [events, ...window] }];
+  return [{ kind: 'figure', svg: renderTimeline(data, lang), caption: timelineCaption(data, lang), legend: timelineLegend(data, lang), text: [events, ...window] }];
 }
 
 function evidence(data: IncidentReportData, t: IncidentStrings): Block[] {
@@ -160,18 +160,21 @@ function evidence(data: IncidentReportData, t: IncidentStrings): Block[] {
   return out;
 }
 
+/** A suspect as the ranking names it: its channel, or the unknown source in the report's language. */
+const suspectLabel = (t: IncidentStrings, s: ReportSuspect) => (s.kind === 'unknown' ? t.unknownSource : s.label);
+
 function suspects(data: IncidentReportData, t: IncidentStrings): Block[] {
   const c = t.cols;
   if (!data.suspects.length) return [paragraph(t.noSuspects)];
   const ranking = table(
     [c.rank, c.suspect, c.kind, c.probability, c.explains, c.window],
-    data.suspects.map((s) => [[String(s.rank)], [s.label], [t.suspectKind(s.kind)], [t.pct(s.posterior)], [`${s.explains.length}/${data.canaries.length}`], [windowText(t, s)]]),
+    data.suspects.map((s) => [[String(s.rank)], [suspectLabel(t, s)], [t.suspectKind(s.kind)], [t.pct(s.posterior)], [`${s.explains.length}/${data.canaries.length}`], [windowText(t, s)]]),
     'suspects',
   );
   const cards = data.suspects.slice(0, DETAILED).map((s): Block => {
     const lines = s.logLines.slice(0, LOG_LINES).map((l) => [[t.dateTime(l.at)], [`${l.action} (${l.scope})${l.system ? ` ${l.system}` : ''}${l.ip ? ` ${l.ip}` : ''}`], code(l.canary), [`${l.file}:${l.line}`]]);
     const log = lines.length ? [heading(t.logLines, 4), table([c.when, c.action, c.canary, c.file], lines)] : [];
-    return { kind: 'card', title: `${s.rank}. ${s.label} (${t.pct(s.posterior)})`, share: s.posterior, style: 'suspect', tag: s.kind, blocks: [paragraph(t.describe(s)), { kind: 'list', items: s.reasons.map((r) => [t.reason(r)]) }, ...log] };
+    return { kind: 'card', title: `${s.rank}. ${suspectLabel(t, s)} (${t.pct(s.posterior)})`, share: s.posterior, style: 'suspect', tag: s.kind, blocks: [paragraph(t.describe(s)), { kind: 'list', items: s.reasons.map((r) => [t.reason(r)]) }, ...log] };
   });
   return [ranking, ...cards];
 }
@@ -247,7 +250,7 @@ export function incidentDocument(data: IncidentReportData, lang: ReportLang): Do
     title: t.title(data.incident.id),
     lead: t.subtitle,
     fields,
-    notice: { text: `${data.unmasked ? t.unmasked : t.masked} ${t.meta.times}`, alert: data.unmasked },
+    notice: { text: [data.unmasked ? t.unmasked : t.masked, t.meta.times].join(lang === 'zh-CN' ? '' : ' '), alert: data.unmasked },
     sections,
     footer: t.footer(!data.unmasked),
     generator: data.tool ?? 'cradle',

@@ -51,6 +51,12 @@ export function leakWindowSuspect(data: IncidentReportData): ReportSuspect | nul
   return data.suspects.find((s) => s.kind !== 'unknown' && s.window) ?? null;
 }
 
+/** What the chart shows, in a sentence: the lanes, and whose leak window the band shades. */
+export function timelineCaption(data: IncidentReportData, lang: ReportLang): string {
+  const band = leakWindowSuspect(data);
+  return incidentStrings(lang).timelineCaption(originsOf(data.canaries), data.incident.source === 'scan', band ? { label: band.label, top: band === data.suspects[0] } : null);
+}
+
 /** What the chart's marks mean, for under it. */
 export function timelineLegend(data: IncidentReportData, lang: ReportLang): LegendItem[] {
   const t = incidentStrings(lang);
@@ -136,7 +142,7 @@ export function renderTimeline(data: IncidentReportData, lang: ReportLang): stri
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" aria-labelledby="tl-title tl-desc" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',system-ui,'DejaVu Sans',Arial,sans-serif" font-size="12">`,
     `<title id="tl-title">${escapeXml(title)}</title>`,
-    `<desc id="tl-desc">${escapeXml(t.timelineCaption)}</desc>`,
+    `<desc id="tl-desc">${escapeXml(timelineCaption(data, lang))}</desc>`,
     `<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
   );
 

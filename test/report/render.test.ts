@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { maskCaller, maskText } from '../../src/report/load.js';
-import { recommendedActions, renderHtml, renderMarkdown, summaryText, timelineEvents } from '../../src/report/render.js';
+import { incidentDocument, recommendedActions, renderHtml, renderMarkdown, summaryText, timelineEvents } from '../../src/report/render.js';
 import { isoWeekStart, renderTimeline } from '../../src/report/timeline.js';
 import { sampleReport } from './fixture.js';
 
@@ -150,6 +150,23 @@ describe('report rendering', () => {
     const merged = { ...base.suspects[0], key: 'a+b', kind: 'merged' as const, label: 'export:photo-studio + system:his', parts: ['export:photo-studio', 'system:his'], export: null };
     expect(codes(sampleReport({ suspects: [merged, ...base.suspects] }))).toEqual(['contact-recipient', 'revoke-agreement', 'preserve-export', 'audit-integrations', 'preserve-contacts', 'anchor-ledger', 'keep-watching']);
     expect(summaryText(sampleReport({ suspects: [] }), 'en')).toContain('the source cannot be traced');
+  });
+
+  it("says under the timeline what it shows: the canaries' origins, and whose leak window the band shades", () => {
+    const base = sampleReport();
+    const caption = (d: ReturnType<typeof sampleReport>, lang: 'en' | 'zh-CN') => incidentDocument(d, lang).sections.flatMap((s) => s.blocks).flatMap((b) => (b.kind === 'figure' ? [b.caption] : []))[0];
+    expect(caption(base, 'en')).toBe('When the canaries were planted, when the suspected channels saw them, and when they were contacted; the shaded band is the leak window of the most likely source, export:photo-studio.');
+    expect(caption(base, 'zh-CN')).toBe('金丝雀植入的时间、可疑渠道接触它们的时间，以及它们被联系的时间；阴影区域为最可能来源 export:photo-studio 的泄露时间窗。');
+    // An unknown source first: the band is that of the most likely channel Cradle knows, and says so.
+    const unknownFirst = sampleReport({ suspects: [{ ...base.suspects[2], rank: 1, posterior: 0.6 }, { ...base.suspects[0], rank: 2, posterior: 0.3 }] });
+    expect(caption(unknownFirst, 'en')).toMatch(/; the shaded band is the leak window of the most likely source Cradle has a record of, export:photo-studio\.$/);
+    expect(caption(unknownFirst, 'zh-CN')).toMatch(/；阴影区域为 Cradle 有记录的最可能来源 export:photo-studio 的泄露时间窗。$/);
+    expect(incidentDocument(unknownFirst, 'zh-CN').sections.find((s) => s.id === 'suspects')!.blocks.flatMap((b) => (b.kind === 'card' ? [b.title] : []))[0]).toBe('1. 未知来源 (60%)');
+    // Export-only canaries were written into export files, never planted; a scan finds rather than contacts; no window, no band.
+    const exportOnly = sampleReport({ canaries: base.canaries.map((c) => ({ ...c, origin: 'export' as const })), suspects: [base.suspects[2]] });
+    expect(caption(exportOnly, 'en')).toBe('When the canaries were written into export files, when the suspected channels saw them, and when they were contacted.');
+    const scan = sampleReport({ incident: { ...base.incident, source: 'scan' } });
+    expect(caption(scan, 'en')).toMatch(/^When the canaries were planted, when the suspected channels saw them, and when the seized files were scanned;/);
   });
 
   it('finds the Monday of an ISO week', () => {

@@ -10,7 +10,7 @@ export const auditEn: AuditStrings = {
   weekStatus: (s) => ({ done: 'done', partial: 'started, not completed', missed: 'MISSED', due: 'due (current week)', before: 'before the first rotation' })[s],
   numberState: (s) => ({ burn_in: 'burn-in', available: 'available', assigned: 'assigned to a canary', retired: 'retired (cool-down)', blocked: 'blocked' })[s],
   cols: {
-    week: 'Week', starts: 'Starts', status: 'Status', planned: 'Planned', planted: 'Planted', completed: 'Completed',
+    week: 'Week', starts: 'Starts', status: 'Status', planned: 'Planned', planted: 'Scheduled or planted', completed: 'Completed',
     ward: 'Ward', live: 'Live', plantedInPeriod: 'Planted in period', retiredInPeriod: 'Retired in period',
     recipient: 'Recipient', exportsInPeriod: 'Exports in period', exportsTotal: 'Exports in all', lastExport: 'Last export',
     state: 'State', numbers: 'Numbers', number: 'Number', contacts: 'Contacts before use', days: 'Days watched', perDay: 'Per day',
@@ -19,7 +19,7 @@ export const auditEn: AuditStrings = {
     check: 'Check', result: 'Result',
     comparison: 'Canaries compared', real: 'Real families', auc: 'ROC AUC', ci: '95% interval', reliedOn: 'Relied on most', field: 'Field', test: 'Test', distance: 'Distance', p: 'p-value',
   },
-  plan: (plan) => `Rotation plan: ${plan} canaries per week.`,
+  plan: (total, wards) => `Rotation plan: ${total} (${wards.map(([w, n]) => `${w} ${n}`).join(', ')}) canaries per week.`,
   noPlan: 'The hospital has no rotation plan in the configuration: no week was due.',
   rotationTally: (done, missed, partial, due) => `${done} done, ${missed} missed${partial ? `, ${partial} started but not completed` : ''}${due ? `, ${due} due this week` : ''}.`,
   beforeWeeks: (n, first, rotated) =>

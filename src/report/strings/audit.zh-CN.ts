@@ -10,7 +10,7 @@ export const auditZh: AuditStrings = {
   weekStatus: (s) => ({ done: '已完成', partial: '已开始，未完成', missed: '遗漏', due: '待执行（本周）', before: '首次轮换之前' })[s],
   numberState: (s) => ({ burn_in: '预热期', available: '可用', assigned: '已分配给金丝雀', retired: '已退役（冷却期）', blocked: '已封禁' })[s],
   cols: {
-    week: '周', starts: '开始时间', status: '状态', planned: '计划', planted: '已植入', completed: '完成时间',
+    week: '周', starts: '开始时间', status: '状态', planned: '计划', planted: '已排期或植入', completed: '完成时间',
     ward: '病区', live: '在位', plantedInPeriod: '本期植入', retiredInPeriod: '本期退役',
     recipient: '接收方', exportsInPeriod: '本期导出', exportsTotal: '导出总数', lastExport: '最近导出',
     state: '状态', numbers: '号码数', number: '号码', contacts: '使用前的联系', days: '监控天数', perDay: '每天',
@@ -19,7 +19,7 @@ export const auditZh: AuditStrings = {
     check: '检查项', result: '结果',
     comparison: '比较的金丝雀', real: '真实家庭', auc: 'ROC AUC', ci: '95% 置信区间', reliedOn: '主要依据', field: '字段', test: '检验', distance: '距离', p: 'p 值',
   },
-  plan: (plan) => `轮换计划：每周 ${plan} 个金丝雀。`,
+  plan: (total, wards) => `轮换计划：每周 ${total} 个金丝雀（${wards.map(([w, n]) => `${w} ${n} 个`).join('，')}）。`,
   noPlan: '配置中该医院没有轮换计划：没有应执行的周。',
   rotationTally: (done, missed, partial, due) => `已完成 ${done} 周，遗漏 ${missed} 周${partial ? `，${partial} 周已开始但未完成` : ''}${due ? `，本周 ${due} 周待执行` : ''}。`,
   beforeWeeks: (n, first, rotated) =>

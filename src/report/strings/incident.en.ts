@@ -46,8 +46,12 @@ export const incidentEn: IncidentStrings = {
   ledgerEmpty: 'The ledger is empty.',
   verifyNote: 'A contact’s hash is that of its raw bytes as they arrived: `cradle contact <id> --raw | sha256sum` prints the same. An export’s or a seized file’s hash is that of the file: `sha256sum <file>`.',
   fileRole: (r) => ({ export: 'export file', scan: 'seized file', contact: 'contact (raw)', 'access-log': 'access log' })[r],
-  timelineCaption: 'When the canaries were planted, when the suspected channels saw them, and when they were contacted; the shaded band is the leak window of the most likely source.',
+  timelineCaption: (o, scan, band) =>
+    `When the canaries were ${({ seeded: 'planted', export: 'written into export files', both: 'planted or written into export files' })[o]}, when the suspected channels saw them, and when ${scan ? 'the seized files were scanned' : 'they were contacted'}${
+      band ? `; the shaded band is the leak window of ${band.top ? 'the most likely source' : 'the most likely source Cradle has a record of'}, ${band.label}` : ''
+    }.`,
   timelineText: 'Events in time order',
+  unknownSource: 'unknown source',
   exportOnlyCell: (files) => `export only: ${files.map((f) => `${f.file} (${f.id})`).join(', ')}`,
   lanes: { planted: (o) => ({ seeded: 'Canaries planted', export: 'Canaries exported', both: 'Canaries planted or exported' })[o], contacts: 'Contacts / hits', seizure: 'Seizure / scan', window: (l) => `Leak window: ${l}`, week: (w) => `week ${w}` },
   marks: {
@@ -134,8 +138,8 @@ export const incidentEn: IncidentStrings = {
   },
   assumptions: (m, N, U) => [
     `Canary families are fictitious and exist only where Cradle put them: in the hospital’s newborn records, or (export-only canaries) in the export files Cradle wrote; a contact on a canary’s trap number, or a canary in a seized file, means its record left the hospital.`,
-    `A channel (an export file, an account, a system, a ward) can only have leaked canaries Cradle recorded it seeing, and only after it saw them. ${U} channel${U === 1 ? '' : 's'} saw these canaries; the vault holds ${N}.`,
-    `The leak happened at one unknown moment, within the window from the earliest planting of the canaries found to the first evidence of their leak; the first evidence follows the leak by ${incidentEn.num(m.evidenceDelayDays)} days on average.`,
+    `A channel (an export file, an account, a system, a ward) can only have leaked canaries Cradle recorded it seeing, and only after it saw them. ${U} channel${U === 1 ? '' : 's'} saw these canaries; the vault holds ${N} canar${N === 1 ? 'y' : 'ies'}.`,
+    `The leak happened at one unknown moment, within the window from when the first of the canaries found was planted or exported to the first evidence of the last of them; the first evidence follows the leak by ${incidentEn.num(m.evidenceDelayDays)} days on average.`,
     `A leak holds some of what the channel had seen by then; a small share is as likely as a large one (a leak of 1% as likely as one of 10%). So a channel that saw few canaries besides those found explains them more sharply than one that saw thousands.`,
     `Canaries found that the channel cannot explain are counted as noise (a false match or a stray contact): ${incidentEn.num(m.noise)} such canaries per incident on average.`,
     `Before the evidence, every channel is equally likely; a source Cradle has no record of has prior probability ${incidentEn.pct(m.unknownPrior)}, two separate leaks merged into one incident ${incidentEn.pct(m.mergePrior)}.`,

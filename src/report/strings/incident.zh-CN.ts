@@ -46,8 +46,12 @@ export const incidentZh: IncidentStrings = {
   ledgerEmpty: '账本为空。',
   verifyNote: '联系记录的哈希是其原始字节的哈希：`cradle contact <id> --raw | sha256sum` 输出相同的值。导出文件或查获文件的哈希即文件本身的哈希：`sha256sum <文件>`。',
   fileRole: (r) => ({ export: '导出文件', scan: '查获文件', contact: '联系（原始）', 'access-log': '访问日志' })[r],
-  timelineCaption: '金丝雀的植入时间、可疑渠道接触它们的时间，以及它们被联系的时间；阴影区域为最可能来源的泄露时间窗。',
+  timelineCaption: (o, scan, band) =>
+    `金丝雀${({ seeded: '植入', export: '写入导出文件', both: '植入或写入导出文件' })[o]}的时间、可疑渠道接触它们的时间，以及${scan ? '查获文件被扫描' : '它们被联系'}的时间${
+      band ? `；阴影区域为${band.top ? '最可能来源' : ' Cradle 有记录的最可能来源'} ${band.label} 的泄露时间窗` : ''
+    }。`,
   timelineText: '按时间排列的事件',
+  unknownSource: '未知来源',
   exportOnlyCell: (files) => `仅在导出文件中：${files.map((f) => `${f.file}（${f.id}）`).join('、')}`,
   lanes: { planted: (o) => ({ seeded: '金丝雀植入', export: '金丝雀导出', both: '金丝雀植入或导出' })[o], contacts: '联系 / 命中', seizure: '查获 / 扫描', window: (l) => `泄露时间窗：${l}`, week: (w) => `${w} 周` },
   marks: {
@@ -124,13 +128,13 @@ export const incidentZh: IncidentStrings = {
       text += `最可能的来源是${incidentZh.describe(t)}，概率为 ${incidentZh.pct(t.posterior)}（${incidentZh.certainty(t.posterior)}）。`;
       if (t.window) text += `泄露最可能发生在${incidentZh.dateRange(t.window.from, t.window.to)}之间。`;
     }
-    if (f.next) text += `其次的可疑来源 ${f.next.kind === 'unknown' ? '（未知来源）' : f.next.label} 概率为 ${incidentZh.pct(f.next.posterior)}。`;
+    if (f.next) text += `其次的可疑来源${f.next.kind === 'unknown' ? '是未知来源' : ` ${f.next.label} `}，概率为 ${incidentZh.pct(f.next.posterior)}。`;
     return text;
   },
   assumptions: (m, N, U) => [
     '金丝雀家庭是虚构的，只存在于 Cradle 放置它们的地方：医院的新生儿记录，或（仅存在于导出文件中的金丝雀）Cradle 写出的导出文件；金丝雀的陷阱号码接到联系，或在查获文件中出现金丝雀，即说明其记录已流出医院。',
     `一个渠道（导出文件、账号、系统、病区）只可能泄露 Cradle 记录到它接触过的金丝雀，且只能在接触之后泄露。共有 ${U} 个渠道接触过这些金丝雀；金丝雀库共有 ${N} 个。`,
-    `泄露发生在某个未知时刻，位于从被发现金丝雀最早植入到其泄露的最早证据之间；最早证据平均在泄露后 ${incidentZh.num(m.evidenceDelayDays)} 天出现。`,
+    `泄露发生在某个未知时刻，位于从被发现金丝雀中最早一个植入或导出之时，到其中最后一个出现泄露的最早证据之时；最早证据平均在泄露后 ${incidentZh.num(m.evidenceDelayDays)} 天出现。`,
     '一次泄露包含该渠道当时已接触记录中的一部分；泄露比例大小等可能（泄露 1% 与泄露 10% 的可能性相同）。因此，除被发现者外接触很少的渠道，比接触过数千条的渠道解释得更明确。',
     `渠道无法解释的被发现金丝雀视为噪声（误匹配或偶然联系）：平均每个事件 ${incidentZh.num(m.noise)} 个。`,
     `在获得证据之前，各渠道的可能性相同；Cradle 没有记录的来源先验概率为 ${incidentZh.pct(m.unknownPrior)}，两次独立泄露合并为一个事件的先验概率为 ${incidentZh.pct(m.mergePrior)}。`,

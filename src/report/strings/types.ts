@@ -83,8 +83,15 @@ export interface IncidentStrings extends LangFormat {
   ledgerEmpty: string;
   verifyNote: string;
   fileRole: (r: 'export' | 'scan' | 'contact' | 'access-log') => string;
-  timelineCaption: string;
+  /**
+   * Under the chart: what its lanes show, by the canaries' origins and how the incident was found, and
+   * whose leak window the band shades (the most likely source, or the most likely one Cradle has a
+   * record of when an unknown source ranks first); null when no band is drawn.
+   */
+  timelineCaption: (origins: CanaryOrigins, scan: boolean, band: { label: string; top: boolean } | null) => string;
   timelineText: string;
+  /** The suspect that stands for a channel Cradle has no record of, as the ranking names it. */
+  unknownSource: string;
   /** The week cell of an export-only canary in the canaries table: the export files it exists in. */
   exportOnlyCell: (files: ReportCanaryExport[]) => string;
   lanes: { planted: (origins: CanaryOrigins) => string; contacts: string; seizure: string; window: (label: string) => string; week: (w: string) => string };
@@ -150,7 +157,8 @@ export interface AuditStrings extends LangFormat {
     check: string; result: string;
     comparison: string; real: string; auc: string; ci: string; reliedOn: string; field: string; test: string; distance: string; p: string;
   };
-  plan: (plan: string) => string;
+  /** The week's canaries in all, and per ward. */
+  plan: (total: number, wards: [string, number][]) => string;
   noPlan: string;
   rotationTally: (done: number, missed: number, partial: number, due: number) => string;
   /** Weeks of the period before the program started: before the first rotation (`rotated`), or before the hospital was registered. */
