@@ -753,10 +753,12 @@ export async function placeCanaryRows(
         if (s === null) {
           const k = keys.length === 1 ? keys[0] : null;
           const after = k?.sequence ? `, and values after the largest, ${keyText(k.key, k.key.values[k.key.values.length - 1])}, are the hospital's next` : '';
+          const free = open.reduce((sum, o) => sum + Math.min(...keys.map((key) => capacity(key, slotRanges(key, o)))), 0);
+          const names = k ? `column ${k.style.name}` : `columns ${keys.map((key) => key.style.name).join(', ')}`;
           throw new StyleError(
-            k
-              ? `column ${k.style.name}: no free value for a canary's key anywhere in the file's order (neighbouring rows hold consecutive values${after}); export a part of the table whose keys have gaps, or leave the column out`
-              : `columns ${keys.map((key) => key.style.name).join(', ')}: no place in the file's order has a free value in each of them for another canary's keys (${canaryRows.length} canaries); export fewer canaries, a part of the table whose keys have gaps, or leave a column out`,
+            free === 0
+              ? `${names}: no free value for a canary's key anywhere in the file's order (neighbouring rows hold consecutive values${after}); export a part of the table whose keys have gaps, or leave the column out`
+              : `${names}: room in the file's order for ${free} of the ${canaryRows.length} canaries' keys (the other neighbouring rows hold consecutive values${after}); export fewer canaries or a part of the table whose keys have gaps`,
           );
         }
         assign(j, s);
