@@ -33,7 +33,7 @@ import {
 } from './plan.js';
 import { encodeRows, formatOf, writeTemp, writeXlsxTemp, type ExportFormat, type WrittenFile } from './write.js';
 import { querySources, tableSources, takenIn, type ColumnSource } from './resolve.js';
-import { anchorOffsets, fillKeys, identifying, learnStyles, StyleError, styledCanaryRow } from './style.js';
+import { anchorOffsets, identifying, learnStyles, placeCanaryRows, StyleError, styledCanaryRow } from './style.js';
 
 const require = createRequire(import.meta.url);
 
@@ -330,6 +330,14 @@ function originOf(length: number, positions: readonly number[]): (number | null)
   return Array.from({ length }, (_, i) => (canary.has(i + 1) ? null : next++));
 }
 
+/** Move a family's times (admission, birth, discharge) by `ms`, in place. */
+function shiftFamily(family: Family, ms: number): void {
+  const move = (iso: string) => new Date(Date.parse(iso) + ms).toISOString();
+  family.admittedAt = move(family.admittedAt);
+  family.baby.birthTime = move(family.baby.birthTime);
+  if (family.dischargedAt) family.dischargedAt = move(family.dischargedAt);
+}
+
 /** Columns that can carry a canary's trap contact: phones, and e-mails. */
 function contactColumns(plan: readonly ColumnPlan[]): number[] {
   return plan.flatMap((c, i) => (c.value?.kind === 'phone' || c.value?.field.endsWith('.email') ? [i] : []));
@@ -339,7 +347,7 @@ function contactColumns(plan: readonly ColumnPlan[]): number[] {
  * The canary rows in the file's own style, placed in its order, keys fresh in their sequences and
  * unique against the file's rows and (where the column's table is known) the target's.
  */
-async function styledRows(target: Database, req: MarkRequest, families: readonly Family[], rng: Random, timeZone: string): Promise<{ rows: unknown[][]; positions: number[] }> {
+async function styledRows(target: Database, req: MarkRequest, families: readonly Family[], rng: Random, timeZone: string): Promise<{ rows: unknown[][]; positions: number[]; shifts: number[] }> {
   const { realRows, plan, columns } = req;
   try {
     const styles = learnStyles(columns, realRows, timeZone);
@@ -350,11 +358,10 @@ async function styledRows(target: Database, req: MarkRequest, families: readonly
     const { anchor, offsets } = anchorOffsets(plan, styles, realRows, timeZone);
     const canaryRows = families.map((f) => styledCanaryRow(plan, styles, f, { timeZone, rng, taken, anchor, offsets }));
     const timeColumns = plan.flatMap((c, i) => (c.value?.kind === 'instant' || c.value?.kind === 'date' ? [i] : []));
-    const { rows, positions } = placeCanaries(realRows, canaryRows, rng, timeColumns);
-    const isCanary = rows.map(() => false);
-    for (const p of positions) isCanary[p - 1] = true;
-    await readOnly(target, (tx) =>
-      fillKeys(rows, isCanary, styles, plan, rng, timeZone, async (c, candidates) => {
+    // Places and keys together: a canary whose neighbours leave no key free moves to a place that has one.
+    const placed = placeCanaries(realRows, canaryRows, rng, timeColumns);
+    const { rows, positions, shifts } = await readOnly(target, (tx) =>
+      placeCanaryRows(realRows, canaryRows, placed, styles, plan, rng, timeZone, async (c, candidates) => {
         const source = req.sources?.[c];
         return source ? takenIn(tx, source, candidates) : new Set();
       }, (c) => !!req.sources?.[c]),
@@ -367,7 +374,7 @@ async function styledRows(target: Database, req: MarkRequest, families: readonly
         if (text !== '' && values.has(text) && !plan[c].value) throw new StyleError(`column ${columns[c]}: a canary would repeat a real row's value`);
       }
     }
-    return { rows, positions };
+    return { rows, positions, shifts };
   } catch (err) {
     if (err instanceof StyleError) throw new UserError(`cannot fill canary rows convincingly: ${err.message}; nothing was written`);
     throw err;
@@ -430,7 +437,15 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   const placed = [...ownCanaries, ...codeCanaries];
   if (code && codeCanaries.length > Math.max(3, realRows.length * 0.1)) warnings.push(`the codeword's ${codeCanaries.length} shared canaries are more than 10% of this file's ${realRows.length} rows and may stand out`);
   const rng = createRandom(req.seed === undefined ? undefined : `${req.seed}:place`);
-  const { rows, positions } = await styledRows(target, req, placed.map((c) => c.family), rng, timeZone);
+  const { rows, positions, shifts } = await styledRows(target, req, placed.map((c) => c.family), rng, timeZone);
+  // A canary moved to another place in the file to find a free key has its times moved with it: its
+  // own family says so too (the one object the draft's trap assignments name); a shared canary's family
+  // belongs to its pool, so its row in this file differs from it by the shift.
+  placed.forEach((c, i) => {
+    if (!shifts[i]) return;
+    if (c.shared) warnings.push(`shared canary ${c.id}'s times are moved by ${Math.round(shifts[i] / 60_000)} min in this file so that its key fits between its neighbours`);
+    else shiftFamily(c.family, shifts[i]);
+  });
   // Every canary must be reachable: a trap phone (or e-mail) written in a contact column of its row.
   const contacts = contactColumns(plan);
   const unreachable = placed.findIndex((_, i) => !contacts.some((c) => cellText(rows[positions[i] - 1][c]) !== ''));

@@ -127,10 +127,16 @@ export function nearlySortedColumn(rows: readonly unknown[][], preferred: readon
 
 /**
  * Merge canary rows into the real rows: by the sort column where the file has one (so a canary sits
- * where its own value belongs), at uniformly random places otherwise. Returns the merged rows and
- * the 1-based row number of each canary.
+ * where its own value belongs), at uniformly random places otherwise. Returns the merged rows, the
+ * 1-based row number of each canary, its slot (the index of the real row it goes before; the number
+ * of real rows: after the last) and the nearly sorted time column it was placed by, if any.
  */
-export function placeCanaries(realRows: readonly unknown[][], canaries: readonly unknown[][], rng: Random, preferred: readonly number[] = []): { rows: unknown[][]; positions: number[] } {
+export function placeCanaries(
+  realRows: readonly unknown[][],
+  canaries: readonly unknown[][],
+  rng: Random,
+  preferred: readonly number[] = [],
+): { rows: unknown[][]; positions: number[]; slots: number[]; near: number | null } {
   const exact = sortColumn(realRows, realRows[0]?.length ?? canaries[0]?.length ?? 0, preferred);
   const near = exact && preferred.includes(exact.index) ? null : nearlySortedColumn(realRows, preferred);
   let sort = exact;
@@ -184,7 +190,7 @@ export function placeCanaries(realRows: readonly unknown[][], canaries: readonly
     }
     if (r < realRows.length) rows.push([...realRows[r]]);
   }
-  return { rows, positions };
+  return { rows, positions, slots, near };
 }
 
 /** Values of a column in the real rows, with their counts: canaries take wards and districts as the file has them. */

@@ -400,11 +400,439 @@ function keyNumber(style: ColumnStyle, value: unknown): bigint | null {
   return m && m[1] === style.key!.prefix ? BigInt(m[2]) : null;
 }
 
+/** A key column the file is sorted by: a canary's value lies between its neighbours' in the file. */
+interface SortedKey {
+  c: number;
+  style: ColumnStyle;
+  key: KeyStyle;
+  /** The real rows' numbers, in file order. */
+  real: (bigint | null)[];
+  asc: boolean;
+  /** Values after the largest are the hospital's next ones (see sequenceLike). */
+  sequence: boolean;
+  floor: bigint;
+  ceiling: bigint;
+  /** How far before the smallest value (or after the largest, where allowed) a canary's may go. */
+  endSpan: bigint;
+  /** 10^(digits after the date) for date-prefixed numbers, else 0. */
+  unit: bigint;
+  /** Values the target holds (found by isTaken), and values it was asked about and does not hold. */
+  blocked: Set<bigint>;
+  verified: Set<bigint>;
+}
+
+const big = (values: readonly bigint[], pick: (a: bigint, b: bigint) => boolean) => values.reduce((a, b) => (pick(a, b) ? a : b));
+
 /**
- * Give each canary its keys once the rows are merged: a fresh value in the column's pattern, within
- * its sequence (between the real neighbours where the file is sorted by it, else in a gap between two
- * real values, for date-prefixed numbers within one day), never a real row's or one `isTaken` says the
- * target holds. Unmapped time columns the file is sorted by get a time between the neighbours too.
+ * Whether a key's values look issued in order (ids, daily admission numbers, zero-padded serials),
+ * so that values after its largest are the ones the hospital's system will issue next: date-prefixed
+ * numbers always; other numbers unless they look drawn at random (on average more than 1,000 apart
+ * and spread over at least half of their digits' range).
+ */
+export function sequenceLike(key: KeyStyle): boolean {
+  const v = key.values;
+  if (key.datePrefix || v.length < 2) return true;
+  const span = v[v.length - 1] - v[0];
+  if (span / BigInt(v.length - 1) <= 1000n) return true;
+  return span * 2n < 10n ** BigInt(v[v.length - 1].toString().length);
+}
+
+function sortedKey(c: number, style: ColumnStyle, realRows: readonly unknown[][]): SortedKey {
+  const key = style.key!;
+  const v = key.values;
+  const [min, max] = [v[0], v[v.length - 1]];
+  const width = (n: bigint) => n.toString().length;
+  return {
+    c,
+    style,
+    key,
+    real: realRows.map((r) => keyNumber(style, r[c])),
+    asc: style.monotone === 'asc',
+    sequence: sequenceLike(key),
+    floor: key.digits ? 1n : width(min) > 1 ? 10n ** BigInt(width(min) - 1) : 1n,
+    ceiling: 10n ** BigInt(key.digits || width(max)) - 1n,
+    endSpan: v.length > 1 ? [2n, (2n * (max - min)) / BigInt(v.length - 1)].reduce((a, b) => (a > b ? a : b)) : 2n,
+    unit: key.datePrefix ? 10n ** BigInt(key.digits - key.datePrefix) : 0n,
+    blocked: new Set(),
+    verified: new Set(),
+  };
+}
+
+/**
+ * The values (inclusive ranges) a canary's key may take in slot `s` (before real row s): strictly
+ * between the neighbours' values; before the smallest within endSpan; after the largest only where
+ * the key is not sequence-like. Date-prefixed numbers stay on a neighbour's day: between two days,
+ * the next numbers of the earlier day or those just before the later day's first.
+ */
+function slotRanges(k: SortedKey, s: number): [bigint, bigint][] {
+  const prev = s > 0 ? k.real[s - 1] : null;
+  const next = s < k.real.length ? k.real[s] : null;
+  let [a, b] = k.asc ? [prev, next] : [next, prev];
+  const [realA, realB] = [a !== null, b !== null];
+  if (a === null && b === null) return [];
+  if (b === null) {
+    if (k.sequence) return [];
+    b = a! + k.endSpan + 1n;
+  }
+  if (a === null) a = b - k.endSpan - 1n;
+  if (a < k.floor - 1n) a = k.floor - 1n;
+  if (b > k.ceiling + 1n) b = k.ceiling + 1n;
+  const u = k.unit;
+  if (u) {
+    if (!realA && (b / u) * u > a) a = (b / u) * u;
+    if (!realB && (a / u) * u + u < b) b = (a / u) * u + u;
+    if (a / u !== b / u) {
+      const ranges: [bigint, bigint][] = [
+        [a + 1n, big([a + 3n, (a / u) * u + u - 1n], (x, y) => x < y)],
+        [big([b - 2n, (b / u) * u + 1n], (x, y) => x > y), b - 1n],
+      ];
+      return ranges.filter(([x, y]) => x <= y);
+    }
+  }
+  return b - a > 1n ? [[a + 1n, b - 1n]] : [];
+}
+
+const CAPACITY_CAP = 1_000_000;
+
+/** How many values of the ranges are free (at most CAPACITY_CAP). */
+function capacity(k: SortedKey, ranges: readonly [bigint, bigint][]): number {
+  let n = 0n;
+  for (const [x, y] of ranges) n += y - x + 1n;
+  for (const b of k.blocked) if (ranges.some(([x, y]) => b >= x && b <= y)) n--;
+  return Number(n > BigInt(CAPACITY_CAP) ? BigInt(CAPACITY_CAP) : n);
+}
+
+/** Uniform in [0, size). */
+function randomBelow(size: bigint, rng: Random): bigint {
+  if (size <= 2n ** 52n) return BigInt(Math.floor(rng.next() * Number(size)));
+  let r = 0n;
+  for (let bits = 0n; 1n << bits < size * 1024n; bits += 32n) r = (r << 32n) | BigInt(Math.floor(rng.next() * 2 ** 32));
+  return r % size;
+}
+
+/** `count` distinct free values of the ranges, chosen uniformly. */
+function pickFrom(k: SortedKey, ranges: readonly [bigint, bigint][], count: number, rng: Random, chosen: Set<bigint>): bigint[] {
+  const out: bigint[] = [];
+  if (count <= 0) return out;
+  const sizes = ranges.map(([x, y]) => y - x + 1n);
+  const total = sizes.reduce((a, b) => a + b, 0n);
+  const free = (n: bigint) => !k.blocked.has(n) && !chosen.has(n);
+  if (total <= 4096n) {
+    const all = ranges.flatMap(([x, y]) => Array.from({ length: Number(y - x + 1n) }, (_, i) => x + BigInt(i))).filter(free);
+    while (out.length < count && all.length) {
+      const n = all.splice(rng.int(0, all.length - 1), 1)[0];
+      out.push(n);
+      chosen.add(n);
+    }
+    return out;
+  }
+  for (let attempt = 0; out.length < count && attempt < 100 * count + 100; attempt++) {
+    let r = randomBelow(total, rng);
+    let i = 0;
+    while (r >= sizes[i]) r -= sizes[i++];
+    const n = ranges[i][0] + r;
+    if (!free(n)) continue;
+    out.push(n);
+    chosen.add(n);
+  }
+  return out;
+}
+
+/**
+ * Values for the canaries of one slot, in value order. Between two days of a date-prefixed number,
+ * canaries on the later day take the later day's numbers where there are enough.
+ */
+function pickForSlot(k: SortedKey, s: number, days: readonly (bigint | null)[], rng: Random): bigint[] {
+  const ranges = slotRanges(k, s);
+  const chosen = new Set<bigint>();
+  if (k.unit && ranges.length === 2) {
+    const laterDay = ranges[1][0] / k.unit;
+    const later = days.filter((d) => d === laterDay).length;
+    const hi = pickFrom(k, [ranges[1]], later, rng, chosen);
+    const lo = pickFrom(k, [ranges[0]], days.length - hi.length, rng, chosen);
+    const more = pickFrom(k, ranges, days.length - hi.length - lo.length, rng, chosen);
+    return [...lo, ...hi, ...more].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  return pickFrom(k, ranges, days.length, rng, chosen).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A date or time column the file's order follows, with each real row's instant (running maximum where only nearly sorted). */
+interface SortedTime {
+  c: number;
+  style: ColumnStyle;
+  desc: boolean;
+  times: Float64Array;
+  /** How far before the first row or after the last a canary's time may be moved. */
+  endSpan: number;
+}
+
+function sortedTime(c: number, style: ColumnStyle, realRows: readonly unknown[][], timeZone: string, near: boolean): SortedTime {
+  const times = new Float64Array(realRows.length);
+  let max = -Infinity;
+  realRows.forEach((r, i) => {
+    const t = timeOf(r[c], style.time!.format, timeZone) ?? NaN;
+    if (near) {
+      if (t > max) max = t;
+      times[i] = max;
+    } else times[i] = t;
+  });
+  const span = Math.max(60_000, (style.time!.max - style.time!.min) / Math.max(1, realRows.length));
+  return { c, style, desc: !near && style.monotone === 'desc', times, endSpan: Math.ceil((2 * span) / 60_000) * 60_000 };
+}
+
+/** The instants a canary's time may take in slot `s` (ends: unbounded, or `endSpan` from the first or last row where `finite`). */
+function timeBounds(t: SortedTime, s: number, finite: boolean): [number, number] {
+  const n = t.times.length;
+  const prev = s > 0 ? t.times[s - 1] : NaN;
+  const next = s < n ? t.times[s] : NaN;
+  let [lo, hi] = t.desc ? [next, prev] : [prev, next];
+  if (Number.isNaN(lo)) lo = finite && !Number.isNaN(hi) ? hi - t.endSpan : -Infinity;
+  if (Number.isNaN(hi)) hi = finite && Number.isFinite(lo) ? lo + t.endSpan : Infinity;
+  return [lo, hi];
+}
+
+/** An instant at the column's precision within [lo, hi] (bounds that are themselves values of the column). */
+function timeWithin(ms: number, lo: number, hi: number, style: TimeStyle, rng: Random): number {
+  const v = atPrecision(ms, style, rng);
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * The canary's row for slot `s`: as it is where its own times fit there; else every time of it moved
+ * by one shift into the slot's range of the sorted time columns. Returns the row and the shift (ms).
+ */
+function rowForSlot(
+  row: readonly unknown[],
+  s: number,
+  times: readonly SortedTime[],
+  styles: readonly ColumnStyle[],
+  rng: Random,
+  timeZone: string,
+  /** Days (yyyyMMdd) the slot's date-prefixed keys can be on; null: any. */
+  days: ReadonlySet<bigint> | null,
+): { row: unknown[]; shift: number } {
+  const own = times.map((t) => timeOf(row[t.c], t.style.time!.format, timeZone));
+  const onDay = (r: readonly unknown[]) => {
+    const day = days ? dayNumber(r, styles, timeZone) : null;
+    return day === null || days!.has(day);
+  };
+  const fits = times.every((t, i) => {
+    const [lo, hi] = timeBounds(t, s, false);
+    return own[i] === null || (own[i]! >= lo && own[i]! <= hi);
+  });
+  if (fits && onDay(row)) return { row: [...row], shift: 0 };
+  let [from, to] = [-Infinity, Infinity];
+  const present = times.flatMap((t, i) => (own[i] === null ? [] : [{ t, at: own[i]!, bounds: timeBounds(t, s, true) }]));
+  if (present.length === 0) return { row: [...row], shift: 0 };
+  for (const { at, bounds } of present) [from, to] = [Math.max(from, bounds[0] - at), Math.min(to, bounds[1] - at)];
+  if (!(from <= to) || !Number.isFinite(from) || !Number.isFinite(to)) [from, to] = [present[0].bounds[0] - present[0].at, present[0].bounds[1] - present[0].at];
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from > to) return { row: [...row], shift: 0 };
+  const moved = (shift: number) => {
+    const out = [...row];
+    styles.forEach((style, c) => {
+      if (style.kind !== 'time') return;
+      const at = timeOf(row[c], style.time!.format, timeZone);
+      if (at === null) return;
+      const sorted = present.find((p) => p.t.c === c);
+      const ms = sorted ? timeWithin(at + shift, sorted.bounds[0], sorted.bounds[1], style.time!, rng) : atPrecision(at + shift, style.time!, rng);
+      out[c] = style.time!.hasTime ? writeTime(ms, style.time!, style.jsType, timeZone) : writeDay(ms, style, timeZone);
+    });
+    return out;
+  };
+  // A shift within the slot's range that also puts the row on a day its keys can have.
+  let first: { row: unknown[]; shift: number } | null = null;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const shift = Math.round(from + rng.next() * (to - from));
+    const out = moved(shift);
+    if (onDay(out)) return { row: out, shift };
+    first ??= { row: out, shift };
+  }
+  return first!;
+}
+
+/** The row's day (yyyyMMdd) for date-prefixed numbers, as a number. */
+function dayNumber(row: readonly unknown[], styles: readonly ColumnStyle[], timeZone: string): bigint | null {
+  const day = dayOfRow(row, styles, timeZone);
+  return day ? BigInt(day) : null;
+}
+
+export interface PlacedRows {
+  rows: unknown[][];
+  /** 1-based row of each canary. */
+  positions: number[];
+  /** How far (ms) each canary's times were moved to reach a place with a free key (0: not moved). */
+  shifts: number[];
+}
+
+/**
+ * Put the canary rows into the file and give them their keys, deciding both together. Each canary
+ * starts at its slot (`slots[i]`: before that real row, from placeCanaries) and stays there where
+ * every key column the file is sorted by has a free value between its neighbours; else it moves to
+ * the nearest slot that has, its times moved with it into that slot's range of the sorted time
+ * columns, so the file stays in order. A value after the largest of a sequence-like key (the
+ * hospital's next one) is never taken. Values the target holds (`isTaken`) are tried again
+ * elsewhere. No slot with a free value anywhere: a StyleError. Then the other keys, row numbers and
+ * unmapped sorted times are filled as fillKeys does.
+ */
+export async function placeCanaryRows(
+  realRows: readonly unknown[][],
+  canaryRows: readonly unknown[][],
+  /** Where placeCanaries put them: each canary's slot and row, and the nearly sorted time column it went by. */
+  placed: { slots: readonly number[]; positions: readonly number[]; near?: number | null },
+  styles: readonly ColumnStyle[],
+  plan: readonly ColumnPlan[],
+  rng: Random,
+  timeZone: string,
+  isTaken: (column: number, candidates: string[]) => Promise<Set<string>>,
+  inTarget: (column: number) => boolean = () => false,
+): Promise<PlacedRows> {
+  const { slots, positions: placedAt } = placed;
+  const near = placed.near ?? null;
+  const n = realRows.length;
+  const keys = realRows.length ? styles.flatMap((s, c) => (s.kind === 'key' && s.monotone && !s.key!.ordinal && !plan[c].value ? [sortedKey(c, s, realRows)] : [])) : [];
+  const times = styles.flatMap((s, c) => (s.kind === 'time' && plan[c].value && (s.monotone || c === near) && n ? [sortedTime(c, s, realRows, timeZone, c === near && !s.monotone)] : []));
+  const slot: (number | null)[] = canaryRows.map(() => null);
+  const work: unknown[][] = canaryRows.map((r) => [...r]);
+  const shifts = canaryRows.map(() => 0);
+  const members = new Map<number, number[]>();
+  const dated = keys.filter((k) => k.unit);
+  /** The days a slot's date-prefixed keys can be on (every dated key's), null: no such key. */
+  const slotDays = (s: number): Set<bigint> | null => {
+    if (!dated.length) return null;
+    const sets = dated.map((k) => new Set(slotRanges(k, s).flatMap(([x, y]) => [x / k.unit, y / k.unit])));
+    return new Set([...sets[0]].filter((d) => sets.every((set) => set.has(d))));
+  };
+  const assign = (j: number, s: number) => {
+    slot[j] = s;
+    const { row, shift } = rowForSlot(canaryRows[j], s, times, styles, rng, timeZone, slotDays(s));
+    work[j] = row;
+    shifts[j] = shift;
+    members.set(s, [...(members.get(s) ?? []), j]);
+  };
+  // Canaries of one slot in the file's order: by the first sorted time column, else as placed.
+  const primary = times[0];
+  const at = (j: number) => (primary ? timeOf(work[j][primary.c], primary.style.time!.format, timeZone) ?? 0 : 0);
+  const inOrder = (list: readonly number[]) => [...list].sort((a, b) => (primary ? (primary.desc ? at(b) - at(a) : at(a) - at(b)) : 0) || placedAt[a] - placedAt[b]);
+
+  if (keys.length === 0) {
+    canaryRows.forEach((_, j) => assign(j, slots[j]));
+  } else {
+    // Slots whose real neighbours leave a value free in every sorted key column.
+    const open: number[] = [];
+    for (let s = 0; s <= n; s++) if (keys.every((k) => slotRanges(k, s).length > 0)) open.push(s);
+    let caps = new Map<number, number>();
+    const room = (s: number) => {
+      let cap = caps.get(s);
+      if (cap === undefined) caps.set(s, (cap = Math.min(...keys.map((k) => capacity(k, slotRanges(k, s))))));
+      return cap - (members.get(s)?.length ?? 0);
+    };
+    const nearestOpen = (pref: number): number | null => {
+      if (room(pref) > 0) return pref;
+      let [lo, hi] = [0, open.length];
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (open[mid] < pref) lo = mid + 1;
+        else hi = mid;
+      }
+      lo = hi - 1;
+      while (lo >= 0 || hi < open.length) {
+        const dl = lo >= 0 ? pref - open[lo] : Infinity;
+        const dh = hi < open.length ? open[hi] - pref : Infinity;
+        const down = dl < dh || (dl === dh && rng.next() < 0.5);
+        const s = down ? open[lo--] : open[hi++];
+        if (room(s) > 0) return s;
+      }
+      return null;
+    };
+    let pending = canaryRows.map((_, j) => j);
+    for (let round = 0; pending.length; round++) {
+      if (round === 20) throw new StyleError(`column ${keys[0].style.name}: the target holds every value Cradle tried for a canary's key; export fewer canaries`);
+      const touched = new Set<number>();
+      for (const j of [...pending].sort((a, b) => placedAt[a] - placedAt[b])) {
+        const s = nearestOpen(slots[j]);
+        if (s === null) {
+          const k = keys.length === 1 ? keys[0] : null;
+          const after = k?.sequence ? `, and values after the largest, ${keyText(k.key, k.key.values[k.key.values.length - 1])}, are the hospital's next` : '';
+          const free = open.reduce((sum, o) => sum + Math.min(...keys.map((key) => capacity(key, slotRanges(key, o)))), 0);
+          const names = k ? `column ${k.style.name}` : `columns ${keys.map((key) => key.style.name).join(', ')}`;
+          throw new StyleError(
+            free === 0
+              ? `${names}: no free value for a canary's key anywhere in the file's order (neighbouring rows hold consecutive values${after}); export a part of the table whose keys have gaps, or leave the column out`
+              : `${names}: room in the file's order for ${free} of the ${canaryRows.length} canaries' keys (the other neighbouring rows hold consecutive values${after}); export fewer canaries or a part of the table whose keys have gaps`,
+          );
+        }
+        assign(j, s);
+        touched.add(s);
+      }
+      pending = [];
+      // Values for every canary of each slot that took a new one, in the file's order; then the target's word.
+      const picked = new Map<number, Map<number, bigint>>();
+      for (const s of touched) {
+        const list = inOrder(members.get(s)!);
+        for (const k of keys) {
+          const values = pickForSlot(k, s, list.map((j) => (k.unit ? dayNumber(work[j], styles, timeZone) : null)), rng);
+          if (values.length < list.length) throw new StyleError(`column ${k.style.name}: no free value left between two rows for a canary's key`);
+          if (!k.asc) values.reverse();
+          const byCanary = picked.get(k.c) ?? new Map<number, bigint>();
+          list.forEach((j, i) => byCanary.set(j, values[i]));
+          picked.set(k.c, byCanary);
+        }
+      }
+      const dirty = new Set<number>();
+      for (const k of keys) {
+        const byCanary = picked.get(k.c)!;
+        const ask = new Set<bigint>([...byCanary.values()].filter((v) => !k.verified.has(v)));
+        // Small gaps are asked about whole, so that a gap the target fills is known full at once.
+        for (const s of touched) {
+          const ranges = slotRanges(k, s);
+          if (ranges.reduce((m, [x, y]) => m + (y - x + 1n), 0n) <= 64n) for (const [x, y] of ranges) for (let v = x; v <= y; v++) if (!k.verified.has(v) && !k.blocked.has(v)) ask.add(v);
+        }
+        if (ask.size === 0) continue;
+        const asked = [...ask];
+        const taken = await isTaken(k.c, asked.map((v) => keyText(k.key, v)));
+        for (const v of asked) (taken.has(keyText(k.key, v)) ? k.blocked : k.verified).add(v);
+        for (const [j, v] of byCanary) if (k.blocked.has(v)) dirty.add(slot[j]!);
+      }
+      for (const [c, byCanary] of picked) {
+        const style = styles[c];
+        for (const [j, v] of byCanary) work[j][c] = style.jsType === 'string' ? keyText(style.key!, v) : asJsType(v.toString(), style.jsType);
+      }
+      caps = new Map(); // the target's answers change what is free
+      if (dirty.size) {
+        for (const s of dirty) {
+          for (const j of members.get(s)!) {
+            slot[j] = null;
+            for (const k of keys) work[j][k.c] = null;
+            pending.push(j);
+          }
+          members.delete(s);
+        }
+      }
+    }
+  }
+
+  // The merged file: each slot's canaries in order before its real row.
+  const rows: unknown[][] = [];
+  const positions = new Array<number>(canaryRows.length);
+  for (let s = 0; s <= n; s++) {
+    for (const j of inOrder(members.get(s) ?? [])) {
+      rows.push(work[j]);
+      positions[j] = rows.length;
+    }
+    if (s < n) rows.push([...realRows[s]]);
+  }
+  const isCanary = rows.map(() => false);
+  for (const p of positions) isCanary[p - 1] = true;
+  await fillKeys(rows, isCanary, styles, plan, rng, timeZone, isTaken, inTarget);
+  return { rows, positions, shifts };
+}
+
+/**
+ * Give each canary its remaining keys once the rows are merged (keys the file is sorted by are given
+ * by placeCanaryRows): row numbers renumbered; other keys a fresh value in the column's pattern in a
+ * gap between two real values (for date-prefixed numbers within one day, the row's own where it can),
+ * never a real row's or one `isTaken` says the target holds, and never after the largest. Unmapped
+ * time columns the file is sorted by get a time between the neighbours.
  */
 export async function fillKeys(
   rows: unknown[][],
@@ -439,7 +867,7 @@ export async function fillKeys(
           const t = timeOf(rows[r][c], style.time!.format, timeZone);
           if (t !== null && t >= a && t <= b) continue;
         }
-        rows[r][c] = writeTime(atPrecision(a + rng.next() * (b - a), style.time!, rng), style.time!, style.jsType, timeZone);
+        rows[r][c] = writeTime(timeWithin(a + rng.next() * (b - a), Math.min(a, b), Math.max(a, b), style.time!, rng), style.time!, style.jsType, timeZone);
       }
       continue;
     }
@@ -447,12 +875,13 @@ export async function fillKeys(
     const key = style.key!;
     const realSet = new Set(key.values.map(String));
     const given = new Set<string>();
-    const canaryRows = rows.flatMap((_, r) => (isCanary[r] ? [r] : []));
+    const canaryRows = rows.flatMap((_, r) => (isCanary[r] && rows[r][c] === null ? [r] : []));
+    if (canaryRows.length === 0) continue;
     for (let round = 0; round < 8 && canaryRows.some((r) => rows[r][c] === null); round++) {
       const proposals = new Map<number, bigint>();
       for (const r of canaryRows) {
         if (rows[r][c] !== null) continue;
-        const n = proposeKey(rows, isCanary, r, c, style, realSet, given, rng, key.datePrefix ? dayOfRow(rows[r], styles, timeZone) : null);
+        const n = proposeKey(key, realSet, given, rng, key.datePrefix ? dayOfRow(rows[r], styles, timeZone) : null);
         if (n !== null) {
           proposals.set(r, n);
           given.add(n.toString());
@@ -495,48 +924,16 @@ function randomBetween(lo: bigint, hi: bigint, rng: Random): bigint {
   // Exclusive of both ends.
   const span = hi - lo - 1n;
   if (span <= 0n) return -1n;
-  const pick = span > 1_000_000n ? BigInt(Math.floor(rng.next() * 1_000_000)) * (span / 1_000_000n) : BigInt(rng.int(0, Number(span) - 1));
-  return lo + 1n + pick;
+  return lo + 1n + randomBelow(span, rng);
 }
 
-function proposeKey(
-  rows: readonly unknown[][],
-  isCanary: readonly boolean[],
-  r: number,
-  c: number,
-  style: ColumnStyle,
-  realSet: ReadonlySet<string>,
-  given: ReadonlySet<string>,
-  rng: Random,
-  day: string | null,
-): bigint | null {
-  const key = style.key!;
+/** A key for a column the file is not sorted by: in a gap between two real values (within one day for date-prefixed numbers, the row's own where it has one). */
+function proposeKey(key: KeyStyle, realSet: ReadonlySet<string>, given: ReadonlySet<string>, rng: Random, day: string | null): bigint | null {
   const free = (n: bigint) => n >= 0n && !realSet.has(n.toString()) && !given.has(n.toString());
   const sameDay = (a: bigint, b: bigint) => !key.datePrefix || a.toString().padStart(key.digits, '0').slice(0, 8) === b.toString().padStart(key.digits, '0').slice(0, 8);
-  if (style.monotone) {
-    const read = (v: unknown) => keyNumber(style, v);
-    const prev = neighbour(rows, isCanary, r, -1, c, read);
-    const next = neighbour(rows, isCanary, r, 1, c, read);
-    const [lo, hi] = style.monotone === 'asc' ? [prev, next] : [next, prev];
-    if (lo !== null && hi !== null) {
-      if (key.datePrefix && !sameDay(lo, hi)) {
-        // Neighbours on two days: the next number of the earlier day or one before the later's, on the row's own day where it says.
-        const near = [lo + 1n, lo + 2n, lo + 3n, hi - 1n, hi - 2n].filter((n) => n > lo && n < hi && free(n) && (sameDay(n, lo) || sameDay(n, hi)));
-        const onDay = day ? near.filter((n) => n.toString().padStart(key.digits, '0').startsWith(day)) : [];
-        return onDay.length ? rng.pick(onDay) : near.length ? rng.pick(near) : null;
-      }
-      for (let i = 0; i < 20; i++) {
-        const n = randomBetween(lo, hi, rng);
-        if (n > lo && free(n) && (sameDay(n, lo) || sameDay(n, hi))) return n;
-      }
-      return null;
-    }
-  }
-  // A gap between two real values of the sequence (within one day for date-prefixed numbers).
   const v = key.values;
   const gaps: number[] = [];
   for (let i = 1; i < v.length; i++) if (v[i] - v[i - 1] > 1n && sameDay(v[i - 1], v[i])) gaps.push(i);
-  // Date-prefixed numbers: a gap on the row's own day where there is one.
   const ownDay = day ? gaps.filter((i) => v[i].toString().padStart(key.digits, '0').startsWith(day)) : [];
   if (ownDay.length) gaps.splice(0, gaps.length, ...ownDay);
   for (let attempt = 0; attempt < 30 && gaps.length; attempt++) {
