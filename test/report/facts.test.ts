@@ -590,8 +590,8 @@ describe.each(BACKENDS)('reports state only facts, for a UTC+8 hospital at 00:30
           },
         ],
         [
-          /^These families do not exist: (?<seeded>\d+) of them was planted in week (?<week>\S+) and is recorded only in the newborn records of (?<hosp>\S+); (?<exported>\d+) are export-only canaries, never in the newborn records, written only into the export file (?<file>\S+) \(export (?<id>\S+) to (?<recipient>\S+)\)\.$/,
-          /^这些家庭并不存在：其中 (?<seeded>\d+) 个于 (?<week>\S+) 周植入，只记录在(?<hosp>\S+?)的新生儿记录中；(?<exported>\d+) 个是仅存在于导出文件中的金丝雀，从未进入新生儿记录，只写入了导出文件 (?<file>\S+)（导出 (?<id>\S+)，接收方 (?<recipient>\S+)）。$/,
+          /^These families do not exist: (?<seeded>\d+) of them was planted in week (?<week>\S+) into the newborn records of (?<hosp>\S+); (?<exported>\d+) are export-only canaries, never in the newborn records, written only into the export file (?<file>\S+) \(export (?<id>\S+) to (?<recipient>\S+)\)\.$/,
+          /^这些家庭并不存在：其中 (?<seeded>\d+) 个于 (?<week>\S+) 周植入(?<hosp>\S+?)的新生儿记录；(?<exported>\d+) 个是仅存在于导出文件中的金丝雀，从未进入新生儿记录，只写入了导出文件 (?<file>\S+)（导出 (?<id>\S+)，接收方 (?<recipient>\S+)）。$/,
           (g) => {
             expect([n(g.seeded), g.week, g.hosp]).toEqual([seeded.length, seeded[0].iso_week, hospitals]);
             expect([n(g.exported), g.file, g.id, g.recipient]).toEqual([exportOnly.length, x.file_name, x.id, x.recipient]);

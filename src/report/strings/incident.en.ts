@@ -117,14 +117,14 @@ export const incidentEn: IncidentStrings = {
     // Where the canaries exist says where their data came from: the newborn records, or only export files.
     const all = (k: number) => k === n;
     const seeded = f.seeded && f.exportOnly
-      ? `${all(f.seeded) ? (n === 1 ? 'it was' : 'they were') : `${f.seeded} of them ${f.seeded === 1 ? 'was' : 'were'}`} planted in week${f.weeks.length > 1 ? 's' : ''} ${incidentEn.list(f.weeks)} and ${f.seeded === 1 ? 'is' : 'are'} recorded only in the newborn records of ${hosp}`
+      ? `${all(f.seeded) ? (n === 1 ? 'it was' : 'they were') : `${f.seeded} of them ${f.seeded === 1 ? 'was' : 'were'}`} planted in week${f.weeks.length > 1 ? 's' : ''} ${incidentEn.list(f.weeks)} into the newborn records of ${hosp}`
       : '';
     const shown = f.exportFiles.slice(0, 3).map((x) => `${x.file} (export ${x.id} to ${x.recipient})`);
     const files = f.exportFiles.length > 3 ? `${shown.join(', ')} and ${f.exportFiles.length - 3} more` : incidentEn.list(shown);
     const exported = f.exportOnly
       ? `${all(f.exportOnly) ? (n === 1 ? 'it is an export-only canary' : 'they are export-only canaries') : `${f.exportOnly} ${f.exportOnly === 1 ? 'is an export-only canary' : 'are export-only canaries'}`}, never in the newborn records, written only into the export file${f.exportFiles.length === 1 ? '' : 's'} ${files}`
       : '';
-    if (f.exportOnly === 0) text += ` ${n === 1 ? 'This family does' : 'These families do'} not exist: ${n === 1 ? 'it is' : 'they are'} recorded only in the newborn records of ${hosp}, so ${n === 1 ? 'its' : 'their'} data left the hospital.`;
+    if (f.exportOnly === 0) text += ` ${n === 1 ? 'This family does' : 'These families do'} not exist: Cradle planted ${n === 1 ? 'it' : 'them'} in the newborn records of ${hosp}, so ${n === 1 ? 'its' : 'their'} data left the hospital.`;
     else text += ` ${n === 1 ? 'This family does' : 'These families do'} not exist: ${[seeded, exported].filter(Boolean).join('; ')}${f.seeded === 0 ? `, so the data came from ${f.exportFiles.length === 1 ? 'that file' : 'those files'}.` : '.'}`;
     const t = f.top;
     if (!t) return `${text} No channel Cradle knows of saw them; the source cannot be traced from Cradle’s records.`;

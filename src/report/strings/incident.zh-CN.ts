@@ -115,11 +115,11 @@ export const incidentZh: IncidentStrings = {
     }
     // 金丝雀存在于何处，决定了数据来自何处：新生儿记录，或仅在导出文件中。
     const all = (k: number) => k === f.canaries;
-    const seeded = f.seeded ? `${all(f.seeded) ? '它们' : `其中 ${f.seeded} 个`}于 ${f.weeks.join('、')} 周植入，只记录在${hosp}的新生儿记录中` : '';
+    const seeded = f.seeded ? `${all(f.seeded) ? '它们' : `其中 ${f.seeded} 个`}于 ${f.weeks.join('、')} 周植入${hosp}的新生儿记录` : '';
     const shown = f.exportFiles.slice(0, 3).map((x) => `${x.file}（导出 ${x.id}，接收方 ${x.recipient}）`);
     const files = `${shown.join('、')}${f.exportFiles.length > 3 ? ` 等 ${f.exportFiles.length} 个文件` : ''}`;
     const exported = f.exportOnly ? `${all(f.exportOnly) ? '它们' : `${f.exportOnly} 个`}是仅存在于导出文件中的金丝雀，从未进入新生儿记录，只写入了导出文件 ${files}` : '';
-    if (f.exportOnly === 0) text += `这些家庭并不存在，只记录在${hosp}的新生儿记录中，因此其数据已流出医院。`;
+    if (f.exportOnly === 0) text += `这些家庭并不存在，由 Cradle 植入${hosp}的新生儿记录，因此其数据已流出医院。`;
     else text += `这些家庭并不存在：${[seeded, exported].filter(Boolean).join('；')}${f.seeded === 0 ? `，因此数据来自${f.exportFiles.length === 1 ? '该文件' : '这些文件'}` : ''}。`;
     const t = f.top;
     if (!t) return `${text}Cradle 已知的渠道都没有接触过它们，无法根据 Cradle 的记录追踪来源。`;
