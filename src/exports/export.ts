@@ -361,10 +361,14 @@ async function styledRows(target: Database, req: MarkRequest, families: readonly
     // Places and keys together: a canary whose neighbours leave no key free moves to a place that has one.
     const placed = placeCanaries(realRows, canaryRows, rng, timeColumns);
     const { rows, positions, shifts } = await readOnly(target, (tx) =>
-      placeCanaryRows(realRows, canaryRows, placed, styles, plan, rng, timeZone, async (c, candidates) => {
-        const source = req.sources?.[c];
-        return source ? takenIn(tx, source, candidates) : new Set();
-      }, (c) => !!req.sources?.[c]),
+      placeCanaryRows(realRows, canaryRows, placed, {
+        styles, plan, rng, timeZone,
+        isTaken: async (c, candidates) => {
+          const source = req.sources?.[c];
+          return source ? takenIn(tx, source, candidates) : new Set();
+        },
+        inTarget: (c) => !!req.sources?.[c],
+      }),
     );
     // Last guard: no identifying value of a canary is a real row's.
     for (const c of taken.keys()) {

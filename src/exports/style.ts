@@ -664,6 +664,18 @@ export interface PlacedRows {
   shifts: number[];
 }
 
+/** What choosing canaries' keys needs besides the rows: the file's styles and plan, and what the target holds. */
+export interface KeyContext {
+  styles: readonly ColumnStyle[];
+  plan: readonly ColumnPlan[];
+  rng: Random;
+  timeZone: string;
+  /** Which of these candidate values the target already holds in the column's source. */
+  isTaken: (column: number, candidates: string[]) => Promise<Set<string>>;
+  /** Whether a column is a key of the target's table (never renumbered). */
+  inTarget?: (column: number) => boolean;
+}
+
 /**
  * Put the canary rows into the file and give them their keys, deciding both together. Each canary
  * starts at its slot (`slots[i]`: before that real row, from placeCanaries) and stays there where
@@ -679,13 +691,9 @@ export async function placeCanaryRows(
   canaryRows: readonly unknown[][],
   /** Where placeCanaries put them: each canary's slot and row, and the nearly sorted time column it went by. */
   placed: { slots: readonly number[]; positions: readonly number[]; near?: number | null },
-  styles: readonly ColumnStyle[],
-  plan: readonly ColumnPlan[],
-  rng: Random,
-  timeZone: string,
-  isTaken: (column: number, candidates: string[]) => Promise<Set<string>>,
-  inTarget: (column: number) => boolean = () => false,
+  context: KeyContext,
 ): Promise<PlacedRows> {
+  const { styles, plan, rng, timeZone, isTaken } = context;
   const { slots, positions: placedAt } = placed;
   const near = placed.near ?? null;
   const n = realRows.length;
@@ -823,7 +831,7 @@ export async function placeCanaryRows(
   }
   const isCanary = rows.map(() => false);
   for (const p of positions) isCanary[p - 1] = true;
-  await fillKeys(rows, isCanary, styles, plan, rng, timeZone, isTaken, inTarget);
+  await fillKeys(rows, isCanary, context);
   return { rows, positions, shifts };
 }
 
@@ -837,14 +845,9 @@ export async function placeCanaryRows(
 export async function fillKeys(
   rows: unknown[][],
   isCanary: readonly boolean[],
-  styles: readonly ColumnStyle[],
-  plan: readonly ColumnPlan[],
-  rng: Random,
-  timeZone: string,
-  isTaken: (column: number, candidates: string[]) => Promise<Set<string>>,
-  /** Whether a column is a key of the target's table (never renumbered). */
-  inTarget: (column: number) => boolean = () => false,
+  context: KeyContext,
 ): Promise<void> {
+  const { styles, plan, rng, timeZone, isTaken, inTarget = () => false } = context;
   for (let c = 0; c < styles.length; c++) {
     const style = styles[c];
     if (style.kind === 'key' && style.key!.ordinal && !plan[c].value) {

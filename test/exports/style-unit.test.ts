@@ -80,7 +80,7 @@ async function place(real: unknown[][], canaries: unknown[][], seed: string, tak
   const styles = learnStyles(['key', 'ryrq', 'lxdh'], real, 'UTC');
   const rng = createRandom(seed);
   const placed = placeCanaries(real, canaries, rng, [1]);
-  return placeCanaryRows(real, canaries, placed, styles, PLAN, rng, 'UTC', async (_c, candidates) => new Set(candidates.filter(taken)));
+  return placeCanaryRows(real, canaries, placed, { styles, plan: PLAN, rng, timeZone: 'UTC', isTaken: async (_c, candidates) => new Set(candidates.filter(taken)) });
 }
 
 const num = (v: unknown) => BigInt(String(v).replace(/^\D*/, ''));

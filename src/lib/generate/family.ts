@@ -132,8 +132,7 @@ export function generateFamily(rng: Random, opts: FamilyOptions): Family {
   const discharge = localTimeToUtc(birthDay.y, birthDay.m, birthDay.d + rng.int(lo, hi), rng.int(9, 16), rng.int(0, 59), opts.timeZone);
 
   const address = t.address(rng, rng.pick(opts.districts));
-  taken?.add(motherName.full);
-  if (fatherName) taken?.add(fatherName.full);
+  taken?.add(motherName.full, fatherName?.full);
   return {
     locale: opts.locale,
     mother,

@@ -98,14 +98,17 @@ export class NameIndex {
     return this.names.size;
   }
 
-  add(name: string): void {
-    if (this.names.has(name)) return;
-    this.names.add(name);
-    const chars = [...name];
-    for (let i = 0; i < chars.length; i++) {
-      const d = deleteAt(chars, i);
-      this.deletions.add(d);
-      this.positioned.add(`${i}\u0000${d}`);
+  /** Index each name given (a family's parents: a missing father is undefined). */
+  add(...names: (string | undefined)[]): void {
+    for (const name of names) {
+      if (name === undefined || this.names.has(name)) continue;
+      this.names.add(name);
+      const chars = [...name];
+      for (let i = 0; i < chars.length; i++) {
+        const d = deleteAt(chars, i);
+        this.deletions.add(d);
+        this.positioned.add(`${i}\u0000${d}`);
+      }
     }
   }
 

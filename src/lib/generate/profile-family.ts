@@ -394,8 +394,7 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
   const discharge = Math.max(birth + 3_600_000, localTimeToUtc(birthDay.y, birthDay.m, birthDay.d + stay, dHour, rng.int(0, 59), opts.timeZone));
 
   const address = profileAddress(rng, t, p, opts);
-  taken?.add(motherName.full);
-  if (fatherName) taken?.add(fatherName.full);
+  taken?.add(motherName.full, fatherName?.full);
   return {
     locale: opts.locale,
     mother,
