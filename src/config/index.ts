@@ -360,7 +360,7 @@ export function configTemplate(vault: string, target: string): object {
         nicuWards: ['NICU'],
         districts: ['鼓楼区', '玄武区', '秦淮区', '建邺区'],
         seedChannel: 'system:his',
-        pool: { cooldownDays: 730 },
+        pool: { cooldownDays: 730, burnInDays: DEFAULT_BURN_IN_DAYS },
         rotation: { perWeek: 7, allocation: 'births', minPerWard: 1 },
       },
     },

@@ -75,6 +75,9 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     const out = json<{ created: string[]; migrationsApplied: string[] }>(res);
     expect(out.created.map((f) => path.basename(f)).sort()).toEqual(['cradle.config.json', 'mapping.json']);
     expect(out.migrationsApplied.length).toBeGreaterThan(0);
+    // The config names the pool's settings with their defaults, so a user sees what to change.
+    const written = JSON.parse(fs.readFileSync(out.created.find((f) => f.endsWith('cradle.config.json'))!, 'utf8'));
+    expect(written.hospitals.main.pool).toEqual({ cooldownDays: 730, burnInDays: 14 });
     const again = json<{ created: string[]; migrationsApplied: string[] }>(await run(['init', '--json']));
     expect(again).toMatchObject({ created: [], migrationsApplied: [] });
   });
