@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type * as mysqlTypes from 'mysql2/promise';
@@ -65,6 +66,10 @@ export function resolveMysql(location: string, env: NodeJS.ProcessEnv = process.
   }
   const mode = (url.searchParams.get('ssl-mode') ?? 'DISABLED').toUpperCase();
   if (!(SSL_MODES as readonly string[]).includes(mode)) throw new UserError(`ssl-mode=${mode} is not one of ${SSL_MODES.join(', ')}`);
+  // mysql2 checks a certificate's name only against a host name: given an address it would check "localhost".
+  if (mode === 'VERIFY_IDENTITY' && net.isIP(url.hostname.replace(/^\[|\]$/g, ''))) {
+    throw new UserError(`ssl-mode=VERIFY_IDENTITY checks the server's name: give the host name its certificate carries, not the address ${url.hostname} (or use ssl-mode=VERIFY_CA)`);
+  }
   const warnings: string[] = [];
   let password: string | null = null;
   let passwordSource: string | null = null;
@@ -112,6 +117,8 @@ function describe(err: unknown, s: MysqlSettings): string {
   else if (e.code === 'ETIMEDOUT') why = `timed out after ${s.connectTimeoutMs / 1000} s; a firewall, or the wrong host or port?`;
   else if (e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR') {
     why = `authentication failed: ${raw} (${s.passwordSource ? `the password from ${s.passwordSource}` : 'no password was given; put it in ~/.my.cnf [client] password=…, or MYSQL_PWD'})`;
+    // MariaDB with require_secure_transport answers a plain connection with "access denied".
+    if (s.sslMode === 'DISABLED' || s.sslMode === 'PREFERRED') why += `; if the server requires TLS, add ?ssl-mode=VERIFY_IDENTITY&ssl-ca=<CA file> (or ssl-mode=REQUIRED) to the URL`;
   } else if (e.code === 'ER_BAD_DB_ERROR') why = `no such database: ${s.database} does not exist`;
   else if (e.code === 'ER_DBACCESS_DENIED_ERROR') why = `user ${s.user} may not use database ${s.database}: ${raw}`;
   else if (/SSL|TLS|certificate/i.test(raw)) why = `TLS failure (ssl-mode=${s.sslMode}): ${raw}`;
@@ -121,9 +128,15 @@ function describe(err: unknown, s: MysqlSettings): string {
 
 function tls(s: MysqlSettings): mysqlTypes.SslOptions | undefined {
   if (s.sslMode === 'DISABLED' || s.sslMode === 'PREFERRED') return undefined;
-  const ca = s.sslCa ? fs.readFileSync(s.sslCa, 'utf8') : undefined;
+  let ca: string | undefined;
+  try {
+    ca = s.sslCa ? fs.readFileSync(s.sslCa, 'utf8') : undefined;
+  } catch (err) {
+    throw new UserError(`ssl-ca=${s.sslCa}: cannot read the CA file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   if (s.sslMode === 'REQUIRED') return { rejectUnauthorized: false };
-  return { ca, rejectUnauthorized: true, ...(s.sslMode === 'VERIFY_CA' ? { verifyIdentity: false } : {}) } as mysqlTypes.SslOptions;
+  // mysql2 checks the server's name against its certificate only when told to (verifyIdentity).
+  return { ca, rejectUnauthorized: true, verifyIdentity: s.sslMode === 'VERIFY_IDENTITY' } as mysqlTypes.SslOptions;
 }
 
 type Conn = mysqlTypes.PoolConnection | mysqlTypes.Pool;
@@ -151,13 +164,19 @@ export async function openMysql(location: string, options: { role?: string; warn
   const warn = options.warn ?? ((m: string) => process.stderr.write(`cradle: warning: ${m}\n`));
   for (const w of s.warnings) warn(w);
   const { default: mysql } = await import('mysql2/promise');
+  let ssl: mysqlTypes.SslOptions | undefined;
+  try {
+    ssl = tls(s);
+  } catch (err) {
+    throw err instanceof UserError ? new UserError(`${role} ${label}: ${err.message}`) : err;
+  }
   const config: mysqlTypes.PoolOptions = {
     host: s.host,
     port: s.port,
     user: s.user,
     database: s.database,
     ...(s.password !== null ? { password: s.password } : {}),
-    ssl: tls(s),
+    ssl,
     charset: 'UTF8MB4_GENERAL_CI',
     dateStrings: true,
     supportBigNumbers: true,
