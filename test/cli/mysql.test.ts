@@ -22,6 +22,8 @@ describeOnMariadb('a MariaDB target end to end', () => {
   let targetLoc: TestLocation;
   let target: Database;
   const run = (args: string[]) => cradleInProcess(args, { cwd });
+  /** The canaries of the vaccine registry's export, for the contact that leads to a trace. */
+  let vaccine: { mother: string; motherPhone: string }[] = [];
   const counts = async () => {
     const { rows } = await target.query<{ m: number; b: number }>('SELECT (SELECT count(*) FROM ZY_BRXX) AS m, (SELECT count(*) FROM XSE_JBXX) AS b');
     return [Number(rows[0].m), Number(rows[0].b)];
@@ -145,6 +147,7 @@ describeOnMariadb('a MariaDB target end to end', () => {
     const out = json<{ rows: number; canaries: { row: number; mother: string; motherPhone: string }[] }>(q);
     expect(out.rows).toBeGreaterThan(300);
     expect(out.canaries).toHaveLength(2);
+    vaccine = out.canaries;
     // Each canary's row sits where the manifest says, its phone written as the LXDH column writes them.
     const lines = fs.readFileSync(path.join(cwd, 'vax.csv'), 'utf8').trim().split(/\r?\n/);
     expect(lines[0]).toBe('XSEXM,CSRQ,BRXM,LXDH');
@@ -167,5 +170,21 @@ describeOnMariadb('a MariaDB target end to end', () => {
     const scan = await run(['scan', 'vax.csv', '--json']);
     expect(scan.code).toBe(3);
     expect((JSON.parse(scan.stdout) as { suspects: { label: string }[] }).suspects[0].label).toBe('export:vaccine');
+  });
+
+  it('a call naming a canary of the export: a hit, an incident, a trace to the export, a report', async () => {
+    const [c] = vaccine;
+    fs.writeFileSync(path.join(cwd, 'calls.json'), JSON.stringify([
+      { kind: 'call', to: c.motherPhone, from: '+8613700001111', occurredAt: new Date().toISOString(), body: `来电称是医院影楼，知道${c.mother}的名字和宝宝生日`, id: 'desk-1' },
+    ]));
+    expect((await run(['ingest', 'event', 'calls.json', '--json'])).code).toBe(0);
+    const triaged = json<{ hits: { incidentId: string | null }[] }>(await run(['triage', '--json']));
+    const incident = triaged.hits.find((h) => h.incidentId)?.incidentId;
+    expect(incident).toBeDefined();
+    const traced = json<{ suspects: { label: string; posterior: number }[] }>(await run(['trace', incident!, '--json']));
+    expect(traced.suspects[0].label).toBe('export:vaccine');
+    const report = await run(['report', incident!, '--out', 'incident.md']);
+    expect([report.code, report.stderr]).toEqual([0, '']);
+    expect(fs.readFileSync(path.join(cwd, 'incident.md'), 'utf8')).toContain('vax.csv');
   });
 });
