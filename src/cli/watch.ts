@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { errorCode, errorMessage, UserError } from '../lib/errors.js';
 import type * as Server from '../watch/server.js';
-import { DEFAULT_HOST, DEFAULT_PORT, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
+import { DEFAULT_HOST, DEFAULT_PORT, forwarderSecretVariable, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
 import type * as Deliver from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
 import type * as TriageAndAlert from '../workflows/triage-and-alert.js';
@@ -95,9 +95,13 @@ Examples:
         generic: !!secrets.webhookSecret,
       };
       // One line either way: a supervisor or a test reads it while the process keeps running.
-      const started = { url: watch.url, host: watch.host, port: watch.port, smtpPort: watch.smtpPort, publicUrl: publicUrl ?? null, configured: routes };
+      const forwarders = (secrets.forwarders ?? []).map((f) => f.name);
+      const started = { url: watch.url, host: watch.host, port: watch.port, smtpPort: watch.smtpPort, publicUrl: publicUrl ?? null, configured: routes, forwarders };
       process.stdout.write(opts.json ? `${JSON.stringify(started)}\n` : `listening on ${watch.url}${watch.smtpPort !== null ? ` and smtp://${watch.host}:${watch.smtpPort}` : ''}\n`);
-      const off = Object.entries(routes).filter(([, on]) => !on).map(([name]) => name);
+      const off = [
+        ...Object.entries(routes).filter(([, on]) => !on).map(([name]) => name),
+        ...Object.keys(settings?.forwarders ?? {}).filter((name) => !forwarders.includes(name)).map((name) => `forwarder ${name} (no secret: set ${forwarderSecretVariable(name)})`),
+      ];
       if (off.length) process.stderr.write(`cradle watch: not configured (answering 503): ${off.join(', ')}\n`);
       // Contacts are triaged and alerts delivered from the vault, apart from the requests: a contact
       // is acknowledged once stored, and a crash leaves it to be triaged after the restart.

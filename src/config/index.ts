@@ -102,6 +102,28 @@ const WatchSpec = z
     rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().int().min(1) }).strict().optional(),
     /** Numbers and addresses of the hospital's own lines and staff: their contacts with traps are ignored by triage. */
     knownSenders: z.array(z.string().min(1)).optional(),
+    /**
+     * SMS forwarding apps and gateways on the phones holding trap SIMs, by name: each POSTs to
+     * /webhooks/forward/<name>, signed as its app signs (src/watch/forwarders.ts). The secret is best
+     * given as CRADLE_FORWARDER_<NAME>_SECRET (name upper-cased, - and . as _).
+     */
+    forwarders: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]+$/, 'forwarder names use letters, digits, _ . -'),
+        z
+          .object({
+            app: z.enum(['sms-gateway', 'smsforwarder', 'cradle']),
+            secret: z.string().min(8, 'at least 8 characters').optional(),
+            /** The trap number of this phone or SIM, when the app's body does not name it. */
+            to: z.string().min(1).optional(),
+            /** The region of numbers written without a country code (default CN). */
+            region: z.string().regex(/^[A-Z]{2}$/, 'a two-letter region such as CN').optional(),
+            /** Where the fields are in the body (dotted JSON paths or form names; a|b takes the first present). */
+            fields: z.object({ id: z.string(), from: z.string(), to: z.string(), body: z.string(), occurredAt: z.string(), timestamp: z.string(), sign: z.string() }).partial().strict().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 

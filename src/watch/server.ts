@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Database } from '../db/index.js';
 import { isPermanentDataError, recordContact, type NewContact } from '../vault/contacts.js';
 import { maskDigits } from '../lib/phone.js';
+import { forwardedContact, forwarderDocument, verifyForwarder, type Forwarder } from './forwarders.js';
 import { genericContact, parseForm, parseJson, telnyxContact, twilioContact, type Arrival, type Parsed } from './payloads.js';
 import { RateLimiter, type RateLimit } from './ratelimit.js';
 import { DEFAULT_HOST, DEFAULT_RATE_LIMIT, type WatchSecrets } from './settings.js';
@@ -65,6 +66,9 @@ const ROUTES: Record<string, Source> = {
   '/webhooks/telnyx': 'telnyx',
   '/webhooks/generic': 'generic',
 };
+
+/** A forwarding app's route: /webhooks/forward/<name>, the name of its entry in watch.forwarders. */
+export const FORWARD_ROUTE = '/webhooks/forward/';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
@@ -144,6 +148,8 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     generic: !!secrets.webhookSecret,
   };
 
+  const forwarders = new Map((secrets.forwarders ?? []).map((f) => [f.name, f]));
+
   let inFlight = 0;
   let idle: (() => void) | null = null;
 
@@ -211,10 +217,32 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
       contact = source === 'telnyx' ? telnyxContact(doc.value, arrival) : genericContact(doc.value, arrival);
     }
     if (!contact.ok) return send(res, 400, { error: contact.reason });
+    return store(req, res, path, contact.value, source === 'twilio-sms' || source === 'twilio-voice');
+  }
 
+  /** A forwarding app's webhook (src/watch/forwarders.ts): its signature, its fields, then stored as any contact. */
+  async function forwarded(req: http.IncomingMessage, res: http.ServerResponse, f: Forwarder, path: string, query: URLSearchParams) {
+    const receivedAt = new Date();
+    const body = await readBody(req, bodyLimit);
+    if (!body.ok) return send(res, 413, { error: `body larger than ${bodyLimit} bytes` }, { connection: 'close' });
+    const raw = body.raw;
+    const doc = forwarderDocument(raw, header(req, 'content-type') ?? '');
+    // A body that is not JSON or a form cannot carry SmsForwarder's sign; the others sign the bytes.
+    const verdict = verifyForwarder(f, raw, doc.ok ? doc.value : null, { get: (name) => header(req, name) }, query, receivedAt);
+    if (!verdict.ok) {
+      audit(req, path, 403, verdict.reason);
+      return send(res, 403, { error: 'signature check failed' });
+    }
+    if (!doc.ok) return send(res, 400, { error: doc.reason });
+    const contact = forwardedContact(f, doc.value, { raw, headers: evidenceHeaders(req), remoteAddr: clientAddress(req, trustProxy), receivedAt });
+    if (!contact.ok) return send(res, 400, { error: contact.reason });
+    if ('ignored' in contact) return send(res, 200, { ok: true, ignored: contact.ignored });
+    return store(req, res, path, contact.value, false);
+  }
+
+  async function store(req: http.IncomingMessage, res: http.ServerResponse, path: string, c: NewContact, twiml: boolean) {
     let stored: { id: number; duplicate: boolean; warnings: string[] };
     try {
-      const c = contact.value;
       // One INSERT ... ON CONFLICT statement: its own transaction, committed before the answer.
       // recordContact escapes what the vault cannot hold (NUL, oversized ids, impossible dates).
       stored = await recordContact(db, c);
@@ -229,7 +257,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
       return send(res, 500, { error: 'could not store the event; retry' });
     }
     if (stored.warnings.length) log(`cradle watch: 200 ${req.method} ${path}: contact ${stored.id} stored with warnings: ${maskDigits(stored.warnings.join('; '))}`);
-    if (source === 'twilio-sms' || source === 'twilio-voice') return send(res, 200, EMPTY_TWIML);
+    if (twiml) return send(res, 200, EMPTY_TWIML);
     return send(res, 200, { ok: true, id: stored.id, duplicate: stored.duplicate, ...(stored.warnings.length ? { warnings: stored.warnings } : {}) });
   }
 
@@ -239,11 +267,20 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
       if (req.method === 'GET' || req.method === 'HEAD') return health(res, req.method === 'HEAD');
       return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' });
     }
+    const forwarder = path.startsWith(FORWARD_ROUTE) ? path.slice(FORWARD_ROUTE.length) : null;
     const source = ROUTES[path];
-    if (!source) return send(res, 404, { error: 'not found' });
+    if (!source && !forwarder) return send(res, 404, { error: 'not found' });
     if (req.method !== 'POST') return send(res, 405, { error: 'use POST' }, { allow: 'POST' });
     const take = limiter.take(clientAddress(req, trustProxy) ?? '?', Date.now());
     if (!take.ok) return send(res, 429, { error: 'too many requests' }, { 'retry-after': take.retryAfterSeconds });
+    if (forwarder) {
+      const f = forwarders.get(forwarder);
+      if (!f) {
+        audit(req, path, 503, `forwarder ${forwarder} is not configured (no such name, or no secret)`);
+        return send(res, 503, { error: `forwarder ${forwarder} is not configured` });
+      }
+      return forwarded(req, res, f, path, new URL(req.url ?? '/', 'http://localhost').searchParams);
+    }
     if (!configured[source]) {
       audit(req, path, 503, `${source} is not configured (no secret)`);
       return send(res, 503, { error: `${source} webhooks are not configured` });

@@ -1,4 +1,5 @@
 import type { WatchConfig } from '../config/index.js';
+import type { Forwarder } from './forwarders.js';
 import type { RateLimit } from './ratelimit.js';
 
 // Where `cradle watch` gets its secrets: the environment first, then the config's `watch` section.
@@ -8,6 +9,8 @@ export interface WatchSecrets {
   twilioAuthToken?: string;
   telnyxPublicKey?: string;
   webhookSecret?: string;
+  /** The forwarding apps with their secrets; one without a secret is left out (its route answers 503). */
+  forwarders?: Forwarder[];
 }
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -20,7 +23,16 @@ export function watchSecrets(env: NodeJS.ProcessEnv, config: WatchConfig | undef
     twilioAuthToken: pick('TWILIO_AUTH_TOKEN', config?.twilioAuthToken),
     telnyxPublicKey: pick('TELNYX_PUBLIC_KEY', config?.telnyxPublicKey),
     webhookSecret: pick('CRADLE_WEBHOOK_SECRET', config?.webhookSecret),
+    forwarders: Object.entries(config?.forwarders ?? {}).flatMap(([name, f]) => {
+      const secret = pick(forwarderSecretVariable(name), f.secret);
+      return secret ? [{ name, app: f.app, secret, to: f.to, region: f.region ?? 'CN', fields: f.fields ?? {} }] : [];
+    }),
   };
+}
+
+/** The environment variable holding a forwarder's secret: CRADLE_FORWARDER_<NAME>_SECRET. */
+export function forwarderSecretVariable(name: string): string {
+  return `CRADLE_FORWARDER_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SECRET`;
 }
 
 /** The public base URL without a trailing slash; throws on anything but an http(s) URL without query. */

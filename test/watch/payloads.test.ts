@@ -85,8 +85,8 @@ describe('rate limiting', () => {
 describe('watch settings', () => {
   it('takes secrets from the environment before the config', () => {
     const config = { twilioAuthToken: 'from-config', webhookSecret: 'cfg-secret' };
-    expect(watchSecrets({ TWILIO_AUTH_TOKEN: 'from-env', CRADLE_WEBHOOK_SECRET: '' }, config)).toEqual({ twilioAuthToken: 'from-env', telnyxPublicKey: undefined, webhookSecret: 'cfg-secret' });
-    expect(watchSecrets({}, undefined)).toEqual({ twilioAuthToken: undefined, telnyxPublicKey: undefined, webhookSecret: undefined });
+    expect(watchSecrets({ TWILIO_AUTH_TOKEN: 'from-env', CRADLE_WEBHOOK_SECRET: '' }, config)).toEqual({ twilioAuthToken: 'from-env', telnyxPublicKey: undefined, webhookSecret: 'cfg-secret', forwarders: [] });
+    expect(watchSecrets({}, undefined)).toEqual({ twilioAuthToken: undefined, telnyxPublicKey: undefined, webhookSecret: undefined, forwarders: [] });
   });
 
   it('keeps the public URL as the provider sees it, without a trailing slash', () => {
