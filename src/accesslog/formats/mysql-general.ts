@@ -53,6 +53,11 @@ export const EARLY_TIME_WARNING = "time: the entry starts the file without a tim
 const NO_TIME_REASON = "time: the entry starts the file without a time (MariaDB writes none in the same second as the previous file's last entry), and no entry after it has one";
 /** Entries held while waiting for the file's first time; past this many, they are rejected. */
 const MAX_WAITING = 100_000;
+/**
+ * Threads remembered at most, the least recently active forgotten first: a file of Connect lines without
+ * their Quit cannot hold the whole file in memory; a pool's connection in use stays remembered.
+ */
+const MAX_THREADS = 100_000;
 
 interface Entry {
   line: number;
@@ -72,7 +77,7 @@ interface Entry {
 }
 
 export async function* parseMysqlGeneral(lines: AsyncIterable<Line>, options: ParseOptions): AsyncGenerator<ParsedLine> {
-  /** Thread id → account and client host, from Connect lines. */
+  /** Thread id → account and client host, from Connect lines; in the order of their last activity. */
   const threads = new Map<string, { account: string; ip: string | null }>();
   let lastTime: Date | null = null;
   let pending: Entry | null = null;
@@ -167,7 +172,9 @@ function readEntry(entry: Entry, threads: Map<string, { account: string; ip: str
       const c = CONNECT.exec(argument);
       if (c) {
         const host = c[2];
+        threads.delete(entry.thread);
         threads.set(entry.thread, { account: c[1] || '(anonymous)', ip: host && host !== 'localhost' ? host : null });
+        if (threads.size > MAX_THREADS) threads.delete(threads.keys().next().value!);
       } else if (/^Access denied for user /.test(argument)) threads.delete(entry.thread);
       else fail(`argument: ${shown(argument)} is not user@host on database`);
       return null;
@@ -185,6 +192,11 @@ function readEntry(entry: Entry, threads: Map<string, { account: string; ip: str
   const { action, records } = mysqlStatement(argument, 'statement', options.recordKey);
   if (!ACCESS_STATEMENTS.has(action)) return null;
   const who = threads.get(entry.thread);
+  if (who) {
+    // The most recently active last.
+    threads.delete(entry.thread);
+    threads.set(entry.thread, who);
+  }
   // Without a time yet (the start of a file): the time is set when an entry with one comes.
   const row = { at: entry.at ?? new Date(0), account: who?.account ?? UNKNOWN_ACCOUNT, action, scope: classifyAction(action, records.length), records, system: null, ip: who?.ip ?? null };
   return who ? { line: entry.line, row } : { line: entry.line, row, warnings: [UNKNOWN_ACCOUNT_WARNING] };
