@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseAccessLog } from '../../src/accesslog/parse.js';
-import { EARLY_TIME_WARNING, UNKNOWN_ACCOUNT_WARNING } from '../../src/accesslog/formats/mysql-general.js';
+import { EARLY_TIME_WARNING, MAX_THREADS, UNKNOWN_ACCOUNT_WARNING } from '../../src/accesslog/formats/mysql-general.js';
 import { MAX_LINE_CHARS, TOO_LONG_REASON } from '../../src/accesslog/lines.js';
 import type { ParsedLine, ParseOptions } from '../../src/domain/access.js';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
@@ -111,6 +111,18 @@ describe('mysql-general', () => {
       [5, 'nurse42', 'select', ['9'], null],
       [8, 'clerk03', 'delete', ['1', '2'], '10.2.0.9'],
     ]);
+  });
+
+  it('remembers the most recently active threads when too many never quit', async () => {
+    const lines = ['261103  9:00:01\t     1 Connect\tpooled@10.2.0.7 on his using TCP/IP', '\t\t     2 Connect\tidle@10.2.0.8 on his using TCP/IP'];
+    for (let i = 0; i < MAX_THREADS; i++) {
+      lines.push(`\t\t ${100 + i} Connect\tu${i}@10.2.0.9 on his using TCP/IP`);
+      // The pool's connection is used now and then: it stays remembered.
+      if (i % 50_000 === 0) lines.push('\t\t     1 Query\tSELECT 1');
+    }
+    lines.push('\t\t     1 Query\tSELECT * FROM births WHERE birth_id = 1', '\t\t     2 Query\tSELECT * FROM births WHERE birth_id = 2');
+    const r = rows(await parse(lines.join('\n'))).map((i) => i.row);
+    expect(r.slice(-2).map((x) => x.account)).toEqual(['pooled', 'unknown']);
   });
 
   it('rejects a line over the limit and a statement over the limit across its lines, and reads on', async () => {

@@ -57,7 +57,7 @@ const MAX_WAITING = 100_000;
  * Threads remembered at most, the least recently active forgotten first: a file of Connect lines without
  * their Quit cannot hold the whole file in memory; a pool's connection in use stays remembered.
  */
-const MAX_THREADS = 100_000;
+export const MAX_THREADS = 100_000;
 
 interface Entry {
   line: number;
