@@ -29,6 +29,7 @@ const UNIT = [
   'test/accesslog/block.test.ts',
   'test/accesslog/hostile-parse.test.ts',
   'test/accesslog/line-ends.test.ts',
+  'test/accesslog/mysql-general.test.ts',
   'test/accesslog/parse.test.ts',
   'test/cli/output.test.ts',
   'test/exports/infer.test.ts',

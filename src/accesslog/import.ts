@@ -77,6 +77,14 @@ export interface ImportAccessResult {
   /** The encoding the log was read in (utf-8, gb18030, utf-16le…). */
   encoding: string;
   rejects: vault.AccessReject[];
+  /** Lines read with a field guessed, by warning, in this run (the general query log's "unknown" account). */
+  warnings: ImportWarning[];
+}
+
+export interface ImportWarning {
+  message: string;
+  lines: number;
+  firstLine: number;
 }
 
 /** Another run of the same import moved it on: this run stores nothing more. */
@@ -144,6 +152,7 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     alerts: 0,
     encoding,
     rejects: [],
+    warnings: [],
   };
   if (started.state === 'done') {
     result.rejects = await vault.accessRejects(db, started.id);
@@ -223,6 +232,7 @@ export async function importAccessLog(db: Database, file: string, options: Impor
       for await (const parsed of parseAccessLog(fs.createReadStream(file).pipe(counter), parseOptions)) {
         if (parsed.line <= started.lines_done) continue;
         lastLine = parsed.line;
+        if ('warnings' in parsed) for (const w of parsed.warnings ?? []) warn(result.warnings, w, parsed.line);
         addParsed(batch, parsed, canaryOf);
         if (full()) await flush();
       }
@@ -246,6 +256,12 @@ export async function importAccessLog(db: Database, file: string, options: Impor
     if (failure instanceof UserError) throw failure;
     throw new UserError(`${file}: the import stopped after line ${committed}: ${escapeControls(reason)}; it is marked failed, and importing the file again resumes it`);
   }
+}
+
+function warn(warnings: ImportWarning[], message: string, line: number): void {
+  const known = warnings.find((w) => w.message === message);
+  if (known) known.lines++;
+  else warnings.push({ message, lines: 1, firstLine: line });
 }
 
 /** The result of a run that found another run of its import had moved it on: done by that one, or still at it. */

@@ -7,9 +7,11 @@ import { jsonlRow } from './formats/jsonl.js';
 import { fhirRow } from './formats/fhir.js';
 import { parsePgaudit } from './formats/pgaudit.js';
 import { parseMariadbAudit } from './formats/mariadb-audit.js';
+import { parseMysqlGeneral } from './formats/mysql-general.js';
 import { ACCESS_FIELDS, ACCESS_FORMATS, type AccessField, type ParsedLine, type ParseOptions } from '../domain/access.js';
 
-// Access and audit logs (CSV, JSON lines, FHIR AuditEvent NDJSON, pgaudit in PostgreSQL's csvlog, MariaDB's server_audit) read
+// Access and audit logs (CSV, JSON lines, FHIR AuditEvent NDJSON, pgaudit in PostgreSQL's csvlog, MariaDB's server_audit,
+// MySQL's and MariaDB's general query log) read
 // as a stream into normalized rows, one item per line or record, in file order. A line that cannot be
 // read is a reject naming the field and carrying the line's text; only a problem with the whole file
 // (no such column in the header, an unknown time zone) throws. Pure: no vault, no clock.
@@ -41,6 +43,9 @@ export async function* parseAccessLog(input: Input, options: ParseOptions): Asyn
       return;
     case 'mariadb-audit':
       yield* parseMariadbAudit(lines, options);
+      return;
+    case 'mysql-general':
+      yield* parseMysqlGeneral(lines, options);
       return;
     default:
       throw new UserError(`"${String(options.format)}" is not an access-log format (formats: ${ACCESS_FORMATS.join(', ')})`);

@@ -92,7 +92,7 @@ export function registerLogs(program: Command): void {
   const importCommand = logs
     .command('import')
     .argument('<file>', 'the log file')
-    .description('import an access log (CSV, JSON Lines, FHIR AuditEvent, pgaudit csvlog, MariaDB server_audit); accesses to canary records become exposures and tripwires')
+    .description('import an access log (CSV, JSON Lines, FHIR AuditEvent, pgaudit csvlog, MariaDB server_audit, MySQL/MariaDB general query log); accesses to canary records become exposures and tripwires')
     .requiredOption('--format <format>', `log format: ${ACCESS_FORMATS.join(', ')}`, oneOf(...ACCESS_FORMATS))
     .option('--map <pairs>', 'field=column pairs: the CSV columns or JSON keys of the fields ts, user, action, record, ip, system: ts=event_time,user=operator,… (repeatable)', accessMap)
     .option('--time-zone <zone>', "zone of timestamps written without an offset (default: the hospital's timeZone)", timeZoneArg)
@@ -114,6 +114,7 @@ Examples:
   cradle logs import auditevents.ndjson --format fhir
   cradle logs import postgresql.csv --format pgaudit --time-zone UTC
   cradle logs import /var/lib/mysql/server_audit.log --format mariadb-audit
+  cradle logs import /var/lib/mysql/general.log.1 --format mysql-general --time-zone Asia/Shanghai
   cradle logs import his-audit.csv --format csv --map ts=操作时间,user=工号,action=操作,record=病历号 --actions 调阅=view,批量导出=list`)
     .action(action<ImportOptions, [string]>(async (opts, file) => {
       if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(`cannot read ${file}: no such file`);
@@ -153,6 +154,7 @@ Examples:
           throw new UserError(`${err.message}; rejected lines with their reasons: ${rejectFile}`);
         });
         progressDone();
+        for (const w of result.warnings) process.stderr.write(`cradle: warning: ${file}: ${w.lines} line(s), the first at line ${w.firstLine}: ${w.message}\n`);
         const rejectFile = result.rejects.length ? (opts.rejects ?? `${file}.rejects.csv`) : null;
         if (rejectFile) await writeOutFile(rejectFile, (out) => out.write(rejectsCsv(result.rejects)), rejectsOptions);
         const { rejects, ...rest } = result;

@@ -68,6 +68,12 @@ export interface TargetDialect {
   tableProblems(db: ReadOnlyQueryable, tables: readonly TableRef[]): Promise<CatalogProblem[]>;
   /** The characters of `text` a column of this character set cannot store (none where the server has no per-column character set). */
   unstorable(charset: string, text: string): string[];
+  /**
+   * Values written as text (or null) cast by the server to a column's type and read back, in order, as
+   * a read of that column returns them (`cradle realism` compares drafted values with stored ones); null
+   * when the dialect does not cast to that type. Read-only.
+   */
+  castValues(db: ReadOnlyQueryable, values: readonly (string | null)[], column: { dataType: string; nativeType?: string }): Promise<unknown[] | null>;
 
   /** Refuse (throw) before writing when a table cannot take part in an all-or-nothing transaction. */
   checkWritable(tx: Queryable, tables: readonly TableRef[]): Promise<void>;

@@ -1,6 +1,6 @@
 export type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from './types.js';
 export { readOnly, StatementRefused } from './readonly.js';
-export { openDatabase, locationKind, lingerEmbedded, closeLingering, type OpenOptions } from './open.js';
+export { openDatabase, openMemoryDatabase, locationKind, lingerEmbedded, closeLingering, type OpenOptions } from './open.js';
 export { migrate, loadMigrations } from './migrate.js';
 export { quoteIdent, quoteQualified, csvLine } from './sql.js';
 export { acceptedLocations, isServerLocation, processEnvironment, resolveServer, withoutPassword, hostPort } from './conninfo.js';

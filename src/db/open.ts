@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { UserError } from '../lib/errors.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
-import { copyPristine } from './pristine.js';
+import { copyPristine, memoryTemplate } from './pristine.js';
 import { redact } from '../lib/redact.js';
 import { acceptedLocations, isConninfo, processEnvironment, resolveServer, tlsPlan, urlScheme, type ServerSettings, type TlsConfig } from './conninfo.js';
 import { describeConnectError } from './connect-error.js';
@@ -184,6 +184,31 @@ export async function closeLingering(dir?: string): Promise<void> {
       entry.lock.release();
     }
   }
+}
+
+/**
+ * An embedded PostgreSQL in memory, for Cradle's own computations on rows read from elsewhere (a
+ * MySQL target's rows for `cradle target profile`, src/profile/copy.ts): nothing is written to disk,
+ * and closing it frees everything. Starts from a cached empty cluster (src/db/pristine.ts).
+ */
+export async function openMemoryDatabase(label = 'memory'): Promise<Database> {
+  const options = {
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+    parsers: { [OID.date]: (v: string) => v, [OID.timestamp]: (v: string) => v, [OID.int8]: int8 },
+  };
+  let fresh: PGlite | null = null;
+  const template = await memoryTemplate(async () => {
+    fresh = new PGlite(options);
+    await fresh.waitReady;
+    return fresh.dumpDataDir('none');
+  });
+  let db: PGlite;
+  if (fresh) db = fresh;
+  else {
+    db = new PGlite({ ...options, ...(template ? { loadDataDir: template } : {}) });
+    await db.waitReady;
+  }
+  return embeddedDatabase(db, label, () => db.close());
 }
 
 function embeddedDatabase(db: PGlite, label: string, close: () => Promise<void>): Database {

@@ -1,7 +1,7 @@
 // What an access-log line says once parsed, whatever its format: who touched which records, when.
 
-export type AccessFormat = 'csv' | 'jsonl' | 'fhir' | 'pgaudit' | 'mariadb-audit';
-export const ACCESS_FORMATS: readonly AccessFormat[] = ['csv', 'jsonl', 'fhir', 'pgaudit', 'mariadb-audit'];
+export type AccessFormat = 'csv' | 'jsonl' | 'fhir' | 'pgaudit' | 'mariadb-audit' | 'mysql-general';
+export const ACCESS_FORMATS: readonly AccessFormat[] = ['csv', 'jsonl', 'fhir', 'pgaudit', 'mariadb-audit', 'mysql-general'];
 
 /**
  * single: the action singles out one record (view, print, export of that record): a tripwire when it is
@@ -26,7 +26,8 @@ export interface AccessRow {
 export type AccessField = 'ts' | 'user' | 'action' | 'record' | 'ip' | 'system';
 export const ACCESS_FIELDS: readonly AccessField[] = ['ts', 'user', 'action', 'record', 'ip', 'system'];
 
-export type ParsedLine = { line: number; row: AccessRow } | { line: number; reject: string; text: string };
+/** A row may carry warnings: read, but with a field guessed (the general query log's account of a thread connected before the file). */
+export type ParsedLine = { line: number; row: AccessRow; warnings?: string[] } | { line: number; reject: string; text: string };
 
 export interface ParseOptions {
   format: AccessFormat;

@@ -1,5 +1,6 @@
 import { mappingSha256 } from '../canary/profile.js';
-import { quoteQualified, type ReadOnlyQueryable } from '../db/index.js';
+import { quoteQualified, readOnly, type ReadOnlyQueryable } from '../db/index.js';
+import { copyMappedTables } from './copy.js';
 import type { HospitalProfile } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import type { Mapping } from '../targetdb/index.js';
@@ -8,7 +9,8 @@ import { learnFamilyProfile } from './family.js';
 import { DEFAULT_K, MIN_K } from './defaults.js';
 
 // `cradle target profile`: the hospital's profile learned from its real rows through the mapping, in
-// SQL aggregates, read-only (the caller runs it inside readOnly()). The CLI stores it in the vault.
+// SQL aggregates, read-only (the caller runs it inside readOnly()). The CLI stores it in the vault. On a
+// MySQL/MariaDB target the rows are read into an in-memory PostgreSQL first (./copy.ts).
 
 // MIN_K and DEFAULT_K: ./defaults.ts (light, for the CLI's help text).
 export { DEFAULT_K, MIN_K };
@@ -33,8 +35,8 @@ export function checkK(k: number): void {
 
 export async function learnProfile(db: ReadOnlyQueryable, mapping: Mapping, opts: ProfileOptions): Promise<HospitalProfile> {
   checkK(opts.k);
-  // The profile's statistics are written in PostgreSQL's SQL (percentiles, regular expressions, ctid).
-  if (db.kind === 'mysql') throw new UserError('`cradle target profile` reads PostgreSQL targets only for now; on MySQL/MariaDB seed without a profile (canaries drawn from the locale tables)');
+  // The statistics are PostgreSQL's SQL: another dialect's target is read into an in-memory copy (./copy.ts).
+  if (db.kind === 'mysql') return learnFromCopy(db, mapping, opts);
   const started = Date.now();
   const progress = (m: string) => opts.onProgress?.(`${m} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const first = mapping.inserts[0];
@@ -58,3 +60,16 @@ export async function learnProfile(db: ReadOnlyQueryable, mapping: Mapping, opts
 }
 
 export { mappingSha256 };
+
+async function learnFromCopy(db: ReadOnlyQueryable, mapping: Mapping, opts: ProfileOptions): Promise<HospitalProfile> {
+  const started = Date.now();
+  const progress = (m: string) => opts.onProgress?.(`${m} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  const copy = await copyMappedTables(db, mapping, progress);
+  try {
+    const profile = await readOnly(copy.db, (tx) => learnProfile(tx, mapping, opts));
+    // The families the hospital has, not those copied.
+    return { ...profile, families: copy.families };
+  } finally {
+    await copy.db.close();
+  }
+}

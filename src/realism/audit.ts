@@ -1,4 +1,4 @@
-import { readOnly, type Database, type Queryable, type ReadOnlyQueryable } from '../db/index.js';
+import { dialectOf, readOnly, type Database, type Queryable, type ReadOnlyQueryable } from '../db/index.js';
 import { regionOfLocale } from '../domain/index.js';
 import { draftCanaries } from '../canary/draft.js';
 import type { HospitalConfig } from '../config/index.js';
@@ -55,8 +55,6 @@ export interface RealismReport {
   notes: string[];
 }
 
-const SAFE_TYPE = /^(smallint|integer|bigint|numeric|decimal|real|double precision|boolean|text|character varying|character|date|time(stamp)? with(out)? time zone|time|timestamp)$/;
-
 /** The columns' kinds, refined on the real rows; identifiers marked. */
 function fieldSpecs(mapping: Mapping, columns: readonly TargetColumn[], real: readonly Row[]): FieldSpec[] {
   const keyed = new Set(mapping.inserts.flatMap((s) => [...s.returning.map((c) => `${s.alias}.${c}`), ...s.columns.flatMap((c) => (c.value.type === 'ref' ? [`${c.value.alias}.${c.value.column}`, `${s.alias}.${c.column}`] : c.value.type === 'random' ? [`${s.alias}.${c.column}`] : []))]));
@@ -98,14 +96,13 @@ function shuffled<T>(items: readonly T[], seed: string): T[] {
 
 /** Cast drafted values to their columns' types in the target, so they read back as real rows do. */
 async function castAsStored(tx: ReadOnlyQueryable, columns: readonly TargetColumn[], rows: Row[]): Promise<void> {
+  const d = dialectOf(tx);
   for (const c of columns) {
     const key = columnKey(c);
-    const type = c.dataType.toLowerCase();
-    if (!SAFE_TYPE.test(type)) continue;
     const values = rows.map((r) => (r[key] === null || r[key] === undefined ? null : String(r[key])));
     try {
-      const { rows: cast } = await tx.query<{ v: unknown }>(`SELECT CAST(t.v AS ${type}) AS v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY t.i`, [values]);
-      cast.forEach((r, i) => (rows[i][key] = r.v));
+      const cast = await d.castValues(tx, values, { dataType: c.dataType.toLowerCase(), nativeType: c.nativeType });
+      cast?.forEach((v, i) => (rows[i][key] = v));
     } catch (err) {
       throw new UserError(`realism: a drafted value of ${c.schema}.${c.table}.${c.column} is not a valid ${c.dataType} (${errorMessage(err)}); \`cradle seed --dry-run\` shows the rows`);
     }
@@ -121,8 +118,6 @@ function compare(specs: FieldSpec[], real: Row[], canaries: Row[], seed: string,
 
 export async function realismAudit(vaultDb: Queryable, target: Database, req: RealismRequest): Promise<RealismReport> {
   const seed = req.seed ?? `${req.now.getTime()}`;
-  // Its casts (unnest … WITH ORDINALITY) are PostgreSQL's; docs/dialects.md lists what is PostgreSQL-only.
-  if (target.kind === 'mysql') throw new UserError('`cradle realism` reads PostgreSQL targets only for now (docs/dialects.md)');
   const warnAbove = req.warnAbove ?? req.hospital.realismWarnAbove ?? DEFAULT_WARN_ABOVE;
   const realLimit = req.realRows ?? DEFAULT_REAL_ROWS;
   const notes: string[] = [];

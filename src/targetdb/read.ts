@@ -13,6 +13,8 @@ export interface TargetColumn {
   column: string;
   /** information_schema data_type, e.g. "integer", "timestamp without time zone", "character varying". */
   dataType: string;
+  /** The server's own name of the type (MySQL "decimal(5,2)"; PostgreSQL as dataType). */
+  nativeType?: string;
   nullable: boolean;
   /** Whether the database fills it when an insert leaves it out (a default or a sequence). */
   hasDefault: boolean;
@@ -58,6 +60,7 @@ export async function targetColumns(db: ReadOnlyQueryable, mapping: Mapping): Pr
         table: step.table,
         column: r.column,
         dataType: r.dataType,
+        nativeType: r.nativeType,
         nullable: r.nullable,
         hasDefault: r.hasDefault,
         value: step.columns.find((c) => c.column === r.column)?.value,

@@ -15,13 +15,14 @@ describe('cradle logs import / tripwires (the CLI)', () => {
   let h: TestHospital;
   let cwd: string;
   let canary: vault.CanaryRow;
+  let canaries: vault.CanaryRow[];
   const run = (args: string[]) => cradleInProcess(['--vault', h.vaultLocation, ...args], { cwd });
 
   beforeAll(async () => {
     h = await createTestHospital({ backend: 'pglite', schema: 'reference', population: 50, trapNumbers: 10 });
     const now = new Date('2026-11-02T00:00:00Z');
     await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 2, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W45', ...birthWindow(now), seed: 'logs-cli' });
-    [canary] = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
+    [canary] = canaries = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
     await h.vault.close();
     cwd = scratchDir('logs-cli');
     fs.writeFileSync(
@@ -117,5 +118,30 @@ describe('cradle logs import / tripwires (the CLI)', () => {
     const badMap = await run(['logs', 'import', 'audit-2026-11.csv', '--format', 'csv', '--map', 'when=event_time']);
     expect(badMap.code).toBe(2);
     expect(badMap.stderr).toMatch(/when/);
+  });
+
+  it("imports MariaDB's and MySQL 8's general query log (--format mysql-general): accounts from the threads, a warning for one connected before the file", async () => {
+    const [a, b] = canaries.map((c) => String(c.target_keys!.birth.birth_id));
+    for (const name of ['mariadb-general.log', 'mysql-general.log']) {
+      fs.writeFileSync(path.join(cwd, name), fs.readFileSync(path.join(FIXTURES_DIR, 'access', name), 'utf8').replaceAll('48213', a).replaceAll('48214', b));
+    }
+    const mariadb = await run(['logs', 'import', 'mariadb-general.log', '--format', 'mysql-general']);
+    expect(mariadb.code).toBe(0);
+    // Lines read: to the last entry that is an event (the Quit lines after it are none).
+    expect(mariadb.stdout).toContain('mariadb-general.log: 15 lines read; 5 events added, 0 already in the vault, 0 rejected\n4 access(es) to canary records');
+    expect(mariadb.stderr).toBe(`cradle: warning: mariadb-general.log: 1 line(s), the first at line 14: account: the thread's Connect line is not in the file (it connected before the log starts); read as "unknown"\n`);
+    // MySQL 8 writes the same session with UTC times to the microsecond: the same accesses, at other
+    // instants but for the two written at whole seconds, which are the MariaDB log's events again.
+    const mysql8 = json<{ lines: number; added: number; duplicates: number; rejected: number; warnings: { lines: number; firstLine: number }[] }>(await run(['logs', 'import', 'mysql-general.log', '--format', 'mysql-general', '--json']));
+    expect(mysql8).toMatchObject({ lines: 15, added: 3, duplicates: 2, rejected: 0, warnings: [{ lines: 1, firstLine: 14 }] });
+    const wires = json<{ lines: { account: string; canaryId: string; scope: string; file: string; line: number }[] }>(await run(['tripwires', '--since', '3650d', '--json']));
+    const general = wires.lines.filter((w) => /general\.log$/.test(w.file)).map((w) => [path.basename(w.file), w.line, w.account, w.scope, w.canaryId === canaries[0].id ? 'a' : 'b']);
+    const expected = (file: string) => [
+      [file, 6, 'dr_wang', 'single', 'a'],
+      [file, 8, 'nurse07', 'bulk', 'a'],
+      [file, 8, 'nurse07', 'bulk', 'b'],
+      [file, 12, 'nurse07', 'single', 'b'],
+    ];
+    expect(general.sort()).toEqual([...expected('mariadb-general.log'), ...expected('mysql-general.log')].sort());
   });
 });

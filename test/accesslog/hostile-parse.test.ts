@@ -31,6 +31,7 @@ const FORMATS: { format: AccessFormat; file: string; options?: Partial<ParseOpti
   { format: 'pgaudit', file: 'postgresql.csv', options: { recordKey: { table: 'births', column: 'birth_id' } } },
   { format: 'csv', file: 'his-access.csv' },
   { format: 'mariadb-audit', file: 'mariadb-audit.log', options: { recordKey: { table: 'births', column: 'birth_id' } } },
+  { format: 'mysql-general', file: 'mariadb-general.log', options: { recordKey: { table: 'births', column: 'birth_id' } } },
 ];
 
 const utf16be = (text: string) => {

@@ -1,9 +1,7 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { importAccessLog, type ImportAccessOptions } from '../../src/accesslog/import.js';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import { demoPopulation, randomMobile } from '../../src/demo/setup.js';
@@ -16,7 +14,7 @@ import type { HospitalConfig } from '../../src/config/index.js';
 import { newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { hospitalConfig } from '../helpers/hospital.js';
 import { describeWith, MARIADB_PLUGIN_DIR, SERVER_AUDIT } from '../helpers/needs.js';
-import { freePort } from '../helpers/cluster.js';
+import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
 
 // Tripwires end to end from MariaDB's own audit: a private mariadbd (its own datadir, port and socket,
 // never the machine's server) with server_audit loaded, the pinyin HIS fixture as the target, staff
@@ -27,9 +25,7 @@ const STAFF = ['nurse42', 'nurse07', 'clerk03'];
 
 describeWith(SERVER_AUDIT)('tripwires from a real MariaDB server_audit log', () => {
   let dir: string;
-  let sockDir: string;
-  let server: ChildProcess | null = null;
-  let port = 0;
+  let server: PrivateMariadb | null = null;
   let hospital: HospitalConfig;
   let mapping: Mapping;
   let target: Database;
@@ -49,7 +45,7 @@ describeWith(SERVER_AUDIT)('tripwires from a real MariaDB server_audit log', () 
   });
 
   async function as<T>(user: string, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-    const c = await mysql.createConnection({ host: '127.0.0.1', port, user, password: 'pw', database: 'his' });
+    const c = await server!.connect(user, 'pw', 'his');
     try {
       return await fn(c);
     } finally {
@@ -59,21 +55,8 @@ describeWith(SERVER_AUDIT)('tripwires from a real MariaDB server_audit log', () 
 
   beforeAll(async () => {
     dir = scratchDir('mariadb-audit');
-    // A Unix socket path must stay under 108 bytes.
-    sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cradle-mdb-'));
-    const dataDir = path.join(dir, 'data');
     logFile = path.join(dir, 'server_audit.log');
-    const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
-    execFileSync('/usr/bin/mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...asRoot], { stdio: 'pipe', timeout: 60_000 });
-    port = await freePort();
-    const settings = [
-      '--no-defaults',
-      ...asRoot,
-      `--datadir=${dataDir}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--socket=${path.join(sockDir, 'mysqld.sock')}`,
-      `--pid-file=${path.join(sockDir, 'mysqld.pid')}`,
+    server = await startPrivateMariadb(dir, [
       `--plugin-dir=${MARIADB_PLUGIN_DIR}`,
       '--plugin-load-add=server_audit.so',
       '--server-audit-logging=ON',
@@ -81,30 +64,14 @@ describeWith(SERVER_AUDIT)('tripwires from a real MariaDB server_audit log', () 
       '--server-audit-output-type=file',
       `--server-audit-file-path=${logFile}`,
       '--server-audit-excl-users=root',
-      '--skip-log-bin',
-      '--innodb-buffer-pool-size=16M',
-      '--innodb-log-file-size=8M',
-    ];
-    // The hospital's server runs in the hospital's zone: server_audit writes its local time.
-    server = spawn('/usr/sbin/mariadbd', settings, { stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, 'mariadbd.err'), 'w')], env: { ...process.env, TZ: 'Asia/Shanghai' } });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root' });
-        await c.end();
-        break;
-      } catch (err) {
-        if (Date.now() > deadline || server.exitCode !== null) throw new Error(`private mariadbd did not start: ${(err as Error).message}\n${fs.readFileSync(path.join(dir, 'mariadbd.err'), 'utf8')}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    ]);
 
     // The hospital: the pinyin HIS schema, a population, staff accounts.
-    const admin = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', multipleStatements: true });
+    const admin = await server.connect('root', undefined, undefined, { multipleStatements: true });
     await admin.query(`CREATE DATABASE his CHARACTER SET utf8mb4; USE his; ${fs.readFileSync(path.join(FIXTURES_DIR, 'mysql-his', 'schema.sql'), 'utf8')}`);
     for (const u of STAFF) await admin.query(`CREATE USER '${u}'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, UPDATE ON his.* TO '${u}'@'%'`);
     await admin.end();
-    hospital = hospitalConfig('mysql-his', `mysql://root@127.0.0.1:${port}/his`);
+    hospital = hospitalConfig('mysql-his', `mysql://root@127.0.0.1:${server.port}/his`);
     mapping = loadMapping(hospital.mappingFile);
     target = await openDatabase(hospital.target, { role: 'target' });
     const rng = createRandom('mariadb-audit:population');
@@ -146,7 +113,7 @@ describeWith(SERVER_AUDIT)('tripwires from a real MariaDB server_audit log', () 
     });
     await target.close();
     // server_audit writes through a buffer: rotating it now flushes it (server_audit_file_rotate_now).
-    const flush = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root' });
+    const flush = await server.connect();
     await flush.query('SET GLOBAL server_audit_logging = OFF');
     await flush.end();
   }, 120_000);
@@ -155,13 +122,8 @@ describeWith(SERVER_AUDIT)('tripwires from a real MariaDB server_audit log', () 
     await target?.close().catch(() => undefined);
     await vaultDb?.close();
     await vaultLoc?.cleanup();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000).unref())]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
-    for (const d of [dir, sockDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+    await server?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('logs the staff statements as QUERY events with backquotes, escaped quotes and newlines', () => {

@@ -94,6 +94,21 @@ describeOnMariadb('a MariaDB target end to end', () => {
     }
   });
 
+  it('target profile learns the profile from the MariaDB rows (through an in-memory copy) and stores it', async () => {
+    const res = await run(['target', 'profile', '--json']);
+    const out = json<{ id: number; families: number; columns: number; k: number }>(res);
+    expect(out).toMatchObject({ families: 300, k: expect.any(Number) });
+    const shown = json<{ families: number; columns: Record<string, { dataType: string; identifying: boolean; values?: { values: Record<string, number> }; time?: unknown; key?: { unique: boolean; growsWithOrder?: number } }>; family: unknown }>(await run(['target', 'profile', '--show', '--json']));
+    expect(shown.families).toBe(300);
+    expect(Object.keys(shown.columns)).toHaveLength(out.columns);
+    // Identifying columns keep no values; the ward, a category, does; times and AUTO_INCREMENT keys have their patterns.
+    expect(shown.columns['mq.BRXM']).toMatchObject({ identifying: true });
+    expect(shown.columns['mq.BRXM'].values).toBeUndefined();
+    expect(Object.keys(shown.columns['mq.BQDM']?.values?.values ?? {}).length).toBeGreaterThan(0);
+    expect(shown.columns['mq.RYSJ'].time).toBeDefined();
+    expect(shown.columns['mq.BRID'].key).toMatchObject({ unique: true, growsWithOrder: 1 });
+  });
+
   it('seed --dry-run writes nothing; seed plants all or nothing; a MyISAM table is refused', async () => {
     const rng = createRandom('mysql-pool');
     const numbers = Array.from({ length: 60 }, () => `1${rng.pick(['39', '58', '86'])}${String(rng.int(0, 99_999_999)).padStart(8, '0')}`);
@@ -140,6 +155,17 @@ describeOnMariadb('a MariaDB target end to end', () => {
     expect(first.planted).toBeGreaterThan(0);
     const advanced = json<{ planted: number }>(await run(['canaries', 'advance', '--json']));
     expect(advanced.planted).toBe(first.planted);
+  });
+
+  it('realism compares the planted canaries and a drafted sample with the real rows: an AUC', async () => {
+    const res = await run(['realism', '--sample', '20', '--seed', 'mysql', '--json']);
+    // Without a profile (none learned yet) the canaries come from the locale tables: the audit may warn, on stderr.
+    expect(res.stderr).toMatch(/^(cradle: WARNING: canaries are separable from real rows: .*\n)?$/);
+    const out = json<{ auc: number | null; planted: { classifier: { auc: number } | null } | null; sample: { classifier: { auc: number } | null } | null; notes: string[] }>(res);
+    expect(out.auc).toBeGreaterThanOrEqual(0);
+    expect(out.auc).toBeLessThanOrEqual(1);
+    expect(out.planted?.classifier?.auc).toEqual(expect.any(Number));
+    expect(out.sample?.classifier?.auc).toEqual(expect.any(Number));
   });
 
   it('exports: --query with ? parameters read-only, --table, the default export', async () => {

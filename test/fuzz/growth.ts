@@ -98,6 +98,24 @@ export const GROWTH_CASES: GrowthCase[] = [
     run: (input) => drain(parseAccessLog(chunked(input), accessOptions('pgaudit'))),
   },
   {
+    name: 'mysql-general: a statement over n lines',
+    parser: 'logs-mysql-general',
+    n: 64 * 1024,
+    build: (n) => Buffer.from(`261103  8:15:02\t    24 Query\tSELECT * FROM births WHERE birth_id = 1\n${'AND x /* \n'.repeat(n / 10)}`),
+    run: (input) => drain(parseAccessLog(chunked(input), accessOptions('mysql-general'))),
+  },
+  {
+    name: 'mysql-general: n threads connected, then untimed entries waiting for a time',
+    parser: 'logs-mysql-general',
+    n: 64 * 1024,
+    build: (n) => {
+      let text = '';
+      for (let i = 0; text.length < n; i++) text += `\t\t ${i} Connect\tu${i}@10.0.0.1 on his using TCP/IP\n\t\t ${i} Query\tSELECT * FROM births WHERE birth_id = ${i}\n`;
+      return Buffer.from(`${text}261103  8:15:02\t    1 Quit\t\n`);
+    },
+    run: (input) => drain(parseAccessLog(chunked(input), accessOptions('mysql-general'))),
+  },
+  {
     name: 'csv log: one very long line (no line end)',
     parser: 'logs-csv',
     n: 512 * 1024,

@@ -49,9 +49,12 @@ const ACCESS_FORMATS: Record<AccessFormat, { seeds: string[]; map?: string; time
   fhir: { seeds: ['fhir-audit.ndjson', 'fhir-audit-bad.ndjson'], timeZone: 'Asia/Shanghai', ext: 'ndjson', structure: 'jsonl' },
   pgaudit: { seeds: ['postgresql.csv', 'postgresql-bad.csv'], timeZone: 'UTC', ext: 'csv', structure: 'pgaudit' },
   'mariadb-audit': { seeds: ['mariadb-audit.log', 'mariadb-audit-bad.log'], timeZone: 'Asia/Shanghai', ext: 'log', structure: 'csv' },
+  'mysql-general': { seeds: ['mariadb-general.log', 'mysql-general.log', 'mariadb-general-bad.log'], timeZone: 'Asia/Shanghai', ext: 'log', structure: 'csv' },
 };
+/** A general-log entry that is a statement reading rows: it must come out as an event or a reject. */
+const GENERAL_STATEMENT = /^(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})\t|\d{6} [ \d]\d:\d{2}:\d{2}\t|\t\t) *\d+ (?:Query|Execute)\tselect\b/im;
 
-/** Shared by the four formats within one run (one hospital: a target DB, a vault, canaries). */
+/** Shared by the formats within one run (one hospital: a target DB, a vault, canaries). */
 let accessHospital: Promise<{ h: TestHospital; canaryKeys: string[] }> | null = null;
 let accessUsers = 0;
 
@@ -101,7 +104,11 @@ function accessTarget(format: AccessFormat): FuzzTarget<AccessCtx> {
         const r = await importAccessLog(ctx.h.vault, file, ctx.options);
         const accounted = r.added + r.duplicates + r.rejected;
         const text = input.toString('utf8');
-        const matters = format === 'pgaudit' ? text.includes('AUDIT:') : format === 'mariadb-audit' ? /,QUERY,.*',0\r?$/m.test(text) : dataLines(input, format === 'csv' ? 1 : 0) > 0;
+        const matters =
+          format === 'pgaudit' ? text.includes('AUDIT:')
+          : format === 'mariadb-audit' ? /,QUERY,.*',0\r?$/m.test(text)
+          : format === 'mysql-general' ? GENERAL_STATEMENT.test(text)
+          : dataLines(input, format === 'csv' ? 1 : 0) > 0;
         if (r.alreadyImported || accounted > 0) return r.rejected ? { kind: 'warned', detail: `${r.rejected} rejected` } : { kind: 'stored' };
         if (matters) return { kind: 'silent', detail: `${r.lines} lines read, nothing added or rejected` };
         return { kind: 'stored', detail: 'nothing to import' };
@@ -125,7 +132,7 @@ function accessTarget(format: AccessFormat): FuzzTarget<AccessCtx> {
   };
 }
 
-export const accessTargets = (['csv', 'jsonl', 'fhir', 'pgaudit', 'mariadb-audit'] as const).map(accessTarget);
+export const accessTargets = (['csv', 'jsonl', 'fhir', 'pgaudit', 'mariadb-audit', 'mysql-general'] as const).map(accessTarget);
 
 // ---------------------------------------------------------------------------------------------------
 // Call records, mail, mbox, events: one trap vault each

@@ -71,3 +71,10 @@ export const SERVER_AUDIT: Need = {
   present: MARIADB_PLUGIN_DIR !== undefined && ['/usr/sbin/mariadbd', '/usr/bin/mariadb-install-db'].every((f) => fs.existsSync(f)),
   install: 'install MariaDB (apt-get install mariadb-server: it ships mariadbd, mariadb-install-db and server_audit.so)',
 };
+
+/** MariaDB's server binaries, for a private server (test/helpers/private-mariadb.ts). */
+export const MARIADBD: Need = {
+  what: 'mariadbd and mariadb-install-db',
+  present: ['/usr/sbin/mariadbd', '/usr/bin/mariadb-install-db'].every((f) => fs.existsSync(f)),
+  install: 'install MariaDB (apt-get install mariadb-server)',
+};

@@ -47,6 +47,17 @@ describeOnMariadb('the MySQL dialect on MariaDB', () => {
     expect(dialectOf(db).unstorable('latin1', 'abc张')).toEqual(['张']);
   });
 
+  it('casts text to a column type as the column reads back (realism compares drafted values with stored ones)', async () => {
+    const cast = (values: (string | null)[], dataType: string, nativeType: string) => readOnly(db, (tx) => dialectOf(tx).castValues(tx, values, { dataType, nativeType }));
+    expect(await cast(['2026-11-01 08:00:00', null, '2026-11-02T09:30:05'], 'timestamp without time zone', 'datetime')).toEqual(['2026-11-01 08:00:00', null, '2026-11-02 09:30:05']);
+    expect(await cast(['3.5', '12'], 'numeric', 'decimal(5,2)')).toEqual(['3.50', '12.00']);
+    expect(await cast(['7', '-2'], 'integer', 'int(11)')).toEqual([7, -2]);
+    expect(await cast(['王小明', ''], 'character varying', 'varchar(32)')).toEqual(['王小明', '']);
+    expect(await cast(['2026-11-01'], 'date', 'date')).toEqual(['2026-11-01']);
+    expect(await cast(['x'], 'json', 'json')).toBeNull();
+    expect(await cast([], 'integer', 'int')).toEqual([]);
+  });
+
   it('inserts families with AUTO_INCREMENT keys in order, and rolls back all of them on a failure', async () => {
     const batch = families(3);
     const keys = await db.transaction((tx) => insertFamilies(tx, mapping, batch, TZ, () => rng.int(0, 9)));

@@ -56,12 +56,22 @@ export function mariadbAuditRow(text: string, options: Pick<ParseOptions, 'timeZ
   const { statement, retcode } = quotedObject(rest);
   if (retcode !== 0) return null;
   const account = user.trim() || fail('username: missing');
-  const sql = mysqlToStandard(statement);
-  const action = (/^\s*\(*\s*([A-Za-z]+)/.exec(sql)?.[1] ?? '').toLowerCase() || fail(`object: ${shown(statement)} does not start with an SQL command`);
-  const command = action.toUpperCase();
-  const records = options.recordKey && ['SELECT', 'WITH', 'UPDATE', 'DELETE', 'TABLE'].includes(command) ? sqlRecordKeys({ command, objectName: '', statement: sql, parameters: null }, options.recordKey) : [];
+  const { action, records } = mysqlStatement(statement, 'object', options.recordKey);
   const h = host.trim();
   return { at: when, account, action, scope: classifyAction(action, records.length), records, system: null, ip: h && h !== 'localhost' ? h : null };
+}
+
+/**
+ * A MySQL statement's action (its first word, lower case) and the record keys it names, read as
+ * pgaudit's are once MySQL's lexical rules are translated; shared with the general query log
+ * (mysql-general.ts). Throws Reject, naming `field`, when the text does not start with an SQL command.
+ */
+export function mysqlStatement(statement: string, field: string, recordKey: ParseOptions['recordKey']): { action: string; records: string[] } {
+  const sql = mysqlToStandard(statement);
+  const action = (/^\s*\(*\s*([A-Za-z]+)/.exec(sql)?.[1] ?? '').toLowerCase() || fail(`${field}: ${shown(statement)} does not start with an SQL command`);
+  const command = action.toUpperCase();
+  const records = recordKey && ['SELECT', 'WITH', 'UPDATE', 'DELETE', 'TABLE'].includes(command) ? sqlRecordKeys({ command, objectName: '', statement: sql, parameters: null }, recordKey) : [];
+  return { action, records };
 }
 
 /** `'SELECT …',0`: the statement unescaped and the return code; a line cut short is a Reject. */

@@ -33,6 +33,35 @@ const TYPES: Record<string, string> = {
   datetime: 'timestamp without time zone', timestamp: 'timestamp without time zone',
 };
 
+/** What CAST(… AS …) turns text into for a column of this type, as the column returns it; null for types it has no cast to. */
+function castTarget(dataType: string, nativeType: string): string | null {
+  const native = nativeType.toLowerCase();
+  const precision = /\((\d+)(?:,(\d+))?\)/.exec(native);
+  switch (dataType) {
+    case 'smallint':
+    case 'integer':
+    case 'bigint':
+      return /unsigned/.test(native) ? 'UNSIGNED' : 'SIGNED';
+    case 'numeric':
+      return precision ? `DECIMAL(${precision[1]},${precision[2] ?? 0})` : 'DECIMAL(65,30)';
+    case 'real':
+    case 'double precision':
+      return 'DOUBLE';
+    case 'date':
+      return 'DATE';
+    case 'time without time zone':
+      return precision ? `TIME(${precision[1]})` : 'TIME';
+    case 'timestamp without time zone':
+      return precision ? `DATETIME(${precision[1]})` : 'DATETIME';
+    case 'text':
+    case 'character varying':
+    case 'character':
+      return 'CHAR';
+    default:
+      return null;
+  }
+}
+
 /** Engines whose tables roll back with the transaction. */
 const TRANSACTIONAL = new Set(['innodb']);
 
@@ -127,6 +156,16 @@ export const mysqlDialect: TargetDialect = {
         };
       })
       .sort((a, b) => order(a.schema, a.table) - order(b.schema, b.table));
+  },
+
+  async castValues(db, values, { dataType, nativeType }) {
+    const target = castTarget(dataType, nativeType ?? '');
+    if (target === null) return null;
+    if (values.length === 0) return [];
+    // One SELECT per value, numbered: a UNION's rows come in no promised order.
+    const sql = values.map((_, i) => `SELECT ${i} AS i, CAST(? AS ${target}) AS v`).join(' UNION ALL ');
+    const { rows } = await db.query<{ i: number; v: unknown }>(`SELECT v FROM (${sql}) AS t ORDER BY i`, [...values]);
+    return rows.map((r) => r.v);
   },
 
   async indexedColumns(db, tables) {

@@ -7,6 +7,9 @@ import { quoteIdent, quoteQualified } from '../sql.js';
 
 const table = (ref: TableRef) => quoteQualified([ref.schema, ref.table]);
 
+/** The types castValues casts to (written into the SQL, so only these words). */
+const CASTABLE = /^(smallint|integer|bigint|numeric|decimal|real|double precision|boolean|text|character varying|character|date|time(stamp)? with(out)? time zone|time|timestamp)$/;
+
 function pairs(tables: readonly TableRef[]): { schemas: string[]; names: string[] } {
   return { schemas: tables.map((t) => t.schema), names: tables.map((t) => t.table) };
 }
@@ -55,6 +58,13 @@ export const postgresqlDialect: TargetDialect = {
       charset: null,
       maxLength: r.character_maximum_length,
     }));
+  },
+
+  async castValues(db, values, { dataType }) {
+    const type = dataType.toLowerCase();
+    if (!CASTABLE.test(type)) return null;
+    const { rows } = await db.query<{ v: unknown }>(`SELECT CAST(t.v AS ${type}) AS v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY t.i`, [[...values]]);
+    return rows.map((r) => r.v);
   },
 
   async indexedColumns(db, tables) {
