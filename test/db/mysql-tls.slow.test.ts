@@ -5,8 +5,8 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
 import { UserError } from '../../src/lib/errors.js';
 import { scratchDir } from '../helpers/db.js';
-import { startPrivateMariadb, type PrivateMariadb } from '../helpers/mariadb-server.js';
-import { describeWith, MARIADB_SERVER } from '../helpers/needs.js';
+import { describeWith, MARIADBD } from '../helpers/needs.js';
+import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb.js';
 
 // A MySQL/MariaDB target over TLS, as a DBA sets it up: a private mariadbd that requires secure
 // transport, its certificate signed by the hospital's own CA for the name "localhost" only. Each
@@ -15,7 +15,7 @@ import { describeWith, MARIADB_SERVER } from '../helpers/needs.js';
 
 const sh = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
 
-describeWith(MARIADB_SERVER)('a MariaDB target over TLS', () => {
+describeWith(MARIADBD)('a MariaDB target over TLS', () => {
   let dir: string;
   let server: PrivateMariadb;
   const url = (host: string, query: string) => `mysql://root@${host}:${server.port}/mysql${query ? `?${query}` : ''}`;

@@ -57,12 +57,6 @@ export function describeWith(need: Need): (name: string, fn: () => void) => void
   return (name, fn) => (need.present ? describe(name, fn) : describe.skip(skipped(need, name), fn));
 }
 
-/** MariaDB's server binaries, for a test's private mariadbd (test/helpers/mariadb-server.ts). */
-export const MARIADB_SERVER: Need = {
-  what: 'mariadbd',
-  present: ['/usr/sbin/mariadbd', '/usr/bin/mariadb-install-db'].every((f) => fs.existsSync(f)),
-  install: 'install MariaDB (apt-get install mariadb-server)',
-};
 
 /** MariaDB's server binaries and the server_audit plugin (Debian's mariadb-server package ships both). */
 export const MARIADB_PLUGIN_DIR = ['/usr/lib/mysql/plugin', '/usr/lib64/mysql/plugin', '/usr/lib/mariadb/plugin', '/usr/local/mysql/lib/plugin'].find((d) => fs.existsSync(`${d}/server_audit.so`));
