@@ -110,10 +110,12 @@ export function registerPool(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle pool list\n  cradle pool list --state available --json\n\nWhere a profile is stored (cradle target profile), a warning on standard error gives the share of the\nhospital\'s real patients\' numbers in mobile segments the pool has none of (10% or more), and --json\ncarries the figures as "segments".')
     .action(vaultAction<ListOptions>(async ({ opts, db, config }) => {
-      await vault.refreshPool(db, new Date());
+      // A read-only command: the pool as refreshPool would leave it now (burn-ins and cool-downs that
+      // have ended show as available), computed without writing; seeding writes the refresh.
+      const now = new Date();
       const hospital = hospitalFilter(opts, config);
-      const numbers = await vault.listTrapNumbers(db, { hospital, state: opts.state });
-      const counts = await vault.poolCounts(db, hospital);
+      const numbers = await vault.listTrapNumbers(db, { hospital, state: opts.state, asOf: now });
+      const counts = await vault.poolCounts(db, hospital, now);
       const domains = await vault.trapDomains(db, hospital);
       const data = {
         counts,
