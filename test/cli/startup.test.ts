@@ -1,5 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
+import { COMMAND_GROUPS } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program.js';
+import { baseProgram } from '../../src/cli/program-base.js';
 import { commandWords, longRunning, opensEmbedded } from '../../src/cli/startup.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 
@@ -82,5 +86,30 @@ describe("the program's definitions", () => {
     expect(packages).toEqual(['commander']);
     const rel = files.map((f) => path.relative(path.join(PACKAGE_ROOT, 'dist', 'src'), f));
     expect(rel.filter((f) => /^(db\/(open|index)|vault|config\/index|targetdb\/mapping|workflows)/.test(f))).toEqual([]);
+  });
+});
+
+// A command line that names a top-level command loads and registers that command's group only
+// (src/cli/main.ts): the table must cover every command and alias, and each group must give the same
+// commands, options and subcommands as the whole program (completion and help use the whole program).
+describe('the command groups', () => {
+  const shape = (cmd: Command): unknown => ({
+    name: cmd.name(),
+    aliases: cmd.aliases(),
+    options: cmd.options.map((o) => o.flags),
+    commands: cmd.commands.map(shape),
+  });
+
+  it('place every top-level command and alias in the group that defines it', async () => {
+    const whole = buildProgram();
+    const words = whole.commands.flatMap((c) => [c.name(), ...c.aliases()]).filter((w) => w !== 'completion');
+    expect(Object.keys(COMMAND_GROUPS).sort()).toEqual([...words].sort());
+    for (const word of words) {
+      const program = baseProgram();
+      (await COMMAND_GROUPS[word]())(program);
+      const defined = whole.commands.find((c) => c.name() === word || c.aliases().includes(word))!;
+      expect(program.commands.map(shape)).toContainEqual(shape(defined));
+      for (const c of program.commands) expect(shape(c)).toEqual(shape(whole.commands.find((w) => w.name() === c.name())!));
+    }
   });
 });
