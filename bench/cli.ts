@@ -38,15 +38,20 @@ function shell(args: readonly string[]): string {
 
 const hyperfine = spawnSync('hyperfine', ['--version'], { encoding: 'utf8' }).status === 0;
 
-/** Median wall seconds of `args` run in `cwd` (hyperfine, else spawned runs); null when it fails. */
-function time(args: readonly string[], cwd: string, runs: number, env: NodeJS.ProcessEnv = process.env): number | null {
+/**
+ * Median wall seconds of `args` run in `cwd` (hyperfine, else spawned runs), and the mean CPU seconds
+ * (user + system, from hyperfine; less sensitive to a busy machine than the wall clock); null when it fails.
+ */
+function time(args: readonly string[], cwd: string, runs: number, env: NodeJS.ProcessEnv = process.env): { wall: number; cpu: number | null } | null {
   if (hyperfine) {
     const out = path.join(os.tmpdir(), `cradle-bench-cli-${process.pid}.json`);
-    const res = spawnSync('hyperfine', ['--warmup', '1', '--runs', String(runs), '--export-json', out, '--style', 'none', shell(args)], { cwd, env, encoding: 'utf8' });
+    // -N: no intermediate shell (each argument is passed as it is), so the CPU is the command's own.
+    const res = spawnSync('hyperfine', ['-N', '--warmup', '1', '--runs', String(runs), '--export-json', out, '--style', 'none', shell(args)], { cwd, env, encoding: 'utf8' });
     if (res.status !== 0) return null;
-    const json = JSON.parse(fs.readFileSync(out, 'utf8')) as { results: { median: number }[] };
+    const json = JSON.parse(fs.readFileSync(out, 'utf8')) as { results: { median: number; user: number; system: number }[] };
     fs.rmSync(out, { force: true });
-    return json.results[0].median;
+    const r = json.results[0];
+    return { wall: r.median, cpu: r.user + r.system };
   }
   const samples: number[] = [];
   for (let i = 0; i <= runs; i++) {
@@ -55,7 +60,7 @@ function time(args: readonly string[], cwd: string, runs: number, env: NodeJS.Pr
     if (res.status !== 0) return null;
     if (i > 0) samples.push(Number(process.hrtime.bigint() - t0) / 1e9); // the first is a warm-up
   }
-  return median(samples);
+  return { wall: median(samples), cpu: null };
 }
 
 /** The demo's embedded vault copied into a new database on the server: same rows, same sequences. */
@@ -152,15 +157,17 @@ async function main(): Promise<void> {
       },
     ];
     const rows: string[][] = [];
-    const fmt = (s: number | null) => (s === null ? 'failed' : `${s.toFixed(3)} s`);
-    const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '' : `${(a / b).toFixed(2)}×`);
+    type Timing = ReturnType<typeof time>;
+    const fmt = (t: Timing) => (t === null ? 'failed' : `${t.wall.toFixed(3)} s${t.cpu === null ? '' : ` (${t.cpu.toFixed(3)})`}`);
+    const ratio = (a: Timing, b: Timing) => (a === null || b === null ? '' : `${(a.wall / b.wall).toFixed(2)}×${a.cpu === null || b.cpu === null ? '' : ` (${(a.cpu / b.cpu).toFixed(2)}×)`}`);
     for (const c of commands) {
       const embedded = time([process.execPath, CLI, ...c.args], dir, flags.runs);
       const server = c.query === null ? null : time([process.execPath, CLI, '--vault', vaultUrl, ...c.args], dir, flags.runs);
       const psql = c.query === null ? null : time([...psqlArgs, c.query], dir, flags.runs);
-      rows.push([`cradle ${c.label}`, fmt(embedded), c.query ? fmt(server) : '', c.query ? fmt(psql) : '', ratio(embedded, server), ratio(embedded, psql), `< ${c.target} s${embedded !== null && embedded < c.target ? ' ✓' : ''}`]);
+      rows.push([`cradle ${c.label}`, fmt(embedded), c.query ? fmt(server) : '', c.query ? fmt(psql) : '', ratio(embedded, server), ratio(embedded, psql), `< ${c.target} s${embedded !== null && embedded.wall < c.target ? ' ✓' : ''}`]);
     }
     console.log('');
+    console.log(`wall: median; (CPU): mean user + system${hyperfine ? '' : ' (needs hyperfine)'}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
     console.log(textTable(['COMMAND', 'EMBEDDED VAULT', 'POSTGRESQL VAULT', 'PSQL -c', 'EMB/PG', 'EMB/PSQL', 'GOAL'], rows));
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);

@@ -2,6 +2,7 @@ import { tz, TZDate } from '@date-fns/tz';
 import { format as formatDate } from 'date-fns/format';
 import { parse as parseDate } from 'date-fns/parse';
 import { UserError } from '../lib/errors.js';
+import { isTimeZone } from '../lib/zone-name.js';
 
 // Timestamps as access logs write them. A time with Z or an offset is that instant; a wall-clock time
 // without one is read in the hospital's zone (TZDate applies that zone's DST rules on that date);
@@ -20,11 +21,7 @@ export const TIMESTAMP_HINT = 'write ISO 8601, YYYY-MM-DD or YYYY/MM/DD HH:MM[:S
 
 /** Throws a UserError unless the zone is an IANA zone this Node knows. */
 export function checkTimeZone(timeZone: string): void {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone });
-  } catch {
-    throw new UserError(`"${timeZone}" is not an IANA time zone (e.g. Asia/Shanghai, America/New_York, UTC)`);
-  }
+  if (!isTimeZone(timeZone)) throw new UserError(`"${timeZone}" is not an IANA time zone (e.g. Asia/Shanghai, America/New_York, UTC)`);
 }
 
 /** Instants the vault stores: PostgreSQL has no year 0, and a JavaScript date prints years past 9999 with a sign. */

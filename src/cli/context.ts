@@ -24,9 +24,14 @@ let db: typeof DbModule;
 let mappingModule: typeof MappingModule;
 let vaultModule: typeof VaultModule;
 
-/** The modules the helpers below use (config, databases, mappings, the vault's registration). */
+/** The modules the helpers below use (config, databases, the vault's registration); mappings: loadMappings. */
 export async function loadContext(): Promise<void> {
-  [configModule, db, mappingModule, vaultModule] = [await import('../config/index.js'), await import('../db/index.js'), await import('../targetdb/mapping.js'), await import('../vault/index.js')];
+  [configModule, db, vaultModule] = [await import('../config/index.js'), await import('../db/index.js'), await import('../vault/index.js')];
+}
+
+/** The mapping module (with its date libraries), for the commands on a hospital's target only. */
+async function loadMappings(): Promise<void> {
+  mappingModule = await import('../targetdb/mapping.js');
 }
 
 /** Run `load` before the action of each command (or any of its subcommands): the modules the actions use. */
@@ -181,12 +186,14 @@ async function inTarget<T>(opts: GlobalOptions, scope: Omit<TargetContext, 'targ
 /** The hospital's config, mapping and target, without the vault. */
 export async function withTarget<T>(opts: GlobalOptions, fn: (ctx: TargetContext) => Promise<T>): Promise<T> {
   await loadContext();
+  await loadMappings();
   return inTarget(opts, hospitalScope(opts), fn);
 }
 
 /** Everything a command on one hospital needs: its config, mapping, vault and target. */
 export async function withHospital<T>(opts: GlobalOptions, fn: (ctx: HospitalContext) => Promise<T>): Promise<T> {
   await loadContext();
+  await loadMappings();
   const scope = hospitalScope(opts);
   return withVault(opts, (vault) => inTarget(opts, scope, (ctx) => fn({ ...ctx, vault })), { configRequired: true });
 }

@@ -11,13 +11,19 @@ import { oneOf, positiveInt } from './args.js';
 import { action, onAction, vaultAction, withVault, type JsonOption } from './context.js';
 import { emit, isoDate, table } from './output.js';
 
-// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
-let alertChannels: typeof Alerts.alertChannels;
-let parseDuration: typeof Time.parseDuration;
-let triagePending: typeof Triage.triagePending;
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts); triage's and
+// the durations' only by the action that uses them (the listings start sooner without them).
 let vault: typeof Vault;
 async function load(): Promise<void> {
-  [{ alertChannels }, { parseDuration }, { triagePending }, vault] = [await import('../alerts/deliver.js'), await import('../lib/time.js'), await import('../triage/triage.js'), await import('../vault/index.js')];
+  vault = await import('../vault/index.js');
+}
+async function loadTriage(): Promise<[typeof Triage.triagePending, typeof Alerts.alertChannels]> {
+  const [{ triagePending }, { alertChannels }] = [await import('../triage/triage.js'), await import('../alerts/deliver.js')];
+  return [triagePending, alertChannels];
+}
+async function parseDuration(text: string): Promise<number> {
+  const time: typeof Time = await import('../lib/time.js');
+  return time.parseDuration(text);
 }
 
 // `cradle triage`, `cradle hits`, `cradle incidents`: contacts with the traps turned into hits,
@@ -134,6 +140,7 @@ Examples:
   cradle ingest cdr Master.csv --format asterisk && cradle triage
   cradle triage --json`)
     .action(vaultAction<JsonOption>(async ({ opts, db, config }) => {
+      const [triagePending, alertChannels] = await loadTriage();
       const res = await triagePending(db, { knownSenders: config?.watch?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts) });
       emit(!!opts.json, res, () => [
         `triaged ${res.triaged} contact(s): ${res.hits.length} hit(s), ${res.ignored.length} ignored`,
@@ -159,7 +166,7 @@ Examples:
   cradle hits --status all --json | jq '.hits[] | select(.confidence > 0.9)'
   cradle hits dismiss 42 --reason "robocall: same recording to every number"`)
     .action(action<HitsOptions>(async (opts) => {
-      const since = opts.since ? new Date(Date.now() - parseDuration(opts.since)) : undefined;
+      const since = opts.since ? new Date(Date.now() - (await parseDuration(opts.since))) : undefined;
       await withVault(opts, async (db) => {
         const all = await vault.listHits(db, since);
         const shown = all.filter((h) => opts.status === 'all' || h.status === opts.status);

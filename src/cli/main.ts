@@ -1,30 +1,11 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { UserError } from '../lib/errors.js';
 import { OutFileError } from '../lib/out-file.js';
-import { escapeControls } from '../lib/control.js';
 import { redact } from '../lib/redact.js';
-import { CRADLE_VERSION } from '../lib/version.js';
-import { registerCanaries } from './canaries.js';
-import { registerDemo } from './demo.js';
-import { registerExports } from './exports.js';
-import { registerScan } from './scan.js';
-import { registerWatermark } from './watermark.js';
-import { registerInit } from './init.js';
-import { registerAlerts } from './alerts.js';
-import { registerHits } from './hits.js';
-import { registerIngest } from './ingest.js';
-import { registerLogs } from './logs.js';
-import { registerTrace } from './trace.js';
-import { registerReport } from './report.js';
-import { registerVerify } from './verify.js';
-import { registerAudit } from './audit.js';
-import { registerEvidence } from './evidence.js';
-import { registerPool } from './pool.js';
-import { registerRealism } from './realism.js';
-import { registerSeed } from './seed.js';
-import { registerTarget } from './target.js';
-import { registerWatch } from './watch.js';
-import { registerCompletion } from './completion.js';
+import { baseProgram, errorLines, finishProgram } from './program-base.js';
+import { commandWords } from './startup.js';
+
+export { errorLines };
 
 // Exit codes: 0 ok, 1 failure, 2 bad usage. User errors are one line each, never a stack trace.
 // Every error line is redacted (a URL in it may hold a password) and has its control characters
@@ -32,58 +13,58 @@ import { registerCompletion } from './completion.js';
 // line breaks (a list of problems): each line is printed as its own `cradle: ` line. An unexpected
 // error is always one line.
 
-/** An error text as printed lines: secrets hidden, controls escaped, split where `keepLines` allows. */
-export function errorLines(message: string, keepLines: boolean): string[] {
-  const text = redact(message);
-  return (keepLines ? text.split('\n') : [text]).map(escapeControls);
-}
+type Register = (program: Command) => void;
 
-export function buildProgram(): Command {
-  const program = new Command('cradle')
-    .version(CRADLE_VERSION, '-V, --version')
-    .description('Plant canary newborn families, watch their trap numbers, and trace where leaked records came from.')
-    .option('--config <file>', 'configuration file (default: ./cradle.config.json, or $CRADLE_CONFIG)')
-    .option('--vault <dir|url>', "Cradle's own database: a directory (embedded), a postgres:// URL, a libpq connection string or service=NAME (default: $CRADLE_VAULT, else the config's)")
-    .option('--target <dir|url>', "the hospital's database: as --vault, or mysql://user@host:3306/db (default: $CRADLE_TARGET_URL, else the config's)")
-    .option('--hospital <name>', 'which hospital of the config to work on')
-    .showSuggestionAfterError()
-    // Commander quotes the arguments it rejects, which may be a URL with a password or raw controls.
-    .configureOutput({ outputError: (text, write) => write(`${errorLines(text.replace(/\n$/, ''), true).join('\n')}\n`) })
-    .exitOverride()
-    .addHelpText('after', '\nStart here (in a clone of the repository: npx cradle …):\n  cradle demo                     # a demo hospital with canaries planted, in ./cradle-demo\n  cd cradle-demo && cradle canaries list');
-  registerInit(program);
-  registerTarget(program);
-  registerPool(program);
-  registerSeed(program);
-  registerCanaries(program);
-  registerExports(program);
-  registerWatermark(program);
-  registerScan(program);
-  registerWatch(program);
-  registerIngest(program);
-  registerHits(program);
-  registerLogs(program);
-  registerTrace(program);
-  registerReport(program);
-  registerVerify(program);
-  registerAudit(program);
-  registerRealism(program);
-  registerEvidence(program);
-  registerAlerts(program);
-  registerDemo(program);
-  registerCompletion(program);
-  for (const cmd of program.commands) applyExitOverride(cmd);
-  return program;
-}
+/**
+ * The command group (file) of each top-level command and alias: a command line naming one of these
+ * loads and registers that group only, not all twenty (their modules take about 20 ms to load). Help,
+ * completion and anything else get the whole program (program.ts); test/cli/startup.test.ts checks
+ * this table against it.
+ */
+export const COMMAND_GROUPS: Record<string, () => Promise<Register>> = {
+  init: () => import('./init.js').then((m) => m.registerInit),
+  target: () => import('./target.js').then((m) => m.registerTarget),
+  pool: () => import('./pool.js').then((m) => m.registerPool),
+  seed: () => import('./seed.js').then((m) => m.registerSeed),
+  rotate: () => import('./seed.js').then((m) => m.registerSeed),
+  canaries: () => import('./canaries.js').then((m) => m.registerCanaries),
+  export: () => import('./exports.js').then((m) => m.registerExports),
+  exports: () => import('./exports.js').then((m) => m.registerExports),
+  watermark: () => import('./watermark.js').then((m) => m.registerWatermark),
+  scan: () => import('./scan.js').then((m) => m.registerScan),
+  watch: () => import('./watch.js').then((m) => m.registerWatch),
+  ingest: () => import('./ingest.js').then((m) => m.registerIngest),
+  triage: () => import('./hits.js').then((m) => m.registerHits),
+  hits: () => import('./hits.js').then((m) => m.registerHits),
+  incidents: () => import('./hits.js').then((m) => m.registerHits),
+  contact: () => import('./hits.js').then((m) => m.registerHits),
+  logs: () => import('./logs.js').then((m) => m.registerLogs),
+  tripwires: () => import('./logs.js').then((m) => m.registerLogs),
+  trace: () => import('./trace.js').then((m) => m.registerTrace),
+  report: () => import('./report.js').then((m) => m.registerReport),
+  verify: () => import('./verify.js').then((m) => m.registerVerify),
+  audit: () => import('./audit.js').then((m) => m.registerAudit),
+  realism: () => import('./realism.js').then((m) => m.registerRealism),
+  evidence: () => import('./evidence.js').then((m) => m.registerEvidence),
+  alerts: () => import('./alerts.js').then((m) => m.registerAlerts),
+  demo: () => import('./demo.js').then((m) => m.registerDemo),
+};
 
-function applyExitOverride(cmd: Command): void {
-  cmd.exitOverride();
-  for (const sub of cmd.commands) applyExitOverride(sub);
+/** The program for this command line: its command's group only where the table knows it. */
+async function programFor(argv: readonly string[]): Promise<Command> {
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) return finishProgram(baseProgram());
+  const [word] = commandWords(args);
+  const group = word !== undefined && Object.hasOwn(COMMAND_GROUPS, word) ? COMMAND_GROUPS[word] : undefined;
+  if (!group) return (await import('./program.js')).buildProgram();
+  const program = baseProgram();
+  (await group())(program);
+  return finishProgram(program);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await programFor(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

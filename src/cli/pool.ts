@@ -11,15 +11,14 @@ import { inputLabel, readInput } from './input.js';
 import { emit, isoDate, table } from './output.js';
 import { oneOf } from './args.js';
 
-// The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
-let normaliseDomain: typeof Numbers.normaliseDomain;
-let parseNumberFile: typeof Numbers.parseNumberFile;
-let parseDuration: typeof Time.parseDuration;
+// The actions' modules, loaded when one of these commands runs (src/cli/context.ts); the number
+// parsing and durations only by the commands that add (`pool list` starts sooner without them).
 let vault: typeof Vault;
 let defaultHospital: typeof ConfigModule.defaultHospital;
 async function load(): Promise<void> {
-  [{ normaliseDomain, parseNumberFile }, { parseDuration }, vault, { defaultHospital }] = [await import('../pool/numbers.js'), await import('../lib/time.js'), await import('../vault/index.js'), await import('../config/index.js')];
+  [vault, { defaultHospital }] = [await import('../vault/index.js'), await import('../config/index.js')];
 }
+const numbers = (): Promise<typeof Numbers> => import('../pool/numbers.js');
 
 interface AddOptions extends JsonOption {
   file: string;
@@ -53,6 +52,7 @@ export function registerPool(program: Command): void {
     .action(action<AddOptions>(async (opts) => {
       const file = opts.file;
       const text = readInput(file).toString('utf8');
+      const [{ parseNumberFile }, { parseDuration }]: [typeof Numbers, typeof Time] = [await numbers(), await import('../lib/time.js')];
       const given = opts.burnIn === undefined ? null : parseDuration(opts.burnIn);
       await withVault(opts, async (db, config) => {
         const hospital = namedHospital(opts, config);
@@ -93,7 +93,7 @@ export function registerPool(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  cradle pool add-domain trap.example.org')
     .action(action<JsonOption, [string]>(async (opts, domainText) => {
-      const domain = normaliseDomain(domainText);
+      const domain = (await numbers()).normaliseDomain(domainText);
       if (!domain) throw new UserError(`"${domainText}" is not a domain name (e.g. trap.example.org)`);
       await withVault(opts, async (db, config) => {
         const hospital = hospitalFilter(opts, config) ?? null;
@@ -110,10 +110,12 @@ export function registerPool(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  cradle pool list\n  cradle pool list --state available --json\n\nWhere a profile is stored (cradle target profile), a warning on standard error gives the share of the\nhospital\'s real patients\' numbers in mobile segments the pool has none of (10% or more), and --json\ncarries the figures as "segments".')
     .action(vaultAction<ListOptions>(async ({ opts, db, config }) => {
-      await vault.refreshPool(db, new Date());
+      // A read-only command: the pool as refreshPool would leave it now (burn-ins and cool-downs that
+      // have ended show as available), computed without writing; seeding writes the refresh.
+      const now = new Date();
       const hospital = hospitalFilter(opts, config);
-      const numbers = await vault.listTrapNumbers(db, { hospital, state: opts.state });
-      const counts = await vault.poolCounts(db, hospital);
+      const numbers = await vault.listTrapNumbers(db, { hospital, state: opts.state, asOf: now });
+      const counts = await vault.poolCounts(db, hospital, now);
       const domains = await vault.trapDomains(db, hospital);
       const data = {
         counts,

@@ -4,6 +4,7 @@ import { LOCALES, parseChannel, type ChannelRef, type Locale } from '../domain/i
 import { isServerLocation } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
 import { readJsonFile } from '../lib/json-file.js';
+import { isTimeZone } from '../lib/zone-name.js';
 import { excerpt, problemLines, quoted } from '../lib/control.js';
 
 // cradle.config.json: where the vault is, and per hospital its target, mapping, wards, districts,
@@ -293,11 +294,7 @@ export function parseConfig(doc: unknown, file: string): Config {
   const problems: string[] = [];
   const hospitals = new Map<string, HospitalConfig>();
   for (const [name, h] of Object.entries(parsed.data.hospitals)) {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: h.timeZone });
-    } catch {
-      problems.push(`${file}: hospitals.${excerpt(name)}.timeZone: unknown time zone ${quoted(h.timeZone)}`);
-    }
+    if (!isTimeZone(h.timeZone)) problems.push(`${file}: hospitals.${excerpt(name)}.timeZone: unknown time zone ${quoted(h.timeZone)}`);
     (h.nicuWards ?? []).forEach((ward, i) => {
       if (!h.wards.includes(ward)) problems.push(`${file}: hospitals.${excerpt(name)}.nicuWards.${i}: ${quoted(ward)} is not one of the hospital's wards (${excerpt(h.wards.join(', '))})`);
     });

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { UserError } from '../lib/errors.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
 import { copyPristine, memoryTemplate } from './pristine.js';
+import { pgliteModule } from './wasm.js';
 import { redact } from '../lib/redact.js';
 import { acceptedLocations, isConninfo, processEnvironment, resolveServer, tlsPlan, urlScheme, type ServerSettings, type TlsConfig } from './conninfo.js';
 import { describeConnectError } from './connect-error.js';
@@ -80,7 +81,10 @@ function copySql(table: string, columns: readonly string[], source: string): str
 // ---------- embedded ----------
 
 async function startPGlite(dir: string): Promise<PGlite> {
+  // Compiled once per process, maybe already under way since the CLI started (src/db/wasm.ts).
+  const pgliteWasmModule = await pgliteModule();
   const db = new PGlite(dir, {
+    ...(pgliteWasmModule ? { pgliteWasmModule } : {}),
     // PGlite's default 128 MB of shared buffers costs about 0.4 s of page-zeroing at every open; a CLI
     // command touches far less, so 16 MB keeps each command's start-up short (issue 18).
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],

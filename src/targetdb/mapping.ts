@@ -6,6 +6,7 @@ import { parsePhone } from '../lib/phone.js';
 import type { Family, PersonName } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { readJsonFile } from '../lib/json-file.js';
+import { isTimeZone } from '../lib/zone-name.js';
 import { excerpt, problemLines, quoted } from '../lib/control.js';
 import { FIELDS, type FieldKind } from './fields.js';
 
@@ -182,11 +183,7 @@ export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
     steps.push({ alias: ins.as, schema, table, returning: ins.returning, at: ins.at ?? (holdsBirth || refsBirth ? 'birth' : 'admission'), columns });
   });
   if (parsed.data.timeZone) {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: parsed.data.timeZone });
-    } catch {
-      problems.push(`${source}: timeZone: unknown time zone ${quoted(parsed.data.timeZone)}`);
-    }
+    if (!isTimeZone(parsed.data.timeZone)) problems.push(`${source}: timeZone: unknown time zone ${quoted(parsed.data.timeZone)}`);
   }
   let recordKey: Mapping['recordKey'];
   if (parsed.data.recordKey) {

@@ -17,7 +17,10 @@ export interface TrapNumberRow {
   canary_id: string | null;
 }
 
-/** Move numbers whose burn-in or cool-down has ended to available. */
+/**
+ * Move numbers whose burn-in or cool-down has ended to available. A reader that only shows the pool
+ * (`cradle pool list`) passes `asOf` to listTrapNumbers and poolCounts instead: the same view, no write.
+ */
 export async function refreshPool(db: Queryable, now: Date): Promise<void> {
   await db.query(
     `UPDATE trap_numbers SET state = 'available', burn_in_until = NULL
@@ -75,17 +78,32 @@ export async function trapDomains(db: Queryable, hospital?: string): Promise<{ d
   return rows;
 }
 
-export async function listTrapNumbers(db: Queryable, filter: { hospital?: string; state?: string } = {}): Promise<TrapNumberRow[]> {
+/**
+ * The trap numbers as stored, or with `asOf` as refreshPool(asOf) would leave them (burn-in or
+ * cool-down ended: available, the burn-in's end cleared), computed in the query: nothing is written.
+ * `$n` is the asOf parameter's number.
+ */
+function poolAsOf(n: number): string {
+  const ended = `$${n}::timestamptz IS NOT NULL AND ((state = 'burn_in' AND burn_in_until <= $${n}) OR (state = 'retired' AND cooldown_until <= $${n}))`;
+  return `(SELECT id, e164, region, hospital,
+                  CASE WHEN ${ended} THEN 'available' ELSE state END AS state,
+                  added_at,
+                  CASE WHEN $${n}::timestamptz IS NOT NULL AND state = 'burn_in' AND burn_in_until <= $${n} THEN NULL ELSE burn_in_until END AS burn_in_until,
+                  retired_at, cooldown_until, note
+             FROM trap_numbers)`;
+}
+
+export async function listTrapNumbers(db: Queryable, filter: { hospital?: string; state?: string; /** Show the pool as refreshPool(asOf) would leave it, without writing. */ asOf?: Date } = {}): Promise<TrapNumberRow[]> {
   const { rows } = await db.query<TrapNumberRow>(
     `SELECT t.*, a.canary_id
-       FROM trap_numbers t
+       FROM ${poolAsOf(3)} t
        LEFT JOIN LATERAL (
          SELECT canary_id FROM trap_assignments WHERE trap_number_id = t.id ORDER BY assigned_at DESC, id DESC LIMIT 1
        ) a ON t.state IN ('assigned', 'retired')
       WHERE ($1::text IS NULL OR t.hospital IS NULL OR t.hospital = $1)
         AND ($2::text IS NULL OR t.state = $2)
       ORDER BY t.e164`,
-    [filter.hospital ?? null, filter.state ?? null],
+    [filter.hospital ?? null, filter.state ?? null, filter.asOf?.toISOString() ?? null],
   );
   return rows;
 }
@@ -147,10 +165,11 @@ export async function retireNumbersOf(db: Queryable, canaryIds: readonly string[
   return res.rowCount;
 }
 
-export async function poolCounts(db: Queryable, hospital?: string): Promise<Record<TrapNumberState, number>> {
+/** Numbers by state; with `asOf`, as refreshPool(asOf) would leave them (nothing is written). */
+export async function poolCounts(db: Queryable, hospital?: string, asOf?: Date): Promise<Record<TrapNumberState, number>> {
   const { rows } = await db.query<{ state: TrapNumberState; n: number }>(
-    `SELECT state, count(*)::int AS n FROM trap_numbers WHERE $1::text IS NULL OR hospital IS NULL OR hospital = $1 GROUP BY state`,
-    [hospital ?? null],
+    `SELECT state, count(*)::int AS n FROM ${poolAsOf(2)} t WHERE $1::text IS NULL OR hospital IS NULL OR hospital = $1 GROUP BY state`,
+    [hospital ?? null, asOf?.toISOString() ?? null],
   );
   const counts: Record<TrapNumberState, number> = { burn_in: 0, available: 0, assigned: 0, retired: 0, blocked: 0 };
   for (const r of rows) counts[r.state] = r.n;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from '@jest/globals';
 import { bashCompletion, completionNodes, zshCompletion } from '../../src/cli/completion.js';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { cradleInProcess } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
 import { itWith, ZSH } from '../helpers/needs.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { describe, expect, it } from '@jest/globals';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { itWith, SYSTEMD_ANALYZE } from '../helpers/needs.js';
 

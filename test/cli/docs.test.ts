@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from '@jest/globals';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { PACKAGE_ROOT } from '../../src/lib/paths.js';
 
 // The docs a newcomer reads are checked against the code: every command and option of the CLI is

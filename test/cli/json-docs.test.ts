@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { openDatabase } from '../../src/db/index.js';
 import { FIXTURES_DIR, PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { cradleInProcess, type CliResult } from '../helpers/cli.js';
