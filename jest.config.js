@@ -33,6 +33,7 @@ const UNIT = [
   'test/accesslog/parse.test.ts',
   'test/cli/output.test.ts',
   'test/exports/infer.test.ts',
+  'test/ingest/gammu.test.ts',
   'test/exports/plan.test.ts',
   'test/exports/style-unit.test.ts',
   'test/report/render.test.ts',

@@ -6,10 +6,11 @@ import { regionOfLocale } from '../domain/index.js';
 import { errorMessage, UserError } from '../lib/errors.js';
 import type * as Ingest from '../ingest/index.js';
 import type { CdrFormat, IngestSummary } from '../ingest/index.js';
-import { cdrMap, checkCdrMap, oneOf, regionArg, timeZoneArg } from './args.js';
+import { cdrMap, checkCdrMap, oneOf, positiveInt, regionArg, timeZoneArg } from './args.js';
 import { action, hospitalFilter, namedHospital, onAction, withVault, type GlobalOptions, type JsonOption } from './context.js';
 import { inputLabel, readInput } from './input.js';
 import { emit, progress, progressDone } from './output.js';
+import { openSmsSource, smsToArg, type SmsFormat } from './sms-source.js';
 
 // The actions' modules, loaded when one of these commands runs (src/cli/context.ts).
 let defaultHospital: typeof ConfigModule.defaultHospital;
@@ -35,6 +36,19 @@ interface CdrOptions extends JsonOption {
 
 interface MailOptions extends JsonOption {
   verbose?: boolean;
+}
+
+interface SmsOptions extends JsonOption {
+  format: SmsFormat;
+  dir?: string;
+  source?: string;
+  to?: string[];
+  table?: string;
+  timeZone?: string;
+  region?: string;
+  partsWait: number;
+  follow?: boolean;
+  every: number;
 }
 
 interface EventOptions {
@@ -89,7 +103,8 @@ Examples:
   cradle ingest cdr calls.csv --format csv --map src=Caller,dst=Called,start=Time,id=CallId
   cradle ingest mail suspicious.eml
   cradle ingest mail trap-inbox.mbox --json
-  cradle ingest event --json front-desk-visit.json`,
+  cradle ingest event --json front-desk-visit.json
+  cradle ingest sms --format gammu-files --dir /var/spool/gammu/inbox --to +8613912345678`,
     );
 
   ingest
@@ -212,6 +227,71 @@ Examples:
         }
         reportProblems(result, 'events');
         emit(opts.json !== undefined, result, () => summaryLines(result, result.events === 1 ? 'event' : 'events', result.events, false));
+      });
+    }));
+  ingest
+    .command('sms')
+    .description("import the SMS a SIM received, from Gammu SMSD's inbox (files or SQL backend); --follow keeps polling")
+    .requiredOption('--format <format>', 'gammu-files (the InboxPath folder) or gammu-sql (the inbox table)', oneOf('gammu-files', 'gammu-sql'))
+    .option('--dir <folder>', "gammu-files: SMSD's InboxPath")
+    .option('--source <url>', "gammu-sql: SMSD's database, postgres://user@host:5432/smsd or mysql://user@host:3306/smsd (only read)")
+    .option('--to <number>', "the trap number of the SIM (file names and rows carry the sender, not it); for SQL shared by several modems, PhoneID=number (repeatable)", smsToArg)
+    .option('--table <name>', 'gammu-sql: the inbox table (default inbox)')
+    .option('--time-zone <zone>', "zone of the times SMSD writes without an offset (default: the hospital's timeZone)", timeZoneArg)
+    .option('--region <CC>', 'country of sender numbers written without +code (default: from the hospital locale, else CN)', regionArg)
+    .option('--parts-wait <seconds>', 'how long a multi-part message waits for a missing part before it is stored without it', positiveInt, 600)
+    .option('--follow', 'keep polling the inbox until stopped (Ctrl-C)')
+    .option('--every <seconds>', 'with --follow: seconds between polls', positiveInt, 10)
+    .option('--json', 'print JSON (with --follow: one line per poll that read something)')
+    .addHelpText(
+      'after',
+      `
+Each message becomes an SMS contact to the --to trap number, its parts joined (by their UDH
+reference, or for unicode/standard inbox files by the file part numbers), its text decoded (UCS-2,
+or GSM 7-bit with the extension table), and its raw bytes kept: the inbox file, or the rows as JSON.
+The vault remembers which files or rows it consumed: running again adds nothing. A part whose
+message is not whole waits (--parts-wait); a file or row that cannot be read is rejected once, with a
+warning. Any InboxFormat is read; detail keeps the most (UDH, SMSC). See docs/deployment-china.md.
+
+Examples:
+  cradle ingest sms --format gammu-files --dir /var/spool/gammu/inbox --to +8613912345678
+  cradle ingest sms --format gammu-sql --source postgres://cradle@smsd-host/smsd --to +8613912345678
+  cradle ingest sms --format gammu-sql --source mysql://cradle@127.0.0.1:3306/smsd --to modem1=+8613912345678 --to modem2=+8613812345678 --follow`,
+    )
+    .action(action<SmsOptions>(async (opts) => {
+      await withVault(opts, async (db, config) => {
+        const hospital = hospitalOf(opts, config);
+        const timeZone = opts.timeZone ?? hospital?.timeZone;
+        if (!timeZone) throw new UserError("SMSD writes local times: pass --time-zone (the SMSD machine's zone, e.g. Asia/Shanghai), or run with a config naming the hospital's timeZone");
+        const region = opts.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN');
+        const source = await openSmsSource(db, { format: opts.format, dir: opts.dir, source: opts.source, to: opts.to ?? [], table: opts.table }, region);
+        try {
+          const poll = async (first: boolean) => {
+            const result = await source.poll(db, { timeZone, region, waitMs: opts.partsWait * 1000 });
+            for (const line of [...result.rejectedDetail.map((d) => `rejected: ${d}`), ...result.warnings]) process.stderr.write(`cradle: warning: ${line.replace(/\p{Cc}/gu, '?')}\n`);
+            if (opts.follow && !first && result.items === 0) return;
+            emit(!!opts.json, result, () => [
+              `${result.file}: ${result.items} new ${opts.format === 'gammu-files' ? 'files' : 'rows'}, ${result.messages} messages; ${result.recorded} recorded, ${result.duplicates} already in the vault, ${result.rejected} rejected${result.pending ? `, ${result.pending} parts waiting for the rest of their message` : ''}`,
+            ]);
+          };
+          await poll(true);
+          if (!opts.follow) return;
+          let stop = false;
+          const stopped = new Promise<void>((resolve) => {
+            const end = () => {
+              stop = true;
+              resolve();
+            };
+            process.once('SIGINT', end);
+            process.once('SIGTERM', end);
+          });
+          while (!stop) {
+            await Promise.race([stopped, new Promise((r) => setTimeout(r, opts.every * 1000).unref())]);
+            if (!stop) await poll(false);
+          }
+        } finally {
+          await source.close();
+        }
       });
     }));
   onAction(program.commands.slice(first), load);

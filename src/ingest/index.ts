@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Database, Queryable } from '../db/index.js';
 import { isStorableInstant, storableText } from '../lib/storable.js';
-import { isPermanentDataError, recordContact, type NewContact } from '../vault/contacts.js';
+import type { NewContact } from '../vault/contacts.js';
 import { CdrRowError, readCdr, type CdrFormat, type CdrOptions } from './cdr.js';
 import { parseEvents } from './event.js';
 import { canaryMailboxes } from '../vault/mailboxes.js';
@@ -34,52 +34,7 @@ export interface IngestSummary {
   contactIds: number[];
 }
 
-const DETAIL_CAP = 50;
-
-/** A contact to record, with where it came from in the file for messages. */
-interface Pending {
-  where: string;
-  contact: NewContact;
-}
-
-interface Recorded {
-  recorded: number;
-  duplicates: number;
-  ids: number[];
-  rejected: number;
-  rejectedDetail: string[];
-  warnings: string[];
-}
-
-const capped = (list: string[], line: string) => {
-  if (list.length < DETAIL_CAP) list.push(line);
-};
-
-/** Each contact under a savepoint: one the vault refuses for its data is a rejection, not the end of the file. */
-async function recordAll(tx: Queryable, pending: readonly Pending[]): Promise<Recorded> {
-  const out: Recorded = { recorded: 0, duplicates: 0, ids: [], rejected: 0, rejectedDetail: [], warnings: [] };
-  for (const { where, contact } of pending) {
-    await tx.query('SAVEPOINT ingest_contact');
-    let r;
-    try {
-      r = await recordContact(tx, contact);
-    } catch (err) {
-      if (!isPermanentDataError(err)) throw err;
-      await tx.query('ROLLBACK TO SAVEPOINT ingest_contact');
-      out.rejected++;
-      capped(out.rejectedDetail, `${where}: the vault refused it: ${(err as Error).message}`);
-      continue;
-    }
-    await tx.query('RELEASE SAVEPOINT ingest_contact');
-    if (r.duplicate) out.duplicates++;
-    else out.recorded++;
-    out.ids.push(r.id);
-    for (const w of r.warnings) capped(out.warnings, `${where}: ${w}`);
-  }
-  return out;
-}
-
-const NOTHING: Recorded = { recorded: 0, duplicates: 0, ids: [], rejected: 0, rejectedDetail: [], warnings: [] };
+import { capped, DETAIL_CAP, NOTHING, recordAll, type Pending, type Recorded } from './record.js';
 
 /** What every ingest reports of its contacts: recorded, duplicates, and rejected (unreadable or refused by the vault). */
 function outcome(res: Recorded, unreadable: number, readErrors: string[]) {
@@ -220,3 +175,6 @@ export async function ingestEvents(db: Database, text: string, opts: { label: st
     contactIds: res.ids,
   };
 }
+
+export { DEFAULT_PARTS_WAIT_MS, filesSourceName, pollGammuFiles, pollGammuSql, sqlSourceName, type SmsPollOptions, type SmsPollSummary, type SqlInbox } from './gammu-source.js';
+export { decodeGsm7Septets, decodeSmsText, decodeUcs2Hex, joinParts, parseUdh, SmsDecodeError } from './gammu.js';

@@ -11,6 +11,7 @@ export * from './contacts.js';
 export * from './hits.js';
 export * from './alerts.js';
 export * from './mailboxes.js';
+export * from './sms-inbox.js';
 export * from './access.js';
 export * from './access-imports.js';
 export * from './access-events.js';

@@ -37,6 +37,12 @@ export const SYSTEMD_ANALYZE: Need = {
   install: 'install systemd (apt-get install systemd)',
 };
 
+export const GAMMU_SMSD: Need = {
+  what: 'gammu-smsd',
+  present: ['/usr/bin/gammu-smsd', '/usr/local/bin/gammu-smsd'].some((f) => fs.existsSync(f)),
+  install: 'install Gammu SMSD (apt-get install gammu-smsd)',
+};
+
 const warned = new Set<Need>();
 function skipped(need: Need, name: string): string {
   if (!warned.has(need)) {

@@ -1,0 +1,239 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect } from '@jest/globals';
+import { openDatabase } from '../../src/db/index.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
+import { scratchDir, SERVER_URL } from '../helpers/db.js';
+import { describeWith, GAMMU_SMSD } from '../helpers/needs.js';
+import { createTrapVault, TRAP_NUMBERS, type TrapVault } from './trap-vault.js';
+
+// `cradle ingest sms` against a real gammu-smsd, started here on Gammu's dummy phone driver (a folder
+// whose sms/1 files are the SIM's received messages): SMSD reads them, links the parts and writes its
+// inbox (files backend, detail and unicode formats; SQL backend on the machine's PostgreSQL with
+// Gammu's own schema), and Cradle imports what SMSD wrote.
+
+const ucs2 = (text: string) => Buffer.from(text, 'utf16le').swap16().toString('hex').toUpperCase();
+
+/** A received message in the dummy phone: an SMS backup section, as the dummy driver reads it. */
+function phoneSms(p: { sender: string; stamp: string; udh?: string; coding: 'Unicode' | 'Default'; text: string }): string {
+  return [
+    '[SMSBackup000]',
+    'SMSC = "+8613800100500"',
+    'PDU = Deliver',
+    `DateTime = ${p.stamp}`,
+    'State = UnRead',
+    `Number = "${p.sender}"`,
+    ...(p.udh ? [`UDH = ${p.udh}`] : []),
+    `Text00 = ${ucs2(p.text)}`,
+    `Coding = ${p.coding}`,
+    'Folder = 1',
+    `Length = ${[...p.text].length}`,
+    'Class = -1',
+    '',
+  ].join('\n');
+}
+
+const PART1 = '李娜您好，我们是市妇幼保健院新生儿回访中心，';
+const PART2 = '您的宝宝出生于十一月二十日，请回电领取疫苗补贴。';
+const ENGLISH = 'Dear parent {baby photos} 50% off, only 99€ today';
+
+/** The dummy phone's folder with the three messages, part 2 of the Chinese one stored first. */
+function dummyPhone(dir: string): string {
+  const phone = path.join(dir, 'phone');
+  for (const f of ['1', '2', '3', '4', '5']) fs.mkdirSync(path.join(phone, 'sms', f), { recursive: true });
+  fs.writeFileSync(path.join(phone, 'sms', '1', '1'), phoneSms({ sender: '+8613700002222', stamp: '20261207T101600', udh: '050003A70202', coding: 'Unicode', text: PART2 }));
+  fs.writeFileSync(path.join(phone, 'sms', '1', '2'), phoneSms({ sender: '+8613700002222', stamp: '20261207T101559', udh: '050003A70201', coding: 'Unicode', text: PART1 }));
+  fs.writeFileSync(path.join(phone, 'sms', '1', '3'), phoneSms({ sender: '+8613700003333', stamp: '20261207T101700', coding: 'Default', text: ENGLISH }));
+  return phone;
+}
+
+const SMSD_COMMON = ['loopsleep = 1', 'commtimeout = 1', 'receivefrequency = 1', 'statusfrequency = 0', 'checksecurity = 0', 'checkbattery = 0', 'checksignal = 0', 'checknetwork = 0'];
+
+/** Run gammu-smsd with `smsd` settings until `done()` holds (or 20 s), then stop it. */
+async function runSmsd(dir: string, smsd: string[], done: () => Promise<boolean>): Promise<void> {
+  const phone = dummyPhone(dir);
+  const config = path.join(dir, 'smsdrc');
+  fs.writeFileSync(config, ['[gammu]', `device = ${phone}/`, 'connection = none', 'model = dummy', '', '[smsd]', `logfile = ${dir}/smsd.log`, 'debuglevel = 1', ...SMSD_COMMON, ...smsd, ''].join('\n'));
+  const child = spawn('gammu-smsd', ['--config', config], { env: { ...process.env, TZ: 'Asia/Shanghai' }, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    const until = Date.now() + 20_000;
+    while (!(await done())) {
+      if (child.exitCode !== null) throw new Error(`gammu-smsd exited (${child.exitCode}): ${fs.readFileSync(path.join(dir, 'smsd.log'), 'utf8')}`);
+      if (Date.now() > until) throw new Error(`gammu-smsd wrote nothing in 20 s: ${fs.readFileSync(path.join(dir, 'smsd.log'), 'utf8')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The phone's folder is emptied once SMSD has stored every message.
+    expect(fs.readdirSync(path.join(phone, 'sms', '1'))).toEqual([]);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+interface SmsResult {
+  items: number;
+  messages: number;
+  recorded: number;
+  duplicates: number;
+  rejected: number;
+  pending: number;
+  contactIds: number[];
+}
+
+describeWith(GAMMU_SMSD)('cradle ingest sms from a real gammu-smsd (dummy phone)', () => {
+  let v: TrapVault;
+  let cwd: string;
+  const run = (args: string[]) => cradleInProcess(['--vault', v.location.location, 'ingest', 'sms', '--time-zone', 'Asia/Shanghai', ...args], { cwd });
+  const contact = async (id: number) => {
+    const db = await openDatabase(v.location.location, { role: 'vault' });
+    try {
+      const { rows } = await db.query<{ from_address: string; to_address: string; body: string; occurred_at: Date; headers: Record<string, unknown>; raw: Uint8Array; source: string; provider_id: string }>(
+        `SELECT source, provider_id, from_address, to_address, body, occurred_at, headers, raw FROM contact_events WHERE id = $1`,
+        [id],
+      );
+      return rows[0];
+    } finally {
+      await db.close();
+    }
+  };
+
+  beforeAll(async () => {
+    v = await createTrapVault('pglite', 'gammu');
+    // The canary holds its parents' trap numbers since before the messages (planted in 2026-W48).
+    await v.db.query(
+      `INSERT INTO trap_assignments (trap_number_id, canary_id, role, assigned_at)
+       SELECT id, 'c1', CASE WHEN e164 = $1 THEN 'mother' ELSE 'father' END, '2026-11-23T00:00:00Z' FROM trap_numbers`,
+      [TRAP_NUMBERS[0]],
+    );
+    // Triage reads the whole family: give the trap vault's canary its baby (born 20 November).
+    const baby = { name: { family: '王', given: '李娜之女', full: '王李娜之女', latin: 'Wang Li Na Zhi Nv' }, sex: 'F', birthTime: '2026-11-20T01:30:00Z', weightGrams: 3300 };
+    const parents = { mother: { name: { family: '李', given: '娜', full: '李娜', latin: 'Li Na' }, phone: TRAP_NUMBERS[0] }, father: { name: { family: '王', given: '伟', full: '王伟', latin: 'Wang Wei' }, phone: TRAP_NUMBERS[1] } };
+    await v.db.query(`UPDATE canaries SET family = family || $1::jsonb WHERE id = 'c1'`, [JSON.stringify({ baby, ...parents })]);
+    await v.db.close();
+    cwd = scratchDir('gammu-cli');
+  });
+  afterAll(async () => {
+    await v?.location.cleanup();
+  });
+
+  it.each(['detail', 'unicode'] as const)('imports the files backend (InboxFormat %s) once, parts joined, and triage hits the canary', async (format) => {
+    const dir = scratchDir(`gammu-${format}`);
+    const inbox = path.join(dir, 'inbox');
+    fs.mkdirSync(inbox);
+    const expected = format === 'detail' ? 2 : 3; // detail: all linked parts in one file
+    await runSmsd(dir, ['service = files', `inboxpath = ${inbox}/`, `outboxpath = ${dir}/`, `sentsmspath = ${dir}/`, `errorsmspath = ${dir}/`, `inboxformat = ${format}`], async () => fs.readdirSync(inbox).length >= expected);
+    // A file that is not what SMSD writes: rejected once, with a reason.
+    fs.writeFileSync(path.join(inbox, 'IN20261207_101800_00_+8613700004444_00.txt'), '[SMSBackup000]\nNumber = "+8613700004444"\nCoding = Klingon\n');
+    const old = new Date(Date.now() - 5000);
+    for (const f of fs.readdirSync(inbox)) fs.utimesSync(path.join(inbox, f), old, old);
+    const to = format === 'detail' ? TRAP_NUMBERS[0] : TRAP_NUMBERS[1];
+
+    const first = await run(['--format', 'gammu-files', '--dir', inbox, '--to', to, '--json']);
+    expect(first.code).toBe(0);
+    const res = json<SmsResult>(first);
+    expect(res).toMatchObject({ items: expected + 1, messages: 2, recorded: 2, duplicates: 0, rejected: 1, pending: 0 });
+    expect(first.stderr).toBe('cradle: warning: rejected: IN20261207_101800_00_+8613700004444_00.txt: not a Gammu inbox file Cradle can read: Coding "Klingon" is not one Gammu writes\n');
+    const [chinese, english] = await Promise.all(res.contactIds.map(contact));
+    expect(chinese).toMatchObject({ source: 'gammu-files', from_address: '+8613700002222', to_address: to, body: PART1 + PART2 });
+    expect(english).toMatchObject({ from_address: '+8613700003333', to_address: to, body: ENGLISH });
+    if (format === 'detail') {
+      // The SMS time as SMSD wrote it (Z: UTC); the evidence is the inbox file, byte for byte.
+      expect(chinese.occurred_at.toISOString()).toBe('2026-12-07T10:15:59.000Z');
+      expect(chinese.headers['x-gammu-udh']).toEqual(['050003A70201', '050003A70202']);
+      const file = fs.readdirSync(inbox).find((f) => f.includes('+8613700002222'))!;
+      expect(Buffer.from(chinese.raw).equals(fs.readFileSync(path.join(inbox, file)))).toBe(true);
+    } else {
+      // unicode: each part its own file, named with the SMS time without an offset (read in --time-zone).
+      expect(chinese.occurred_at.toISOString()).toBe('2026-12-07T02:15:59.000Z');
+      const raw = JSON.parse(Buffer.from(chinese.raw).toString('utf8')) as { files: { name: string; base64: string }[] };
+      expect(raw.files.map((f) => f.name)).toEqual(['IN20261207_101559_00_+8613700002222_00.txt', 'IN20261207_101600_00_+8613700002222_01.txt']);
+      expect(Buffer.from(raw.files[1].base64, 'base64').equals(fs.readFileSync(path.join(inbox, raw.files[1].name)))).toBe(true);
+    }
+
+    // Run again: nothing new, no warning repeated.
+    const again = await run(['--format', 'gammu-files', '--dir', inbox, '--to', to]);
+    expect(again.stdout).toBe(`gammu-files:${inbox}: 0 new files, 0 messages; 0 recorded, 0 already in the vault, 0 rejected\n`);
+    expect(again.stderr).toBe('');
+
+    const triage = json<{ hits: { canaryId: string; eventId: number; confidence: number }[] }>(await cradleInProcess(['--vault', v.location.location, 'triage', '--json'], { cwd }));
+    const hits = triage.hits.filter((h) => res.contactIds.includes(h.eventId));
+    expect(hits.map((h) => h.canaryId)).toEqual(['c1', 'c1']);
+    // The Chinese message names the mother and the baby's birth date: a targeted hit; the English one is not.
+    const [named, unnamed] = res.contactIds.map((id) => hits.find((h) => h.eventId === id)!);
+    expect(named.confidence).toBeGreaterThan(0.9);
+    expect(unnamed.confidence).toBeLessThan(named.confidence);
+  }, 60_000);
+
+  it('refuses what it cannot follow, with one line', async () => {
+    const inbox = scratchDir('gammu-usage');
+    const noTo = await run(['--format', 'gammu-files', '--dir', inbox]);
+    expect(noTo.code).toBe(1);
+    expect(noTo.stderr).toMatch(/--to <trap number> is needed/);
+    const notTrap = await run(['--format', 'gammu-files', '--dir', inbox, '--to', '+8613700001111']);
+    expect(notTrap.stderr).toMatch(/\+8613700001111 is not a trap number in the vault/);
+    const noDir = await run(['--format', 'gammu-files', '--dir', path.join(inbox, 'nope'), '--to', TRAP_NUMBERS[0]]);
+    expect(noDir.stderr).toMatch(/no such folder/);
+    const badFormat = await run(['--format', 'smstools', '--dir', inbox, '--to', TRAP_NUMBERS[0]]);
+    expect(badFormat.code).toBe(2);
+  });
+
+  const adminUrl = SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  it('imports the SQL backend written by gammu-smsd (native_pgsql), waits for a missing part, rejects a bad row once', async () => {
+    const name = `cradle_gammu_${process.pid}_${Date.now() % 100000}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const smsdDb = new pg.Client({ connectionString: url.toString() });
+    await smsdDb.connect();
+    try {
+      // Gammu's own schema; CREATE LANGUAGE plpgsql fails on a server that has it built in (9.0 and later).
+      const schema = fs.readFileSync('/usr/share/doc/gammu-smsd/examples/pgsql.sql', 'utf8').replace(/^CREATE LANGUAGE plpgsql;$/m, '');
+      await smsdDb.query(schema);
+      const dir = scratchDir('gammu-sql');
+      await runSmsd(
+        dir,
+        ['service = sql', 'driver = native_pgsql', `host = ${url.hostname}:${url.port || 5432}`, `user = ${decodeURIComponent(url.username) || 'postgres'}`, `password = ${decodeURIComponent(url.password) || 'none'}`, `database = ${name}`, 'phoneid = modem1'],
+        async () => (await smsdDb.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox`)).rows[0].n >= 3,
+      );
+      const source = url.toString();
+      const sql = (args: string[] = []) => run(['--format', 'gammu-sql', '--source', source, '--to', `modem1=${TRAP_NUMBERS[0]}`, '--json', ...args]);
+      const first = await sql();
+      expect(first.stderr).toBe('');
+      const res = json<SmsResult>(first);
+      expect(res).toMatchObject({ items: 3, messages: 2, recorded: 2, rejected: 0, pending: 0 });
+      const chinese = await contact(res.contactIds[0]);
+      expect(chinese).toMatchObject({ source: 'gammu-sql', body: PART1 + PART2, from_address: '+8613700002222', to_address: TRAP_NUMBERS[0] });
+      // SMSD wrote the SMS time (10:15:59Z) in its local zone, Asia/Shanghai.
+      expect(chinese.occurred_at.toISOString()).toBe('2026-12-07T10:15:59.000Z');
+      const rows = JSON.parse(Buffer.from(chinese.raw).toString('utf8')) as { ID: number; UDH: string; RecipientID: string }[];
+      expect(rows.map((r) => [r.ID, r.UDH, r.RecipientID])).toEqual([[1, '050003A70201', 'modem1'], [2, '050003A70202', 'modem1']]);
+
+      // Rows as SMSD writes them: part 1 of 2 alone waits; a row with broken hex is rejected once.
+      const insert = (udh: string, text: string, hex = ucs2(text)) =>
+        smsdDb.query(`INSERT INTO inbox ("ReceivingDateTime", "Text", "SenderNumber", "Coding", "UDH", "SMSCNumber", "Class", "TextDecoded", "RecipientID") VALUES (date_trunc('second', now() AT TIME ZONE 'Asia/Shanghai'), $1, '+8613700005555', 'Unicode_No_Compression', $2, '+8613800100500', -1, $3, 'modem1')`, [hex, udh, text]);
+      await insert('050003B20201', '王伟先生，');
+      await insert('', 'broken', 'ZZZZ');
+      const waiting = await sql();
+      expect(json<SmsResult>(waiting)).toMatchObject({ items: 2, messages: 0, recorded: 0, rejected: 1, pending: 1 });
+      expect(waiting.stderr).toBe(
+        'cradle: warning: rejected: inbox ID 5: text is not hex (4 characters, not all hex digits)\n' +
+          'cradle: warning: message from +8613700005555 (reference 178, 1 of 2 parts: 4) waits for part 2\n',
+      );
+      await insert('050003B20202', '您的快递到了。');
+      const joined = await sql();
+      expect(json<SmsResult>(joined)).toMatchObject({ items: 2, messages: 1, recorded: 1, rejected: 0, pending: 0 });
+      expect(joined.stderr).toBe('');
+      expect((await contact(json<SmsResult>(joined).contactIds[0])).body).toBe('王伟先生，您的快递到了。');
+      expect(json<SmsResult>(await sql())).toMatchObject({ items: 0, recorded: 0 });
+    } finally {
+      await smsdDb.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  }, 60_000);
+});
