@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/index.js';
 import { errorCode, errorMessage, UserError } from '../lib/errors.js';
 import type * as Server from '../watch/server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, forwarderSecretVariable, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
 import type * as Deliver from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
 import type * as TriageAndAlert from '../workflows/triage-and-alert.js';
-import { portArg } from './args.js';
+import { regionOfLocale } from '../domain/index.js';
+import { oneOf, portArg, positiveInt, timeZoneArg } from './args.js';
+import { openSmsSource, smsToArg, type SmsFormat, type SmsSource } from './sms-source.js';
 import { onAction, vaultAction, type JsonOption } from './context.js';
 
 // The action's modules, loaded when the command runs (src/cli/context.ts).
@@ -26,6 +30,51 @@ interface WatchOptions extends JsonOption {
   smtpPort?: number;
   trustProxy?: boolean;
   publicUrl?: string;
+  sms?: SmsFormat;
+  smsDir?: string;
+  smsSource?: string;
+  smsTo?: string[];
+  smsEvery: number;
+  timeZone?: string;
+}
+
+/**
+ * The SMS inbox `cradle watch --sms` polls, in the watch's process: each poll records what is new
+ * (src/ingest/gammu-source.ts) and says so on standard error; triage picks the contacts up as any other.
+ */
+async function smsPoller(db: Database, opts: WatchOptions, config: Config | null): Promise<{ start(): void; stop(): Promise<void> }> {
+  const { defaultHospital } = await import('../config/index.js');
+  const hospital = defaultHospital(config);
+  const timeZone = opts.timeZone ?? hospital?.timeZone;
+  if (!timeZone) throw new UserError("--sms: SMSD writes local times: pass --time-zone (the SMSD machine's zone, e.g. Asia/Shanghai), or run with a config naming the hospital's timeZone");
+  const region = regionOfLocale(hospital?.locale ?? 'zh-CN');
+  const source: SmsSource = await openSmsSource(db, { format: opts.sms!, dir: opts.smsDir, source: opts.smsSource, to: opts.smsTo ?? [] }, region);
+  let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | null = null;
+  const poll = () => {
+    polling ??= (async () => {
+      try {
+        const r = await source.poll(db, { timeZone, region, waitMs: 600_000 });
+        for (const line of [...r.rejectedDetail.map((d) => `rejected: ${d}`), ...r.warnings]) process.stderr.write(`cradle watch: sms: ${maskDigits(line.replace(/\p{Cc}/gu, '?'))}\n`);
+        if (r.items) process.stderr.write(`cradle watch: sms: ${r.items} new, ${r.messages} messages; ${r.recorded} recorded, ${r.duplicates} already in the vault, ${r.rejected} rejected${r.pending ? `, ${r.pending} parts waiting` : ''}\n`);
+      } catch (err) {
+        process.stderr.write(`cradle watch: sms: ${maskDigits(errorMessage(err))}\n`);
+      } finally {
+        polling = null;
+      }
+    })();
+  };
+  return {
+    start() {
+      poll();
+      timer = setInterval(poll, opts.smsEvery * 1000);
+    },
+    async stop() {
+      clearInterval(timer);
+      await polling;
+      await source.close();
+    },
+  };
 }
 
 export function registerWatch(program: Command): void {
@@ -38,6 +87,12 @@ export function registerWatch(program: Command): void {
     .option('--smtp-port <port>', 'also accept mail for the canary mailboxes of the trap domains on this port (0: any free one)', portArg)
     .option('--trust-proxy', 'behind a reverse proxy on this machine: take the client address from X-Forwarded-For (watch.trustProxy in the config)')
     .option('--public-url <url>', 'base URL the providers call, as they see it behind a proxy (checks Twilio signatures)')
+    .option('--sms <format>', "also follow a SIM's SMS inbox: gammu-files (with --sms-dir) or gammu-sql (with --sms-source), as cradle ingest sms does", oneOf('gammu-files', 'gammu-sql'))
+    .option('--sms-dir <folder>', "--sms gammu-files: SMSD's InboxPath")
+    .option('--sms-source <url>', "--sms gammu-sql: SMSD's database (postgres://… or mysql://…, only read)")
+    .option('--sms-to <number>', 'the trap number of the SIM, or PhoneID=number (repeatable), as --to of cradle ingest sms', smsToArg)
+    .option('--sms-every <seconds>', 'seconds between polls of the SMS inbox', positiveInt, 10)
+    .option('--time-zone <zone>', "zone of the times SMSD writes (default: the hospital's timeZone)", timeZoneArg)
     .option('--json', 'print the listening address as JSON')
     .addHelpText(
       'after',
@@ -55,7 +110,8 @@ new contacts are triaged (cradle triage) and due alerts delivered (cradle alerts
 Examples:
   TWILIO_AUTH_TOKEN=... cradle watch --public-url https://traps.example.org
   cradle watch --host 0.0.0.0 --port 8787
-  cradle watch --port 0 --json        # any free port; prints {"url": ...}`,
+  cradle watch --port 0 --json        # any free port; prints {"url": ...}
+  cradle watch --sms gammu-files --sms-dir /var/spool/gammu/inbox --sms-to +8613912345678`,
     )
     .action(vaultAction<WatchOptions>(async ({ opts, db, config }) => {
       const settings = config?.watch;
@@ -67,6 +123,7 @@ Examples:
         throw new UserError(`${opts.publicUrl ? '--public-url' : `${config?.file}: watch.publicUrl`}: ${errorMessage(err)}`);
       }
       const secrets = watchSecrets(process.env, settings);
+      const sms = opts.sms ? await smsPoller(db, opts, config) : null;
       const host = opts.host ?? settings?.host ?? DEFAULT_HOST;
       const port = opts.port ?? settings?.port ?? DEFAULT_PORT;
       let watch;
@@ -81,6 +138,7 @@ Examples:
           trustProxy: !!opts.trustProxy || !!settings?.trustProxy,
         });
       } catch (err) {
+        await sms?.stop();
         const code = errorCode(err);
         if (code === 'EADDRINUSE') throw new UserError(`cannot listen on ${host}:${port}: the address is in use (another cradle watch?)`);
         if (code === 'EACCES') throw new UserError(`cannot listen on ${host}:${port}: permission denied (ports below 1024 need privileges)`);
@@ -124,12 +182,14 @@ Examples:
       };
       tick();
       const timer = setInterval(tick, TRIAGE_EVERY_MS);
+      sms?.start();
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       process.stderr.write(`cradle watch: ${signal}: stopping\n`);
       clearInterval(timer);
+      await sms?.stop();
       await watch.close();
       await running;
     }));

@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, expect } from '@jest/globals';
-import { openDatabase } from '../../src/db/index.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { closeLingering, openDatabase } from '../../src/db/index.js';
+import { FIXTURES_DIR, PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { cradleInProcess, json } from '../helpers/cli.js';
 import { scratchDir, SERVER_URL } from '../helpers/db.js';
+import { mariadbUnreachable, MARIADB_URL, newMariadbDatabase } from '../helpers/mariadb.js';
 import { describeWith, GAMMU_SMSD } from '../helpers/needs.js';
 import { createTrapVault, TRAP_NUMBERS, type TrapVault } from './trap-vault.js';
 
@@ -60,18 +62,20 @@ async function runSmsd(dir: string, smsd: string[], done: () => Promise<boolean>
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const until = Date.now() + 20_000;
-    while (!(await done())) {
+    // Done once SMSD has stored every message and emptied the phone's folder (it deletes each after storing it).
+    const emptied = () => fs.readdirSync(path.join(phone, 'sms', '1')).length === 0;
+    while (!(emptied() && (await done()))) {
       if (child.exitCode !== null) throw new Error(`gammu-smsd exited (${child.exitCode}): ${fs.readFileSync(path.join(dir, 'smsd.log'), 'utf8')}`);
       if (Date.now() > until) throw new Error(`gammu-smsd wrote nothing in 20 s: ${fs.readFileSync(path.join(dir, 'smsd.log'), 'utf8')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    // The phone's folder is emptied once SMSD has stored every message.
-    expect(fs.readdirSync(path.join(phone, 'sms', '1'))).toEqual([]);
   } finally {
     child.kill('SIGTERM');
     await exited;
   }
 }
+
+const mariadb = await mariadbUnreachable();
 
 interface SmsResult {
   items: number;
@@ -234,6 +238,88 @@ describeWith(GAMMU_SMSD)('cradle ingest sms from a real gammu-smsd (dummy phone)
       await smsdDb.end();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
+    }
+  }, 60_000);
+
+  (mariadb === null ? it : it.skip)(`imports the SQL backend written by gammu-smsd on MariaDB (native_mysql)${mariadb ? ` (skipped: MariaDB unreachable at ${MARIADB_URL})` : ''}`, async () => {
+    const db = await newMariadbDatabase('gammu', fs.readFileSync('/usr/share/doc/gammu-smsd/examples/mysql.sql', 'utf8'));
+    try {
+      const url = new URL(db.location);
+      const dir = scratchDir('gammu-mysql');
+      const count = async () => {
+        const c = await openDatabase(db.location, { role: 'SMSD database' });
+        try {
+          return (await c.query<{ n: number }>('SELECT count(*) AS n FROM inbox')).rows[0].n;
+        } finally {
+          await c.close();
+        }
+      };
+      await runSmsd(dir, ['service = sql', 'driver = native_mysql', `host = ${url.hostname}:${url.port || 3306}`, `user = ${decodeURIComponent(url.username) || 'root'}`, `password = ${decodeURIComponent(url.password)}`, `database = ${db.name}`, 'phoneid = modem1'], async () => Number(await count()) >= 3);
+      const args = ['--format', 'gammu-sql', '--source', db.location, '--to', `modem1=${TRAP_NUMBERS[1]}`, '--json'];
+      const first = await run(args);
+      expect(first.stderr).toBe('');
+      const res = json<SmsResult>(first);
+      expect(res).toMatchObject({ items: 3, messages: 2, recorded: 2, rejected: 0, pending: 0 });
+      const chinese = await contact(res.contactIds[0]);
+      expect(chinese).toMatchObject({ source: 'gammu-sql', body: PART1 + PART2, to_address: TRAP_NUMBERS[1] });
+      expect(chinese.occurred_at.toISOString()).toBe('2026-12-07T10:15:59.000Z');
+      expect(json<SmsResult>(await run(args))).toMatchObject({ items: 0, recorded: 0 });
+    } finally {
+      await db.cleanup();
+    }
+  }, 60_000);
+});
+
+// `cradle watch --sms gammu-files`: the real binary follows an inbox folder while it runs; a file
+// SMSD writes (here the detail file a gammu-smsd wrote, from fixtures/gammu) is recorded and triaged.
+describe('cradle watch following a Gammu inbox folder', () => {
+  let v: TrapVault;
+  beforeAll(async () => {
+    v = await createTrapVault('pglite', 'gammuwatch');
+    await v.db.close();
+  });
+  afterAll(async () => {
+    await v?.location.cleanup();
+  });
+
+  it('records an inbox file written while it runs, once, and stops cleanly', async () => {
+    const cwd = scratchDir('gammu-watch');
+    const inbox = path.join(cwd, 'inbox');
+    fs.mkdirSync(inbox);
+    await closeLingering();
+    const child = spawn(
+      process.execPath,
+      [path.join(PACKAGE_ROOT, 'bin', 'cradle'), '--vault', v.location.location, 'watch', '--port', '0', '--sms', 'gammu-files', '--sms-dir', inbox, '--sms-to', TRAP_NUMBERS[0], '--sms-every', '1', '--time-zone', 'Asia/Shanghai'],
+      { cwd, env: { ...process.env, CRADLE_VAULT: '', CRADLE_CONFIG: '' } },
+    );
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => (stdout += d));
+    const exit = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const until = async (what: () => boolean, label: string) => {
+      const end = Date.now() + 20_000;
+      while (!what()) {
+        if (child.exitCode !== null || Date.now() > end) throw new Error(`cradle watch: ${label} did not come (exit ${child.exitCode}): ${stdout}${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await until(() => stdout.includes('listening on'), 'listening');
+      fs.copyFileSync(path.join(FIXTURES_DIR, 'gammu', 'detail-multipart.txt'), path.join(inbox, 'IN20261207_101559_00_+8613700002222_00.txt'));
+      await until(() => stderr.includes('cradle watch: sms: 1 new, 1 messages; 1 recorded'), 'the SMS');
+      await new Promise((r) => setTimeout(r, 1500)); // another poll or two: nothing new to say
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exit).toBe(0);
+    expect(stderr.match(/cradle watch: sms: \d+ new/g)).toEqual(['cradle watch: sms: 1 new']);
+    const db = await openDatabase(v.location.location, { role: 'vault' });
+    try {
+      const { rows } = await db.query<{ body: string; source: string }>(`SELECT source, body FROM contact_events`);
+      expect(rows).toEqual([{ source: 'gammu-files', body: '李娜您好，我们是医院回访中心，宝宝出生于十一月二十日，请回电。' }]);
+    } finally {
+      await db.close();
     }
   }, 60_000);
 });
