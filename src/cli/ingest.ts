@@ -251,7 +251,7 @@ reference, or for unicode/standard inbox files by the file part numbers), its te
 or GSM 7-bit with the extension table), and its raw bytes kept: the inbox file, or the rows as JSON.
 The vault remembers which files or rows it consumed: running again adds nothing. A part whose
 message is not whole waits (--parts-wait); a file or row that cannot be read is rejected once, with a
-warning. Any InboxFormat is read; detail keeps the most (UDH, SMSC). See docs/deployment-china.md.
+warning. Any InboxFormat is read; detail keeps the most (UDH, SMSC). See docs/deployment.md ("SIM trap numbers with Gammu SMSD").
 
 Examples:
   cradle ingest sms --format gammu-files --dir /var/spool/gammu/inbox --to +8613912345678

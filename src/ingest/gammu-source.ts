@@ -48,8 +48,6 @@ export interface SmsPollSummary {
   messages: number;
   recorded: number;
   duplicates: number;
-  skipped: number;
-  skippedDetail: string[];
   rejected: number;
   rejectedDetail: string[];
   /** Parts still waiting for the rest of their message. */
@@ -121,8 +119,6 @@ function summary(label: string, items: number, messages: number, res: typeof NOT
     messages,
     recorded: res.recorded,
     duplicates: res.duplicates,
-    skipped: 0,
-    skippedDetail: [],
     rejected: batch.rejectedItems.length + res.rejected,
     rejectedDetail: [...batch.rejectedDetail, ...res.rejectedDetail].slice(0, DETAIL_CAP),
     pending: pendingParts,

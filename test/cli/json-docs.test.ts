@@ -206,6 +206,11 @@ describe.each(BACKENDS)('the --json examples of docs/cli.md are what the command
     await run('ingest event', ['ingest', 'event', 'visit.json', '--json']);
     await run('ingest cdr', ['ingest', 'cdr', path.join(FIXTURES_DIR, 'ingest', 'Master.csv'), '--json']);
     await run('ingest mail', ['ingest', 'mail', path.join(FIXTURES_DIR, 'ingest', 'box.mbox'), '--json']);
+    const inbox = path.join(cwd, 'gammu-inbox');
+    fs.mkdirSync(inbox);
+    fs.copyFileSync(path.join(FIXTURES_DIR, 'gammu', 'detail-multipart.txt'), path.join(inbox, 'IN20261207_101559_00_+8613700002222_00.txt'));
+    fs.utimesSync(path.join(inbox, 'IN20261207_101559_00_+8613700002222_00.txt'), new Date(Date.now() - 5000), new Date(Date.now() - 5000));
+    await run('ingest sms', ['ingest', 'sms', '--format', 'gammu-files', '--dir', inbox, '--to', canary.motherPhone, '--time-zone', 'Asia/Shanghai', '--json']);
     const triaged = (await run('triage', ['triage', '--json'])) as { hits: { hitId: number; incidentId: string }[] };
     const hit = triaged.hits[0];
     await run('hits', ['hits', '--status', 'all', '--json']);
