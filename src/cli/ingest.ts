@@ -270,6 +270,8 @@ Examples:
             const result = await source.poll(db, { timeZone, region, waitMs: opts.partsWait * 1000 });
             for (const line of [...result.rejectedDetail.map((d) => `rejected: ${d}`), ...result.warnings]) process.stderr.write(`cradle: warning: ${line.replace(/\p{Cc}/gu, '?')}\n`);
             if (opts.follow && !first && result.items === 0) return;
+            // Followed, one line of JSON per poll (a reader takes each line as it comes).
+            if (opts.follow && opts.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
             emit(!!opts.json, result, () => [
               `${result.file}: ${result.items} new ${opts.format === 'gammu-files' ? 'files' : 'rows'}, ${result.messages} messages; ${result.recorded} recorded, ${result.duplicates} already in the vault, ${result.rejected} rejected${result.pending ? `, ${result.pending} parts waiting for the rest of their message` : ''}`,
             ]);

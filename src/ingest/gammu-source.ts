@@ -58,6 +58,9 @@ export interface SmsPollSummary {
 
 export const DEFAULT_PARTS_WAIT_MS = 600_000;
 
+/** Larger inbox files are rejected unread: 255 parts of a detail file take about 300 KiB. */
+const MAX_INBOX_FILE = 1024 * 1024;
+
 /** A message's contact: from the first part, the body joined, the evidence given. */
 function contactOf(m: SmsMessage, source: 'gammu-files' | 'gammu-sql', providerId: string, to: string, raw: Buffer, extra: Record<string, unknown>, opts: SmsPollOptions): NewContact {
   const first = m.parts[0];
@@ -162,11 +165,20 @@ export async function pollGammuFiles(vault: Database, dir: string, to: string, o
     let bytes: Buffer;
     try {
       const file = path.join(dir, n.name);
-      if (now.getTime() - fs.statSync(file).mtimeMs < (opts.settleMs ?? 0)) continue;
+      const st = fs.statSync(file);
+      if (!st.isFile() || now.getTime() - st.mtimeMs < (opts.settleMs ?? 0)) continue;
+      if (st.size > MAX_INBOX_FILE) {
+        items++;
+        reject(n.name, `${st.size} bytes: SMSD writes inbox files of a few KiB (a detail file of 255 parts is under ${MAX_INBOX_FILE / 1024} KiB)`);
+        continue;
+      }
       bytes = fs.readFileSync(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // moved away meanwhile
-      throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // moved away meanwhile
+      // Not marked: read again at the next poll, once the permissions are mended.
+      capped(batch.warnings, `${n.name}: cannot be read (${code ?? (err as Error).message}); it is tried again at the next poll`);
+      continue;
     }
     items++;
     data.set(n.name, bytes);

@@ -250,7 +250,7 @@ export function parseGammuStamp(text: string, timeZone: string): Date | null {
   const m = /^(\d{4})(\d{2})(\d{2})[_T](\d{2})(\d{2})(\d{2})(Z?)$/.exec(text.trim());
   if (!m) return null;
   const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
   if (m[7] === 'Z') {
     const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
     return t.getUTCDate() === d ? t : null;

@@ -322,4 +322,72 @@ describe('cradle watch following a Gammu inbox folder', () => {
       await db.close();
     }
   }, 60_000);
+
+  it('reads a hostile inbox folder without a crash: rejections with reasons, the rest recorded', async () => {
+    const cwd = scratchDir('gammu-hostile');
+    const inbox = path.join(cwd, 'inbox');
+    fs.mkdirSync(inbox);
+    const put = (name: string, data: Buffer | string) => fs.writeFileSync(path.join(inbox, name), data);
+    put('IN20261207_101000_00_+8613700001111_00.txt', Buffer.alloc(2 * 1024 * 1024, 0x41)); // far larger than SMSD writes
+    put('IN20261207_101001_00_+8613700001111_00.txt', Buffer.from([0xfe, 0xff, 0x67])); // UTF-16 cut in half
+    put('IN20261207_101002_00_+8613700001111_00.txt', '[SMSBackup000]\nNumber = "+8613700001111"\nUDH = 0900\nText00 = 0041\nCoding = Default\n'); // UDH cut short
+    put('IN20261207_101003_00_+8613700001111_00.txt', Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x0a])); // standard format, not UTF-8: replacement characters
+    put('IN00000000_101004_00_+8613700001111_00.txt', '[SMSBackup000]\nNumber = "+8613700001111"\nDateTime = 00000000T000000Z\nText00 = 0041\nCoding = Default\n'); // no time
+    fs.mkdirSync(path.join(inbox, 'IN20261207_101005_00_+8613700001111_00.txt')); // a folder: not an inbox file
+    put('notes.txt', 'not SMSD');
+    const old = new Date(Date.now() - 5000);
+    for (const f of fs.readdirSync(inbox)) fs.utimesSync(path.join(inbox, f), old, old);
+    const res = await cradleInProcess(['--vault', v.location.location, 'ingest', 'sms', '--format', 'gammu-files', '--dir', inbox, '--to', TRAP_NUMBERS[0], '--time-zone', 'Asia/Shanghai', '--json'], { cwd });
+    expect(res.code).toBe(0);
+    expect(json<SmsResult>(res)).toMatchObject({ items: 5, messages: 2, recorded: 2, rejected: 3 });
+    expect(res.stderr.split('\n').filter(Boolean)).toEqual([
+      'cradle: warning: rejected: IN20261207_101000_00_+8613700001111_00.txt: 2097152 bytes: SMSD writes inbox files of a few KiB (a detail file of 255 parts is under 1024 KiB)',
+      'cradle: warning: rejected: IN20261207_101002_00_+8613700001111_00.txt: not a Gammu inbox file Cradle can read: UDH length 9 but 1 bytes follow',
+      'cradle: warning: rejected: IN20261207_101001_00_+8613700001111_00.txt: not a Gammu inbox file Cradle can read: UTF-16 text of 1 bytes (not a whole number of characters)',
+      // Stored, escaped: the NUL of the file that is not UTF-8 (its raw bytes are the file's).
+      'cradle: warning: IN20261207_101003_00_+8613700001111_00.txt: body: NUL shown as ␀ (or an unpaired surrogate as U+FFFD); the exact bytes are in raw',
+    ]);
+    const db = await openDatabase(v.location.location, { role: 'vault' });
+    try {
+      const { rows } = await db.query<{ body: string; headers: Record<string, unknown> }>(`SELECT body, headers FROM contact_events WHERE provider_id LIKE $1 ORDER BY id`, [`${TRAP_NUMBERS[0]}/IN%_+8613700001111_00.txt`]);
+      expect(rows.map((r) => r.body)).toEqual(['\ufffd\u2400\ufffd(\n', 'A']);
+      expect(rows[1].headers['x-gammu-time']).toMatch(/unreadable/);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('follows a folder with ingest sms --follow until SIGTERM', async () => {
+    const cwd = scratchDir('gammu-follow');
+    const inbox = path.join(cwd, 'inbox');
+    fs.mkdirSync(inbox);
+    await closeLingering();
+    const child = spawn(
+      process.execPath,
+      [path.join(PACKAGE_ROOT, 'bin', 'cradle'), '--vault', v.location.location, 'ingest', 'sms', '--format', 'gammu-files', '--dir', inbox, '--to', TRAP_NUMBERS[1], '--time-zone', 'Asia/Shanghai', '--follow', '--every', '1', '--json'],
+      { cwd, env: { ...process.env, CRADLE_VAULT: '', CRADLE_CONFIG: '' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exit = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const lines = () => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as SmsResult);
+    const until = async (n: number) => {
+      const end = Date.now() + 20_000;
+      while (lines().length < n) {
+        if (child.exitCode !== null || Date.now() > end) throw new Error(`ingest sms --follow: no line ${n} (exit ${child.exitCode}): ${stdout}${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await until(1); // the first poll always says what it found: nothing
+      fs.copyFileSync(path.join(FIXTURES_DIR, 'gammu', 'detail-multipart.txt'), path.join(inbox, 'IN20261207_101559_00_+8613700002222_00.txt'));
+      await until(2);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exit).toBe(0);
+    expect(lines().map((l) => [l.items, l.recorded])).toEqual([[0, 0], [1, 1]]);
+  }, 60_000);
 });
