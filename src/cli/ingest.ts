@@ -266,9 +266,12 @@ Examples:
         const region = opts.region ?? regionOfLocale(hospital?.locale ?? 'zh-CN');
         const source = await openSmsSource(db, { format: opts.format, dir: opts.dir, source: opts.source, to: opts.to ?? [], table: opts.table }, region);
         try {
+          // With --follow, a message waiting for a part is said once, not at every poll.
+          const said = new Set<string>();
           const poll = async (first: boolean) => {
             const result = await source.poll(db, { timeZone, region, waitMs: opts.partsWait * 1000 });
-            for (const line of [...result.rejectedDetail.map((d) => `rejected: ${d}`), ...result.warnings]) process.stderr.write(`cradle: warning: ${line.replace(/\p{Cc}/gu, '?')}\n`);
+            for (const line of [...result.rejectedDetail.map((d) => `rejected: ${d}`), ...result.warnings.filter((w) => !said.has(w))]) process.stderr.write(`cradle: warning: ${line.replace(/\p{Cc}/gu, '?')}\n`);
+            for (const w of result.warnings) said.add(w);
             if (opts.follow && !first && result.items === 0) return;
             // Followed, one line of JSON per poll (a reader takes each line as it comes).
             if (opts.follow && opts.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -51,11 +51,14 @@ async function smsPoller(db: Database, opts: WatchOptions, config: Config | null
   const source: SmsSource = await openSmsSource(db, { format: opts.sms!, dir: opts.smsDir, source: opts.smsSource, to: opts.smsTo ?? [] }, region);
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | null = null;
+  // A message waiting for a part is said once, not at every poll.
+  const said = new Set<string>();
   const poll = () => {
     polling ??= (async () => {
       try {
         const r = await source.poll(db, { timeZone, region, waitMs: 600_000 });
-        for (const line of [...r.rejectedDetail.map((d) => `rejected: ${d}`), ...r.warnings]) process.stderr.write(`cradle watch: sms: ${maskDigits(line.replace(/\p{Cc}/gu, '?'))}\n`);
+        for (const line of [...r.rejectedDetail.map((d) => `rejected: ${d}`), ...r.warnings.filter((w) => !said.has(w))]) process.stderr.write(`cradle watch: sms: ${maskDigits(line.replace(/\p{Cc}/gu, '?'))}\n`);
+        for (const w of r.warnings) said.add(w);
         if (r.items) process.stderr.write(`cradle watch: sms: ${r.items} new, ${r.messages} messages; ${r.recorded} recorded, ${r.duplicates} already in the vault, ${r.rejected} rejected${r.pending ? `, ${r.pending} parts waiting` : ''}\n`);
       } catch (err) {
         process.stderr.write(`cradle watch: sms: ${maskDigits(errorMessage(err))}\n`);
