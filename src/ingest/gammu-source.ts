@@ -166,7 +166,7 @@ export async function pollGammuFiles(vault: Database, dir: string, to: string, o
     try {
       const file = path.join(dir, n.name);
       const st = fs.statSync(file);
-      if (!st.isFile() || now.getTime() - st.mtimeMs < (opts.settleMs ?? 0)) continue;
+      if (!st.isFile() || (opts.settleMs && Date.now() - st.mtimeMs < opts.settleMs)) continue;
       if (st.size > MAX_INBOX_FILE) {
         items++;
         reject(n.name, `${st.size} bytes: SMSD writes inbox files of a few KiB (a detail file of 255 parts is under ${MAX_INBOX_FILE / 1024} KiB)`);

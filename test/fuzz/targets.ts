@@ -8,7 +8,7 @@ import { parseMapOption } from '../../src/accesslog/parse.js';
 import type { AccessFormat } from '../../src/domain/access.js';
 import { loadConfig, configTemplate, selectHospital } from '../../src/config/index.js';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
-import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, type CdrFormat } from '../../src/ingest/index.js';
+import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, pollGammuFiles, type CdrFormat } from '../../src/ingest/index.js';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { runScan } from '../../src/scan/scan.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
@@ -191,6 +191,24 @@ export const ingestTargets: FuzzTarget<TrapVault>[] = [
       return r.rejected > 0 ? { kind: 'warned', detail: `${r.rejected} rejected` } : { kind: 'silent', detail: `${r.events} events, ${r.recorded} recorded` };
     },
     { userErrors: [EventError] },
+  ),
+  // A Gammu SMSD inbox file (detail: an SMS backup; unicode: FE FF and UTF-16), one new file a case.
+  trapTarget(
+    'sms-gammu-files',
+    'text',
+    () => [fixture('gammu', 'detail-multipart.txt'), Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('李娜您好', 'utf16le').swap16(), Buffer.alloc(8)])],
+    async (v, input) => {
+      const dir = scratchDir('fuzz-gammu');
+      try {
+        fs.writeFileSync(path.join(dir, 'IN20261207_101559_00_+8613700002222_00.txt'), input);
+        const r = await pollGammuFiles(v.db, dir, TRAP_NUMBERS[0], { timeZone: 'Asia/Shanghai', region: 'CN', waitMs: 600_000, now: new Date('2026-12-07T10:20:00Z') });
+        if (r.recorded + r.duplicates > 0) return { kind: 'stored' };
+        if (r.rejected + r.pending > 0 || r.warnings.length) return { kind: 'warned', detail: `${r.rejected} rejected, ${r.pending} parts waiting` };
+        return { kind: 'silent', detail: `${r.items} files, nothing recorded, rejected or waiting` };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
   ),
 ];
 
