@@ -159,6 +159,8 @@ export async function pollGammuFiles(vault: Database, dir: string, to: string, o
   const data = new Map<string, Buffer>();
   const detailParts: SmsPart[] = [];
   const plain: InboxFileName[] = [];
+  /** Files left for the next poll: SMSD may still be writing them. */
+  const young: InboxFileName[] = [];
   let items = 0;
   for (const n of names) {
     if (seen.has(n.name)) continue;
@@ -166,7 +168,11 @@ export async function pollGammuFiles(vault: Database, dir: string, to: string, o
     try {
       const file = path.join(dir, n.name);
       const st = fs.statSync(file);
-      if (!st.isFile() || (opts.settleMs && Date.now() - st.mtimeMs < opts.settleMs)) continue;
+      if (!st.isFile()) continue;
+      if (opts.settleMs && Date.now() - st.mtimeMs < opts.settleMs) {
+        young.push(n);
+        continue;
+      }
       if (st.size > MAX_INBOX_FILE) {
         items++;
         reject(n.name, `${st.size} bytes: SMSD writes inbox files of a few KiB (a detail file of 255 parts is under ${MAX_INBOX_FILE / 1024} KiB)`);
@@ -192,6 +198,12 @@ export async function pollGammuFiles(vault: Database, dir: string, to: string, o
   }
   const messages: SmsMessage[] = [];
   for (const group of groupPlainFiles(plain)) {
+    // A message whose next part is still being written waits for it (the next poll takes them together).
+    const last = group.files[group.files.length - 1];
+    if (young.some((y) => y.sender === last.sender && y.serial === last.serial && y.part === last.part + 1)) {
+      items -= group.files.length;
+      continue;
+    }
     const parts: SmsPart[] = [];
     try {
       for (const n of group.files) {

@@ -404,4 +404,29 @@ describe('cradle watch following a Gammu inbox folder', () => {
     expect(await exit).toBe(0);
     expect(lines().map((l) => [l.items, l.recorded])).toEqual([[0, 0], [1, 1]]);
   }, 60_000);
+
+  it('waits for a part SMSD is still writing before it joins unicode files', async () => {
+    const cwd = scratchDir('gammu-young');
+    const inbox = path.join(cwd, 'inbox');
+    fs.mkdirSync(inbox);
+    const unicode = (text: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(ucs2(text), 'hex')]);
+    const first = path.join(inbox, 'IN20261207_101559_00_+8613700006666_00.txt');
+    const second = path.join(inbox, 'IN20261207_101600_00_+8613700006666_01.txt');
+    fs.writeFileSync(first, unicode(PART1));
+    fs.writeFileSync(second, unicode(PART2));
+    const old = new Date(Date.now() - 5000);
+    fs.utimesSync(first, old, old); // part 1 settled, part 2 just written
+    const args = ['--vault', v.location.location, 'ingest', 'sms', '--format', 'gammu-files', '--dir', inbox, '--to', TRAP_NUMBERS[0], '--time-zone', 'Asia/Shanghai', '--json'];
+    expect(json<SmsResult>(await cradleInProcess(args, { cwd }))).toMatchObject({ items: 0, messages: 0, recorded: 0 });
+    fs.utimesSync(second, old, old);
+    const res = json<SmsResult>(await cradleInProcess(args, { cwd }));
+    expect(res).toMatchObject({ items: 2, messages: 1, recorded: 1 });
+    const db = await openDatabase(v.location.location, { role: 'vault' });
+    try {
+      const { rows } = await db.query<{ body: string }>(`SELECT body FROM contact_events WHERE id = $1`, [res.contactIds[0]]);
+      expect(rows[0].body).toBe(PART1 + PART2);
+    } finally {
+      await db.close();
+    }
+  });
 });
