@@ -113,6 +113,27 @@ describeEachTarget(TARGET_CASES, 'exports on %s', (backend) => {
     for (const r of rows) expect(lines[r.row]).toContain(seeded.planted.find((p) => p.id === r.canary_id)!.family.mother.name.full);
   });
 
+  it('keeps the default export to the hospital’s own days with --from/--to, its canaries born on them too', async () => {
+    // A birth time's day in the hospital's zone: timestamptz cells are instants, DATETIME cells its wall-clock.
+    const localDay = (cell: string) => (/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(cell) ? cell.slice(0, 10) : new Intl.DateTimeFormat('en-CA', { timeZone: h.hospital.timeZone }).format(new Date(cell)));
+    const daysOf = (file: string, canaryRows: number[]) => {
+      const rows = parseCsv(fs.readFileSync(file, 'utf8'));
+      const col = rows[0].indexOf(headerOf('baby.birthTime'));
+      return rows.slice(1).filter((_, i) => !canaryRows.includes(i + 1)).map((r) => localDay(r[col]));
+    };
+    const all = await runExport(h.vault, h.target, request(h, path.join(dir, 'days-all.csv'), { canaries: 1, channel: { kind: 'export', name: 'days' } }));
+    const days = daysOf(path.join(dir, 'days-all.csv'), all.canaries.map((c) => c.row)).sort();
+    const [from, to] = [days[Math.floor(days.length / 3)], days[Math.floor(days.length / 2)]];
+    const inWindow = days.filter((d) => d >= from && d <= to).length;
+    const out = path.join(dir, 'days.csv');
+    const res = await runExport(h.vault, h.target, request(h, out, { from, to, canaries: 3, channel: { kind: 'export', name: 'days' } }));
+    expect(res.rows).toBe(inWindow);
+    expect(res.rows).toBeLessThan(days.length);
+    const shown = daysOf(out, []);
+    expect(shown).toHaveLength(inWindow + 3);
+    expect(shown.filter((d) => d < from || d > to)).toEqual([]);
+  });
+
   it('leaves no file and no manifest when it fails', async () => {
     const exportsBefore = (await vault.listExports(h.vault)).length;
     const canariesBefore = await count(h.vault, 'SELECT 1 FROM canaries');
