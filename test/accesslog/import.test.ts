@@ -3,27 +3,31 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { importAccessLog, type ImportAccessOptions } from '../../src/accesslog/import.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
+import { dialectOf } from '../../src/db/index.js';
+import { recordKeyColumn } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { describeEachTarget, schemaOf, TARGET_CASES } from '../helpers/targets.js';
 
 // Importing access logs into a real vault: idempotent, resumable, rejects with line numbers, tripwires
 // and their alerts, exposures of canaries to the accounts that opened them.
 
 const HEADER = 'event_time,operator,op,patient_id,client_ip,app';
 
-/** Import options for the test hospital's log: the reference mapping's columns, alerts by e-mail. */
+/** Import options for the test hospital's log: the mapping's record key, alerts by e-mail. */
 const importOptions = (h: TestHospital, extra: Partial<ImportAccessOptions>): ImportAccessOptions => ({
   hospital: h.hospital.name,
   format: 'csv',
   timeZone: 'Asia/Shanghai',
   map: { ts: 'event_time', user: 'operator', action: 'op', record: 'patient_id', ip: 'client_ip', system: 'app' },
-  recordKey: { alias: 'birth', table: 'births', column: 'birth_id' },
+  recordKey: recordKeyColumn(h.mapping)!,
   alertChannels: ['email'],
   ...extra,
 });
 
-describe.each(BACKENDS)('access-log import on %s', (backend) => {
+// Record keys are the mapping's (births.birth_id; XSE_JBXX.XSEID on the MariaDB HIS schema).
+describeEachTarget(TARGET_CASES, 'access-log import on %s', (backend) => {
   let h: TestHospital;
   let canaryKeys: { id: string; record: string }[];
   let realKeys: string[];
@@ -38,13 +42,19 @@ describe.each(BACKENDS)('access-log import on %s', (backend) => {
     });
 
   beforeAll(async () => {
-    h = await createTestHospital({ backend, schema: 'reference', population: 120, trapNumbers: 20 });
+    h = await createTestHospital({ backend, schema: schemaOf(backend), population: 120, trapNumbers: 20 });
     const now = new Date('2026-11-02T00:00:00Z');
     await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 4, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W45', ...birthWindow(now), seed: 'access' });
     const canaries = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
-    canaryKeys = canaries.map((c) => ({ id: c.id, record: String(c.target_keys!.birth.birth_id) }));
-    const { rows } = await h.target.query<{ birth_id: number }>(`SELECT birth_id FROM births WHERE birth_id <> ALL($1::bigint[]) ORDER BY birth_id`, [canaryKeys.map((k) => Number(k.record))]);
-    realKeys = rows.map((r) => String(r.birth_id));
+    const key = recordKeyColumn(h.mapping)!;
+    canaryKeys = canaries.map((c) => ({ id: c.id, record: String(c.target_keys![key.alias][key.column]) }));
+    const d = dialectOf(h.target);
+    const col = d.ident(key.column);
+    const params: unknown[] = [];
+    const table = d.table(h.mapping.inserts.find((s) => s.alias === key.alias)!);
+    const { rows } = await h.target.query<{ k: number }>(`SELECT ${col} AS k FROM ${table} WHERE NOT ${d.inText(col, canaryKeys.map((k) => k.record), params)} ORDER BY ${col}`, params);
+    realKeys = rows.map((r) => String(r.k));
+    expect(realKeys).toHaveLength(120);
     dir = scratchDir('access-import');
   });
   afterAll(async () => h?.close());

@@ -1,21 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { readOnly } from '../../src/db/index.js';
 import { draftCanaries, type DraftRequest } from '../../src/canary/draft.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import * as vault from '../../src/vault/index.js';
-import { BACKENDS } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { describeEachTarget, schemaOf, TARGET_CASES } from '../helpers/targets.js';
 import { simulateLife } from './lifecycle.js';
 
 // Which canary names must differ: those of the earlier holders of the same trap number (triage tells
 // a number's holders apart by the name a contact gives), and nothing else. Popular whole names may
 // repeat among a hospital's live canaries on other numbers, as they do among real patients.
 
-describe.each(BACKENDS)('canary names per trap number on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'canary names per trap number on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   const now = new Date('2026-11-25T10:00:00Z');
   beforeAll(async () => {
-    h = await createTestHospital({ backend, schema: 'reference', population: 30, trapNumbers: 40, seed: 'names' });
+    h = await createTestHospital({ backend, schema: schemaOf(backend), population: 30, trapNumbers: 40, seed: 'names' });
   }, 60_000);
   afterAll(async () => h?.close());
 

@@ -1,21 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readOnly } from '../../src/db/index.js';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { dialectOf, readOnly } from '../../src/db/index.js';
 import { draftCanaries } from '../../src/canary/draft.js';
 import { demoPopulation } from '../../src/demo/setup.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { insertFamilies } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
-import { BACKENDS } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { describeEachTarget, fieldColumn, schemaOf, TARGET_CASES } from '../helpers/targets.js';
 
 // A trap number back from its cool-down is found in the target in its earlier canary's row, which
 // stays there: that row alone must not block it (or every number is used once), a real row must.
 
-describe.each(BACKENDS)('reusing a trap number after its cool-down on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'reusing a trap number after its cool-down on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   beforeAll(async () => {
-    h = await createTestHospital({ backend, schema: 'reference', population: 30, trapNumbers: 12, seed: 'reuse' });
+    h = await createTestHospital({ backend, schema: schemaOf(backend), population: 30, trapNumbers: 12, seed: 'reuse' });
   }, 60_000);
   afterAll(async () => h?.close());
 
@@ -39,7 +39,10 @@ describe.each(BACKENDS)('reusing a trap number after its cool-down on %s', (back
     const reused = [second.planted[0].family.mother.phone!, second.planted[0].family.father?.phone].filter((n): n is string => !!n);
     for (const n of reused) expect(firstNumbers).toContain(n);
     // Both canaries' rows hold the number now, and nothing else does.
-    expect(await count(h.target, `SELECT 1 FROM families WHERE mother_phone = $1`, [reused[0].slice(3)])).toBe(2);
+    const phone = fieldColumn(h.mapping, 'mother.phone');
+    const d = dialectOf(h.target);
+    const params: unknown[] = [];
+    expect(await count(h.target, `SELECT 1 FROM ${d.table(phone.step)} WHERE ${d.ident(phone.column)} = ${d.param(params, reused[0].slice(3))}`, params)).toBe(2);
 
     // A real family (typed in by the hospital) takes one of the numbers still free: it is blocked, not handed out.
     const free = firstNumbers.filter((n) => !reused.includes(n));

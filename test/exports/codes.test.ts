@@ -6,8 +6,9 @@ import { checkCodeSpec, codeCapacity, codeLength, codeOverlap, codewordPositions
 import { createRandom } from '../../src/lib/generate/index.js';
 import { scanAndTrace } from '../../src/workflows/scan-and-trace.js';
 import * as vault from '../../src/vault/index.js';
-import { BACKENDS, scratchDir } from '../helpers/db.js';
+import { scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { describeEachTarget, schemaOf, TARGET_CASES } from '../helpers/targets.js';
 
 // Exports that share canaries: each gets a codeword of the hospital's code pool, and scan names the
 // export from the shared canaries a leak holds.
@@ -69,7 +70,7 @@ function readCsv(file: string): { header: string; lines: string[] } {
   return { header, lines };
 }
 
-describe.each(BACKENDS)('code exports on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'code exports on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   let dir: string;
   const exports: ExportResult[] = [];
@@ -86,7 +87,7 @@ describe.each(BACKENDS)('code exports on %s', (backend) => {
   });
 
   beforeAll(async () => {
-    h = await createTestHospital({ backend, schema: 'reference', population: 500, trapNumbers: 260 });
+    h = await createTestHospital({ backend, schema: schemaOf(backend), population: 500, trapNumbers: 260 });
     dir = scratchDir('codes');
     // Codewords 0-6 are the constants (disjoint), 7-9 lines that share one canary with some of them.
     for (const name of ['insurer', 'photo-vendor', 'formula-a', 'formula-b', 'hearing', 'vaccine', 'photo-b', 'formula-c', 'formula-d', 'formula-e']) {

@@ -1,17 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { parseConfig, selectHospital, type HospitalConfig } from '../../src/config/index.js';
-import { migrate, openDatabase, type Database } from '../../src/db/index.js';
+import { dialectOf, migrate, openDatabase, type Database } from '../../src/db/index.js';
 import { runExport, type ExportRequest, type ExportResult } from '../../src/exports/export.js';
 import { runWatermark } from '../../src/exports/watermark.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { loadMapping, type Mapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
-import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
+import { newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 import { count } from '../helpers/hospital.js';
+import { newMariadbDatabase } from '../helpers/mariadb.js';
+import { describeEachTarget, TARGET_CASES, type TargetBackend } from '../helpers/targets.js';
 
 // A hospital that is not Cradle's mirror: a mother table and a baby table that both have a column
 // `xm` (name), sex as 男/女, local times written with seconds, weights to 10 g, a serial id with gaps
@@ -19,28 +21,28 @@ import { count } from '../helpers/hospital.js';
 // gestational weeks and delivery modes no mapping field holds. The population is written here, from
 // distributions of its own, in the order the hospital system writes rows (by admission).
 
-const SCHEMA = `
+/** The hospital's tables; on MySQL/MariaDB its times are DATETIME, as a HIS there has them. */
+const schema = (timestamp: string) => `
 CREATE TABLE mz (
   id integer PRIMARY KEY,
   zyh varchar(12) NOT NULL UNIQUE,
   xm text NOT NULL,
   sfzh char(18),
   lxdh varchar(11),
-  ryrq timestamp NOT NULL,
-  cjsj timestamp NOT NULL
+  ryrq ${timestamp} NOT NULL,
+  cjsj ${timestamp} NOT NULL
 );
 CREATE TABLE xse (
   id integer PRIMARY KEY,
   mz_id integer NOT NULL REFERENCES mz(id),
   xm text,
   xb varchar(1) NOT NULL,
-  cssj timestamp NOT NULL,
+  cssj ${timestamp} NOT NULL,
   tz integer NOT NULL,
   yz integer,
   fmfs text
 );
-CREATE TABLE dense (id integer PRIMARY KEY, lxdh varchar(11));
-INSERT INTO dense SELECT g, '1390000' || lpad(g::text, 4, '0') FROM generate_series(1, 60) g;`;
+CREATE TABLE dense (id integer PRIMARY KEY, lxdh varchar(11));`;
 
 const MAPPING = {
   timeZone: 'Asia/Shanghai',
@@ -156,8 +158,8 @@ interface StyleHospital {
   close(): Promise<void>;
 }
 
-async function styleHospital(backend: (typeof BACKENDS)[number]): Promise<StyleHospital> {
-  const locations: TestLocation[] = [await newDatabase(backend, 'vault'), await newDatabase(backend, 'target')];
+async function styleHospital(backend: TargetBackend): Promise<StyleHospital> {
+  const locations: TestLocation[] = backend === 'mariadb' ? [await newDatabase('pglite', 'vault'), await newMariadbDatabase('style')] : [await newDatabase(backend, 'vault'), await newDatabase(backend, 'target')];
   const dir = scratchDir('style-hospital');
   const mappingFile = path.join(dir, 'mapping.json');
   fs.writeFileSync(mappingFile, JSON.stringify(MAPPING));
@@ -169,10 +171,11 @@ async function styleHospital(backend: (typeof BACKENDS)[number]): Promise<StyleH
   );
   const mapping = loadMapping(mappingFile);
   const target = await openDatabase(locations[1].location);
-  await target.exec(SCHEMA);
+  await target.exec(schema(dialectOf(target).name === 'mysql' ? 'DATETIME' : 'timestamp'));
   const { mothers, babies } = population();
   await target.copyFrom('mz', ['id', 'zyh', 'xm', 'sfzh', 'lxdh', 'ryrq', 'cjsj'], mothers.map((m) => [m.id, m.zyh, m.xm, m.sfzh, m.lxdh, m.ryrq, m.cjsj]));
   await target.copyFrom('xse', ['id', 'mz_id', 'xm', 'xb', 'cssj', 'tz', 'yz', 'fmfs'], babies.map((b) => [b.id, b.mz_id, b.xm, b.xb, b.cssj, b.tz, b.yz, b.fmfs]));
+  await target.copyFrom('dense', ['id', 'lxdh'], Array.from({ length: 60 }, (_, i) => [i + 1, `1390000${pad(i + 1, 4)}`]));
   const vaultDb = await openDatabase(locations[0].location);
   await migrate(vaultDb);
   await vault.ensureHospital(vaultDb, hospital.name, hospital.locale);
@@ -235,7 +238,7 @@ async function vaultState(h: StyleHospital): Promise<number[]> {
   ]);
 }
 
-describe.each(BACKENDS)('canary rows in the file’s own style on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'canary rows in the file’s own style on %s', (backend) => {
   let h: StyleHospital;
   let dir: string;
   const request = (out: string, extra: Partial<ExportRequest> = {}): ExportRequest => ({
@@ -294,9 +297,10 @@ describe.each(BACKENDS)('canary rows in the file’s own style on %s', (backend)
 
   it('--query: the baby’s xm gets the baby’s name and the mother’s the mother’s; codes, precision and formats as the real rows', async () => {
     const out = path.join(dir, 'join.csv');
+    const params: string[] = [];
     const res = await runExport(h.vault, h.target, request(out, {
-      query: 'SELECT b.id, b.xm, b.xb, b.cssj, b.tz, b.yz, b.fmfs, m.zyh, m.xm AS mother, m.lxdh FROM xse b JOIN mz m ON m.id = b.mz_id WHERE b.cssj >= $1 ORDER BY b.cssj',
-      params: ['2026-08-10'],
+      query: `SELECT b.id, b.xm, b.xb, b.cssj, b.tz, b.yz, b.fmfs, m.zyh, m.xm AS mother, m.lxdh FROM xse b JOIN mz m ON m.id = b.mz_id WHERE b.cssj >= ${dialectOf(h.target).param(params, '2026-08-10')} ORDER BY b.cssj`,
+      params,
     }));
     const file = readCsv(out);
     const { real, canaries, col } = expectHonest(file, res, ['id', 'zyh', 'mother', 'lxdh']);

@@ -2,12 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { readDelimited, runWatermark, type WatermarkRequest } from '../../src/exports/watermark.js';
 import { scanAndTrace } from '../../src/workflows/scan-and-trace.js';
 import * as vault from '../../src/vault/index.js';
-import { BACKENDS, scratchDir } from '../helpers/db.js';
+import { scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { describeEachTarget, schemaOf, TARGET_CASES } from '../helpers/targets.js';
 
 const require = createRequire(import.meta.url);
 const iconv = require('iconv-lite') as typeof import('iconv-lite');
@@ -86,7 +87,7 @@ function sha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-describe.each(BACKENDS)('watermark on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'watermark on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   let dir: string;
   const request = (file: string, out: string, extra: Partial<WatermarkRequest> = {}): WatermarkRequest => ({
@@ -100,7 +101,7 @@ describe.each(BACKENDS)('watermark on %s', (backend) => {
     ...extra,
   });
   beforeAll(async () => {
-    h = await createTestHospital({ backend, schema: 'reference', population: 100, trapNumbers: 80 });
+    h = await createTestHospital({ backend, schema: schemaOf(backend), population: 100, trapNumbers: 80 });
     dir = scratchDir('watermark');
   });
   afterAll(async () => h?.close());

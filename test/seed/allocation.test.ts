@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { demoPopulation } from '../../src/demo/setup.js';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { birthWindow, plantCanaries, realBirthsPerWard, rotate } from '../../src/seed/index.js';
@@ -7,20 +7,20 @@ import { birthsPerWard } from '../../src/targetdb/index.js';
 import { readOnly } from '../../src/db/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { auditedHospital } from '../../src/workflows/audit-report.js';
-import { BACKENDS } from '../helpers/db.js';
 import { createTestHospital, WARDS, type TestHospital } from '../helpers/hospital.js';
+import { describeEachTarget, schemaOf, TARGET_CASES } from '../helpers/targets.js';
 
 // Rotation by births: a target whose wards are skewed (70/24/6%) gets canaries in that proportion,
 // each ward at least one a week; NICU babies where the config declares the NICU.
 
 const SKEW: [string, number][] = [[WARDS[0], 70], [WARDS[1], 24], [WARDS[2], 6]];
 
-describe.each(BACKENDS)('rotation allocated by births on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'rotation allocated by births on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   beforeAll(async () => {
     const rng = createRandom('skew');
     const families = [...demoPopulation(rng, 1000, new Date())].map((f) => ({ ...f, ward: rng.weighted(SKEW) }));
-    h = await createTestHospital({ backend, schema: 'reference', population: 0, trapNumbers: 600, extraFamilies: families, seed: 'skew' });
+    h = await createTestHospital({ backend, schema: schemaOf(backend), population: 0, trapNumbers: 600, extraFamilies: families, seed: 'skew' });
   }, 120_000);
   afterAll(async () => h?.close());
 

@@ -1,19 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { migrate, openDatabase, type Database } from '../../src/db/index.js';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { dialectOf, migrate, openDatabase, type Database, type Queryable } from '../../src/db/index.js';
 import { randomMobile } from '../../src/demo/setup.js';
+import { format as formatDate } from 'date-fns/format';
+import { TZDate } from '@date-fns/tz';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { advanceCanaries, rotate } from '../../src/seed/index.js';
 import { checkTarget, nextKeys, parseMapping, type Mapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import type { HospitalConfig } from '../../src/config/index.js';
-import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
+import { newDatabase, type TestLocation } from '../helpers/db.js';
 import { count, hospitalConfig } from '../helpers/hospital.js';
+import { newMariadbDatabase } from '../helpers/mariadb.js';
+import { describeEachTarget, TARGET_CASES } from '../helpers/targets.js';
 
 // Canaries that live in the target like real patients: a hospital system that numbers admissions
 // 20261207#### itself (max + 1 of the day) keeps admitting real mothers before, between and after the
 // canaries' own admissions, births and discharges, which `advance` writes as the simulated clock reaches them.
+// On MariaDB the same hospital keeps its times as DATETIME(3) in its own zone, and its mapping says so
+// with a "format" on each time (target check refuses a bare instant there).
 
-const SCHEMA = `
+const PG_SCHEMA = `
 CREATE TABLE admissions (
   id            serial PRIMARY KEY,
   adm_no        text NOT NULL UNIQUE,
@@ -36,6 +42,35 @@ CREATE TABLE babies (
   birth_time    timestamptz NOT NULL,
   created_at    timestamptz NOT NULL
 );`;
+
+const MYSQL_SCHEMA = `
+CREATE TABLE admissions (
+  id            INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  adm_no        VARCHAR(20) NOT NULL UNIQUE,
+  mother_name   VARCHAR(64) NOT NULL,
+  mother_phone  VARCHAR(20),
+  ward          VARCHAR(32) NOT NULL,
+  admitted_at   DATETIME(3) NOT NULL,
+  birth_time    DATETIME(3),
+  weight_g      INT,
+  discharged_at DATETIME(3),
+  created_at    DATETIME(3) NOT NULL,
+  updated_at    DATETIME(3) NOT NULL,
+  KEY admissions_phone (mother_phone)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE babies (
+  id            INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  admission_id  INT NOT NULL,
+  baby_name     VARCHAR(64),
+  sex           CHAR(1) NOT NULL,
+  birth_time    DATETIME(3) NOT NULL,
+  created_at    DATETIME(3) NOT NULL,
+  FOREIGN KEY (admission_id) REFERENCES admissions (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;`;
+
+/** The hospital's times as its MySQL columns hold them: wall-clock in its zone, to the millisecond. */
+const LOCAL = 'yyyy-MM-dd HH:mm:ss.SSS';
+const TZ = 'Asia/Shanghai';
 
 const MAPPING = {
   inserts: [
@@ -72,24 +107,47 @@ const MAPPING = {
   ],
 };
 
+/** The mapping for a MySQL target: each instant and stamp with the LOCAL format. */
+function mysqlMapping(): typeof MAPPING {
+  const withFormat = (v: unknown): unknown => {
+    if (typeof v === 'string' && /At$|Time$/.test(v)) return { field: v, format: LOCAL };
+    if (v && typeof v === 'object' && 'stamp' in v) return { ...v, format: LOCAL };
+    return v;
+  };
+  return { inserts: MAPPING.inserts.map((s) => ({ ...s, columns: Object.fromEntries(Object.entries(s.columns).map(([k, v]) => [k, withFormat(v)])) })) } as typeof MAPPING;
+}
+
+/** A moment as the target's column takes it: ISO for timestamptz, local wall-clock for DATETIME. */
+function timeValue(db: Pick<Queryable, 'kind'>, at: Date): string {
+  return dialectOf(db).name === 'mysql' ? formatDate(new TZDate(at.getTime(), TZ), LOCAL) : at.toISOString();
+}
+
+/** A time read back: a Date from PostgreSQL, local wall-clock text (Asia/Shanghai, UTC+8) from MySQL. */
+function instant(v: Date | string | null): Date | null {
+  if (v === null || v instanceof Date) return v;
+  return new Date(`${v.replace(' ', 'T')}+08:00`);
+}
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** The hospital's own system: admits a real mother at `at`, numbering her admission max + 1 of the day. */
 async function admitReal(target: Database, rng: ReturnType<typeof createRandom>, at: Date, issued: string[]): Promise<void> {
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(at).replace(/-/g, '');
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(at).replace(/-/g, '');
+  const d = dialectOf(target);
   await target.transaction(async (tx) => {
-    const { rows } = await tx.query<{ max: string | null }>(`SELECT max(adm_no) AS max FROM admissions WHERE adm_no LIKE $1`, [`${day}%`]);
+    const like: unknown[] = [];
+    const { rows } = await tx.query<{ max: string | null }>(`SELECT max(adm_no) AS max FROM admissions WHERE adm_no LIKE ${d.param(like, `${day}%`)}`, like);
     const next = `${day}${String(Number((rows[0].max ?? `${day}0000`).slice(8)) + 1).padStart(4, '0')}`;
-    await tx.query(
-      `INSERT INTO admissions (adm_no, mother_name, mother_phone, ward, admitted_at, created_at, updated_at) VALUES ($1, $2, $3, '产科一病区', $4, $4, $4)`,
-      [next, `真实${issued.length}`, randomMobile(rng).slice(3), at.toISOString()],
-    );
+    const params: unknown[] = [];
+    const t = timeValue(tx, at);
+    const values = [next, `真实${issued.length}`, randomMobile(rng).slice(3), t, t, t].map((v) => d.param(params, v));
+    await tx.query(`INSERT INTO admissions (adm_no, mother_name, mother_phone, admitted_at, created_at, updated_at, ward) VALUES (${values.join(', ')}, '产科一病区')`, params);
     issued.push(next);
   });
 }
 
-describe.each(BACKENDS)('canaries living in the target on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'canaries living in the target on %s', (backend) => {
   let locations: TestLocation[];
   let target: Database;
   let vaultDb: Database;
@@ -100,13 +158,14 @@ describe.each(BACKENDS)('canaries living in the target on %s', (backend) => {
   const T0 = new Date('2026-11-30T01:00:00Z'); // Monday 09:00 in Shanghai: the rotation's cron job
 
   beforeAll(async () => {
-    locations = [await newDatabase(backend, 'vault'), await newDatabase(backend, 'target')];
+    locations = backend === 'mariadb' ? [await newDatabase('pglite', 'vault', 'vault'), await newMariadbDatabase('lifecycle')] : [await newDatabase(backend, 'vault'), await newDatabase(backend, 'target')];
     target = await openDatabase(locations[1].location);
-    await target.exec(SCHEMA);
+    const mysql = dialectOf(target).name === 'mysql';
+    await target.exec(mysql ? MYSQL_SCHEMA : PG_SCHEMA);
     vaultDb = await openDatabase(locations[0].location);
     await migrate(vaultDb);
     hospital = hospitalConfig('reference', locations[1].location, { 产科一病区: 3, NICU: 1 });
-    mapping = parseMapping(MAPPING, 'lifecycle mapping');
+    mapping = parseMapping(mysql ? mysqlMapping() : MAPPING, 'lifecycle mapping');
     await vault.ensureHospital(vaultDb, hospital.name, hospital.locale);
     const traps = new Set<string>();
     const trapRng = createRandom('lifecycle:traps');
@@ -133,7 +192,10 @@ describe.each(BACKENDS)('canaries living in the target on %s', (backend) => {
     expect(await count(target, 'SELECT 1 FROM babies')).toBe(0);
     for (const c of canaries) expect(new Date(c.family.admittedAt) > T0).toBe(true);
     const phones = canaries.map((c) => c.family.mother.phone!.slice(3));
-    const inTarget = () => count(target, 'SELECT 1 FROM admissions WHERE mother_phone = ANY($1::text[])', [phones]);
+    const inTarget = () => {
+      const params: unknown[] = [];
+      return count(target, `SELECT 1 FROM admissions WHERE ${dialectOf(target).inText('mother_phone', phones, params)}`, params);
+    };
 
     // --dry-run shows what is due and writes nothing, in either store.
     const dryUntil = T0.getTime() + 5 * DAY;
@@ -175,9 +237,11 @@ describe.each(BACKENDS)('canaries living in the target on %s', (backend) => {
     expect(reconciled).toBe(1);
     expect(await count(vaultDb, 'SELECT 1 FROM canary_events WHERE done_at IS NULL')).toBe(0);
 
-    const { rows } = await target.query<{ id: number; adm_no: string; mother_phone: string; admitted_at: Date; birth_time: Date | null; discharged_at: Date | null; created_at: Date; updated_at: Date }>(
+    type Times<K extends string> = Record<K, Date | string | null>;
+    const { rows: read } = await target.query<{ id: number; adm_no: string; mother_phone: string } & Times<'admitted_at' | 'birth_time' | 'discharged_at' | 'created_at' | 'updated_at'>>(
       'SELECT id, adm_no, mother_phone, admitted_at, birth_time, discharged_at, created_at, updated_at FROM admissions ORDER BY id',
     );
+    const rows = read.map((r) => ({ ...r, admitted_at: instant(r.admitted_at)!, birth_time: instant(r.birth_time), discharged_at: instant(r.discharged_at), created_at: instant(r.created_at)!, updated_at: instant(r.updated_at)! }));
     expect(rows.length).toBe(realBefore + 4 + issued.length - issuedBefore);
     // Ids, admission numbers and created times all grow together: canaries sit among real rows in time order.
     for (let i = 1; i < rows.length; i++) {
@@ -199,13 +263,13 @@ describe.each(BACKENDS)('canaries living in the target on %s', (backend) => {
       expect(r.birth_time!.toISOString()).toBe(c.family.baby.birthTime);
       expect(r.discharged_at).not.toBeNull();
       expect(r.updated_at.getTime()).toBe(r.discharged_at!.getTime());
-      const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(r.created_at).replace(/-/g, '');
+      const day = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(r.created_at).replace(/-/g, '');
       expect(r.adm_no.startsWith(day)).toBe(true);
     }
     // No two rows share a created time.
     expect(new Set(rows.map((r) => r.created_at.getTime())).size).toBe(rows.length);
     // One baby per canary, though one birth was interrupted after its commit; created at the birth.
-    const { rows: babies } = await target.query<{ admission_id: number; birth_time: Date; created_at: Date }>('SELECT admission_id, birth_time, created_at FROM babies');
+    const babies = (await target.query<{ admission_id: number; birth_time: Date | string; created_at: Date | string }>('SELECT admission_id, birth_time, created_at FROM babies')).rows.map((b) => ({ ...b, birth_time: instant(b.birth_time)!, created_at: instant(b.created_at)! }));
     expect(babies).toHaveLength(4);
     expect(new Set(babies.map((b) => b.admission_id))).toEqual(new Set(canaryRows.map((r) => r.id)));
     for (const b of babies) expect(b.created_at.getTime()).toBe(b.birth_time.getTime());
@@ -237,13 +301,17 @@ describe.each(BACKENDS)('canaries living in the target on %s', (backend) => {
     const busy = await advanceCanaries(vaultDb, target, { hospital, mapping, until: T2, simulated: true });
     expect(busy.events.some((e) => e.canaryId === first.id)).toBe(false);
     expect(busy.planted).toBe(3);
-    expect(await count(target, 'SELECT 1 FROM admissions WHERE mother_phone = $1', [first.family.mother.phone!.slice(3)])).toBe(0);
+    const firstRows = () => {
+      const params: unknown[] = [];
+      return count(target, `SELECT 1 FROM admissions WHERE mother_phone = ${dialectOf(target).param(params, first.family.mother.phone!.slice(3))}`, params);
+    };
+    expect(await firstRows()).toBe(0);
     // Its claim expired (the run died before writing): the next run looks in the target, finds nothing, writes it once.
     const resumed = await advanceCanaries(vaultDb, target, { hospital, mapping, until: T2, simulated: true, leaseMs: 0 });
     expect(resumed.events.filter((e) => e.canaryId === first.id).map((e) => [e.event, e.reconciled])).toEqual(
       first.events!.filter((e) => Date.parse(e.dueAt) <= T2.getTime()).map((e) => [e.kind, false]),
     );
-    expect(await count(target, 'SELECT 1 FROM admissions WHERE mother_phone = $1', [first.family.mother.phone!.slice(3)])).toBe(1);
+    expect(await firstRows()).toBe(1);
     const retiring = await rotate(vaultDb, target, { hospital, mapping, week: '2026-W52', now: T2, seed: 'lifecycle' });
     expect(retiring.retired).toBe(4);
     const retired = await vault.listCanaries(vaultDb, { week: '2026-W51' });
@@ -253,16 +321,18 @@ describe.each(BACKENDS)('canaries living in the target on %s', (backend) => {
     expect(await count(vaultDb, `SELECT 1 FROM canary_events WHERE canary_id = ANY($1::text[]) AND done_at IS NULL`, [ids])).toBe(0);
     expect((await vault.listCanaries(vaultDb, { week: '2026-W51' })).every((c) => c.status === 'retired' && c.family.dischargedAt !== null)).toBe(true);
     const phones = next.plantedNow.flatMap((p) => p.canaries.map((c) => c.family.mother.phone!.slice(3)));
-    expect(await count(target, 'SELECT 1 FROM admissions WHERE mother_phone = ANY($1::text[]) AND discharged_at IS NOT NULL', [phones])).toBe(4);
+    const params: unknown[] = [];
+    expect(await count(target, `SELECT 1 FROM admissions WHERE ${dialectOf(target).inText('mother_phone', phones, params)} AND discharged_at IS NOT NULL`, params)).toBe(4);
   }, 120_000);
 
   it('takes a key from the hospital system\'s own sequence when it keeps its counter there', async () => {
-    await target.exec(`CREATE SEQUENCE mrn_seq START 4711; CREATE TABLE records (mrn text PRIMARY KEY, mother_phone text);`);
+    await target.exec(`CREATE SEQUENCE mrn_seq START WITH 4711; CREATE TABLE records (mrn varchar(32) PRIMARY KEY, mother_phone varchar(20));`);
     const m = parseMapping({ inserts: [{ as: 'r', table: 'records', columns: { mrn: { key: 'ZY{yyyyMMdd}######', sequence: 'mrn_seq' }, mother_phone: 'mother.phone' } }] });
     const at = new Date('2026-12-06T23:30:00Z');
     const keys = await target.transaction((tx) => nextKeys(tx, m.inserts[0], 2, at, 'Asia/Shanghai'));
     expect(keys.get('mrn')).toEqual(['ZY20261207004711', 'ZY20261207004712']);
     // The hospital's next number comes after Cradle's.
-    expect((await target.query<{ n: string }>(`SELECT nextval('mrn_seq')::text AS n`)).rows[0].n).toBe('4713');
+    const nextval = dialectOf(target).name === 'mysql' ? 'NEXTVAL(mrn_seq)' : "nextval('mrn_seq')";
+    expect(Number((await target.query<{ n: string | number }>(`SELECT ${nextval} AS n`)).rows[0].n)).toBe(4713);
   });
 });

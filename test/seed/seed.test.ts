@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { advanceCanaries, birthWindow, plantCanaries, reconcileBatches, rotate, type SeedRequest } from '../../src/seed/index.js';
-import { quoteQualified } from '../../src/db/index.js';
-import { renderPhone } from '../../src/targetdb/index.js';
+import { dialectOf } from '../../src/db/index.js';
+import { renderPhone, stepEvent } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS } from '../helpers/db.js';
-import { count, createTestHospital, SCHEMAS, targetCounts, type TestHospital } from '../helpers/hospital.js';
+import { count, createTestHospital, SCHEMAS, targetCounts, type SchemaName, type TestHospital } from '../helpers/hospital.js';
+import { describeEachTarget, fieldColumn, refuseInserts, schemaOf, TARGET_CASES, type TargetBackend } from '../helpers/targets.js';
 
 function request(h: TestHospital, extra: Partial<SeedRequest> = {}): SeedRequest {
   const now = new Date();
@@ -12,11 +13,19 @@ function request(h: TestHospital, extra: Partial<SeedRequest> = {}): SeedRequest
 }
 
 function tableOf(h: TestHospital, index: number): string {
-  const s = h.mapping.inserts[index];
-  return quoteQualified([s.schema, s.table]);
+  return dialectOf(h.target).table(h.mapping.inserts[index]);
 }
 
-describe.each(BACKENDS.flatMap((b) => SCHEMAS.map((s) => [b, s] as const)))('seeding on %s with the %s schema', (backend, schema) => {
+/** `SELECT 1 FROM <insert's table> WHERE <column> = <value>`, in the target's dialect. */
+function rowsWith(h: TestHospital, index: number, column: string, value: unknown): Promise<number> {
+  const d = dialectOf(h.target);
+  const params: unknown[] = [];
+  return count(h.target, `SELECT 1 FROM ${tableOf(h, index)} WHERE ${d.ident(column)} = ${d.param(params, value)}`, params);
+}
+
+const SEEDING: [TargetBackend, SchemaName][] = [...BACKENDS.flatMap((b) => SCHEMAS.map((s): [TargetBackend, SchemaName] => [b, s])), ['mariadb', 'mysql-his']];
+
+describeEachTarget(SEEDING, 'seeding on %s with the %s schema', (backend, schema) => {
   let h: TestHospital & { trapNumbers: string[] };
   beforeAll(async () => {
     h = await createTestHospital({ backend, schema, population: 500, trapNumbers: 60 });
@@ -52,10 +61,10 @@ describe.each(BACKENDS.flatMap((b) => SCHEMAS.map((s) => [b, s] as const)))('see
       const key = h.mapping.inserts[last].returning[0];
       const keyValue = c.target_keys![h.mapping.inserts[last].alias][key];
       expect(keyValue).toBeDefined();
-      expect(await count(h.target, `SELECT 1 FROM ${tableOf(h, last)} WHERE "${key}" = $1`, [keyValue])).toBe(1);
+      expect(await rowsWith(h, last, key, keyValue)).toBe(1);
       const phoneCol = h.mapping.inserts[0].columns.find((col) => col.value.type === 'field' && col.value.field === 'mother.phone')!;
       const style = phoneCol.value.type === 'field' ? phoneCol.value.phone ?? 'e164' : 'e164';
-      expect(await count(h.target, `SELECT 1 FROM ${tableOf(h, 0)} WHERE "${phoneCol.column}" = $1`, [renderPhone(c.mother_phone!, style)])).toBe(1);
+      expect(await rowsWith(h, 0, phoneCol.column, renderPhone(c.mother_phone!, style))).toBe(1);
       const exposures = (await vault.exposuresOf(h.vault, c.id)).map((e) => e.channel).sort();
       expect(exposures).toEqual(['system:his', `ward:${c.ward}`].sort());
     }
@@ -79,19 +88,13 @@ describe.each(BACKENDS.flatMap((b) => SCHEMAS.map((s) => [b, s] as const)))('see
     const before = await targetCounts(h);
     const canariesBefore = await count(h.vault, 'SELECT 1 FROM canaries');
     const poolBefore = await vault.poolCounts(h.vault);
-    const last = tableOf(h, h.mapping.inserts.length - 1);
+    const last = h.mapping.inserts.length - 1;
     // A real failure inside the target: the 5th row of this batch's second table is refused.
-    await h.target.exec(`
-      CREATE FUNCTION cradle_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF (SELECT count(*) FROM ${last}) >= ${before[before.length - 1] + 4} THEN RAISE EXCEPTION 'injected failure'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER cradle_test_fail BEFORE INSERT ON ${last} FOR EACH ROW EXECUTE FUNCTION cradle_test_fail();`);
+    const drop = await refuseInserts(h.target, h.mapping.inserts[last], 'cradle_test_fail', `(SELECT count(*) FROM ${tableOf(h, last)}) >= ${before[last] + 4}`, 'injected failure');
     try {
       await expect(plantCanaries(h.vault, h.target, request(h, { count: 8 }))).rejects.toThrow(/seeding failed in the target .*nothing was planted: injected failure/);
     } finally {
-      await h.target.exec(`DROP TRIGGER cradle_test_fail ON ${last}; DROP FUNCTION cradle_test_fail();`);
+      await drop();
     }
     expect(await targetCounts(h)).toEqual(before);
     expect(await count(h.vault, 'SELECT 1 FROM canaries')).toBe(canariesBefore);
@@ -134,10 +137,26 @@ describe.each(BACKENDS.flatMap((b) => SCHEMAS.map((s) => [b, s] as const)))('see
   });
 });
 
-describe.each(BACKENDS)('weekly rotation on %s', (backend) => {
+/** The insert made at the birth (the baby's row). */
+function birthStep(h: TestHospital) {
+  return h.mapping.inserts.find((s) => stepEvent(s) === 'birth')!;
+}
+
+/** The ward of the row a birth insert writes, as SQL over its NEW row: its own column, or its mother's row's through the ref. */
+function wardOfNew(h: TestHospital): string {
+  const d = dialectOf(h.target);
+  const ward = fieldColumn(h.mapping, 'ward');
+  const birth = birthStep(h);
+  if (ward.step === birth) return `NEW.${d.ident(ward.column)}`;
+  const ref = birth.columns.find((c) => c.value.type === 'ref' && c.value.alias === ward.step.alias)!;
+  const key = (ref.value as { column: string }).column;
+  return `(SELECT ${d.ident(ward.column)} FROM ${d.table(ward.step)} WHERE ${d.ident(key)} = NEW.${d.ident(ref.column)})`;
+}
+
+describeEachTarget(TARGET_CASES, 'weekly rotation on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   beforeAll(async () => {
-    h = await createTestHospital({ backend, schema: 'reference', population: 200, trapNumbers: 40, rotation: { 产科一病区: 2, NICU: 1 } });
+    h = await createTestHospital({ backend, schema: schemaOf(backend), population: 200, trapNumbers: 40, rotation: { 产科一病区: 2, NICU: 1 } });
   });
   afterAll(async () => h?.close());
 
@@ -161,13 +180,10 @@ describe.each(BACKENDS)('weekly rotation on %s', (backend) => {
     expect(await targetCounts(h)).toEqual(before);
 
     // The NICU canary's birth is refused by the target: the run stops there, what came before is recorded.
-    await h.target.exec(`
-      CREATE FUNCTION cradle_test_nicu() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.ward = 'NICU' THEN RAISE EXCEPTION 'NICU insert refused'; END IF; RETURN NEW; END $$;
-      CREATE TRIGGER cradle_test_nicu BEFORE INSERT ON births FOR EACH ROW EXECUTE FUNCTION cradle_test_nicu();`);
+    const drop = await refuseInserts(h.target, birthStep(h), 'cradle_test_nicu', `${wardOfNew(h)} = 'NICU'`, 'NICU insert refused');
     const until = new Date(weekEnd.getTime() + 30 * 86_400_000);
     await expect(advanceCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, until, simulated: true })).rejects.toThrow(/birth .*failed in the target .*NICU insert refused.*a run after 10 minute\(s\) looks for it in the target/);
-    await h.target.exec('DROP TRIGGER cradle_test_nicu ON births; DROP FUNCTION cradle_test_nicu();');
+    await drop();
     // The failed birth stays claimed for the lease (10 minutes); a run after it writes the birth.
     const early = await advanceCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, until, simulated: true });
     expect(early.events.some((e) => e.ward === 'NICU')).toBe(false);
@@ -175,7 +191,12 @@ describe.each(BACKENDS)('weekly rotation on %s', (backend) => {
     expect(resumed.events.filter((e) => e.ward === 'NICU').map((e) => e.event)).toEqual(['birth', 'discharge']);
     expect(await targetCounts(h)).toEqual(before.map((n) => n + 3));
     expect(await count(h.vault, `SELECT 1 FROM canary_events WHERE done_at IS NULL`)).toBe(0);
-    expect(await count(h.target, `SELECT 1 FROM births WHERE discharged_at IS NULL`)).toBe(await count(h.target, `SELECT 1 FROM births WHERE discharged_at IS NULL AND birth_id <= $1`, [before[1]]));
+    // Every row still without a discharge is one of the population's (keys 1…n): the canaries were all discharged.
+    const discharge = fieldColumn(h.mapping, 'dischargedAt');
+    const d = dialectOf(h.target);
+    const undischarged = `SELECT 1 FROM ${d.table(discharge.step)} WHERE ${d.ident(discharge.column)} IS NULL`;
+    const params: unknown[] = [];
+    expect(await count(h.target, undischarged)).toBe(await count(h.target, `${undischarged} AND ${d.ident(discharge.step.returning[0])} <= ${d.param(params, before[discharge.index])}`, params));
 
     const w41 = await rotate(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, week: '2026-W41', now });
     expect(w41.plantedNow.map((p) => [p.ward, p.canaries.length])).toEqual([['产科一病区', 2], ['NICU', 1]]);

@@ -5,6 +5,7 @@ import { dialectOf, openDatabase, readOnly, type Database } from '../../src/db/i
 import { createRandom } from '../../src/lib/generate/index.js';
 import { demoPopulation } from '../../src/demo/setup.js';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
+import { mysqlReadOnly } from '../../src/db/dialects/mysql-readonly.js';
 import { checkTarget, findTakenPhones, insertFamilies, loadMapping, nextKeys, readFamilyRows } from '../../src/targetdb/index.js';
 import { describeMariadb, mariadbUnreachable, newMariadbDatabase } from '../helpers/mariadb.js';
 import type { TestLocation } from '../helpers/db.js';
@@ -101,5 +102,18 @@ describeOnMariadb('the MySQL dialect on MariaDB', () => {
     await expect(db.rolledBackTransaction(['START TRANSACTION READ ONLY'], (tx) => tx.query('DELETE FROM ZY_BRXX'))).rejects.toThrow(/READ ONLY transaction/);
     const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM ZY_BRXX');
     expect(Number(rows[0].n)).toBe(3);
+  });
+
+  it('read-only: a server whose sql_mode ends strings elsewhere (NO_BACKSLASH_ESCAPES, ANSI_QUOTES) reads the text as the check did', async () => {
+    // The check takes everything up to '# ' for one string (a backslash escapes the quote) and the rest
+    // for a comment; such a server would end the string at the backslash and run sleep().
+    for (const q of ["'", '"']) {
+      const sql = `SELECT ${q}a\\${q}, sleep(0) AS f, ${q}# ${q} AS z`;
+      expect(() => mysqlReadOnly.check(sql)).not.toThrow();
+      // As Cradle's read-only session runs it on a server configured so: its setup after the server's modes.
+      const rows = await db.rolledBackTransaction(["SET SESSION sql_mode = 'ANSI,NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES'", ...mysqlReadOnly.setup], async (tx) => (await tx.query<Record<string, unknown>>(sql)).rows);
+      expect(rows.map((r) => Object.values(r))).toEqual([[`a${q}, sleep(0) AS f, `]]);
+      expect((await readOnly(db, (tx) => tx.query<Record<string, unknown>>(sql))).rows.map((r) => Object.values(r))).toEqual([[`a${q}, sleep(0) AS f, `]]);
+    }
   });
 });

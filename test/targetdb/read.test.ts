@@ -1,16 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { dialectOf, openDatabase, readOnly, type Database } from '../../src/db/index.js';
 import { joinedFrom, parseMapping, readFamilyRows, targetColumns } from '../../src/targetdb/index.js';
-import { BACKENDS, newDatabase, type TestLocation } from '../helpers/db.js';
+import { newDatabase, type TestLocation } from '../helpers/db.js';
+import { newMariadbDatabase } from '../helpers/mariadb.js';
+import { describeEachTarget, TARGET_CASES } from '../helpers/targets.js';
 
 // Two tables that share a column name (XM: the mother's name and the baby's), one mother without a
 // baby row yet (admitted, not delivered), and a column the mapping does not name (MZ).
-const SCHEMA = `
+const ROWS = `
+  INSERT INTO ZY_MQXX (XM, LXDH, RYSJ) VALUES ('陈婷婷', '13961250001', '2026-11-01 08:00:05'), ('周敏', '13961250002', '2026-11-02 09:10:11');
+  INSERT INTO XSE_XX (MQID, XM, TZ) VALUES (1, '陈婷婷之女', 3120);`;
+const SCHEMA = {
+  postgresql: `
   CREATE TABLE "ZY_MQXX" ("ID" serial PRIMARY KEY, "XM" text NOT NULL, "LXDH" text, "MZ" text DEFAULT '汉族', "RYSJ" timestamp NOT NULL);
   CREATE TABLE "XSE_XX" ("ID" serial PRIMARY KEY, "MQID" int REFERENCES "ZY_MQXX"("ID"), "XM" text, "TZ" int);
-  INSERT INTO "ZY_MQXX" ("XM", "LXDH", "RYSJ") VALUES ('陈婷婷', '13961250001', '2026-11-01 08:00:05'), ('周敏', '13961250002', '2026-11-02 09:10:11');
-  INSERT INTO "XSE_XX" ("MQID", "XM", "TZ") VALUES (1, '陈婷婷之女', 3120);
-`;
+  ${ROWS.replace(/\b(ZY_MQXX|XSE_XX|XM|LXDH|RYSJ|MQID|TZ)\b/g, '"$1"')}`,
+  mysql: `
+  CREATE TABLE ZY_MQXX (ID INT AUTO_INCREMENT PRIMARY KEY, XM TEXT NOT NULL, LXDH TEXT, MZ TEXT DEFAULT '汉族', RYSJ DATETIME NOT NULL) DEFAULT CHARSET=utf8mb4;
+  CREATE TABLE XSE_XX (ID INT AUTO_INCREMENT PRIMARY KEY, MQID INT REFERENCES ZY_MQXX(ID), XM TEXT, TZ INT) DEFAULT CHARSET=utf8mb4;
+  ${ROWS}`,
+};
 const mapping = parseMapping({
   inserts: [
     { as: 'm', table: 'ZY_MQXX', returning: ['ID'], columns: { XM: 'mother.name', LXDH: { field: 'mother.phone', phone: 'national' }, RYSJ: { field: 'admittedAt', format: 'yyyy-MM-dd HH:mm:ss' } } },
@@ -18,13 +27,13 @@ const mapping = parseMapping({
   ],
 });
 
-describe.each(BACKENDS)('reading families through the mapping on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'reading families through the mapping on %s', (backend) => {
   let loc: TestLocation;
   let db: Database;
   beforeAll(async () => {
-    loc = await newDatabase(backend, 'read');
+    loc = backend === 'mariadb' ? await newMariadbDatabase('read') : await newDatabase(backend, 'read');
     db = await openDatabase(loc.location);
-    await db.exec(SCHEMA);
+    await db.exec(SCHEMA[dialectOf(db).name as keyof typeof SCHEMA]);
   });
   afterAll(async () => {
     await db.close();
@@ -55,6 +64,8 @@ describe.each(BACKENDS)('reading families through the mapping on %s', (backend) 
   });
 
   it('joins inner for births only', () => {
-    expect(joinedFrom(dialectOf({ kind: 'postgres' }), mapping, 'inner')).toBe('FROM "public"."ZY_MQXX" AS "m" JOIN "public"."XSE_XX" AS "b" ON "b"."MQID" = "m"."ID"');
+    expect(joinedFrom(dialectOf(db), mapping, 'inner')).toBe(
+      dialectOf(db).name === 'mysql' ? 'FROM `ZY_MQXX` AS `m` JOIN `XSE_XX` AS `b` ON `b`.`MQID` = `m`.`ID`' : 'FROM "public"."ZY_MQXX" AS "m" JOIN "public"."XSE_XX" AS "b" ON "b"."MQID" = "m"."ID"',
+    );
   });
 });

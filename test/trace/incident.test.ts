@@ -1,22 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { importAccessLog } from '../../src/accesslog/import.js';
 import type { ExportResult } from '../../src/exports/export.js';
 import { traceIncident } from '../../src/trace/trace.js';
 import { triagePending } from '../../src/triage/triage.js';
 import { UNKNOWN_SOURCE } from '../../src/trace/model.js';
+import { recordKeyColumn } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import { cradleInProcess, json } from '../helpers/cli.js';
-import { BACKENDS, scratchDir } from '../helpers/db.js';
+import { scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 import { DAY, PLANTED, seedAndExport } from '../helpers/leak.js';
+import { describeEachTarget, schemaOf, TARGET_CASES } from '../helpers/targets.js';
 
 // `cradle trace` on a real vault: the export or the account behind an incident's hits, with its
-// evidence, on PGlite and PostgreSQL; and the CLI's output.
+// evidence, on PGlite, PostgreSQL and with a MariaDB target; and the CLI's output.
 
 
-describe.each(BACKENDS)('trace on %s', (backend) => {
+describeEachTarget(TARGET_CASES, 'trace on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   let seeded: vault.CanaryRow[];
   let photo: ExportResult;
@@ -27,7 +29,7 @@ describe.each(BACKENDS)('trace on %s', (backend) => {
   };
 
   beforeAll(async () => {
-    h = await createTestHospital({ backend, schema: 'reference', population: 300, trapNumbers: 60 });
+    h = await createTestHospital({ backend, schema: schemaOf(backend), population: 300, trapNumbers: 60 });
     dir = scratchDir('trace');
     ({ photo } = await seedAndExport(h, dir, 'trace'));
     seeded = (await vault.listCanaries(h.vault, { hospital: h.hospital.name })).filter((c) => c.batch_id !== null);
@@ -54,13 +56,15 @@ describe.each(BACKENDS)('trace on %s', (backend) => {
 
   it('names the account that opened seeded canaries one by one, with its log lines', async () => {
     const [a, b, c] = seeded;
-    const key = (x: vault.CanaryRow) => String(x.target_keys!.birth.birth_id);
+    // The log names records by the mapping's record key (births.birth_id; XSE_JBXX.XSEID on the HIS schema).
+    const recordKey = recordKeyColumn(h.mapping)!;
+    const key = (x: vault.CanaryRow) => String(x.target_keys![recordKey.alias][recordKey.column]);
     const log = path.join(dir, 'audit.csv');
     fs.writeFileSync(
       log,
       ['ts,user,action,record', `2026-11-05 10:00:00,nurse42,view,${key(a)}`, `2026-11-05 10:02:00,nurse42,view,${key(b)}`, `2026-11-05 10:03:00,nurse42,print,${key(c)}`, `2026-11-05 11:00:00,nurse07,view,${key(a)}`].join('\n') + '\n',
     );
-    await importAccessLog(h.vault, log, { hospital: h.hospital.name, format: 'csv', timeZone: 'Asia/Shanghai', recordKey: { alias: 'birth', table: 'births', column: 'birth_id' }, alertChannels: [] });
+    await importAccessLog(h.vault, log, { hospital: h.hospital.name, format: 'csv', timeZone: 'Asia/Shanghai', recordKey, alertChannels: [] });
     const at = new Date(PLANTED.getTime() + 10 * DAY);
     for (const x of [a, b, c]) await text(x, '+8613322220000', at, '女士，奶粉试用装已寄出，请留意快递电话');
     const { hits } = await triagePending(h.vault);
@@ -95,7 +99,9 @@ describe.each(BACKENDS)('trace on %s', (backend) => {
 
   it('traces through the CLI, as text and as JSON, and refuses an unknown incident', async () => {
     const [incident] = (await vault.listIncidents(h.vault)).filter((i) => i.source === 'hits');
-    if (backend === 'pglite') await h.vault.close();
+    // The vault is embedded (one process at a time) but on PostgreSQL.
+    const embeddedVault = backend !== 'postgres';
+    if (embeddedVault) await h.vault.close();
     try {
       const cwd = scratchDir('trace-cli');
       const out = await cradleInProcess(['--vault', h.vaultLocation, 'trace', incident.id], { cwd });
@@ -108,7 +114,7 @@ describe.each(BACKENDS)('trace on %s', (backend) => {
       expect(missing.code).toBe(1);
       expect(missing.stderr).toBe('cradle: no incident INC-NOPE; list them with `cradle incidents`\n');
     } finally {
-      if (backend === 'pglite') h.vault = await (await import('../../src/db/index.js')).openDatabase(h.vaultLocation);
+      if (embeddedVault) h.vault = await (await import('../../src/db/index.js')).openDatabase(h.vaultLocation);
     }
   });
 });

@@ -5,7 +5,10 @@ import { singleReadStatement, StatementRefused } from '../readonly-types.js';
 // is read with MySQL's lexical rules (backquoted names, '…' and "…" strings with backslash escapes,
 // #, -- and /* */ comments); versioned comments (/*! … */, /*M! … */), which the server runs as
 // code, are refused; then one prepared statement inside START TRANSACTION READ ONLY, and after each
-// statement the session is checked to be still in that transaction.
+// statement the session is checked to be still in that transaction. The server must read the text as
+// the check did: a server whose sql_mode has NO_BACKSLASH_ESCAPES or ANSI_QUOTES would end a string at
+// a backslash-quote, or take "…" as a name with no escapes in it, and run what the check saw as
+// inside a string ('a\', sleep(9), '# '); the session drops those modes first.
 
 
 const ENDS = "it would end Cradle's read-only transaction";
@@ -111,8 +114,15 @@ export function checkMysqlStatement(sql: string): void {
   }
 }
 
+/** The session's sql_mode without the modes that change where a string or a quoted name ends (ANSI implies ANSI_QUOTES). */
+export const MYSQL_LEXICAL_MODES = `SET SESSION sql_mode = TRIM(BOTH ',' FROM ${['ANSI_QUOTES', 'NO_BACKSLASH_ESCAPES', 'ANSI'].reduce(
+  (expr, mode) => `REPLACE(${expr}, ',${mode},', ',')`,
+  "CONCAT(',', @@SESSION.sql_mode, ',')",
+)})`;
+
 export const mysqlReadOnly: ReadOnlyDialect = {
-  setup: ['START TRANSACTION READ ONLY'],
+  // The connection is destroyed afterwards: the mode changes no other work.
+  setup: [MYSQL_LEXICAL_MODES, 'START TRANSACTION READ ONLY'],
   check: checkMysqlStatement,
   async mark(tx, token) {
     await tx.query('SET @cradle_read_only_token = ?', [token]);
