@@ -363,6 +363,11 @@ export function selectHospital(config: Config, name?: string): HospitalConfig {
 }
 
 /** The hospital meant when none is named: the config's default or its only one; null when there is none to choose. */
+/** Canaries a week of the hospital's rotation plants: the explicit plan's sum, or perWeek; 0 without a plan. */
+export function canariesPerWeek(h: HospitalConfig): number {
+  return h.rotation ? Object.values(h.rotation).reduce((a, b) => a + b, 0) : (h.rotationPerWeek?.total ?? 0);
+}
+
 export function defaultHospital(config: Config | null): HospitalConfig | null {
   if (!config) return null;
   try {
