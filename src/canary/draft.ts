@@ -124,6 +124,8 @@ function draftFamilies(rng: Random, req: DraftRequest, domains: string[]): Famil
     });
     // A canary without a trap phone could never be called: the mother always gets one.
     family.mother.phone ??= 'pending:mother';
+    // pool.fatherNumbers "mother": a recorded father's phone is the mother's number (phoneSlots: no slot of his own).
+    if (req.hospital.fatherNumbers === 'mother' && family.father?.phone) family.father.phone = family.mother.phone;
     families.push(family);
   }
   return families;

@@ -4,6 +4,7 @@ import { UserError } from '../lib/errors.js';
 import type * as Numbers from '../pool/numbers.js';
 import type * as Time from '../lib/time.js';
 import type * as Vault from '../vault/index.js';
+import type { Database } from '../db/index.js';
 import type * as ConfigModule from '../config/index.js';
 import { DEFAULT_BURN_IN_DAYS } from '../config/file.js';
 import { action, hospitalFilter, namedHospital, onAction, vaultAction, withVault, type JsonOption } from './context.js';
@@ -15,8 +16,9 @@ import { oneOf } from './args.js';
 // parsing and durations only by the commands that add (`pool list` starts sooner without them).
 let vault: typeof Vault;
 let defaultHospital: typeof ConfigModule.defaultHospital;
+let canariesPerWeek: typeof ConfigModule.canariesPerWeek;
 async function load(): Promise<void> {
-  [vault, { defaultHospital }] = [await import('../vault/index.js'), await import('../config/index.js')];
+  [vault, { defaultHospital, canariesPerWeek }] = [await import('../vault/index.js'), await import('../config/index.js')];
 }
 const numbers = (): Promise<typeof Numbers> => import('../pool/numbers.js');
 
@@ -132,13 +134,28 @@ export function registerPool(program: Command): void {
         })),
         domains: domains.map((d) => ({ domain: d.domain, hospital: d.hospital })),
         segments: await vault.poolSegmentChecks(db, hospital),
+        supply: await supplyOf(db, namedHospital(opts, config) ?? defaultHospital(config), now),
       };
       warnSegments(data.segments);
+      if (data.supply && data.supply.weeks !== null && data.supply.weeks < vault.POOL_WEEKS_WANTED) {
+        process.stderr.write(`cradle: warning: the pool holds ${data.supply.weeks} week${data.supply.weeks === 1 ? '' : 's'} of ${data.supply.hospital}'s rotation plan, fewer than ${vault.POOL_WEEKS_WANTED}: add numbers now (cradle pool add), new ones need their burn-in\n`);
+      }
       emit(!!opts.json, data, () => [
         `numbers: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}`,
         numbers.length ? table(['NUMBER', 'STATE', 'SHARE', 'UNTIL', 'CANARY'], numbers.map((n) => [n.e164, n.state, n.hospital ?? 'shared', isoDate(n.burn_in_until ?? n.cooldown_until), n.canary_id])) : '(no numbers)',
         `domains: ${domains.length ? domains.map((d) => d.domain).join(', ') : '(none)'}`,
+        ...(data.supply
+          ? [`supply: ${data.supply.numbers} numbers available or in burn-in; ${data.supply.hospital}'s rotation plan (${data.supply.canariesPerWeek} canar${data.supply.canariesPerWeek === 1 ? 'y' : 'ies'} a week, ${data.supply.numbersPerCanary} number${data.supply.numbersPerCanary === 1 ? '' : 's'} each so far) takes ${data.supply.numbersPerWeek} a week: enough for ${data.supply.weeks} week${data.supply.weeks === 1 ? '' : 's'}`]
+          : []),
       ]);
     }));
   onAction(program.commands.slice(first), load);
+}
+
+/** The weeks of the hospital's rotation plan the pool covers; null without a hospital or a plan. */
+async function supplyOf(db: Database, h: ConfigModule.HospitalConfig | null, now: Date) {
+  const plan = h ? canariesPerWeek(h) : 0;
+  if (!h || plan === 0) return null;
+  const s = await vault.poolSupply(db, h.name, plan, now);
+  return { hospital: h.name, canariesPerWeek: plan, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100, numbersPerWeek: s.perWeek, numbers: s.supply, weeks: s.weeksLeft };
 }

@@ -65,9 +65,15 @@ const HospitalSpec = z
         cooldownDays: z.number().int().min(0).default(730),
         /** Days `cradle pool add` watches new numbers for background calls before use (`--burn-in` overrides; 0: none). */
         burnInDays: z.number().int().min(0).default(DEFAULT_BURN_IN_DAYS),
+        /**
+         * A canary father's recorded phone: a trap number of its own ("own"), or the mother's ("mother":
+         * about 1 number a canary instead of 1.7, at the cost of families that share a phone more often
+         * than real ones do; `cradle realism` shows what a thief makes of it).
+         */
+        fatherNumbers: z.enum(['own', 'mother']).default('own'),
       })
       .strict()
-      .default({ cooldownDays: 730, burnInDays: DEFAULT_BURN_IN_DAYS }),
+      .default({ cooldownDays: 730, burnInDays: DEFAULT_BURN_IN_DAYS, fatherNumbers: 'own' }),
     /** `cradle target profile`: keep a value only when at least k real families share it. */
     profile: z.object({ k: z.number().int().min(2).default(5) }).strict().optional(),
     /** `cradle realism` and `cradle audit --realism`: the ROC AUC above which they warn (default 0.6; `--warn-above` overrides). */
@@ -260,6 +266,8 @@ export interface HospitalConfig {
   cooldownDays: number;
   /** Days new trap numbers spend in burn-in (config pool.burnInDays). */
   burnInDays: number;
+  /** pool.fatherNumbers: "mother" gives a canary's father the mother's trap number; absent or "own", one of his own. */
+  fatherNumbers?: 'own' | 'mother';
   /** The explicit plan (rotation.perWard), or null when the rotation allocates perWeek or there is none. */
   rotation: Record<string, number> | null;
   /** The k of `cradle target profile` (config `profile.k`); undefined: the default. */
@@ -322,6 +330,7 @@ export function parseConfig(doc: unknown, file: string): Config {
       seedChannel: parseChannel(h.seedChannel),
       cooldownDays: h.pool.cooldownDays,
       burnInDays: h.pool.burnInDays,
+      fatherNumbers: h.pool.fatherNumbers,
       rotation: h.rotation?.perWard ?? null,
       ...(h.accessActions ? { accessActions: h.accessActions } : {}),
       ...(h.profile ? { profileK: h.profile.k } : {}),
@@ -354,6 +363,11 @@ export function selectHospital(config: Config, name?: string): HospitalConfig {
 }
 
 /** The hospital meant when none is named: the config's default or its only one; null when there is none to choose. */
+/** Canaries a week of the hospital's rotation plants: the explicit plan's sum, or perWeek; 0 without a plan. */
+export function canariesPerWeek(h: HospitalConfig): number {
+  return h.rotation ? Object.values(h.rotation).reduce((a, b) => a + b, 0) : (h.rotationPerWeek?.total ?? 0);
+}
+
 export function defaultHospital(config: Config | null): HospitalConfig | null {
   if (!config) return null;
   try {

@@ -14,7 +14,8 @@ import * as vault from '../vault/index.js';
 // turns it into HTML or Markdown.
 
 /** Weeks of trap numbers the pool should hold at least; fewer and the audit warns. */
-export const POOL_WEEKS_WANTED = 4;
+export { POOL_WEEKS_WANTED } from '../vault/pool.js';
+import { POOL_WEEKS_WANTED } from '../vault/pool.js';
 /** Noisiest trap numbers listed. */
 export const NOISY_NUMBERS = 10;
 /** Tripwire lines listed (the newest); every one is counted. */
@@ -371,16 +372,7 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     .sort((a, b) => b.live - a.live || a.recipient.localeCompare(b.recipient));
 
   // The trap pool: what is left against what the next rotations take, and the numbers that ring on their own.
-  const counts = await vault.poolCounts(db, h.name);
-  const { rows: perCanary } = await db.query<{ numbers: number; canaries: number }>(
-    `SELECT count(*)::int AS numbers, count(DISTINCT a.canary_id)::int AS canaries
-       FROM trap_assignments a JOIN canaries c ON c.id = a.canary_id WHERE c.hospital = $1`,
-    [h.name],
-  );
-  const numbersPerCanary = perCanary[0]?.canaries ? perCanary[0].numbers / perCanary[0].canaries : 1;
-  const perWeek = Math.ceil(planSize * numbersPerCanary);
-  const supply = counts.available + counts.burn_in;
-  const weeksLeft = perWeek > 0 ? Math.floor(supply / perWeek) : null;
+  const { counts, numbersPerCanary, perWeek, supply, weeksLeft } = await vault.poolSupply(db, h.name, planSize);
   const { rows: noise } = await db.query<{ e164: string; state: TrapNumberState; contacts: number; days: number }>(
     `WITH t AS (
        SELECT t.e164, t.state, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned

@@ -175,3 +175,33 @@ export async function poolCounts(db: Queryable, hospital?: string, asOf?: Date):
   for (const r of rows) counts[r.state] = r.n;
   return counts;
 }
+
+/** Weeks of numbers below which `audit` and `pool list` warn: new numbers need their burn-in first. */
+export const POOL_WEEKS_WANTED = 4;
+
+/** What the pool holds against a weekly plan: numbers available or in burn-in, and the weeks they last. */
+export interface PoolSupply {
+  counts: Record<TrapNumberState, number>;
+  /** Numbers available or in burn-in. */
+  supply: number;
+  /** Trap numbers the hospital's canaries have held, per canary (1 before any canary). */
+  numbersPerCanary: number;
+  /** Numbers a week of the plan takes at that rate. */
+  perWeek: number;
+  /** Weeks of the plan the supply covers; null without a plan. */
+  weeksLeft: number | null;
+}
+
+/** The pool's supply for a plan of `canariesPerWeek`, at the rate of numbers per canary the hospital has used so far. */
+export async function poolSupply(db: Queryable, hospital: string, canariesPerWeek: number, asOf?: Date): Promise<PoolSupply> {
+  const counts = await poolCounts(db, hospital, asOf);
+  const { rows } = await db.query<{ numbers: number; canaries: number }>(
+    `SELECT count(*)::int AS numbers, count(DISTINCT a.canary_id)::int AS canaries
+       FROM trap_assignments a JOIN canaries c ON c.id = a.canary_id WHERE c.hospital = $1`,
+    [hospital],
+  );
+  const numbersPerCanary = rows[0]?.canaries ? rows[0].numbers / rows[0].canaries : 1;
+  const perWeek = Math.ceil(canariesPerWeek * numbersPerCanary);
+  const supply = counts.available + counts.burn_in;
+  return { counts, supply, numbersPerCanary, perWeek, weeksLeft: perWeek > 0 ? Math.floor(supply / perWeek) : null };
+}

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { migrate, openDatabase } from '../../src/db/index.js';
+import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { cradleInProcess, json } from '../helpers/cli.js';
 import { BACKENDS, newDatabase, scratchDir, type TestLocation } from '../helpers/db.js';
 
@@ -62,5 +63,20 @@ describe.each(BACKENDS)('pool list writes nothing on %s', (backend) => {
     const after = await rows();
     expect(after).toEqual(before);
     expect(after.map((r) => r.state)).toEqual(['burn_in', 'retired', 'burn_in']);
+  });
+
+  it("gives the weeks of the hospital's rotation plan the pool covers, and warns under four", async () => {
+    // No config: no plan to measure against.
+    expect(json<{ supply: unknown }>(await run(['pool', 'list', '--json'])).supply).toBeNull();
+    const hospital = (rotation: object) => ({ target: 'postgres://unused@127.0.0.1:1/none', mapping: path.join(FIXTURES_DIR, 'mappings', 'reference.json'), wards: ['产科一病区', 'NICU'], districts: ['鼓楼区'], rotation });
+    fs.writeFileSync(path.join(cwd, 'cradle.config.json'), JSON.stringify({ defaultHospital: 'h1', hospitals: { h1: hospital({ perWeek: 2, minPerWard: 0 }), h2: hospital({ perWard: { 产科一病区: 1, NICU: 0 } }) } }));
+    // Three numbers available or in burn-in, no canary yet (one number each): 2 a week, 1 week.
+    const h1 = await run(['pool', 'list', '--json']);
+    expect(JSON.parse(h1.stdout).supply).toEqual({ hospital: 'h1', canariesPerWeek: 2, numbersPerCanary: 1, numbersPerWeek: 2, numbers: 3, weeks: 1 });
+    expect(h1.stderr).toBe("cradle: warning: the pool holds 1 week of h1's rotation plan, fewer than 4: add numbers now (cradle pool add), new ones need their burn-in\n");
+    const h2 = await run(['--hospital', 'h2', 'pool', 'list']);
+    expect(h2.stdout).toContain("supply: 3 numbers available or in burn-in; h2's rotation plan (1 canary a week, 1 number each so far) takes 1 a week: enough for 3 weeks\n");
+    expect(h2.stderr).toMatch(/holds 3 weeks of h2's rotation plan, fewer than 4/);
+    fs.rmSync(path.join(cwd, 'cradle.config.json'));
   });
 });

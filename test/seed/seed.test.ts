@@ -43,6 +43,15 @@ describeEachTarget(SEEDING, 'seeding on %s with the %s schema', (backend, schema
     expect((await vault.poolCounts(h.vault)).assigned).toBe(0);
   });
 
+  it("with pool.fatherNumbers 'mother', a father recorded with a phone shares the mother's trap number: one number a canary", async () => {
+    const res = await plantCanaries(h.vault, h.target, request(h, { hospital: { ...h.hospital, fatherNumbers: 'mother' }, dryRun: true, seed: '11', count: 20 }));
+    const withPhone = res.planted.filter((p) => p.family.father?.phone);
+    expect(withPhone.length).toBeGreaterThan(5); // zh-CN fathers are recorded with a phone in about 70 % of families
+    for (const p of withPhone) expect(p.family.father!.phone).toBe(p.family.mother.phone);
+    expect(new Set(res.planted.map((p) => p.family.mother.phone)).size).toBe(20);
+    expect(res.planted.every((p) => h.trapNumbers.includes(p.family.mother.phone!))).toBe(true);
+  });
+
   it('plants canaries in the target and records them only in the vault', async () => {
     const before = await targetCounts(h);
     const res = await plantCanaries(h.vault, h.target, request(h, { count: 12, seed: '7' }));
