@@ -57,13 +57,15 @@ const OWN_NULLS = /(\.phone|\.email)$|^dischargedAt$/;
  * often as the real rows' (the column profile's null share). A father's field is empty by itself when
  * no father is recorded: the chance here is the rest, given a father (e.g. 0 for the father's name
  * column, whose nulls are the missing fathers). A field written to several columns takes their mean.
- * Shares below 0.001 are dropped.
+ * Shares below 0.001 are dropped. A field written to a NOT NULL column (`notNull`, keyed `alias.column`;
+ * its empties are empty text, which the null share counts too) is never left empty.
  */
-export function blankShares(profile: HospitalProfile, mapping: Mapping, fatherShare: number): Map<string, number> {
+export function blankShares(profile: HospitalProfile, mapping: Mapping, fatherShare: number, notNull: ReadonlySet<string> = new Set()): Map<string, number> {
   const shares = new Map<string, number[]>();
+  const never = new Set(mapping.inserts.flatMap((step) => step.columns.filter((c) => c.value.type === 'field' && notNull.has(`${step.alias}.${c.column}`)).map((c) => (c.value as { field: string }).field)));
   for (const step of mapping.inserts) {
     for (const { column, value } of step.columns) {
-      if (value.type !== 'field' || OWN_NULLS.test(value.field)) continue;
+      if (value.type !== 'field' || OWN_NULLS.test(value.field) || never.has(value.field)) continue;
       const p = profile.columns[`${step.alias}.${column}`];
       if (!p || !(p.nullShare > 0)) continue;
       let share = p.nullShare;
@@ -97,7 +99,15 @@ function phoneWarning(profile: HospitalProfile, mapping: Mapping): string | null
 }
 
 /** Give drafted families the hospital's precision and fill their learned columns from `profile` (null: none learned yet). */
-export function applyProfile(families: Family[], profile: HospitalProfile | null, mapping: Mapping, timeZone: string, rng: Random): string[] {
+export function applyProfile(
+  families: Family[],
+  profile: HospitalProfile | null,
+  mapping: Mapping,
+  timeZone: string,
+  rng: Random,
+  /** The target's NOT NULL columns (`alias.column`): their fields are never left empty. */
+  notNull: ReadonlySet<string> = new Set(),
+): string[] {
   const warnings: string[] = [];
   const learned = mapping.inserts.flatMap((step) => step.columns.filter((c) => c.value.type === 'learned').map((c) => `${step.alias}.${c.column}`));
   if (!profile) {
@@ -112,7 +122,7 @@ export function applyProfile(families: Family[], profile: HospitalProfile | null
   const blanks = new Map<string, Map<string, number>>();
   const blanksOf = (family: Family): Map<string, number> => {
     let b = blanks.get(family.locale);
-    if (!b) blanks.set(family.locale, (b = blankShares(profile, mapping, profile.family.relations?.fatherRecorded ?? localeTables(family.locale).fatherShare)));
+    if (!b) blanks.set(family.locale, (b = blankShares(profile, mapping, profile.family.relations?.fatherRecorded ?? localeTables(family.locale).fatherShare, notNull)));
     return b;
   };
 

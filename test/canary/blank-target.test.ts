@@ -9,7 +9,7 @@ import { createTestHospital, WARDS, type TestHospital } from '../helpers/hospita
 
 // A hospital whose real rows never fill one column and leave another empty in 40% of families: once
 // its profile is learned, the canaries planted there leave the first empty too, the second about as
-// often, and still carry their trap phones.
+// often, and still carry their trap phones; a NOT NULL column is never written NULL.
 
 const REAL = 240;
 const CANARIES = 60;
@@ -34,6 +34,8 @@ describe('canaries in a hospital that leaves columns empty', () => {
 
   beforeAll(async () => {
     h = await createTestHospital({ backend: 'pglite', schema: 'reference', population: 0, extraFamilies: population(), trapNumbers: 150, seed: 'blank' });
+    // A NOT NULL column whose empties are empty text (the null share counts them): never written NULL.
+    await h.target.exec(`UPDATE families SET district = '' WHERE district IS NULL; ALTER TABLE families ALTER COLUMN district SET NOT NULL`);
     const profile = await readOnly(h.target, (tx) => learnProfile(tx, h.mapping, { hospital: h.hospital.name, k: 5, timeZone: h.hospital.timeZone }));
     await vault.saveProfile(h.vault, profile);
   });
@@ -59,6 +61,7 @@ describe('canaries in a hospital that leaves columns empty', () => {
     // 60 canaries at 40%: the share lies within 0.15–0.65 but for a 1-in-10,000 draw (seeded here).
     expect(shareNull(canaries, 'address')).toBeGreaterThan(0.15);
     expect(shareNull(canaries, 'address')).toBeLessThan(0.65);
+    expect(shareNull(canaries, 'district')).toBe(0);
     // The vault keeps the family whole: what the target holds empty is listed, not lost.
     const stored = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
     expect(stored.every((c) => c.family.blank?.includes('mother.birthDate'))).toBe(true);

@@ -82,6 +82,8 @@ describe('canaries leave mapped columns empty with the real rows\' null shares',
     expect(noFather.every((f) => previewRows(mapping, f, 'Asia/Shanghai')['public.ZY_BRXX'].ZFSFZH === null)).toBe(true);
     expect(blankShares(profileWith(SHARES), mapping, FATHER).get('father.idNumber')).toBeCloseTo((0.4 - (1 - FATHER)) / FATHER, 6);
     expect(blankShares(profileWith(SHARES), mapping, FATHER).has('father.name')).toBe(false);
+    // A field written to a NOT NULL column (whose empties are empty text) is never left empty.
+    expect(blankShares(profileWith(SHARES), mapping, FATHER, new Set(['m.SFZH'])).has('mother.idNumber')).toBe(false);
     // The family keeps its values (the vault's copy); only what is written is empty.
     expect(fams.every((f) => typeof f.mother.idNumber === 'string')).toBe(true);
   });
