@@ -25,6 +25,7 @@ const UNIT = [
   'test/realism/compare.test.ts',
   'test/config/**/*.test.ts',
   'test/canary/delay.test.ts',
+  'test/canary/blank.test.ts',
   'test/pool/**/*.test.ts',
   'test/accesslog/block.test.ts',
   'test/accesslog/hostile-parse.test.ts',

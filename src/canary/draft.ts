@@ -5,6 +5,7 @@ import type { HospitalConfig } from '../config/index.js';
 import { confusable, createRandom, generateFamily, type Random } from '../lib/generate/index.js';
 import { orderBySegments, segmentWarning } from '../lib/segments.js';
 import { findTakenEmails, findTakenPhones } from '../targetdb/families.js';
+import { columnKey, targetColumns } from '../targetdb/read.js';
 import { phonesInOtherRows } from '../targetdb/reuse.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
@@ -64,7 +65,8 @@ export async function draftCanaries(vaultDb: Queryable, target: ReadOnlyQueryabl
   const domains = profileDomains(req, trapDomains, warnings);
   const families = draftFamilies(rng, req, domains);
   // Its precision and learned columns (src/canary/profile.ts).
-  warnings.push(...applyProfile(families, profile, req.mapping, req.mapping.timeZone ?? req.hospital.timeZone, createRandom(req.seed === undefined ? undefined : `${req.seed}:profile`)));
+  const notNull = profile ? new Set((await targetColumns(target, req.mapping)).filter((c) => !c.nullable).map(columnKey)) : undefined;
+  warnings.push(...applyProfile(families, profile, req.mapping, req.mapping.timeZone ?? req.hospital.timeZone, createRandom(req.seed === undefined ? undefined : `${req.seed}:profile`), notNull));
   const { assignments, blocked } = await assignTrapNumbers(vaultDb, target, req, rng, families, warnings);
   await ensureUniqueEmails(vaultDb, target, req.mapping, families, rng);
   return { families, assignments, blocked, warnings, profile };

@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import type { Family, HospitalProfile } from '../domain/index.js';
-import { drawColumnValue, fromQuantiles, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext, type Random } from '../lib/generate/index.js';
+import { drawColumnValue, fromQuantiles, localeTables, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext, type Random } from '../lib/generate/index.js';
 import { fieldColumn, type Mapping } from '../targetdb/mapping.js';
 
 // Canaries drawn from the hospital's learned profile (`cradle target profile`): the mapped fields get
 // the hospital's recording precision (weights to 10 g where it records to 10 g, times with seconds
 // where it writes seconds), and the mapping's learned columns (`"learned": true`) get values drawn
-// from their column profiles. Applied to the Family itself when it is drafted, so the vault's copy,
+// from their column profiles; a mapped field is left empty (Family.blank) with the share of families
+// whose column the hospital leaves empty. Applied to the Family itself when it is drafted, so the vault's copy,
 // the target's rows, dry runs and exports all agree. Returns warnings.
 
 /** A mapping's fingerprint: SHA-256 of what it says (tables, columns, values), not of its file's spacing. */
@@ -44,8 +45,69 @@ function setInstant(family: Family, field: (typeof INSTANTS)[number], iso: strin
   else family.baby.birthTime = iso;
 }
 
+/**
+ * Fields whose emptiness the generator draws itself or must not touch: the trap phones and e-mail a
+ * canary is traced by (a mother always has her trap phone; a father's phone and the e-mail addresses
+ * come with the real rows' shares), and the discharge, empty while the mother is still in hospital.
+ */
+const OWN_NULLS = /(\.phone|\.email)$|^dischargedAt$/;
+
+/**
+ * Per mapped field, the chance that a drafted family leaves it empty so that its columns are NULL as
+ * often as the real rows' (the column profile's null share). A father's field is empty by itself when
+ * no father is recorded: the chance here is the rest, given a father (e.g. 0 for the father's name
+ * column, whose nulls are the missing fathers). A field written to several columns takes their mean.
+ * Shares below 0.001 are dropped. A field written to a NOT NULL column (`notNull`, keyed `alias.column`;
+ * its empties are empty text, which the null share counts too) is never left empty.
+ */
+export function blankShares(profile: HospitalProfile, mapping: Mapping, fatherShare: number, notNull: ReadonlySet<string> = new Set()): Map<string, number> {
+  const shares = new Map<string, number[]>();
+  const never = new Set(mapping.inserts.flatMap((step) => step.columns.filter((c) => c.value.type === 'field' && notNull.has(`${step.alias}.${c.column}`)).map((c) => (c.value as { field: string }).field)));
+  for (const step of mapping.inserts) {
+    for (const { column, value } of step.columns) {
+      if (value.type !== 'field' || OWN_NULLS.test(value.field) || never.has(value.field)) continue;
+      const p = profile.columns[`${step.alias}.${column}`];
+      if (!p || !(p.nullShare > 0)) continue;
+      let share = p.nullShare;
+      if (value.field.startsWith('father.')) share = fatherShare > 0 ? (share - (1 - fatherShare)) / fatherShare : 0;
+      shares.set(value.field, [...(shares.get(value.field) ?? []), Math.min(1, Math.max(0, share))]);
+    }
+  }
+  const out = new Map<string, number>();
+  for (const [field, list] of shares) {
+    const mean = list.reduce((a, b) => a + b, 0) / list.length;
+    if (mean >= 0.001) out.set(field, mean);
+  }
+  return out;
+}
+
+/** A warning when real rows often leave the mother's phone empty: every canary carries its trap number there. */
+function phoneWarning(profile: HospitalProfile, mapping: Mapping): string | null {
+  for (const step of mapping.inserts) {
+    for (const { column, value } of step.columns) {
+      if (value.type !== 'field' || value.field !== 'mother.phone') continue;
+      const share = profile.columns[`${step.alias}.${column}`]?.nullShare ?? 0;
+      if (share < 0.05) continue;
+      const pct = Math.round(share * 100);
+      return (
+        `real rows leave ${step.schema}.${step.table}.${column} (the mother's phone) empty in ${pct}% of families, but every canary carries its trap number there: ` +
+        `about ${pct}% of canaries differ from real rows in that column alone (keeping only rows with a phone keeps every canary); map an e-mail or a father's phone to spread the traps`
+      );
+    }
+  }
+  return null;
+}
+
 /** Give drafted families the hospital's precision and fill their learned columns from `profile` (null: none learned yet). */
-export function applyProfile(families: Family[], profile: HospitalProfile | null, mapping: Mapping, timeZone: string, rng: Random): string[] {
+export function applyProfile(
+  families: Family[],
+  profile: HospitalProfile | null,
+  mapping: Mapping,
+  timeZone: string,
+  rng: Random,
+  /** The target's NOT NULL columns (`alias.column`): their fields are never left empty. */
+  notNull: ReadonlySet<string> = new Set(),
+): string[] {
   const warnings: string[] = [];
   const learned = mapping.inserts.flatMap((step) => step.columns.filter((c) => c.value.type === 'learned').map((c) => `${step.alias}.${c.column}`));
   if (!profile) {
@@ -55,6 +117,14 @@ export function applyProfile(families: Family[], profile: HospitalProfile | null
   if (profile.mapping.sha256 !== mappingSha256(mapping)) warnings.push(`the profile of ${profile.learnedAt} was learned through another version of the mapping; run \`cradle target profile\` again`);
   const missing = learned.filter((key) => !profile.columns[key]);
   if (missing.length) warnings.push(`the profile has no column ${missing.join(', ')}: learned there stays empty; run \`cradle target profile\` again`);
+  const phone = phoneWarning(profile, mapping);
+  if (phone && families.length) warnings.push(phone);
+  const blanks = new Map<string, Map<string, number>>();
+  const blanksOf = (family: Family): Map<string, number> => {
+    let b = blanks.get(family.locale);
+    if (!b) blanks.set(family.locale, (b = blankShares(profile, mapping, profile.family.relations?.fatherRecorded ?? localeTables(family.locale).fatherShare, notNull)));
+    return b;
+  };
 
   const weight = fieldColumn(mapping, 'baby.weightGrams');
   const weightKg = fieldColumn(mapping, 'baby.weightKg');
@@ -79,6 +149,8 @@ export function applyProfile(families: Family[], profile: HospitalProfile | null
       }
       anchors[key] = wallText(wall, wall % 1000 !== 0);
     }
+    const blank = [...blanksOf(family)].filter(([field, share]) => (!field.startsWith('father.') || family.father !== null) && rng.chance(share)).map(([field]) => field);
+    if (blank.length) family.blank = blank;
     if (learned.length === 0) continue;
     const ctx: DrawContext = { anchors, day: wallText(toWall(family.admittedAt, timeZone)).slice(0, 10), birthDate: family.mother.birthDate };
     family.learned = {};

@@ -64,6 +64,12 @@ export interface Family {
   deliveryMode?: string;
   /** Values of the mapping's learned columns (`"learned": true`), keyed `alias.column`, drawn from the hospital's profile. */
   learned?: Record<string, string | number | null>;
+  /**
+   * Mapped fields the hospital's system left empty for this family (e.g. `mother.idNumber`), drawn from
+   * the profile's null share of their columns: every column and export that holds them writes NULL,
+   * though the family keeps its value here. Never a trap phone or e-mail.
+   */
+  blank?: string[];
 }
 
 export type ChannelKind = 'export' | 'account' | 'system' | 'ward';

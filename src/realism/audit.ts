@@ -7,6 +7,7 @@ import { createRandom } from '../lib/generate/index.js';
 import { previewRows } from '../targetdb/families.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import { columnKey, readFamilyRows, targetColumns, type TargetColumn } from '../targetdb/read.js';
+import { birthsPerWard } from '../targetdb/wards.js';
 import * as vault from '../vault/index.js';
 import { DEFAULT_REAL_ROWS, DEFAULT_WARN_ABOVE } from './defaults.js';
 import { compareRows, identifierNumber, type Comparison } from './compare.js';
@@ -162,8 +163,11 @@ export async function realismAudit(vaultDb: Queryable, target: Database, req: Re
       const count = Math.min(req.sample, Math.floor(available / 2));
       if (count < req.sample) notes.push(`the dry-run sample has ${count} canaries, not ${req.sample}: the trap pool has ${available} numbers available (two per canary at most)`);
       if (count >= 2) {
+        // Wards as the rotation plan has them, else as `cradle seed` draws them: by the real births per ward.
         const plan = req.hospital.rotation;
-        const wards = plan ? Object.entries(plan).filter(([, n]) => n > 0) : req.hospital.wards.map((w) => [w, 1] as [string, number]);
+        const births = plan ? null : await birthsPerWard(tx, req.mapping, req.hospital.wards);
+        const byBirths = births ? Object.entries(births).filter(([, n]) => n > 0) : [];
+        const wards = plan ? Object.entries(plan).filter(([, n]) => n > 0) : byBirths.length ? byBirths : req.hospital.wards.map((w) => [w, 1] as [string, number]);
         try {
           const draft = await draftCanaries(vaultDb, tx, {
             hospital: req.hospital,

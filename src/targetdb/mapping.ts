@@ -251,6 +251,7 @@ function renderName(name: PersonName, order: string): string {
 
 export function renderField(value: Extract<ColumnValue, { type: 'field' }>, family: Family, timeZone: string): unknown {
   const def = FIELDS[value.field];
+  if (family.blank?.includes(value.field)) return null;
   let raw = def.get(family);
   if (raw === null || raw === undefined) return null;
   if (value.order) {
