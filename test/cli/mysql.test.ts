@@ -161,11 +161,17 @@ describeOnMariadb('a MariaDB target end to end', () => {
     const res = await run(['realism', '--sample', '20', '--seed', 'mysql', '--json']);
     // Without a profile (none learned yet) the canaries come from the locale tables: the audit may warn, on stderr.
     expect(res.stderr).toMatch(/^(cradle: WARNING: canaries are separable from real rows: .*\n)?$/);
-    const out = json<{ auc: number | null; planted: { classifier: { auc: number } | null } | null; sample: { classifier: { auc: number } | null } | null; notes: string[] }>(res);
+    type Comparison = { classifier: { auc: number; topFeatures: { feature: string }[] } | null; fields: { field: string; nullRate: unknown }[] } | null;
+    const out = json<{ auc: number | null; planted: Comparison; sample: Comparison; notes: string[] }>(res);
     expect(out.auc).toBeGreaterThanOrEqual(0);
     expect(out.auc).toBeLessThanOrEqual(1);
     expect(out.planted?.classifier?.auc).toEqual(expect.any(Number));
     expect(out.sample?.classifier?.auc).toEqual(expect.any(Number));
+    // The mother's ID number is empty in every real row (the population has none): canaries leave it empty too.
+    const sfzh = (c: Comparison) => c?.fields.find((f) => f.field === 'mq.SFZH')?.nullRate;
+    expect(sfzh(out.planted)).toEqual({ real: 1, canary: 1 });
+    expect(sfzh(out.sample)).toEqual({ real: 1, canary: 1 });
+    expect(out.sample!.classifier!.topFeatures.map((f) => f.feature)).not.toContain('mq.SFZH:null');
   });
 
   it('exports: --query with ? parameters read-only, --table, the default export', async () => {
