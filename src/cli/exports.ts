@@ -105,7 +105,7 @@ export function registerExports(program: Command): void {
     .option('--from <date>', 'default export: births from this day (hospital time)', dateArg)
     .option('--to <date>', 'default export: births up to and including this day', dateArg)
     .option('--format <format>', 'csv, tsv, json or xlsx (default: from the file name)', oneOf(...EXPORT_FORMATS))
-    .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300; with --code: none of its own)', positiveInt)
+    .option('--canaries <k>', 'canaries to add (default: 2% of the rows, at least 3, at most 300, fewer when the trap pool must keep numbers for the rotation plan\'s next 4 weeks; with --code: none of its own)', positiveInt)
     .option('--code', "give the file a codeword of the hospital's shared code canaries instead of canaries of its own (docs/codes.md)")
     .option('--operator <staff id>', 'the staff account running the export, recorded in the manifest')
     .option('--map <field=column>', 'say which column holds a family field: mother.phone=联系电话 (comma-separated, repeatable; column=field, the old order, is read with a warning)', familyMap)

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { customAlphabet } from 'nanoid';
 import { draftCanaries } from '../canary/draft.js';
-import type { HospitalConfig } from '../config/index.js';
+import { canariesPerWeek, type HospitalConfig } from '../config/index.js';
 import { dialectOf, readOnly, StatementRefused, type Database, type Queryable, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
 import { formatChannel, type ChannelRef, type Family } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
@@ -401,6 +401,18 @@ function checkWritten(read: readonly string[][], rows: readonly unknown[][], pos
 }
 
 /**
+ * How many canaries of its own an export can take without eating into the numbers the rotation plan
+ * needs for its next POOL_WEEKS_WANTED weeks; null without a rotation plan (nothing to keep).
+ */
+async function exportBudget(vaultDb: Database, hospital: HospitalConfig, now: Date): Promise<{ canaries: number; supply: number; reserve: number; numbersPerCanary: number } | null> {
+  const plan = canariesPerWeek(hospital);
+  if (plan === 0) return null;
+  const s = await vault.poolSupply(vaultDb, hospital.name, plan, now);
+  const reserve = s.perWeek * vault.POOL_WEEKS_WANTED;
+  return { canaries: Math.max(0, Math.floor((s.supply - reserve) / s.numbersPerCanary)), supply: s.supply, reserve, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100 };
+}
+
+/**
  * Add canaries made for this file to its rows, write it, and record the manifest; the file is renamed
  * into place inside the vault transaction, so a failure leaves neither. Shared by export and watermark.
  */
@@ -414,7 +426,17 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   }
 
   // With a code, the file's canaries are its codeword's shared ones, plus its own only if asked for.
-  const own = req.canaries ?? (req.code ? 0 : defaultCanaryCount(realRows.length));
+  let own = req.canaries ?? (req.code ? 0 : defaultCanaryCount(realRows.length));
+  // The default count follows what the trap pool can spare after the rotation plan's next weeks.
+  if (req.canaries === undefined && own > 0) {
+    const budget = await exportBudget(vaultDb, req.hospital, req.now);
+    if (budget && own > budget.canaries) {
+      const why = `the pool has ${budget.supply} numbers available or in burn-in and keeps ${budget.reserve} for the next ${vault.POOL_WEEKS_WANTED} weeks of the rotation plan, at ${budget.numbersPerCanary} number${budget.numbersPerCanary === 1 ? '' : 's'} a canary`;
+      if (budget.canaries === 0) throw new UserError(`no trap numbers to spare for this export's canaries: ${why}; add numbers (cradle pool add) or give --canaries to take them from the rotation's`);
+      warnings.push(`${budget.canaries} canaries instead of the default ${own}: ${why}; give --canaries to choose`);
+      own = budget.canaries;
+    }
+  }
   const wardIndex = plan.findIndex((c) => c.value?.field === 'ward');
   const wards = wardIndex >= 0 ? valueShares(realRows, wardIndex) : [];
   const code = req.code ? await chooseCodeword(vaultDb, req.hospital.name, req.code, fileBirths(plan, realRows), wards.length ? new Set(wards.map(([w]) => w)) : null) : null;
