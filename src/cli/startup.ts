@@ -20,10 +20,11 @@ export function commandWords(args: readonly string[]): string[] {
 }
 
 /**
- * Commands that keep PostgreSQL busy for many seconds on an embedded database (or serve for hours):
- * they keep V8's optimising WebAssembly compiler. Every other command is over in a second or two.
+ * Commands that keep PostgreSQL busy for many seconds on an embedded database (or serve for hours,
+ * as `watch` and `ingest sms --follow` do): they keep V8's optimising WebAssembly compiler. Every
+ * other command is over in a second or two.
  */
-const LONG_RUNNING = ['demo', 'watch', 'logs import', 'realism', 'target profile', 'seed', 'rotate', 'canaries advance'];
+const LONG_RUNNING = ['demo', 'watch', 'logs import', 'realism', 'target profile', 'seed', 'rotate', 'canaries advance', 'ingest sms'];
 
 export function longRunning(words: readonly string[]): boolean {
   const [cmd, sub] = words;
