@@ -28,6 +28,20 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** A whole number of at least 0. */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number of at least 0');
+  return n;
+}
+
+/** Trap numbers a canary holds: from 1 to 2 (the mother's, and the father's). */
+export function numbersPerCanaryArg(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d*\.?\d+\s*$/.test(value) || !(n >= 1 && n <= 2)) throw new InvalidArgumentError('expected a number from 1 to 2, such as 1.7');
+  return n;
+}
+
 /** The k of a hospital profile: a whole number of at least 2 (k = 1 would keep single patients' values). */
 export function kArg(value: string): number {
   const n = Number(value);

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { regionOfLocale, type TrapNumberState } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import type * as Numbers from '../pool/numbers.js';
+import type * as Plan from '../pool/plan.js';
+import type * as Generate from '../lib/generate/index.js';
 import type * as Time from '../lib/time.js';
 import type * as Vault from '../vault/index.js';
 import type { Database } from '../db/index.js';
@@ -10,13 +12,15 @@ import { DEFAULT_BURN_IN_DAYS } from '../config/file.js';
 import { action, hospitalFilter, namedHospital, onAction, vaultAction, withVault, type JsonOption } from './context.js';
 import { inputLabel, readInput } from './input.js';
 import { emit, isoDate, table } from './output.js';
-import { oneOf } from './args.js';
+import { numbersPerCanaryArg, oneOf, positiveInt, wholeNumber } from './args.js';
 
 // The actions' modules, loaded when one of these commands runs (src/cli/context.ts); the number
 // parsing and durations only by the commands that add (`pool list` starts sooner without them).
 let vault: typeof Vault;
 let defaultHospital: typeof ConfigModule.defaultHospital;
 let canariesPerWeek: typeof ConfigModule.canariesPerWeek;
+const planner = (): Promise<typeof Plan> => import('../pool/plan.js');
+const locales = (): Promise<typeof Generate> => import('../lib/generate/index.js');
 async function load(): Promise<void> {
   [vault, { defaultHospital, canariesPerWeek }] = [await import('../vault/index.js'), await import('../config/index.js')];
 }
@@ -27,6 +31,15 @@ interface AddOptions extends JsonOption {
   burnIn?: string;
   region?: string;
   note?: string;
+}
+
+interface PlanOptions extends JsonOption {
+  perWeek?: number;
+  exportsPerWeek: number;
+  exportCanaries: number;
+  numbersPerCanary?: number;
+  cooldownDays?: number;
+  weeks: number;
 }
 
 interface ListOptions extends JsonOption {
@@ -103,6 +116,54 @@ export function registerPool(program: Command): void {
         const owner = (await vault.trapDomains(db)).find((d) => d.domain === domain)?.hospital ?? null;
         emit(!!opts.json, { domain, added, hospital: owner }, () => (added ? `added trap domain ${domain}` : `${domain} is already a trap domain${owner ? ` (of ${owner})` : ''}`));
       });
+    }));
+
+  pool
+    .command('plan')
+    .description('how many trap numbers a rotation and export plan needs over time, week by week, against the pool')
+    .option('--per-week <n>', "rotation canaries a week (default: the hospital's rotation plan)", wholeNumber)
+    .option('--exports-per-week <n>', 'exports written a week', wholeNumber, 0)
+    .option('--export-canaries <k>', 'canaries each export takes', positiveInt, 3)
+    .option('--numbers-per-canary <x>', "trap numbers a canary holds, 1 to 2 (default: the hospital's canaries so far, else its locale's families and pool.fatherNumbers)", numbersPerCanaryArg)
+    .option('--cooldown-days <d>', "days a retired number rests (default: the hospital's pool.cooldownDays)", wholeNumber)
+    .option('--weeks <n>', 'weeks to simulate', positiveInt, 104)
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+Each rotation canary holds its numbers until the next week's rotation retires it; they then rest for
+the cool-down before a new canary may take them. Each export canary keeps its numbers for good. The
+plan needs, at any week, the numbers held plus those resting; the pool is the hospital's numbers and
+the shared ones, blocked ones aside. Attribution accuracy is not simulated yet.
+
+Examples:
+  cradle pool plan
+  cradle pool plan --per-week 7 --exports-per-week 5 --export-canaries 3 --weeks 104
+  cradle pool plan --numbers-per-canary 1 --cooldown-days 180 --json`)
+    .action(vaultAction<PlanOptions>(async ({ opts, db, config }) => {
+      const h = namedHospital(opts, config) ?? defaultHospital(config);
+      const perWeek = opts.perWeek ?? (h ? canariesPerWeek(h) : undefined);
+      if (perWeek === undefined) throw new UserError('no rotation plan to measure: give --per-week, or a config whose hospital has rotation.perWeek or rotation.perWard');
+      const cooldownDays = opts.cooldownDays ?? h?.cooldownDays ?? 730;
+      const supply = h ? await vault.poolSupply(db, h.name, perWeek) : null;
+      let numbersPerCanary = opts.numbersPerCanary;
+      let rate = 'given';
+      if (numbersPerCanary === undefined && supply && supply.canaries > 0) [numbersPerCanary, rate] = [supply.numbersPerCanary, `${supply.canaries} canaries so far`];
+      if (numbersPerCanary === undefined) {
+        const t = (await locales()).localeTables(h?.locale ?? 'zh-CN');
+        numbersPerCanary = h?.fatherNumbers === 'mother' ? 1 : t.motherPhoneShare + t.fatherShare * t.fatherPhoneShare;
+        rate = `${h?.locale ?? 'zh-CN'} families${h?.fatherNumbers === 'mother' ? ', fathers with the mother\'s number' : ''}`;
+      }
+      const counts = await vault.poolCounts(db, h?.name);
+      const pool = Object.values(counts).reduce((a, b) => a + b, 0) - counts.blocked;
+      const plan = { rotationPerWeek: perWeek, exportsPerWeek: opts.exportsPerWeek, canariesPerExport: opts.exportCanaries, numbersPerCanary: Math.round(numbersPerCanary * 100) / 100, cooldownDays, weeks: opts.weeks };
+      const result = (await planner()).simulatePoolPlan(plan, pool);
+      const data = { hospital: h?.name ?? null, plan: { ...plan, numbersPerCanaryFrom: rate }, pool, ...result, accuracy: null };
+      emit(!!opts.json, data, () => [
+        `plan: ${perWeek} rotation canar${perWeek === 1 ? 'y' : 'ies'} a week, ${plan.exportsPerWeek} export${plan.exportsPerWeek === 1 ? '' : 's'} a week × ${plan.canariesPerExport} canaries, ${plan.numbersPerCanary} number${plan.numbersPerCanary === 1 ? '' : 's'} a canary (${rate}), cool-down ${cooldownDays} days, ${plan.weeks} weeks`,
+        `needs: ${result.peak} numbers at most, taking ${result.perWeek} a week`,
+        `pool: ${pool} numbers (blocked ones aside): ${result.shortFrom === null ? `enough for the ${plan.weeks} weeks` : `short from week ${result.shortFrom + 1}`}`,
+        table(['WEEK', 'HELD', 'RESTING', 'NEEDED'], result.sample.map((w) => [w.week + 1, w.held, w.resting, w.needed])),
+        'attribution accuracy: not simulated yet',
+      ]);
     }));
 
   pool

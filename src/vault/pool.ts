@@ -186,6 +186,8 @@ export interface PoolSupply {
   supply: number;
   /** Trap numbers the hospital's canaries have held, per canary (1 before any canary). */
   numbersPerCanary: number;
+  /** The canaries that rate comes from. */
+  canaries: number;
   /** Numbers a week of the plan takes at that rate. */
   perWeek: number;
   /** Weeks of the plan the supply covers; null without a plan. */
@@ -203,5 +205,5 @@ export async function poolSupply(db: Queryable, hospital: string, canariesPerWee
   const numbersPerCanary = rows[0]?.canaries ? rows[0].numbers / rows[0].canaries : 1;
   const perWeek = Math.ceil(canariesPerWeek * numbersPerCanary);
   const supply = counts.available + counts.burn_in;
-  return { counts, supply, numbersPerCanary, perWeek, weeksLeft: perWeek > 0 ? Math.floor(supply / perWeek) : null };
+  return { counts, supply, numbersPerCanary, canaries: rows[0]?.canaries ?? 0, perWeek, weeksLeft: perWeek > 0 ? Math.floor(supply / perWeek) : null };
 }

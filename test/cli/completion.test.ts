@@ -104,8 +104,8 @@ describe('cradle completion', () => {
       ['trace', ''],
       ['pool', 'add', '--file', ''],
     ]);
-    expect(afterValue).toEqual(['add', 'add-domain', 'list']);
-    expect(prefix).toEqual(shell === 'bash' ? ['add-domain'] : ['add', 'add-domain', 'list']); // zsh filters by PREFIX itself
+    expect(afterValue).toEqual(['add', 'add-domain', 'plan', 'list']);
+    expect(prefix).toEqual(shell === 'bash' ? ['add-domain'] : ['add', 'add-domain', 'plan', 'list']); // zsh filters by PREFIX itself
     expect(choice).toEqual(['bash', 'zsh']);
     // bash leaves file names to `complete -o default`; zsh calls _files.
     expect(fileArg).toEqual(shell === 'bash' ? [] : ['<files>']);

@@ -182,6 +182,7 @@ describe.each(BACKENDS)('the --json examples of docs/cli.md are what the command
     await run('pool add', ['pool', 'add', '--file', 'numbers.txt', '--burn-in', '14d', '--json']);
     await run('pool add-domain', ['pool', 'add-domain', 'mail.example.org', '--json']);
     await run('pool list', ['pool', 'list', '--json']);
+    await run('pool plan', ['pool', 'plan', '--per-week', '7', '--exports-per-week', '5', '--weeks', '12', '--json']);
     await run('seed --dry-run', ['seed', '--count', '1', '--dry-run', '--json']);
     await run('seed', ['seed', '--count', '3', '--seed', 'docs', '--json']);
     await run('rotate', ['rotate', '--json']);

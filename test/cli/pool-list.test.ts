@@ -77,6 +77,18 @@ describe.each(BACKENDS)('pool list writes nothing on %s', (backend) => {
     const h2 = await run(['--hospital', 'h2', 'pool', 'list']);
     expect(h2.stdout).toContain("supply: 3 numbers available or in burn-in; h2's rotation plan (1 canary a week, 1 number each so far) takes 1 a week: enough for 3 weeks\n");
     expect(h2.stderr).toMatch(/holds 3 weeks of h2's rotation plan, fewer than 4/);
+
+    // pool plan: h1's 2 canaries a week, no canary yet, so zh-CN families' 1 + 0.95 × 0.75 numbers each,
+    // the 730-day cool-down: none comes back within the 104 weeks.
+    const plan = JSON.parse((await run(['pool', 'plan', '--json'])).stdout);
+    expect(plan).toMatchObject({ hospital: 'h1', pool: 3, perWeek: 4, peak: Math.ceil(2 * 1.71 * 104), shortFrom: 0, accuracy: null });
+    expect(plan.plan).toEqual({ rotationPerWeek: 2, exportsPerWeek: 0, canariesPerExport: 3, numbersPerCanary: 1.71, cooldownDays: 730, weeks: 104, numbersPerCanaryFrom: 'zh-CN families' });
+    const text = await run(['pool', 'plan', '--exports-per-week', '5', '--numbers-per-canary', '1', '--weeks', '8']);
+    expect(text.stdout).toContain('plan: 2 rotation canaries a week, 5 exports a week × 3 canaries, 1 number a canary (given), cool-down 730 days, 8 weeks\nneeds: 136 numbers at most, taking 17 a week\npool: 3 numbers (blocked ones aside): short from week 1\n');
+    const bad = await run(['pool', 'plan', '--numbers-per-canary', '3']);
+    expect([bad.code, bad.stderr]).toEqual([2, "error: option '--numbers-per-canary <x>' argument '3' is invalid. expected a number from 1 to 2, such as 1.7\n"]);
     fs.rmSync(path.join(cwd, 'cradle.config.json'));
+    const noPlan = await run(['pool', 'plan']);
+    expect([noPlan.code, noPlan.stderr]).toEqual([1, 'cradle: no rotation plan to measure: give --per-week, or a config whose hospital has rotation.perWeek or rotation.perWard\n']);
   });
 });
