@@ -145,6 +145,8 @@ export interface AuditReportData {
   rotations: {
     /** Canaries per ward per week, from the configuration; null when it has no rotation plan. */
     plan: Record<string, number> | null;
+    /** A rotation.perWeek plan before its first rotation (no allocation per ward yet): canaries a week; else null. */
+    perWeek: number | null;
     weeks: AuditWeek[];
     done: number;
     partial: number;
@@ -243,7 +245,7 @@ export interface AuditVerification {
 }
 
 export interface LoadAuditOptions {
-  hospital: { name: string; displayName?: string; timeZone: string; wards?: string[]; rotation: Record<string, number> | null };
+  hospital: { name: string; displayName?: string; timeZone: string; wards?: string[]; rotation: Record<string, number> | null; perWeek?: number | null };
   /** The whole ledger and the evidence against it, verified as `cradle verify` does. */
   verification: AuditVerification;
   /** yyyy-mm-dd, inclusive. */
@@ -319,7 +321,7 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
   // Rotations: every week of the period that has started, with what the vault recorded for it.
   const rotationRows = await vault.listRotations(db, h.name);
   const rotations = new Map(rotationRows.map((r) => [r.iso_week, r]));
-  const planSize = h.rotation ? Object.values(h.rotation).reduce((a, b) => a + b, 0) : 0;
+  const planSize = h.rotation ? Object.values(h.rotation).reduce((a, b) => a + b, 0) : (h.perWeek ?? 0);
   // Weeks before the hospital's first rotation are not missed: Cradle was not running there yet.
   // Before any rotation, the program starts from the week the hospital was registered in the vault.
   const firstRotation = rotationRows.length ? rotationRows.map((r) => r.iso_week).reduce((a, b) => (isoWeekRange(b, h.timeZone).start < isoWeekRange(a, h.timeZone).start ? b : a)) : null;
@@ -436,7 +438,7 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     tool: options.tool ?? null,
     hospital: { name: h.name, displayName: h.displayName ?? h.name, timeZone: h.timeZone },
     period: { from: options.from, to: options.to, start: iso(start), end: iso(end) },
-    rotations: { plan: h.rotation, weeks, done: tally('done'), partial: tally('partial'), missed: tally('missed'), due: tally('due'), before: tally('before'), firstWeek, firstRotation },
+    rotations: { plan: h.rotation, perWeek: h.rotation ? null : (h.perWeek ?? null), weeks, done: tally('done'), partial: tally('partial'), missed: tally('missed'), due: tally('due'), before: tally('before'), firstWeek, firstRotation },
     canaries: { live: byWard.reduce((s, w) => s + w.live, 0), byWard, byRecipient },
     pool: {
       counts,

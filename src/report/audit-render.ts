@@ -195,7 +195,7 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
       id: 'rotations',
       title: s.rotations,
       blocks: [
-        paragraph(r.plan ? a.plan(Object.values(r.plan).reduce((x, y) => x + y, 0), Object.entries(r.plan)) : a.noPlan),
+        paragraph(r.plan ? a.plan(Object.values(r.plan).reduce((x, y) => x + y, 0), Object.entries(r.plan)) : r.perWeek ? a.planPerWeek(r.perWeek) : a.noPlan),
         ...(r.weeks.length
           ? [...(r.weeks.length > r.before ? [paragraph(a.rotationTally(r.done, r.missed, r.partial, r.due))] : []), ...(r.before ? [paragraph(a.beforeWeeks(r.before, r.firstWeek, r.firstRotation !== null))] : []), tableOf(tb.weeks, 'weeks')]
           : [paragraph(a.noWeeks)]),

@@ -21,7 +21,8 @@ export async function auditedHospital(db: Database, config: Config | null, name:
     const h = selectHospital(config, name);
     // A perWeek rotation has no fixed plan per ward: the latest week's allocation stands for it.
     const latest = h.rotation === null && h.rotationPerWeek ? (await listRotations(db, h.name)).at(-1)?.plan ?? null : null;
-    return { name: h.name, displayName: h.displayName, timeZone: h.timeZone, wards: h.wards, rotation: h.rotation ?? latest };
+    // Before its first rotation, a perWeek plan is only a number of canaries a week.
+    return { name: h.name, displayName: h.displayName, timeZone: h.timeZone, wards: h.wards, rotation: h.rotation ?? latest, perWeek: h.rotationPerWeek?.total ?? null };
   }
   const { rows } = await db.query<{ name: string }>(`SELECT name FROM hospitals ORDER BY name`);
   const hospital = name ?? (rows.length === 1 ? rows[0].name : undefined);

@@ -16,6 +16,7 @@ export function sampleAudit(): AuditReportData {
     period: { from: '2026-10-01', to: '2026-12-31', start: '2026-09-30T16:00:00.000Z', end: '2026-12-31T16:00:00.000Z' },
     rotations: {
       plan: { 产科一病区: 3, 产科二病区: 3, NICU: 1 },
+      perWeek: null,
       weeks: [
         week('2026-W40', '2026-09-27T16:00:00.000Z', 'done', 7, '2026-09-28T01:00:00.000Z'),
         week('2026-W41', '2026-10-04T16:00:00.000Z', 'missed', 0, null),

@@ -218,4 +218,19 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
       expect(entries[0]).toMatchObject({ incident_id: null, content: { incident: null, format: 'html', lang: 'zh-CN', scope: { hospital: 'h1', from: FROM, to: TO } } });
     });
   }
+
+  it('takes a perWeek plan before its first rotation as a plan: its weeks are due or missed, and the pool measured against it', async () => {
+    // A second hospital in the same vault, configured with rotation.perWeek 7 and never rotated (last:
+    // the CLI tests above take the vault's only hospital).
+    await vault.ensureHospital(h.vault, 'h2', 'zh-CN');
+    await h.vault.query(`UPDATE hospitals SET created_at = '2026-09-01T00:00:00Z' WHERE name = 'h2'`);
+    const d = await loadAuditReport(h.vault, { hospital: { name: 'h2', timeZone: 'Asia/Shanghai', rotation: null, perWeek: 7 }, verification: await verifyVault(h.vault), from: FROM, to: TO });
+    expect(d.rotations).toMatchObject({ plan: null, perWeek: 7, done: 0 });
+    expect(d.rotations.weeks.filter((w) => w.status === 'missed').every((w) => w.planned === 7)).toBe(true);
+    expect(d.rotations.missed).toBeGreaterThan(0);
+    expect(d.pool.perWeek).toBe(7); // no canary of h2 yet: one number each
+    const plan = (lang: 'en' | 'zh-CN') => renderAuditMarkdown(d, lang).split('\n').find((l) => /Rotation plan|轮换计划/.test(l));
+    expect(plan('en')).toBe('Rotation plan: 7 canaries per week, shared among the wards at each rotation.');
+    expect(plan('zh-CN')).toBe('轮换计划：每周 7 个金丝雀，每次轮换时分配到各病区。');
+  });
 });

@@ -20,6 +20,7 @@ export const auditEn: AuditStrings = {
     comparison: 'Canaries compared', real: 'Real families', auc: 'ROC AUC', ci: '95% interval', reliedOn: 'Relied on most', field: 'Field', test: 'Test', distance: 'Distance', p: 'p-value',
   },
   plan: (total, wards) => `Rotation plan: ${total} (${wards.map(([w, n]) => `${w} ${n}`).join(', ')}) canaries per week.`,
+  planPerWeek: (total) => `Rotation plan: ${total} canar${total === 1 ? 'y' : 'ies'} per week, shared among the wards at each rotation.`,
   noPlan: 'The hospital has no rotation plan in the configuration: no week was due.',
   rotationTally: (done, missed, partial, due) => `${done} done, ${missed} missed${partial ? `, ${partial} started but not completed` : ''}${due ? `, ${due} due this week` : ''}.`,
   beforeWeeks: (n, first, rotated) =>

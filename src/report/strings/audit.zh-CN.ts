@@ -20,6 +20,7 @@ export const auditZh: AuditStrings = {
     comparison: '比较的金丝雀', real: '真实家庭', auc: 'ROC AUC', ci: '95% 置信区间', reliedOn: '主要依据', field: '字段', test: '检验', distance: '距离', p: 'p 值',
   },
   plan: (total, wards) => `轮换计划：每周 ${total} 个金丝雀（${wards.map(([w, n]) => `${w} ${n} 个`).join('，')}）。`,
+  planPerWeek: (total) => `轮换计划：每周 ${total} 个金丝雀，每次轮换时分配到各病区。`,
   noPlan: '配置中该医院没有轮换计划：没有应执行的周。',
   rotationTally: (done, missed, partial, due) => `已完成 ${done} 周，遗漏 ${missed} 周${partial ? `，${partial} 周已开始但未完成` : ''}${due ? `，本周 ${due} 周待执行` : ''}。`,
   beforeWeeks: (n, first, rotated) =>

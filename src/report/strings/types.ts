@@ -159,6 +159,8 @@ export interface AuditStrings extends LangFormat {
   };
   /** The week's canaries in all, and per ward. */
   plan: (total: number, wards: [string, number][]) => string;
+  /** A rotation.perWeek plan before its first rotation: no allocation per ward yet. */
+  planPerWeek: (total: number) => string;
   noPlan: string;
   rotationTally: (done: number, missed: number, partial: number, due: number) => string;
   /** Weeks of the period before the program started: before the first rotation (`rotated`), or before the hospital was registered. */
