@@ -31,8 +31,8 @@ import { fmtInt, groupByStatement, instrument, textTable, type Timed } from './i
 //    PostgreSQL backends (from /proc, when the server runs on this machine).
 // 4. --flood M: M more contacts stored at full intake speed while a loop triages them as `cradle
 //    watch` does (likely hits first, rounds back to back while full). Prints the latency from a
-//    contact's INSERT to the round that queued its alert (the first alerted contact of the flood, and
-//    all), and how long after the last arrival the backlog was empty.
+//    contact's INSERT to its alert-outbox row seen committed (polled every 50 ms): the first alerted
+//    contact of the flood's, and all; and how long after the last arrival the backlog was empty.
 
 const USAGE = 'usage: node dist/bench/triage.js [--contacts N] [--canaries C] [--flood M] [--profile] [--verify]';
 const suffix = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 8);
@@ -259,7 +259,6 @@ async function main(): Promise<void> {
         running ??= (async () => {
           const r = await triagePending(raw!, watchOptions);
           const t = performance.now();
-          for (const h of r.hits) if (h.alerted) alertedAt.set(Number(h.eventId), t);
           if (!storing && r.triaged === 0 && !drainedAt) drainedAt = t;
           return r.triaged >= TRIAGE_LIMIT;
         })().then((full) => {
@@ -268,6 +267,19 @@ async function main(): Promise<void> {
         });
       };
       const timer = setInterval(tick, 1000);
+      // When each alert-outbox row becomes visible (its batch committed), polled every 50 ms.
+      let lastOutbox = 0, polling = true;
+      const poll = (async () => {
+        while (polling) {
+          const { rows } = await pool.query<{ id: string; event_id: string }>(`SELECT o.id, h.event_id FROM alert_outbox o JOIN hits h ON h.id = o.hit_id WHERE o.id > $1 ORDER BY o.id`, [lastOutbox]);
+          const t = performance.now();
+          for (const r of rows) {
+            lastOutbox = Number(r.id);
+            if (!alertedAt.has(Number(r.event_id))) alertedAt.set(Number(r.event_id), t);
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
       const t1 = performance.now();
       await store(pool, more, (c) => arrivedAt.set(c.providerId, performance.now()));
       lastArrival = performance.now();
@@ -275,7 +287,9 @@ async function main(): Promise<void> {
       while (!drainedAt) await new Promise((r) => setTimeout(r, 100));
       clearInterval(timer);
       await running;
-      // Each alerted hit's latency: from its INSERT's answer to the end of the round that queued its alert.
+      polling = false;
+      await poll;
+      // Each alerted hit's latency: from its INSERT's answer to its outbox row seen committed.
       const { rows } = await pool.query<{ id: string; provider_id: string }>(`SELECT id, provider_id FROM contact_events WHERE provider_id = ANY($1::text[])`, [more.map((c) => c.providerId)]);
       const lat = rows.flatMap((r) => (alertedAt.has(Number(r.id)) ? [{ arrived: arrivedAt.get(r.provider_id)!, ms: alertedAt.get(Number(r.id))! - arrivedAt.get(r.provider_id)! }] : []));
       const first = lat.reduce((a, b) => (b.arrived < a.arrived ? b : a), lat[0]);

@@ -57,9 +57,10 @@ export interface TriageResult {
 
 /**
  * Contacts triaged in one transaction: a crash leaves the whole batch untriaged (to be triaged again),
- * never part of a contact, and the contacts of a batch share the ledger lock and their look-ups.
+ * never part of a contact, and the contacts of a batch share the ledger lock and their look-ups. Small
+ * enough that a batch commits (its alerts in the outbox) within a second or so in a flood.
  */
-export const TRIAGE_BATCH = 500;
+export const TRIAGE_BATCH = 100;
 
 /** Triage every contact not triaged yet, oldest first, TRIAGE_BATCH contacts per transaction. */
 export async function triagePending(db: Database, options: TriageOptions = {}): Promise<TriageResult> {
