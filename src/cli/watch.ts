@@ -167,20 +167,24 @@ Examples:
       // Contacts are triaged and alerts delivered from the vault, apart from the requests: a contact
       // is acknowledged once stored, and a crash leaves it to be triaged after the restart.
       const transports = transportsFor(config?.alerts);
-      const triage = { knownSenders: settings?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts), limit: 500, actor: 'watch' };
+      const triage = { knownSenders: settings?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts), actor: 'watch', order: 'likely-hits' as const };
       let running: Promise<void> | null = null;
+      let stopping = false;
       const tick = () => {
         running ??= (async () => {
+          let again = false;
           try {
-            await triageAndAlert(db, triage, transports, {
+            // A flood: rounds back to back (alerts delivered after each) until the backlog is gone.
+            again = (await triageAndAlert(db, triage, transports, {
               digestAbove: config?.alerts?.digestAbove,
               onError: (channel, error) => process.stderr.write(`cradle watch: alert ${channel}: ${maskDigits(error)}\n`),
-            });
+            })).full;
           } catch (err) {
             process.stderr.write(`cradle watch: triage/alerts: ${maskDigits(errorMessage(err))}\n`);
           } finally {
             running = null;
           }
+          if (again && !stopping) setImmediate(tick);
         })();
       };
       tick();
@@ -191,6 +195,7 @@ Examples:
         process.once('SIGTERM', resolve);
       });
       process.stderr.write(`cradle watch: ${signal}: stopping\n`);
+      stopping = true;
       clearInterval(timer);
       await sms?.stop();
       await watch.close();

@@ -10,7 +10,8 @@ import { LOW, mentionsDate, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, simila
 // the trap at the time (names in the message decide between canaries that shared a number over
 // time), judged (score.ts), grouped into an incident (same sender or canary within 7 days, or the
 // same script from another sender) when it reaches the alert threshold, and queued for alerting, all
-// in one transaction per contact, so a crash leaves the contact untriaged, to be triaged again. A hit
+// in one transaction per batch of contacts (TRIAGE_BATCH), so a crash leaves the batch untriaged, to be
+// triaged again, never part of a contact; within a batch, contacts are handled in order. A hit
 // below the threshold (a robocall, a noisy number) is kept as a record in no incident. What a new
 // contact says about its sender (more canaries: a list; many numbers no canary held: a dialer)
 // re-judges the sender's earlier active hits; a dismissed hit is left as the investigator left it.
@@ -30,6 +31,12 @@ export interface TriageOptions {
   limit?: number;
   /** Who triages, for the evidence ledger: `watch` for the service; default the OS user. */
   actor?: string;
+  /**
+   * `arrival` (default): oldest first. `likely-hits`: contacts to traps and mailboxes from senders with
+   * few untriaged contacts first (listUntriagedLikelyHitsFirst), so a real hit inside a flood of
+   * robocalls is alerted in seconds; a sender's contacts to traps are still triaged in arrival order, before its others.
+   */
+  order?: 'arrival' | 'likely-hits';
 }
 
 export interface TriagedHit {
@@ -48,13 +55,24 @@ export interface TriageResult {
   ignored: { eventId: number; reason: string }[];
 }
 
-/** Triage every contact not triaged yet, oldest first. */
+/**
+ * Contacts triaged in one transaction: a crash leaves the whole batch untriaged (to be triaged again),
+ * never part of a contact, and the contacts of a batch share the ledger lock and their look-ups. Small
+ * enough that a batch commits (its alerts in the outbox) within a second or so in a flood.
+ */
+export const TRIAGE_BATCH = 100;
+
+/** Triage every contact not triaged yet, oldest first, TRIAGE_BATCH contacts per transaction. */
 export async function triagePending(db: Database, options: TriageOptions = {}): Promise<TriageResult> {
   const result: TriageResult = { triaged: 0, hits: [], ignored: [] };
-  const pending = await vault.listContacts(db, { untriaged: true, limit: options.limit ?? 10_000 });
-  for (const contact of pending) {
-    await db.transaction((tx) => triageContact(tx, contact, options, result));
-    result.triaged++;
+  const limit = options.limit ?? 10_000;
+  const pending = options.order === 'likely-hits' ? await vault.listUntriagedLikelyHitsFirst(db, limit) : await vault.listContacts(db, { untriaged: true, limit });
+  for (let i = 0; i < pending.length; i += TRIAGE_BATCH) {
+    const batch = pending.slice(i, i + TRIAGE_BATCH);
+    const done = await db.transaction((tx) => triageBatch(tx, batch, options));
+    result.triaged += batch.length;
+    result.hits.push(...done.hits);
+    result.ignored.push(...done.ignored);
   }
   return result;
 }
@@ -65,25 +83,78 @@ function birthDates(birthTime: string): string[] {
   return [...new Set([new Date(t).toISOString().slice(0, 10), new Date(t + 8 * 3_600_000).toISOString().slice(0, 10)])];
 }
 
-async function triageContact(tx: Queryable, c: vault.ContactRow, options: TriageOptions, result: TriageResult): Promise<void> {
-  const now = options.now ?? new Date();
-  // Sealed in the ledger as it is triaged (a contact not triaged yet is not sealed yet).
-  const actor = options.actor ?? vault.cliActor();
-  const done = async (reason: string) => {
-    result.ignored.push({ eventId: c.id, reason });
-    await vault.sealContact(tx, c.id, { actor });
-    await vault.markTriaged(tx, c.id, now);
-  };
-  if (c.from_address && options.knownSenders?.some((k) => k.toLowerCase() === c.from_address!.toLowerCase())) return done('from a known sender (the hospital\'s own line or staff)');
-  const mailbox = c.to_address.includes('@');
-  const holders = mailbox ? await vault.mailboxHolders(tx, c.to_address) : await vault.trapHolders(tx, c.to_address, c.occurred_at);
-  if (holders.length === 0) {
-    await done(mailbox ? 'not a canary mailbox' : 'not a trap held by any canary at that time');
-    // A number no canary held: if the sender has hits, this may show it to be a dialer.
-    if (c.from_address && !mailbox) await rejudgeSender(tx, c.from_address, c.occurred_at, null, options, actor);
-    return;
-  }
+/** What the contacts of a batch share: who triages, when, and look-ups made once for the batch. */
+interface Batch {
+  actor: string;
+  now: Date;
+  /** Each contact's holders (trapHolders or mailboxHolders as of its time), by contact id. */
+  holders: Map<number, vault.TrapHolder[]>;
+  /** senderUnrelatedNumbers by sender and time: it reads only contacts and traps, which triage does not change. */
+  unrelated: Map<string, Promise<number>>;
+  /** senderHits by sender, forgotten when triage writes one of the sender's hits or dismisses an incident. */
+  senderHits: Map<string, vault.SenderHitRow[]>;
+}
 
+/**
+ * One batch, in one transaction. Every contact is sealed before anything is made of it: those that
+ * can be no hit (no canary held the trap) first, together; each that is a hit as its turn comes, with
+ * its incident, as before. Hits are made in contact order, as one contact at a time would make them.
+ */
+async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[], options: TriageOptions): Promise<Pick<TriageResult, 'hits' | 'ignored'>> {
+  const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
+  const batch: Batch = { actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map() };
+  vault.holdLedger(tx);
+  const known = new Set((options.knownSenders ?? []).map((k) => k.toLowerCase()));
+  const traps = await vault.trapHoldersOf(tx, contacts.filter((c) => !c.to_address.includes('@')).map((c) => c.to_address));
+  const noHit: number[] = [];
+  const work: { c: vault.ContactRow; rejudgeOnly: boolean }[] = [];
+  for (const c of contacts) {
+    if (c.from_address && known.has(c.from_address.toLowerCase())) {
+      out.ignored.push({ eventId: c.id, reason: 'from a known sender (the hospital\'s own line or staff)' });
+      noHit.push(c.id);
+      continue;
+    }
+    const mailbox = c.to_address.includes('@');
+    const holders = mailbox ? await vault.mailboxHolders(tx, c.to_address) : vault.holdersAt(traps, c.to_address, c.occurred_at);
+    if (holders.length === 0) {
+      out.ignored.push({ eventId: c.id, reason: mailbox ? 'not a canary mailbox' : 'not a trap held by any canary at that time' });
+      noHit.push(c.id);
+      // A number no canary held: if the sender has hits, this may show it to be a dialer.
+      if (c.from_address && !mailbox) work.push({ c, rejudgeOnly: true });
+      continue;
+    }
+    batch.holders.set(c.id, holders);
+    work.push({ c, rejudgeOnly: false });
+  }
+  // Sealed as they are triaged (a contact not triaged yet is not sealed yet): those with no hit now.
+  await vault.sealContacts(tx, noHit, { actor: batch.actor });
+  // Senders with a hit, before this batch or by a contact of it: only their contacts to other numbers re-judge anything.
+  const senders = await vault.sendersWithHits(tx, work.flatMap(({ c }) => (c.from_address ? [c.from_address] : [])));
+  for (const { c, rejudgeOnly } of work) {
+    if (rejudgeOnly) {
+      if (senders.has(c.from_address!)) await rejudgeSender(tx, c.from_address!, c.occurred_at, null, options, batch);
+      continue;
+    }
+    const hit = await triageHit(tx, c, options, batch);
+    if (c.from_address) senders.add(c.from_address);
+    if (hit) out.hits.push(hit);
+  }
+  await vault.markTriagedMany(tx, contacts.map((c) => c.id), batch.now);
+  return out;
+}
+
+function unrelatedNumbers(tx: Queryable, batch: Batch, from: string, at: Date): Promise<number> {
+  const key = `${from}\u0000${at.toISOString()}`;
+  let n = batch.unrelated.get(key);
+  if (!n) batch.unrelated.set(key, (n = vault.senderUnrelatedNumbers(tx, from, at, SENDER_WINDOW_MS)));
+  return n;
+}
+
+/** A contact to a trap or mailbox a canary held: its hit, judged, in an incident at or above LOW, alerted. */
+async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOptions, batch: Batch): Promise<TriagedHit | null> {
+  const { actor } = batch;
+  const holders = batch.holders.get(c.id)!;
+  const mailbox = c.to_address.includes('@');
   // Names in the message pick the canary among those that held the trap; otherwise the latest.
   const text = c.body ?? '';
   const matcher = new CanaryMatcher(holders.map((h) => signatureOf(h.canary_id, h.family)));
@@ -100,21 +171,21 @@ async function triageContact(tx: Queryable, c: vault.ContactRow, options: Triage
     names: named.get(holder.canary_id) ?? [],
     babyBirthDate: birthDates(baby.birthTime).find((d) => mentionsDate(text, d)) ?? null,
     otherCanaries: c.from_address ? await vault.senderCanaries(tx, c.from_address, holder.canary_id) : 0,
-    unrelatedNumbers: c.from_address ? await vault.senderUnrelatedNumbers(tx, c.from_address, c.occurred_at, SENDER_WINDOW_MS) : 0,
+    unrelatedNumbers: c.from_address ? await unrelatedNumbers(tx, batch, c.from_address, c.occurred_at) : 0,
   };
   const { confidence, reasons } = scoreHit(evidence);
 
   // Below the threshold a hit is a record, not an incident.
   const incident = confidence >= LOW ? await incidentFor(tx, { kind: c.kind, from: c.from_address, canaryId: holder.canary_id, at: c.occurred_at, body: text }) : null;
   const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident });
+  if (c.from_address) batch.senderHits.delete(c.from_address);
   await vault.sealContact(tx, c.id, { actor, incidentId: incident });
-  if (hitId === null) return vault.markTriaged(tx, c.id, now); // triaged before, by a run that then crashed
+  if (hitId === null) return null; // triaged before, by a run that then crashed
   await vault.sealHit(tx, hitId, { actor });
   const alerted = confidence >= LOW && (options.alertChannels?.length ?? 0) > 0;
   if (alerted) await queueAlerts(tx, options.alertChannels!, { hitId, incident, canaryId: holder.canary_id, contact: c, confidence, reasons });
-  if (c.from_address) await rejudgeSender(tx, c.from_address, c.occurred_at, { hitId, incident }, options, actor);
-  await vault.markTriaged(tx, c.id, now);
-  result.hits.push({ hitId, eventId: c.id, canaryId: holder.canary_id, confidence, incidentId: incident, alerted });
+  if (c.from_address) await rejudgeSender(tx, c.from_address, c.occurred_at, { hitId, incident }, options, batch);
+  return { hitId, eventId: c.id, canaryId: holder.canary_id, confidence, incidentId: incident, alerted };
 }
 
 /** The open incident a hit at or above LOW belongs to (same sender or canary, or the same script), or a new one. */
@@ -152,11 +223,13 @@ function changed(before: { confidence: number; reasons: readonly { code?: string
  * it a dialer (a hit that falls below LOW leaves its incident, and an incident left with no hit at or
  * above LOW is dismissed, in the ledger, by triage).
  */
-async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { hitId: number; incident: string | null } | null, options: TriageOptions, actor: string): Promise<void> {
-  const hits = await vault.senderHits(tx, from);
+async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { hitId: number; incident: string | null } | null, options: TriageOptions, batch: Batch): Promise<void> {
+  const { actor } = batch;
+  let hits = batch.senderHits.get(from);
+  if (!hits) batch.senderHits.set(from, (hits = await vault.senderHits(tx, from)));
   if (hits.length === 0 || (current && hits.length === 1)) return;
   // The sender's hits within SENDER_WINDOW_MS of this contact, judged with the numbers it called around it.
-  const unrelated = await vault.senderUnrelatedNumbers(tx, from, at, SENDER_WINDOW_MS);
+  const unrelated = await unrelatedNumbers(tx, batch, from, at);
   const weakened = new Set<string>();
   for (const h of hits) {
     if (current && Number(h.id) === current.hitId) continue;
@@ -165,6 +238,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     const next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated });
     const before = Number(h.confidence);
     if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
+    batch.senderHits.delete(from);
     await vault.updateHitScore(tx, h.id, next.confidence, next.reasons);
     let incident = h.incident_id;
     if (next.confidence >= LOW && incident === null) {
@@ -186,6 +260,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     if ((await vault.strongHits(tx, incident, LOW)) > 0) continue;
     const labels = (await vault.incidentHits(tx, incident)).flatMap((h) => h.reasons as { code?: string; label?: string }[]).filter((r) => r.code === 'dialer');
     const widest = labels.map((r) => r.label ?? '').sort((a, b) => b.length - a.length || b.localeCompare(a))[0];
+    batch.senderHits.clear(); // the incident's hits, of any sender, are in a dismissed incident now
     await vault.dismissNoiseIncident(tx, incident, `triage: every hit is now below ${LOW}${widest ? ` (${widest})` : ''}: a dialer reaching traps by chance`, actor);
   }
 }

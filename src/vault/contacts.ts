@@ -114,6 +114,23 @@ export async function listContacts(db: Queryable, filter: { since?: Date; untria
   return rows;
 }
 
+/**
+ * Untriaged contacts, likely hits first: those to a trap number or a mailbox from the senders with
+ * the fewest untriaged contacts (a stranger with the list before a dialer's thousands), then the rest;
+ * a sender's contacts to traps stay in arrival order, as do its others. For triage of a flood (`cradle watch`).
+ */
+export async function listUntriagedLikelyHitsFirst(db: Queryable, limit: number): Promise<ContactRow[]> {
+  const { rows } = await db.query<ContactRow>(
+    `WITH p AS (
+       SELECT e.id, e.to_address, count(*) OVER (PARTITION BY e.from_address) AS sent FROM contact_events e WHERE e.triaged_at IS NULL)
+     SELECT ${CONTACT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM p JOIN contact_events e ON e.id = p.id
+      ORDER BY (position('@' in p.to_address) > 0 OR EXISTS (SELECT 1 FROM trap_numbers t WHERE t.e164 = p.to_address)) DESC, p.sent, p.id
+      LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
 export async function countContacts(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM contact_events`);
   return rows[0].n;

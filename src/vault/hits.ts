@@ -24,6 +24,40 @@ export async function trapHolders(db: Queryable, e164: string, at: Date): Promis
   return rows;
 }
 
+/**
+ * trapHolders for many numbers in one query: every assignment of each number, latest first; a
+ * contact's holders are those assigned at or before it (`holdersAt`).
+ */
+export async function trapHoldersOf(db: Queryable, e164s: readonly string[]): Promise<Map<string, TrapHolder[]>> {
+  const out = new Map<string, TrapHolder[]>();
+  if (e164s.length === 0) return out;
+  const { rows } = await db.query<TrapHolder & { e164: string }>(
+    `SELECT t.e164, a.canary_id, c.family, a.assigned_at, a.released_at
+       FROM trap_numbers t JOIN trap_assignments a ON a.trap_number_id = t.id JOIN canaries c ON c.id = a.canary_id
+      WHERE t.e164 = ANY($1::text[])
+      ORDER BY a.assigned_at DESC`,
+    [[...new Set(e164s)]],
+  );
+  for (const { e164, ...h } of rows) out.set(e164, [...(out.get(e164) ?? []), h]);
+  return out;
+}
+
+/** Of trapHoldersOf's answer, the holders of a number at a time, as trapHolders gives them. */
+export function holdersAt(all: ReadonlyMap<string, readonly TrapHolder[]>, e164: string, at: Date): TrapHolder[] {
+  return (all.get(e164) ?? []).filter((h) => new Date(h.assigned_at).getTime() <= at.getTime());
+}
+
+/** Of these senders, those with an active hit. */
+export async function sendersWithHits(db: Queryable, froms: readonly string[]): Promise<Set<string>> {
+  if (froms.length === 0) return new Set();
+  const { rows } = await db.query<{ from_address: string }>(
+    `SELECT DISTINCT e.from_address FROM contact_events e JOIN hits h ON h.event_id = e.id
+      WHERE e.from_address = ANY($1::text[]) AND h.status = 'active'`,
+    [[...new Set(froms)]],
+  );
+  return new Set(rows.map((r) => r.from_address));
+}
+
 /** Contacts a trap number got before any canary held it, and over how many days it was free. */
 export async function trapBackground(db: Queryable, e164: string): Promise<{ contacts: number; days: number } | null> {
   const { rows } = await db.query<{ contacts: number; days: number | null }>(
@@ -96,6 +130,10 @@ export async function queueAlert(db: Queryable, alert: { hitId: number; incident
     `INSERT INTO alert_outbox (hit_id, incident_id, channel, payload) VALUES ($1, $2, $3, $4) ON CONFLICT (hit_id, channel) DO NOTHING`,
     [alert.hitId, alert.incidentId, alert.channel, JSON.stringify(alert.payload)],
   );
+}
+
+export async function markTriagedMany(db: Queryable, eventIds: readonly number[], at: Date): Promise<void> {
+  if (eventIds.length) await db.query(`UPDATE contact_events SET triaged_at = $2 WHERE id = ANY($1::bigint[])`, [eventIds, at.toISOString()]);
 }
 
 export async function markTriaged(db: Queryable, eventId: number, at: Date): Promise<void> {

@@ -55,30 +55,74 @@ export function entryHash(e: Omit<LedgerEntry, 'hash' | 'content'>): string {
   return sha256Hex([e.prev_hash, e.seq, e.at.toISOString(), e.kind, e.ref, e.incident_id ?? '', e.actor ?? '', e.content_hash].join('|'));
 }
 
+/**
+ * Transactions that keep the ledger's head in memory between appends (holdLedger): the first append
+ * takes the lock and reads the head; the lock is held until the transaction ends, so no one else can
+ * move the head meanwhile, and later appends chain to the one kept here.
+ */
+const heldHeads = new WeakMap<Queryable, { seq: number; hash: string } | null>();
+
+/**
+ * Keep the ledger's head in memory for the rest of this transaction (its own Queryable, as
+ * Database.transaction hands it out: never the Database itself, and with no savepoint rolled back
+ * after an append). Saves a lock request and a read per append for a transaction that appends many.
+ */
+export function holdLedger(tx: Queryable): void {
+  if (!heldHeads.has(tx)) heldHeads.set(tx, null);
+}
+
 /** Append one entry, chained to the current head. Call inside the transaction that writes what it records. */
 export async function appendLedger(tx: Queryable, entry: NewLedgerEntry): Promise<LedgerEntry> {
-  await tx.serialize(LEDGER_LOCK);
-  const { rows } = await tx.query<{ seq: number; hash: string }>(`SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`);
-  // Content goes through JSON once so what is stored (jsonb) and what is hashed are the same value.
-  const content = JSON.parse(canonicalJson(entry.content)) as unknown;
-  // Timestamps are kept to the millisecond: what JavaScript and the hash can hold.
-  const at = new Date(Math.floor((entry.at ?? new Date()).getTime()));
-  const base = {
-    seq: rows.length ? rows[0].seq + 1 : 1,
-    at,
-    kind: entry.kind,
-    ref: entry.ref,
-    incident_id: entry.incidentId ?? null,
-    actor: entry.actor ?? null,
-    content_hash: contentHash(content),
-    prev_hash: rows.length ? rows[0].hash : GENESIS,
-  };
-  const full: LedgerEntry = { ...base, content, hash: entryHash(base) };
-  await tx.query(
-    `INSERT INTO ledger (seq, at, kind, ref, incident_id, actor, content, content_hash, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [full.seq, at.toISOString(), full.kind, full.ref, full.incident_id, full.actor, JSON.stringify(content), full.content_hash, full.prev_hash, full.hash],
-  );
-  return full;
+  return (await appendLedgerEntries(tx, [entry]))[0];
+}
+
+/** Append entries in order, each chained to the one before, in one INSERT. Call inside the transaction that writes what they record. */
+export async function appendLedgerEntries(tx: Queryable, entries: readonly NewLedgerEntry[]): Promise<LedgerEntry[]> {
+  if (entries.length === 0) return [];
+  let head = heldHeads.get(tx) ?? null;
+  if (!head) {
+    await tx.serialize(LEDGER_LOCK);
+    const { rows } = await tx.query<{ seq: number; hash: string }>(`SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1`);
+    head = rows.length ? { seq: Number(rows[0].seq), hash: rows[0].hash } : { seq: 0, hash: GENESIS };
+  }
+  const out: LedgerEntry[] = [];
+  for (const entry of entries) {
+    // Content goes through JSON once so what is stored (jsonb) and what is hashed are the same value.
+    const content = JSON.parse(canonicalJson(entry.content)) as unknown;
+    // Timestamps are kept to the millisecond: what JavaScript and the hash can hold.
+    const at = new Date(Math.floor((entry.at ?? new Date()).getTime()));
+    const base = {
+      seq: head.seq + 1,
+      at,
+      kind: entry.kind,
+      ref: entry.ref,
+      incident_id: entry.incidentId ?? null,
+      actor: entry.actor ?? null,
+      content_hash: contentHash(content),
+      prev_hash: head.hash,
+    };
+    const full: LedgerEntry = { ...base, content, hash: entryHash(base) };
+    out.push(full);
+    head = { seq: full.seq, hash: full.hash };
+  }
+  if (out.length === 1) {
+    const [full] = out;
+    await tx.query(
+      `INSERT INTO ledger (seq, at, kind, ref, incident_id, actor, content, content_hash, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [full.seq, full.at.toISOString(), full.kind, full.ref, full.incident_id, full.actor, JSON.stringify(full.content), full.content_hash, full.prev_hash, full.hash],
+    );
+  } else {
+    const col = <K extends keyof LedgerEntry>(k: K) => out.map((e) => e[k]);
+    await tx.query(
+      `INSERT INTO ledger (seq, at, kind, ref, incident_id, actor, content, content_hash, prev_hash, hash)
+       SELECT seq, at, kind, ref, incident_id, actor, content::jsonb, content_hash, prev_hash, hash
+         FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+              AS e(seq, at, kind, ref, incident_id, actor, content, content_hash, prev_hash, hash)`,
+      [col('seq'), out.map((e) => e.at.toISOString()), col('kind'), col('ref'), col('incident_id'), col('actor'), out.map((e) => JSON.stringify(e.content)), col('content_hash'), col('prev_hash'), col('hash')],
+    );
+  }
+  if (heldHeads.has(tx)) heldHeads.set(tx, head);
+  return out;
 }
 
 export async function ledgerHead(db: Queryable): Promise<{ seq: number; hash: string; at: Date } | null> {
@@ -284,6 +328,32 @@ export async function sealEvidence(tx: Queryable, kind: EvidenceKind, key: strin
     content: src.content(row),
     at: meta.at,
   });
+}
+
+/**
+ * Many evidence rows of one kind at once, in key order, in one append: the same entries as sealEvidence
+ * on each in turn. Returns the entries.
+ */
+export async function sealEvidenceMany(tx: Queryable, kind: EvidenceKind, keys: readonly (string | number)[], meta: Omit<SealMeta, 'incidentId'> = {}): Promise<LedgerEntry[]> {
+  if (keys.length === 0) return [];
+  const src = EVIDENCE[kind];
+  const byKey = new Map((await evidenceRows(tx, kind, keys)).map((r) => [String(r.key), r]));
+  return appendLedgerEntries(tx, keys.map((key) => {
+    const row = byKey.get(String(key));
+    if (!row) throw new Error(`cannot seal ${kind} ${key}: no such row`);
+    return { kind, ref: String(key), incidentId: src.incident?.(row) ?? null, actor: meta.actor === undefined ? cliActor() : meta.actor, content: src.content(row), at: meta.at };
+  }));
+}
+
+/**
+ * Contacts triaged with no incident (ignored, or below the threshold before any incident), all at
+ * once: a `contact` entry for each, in key order, and their metadata in `rows` entries (up to
+ * ROWS_PER_ENTRY contacts each) rather than one per contact.
+ */
+export async function sealContacts(tx: Queryable, ids: readonly number[], meta: Omit<SealMeta, 'incidentId'> = {}): Promise<void> {
+  if (ids.length === 0) return;
+  await sealEvidenceMany(tx, 'contact', ids, meta);
+  await sealRows(tx, 'contact_events', ids, meta);
 }
 
 /** A contact as it is triaged: its `contact` entry, and its full metadata (headers, remote address…) as a sealed row. */

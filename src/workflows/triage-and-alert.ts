@@ -6,7 +6,13 @@ import { triagePending, type TriageOptions } from '../triage/triage.js';
 // since the last round (hits, incidents, alerts into the outbox), then deliver the alerts that are due.
 // A crash between the two loses nothing: the outbox is in the vault.
 
-export async function triageAndAlert(db: Database, triage: TriageOptions, transports: readonly AlertTransport[], options: { digestAbove?: number; onError?: (channel: string, error: string) => void } = {}): Promise<void> {
-  await triagePending(db, triage);
+/** Most contacts one round triages, unless the caller says: a round is one second of `cradle watch`. */
+export const TRIAGE_LIMIT = 500;
+
+export async function triageAndAlert(db: Database, triage: TriageOptions, transports: readonly AlertTransport[], options: { digestAbove?: number; onError?: (channel: string, error: string) => void } = {}): Promise<{ triaged: number; full: boolean }> {
+  const limit = triage.limit ?? TRIAGE_LIMIT;
+  const { triaged } = await triagePending(db, { ...triage, limit });
   if (transports.length) await deliverDue(db, transports, options);
+  // A full round leaves more waiting: the caller runs the next round at once.
+  return { triaged, full: triaged >= limit };
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { DIALER_MIN, explain, formatReasons, LOW, mentionsDate, rejudge, scoreHit, SIMILAR, similarity, type Judgement } from '../../src/triage/score.js';
+import type { Database, Queryable } from '../../src/db/index.js';
+import { verifyVault } from '../../src/ledger/verify.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS } from '../helpers/db.js';
@@ -154,6 +156,47 @@ describe.each(BACKENDS)('triage on %s', (backend) => {
     const incident = (await vault.listIncidents(h.vault)).find((i) => i.id === a.incidentId)!;
     expect(incident.senders.sort()).toEqual(['+8619900000001', '+8619900000002']);
     expect((await vault.incidentHits(h.vault, a.incidentId!)).map((x) => x.provider_id)).toEqual(['s1', 's2']);
+  });
+
+  it('triages a batch in one transaction: a crash in it leaves none of its contacts triaged, sealed or hit', async () => {
+    const c = canaries[1];
+    const dialer = '+8617700000001';
+    await vault.recordContact(h.vault, contact('+8613999990001', dialer, '免费写真', 'b1'));
+    await vault.recordContact(h.vault, contact(phoneOf(c), '+8617700000002', `${c.family.mother.name.full}您好，宝宝写真免费拍摄`, 'b2'));
+    await vault.recordContact(h.vault, contact('+8613999990002', dialer, '免费写真', 'b3'));
+    const state = async () => ({
+      untriaged: await count(h.vault, `SELECT id FROM contact_events WHERE triaged_at IS NULL`),
+      ledger: (await vault.ledgerHead(h.vault))?.seq,
+      hits: await count(h.vault, `SELECT id FROM hits`),
+      alerts: await count(h.vault, `SELECT id FROM alert_outbox`),
+    });
+    const before = await state();
+    expect(before.untriaged).toBe(3);
+    // The batch's last statement fails: its contacts were sealed and its hit made by then.
+    const crash = (tx: Queryable): Queryable => ({ ...tx, query: (sql, params) => (/SET triaged_at = \$2 WHERE id = ANY/.test(sql) ? Promise.reject(new Error('crash')) : tx.query(sql, params)) });
+    const crashing: Database = { ...h.vault, transaction: (fn, options) => h.vault.transaction((tx) => fn(crash(tx)), options) };
+    await expect(triagePending(crashing, { alertChannels: ['email'] })).rejects.toThrow('crash');
+    expect(await state()).toEqual(before);
+    // Triaged again: as one run would have, and the ledger checks out.
+    const res = await triagePending(h.vault, { alertChannels: ['email'] });
+    expect(res.triaged).toBe(3);
+    expect(res.ignored.map((i) => i.reason)).toEqual([expect.stringMatching(/not a trap/), expect.stringMatching(/not a trap/)]);
+    expect(res.hits).toEqual([expect.objectContaining({ canaryId: c.id, alerted: true })]);
+    const ids = (await h.vault.query<{ id: string }>(`SELECT id FROM contact_events WHERE provider_id IN ('b1', 'b2', 'b3') ORDER BY id`)).rows.map((r) => String(r.id));
+    expect((await vault.ledgerEntries(h.vault, { kind: 'contact', refs: ids })).map((e) => e.ref).sort()).toEqual([...ids].sort());
+    expect((await verifyVault(h.vault)).ok).toBe(true);
+  });
+
+  it('takes likely hits first when asked (watch): a stranger on a trap before a dialer\'s earlier calls, each sender in order', async () => {
+    const dialer = '+8617700000009';
+    for (let i = 0; i < 3; i++) await vault.recordContact(h.vault, contact(`+861399999100${i}`, dialer, '免费写真', `o${i}`));
+    await vault.recordContact(h.vault, contact(phoneOf(canaries[2]), dialer, '免费写真', 'o3'));
+    await vault.recordContact(h.vault, contact(phoneOf(canaries[0]), '+8617700000010', `${canaries[0].family.mother.name.full}您好`, 'o4'));
+    const order = (await vault.listUntriagedLikelyHitsFirst(h.vault, 10)).map((r) => r.provider_id);
+    expect(order).toEqual(['o4', 'o3', 'o0', 'o1', 'o2']);
+    const first = await triagePending(h.vault, { order: 'likely-hits', limit: 1, alertChannels: ['email'] });
+    expect(first.hits).toEqual([expect.objectContaining({ canaryId: canaries[0].id, alerted: true })]);
+    expect((await triagePending(h.vault, { order: 'likely-hits' })).triaged).toBe(4);
   });
 
   it('weighs a bare call to a trap that got random calls before any canary held it as weak, and alerts nothing', async () => {
