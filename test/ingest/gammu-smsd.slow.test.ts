@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { closeLingering, openDatabase } from '../../src/db/index.js';
+import { closeLingering, lingerEmbedded, openDatabase } from '../../src/db/index.js';
 import { FIXTURES_DIR, PACKAGE_ROOT } from '../../src/lib/paths.js';
 import { cradleInProcess, json } from '../helpers/cli.js';
 import { scratchDir, SERVER_URL } from '../helpers/db.js';
@@ -15,6 +15,10 @@ import { createTrapVault, TRAP_NUMBERS, type TrapVault } from './trap-vault.js';
 // whose sms/1 files are the SIM's received messages): SMSD reads them, links the parts and writes its
 // inbox (files backend, detail and unicode formats; SQL backend on the machine's PostgreSQL with
 // Gammu's own schema), and Cradle imports what SMSD wrote.
+
+// In the slow tier, without the integration tier's setup: its commands share the vault as they do there.
+lingerEmbedded(true);
+afterAll(() => closeLingering());
 
 const ucs2 = (text: string) => Buffer.from(text, 'utf16le').swap16().toString('hex').toUpperCase();
 
