@@ -126,7 +126,7 @@ async function bench(kind: 'mariadb' | 'postgres', families: number, canaries: n
     fs.copyFileSync(path.join(FIXTURES_DIR, 'mappings', 'mysql-his.json'), path.join(cwd, 'mapping.json'));
     const numbers = Array.from({ length: canaries * runs * 3 + 20 }, () => `1${rng.pick(['39', '58', '86'])}${String(rng.int(0, 99_999_999)).padStart(8, '0')}`);
     fs.writeFileSync(path.join(cwd, 'numbers.txt'), [...new Set(numbers)].join('\n'));
-    await cli(cwd, ['pool', 'add', '--file', 'numbers.txt']);
+    await cli(cwd, ['pool', 'add', '--file', 'numbers.txt', '--burn-in', '0']);
     const seedMs: number[] = [];
     for (let r = 0; r < runs; r++) {
       note(`${kind}: seed --count ${canaries}, run ${r + 1}/${runs}`);
