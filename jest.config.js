@@ -41,6 +41,7 @@ const UNIT = [
   'test/seed/allocate.test.ts',
   'test/targetdb/mapping.test.ts',
   'test/trace/model.test.ts',
+  'test/triage/carriers.test.ts',
   'test/watch/payloads.test.ts',
   'test/watch/signatures.test.ts',
 ];

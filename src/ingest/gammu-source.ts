@@ -10,6 +10,7 @@ import {
   fileFormat,
   groupPlainFiles,
   joinParts,
+  networkMessageOf,
   normaliseCoding,
   parseInboxFileName,
   parseGammuStamp,
@@ -18,6 +19,7 @@ import {
   partsOfBackup,
   SmsDecodeError,
   textOfPlainFile,
+  withNetwork,
   type InboxFileName,
   type SmsMessage,
   type SmsPart,
@@ -69,7 +71,8 @@ function contactOf(m: SmsMessage, source: 'gammu-files' | 'gammu-sql', providerI
   return {
     source,
     providerId,
-    kind: 'sms',
+    // What the network sent (a USSD reply, a delivery report) is kept as evidence of another kind: triage passes it by.
+    kind: first.network ? 'other' : 'sms',
     from: sender ? normalisePhone(sender, opts.region) ?? sender : null,
     to,
     occurredAt: first.sentAt ?? opts.now ?? new Date(),
@@ -82,6 +85,7 @@ function contactOf(m: SmsMessage, source: 'gammu-files' | 'gammu-sql', providerI
       ...(m.parts.some((p) => p.udh) ? { 'x-gammu-udh': m.parts.map((p) => p.udh) } : {}),
       'x-gammu-parts': m.total,
       ...(m.missing.length ? { 'x-gammu-missing-parts': m.missing } : {}),
+      ...(first.network ? { 'x-gammu-network': first.network } : {}),
       ...(first.sentAt ? {} : { 'x-gammu-time': 'unreadable; the time read is stored' }),
       ...Object.fromEntries(Object.entries(first.fields).map(([k, v]) => [`x-gammu-${k}`, v])),
       ...extra,
@@ -218,6 +222,7 @@ export async function pollGammuFiles(vault: Database, dir: string, to: string, o
           udh: '',
           smsc: null,
           fields: { format, ...(format === 'bin' ? { data: data.get(n.name)!.toString('hex') } : {}) },
+          ...withNetwork(networkMessageOf({ sender: n.sender })),
         });
       }
     } catch (err) {
@@ -283,6 +288,7 @@ export function partOfRow(row: InboxRow, to: ReadonlyMap<string, string>, timeZo
     smsc: str(pick(row, 'SMSCNumber')) || null,
     to: trap,
     fields: { id: Number(id), ...(recipient ? { 'recipient-id': recipient } : {}), ...(coding === '8bit' ? { data: hex } : {}) },
+    ...withNetwork(networkMessageOf({ sender: str(pick(row, 'SenderNumber')), smsClass: pick(row, 'Class') })),
   };
 }
 

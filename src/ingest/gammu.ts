@@ -153,6 +153,33 @@ export interface SmsPart {
   to?: string;
   /** Extra values kept in the contact's headers. */
   fields: Record<string, unknown>;
+  /** Set when the part is the network's, not a person's: a USSD reply or a delivery report. */
+  network?: NetworkMessage;
+}
+
+/**
+ * What SMSD stores that no person sent (smsd/core.c): a USSD reply (Class 127, no sender) and, with
+ * DeliveryReport = sms, a delivery report (PDU Status_Report; SQL backends file those under sentitems).
+ * Stored as evidence, never a hit: the trap SIM's own balance check must not raise an alert.
+ */
+export type NetworkMessage = 'ussd' | 'status-report';
+
+/** `{ network }` when there is one, else nothing (so parts of people's messages stay as they were). */
+export function withNetwork(network: NetworkMessage | undefined): { network?: NetworkMessage } {
+  return network ? { network } : {};
+}
+
+/** Gammu's class of a USSD message (GSM_SMS_USSD in gammu-message.h). */
+export const GAMMU_USSD_CLASS = 127;
+
+/** The network message a part is, from what SMSD writes: its class, PDU type and sender. */
+export function networkMessageOf(p: { sender: string; smsClass?: unknown; pdu?: unknown }): NetworkMessage | undefined {
+  if (String(p.pdu ?? '').trim().toLowerCase() === 'status_report') return 'status-report';
+  const smsClass = String(p.smsClass ?? '').trim();
+  if (smsClass !== '' && Number(smsClass) === GAMMU_USSD_CLASS) return 'ussd';
+  // A plain inbox file names its sender; only a USSD reply has none.
+  if (p.sender.trim() === '') return 'ussd';
+  return undefined;
 }
 
 /** A whole message: its parts in order, with any that never came. */
@@ -334,6 +361,7 @@ export function partsOfBackup(item: string, text: string, timeZone: string): Sms
       udh: (s.udh ?? '').toUpperCase(),
       smsc: backupText(s, 'smsc'),
       fields: { section: i, ...(coding === '8bit' ? { data: backupHex(s) } : {}), ...(s.class !== undefined ? { class: s.class } : {}) },
+      ...withNetwork(networkMessageOf({ sender, smsClass: s.class, pdu: s.pdu })),
     };
   });
 }

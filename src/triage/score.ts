@@ -7,12 +7,14 @@
 //   names         the message says the canary's name (characters or pinyin, as scan matches them): 0.9
 //   birth-date    it mentions the baby's birth date: 0.8
 //   same-sender   the same caller or sender contacted other canaries too: 0.85
-// Two discounts multiply the trap's weight (they are evidence that the contact came by chance):
+// Discounts multiply the trap's weight (they are evidence that the contact came by chance):
 //   background    contacts the number got while no canary held it (burn-in, random dialling,
 //                 recycled-number traffic) at λ a day: e^(−7λ)
 //   dialer        the sender called u ≥ DIALER_MIN numbers no canary had held when it called them
 //                 (within SENDER_WINDOW_MS): a robodialer reaching traps by chance, 3 / (3 + u);
 //                 its contacts with other canaries are then chance too, so same-sender is dropped
+//   carrier       the sender is the mobile carrier's own service number (10086…), which texts every
+//                 SIM: 0, and same-sender is dropped; what the message says still counts (carriers.ts)
 // A contact that names no family, gives no birth date and comes from a dialer is thus below LOW,
 // whatever the number. Each reason also carries its effect: its share of the confidence (the
 // Shapley value of the combination, so the effects add up to the confidence; a discount's is
@@ -28,8 +30,8 @@ export const SENDER_WINDOW_MS = 7 * 86_400_000;
 
 const W = { trap: 0.6, releasedTrap: 0.4, names: 0.9, birthDate: 0.8, sameSender: 0.85 } as const;
 
-export type ReasonCode = 'trap' | 'released-trap' | 'names' | 'birth-date' | 'same-sender' | 'background' | 'dialer' | 'other';
-const DISCOUNTS: ReadonlySet<ReasonCode> = new Set(['background', 'dialer']);
+export type ReasonCode = 'trap' | 'released-trap' | 'names' | 'birth-date' | 'same-sender' | 'background' | 'dialer' | 'carrier' | 'other';
+const DISCOUNTS: ReadonlySet<ReasonCode> = new Set(['background', 'dialer', 'carrier']);
 const TRAPS: ReadonlySet<ReasonCode> = new Set(['trap', 'released-trap']);
 
 export interface HitEvidence {
@@ -45,6 +47,8 @@ export interface HitEvidence {
   otherCanaries: number;
   /** Distinct numbers the same sender called (within SENDER_WINDOW_MS) that no canary had held when it called them. */
   unrelatedNumbers?: number;
+  /** The sender is this carrier's service number (carrierOf). */
+  carrier?: { number: string; carrier: string } | null;
 }
 
 export interface Reason {
@@ -87,6 +91,15 @@ function dialerReason(u: number): Draft {
   };
 }
 
+function carrierReason(c: { number: string; carrier: string }): Draft {
+  return {
+    code: 'carrier',
+    label: `sender is ${c.carrier}'s service number`,
+    reason: `the sender ${c.number} is ${c.carrier}'s own service number, which texts every SIM it serves, so the trap is no evidence and its other canaries are none either`,
+    weight: 0,
+  };
+}
+
 export function scoreHit(e: HitEvidence): Judgement {
   const drafts: Draft[] = [trapReason(e.heldAtTime)];
   if (e.background && e.background.contacts > 0 && e.background.days > 0) {
@@ -101,8 +114,9 @@ export function scoreHit(e: HitEvidence): Judgement {
   if (e.names.length) drafts.push({ code: 'names', label: 'names the family', reason: `the message names the canary: ${e.names.join(', ')}`, weight: W.names });
   if (e.babyBirthDate) drafts.push({ code: 'birth-date', label: 'birth date', reason: `the message mentions the baby's birth date ${e.babyBirthDate}`, weight: W.birthDate });
   const dialer = (e.unrelatedNumbers ?? 0) >= DIALER_MIN;
-  if (e.otherCanaries > 0 && !dialer) drafts.push(sameSenderReason(e.otherCanaries));
+  if (e.otherCanaries > 0 && !dialer && !e.carrier) drafts.push(sameSenderReason(e.otherCanaries));
   if (dialer) drafts.push(dialerReason(e.unrelatedNumbers!));
+  if (e.carrier) drafts.push(carrierReason(e.carrier));
   return judge(drafts);
 }
 
@@ -159,7 +173,7 @@ const LEGACY: [RegExp, ReasonCode, string][] = [
   [/^the message mentions the baby/, 'birth-date', 'birth date'],
   [/^the same sender contacted/, 'same-sender', 'sender contacted other canaries'],
 ];
-const CODES: ReadonlySet<string> = new Set<ReasonCode>(['trap', 'released-trap', 'names', 'birth-date', 'same-sender', 'background', 'dialer', 'other']);
+const CODES: ReadonlySet<string> = new Set<ReasonCode>(['trap', 'released-trap', 'names', 'birth-date', 'same-sender', 'background', 'dialer', 'carrier', 'other']);
 
 /** Reasons as stored, with code, label and effect filled in for rows older versions wrote. */
 export function explain(stored: readonly StoredReason[]): Judgement {
@@ -180,7 +194,7 @@ export function rejudge(stored: readonly StoredReason[], sender: { otherCanaries
   const kept = explain(stored).reasons.filter((r) => r.code !== 'same-sender' && r.code !== 'dialer');
   const drafts: Draft[] = kept.map(({ effect: _, ...d }) => d);
   if (sender.unrelatedNumbers >= DIALER_MIN) drafts.push(dialerReason(sender.unrelatedNumbers));
-  else if (sender.otherCanaries > 0) drafts.push(sameSenderReason(sender.otherCanaries));
+  else if (sender.otherCanaries > 0 && !kept.some((r) => r.code === 'carrier')) drafts.push(sameSenderReason(sender.otherCanaries));
   return judge(drafts);
 }
 

@@ -4,6 +4,7 @@ import { maskPhone } from '../lib/phone.js';
 import { CanaryMatcher } from '../lib/match/matcher.js';
 import { signatureOf } from '../lib/match/signature.js';
 import * as vault from '../vault/index.js';
+import { carrierOf } from './carriers.js';
 import { LOW, mentionsDate, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, similarity, type Reason } from './score.js';
 
 // Triage: each contact with a trap, once recorded as evidence, is matched to the canary that held
@@ -83,6 +84,12 @@ function birthDates(birthTime: string): string[] {
   return [...new Set([new Date(t).toISOString().slice(0, 10), new Date(t + 8 * 3_600_000).toISOString().slice(0, 10)])];
 }
 
+/** The network message a contact is (a USSD reply, a delivery report), as Cradle's own SMS inbox reader marked it; the source says the mark is Cradle's, not a sender's header. */
+function networkMessage(c: vault.ContactRow): string | null {
+  const mark = c.source.startsWith('gammu-') ? c.headers['x-gammu-network'] : undefined;
+  return mark === 'ussd' || mark === 'status-report' ? mark : null;
+}
+
 /** What the contacts of a batch share: who triages, when, and look-ups made once for the batch. */
 interface Batch {
   actor: string;
@@ -111,6 +118,12 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   for (const c of contacts) {
     if (c.from_address && known.has(c.from_address.toLowerCase())) {
       out.ignored.push({ eventId: c.id, reason: 'from a known sender (the hospital\'s own line or staff)' });
+      noHit.push(c.id);
+      continue;
+    }
+    const network = networkMessage(c);
+    if (network) {
+      out.ignored.push({ eventId: c.id, reason: `from the mobile network (${network === 'ussd' ? 'a USSD reply' : 'a delivery report'}), not from a person` });
       noHit.push(c.id);
       continue;
     }
@@ -172,6 +185,7 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
     babyBirthDate: birthDates(baby.birthTime).find((d) => mentionsDate(text, d)) ?? null,
     otherCanaries: c.from_address ? await vault.senderCanaries(tx, c.from_address, holder.canary_id) : 0,
     unrelatedNumbers: c.from_address ? await unrelatedNumbers(tx, batch, c.from_address, c.occurred_at) : 0,
+    carrier: carrierOf(c.from_address),
   };
   const { confidence, reasons } = scoreHit(evidence);
 

@@ -8,6 +8,7 @@ import {
   GAP,
   groupPlainFiles,
   joinParts,
+  networkMessageOf,
   parseGammuStamp,
   parseInboxFileName,
   parseUdh,
@@ -161,5 +162,22 @@ describe('Gammu SMSD inbox files', () => {
     expect(() => partOfRow({ ...row, Text: 'not hex' }, to, 'UTC')).toThrow(/not hex/);
     // A row without hex (written by another program): TextDecoded.
     expect(partOfRow({ ...row, Text: '', UDH: '' }, to, 'UTC').text).toBe('李娜您好，宝宝');
+  });
+
+  it('marks what the network sent, not a person: USSD replies (class 127, no sender) and delivery reports', () => {
+    const section = (extra: string[]) => ['[SMSBackup000]', 'SMSC = "+8613800100500"', 'DateTime = 20261207T101800', 'Coding = Unicode', `Text00 = ${ucs2('您的余额为12.50元')}`, ...extra, ''].join('\n');
+    expect(partsOfBackup('a', section(['PDU = Deliver', 'Number = ""', 'Class = 127']), 'UTC')[0].network).toBe('ussd');
+    expect(partsOfBackup('b', section(['PDU = Status_Report', 'Number = "+8613700002222"', 'Class = -1']), 'UTC')[0].network).toBe('status-report');
+    expect(partsOfBackup('c', section(['PDU = Deliver', 'Number = "+8613700002222"', 'Class = -1']), 'UTC')[0]).not.toHaveProperty('network');
+    // A plain inbox file has only its name: SMSD names a USSD reply's file with an empty sender.
+    expect(parseInboxFileName('IN20261207_101800_00__00.txt')).toMatchObject({ sender: '' });
+    expect(networkMessageOf({ sender: '' })).toBe('ussd');
+    expect(networkMessageOf({ sender: '10086' })).toBeUndefined();
+    // SQL: the Class column; 0 (a flash SMS) and -1 are people's messages.
+    const to = new Map([['', '+8613912345678']]);
+    const row = { ID: 8, ReceivingDateTime: '2026-12-07 18:18:00', Text: ucs2('余额'), SenderNumber: '', Coding: 'Unicode_No_Compression', UDH: '', Class: 127, RecipientID: '' };
+    expect(partOfRow(row, to, 'UTC').network).toBe('ussd');
+    expect(partOfRow({ ...row, SenderNumber: '+8613700002222', Class: 0 }, to, 'UTC')).not.toHaveProperty('network');
+    expect(partOfRow({ ...row, SenderNumber: '+8613700002222', Class: '127' }, to, 'UTC').network).toBe('ussd');
   });
 });
