@@ -21,3 +21,8 @@ export function carrierOf(from: string | null | undefined): { number: string; ca
   const carrier = SERVICE_NUMBERS[digits];
   return carrier ? { number: digits, carrier } : null;
 }
+
+/** Every way a contact's sender may be written for a carrier's service number: as stored, with +86 or 0086. */
+export function carrierSenderForms(): string[] {
+  return Object.keys(SERVICE_NUMBERS).flatMap((n) => [n, `+86${n}`, `0086${n}`]);
+}

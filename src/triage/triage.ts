@@ -4,7 +4,7 @@ import { maskPhone } from '../lib/phone.js';
 import { CanaryMatcher } from '../lib/match/matcher.js';
 import { signatureOf } from '../lib/match/signature.js';
 import * as vault from '../vault/index.js';
-import { carrierOf } from './carriers.js';
+import { carrierOf, carrierSenderForms } from './carriers.js';
 import { LOW, mentionsDate, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, similarity, type Reason } from './score.js';
 
 // Triage: each contact with a trap, once recorded as evidence, is matched to the canary that held
@@ -98,6 +98,8 @@ interface Batch {
   holders: Map<number, vault.TrapHolder[]>;
   /** senderUnrelatedNumbers by sender and time: it reads only contacts and traps, which triage does not change. */
   unrelated: Map<string, Promise<number>>;
+  /** Senders whose contacts to a trap in burn-in are no chance traffic: the known senders and the carriers, lower-cased. */
+  notChance: string[];
   /** senderHits by sender, forgotten when triage writes one of the sender's hits or dismisses an incident. */
   senderHits: Map<string, vault.SenderHitRow[]>;
 }
@@ -109,9 +111,10 @@ interface Batch {
  */
 async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[], options: TriageOptions): Promise<Pick<TriageResult, 'hits' | 'ignored'>> {
   const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
-  const batch: Batch = { actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map() };
+  const batch: Batch = { actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(), notChance: [] };
   vault.holdLedger(tx);
   const known = new Set((options.knownSenders ?? []).map((k) => k.toLowerCase()));
+  batch.notChance = [...known, ...carrierSenderForms()];
   const traps = await vault.trapHoldersOf(tx, contacts.filter((c) => !c.to_address.includes('@')).map((c) => c.to_address));
   const noHit: number[] = [];
   const work: { c: vault.ContactRow; rejudgeOnly: boolean }[] = [];
@@ -180,7 +183,7 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
   const baby = holder.family.baby;
   const evidence = {
     heldAtTime: holder.released_at === null || holder.released_at > c.occurred_at,
-    background: mailbox ? null : await vault.trapBackground(tx, c.to_address),
+    background: mailbox ? null : await vault.trapBackground(tx, c.to_address, batch.notChance),
     names: named.get(holder.canary_id) ?? [],
     babyBirthDate: birthDates(baby.birthTime).find((d) => mentionsDate(text, d)) ?? null,
     otherCanaries: c.from_address ? await vault.senderCanaries(tx, c.from_address, holder.canary_id) : 0,

@@ -59,15 +59,22 @@ export async function sendersWithHits(db: Queryable, froms: readonly string[]): 
 }
 
 /** Contacts a trap number got before any canary held it, and over how many days it was free. */
-export async function trapBackground(db: Queryable, e164: string): Promise<{ contacts: number; days: number } | null> {
+/**
+ * Contacts the trap got before any canary held it, and over how many days: its chance traffic. Not
+ * counted: senders in `notChance` (the hospital's own test texts, the carrier's bills, lower-cased)
+ * and what the network sent (a Gammu USSD reply or delivery report).
+ */
+export async function trapBackground(db: Queryable, e164: string, notChance: readonly string[] = []): Promise<{ contacts: number; days: number } | null> {
   const { rows } = await db.query<{ contacts: number; days: number | null }>(
     `WITH t AS (
        SELECT t.e164, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned
          FROM trap_numbers t WHERE t.e164 = $1)
-     SELECT (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, now())) AS contacts,
+     SELECT (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, now())
+               AND NOT (lower(coalesce(e.from_address, '')) = ANY($2::text[]))
+               AND NOT (e.source LIKE 'gammu-%' AND e.headers ? 'x-gammu-network')) AS contacts,
             EXTRACT(EPOCH FROM (coalesce(t.first_assigned, now()) - t.added_at))::float8 / 86400 AS days
        FROM t`,
-    [e164],
+    [e164, [...notChance]],
   );
   return rows[0] && rows[0].days !== null ? { contacts: rows[0].contacts, days: Number(rows[0].days) } : null;
 }

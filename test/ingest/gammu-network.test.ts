@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase } from '../../src/db/index.js';
+import { triagePending } from '../../src/triage/triage.js';
+import * as vault from '../../src/vault/index.js';
 import { cradleInProcess, json } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/db.js';
 import { createTrapVault, TRAP_NUMBERS, type TrapVault } from './trap-vault.js';
@@ -71,5 +73,29 @@ describe('network messages in a Gammu inbox', () => {
       { eventId: stored[0].id, reason: 'from the mobile network (a USSD reply), not from a person' },
       { eventId: stored[1].id, reason: 'from the mobile network (a delivery report), not from a person' },
     ]);
+  }, 60_000);
+
+  it('counts no bill, test text or USSD reply a trap got in burn-in as chance traffic against its later hits', async () => {
+    // The father's trap: in the pool from 1 November, held by the canary from 15 November.
+    const db = await openDatabase(v.location.location, { role: 'vault' });
+    try {
+      await db.query(`UPDATE trap_numbers SET added_at = '2026-11-01T00:00:00Z' WHERE e164 = $1`, [TRAP_NUMBERS[1]]);
+      await db.query(`INSERT INTO trap_assignments (trap_number_id, canary_id, role, assigned_at) SELECT id, 'c1', 'father', '2026-11-15T00:00:00Z' FROM trap_numbers WHERE e164 = $1`, [TRAP_NUMBERS[1]]);
+      const contact = (id: string, from: string | null, day: number, extra: Partial<vault.NewContact> = {}) =>
+        vault.recordContact(db, { source: 'test', providerId: id, kind: 'sms', from, to: TRAP_NUMBERS[1], occurredAt: new Date(Date.UTC(2026, 10, day, 3)), body: 'x', headers: {}, raw: Buffer.from(id), ...extra });
+      await contact('bill', '10086', 2);
+      await contact('staff-test', '+8613900000001', 3);
+      await contact('ussd', null, 4, { source: 'gammu-files', kind: 'other', headers: { 'x-gammu-network': 'ussd' } });
+      // A mark the generic webhook could carry from anyone is not Cradle's: that contact counts.
+      await contact('forged-mark', '+8613700005555', 5, { headers: { 'x-gammu-network': 'ussd' } });
+      await triagePending(db, { knownSenders: ['+8613900000001'] });
+      const call = await contact('scam', '+8613700006666', 30, { kind: 'call', body: null });
+      const res = await triagePending(db, { knownSenders: ['+8613900000001'] });
+      const hit = res.hits.find((h) => h.eventId === call.id)!;
+      const { rows } = await db.query<{ reasons: { code: string; label: string }[] }>(`SELECT reasons FROM hits WHERE id = $1`, [hit.hitId]);
+      expect(rows[0].reasons.filter((r) => r.code === 'background').map((r) => r.label)).toEqual(['number got 1 background contact']);
+    } finally {
+      await db.close();
+    }
   }, 60_000);
 });
