@@ -167,16 +167,19 @@ export class ChunkMatcher {
 
   match(bytes: Uint8Array, encoding: TextEncoding, ctx: Omit<RecordContext, 'names'>): ChunkResult {
     const context = { ...ctx, names: this.names };
-    const valid = encoding === 'utf-8' && isUtf8(bytes);
     if (encoding === 'utf-16le') return matchChunk(this.matcher, decodeWhole(bytes, encoding), context);
-    if (!valid) { // GB18030, or UTF-8 with lines in another encoding
+    // The byte pass reads UTF-8, and GB18030 when no line of the chunk is UTF-8 (files pasted
+    // together from two systems take the slow way, line by line).
+    const fast = encoding === 'utf-8' ? isUtf8(bytes) : !hasUtf8Line(bytes);
+    if (!fast) {
       const { text, otherEncoding } = decodeLines(bytes, encoding);
       return { ...matchChunk(this.matcher, text, context), ...(otherEncoding ? { otherEncoding } : {}) };
     }
     if (!this.prefilter) return matchChunk(this.matcher, decodeWhole(bytes, encoding), context);
     // Only the lines the byte pass names are decoded; the text pass then drops its false alarms.
-    const { lines, candidates } = this.prefilter.scan(bytes, MAX_RECORD >> 1);
+    const { lines, candidates } = this.prefilter.scan(bytes, MAX_RECORD >> 1, encoding);
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const gb = encoding === 'gb18030' ? new TextDecoder('gb18030') : null;
     const weak: WeakTally = new Map();
     const result: ChunkResult = { lines, matched: 0, matches: [], weak: [] };
     for (const c of candidates) {
@@ -186,11 +189,27 @@ export class ChunkMatcher {
       const from = end - c.start <= MAX_RECORD ? c.start : Math.max(c.start, c.at - (MAX_RECORD >> 1));
       const to = Math.min(end, from + MAX_RECORD);
       result.matched++;
-      for (const m of matchRecord(this.matcher, buf.toString('utf8', from, to), context, weak)) result.matches.push({ ...m, line: c.line });
+      const text = gb ? gb.decode(buf.subarray(from, to)) : buf.toString('utf8', from, to);
+      for (const m of matchRecord(this.matcher, text, context, weak)) result.matches.push({ ...m, line: c.line });
     }
     result.weak = [...weak].map(([id, w]) => [id, w.confidence, w.matches]);
     return result;
   }
+}
+
+/** Whether some line of a GB18030 chunk is UTF-8 instead (valid UTF-8 with non-ASCII characters, as decodeLines reads it). */
+function hasUtf8Line(bytes: Uint8Array): boolean {
+  if (isAscii(bytes)) return false;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let start = 0; start < buf.length;) {
+    const nl = buf.indexOf(0x0a, start);
+    const end = nl < 0 ? buf.length : nl;
+    const piece = buf.subarray(start, end);
+    if (isUtf8(piece) && !isAscii(piece)) return true;
+    if (nl < 0) break;
+    start = end + 1;
+  }
+  return false;
 }
 
 /**

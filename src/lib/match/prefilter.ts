@@ -43,6 +43,44 @@ for (let b = 0x30; b <= 0x39; b++) SKIP[b] = 0;
 SKIP[0x0a] = SKIP[0x40] = SKIP[0xef] = 0;
 for (let b = 0xe4; b <= 0xe9; b++) SKIP[b] = 3;
 
+/**
+ * GB18030's two-byte characters by lead and trail byte ((lead << 8) | trail): 0 for one that is
+ * nothing a phone or e-mail is written with (a Han character), 1 for a trail byte no character has
+ * (the lead stands alone, as decoders read it), else the character (full-width digits, separators,
+ * masks, '＠'). Made once, when a GB18030 file is first scanned, by the platform's own decoder.
+ */
+let gbPairs: Uint16Array | null = null;
+function gbPairTable(): Uint16Array {
+  if (gbPairs) return gbPairs;
+  const table = new Uint16Array(0x10000);
+  const decoder = new TextDecoder('gb18030');
+  const pair = new Uint8Array(2);
+  for (let lead = 0x81; lead <= 0xfe; lead++) {
+    for (let trail = 0; trail <= 0xff; trail++) {
+      const k = (lead << 8) | trail;
+      if (trail < 0x40 || trail === 0x7f || trail === 0xff) {
+        table[k] = 1;
+        continue;
+      }
+      pair[0] = lead;
+      pair[1] = trail;
+      const text = decoder.decode(pair);
+      const c = text.length === 1 ? text.charCodeAt(0) : 0xfffd;
+      table[k] = c === 0xfffd ? 1 : (c >= 0xff10 && c <= 0xff19) || c === 0xff20 || isPhoneSeparator(c) || isPhoneMask(c) ? c : 0;
+    }
+  }
+  return (gbPairs = table);
+}
+
+/** A GB18030 four-byte character at `i` (lead, digit, lead, digit), or -1 when the bytes are not one. */
+function gbFour(bytes: Uint8Array, i: number): number {
+  if (i + 3 >= bytes.length) return -1;
+  const b3 = bytes[i + 2], b4 = bytes[i + 3];
+  if (b3 < 0x81 || b3 > 0xfe || b4 < 0x30 || b4 > 0x39) return -1;
+  const text = new TextDecoder('gb18030').decode(bytes.subarray(i, i + 4));
+  return text.codePointAt(0) ?? -1;
+}
+
 export interface CandidateLine {
   /** 0-based line within the bytes. */
   line: number;
@@ -78,13 +116,15 @@ export class BytePrefilter {
   }
 
   /**
-   * The lines of `bytes` (UTF-8) that may hold a canary phone or e-mail, and how many line ends
-   * ('\n') the bytes hold.
+   * The lines of `bytes` (UTF-8, or GB18030 with no line in UTF-8) that may hold a canary phone or
+   * e-mail, and how many line ends ('\n') the bytes hold.
    */
-  scan(bytes: Uint8Array, longLine: number): { lines: number; candidates: CandidateLine[] } {
+  scan(bytes: Uint8Array, longLine: number, encoding: 'utf-8' | 'gb18030' = 'utf-8'): { lines: number; candidates: CandidateLine[] } {
     // One loop, its state in locals: a closure over them would move them to the heap and make the
     // loop several times slower.
     const n = bytes.length;
+    const gb = encoding === 'gb18030';
+    const pairs = gb ? gbPairTable() : null;
     const candidates: CandidateLine[] = [];
     let line = 0, lineStart = 0;
     let lastLine = -1, lastAt = -longLine;
@@ -108,10 +148,32 @@ export class BytePrefilter {
         // Outside a digit group only a digit (ASCII, or full-width after 0xEF), an '@' or a line end
         // matters: skip to the next one. 0xEF is never inside another character's bytes.
         let q = i;
-        while (q < n) {
-          const step = SKIP[bytes[q]];
-          if (step === 0) break;
-          q += step;
+        if (pairs) {
+          // GB18030: ASCII as in UTF-8; a two-byte character is passed unless the table names it;
+          // a lead before a digit may start a four-byte character, decoded below.
+          while (q < n) {
+            const x = bytes[q];
+            if (x < 0x80) {
+              if (SKIP[x] === 0) break;
+              q++;
+              continue;
+            }
+            if (x === 0x80 || x === 0xff || q + 1 >= n) {
+              q++;
+              continue;
+            }
+            const t = bytes[q + 1];
+            if (t >= 0x30 && t <= 0x39) break;
+            const p = pairs[(x << 8) | t];
+            if (p > 1) break;
+            q += p === 0 ? 2 : 1;
+          }
+        } else {
+          while (q < n) {
+            const step = SKIP[bytes[q]];
+            if (step === 0) break;
+            q += step;
+          }
         }
         if (q >= n) break;
         i = q;
@@ -121,6 +183,19 @@ export class BytePrefilter {
       if (b < 0x80) {
         c = b;
         len = 1;
+      } else if (pairs) {
+        const t = b === 0x80 || b === 0xff || i + 1 >= n ? -1 : bytes[i + 1];
+        const four = t >= 0x30 && t <= 0x39 ? gbFour(bytes, i) : -1;
+        if (four >= 0) {
+          c = four;
+          len = 4;
+        } else if (t >= 0x40 && pairs[(b << 8) | t] !== 1) {
+          c = pairs[(b << 8) | t] || 0x4e00;
+          len = 2;
+        } else {
+          c = 0xfffd; // a lead byte alone: what follows it is read on its own
+          len = 1;
+        }
       } else if (b >= 0xe4 && b <= 0xe9) {
         c = 0x4e00; // a CJK ideograph: nothing a phone is written with
         len = 3;

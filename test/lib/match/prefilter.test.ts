@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import iconv from 'iconv-lite';
 import { createRandom } from '../../../src/lib/generate/index.js';
 import { CanaryMatcher } from '../../../src/lib/match/matcher.js';
 import { BytePrefilter } from '../../../src/lib/match/prefilter.js';
@@ -78,5 +79,30 @@ describe('BytePrefilter', () => {
     const text = `a\nb ${p}\nc\nmail ${signatures[2].emails[0]}\n`;
     const { candidates } = prefilter.scan(Buffer.from(text), 1 << 19);
     expect(candidates.map((c) => [c.line, c.start])).toEqual([[1, 2], [3, text.indexOf('mail')]]);
+  });
+
+  it('reads GB18030 bytes as well: every line the text pass finds, and the same line ends', () => {
+    // Lines made to be hard in GBK: full-width digits and separators, ●/×/＊ masks, Han characters
+    // whose trail byte is an ASCII letter or '@', and characters GB18030 writes in four bytes (digits
+    // among their bytes) right before a phone.
+    const hard = ['\u00a0', '𠀀', '丂', '亐', '乗'];
+    const lines = Array.from({ length: 20_000 }, () => `${rng.pick(hard)}${line()}${rng.pick(hard)}`);
+    const bytes = iconv.encode(lines.join('\n') + '\n', 'gb18030');
+    const { lines: ends, candidates } = prefilter.scan(bytes, 1 << 19, 'gb18030');
+    expect(ends).toBe(lines.length);
+    const named = new Set(candidates.map((c) => c.line));
+    const missed = lines.filter((l, i) => matcher.candidates(l).length > 0 && !named.has(i));
+    expect(missed).toEqual([]);
+    const confirmed = [...named].filter((i) => matcher.candidates(lines[i]).length > 0).length;
+    expect(confirmed / named.size).toBeGreaterThan(0.8);
+  });
+
+  it('never lets a GB18030 lead byte take a line end or a digit that follows it', () => {
+    const p = signatures[1].phones[0].slice(3);
+    // 0x81 then '\n' (a lead with no trail), 0x81 then a digit and a byte that ends no four-byte character.
+    const bytes = Buffer.concat([Buffer.from([0x81]), Buffer.from(`\n${p}\n`), Buffer.from([0x81]), Buffer.from(`${p}\n`), Buffer.from([0x81, 0x30]), Buffer.from(`${p}\n`)]);
+    const { lines, candidates } = prefilter.scan(bytes, 1 << 19, 'gb18030');
+    expect(lines).toBe(4);
+    expect(candidates.map((c) => c.line)).toEqual([1, 2, 3]);
   });
 });
