@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     }
     console.log(textTable(['server', 'answered 200', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'statuses'], rows));
     const [c, b] = [runs['cradle watch'], runs['bare node:http + INSERT']];
-    console.log(`\nthroughput ratio cradle/bare: ${((c.requests / c.seconds) / (b.requests / b.seconds)).toFixed(2)}; goal: ≥ 1,000 req/s with p99 < 50 ms`);
+    console.log(`\nthroughput ratio cradle/bare: ${((c.requests / c.seconds) / (b.requests / b.seconds)).toFixed(2)}; goal ≥ 0.9 with p99 < 50 ms (issue 18), triage running in cradle watch as it does in service`);
   } finally {
     for (const c of children) c.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
