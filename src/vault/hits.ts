@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import { sealRows } from './ledger.js';
+import { addSenderNumbers } from './sender-figures.js';
 
 // Hits (a contact matched to a canary and judged), the incidents that group them, and the alert
 // outbox written in the same transaction.
@@ -72,6 +73,23 @@ export async function trapBackground(db: Queryable, e164: string): Promise<{ con
   return rows[0] && rows[0].days !== null ? { contacts: rows[0].contacts, days: Number(rows[0].days) } : null;
 }
 
+/** trapBackground of many numbers in one query (numbers never added to the pool are left out). */
+export async function trapBackgrounds(db: Queryable, e164s: readonly string[]): Promise<Map<string, { contacts: number; days: number } | null>> {
+  const out = new Map<string, { contacts: number; days: number } | null>();
+  if (e164s.length === 0) return out;
+  const { rows } = await db.query<{ e164: string; contacts: number; days: number | null }>(
+    `WITH t AS (
+       SELECT t.e164, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned
+         FROM trap_numbers t WHERE t.e164 = ANY($1::text[]))
+     SELECT t.e164, (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, now())) AS contacts,
+            EXTRACT(EPOCH FROM (coalesce(t.first_assigned, now()) - t.added_at))::float8 / 86400 AS days
+       FROM t`,
+    [[...new Set(e164s)]],
+  );
+  for (const r of rows) out.set(r.e164, r.days !== null ? { contacts: r.contacts, days: Number(r.days) } : null);
+  return out;
+}
+
 /** Distinct other canaries the same sender has active hits on (a dismissed hit is no evidence). */
 export async function senderCanaries(db: Queryable, from: string, except: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
@@ -132,11 +150,14 @@ export async function queueAlert(db: Queryable, alert: { hitId: number; incident
   );
 }
 
+/** Mark contacts triaged, and add those to numbers no canary held to their senders' figures (sender_numbers). */
 export async function markTriagedMany(db: Queryable, eventIds: readonly number[], at: Date): Promise<void> {
+  await addSenderNumbers(db, eventIds);
   if (eventIds.length) await db.query(`UPDATE contact_events SET triaged_at = $2 WHERE id = ANY($1::bigint[])`, [eventIds, at.toISOString()]);
 }
 
 export async function markTriaged(db: Queryable, eventId: number, at: Date): Promise<void> {
+  await addSenderNumbers(db, [eventId]);
   await db.query(`UPDATE contact_events SET triaged_at = $2 WHERE id = $1`, [eventId, at.toISOString()]);
 }
 
