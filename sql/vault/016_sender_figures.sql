@@ -26,6 +26,9 @@ CREATE TABLE sender_numbers (
 );
 CREATE INDEX sender_numbers_to ON sender_numbers (to_address);
 
+-- A canary's hits (triage looks for an open incident on the same canary for every hit it makes).
+CREATE INDEX hits_canary ON hits (canary_id);
+
 CREATE FUNCTION sender_canaries_track() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   sender text;

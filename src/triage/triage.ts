@@ -107,8 +107,6 @@ interface Batch {
   figures: Map<string, vault.SenderFigures>;
   /** trapBackground of the batch's trap numbers (contacts before any canary held them: triage changes none). */
   backgrounds: Map<string, { contacts: number; days: number } | null>;
-  /** rejudge's answers by figures and stored reasons: a sender's hits mostly share their reasons. */
-  rejudged: Map<string, Judgement>;
 }
 
 /**
@@ -120,7 +118,7 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
   const batch: Batch = {
     actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(),
-    figures: new Map(), backgrounds: new Map(), rejudged: new Map(),
+    figures: new Map(), backgrounds: new Map(),
   };
   vault.holdLedger(tx);
   const known = new Set((options.knownSenders ?? []).map((k) => k.toLowerCase()));
@@ -273,19 +271,21 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
   // Each hit's other canaries: every canary of the sender's active hits but its own.
   const others = new Set(hits.map((x) => x.canary_id)).size - 1;
   const weakened = new Set<string>();
+  const rejudged = new Map<object, Judgement>();
   for (const h of hits) {
     if (current && Number(h.id) === current.hitId) continue;
     if (Math.abs(new Date(h.occurred_at).getTime() - at.getTime()) > SENDER_WINDOW_MS) continue;
-    const key = `${others}|${unrelated}|${JSON.stringify(h.reasons)}`;
-    let next = batch.rejudged.get(key);
-    if (!next) batch.rejudged.set(key, (next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated })));
+    // Hits judged alike share their reasons (senderHits): each judgement is re-judged once.
+    let next = rejudged.get(h.reasons);
+    if (!next) rejudged.set(h.reasons, (next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated })));
     const before = Number(h.confidence);
     if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
     batch.senderHits.delete(from);
     await vault.updateHitScore(tx, h.id, next.confidence, next.reasons);
     let incident = h.incident_id;
     if (next.confidence >= LOW && incident === null) {
-      incident = current?.incident ?? (await incidentFor(tx, { kind: h.kind, from, canaryId: h.canary_id, at: h.occurred_at, body: h.body ?? '' }));
+      const contact = current?.incident ? null : await vault.getContactOfHit(tx, h.id);
+      incident = current?.incident ?? (await incidentFor(tx, { kind: contact!.kind, from, canaryId: h.canary_id, at: h.occurred_at, body: contact!.body ?? '' }));
       await vault.setHitIncident(tx, h.id, incident);
     } else if (next.confidence < LOW && incident !== null && h.incident_status === 'open') {
       if ((await vault.strongHits(tx, incident, LOW)) > 0) {

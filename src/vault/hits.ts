@@ -118,12 +118,19 @@ export async function senderUnrelatedNumbers(db: Queryable, from: string, at: Da
 
 /** An open incident of hits from the same sender, or on the same canary, within `windowMs` of `at`. */
 export async function openHitIncident(db: Queryable, from: string | null, canaryId: string, at: Date, windowMs: number): Promise<string | null> {
+  // The sender's contacts (contact_events_from) and the canary's hits (hits_canary), each the latest
+  // first, not every hit of every open incident.
   const { rows } = await db.query<{ id: string }>(
-    `SELECT i.id FROM incidents i JOIN hits h ON h.incident_id = i.id JOIN contact_events e ON e.id = h.event_id
-      WHERE i.source = 'hits' AND i.status = 'open'
-        AND ((e.from_address IS NOT NULL AND e.from_address = $1) OR h.canary_id = $2)
-        AND e.occurred_at BETWEEN $3::timestamptz - make_interval(secs => $4) AND $3::timestamptz + make_interval(secs => $4)
-      ORDER BY e.occurred_at DESC LIMIT 1`,
+    `WITH w AS (SELECT $3::timestamptz - make_interval(secs => $4) AS lo, $3::timestamptz + make_interval(secs => $4) AS hi),
+     by_sender AS (
+       SELECT i.id, e.occurred_at FROM w, contact_events e JOIN hits h ON h.event_id = e.id JOIN incidents i ON i.id = h.incident_id
+        WHERE $1::text IS NOT NULL AND e.from_address = $1 AND e.occurred_at BETWEEN w.lo AND w.hi AND i.source = 'hits' AND i.status = 'open'
+        ORDER BY e.occurred_at DESC LIMIT 1),
+     by_canary AS (
+       SELECT i.id, e.occurred_at FROM w, hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
+        WHERE h.canary_id = $2 AND e.occurred_at BETWEEN w.lo AND w.hi AND i.source = 'hits' AND i.status = 'open'
+        ORDER BY e.occurred_at DESC LIMIT 1)
+     SELECT id FROM (SELECT * FROM by_sender UNION ALL SELECT * FROM by_canary) x ORDER BY occurred_at DESC LIMIT 1`,
     [from, canaryId, at.toISOString(), windowMs / 1000],
   );
   return rows[0]?.id ?? null;
@@ -229,25 +236,40 @@ export interface SenderHitRow {
   id: number;
   canary_id: string;
   confidence: number;
-  /** As triage stored them (src/triage/score.ts: code, label, reason, weight, effect; older rows reason and weight only). */
+  /**
+   * As triage stored them (src/triage/score.ts: code, label, reason, weight, effect; older rows reason
+   * and weight only); one array shared by the sender's hits judged alike (same confidence, reasons and incident).
+   */
   reasons: { code?: string; label?: string; reason: string; weight: number; effect?: number }[];
   incident_id: string | null;
   /** The incident's status (null without one). */
   incident_status: string | null;
-  kind: string;
   occurred_at: Date;
-  body: string | null;
 }
 
-/** The sender's active hits (a dismissed hit stays as the investigator left it), oldest first. */
+/**
+ * The sender's active hits (a dismissed hit stays as the investigator left it), oldest first. A
+ * dialer's hits are mostly judged alike: they come grouped by judgement, each group's reasons read once.
+ */
 export async function senderHits(db: Queryable, from: string): Promise<SenderHitRow[]> {
-  const { rows } = await db.query<SenderHitRow>(
-    `SELECT h.id, h.canary_id, h.confidence, h.reasons, h.incident_id, i.status AS incident_status, e.kind, e.occurred_at, e.body
-       FROM hits h JOIN contact_events e ON e.id = h.event_id LEFT JOIN incidents i ON i.id = h.incident_id
-      WHERE e.from_address = $1 AND h.status = 'active' ORDER BY e.occurred_at, h.id`,
+  const { rows } = await db.query<{ confidence: number; reasons: SenderHitRow['reasons']; incident_id: string | null; incident_status: string | null; ids: string[]; canaries: string[]; us: string[] }>(
+    // The sender's contacts first (contact_events_from), then their hits: never every hit's contact.
+    `WITH e AS MATERIALIZED (SELECT id, occurred_at FROM contact_events WHERE from_address = $1)
+     SELECT h.confidence, h.reasons, h.incident_id, i.status AS incident_status,
+            array_agg(h.id::text) AS ids, array_agg(h.canary_id) AS canaries, array_agg((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) AS us
+       FROM e JOIN hits h ON h.event_id = e.id LEFT JOIN incidents i ON i.id = h.incident_id
+      WHERE h.status = 'active' GROUP BY h.confidence, h.reasons, h.incident_id, i.status`,
     [from],
   );
-  return rows;
+  const out: (SenderHitRow & { us: bigint })[] = [];
+  for (const g of rows) {
+    g.ids.forEach((id, k) => {
+      const us = BigInt(g.us[k]);
+      out.push({ id: Number(id), canary_id: g.canaries[k], confidence: g.confidence, reasons: g.reasons, incident_id: g.incident_id, incident_status: g.incident_status, occurred_at: new Date(Number(us / 1000n)), us });
+    });
+  }
+  // In contact order, to the microsecond, as ORDER BY e.occurred_at, h.id.
+  return out.sort((a, b) => (a.us < b.us ? -1 : a.us > b.us ? 1 : a.id - b.id)).map(({ us: _, ...h }) => h);
 }
 
 /** Move a hit into an incident, or out of its incident (null). */
