@@ -51,6 +51,12 @@ export function human(r: VerifyReport): string[] {
     for (const p of evidence.problems) out.push(`  ${p.kind} ${p.ref}: ${p.detail}`);
     if (evidence.problemCount > evidence.problems.length) out.push(`  … ${evidence.problemCount - evidence.problems.length} more (--json lists the first ${evidence.problems.length})`);
   }
+  const figures = r.senderFigures;
+  if (figures.problems.length === 0) out.push(`sender figures: ${figures.checked} rows, all agree with history`);
+  else {
+    out.push(`sender figures: ${figures.problems.length} row(s) disagree with history (triage judges senders by them: a row written behind Cradle's back, or a bug):`);
+    for (const p of figures.problems) out.push(`  ${p.table} ${p.from} ${p.key}: holds ${p.tableHas ?? 'nothing'}, history has ${p.historyHas ?? 'nothing'}`);
+  }
   if (evidence.unsealedContacts) out.push(`not sealed yet: ${evidence.unsealedContacts} contact(s) not triaged yet (sealed when triaged: cradle triage, or cradle watch)`);
   if (evidence.unsealedRows) out.push(`not sealed yet: ${evidence.unsealedRows} canary row(s) not planted yet (sealed when planted)`);
   if (evidence.rowsBaseline === 'pending') out.push('baseline: the upgrade\'s seal of rows written before migration 010 is pending: run any cradle command with write access to the vault');

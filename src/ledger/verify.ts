@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../db/index.js';
+import { checkSenderFigures, type SenderFigureCheck } from '../vault/sender-figures.js';
 import { canonicalJson, contentHash, entryHash, EVIDENCE, evidenceSelect, GENESIS, ROWS, rowHash, rowSelect, SEALED_TABLES, type EvidenceKind, type LedgerEntry, type SealedTable } from '../vault/ledger.js';
 
 // `cradle verify`: walk the evidence ledger (src/vault/ledger.ts) in seq order, recompute every hash,
@@ -142,6 +143,8 @@ export interface VerifyReport {
   ok: boolean;
   ledger: ChainResult;
   evidence: EvidenceResult;
+  /** Triage's per-sender figures (sender_canaries, sender_numbers) checked against history. */
+  senderFigures: SenderFigureCheck;
 }
 
 export const PAGE = 5000;
@@ -321,8 +324,9 @@ export async function verifyVault(db: Database, options: { anchor?: string; page
       }
       const ledger = walker.result();
       const evidence = await checkEvidence(tx, pageSize, seals);
-      const ok = ledger.intact && (!ledger.anchor || ledger.anchor.found) && evidence.problemCount === 0;
-      return { ok, ledger, evidence };
+      const senderFigures = await checkSenderFigures(tx, MAX_PROBLEMS);
+      const ok = ledger.intact && (!ledger.anchor || ledger.anchor.found) && evidence.problemCount === 0 && senderFigures.problems.length === 0;
+      return { ok, ledger, evidence, senderFigures };
     },
     // One snapshot on a server too, so a service appending meanwhile is not mistaken for tampering.
     { readOnly: true, snapshot: true },

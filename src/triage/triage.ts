@@ -5,7 +5,7 @@ import { CanaryMatcher } from '../lib/match/matcher.js';
 import { signatureOf } from '../lib/match/signature.js';
 import * as vault from '../vault/index.js';
 import { carrierOf, carrierSenderForms } from './carriers.js';
-import { LOW, mentionsDate, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, similarity, type Reason } from './score.js';
+import { LOW, mentionsDate, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, similarity, type Judgement, type Reason } from './score.js';
 
 // Triage: each contact with a trap, once recorded as evidence, is matched to the canary that held
 // the trap at the time (names in the message decide between canaries that shared a number over
@@ -38,6 +38,12 @@ export interface TriageOptions {
    * robocalls is alerted in seconds; a sender's contacts to traps are still triaged in arrival order, before its others.
    */
   order?: 'arrival' | 'likely-hits';
+  /**
+   * Where the senders' figures come from: `kept` (default), the tables triage keeps up to date
+   * (sender_canaries, sender_numbers); `history`, counted from the sender's hits and contacts, at a
+   * cost that grows with its history: the same verdicts, slower (a check of the kept ones).
+   */
+  figures?: 'kept' | 'history';
 }
 
 export interface TriagedHit {
@@ -96,12 +102,20 @@ interface Batch {
   now: Date;
   /** Each contact's holders (trapHolders or mailboxHolders as of its time), by contact id. */
   holders: Map<number, vault.TrapHolder[]>;
-  /** senderUnrelatedNumbers by sender and time: it reads only contacts and traps, which triage does not change. */
+  /** Unrelated numbers by sender and time: they count only contacts and traps, which triage does not change. */
   unrelated: Map<string, Promise<number>>;
   /** Senders whose contacts to a trap in burn-in are no chance traffic: the known senders and the carriers, lower-cased. */
   notChance: string[];
   /** senderHits by sender, forgotten when triage writes one of the sender's hits or dismisses an incident. */
   senderHits: Map<string, vault.SenderHitRow[]>;
+  /**
+   * The batch's senders' figures (sender_canaries, sender_numbers and their untriaged contacts), read
+   * once for the batch and kept up to date as its hits are made: what senderCanaries, sendersWithHits
+   * and senderUnrelatedNumbers would read from history, without reading it.
+   */
+  figures: Map<string, vault.SenderFigures>;
+  /** trapBackground of the batch's trap numbers (contacts before any canary held them: triage changes none). */
+  backgrounds: Map<string, { contacts: number; days: number } | null>;
 }
 
 /**
@@ -111,7 +125,10 @@ interface Batch {
  */
 async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[], options: TriageOptions): Promise<Pick<TriageResult, 'hits' | 'ignored'>> {
   const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
-  const batch: Batch = { actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(), notChance: [] };
+  const batch: Batch = {
+    actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(),
+    figures: new Map(), backgrounds: new Map(), notChance: [],
+  };
   vault.holdLedger(tx);
   const known = new Set((options.knownSenders ?? []).map((k) => k.toLowerCase()));
   batch.notChance = [...known, ...carrierSenderForms()];
@@ -144,15 +161,15 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   }
   // Sealed as they are triaged (a contact not triaged yet is not sealed yet): those with no hit now.
   await vault.sealContacts(tx, noHit, { actor: batch.actor });
-  // Senders with a hit, before this batch or by a contact of it: only their contacts to other numbers re-judge anything.
-  const senders = await vault.sendersWithHits(tx, work.flatMap(({ c }) => (c.from_address ? [c.from_address] : [])));
+  batch.figures = await (options.figures === 'history' ? vault.senderFiguresFromHistory : vault.senderFigures)(tx, work.flatMap(({ c }) => (c.from_address ? [c.from_address] : [])), [...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id)));
+  batch.backgrounds = await vault.trapBackgrounds(tx, work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly || c.to_address.includes('@') ? [] : [c.to_address])), batch.notChance);
   for (const { c, rejudgeOnly } of work) {
     if (rejudgeOnly) {
-      if (senders.has(c.from_address!)) await rejudgeSender(tx, c.from_address!, c.occurred_at, null, options, batch);
+      // Only a sender with a hit, before this batch or by a contact of it, has anything to re-judge.
+      if (batch.figures.get(c.from_address!)!.hits > 0) await rejudgeSender(tx, c.from_address!, c.occurred_at, null, options, batch);
       continue;
     }
     const hit = await triageHit(tx, c, options, batch);
-    if (c.from_address) senders.add(c.from_address);
     if (hit) out.hits.push(hit);
   }
   await vault.markTriagedMany(tx, contacts.map((c) => c.id), batch.now);
@@ -162,7 +179,11 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
 function unrelatedNumbers(tx: Queryable, batch: Batch, from: string, at: Date): Promise<number> {
   const key = `${from}\u0000${at.toISOString()}`;
   let n = batch.unrelated.get(key);
-  if (!n) batch.unrelated.set(key, (n = vault.senderUnrelatedNumbers(tx, from, at, SENDER_WINDOW_MS)));
+  if (!n) {
+    const known = vault.unrelatedNumbersAt(batch.figures.get(from)!, at, SENDER_WINDOW_MS);
+    // Its numbers reach outside the window: which of them count is for history to say.
+    batch.unrelated.set(key, (n = known === null ? vault.senderUnrelatedNumbers(tx, from, at, SENDER_WINDOW_MS) : Promise.resolve(known)));
+  }
   return n;
 }
 
@@ -183,10 +204,10 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
   const baby = holder.family.baby;
   const evidence = {
     heldAtTime: holder.released_at === null || holder.released_at > c.occurred_at,
-    background: mailbox ? null : await vault.trapBackground(tx, c.to_address, batch.notChance),
+    background: mailbox ? null : (batch.backgrounds.get(c.to_address) ?? null),
     names: named.get(holder.canary_id) ?? [],
     babyBirthDate: birthDates(baby.birthTime).find((d) => mentionsDate(text, d)) ?? null,
-    otherCanaries: c.from_address ? await vault.senderCanaries(tx, c.from_address, holder.canary_id) : 0,
+    otherCanaries: c.from_address ? otherCanaries(batch.figures.get(c.from_address)!, holder.canary_id) : 0,
     unrelatedNumbers: c.from_address ? await unrelatedNumbers(tx, batch, c.from_address, c.occurred_at) : 0,
     carrier: carrierOf(c.from_address),
   };
@@ -196,6 +217,15 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
   const incident = confidence >= LOW ? await incidentFor(tx, { kind: c.kind, from: c.from_address, canaryId: holder.canary_id, at: c.occurred_at, body: text }) : null;
   const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident });
   if (c.from_address) batch.senderHits.delete(c.from_address);
+  if (c.from_address && hitId !== null) {
+    // As sender_canaries' trigger has just counted it.
+    const f = batch.figures.get(c.from_address)!;
+    f.hits++;
+    if (!f.on.has(holder.canary_id)) {
+      f.canaries++;
+      f.on.add(holder.canary_id);
+    }
+  }
   await vault.sealContact(tx, c.id, { actor, incidentId: incident });
   if (hitId === null) return null; // triaged before, by a run that then crashed
   await vault.sealHit(tx, hitId, { actor });
@@ -203,6 +233,11 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
   if (alerted) await queueAlerts(tx, options.alertChannels!, { hitId, incident, canaryId: holder.canary_id, contact: c, confidence, reasons });
   if (c.from_address) await rejudgeSender(tx, c.from_address, c.occurred_at, { hitId, incident }, options, batch);
   return { hitId, eventId: c.id, canaryId: holder.canary_id, confidence, incidentId: incident, alerted };
+}
+
+/** Distinct canaries other than `except` the sender has active hits on (senderCanaries), from its figures. */
+function otherCanaries(f: vault.SenderFigures, except: string): number {
+  return f.canaries - (f.on.has(except) ? 1 : 0);
 }
 
 /** The open incident a hit at or above LOW belongs to (same sender or canary, or the same script), or a new one. */
@@ -242,24 +277,32 @@ function changed(before: { confidence: number; reasons: readonly { code?: string
  */
 async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { hitId: number; incident: string | null } | null, options: TriageOptions, batch: Batch): Promise<void> {
   const { actor } = batch;
+  // Its active hits, counted in its figures: none but this one, nothing to re-judge.
+  const count = batch.figures.get(from)!.hits;
+  if (count === 0 || (current && count === 1)) return;
   let hits = batch.senderHits.get(from);
   if (!hits) batch.senderHits.set(from, (hits = await vault.senderHits(tx, from)));
   if (hits.length === 0 || (current && hits.length === 1)) return;
   // The sender's hits within SENDER_WINDOW_MS of this contact, judged with the numbers it called around it.
   const unrelated = await unrelatedNumbers(tx, batch, from, at);
+  // Each hit's other canaries: every canary of the sender's active hits but its own.
+  const others = new Set(hits.map((x) => x.canary_id)).size - 1;
   const weakened = new Set<string>();
+  const rejudged = new Map<object, Judgement>();
   for (const h of hits) {
     if (current && Number(h.id) === current.hitId) continue;
     if (Math.abs(new Date(h.occurred_at).getTime() - at.getTime()) > SENDER_WINDOW_MS) continue;
-    const others = new Set(hits.filter((x) => x.canary_id !== h.canary_id).map((x) => x.canary_id)).size;
-    const next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated });
+    // Hits judged alike share their reasons (senderHits): each judgement is re-judged once.
+    let next = rejudged.get(h.reasons);
+    if (!next) rejudged.set(h.reasons, (next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated })));
     const before = Number(h.confidence);
     if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
     batch.senderHits.delete(from);
     await vault.updateHitScore(tx, h.id, next.confidence, next.reasons);
     let incident = h.incident_id;
     if (next.confidence >= LOW && incident === null) {
-      incident = current?.incident ?? (await incidentFor(tx, { kind: h.kind, from, canaryId: h.canary_id, at: h.occurred_at, body: h.body ?? '' }));
+      const contact = current?.incident ? null : await vault.getContactOfHit(tx, h.id);
+      incident = current?.incident ?? (await incidentFor(tx, { kind: contact!.kind, from, canaryId: h.canary_id, at: h.occurred_at, body: contact!.body ?? '' }));
       await vault.setHitIncident(tx, h.id, incident);
     } else if (next.confidence < LOW && incident !== null && h.incident_status === 'open') {
       if ((await vault.strongHits(tx, incident, LOW)) > 0) {

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import { sealRows } from './ledger.js';
+import { addSenderNumbers } from './sender-figures.js';
 
 // Hits (a contact matched to a canary and judged), the incidents that group them, and the alert
 // outbox written in the same transaction.
@@ -58,25 +59,28 @@ export async function sendersWithHits(db: Queryable, froms: readonly string[]): 
   return new Set(rows.map((r) => r.from_address));
 }
 
-/** Contacts a trap number got before any canary held it, and over how many days it was free. */
 /**
- * Contacts the trap got before any canary held it, and over how many days: its chance traffic. Not
- * counted: senders in `notChance` (the hospital's own test texts, the carrier's bills, lower-cased)
- * and what the network sent (a Gammu USSD reply or delivery report).
+ * Contacts each trap got before any canary held it, and over how many days: its chance traffic, in one
+ * query (numbers never added to the pool are left out). Not counted: senders in `notChance` (the
+ * hospital's own test texts, the carriers' bills; lower-cased) and what the network sent (a Gammu USSD
+ * reply or delivery report, as Cradle's own inbox reader marks it).
  */
-export async function trapBackground(db: Queryable, e164: string, notChance: readonly string[] = []): Promise<{ contacts: number; days: number } | null> {
-  const { rows } = await db.query<{ contacts: number; days: number | null }>(
+export async function trapBackgrounds(db: Queryable, e164s: readonly string[], notChance: readonly string[] = []): Promise<Map<string, { contacts: number; days: number } | null>> {
+  const out = new Map<string, { contacts: number; days: number } | null>();
+  if (e164s.length === 0) return out;
+  const { rows } = await db.query<{ e164: string; contacts: number; days: number | null }>(
     `WITH t AS (
        SELECT t.e164, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned
-         FROM trap_numbers t WHERE t.e164 = $1)
-     SELECT (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, now())
+         FROM trap_numbers t WHERE t.e164 = ANY($1::text[]))
+     SELECT t.e164, (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, now())
                AND NOT (lower(coalesce(e.from_address, '')) = ANY($2::text[]))
                AND NOT (e.source LIKE 'gammu-%' AND e.headers ? 'x-gammu-network')) AS contacts,
             EXTRACT(EPOCH FROM (coalesce(t.first_assigned, now()) - t.added_at))::float8 / 86400 AS days
        FROM t`,
-    [e164, [...notChance]],
+    [[...new Set(e164s)], [...notChance]],
   );
-  return rows[0] && rows[0].days !== null ? { contacts: rows[0].contacts, days: Number(rows[0].days) } : null;
+  for (const r of rows) out.set(r.e164, r.days !== null ? { contacts: r.contacts, days: Number(r.days) } : null);
+  return out;
 }
 
 /** Distinct other canaries the same sender has active hits on (a dismissed hit is no evidence). */
@@ -107,12 +111,19 @@ export async function senderUnrelatedNumbers(db: Queryable, from: string, at: Da
 
 /** An open incident of hits from the same sender, or on the same canary, within `windowMs` of `at`. */
 export async function openHitIncident(db: Queryable, from: string | null, canaryId: string, at: Date, windowMs: number): Promise<string | null> {
+  // The sender's contacts (contact_events_from) and the canary's hits (hits_canary), each the latest
+  // first, not every hit of every open incident.
   const { rows } = await db.query<{ id: string }>(
-    `SELECT i.id FROM incidents i JOIN hits h ON h.incident_id = i.id JOIN contact_events e ON e.id = h.event_id
-      WHERE i.source = 'hits' AND i.status = 'open'
-        AND ((e.from_address IS NOT NULL AND e.from_address = $1) OR h.canary_id = $2)
-        AND e.occurred_at BETWEEN $3::timestamptz - make_interval(secs => $4) AND $3::timestamptz + make_interval(secs => $4)
-      ORDER BY e.occurred_at DESC LIMIT 1`,
+    `WITH w AS (SELECT $3::timestamptz - make_interval(secs => $4) AS lo, $3::timestamptz + make_interval(secs => $4) AS hi),
+     by_sender AS (
+       SELECT i.id, e.occurred_at FROM w, contact_events e JOIN hits h ON h.event_id = e.id JOIN incidents i ON i.id = h.incident_id
+        WHERE $1::text IS NOT NULL AND e.from_address = $1 AND e.occurred_at BETWEEN w.lo AND w.hi AND i.source = 'hits' AND i.status = 'open'
+        ORDER BY e.occurred_at DESC LIMIT 1),
+     by_canary AS (
+       SELECT i.id, e.occurred_at FROM w, hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
+        WHERE h.canary_id = $2 AND e.occurred_at BETWEEN w.lo AND w.hi AND i.source = 'hits' AND i.status = 'open'
+        ORDER BY e.occurred_at DESC LIMIT 1)
+     SELECT id FROM (SELECT * FROM by_sender UNION ALL SELECT * FROM by_canary) x ORDER BY occurred_at DESC LIMIT 1`,
     [from, canaryId, at.toISOString(), windowMs / 1000],
   );
   return rows[0]?.id ?? null;
@@ -139,11 +150,14 @@ export async function queueAlert(db: Queryable, alert: { hitId: number; incident
   );
 }
 
+/** Mark contacts triaged, and add those to numbers no canary held to their senders' figures (sender_numbers). */
 export async function markTriagedMany(db: Queryable, eventIds: readonly number[], at: Date): Promise<void> {
+  await addSenderNumbers(db, eventIds);
   if (eventIds.length) await db.query(`UPDATE contact_events SET triaged_at = $2 WHERE id = ANY($1::bigint[])`, [eventIds, at.toISOString()]);
 }
 
 export async function markTriaged(db: Queryable, eventId: number, at: Date): Promise<void> {
+  await addSenderNumbers(db, [eventId]);
   await db.query(`UPDATE contact_events SET triaged_at = $2 WHERE id = $1`, [eventId, at.toISOString()]);
 }
 
@@ -215,25 +229,42 @@ export interface SenderHitRow {
   id: number;
   canary_id: string;
   confidence: number;
-  /** As triage stored them (src/triage/score.ts: code, label, reason, weight, effect; older rows reason and weight only). */
+  /**
+   * As triage stored them (src/triage/score.ts: code, label, reason, weight, effect; older rows reason
+   * and weight only); one array shared by the sender's hits judged alike (same confidence, reasons and incident).
+   */
   reasons: { code?: string; label?: string; reason: string; weight: number; effect?: number }[];
   incident_id: string | null;
   /** The incident's status (null without one). */
   incident_status: string | null;
-  kind: string;
   occurred_at: Date;
-  body: string | null;
 }
 
-/** The sender's active hits (a dismissed hit stays as the investigator left it), oldest first. */
+/**
+ * The sender's active hits (a dismissed hit stays as the investigator left it), oldest first. A
+ * dialer's hits are mostly judged alike: they come grouped by judgement, each group's reasons read once.
+ */
 export async function senderHits(db: Queryable, from: string): Promise<SenderHitRow[]> {
-  const { rows } = await db.query<SenderHitRow>(
-    `SELECT h.id, h.canary_id, h.confidence, h.reasons, h.incident_id, i.status AS incident_status, e.kind, e.occurred_at, e.body
-       FROM hits h JOIN contact_events e ON e.id = h.event_id LEFT JOIN incidents i ON i.id = h.incident_id
-      WHERE e.from_address = $1 AND h.status = 'active' ORDER BY e.occurred_at, h.id`,
+  const { rows } = await db.query<{ confidence: number; reasons: SenderHitRow['reasons']; incident_id: string | null; incident_status: string | null; ids: string[]; canaries: string[]; us: string[] }>(
+    // The sender's contacts first (contact_events_from), then each one's hits by its key (OFFSET 0 keeps
+    // the planner from joining every hit instead, as it may while the table's statistics are young).
+    `SELECT h.confidence, h.reasons, h.incident_id, i.status AS incident_status,
+            array_agg(h.id::text) AS ids, array_agg(h.canary_id) AS canaries, array_agg((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) AS us
+       FROM contact_events e
+            CROSS JOIN LATERAL (SELECT h.* FROM hits h WHERE h.event_id = e.id AND h.status = 'active' OFFSET 0) h
+            LEFT JOIN incidents i ON i.id = h.incident_id
+      WHERE e.from_address = $1 GROUP BY h.confidence, h.reasons, h.incident_id, i.status`,
     [from],
   );
-  return rows;
+  const out: (SenderHitRow & { us: bigint })[] = [];
+  for (const g of rows) {
+    g.ids.forEach((id, k) => {
+      const us = BigInt(g.us[k]);
+      out.push({ id: Number(id), canary_id: g.canaries[k], confidence: g.confidence, reasons: g.reasons, incident_id: g.incident_id, incident_status: g.incident_status, occurred_at: new Date(Number(us / 1000n)), us });
+    });
+  }
+  // In contact order, to the microsecond, as ORDER BY e.occurred_at, h.id.
+  return out.sort((a, b) => (a.us < b.us ? -1 : a.us > b.us ? 1 : a.id - b.id)).map(({ us: _, ...h }) => h);
 }
 
 /** Move a hit into an incident, or out of its incident (null). */

@@ -9,6 +9,7 @@ export * from './incidents.js';
 export * from './codes.js';
 export * from './contacts.js';
 export * from './hits.js';
+export * from './sender-figures.js';
 export * from './alerts.js';
 export * from './mailboxes.js';
 export * from './sms-inbox.js';

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Database, Queryable } from '../../src/db/index.js';
+import { verifyVault } from '../../src/ledger/verify.js';
+import { birthWindow, plantCanaries } from '../../src/seed/index.js';
+import { triagePending, type TriageOptions } from '../../src/triage/triage.js';
+import * as vault from '../../src/vault/index.js';
+import { BACKENDS } from '../helpers/db.js';
+import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
+
+// Triage judges a contact's sender by figures it keeps up to date (sql/vault/016_sender_figures.sql):
+// the canaries the sender has active hits on, the numbers no canary held that it contacted. Two vaults
+// get the same contacts (dialers sweeping a carrier block, one of them calling numbers twice and
+// once eight days earlier, a scammer naming canaries, strangers); one is triaged with the kept figures
+// in small batches, one batch crashing on its last statement, the other with the figures counted
+// from history: every verdict is the same, and the kept tables agree with history after each batch.
+
+const BLOCK = Array.from({ length: 40 }, (_, i) => `+861377002${String(i).padStart(4, '0')}`);
+const DIALER = '+8617100000002';
+const REDIALER = '+8617100000003';
+const SCAMMER = '+8613312345679';
+const EARLY = '+8617100000004';
+
+interface Side {
+  h: TestHospital;
+  canaries: vault.CanaryRow[];
+}
+
+async function setUp(backend: (typeof BACKENDS)[number], t0: Date): Promise<Side> {
+  const h = await createTestHospital({ backend, schema: 'reference', population: 120, trapNumbers: 0, seed: 'figures' });
+  await vault.addTrapNumbers(h.vault, BLOCK.map((e164) => ({ e164, region: 'CN' })), { hospital: null, burnInUntil: null });
+  const now = new Date(t0.getTime() - 86_400_000);
+  await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 6, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W48', ...birthWindow(now), seed: 'figures' });
+  const canaries = (await vault.listCanaries(h.vault, { hospital: h.hospital.name })).sort((a, b) => (a.family.mother.phone! < b.family.mother.phone! ? -1 : 1));
+  return { h, canaries };
+}
+
+/** The same contacts, by canary position, into a side's vault, in an order that mixes senders. */
+async function record(side: Side, t0: Date): Promise<void> {
+  const at = (ms: number) => new Date(t0.getTime() + ms);
+  const { canaries } = side;
+  const phone = (i: number) => canaries[i].family.mother.phone!;
+  const add = (id: string, from: string, to: string, when: Date, body: string | null, kind: 'sms' | 'call' = body ? 'sms' : 'call') =>
+    vault.recordContact(side.h.vault, { source: 'generic', providerId: id, kind, from, to, occurredAt: when, body, raw: Buffer.from(id) });
+  // Eight days before: a dialer's first calls, outside the window of the rest (its figures need history then).
+  for (let i = 0; i < 3; i++) await add(`early${i}`, EARLY, BLOCK[30 + i], at(-8 * 86_400_000 + i * 1000), null);
+  for (let i = 0; i < 30; i++) {
+    await add(`robo${i}`, DIALER, BLOCK[i], at(i * 20_000), null);
+    // The redialer calls each number twice, and a canary now and then.
+    if (i % 3 === 0) await add(`redial${i}`, REDIALER, BLOCK[i % 12], at(i * 20_000 + 5000), null);
+    if (i % 7 === 0) await add(`redialc${i}`, REDIALER, phone((i / 7) % canaries.length), at(i * 20_000 + 6000), '【月子中心】本月入住立减3000元');
+    if (i % 10 === 0) {
+      const c = canaries[i / 10];
+      await add(`scam${i}`, SCAMMER, phone(i / 10), at(i * 20_000 + 7000), `${c.family.mother.name.full}您好，恭喜宝宝出生！医院合作影楼免费百天写真，请回电预约。`);
+    }
+    if (i % 4 === 1) await add(`later${i}`, EARLY, BLOCK[(i * 7) % 40], at(i * 20_000 + 9000), i % 8 === 1 ? null : '免费写真');
+    if (i % 11 === 5) await add(`stranger${i}`, `+861580000${String(i).padStart(4, '0')}`, phone(4), at(i * 20_000 + 8000), null);
+  }
+}
+
+/** Every contact's verdict, by provider id: its hit's canary (by position), judgement and incident (by the contacts in it), or none. */
+async function verdicts(side: Side): Promise<Record<string, unknown>> {
+  const position = new Map(side.canaries.map((c, i) => [c.id, i]));
+  const { rows } = await side.h.vault.query<{ provider_id: string; canary_id: string | null; confidence: number | null; reasons: unknown; incident_id: string | null; incident_status: string | null; alerts: number; triaged: boolean }>(
+    `SELECT e.provider_id, h.canary_id, h.confidence, h.reasons, h.incident_id, i.status AS incident_status, e.triaged_at IS NOT NULL AS triaged,
+            (SELECT count(*)::int FROM alert_outbox o WHERE o.hit_id = h.id) AS alerts
+       FROM contact_events e LEFT JOIN hits h ON h.event_id = e.id LEFT JOIN incidents i ON i.id = h.incident_id ORDER BY e.provider_id`,
+  );
+  const members = new Map<string, string[]>();
+  for (const r of rows) if (r.incident_id) members.set(r.incident_id, [...(members.get(r.incident_id) ?? []), r.provider_id]);
+  return Object.fromEntries(rows.map((r) => [r.provider_id, {
+    triaged: r.triaged,
+    canary: r.canary_id === null ? null : position.get(r.canary_id),
+    confidence: r.confidence === null ? null : Number(r.confidence),
+    reasons: r.reasons,
+    incident: r.incident_id ? { with: members.get(r.incident_id)!.sort(), status: r.incident_status } : null,
+    alerts: r.alerts,
+  }]));
+}
+
+/** Every judgement triage sealed, in order (a hit as made, and each time re-judged): contact, canary, confidence, reasons, incident (by first appearance). */
+async function judgements(side: Side): Promise<unknown[]> {
+  const position = new Map(side.canaries.map((c, i) => [c.id, i]));
+  const provider = new Map((await side.h.vault.query<{ id: string; provider_id: string }>(`SELECT id, provider_id FROM contact_events`)).rows.map((r) => [Number(r.id), r.provider_id]));
+  const incidents = new Map<string, number>();
+  return (await vault.ledgerEntries(side.h.vault, { kind: 'hit' })).map((e) => {
+    const c = e.content as { event_id: number; canary_id: string; confidence: number; reasons: unknown; incident_id: string | null };
+    if (c.incident_id && !incidents.has(c.incident_id)) incidents.set(c.incident_id, incidents.size);
+    return [provider.get(c.event_id), position.get(c.canary_id), c.confidence, c.reasons, c.incident_id === null ? null : incidents.get(c.incident_id)];
+  });
+}
+
+describe.each(BACKENDS)('sender figures on %s', (backend) => {
+  const t0 = new Date(Date.now() - 3 * 3_600_000);
+  let kept: Side;
+  let history: Side;
+
+  beforeAll(async () => {
+    kept = await setUp(backend, t0);
+    history = await setUp(backend, t0);
+    await record(kept, t0);
+    await record(history, t0);
+  });
+  afterAll(async () => {
+    await kept?.h.close();
+    await history?.h.close();
+  });
+
+  it('gives the same verdicts as figures counted from history, across batches and after a crash mid-batch', async () => {
+    const options: TriageOptions = { alertChannels: ['email'], limit: 7 };
+    // The third batch fails on its last statement (marking its contacts triaged): all of it rolls back, the kept figures with it.
+    const crash = (tx: Queryable): Queryable => ({ ...tx, query: (sql, params) => (/SET triaged_at = \$2 WHERE id = ANY/.test(sql) ? Promise.reject(new Error('crash')) : tx.query(sql, params)) });
+    const crashing: Database = { ...kept.h.vault, transaction: (fn, o) => kept.h.vault.transaction((tx) => fn(crash(tx)), o) };
+    let batches = 0;
+    for (;;) {
+      if (batches === 2) {
+        const before = await vault.checkSenderFigures(kept.h.vault);
+        await expect(triagePending(crashing, options)).rejects.toThrow('crash');
+        expect(await vault.checkSenderFigures(kept.h.vault)).toEqual(before);
+      }
+      const r = await triagePending(kept.h.vault, options);
+      batches++;
+      expect((await vault.checkSenderFigures(kept.h.vault)).problems).toEqual([]);
+      if (r.triaged === 0) break;
+    }
+    expect(batches).toBeGreaterThan(5);
+    for (;;) if ((await triagePending(history.h.vault, { ...options, figures: 'history' })).triaged === 0) break;
+
+    const a = await verdicts(kept);
+    const b = await verdicts(history);
+    expect(a).toEqual(b);
+    // And on the way: every judgement sealed, as made and as re-judged, in the same order.
+    const [ja, jb] = [await judgements(kept), await judgements(history)];
+    expect(ja.length).toBeGreaterThan(Object.values(a).filter((v) => (v as { canary: unknown }).canary !== null).length);
+    expect(ja).toEqual(jb);
+    // Not a vacuous agreement: the dialers were judged as dialers, the scammer's hits make an incident, all triaged.
+    const all = Object.values(a) as { triaged: boolean; reasons: { code: string }[] | null; incident: unknown }[];
+    expect(all.every((v) => v.triaged)).toBe(true);
+    expect(all.some((v) => v.reasons?.some((r) => r.code === 'dialer'))).toBe(true);
+    expect(all.some((v) => v.reasons?.some((r) => r.code === 'same-sender'))).toBe(true);
+    expect(all.some((v) => v.incident !== null)).toBe(true);
+    expect((await verifyVault(kept.h.vault)).ok).toBe(true);
+  });
+
+  it('keeps the figures true to history when a hit is dismissed or a number is found to have been held', async () => {
+    const scam = (await vault.listHits(kept.h.vault)).find((x) => x.from_address === SCAMMER)!;
+    await vault.changeHitStatus(kept.h.vault, Number(scam.id), 'dismiss', 'consented', { actor: 'alice' });
+    expect((await vault.checkSenderFigures(kept.h.vault)).problems).toEqual([]);
+    await vault.changeHitStatus(kept.h.vault, Number(scam.id), 'restore', null, { actor: 'alice' });
+    expect((await vault.checkSenderFigures(kept.h.vault)).problems).toEqual([]);
+    // A number the dialer reached while no canary held it, assigned back to before its call (behind
+    // Cradle's back): the number no longer counts for the dialer, in the table as in history.
+    const held = new Set((await vault.listTrapNumbers(kept.h.vault)).filter((n) => n.canary_id).map((n) => n.e164));
+    const free = BLOCK.slice(0, 30).find((n) => !held.has(n))!;
+    expect((await kept.h.vault.query(`SELECT 1 FROM sender_numbers WHERE from_address = $1 AND to_address = $2`, [DIALER, free])).rows).toHaveLength(1);
+    await kept.h.vault.query(
+      `INSERT INTO trap_assignments (trap_number_id, canary_id, role, assigned_at) SELECT t.id, $2, 'mother', $3 FROM trap_numbers t WHERE t.e164 = $1`,
+      [free, kept.canaries[5].id, new Date(t0.getTime() - 3_600_000).toISOString()],
+    );
+    expect((await kept.h.vault.query(`SELECT 1 FROM sender_numbers WHERE from_address = $1 AND to_address = $2`, [DIALER, free])).rows).toEqual([]);
+    expect((await vault.checkSenderFigures(kept.h.vault)).problems).toEqual([]);
+    // Rebuilt from history, the tables hold what they held.
+    const rows = async () => (await kept.h.vault.query(`SELECT from_address, canary_id AS k, active_hits::text AS v FROM sender_canaries UNION ALL SELECT from_address, to_address, first_at::text || last_at::text FROM sender_numbers ORDER BY 1, 2`)).rows;
+    const kept0 = await rows();
+    await kept.h.vault.transaction((tx) => vault.rebuildSenderFigures(tx));
+    expect(await rows()).toEqual(kept0);
+    // Written behind Cradle's back, verify names it.
+    await kept.h.vault.query(`UPDATE sender_canaries SET active_hits = active_hits + 1 WHERE from_address = $1`, [SCAMMER]);
+    const report = await verifyVault(kept.h.vault);
+    expect(report.ok).toBe(false);
+    expect(report.senderFigures.problems[0]).toMatchObject({ table: 'sender_canaries', from: SCAMMER });
+    await kept.h.vault.transaction((tx) => vault.rebuildSenderFigures(tx));
+    expect((await verifyVault(kept.h.vault)).ok).toBe(true);
+  });
+});
