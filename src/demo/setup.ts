@@ -6,7 +6,7 @@ import { UserError } from '../lib/errors.js';
 import { writeOutFile } from '../lib/out-file.js';
 import { createRandom, generateFamily, type Random } from '../lib/generate/index.js';
 import { SQL_DIR, FIXTURES_DIR } from '../lib/paths.js';
-import { copyFamilies, writeEvent, type LifeEvent, type Mapping, type TargetKeys } from '../targetdb/index.js';
+import { copyFamilies, writeEvents, type ColumnCache, type LifeEvent, type Mapping, type TargetKeys } from '../targetdb/index.js';
 import * as vault from '../vault/index.js';
 import { DEFAULT_BURN_IN_DAYS } from '../config/index.js';
 
@@ -147,17 +147,11 @@ export async function createDemoHospital(db: { target: Database; vault: Database
   const before = families.filter((f) => Date.parse(f.admittedAt) < install);
   const events: RealEvent[] = [];
   await db.target.transaction(async (tx) => {
-    // The year before Cradle in one COPY (family_id = 1, 2, … in admission order), then the birth rows
-    // put in the order the hospital wrote them: ids and each day's medical-record numbers by birth time.
-    await copyFamilies(tx, mapping, before, DEMO_TIME_ZONE, () => population.int(0, 9));
+    // The year before Cradle in one COPY per table, each in the order the hospital wrote its rows:
+    // family_id = 1, 2, … in admission order, birth ids and each day's medical-record numbers by birth
+    // time. The births after installation are written later, as the clock reaches them.
+    await copyFamilies(tx, mapping, before, DEMO_TIME_ZONE, () => population.int(0, 9), { inWriteOrder: true });
     await tx.query(`DELETE FROM births WHERE birth_time >= $1`, [opts.installAt.toISOString()]);
-    await tx.query(
-      `WITH r AS (SELECT birth_id, row_number() OVER (ORDER BY birth_time, birth_id) AS n,
-                         row_number() OVER (PARTITION BY (birth_time AT TIME ZONE $1)::date ORDER BY birth_time, birth_id) AS d FROM births)
-       UPDATE births b SET birth_id = -r.n, medical_record = '~ZY' || to_char(b.birth_time AT TIME ZONE $1, 'YYYYMMDD') || lpad(r.d::text, 4, '0') FROM r WHERE b.birth_id = r.birth_id`,
-      [DEMO_TIME_ZONE],
-    );
-    await tx.query(`UPDATE births SET birth_id = -birth_id, medical_record = substr(medical_record, 2)`);
     await tx.query(`SELECT setval(pg_get_serial_sequence('births', 'birth_id'), greatest((SELECT max(birth_id) FROM births), 1))`);
   });
   before.forEach((family, i) => {
@@ -175,6 +169,8 @@ export async function createDemoHospital(db: { target: Database; vault: Database
   const order = (e: LifeEvent) => ['admission', 'birth', 'discharge'].indexOf(e);
   events.sort((a, b) => a.at - b.at || order(a.event) - order(b.event));
   let next = 0;
+  // The demo made the hospital's tables: their columns are read from the catalog once, not at every birth.
+  const columns: ColumnCache = new Map();
   const admissions: DemoAdmissions = {
     async admitUntil(until) {
       let end = next;
@@ -182,11 +178,9 @@ export async function createDemoHospital(db: { target: Database; vault: Database
       if (end === next) return 0;
       const batch = events.slice(next, end);
       await db.target.transaction(async (tx) => {
-        for (const e of batch) {
-          // The keys object is shared by a family's events: each adds the keys of the rows it wrote.
-          const keys = await writeEvent(tx, mapping, { event: e.event, family: e.family, keys: e.keys, at: new Date(e.at), timeZone: DEMO_TIME_ZONE });
-          Object.assign(e.keys, keys);
-        }
+        const keys = await writeEvents(tx, mapping, batch.map((e) => ({ event: e.event, family: e.family, keys: e.keys, at: new Date(e.at), timeZone: DEMO_TIME_ZONE })), columns);
+        // The keys object is shared by a family's events: each adds the keys of the rows it wrote.
+        batch.forEach((e, i) => Object.assign(e.keys, keys[i]));
       });
       next = end;
       return batch.length;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { dialectOf, type Queryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
-import { freshRandomValues, keyColumns, nextKeys, renderRow, type TargetKeys } from './families.js';
+import { freshRandomValues, keyColumns, nextKeys, renderRow, type ColumnCache, type TargetKeys } from './families.js';
 import { fieldEvent, LIFE_EVENTS, renderField, renderStamp, stepEvent, type InsertStep, type LifeEvent, type Mapping } from './mapping.js';
 
 // A canary's life in the target, one event at a time: at admission the rows that exist then are
@@ -84,36 +84,92 @@ function whereKeys(d: TargetDialect, step: InsertStep, keys: Record<string, unkn
   return cols.map((c) => `${d.ident(c)} = ${d.param(params, keys![c])}`).join(' AND ');
 }
 
-/** Carry out one event in the target. Call inside a transaction; returns the keys with those of the rows inserted now. */
-export async function writeEvent(tx: Queryable, mapping: Mapping, w: EventWrite): Promise<TargetKeys> {
-  const plan = eventPlan(mapping, w.event);
+/**
+ * Carry out one event in the target. Call inside a transaction; returns the keys with those of the rows
+ * inserted now. `columns` keeps the tables' catalog across transactions (src/targetdb/families.ts).
+ */
+export async function writeEvent(tx: Queryable, mapping: Mapping, w: EventWrite, columns?: ColumnCache): Promise<TargetKeys> {
+  return (await writeEvents(tx, mapping, [w], columns))[0];
+}
+
+/**
+ * Carry out events in the order given, as writeEvent one after another would, with one multi-row
+ * INSERT per table instead of one per event: for a caller writing many at once (the demo hospital's own
+ * admissions, births and discharges between Cradle's runs). Call inside a transaction. A table's rows
+ * are inserted in the order of their events and take their numbered keys in that order; the updates
+ * follow the inserts. Writes of one family (the same Family object) see the keys of the rows the
+ * earlier ones inserted. Returns, per write, its family's keys after them all. A mapping with two
+ * inserts into one table is written an event at a time, so that the table's rows keep event order.
+ */
+export async function writeEvents(tx: Queryable, mapping: Mapping, writes: readonly EventWrite[], columns?: ColumnCache): Promise<TargetKeys[]> {
+  const live = new Map<Family, TargetKeys>();
+  const tables = mapping.inserts.map((s) => JSON.stringify([s.schema, s.table]));
+  if (new Set(tables).size < tables.length) {
+    for (const w of writes) await writeBatch(tx, mapping, [w], live, columns);
+  } else {
+    await writeBatch(tx, mapping, writes, live, columns);
+  }
+  return writes.map((w) => JSON.parse(JSON.stringify(live.get(w.family))) as TargetKeys);
+}
+
+const ROWS_PER_STATEMENT = 500;
+
+async function writeBatch(tx: Queryable, mapping: Mapping, writes: readonly EventWrite[], live: Map<Family, TargetKeys>, columns?: ColumnCache): Promise<void> {
+  const plans = writes.map((w) => eventPlan(mapping, w.event));
   const d = dialectOf(tx);
-  if (plan.inserts.length || plan.updates.length) await d.checkWritable(tx, [...plan.inserts, ...plan.updates.map((u) => u.step)].map((s) => ({ schema: s.schema, table: s.table })));
-  const keys: TargetKeys = JSON.parse(JSON.stringify(w.keys)) as TargetKeys;
-  const written: Record<string, Record<string, unknown>> = {};
-  for (const step of plan.inserts) {
-    const randoms = await freshRandomValues(tx, step, 1, () => randomInt(10));
-    const numbered = await nextKeys(tx, step, 1, w.at, w.timeZone);
-    const own: Record<string, unknown> = {};
-    const values = renderRow(step, w.family, w.timeZone, {
-      ref: (alias, column) => refFor(mapping, w, keys, written, alias, column),
-      random: (column) => (own[column] = randoms.get(column)![0]),
-      key: (column) => (own[column] = numbered.get(column)![0]),
-      stamp: (v) => renderStamp(v, w.at, w.timeZone),
-      upTo: w.event,
-    });
-    const [returned] = await d.insertRows(tx, { schema: step.schema, table: step.table }, step.columns.map((c) => c.column), [step.columns.map((c) => values[c.column])], step.returning);
-    keys[step.alias] = { ...own, ...returned };
-    written[step.alias] = { ...values, ...returned };
+  const touched = [...new Set(plans.flatMap((p) => [...p.inserts, ...p.updates.map((u) => u.step)]))];
+  if (touched.length) await d.checkWritable(tx, touched.map((s) => ({ schema: s.schema, table: s.table })));
+  // A family's keys: those it came with, and those of the rows written for it since.
+  const keysOf = (w: EventWrite): TargetKeys => {
+    let keys = live.get(w.family);
+    if (!keys) live.set(w.family, (keys = JSON.parse(JSON.stringify(w.keys)) as TargetKeys));
+    return keys;
+  };
+  for (const w of writes) keysOf(w);
+  // This event's rows, for refs between rows inserted at the same event.
+  const written = writes.map(() => ({}) as Record<string, Record<string, unknown>>);
+  const taken = new Map<string, number>();
+  // Table by table in the mapping's order: a row's refs point to earlier inserts.
+  for (const step of mapping.inserts) {
+    const rows = writes.flatMap((_, i) => (plans[i].inserts.includes(step) ? [i] : []));
+    if (rows.length === 0) continue;
+    const randoms = await freshRandomValues(tx, step, rows.length, () => randomInt(10));
+    const tuples: unknown[][] = [];
+    const own: Record<string, unknown>[] = [];
+    for (const [r, i] of rows.entries()) {
+      const w = writes[i];
+      const keys = live.get(w.family)!;
+      const numbered = await nextKeys(tx, step, 1, w.at, w.timeZone, columns, taken);
+      const mine: Record<string, unknown> = {};
+      const values = renderRow(step, w.family, w.timeZone, {
+        ref: (alias, column) => refFor(mapping, w, keys, written[i], alias, column),
+        random: (column) => (mine[column] = randoms.get(column)![r]),
+        key: (column) => (mine[column] = numbered.get(column)![0]),
+        stamp: (v) => renderStamp(v, w.at, w.timeZone),
+        upTo: w.event,
+      });
+      written[i][step.alias] = values;
+      own.push(mine);
+      tuples.push(step.columns.map((c) => values[c.column]));
+    }
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+      const returned = await d.insertRows(tx, { schema: step.schema, table: step.table }, step.columns.map((c) => c.column), tuples.slice(start, start + chunk.length), step.returning);
+      chunk.forEach((i, offset) => {
+        live.get(writes[i].family)![step.alias] = { ...own[start + offset], ...returned[offset] };
+        written[i][step.alias] = { ...written[i][step.alias], ...returned[offset] };
+      });
+    }
   }
-  for (const { step, columns } of plan.updates) {
-    const values = updateValues(step, columns, w);
-    const params: unknown[] = [];
-    const sets = Object.entries(values).map(([c, v]) => `${d.ident(c)} = ${d.param(params, v)}`);
-    const res = await tx.query(`UPDATE ${tableOf(d, step)} SET ${sets.join(', ')} WHERE ${whereKeys(d, step, keys[step.alias], params)}`, params);
-    if (res.rowCount !== 1) throw new Error(`the ${w.event} update of ${step.schema}.${step.table} matched ${res.rowCount} rows instead of 1 (was the row changed by hand?)`);
+  for (const [i, w] of writes.entries()) {
+    for (const { step, columns: filled } of plans[i].updates) {
+      const values = updateValues(step, filled, w);
+      const params: unknown[] = [];
+      const sets = Object.entries(values).map(([c, v]) => `${d.ident(c)} = ${d.param(params, v)}`);
+      const res = await tx.query(`UPDATE ${tableOf(d, step)} SET ${sets.join(', ')} WHERE ${whereKeys(d, step, live.get(w.family)![step.alias], params)}`, params);
+      if (res.rowCount !== 1) throw new Error(`the ${w.event} update of ${step.schema}.${step.table} matched ${res.rowCount} rows instead of 1 (was the row changed by hand?)`);
+    }
   }
-  return keys;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { dialectOf, type Queryable, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
+import { dialectOf, type CatalogColumn, type Queryable, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import {
   emailColumns, fieldEvent, keyShape, LIFE_EVENTS, phoneColumns, renderField, renderPhone, renderRandom, renderStamp, stepEvent,
@@ -159,12 +159,48 @@ export function formatKey(shape: { prefix: string; suffix: string; width: number
 const NUMERIC_TYPES = new Set(['integer', 'bigint', 'smallint', 'numeric']);
 
 /**
+ * Tables' columns as the catalog lists them, read once and kept: for a caller writing many rows to
+ * tables whose columns do not change meanwhile (one transaction; the demo's own hospital). A catalog
+ * read costs about as much as the write it serves (information_schema on PGlite: ~10 ms).
+ */
+export type ColumnCache = Map<string, Promise<CatalogColumn[]>>;
+
+/** Within one transaction the tables' columns do not change under the writes that ask for them. */
+const perTransaction = new WeakMap<Queryable, ColumnCache>();
+
+function tableColumns(tx: Queryable, ref: { schema: string; table: string }, cache?: ColumnCache): Promise<CatalogColumn[]> {
+  let kept = cache ?? perTransaction.get(tx);
+  if (!kept) perTransaction.set(tx, (kept = new Map()));
+  const key = JSON.stringify([ref.schema, ref.table]);
+  let columns = kept.get(key);
+  if (!columns) {
+    columns = dialectOf(tx).columns(tx, [ref]);
+    kept.set(key, columns);
+    columns.catch(() => kept.delete(key)); // a failed read is not kept
+  }
+  return columns;
+}
+
+/**
  * The next `n` values of each numbered key column of the step, as the hospital's system takes them:
  * nextval of its sequence, or max + 1 among the values with the pattern's prefix at this moment. The
  * table is locked against other writers (SHARE ROW EXCLUSIVE, until the transaction ends) so that no
  * one reads the same maximum before this row is committed; a later max + 1 by the hospital sees it.
+ * The key column's type is read from the catalog once per transaction, or once per `cache`.
+ *
+ * `taken` is for a caller taking keys for several rows of one transaction before inserting them: it
+ * keeps the last value taken per column and prefix, and a prefix taken before continues from it (the
+ * table is already locked; the rows not yet inserted would not be seen by max).
  */
-export async function nextKeys(tx: Queryable, step: InsertStep, n: number, at: Date, timeZone: string): Promise<Map<string, string[]>> {
+export async function nextKeys(
+  tx: Queryable,
+  step: InsertStep,
+  n: number,
+  at: Date,
+  timeZone: string,
+  cache?: ColumnCache,
+  taken?: Map<string, number>,
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   const d = dialectOf(tx);
   const ref = { schema: step.schema, table: step.table };
@@ -175,15 +211,20 @@ export async function nextKeys(tx: Queryable, step: InsertStep, n: number, at: D
     if (value.sequence) {
       for (let i = 0; i < n; i++) values.push(formatKey(shape, await d.nextSequenceValue(tx, value.sequence)));
     } else {
-      const info = (await d.columns(tx, [ref])).find((c) => c.column === column);
-      const numeric = NUMERIC_TYPES.has(info?.dataType ?? '');
-      const v = await d.maxKey(tx, ref, column, {
-        low: formatKey(shape, 0),
-        high: `${shape.prefix}${'9'.repeat(shape.width)}${shape.suffix}`,
-        regex: numeric ? null : `^${escapeRegex(shape.prefix)}[0-9]{${shape.width}}${escapeRegex(shape.suffix)}$`,
-      });
-      const max = v === null ? 0 : Number(v.slice(shape.prefix.length, shape.prefix.length + shape.width));
+      const id = JSON.stringify([step.schema, step.table, column, shape.prefix, shape.suffix]);
+      let max = taken?.get(id);
+      if (max === undefined) {
+        const info = (await tableColumns(tx, ref, cache)).find((c) => c.column === column);
+        const numeric = NUMERIC_TYPES.has(info?.dataType ?? '');
+        const v = await d.maxKey(tx, ref, column, {
+          low: formatKey(shape, 0),
+          high: `${shape.prefix}${'9'.repeat(shape.width)}${shape.suffix}`,
+          regex: numeric ? null : `^${escapeRegex(shape.prefix)}[0-9]{${shape.width}}${escapeRegex(shape.suffix)}$`,
+        });
+        max = v === null ? 0 : Number(v.slice(shape.prefix.length, shape.prefix.length + shape.width));
+      }
       for (let i = 1; i <= n; i++) values.push(formatKey(shape, max + i));
+      taken?.set(id, max + n);
     }
     out.set(column, values);
   }
@@ -258,6 +299,18 @@ export async function countFamilies(db: Queryable, mapping: Mapping): Promise<nu
   return Number(rows[0].n);
 }
 
+export interface CopyOptions {
+  /** The first key given to each insert's returning columns (default 1). */
+  firstKey?: number;
+  /**
+   * Each table's rows in the order the hospital wrote them (a family row at admission, a birth row at
+   * birth), with their returning and numbered keys taken in that order, as a live system's are: birth
+   * ids then follow birth times though families come in admission order. Holds the families in memory.
+   * Default: every table in the order of `families`, streamed.
+   */
+  inWriteOrder?: boolean;
+}
+
 /**
  * Bulk-load families with COPY, giving each insert's returning columns explicit keys (firstKey, firstKey+1, …)
  * and moving their sequences past them afterwards. For fixture populations and benchmarks, not canaries.
@@ -268,18 +321,20 @@ export async function copyFamilies(
   families: Iterable<Family> | AsyncIterable<Family>,
   timeZone: string,
   randomDigit: () => number,
-  firstKey = 1,
+  options: CopyOptions = {},
 ): Promise<number> {
+  const firstKey = options.firstKey ?? 1;
   const buffers = mapping.inserts.map(() => [] as unknown[][]);
   const d = dialectOf(db);
-  const flushAll = async () => {
-    for (const [i, step] of mapping.inserts.entries()) {
-      if (buffers[i].length === 0) continue;
-      await db.copyFrom(`${step.schema}.${step.table}`, [...step.returning, ...step.columns.map((c) => c.column)], buffers[i]);
-      buffers[i] = [];
-    }
+  const flush = async (i: number) => {
+    const step = mapping.inserts[i];
+    if (buffers[i].length === 0) return;
+    await db.copyFrom(`${step.schema}.${step.table}`, [...step.returning, ...step.columns.map((c) => c.column)], buffers[i]);
+    buffers[i] = [];
   };
-  let key = firstKey;
+  const flushAll = async () => {
+    for (const i of mapping.inserts.keys()) await flush(i);
+  };
   let count = 0;
   const usedRandom = new Set<string>();
   // Numbered keys of a bulk load: one counter per column and prefix, from the largest already there.
@@ -312,24 +367,42 @@ export async function copyFamilies(
       }
     }
   };
-  for await (const family of families as AsyncIterable<Family>) {
-    const written: Record<string, unknown>[] = [];
-    mapping.inserts.forEach((step, i) => {
-      const values: Record<string, unknown> = {
-        ...Object.fromEntries(step.returning.map((col) => [col, key])),
-        ...renderRow(step, family, timeZone, {
-          ref: (alias, column) => refValue(written, mapping, alias, column),
-          random: (column, pattern) => uniqueRandom(pattern, `${i}.${column}`),
-          key: (column, pattern) => numbered(i, column, pattern, writtenAt(step, family)),
-          stamp: (v) => renderStamp(v, v.stamp === 'updated' && family.dischargedAt ? new Date(family.dischargedAt) : writtenAt(step, family), timeZone),
-        }),
-      };
-      written[i] = values;
-      buffers[i].push([...step.returning, ...step.columns.map((c) => c.column)].map((col) => values[col]));
-    });
-    key++;
-    count++;
-    if (buffers[0].length >= 20_000) await flushAll();
+  /** Step i's row for the family, with `key` in its returning columns; `written` holds its earlier steps' rows. */
+  const render = (i: number, step: InsertStep, family: Family, written: Record<string, unknown>[], key: number) => {
+    const values: Record<string, unknown> = {
+      ...Object.fromEntries(step.returning.map((col) => [col, key])),
+      ...renderRow(step, family, timeZone, {
+        ref: (alias, column) => refValue(written, mapping, alias, column),
+        random: (column, pattern) => uniqueRandom(pattern, `${i}.${column}`),
+        key: (column, pattern) => numbered(i, column, pattern, writtenAt(step, family)),
+        stamp: (v) => renderStamp(v, v.stamp === 'updated' && family.dischargedAt ? new Date(family.dischargedAt) : writtenAt(step, family), timeZone),
+      }),
+    };
+    written[i] = values;
+    buffers[i].push([...step.returning, ...step.columns.map((c) => c.column)].map((col) => values[col]));
+  };
+  if (options.inWriteOrder) {
+    const all: Family[] = [];
+    for await (const family of families as AsyncIterable<Family>) all.push(family);
+    const written = all.map(() => [] as Record<string, unknown>[]);
+    // Table by table (a row's refs point to earlier tables, complete by then), each in write order.
+    for (const [i, step] of mapping.inserts.entries()) {
+      const at = all.map((f) => writtenAt(step, f).getTime());
+      const order = all.map((_, j) => j).sort((a, b) => at[a] - at[b] || a - b);
+      for (const [rank, j] of order.entries()) {
+        render(i, step, all[j], written[j], firstKey + rank);
+        if (buffers[i].length >= 20_000) await flush(i);
+      }
+      await flush(i);
+    }
+    count = all.length;
+  } else {
+    for await (const family of families as AsyncIterable<Family>) {
+      const written: Record<string, unknown>[] = [];
+      mapping.inserts.forEach((step, i) => render(i, step, family, written, firstKey + count));
+      count++;
+      if (buffers[0].length >= 20_000) await flushAll();
+    }
   }
   await flushAll();
   for (const step of mapping.inserts) {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { dialectOf, migrate, openDatabase, type Database, type Queryable } from '../../src/db/index.js';
-import { randomMobile } from '../../src/demo/setup.js';
+import { demoPopulation, randomMobile } from '../../src/demo/setup.js';
 import { format as formatDate } from 'date-fns/format';
 import { TZDate } from '@date-fns/tz';
 import { createRandom } from '../../src/lib/generate/index.js';
 import { advanceCanaries, rotate } from '../../src/seed/index.js';
-import { checkTarget, nextKeys, parseMapping, type Mapping } from '../../src/targetdb/index.js';
+import { checkTarget, nextKeys, parseMapping, writeEvents, type EventWrite, type Mapping } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import type { HospitalConfig } from '../../src/config/index.js';
 import { newDatabase, type TestLocation } from '../helpers/db.js';
@@ -334,5 +334,37 @@ describeEachTarget(TARGET_CASES, 'canaries living in the target on %s', (backend
     // The hospital's next number comes after Cradle's.
     const nextval = dialectOf(target).name === 'mysql' ? 'NEXTVAL(mrn_seq)' : "nextval('mrn_seq')";
     expect(Number((await target.query<{ n: string | number }>(`SELECT ${nextval} AS n`)).rows[0].n)).toBe(4713);
+  });
+
+  it('writes many events in one batch as one at a time would: each table in event order, numbered keys taken in it', async () => {
+    // Three mothers admitted an hour apart on a day with no admission yet; their babies come in another order.
+    const day = new Date('2027-01-10T01:00:00Z');
+    const families = [...demoPopulation(createRandom('batch'), 3, day)].map((f, i) => ({
+      ...f,
+      mother: { ...f.mother, name: { ...f.mother.name, full: `批量${i}` } },
+      admittedAt: new Date(day.getTime() + (i + 1) * HOUR).toISOString(),
+      baby: { ...f.baby, name: { ...f.baby.name, full: `宝宝${i}` }, birthTime: new Date(day.getTime() + [2.5, 5, 4][i] * HOUR).toISOString() },
+      dischargedAt: new Date(day.getTime() + (3 + i) * DAY).toISOString(),
+    }));
+    const keys = families.map(() => ({}));
+    const writes: EventWrite[] = families
+      .flatMap((family, i) => (['admission', 'birth', 'discharge'] as const).map((event) => ({ event, family, keys: keys[i], timeZone: TZ, at: new Date(event === 'admission' ? family.admittedAt : event === 'birth' ? family.baby.birthTime : family.dischargedAt) })))
+      .sort((a, b) => a.at.getTime() - b.at.getTime());
+    const written = await target.transaction((tx) => writeEvents(tx, mapping, writes));
+    const { rows: adm } = await target.query<{ id: number; adm_no: string; mother_name: string; discharged_at: Date | string | null }>(
+      `SELECT id, adm_no, mother_name, discharged_at FROM admissions WHERE adm_no LIKE '20270110%' ORDER BY id`,
+    );
+    expect(adm.map((r) => [r.adm_no, r.mother_name])).toEqual([['202701100001', '批量0'], ['202701100002', '批量1'], ['202701100003', '批量2']]);
+    expect(adm.map((r) => instant(r.discharged_at)?.toISOString())).toEqual(families.map((f) => f.dischargedAt));
+    const { rows: babies } = await target.query<{ id: number; admission_id: number; baby_name: string }>(
+      `SELECT id, admission_id, baby_name FROM babies WHERE baby_name LIKE '宝宝%' ORDER BY id`,
+    );
+    // Babies in birth order, each pointing to its mother's admission; every write returns its family's keys.
+    expect(babies.map((b) => b.baby_name)).toEqual(['宝宝0', '宝宝2', '宝宝1']);
+    for (const b of babies) expect(adm.find((a) => a.id === b.admission_id)?.mother_name).toBe(`批量${b.baby_name.slice(2)}`);
+    writes.forEach((w, i) => {
+      const n = families.indexOf(w.family as (typeof families)[number]);
+      expect(written[i]).toMatchObject({ adm: { id: adm[n].id, adm_no: adm[n].adm_no }, baby: { id: babies.find((b) => b.baby_name === `宝宝${n}`)!.id } });
+    });
   });
 });

@@ -43,6 +43,9 @@ export const postgresqlDialect: TargetDialect = {
       `SELECT c.table_schema, c.table_name, c.column_name, c.data_type, c.is_nullable, c.column_default, c.is_identity, c.character_maximum_length
          FROM information_schema.columns c
          JOIN unnest($1::text[], $2::text[]) AS t(s, n) ON t.s = c.table_schema AND t.n = c.table_name
+        -- Repeated as plain filters: the planner pushes them into the view (a join alone reads every
+        -- table's columns first: 50 ms of CPU on PGlite against 9).
+        WHERE c.table_schema = ANY($1::text[]) AND c.table_name = ANY($2::text[])
         ORDER BY array_position($2::text[], c.table_name::text), c.ordinal_position`,
       [schemas, names],
     );
