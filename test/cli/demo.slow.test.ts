@@ -40,11 +40,22 @@ describe('cradle demo', () => {
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, evidence: { problemCount: 0 } });
     expect(JSON.parse(verified.stdout).evidence.byTable).toMatchObject({ exposures: expect.any(Number), access_blocks: expect.any(Number), incidents: expect.any(Number) });
     expect(verified.code).toBe(0);
-    // No false incident: the scam campaign and the seized spreadsheet, nothing else. The robodialers'
-    // hits (bare calls from senders that walked the pool) stay below the alert threshold, in no incident.
+    // No false incident: the scam campaign and the seized spreadsheet, and at most the studio's e-mail
+    // on its own (when it mails a family on the list that no text reached: another sender, another
+    // canary, so an incident of its own, and a true one). The robodialers' hits (bare calls from
+    // senders that walked the pool) stay below the alert threshold, in no incident.
     const incidents = json<{ incidents: { id: string; source: string }[] }>(await cradle(['incidents', '--status', 'all', '--json'], { cwd: demoDir })).incidents;
-    expect(incidents.map((i) => `${i.source}:${i.id}`).sort()).toEqual([`hits:${out.incidents.hits}`, `scan:${out.incidents.scan}`].sort());
     const hits = json<{ hits: { kind: string; confidence: number; incidentId: string | null; reasons: { code: string }[] }[] }>(await cradle(['hits', '--status', 'all', '--json'], { cwd: demoDir })).hits;
+    const story = [`hits:${out.incidents.hits}`, `scan:${out.incidents.scan}`];
+    const others = incidents.filter((i) => !story.includes(`${i.source}:${i.id}`));
+    expect(incidents.map((i) => `${i.source}:${i.id}`)).toEqual(expect.arrayContaining(story));
+    expect(others.length).toBeLessThanOrEqual(out.contacts.mail);
+    for (const i of others) {
+      const of = hits.filter((x) => x.incidentId === i.id);
+      expect(i.source).toBe('hits');
+      expect(of.map((x) => x.kind)).toEqual(['email']);
+      expect(of[0].reasons.map((r) => r.code)).toContain('names');
+    }
     const robo = hits.filter((x) => x.reasons.some((r) => r.code === 'dialer'));
     expect(robo.length).toBeGreaterThan(0);
     for (const x of robo) expect(x).toMatchObject({ kind: 'call', incidentId: null, confidence: expect.any(Number) });
