@@ -70,6 +70,8 @@ export interface Family {
    * though the family keeps its value here. Never a trap phone or e-mail.
    */
   blank?: string[];
+  /** Of the fields left empty (blank, or with no value), those the hospital writes as empty text ('') rather than NULL. */
+  emptyText?: string[];
 }
 
 export type ChannelKind = 'export' | 'account' | 'system' | 'ward';

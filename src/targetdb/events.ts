@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { dialectOf, type Queryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
-import { freshRandomValues, keyColumns, nextKeys, renderRow, type TargetKeys } from './families.js';
+import { freshRandomValues, insertedColumns, keyColumns, nextKeys, renderRow, type TargetKeys } from './families.js';
 import { fieldEvent, LIFE_EVENTS, renderField, renderStamp, stepEvent, type InsertStep, type LifeEvent, type Mapping } from './mapping.js';
 
 // A canary's life in the target, one event at a time: at admission the rows that exist then are
@@ -102,7 +102,8 @@ export async function writeEvent(tx: Queryable, mapping: Mapping, w: EventWrite)
       stamp: (v) => renderStamp(v, w.at, w.timeZone),
       upTo: w.event,
     });
-    const [returned] = await d.insertRows(tx, { schema: step.schema, table: step.table }, step.columns.map((c) => c.column), [step.columns.map((c) => values[c.column])], step.returning);
+    const columns = insertedColumns(step, [values]);
+    const [returned] = await d.insertRows(tx, { schema: step.schema, table: step.table }, columns, [columns.map((c) => values[c])], step.returning);
     keys[step.alias] = { ...own, ...returned };
     written[step.alias] = { ...values, ...returned };
   }

@@ -251,9 +251,11 @@ function renderName(name: PersonName, order: string): string {
 
 export function renderField(value: Extract<ColumnValue, { type: 'field' }>, family: Family, timeZone: string): unknown {
   const def = FIELDS[value.field];
-  if (family.blank?.includes(value.field)) return null;
+  // Empty as the hospital leaves it: empty text where its rows have '' (Family.emptyText), else NULL.
+  const empty = family.emptyText?.includes(value.field) && def.kind !== 'number' && def.kind !== 'instant' && def.kind !== 'date' ? '' : null;
+  if (family.blank?.includes(value.field)) return empty;
   let raw = def.get(family);
-  if (raw === null || raw === undefined) return null;
+  if (raw === null || raw === undefined) return empty;
   if (value.order) {
     const person = value.field.startsWith('mother') ? family.mother.name : value.field.startsWith('father') ? family.father?.name : family.baby.name;
     if (person) raw = renderName(person, value.order);
