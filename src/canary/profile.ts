@@ -18,6 +18,8 @@ export function mappingSha256(mapping: Mapping): string {
 }
 
 const INSTANTS = ['admittedAt', 'baby.birthTime', 'dischargedAt'] as const;
+/** A column's own time (Family.columnTimes) lies at most this far from the field's first column. */
+const MAX_COLUMN_OFFSET_S = 3600;
 
 /** The offset of `timeZone` from UTC at `ms`, in milliseconds. */
 function zoneOffsetMs(timeZone: string, ms: number): number {
@@ -193,6 +195,20 @@ export function applyProfile(
   const writeTimes = Object.entries(profile.columns)
     .filter(([key, p]) => p.writeTime && !named.has(key) && p.time?.offsets && Object.values(p.time.offsets).some((o) => o.quantiles.length > 0))
     .map(([key]) => key);
+  // Columns holding a time another column holds first (the baby's discharge beside the mother's), with a learned offset from it.
+  const ownTimes = INSTANTS.flatMap((field) => {
+    const first = fieldColumn(mapping, field);
+    if (!first) return [];
+    const firstKey = `${first.step.alias}.${first.column}`;
+    return mapping.inserts.flatMap((step) =>
+      step.columns.flatMap(({ column, value }) => {
+        const key = `${step.alias}.${column}`;
+        const offset = profile.columns[key]?.time?.offsets?.[firstKey];
+        if (value.type !== 'field' || value.field !== field || key === firstKey || !offset || offset.quantiles.every((q) => Math.abs(q) < 1)) return [];
+        return [{ field, key, offset, precision: profile.columns[key].time!.precision }];
+      }),
+    );
+  });
   const weight = fieldColumn(mapping, 'baby.weightGrams');
   const weightKg = fieldColumn(mapping, 'baby.weightKg');
   const weightProfile = weight ? profile.columns[`${weight.step.alias}.${weight.column}`]?.number : undefined;
@@ -215,6 +231,18 @@ export function applyProfile(
         setInstant(family, field, new Date(fromWall(wall, timeZone)).toISOString());
       }
       anchors[key] = wallText(wall, wall % 1000 !== 0);
+    }
+    for (const { field, key, offset, precision } of ownTimes) {
+      const iso = instantOf(family, field);
+      if (!iso) continue;
+      // An offset within the hour (a record written minutes apart), drawn from the learned quantiles.
+      for (let tries = 0; tries < 20; tries++) {
+        const seconds = fromQuantiles(rng, offset.quantileLevels, offset.quantiles);
+        if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_COLUMN_OFFSET_S) continue;
+        const wall = withTimePrecision(rng, toWall(iso, timeZone) + Math.round(seconds) * 1000, precision);
+        (family.columnTimes ??= {})[key] = new Date(fromWall(wall, timeZone)).toISOString();
+        break;
+      }
     }
     // Empty columns: jointly per table where the profile has the real rows' null patterns, else each by its own share.
     const decided = new Map<string, 'N' | 'E' | '-'>();

@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { dialectOf, type Queryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import { freshRandomValues, insertedColumns, keyColumns, nextKeys, renderRow, type TargetKeys } from './families.js';
-import { fieldEvent, LIFE_EVENTS, renderField, renderStamp, stepEvent, type InsertStep, type LifeEvent, type Mapping } from './mapping.js';
+import { FIELDS } from './fields.js';
+import { fieldEvent, LIFE_EVENTS, renderColumnField, renderField, renderStamp, stepEvent, type InsertStep, type LifeEvent, type Mapping } from './mapping.js';
 
 // A canary's life in the target, one event at a time: at admission the rows that exist then are
 // inserted (later fields NULL), at birth the rows holding the baby (or an UPDATE of the birth columns
@@ -71,9 +72,17 @@ function refFor(mapping: Mapping, w: EventWrite, keys: TargetKeys, written: Reco
 /** The values an update writes: the event's columns and the row's updated times. */
 function updateValues(step: InsertStep, columns: readonly string[], w: EventWrite): Record<string, unknown> {
   const values: Record<string, unknown> = {};
+  // A row whose column holds its own time for this event (the baby's discharge after the mother's) is updated that much later.
+  let shift = 0;
   for (const { column, value } of step.columns) {
-    if (value.type === 'field' && columns.includes(column)) values[column] = renderField(value, w.family, w.timeZone);
-    if (value.type === 'stamp' && value.stamp === 'updated') values[column] = renderStamp(value, w.at, w.timeZone);
+    if (value.type !== 'field' || !columns.includes(column)) continue;
+    values[column] = renderColumnField(step, column, value, w.family, w.timeZone);
+    const own = w.family.columnTimes?.[`${step.alias}.${column}`];
+    const base = value.kind === 'instant' ? FIELDS[value.field].get(w.family) : null;
+    if (own && typeof base === 'string') shift = Math.max(shift, Date.parse(own) - Date.parse(base));
+  }
+  for (const { column, value } of step.columns) {
+    if (value.type === 'stamp' && value.stamp === 'updated') values[column] = renderStamp(value, new Date(w.at.getTime() + shift), w.timeZone);
   }
   return values;
 }

@@ -1,7 +1,7 @@
 import { dialectOf, type Queryable, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import {
-  emailColumns, fieldEvent, keyShape, LIFE_EVENTS, phoneColumns, renderField, renderPhone, renderRandom, renderStamp, stepEvent,
+  emailColumns, fieldEvent, keyShape, LIFE_EVENTS, phoneColumns, renderColumnField, renderField, renderPhone, renderRandom, renderStamp, stepEvent,
   type ColumnValue, type InsertStep, type LifeEvent, type Mapping,
 } from './mapping.js';
 
@@ -30,7 +30,7 @@ export function renderRow(step: InsertStep, family: Family, timeZone: string, ct
   const values: Record<string, unknown> = {};
   const known = LIFE_EVENTS.indexOf(ctx.upTo ?? 'discharge');
   for (const { column, value } of step.columns) {
-    if (value.type === 'field') values[column] = LIFE_EVENTS.indexOf(fieldEvent(value.field)) > known ? null : renderField(value, family, timeZone);
+    if (value.type === 'field') values[column] = LIFE_EVENTS.indexOf(fieldEvent(value.field)) > known ? null : renderColumnField(step, column, value, family, timeZone);
     else if (value.type === 'ref') values[column] = ctx.ref(value.alias, value.column);
     else if (value.type === 'random') values[column] = ctx.random(column, value.pattern);
     // Drawn from the hospital's profile when the canary was drafted (src/canary/profile.ts); NULL without one.

@@ -272,6 +272,21 @@ export function renderField(value: Extract<ColumnValue, { type: 'field' }>, fami
   return raw;
 }
 
+/** A family with one of its instants replaced (for a column that holds its own, see Family.columnTimes). */
+function withInstant(family: Family, field: string, iso: string): Family {
+  if (field === 'admittedAt') return { ...family, admittedAt: iso };
+  if (field === 'dischargedAt') return { ...family, dischargedAt: iso };
+  if (field === 'baby.birthTime') return { ...family, baby: { ...family.baby, birthTime: iso } };
+  return family;
+}
+
+/** A field as one column holds it: a time column with its own instant (Family.columnTimes) takes it, when the field has a value at all. */
+export function renderColumnField(step: InsertStep, column: string, value: Extract<ColumnValue, { type: 'field' }>, family: Family, timeZone: string): unknown {
+  const base = renderField(value, family, timeZone);
+  const own = value.kind === 'instant' ? family.columnTimes?.[`${step.alias}.${column}`] : undefined;
+  return own === undefined || base === null ? base : renderField(value, withInstant(family, value.field, own), timeZone);
+}
+
 /** When a step's row is inserted (a mapping built by hand without `at`: at admission). */
 export function stepEvent(step: InsertStep): 'admission' | 'birth' {
   return step.at ?? 'admission';

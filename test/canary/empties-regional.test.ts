@@ -126,4 +126,21 @@ describe('empty columns and created times on the regional hospital', () => {
       expect(String(c.CJSJ) < '2025-12-01 10:00:00').toBe(true);
     }
   });
+
+  it("writes the baby's discharge at its own second, minutes after the mother's as the hospital does, not the very same one", async () => {
+    const gaps = async (op: string) =>
+      (await target.query<{ gap: number }>(
+        `SELECT extract(epoch FROM b."CYSJ" - m."CYSJ")::float8 AS gap FROM "ZY_MQXX" m JOIN "XSE_XX" b ON b."MQID" = m."ID"
+          WHERE m."ID" ${op} $1 AND b."CYSJ" IS NOT NULL AND m."CYSJ" IS NOT NULL AND b."KSMC" <> '新生儿科'`,
+        [REAL],
+      )).rows.map((r) => Number(r.gap));
+    const [realGaps, canaryGaps] = [await gaps('<='), await gaps('>')];
+    expect(Math.min(...realGaps)).toBeGreaterThanOrEqual(0);
+    expect(canaryGaps.length).toBeGreaterThan(20);
+    expect(canaryGaps.filter((g) => g === 0).length).toBeLessThan(canaryGaps.length / 4);
+    for (const g of canaryGaps) {
+      expect(g).toBeGreaterThanOrEqual(-1);
+      expect(g).toBeLessThanOrEqual(3601);
+    }
+  });
 });
