@@ -209,6 +209,10 @@ export function applyProfile(
       }),
     );
   });
+  const stampsOf = (key: string) => {
+    const step = mapping.inserts.find((st) => key.startsWith(`${st.alias}.`));
+    return (step?.columns ?? []).filter((c) => c.value.type === 'stamp' && c.value.stamp === 'updated').map((c) => `${step!.alias}.${c.column}`);
+  };
   const weight = fieldColumn(mapping, 'baby.weightGrams');
   const weightKg = fieldColumn(mapping, 'baby.weightKg');
   const weightProfile = weight ? profile.columns[`${weight.step.alias}.${weight.column}`]?.number : undefined;
@@ -240,7 +244,12 @@ export function applyProfile(
         const seconds = fromQuantiles(rng, offset.quantileLevels, offset.quantiles);
         if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_COLUMN_OFFSET_S) continue;
         const wall = withTimePrecision(rng, toWall(iso, timeZone) + Math.round(seconds) * 1000, precision);
-        (family.columnTimes ??= {})[key] = new Date(fromWall(wall, timeZone)).toISOString();
+        const own = new Date(fromWall(wall, timeZone));
+        (family.columnTimes ??= {})[key] = own.toISOString();
+        // Its row's updated stamp: its own time plus a recording delay of its own (at discharge).
+        if (field === 'dischargedAt') {
+          for (const stamp of stampsOf(key)) family.columnTimes[stamp] = new Date(own.getTime() + recordingDelayMs(profile, mapping, 'discharge', rng)).toISOString();
+        }
         break;
       }
     }

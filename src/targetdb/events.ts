@@ -82,7 +82,10 @@ function updateValues(step: InsertStep, columns: readonly string[], w: EventWrit
     if (own && typeof base === 'string') shift = Math.max(shift, Date.parse(own) - Date.parse(base));
   }
   for (const { column, value } of step.columns) {
-    if (value.type === 'stamp' && value.stamp === 'updated') values[column] = renderStamp(value, new Date(w.at.getTime() + shift), w.timeZone);
+    if (value.type !== 'stamp' || value.stamp !== 'updated') continue;
+    // Drawn with the row's own time (its own recording delay after it), else the write shifted by it.
+    const drawn = w.event === 'discharge' ? w.family.columnTimes?.[`${step.alias}.${column}`] : undefined;
+    values[column] = renderStamp(value, drawn ? new Date(drawn) : new Date(w.at.getTime() + shift), w.timeZone);
   }
   return values;
 }
