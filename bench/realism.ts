@@ -10,9 +10,9 @@ import { realismAudit } from '../src/realism/audit.js';
 // the hospital's own events written in time order around it; then the thief (test/helpers/thief.ts)
 // gets the dump and tries to tell canaries from real rows. Figures are printed, never asserted.
 //
-//   node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--json]
+//   node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--tick-hours H] [--json]
 
-const USAGE = 'usage: node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--json]';
+const USAGE = 'usage: node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--tick-hours H] [--json]';
 
 interface Flags {
   families: number;
@@ -22,6 +22,8 @@ interface Flags {
   json: boolean;
   /** Cradle as it can be run now: mapping-full.json, installed on 1 March, profile monthly, advance every 3 hours. */
   full: boolean;
+  /** With --full: hours between the cron ticks that run `canaries advance` (default 3). */
+  tickHours: number;
 }
 
 const share = (rows: DumpRow[], f: (r: DumpRow) => boolean) => (rows.length ? rows.filter(f).length / rows.length : NaN);
@@ -48,7 +50,7 @@ function compare(real: DumpRow[], canaries: DumpRow[]): [string, string, string]
 }
 
 async function main(): Promise<void> {
-  const flags: Flags = { families: 4000, after: 300, seed: 'regional', numbering: 'max', json: false, full: false };
+  const flags: Flags = { families: 4000, after: 300, seed: 'regional', numbering: 'max', json: false, full: false, tickHours: 3 };
   parseArgs(process.argv.slice(2), flags, { '--families': 'families', '--after': 'after' }, USAGE, (name, value) => {
     if (name === '--seed') flags.seed = value();
     else if (name === '--numbering') {
@@ -57,6 +59,10 @@ async function main(): Promise<void> {
       flags.numbering = v;
     } else if (name === '--json') flags.json = true;
     else if (name === '--full') flags.full = true;
+    else if (name === '--tick-hours') {
+      flags.tickHours = Number(value());
+      if (!(flags.tickHours > 0 && flags.tickHours <= 24 && Number.isInteger(24 / flags.tickHours))) throw new UsageError(`--tick-hours divides 24 (0.25, 0.5, 1, 3, …)\n${USAGE}`);
+    }
     else return false;
     return true;
   });
@@ -67,7 +73,7 @@ async function main(): Promise<void> {
     families: flags.families,
     numbering: flags.numbering,
     admitAfter: flags.after,
-    ...(flags.full ? { mappingFile: path.join(REGIONAL_DIR, 'mapping-full.json'), installAt: '2025-03-01', tickHours: 3 } : {}),
+    ...(flags.full ? { mappingFile: path.join(REGIONAL_DIR, 'mapping-full.json'), installAt: '2025-03-01', tickHours: flags.tickHours } : {}),
   });
   const built = Number(process.hrtime.bigint() - started) / 1e9;
   try {
