@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
-import type { Family, HospitalProfile } from '../domain/index.js';
+import type { Family, HospitalProfile, NullPatterns } from '../domain/index.js';
 import { drawColumnValue, fromQuantiles, localeTables, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext, type Random } from '../lib/generate/index.js';
+import { FIELDS } from '../targetdb/fields.js';
 import { fieldColumn, type Mapping } from '../targetdb/mapping.js';
 
 // Canaries drawn from the hospital's learned profile (`cradle target profile`): the mapped fields get
@@ -17,6 +18,8 @@ export function mappingSha256(mapping: Mapping): string {
 }
 
 const INSTANTS = ['admittedAt', 'baby.birthTime', 'dischargedAt'] as const;
+/** A column's own time (Family.columnTimes) lies at most this far from the field's first column. */
+const MAX_COLUMN_OFFSET_S = 3600;
 
 /** The offset of `timeZone` from UTC at `ms`, in milliseconds. */
 function zoneOffsetMs(timeZone: string, ms: number): number {
@@ -81,6 +84,12 @@ export function blankShares(profile: HospitalProfile, mapping: Mapping, fatherSh
   return out;
 }
 
+/** Of a field's empty columns, the share the hospital writes as empty text rather than NULL (the mean over its columns). */
+function emptyShareOf(profile: HospitalProfile, mapping: Mapping, field: string): number {
+  const shares = mapping.inserts.flatMap((step) => step.columns.filter((c) => c.value.type === 'field' && c.value.field === field).map((c) => profile.columns[`${step.alias}.${c.column}`]?.emptyShare ?? 0));
+  return shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : 0;
+}
+
 /** A warning when real rows often leave the mother's phone empty: every canary carries its trap number there. */
 function phoneWarning(profile: HospitalProfile, mapping: Mapping): string | null {
   for (const step of mapping.inserts) {
@@ -96,6 +105,61 @@ function phoneWarning(profile: HospitalProfile, mapping: Mapping): string | null
     }
   }
   return null;
+}
+
+/** What the joint draw decided for a family: the fields left empty, those written as empty text, and the learned columns' states. */
+export interface EmptyDraw {
+  blank: string[];
+  emptyText: string[];
+  /** Per learned column (`alias.column`) the joint draw covered: N NULL, E empty text, - a value. */
+  learned: Record<string, 'N' | 'E' | '-'>;
+}
+
+/**
+ * Which of a family's columns are empty, drawn jointly per table from the real rows' null patterns
+ * (`profile.nullPatterns`): the patterns consistent with what the family already fixes (its trap phones
+ * and e-mail, a father not recorded, fields it has no value for, fields an earlier table decided), drawn by
+ * their counts, then applied to the fields and learned columns free to follow. A discharge, keys, stamps
+ * and unmapped columns take no part. Returns null for a table with no patterns or none consistent
+ * (the caller falls back to each column's own share). Fields decided here are in `decided`.
+ */
+export function drawEmpties(
+  family: Family,
+  patterns: NullPatterns,
+  step: Mapping['inserts'][number],
+  rng: Random,
+  decided: Map<string, 'N' | 'E' | '-'>,
+): EmptyDraw | null {
+  const entries = Object.entries(patterns.patterns.values);
+  if (entries.length === 0) return null;
+  type Role = { kind: 'any' } | { kind: 'known'; empty: boolean; field?: string } | { kind: 'field'; field: string } | { kind: 'learned'; key: string };
+  const roles: Role[] = patterns.columns.map((column) => {
+    const value = step.columns.find((c) => c.column === column)?.value;
+    if (value?.type === 'learned') return { kind: 'learned', key: `${step.alias}.${column}` };
+    if (value?.type !== 'field' || value.field === 'dischargedAt') return { kind: 'any' };
+    const earlier = decided.get(value.field);
+    if (earlier) return { kind: 'known', empty: earlier !== '-', field: value.field };
+    const raw = FIELDS[value.field]?.get(family);
+    if (raw === null || raw === undefined) return { kind: 'known', empty: true, field: value.field };
+    if (OWN_NULLS.test(value.field)) return { kind: 'known', empty: false };
+    return { kind: 'field', field: value.field };
+  });
+  const fits = entries.filter(([p]) => roles.every((r, j) => r.kind !== 'known' || (p[j] !== '-') === r.empty)).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  if (fits.length === 0) return null;
+  const pattern = rng.weighted(fits);
+  const out: EmptyDraw = { blank: [], emptyText: [], learned: {} };
+  roles.forEach((r, j) => {
+    const state = pattern[j] as 'N' | 'E' | '-';
+    if (r.kind === 'learned') out.learned[r.key] = state;
+    else if (r.kind === 'field' && !decided.has(r.field)) {
+      decided.set(r.field, state);
+      if (state !== '-') out.blank.push(r.field);
+      if (state === 'E') out.emptyText.push(r.field);
+    } else if (r.kind === 'known' && r.field && r.empty && state === 'E' && !out.emptyText.includes(r.field)) {
+      out.emptyText.push(r.field);
+    }
+  });
+  return out;
 }
 
 /** Give drafted families the hospital's precision and fill their learned columns from `profile` (null: none learned yet). */
@@ -126,6 +190,29 @@ export function applyProfile(
     return b;
   };
 
+  // Unmapped columns the database stamps with the write time (CURRENT_TIMESTAMP), which canaries set explicitly.
+  const named = new Set(mapping.inserts.flatMap((step) => step.columns.map((c) => `${step.alias}.${c.column}`)));
+  const writeTimes = Object.entries(profile.columns)
+    .filter(([key, p]) => p.writeTime && !named.has(key) && p.time?.offsets && Object.values(p.time.offsets).some((o) => o.quantiles.length > 0))
+    .map(([key]) => key);
+  // Columns holding a time another column holds first (the baby's discharge beside the mother's), with a learned offset from it.
+  const ownTimes = INSTANTS.flatMap((field) => {
+    const first = fieldColumn(mapping, field);
+    if (!first) return [];
+    const firstKey = `${first.step.alias}.${first.column}`;
+    return mapping.inserts.flatMap((step) =>
+      step.columns.flatMap(({ column, value }) => {
+        const key = `${step.alias}.${column}`;
+        const offset = profile.columns[key]?.time?.offsets?.[firstKey];
+        if (value.type !== 'field' || value.field !== field || key === firstKey || !offset || offset.quantiles.every((q) => Math.abs(q) < 1)) return [];
+        return [{ field, key, offset, precision: profile.columns[key].time!.precision }];
+      }),
+    );
+  });
+  const stampsOf = (key: string) => {
+    const step = mapping.inserts.find((st) => key.startsWith(`${st.alias}.`));
+    return (step?.columns ?? []).filter((c) => c.value.type === 'stamp' && c.value.stamp === 'updated').map((c) => `${step!.alias}.${c.column}`);
+  };
   const weight = fieldColumn(mapping, 'baby.weightGrams');
   const weightKg = fieldColumn(mapping, 'baby.weightKg');
   const weightProfile = weight ? profile.columns[`${weight.step.alias}.${weight.column}`]?.number : undefined;
@@ -149,18 +236,66 @@ export function applyProfile(
       }
       anchors[key] = wallText(wall, wall % 1000 !== 0);
     }
-    const blank = [...blanksOf(family)].filter(([field, share]) => (!field.startsWith('father.') || family.father !== null) && rng.chance(share)).map(([field]) => field);
+    for (const { field, key, offset, precision } of ownTimes) {
+      const iso = instantOf(family, field);
+      if (!iso) continue;
+      // An offset within the hour (a record written minutes apart), drawn from the learned quantiles.
+      for (let tries = 0; tries < 20; tries++) {
+        const seconds = fromQuantiles(rng, offset.quantileLevels, offset.quantiles);
+        if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_COLUMN_OFFSET_S) continue;
+        const wall = withTimePrecision(rng, toWall(iso, timeZone) + Math.round(seconds) * 1000, precision);
+        const own = new Date(fromWall(wall, timeZone));
+        (family.columnTimes ??= {})[key] = own.toISOString();
+        // Its row's updated stamp: its own time plus a recording delay of its own (at discharge).
+        if (field === 'dischargedAt') {
+          for (const stamp of stampsOf(key)) family.columnTimes[stamp] = new Date(own.getTime() + recordingDelayMs(profile, mapping, 'discharge', rng)).toISOString();
+        }
+        break;
+      }
+    }
+    // Empty columns: jointly per table where the profile has the real rows' null patterns, else each by its own share.
+    const decided = new Map<string, 'N' | 'E' | '-'>();
+    const blank: string[] = [];
+    const emptyText: string[] = [];
+    const learnedStates: Record<string, 'N' | 'E' | '-'> = {};
+    const covered = new Set<string>();
+    for (const step of mapping.inserts) {
+      const patterns = profile.nullPatterns?.[step.alias];
+      const drawn = patterns ? drawEmpties(family, patterns, step, rng, decided) : null;
+      if (!drawn) continue;
+      for (const c of step.columns) if (c.value.type === 'field' && patterns!.columns.includes(c.column)) covered.add(c.value.field);
+      blank.push(...drawn.blank);
+      emptyText.push(...drawn.emptyText);
+      Object.assign(learnedStates, drawn.learned);
+    }
+    for (const [field, share] of blanksOf(family)) {
+      if (covered.has(field) || (field.startsWith('father.') && family.father === null) || !rng.chance(share)) continue;
+      blank.push(field);
+      if (rng.chance(emptyShareOf(profile, mapping, field))) emptyText.push(field);
+    }
     if (blank.length) family.blank = blank;
-    if (learned.length === 0) continue;
+    if (emptyText.length) family.emptyText = [...new Set(emptyText)];
     const ctx: DrawContext = { anchors, day: wallText(toWall(family.admittedAt, timeZone)).slice(0, 10), birthDate: family.mother.birthDate };
-    family.learned = {};
+    // Times the database would stamp with the write time: from their learned offsets to the family's own times.
+    for (const key of writeTimes) {
+      let value = drawColumnValue(rng, profile.columns[key], ctx, { present: true });
+      if (typeof value === 'string' && profile.columns[key].dataType === 'timestamp with time zone') value = new Date(fromWall(wallMs(value), timeZone)).toISOString();
+      if (value !== null) (family.learned ??= {})[key] = value;
+    }
+    if (learned.length === 0) continue;
+    family.learned ??= {};
     for (const key of learned) {
       const p = profile.columns[key];
       if (!p) {
         family.learned[key] = null;
         continue;
       }
-      let value = drawColumnValue(rng, p, ctx);
+      const state = learnedStates[key];
+      if (state === 'N' || state === 'E') {
+        family.learned[key] = state === 'E' ? '' : null;
+        continue;
+      }
+      let value = drawColumnValue(rng, p, ctx, { present: state === '-' });
       // A time drawn as the hospital's wall clock, stored as an instant in a timestamptz column.
       if (typeof value === 'string' && p.dataType === 'timestamp with time zone') value = new Date(fromWall(wallMs(value), timeZone)).toISOString();
       family.learned[key] = value;

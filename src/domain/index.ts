@@ -70,6 +70,14 @@ export interface Family {
    * though the family keeps its value here. Never a trap phone or e-mail.
    */
   blank?: string[];
+  /** Of the fields left empty (blank, or with no value), those the hospital writes as empty text ('') rather than NULL. */
+  emptyText?: string[];
+  /**
+   * Per column (`alias.column`) holding a time field that an earlier column holds too (the baby's
+   * discharge beside the mother's), its own instant (ISO), drawn from the hospital's learned offset
+   * between the two: real rows rarely hold the very same second in both.
+   */
+  columnTimes?: Record<string, string>;
 }
 
 export type ChannelKind = 'export' | 'account' | 'system' | 'ward';

@@ -77,6 +77,14 @@ export interface ColumnProfile {
   dataType: string;
   /** Share of families with NULL (or empty text) here. */
   nullShare: number;
+  /** Of those, the share of families with empty text ('') rather than NULL (text columns; absent: none). */
+  emptyShare?: number;
+  /**
+   * A column the mapping does not fill whose database default is the write time (CURRENT_TIMESTAMP,
+   * now()): left to it, a canary planted today would say "today" where real rows say when they were
+   * admitted, so canaries get it explicitly from its learned offsets to the family's times.
+   */
+  writeTime?: boolean;
   /** Families read (the denominator of nullShare). */
   rows: number;
   /** Distinct non-null values. */
@@ -94,4 +102,15 @@ export interface ColumnProfile {
   time?: TimeProfile;
   text?: TextProfile;
   key?: KeyProfile;
+}
+
+/**
+ * Which columns of one table are empty together on real rows: each pattern a string with one
+ * character per column of `columns` (N NULL, E empty text, - a value), with how many families have it,
+ * under the k rule (patterns fewer than k families share are counted in `other` only).
+ */
+export interface NullPatterns {
+  /** The table's columns that are NULL or empty on at least one real row, in the table's order. */
+  columns: string[];
+  patterns: Counts;
 }

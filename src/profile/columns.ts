@@ -1,6 +1,6 @@
 import type { ReadOnlyQueryable } from '../db/index.js';
 import { dialectOf, quoteIdent, quoteQualified } from '../db/index.js';
-import type { ColumnProfile, Counts, KeyProfile, NumberProfile, TextProfile, TimeProfile } from '../domain/index.js';
+import type { ColumnProfile, Counts, KeyProfile, NullPatterns, NumberProfile, TextProfile, TimeProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
 import { ID_WEIGHTS } from '../lib/generate/index.js';
 import { columnKey, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
@@ -102,12 +102,17 @@ function sampleOf(s: Scope, c: TargetColumn): string {
   return pct >= 100 ? tableOf(c) : `${tableOf(c)} TABLESAMPLE SYSTEM (${pct.toFixed(4)}) REPEATABLE (7)`;
 }
 
-/** Learn the profile of every column of the mapping's tables, keyed `alias.column`. */
-export async function learnColumnProfiles(db: ReadOnlyQueryable, mapping: Mapping, opts: ColumnLearnOptions): Promise<Record<string, ColumnProfile>> {
+/** Learn the profile of every column of the mapping's tables, keyed `alias.column`, and per table which columns are empty together. */
+export async function learnColumnProfiles(
+  db: ReadOnlyQueryable,
+  mapping: Mapping,
+  opts: ColumnLearnOptions,
+): Promise<{ columns: Record<string, ColumnProfile>; nullPatterns: Record<string, NullPatterns> }> {
   const scope: Scope = { db, mapping, k: opts.k, timeZone: opts.timeZone, samplePct: new Map() };
   const sampleRows = opts.sampleRows ?? 50_000;
   const columns = await targetColumns(db, mapping);
   const out: Record<string, ColumnProfile> = {};
+  const patterns: Record<string, NullPatterns> = {};
   // The family's anchor times: mapped instants, else the first time column of the first table.
   const anchors = anchorTimes(columns);
   for (const step of mapping.inserts) {
@@ -115,6 +120,9 @@ export async function learnColumnProfiles(db: ReadOnlyQueryable, mapping: Mappin
     opts.onProgress?.(`profiling ${step.schema}.${step.table}: ${cols.length} columns`);
     const basics = await basicCounts(scope, cols);
     const tableRows = cols.length ? basics.get(columnKey(cols[0]))!.rows : 0;
+    const nullable = cols.filter((c) => basics.get(columnKey(c))!.nonEmpty < basics.get(columnKey(c))!.rows);
+    const joint = await nullPatternsOf(scope, nullable);
+    if (joint) patterns[step.alias] = joint;
     if (tableRows > sampleRows) scope.samplePct.set(step.alias, (100 * sampleRows) / tableRows);
     const categories = await categorical(
       scope,
@@ -141,10 +149,12 @@ export async function learnColumnProfiles(db: ReadOnlyQueryable, mapping: Mappin
       const profile: ColumnProfile = {
         dataType: c.dataType,
         nullShare: b.rows ? 1 - nonNull / b.rows : 0,
+        ...(b.empty > 0 && b.rows > nonNull ? { emptyShare: b.empty / (b.rows - nonNull) } : {}),
         rows: b.rows,
         distinct: b.distinct,
         ...(field ? { field } : {}),
         identifying,
+        ...(c.value === undefined && kind === 'time' && c.hasDefault ? { writeTime: true } : {}),
       };
       if (!identifying && b.distinct <= CATEGORICAL_MAX && kind !== 'other' && kind !== 'time') profile.values = categories.get(key) ?? { total: 0, values: {}, other: 0 };
       if (kind === 'number' && !identifying) profile.number = await numberProfile(scope, c, nonNull);
@@ -159,7 +169,26 @@ export async function learnColumnProfiles(db: ReadOnlyQueryable, mapping: Mappin
       out[key] = profile;
     }
   }
-  return out;
+  return { columns: out, nullPatterns: patterns };
+}
+
+/** Columns of one table in a null pattern at most (the first ones in the table's order beyond are left out). */
+export const NULL_PATTERN_COLUMNS = 40;
+
+/**
+ * Which of these columns (of one table, each NULL or empty on some rows) are empty together: every row's
+ * pattern (N NULL, E empty text, - a value), counted over every row, kept under the k rule. Null when
+ * no column is ever empty.
+ */
+async function nullPatternsOf(s: Scope, cols: TargetColumn[]): Promise<NullPatterns | null> {
+  const list = cols.slice(0, NULL_PATTERN_COLUMNS);
+  if (list.length === 0) return null;
+  const states = list.map((c) => {
+    const ref = `${quoteIdent(c.alias)}.${quoteIdent(c.column)}`;
+    return kindOf(c.dataType) === 'text' ? `CASE WHEN ${ref} IS NULL THEN 'N' WHEN ${ref} = '' THEN 'E' ELSE '-' END` : `CASE WHEN ${ref} IS NULL THEN 'N' ELSE '-' END`;
+  });
+  const { rows } = await s.db.query<{ p: string; n: number }>(`SELECT ${states.join(' || ')} AS p, count(*)::float8 AS n FROM ${tableOf(list[0])} GROUP BY 1`);
+  return { columns: list.map((c) => c.column), patterns: countsOf(rows.map((r) => [r.p, num(r.n)] as const), s.k) };
 }
 
 function anchorTimes(columns: TargetColumn[]): TargetColumn[] {
@@ -174,6 +203,8 @@ function anchorTimes(columns: TargetColumn[]): TargetColumn[] {
 interface Basic {
   rows: number;
   nonEmpty: number;
+  /** Rows with empty text (''): text columns only. */
+  empty: number;
   distinct: number;
 }
 
@@ -186,11 +217,12 @@ async function basicCounts(s: Scope, cols: TargetColumn[]): Promise<Map<string, 
     const ref = `${quoteIdent(c.alias)}.${quoteIdent(c.column)}`;
     const kind = kindOf(c.dataType);
     parts.push(kind === 'text' ? `count(NULLIF(${ref}, ''))::float8 AS v${i}` : `count(${ref})::float8 AS v${i}`);
+    parts.push(kind === 'text' ? `count(*) FILTER (WHERE ${ref} = '')::float8 AS e${i}` : `0::float8 AS e${i}`);
     const distinctOf = kind === 'text' ? `NULLIF(${ref}, '') COLLATE "C"` : kind === 'other' ? `${ref}::text COLLATE "C"` : ref;
     parts.push(`count(DISTINCT ${distinctOf})::float8 AS d${i}`);
   });
   const { rows } = await s.db.query<Record<string, unknown>>(`SELECT ${parts.join(', ')} FROM ${tableOf(cols[0])}`);
-  cols.forEach((c, i) => out.set(columnKey(c), { rows: num(rows[0].n), nonEmpty: num(rows[0][`v${i}`]), distinct: num(rows[0][`d${i}`]) }));
+  cols.forEach((c, i) => out.set(columnKey(c), { rows: num(rows[0].n), nonEmpty: num(rows[0][`v${i}`]), empty: num(rows[0][`e${i}`]), distinct: num(rows[0][`d${i}`]) }));
   return out;
 }
 

@@ -3,7 +3,7 @@ import { quoteQualified, readOnly, type ReadOnlyQueryable } from '../db/index.js
 import { copyMappedTables } from './copy.js';
 import type { HospitalProfile } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
-import type { Mapping } from '../targetdb/index.js';
+import { columnKey, targetColumns, type Mapping } from '../targetdb/index.js';
 import { learnColumnProfiles } from './columns.js';
 import { learnFamilyProfile } from './family.js';
 import { DEFAULT_K, MIN_K } from './defaults.js';
@@ -43,7 +43,7 @@ export async function learnProfile(db: ReadOnlyQueryable, mapping: Mapping, opts
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${quoteQualified([first.schema, first.table])}`);
   const families = Number(rows[0].n);
   progress(`${families} families in ${first.schema}.${first.table}`);
-  const columns = await learnColumnProfiles(db, mapping, { k: opts.k, timeZone: opts.timeZone, onProgress: progress });
+  const { columns, nullPatterns } = await learnColumnProfiles(db, mapping, { k: opts.k, timeZone: opts.timeZone, onProgress: progress });
   progress('profiling families');
   const family = await learnFamilyProfile(db, mapping, { k: opts.k, timeZone: opts.timeZone });
   progress('done');
@@ -55,6 +55,7 @@ export async function learnProfile(db: ReadOnlyQueryable, mapping: Mapping, opts
     k: opts.k,
     mapping: { source: mapping.source, sha256: mappingSha256(mapping) },
     columns,
+    nullPatterns,
     family,
   };
 }
@@ -67,6 +68,13 @@ async function learnFromCopy(db: ReadOnlyQueryable, mapping: Mapping, opts: Prof
   const copy = await copyMappedTables(db, mapping, progress);
   try {
     const profile = await readOnly(copy.db, (tx) => learnProfile(tx, mapping, opts));
+    // The copy's tables have no defaults: which columns default to the write time, from the target's catalog.
+    for (const c of await targetColumns(db, mapping)) {
+      const p = profile.columns[columnKey(c)];
+      if (!p) continue;
+      if (c.value === undefined && c.hasDefault && p.dataType.startsWith('timestamp')) p.writeTime = true;
+      else delete p.writeTime;
+    }
     // The families the hospital has, not those copied.
     return { ...profile, families: copy.families };
   } finally {

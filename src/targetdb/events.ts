@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { dialectOf, type Queryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
-import { freshRandomValues, keyColumns, nextKeys, renderRow, type ColumnCache, type TargetKeys } from './families.js';
-import { fieldEvent, LIFE_EVENTS, renderField, renderStamp, stepEvent, type InsertStep, type LifeEvent, type Mapping } from './mapping.js';
+import { freshRandomValues, insertedColumns, keyColumns, nextKeys, renderRow, type ColumnCache, type TargetKeys } from './families.js';
+import { FIELDS } from './fields.js';
+import { fieldEvent, LIFE_EVENTS, renderColumnField, renderField, renderStamp, stepEvent, type InsertStep, type LifeEvent, type Mapping } from './mapping.js';
 
 // A canary's life in the target, one event at a time: at admission the rows that exist then are
 // inserted (later fields NULL), at birth the rows holding the baby (or an UPDATE of the birth columns
@@ -71,9 +72,20 @@ function refFor(mapping: Mapping, w: EventWrite, keys: TargetKeys, written: Reco
 /** The values an update writes: the event's columns and the row's updated times. */
 function updateValues(step: InsertStep, columns: readonly string[], w: EventWrite): Record<string, unknown> {
   const values: Record<string, unknown> = {};
+  // A row whose column holds its own time for this event (the baby's discharge after the mother's) is updated that much later.
+  let shift = 0;
   for (const { column, value } of step.columns) {
-    if (value.type === 'field' && columns.includes(column)) values[column] = renderField(value, w.family, w.timeZone);
-    if (value.type === 'stamp' && value.stamp === 'updated') values[column] = renderStamp(value, w.at, w.timeZone);
+    if (value.type !== 'field' || !columns.includes(column)) continue;
+    values[column] = renderColumnField(step, column, value, w.family, w.timeZone);
+    const own = w.family.columnTimes?.[`${step.alias}.${column}`];
+    const base = value.kind === 'instant' ? FIELDS[value.field].get(w.family) : null;
+    if (own && typeof base === 'string') shift = Math.max(shift, Date.parse(own) - Date.parse(base));
+  }
+  for (const { column, value } of step.columns) {
+    if (value.type !== 'stamp' || value.stamp !== 'updated') continue;
+    // Drawn with the row's own time (its own recording delay after it), else the write shifted by it.
+    const drawn = w.event === 'discharge' ? w.family.columnTimes?.[`${step.alias}.${column}`] : undefined;
+    values[column] = renderStamp(value, drawn ? new Date(drawn) : new Date(w.at.getTime() + shift), w.timeZone);
   }
   return values;
 }
@@ -134,7 +146,7 @@ async function writeBatch(tx: Queryable, mapping: Mapping, writes: readonly Even
     const rows = writes.flatMap((_, i) => (plans[i].inserts.includes(step) ? [i] : []));
     if (rows.length === 0) continue;
     const randoms = await freshRandomValues(tx, step, rows.length, () => randomInt(10));
-    const tuples: unknown[][] = [];
+    const valuesOf: Record<string, unknown>[] = [];
     const own: Record<string, unknown>[] = [];
     for (const [r, i] of rows.entries()) {
       const w = writes[i];
@@ -150,15 +162,20 @@ async function writeBatch(tx: Queryable, mapping: Mapping, writes: readonly Even
       });
       written[i][step.alias] = values;
       own.push(mine);
-      tuples.push(step.columns.map((c) => values[c.column]));
+      valuesOf.push(values);
     }
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-      const returned = await d.insertRows(tx, { schema: step.schema, table: step.table }, step.columns.map((c) => c.column), tuples.slice(start, start + chunk.length), step.returning);
-      chunk.forEach((i, offset) => {
+    // In write order, a statement per run of rows with the same columns (a profile's extra columns,
+    // such as a created time the database would default, are written where the row has them).
+    for (let start = 0; start < rows.length;) {
+      const columnsOf = insertedColumns(step, [valuesOf[start]]);
+      let end = start + 1;
+      while (end < rows.length && end - start < ROWS_PER_STATEMENT && insertedColumns(step, [valuesOf[end]]).join('\u0000') === columnsOf.join('\u0000')) end++;
+      const returned = await d.insertRows(tx, { schema: step.schema, table: step.table }, columnsOf, valuesOf.slice(start, end).map((v) => columnsOf.map((c) => v[c])), step.returning);
+      rows.slice(start, end).forEach((i, offset) => {
         live.get(writes[i].family)![step.alias] = { ...own[start + offset], ...returned[offset] };
         written[i][step.alias] = { ...written[i][step.alias], ...returned[offset] };
       });
+      start = end;
     }
   }
   for (const [i, w] of writes.entries()) {

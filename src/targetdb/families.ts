@@ -1,7 +1,7 @@
 import { dialectOf, type CatalogColumn, type Queryable, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import {
-  emailColumns, fieldEvent, keyShape, LIFE_EVENTS, phoneColumns, renderField, renderPhone, renderRandom, renderStamp, stepEvent,
+  emailColumns, fieldEvent, keyShape, LIFE_EVENTS, phoneColumns, renderColumnField, renderField, renderPhone, renderRandom, renderStamp, stepEvent,
   type ColumnValue, type InsertStep, type LifeEvent, type Mapping,
 } from './mapping.js';
 
@@ -30,7 +30,7 @@ export function renderRow(step: InsertStep, family: Family, timeZone: string, ct
   const values: Record<string, unknown> = {};
   const known = LIFE_EVENTS.indexOf(ctx.upTo ?? 'discharge');
   for (const { column, value } of step.columns) {
-    if (value.type === 'field') values[column] = LIFE_EVENTS.indexOf(fieldEvent(value.field)) > known ? null : renderField(value, family, timeZone);
+    if (value.type === 'field') values[column] = LIFE_EVENTS.indexOf(fieldEvent(value.field)) > known ? null : renderColumnField(step, column, value, family, timeZone);
     else if (value.type === 'ref') values[column] = ctx.ref(value.alias, value.column);
     else if (value.type === 'random') values[column] = ctx.random(column, value.pattern);
     // Drawn from the hospital's profile when the canary was drafted (src/canary/profile.ts); NULL without one.
@@ -39,7 +39,19 @@ export function renderRow(step: InsertStep, family: Family, timeZone: string, ct
     else if (value.type === 'stamp') values[column] = ctx.stamp(value);
     else values[column] = value.value;
   }
+  // Columns the mapping leaves out but the canary sets itself (a created time the database would stamp "now").
+  const prefix = `${step.alias}.`;
+  for (const [key, v] of Object.entries(family.learned ?? {})) {
+    if (key.startsWith(prefix) && v !== null && !(key.slice(prefix.length) in values)) values[key.slice(prefix.length)] = v;
+  }
   return values;
+}
+
+/** The columns to insert for these rendered rows: the step's, and those beyond it every row sets (see renderRow). */
+export function insertedColumns(step: InsertStep, rows: readonly Record<string, unknown>[]): string[] {
+  const own = step.columns.map((c) => c.column);
+  const extra = Object.keys(rows[0] ?? {}).filter((c) => !own.includes(c) && rows.every((r) => r[c] !== undefined));
+  return [...own, ...extra];
 }
 
 /** The columns that identify a step's row again: what it returns, its random and numbered keys. */
@@ -84,7 +96,6 @@ export async function insertFamilies(
   // All or nothing: a table that cannot roll back (MyISAM) is refused before anything is written.
   await d.checkWritable(tx, mapping.inserts.map((s) => ({ schema: s.schema, table: s.table })));
   for (const step of mapping.inserts) {
-    const columnList = step.columns.map((c) => c.column);
     for (let start = 0; start < families.length; start += ROWS_PER_STATEMENT) {
       const chunk = families.slice(start, start + ROWS_PER_STATEMENT);
       const tuples: unknown[][] = [];
@@ -102,8 +113,9 @@ export async function insertFamilies(
         });
         keys[i][step.alias] = randomCols;
         rowValues.push(values);
-        tuples.push(step.columns.map((c) => values[c.column]));
       });
+      const columnList = insertedColumns(step, rowValues);
+      for (const values of rowValues) tuples.push(columnList.map((c) => values[c]));
       // The dialect returns the filled-in keys in VALUES order.
       const returnedRows = await d.insertRows(tx, { schema: step.schema, table: step.table }, columnList, tuples, step.returning);
       if (step.returning.length && returnedRows.length !== chunk.length) throw new Error(`insert into ${step.schema}.${step.table} returned ${returnedRows.length} rows for ${chunk.length}`);

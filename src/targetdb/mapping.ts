@@ -251,9 +251,11 @@ function renderName(name: PersonName, order: string): string {
 
 export function renderField(value: Extract<ColumnValue, { type: 'field' }>, family: Family, timeZone: string): unknown {
   const def = FIELDS[value.field];
-  if (family.blank?.includes(value.field)) return null;
+  // Empty as the hospital leaves it: empty text where its rows have '' (Family.emptyText), else NULL.
+  const empty = family.emptyText?.includes(value.field) && def.kind !== 'number' && def.kind !== 'instant' && def.kind !== 'date' ? '' : null;
+  if (family.blank?.includes(value.field)) return empty;
   let raw = def.get(family);
-  if (raw === null || raw === undefined) return null;
+  if (raw === null || raw === undefined) return empty;
   if (value.order) {
     const person = value.field.startsWith('mother') ? family.mother.name : value.field.startsWith('father') ? family.father?.name : family.baby.name;
     if (person) raw = renderName(person, value.order);
@@ -268,6 +270,21 @@ export function renderField(value: Extract<ColumnValue, { type: 'field' }>, fami
   if (value.case === 'upper') raw = String(raw).toUpperCase();
   if (value.case === 'lower') raw = String(raw).toLowerCase();
   return raw;
+}
+
+/** A family with one of its instants replaced (for a column that holds its own, see Family.columnTimes). */
+function withInstant(family: Family, field: string, iso: string): Family {
+  if (field === 'admittedAt') return { ...family, admittedAt: iso };
+  if (field === 'dischargedAt') return { ...family, dischargedAt: iso };
+  if (field === 'baby.birthTime') return { ...family, baby: { ...family.baby, birthTime: iso } };
+  return family;
+}
+
+/** A field as one column holds it: a time column with its own instant (Family.columnTimes) takes it, when the field has a value at all. */
+export function renderColumnField(step: InsertStep, column: string, value: Extract<ColumnValue, { type: 'field' }>, family: Family, timeZone: string): unknown {
+  const base = renderField(value, family, timeZone);
+  const own = value.kind === 'instant' ? family.columnTimes?.[`${step.alias}.${column}`] : undefined;
+  return own === undefined || base === null ? base : renderField(value, withInstant(family, value.field, own), timeZone);
 }
 
 /** When a step's row is inserted (a mapping built by hand without `at`: at admission). */

@@ -37,6 +37,8 @@ describeOnMariadb('a MariaDB target end to end', () => {
     const mapping = loadMapping(path.join(FIXTURES_DIR, 'mappings', 'mysql-his.json'));
     const rng = createRandom('cli-mysql');
     await target.transaction((tx) => copyFamilies(tx, mapping, demoPopulation(rng, 300, new Date()), 'Asia/Shanghai', () => rng.int(0, 9)));
+    // The HIS stamps CJSJ (DEFAULT CURRENT_TIMESTAMP) when the admission is entered: 1 to 15 minutes after RYSJ.
+    await target.exec('UPDATE ZY_BRXX SET CJSJ = RYSJ + INTERVAL FLOOR(60 + RAND(7) * 840) SECOND');
   });
   afterAll(async () => {
     await target?.close();
@@ -172,6 +174,19 @@ describeOnMariadb('a MariaDB target end to end', () => {
     expect(sfzh(out.planted)).toEqual({ real: 1, canary: 1 });
     expect(sfzh(out.sample)).toEqual({ real: 1, canary: 1 });
     expect(out.sample!.classifier!.topFeatures.map((f) => f.feature)).not.toContain('mq.SFZH:null');
+    if (process.env.CRADLE_REALISM_FIGURES) process.stderr.write(`MariaDB realism: planted ${JSON.stringify(out.planted?.classifier)} sample ${JSON.stringify(out.sample?.classifier)}\n`);
+  });
+
+  it('canaries set the created time CJSJ (left to its CURRENT_TIMESTAMP default by the mapping) as the HIS would: minutes after their admission, not the moment of planting', async () => {
+    const { rows } = await target.query<{ BRID: number; delay: number | string }>('SELECT BRID, TIMESTAMPDIFF(SECOND, RYSJ, CJSJ) AS delay FROM ZY_BRXX ORDER BY BRID');
+    const real = rows.filter((r) => r.BRID <= 300).map((r) => Number(r.delay));
+    const canaries = rows.filter((r) => r.BRID > 300).map((r) => Number(r.delay));
+    expect(canaries.length).toBeGreaterThan(10);
+    expect(Math.min(...real)).toBeGreaterThanOrEqual(60);
+    for (const d of canaries) {
+      expect(d).toBeGreaterThanOrEqual(Math.min(...real) - 1);
+      expect(d).toBeLessThanOrEqual(Math.max(...real) + 1);
+    }
   });
 
   it('exports: --query with ? parameters read-only, --table, the default export', async () => {

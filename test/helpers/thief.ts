@@ -583,3 +583,56 @@ export function formatThiefReport(r: ThiefReport): string[] {
     ...r.topGain.map((u) => `    ${(100 * u.share).toFixed(1).padStart(5)} %  ${u.feature}`),
   ];
 }
+
+// ---------- a second thief: k nearest neighbours ----------
+
+/**
+ * A thief of another kind: k nearest neighbours (L1 distance) over every feature rank-scaled to [0, 1]
+ * (missing values their own place below 0), out-of-fold ROC AUC of stratified `folds`-fold
+ * cross-validation; the score of a row is the share of canaries among its k nearest training rows.
+ * Real rows beyond `maxRealPerCanary` times the canaries are left out at random (the AUC does not
+ * depend on the classes' ratio) to keep the distances affordable.
+ */
+export function knnAuc(m: FeatureMatrix, labels: readonly boolean[], opts: { k?: number; folds?: number; seed?: number; maxRealPerCanary?: number } = {}): number {
+  const k = opts.k ?? 25;
+  const rand = uniform(opts.seed ?? 7);
+  const canaries = labels.filter(Boolean).length;
+  const keepReal = Math.min(1, ((opts.maxRealPerCanary ?? 4) * canaries) / Math.max(1, labels.length - canaries));
+  const rows = labels.map((_, i) => i).filter((i) => labels[i] || rand() < keepReal);
+  const y = rows.map((i) => labels[i]);
+  const d = m.values.length;
+  const n = rows.length;
+  // Rank-scaled features, row-major.
+  const x = new Float32Array(n * d);
+  for (let f = 0; f < d; f++) {
+    const col = rows.map((i) => m.values[f][i]);
+    const present = col.map((v, r) => [v, r] as const).filter(([v]) => !Number.isNaN(v)).sort((a, b) => a[0] - b[0]);
+    const scaled = new Float32Array(n).fill(-0.25);
+    let start = 0;
+    while (start < present.length) {
+      let end = start;
+      while (end + 1 < present.length && present[end + 1][0] === present[start][0]) end++;
+      const rank = present.length > 1 ? (start + end) / 2 / (present.length - 1) : 0.5;
+      for (let j = start; j <= end; j++) scaled[present[j][1]] = rank;
+      start = end + 1;
+    }
+    for (let r = 0; r < n; r++) x[r * d + f] = scaled[r];
+  }
+  const fold = stratifiedFolds(y, opts.folds ?? 5, opts.seed ?? 7);
+  const scores = new Array<number>(n).fill(0);
+  const dist = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const train: number[] = [];
+    for (let s = 0; s < n; s++) {
+      if (fold[s] === fold[r]) continue;
+      let sum = 0;
+      for (let f = 0; f < d; f++) sum += Math.abs(x[r * d + f] - x[s * d + f]);
+      dist[s] = sum;
+      train.push(s);
+    }
+    train.sort((a, b) => dist[a] - dist[b]);
+    const near = train.slice(0, k);
+    scores[r] = near.filter((s) => y[s]).length / near.length;
+  }
+  return rocAuc(scores, y);
+}

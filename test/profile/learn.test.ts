@@ -116,7 +116,7 @@ describe.each(BACKENDS)('learning a hospital profile on %s', (backend) => {
   });
 
   it('reads large tables through a sample, counting null shares, distinct values and categories over every row', async () => {
-    const sampled = await readOnly(db, (tx) => learnColumnProfiles(tx, mapping, { k: 5, timeZone: 'Asia/Shanghai', sampleRows: 300 }));
+    const { columns: sampled } = await readOnly(db, (tx) => learnColumnProfiles(tx, mapping, { k: 5, timeZone: 'Asia/Shanghai', sampleRows: 300 }));
     expect(sampled['m.MZ'].values).toEqual(profile.columns['m.MZ'].values);
     expect(sampled['m.BZ'].nullShare).toBe(profile.columns['m.BZ'].nullShare);
     expect(sampled['m.ZYH'].key).toMatchObject({ unique: true, datePrefix: { pattern: 'yyyyMMdd', offset: 2, digits: 4, counter: 'day' } });

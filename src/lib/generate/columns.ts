@@ -63,8 +63,10 @@ export function withTimePrecision(rng: Random, ms: number, precision: TimeProfil
   const minute = Math.floor(ms / 60_000) * 60_000;
   if (u < precision.day) return Math.floor(ms / 86_400_000) * 86_400_000;
   if (u < precision.day + precision.minute) return minute;
-  if (u < precision.day + precision.minute + precision.second) return minute + rng.int(1, 59) * 1000;
-  return minute + rng.int(0, 59) * 1000 + rng.int(1, 999);
+  // A time that has its own seconds (or fractions) keeps them: they carry an offset drawn to the second.
+  const second = Math.floor(ms / 1000) * 1000;
+  if (u < precision.day + precision.minute + precision.second) return second !== minute ? second : minute + rng.int(1, 59) * 1000;
+  return ms % 1000 !== 0 ? ms : second + rng.int(1, 999);
 }
 
 function pickCounts(rng: Random, values: Record<string, number>): string | null {
@@ -73,14 +75,27 @@ function pickCounts(rng: Random, values: Record<string, number>): string | null 
   return rng.weighted(entries.sort((a, b) => (a[0] < b[0] ? -1 : 1)));
 }
 
+/** The value at `level` of a distribution given by quantiles (linear between levels, clamped to the ends). */
+function quantileAt(levels: readonly number[], quantiles: readonly number[], level: number): number {
+  if (level <= levels[0]) return quantiles[0];
+  for (let i = 1; i < levels.length; i++) {
+    if (level <= levels[i]) return levels[i] === levels[i - 1] ? quantiles[i] : quantiles[i - 1] + ((level - levels[i - 1]) / (levels[i] - levels[i - 1])) * (quantiles[i] - quantiles[i - 1]);
+  }
+  return quantiles[quantiles.length - 1];
+}
+
 function drawTime(rng: Random, time: TimeProfile, ctx: DrawContext): string | null {
   let ms: number | null = null;
+  // From the family's time it follows most closely (the narrowest offset: a record created minutes after
+  // the birth it records, rather than a day after the admission).
+  let best: { at: string; offset: NonNullable<TimeProfile['offsets']>[string]; spread: number } | null = null;
   for (const [anchor, offset] of Object.entries(time.offsets ?? {})) {
     const at = ctx.anchors?.[anchor];
     if (!at || offset.quantiles.length === 0) continue;
-    ms = wallMs(at) + Math.round(fromQuantiles(rng, offset.quantileLevels, offset.quantiles) * 1000);
-    break;
+    const spread = quantileAt(offset.quantileLevels, offset.quantiles, 0.9) - quantileAt(offset.quantileLevels, offset.quantiles, 0.1);
+    if (!best || spread < best.spread) best = { at, offset, spread };
   }
+  if (best) ms = wallMs(best.at) + Math.round(fromQuantiles(rng, best.offset.quantileLevels, best.offset.quantiles) * 1000);
   if (ms === null) {
     const day = ctx.day ?? new Date().toISOString().slice(0, 10);
     const hours = time.hours.map((share, h) => [h, share] as const).filter(([, s]) => s > 0);
@@ -112,12 +127,14 @@ function drawIdCard(rng: Random, p: ColumnProfile, ctx: DrawContext): string {
 }
 
 /**
- * A value for a column drawn from its profile, or null (by the column's null share, or when the profile
- * says too little). Numbers come back as numbers, everything else as text.
+ * A value for a column drawn from its profile, or null or '' (by the column's null and empty shares,
+ * unless `present`: a value whenever the profile can say one), or null when the profile says too
+ * little. Numbers come back as numbers, everything else as text.
  */
-export function drawColumnValue(rng: Random, p: ColumnProfile, ctx: DrawContext = {}): string | number | null {
-  if (rng.next() < p.nullShare) return null;
+export function drawColumnValue(rng: Random, p: ColumnProfile, ctx: DrawContext = {}, opts: { present?: boolean } = {}): string | number | null {
   const isNumber = NUMBER_TYPES.has(p.dataType);
+  // Empty as the real rows are: empty text ('') with its share among the empties, else NULL.
+  if (!opts.present && rng.next() < p.nullShare) return !isNumber && rng.next() < (p.emptyShare ?? 0) ? '' : null;
   // Categorical: by share, when the kept values cover most families.
   if (p.values && p.values.total > 0 && p.values.other / p.values.total < 0.5) {
     const v = pickCounts(rng, p.values.values);

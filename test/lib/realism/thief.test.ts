@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildFeatures, columnKind, crossValidate, rocAuc, shape, skeleton, stratifiedFolds, uniform, type Dump } from '../../helpers/thief.js';
+import { buildFeatures, columnKind, crossValidate, knnAuc, rocAuc, shape, skeleton, stratifiedFolds, uniform, type Dump } from '../../helpers/thief.js';
 import { families, idCheckDigit, validIdCard } from '../../fixtures/regional/generate.js';
 
 // The thief's pure parts (test/helpers/thief.ts) and the regional generator's ID cards.
@@ -52,6 +52,13 @@ describe('the classifier', () => {
     const m = buildFeatures(dump);
     const labels = rows.map(() => rand() < 0.2);
     expect(Math.abs(rocAuc(crossValidate(m, labels).scores, labels) - 0.5)).toBeLessThan(0.12);
+  });
+  it('has a second thief, k nearest neighbours, that sees a plain signal and no noise', () => {
+    const labelled = rows.map((r) => ({ ...r, 'T.C': r.pos ? '丙' : r['T.C'] }));
+    const m = buildFeatures({ columns: dump.columns, rows: labelled });
+    expect(knnAuc(m, labelled.map((r) => r.pos), { k: 15 })).toBeGreaterThan(0.9);
+    const labels = rows.map(() => rand() < 0.2);
+    expect(Math.abs(knnAuc(buildFeatures(dump), labels, { k: 15 }) - 0.5)).toBeLessThan(0.12);
   });
 });
 
