@@ -10,15 +10,15 @@ import { mentionsDate } from './score.js';
 //   1. Names in the message (characters, pinyin, a masked name, as scan matches them) pick the holder
 //      they name, among every canary that ever held the number (the latest first).
 //   2. Else a birth date in the message picks the one holder whose baby was born that day.
-//   3. Else the candidates are the holders that held the number within CANDIDATE_WINDOW_MS before the
-//      contact (still holding it, or released since): one of them is the canary; two or more, the
-//      contact is ambiguous, and the hit keeps the set (the trace uses it). With no such holder, the
-//      latest holder (an old list circulating), as with exclusive numbers.
-// With exclusive numbers (a cool-down longer than the window), step 3 finds the one holder, as before.
+//   3. Else every canary that held the number before the contact is a candidate (still holding it, or
+//      released: old lists circulate): one holder, the contact is resolved to it; two or more, it is
+//      ambiguous, and the hit keeps the set, whose latest holder is its canary_id. The trace weighs the
+//      set with time (a candidate exposed after the leak explains nothing), docs/trace.md. A set
+//      narrowed by a window of time instead (only recent holders) was measured: a contact on an old
+//      list then points to the number's new holders, and the trace names a wrong source with
+//      confidence (docs/trace.md, "Shared trap numbers").
 
 const NAME_KINDS = new Set(['name', 'name-pinyin', 'masked-name']);
-/** Holders released this long before a contact are still candidates for it: a leak is contacted within days or weeks. */
-export const CANDIDATE_WINDOW_MS = 30 * 86_400_000;
 
 export interface Holder {
   canary_id: string;
@@ -45,7 +45,7 @@ export function birthDates(birthTime: string): string[] {
 }
 
 /** `holders`: every canary that held the number (or mailbox) at or before the contact, the latest first; at least one. */
-export function resolveContact<H extends Holder>(holders: readonly H[], text: string, at: Date): Resolution<H> {
+export function resolveContact<H extends Holder>(holders: readonly H[], text: string): Resolution<H> {
   const birthOf = (h: H) => birthDates(h.family.baby.birthTime).find((d) => mentionsDate(text, d)) ?? null;
   const named = new Map<string, string[]>();
   if (text) {
@@ -59,10 +59,8 @@ export function resolveContact<H extends Holder>(holders: readonly H[], text: st
   if (byName) return { holder: byName, names: named.get(byName.canary_id)!, babyBirthDate: birthOf(byName), candidates: null };
   const born = text ? holders.filter((h) => birthOf(h) !== null) : [];
   if (born.length === 1) return { holder: born[0], names: [], babyBirthDate: birthOf(born[0]), candidates: null };
-  const recent = holders.filter((h) => h.released_at === null || new Date(h.released_at).getTime() > at.getTime() - CANDIDATE_WINDOW_MS);
   // Several holders born on the date the message gives: the set is those.
-  const set = born.length > 1 ? born : recent;
-  if (set.length === 0) return { holder: holders[0], names: [], babyBirthDate: null, candidates: null };
+  const set = born.length > 1 ? born : holders;
   const holder = set[0];
   return { holder, names: [], babyBirthDate: born.length > 1 ? birthOf(holder) : null, candidates: set.length > 1 ? [...new Set(set.map((h) => h.canary_id))].sort() : null };
 }

@@ -150,7 +150,7 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
   // Names or a birth date in the message pick the canary among those that held the trap; else the
   // holders of the time, one canary or (a shared number) the set (resolve.ts).
   const text = c.body ?? '';
-  const { holder, names, babyBirthDate, candidates } = resolveContact(holders, text, c.occurred_at);
+  const { holder, names, babyBirthDate, candidates } = resolveContact(holders, text);
   const evidence = {
     heldAtTime: holder.released_at === null || holder.released_at > c.occurred_at,
     background: mailbox ? null : await vault.trapBackground(tx, c.to_address),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { verifyVault } from '../../src/ledger/verify.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { traceIncident } from '../../src/trace/trace.js';
-import { birthDates, CANDIDATE_WINDOW_MS, resolveContact, type Holder } from '../../src/triage/resolve.js';
+import { birthDates, resolveContact, type Holder } from '../../src/triage/resolve.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { BACKENDS } from '../helpers/db.js';
@@ -37,21 +37,22 @@ describe('resolving a contact among the holders of a number', () => {
     holder('c0', ['张敏', 'Zhang Min'], '2025-01-02T02:00:00Z', 700, 600),
   ];
 
-  it('resolves by a name, then by a birth date, else keeps the holders of the time as the set', () => {
-    expect(resolveContact(holders, '王秀英您好，宝宝写真', at)).toMatchObject({ holder: { canary_id: 'c2' }, names: ['王秀英'], candidates: null });
+  it('resolves by a name, then by a birth date, else keeps every earlier holder as the set', () => {
+    expect(resolveContact(holders, '王秀英您好，宝宝写真')).toMatchObject({ holder: { canary_id: 'c2' }, names: ['王秀英'], candidates: null });
     // An old holder named is still the one (an old list circulates).
-    expect(resolveContact(holders, '张敏您好', at)).toMatchObject({ holder: { canary_id: 'c0' }, candidates: null });
-    expect(resolveContact(holders, '恭喜宝宝10月2日出生', at)).toMatchObject({ holder: { canary_id: 'c1' }, babyBirthDate: '2026-10-02', candidates: null });
-    // Neither: the holders still holding it, or released within the window (c1 20 days ago), not c0.
-    expect(CANDIDATE_WINDOW_MS).toBe(30 * DAY);
-    expect(resolveContact(holders, '您好，免费写真', at)).toMatchObject({ holder: { canary_id: 'c3' }, candidates: ['c1', 'c2', 'c3'] });
-    expect(resolveContact(holders, '', at).candidates).toEqual(['c1', 'c2', 'c3']);
+    expect(resolveContact(holders, '张敏您好')).toMatchObject({ holder: { canary_id: 'c0' }, candidates: null });
+    expect(resolveContact(holders, '恭喜宝宝10月2日出生')).toMatchObject({ holder: { canary_id: 'c1' }, babyBirthDate: '2026-10-02', candidates: null });
+    // Neither: every canary that held the number (old lists circulate); the latest is the hit's canary.
+    expect(resolveContact(holders, '您好，免费写真')).toMatchObject({ holder: { canary_id: 'c3' }, candidates: ['c0', 'c1', 'c2', 'c3'] });
+    expect(resolveContact(holders, '').candidates).toEqual(['c0', 'c1', 'c2', 'c3']);
+    // Two holders born on the day the message gives: the set is those two.
+    const twins = [holders[1], { ...holders[2], family: { ...holders[2].family, baby: { ...holders[2].family.baby, birthTime: '2026-11-10T05:00:00Z' } } }];
+    expect(resolveContact([...twins, holders[0]], '11月10日出生的宝宝')).toMatchObject({ candidates: ['c1', 'c2'], babyBirthDate: '2026-11-10' });
   });
 
-  it('keeps exclusive numbers as they were: one holder of the time, or the latest', () => {
-    expect(resolveContact([holders[1]], '', at)).toMatchObject({ holder: { canary_id: 'c2' }, candidates: null });
-    // Only holders released long ago: the latest, resolved.
-    expect(resolveContact([holders[3]], '', at)).toMatchObject({ holder: { canary_id: 'c0' }, candidates: null });
+  it('resolves a number only one canary ever held to it, as exclusive numbers always were', () => {
+    expect(resolveContact([holders[1]], '')).toMatchObject({ holder: { canary_id: 'c2' }, candidates: null });
+    expect(resolveContact([holders[3]], '')).toMatchObject({ holder: { canary_id: 'c0' }, candidates: null });
     expect(birthDates('2026-10-01T20:00:00Z')).toEqual(['2026-10-01', '2026-10-02']);
   });
 });
