@@ -61,7 +61,8 @@ export function accuracyOfSharing(world: World, options: { runs: number; nameSha
   world.channels.forEach((c, i) => {
     if (c.kind === 'export' || c.kind === 'account' || c.kind === 'ward') byKind[c.kind].push(i);
   });
-  const kinds = ['export', 'account', 'ward'] as const;
+  const kinds = (['export', 'account', 'ward'] as const).filter((k) => byKind[k].length > 0);
+  if (kinds.length === 0) return { runs: 0, telling: 0, firstWhenTelling: 0, firstOverall: 0, calibration: [], meanSet: 0, details: [] };
   const seenSorted = world.channels.map((c) => [...c.seen.entries()].map(([k, d]) => ({ canary: Number(k.slice(1)), at: d.getTime() })).sort((a, b) => a.at - b.at));
   const countBy = (c: number, t: number) => {
     const s = seenSorted[c];
@@ -75,7 +76,7 @@ export function accuracyOfSharing(world: World, options: { runs: number; nameSha
   };
   const details: AccuracyRun[] = [];
   while (details.length < options.runs) {
-    const kind = kinds[rng.int(0, 2)];
+    const kind = kinds[rng.int(0, kinds.length - 1)];
     const t = byKind[kind][rng.int(0, byKind[kind].length - 1)];
     const ch = world.channels[t];
     const T = ch.first + rng.next() * (world.end - 7 * DAY - ch.first);
@@ -151,7 +152,7 @@ export function accuracyOfSharing(world: World, options: { runs: number; nameSha
     runs: details.length,
     telling: telling.length,
     firstWhenTelling: telling.length ? telling.filter((d) => d.first).length / telling.length : 0,
-    firstOverall: details.filter((d) => d.first).length / details.length,
+    firstOverall: details.length ? details.filter((d) => d.first).length / details.length : 0,
     calibration,
     meanSet: sets.length ? sets.reduce((s, d) => s + d.meanSet * d.ambiguous, 0) / sets.reduce((s, d) => s + d.ambiguous, 0) : 0,
     details,
