@@ -55,7 +55,16 @@ const BUCKETS = [0, 0.5, 0.7, 0.85, 0.95, 0.99, 1.0000001];
  * as many canaries as t (the size principle separates them); docs/trace.md's definition, with the
  * candidate sets for the canaries.
  */
-export function accuracyOfSharing(world: World, options: { runs: number; nameShare: number; seed: string }): SharingAccuracy {
+export function accuracyOfSharing(
+  world: World,
+  options: {
+    runs: number;
+    nameShare: number;
+    seed: string;
+    /** "kinds" (default): export, account and ward equally likely, then a channel of the kind; "channels": every channel equally likely, the trace's own prior (for calibration). */
+    draw?: 'kinds' | 'channels';
+  },
+): SharingAccuracy {
   const rng = createRandom(`${options.seed}:leaks`);
   const byKind = { export: [] as number[], account: [] as number[], ward: [] as number[] };
   world.channels.forEach((c, i) => {
@@ -76,8 +85,13 @@ export function accuracyOfSharing(world: World, options: { runs: number; nameSha
   };
   const details: AccuracyRun[] = [];
   while (details.length < options.runs) {
-    const kind = kinds[rng.int(0, kinds.length - 1)];
-    const t = byKind[kind][rng.int(0, byKind[kind].length - 1)];
+    let kind = kinds[rng.int(0, kinds.length - 1)];
+    let t = byKind[kind][rng.int(0, byKind[kind].length - 1)];
+    if (options.draw === 'channels') {
+      const all = kinds.flatMap((k) => byKind[k]);
+      t = all[rng.int(0, all.length - 1)];
+      kind = world.channels[t].kind as typeof kind;
+    }
     const ch = world.channels[t];
     const T = ch.first + rng.next() * (world.end - 7 * DAY - ch.first);
     const n = countBy(t, T);

@@ -37,7 +37,11 @@ describe('shared trap numbers: the plan of issue 16 on 30 numbers', () => {
     expect(half.firstWhenTelling).toBeGreaterThanOrEqual(0.99);
     // No contact naming a family (a figure, docs/trace.md: 30 of 300 runs can tell it, 29 named first).
     expect(none.firstWhenTelling).toBeGreaterThanOrEqual(0.9);
-    // Calibrated where it counts: where the top suspect says 0.85 or more, it is right about as often as it says.
-    for (const r of [half, none]) for (const b of r.calibration.filter((c) => c.from >= 0.85 && c.runs >= 20)) expect(b.right).toBeGreaterThan(b.said - 0.08);
+    // Calibrated on leaks drawn from the trace's own prior (every channel equally likely; the draw above
+    // makes a ward, 7 of 570 channels, a third of the leaks): right about as often as it says, or more.
+    const prior = accuracyOfSharing(world, { runs: 600, nameShare: 0.5, seed: 'calibration', draw: 'channels' });
+    console.log(line('calibration, channels equally likely, names half the time', prior));
+    for (const b of prior.calibration.filter((c) => c.runs >= 20)) expect(b.right).toBeGreaterThan(b.said - 0.05);
+    expect(prior.firstWhenTelling).toBeGreaterThanOrEqual(0.99);
   });
 });
