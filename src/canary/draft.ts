@@ -1,5 +1,5 @@
 import type { Queryable, ReadOnlyQueryable } from '../db/index.js';
-import { regionOfLocale, type Family, type HospitalProfile } from '../domain/index.js';
+import { regionOfLocale, SHARED_APART_DAYS, type Family, type HospitalProfile } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
 import { confusable, createRandom, generateFamily, type Random } from '../lib/generate/index.js';
@@ -42,6 +42,12 @@ export interface DraftRequest {
   profile?: HospitalProfile;
   /** Draft the whole stay, the discharge included even when it is still to come (it is written when it happens). */
   fullStay?: boolean;
+  /**
+   * What the canaries are for, with pool.sharing "shared": a seeded batch's canaries (default) may not
+   * take a number a canary of the same ward holds or released within SHARED_APART_DAYS; an export's are
+   * a channel of their own (they only take different numbers from one another).
+   */
+  origin?: 'batch' | 'export';
 }
 
 export interface CanaryDraft {
@@ -145,7 +151,16 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
   const sharing = families.filter((f) => f.father?.phone && f.father.phone === f.mother.phone);
   const slots = phoneSlots(families);
   const region = regionOfLocale(req.hospital.locale);
-  const available = await vault.availableNumbers(vaultDb, req.hospital.name, region, req.now);
+  const shared = req.hospital.sharing === 'shared';
+  // Shared: every number out of burn-in, the least held first (the channels that hold it, within the
+  // window); a slot may not take one its own ward holds (docs/trace.md, "Shared trap numbers").
+  const channelsOf = new Map<number, string[]>();
+  const available = shared
+    ? (await vault.shareableNumbers(vaultDb, req.hospital.name, region, req.now, SHARED_APART_DAYS)).map((n) => {
+        channelsOf.set(n.id, n.channels);
+        return { id: n.id, e164: n.e164 };
+      })
+    : await vault.availableNumbers(vaultDb, req.hospital.name, region, req.now);
   if (available.length < slots.length) {
     const counts = await vault.poolCounts(vaultDb, req.hospital.name);
     throw new UserError(
@@ -166,6 +181,9 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
       [available[i], available[j]] = [available[j], available[i]];
     }
   }
+  // Shared: the least held first, at random among equals (a stable sort keeps the shuffle's order).
+  if (shared) available.sort((a, b) => (channelsOf.get(a.id)?.length ?? 0) - (channelsOf.get(b.id)?.length ?? 0));
+  const sameChannel = (n: { id: number }, family: Family) => shared && (req.origin ?? 'batch') === 'batch' && (channelsOf.get(n.id) ?? []).includes(`ward:${family.ward}`);
   // Candidates are checked against the target's real rows, a few more than needed at a time:
   // a trap number a real family uses must never be handed out. Each slot then takes the first free
   // number whose earlier holders' names its parent cannot be confused with (see the top of this file).
@@ -195,7 +213,7 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
       if (chosen[i]) return;
       // Both parents: a contact on the mother's number may name the father.
       const names = slot.family.father ? [slot.family.mother.name, slot.family.father.name] : [slot.family.mother.name];
-      const k = free.findIndex((n) => !(held.get(n.id) ?? []).some((h) => names.some((name) => confusable(name, h))));
+      const k = free.findIndex((n) => !sameChannel(n, slot.family) && !(held.get(n.id) ?? []).some((h) => names.some((name) => confusable(name, h))));
       if (k < 0) return;
       chosen[i] = free.splice(k, 1)[0];
       missing--;

@@ -20,6 +20,7 @@ let vault: typeof Vault;
 let defaultHospital: typeof ConfigModule.defaultHospital;
 let canariesPerWeek: typeof ConfigModule.canariesPerWeek;
 const planner = (): Promise<typeof Plan> => import('../pool/plan.js');
+const sharing = async () => ({ ...(await import('../pool/share.js')), ...(await import('../workflows/pool-accuracy.js')) });
 const locales = (): Promise<typeof Generate> => import('../lib/generate/index.js');
 async function load(): Promise<void> {
   [vault, { defaultHospital, canariesPerWeek }] = [await import('../vault/index.js'), await import('../config/index.js')];
@@ -40,6 +41,9 @@ interface PlanOptions extends JsonOption {
   numbersPerCanary?: number;
   cooldownDays?: number;
   weeks: number;
+  shared?: boolean;
+  numbers?: number;
+  runs: number;
 }
 
 interface ListOptions extends JsonOption {
@@ -127,16 +131,27 @@ export function registerPool(program: Command): void {
     .option('--numbers-per-canary <x>', "trap numbers a canary holds, 1 to 2 (default: the hospital's canaries so far, else its locale's families and pool.fatherNumbers)", numbersPerCanaryArg)
     .option('--cooldown-days <d>', "days a retired number rests (default: the hospital's pool.cooldownDays)", wholeNumber)
     .option('--weeks <n>', 'weeks to simulate', positiveInt, 104)
+    .option('--shared', 'also simulate shared numbers: the numbers the plan needs that way, and the attribution accuracy it buys')
+    .option('--numbers <n>', 'with --shared: the shared pool to simulate (default: the pool)', positiveInt)
+    .option('--runs <n>', 'with --shared: simulated leaks (each traced; about 40 ms each)', positiveInt, 200)
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Each rotation canary holds its numbers until the next week's rotation retires it; they then rest for
 the cool-down before a new canary may take them. Each export canary keeps its numbers for good. The
 plan needs, at any week, the numbers held plus those resting; the pool is the hospital's numbers and
-the shared ones, blocked ones aside. Attribution accuracy is not simulated yet.
+the shared ones, blocked ones aside.
+
+With --shared, the plan is also played on shared numbers (docs/trace.md, "Shared trap numbers"): one
+canary a week on each of --per-week wards, the exports each a channel, one number a canary, a number
+going to a canary only if no canary of its ward or export held it in the last 30 days. It gives the
+fewest numbers that never run short that way, and, on --numbers (default the pool), how often the
+trace names the source of simulated leaks first (seeded: the same figures every run), with half the
+contacts naming the family and with none.
 
 Examples:
   cradle pool plan
   cradle pool plan --per-week 7 --exports-per-week 5 --export-canaries 3 --weeks 104
+  cradle pool plan --per-week 7 --exports-per-week 5 --export-canaries 3 --shared --numbers 30
   cradle pool plan --numbers-per-canary 1 --cooldown-days 180 --json`)
     .action(vaultAction<PlanOptions>(async ({ opts, db, config }) => {
       const h = namedHospital(opts, config) ?? defaultHospital(config);
@@ -156,13 +171,19 @@ Examples:
       const pool = Object.values(counts).reduce((a, b) => a + b, 0) - counts.blocked;
       const plan = { rotationPerWeek: perWeek, exportsPerWeek: opts.exportsPerWeek, canariesPerExport: opts.exportCanaries, numbersPerCanary: Math.round(numbersPerCanary * 100) / 100, cooldownDays, weeks: opts.weeks };
       const result = (await planner()).simulatePoolPlan(plan, pool);
-      const data = { hospital: h?.name ?? null, plan: { ...plan, numbersPerCanaryFrom: rate }, pool, ...result, accuracy: null };
+      const accuracy = opts.shared ? await sharedAccuracy({ wards: perWeek, exportsPerWeek: opts.exportsPerWeek, canariesPerExport: opts.exportCanaries, weeks: opts.weeks }, opts.numbers ?? pool, opts.runs) : null;
+      const data = { hospital: h?.name ?? null, plan: { ...plan, numbersPerCanaryFrom: rate }, pool, ...result, accuracy };
       emit(!!opts.json, data, () => [
         `plan: ${perWeek} rotation canar${perWeek === 1 ? 'y' : 'ies'} a week, ${plan.exportsPerWeek} export${plan.exportsPerWeek === 1 ? '' : 's'} a week × ${plan.canariesPerExport} canaries, ${plan.numbersPerCanary} number${plan.numbersPerCanary === 1 ? '' : 's'} a canary (${rate}), cool-down ${cooldownDays} days, ${plan.weeks} weeks`,
         `needs: ${result.peak} numbers at most, taking ${result.perWeek} a week`,
         `pool: ${pool} numbers (blocked ones aside): ${result.shortFrom === null ? `enough for the ${plan.weeks} weeks` : `short from week ${result.shortFrom + 1}`}`,
         table(['WEEK', 'HELD', 'RESTING', 'NEEDED'], result.sample.map((w) => [w.week + 1, w.held, w.resting, w.needed])),
-        'attribution accuracy: not simulated yet',
+        ...(accuracy
+          ? [
+              `shared numbers: the plan needs ${accuracy.numbersNeeded} at least; on ${accuracy.numbers}${accuracy.short ? `, ${accuracy.short} canaries get none (short)` : ''}:`,
+              ...accuracy.figures.map((f) => `  ${f.nameShare === 0 ? 'no contact names the family' : `${Math.round(f.nameShare * 100)}% of contacts name the family`}: source first in ${f.telling ? `${pct(f.firstWhenTelling)} of the ${f.telling} of ${f.runs} leaks that can tell it` : `none of ${f.runs} leaks can tell it`}, ${pct(f.firstOverall)} of all; ${f.meanSet.toFixed(0)} candidates a contact that names no family`),
+            ]
+          : ['attribution accuracy: simulated with --shared (shared numbers; exclusive ones resolve every contact)']),
       ]);
     }));
 
@@ -219,4 +240,19 @@ async function supplyOf(db: Database, h: ConfigModule.HospitalConfig | null, now
   if (!h || plan === 0) return null;
   const s = await vault.poolSupply(db, h.name, plan, now);
   return { hospital: h.name, canariesPerWeek: plan, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100, numbersPerWeek: s.perWeek, numbers: s.supply, weeks: s.weeksLeft };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The plan on a shared pool of `numbers` (src/pool/share.ts), traced (src/workflows/pool-accuracy.ts). */
+async function sharedAccuracy(plan: { wards: number; exportsPerWeek: number; canariesPerExport: number; weeks: number }, numbers: number, runs: number) {
+  const s = await sharing();
+  const full = { ...s.DEFAULT_SHARING_PLAN, ...plan, perWardPerWeek: 1 };
+  if (full.wards === 0 && full.exportsPerWeek === 0) throw new UserError('nothing to simulate: the plan has no rotation canaries and no exports');
+  const world = s.buildWorld(full, numbers, 'pool-plan');
+  const figures = [0.5, 0].map((nameShare) => {
+    const r = s.accuracyOfSharing(world, { runs, nameShare, seed: `pool-plan:${nameShare}` });
+    return { nameShare, runs: r.runs, telling: r.telling, firstWhenTelling: r.firstWhenTelling, firstOverall: r.firstOverall, meanSet: r.meanSet };
+  });
+  return { numbers, numbersNeeded: s.numbersNeeded(full), short: world.short, accountsPerWard: full.accountsPerWard, figures };
 }

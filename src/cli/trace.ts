@@ -41,11 +41,12 @@ function leftOut(r: TraceReport): string[] {
 }
 
 function human(r: TraceReport): string[] {
-  const total = r.canaries.length;
+  const total = r.canaries.length + r.ambiguous.length;
   if (total === 0) return [`incident ${r.incident.id} has no canaries to trace`, ...leftOut(r)];
-  const weeks = r.weeks.length > 1 ? `${r.weeks[0]} to ${r.weeks[r.weeks.length - 1]}` : r.weeks[0];
+  const weeks = r.weeks.length > 1 ? `${r.weeks[0]} to ${r.weeks[r.weeks.length - 1]}` : r.weeks[0] ?? 'unknown weeks';
+  const shared = r.ambiguous.length ? ` and ${r.ambiguous.length} contact(s) on shared numbers naming no family (each one of its candidates)` : '';
   const out = [
-    `incident ${r.incident.id} (${r.incident.source}): ${total} canaries, planted in ${weeks}; first evidence of the leak ${isoDate(r.leakedBy)}`,
+    `incident ${r.incident.id} (${r.incident.source}): ${r.canaries.length} canaries${shared}, planted in ${weeks}; first evidence of the leak ${isoDate(r.leakedBy)}`,
     `${r.candidates} candidate channel(s) saw them; the vault holds ${r.vaultSize} canaries`,
     ...leftOut(r),
     '',
@@ -62,10 +63,11 @@ function human(r: TraceReport): string[] {
 
 /** The trace as `--json` prints it: the incident and its canaries camelCase, as `incidents --json` writes them. */
 function traceJson(r: TraceReport) {
-  const { incident: i, canaries, ...rest } = r;
+  const { incident: i, canaries, ambiguous, ...rest } = r;
   return {
     incident: { id: i.id, source: i.source, title: i.title, status: i.status, mergedInto: i.merged_into, createdAt: i.created_at },
     canaries: canaries.map((c) => ({ canaryId: c.canary_id, plantedAt: c.planted_at, isoWeek: c.iso_week, leakedBy: c.leaked_by, evidence: c.evidence })),
+    ambiguous: ambiguous.map((a) => ({ candidates: a.candidates.map((c) => ({ canaryId: c.canary_id, plantedAt: c.planted_at })), leakedBy: a.leaked_by, evidence: a.evidence })),
     ...rest,
     // `parts` (a merged suspect's two channels) is always present: null for the others.
     suspects: rest.suspects.map((s) => ({ ...s, parts: s.parts ?? null })),

@@ -71,9 +71,15 @@ const HospitalSpec = z
          * than real ones do; `cradle realism` shows what a thief makes of it).
          */
         fatherNumbers: z.enum(['own', 'mother']).default('own'),
+        /**
+         * "exclusive": a number is one canary's, and rests for the cool-down after it. "shared": several
+         * canaries hold a number at once (never two of one ward, or of one export, within 30 days); a
+         * contact naming no family is traced as the set of them (docs/trace.md).
+         */
+        sharing: z.enum(['exclusive', 'shared']).default('exclusive'),
       })
       .strict()
-      .default({ cooldownDays: 730, burnInDays: DEFAULT_BURN_IN_DAYS, fatherNumbers: 'own' }),
+      .default({ cooldownDays: 730, burnInDays: DEFAULT_BURN_IN_DAYS, fatherNumbers: 'own', sharing: 'exclusive' }),
     /** `cradle target profile`: keep a value only when at least k real families share it. */
     profile: z.object({ k: z.number().int().min(2).default(5) }).strict().optional(),
     /** `cradle realism` and `cradle audit --realism`: the ROC AUC above which they warn (default 0.6; `--warn-above` overrides). */
@@ -268,6 +274,8 @@ export interface HospitalConfig {
   burnInDays: number;
   /** pool.fatherNumbers: "mother" gives a canary's father the mother's trap number; absent or "own", one of his own. */
   fatherNumbers?: 'own' | 'mother';
+  /** pool.sharing: "shared" lets several canaries hold a number at once (docs/trace.md); absent or "exclusive", one. */
+  sharing?: 'exclusive' | 'shared';
   /** The explicit plan (rotation.perWard), or null when the rotation allocates perWeek or there is none. */
   rotation: Record<string, number> | null;
   /** The k of `cradle target profile` (config `profile.k`); undefined: the default. */
@@ -331,6 +339,7 @@ export function parseConfig(doc: unknown, file: string): Config {
       cooldownDays: h.pool.cooldownDays,
       burnInDays: h.pool.burnInDays,
       fatherNumbers: h.pool.fatherNumbers,
+      sharing: h.pool.sharing,
       rotation: h.rotation?.perWard ?? null,
       ...(h.accessActions ? { accessActions: h.accessActions } : {}),
       ...(h.profile ? { profileK: h.profile.k } : {}),

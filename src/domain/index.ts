@@ -111,3 +111,10 @@ export function formatChannel(channel: ChannelRef): string {
   return `${channel.kind}:${channel.name}`;
 }
 export * from './profile.js';
+
+/**
+ * Shared trap numbers (docs/trace.md): days after a canary releases a number during which no canary of
+ * its channel (ward or export file) may take it, so the candidates of a recent contact on it come from
+ * different channels.
+ */
+export const SHARED_APART_DAYS = 30;

@@ -31,6 +31,14 @@ export interface IncidentCanary {
   evidence: number;
 }
 
+/** Contacts on a shared trap number that named no family (ambiguous hits with the same candidates): one of the candidates leaked. */
+export interface AmbiguousContact {
+  candidates: { canary_id: string; planted_at: Date }[];
+  /** The first such contact. */
+  leaked_by: Date;
+  evidence: number;
+}
+
 export interface Suspect {
   key: string;
   kind: ChannelKind | 'merged' | 'unknown';
@@ -54,6 +62,8 @@ export interface TraceSuspect extends Suspect {
 export interface TraceReport {
   incident: IncidentHead;
   canaries: IncidentCanary[];
+  /** Contacts that could not be resolved to one canary: traced as one of their candidates (docs/trace.md). */
+  ambiguous: AmbiguousContact[];
   /** Rotation weeks of the canaries found: the leak cannot be older than the newest rotation it needs. */
   weeks: string[];
   leakedBy: Date | null;

@@ -6,7 +6,7 @@ import { customAlphabet } from 'nanoid';
 import { draftCanaries } from '../canary/draft.js';
 import { canariesPerWeek, type HospitalConfig } from '../config/index.js';
 import { dialectOf, readOnly, StatementRefused, type Database, type Queryable, type ReadOnlyQueryable, type TargetDialect } from '../db/index.js';
-import { formatChannel, type ChannelRef, type Family } from '../domain/index.js';
+import { formatChannel, regionOfLocale, SHARED_APART_DAYS, type ChannelRef, type Family } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { createRandom, type Random } from '../lib/generate/index.js';
 import { checkOutFile } from '../lib/out-file.js';
@@ -408,6 +408,12 @@ async function exportBudget(vaultDb: Database, hospital: HospitalConfig, now: Da
   const plan = canariesPerWeek(hospital);
   if (plan === 0) return null;
   const s = await vault.poolSupply(vaultDb, hospital.name, plan, now);
+  // Shared numbers (pool.sharing "shared"): the export's canaries need numbers different from one
+  // another only, and none is used up: every number out of burn-in can take one.
+  if (hospital.sharing === 'shared') {
+    const shareable = (await vault.shareableNumbers(vaultDb, hospital.name, regionOfLocale(hospital.locale), now, SHARED_APART_DAYS)).length;
+    return { canaries: Math.floor(shareable / Math.max(1, s.numbersPerCanary)), supply: shareable, reserve: 0, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100 };
+  }
   const reserve = s.perWeek * vault.POOL_WEEKS_WANTED;
   return { canaries: Math.max(0, Math.floor((s.supply - reserve) / s.numbersPerCanary)), supply: s.supply, reserve, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100 };
 }
@@ -445,6 +451,7 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
   // The draft's uniqueness checks read the target too: under the same read-only promise.
   const draft = await readOnly(target, (tx) =>
     draftCanaries(vaultDb, tx, {
+      origin: 'export',
       hospital: req.hospital,
       mapping: req.mapping,
       count: own + newPoolSize,
@@ -533,7 +540,7 @@ export async function markAndRecord(vaultDb: Database, target: Database, req: Ma
         await vault.insertCanaries(tx, { hospital: req.hospital.name, batchId: null, exportId: null, codePoolId: code.poolId, status: 'planted', at }, poolCanaries.map((c) => ({ id: c.id, family: c.family, isoWeek: week, codePosition: c.position })));
       }
       await vault.insertCanaries(tx, { hospital: req.hospital.name, batchId: null, exportId: id, status: 'planted', at }, ownCanaries.map((c) => ({ id: c.id, family: c.family, isoWeek: week })));
-      const ok = await vault.assignNumbers(tx, draft.assignments.map((a) => ({ numberId: a.numberId, canaryId: idOf.get(a.family)!, role: a.role })), at);
+      const ok = await vault.assignNumbers(tx, draft.assignments.map((a) => ({ numberId: a.numberId, canaryId: idOf.get(a.family)!, role: a.role })), at, { shared: req.hospital.sharing === 'shared' });
       if (!ok) throw new UserError('another cradle process took some of the same trap numbers; run the export again');
       if (code) {
         try {

@@ -151,7 +151,7 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
       await vault.recordBatchIntent(tx, batch, canaries);
       await vault.addCanaryEvents(tx, events);
     }
-    const ok = await vault.assignNumbers(tx, assignments.map((a) => ({ numberId: a.numberId, canaryId: canaryOf.get(a.family)!, role: a.role })), clock());
+    const ok = await vault.assignNumbers(tx, assignments.map((a) => ({ numberId: a.numberId, canaryId: canaryOf.get(a.family)!, role: a.role })), clock(), { shared: req.hospital.sharing === 'shared' });
     if (!ok) throw new UserError('another cradle process took some of the same trap numbers; run the command again');
   });
   // Scheduled: nothing reaches the target now; `cradle canaries advance` writes each event when due.

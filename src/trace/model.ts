@@ -60,6 +60,13 @@ export interface FoundCanary {
   plantedAt: Date;
   /** Earliest evidence it had leaked: first contact on its trap, or the time the dump was seized/scanned. */
   seenLeakedAt: Date;
+  /**
+   * A contact triage could not resolve to one canary (a shared trap number, no name in the message):
+   * the canaries it may be about, each with its planting time. `id` then names the item (e.g. the
+   * candidates joined), `plantedAt` is the earliest of theirs. The likelihood is the mean over the
+   * candidates (docs/trace.md, "Ambiguous contacts").
+   */
+  candidates?: readonly { id: string; plantedAt: Date }[];
 }
 
 export interface TraceInput {
@@ -204,11 +211,16 @@ function logSumExp(a: number, b: number): number {
 }
 
 interface Found {
+  /** One per found item: a canary, or a contact that could not be resolved to one (its candidates). */
   ids: string[];
+  /** The earliest planting among the item's candidates. */
   planted: Float64Array;
   /** seenLeakedAt + 1 ms: T up to and including the evidence time explains the canary. */
   until: Float64Array;
-  index: Map<string, number>;
+  /** Each item's candidate canaries with their planting times (one for a resolved canary). */
+  candidates: { id: string; planted: number }[][];
+  /** Candidate canary id → the items it is a candidate of. */
+  index: Map<string, number[]>;
   t0: number;
   t1: number;
 }
@@ -219,8 +231,10 @@ interface Single {
   codeSet: Set<string> | null;
   /** Sorted exposure times of the canaries it saw besides its codeword. */
   times: Float64Array;
-  /** Per found canary: its exposure time to this channel (NaN if it cannot explain it at any T). */
+  /** Per found item: its (earliest candidate's) exposure time to this channel (NaN if it cannot explain it at any T). */
   exposure: Float64Array;
+  /** Per found item: ln(r/j), r of its j candidates this channel can explain (0 for a canary it can). */
+  shares: Float64Array;
   /** ln ∫ P(found | c, T) dT/(T1 − T0), without the prior. */
   logLikelihood: number;
   /** A representative T of the most likely stretch of time. */
@@ -229,25 +243,34 @@ interface Single {
 }
 
 function prepareFound(found: readonly FoundCanary[]): Found {
-  const byId = new Map<string, { planted: number; leaked: number }>();
+  const byId = new Map<string, { planted: number; leaked: number; candidates: Map<string, number> }>();
   for (const f of found) {
     const [p, l] = [f.plantedAt.getTime(), f.seenLeakedAt.getTime()];
     const had = byId.get(f.id);
-    byId.set(f.id, had ? { planted: Math.min(had.planted, p), leaked: Math.min(had.leaked, l) } : { planted: p, leaked: l });
+    const candidates = had?.candidates ?? new Map<string, number>();
+    for (const c of f.candidates?.length ? f.candidates : [{ id: f.id, plantedAt: f.plantedAt }]) {
+      const t = c.plantedAt.getTime();
+      candidates.set(c.id, Math.min(candidates.get(c.id) ?? Infinity, t));
+    }
+    byId.set(f.id, had ? { planted: Math.min(had.planted, p), leaked: Math.min(had.leaked, l), candidates } : { planted: p, leaked: l, candidates });
   }
   const ids = [...byId.keys()];
   const planted = new Float64Array(ids.length);
   const until = new Float64Array(ids.length);
+  const candidates: { id: string; planted: number }[][] = [];
+  const index = new Map<string, number[]>();
   let [t0, t1] = [Infinity, -Infinity];
   ids.forEach((id, i) => {
     const f = byId.get(id)!;
-    planted[i] = f.planted;
+    candidates.push([...f.candidates].map(([cid, at]) => ({ id: cid, planted: at })));
+    for (const c of candidates[i]) index.set(c.id, [...(index.get(c.id) ?? []), i]);
+    planted[i] = Math.min(f.planted, ...candidates[i].map((c) => c.planted));
     until[i] = f.leaked + 1;
-    t0 = Math.min(t0, f.planted);
+    t0 = Math.min(t0, planted[i]);
     t1 = Math.max(t1, f.leaked + 1);
   });
   if (!(t1 > t0)) t1 = t0 + 1;
-  return { ids, planted, until, index: new Map(ids.map((id, i) => [id, i])), t0, t1 };
+  return { ids, planted, until, candidates, index, t0, t1 };
 }
 
 /** Scores a (set of) canaries at one moment: ln P(leak = those explained) for a channel with this many exposures. */
@@ -291,31 +314,35 @@ function sweepChannel(channel: TraceChannel, f: Found, logNoise: number, tau: nu
   if (!Number.isFinite(codeTime)) codeTime = f.t0;
 
   const exposure = new Float64Array(m).fill(NaN);
-  const adds: { t: number; code: boolean; until: number }[] = [];
-  const removes: { t: number; code: boolean }[] = [];
-  const consider = (i: number, seenAt: number | undefined, code: boolean) => {
+  // Per item: candidates this channel can explain at some T (ln(r/j) is its share of the mean over candidates).
+  const reach = new Int32Array(m);
+  const adds: { t: number; code: boolean; until: number; item: number }[] = [];
+  const removes: { t: number; item: number }[] = [];
+  const consider = (i: number, planted: number, seenAt: number | undefined, code: boolean) => {
     if (seenAt === undefined) return;
-    const s = Math.max(seenAt, f.planted[i]);
+    const s = Math.max(seenAt, planted);
     if (s >= f.until[i]) return; // contacted before this channel was exposed to it
-    exposure[i] = s;
-    adds.push({ t: s, code, until: f.until[i] });
-    removes.push({ t: f.until[i], code });
+    exposure[i] = Number.isNaN(exposure[i]) ? s : Math.min(exposure[i], s);
+    reach[i]++;
+    adds.push({ t: s, code, until: f.until[i], item: i });
+    removes.push({ t: f.until[i], item: i });
   };
   // Walk the smaller side: a scan can find 10,000 canaries, a channel can have seen 10,000.
   if (m <= channel.seen.size + codeSize) {
     for (let i = 0; i < m; i++) {
-      const id = f.ids[i];
-      const code = !!codeSet?.has(id);
-      consider(i, channel.seen.get(id)?.getTime() ?? (code ? codeTime : undefined), code);
+      for (const c of f.candidates[i]) {
+        const code = !!codeSet?.has(c.id);
+        consider(i, c.planted, channel.seen.get(c.id)?.getTime() ?? (code ? codeTime : undefined), code);
+      }
     }
   } else {
+    const plantedOf = (i: number, id: string) => f.candidates[i].find((c) => c.id === id)!.planted;
     for (const [id, at] of channel.seen) {
-      const i = f.index.get(id);
-      if (i !== undefined) consider(i, at.getTime(), !!codeSet?.has(id));
+      for (const i of f.index.get(id) ?? []) consider(i, plantedOf(i, id), at.getTime(), !!codeSet?.has(id));
     }
     if (codeSet) for (const id of codeSet) {
-      const i = f.index.get(id);
-      if (i !== undefined && !channel.seen.has(id)) consider(i, codeTime, true);
+      if (channel.seen.has(id)) continue;
+      for (const i of f.index.get(id) ?? []) consider(i, plantedOf(i, id), codeTime, true);
     }
   }
   adds.sort((a, b) => a.t - b.t);
@@ -323,6 +350,11 @@ function sweepChannel(channel: TraceChannel, f: Found, logNoise: number, tau: nu
 
   let [n, kr, kc] = [0, 0, 0];
   let [ni, ai, ri] = [0, 0, 0];
+  // Per item: candidates explained now, and whether it counts in the codeword; `share`: Σ ln(r/j) over the items explained.
+  const live = new Int32Array(m);
+  const isCode = new Uint8Array(m);
+  let share = 0;
+  const shareOf = (i: number, r: number) => (r === 0 ? 0 : Math.log(r / f.candidates[i].length));
   // The evidence times of the canaries explained now: the earliest bounds T and weighs it.
   const evidence = new MinHeap();
   const apply = (b: number) => {
@@ -331,14 +363,23 @@ function sweepChannel(channel: TraceChannel, f: Found, logNoise: number, tau: nu
       ni++;
     }
     for (; ai < adds.length && adds[ai].t <= b; ai++) {
-      if (adds[ai].code) kc++;
-      else kr++;
+      const { item, code } = adds[ai];
+      share += shareOf(item, live[item] + 1) - shareOf(item, live[item]);
+      if (live[item]++ === 0) {
+        isCode[item] = code ? 1 : 0;
+        if (code) kc++;
+        else kr++;
+      }
       evidence.push(adds[ai].until);
     }
     while (evidence.size && evidence.peek() <= b) evidence.pop();
     for (; ri < removes.length && removes[ri].t <= b; ri++) {
-      if (removes[ri].code) kc--;
-      else kr--;
+      const { item } = removes[ri];
+      share += shareOf(item, live[item] - 1) - shareOf(item, live[item]);
+      if (--live[item] === 0) {
+        if (isCode[item]) kc--;
+        else kr--;
+      }
     }
   };
   const total = new LogSum();
@@ -351,7 +392,7 @@ function sweepChannel(channel: TraceChannel, f: Found, logNoise: number, tau: nu
     if (ni < times.length && times[ni] < next) next = times[ni];
     if (ai < adds.length && adds[ai].t < next) next = adds[ai].t;
     if (ri < removes.length && removes[ri].t < next) next = removes[ri].t;
-    const score = leakScore(codeSize, kc, fixedSize ?? (vault ? Math.max(n, kr) : n), kr) + noiseScore(m - kr - kc, logNoise);
+    const score = leakScore(codeSize, kc, fixedSize ?? (vault ? Math.max(n, kr) : n), kr) + share + noiseScore(m - kr - kc, logNoise);
     // A stretch weighs at most 1 (the delay) or its length: far below the best so far, skip it (e^-40).
     if (score > -Infinity && score + bound > total.max - 40) {
       total.add(logStretch(b, next, evidence.peek(), tau) + score);
@@ -362,7 +403,8 @@ function sweepChannel(channel: TraceChannel, f: Found, logNoise: number, tau: nu
   }
   const explains: number[] = [];
   if (!Number.isNaN(bestT)) for (let i = 0; i < m; i++) if (exposure[i] <= bestT && bestT < f.until[i]) explains.push(i);
-  return { channel, codeSet, times, exposure, logLikelihood: total.value - Math.log(f.t1 - f.t0), bestT, explains };
+  const shares = Float64Array.from(reach, (r, i) => shareOf(i, r));
+  return { channel, codeSet, times, exposure, shares, logLikelihood: total.value - Math.log(f.t1 - f.t0), bestT, explains };
 }
 
 /** ln (1/(T1−T0)) ∫ P(leak = exactly `part` | c, T) dT: the part of a merged leak that came from c. */
@@ -370,10 +412,12 @@ function partLikelihood(s: Single, part: readonly number[], f: Found, tau: numbe
   if (part.length === 0) return -Infinity;
   let [from, to] = [f.t0, f.t1];
   let kc = 0;
+  let share = 0;
   for (const i of part) {
     from = Math.max(from, s.exposure[i]);
     to = Math.min(to, f.until[i]);
-    if (s.codeSet?.has(f.ids[i])) kc++;
+    if (f.candidates[i].some((c) => s.codeSet?.has(c.id))) kc++;
+    share += s.shares[i];
   }
   if (!(to > from)) return -Infinity;
   const kr = part.length - kc;
@@ -394,7 +438,7 @@ function partLikelihood(s: Single, part: readonly number[], f: Found, tau: numbe
   while (b < to) {
     const next = n < times.length && times[n] < to ? times[n] : to;
     if (next > b) {
-      const score = leakScore(codeSize, kc, n, kr);
+      const score = leakScore(codeSize, kc, n, kr) + share;
       if (score > -Infinity && score + bound > total.max - 40) total.add(logStretch(b, next, to, delay ? tau : Infinity) + score);
     }
     b = next;
@@ -498,7 +542,7 @@ export function trace(input: TraceInput, options: TraceOptions = {}): Suspect[] 
   }
 
   // Unknown: a leak from a source that saw the whole vault, each canary from when it was planted.
-  const vault: TraceChannel = { key: UNKNOWN_SOURCE, kind: 'system', seen: new Map(f.ids.map((id, i) => [id, new Date(f.planted[i])])) };
+  const vault: TraceChannel = { key: UNKNOWN_SOURCE, kind: 'system', seen: new Map(f.candidates.flat().map((c) => [c.id, new Date(c.planted)])) };
   const planted = input.vaultPlantedAt?.length ? Float64Array.from(input.vaultPlantedAt, (d) => d.getTime()).sort() : undefined;
   const unknown = sweepChannel(vault, f, logNoise, tau, { planted, size: N });
   const unknownExplains = new Set(unknown.explains);

@@ -14,6 +14,9 @@ export type { TraceReport, TraceSuspect };
 
 const TOP = 10;
 
+/** How an ambiguous contact is named among the found (in `explains`): its candidates joined by "|". */
+export const ambiguousId = (a: { candidates: readonly { canary_id: string }[] }) => a.candidates.map((c) => c.canary_id).join('|');
+
 export async function traceIncident(db: Queryable, incidentId: string, options: { top?: number } = {}): Promise<TraceReport> {
   const incident = await vault.incidentHead(db, incidentId);
   if (incident.status === 'merged') throw new UserError(`incident ${incident.id} was merged into ${incident.merged_into}: its hits are there (cradle trace ${incident.merged_into})`);
@@ -22,13 +25,23 @@ export async function traceIncident(db: Queryable, incidentId: string, options: 
   const dismissed = incident.source === 'hits' ? await vault.dismissedHits(db, incident.id) : [];
   const kept = new Set(canaries.map((c) => c.canary_id));
   const excluded = { hits: dismissed, canaries: [...new Set(dismissed.map((d) => d.canaryId).filter((c) => !kept.has(c)))].sort() };
-  const ids = canaries.map((c) => c.canary_id);
+  const ambiguous = await vault.incidentAmbiguous(db, incident);
+  const ids = [...new Set([...canaries.map((c) => c.canary_id), ...ambiguous.flatMap((a) => a.candidates.map((c) => c.canary_id))])];
   const channels = ids.length ? await vault.channelsSeeing(db, ids) : [];
   const universe = await vault.traceUniverse(db);
   const size = universe.plantedAt.length;
   const suspects = trace(
     {
-      found: canaries.map((c) => ({ id: c.canary_id, plantedAt: c.planted_at, seenLeakedAt: c.leaked_by })),
+      found: [
+        ...canaries.map((c) => ({ id: c.canary_id, plantedAt: c.planted_at, seenLeakedAt: c.leaked_by })),
+        // An ambiguous contact is one item: one of its candidates (named by them all, "a|b|c").
+        ...ambiguous.map((a) => ({
+          id: ambiguousId(a),
+          plantedAt: new Date(Math.min(...a.candidates.map((c) => c.planted_at.getTime()))),
+          seenLeakedAt: a.leaked_by,
+          candidates: a.candidates.map((c) => ({ id: c.canary_id, plantedAt: c.planted_at })),
+        })),
+      ],
       channels: channels.map((ch) => ({ key: ch.key, kind: ch.kind as ChannelKind, seen: ch.seen, code: ch.code ?? undefined })),
       vaultSize: size,
       vaultPlantedAt: universe.plantedAt,
@@ -40,8 +53,9 @@ export async function traceIncident(db: Queryable, incidentId: string, options: 
   return {
     incident,
     canaries,
+    ambiguous,
     weeks: [...new Set(canaries.map((c) => c.iso_week))].sort(),
-    leakedBy: canaries.length ? canaries.reduce((a, c) => (c.leaked_by < a ? c.leaked_by : a), canaries[0].leaked_by) : null,
+    leakedBy: [...canaries, ...ambiguous].reduce<Date | null>((a, c) => (a === null || c.leaked_by < a ? c.leaked_by : a), null),
     candidates: channels.length,
     vaultSize: size,
     excluded,

@@ -7,6 +7,8 @@
 //   names         the message says the canary's name (characters or pinyin, as scan matches them): 0.9
 //   birth-date    it mentions the baby's birth date: 0.8
 //   same-sender   the same caller or sender contacted other canaries too: 0.85
+//   shared-number the trap is shared by several canaries and the message names none (weight 0: a
+//                 note; the set of candidates goes to the trace, docs/trace.md)
 // Discounts multiply the trap's weight (they are evidence that the contact came by chance):
 //   background    contacts the number got while no canary held it (burn-in, random dialling,
 //                 recycled-number traffic) at λ a day: e^(−7λ)
@@ -30,7 +32,7 @@ export const SENDER_WINDOW_MS = 7 * 86_400_000;
 
 const W = { trap: 0.6, releasedTrap: 0.4, names: 0.9, birthDate: 0.8, sameSender: 0.85 } as const;
 
-export type ReasonCode = 'trap' | 'released-trap' | 'names' | 'birth-date' | 'same-sender' | 'background' | 'dialer' | 'carrier' | 'other';
+export type ReasonCode = 'trap' | 'released-trap' | 'names' | 'birth-date' | 'same-sender' | 'background' | 'dialer' | 'carrier' | 'shared-number' | 'other';
 const DISCOUNTS: ReadonlySet<ReasonCode> = new Set(['background', 'dialer', 'carrier']);
 const TRAPS: ReadonlySet<ReasonCode> = new Set(['trap', 'released-trap']);
 
@@ -49,6 +51,8 @@ export interface HitEvidence {
   unrelatedNumbers?: number;
   /** The sender is this carrier's service number (carrierOf). */
   carrier?: { number: string; carrier: string } | null;
+  /** Canaries the contact may be about (a shared number it could not be resolved on); 1 or absent: resolved. */
+  candidates?: number;
 }
 
 export interface Reason {
@@ -117,6 +121,8 @@ export function scoreHit(e: HitEvidence): Judgement {
   if (e.otherCanaries > 0 && !dialer && !e.carrier) drafts.push(sameSenderReason(e.otherCanaries));
   if (dialer) drafts.push(dialerReason(e.unrelatedNumbers!));
   if (e.carrier) drafts.push(carrierReason(e.carrier));
+  // Weight 0: the number is as much a trap shared as alone; the set goes to the trace, not the confidence.
+  if ((e.candidates ?? 1) > 1) drafts.push({ code: 'shared-number', label: `shared number: one of ${e.candidates} canaries`, reason: `the number is shared by ${e.candidates} canaries and the message names none of them: the trace weighs each`, weight: 0 });
   return judge(drafts);
 }
 
@@ -173,7 +179,7 @@ const LEGACY: [RegExp, ReasonCode, string][] = [
   [/^the message mentions the baby/, 'birth-date', 'birth date'],
   [/^the same sender contacted/, 'same-sender', 'sender contacted other canaries'],
 ];
-const CODES: ReadonlySet<string> = new Set<ReasonCode>(['trap', 'released-trap', 'names', 'birth-date', 'same-sender', 'background', 'dialer', 'carrier', 'other']);
+const CODES: ReadonlySet<string> = new Set<ReasonCode>(['trap', 'released-trap', 'names', 'birth-date', 'same-sender', 'background', 'dialer', 'carrier', 'shared-number', 'other']);
 
 /** Reasons as stored, with code, label and effect filled in for rows older versions wrote. */
 export function explain(stored: readonly StoredReason[]): Judgement {

@@ -1,15 +1,14 @@
 import { customAlphabet } from 'nanoid';
 import type { Database, Queryable } from '../db/index.js';
 import { maskPhone } from '../lib/phone.js';
-import { CanaryMatcher } from '../lib/match/matcher.js';
-import { signatureOf } from '../lib/match/signature.js';
 import * as vault from '../vault/index.js';
 import { carrierOf, carrierSenderForms } from './carriers.js';
-import { LOW, mentionsDate, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, similarity, type Judgement, type Reason } from './score.js';
+import { resolveContact } from './resolve.js';
+import { LOW, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, similarity, type Judgement, type Reason } from './score.js';
 
 // Triage: each contact with a trap, once recorded as evidence, is matched to the canary that held
-// the trap at the time (names in the message decide between canaries that shared a number over
-// time), judged (score.ts), grouped into an incident (same sender or canary within 7 days, or the
+// the trap at the time (names or a birth date in the message decide between canaries that shared a
+// number; a contact they cannot resolve keeps the set of candidates, resolve.ts), judged (score.ts), grouped into an incident (same sender or canary within 7 days, or the
 // same script from another sender) when it reaches the alert threshold, and queued for alerting, all
 // in one transaction per batch of contacts (TRIAGE_BATCH), so a crash leaves the batch untriaged, to be
 // triaged again, never part of a contact; within a batch, contacts are handled in order. A hit
@@ -18,7 +17,6 @@ import { LOW, mentionsDate, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, simila
 // re-judges the sender's earlier active hits; a dismissed hit is left as the investigator left it.
 
 const incidentId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 10);
-const NAME_KINDS = new Set(['name', 'name-pinyin', 'masked-name']);
 /** Hits from the same sender or on the same canary this close in time belong to one incident. */
 export const INCIDENT_WINDOW_MS = 7 * 86_400_000;
 
@@ -82,12 +80,6 @@ export async function triagePending(db: Database, options: TriageOptions = {}): 
     result.ignored.push(...done.ignored);
   }
   return result;
-}
-
-/** Local dates of the baby's birth a message may give: the UTC date and the one in China's time. */
-function birthDates(birthTime: string): string[] {
-  const t = Date.parse(birthTime);
-  return [...new Set([new Date(t).toISOString().slice(0, 10), new Date(t + 8 * 3_600_000).toISOString().slice(0, 10)])];
 }
 
 /** The network message a contact is (a USSD reply, a delivery report), as Cradle's own SMS inbox reader marked it; the source says the mark is Cradle's, not a sender's header. */
@@ -192,30 +184,25 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
   const { actor } = batch;
   const holders = batch.holders.get(c.id)!;
   const mailbox = c.to_address.includes('@');
-  // Names in the message pick the canary among those that held the trap; otherwise the latest.
+  // Names or a birth date in the message pick the canary among those that held the trap; else the
+  // holders of the time, one canary or (a shared number) the set (resolve.ts).
   const text = c.body ?? '';
-  const matcher = new CanaryMatcher(holders.map((h) => signatureOf(h.canary_id, h.family)));
-  const named = new Map<string, string[]>();
-  for (const m of text ? matcher.matchRecord(text) : []) {
-    const names = m.hits.filter((h) => NAME_KINDS.has(h.kind)).map((h) => h.matched);
-    if (names.length) named.set(m.canaryId, [...new Set(names)]);
-  }
-  const holder = holders.find((h) => named.has(h.canary_id)) ?? holders[0];
-  const baby = holder.family.baby;
+  const { holder, names, babyBirthDate, candidates } = resolveContact(holders, text);
   const evidence = {
     heldAtTime: holder.released_at === null || holder.released_at > c.occurred_at,
     background: mailbox ? null : (batch.backgrounds.get(c.to_address) ?? null),
-    names: named.get(holder.canary_id) ?? [],
-    babyBirthDate: birthDates(baby.birthTime).find((d) => mentionsDate(text, d)) ?? null,
+    names,
+    babyBirthDate,
     otherCanaries: c.from_address ? otherCanaries(batch.figures.get(c.from_address)!, holder.canary_id) : 0,
     unrelatedNumbers: c.from_address ? await unrelatedNumbers(tx, batch, c.from_address, c.occurred_at) : 0,
     carrier: carrierOf(c.from_address),
+    candidates: candidates?.length ?? 1,
   };
   const { confidence, reasons } = scoreHit(evidence);
 
   // Below the threshold a hit is a record, not an incident.
   const incident = confidence >= LOW ? await incidentFor(tx, { kind: c.kind, from: c.from_address, canaryId: holder.canary_id, at: c.occurred_at, body: text }) : null;
-  const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident });
+  const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident, candidates });
   if (c.from_address) batch.senderHits.delete(c.from_address);
   if (c.from_address && hitId !== null) {
     // As sender_canaries' trigger has just counted it.

@@ -134,11 +134,12 @@ export async function createHitIncident(db: Queryable, id: string, title: string
   await sealRows(db, 'incidents', [id], { incidentId: id });
 }
 
-export async function insertHit(db: Queryable, hit: { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null }): Promise<number | null> {
+/** A hit; `candidates` (two or more, canaryId among them) when the contact could not be resolved to one canary. */
+export async function insertHit(db: Queryable, hit: { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null; candidates?: readonly string[] | null }): Promise<number | null> {
   const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO hits (event_id, canary_id, confidence, reasons, incident_id) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO hits (event_id, canary_id, confidence, reasons, incident_id, candidates) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (event_id, canary_id) DO NOTHING RETURNING id`,
-    [hit.eventId, hit.canaryId, hit.confidence, JSON.stringify(hit.reasons), hit.incidentId],
+    [hit.eventId, hit.canaryId, hit.confidence, JSON.stringify(hit.reasons), hit.incidentId, hit.candidates?.length ? hit.candidates : null],
   );
   return rows[0]?.id ?? null;
 }

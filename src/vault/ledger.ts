@@ -227,8 +227,9 @@ export const EVIDENCE: Record<EvidenceKind, EvidenceSource> = {
     keyType: 'bigint',
     keyColumn: 'h.id',
     table: 'hits h',
-    columns: `h.id AS key, h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id, h.status`,
-    // status only once a hit is dismissed (migration 013): entries made before it keep matching.
+    columns: `h.id AS key, h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id, h.status, h.candidates`,
+    // status only once a hit is dismissed (migration 013), candidates only for an ambiguous hit
+    // (migration 017): entries made before them keep matching.
     content: (r) => ({
       id: num(r.id),
       event_id: num(r.event_id),
@@ -237,6 +238,7 @@ export const EVIDENCE: Record<EvidenceKind, EvidenceSource> = {
       reasons: r.reasons,
       incident_id: r.incident_id ?? null,
       ...(r.status !== undefined && r.status !== null && r.status !== 'active' ? { status: r.status } : {}),
+      ...(Array.isArray(r.candidates) ? { candidates: r.candidates } : {}),
     }),
     incident: (r) => (r.incident_id as string | null) ?? null,
   },

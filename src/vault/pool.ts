@@ -124,6 +124,30 @@ export async function availableNumbers(db: Queryable, hospital: string, region: 
   return rows;
 }
 
+/**
+ * pool.sharing "shared": the numbers a new canary may share (out of burn-in, not blocked), each with the
+ * channels of the canaries holding it or that released it within `apartDays` (ward:<ward> for a seeded
+ * canary, export:<id>, code:<pool>), the hospital's own first. A number goes to a canary whose channel
+ * is not among them (src/canary/draft.ts).
+ */
+export async function shareableNumbers(db: Queryable, hospital: string, region: string, asOf: Date, apartDays: number): Promise<{ id: number; e164: string; channels: string[] }[]> {
+  const { rows } = await db.query<{ id: number; e164: string; channels: string[] }>(
+    `SELECT t.id, t.e164,
+            coalesce(array_agg(DISTINCT CASE WHEN c.export_id IS NOT NULL THEN 'export:' || c.export_id
+                                             WHEN c.code_pool_id IS NOT NULL THEN 'code:' || c.code_pool_id
+                                             ELSE 'ward:' || c.ward END) FILTER (WHERE c.id IS NOT NULL), '{}') AS channels
+       FROM trap_numbers t
+       LEFT JOIN trap_assignments a ON a.trap_number_id = t.id AND (a.released_at IS NULL OR a.released_at > $3::timestamptz - make_interval(days => $4))
+       LEFT JOIN canaries c ON c.id = a.canary_id
+      WHERE t.region = $2 AND (t.hospital = $1 OR t.hospital IS NULL)
+        AND (t.state IN ('available', 'assigned', 'retired') OR (t.state = 'burn_in' AND t.burn_in_until <= $3))
+      GROUP BY t.id, t.e164, t.hospital
+      ORDER BY (t.hospital IS NULL), t.e164`,
+    [hospital, region, asOf.toISOString(), apartDays],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
 export async function blockNumbers(db: Queryable, ids: readonly number[], note: string): Promise<void> {
   if (ids.length) await db.query(`UPDATE trap_numbers SET state = 'blocked', note = $2 WHERE id = ANY($1::bigint[])`, [ids, note]);
 }
@@ -132,10 +156,14 @@ export async function blockNumbers(db: Queryable, ids: readonly number[], note: 
  * Take these numbers for canaries. Fails (returns false) if any is no longer available, so two seeders
  * can never hand out the same number: the UPDATE is conditional on the state.
  */
-export async function assignNumbers(db: Queryable, assignments: readonly { numberId: number; canaryId: string; role: 'mother' | 'father' }[], at: Date): Promise<boolean> {
+export async function assignNumbers(db: Queryable, assignments: readonly { numberId: number; canaryId: string; role: 'mother' | 'father' }[], at: Date, options: { /** pool.sharing "shared": numbers other canaries hold (or rest from) may be taken too. */ shared?: boolean } = {}): Promise<boolean> {
   if (assignments.length === 0) return true;
   const ids = assignments.map((a) => a.numberId);
-  const res = await db.query(`UPDATE trap_numbers SET state = 'assigned' WHERE id = ANY($1::bigint[]) AND state = 'available'`, [ids]);
+  const res = await db.query(
+    `UPDATE trap_numbers SET state = 'assigned', burn_in_until = NULL
+      WHERE id = ANY($1::bigint[]) AND (state = 'available' OR ($2 AND (state IN ('assigned', 'retired') OR (state = 'burn_in' AND burn_in_until <= $3))))`,
+    [ids, !!options.shared, at.toISOString()],
+  );
   if (res.rowCount !== new Set(ids).size) return false;
   await db.query(
     `INSERT INTO trap_assignments (trap_number_id, canary_id, role, assigned_at)
@@ -145,11 +173,16 @@ export async function assignNumbers(db: Queryable, assignments: readonly { numbe
   return true;
 }
 
+/** A shared number (pool.sharing "shared") stays assigned while a canary other than these still holds it. */
+const HELD_BY_OTHERS = (ids: string) =>
+  `NOT EXISTS (SELECT 1 FROM trap_assignments o WHERE o.trap_number_id = trap_numbers.id AND o.released_at IS NULL AND NOT (o.canary_id = ANY(${ids}::text[])))`;
+
 /** Give the numbers of these canaries back to the pool (a batch that never reached the target). */
 export async function releaseNumbersOf(db: Queryable, canaryIds: readonly string[]): Promise<void> {
   await db.query(
     `UPDATE trap_numbers SET state = 'available'
-      WHERE state = 'assigned' AND id IN (SELECT trap_number_id FROM trap_assignments WHERE canary_id = ANY($1::text[]))`,
+      WHERE state = 'assigned' AND id IN (SELECT trap_number_id FROM trap_assignments WHERE canary_id = ANY($1::text[]))
+        AND ${HELD_BY_OTHERS('$1')}`,
     [canaryIds],
   );
 }
@@ -158,7 +191,8 @@ export async function releaseNumbersOf(db: Queryable, canaryIds: readonly string
 export async function retireNumbersOf(db: Queryable, canaryIds: readonly string[], at: Date, cooldownDays: number): Promise<number> {
   const res = await db.query(
     `UPDATE trap_numbers SET state = 'retired', retired_at = $2, cooldown_until = $2::timestamptz + make_interval(days => $3)
-      WHERE state = 'assigned' AND id IN (SELECT trap_number_id FROM trap_assignments WHERE canary_id = ANY($1::text[]))`,
+      WHERE state = 'assigned' AND id IN (SELECT trap_number_id FROM trap_assignments WHERE canary_id = ANY($1::text[]))
+        AND ${HELD_BY_OTHERS('$1')}`,
     [canaryIds, at.toISOString(), cooldownDays],
   );
   await db.query(`UPDATE trap_assignments SET released_at = $2 WHERE canary_id = ANY($1::text[]) AND released_at IS NULL`, [canaryIds, at.toISOString()]);

@@ -1,9 +1,9 @@
 import type { Queryable } from '../db/index.js';
 import { UserError } from '../lib/errors.js';
 import { exportCodewords } from './codes.js';
-import type { IncidentCanary, IncidentHead } from '../domain/trace.js';
+import type { AmbiguousContact, IncidentCanary, IncidentHead } from '../domain/trace.js';
 
-export type { IncidentCanary, IncidentHead };
+export type { AmbiguousContact, IncidentCanary, IncidentHead };
 
 // What `cradle trace` reads from the vault: the incident's canaries with the first evidence that each
 // leaked, and every channel that saw any of them, with the first time it saw each canary it ever saw.
@@ -20,7 +20,7 @@ export async function incidentCanaries(db: Queryable, incident: IncidentHead): P
   const sql =
     incident.source === 'hits'
       ? `SELECT h.canary_id, min(ev.occurred_at) AS leaked_by, count(*)::int AS evidence
-           FROM hits h JOIN contact_events ev ON ev.id = h.event_id WHERE h.incident_id = $1 AND h.status = 'active' GROUP BY h.canary_id`
+           FROM hits h JOIN contact_events ev ON ev.id = h.event_id WHERE h.incident_id = $1 AND h.status = 'active' AND h.candidates IS NULL GROUP BY h.canary_id`
       : // The matches kept, and the summary's list of every canary found (a scan keeps at most MAX_KEPT matches).
         `SELECT s.canary_id, i.created_at AS leaked_by, max(s.evidence)::int AS evidence
            FROM (SELECT m.canary_id, count(*) AS evidence FROM scan_matches m WHERE m.incident_id = $1 GROUP BY m.canary_id
@@ -34,6 +34,24 @@ export async function incidentCanaries(db: Queryable, incident: IncidentHead): P
     [incident.id],
   );
   return rows;
+}
+
+/**
+ * The incident's ambiguous hits (contacts on a shared number that named no family, migration 017): one
+ * per set of candidates, with the first contact and each candidate's planting time.
+ */
+export async function incidentAmbiguous(db: Queryable, incident: IncidentHead): Promise<AmbiguousContact[]> {
+  if (incident.source !== 'hits') return [];
+  const { rows } = await db.query<{ candidates: string[]; leaked_by: Date; evidence: number; planted: Date[] }>(
+    `SELECT a.candidates, a.leaked_by, a.evidence,
+            (SELECT array_agg(coalesce(c.planted_at, c.created_at) ORDER BY x.o) FROM unnest(a.candidates) WITH ORDINALITY x(id, o) JOIN canaries c ON c.id = x.id) AS planted
+       FROM (SELECT h.candidates, min(ev.occurred_at) AS leaked_by, count(*)::int AS evidence
+               FROM hits h JOIN contact_events ev ON ev.id = h.event_id
+              WHERE h.incident_id = $1 AND h.status = 'active' AND h.candidates IS NOT NULL GROUP BY h.candidates) a
+      ORDER BY a.leaked_by, a.candidates`,
+    [incident.id],
+  );
+  return rows.map((r) => ({ candidates: r.candidates.map((id, i) => ({ canary_id: id, planted_at: r.planted[i] })), leaked_by: r.leaked_by, evidence: r.evidence }));
 }
 
 export interface TraceChannelRow {

@@ -85,6 +85,13 @@ describe.each(BACKENDS)('pool list writes nothing on %s', (backend) => {
     expect(plan.plan).toEqual({ rotationPerWeek: 2, exportsPerWeek: 0, canariesPerExport: 3, numbersPerCanary: 1.71, cooldownDays: 730, weeks: 104, numbersPerCanaryFrom: 'zh-CN families' });
     const text = await run(['pool', 'plan', '--exports-per-week', '5', '--numbers-per-canary', '1', '--weeks', '8']);
     expect(text.stdout).toContain('plan: 2 rotation canaries a week, 5 exports a week × 3 canaries, 1 number a canary (given), cool-down 730 days, 8 weeks\nneeds: 136 numbers at most, taking 17 a week\npool: 3 numbers (blocked ones aside): short from week 1\n');
+    // --shared: the plan on shared numbers, traced (a small plan and few runs: seeded, the same every time).
+    const shared = JSON.parse((await run(['pool', 'plan', '--exports-per-week', '2', '--weeks', '12', '--shared', '--numbers', '10', '--runs', '20', '--json'])).stdout);
+    expect(shared.accuracy).toMatchObject({ numbers: 10, numbersNeeded: 6, short: 0 });
+    expect(shared.accuracy.figures.map((f: { nameShare: number; runs: number }) => [f.nameShare, f.runs])).toEqual([[0.5, 20], [0, 20]]);
+    for (const f of shared.accuracy.figures) expect(f.firstOverall).toBeGreaterThan(0);
+    const sharedText = await run(['pool', 'plan', '--exports-per-week', '2', '--weeks', '12', '--shared', '--numbers', '10', '--runs', '20']);
+    expect(sharedText.stdout).toMatch(/shared numbers: the plan needs 6 at least; on 10:\n {2}50% of contacts name the family: source first in \d+\.\d% of the \d+ of 20 leaks that can tell it, \d+\.\d% of all; \d+ candidates a contact that names no family\n {2}no contact names the family: /);
     const bad = await run(['pool', 'plan', '--numbers-per-canary', '3']);
     expect([bad.code, bad.stderr]).toEqual([2, "error: option '--numbers-per-canary <x>' argument '3' is invalid. expected a number from 1 to 2, such as 1.7\n"]);
     fs.rmSync(path.join(cwd, 'cradle.config.json'));

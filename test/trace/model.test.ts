@@ -186,4 +186,51 @@ describe('trace model', () => {
     expect(ranked[0].key).toBe('ward:3');
     expect(ranked[0].explains).toHaveLength(1000);
   });
+  describe('ambiguous contacts (a shared trap number, no name in the message)', () => {
+    const amb = (cands: [string, number][], leaked: number): FoundCanary => ({
+      id: cands.map(([id]) => id).join('|'),
+      plantedAt: day(Math.min(...cands.map(([, p]) => p))),
+      seenLeakedAt: day(leaked),
+      candidates: cands.map(([id, p]) => ({ id, plantedAt: day(p) })),
+    });
+
+    it('treats a contact with one candidate as that canary', () => {
+      const channels = [channel('export-file:A', 'export', [ids('a', 10), 1]), channel('export-file:B', 'export', [ids('b', 30), 1])];
+      const plain = trace({ found: [found('a0', 0, 9), found('a1', 0, 9)], channels, vaultSize: 500 });
+      const single = trace({ found: [found('a0', 0, 9), amb([['a1', 0]], 9)], channels, vaultSize: 500 });
+      expect(single.map((s) => [s.key, s.posterior.toFixed(9)])).toEqual(plain.map((s) => [s.key, s.posterior.toFixed(9)]));
+    });
+
+    it('splits one ambiguous contact over the channels of its candidates', () => {
+      // Two exports of the same size, each with one of the two canaries sharing the number.
+      const channels = [channel('export-file:A', 'export', [ids('a', 10), 1]), channel('export-file:B', 'export', [ids('b', 10), 1])];
+      const ranked = trace({ found: [amb([['a0', 0], ['b0', 0]], 9)], channels, vaultSize: 500 });
+      const [a, b] = ['export-file:A', 'export-file:B'].map((k) => ranked.find((s) => s.key === k)!);
+      expect(a.posterior).toBeCloseTo(b.posterior, 9);
+      expect(a.posterior).toBeGreaterThan(0.3);
+      expect(a.explains).toEqual(['a0|b0']);
+    });
+
+    it('names the one channel that explains every ambiguous contact of a leak (size principle over the set)', () => {
+      // Export X's canaries x0..x3 share their numbers with canaries of four other exports, one each.
+      const others = [0, 1, 2, 3].map((i) => channel(`export-file:Y${i}`, 'export', [ids(`y${i}-`, 10), 2]));
+      const channels = [channel('export-file:X', 'export', [ids('x', 10), 1]), ...others];
+      const leak = [0, 1, 2, 3].map((i) => amb([[`x${i}`, 0], [`y${i}-0`, 0]], 12));
+      const ranked = trace({ found: leak, channels, vaultSize: 500, vaultPlantedAt: Array.from({ length: 500 }, () => day(0)) }, { universe: 600 });
+      expect(ranked[0].key).toBe('export-file:X');
+      expect(ranked[0].posterior).toBeGreaterThan(0.95);
+      expect(ranked[0].explains).toHaveLength(4);
+      // Resolved, the same leak is named with more certainty: the set costs the factor 1/2 per contact the others could also explain.
+      const resolved = trace({ found: [0, 1, 2, 3].map((i) => found(`x${i}`, 0, 12)), channels, vaultSize: 500, vaultPlantedAt: Array.from({ length: 500 }, () => day(0)) }, { universe: 600 });
+      expect(resolved[0].posterior).toBeGreaterThanOrEqual(ranked[0].posterior);
+    });
+
+    it('lets a candidate planted after the leak time explain nothing before it', () => {
+      // b0 was planted on day 20, after the contact on day 9: only a0 can be the canary.
+      const channels = [channel('export-file:A', 'export', [ids('a', 10), 1]), channel('ward:B', 'ward', [ids('b', 10), 20])];
+      const ranked = trace({ found: [amb([['a0', 0], ['b0', 20]], 9), found('a1', 0, 9)], channels, vaultSize: 500 });
+      expect(ranked[0].key).toBe('export-file:A');
+      expect(ranked.find((s) => s.key === 'ward:B')!.posterior).toBe(0);
+    });
+  });
 });

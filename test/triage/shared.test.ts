@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { verifyVault } from '../../src/ledger/verify.js';
+import { birthWindow, plantCanaries } from '../../src/seed/index.js';
+import { traceIncident } from '../../src/trace/trace.js';
+import { birthDates, resolveContact, type Holder } from '../../src/triage/resolve.js';
+import { triagePending } from '../../src/triage/triage.js';
+import * as vault from '../../src/vault/index.js';
+import { BACKENDS } from '../helpers/db.js';
+import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
+
+// A trap number several live canaries share (pool.sharing "shared"): a contact that names a family or
+// gives a birth date resolves to that canary; one that does neither keeps the set of candidates, and
+// the trace weighs the set (docs/trace.md, "Shared trap numbers").
+
+const DAY = 86_400_000;
+
+describe('resolving a contact among the holders of a number', () => {
+  const name = (full: string, latin: string) => ({ family: full.slice(0, 1), given: full.slice(1), full, latin });
+  const family = (mother: string, latin: string, birth: string) =>
+    ({
+      locale: 'zh-CN',
+      mother: { name: name(mother, latin), phone: '+8613800000000', email: null },
+      father: null,
+      baby: { name: name(`${mother.slice(0, 1)}之子`, 'zhi zi'), birthTime: birth },
+    }) as unknown as Holder['family'];
+  const at = new Date('2026-12-01T10:00:00Z');
+  const holder = (id: string, mother: [string, string], birth: string, assignedDaysAgo: number, releasedDaysAgo: number | null): Holder => ({
+    canary_id: id,
+    family: family(...mother, birth),
+    assigned_at: new Date(at.getTime() - assignedDaysAgo * DAY),
+    released_at: releasedDaysAgo === null ? null : new Date(at.getTime() - releasedDaysAgo * DAY),
+  });
+  const holders = [
+    holder('c3', ['刘婷', 'Liu Ting'], '2026-11-20T02:00:00Z', 3, null),
+    holder('c2', ['王秀英', 'Wang Xiuying'], '2026-11-10T02:00:00Z', 10, null),
+    holder('c1', ['陈丽华', 'Chen Lihua'], '2026-10-02T02:00:00Z', 60, 20),
+    holder('c0', ['张敏', 'Zhang Min'], '2025-01-02T02:00:00Z', 700, 600),
+  ];
+
+  it('resolves by a name, then by a birth date, else keeps every earlier holder as the set', () => {
+    expect(resolveContact(holders, '王秀英您好，宝宝写真')).toMatchObject({ holder: { canary_id: 'c2' }, names: ['王秀英'], candidates: null });
+    // An old holder named is still the one (an old list circulates).
+    expect(resolveContact(holders, '张敏您好')).toMatchObject({ holder: { canary_id: 'c0' }, candidates: null });
+    expect(resolveContact(holders, '恭喜宝宝10月2日出生')).toMatchObject({ holder: { canary_id: 'c1' }, babyBirthDate: '2026-10-02', candidates: null });
+    // Neither: every canary that held the number (old lists circulate); the latest is the hit's canary.
+    expect(resolveContact(holders, '您好，免费写真')).toMatchObject({ holder: { canary_id: 'c3' }, candidates: ['c0', 'c1', 'c2', 'c3'] });
+    expect(resolveContact(holders, '').candidates).toEqual(['c0', 'c1', 'c2', 'c3']);
+    // Two holders born on the day the message gives: the set is those two.
+    const twins = [holders[1], { ...holders[2], family: { ...holders[2].family, baby: { ...holders[2].family.baby, birthTime: '2026-11-10T05:00:00Z' } } }];
+    expect(resolveContact([...twins, holders[0]], '11月10日出生的宝宝')).toMatchObject({ candidates: ['c1', 'c2'], babyBirthDate: '2026-11-10' });
+  });
+
+  it('resolves a number only one canary ever held to it, as exclusive numbers always were', () => {
+    expect(resolveContact([holders[1]], '')).toMatchObject({ holder: { canary_id: 'c2' }, candidates: null });
+    expect(resolveContact([holders[3]], '')).toMatchObject({ holder: { canary_id: 'c0' }, candidates: null });
+    expect(birthDates('2026-10-01T20:00:00Z')).toEqual(['2026-10-01', '2026-10-02']);
+  });
+});
+
+describe.each(BACKENDS)('shared trap numbers on %s', (backend) => {
+  let h: TestHospital & { trapNumbers: string[] };
+  let canaries: vault.CanaryRow[];
+  let shared: string;
+
+  beforeAll(async () => {
+    h = await createTestHospital({ backend, schema: 'reference', population: 200, trapNumbers: 20 });
+    const now = new Date(Date.now() - 2 * DAY);
+    await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 3, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W49', ...birthWindow(now), seed: 'shared' });
+    canaries = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
+    // Canary 1 takes canary 0's number as well: two live holders.
+    shared = canaries[0].family.mother.phone!;
+    await h.vault.query(
+      `INSERT INTO trap_assignments (trap_number_id, canary_id, role, assigned_at)
+       SELECT id, $2, 'mother', $3 FROM trap_numbers WHERE e164 = $1`,
+      [shared, canaries[1].id, now.toISOString()],
+    );
+  });
+  afterAll(async () => h?.close());
+
+  const sms = (id: string, body: string, from = '+8613312345678'): vault.NewContact => ({
+    source: 'generic', providerId: id, kind: 'sms', from, to: shared, occurredAt: new Date(), body, raw: Buffer.from(`${id}:${body}`),
+  });
+
+  it('keeps the set for a contact naming no family, resolves one naming a mother, and the trace weighs the set', async () => {
+    const [c0, c1] = canaries;
+    await vault.recordContact(h.vault, sms('a1', '您好，这里是儿童摄影，免费写真'));
+    await vault.recordContact(h.vault, sms('a2', `${c1.family.mother.name.full}您好，宝宝写真`, '+8613312340000'));
+    const res = await triagePending(h.vault);
+    expect(res.hits).toHaveLength(2);
+    const rows = (await h.vault.query<{ canary_id: string; candidates: string[] | null; reasons: { code: string; label: string }[] }>(`SELECT canary_id, candidates, reasons FROM hits ORDER BY id`)).rows;
+    expect(rows[0].candidates).toEqual([c0.id, c1.id].sort());
+    expect(rows[0].reasons.map((r) => r.code)).toEqual(['trap', 'shared-number']);
+    expect(rows[0].reasons[1].label).toBe('shared number: one of 2 canaries');
+    expect(rows[1]).toMatchObject({ canary_id: c1.id, candidates: null });
+    expect((await verifyVault(h.vault)).ok).toBe(true);
+
+    const incident = res.hits[0].incidentId!;
+    expect(incident).toBeTruthy();
+    const report = await traceIncident(h.vault, incident);
+    expect(report.canaries).toEqual([]);
+    expect(report.ambiguous).toEqual([expect.objectContaining({ candidates: [expect.objectContaining({ canary_id: [c0.id, c1.id].sort()[0] }), expect.anything()], evidence: 1 })]);
+    // The seeding channel saw both candidates: it explains the contact as one of them.
+    expect(report.suspects[0].kind).not.toBe('unknown');
+    expect(report.suspects[0].explains).toEqual([[c0.id, c1.id].sort().join('|')]);
+  });
+});
