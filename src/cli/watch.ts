@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { errorCode, errorMessage, UserError } from '../lib/errors.js';
 import type * as Server from '../watch/server.js';
-import { DEFAULT_HOST, DEFAULT_PORT, forwarderSecretVariable, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
+import { DEFAULT_HOST, DEFAULT_PORT, forwarderSecretVariable, normalisePublicUrl, transcriberOf, watchSecrets } from '../watch/settings.js';
 import type * as Deliver from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
 import type * as TriageAndAlert from '../workflows/triage-and-alert.js';
@@ -102,6 +102,7 @@ export function registerWatch(program: Command): void {
       `
 Routes:
   POST /webhooks/twilio/sms, /webhooks/twilio/voice   X-Twilio-Signature (TWILIO_AUTH_TOKEN)
+  POST /webhooks/twilio/recording                     recordingStatusCallback, <Record action>, transcribeCallback (same signature)
   POST /webhooks/telnyx                               Ed25519 signature (TELNYX_PUBLIC_KEY)
   POST /webhooks/generic                              X-Cradle-Signature: hex HMAC-SHA256 of "<X-Cradle-Timestamp>.<body>" (CRADLE_WEBHOOK_SECRET)
   GET  /healthz
@@ -109,6 +110,9 @@ Routes:
 Secrets come from the environment, else the config's "watch" section; a provider without one is
 refused (503). Every accepted request is in the vault before it is acknowledged. Every second,
 new contacts are triaged (cradle triage) and due alerts delivered (cradle alerts deliver).
+A recording's audio is fetched from its RecordingUrl after the callback is stored, kept with its
+sha256, and transcribed by watch.transcribe.command when the config has one; a transcript (Twilio's
+or the command's) is a contact of the call that triage reads as an SMS.
 
 Examples:
   TWILIO_AUTH_TOKEN=... cradle watch --public-url https://traps.example.org
@@ -139,6 +143,7 @@ Examples:
           rateLimit: settings?.rateLimit,
           smtpPort: opts.smtpPort,
           trustProxy: !!opts.trustProxy || !!settings?.trustProxy,
+          recordings: { origins: settings?.recordingOrigins?.map((u) => new URL(u).origin), transcriber: transcriberOf(settings) },
         });
       } catch (err) {
         await sms?.stop();

@@ -99,10 +99,16 @@ export async function recordingsOfContact(db: Queryable, contactId: number): Pro
   return rows.map(normal);
 }
 
-/** Recordings whose audio is still to be fetched, oldest first. */
-export async function pendingRecordings(db: Queryable, limit = 20): Promise<RecordingRow[]> {
-  const { rows } = await db.query<RecordingRow>(`SELECT ${COLUMNS} FROM call_recordings WHERE audio IS NULL ORDER BY id LIMIT $1`, [limit]);
-  return rows.map(normal);
+/** What a fetch that will never succeed (the provider said 4xx) leaves in fetch_error: not tried again. */
+export const GAVE_UP = 'gave up: ';
+
+/** Recordings of `source` whose audio is still to be fetched (and may still come), oldest first, with their callbacks. */
+export async function pendingRecordings(db: Queryable, source: string, limit = 20): Promise<(RecordingRow & { callback: Buffer | null })[]> {
+  const { rows } = await db.query<RecordingRow & { callback: Buffer | Uint8Array | null }>(
+    `SELECT ${COLUMNS}, callback FROM call_recordings WHERE audio IS NULL AND source = $1 AND location IS NOT NULL AND (fetch_error IS NULL OR fetch_error NOT LIKE $2) ORDER BY id LIMIT $3`,
+    [source, `${GAVE_UP}%`, limit],
+  );
+  return rows.map((r) => ({ ...normal(r), callback: r.callback ? Buffer.from(r.callback) : null }));
 }
 
 function normal(r: RecordingRow): RecordingRow {
