@@ -121,6 +121,25 @@ const WatchSpec = z
       })
       .strict()
       .optional(),
+    /**
+     * Asterisk's live Manager Interface: `cradle watch` logs in and records each Cdr event to a trap
+     * number as `cradle ingest cdr` would its row. The secret is best given as CRADLE_AMI_SECRET.
+     */
+    asterisk: z
+      .object({
+        ami: z
+          .object({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).optional(),
+            username: z.string().min(1),
+            secret: z.string().min(1).optional(),
+            /** MixMonitor's folder: the recording a Cdr's UserField names is stored with its call. */
+            recordings: z.string().min(1).optional(),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
     /** Origins Twilio RecordingUrls may be fetched from (default https://api.twilio.com). */
     recordingOrigins: z.array(z.url({ protocol: /^https?$/ })).optional(),
     /**
