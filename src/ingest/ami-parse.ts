@@ -23,6 +23,11 @@ export class AmiParser {
   private bannerSeen = false;
   private skipping = false;
 
+  /** Bytes of a message not ended yet (what a connection closed mid-message loses), blank lines aside. */
+  get pending(): number {
+    return this.skipping ? 0 : this.buf.toString('latin1').replace(/^[\r\n]+/, '').length;
+  }
+
   push(chunk: Buffer): AmiItem[] {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     const out: AmiItem[] = [];

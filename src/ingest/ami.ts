@@ -130,6 +130,7 @@ export function startAmi(db: Queryable, opts: AmiOptions): AmiHandle {
     });
     s.on('close', () => {
       socket = null;
+      if (parser.pending > 0) log(`the connection closed in the middle of a message (${parser.pending} bytes); dropped`);
       if (stopped) return;
       const wait = refused ? Math.max(delay, 10_000) : delay;
       log(`${loggedIn ? 'connection closed' : 'not connected'}; trying again in ${Math.round(wait / 100) / 10} s`);
