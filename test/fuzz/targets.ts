@@ -245,6 +245,8 @@ async function watchSetup(): Promise<WatchCtx> {
     secrets: { twilioAuthToken: TOKEN, telnyxPublicKey: telnyxPublic, webhookSecret: SECRET },
     rateLimit: { perSecond: 1e6, burst: 1e6 },
     log: (line) => (ctx.lastLog = line),
+    // Recordings are fetched from a closed local port only: a fuzzed RecordingUrl never reaches out.
+    recordings: { origins: ['http://127.0.0.1:9'] },
   });
   return ctx;
 }
@@ -325,6 +327,17 @@ export const webhookTargets: FuzzTarget<WatchCtx>[] = [
       form({ CallSid: 'CA11111111111111111111111111111112', TranscriptionSid: 'TR1', TranscriptionText: '您好，这里是妇幼保健院', From: '+8613900001111', To: TRAP_NUMBERS[0] }),
     ],
     twilioRequest('/webhooks/twilio/voice'),
+  ),
+  webhookTarget(
+    'webhook-twilio-recording',
+    '/webhooks/twilio/recording',
+    'form',
+    [
+      form({ AccountSid: 'AC1', CallSid: 'CA21111111111111111111111111111111', From: '+8613900001111', To: TRAP_NUMBERS[0], CallStatus: 'completed', RecordingSid: 'RE1', RecordingUrl: 'http://127.0.0.1:9/2010-04-01/Accounts/AC1/Recordings/RE1', RecordingDuration: '14' }),
+      form({ AccountSid: 'AC1', CallSid: 'CA21111111111111111111111111111111', RecordingSid: 'RE1', RecordingUrl: 'http://127.0.0.1:9/2010-04-01/Accounts/AC1/Recordings/RE1', RecordingStatus: 'completed', RecordingDuration: '14', RecordingChannels: '1' }),
+      form({ AccountSid: 'AC1', CallSid: 'CA21111111111111111111111111111112', From: '+8613900001111', To: TRAP_NUMBERS[0], RecordingSid: 'RE2', TranscriptionSid: 'TR2', TranscriptionStatus: 'completed', TranscriptionText: '王丽华女士您好' }),
+    ],
+    twilioRequest('/webhooks/twilio/recording'),
   ),
   webhookTarget(
     'webhook-telnyx',
