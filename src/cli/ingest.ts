@@ -126,7 +126,7 @@ Examples:
     .command('cdr <file>')
     .description('import call-detail records; only calls to trap numbers are kept')
     .option('--format <format>', 'asterisk (cdr_csv Master.csv, no header) or csv (a header row, with --map)', oneOf('asterisk', 'csv'), 'asterisk')
-    .option('--map <fields>', 'for --format csv: field=column pairs: src, dst and start required; id, duration, disposition optional (repeatable)', cdrMap)
+    .option('--map <fields>', 'for --format csv: field=column pairs: src, dst and start required; id, duration, disposition, recording optional (repeatable)', cdrMap)
     .option('--time-zone <zone>', "zone of times written without an offset (default: the hospital's timeZone; use UTC with Asterisk's usegmtime)", timeZoneArg)
     .option('--region <CC>', 'country of numbers written without +code (default: from the hospital locale, else CN)', regionArg)
     .option('--verbose', 'list the rows skipped as not a trap')
