@@ -5,6 +5,7 @@ import type { Config, HospitalConfig } from '../config/index.js';
 import { regionOfLocale } from '../domain/index.js';
 import { errorMessage, UserError } from '../lib/errors.js';
 import type * as Ingest from '../ingest/index.js';
+import type * as Settings from '../watch/settings.js';
 import type { CdrFormat, IngestSummary } from '../ingest/index.js';
 import { cdrMap, checkCdrMap, oneOf, positiveInt, regionArg, timeZoneArg } from './args.js';
 import { action, hospitalFilter, namedHospital, onAction, withVault, type GlobalOptions, type JsonOption } from './context.js';
@@ -19,8 +20,15 @@ let EventError: typeof Ingest.EventError;
 let ingestCdr: typeof Ingest.ingestCdr;
 let ingestEvents: typeof Ingest.ingestEvents;
 let ingestMail: typeof Ingest.ingestMail;
+let ingestRecordingFile: typeof Ingest.ingestRecordingFile;
+let resolveCall: typeof Ingest.resolveCall;
+let transcriberOf: typeof Settings.transcriberOf;
 async function load(): Promise<void> {
-  [{ defaultHospital }, { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail }] = [await import('../config/index.js'), await import('../ingest/index.js')];
+  [{ defaultHospital }, { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, ingestRecordingFile, resolveCall }, { transcriberOf }] = [
+    await import('../config/index.js'),
+    await import('../ingest/index.js'),
+    await import('../watch/settings.js'),
+  ];
 }
 
 // `cradle ingest`: contacts that reached the traps while nothing was listening, or through channels
@@ -32,6 +40,13 @@ interface CdrOptions extends JsonOption {
   timeZone?: string;
   region?: string;
   verbose?: boolean;
+  recordings?: string;
+  transcribe: boolean;
+}
+
+interface RecordingOptions extends JsonOption {
+  call: string;
+  transcribe: boolean;
 }
 
 interface MailOptions extends JsonOption {
@@ -111,10 +126,12 @@ Examples:
     .command('cdr <file>')
     .description('import call-detail records; only calls to trap numbers are kept')
     .option('--format <format>', 'asterisk (cdr_csv Master.csv, no header) or csv (a header row, with --map)', oneOf('asterisk', 'csv'), 'asterisk')
-    .option('--map <fields>', 'for --format csv: field=column pairs: src, dst and start required; id, duration, disposition optional (repeatable)', cdrMap)
+    .option('--map <fields>', 'for --format csv: field=column pairs: src, dst and start required; id, duration, disposition, recording optional (repeatable)', cdrMap)
     .option('--time-zone <zone>', "zone of times written without an offset (default: the hospital's timeZone; use UTC with Asterisk's usegmtime)", timeZoneArg)
     .option('--region <CC>', 'country of numbers written without +code (default: from the hospital locale, else CN)', regionArg)
     .option('--verbose', 'list the rows skipped as not a trap')
+    .option('--recordings <folder>', "MixMonitor's folder: store the recording a row's userfield (or the --map recording column) names, with its call")
+    .option('--no-transcribe', "with --recordings: do not run the config's watch.transcribe command")
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -128,7 +145,8 @@ rows are recorded. A file none of whose rows can be read fails with exit 1.
 Examples:
   cradle ingest cdr Master.csv
   cradle ingest cdr Master.csv --time-zone UTC            # usegmtime=yes in cdr.conf
-  cradle ingest cdr pbx-export.csv --format csv --map src=Caller,dst=Called,start=Time`,
+  cradle ingest cdr pbx-export.csv --format csv --map src=Caller,dst=Called,start=Time
+  cradle ingest cdr Master.csv --recordings /var/spool/asterisk/monitor   # Set(CDR(userfield)=\${MIXMONITOR_FILENAME})`,
     )
     .hook('preAction', (cmd) => {
       // src, dst and start are judged once every --map is read: a bad map is bad usage (exit 2).
@@ -144,6 +162,7 @@ Examples:
       if (opts.format === 'csv' && !opts.map) throw new UserError('--format csv needs --map src=<column>,dst=<column>,start=<column>');
       if (opts.format === 'asterisk' && opts.map) throw new UserError('--map is for --format csv; Asterisk files have a fixed column order');
       if (file !== '-' && !fs.existsSync(file)) throw new UserError(`${file}: no such file`);
+      if (opts.recordings && !fs.statSync(opts.recordings, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`--recordings ${opts.recordings}: no such folder`);
       await withVault(opts, async (db, config) => {
         const hospital = hospitalOf(opts, config);
         const timeZone = opts.timeZone ?? hospital?.timeZone;
@@ -154,7 +173,14 @@ Examples:
         const input = file === '-' ? process.stdin : fs.createReadStream(file);
         let result;
         try {
-          result = await ingestCdr(db, input, format, { label, timeZone, region, hospital: hospitalFilter(opts, config), onProgress: (n) => progress(`${label}: ${n.toLocaleString('en')} rows…`) });
+          result = await ingestCdr(db, input, format, {
+            label,
+            timeZone,
+            region,
+            hospital: hospitalFilter(opts, config),
+            onProgress: (n) => progress(`${label}: ${n.toLocaleString('en')} rows…`),
+            recordings: opts.recordings ? { dir: opts.recordings, transcriber: opts.transcribe ? transcriberOf(config?.watch) : undefined } : undefined,
+          });
         } catch (err) {
           if (err instanceof CdrRowError) throw new UserError(`${err.message}\nnothing was imported; fix the row and run again`);
           throw err;
@@ -162,7 +188,41 @@ Examples:
           progressDone();
         }
         reportProblems(result, 'rows');
-        emit(!!opts.json, result, () => summaryLines(result, 'rows', result.rows, !!opts.verbose));
+        emit(!!opts.json, result, () => [
+          ...summaryLines(result, 'rows', result.rows, !!opts.verbose),
+          ...(result.recordings !== undefined ? [`${result.recordings} recordings stored, ${result.transcripts} transcribed`] : []),
+        ]);
+      });
+    }));
+
+  ingest
+    .command('recording <file>')
+    .description("store a call's recording (an Asterisk MixMonitor file) as evidence, with its transcript")
+    .requiredOption('--call <id>', "the call: its contact id, or its provider id (the CDR's uniqueid, Twilio's CallSid)")
+    .option('--no-transcribe', "do not run the config's watch.transcribe command")
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+The file's bytes are stored with their sha256, linked to the call; storing the same file again adds
+nothing. When the config has watch.transcribe (a speech-to-text command, its standard output the
+transcript), the transcript is stored as a further contact event of the call, which triage reads as
+it reads an SMS: a name or birth date said in the call counts. A command that fails or times out is a
+warning, and no transcript is stored. See docs/deployment.md ("Recording calls").
+
+Examples:
+  cradle ingest recording /var/spool/asterisk/monitor/1733571000.42.wav --call 1733571000.42
+  cradle ingest recording call.wav --call 118 --json`,
+    )
+    .action(action<RecordingOptions, [string]>(async (opts, file) => {
+      await withVault(opts, async (db, config) => {
+        const call = await resolveCall(db, opts.call);
+        const result = await ingestRecordingFile(db, file, call, { transcriber: opts.transcribe ? transcriberOf(config?.watch) : undefined });
+        for (const w of result.warnings) process.stderr.write(`cradle: warning: ${w.replace(/\p{Cc}/gu, '?')}\n`);
+        emit(!!opts.json, result, () => [
+          `${file}: ${result.size} bytes, sha256 ${result.sha256}; ${result.duplicate ? 'already in the vault as' : 'stored as'} recording ${result.recordingId} of call ${result.contactId}`,
+          ...(result.transcript ? [`transcript: contact ${result.transcript.contactId}${result.transcript.duplicate ? ' (made before)' : ''}`] : []),
+        ]);
       });
     }));
 

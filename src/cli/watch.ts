@@ -3,10 +3,11 @@ import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { errorCode, errorMessage, UserError } from '../lib/errors.js';
 import type * as Server from '../watch/server.js';
-import { DEFAULT_HOST, DEFAULT_PORT, forwarderSecretVariable, normalisePublicUrl, watchSecrets } from '../watch/settings.js';
+import { DEFAULT_HOST, DEFAULT_PORT, forwarderSecretVariable, normalisePublicUrl, transcriberOf, watchSecrets } from '../watch/settings.js';
 import type * as Deliver from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
 import type * as TriageAndAlert from '../workflows/triage-and-alert.js';
+import type * as Ami from '../ingest/ami.js';
 import { regionOfLocale } from '../domain/index.js';
 import { oneOf, portArg, positiveInt, timeZoneArg } from './args.js';
 import { openSmsSource, smsToArg, type SmsFormat, type SmsSource } from './sms-source.js';
@@ -17,8 +18,14 @@ let startWatch: typeof Server.startWatch;
 let alertChannels: typeof Deliver.alertChannels;
 let transportsFor: typeof Deliver.transportsFor;
 let triageAndAlert: typeof TriageAndAlert.triageAndAlert;
+let startAmi: typeof Ami.startAmi;
 async function load(): Promise<void> {
-  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }] = [await import('../watch/server.js'), await import('../alerts/deliver.js'), await import('../workflows/triage-and-alert.js')];
+  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }, { startAmi }] = [
+    await import('../watch/server.js'),
+    await import('../alerts/deliver.js'),
+    await import('../workflows/triage-and-alert.js'),
+    await import('../ingest/ami.js'),
+  ];
 }
 
 /** How often `cradle watch` triages new contacts and delivers due alerts. */
@@ -80,6 +87,28 @@ async function smsPoller(db: Database, opts: WatchOptions, config: Config | null
   };
 }
 
+/** The Asterisk Manager Interface client of the config's watch.asterisk.ami, when there is one. */
+async function amiClient(db: Database, opts: WatchOptions, config: Config | null): Promise<Ami.AmiHandle | null> {
+  const ami = config?.watch?.asterisk?.ami;
+  if (!ami) return null;
+  const { defaultHospital } = await import('../config/index.js');
+  const hospital = defaultHospital(config);
+  const secret = process.env.CRADLE_AMI_SECRET || ami.secret;
+  if (!secret) throw new UserError(`${config?.file}: watch.asterisk.ami: no secret: set CRADLE_AMI_SECRET (the manager.conf user's secret)`);
+  const timeZone = opts.timeZone ?? hospital?.timeZone;
+  if (!timeZone) throw new UserError("watch.asterisk.ami: Asterisk writes local times: pass --time-zone (the PBX's zone), or name the hospital's timeZone in the config");
+  return startAmi(db, {
+    host: ami.host,
+    port: ami.port ?? 5038,
+    username: ami.username,
+    secret,
+    timeZone,
+    region: regionOfLocale(hospital?.locale ?? 'zh-CN'),
+    recordings: ami.recordings ? { dir: ami.recordings, transcriber: transcriberOf(config?.watch) } : undefined,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+}
+
 export function registerWatch(program: Command): void {
   const first = program.commands.length;
   program
@@ -95,13 +124,14 @@ export function registerWatch(program: Command): void {
     .option('--sms-source <url>', "--sms gammu-sql: SMSD's database (postgres://… or mysql://…, only read)")
     .option('--sms-to <number>', 'the trap number of the SIM, or PhoneID=number (repeatable), as --to of cradle ingest sms', smsToArg)
     .option('--sms-every <seconds>', 'seconds between polls of the SMS inbox', positiveInt, 10)
-    .option('--time-zone <zone>', "zone of the times SMSD writes (default: the hospital's timeZone)", timeZoneArg)
+    .option('--time-zone <zone>', "zone of the times SMSD and Asterisk write (default: the hospital's timeZone)", timeZoneArg)
     .option('--json', 'print the listening address as JSON')
     .addHelpText(
       'after',
       `
 Routes:
   POST /webhooks/twilio/sms, /webhooks/twilio/voice   X-Twilio-Signature (TWILIO_AUTH_TOKEN)
+  POST /webhooks/twilio/recording                     recordingStatusCallback, <Record action>, transcribeCallback (same signature)
   POST /webhooks/telnyx                               Ed25519 signature (TELNYX_PUBLIC_KEY)
   POST /webhooks/generic                              X-Cradle-Signature: hex HMAC-SHA256 of "<X-Cradle-Timestamp>.<body>" (CRADLE_WEBHOOK_SECRET)
   GET  /healthz
@@ -109,12 +139,18 @@ Routes:
 Secrets come from the environment, else the config's "watch" section; a provider without one is
 refused (503). Every accepted request is in the vault before it is acknowledged. Every second,
 new contacts are triaged (cradle triage) and due alerts delivered (cradle alerts deliver).
+A recording's audio is fetched from its RecordingUrl after the callback is stored, kept with its
+sha256, and transcribed by watch.transcribe.command when the config has one; a transcript (Twilio's
+or the command's) is a contact of the call that triage reads as an SMS.
+With watch.asterisk.ami in the config, the Asterisk Manager Interface is followed too: each Cdr event
+for a trap number is recorded as \`cradle ingest cdr\` would its row (so the import adds nothing).
 
 Examples:
   TWILIO_AUTH_TOKEN=... cradle watch --public-url https://traps.example.org
   cradle watch --host 0.0.0.0 --port 8787
   cradle watch --port 0 --json        # any free port; prints {"url": ...}
-  cradle watch --sms gammu-files --sms-dir /var/spool/gammu/inbox --sms-to +8613912345678`,
+  cradle watch --sms gammu-files --sms-dir /var/spool/gammu/inbox --sms-to +8613912345678
+  CRADLE_AMI_SECRET=... cradle watch      # with watch.asterisk.ami in the config: Asterisk's live call records`,
     )
     .action(vaultAction<WatchOptions>(async ({ opts, db, config }) => {
       const settings = config?.watch;
@@ -127,6 +163,13 @@ Examples:
       }
       const secrets = watchSecrets(process.env, settings);
       const sms = opts.sms ? await smsPoller(db, opts, config) : null;
+      let ami: Ami.AmiHandle | null;
+      try {
+        ami = await amiClient(db, opts, config);
+      } catch (err) {
+        await sms?.stop();
+        throw err;
+      }
       const host = opts.host ?? settings?.host ?? DEFAULT_HOST;
       const port = opts.port ?? settings?.port ?? DEFAULT_PORT;
       let watch;
@@ -139,9 +182,11 @@ Examples:
           rateLimit: settings?.rateLimit,
           smtpPort: opts.smtpPort,
           trustProxy: !!opts.trustProxy || !!settings?.trustProxy,
+          recordings: { origins: settings?.recordingOrigins?.map((u) => new URL(u).origin), transcriber: transcriberOf(settings) },
         });
       } catch (err) {
         await sms?.stop();
+        await ami?.close();
         const code = errorCode(err);
         if (code === 'EADDRINUSE') throw new UserError(`cannot listen on ${host}:${port}: the address is in use (another cradle watch?)`);
         if (code === 'EACCES') throw new UserError(`cannot listen on ${host}:${port}: permission denied (ports below 1024 need privileges)`);
@@ -198,6 +243,7 @@ Examples:
       stopping = true;
       clearInterval(timer);
       await sms?.stop();
+      await ami?.close();
       await watch.close();
       await running;
     }));

@@ -116,6 +116,39 @@ const WatchSpec = z
     /** Numbers and addresses of the hospital's own lines and staff: their contacts with traps are ignored by triage. */
     knownSenders: z.array(z.string().min(1)).optional(),
     /**
+     * The user's speech-to-text command for call recordings: argv, `{file}` standing for the audio
+     * file (appended when absent); its standard output is the transcript. Used by `cradle watch` and
+     * `cradle ingest recording`/`cdr --recordings`.
+     */
+    transcribe: z
+      .object({
+        command: z.array(z.string().min(1)).min(1, 'the program and its arguments, e.g. ["whisper-cli", "-f", "{file}"]'),
+        timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Asterisk's live Manager Interface: `cradle watch` logs in and records each Cdr event to a trap
+     * number as `cradle ingest cdr` would its row. The secret is best given as CRADLE_AMI_SECRET.
+     */
+    asterisk: z
+      .object({
+        ami: z
+          .object({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).optional(),
+            username: z.string().min(1),
+            secret: z.string().min(1).optional(),
+            /** MixMonitor's folder: the recording a Cdr's UserField names is stored with its call. */
+            recordings: z.string().min(1).optional(),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
+    /** Origins Twilio RecordingUrls may be fetched from (default https://api.twilio.com). */
+    recordingOrigins: z.array(z.url({ protocol: /^https?$/ })).optional(),
+    /**
      * SMS forwarding apps and gateways on the phones holding trap SIMs, by name: each POSTs to
      * /webhooks/forward/<name>, signed as its app signs (src/watch/forwarders.ts). The secret is best
      * given as CRADLE_FORWARDER_<NAME>_SECRET (name upper-cased, - and . as _).

@@ -1,7 +1,7 @@
 // A CDR file's --map: which column holds which call field. Pure and light: the CLI's option parsers use it.
 
 /** Fields a --map may name; src, dst and start are required. */
-export const CDR_FIELDS = ['src', 'dst', 'start', 'id', 'duration', 'disposition'] as const;
+export const CDR_FIELDS = ['src', 'dst', 'start', 'id', 'duration', 'disposition', 'recording'] as const;
 export type CdrField = (typeof CDR_FIELDS)[number];
 
 /** "a=b,c=d" → { a: 'b', c: 'd' }, checking the field names and that src, dst and start are there. */

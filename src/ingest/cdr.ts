@@ -152,7 +152,8 @@ export async function* readCdr(input: Readable, format: CdrFormat, opts: CdrOpti
   }
 }
 
-function toCall(record: string[] | Record<string, string>, rawText: string, line: number, format: CdrFormat, opts: CdrOptions): CdrCall {
+/** One row (cells in cdr_csv's order, or a header's columns by name) as a call; throws a CdrRowError naming the line. */
+export function toCall(record: string[] | Record<string, string>, rawText: string, line: number, format: CdrFormat, opts: CdrOptions): CdrCall {
   const fail = (reason: string): never => {
     throw new CdrRowError(opts.label, line, reason);
   };

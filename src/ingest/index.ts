@@ -35,6 +35,9 @@ export interface IngestSummary {
 }
 
 import { capped, DETAIL_CAP, NOTHING, recordAll, type Pending, type Recorded } from './record.js';
+import { contentTypeOf, ingestRecordingFile, recordingFileIn } from './recording.js';
+import type { Transcriber } from '../lib/transcribe.js';
+import { findCall } from '../vault/recordings.js';
 
 /** What every ingest reports of its contacts: recorded, duplicates, and rejected (unreadable or refused by the vault). */
 function outcome(res: Recorded, unreadable: number, readErrors: string[]) {
@@ -58,8 +61,8 @@ export async function ingestCdr(
   db: Database,
   input: Readable,
   format: CdrFormat,
-  opts: CdrOptions & { hospital?: string; onProgress?: (rows: number) => void },
-): Promise<IngestSummary & { rows: number }> {
+  opts: CdrOptions & { hospital?: string; onProgress?: (rows: number) => void; recordings?: { dir: string; transcriber?: Transcriber } },
+): Promise<IngestSummary & { rows: number; recordings?: number; transcripts?: number }> {
   const traps = await trapNumberSet(db, opts.hospital);
   const pending: Pending[] = [];
   const skippedDetail: string[] = [];
@@ -96,13 +99,48 @@ export async function ingestCdr(
     });
   }
   const res = pending.length ? await db.transaction((tx) => recordAll(tx, pending)) : NOTHING;
+  const calls = opts.recordings ? await cdrRecordings(db, pending, res, format, opts.recordings) : null;
+  if (calls) res.warnings.push(...calls.warnings.slice(0, DETAIL_CAP - res.warnings.length));
   return {
     file: opts.label,
     rows,
+    ...(calls ? { recordings: calls.recordings, transcripts: calls.transcripts } : {}),
     skipped,
     skippedDetail,
     ...outcome(res, unreadable, readErrors),
   };
+}
+
+/**
+ * The MixMonitor recordings the CDR rows name (userfield, or the --map recording column), each stored
+ * with its call and transcribed when a transcriber is configured. A name without an audio file
+ * extension is not a recording (userfield has other uses); a named file missing or outside the
+ * folder is a warning.
+ */
+async function cdrRecordings(db: Database, pending: readonly Pending[], res: Recorded, format: CdrFormat, opts: { dir: string; transcriber?: Transcriber }) {
+  const out = { recordings: 0, transcripts: 0, warnings: [] as string[] };
+  for (const [i, p] of pending.entries()) {
+    const r = res.results[i];
+    if (!r || !('id' in r)) continue;
+    const fields = p.contact.headers as Record<string, string>;
+    const named = (format.format === 'csv' ? (format.map.recording ? fields[format.map.recording] : undefined) : fields.userfield)?.trim();
+    if (!named || !contentTypeOf(named)) continue;
+    const found = await recordingFileIn(opts.dir, named);
+    if ('reason' in found) {
+      capped(out.warnings, `${p.where}: recording ${found.reason}`);
+      continue;
+    }
+    const call = await findCall(db, { id: r.id });
+    try {
+      const stored = await ingestRecordingFile(db, found.file, call!, { transcriber: opts.transcriber });
+      if (!stored.duplicate) out.recordings++;
+      if (stored.transcript && !stored.transcript.duplicate) out.transcripts++;
+      for (const w of stored.warnings) capped(out.warnings, `${p.where}: ${w}`);
+    } catch (err) {
+      capped(out.warnings, `${p.where}: recording: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }
 
 export async function ingestMail(db: Database, data: Buffer, opts: { label: string; hospital?: string }): Promise<IngestSummary & { messages: number }> {
@@ -178,3 +216,5 @@ export async function ingestEvents(db: Database, text: string, opts: { label: st
 
 export { DEFAULT_PARTS_WAIT_MS, filesSourceName, pollGammuFiles, pollGammuSql, sqlSourceName, type SmsPollOptions, type SmsPollSummary, type SqlInbox } from './gammu-source.js';
 export { decodeGsm7Septets, decodeSmsText, decodeUcs2Hex, joinParts, parseUdh, SmsDecodeError } from './gammu.js';
+export { contentTypeOf, ingestRecordingFile, readRecordingFile, recordingFileIn, resolveCall, storeCallRecording, transcribeRecording, transcriptContact, type StoredRecording } from './recording.js';
+export { transcribe, type Transcriber } from '../lib/transcribe.js';

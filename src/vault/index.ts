@@ -20,3 +20,4 @@ export * from './trace.js';
 export * from './ledger.js';
 export * from './profiles.js';
 export * from './incident-life.js';
+export * from './recordings.js';

@@ -163,3 +163,46 @@ export function genericContact(doc: unknown, arrival: Arrival): Parsed<NewContac
   };
 }
 
+
+export interface TwilioRecordingCallback {
+  callSid: string;
+  accountSid: string | null;
+  recordingSid: string | null;
+  recordingUrl: string | null;
+  /** completed, absent, failed…; null for a <Record> action callback (which means completed). */
+  recordingStatus: string | null;
+  durationSeconds: number | null;
+  transcriptionSid: string | null;
+  transcriptionText: string | null;
+  /** Who the call was for and from, when the callback says (a <Record> action or transcribeCallback does; RecordingStatusCallback does not). */
+  to: string | null;
+}
+
+/**
+ * A Twilio recording callback: RecordingStatusCallback, a <Record> action, or a transcribeCallback
+ * (which also carries RecordingSid). Refused without a CallSid, or with neither a recording nor a transcription.
+ */
+export function twilioRecording(params: readonly (readonly [string, string])[]): Parsed<TwilioRecordingCallback> {
+  const callSid = first(params, 'CallSid');
+  if (!callSid) return { ok: false, reason: 'no CallSid parameter' };
+  const recordingSid = first(params, 'RecordingSid');
+  const transcriptionStatus = first(params, 'TranscriptionStatus');
+  const transcriptionText = transcriptionStatus === 'failed' ? null : first(params, 'TranscriptionText');
+  const transcriptionSid = first(params, 'TranscriptionSid');
+  if (!recordingSid && !transcriptionSid) return { ok: false, reason: 'no RecordingSid or TranscriptionSid parameter' };
+  const duration = first(params, 'RecordingDuration');
+  return {
+    ok: true,
+    value: {
+      callSid,
+      accountSid: first(params, 'AccountSid'),
+      recordingSid,
+      recordingUrl: first(params, 'RecordingUrl'),
+      recordingStatus: first(params, 'RecordingStatus'),
+      durationSeconds: duration !== null && /^\d{1,9}$/.test(duration) ? Number(duration) : null,
+      transcriptionSid,
+      transcriptionText: transcriptionText?.trim() ? transcriptionText : null,
+      to: first(params, 'To'),
+    },
+  };
+}

@@ -5,9 +5,12 @@ import type { Database } from '../db/index.js';
 import { isPermanentDataError, recordContact, type NewContact } from '../vault/contacts.js';
 import { maskDigits } from '../lib/phone.js';
 import { forwardedContact, forwarderDocument, verifyForwarder, type Forwarder } from './forwarders.js';
-import { genericContact, parseForm, parseJson, telnyxContact, twilioContact, type Arrival, type Parsed } from './payloads.js';
+import { genericContact, parseForm, parseJson, telnyxContact, twilioContact, twilioRecording, type Arrival, type Parsed } from './payloads.js';
+import { RecordingFetcher } from './recordings.js';
+import { findCall, recordRecording, transcriptContact } from '../vault/recordings.js';
+import type { Transcriber } from '../lib/transcribe.js';
 import { RateLimiter, type RateLimit } from './ratelimit.js';
-import { DEFAULT_HOST, DEFAULT_RATE_LIMIT, type WatchSecrets } from './settings.js';
+import { DEFAULT_HOST, DEFAULT_RATE_LIMIT, DEFAULT_RECORDING_ORIGINS, type WatchSecrets } from './settings.js';
 import { telnyxPublicKey, verifyGeneric, verifyTelnyx, verifyTwilio, type Verdict } from './signatures.js';
 import { startTrapSmtp, type TrapSmtpEvent } from './smtp.js';
 
@@ -43,6 +46,11 @@ export interface WatchOptions {
    * default: a client could write the header itself.
    */
   trustProxy?: boolean;
+  /**
+   * Twilio recordings (POST /webhooks/twilio/recording): where their audio may be fetched from
+   * (default https://api.twilio.com) and the speech-to-text command for them (watch.transcribe).
+   */
+  recordings?: { origins?: readonly string[]; transcriber?: Transcriber; fetchTimeoutMs?: number };
 }
 
 export interface WatchHandle {
@@ -58,11 +66,12 @@ export interface WatchHandle {
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-type Source = 'twilio-sms' | 'twilio-voice' | 'telnyx' | 'generic';
+type Source = 'twilio-sms' | 'twilio-voice' | 'twilio-recording' | 'telnyx' | 'generic';
 
 const ROUTES: Record<string, Source> = {
   '/webhooks/twilio/sms': 'twilio-sms',
   '/webhooks/twilio/voice': 'twilio-voice',
+  '/webhooks/twilio/recording': 'twilio-recording',
   '/webhooks/telnyx': 'telnyx',
   '/webhooks/generic': 'generic',
 };
@@ -144,9 +153,20 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
   const configured: Record<Source, boolean> = {
     'twilio-sms': !!secrets.twilioAuthToken,
     'twilio-voice': !!secrets.twilioAuthToken,
+    'twilio-recording': !!secrets.twilioAuthToken,
     telnyx: !!telnyxKey,
     generic: !!secrets.webhookSecret,
   };
+
+  const fetcher = secrets.twilioAuthToken
+    ? new RecordingFetcher(db, {
+        authToken: secrets.twilioAuthToken,
+        origins: options.recordings?.origins ?? DEFAULT_RECORDING_ORIGINS,
+        transcriber: options.recordings?.transcriber,
+        timeoutMs: options.recordings?.fetchTimeoutMs,
+        log,
+      })
+    : null;
 
   const forwarders = new Map((secrets.forwarders ?? []).map((f) => [f.name, f]));
 
@@ -191,7 +211,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
 
     let verdict: Verdict;
     let contact: Parsed<NewContact>;
-    if (source === 'twilio-sms' || source === 'twilio-voice') {
+    if (source === 'twilio-sms' || source === 'twilio-voice' || source === 'twilio-recording') {
       const type = (header(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
       if (type !== 'application/x-www-form-urlencoded') return send(res, 400, { error: 'expected application/x-www-form-urlencoded' });
       const form = parseForm(raw);
@@ -202,6 +222,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
         audit(req, path, 403, verdict.reason);
         return send(res, 403, { error: 'signature check failed' });
       }
+      if (source === 'twilio-recording') return recording(req, res, path, form.value, arrival);
       contact = twilioContact(source === 'twilio-sms' ? 'sms' : 'call', form.value, arrival);
     } else {
       verdict =
@@ -238,6 +259,57 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     if (!contact.ok) return send(res, 400, { error: contact.reason });
     if ('ignored' in contact) return send(res, 200, { ok: true, ignored: contact.ignored });
     return store(req, res, path, contact.value, false);
+  }
+
+  /**
+   * A Twilio recording or transcription callback: the call (recorded from the callback when the voice
+   * webhook did not reach us and the callback names the trap), the recording (its audio fetched after
+   * the answer), and the provider's transcript as a contact event of the call; then empty TwiML.
+   */
+  async function recording(req: http.IncomingMessage, res: http.ServerResponse, path: string, params: [string, string][], arrival: Arrival) {
+    const parsed = twilioRecording(params);
+    if (!parsed.ok) return send(res, 400, { error: parsed.reason });
+    const cb = parsed.value;
+    const from = clientAddress(req, trustProxy) ?? '?';
+    let fetchId: number | null = null;
+    try {
+      let call = await findCall(db, { source: 'twilio-voice', providerId: cb.callSid });
+      if (!call) {
+        const made = twilioContact('call', params, arrival);
+        if (!made.ok || !cb.to) {
+          log(`cradle watch: 422 ${req.method} ${path} from ${from}: no call ${maskDigits(cb.callSid)} in the vault and no To in the callback (point the number's voice webhook at /webhooks/twilio/voice)`);
+          return send(res, 422, { error: 'unknown CallSid and no To parameter' });
+        }
+        const stored = await recordContact(db, { ...made.value, providerId: cb.callSid, body: null });
+        call = await findCall(db, { id: stored.id });
+      }
+      let rec: { id: number; sha256: string | null } | null = null;
+      if (cb.recordingSid) {
+        const r = await recordRecording(db, {
+          contactId: call!.id, source: 'twilio', providerId: cb.recordingSid, location: cb.recordingUrl, durationSeconds: cb.durationSeconds, contentType: null, audio: null, callback: arrival.raw,
+        });
+        rec = r;
+        const completed = cb.recordingStatus === null || cb.recordingStatus === 'completed';
+        if (r.sha256 === null && cb.recordingUrl && cb.accountSid && completed) fetchId = r.id;
+      }
+      if (cb.transcriptionText) {
+        await recordContact(
+          db,
+          transcriptContact(call!, {
+            providerId: `${cb.callSid}:transcription:${cb.transcriptionSid ?? cb.recordingSid}`, text: cb.transcriptionText, raw: arrival.raw, origin: 'provider', recording: rec ?? undefined, headers: arrival.headers,
+          }),
+        );
+      }
+    } catch (err) {
+      if (isPermanentDataError(err)) {
+        log(`cradle watch: 422 ${req.method} ${path} from ${from}: the vault refused the event: ${maskDigits((err as Error).message)}`);
+        return send(res, 422, { error: 'the event cannot be stored; do not retry' });
+      }
+      log(`cradle watch: 500 ${req.method} ${path} from ${from}: vault write failed: ${maskDigits((err as Error).message)}`);
+      return send(res, 500, { error: 'could not store the event; retry' });
+    }
+    send(res, 200, EMPTY_TWIML);
+    if (fetchId !== null) fetcher!.enqueue(fetchId, cb.accountSid!);
   }
 
   async function store(req: http.IncomingMessage, res: http.ServerResponse, path: string, c: NewContact, twiml: boolean) {
@@ -344,6 +416,11 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     }
   }
 
+  // Recordings whose audio a fetch has not brought yet (a failure, or a watch stopped first): now and every minute.
+  void fetcher?.retryPending().catch((err: Error) => log(`cradle watch: recordings: ${maskDigits(err.message)}`));
+  const retry = setInterval(() => void fetcher?.retryPending().catch((err: Error) => log(`cradle watch: recordings: ${maskDigits(err.message)}`)), 60_000);
+  retry.unref();
+
   let closing: Promise<void> | undefined;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
@@ -360,6 +437,8 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
         }
         server.closeAllConnections();
         await closed;
+        clearInterval(retry);
+        await fetcher?.stop();
         for (const l of listeners.reverse()) await l.close();
       })();
       return closing;

@@ -1,6 +1,7 @@
 import type { WatchConfig } from '../config/index.js';
 import type { Forwarder } from './forwarders.js';
 import type { RateLimit } from './ratelimit.js';
+import type { Transcriber } from '../lib/transcribe.js';
 
 // Where `cradle watch` gets its secrets: the environment first, then the config's `watch` section.
 // A source without its secret is not configured: its route answers 503, never accepts unsigned data.
@@ -47,3 +48,12 @@ export function normalisePublicUrl(text: string): string {
   if (url.search || url.hash) throw new Error(`"${text}": give the base URL without a query or fragment`);
   return text.trim().replace(/\/+$/, '');
 }
+
+/** The speech-to-text command configured for call recordings (watch.transcribe), if any. */
+export function transcriberOf(config: WatchConfig | undefined): Transcriber | undefined {
+  const t = config?.transcribe;
+  return t ? { command: t.command, timeoutMs: t.timeoutSeconds === undefined ? undefined : t.timeoutSeconds * 1000 } : undefined;
+}
+
+/** Where Twilio recordings are fetched from unless the config says otherwise. */
+export const DEFAULT_RECORDING_ORIGINS = ['https://api.twilio.com'];

@@ -206,6 +206,8 @@ describe.each(BACKENDS)('the --json examples of docs/cli.md are what the command
     ]));
     await run('ingest event', ['ingest', 'event', 'visit.json', '--json']);
     await run('ingest cdr', ['ingest', 'cdr', path.join(FIXTURES_DIR, 'ingest', 'Master.csv'), '--json']);
+    fs.writeFileSync(path.join(cwd, 'desk-1.wav'), Buffer.from('RIFF....WAVEfmt recording of the call'));
+    await run('ingest recording', ['ingest', 'recording', 'desk-1.wav', '--call', 'desk-1', '--json']);
     await run('ingest mail', ['ingest', 'mail', path.join(FIXTURES_DIR, 'ingest', 'box.mbox'), '--json']);
     const inbox = path.join(cwd, 'gammu-inbox');
     fs.mkdirSync(inbox);

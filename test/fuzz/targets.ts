@@ -8,6 +8,7 @@ import { parseMapOption } from '../../src/accesslog/parse.js';
 import type { AccessFormat } from '../../src/domain/access.js';
 import { loadConfig, configTemplate, selectHospital } from '../../src/config/index.js';
 import { migrate, openDatabase, type Database } from '../../src/db/index.js';
+import { startAmi } from '../../src/ingest/ami.js';
 import { CdrRowError, EventError, ingestCdr, ingestEvents, ingestMail, pollGammuFiles, type CdrFormat } from '../../src/ingest/index.js';
 import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { runScan } from '../../src/scan/scan.js';
@@ -244,6 +245,8 @@ async function watchSetup(): Promise<WatchCtx> {
     secrets: { twilioAuthToken: TOKEN, telnyxPublicKey: telnyxPublic, webhookSecret: SECRET },
     rateLimit: { perSecond: 1e6, burst: 1e6 },
     log: (line) => (ctx.lastLog = line),
+    // Recordings are fetched from a closed local port only: a fuzzed RecordingUrl never reaches out.
+    recordings: { origins: ['http://127.0.0.1:9'] },
   });
   return ctx;
 }
@@ -324,6 +327,17 @@ export const webhookTargets: FuzzTarget<WatchCtx>[] = [
       form({ CallSid: 'CA11111111111111111111111111111112', TranscriptionSid: 'TR1', TranscriptionText: '您好，这里是妇幼保健院', From: '+8613900001111', To: TRAP_NUMBERS[0] }),
     ],
     twilioRequest('/webhooks/twilio/voice'),
+  ),
+  webhookTarget(
+    'webhook-twilio-recording',
+    '/webhooks/twilio/recording',
+    'form',
+    [
+      form({ AccountSid: 'AC1', CallSid: 'CA21111111111111111111111111111111', From: '+8613900001111', To: TRAP_NUMBERS[0], CallStatus: 'completed', RecordingSid: 'RE1', RecordingUrl: 'http://127.0.0.1:9/2010-04-01/Accounts/AC1/Recordings/RE1', RecordingDuration: '14' }),
+      form({ AccountSid: 'AC1', CallSid: 'CA21111111111111111111111111111111', RecordingSid: 'RE1', RecordingUrl: 'http://127.0.0.1:9/2010-04-01/Accounts/AC1/Recordings/RE1', RecordingStatus: 'completed', RecordingDuration: '14', RecordingChannels: '1' }),
+      form({ AccountSid: 'AC1', CallSid: 'CA21111111111111111111111111111112', From: '+8613900001111', To: TRAP_NUMBERS[0], RecordingSid: 'RE2', TranscriptionSid: 'TR2', TranscriptionStatus: 'completed', TranscriptionText: '王丽华女士您好' }),
+    ],
+    twilioRequest('/webhooks/twilio/recording'),
   ),
   webhookTarget(
     'webhook-telnyx',
@@ -557,4 +571,85 @@ export const configTargets: FuzzTarget<FileCtx>[] = [
   },
 ];
 
-export const ALL_TARGETS: FuzzTarget<never>[] = [...accessTargets, ...ingestTargets, ...webhookTargets, smtpTarget, ...scanTargets, ...configTargets] as unknown as FuzzTarget<never>[];
+// ---------------------------------------------------------------------------------------------------
+// Asterisk's Manager Interface: what a PBX (or whatever answers on its port) sends once `cradle watch`
+// has logged in, through the real client over TCP, one connection a case.
+
+interface AmiCtx {
+  v: TrapVault;
+  server: net.Server;
+  port: number;
+  /** The bytes the next connection is sent after the login succeeds. */
+  next: Buffer;
+}
+
+const AMI_SECRET = 'fuzz-ami-secret';
+const amiCdr = (dst: string, uniqueid: string, start = '2026-11-24 10:15:02') =>
+  `Event: Cdr\r\nPrivilege: cdr,all\r\nAccountCode: \r\nSource: 13700001111\r\nDestination: ${dst}\r\nDestinationContext: from-trunk\r\nCallerID: "Zhang Wei" <13700001111>\r\n` +
+  `Channel: SIP/trunk-00000001\r\nDestinationChannel: SIP/201-00000002\r\nLastApplication: Dial\r\nLastData: SIP/201,30\r\nStartTime: ${start}\r\nAnswerTime: \r\nEndTime: ${start}\r\n` +
+  `Duration: 69\r\nBillableSeconds: 62\r\nDisposition: ANSWERED\r\nAMAFlags: DOCUMENTATION\r\nUniqueID: ${uniqueid}\r\nUserField: \r\n\r\n`;
+
+export const amiTarget: FuzzTarget<AmiCtx> = {
+  name: 'ami',
+  structure: 'text',
+  seeds: () => [
+    Buffer.from(`Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n${amiCdr('13912345678', '1764000902.1')}${amiCdr('13511112222', '1764000903.2')}`),
+    Buffer.from(`${amiCdr('008613812345678', '1764042000.3', '2026-11-24 21:40:00')}Event: Hangup\r\nChannel: SIP/trunk-00000003\r\nUniqueid: 1764042000.3\r\nCause: 16\r\n\r\n`),
+  ],
+  async setup() {
+    const v = await createTrapVault('pglite', 'fuzz-ami');
+    const ctx = { v, next: Buffer.alloc(0) } as AmiCtx;
+    ctx.server = net.createServer((sock) => {
+      sock.on('error', () => undefined);
+      sock.write('Asterisk Call Manager/5.0.1\r\n');
+      let seen = '';
+      let answered = false;
+      sock.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('latin1');
+        if (answered || !seen.includes('\r\n\r\n')) return;
+        answered = true;
+        if (!seen.startsWith('Action: Login\r\n') || !seen.includes(`Secret: ${AMI_SECRET}\r\n`)) return void sock.end();
+        sock.write('Response: Success\r\nActionID: cradle-login\r\nMessage: Authentication accepted\r\n\r\n');
+        // In two writes, split in the middle: a message may arrive in pieces.
+        const half = Math.floor(ctx.next.length / 2);
+        sock.write(ctx.next.subarray(0, half));
+        sock.end(ctx.next.subarray(half));
+      });
+    });
+    await new Promise<void>((r) => ctx.server.listen(0, '127.0.0.1', r));
+    ctx.port = (ctx.server.address() as net.AddressInfo).port;
+    return ctx;
+  },
+  async run(ctx, input) {
+    ctx.next = input;
+    const outcomes: string[] = [];
+    const logs: string[] = [];
+    let closed!: () => void;
+    const ended = new Promise<void>((r) => (closed = r));
+    const client = startAmi(ctx.v.db, {
+      host: '127.0.0.1', port: ctx.port, username: 'cradle', secret: AMI_SECRET, timeZone: 'Asia/Shanghai', region: 'CN', backoffMs: 3_600_000,
+      log: (l) => {
+        logs.push(l);
+        if (/connection closed|not connected/.test(l)) closed();
+      },
+      onCall: (c) => outcomes.push(c.outcome),
+    });
+    await ended;
+    await client.close();
+    const control = (l: string) => [...l].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+    const bad = logs.find((l) => /could not store a call/.test(l) || l.length > 4000 || control(l));
+    if (bad) return { kind: 'unexpected', message: bad };
+    if (outcomes.some((o) => o === 'recorded' || o === 'duplicate')) return { kind: 'stored' };
+    const said = logs.filter((l) => /rejected|dropped|unexpected banner|refused/.test(l));
+    if (outcomes.length || said.length) return { kind: 'warned', detail: `${outcomes.join(', ')} ${said.length} lines` };
+    // The stream is mostly other events, ignored by design; only a Cdr event must come out as something.
+    return /(?:^|\n)Event: *Cdr\r?\n/i.test(input.toString('latin1')) ? { kind: 'silent', detail: 'a Cdr event neither recorded, skipped nor rejected' } : { kind: 'stored', detail: 'no Cdr event' };
+  },
+  teardown: async (ctx) => {
+    await new Promise((r) => ctx.server.close(r));
+    await ctx.v.close();
+  },
+  budget: { baseMs: 1500 },
+};
+
+export const ALL_TARGETS: FuzzTarget<never>[] = [...accessTargets, ...ingestTargets, ...webhookTargets, smtpTarget, amiTarget, ...scanTargets, ...configTargets] as unknown as FuzzTarget<never>[];
