@@ -183,10 +183,13 @@ describeOnMariadb('a MariaDB target end to end', () => {
     const canaries = rows.filter((r) => r.BRID > 300).map((r) => Number(r.delay));
     expect(canaries.length).toBeGreaterThan(10);
     expect(Math.min(...real)).toBeGreaterThanOrEqual(60);
+    // Within the real delays, give or take the minute the profile's quantiles may be coarsened to
+    // (a canary drew exactly 60 s where the real minimum was 64 s): never the moment of planting.
     for (const d of canaries) {
-      expect(d).toBeGreaterThanOrEqual(Math.min(...real) - 1);
-      expect(d).toBeLessThanOrEqual(Math.max(...real) + 1);
+      expect(d).toBeGreaterThanOrEqual(Math.min(...real) - 60);
+      expect(d).toBeLessThanOrEqual(Math.max(...real) + 60);
     }
+    expect(Math.min(...canaries)).toBeGreaterThan(0);
   });
 
   it('exports: --query with ? parameters read-only, --table, the default export', async () => {
