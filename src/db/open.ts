@@ -201,10 +201,7 @@ export async function closeLingering(dir?: string): Promise<void> {
  */
 export async function openMemoryDatabase(label = 'memory'): Promise<Database> {
   const options = {
-    // work_mem 32 MB (PostgreSQL's default 4 MB): the profile's aggregates and sorts over a demo
-    // hospital's families (`cradle target profile`, the demo) stay in memory instead of spilling to
-    // temporary files through the file system, about 10-30% less CPU per statement; memory is only
-    // taken when a statement needs it.
+    // The same settings as an embedded directory's (startPGlite above).
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'work_mem=32MB'],
     parsers: { [OID.date]: (v: string) => v, [OID.timestamp]: (v: string) => v, [OID.int8]: int8 },
   };
