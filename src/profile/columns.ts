@@ -282,13 +282,18 @@ function sampledFamilies(s: Scope): string {
 async function timeProfile(s: Scope, c: TargetColumn, n: number, anchors: TargetColumn[]): Promise<TimeProfile | undefined> {
   if (n === 0) return undefined;
   const t = valueSql(c, s.timeZone);
-  const { rows } = await s.db.query<{ h: number; d: number; n: number; day: number; minute: number; second: number; ms: number }>(
-    `SELECT extract(hour FROM ${t})::int AS h, extract(isodow FROM ${t})::int AS d, count(*)::float8 AS n,
-            sum((date_trunc('day', ${t}) = ${t})::int)::float8 AS day,
-            sum((date_trunc('minute', ${t}) = ${t} AND date_trunc('day', ${t}) <> ${t})::int)::float8 AS minute,
-            sum((date_trunc('second', ${t}) = ${t} AND date_trunc('minute', ${t}) <> ${t})::int)::float8 AS second,
-            sum((date_trunc('second', ${t}) <> ${t})::int)::float8 AS ms
-       FROM ${sampleOf(s, c)} WHERE ${t} IS NOT NULL GROUP BY 1, 2`,
+  const others = anchors.filter((a) => columnKey(a) !== columnKey(c));
+  const diffs = others.map((a) => `extract(epoch FROM (${t} - ${valueSql(a, s.timeZone)}))::float8`);
+  // Anchors in the column's own table: the offsets' counts come with the hours, from the same read.
+  const sameTable = others.length > 0 && others.every((a) => a.alias === c.alias);
+  // The wall-clock time (and the offsets) computed once per row in a subquery (OFFSET 0 keeps it apart), not once per aggregate.
+  const { rows } = await s.db.query<Record<string, number>>(
+    `SELECT extract(hour FROM t)::int AS h, extract(isodow FROM t)::int AS d, count(*)::float8 AS n,
+            sum((date_trunc('day', t) = t)::int)::float8 AS day,
+            sum((date_trunc('minute', t) = t AND date_trunc('day', t) <> t)::int)::float8 AS minute,
+            sum((date_trunc('second', t) = t AND date_trunc('minute', t) <> t)::int)::float8 AS second,
+            sum((date_trunc('second', t) <> t)::int)::float8 AS ms${sameTable ? diffs.map((_, i) => `, count(o${i})::float8 AS n${i}`).join('') : ''}
+       FROM (SELECT ${t} AS t${sameTable ? diffs.map((d, i) => `, ${d} AS o${i}`).join('') : ''} FROM ${sampleOf(s, c)} WHERE ${t} IS NOT NULL OFFSET 0) AS x GROUP BY 1, 2`,
   );
   const hours = new Array<number>(24).fill(0);
   const weekdays = new Array<number>(7).fill(0);
@@ -311,13 +316,11 @@ async function timeProfile(s: Scope, c: TargetColumn, n: number, anchors: Target
     weekdays: weekdays.map(share),
   };
   // Offsets from every anchor in one read: from the column's own table when all are there, else the families joined.
-  const others = anchors.filter((a) => columnKey(a) !== columnKey(c));
   if (others.length) {
-    const from = others.every((a) => a.alias === c.alias) ? `FROM ${sampleOf(s, c)}` : sampledFamilies(s);
-    const diffs = others.map((a) => `extract(epoch FROM (${t} - ${valueSql(a, s.timeZone)}))::float8`);
-    const { rows: counted } = await s.db.query<Record<string, unknown>>(
-      `SELECT count(${t})::float8 AS n, ${diffs.map((d, i) => `count(${d})::float8 AS n${i}`).join(', ')} ${from}`,
-    );
+    const from = sameTable ? `FROM ${sampleOf(s, c)}` : sampledFamilies(s);
+    const counted: Record<string, unknown>[] = sameTable
+      ? [Object.fromEntries(['n', ...others.map((_, i) => `n${i}`)].map((key) => [key, rows.reduce((a, r) => a + num(r[key]), 0)]))]
+      : (await s.db.query<Record<string, unknown>>(`SELECT count(${t})::float8 AS n, ${diffs.map((d, i) => `count(${d})::float8 AS n${i}`).join(', ')} ${from}`)).rows;
     const levelsOf = others.map((_, i) => quantileLevels(num(counted[0][`n${i}`]), s.k));
     const wanted = others.map((_, i) => i).filter((i) => levelsOf[i].length);
     if (wanted.length) {
