@@ -178,13 +178,15 @@ export interface HitRow {
   to_address: string;
   occurred_at: Date;
   body: string | null;
+  /** Two or more canary ids when the contact could not be resolved to one canary (migration 017); else null. */
+  candidates: string[] | null;
 }
 
 /** Hits, oldest contact first; `statuses`: only hits with one of these statuses (default all). */
 export async function listHits(db: Queryable, since?: Date, statuses?: readonly string[]): Promise<HitRow[]> {
   const { rows } = await db.query<HitRow>(
     `SELECT h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id, h.status, h.created_at,
-            e.kind, e.source, e.from_address, e.to_address, e.occurred_at, e.body
+            e.kind, e.source, e.from_address, e.to_address, e.occurred_at, e.body, h.candidates
        FROM hits h JOIN contact_events e ON e.id = h.event_id
       WHERE ($1::timestamptz IS NULL OR e.occurred_at >= $1) AND ($2::text[] IS NULL OR h.status = ANY($2::text[]))
       ORDER BY e.occurred_at, h.id`,

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openDatabase } from '../../src/db/index.js';
 import { verifyVault } from '../../src/ledger/verify.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { traceIncident } from '../../src/trace/trace.js';
 import { birthDates, resolveContact, type Holder } from '../../src/triage/resolve.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { BACKENDS } from '../helpers/db.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
+import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
 
 // A trap number several live canaries share (pool.sharing "shared"): a contact that names a family or
@@ -102,5 +104,26 @@ describe.each(BACKENDS)('shared trap numbers on %s', (backend) => {
     // The seeding channel saw both candidates: it explains the contact as one of them.
     expect(report.suspects[0].kind).not.toBe('unknown');
     expect(report.suspects[0].explains).toEqual([[c0.id, c1.id].sort().join('|')]);
+  });
+
+  it('cradle hits gives the candidate set of the ambiguous hit, in JSON and briefly in the table', async () => {
+    const [c0, c1] = canaries;
+    const set = [c0.id, c1.id].sort();
+    // The vault is embedded (one process at a time) but on PostgreSQL.
+    const embeddedVault = backend !== 'postgres';
+    if (embeddedVault) await h.vault.close();
+    try {
+      const cwd = scratchDir(`shared-hits-${backend}`);
+      const out = json<{ hits: { canaryId: string; candidates: string[] | null; body: string }[] }>(await cradleInProcess(['--vault', h.vaultLocation, 'hits', '--json'], { cwd }));
+      expect(out.hits.map((x) => x.candidates)).toEqual([set, null]);
+      expect(set).toContain(out.hits[0].canaryId);
+      expect(out.hits[1].canaryId).toBe(c1.id);
+      const text = await cradleInProcess(['--vault', h.vaultLocation, 'hits'], { cwd });
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`(one of 2: ${set.join(',')})`);
+      expect(text.stdout.split('\n').filter((l) => l.includes('one of'))).toHaveLength(1);
+    } finally {
+      if (embeddedVault) h.vault = await openDatabase(h.vaultLocation);
+    }
   });
 });
