@@ -11,7 +11,7 @@ import type * as Ami from '../ingest/ami.js';
 import { regionOfLocale } from '../domain/index.js';
 import { oneOf, portArg, positiveInt, timeZoneArg } from './args.js';
 import { openSmsSource, smsToArg, type SmsFormat, type SmsSource } from './sms-source.js';
-import { onAction, vaultAction, type JsonOption } from './context.js';
+import { namedHospital, onAction, vaultAction, type GlobalOptions, type JsonOption } from './context.js';
 
 // The action's modules, loaded when the command runs (src/cli/context.ts).
 let startWatch: typeof Server.startWatch;
@@ -88,11 +88,13 @@ async function smsPoller(db: Database, opts: WatchOptions, config: Config | null
 }
 
 /** The Asterisk Manager Interface client of the config's watch.asterisk.ami, when there is one. */
-async function amiClient(db: Database, opts: WatchOptions, config: Config | null): Promise<Ami.AmiHandle | null> {
+async function amiClient(db: Database, opts: WatchOptions & GlobalOptions, config: Config | null): Promise<Ami.AmiHandle | null> {
   const ami = config?.watch?.asterisk?.ami;
   if (!ami) return null;
   const { defaultHospital } = await import('../config/index.js');
-  const hospital = defaultHospital(config);
+  // --hospital, as for `cradle ingest cdr`: its zone and locale, and only its trap numbers are traps.
+  const named = namedHospital(opts, config);
+  const hospital = named ?? defaultHospital(config);
   const secret = process.env.CRADLE_AMI_SECRET || ami.secret;
   if (!secret) throw new UserError(`${config?.file}: watch.asterisk.ami: no secret: set CRADLE_AMI_SECRET (the manager.conf user's secret)`);
   const timeZone = opts.timeZone ?? hospital?.timeZone;
@@ -104,6 +106,7 @@ async function amiClient(db: Database, opts: WatchOptions, config: Config | null
     secret,
     timeZone,
     region: regionOfLocale(hospital?.locale ?? 'zh-CN'),
+    hospital: named?.name,
     recordings: ami.recordings ? { dir: ami.recordings, transcriber: transcriberOf(config?.watch) } : undefined,
     log: (line) => process.stderr.write(`${line}\n`),
   });
