@@ -3,6 +3,7 @@ import type { Database } from '../db/index.js';
 import type { TrapNumberState } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { parseDay } from './day.js';
+import { notChanceSenders } from '../lib/carriers.js';
 import { redact } from '../lib/redact.js';
 import { iso, isoOrNull, isoWeekOf, isoWeekRange } from '../lib/time.js';
 import * as vault from '../vault/index.js';
@@ -255,6 +256,8 @@ export interface LoadAuditOptions {
   generatedBy?: string | null;
   command?: string | null;
   tool?: string | null;
+  /** watch.knownSenders of the config: the hospital's own lines, whose texts to a trap are no background noise. */
+  knownSenders?: readonly string[];
 }
 
 // parseDay: ./day.ts (light, for the CLI's option parser).
@@ -375,16 +378,12 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
 
   // The trap pool: what is left against what the next rotations take, and the numbers that ring on their own.
   const { counts, numbersPerCanary, perWeek, supply, weeksLeft } = await vault.poolSupply(db, h.name, planSize);
-  const { rows: noise } = await db.query<{ e164: string; state: TrapNumberState; contacts: number; days: number }>(
-    `WITH t AS (
-       SELECT t.e164, t.state, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned
-         FROM trap_numbers t WHERE t.hospital IS NULL OR t.hospital = $1)
-     SELECT t.e164, t.state,
-            (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, $2::timestamptz)) AS contacts,
-            greatest(EXTRACT(EPOCH FROM (coalesce(t.first_assigned, $2::timestamptz) - t.added_at))::float8 / 86400, 0) AS days
-       FROM t`,
-    [h.name, now.toISOString()],
-  );
+  // Background traffic as triage reckons it (vault.trapBackgrounds): the carriers' bills and notices,
+  // the hospital's known senders and what the network sent (Gammu USSD replies, delivery reports) are
+  // no noise.
+  const numbers = await vault.listTrapNumbers(db, { hospital: h.name });
+  const backgrounds = await vault.trapBackgrounds(db, numbers.map((n) => n.e164), notChanceSenders(options.knownSenders), now);
+  const noise = numbers.map((n) => ({ e164: n.e164, state: n.state, contacts: backgrounds.get(n.e164)?.contacts ?? 0, days: Math.max(0, backgrounds.get(n.e164)?.days ?? 0) }));
   const noiseRows = noise.map((n) => ({ e164: n.e164, state: n.state, contacts: Number(n.contacts), days: Number(n.days), perDay: Number(n.contacts) / Math.max(Number(n.days), 1) }));
   const noisiest = noiseRows
     .filter((n) => n.contacts > 0)

@@ -85,7 +85,7 @@ export async function writeAuditReport(db: Database, config: Config | null, opti
   const to = options.to ?? hospitalToday(now, hospital.timeZone);
   if (!options.to && options.from > to) throw new UserError(`--from ${options.from} is after today, ${to} in ${hospital.timeZone}: give --to, or an earlier --from`);
   const verification = await verifyVault(db);
-  const data = await loadAuditReport(db, { hospital, verification, from: options.from, to, now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL });
+  const data = await loadAuditReport(db, { hospital, verification, from: options.from, to, now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL, knownSenders: config?.watch?.knownSenders ?? [] });
   if (options.realism) {
     const { target, hospital: h, mapping, sample, seed } = options.realism;
     data.realism = auditRealism(await realismAudit(db, target, { hospital: h, mapping, now, sample: sample ?? AUDIT_REALISM_SAMPLE, seed }));

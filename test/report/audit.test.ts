@@ -41,6 +41,8 @@ describe('audit periods and weeks', () => {
   });
 });
 
+const KNOWN = '+8613611112222';
+
 describe.each(BACKENDS)('audit on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   let insurer: ExportResult;
@@ -66,6 +68,14 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     // A number still in the pool rang once before any canary held it: burn-in noise.
     noisyNumber = (await vault.listTrapNumbers(h.vault, { state: 'available' }))[0].e164;
     await vault.recordContact(h.vault, { source: 'generic', providerId: 'noise', kind: 'call', from: '+8613900000000', to: noisyNumber, occurredAt: new Date('2026-10-10T04:00:00Z'), body: null, raw: Buffer.from('noise') });
+    // What every live SIM hears is no noise (as triage reckons a trap's background): the carriers' bills
+    // and notices, the network's own messages (a Gammu USSD reply), the hospital's known senders.
+    const quiet = (await vault.listTrapNumbers(h.vault, { state: 'available' })).slice(1, 4).map((n) => n.e164);
+    const at = new Date('2026-10-11T04:00:00Z');
+    await vault.recordContact(h.vault, { source: 'generic', providerId: 'bill', kind: 'sms', from: '10086', to: quiet[0], occurredAt: at, body: '您本月话费账单', raw: Buffer.from('bill') });
+    await vault.recordContact(h.vault, { source: 'generic', providerId: 'notice', kind: 'sms', from: '+8610010', to: noisyNumber, occurredAt: at, body: '流量提醒', raw: Buffer.from('notice') });
+    await vault.recordContact(h.vault, { source: 'gammu-files', providerId: 'ussd', kind: 'other', from: null, to: quiet[1], occurredAt: at, body: '余额 12.30 元', headers: { 'x-gammu-network': 'ussd' }, raw: Buffer.from('ussd') });
+    await vault.recordContact(h.vault, { source: 'generic', providerId: 'staff', kind: 'sms', from: KNOWN, to: quiet[2], occurredAt: at, body: 'test', raw: Buffer.from('staff') });
     // Two texts to the insurer's canaries make an incident.
     for (const [i, c] of insurer.canaries.slice(0, 2).entries()) {
       await vault.recordContact(h.vault, { source: 'generic', providerId: `a${i}`, kind: 'sms', from: CALLER, to: c.family.mother.phone!, occurredAt: new Date(Date.UTC(2026, 9, 22, 3 + i)), body: `${c.family.mother.name.full}您好，保险回访`, raw: Buffer.from(`raw ${i}`) });
@@ -77,7 +87,7 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     const log = path.join(dir, 'access.csv');
     fs.writeFileSync(log, ['ts,user,action,record', `2026-10-21 10:00:00,nurse42,view,${key(seeded[0])}`, `2026-10-21 10:05:00,nurse42,print,${key(seeded[1])}`].join('\n') + '\n');
     await importAccessLog(h.vault, log, { hospital: h.hospital.name, format: 'csv', timeZone: 'Asia/Shanghai', recordKey: { alias: 'birth', table: 'births', column: 'birth_id' }, alertChannels: [] });
-    data = await loadAuditReport(h.vault, { hospital: hospital(), verification: await verifyVault(h.vault), from: FROM, to: TO, generatedBy: 'auditor', command: 'cradle audit', tool: 'cradle test' });
+    data = await loadAuditReport(h.vault, { hospital: hospital(), verification: await verifyVault(h.vault), from: FROM, to: TO, generatedBy: 'auditor', command: 'cradle audit', tool: 'cradle test', knownSenders: [KNOWN] });
   });
   afterAll(async () => h?.close());
 
