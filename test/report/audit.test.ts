@@ -2,11 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { importAccessLog } from '../../src/accesslog/import.js';
+import type { Config } from '../../src/config/index.js';
 import { openDatabase } from '../../src/db/index.js';
+import { sharedSupply, sharingPlanOf } from '../../src/pool/share.js';
 import { runExport, type ExportResult } from '../../src/exports/export.js';
 import { auditPeriod, loadAuditReport, weeksOf, weekStatus, type AuditReportData } from '../../src/report/audit-load.js';
 import { renderAuditHtml, renderAuditMarkdown } from '../../src/report/audit-render.js';
 import { verifyVault } from '../../src/ledger/verify.js';
+import { writeAuditReport } from '../../src/workflows/audit-report.js';
 import { advanceCanaries, rotate } from '../../src/seed/index.js';
 import { isoWeekRange } from '../../src/lib/time.js';
 import { triagePending } from '../../src/triage/triage.js';
@@ -193,6 +196,25 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     } finally {
       await vault.changeIncidentStatus(h.vault, incident.id, 'reopen', 'back for the tests that follow', { actor: 'auditor' });
     }
+  });
+
+  it('gives the weeks of a shared pool (pool.sharing "shared") as `pool plan --shared` plays the plan, without the false warning of used-up numbers', async () => {
+    // The same vault and a rotation of 15 canaries a week: as exclusive numbers the pool's ~25 free ones
+    // last no week; shared, its 40 numbers run the plan for the two years simulated (it needs 6).
+    const configOf = (sharing: 'exclusive' | 'shared'): Config => ({ file: 'cradle.config.json', vault: h.vaultLocation, hospitals: new Map([['h1', { ...h.hospital, rotation: { 产科一病区: 10, NICU: 5 }, sharing }]]) });
+    const audit = async (sharing: 'exclusive' | 'shared') => (await writeAuditReport(h.vault, configOf(sharing), { from: FROM, to: TO, format: 'json', out: null, lang: 'en', command: 'cradle audit' })).data;
+    const exclusive = await audit('exclusive');
+    expect(exclusive.pool).toMatchObject({ sharing: 'exclusive', weeksLeft: 0, low: true, numbersNeeded: null });
+    const shared = await audit('shared');
+    const counts = await vault.poolCounts(h.vault, 'h1');
+    expect(shared.pool).toMatchObject({ sharing: 'shared', supply: 40 - counts.blocked, numbersNeeded: 6, weeksLeft: 104, horizon: 104, low: false });
+    // The same model and figure as `cradle pool plan --shared` (src/pool/share.ts).
+    expect(sharedSupply(sharingPlanOf({ perWeek: 15, exportsPerWeek: 0, canariesPerExport: 1, weeks: 104 }), 40 - counts.blocked)).toMatchObject({ numbersNeeded: 6, shortFrom: null });
+    const md = renderAuditMarkdown(shared, 'en');
+    expect(md).not.toContain('Warning: the pool holds fewer');
+    expect(md).toContain('the rotation plan needs 6: enough for the 104 weeks simulated.');
+    expect(renderAuditMarkdown(shared, 'zh-CN')).toContain('轮换计划需要 6 个：足够模拟的 104 周');
+    expect(renderAuditMarkdown(exclusive, 'en')).toContain('Warning: the pool holds fewer than 4 weeks of trap numbers (0 left).');
   });
 
   if (backend === 'pglite') {
