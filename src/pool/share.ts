@@ -10,8 +10,8 @@ import { SHARED_APART_DAYS, type ChannelKind } from '../domain/index.js';
 // canary only if no canary of the same channel (the ward it is planted in, or the export file it is
 // made for) holds it or released it within SHARED_APART_DAYS: the candidates a contact has among
 // the canaries of the last weeks come from different channels, and the set still points to sources. (Names and birth dates must differ among
-// them too, so that a message that names a family resolves to one: the drafting checks names, as it
-// does for a number's earlier holders.) Among the numbers allowed, the one with the fewest candidates
+// them too, so that a message that names a family or gives a birth date resolves to one: the drafting
+// checks both against a number's earlier holders, src/canary/draft.ts.) Among the numbers allowed, the one with the fewest candidates
 // now, ties at random: the sets stay small.
 
 const DAY = 86_400_000;
