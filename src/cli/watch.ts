@@ -8,6 +8,7 @@ import type * as Deliver from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
 import type * as TriageAndAlert from '../workflows/triage-and-alert.js';
 import type * as Ami from '../ingest/ami.js';
+import type * as Transcribe from '../ingest/transcribe.js';
 import { regionOfLocale } from '../domain/index.js';
 import { oneOf, portArg, positiveInt, timeZoneArg } from './args.js';
 import { openSmsSource, smsToArg, type SmsFormat, type SmsSource } from './sms-source.js';
@@ -19,14 +20,19 @@ let alertChannels: typeof Deliver.alertChannels;
 let transportsFor: typeof Deliver.transportsFor;
 let triageAndAlert: typeof TriageAndAlert.triageAndAlert;
 let startAmi: typeof Ami.startAmi;
+let recordingTranscriber: typeof Transcribe.recordingTranscriber;
 async function load(): Promise<void> {
-  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }, { startAmi }] = [
+  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }, { startAmi }, { recordingTranscriber }] = [
     await import('../watch/server.js'),
     await import('../alerts/deliver.js'),
     await import('../workflows/triage-and-alert.js'),
     await import('../ingest/ami.js'),
+    await import('../ingest/transcribe.js'),
   ];
 }
+
+/** The configured speech-to-text command as the watch's recording fetcher takes it (src/ingest/transcribe.ts). */
+const transcribeWith = (t: ReturnType<typeof transcriberOf>) => (t ? recordingTranscriber(t) : undefined);
 
 /** How often `cradle watch` triages new contacts and delivers due alerts. */
 const TRIAGE_EVERY_MS = 1000;
@@ -185,7 +191,7 @@ Examples:
           rateLimit: settings?.rateLimit,
           smtpPort: opts.smtpPort,
           trustProxy: !!opts.trustProxy || !!settings?.trustProxy,
-          recordings: { origins: settings?.recordingOrigins?.map((u) => new URL(u).origin), transcriber: transcriberOf(settings) },
+          recordings: { origins: settings?.recordingOrigins?.map((u) => new URL(u).origin), transcribe: transcribeWith(transcriberOf(settings)) },
         });
       } catch (err) {
         await sms?.stop();

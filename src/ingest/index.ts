@@ -211,5 +211,5 @@ export async function ingestEvents(db: Database, text: string, opts: { label: st
 
 export { DEFAULT_PARTS_WAIT_MS, filesSourceName, pollGammuFiles, pollGammuSql, sqlSourceName, type SmsPollOptions, type SmsPollSummary, type SqlInbox } from './gammu-source.js';
 export { decodeGsm7Septets, decodeSmsText, decodeUcs2Hex, joinParts, parseUdh, SmsDecodeError } from './gammu.js';
-export { contentTypeOf, ingestRecordingFile, readRecordingFile, recordingFileIn, resolveCall, storeCallRecording, transcribeRecording, transcriptContact, type StoredRecording } from './recording.js';
-export { transcribe, type Transcriber } from '../lib/transcribe.js';
+export { contentTypeOf, ingestRecordingFile, readRecordingFile, recordingFileIn, recordingTranscriber, resolveCall, storeCallRecording, transcribeRecording, transcriptContact, type StoredRecording } from './recording.js';
+export { transcribe, type Transcriber } from './transcribe.js';
