@@ -3,6 +3,7 @@ import { regionOfLocale, SHARED_APART_DAYS, type Family, type HospitalProfile } 
 import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
 import { confusable, createRandom, generateFamily, type Random } from '../lib/generate/index.js';
+import { sameBirthDay } from '../lib/birth-dates.js';
 import { orderBySegments, segmentWarning } from '../lib/segments.js';
 import { findTakenEmails, findTakenPhones } from '../targetdb/families.js';
 import { columnKey, targetColumns } from '../targetdb/read.js';
@@ -183,6 +184,10 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
   }
   // Shared: the least held first, at random among equals (a stable sort keeps the shuffle's order).
   if (shared) available.sort((a, b) => (channelsOf.get(a.id)?.length ?? 0) - (channelsOf.get(b.id)?.length ?? 0));
+  // Shared: a birth date a contact gives must pick one holder of the number (src/triage/resolve.ts), so
+  // a new holder's baby may not share a day (month and day: messages often omit the year) with the
+  // baby of any canary that held the number.
+  const sameBirth = (h: vault.HeldName, family: Family) => shared && h.birthTime !== null && sameBirthDay(h.birthTime, family.baby.birthTime);
   const sameChannel = (n: { id: number }, family: Family) => shared && (req.origin ?? 'batch') === 'batch' && (channelsOf.get(n.id) ?? []).includes(`ward:${family.ward}`);
   // Candidates are checked against the target's real rows, a few more than needed at a time:
   // a trap number a real family uses must never be handed out. Each slot then takes the first free
@@ -198,7 +203,7 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
       throw new UserError(
         usable < slots.length
           ? `the trap pool is short: ${blocked.length} available numbers already appear in the target's real records; ${usable} left for ${slots.length} needed`
-          : `the trap pool is short: for ${missing} parent(s), every available number had an earlier holder with a name that could be confused with theirs; add numbers with \`cradle pool add\``,
+          : `the trap pool is short: for ${missing} parent(s), every available number had an earlier holder with a name that could be confused with theirs${shared ? ' or a baby born on the same day' : ''}; add numbers with \`cradle pool add\``,
       );
     }
     const candidates = available.slice(next, next + Math.ceil(missing * 1.1) + 5);
@@ -213,7 +218,7 @@ async function assignTrapNumbers(vaultDb: Queryable, target: ReadOnlyQueryable, 
       if (chosen[i]) return;
       // Both parents: a contact on the mother's number may name the father.
       const names = slot.family.father ? [slot.family.mother.name, slot.family.father.name] : [slot.family.mother.name];
-      const k = free.findIndex((n) => !sameChannel(n, slot.family) && !(held.get(n.id) ?? []).some((h) => names.some((name) => confusable(name, h))));
+      const k = free.findIndex((n) => !sameChannel(n, slot.family) && !(held.get(n.id) ?? []).some((h) => names.some((name) => confusable(name, h)) || sameBirth(h, slot.family)));
       if (k < 0) return;
       chosen[i] = free.splice(k, 1)[0];
       missing--;

@@ -54,7 +54,8 @@ today there): every ISO week of the period that has started, with its rotation d
 not completed, or missed (the current week is "due"; weeks before the hospital's first rotation are
 not missed); the seeded canaries live at the end of the period per ward, and the export canaries
 per recipient; the trap pool by state, how many weeks of rotations its numbers cover (a warning under 4 weeks) and its
-burn-in noise (contacts numbers got before any canary held them, the noisiest listed); the hits and
+burn-in noise (contacts numbers got before any canary held them, the noisiest listed; the carriers'
+bills and notices, watch.knownSenders and network messages left out); the hits and
 incidents with their status; the tripwires (single-record opens of canaries in imported access
 logs) and, apart, the lists that included canaries; and the ledger verified as
 \`cradle verify\` does. The hospital is --hospital, or the config's default. The HTML is one

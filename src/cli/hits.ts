@@ -60,6 +60,7 @@ const hitJson = (h: Vault.HitRow) => ({
   id: Number(h.id),
   eventId: Number(h.event_id),
   canaryId: h.canary_id,
+  candidates: h.candidates?.length ? [...h.candidates].sort() : null,
   confidence: Number(h.confidence),
   reasons: reasonsJson(h.reasons),
   incidentId: h.incident_id,
@@ -72,6 +73,14 @@ const hitJson = (h: Vault.HitRow) => ({
   body: h.body,
   createdAt: h.created_at,
 });
+
+/** A hit's canary in the table: with a candidate set (a shared number, no family named), "one of N" and the first few. */
+function canaryCell(h: Vault.HitRow): string {
+  const set = h.candidates?.length ? [...h.candidates].sort() : null;
+  if (!set) return h.canary_id;
+  const shown = set.slice(0, 3).join(',');
+  return `${h.canary_id} (one of ${set.length}: ${shown}${set.length > 3 ? ',…' : ''})`;
+}
 
 const incidentJson = (i: Vault.IncidentRow) => ({
   id: i.id,
@@ -173,7 +182,7 @@ Examples:
         const notShown = all.length - shown.length;
         emit(!!opts.json, { status: opts.status, hits: shown.map(hitJson), notShown }, () => [
           shown.length
-            ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'STATUS', 'INCIDENT', 'WHY'], shown.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', h.canary_id, Number(h.confidence).toFixed(2), h.status, h.incident_id ?? '-', formatReasons(explain(h.reasons).reasons)]))
+            ? table(['HIT', 'WHEN', 'KIND', 'FROM', 'CANARY', 'CONF', 'STATUS', 'INCIDENT', 'WHY'], shown.map((h) => [h.id, isoDate(h.occurred_at), h.kind, h.from_address ? maskPhone(h.from_address) : '', canaryCell(h), Number(h.confidence).toFixed(2), h.status, h.incident_id ?? '-', formatReasons(explain(h.reasons).reasons)]))
             : `no ${opts.status === 'all' ? '' : `${opts.status} `}hits${opts.since ? ` in the last ${opts.since}` : ''}`,
           ...(notShown ? [`(${notShown} other hit(s) not shown: --status all)`] : []),
         ]);

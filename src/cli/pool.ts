@@ -219,7 +219,7 @@ Examples:
         supply: await supplyOf(db, namedHospital(opts, config) ?? defaultHospital(config), now),
       };
       warnSegments(data.segments);
-      if (data.supply && data.supply.weeks !== null && data.supply.weeks < vault.POOL_WEEKS_WANTED) {
+      if (data.supply?.low) {
         process.stderr.write(`cradle: warning: the pool holds ${data.supply.weeks} week${data.supply.weeks === 1 ? '' : 's'} of ${data.supply.hospital}'s rotation plan, fewer than ${vault.POOL_WEEKS_WANTED}: add numbers now (cradle pool add), new ones need their burn-in\n`);
       }
       emit(!!opts.json, data, () => [
@@ -227,19 +227,29 @@ Examples:
         numbers.length ? table(['NUMBER', 'STATE', 'SHARE', 'UNTIL', 'CANARY'], numbers.map((n) => [n.e164, n.state, n.hospital ?? 'shared', isoDate(n.burn_in_until ?? n.cooldown_until), n.canary_id])) : '(no numbers)',
         `domains: ${domains.length ? domains.map((d) => d.domain).join(', ') : '(none)'}`,
         ...(data.supply
-          ? [`supply: ${data.supply.numbers} numbers available or in burn-in; ${data.supply.hospital}'s rotation plan (${data.supply.canariesPerWeek} canar${data.supply.canariesPerWeek === 1 ? 'y' : 'ies'} a week, ${data.supply.numbersPerCanary} number${data.supply.numbersPerCanary === 1 ? '' : 's'} each so far) takes ${data.supply.numbersPerWeek} a week: enough for ${data.supply.weeks} week${data.supply.weeks === 1 ? '' : 's'}`]
+          ? [supplyLine(data.supply)]
           : []),
       ]);
     }));
   onAction(program.commands.slice(first), load);
 }
 
-/** The weeks of the hospital's rotation plan the pool covers; null without a hospital or a plan. */
+/** The weeks of the hospital's rotation plan the pool covers (src/pool/supply.ts); null without a hospital or a plan. */
 async function supplyOf(db: Database, h: ConfigModule.HospitalConfig | null, now: Date) {
   const plan = h ? canariesPerWeek(h) : 0;
   if (!h || plan === 0) return null;
-  const s = await vault.poolSupply(db, h.name, plan, now);
-  return { hospital: h.name, canariesPerWeek: plan, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100, numbersPerWeek: s.perWeek, numbers: s.supply, weeks: s.weeksLeft };
+  const s = await (await import('../pool/supply.js')).planSupply(db, h, plan, now);
+  return { hospital: h.name, canariesPerWeek: plan, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100, numbersPerWeek: s.perWeek, numbers: s.supply, weeks: s.weeksLeft!, sharing: s.sharing, numbersNeeded: s.numbersNeeded, horizon: s.horizon, low: s.low };
+}
+
+function supplyLine(s: NonNullable<Awaited<ReturnType<typeof supplyOf>>>): string {
+  const plan = `${s.hospital}'s rotation plan (${s.canariesPerWeek} canar${s.canariesPerWeek === 1 ? 'y' : 'ies'} a week`;
+  const weeks = `${s.weeks} week${s.weeks === 1 ? '' : 's'}`;
+  if (s.sharing === 'shared') {
+    // Shared numbers are reused, not used up: the plan played on the pool, as `pool plan --shared` plays it.
+    return `supply: ${s.numbers} shared numbers (blocked ones aside); ${plan}) needs ${s.numbersNeeded} that way: ${s.weeks >= s.horizon! ? `enough for the ${s.horizon} weeks simulated` : `short from week ${s.weeks + 1}: enough for ${weeks}`}`;
+  }
+  return `supply: ${s.numbers} numbers available or in burn-in; ${plan}, ${s.numbersPerCanary} number${s.numbersPerCanary === 1 ? '' : 's'} each so far) takes ${s.numbersPerWeek} a week: enough for ${weeks}`;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -247,12 +257,12 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** The plan on a shared pool of `numbers` (src/pool/share.ts), traced (src/workflows/pool-accuracy.ts). */
 async function sharedAccuracy(plan: { wards: number; exportsPerWeek: number; canariesPerExport: number; weeks: number }, numbers: number, runs: number) {
   const s = await sharing();
-  const full = { ...s.DEFAULT_SHARING_PLAN, ...plan, perWardPerWeek: 1 };
+  const full = s.sharingPlanOf({ ...plan, perWeek: plan.wards });
   if (full.wards === 0 && full.exportsPerWeek === 0) throw new UserError('nothing to simulate: the plan has no rotation canaries and no exports');
-  const world = s.buildWorld(full, numbers, 'pool-plan');
+  const { world, numbersNeeded, short } = s.sharedSupply(full, numbers);
   const figures = [0.5, 0].map((nameShare) => {
     const r = s.accuracyOfSharing(world, { runs, nameShare, seed: `pool-plan:${nameShare}` });
     return { nameShare, runs: r.runs, telling: r.telling, firstWhenTelling: r.firstWhenTelling, firstOverall: r.firstOverall, meanSet: r.meanSet };
   });
-  return { numbers, numbersNeeded: s.numbersNeeded(full), short: world.short, accountsPerWard: full.accountsPerWard, figures };
+  return { numbers, numbersNeeded, short, accountsPerWard: full.accountsPerWard, figures };
 }

@@ -8,10 +8,11 @@ import type * as Deliver from '../alerts/deliver.js';
 import { maskDigits } from '../lib/phone.js';
 import type * as TriageAndAlert from '../workflows/triage-and-alert.js';
 import type * as Ami from '../ingest/ami.js';
+import type * as Transcribe from '../ingest/transcribe.js';
 import { regionOfLocale } from '../domain/index.js';
 import { oneOf, portArg, positiveInt, timeZoneArg } from './args.js';
 import { openSmsSource, smsToArg, type SmsFormat, type SmsSource } from './sms-source.js';
-import { onAction, vaultAction, type JsonOption } from './context.js';
+import { namedHospital, onAction, vaultAction, type GlobalOptions, type JsonOption } from './context.js';
 
 // The action's modules, loaded when the command runs (src/cli/context.ts).
 let startWatch: typeof Server.startWatch;
@@ -19,14 +20,19 @@ let alertChannels: typeof Deliver.alertChannels;
 let transportsFor: typeof Deliver.transportsFor;
 let triageAndAlert: typeof TriageAndAlert.triageAndAlert;
 let startAmi: typeof Ami.startAmi;
+let recordingTranscriber: typeof Transcribe.recordingTranscriber;
 async function load(): Promise<void> {
-  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }, { startAmi }] = [
+  [{ startWatch }, { alertChannels, transportsFor }, { triageAndAlert }, { startAmi }, { recordingTranscriber }] = [
     await import('../watch/server.js'),
     await import('../alerts/deliver.js'),
     await import('../workflows/triage-and-alert.js'),
     await import('../ingest/ami.js'),
+    await import('../ingest/transcribe.js'),
   ];
 }
+
+/** The configured speech-to-text command as the watch's recording fetcher takes it (src/ingest/transcribe.ts). */
+const transcribeWith = (t: ReturnType<typeof transcriberOf>) => (t ? recordingTranscriber(t) : undefined);
 
 /** How often `cradle watch` triages new contacts and delivers due alerts. */
 const TRIAGE_EVERY_MS = 1000;
@@ -88,11 +94,13 @@ async function smsPoller(db: Database, opts: WatchOptions, config: Config | null
 }
 
 /** The Asterisk Manager Interface client of the config's watch.asterisk.ami, when there is one. */
-async function amiClient(db: Database, opts: WatchOptions, config: Config | null): Promise<Ami.AmiHandle | null> {
+async function amiClient(db: Database, opts: WatchOptions & GlobalOptions, config: Config | null): Promise<Ami.AmiHandle | null> {
   const ami = config?.watch?.asterisk?.ami;
   if (!ami) return null;
   const { defaultHospital } = await import('../config/index.js');
-  const hospital = defaultHospital(config);
+  // --hospital, as for `cradle ingest cdr`: its zone and locale, and only its trap numbers are traps.
+  const named = namedHospital(opts, config);
+  const hospital = named ?? defaultHospital(config);
   const secret = process.env.CRADLE_AMI_SECRET || ami.secret;
   if (!secret) throw new UserError(`${config?.file}: watch.asterisk.ami: no secret: set CRADLE_AMI_SECRET (the manager.conf user's secret)`);
   const timeZone = opts.timeZone ?? hospital?.timeZone;
@@ -104,6 +112,7 @@ async function amiClient(db: Database, opts: WatchOptions, config: Config | null
     secret,
     timeZone,
     region: regionOfLocale(hospital?.locale ?? 'zh-CN'),
+    hospital: named?.name,
     recordings: ami.recordings ? { dir: ami.recordings, transcriber: transcriberOf(config?.watch) } : undefined,
     log: (line) => process.stderr.write(`${line}\n`),
   });
@@ -182,7 +191,7 @@ Examples:
           rateLimit: settings?.rateLimit,
           smtpPort: opts.smtpPort,
           trustProxy: !!opts.trustProxy || !!settings?.trustProxy,
-          recordings: { origins: settings?.recordingOrigins?.map((u) => new URL(u).origin), transcriber: transcriberOf(settings) },
+          recordings: { origins: settings?.recordingOrigins?.map((u) => new URL(u).origin), transcribe: transcribeWith(transcriberOf(settings)) },
         });
       } catch (err) {
         await sms?.stop();

@@ -8,10 +8,11 @@ import { isPermanentDataError, recordContact } from '../vault/contacts.js';
 import { findCall } from '../vault/recordings.js';
 import { AmiParser, amiAction, amiField, cdrEventCall, type AmiMessage } from './ami-parse.js';
 import { contentTypeOf, ingestRecordingFile, recordingFileIn } from './recording.js';
+import { isTrapNumber } from './traps.js';
 
 // `cradle watch`'s live Asterisk source: a client of the Asterisk Manager Interface (AMI, TCP, port
 // 5038 by default) that logs in and records each Cdr event (cdr_manager: one per call, when it ends)
-// for a trap number as the contact `cradle ingest cdr` would make of its Master.csv row: same source,
+// for a trap number (of --hospital's, as the CDR import) as the contact `cradle ingest cdr` would make of its Master.csv row: same source,
 // provider id (UniqueID), columns and time, so importing the CSV later adds nothing. A MixMonitor file
 // named in UserField is stored with the call when a recordings folder is given. The connection is
 // re-made with backoff (1 s doubling to 60 s) whenever it drops or the login is refused. The secret is
@@ -25,6 +26,11 @@ export interface AmiOptions {
   /** Zone of the PBX's CDR times (cdr_manager writes local times unless usegmtime). */
   timeZone: string;
   region: string;
+  /**
+   * --hospital: only its trap numbers (its share and the shared ones) are traps, as for `cradle ingest
+   * cdr --hospital`; an event for another hospital's number is "not a trap". Absent: every trap number.
+   */
+  hospital?: string;
   /** MixMonitor's folder: the file a Cdr's UserField names is stored with its call. */
   recordings?: { dir: string; transcriber?: Transcriber };
   log: (line: string) => void;
@@ -50,7 +56,6 @@ export function startAmi(db: Queryable, opts: AmiOptions): AmiHandle {
   let work: Promise<void> = Promise.resolve();
   let events = 0;
 
-  const isTrap = async (e164: string) => (await db.query(`SELECT 1 FROM trap_numbers WHERE e164 = $1`, [e164])).rows.length > 0;
 
   async function handleCdr(m: AmiMessage) {
     const call = cdrEventCall(m, ++events, { label: `ami ${where} event`, timeZone: opts.timeZone, region: opts.region });
@@ -58,7 +63,7 @@ export function startAmi(db: Queryable, opts: AmiOptions): AmiHandle {
       log(`rejected: ${call.reason}`);
       return opts.onCall?.({ contactId: null, outcome: 'rejected' });
     }
-    if (!call.toIsPhone || !(await isTrap(call.to))) return opts.onCall?.({ contactId: null, outcome: 'not a trap' });
+    if (!call.toIsPhone || !(await isTrapNumber(db, call.to, opts.hospital))) return opts.onCall?.({ contactId: null, outcome: 'not a trap' });
     let stored;
     try {
       stored = await recordContact(db, { source: 'cdr', providerId: call.providerId, kind: 'call', from: call.from, to: call.to, occurredAt: call.occurredAt, body: null, headers: call.fields, raw: call.raw });

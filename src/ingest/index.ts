@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Database, Queryable } from '../db/index.js';
+import type { Database } from '../db/index.js';
 import { isStorableInstant, storableText } from '../lib/storable.js';
 import type { NewContact } from '../vault/contacts.js';
 import { CdrRowError, readCdr, type CdrFormat, type CdrOptions } from './cdr.js';
@@ -36,6 +36,7 @@ export interface IngestSummary {
 
 import { capped, DETAIL_CAP, NOTHING, recordAll, type Pending, type Recorded } from './record.js';
 import { contentTypeOf, ingestRecordingFile, recordingFileIn } from './recording.js';
+import { trapNumberSet } from './traps.js';
 import type { Transcriber } from '../lib/transcribe.js';
 import { findCall } from '../vault/recordings.js';
 
@@ -49,12 +50,6 @@ function outcome(res: Recorded, unreadable: number, readErrors: string[]) {
     warnings: res.warnings,
     contactIds: res.ids,
   };
-}
-
-/** E.164 of every trap number in the vault (any state: retired numbers stay watched). */
-async function trapNumberSet(db: Queryable, hospital?: string): Promise<Set<string>> {
-  const { rows } = await db.query<{ e164: string }>(`SELECT e164 FROM trap_numbers WHERE $1::text IS NULL OR hospital IS NULL OR hospital = $1`, [hospital ?? null]);
-  return new Set(rows.map((r) => r.e164));
 }
 
 export async function ingestCdr(
@@ -216,5 +211,5 @@ export async function ingestEvents(db: Database, text: string, opts: { label: st
 
 export { DEFAULT_PARTS_WAIT_MS, filesSourceName, pollGammuFiles, pollGammuSql, sqlSourceName, type SmsPollOptions, type SmsPollSummary, type SqlInbox } from './gammu-source.js';
 export { decodeGsm7Septets, decodeSmsText, decodeUcs2Hex, joinParts, parseUdh, SmsDecodeError } from './gammu.js';
-export { contentTypeOf, ingestRecordingFile, readRecordingFile, recordingFileIn, resolveCall, storeCallRecording, transcribeRecording, transcriptContact, type StoredRecording } from './recording.js';
-export { transcribe, type Transcriber } from '../lib/transcribe.js';
+export { contentTypeOf, ingestRecordingFile, readRecordingFile, recordingFileIn, recordingTranscriber, resolveCall, storeCallRecording, transcribeRecording, transcriptContact, type StoredRecording } from './recording.js';
+export { transcribe, type Transcriber } from './transcribe.js';

@@ -4,9 +4,11 @@ import type { Queryable } from '../db/index.js';
 import { quoted } from '../lib/control.js';
 import { UserError } from '../lib/errors.js';
 import type { Transcriber } from '../lib/transcribe.js';
-import { findCall, sha256Of, storeCallRecording, type CallOfRecording, type StoredRecording } from '../vault/recordings.js';
+import { findCall, recordRecording, sha256Of, type CallOfRecording, type NewRecording, type StoredRecording } from '../vault/recordings.js';
+import { transcribeRecording } from './transcribe.js';
 
-export { storeCallRecording, transcribeRecording, transcriptContact, type CallOfRecording, type StoredRecording } from '../vault/recordings.js';
+export { transcriptContact, type CallOfRecording, type StoredRecording } from '../vault/recordings.js';
+export { recordingTranscriber, transcribeRecording } from './transcribe.js';
 
 // Recording files of calls (Asterisk MixMonitor): read, found in MixMonitor's folder from a CDR's
 // userfield, and stored with their call (src/vault/recordings.ts), transcribed when configured.
@@ -81,4 +83,16 @@ export async function recordingFileIn(dir: string, named: string): Promise<{ fil
   }
   if (real !== root && !real.startsWith(root + path.sep)) return { reason: `${quoted(value)} is outside ${dir}; not read` };
   return { file: real };
+}
+
+/** Store a recording of the call and, when it has audio and a transcriber is configured, its transcript. */
+export async function storeCallRecording(db: Queryable, call: CallOfRecording, rec: Omit<NewRecording, 'contactId'>, opts: { transcriber?: Transcriber } = {}): Promise<StoredRecording> {
+  const r = await recordRecording(db, { ...rec, contactId: call.id });
+  const out: StoredRecording = { recordingId: r.id, duplicate: r.duplicate, sha256: r.sha256, transcript: null, warnings: [] };
+  if (rec.audio && opts.transcriber) {
+    const t = await transcribeRecording(db, call, { id: r.id, providerId: rec.providerId, sha256: r.sha256, location: rec.location }, rec.audio, opts.transcriber);
+    out.transcript = t.transcript;
+    out.warnings.push(...t.warnings);
+  }
+  return out;
 }

@@ -10,8 +10,8 @@ import { SHARED_APART_DAYS, type ChannelKind } from '../domain/index.js';
 // canary only if no canary of the same channel (the ward it is planted in, or the export file it is
 // made for) holds it or released it within SHARED_APART_DAYS: the candidates a contact has among
 // the canaries of the last weeks come from different channels, and the set still points to sources. (Names and birth dates must differ among
-// them too, so that a message that names a family resolves to one: the drafting checks names, as it
-// does for a number's earlier holders.) Among the numbers allowed, the one with the fewest candidates
+// them too, so that a message that names a family or gives a birth date resolves to one: the drafting
+// checks both against a number's earlier holders, src/canary/draft.ts.) Among the numbers allowed, the one with the fewest candidates
 // now, ties at random: the sets stay small.
 
 const DAY = 86_400_000;
@@ -87,6 +87,8 @@ export interface World {
   end: number;
   /** Canaries that got no number: the pool is short for the plan. */
   short: number;
+  /** The first week (0-based) a canary got no number; null if none did. */
+  shortFrom: number | null;
 }
 
 const START = Date.UTC(2027, 0, 4);
@@ -110,17 +112,22 @@ export function buildWorld(plan: SharingPlan, numbers: number, seed: string): Wo
   const wards = Array.from({ length: plan.wards }, (_, w) => channel(`ward:${w + 1}`, 'ward'));
   const accounts = Array.from({ length: plan.wards }, (_, w) => Array.from({ length: plan.accountsPerWard }, (_, a) => channel(`account:w${w + 1}-${a + 1}`, 'account')));
   let short = 0;
+  let shortFrom: number | null = null;
+  let week = 0;
   const plant = (channelKey: string, at: number) => {
     const canary = numberOf.length;
     const n = pool.assign(canary, channelKey, at, rng);
-    if (n === null) short++;
+    if (n === null) {
+      short++;
+      shortFrom ??= week;
+    }
     numberOf.push(n ?? -1);
     plantedAt.push(at);
     seenBy.push([]);
     return canary;
   };
   let live: number[] = [];
-  for (let week = 0; week < plan.weeks; week++) {
+  for (week = 0; week < plan.weeks; week++) {
     const t = START + week * WEEK;
     for (const c of live) if (numberOf[c] >= 0) pool.release(numberOf[c], c, t);
     live = [];
@@ -139,7 +146,7 @@ export function buildWorld(plan: SharingPlan, numbers: number, seed: string): Wo
       for (let i = 0; i < plan.canariesPerExport; i++) see(file, plant(channels[file].key, at), at);
     }
   }
-  return { pool, numberOf, plantedAt, channels, seenBy, end: START + plan.weeks * WEEK, short };
+  return { pool, numberOf, plantedAt, channels, seenBy, end: START + plan.weeks * WEEK, short, shortFrom };
 }
 
 /** The fewest numbers on which the plan never runs short under the policy (searched upward from its lower bound). */
@@ -147,4 +154,28 @@ export function numbersNeeded(plan: SharingPlan, seed = 'needed'): number {
   // A ward's canaries of a week and those released within the window must differ, as must one file's.
   const low = Math.max(plan.canariesPerExport, plan.perWardPerWeek * (1 + Math.ceil(SHARED_APART_DAYS / 7)), 1);
   for (let n = low; ; n++) if (buildWorld(plan, n, seed).short === 0) return n;
+}
+
+/**
+ * The sharing plan of a rotation of `perWeek` canaries a week and `exportsPerWeek` exports of
+ * `canariesPerExport`, as `cradle pool plan --shared` plays it: one canary a week on each of perWeek
+ * wards, every export a channel, one number a canary (the rest of DEFAULT_SHARING_PLAN).
+ */
+export function sharingPlanOf(plan: { perWeek: number; exportsPerWeek: number; canariesPerExport: number; weeks: number }): SharingPlan {
+  return { ...DEFAULT_SHARING_PLAN, wards: plan.perWeek, perWardPerWeek: 1, exportsPerWeek: plan.exportsPerWeek, canariesPerExport: plan.canariesPerExport, weeks: plan.weeks };
+}
+
+/** Weeks a shared pool's supply is played over for `pool list` and `audit` (the issue's two years). */
+export const SHARED_SUPPLY_WEEKS = 104;
+
+/**
+ * The supply model of shared numbers (pool.sharing "shared"), one for `cradle pool plan --shared`,
+ * `pool list` and `audit`: numbers are not used up but reused under the policy, so what a pool of
+ * `numbers` holds is the plan played on it (seeded: the same every run): the fewest numbers on which it
+ * never runs short, how many canaries get none on `numbers`, and the first week one does (`shortFrom`,
+ * null: the pool lasts the plan's weeks). `world` is the plan played, for the accuracy it buys.
+ */
+export function sharedSupply(plan: SharingPlan, numbers: number): { numbersNeeded: number; short: number; shortFrom: number | null; world: World } {
+  const world = buildWorld(plan, numbers, 'pool-plan');
+  return { numbersNeeded: numbersNeeded(plan), short: world.short, shortFrom: world.shortFrom, world };
 }

@@ -3,6 +3,7 @@ import type { Database } from '../db/index.js';
 import type { TrapNumberState } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import { parseDay } from './day.js';
+import { notChanceSenders } from '../lib/carriers.js';
 import { redact } from '../lib/redact.js';
 import { iso, isoOrNull, isoWeekOf, isoWeekRange } from '../lib/time.js';
 import * as vault from '../vault/index.js';
@@ -183,6 +184,15 @@ export interface AuditReportData {
     weeksLeft: number | null;
     /** Fewer than POOL_WEEKS_WANTED weeks of numbers left. */
     low: boolean;
+    /**
+     * pool.sharing: "shared" numbers are reused (supply: every number but the blocked; weeksLeft: the
+     * weeks the rotation runs on them as `pool plan --shared` plays it, at most `horizon`).
+     */
+    sharing: 'exclusive' | 'shared';
+    /** Shared: the fewest numbers the rotation needs that way; else null. */
+    numbersNeeded: number | null;
+    /** Shared: the weeks played; else null. */
+    horizon: number | null;
     /** Numbers that got any contact before a canary held them. */
     noisy: number;
     /** All background contacts, and the days they were counted over. */
@@ -244,8 +254,26 @@ export interface AuditVerification {
   evidence: { checked: number; problemCount: number; unsealedContacts: number; predateLedger: number };
 }
 
+/** What the audit states of the pool's supply (src/pool/supply.ts's PlanSupply). */
+export interface AuditPoolSupply {
+  counts: Record<TrapNumberState, number>;
+  numbersPerCanary: number;
+  perWeek: number;
+  supply: number;
+  weeksLeft: number | null;
+  low: boolean;
+  sharing: 'exclusive' | 'shared';
+  numbersNeeded: number | null;
+  horizon: number | null;
+}
+
+/** Exclusive numbers: used up, the supply over what a week takes (vault.poolSupply). */
+function exclusiveSupply(s: vault.PoolSupply): AuditPoolSupply {
+  return { ...s, low: s.weeksLeft !== null && s.weeksLeft < POOL_WEEKS_WANTED, sharing: 'exclusive', numbersNeeded: null, horizon: null };
+}
+
 export interface LoadAuditOptions {
-  hospital: { name: string; displayName?: string; timeZone: string; wards?: string[]; rotation: Record<string, number> | null; perWeek?: number | null };
+  hospital: { name: string; displayName?: string; timeZone: string; wards?: string[]; rotation: Record<string, number> | null; perWeek?: number | null; /** pool.sharing of the config (default exclusive). */ sharing?: 'exclusive' | 'shared' };
   /** The whole ledger and the evidence against it, verified as `cradle verify` does. */
   verification: AuditVerification;
   /** yyyy-mm-dd, inclusive. */
@@ -255,6 +283,13 @@ export interface LoadAuditOptions {
   generatedBy?: string | null;
   command?: string | null;
   tool?: string | null;
+  /**
+   * The pool's supply against `canariesPerWeek` under the hospital's pool.sharing (src/pool/supply.ts,
+   * planSupply, which `cradle pool list` uses too); absent, exclusive numbers (vault.poolSupply).
+   */
+  poolSupply?: (canariesPerWeek: number) => Promise<AuditPoolSupply>;
+  /** watch.knownSenders of the config: the hospital's own lines, whose texts to a trap are no background noise. */
+  knownSenders?: readonly string[];
 }
 
 // parseDay: ./day.ts (light, for the CLI's option parser).
@@ -374,17 +409,16 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
     .sort((a, b) => b.live - a.live || a.recipient.localeCompare(b.recipient));
 
   // The trap pool: what is left against what the next rotations take, and the numbers that ring on their own.
-  const { counts, numbersPerCanary, perWeek, supply, weeksLeft } = await vault.poolSupply(db, h.name, planSize);
-  const { rows: noise } = await db.query<{ e164: string; state: TrapNumberState; contacts: number; days: number }>(
-    `WITH t AS (
-       SELECT t.e164, t.state, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned
-         FROM trap_numbers t WHERE t.hospital IS NULL OR t.hospital = $1)
-     SELECT t.e164, t.state,
-            (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, $2::timestamptz)) AS contacts,
-            greatest(EXTRACT(EPOCH FROM (coalesce(t.first_assigned, $2::timestamptz) - t.added_at))::float8 / 86400, 0) AS days
-       FROM t`,
-    [h.name, now.toISOString()],
-  );
+  // The workflow gives the supply model of the hospital's pool.sharing (src/pool/supply.ts: shared
+  // numbers are reused, not used up); without it, exclusive numbers.
+  const pool = options.poolSupply ? await options.poolSupply(planSize) : exclusiveSupply(await vault.poolSupply(db, h.name, planSize));
+  const { counts, numbersPerCanary, perWeek, supply, weeksLeft } = pool;
+  // Background traffic as triage reckons it (vault.trapBackgrounds): the carriers' bills and notices,
+  // the hospital's known senders and what the network sent (Gammu USSD replies, delivery reports) are
+  // no noise.
+  const numbers = await vault.listTrapNumbers(db, { hospital: h.name });
+  const backgrounds = await vault.trapBackgrounds(db, numbers.map((n) => n.e164), notChanceSenders(options.knownSenders), now);
+  const noise = numbers.map((n) => ({ e164: n.e164, state: n.state, contacts: backgrounds.get(n.e164)?.contacts ?? 0, days: Math.max(0, backgrounds.get(n.e164)?.days ?? 0) }));
   const noiseRows = noise.map((n) => ({ e164: n.e164, state: n.state, contacts: Number(n.contacts), days: Number(n.days), perDay: Number(n.contacts) / Math.max(Number(n.days), 1) }));
   const noisiest = noiseRows
     .filter((n) => n.contacts > 0)
@@ -449,7 +483,10 @@ export async function loadAuditReport(db: Database, options: LoadAuditOptions): 
       needed: perWeek * POOL_WEEKS_WANTED,
       supply,
       weeksLeft,
-      low: weeksLeft !== null && weeksLeft < POOL_WEEKS_WANTED,
+      low: pool.low,
+      sharing: pool.sharing,
+      numbersNeeded: pool.numbersNeeded,
+      horizon: pool.horizon,
       noisy: noiseRows.filter((n) => n.contacts > 0).length,
       noiseContacts: noiseRows.reduce((s, n) => s + n.contacts, 0),
       noiseDays: Math.round(noiseRows.reduce((s, n) => s + n.days, 0) * 100) / 100,

@@ -212,7 +212,7 @@ export function auditDocument(data: AuditReportData, lang: ReportLang): Doc {
       blocks: [
         ...(p.low && p.weeksLeft !== null ? [paragraph(a.poolLow(p.weeksLeft, p.nextWeeks), 'warning')] : []),
         ...(p.segments?.warning ? [paragraph(a.poolSegments(Math.round(p.segments.uncoveredShare * 100), p.segments.missing), 'warning')] : []),
-        paragraph(a.poolSupply(p.supply, p.perWeek, p.weeksLeft, p.needed, p.nextWeeks, p.numbersPerCanary)),
+        paragraph(p.sharing === 'shared' && p.numbersNeeded !== null && p.weeksLeft !== null && p.horizon !== null ? a.poolShared(p.supply, p.numbersNeeded, p.weeksLeft, p.horizon) : a.poolSupply(p.supply, p.perWeek, p.weeksLeft, p.needed, p.nextWeeks, p.numbersPerCanary)),
         heading(a.poolCounts),
         tableOf(tb.states, 'states'),
         heading(a.noise),

@@ -1,6 +1,7 @@
 import type { Family } from '../domain/index.js';
 import { CanaryMatcher } from '../lib/match/matcher.js';
 import { signatureOf } from '../lib/match/signature.js';
+import { birthDates } from '../lib/birth-dates.js';
 import { mentionsDate } from './score.js';
 
 // Which canary a contact is about (pure): the canaries that held its trap number or mailbox, and what
@@ -38,11 +39,8 @@ export interface Resolution<H extends Holder> {
   candidates: string[] | null;
 }
 
-/** Local dates of the baby's birth a message may give: the UTC date and the one in China's time. */
-export function birthDates(birthTime: string): string[] {
-  const t = Date.parse(birthTime);
-  return [...new Set([new Date(t).toISOString().slice(0, 10), new Date(t + 8 * 3_600_000).toISOString().slice(0, 10)])];
-}
+/** Local dates of the baby's birth a message may give (src/lib/birth-dates.ts). */
+export { birthDates };
 
 /** `holders`: every canary that held the number (or mailbox) at or before the contact, the latest first; at least one. */
 export function resolveContact<H extends Holder>(holders: readonly H[], text: string): Resolution<H> {

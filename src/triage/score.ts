@@ -16,7 +16,7 @@
 //                 (within SENDER_WINDOW_MS): a robodialer reaching traps by chance, 3 / (3 + u);
 //                 its contacts with other canaries are then chance too, so same-sender is dropped
 //   carrier       the sender is the mobile carrier's own service number (10086…), which texts every
-//                 SIM: 0, and same-sender is dropped; what the message says still counts (carriers.ts)
+//                 SIM: 0, and same-sender is dropped; what the message says still counts (src/lib/carriers.ts)
 // A contact that names no family, gives no birth date and comes from a dialer is thus below LOW,
 // whatever the number. Each reason also carries its effect: its share of the confidence (the
 // Shapley value of the combination, so the effects add up to the confidence; a discount's is

@@ -2,7 +2,7 @@ import { customAlphabet } from 'nanoid';
 import type { Database, Queryable } from '../db/index.js';
 import { maskPhone } from '../lib/phone.js';
 import * as vault from '../vault/index.js';
-import { carrierOf, carrierSenderForms } from './carriers.js';
+import { carrierOf, notChanceSenders } from '../lib/carriers.js';
 import { resolveContact } from './resolve.js';
 import { LOW, rejudge, scoreHit, SENDER_WINDOW_MS, SIMILAR, similarity, type Judgement, type Reason } from './score.js';
 
@@ -123,7 +123,7 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   };
   vault.holdLedger(tx);
   const known = new Set((options.knownSenders ?? []).map((k) => k.toLowerCase()));
-  batch.notChance = [...known, ...carrierSenderForms()];
+  batch.notChance = notChanceSenders([...known]);
   const traps = await vault.trapHoldersOf(tx, contacts.filter((c) => !c.to_address.includes('@')).map((c) => c.to_address));
   const noHit: number[] = [];
   const work: { c: vault.ContactRow; rejudgeOnly: boolean }[] = [];

@@ -180,18 +180,21 @@ export interface HeldName {
   canaryId: string;
   full: string;
   latin: string;
+  /** The holder's baby's birth time (ISO), for keeping birth dates apart on a shared number. */
+  birthTime: string | null;
 }
 
 /**
  * The parent names of every canary that ever held each of these trap numbers (any hospital, any
- * status): triage tells a number's holders apart by the names a contact gives (src/triage), so a
- * new holder's name must stay clear of them. Uses the trap_assignments (trap_number_id, …) index.
+ * status), with its baby's birth time: triage tells a number's holders apart by the names a contact
+ * gives, else its birth date (src/triage), so a new holder's name must stay clear of them (and, on a
+ * shared number, its baby's birth date). Uses the trap_assignments (trap_number_id, …) index.
  */
 export async function earlierHolderNames(db: Queryable, numberIds: readonly number[]): Promise<Map<number, HeldName[]>> {
   const out = new Map<number, HeldName[]>();
   if (numberIds.length === 0) return out;
-  const { rows } = await db.query<{ id: string; canary_id: string; full: string; latin: string | null }>(
-    `SELECT a.trap_number_id AS id, a.canary_id, p.name->>'full' AS full, p.name->>'latin' AS latin
+  const { rows } = await db.query<{ id: string; canary_id: string; full: string; latin: string | null; birth_time: string | null }>(
+    `SELECT a.trap_number_id AS id, a.canary_id, p.name->>'full' AS full, p.name->>'latin' AS latin, c.family->'baby'->>'birthTime' AS birth_time
        FROM trap_assignments a JOIN canaries c ON c.id = a.canary_id
        CROSS JOIN LATERAL (VALUES (c.family->'mother'->'name'), (c.family->'father'->'name')) AS p(name)
       WHERE a.trap_number_id = ANY($1::bigint[]) AND p.name IS NOT NULL AND jsonb_typeof(p.name) = 'object'`,
@@ -200,7 +203,7 @@ export async function earlierHolderNames(db: Queryable, numberIds: readonly numb
   for (const r of rows) {
     const id = Number(r.id);
     const list = out.get(id) ?? [];
-    list.push({ canaryId: r.canary_id, full: r.full, latin: r.latin ?? r.full });
+    list.push({ canaryId: r.canary_id, full: r.full, latin: r.latin ?? r.full, birthTime: r.birth_time });
     out.set(id, list);
   }
   return out;

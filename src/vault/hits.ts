@@ -61,23 +61,24 @@ export async function sendersWithHits(db: Queryable, froms: readonly string[]): 
 
 /**
  * Contacts each trap got before any canary held it, and over how many days: its chance traffic, in one
- * query (numbers never added to the pool are left out). Not counted: senders in `notChance` (the
+ * query (numbers never added to the pool are left out). Triage weighs hits by it; `cradle audit` lists
+ * the noisy numbers from it. Not counted: senders in `notChance` (the
  * hospital's own test texts, the carriers' bills; lower-cased) and what the network sent (a Gammu USSD
  * reply or delivery report, as Cradle's own inbox reader marks it).
  */
-export async function trapBackgrounds(db: Queryable, e164s: readonly string[], notChance: readonly string[] = []): Promise<Map<string, { contacts: number; days: number } | null>> {
+export async function trapBackgrounds(db: Queryable, e164s: readonly string[], notChance: readonly string[] = [], /** The end of a number still never held (default the database's now). */ asOf?: Date): Promise<Map<string, { contacts: number; days: number } | null>> {
   const out = new Map<string, { contacts: number; days: number } | null>();
   if (e164s.length === 0) return out;
   const { rows } = await db.query<{ e164: string; contacts: number; days: number | null }>(
     `WITH t AS (
        SELECT t.e164, t.added_at, (SELECT min(a.assigned_at) FROM trap_assignments a WHERE a.trap_number_id = t.id) AS first_assigned
          FROM trap_numbers t WHERE t.e164 = ANY($1::text[]))
-     SELECT t.e164, (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, now())
+     SELECT t.e164, (SELECT count(*)::int FROM contact_events e WHERE e.to_address = t.e164 AND e.occurred_at >= t.added_at AND e.occurred_at < coalesce(t.first_assigned, $3::timestamptz, now())
                AND NOT (lower(coalesce(e.from_address, '')) = ANY($2::text[]))
                AND NOT (e.source LIKE 'gammu-%' AND e.headers ? 'x-gammu-network')) AS contacts,
-            EXTRACT(EPOCH FROM (coalesce(t.first_assigned, now()) - t.added_at))::float8 / 86400 AS days
+            EXTRACT(EPOCH FROM (coalesce(t.first_assigned, $3::timestamptz, now()) - t.added_at))::float8 / 86400 AS days
        FROM t`,
-    [[...new Set(e164s)], [...notChance]],
+    [[...new Set(e164s)], [...notChance], asOf?.toISOString() ?? null],
   );
   for (const r of rows) out.set(r.e164, r.days !== null ? { contacts: r.contacts, days: Number(r.days) } : null);
   return out;
@@ -178,13 +179,15 @@ export interface HitRow {
   to_address: string;
   occurred_at: Date;
   body: string | null;
+  /** Two or more canary ids when the contact could not be resolved to one canary (migration 017); else null. */
+  candidates: string[] | null;
 }
 
 /** Hits, oldest contact first; `statuses`: only hits with one of these statuses (default all). */
 export async function listHits(db: Queryable, since?: Date, statuses?: readonly string[]): Promise<HitRow[]> {
   const { rows } = await db.query<HitRow>(
     `SELECT h.id, h.event_id, h.canary_id, h.confidence, h.reasons, h.incident_id, h.status, h.created_at,
-            e.kind, e.source, e.from_address, e.to_address, e.occurred_at, e.body
+            e.kind, e.source, e.from_address, e.to_address, e.occurred_at, e.body, h.candidates
        FROM hits h JOIN contact_events e ON e.id = h.event_id
       WHERE ($1::timestamptz IS NULL OR e.occurred_at >= $1) AND ($2::text[] IS NULL OR h.status = ANY($2::text[]))
       ORDER BY e.occurred_at, h.id`,

@@ -1,9 +1,7 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
 import type { Queryable } from '../db/index.js';
 import { storableText } from '../lib/storable.js';
-import { transcribe, type Transcriber } from '../lib/transcribe.js';
-import { recordContact, type NewContact } from './contacts.js';
+import type { NewContact } from './contacts.js';
 
 // Call recordings (migration 018): a call's audio (an Asterisk MixMonitor file, a Twilio recording),
 // kept with its sha256 and linked to the call's contact event. A recording is keyed by (source,
@@ -180,44 +178,8 @@ export interface StoredRecording {
   warnings: string[];
 }
 
-async function contactByProviderId(db: Queryable, source: string, providerId: string): Promise<number | null> {
+/** The contact event of a source and provider id, if stored (a transcript made before). */
+export async function contactByProviderId(db: Queryable, source: string, providerId: string): Promise<number | null> {
   const { rows } = await db.query<{ id: number }>(`SELECT id FROM contact_events WHERE source = $1 AND provider_id = $2`, [source, providerId]);
   return rows[0] ? Number(rows[0].id) : null;
 }
-
-/**
- * Transcribe a stored recording's audio with the user's command (once per recording: a transcript
- * made before is returned as it is) and store the transcript as a contact event of the call.
- */
-export async function transcribeRecording(
-  db: Queryable,
-  call: CallOfRecording,
-  recording: { id: number; providerId: string; sha256: string | null; location: string | null },
-  audio: Buffer,
-  transcriber: Transcriber,
-): Promise<{ transcript: { contactId: number; duplicate: boolean } | null; warnings: string[] }> {
-  const providerId = commandTranscriptId(call, recording.providerId);
-  const existing = await contactByProviderId(db, call.source, providerId);
-  if (existing !== null) return { transcript: { contactId: existing, duplicate: true }, warnings: [] };
-  const ext = recording.location ? path.extname(new URL(recording.location, 'file:///').pathname) : '';
-  const t = await transcribe(transcriber, audio, ext || '.wav');
-  if (!t.ok) return { transcript: null, warnings: [`recording ${recording.id}: ${t.warning}`] };
-  const stored = await recordContact(
-    db,
-    transcriptContact(call, { providerId, text: t.text, raw: t.raw, origin: 'command', recording: { id: recording.id, sha256: recording.sha256 }, transcriber: path.basename(transcriber.command[0]) }),
-  );
-  return { transcript: { contactId: stored.id, duplicate: stored.duplicate }, warnings: stored.warnings.map((w) => `recording ${recording.id}: transcript: ${w}`) };
-}
-
-/** Store a recording of the call and, when it has audio and a transcriber is configured, its transcript. */
-export async function storeCallRecording(db: Queryable, call: CallOfRecording, rec: Omit<NewRecording, 'contactId'>, opts: { transcriber?: Transcriber } = {}): Promise<StoredRecording> {
-  const r = await recordRecording(db, { ...rec, contactId: call.id });
-  const out: StoredRecording = { recordingId: r.id, duplicate: r.duplicate, sha256: r.sha256, transcript: null, warnings: [] };
-  if (rec.audio && opts.transcriber) {
-    const t = await transcribeRecording(db, call, { id: r.id, providerId: rec.providerId, sha256: r.sha256, location: rec.location }, rec.audio, opts.transcriber);
-    out.transcript = t.transcript;
-    out.warnings.push(...t.warnings);
-  }
-  return out;
-}
-

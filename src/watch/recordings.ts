@@ -1,7 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import { errorMessage } from '../lib/errors.js';
 import { maskDigits } from '../lib/phone.js';
-import type { Transcriber } from '../lib/transcribe.js';
 import * as vault from '../vault/index.js';
 
 // Twilio recordings' audio, fetched from RecordingUrl with the account's credentials (HTTP basic:
@@ -13,13 +12,25 @@ export interface RecordingFetchOptions {
   authToken: string;
   /** Origins a RecordingUrl may point to (default https://api.twilio.com). */
   origins: readonly string[];
-  transcriber?: Transcriber;
+  /**
+   * Transcribe fetched audio and store the transcript (the configured watch.transcribe command, as
+   * `cradle watch` hands it over: src/ingest/transcribe.ts, recordingTranscriber); absent, none.
+   */
+  transcribe?: TranscribeRecording;
   /** Default 60 s. */
   timeoutMs?: number;
   /** Largest recording fetched (default 256 MiB). */
   maxBytes?: number;
   log: (line: string) => void;
 }
+
+/** What transcribes a recording's audio and stores the transcript as a contact of its call. */
+export type TranscribeRecording = (
+  db: Queryable,
+  call: vault.CallOfRecording,
+  recording: { id: number; providerId: string; sha256: string | null; location: string | null },
+  audio: Buffer,
+) => Promise<{ warnings: string[] }>;
 
 type Fetched = { ok: true; audio: Buffer; contentType: string | null } | { ok: false; error: string; permanent: boolean };
 
@@ -116,10 +127,10 @@ export class RecordingFetcher {
       return;
     }
     await vault.storeRecordingAudio(this.db, id, got.audio, got.contentType);
-    if (!this.opts.transcriber) return;
+    if (!this.opts.transcribe) return;
     const call = await vault.findCall(this.db, { id: rec.contact_id });
     if (!call) return;
-    const t = await vault.transcribeRecording(this.db, call, { id, providerId: rec.provider_id, sha256: vault.sha256Of(got.audio), location: rec.location }, got.audio, this.opts.transcriber);
+    const t = await this.opts.transcribe(this.db, call, { id, providerId: rec.provider_id, sha256: vault.sha256Of(got.audio), location: rec.location }, got.audio);
     for (const w of t.warnings) this.opts.log(`cradle watch: ${maskDigits(w)}`);
   }
 }

@@ -6,9 +6,8 @@ import { isPermanentDataError, recordContact, type NewContact } from '../vault/c
 import { maskDigits } from '../lib/phone.js';
 import { forwardedContact, forwarderDocument, verifyForwarder, type Forwarder } from './forwarders.js';
 import { genericContact, parseForm, parseJson, telnyxContact, twilioContact, twilioRecording, type Arrival, type Parsed } from './payloads.js';
-import { RecordingFetcher } from './recordings.js';
+import { RecordingFetcher, type TranscribeRecording } from './recordings.js';
 import { findCall, recordRecording, transcriptContact } from '../vault/recordings.js';
-import type { Transcriber } from '../lib/transcribe.js';
 import { RateLimiter, type RateLimit } from './ratelimit.js';
 import { DEFAULT_HOST, DEFAULT_RATE_LIMIT, DEFAULT_RECORDING_ORIGINS, type WatchSecrets } from './settings.js';
 import { telnyxPublicKey, verifyGeneric, verifyTelnyx, verifyTwilio, type Verdict } from './signatures.js';
@@ -48,9 +47,10 @@ export interface WatchOptions {
   trustProxy?: boolean;
   /**
    * Twilio recordings (POST /webhooks/twilio/recording): where their audio may be fetched from
-   * (default https://api.twilio.com) and the speech-to-text command for them (watch.transcribe).
+   * (default https://api.twilio.com) and what transcribes them (watch.transcribe's command, handed over
+   * by the CLI as src/ingest/transcribe.ts's recordingTranscriber).
    */
-  recordings?: { origins?: readonly string[]; transcriber?: Transcriber; fetchTimeoutMs?: number };
+  recordings?: { origins?: readonly string[]; transcribe?: TranscribeRecording; fetchTimeoutMs?: number };
 }
 
 export interface WatchHandle {
@@ -162,7 +162,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     ? new RecordingFetcher(db, {
         authToken: secrets.twilioAuthToken,
         origins: options.recordings?.origins ?? DEFAULT_RECORDING_ORIGINS,
-        transcriber: options.recordings?.transcriber,
+        transcribe: options.recordings?.transcribe,
         timeoutMs: options.recordings?.fetchTimeoutMs,
         log,
       })

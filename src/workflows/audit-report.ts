@@ -5,6 +5,7 @@ import { verifyVault } from '../ledger/verify.js';
 import { UserError } from '../lib/errors.js';
 import { checkOutFile } from '../lib/out-file.js';
 import { CRADLE_TOOL } from '../lib/version.js';
+import { planSupply } from '../pool/supply.js';
 import { realismAudit, type RealismReport } from '../realism/audit.js';
 import { hospitalToday, loadAuditReport, type AuditRealism, type AuditReportData, type LoadAuditOptions } from '../report/audit-load.js';
 import type { Mapping } from '../targetdb/mapping.js';
@@ -22,7 +23,7 @@ export async function auditedHospital(db: Database, config: Config | null, name:
     // A perWeek rotation has no fixed plan per ward: the latest week's allocation stands for it.
     const latest = h.rotation === null && h.rotationPerWeek ? (await listRotations(db, h.name)).at(-1)?.plan ?? null : null;
     // Before its first rotation, a perWeek plan is only a number of canaries a week.
-    return { name: h.name, displayName: h.displayName, timeZone: h.timeZone, wards: h.wards, rotation: h.rotation ?? latest, perWeek: h.rotationPerWeek?.total ?? null };
+    return { name: h.name, displayName: h.displayName, timeZone: h.timeZone, wards: h.wards, rotation: h.rotation ?? latest, perWeek: h.rotationPerWeek?.total ?? null, sharing: h.sharing };
   }
   const { rows } = await db.query<{ name: string }>(`SELECT name FROM hospitals ORDER BY name`);
   const hospital = name ?? (rows.length === 1 ? rows[0].name : undefined);
@@ -85,7 +86,9 @@ export async function writeAuditReport(db: Database, config: Config | null, opti
   const to = options.to ?? hospitalToday(now, hospital.timeZone);
   if (!options.to && options.from > to) throw new UserError(`--from ${options.from} is after today, ${to} in ${hospital.timeZone}: give --to, or an earlier --from`);
   const verification = await verifyVault(db);
-  const data = await loadAuditReport(db, { hospital, verification, from: options.from, to, now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL });
+  // The pool's weeks under its pool.sharing, as `cradle pool list` gives them (src/pool/supply.ts).
+  const poolSupply = (canariesPerWeek: number) => planSupply(db, { name: hospital.name, sharing: hospital.sharing }, canariesPerWeek);
+  const data = await loadAuditReport(db, { hospital, verification, from: options.from, to, now, generatedBy: cliActor(), command: options.command, tool: CRADLE_TOOL, knownSenders: config?.watch?.knownSenders ?? [], poolSupply });
   if (options.realism) {
     const { target, hospital: h, mapping, sample, seed } = options.realism;
     data.realism = auditRealism(await realismAudit(db, target, { hospital: h, mapping, now, sample: sample ?? AUDIT_REALISM_SAMPLE, seed }));

@@ -173,4 +173,37 @@ describe('Asterisk Manager Interface', () => {
       await again.close();
     }
   });
+
+  it("honours --hospital as the CDR import does: another hospital's trap number is not a trap; its own and the shared ones are", async () => {
+    // A vault of two hospitals: h2 has a number of its own.
+    const H2_NUMBER = '+8613755556666';
+    await vault.ensureHospital(v.db, 'h2', 'zh-CN');
+    await vault.addTrapNumbers(v.db, [{ e164: H2_NUMBER, region: 'CN' }], { hospital: 'h2', burnInUntil: null });
+    const toH2 = { src: '13700003333', dst: '13755556666', start: '2026-11-25 09:00:00', uniqueid: '1764032400.7' };
+    const toShared = { src: '13700003333', dst: '13912345678', start: '2026-11-25 09:05:00', uniqueid: '1764032700.8' };
+    ami.sessions.push((s) => s.write(cdrEvent(toH2) + cdrEvent(toShared)));
+    const n = calls.length;
+    const c = startAmi(v.db, { host: '127.0.0.1', port: ami.port, username: 'cradle', secret: SECRET, timeZone: 'Asia/Shanghai', region: 'CN', hospital: 'h1', backoffMs: 20, log: () => undefined, onCall: (x) => calls.push(x) });
+    try {
+      await until(() => calls.length === n + 2);
+    } finally {
+      await c.close();
+    }
+    expect(calls.slice(n).map((x) => x.outcome)).toEqual(['not a trap', 'recorded']);
+    expect(await vault.findCall(v.db, { source: 'cdr', providerId: toH2.uniqueid })).toBeNull();
+    // The CDR import with --hospital h1 skips the same call, and records it for h2 (or with no hospital).
+    const asH1 = await ingestCdr(v.db, Readable.from([csvRow(toH2)]), { format: 'asterisk' }, { label: 'Master.csv', timeZone: 'Asia/Shanghai', region: 'CN', hospital: 'h1' });
+    expect(asH1).toMatchObject({ recorded: 0, skipped: 1 });
+    // Without the filter, the live source takes h2's number as a trap too.
+    ami.sessions.push((s) => s.write(cdrEvent(toH2)));
+    const all = startAmi(v.db, { host: '127.0.0.1', port: ami.port, username: 'cradle', secret: SECRET, timeZone: 'Asia/Shanghai', region: 'CN', backoffMs: 20, log: () => undefined, onCall: (x) => calls.push(x) });
+    try {
+      await until(() => calls.length === n + 3);
+    } finally {
+      await all.close();
+    }
+    expect(calls[n + 2].outcome).toBe('recorded');
+    const asH2 = await ingestCdr(v.db, Readable.from([csvRow(toH2)]), { format: 'asterisk' }, { label: 'Master.csv', timeZone: 'Asia/Shanghai', region: 'CN', hospital: 'h2' });
+    expect(asH2).toMatchObject({ recorded: 0, duplicates: 1 });
+  });
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import twilio from 'twilio';
 import type { Family } from '../../src/domain/index.js';
+import { recordingTranscriber } from '../../src/ingest/transcribe.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
 import { startWatch, type WatchHandle } from '../../src/watch/server.js';
@@ -46,7 +47,7 @@ describe('Twilio recordings', () => {
     const stt = script(dir, 'stt.sh', `test -s "$1" || exit 9\nprintf '%s' '您好，${family.mother.name.full}女士，宝宝的百日照我们免费拍'`);
     watch = await startWatch(v.db, {
       port: 0, publicUrl: PUBLIC, secrets: { twilioAuthToken: TOKEN }, log: (l) => logs.push(l),
-      recordings: { origins: [mediaUrl], transcriber: { command: [stt, '{file}'] } },
+      recordings: { origins: [mediaUrl], transcribe: recordingTranscriber({ command: [stt, '{file}'] }) },
     });
   });
   afterAll(async () => {

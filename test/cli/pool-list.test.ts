@@ -72,7 +72,7 @@ describe.each(BACKENDS)('pool list writes nothing on %s', (backend) => {
     fs.writeFileSync(path.join(cwd, 'cradle.config.json'), JSON.stringify({ defaultHospital: 'h1', hospitals: { h1: hospital({ perWeek: 2, minPerWard: 0 }), h2: hospital({ perWard: { 产科一病区: 1, NICU: 0 } }) } }));
     // Three numbers available or in burn-in, no canary yet (one number each): 2 a week, 1 week.
     const h1 = await run(['pool', 'list', '--json']);
-    expect(JSON.parse(h1.stdout).supply).toEqual({ hospital: 'h1', canariesPerWeek: 2, numbersPerCanary: 1, numbersPerWeek: 2, numbers: 3, weeks: 1 });
+    expect(JSON.parse(h1.stdout).supply).toEqual({ hospital: 'h1', canariesPerWeek: 2, numbersPerCanary: 1, numbersPerWeek: 2, numbers: 3, weeks: 1, sharing: 'exclusive', numbersNeeded: null, horizon: null, low: true });
     expect(h1.stderr).toBe("cradle: warning: the pool holds 1 week of h1's rotation plan, fewer than 4: add numbers now (cradle pool add), new ones need their burn-in\n");
     const h2 = await run(['--hospital', 'h2', 'pool', 'list']);
     expect(h2.stdout).toContain("supply: 3 numbers available or in burn-in; h2's rotation plan (1 canary a week, 1 number each so far) takes 1 a week: enough for 3 weeks\n");
@@ -94,6 +94,28 @@ describe.each(BACKENDS)('pool list writes nothing on %s', (backend) => {
     expect(sharedText.stdout).toMatch(/shared numbers: the plan needs 6 at least; on 10:\n {2}50% of contacts name the family: source first in \d+\.\d% of the \d+ of 20 leaks that can tell it, \d+\.\d% of all; \d+ candidates a contact that names no family\n {2}no contact names the family: /);
     const bad = await run(['pool', 'plan', '--numbers-per-canary', '3']);
     expect([bad.code, bad.stderr]).toEqual([2, "error: option '--numbers-per-canary <x>' argument '3' is invalid. expected a number from 1 to 2, such as 1.7\n"]);
+
+    // Shared numbers (pool.sharing "shared") are reused, not used up: the weeks are the plan played on
+    // the pool as `pool plan --shared` plays it. 7 canaries a week need 6 numbers that way: on 3 the
+    // warning is true (each ward's canary needs a number its ward has not held for 30 days: short from
+    // week 4); on 10 the plan runs the 104 weeks simulated and no warning
+    // is given, where exclusive numbers would last one week.
+    const sharedConfig = { defaultHospital: 'h3', hospitals: { h3: { ...hospital({ perWeek: 7, minPerWard: 0 }), pool: { sharing: 'shared' } }, h4: hospital({ perWeek: 7, minPerWard: 0 }) } };
+    fs.writeFileSync(path.join(cwd, 'cradle.config.json'), JSON.stringify(sharedConfig));
+    const few = await run(['pool', 'list', '--json']);
+    expect(JSON.parse(few.stdout).supply).toMatchObject({ hospital: 'h3', sharing: 'shared', numbers: 3, numbersNeeded: 6, weeks: 3, low: true });
+    expect(few.stderr).toMatch(/holds 3 weeks of h3's rotation plan, fewer than 4/);
+    fs.writeFileSync(path.join(cwd, 'more.txt'), '13700000004\n13700000005\n13700000006\n13700000007\n13700000008\n13700000009\n13700000010\n');
+    json(await run(['pool', 'add', '--file', 'more.txt', '--burn-in', '0', '--json']));
+    const enough = await run(['pool', 'list', '--json']);
+    expect(JSON.parse(enough.stdout).supply).toEqual({ hospital: 'h3', canariesPerWeek: 7, numbersPerCanary: 1, numbersPerWeek: 7, numbers: 10, weeks: 104, sharing: 'shared', numbersNeeded: 6, horizon: 104, low: false });
+    expect(enough.stderr).toBe('');
+    expect((await run(['pool', 'list'])).stdout).toContain("supply: 10 shared numbers (blocked ones aside); h3's rotation plan (7 canaries a week) needs 6 that way: enough for the 104 weeks simulated\n");
+    // pool plan --shared says the same of the plan: 6 numbers.
+    expect(JSON.parse((await run(['pool', 'plan', '--weeks', '104', '--shared', '--runs', '1', '--json'])).stdout).accuracy).toMatchObject({ numbers: 10, numbersNeeded: 6, short: 0 });
+    // The same pool as exclusive numbers: 10 free over 7 a week.
+    const exclusive = await run(['--hospital', 'h4', 'pool', 'list', '--json']);
+    expect(JSON.parse(exclusive.stdout).supply).toMatchObject({ sharing: 'exclusive', numbers: 10, weeks: 1, low: true });
     fs.rmSync(path.join(cwd, 'cradle.config.json'));
     const noPlan = await run(['pool', 'plan']);
     expect([noPlan.code, noPlan.stderr]).toEqual([1, 'cradle: no rotation plan to measure: give --per-week, or a config whose hospital has rotation.perWeek or rotation.perWard\n']);

@@ -2,11 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { importAccessLog } from '../../src/accesslog/import.js';
+import type { Config } from '../../src/config/index.js';
 import { openDatabase } from '../../src/db/index.js';
+import { sharedSupply, sharingPlanOf } from '../../src/pool/share.js';
 import { runExport, type ExportResult } from '../../src/exports/export.js';
 import { auditPeriod, loadAuditReport, weeksOf, weekStatus, type AuditReportData } from '../../src/report/audit-load.js';
 import { renderAuditHtml, renderAuditMarkdown } from '../../src/report/audit-render.js';
 import { verifyVault } from '../../src/ledger/verify.js';
+import { writeAuditReport } from '../../src/workflows/audit-report.js';
 import { advanceCanaries, rotate } from '../../src/seed/index.js';
 import { isoWeekRange } from '../../src/lib/time.js';
 import { triagePending } from '../../src/triage/triage.js';
@@ -41,6 +44,8 @@ describe('audit periods and weeks', () => {
   });
 });
 
+const KNOWN = '+8613611112222';
+
 describe.each(BACKENDS)('audit on %s', (backend) => {
   let h: TestHospital & { trapNumbers: string[] };
   let insurer: ExportResult;
@@ -66,6 +71,14 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     // A number still in the pool rang once before any canary held it: burn-in noise.
     noisyNumber = (await vault.listTrapNumbers(h.vault, { state: 'available' }))[0].e164;
     await vault.recordContact(h.vault, { source: 'generic', providerId: 'noise', kind: 'call', from: '+8613900000000', to: noisyNumber, occurredAt: new Date('2026-10-10T04:00:00Z'), body: null, raw: Buffer.from('noise') });
+    // What every live SIM hears is no noise (as triage reckons a trap's background): the carriers' bills
+    // and notices, the network's own messages (a Gammu USSD reply), the hospital's known senders.
+    const quiet = (await vault.listTrapNumbers(h.vault, { state: 'available' })).slice(1, 4).map((n) => n.e164);
+    const at = new Date('2026-10-11T04:00:00Z');
+    await vault.recordContact(h.vault, { source: 'generic', providerId: 'bill', kind: 'sms', from: '10086', to: quiet[0], occurredAt: at, body: '您本月话费账单', raw: Buffer.from('bill') });
+    await vault.recordContact(h.vault, { source: 'generic', providerId: 'notice', kind: 'sms', from: '+8610010', to: noisyNumber, occurredAt: at, body: '流量提醒', raw: Buffer.from('notice') });
+    await vault.recordContact(h.vault, { source: 'gammu-files', providerId: 'ussd', kind: 'other', from: null, to: quiet[1], occurredAt: at, body: '余额 12.30 元', headers: { 'x-gammu-network': 'ussd' }, raw: Buffer.from('ussd') });
+    await vault.recordContact(h.vault, { source: 'generic', providerId: 'staff', kind: 'sms', from: KNOWN, to: quiet[2], occurredAt: at, body: 'test', raw: Buffer.from('staff') });
     // Two texts to the insurer's canaries make an incident.
     for (const [i, c] of insurer.canaries.slice(0, 2).entries()) {
       await vault.recordContact(h.vault, { source: 'generic', providerId: `a${i}`, kind: 'sms', from: CALLER, to: c.family.mother.phone!, occurredAt: new Date(Date.UTC(2026, 9, 22, 3 + i)), body: `${c.family.mother.name.full}您好，保险回访`, raw: Buffer.from(`raw ${i}`) });
@@ -77,7 +90,7 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     const log = path.join(dir, 'access.csv');
     fs.writeFileSync(log, ['ts,user,action,record', `2026-10-21 10:00:00,nurse42,view,${key(seeded[0])}`, `2026-10-21 10:05:00,nurse42,print,${key(seeded[1])}`].join('\n') + '\n');
     await importAccessLog(h.vault, log, { hospital: h.hospital.name, format: 'csv', timeZone: 'Asia/Shanghai', recordKey: { alias: 'birth', table: 'births', column: 'birth_id' }, alertChannels: [] });
-    data = await loadAuditReport(h.vault, { hospital: hospital(), verification: await verifyVault(h.vault), from: FROM, to: TO, generatedBy: 'auditor', command: 'cradle audit', tool: 'cradle test' });
+    data = await loadAuditReport(h.vault, { hospital: hospital(), verification: await verifyVault(h.vault), from: FROM, to: TO, generatedBy: 'auditor', command: 'cradle audit', tool: 'cradle test', knownSenders: [KNOWN] });
   });
   afterAll(async () => h?.close());
 
@@ -183,6 +196,25 @@ describe.each(BACKENDS)('audit on %s', (backend) => {
     } finally {
       await vault.changeIncidentStatus(h.vault, incident.id, 'reopen', 'back for the tests that follow', { actor: 'auditor' });
     }
+  });
+
+  it('gives the weeks of a shared pool (pool.sharing "shared") as `pool plan --shared` plays the plan, without the false warning of used-up numbers', async () => {
+    // The same vault and a rotation of 15 canaries a week: as exclusive numbers the pool's ~25 free ones
+    // last no week; shared, its 40 numbers run the plan for the two years simulated (it needs 6).
+    const configOf = (sharing: 'exclusive' | 'shared'): Config => ({ file: 'cradle.config.json', vault: h.vaultLocation, hospitals: new Map([['h1', { ...h.hospital, rotation: { 产科一病区: 10, NICU: 5 }, sharing }]]) });
+    const audit = async (sharing: 'exclusive' | 'shared') => (await writeAuditReport(h.vault, configOf(sharing), { from: FROM, to: TO, format: 'json', out: null, lang: 'en', command: 'cradle audit' })).data;
+    const exclusive = await audit('exclusive');
+    expect(exclusive.pool).toMatchObject({ sharing: 'exclusive', weeksLeft: 0, low: true, numbersNeeded: null });
+    const shared = await audit('shared');
+    const counts = await vault.poolCounts(h.vault, 'h1');
+    expect(shared.pool).toMatchObject({ sharing: 'shared', supply: 40 - counts.blocked, numbersNeeded: 6, weeksLeft: 104, horizon: 104, low: false });
+    // The same model and figure as `cradle pool plan --shared` (src/pool/share.ts).
+    expect(sharedSupply(sharingPlanOf({ perWeek: 15, exportsPerWeek: 0, canariesPerExport: 1, weeks: 104 }), 40 - counts.blocked)).toMatchObject({ numbersNeeded: 6, shortFrom: null });
+    const md = renderAuditMarkdown(shared, 'en');
+    expect(md).not.toContain('Warning: the pool holds fewer');
+    expect(md).toContain('the rotation plan needs 6: enough for the 104 weeks simulated.');
+    expect(renderAuditMarkdown(shared, 'zh-CN')).toContain('轮换计划需要 6 个：足够模拟的 104 周');
+    expect(renderAuditMarkdown(exclusive, 'en')).toContain('Warning: the pool holds fewer than 4 weeks of trap numbers (0 left).');
   });
 
   if (backend === 'pglite') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { carrierOf } from '../../src/triage/carriers.js';
+import { carrierOf } from '../../src/lib/carriers.js';
 import { LOW, rejudge, scoreHit } from '../../src/triage/score.js';
 
 // A trap SIM kept alive hears from its carrier: 10086's monthly bill reaches every trap, and would

@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openDatabase } from '../../src/db/index.js';
+import { draftCanaries } from '../../src/canary/draft.js';
+import { sameBirthDay } from '../../src/lib/birth-dates.js';
 import { verifyVault } from '../../src/ledger/verify.js';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { traceIncident } from '../../src/trace/trace.js';
 import { birthDates, resolveContact, type Holder } from '../../src/triage/resolve.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { BACKENDS } from '../helpers/db.js';
-import { createTestHospital, type TestHospital } from '../helpers/hospital.js';
+import { cradleInProcess, json } from '../helpers/cli.js';
+import { BACKENDS, scratchDir } from '../helpers/db.js';
+import { createTestHospital, WARDS, type TestHospital } from '../helpers/hospital.js';
 
 // A trap number several live canaries share (pool.sharing "shared"): a contact that names a family or
 // gives a birth date resolves to that canary; one that does neither keeps the set of candidates, and
@@ -102,5 +106,59 @@ describe.each(BACKENDS)('shared trap numbers on %s', (backend) => {
     // The seeding channel saw both candidates: it explains the contact as one of them.
     expect(report.suspects[0].kind).not.toBe('unknown');
     expect(report.suspects[0].explains).toEqual([[c0.id, c1.id].sort().join('|')]);
+  });
+
+  it('cradle hits gives the candidate set of the ambiguous hit, in JSON and briefly in the table', async () => {
+    const [c0, c1] = canaries;
+    const set = [c0.id, c1.id].sort();
+    // The vault is embedded (one process at a time) but on PostgreSQL.
+    const embeddedVault = backend !== 'postgres';
+    if (embeddedVault) await h.vault.close();
+    try {
+      const cwd = scratchDir(`shared-hits-${backend}`);
+      const out = json<{ hits: { canaryId: string; candidates: string[] | null; body: string }[] }>(await cradleInProcess(['--vault', h.vaultLocation, 'hits', '--json'], { cwd }));
+      expect(out.hits.map((x) => x.candidates)).toEqual([set, null]);
+      expect(set).toContain(out.hits[0].canaryId);
+      expect(out.hits[1].canaryId).toBe(c1.id);
+      const text = await cradleInProcess(['--vault', h.vaultLocation, 'hits'], { cwd });
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`(one of 2: ${set.join(',')})`);
+      expect(text.stdout.split('\n').filter((l) => l.includes('one of'))).toHaveLength(1);
+    } finally {
+      if (embeddedVault) h.vault = await openDatabase(h.vaultLocation);
+    }
+  });
+});
+
+describe('drafting on shared numbers keeps the babies\' birth dates apart', () => {
+  let h: TestHospital & { trapNumbers: string[] };
+  beforeAll(async () => {
+    h = await createTestHospital({ backend: 'pglite', schema: 'reference', population: 200, trapNumbers: 2 });
+  });
+  afterAll(async () => h?.close());
+
+  it('gives a new canary only a number none of whose holders\' babies was born on its baby\'s day (month and day)', async () => {
+    const hospital = { ...h.hospital, sharing: 'shared' as const, fatherNumbers: 'mother' as const };
+    const D = Date.UTC(2026, 10, 10, 1); // 09:00 in China: the same date in UTC and in China
+    const day = (at: number) => ({ birthFrom: new Date(at), birthTo: new Date(at + 4 * 3_600_000) });
+    const now = new Date(D + 2 * DAY);
+    const plant = (ward: string, at: number, seed: string) =>
+      plantCanaries(h.vault, h.target, { hospital, mapping: h.mapping, count: 1, ward, channels: [hospital.seedChannel], now, isoWeek: '2026-W46', ...day(at), seed });
+    // A on ward 1 born on 11-10; B on ward 2 born 60 days before: one number each, one holder on each.
+    await plant(WARDS[0], D, 'a');
+    await plant(WARDS[1], D - 60 * DAY, 'b');
+    const [a, b] = (await vault.listCanaries(h.vault, { hospital: hospital.name })).sort((x, y) => Date.parse(y.family.baby.birthTime) - Date.parse(x.family.baby.birthTime));
+    expect(a.family.mother.phone).not.toBe(b.family.mother.phone);
+    expect(sameBirthDay(a.family.baby.birthTime, b.family.baby.birthTime)).toBe(false);
+    // A canary of a third ward born on 11-10 too: both numbers are open to its ward and equally held,
+    // but a message giving "11月10日" on A's number must pick one canary: it gets B's, whatever the draw.
+    for (let i = 0; i < 12; i++) {
+      const d = await draftCanaries(h.vault, h.target, { hospital, mapping: h.mapping, count: 1, ward: () => WARDS[2], ...day(D), now, seed: `c${i}` });
+      expect(sameBirthDay(d.families[0].baby.birthTime, a.family.baby.birthTime)).toBe(true);
+      expect(d.families[0].mother.phone).toBe(b.family.mother.phone);
+    }
+    // Born on B's day as well as A's is impossible; born on A's day with A's number alone left is short.
+    await h.vault.query(`UPDATE trap_numbers SET state = 'blocked' WHERE e164 = $1`, [b.family.mother.phone]);
+    await expect(draftCanaries(h.vault, h.target, { hospital, mapping: h.mapping, count: 1, ward: () => WARDS[2], ...day(D), now, seed: 'short' })).rejects.toThrow(/an earlier holder with a name that could be confused with theirs or a baby born on the same day/);
   });
 });

@@ -36,6 +36,8 @@ export const auditEn: AuditStrings = {
     weeksLeft === null
       ? `${supply} numbers available or in burn-in; without a rotation plan no weekly need is known.`
       : `${supply} numbers available or in burn-in; a week's rotation takes ${perWeek} (${auditEn.num(perCanary)} per canary), the next ${weeks} weeks ${needed}: enough for ${weeksLeft} week${weeksLeft === 1 ? '' : 's'}.`,
+  poolShared: (numbers, needed, weeksLeft, horizon) =>
+    `${numbers} numbers, blocked ones aside, shared among canaries (pool.sharing "shared": reused, not used up); played on them as \`cradle pool plan --shared\` plays it, the rotation plan needs ${needed}: ${weeksLeft >= horizon ? `enough for the ${horizon} weeks simulated` : `enough for ${weeksLeft} week${weeksLeft === 1 ? '' : 's'}, short after`}.`,
   poolLow: (weeksLeft, weeks) => `Warning: the pool holds fewer than ${weeks} weeks of trap numbers (${weeksLeft} left). Add numbers now (cradle pool add): new ones need their burn-in before use.`,
   poolSegments: (percent, missing) =>
     `Warning: ${percent}% of the real patients' mobile numbers are in segments the pool has none of (most common: ${missing.join(', ')}). Canaries in other segments are easier to tell apart: add numbers in those segments (cradle pool add).`,

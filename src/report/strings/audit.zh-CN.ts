@@ -34,6 +34,8 @@ export const auditZh: AuditStrings = {
     weeksLeft === null
       ? `可用或预热中的号码共 ${supply} 个；没有轮换计划，无法计算每周需求。`
       : `可用或预热中的号码共 ${supply} 个；每周轮换需要 ${perWeek} 个（每个金丝雀 ${auditZh.num(perCanary)} 个），今后 ${weeks} 周需要 ${needed} 个：可用 ${weeksLeft} 周。`,
+  poolShared: (numbers, needed, weeksLeft, horizon) =>
+    `号码池共 ${numbers} 个号码（不含已封禁的），由金丝雀共用（pool.sharing "shared"：号码重复使用，不会用完）；按 \`cradle pool plan --shared\` 的模拟，轮换计划需要 ${needed} 个：${weeksLeft >= horizon ? `足够模拟的 ${horizon} 周` : `可用 ${weeksLeft} 周，之后不足`}。`,
   poolLow: (weeksLeft, weeks) => `警告：号码池剩余不足 ${weeks} 周（仅剩 ${weeksLeft} 周）。请立即添加号码（cradle pool add）：新号码使用前需经过预热期。`,
   poolSegments: (percent, missing) => `警告：真实患者的手机号码中有 ${percent}% 所在的号段在号码池中没有任何号码（最常见：${missing.join('、')}）。号段不同的金丝雀更容易被识别：请添加这些号段的号码（cradle pool add）。`,
   noise: '预热噪声：噪声最多的号码',

@@ -171,6 +171,8 @@ export interface AuditStrings extends LangFormat {
   noRecipients: string;
   poolCounts: string;
   poolSupply: (supply: number, perWeek: number, weeksLeft: number | null, needed: number, weeks: number, perCanary: number) => string;
+  /** Shared numbers (pool.sharing "shared"): the pool, the numbers the rotation needs that way, the weeks it runs (of `horizon` played). */
+  poolShared: (numbers: number, needed: number, weeksLeft: number, horizon: number) => string;
   poolLow: (weeksLeft: number, weeks: number) => string;
   /** The pool's numbers cannot match the real patients' mobile segments: the uncovered share (0-100) and the commonest missing segments. */
   poolSegments: (percent: number, missing: string[]) => string;

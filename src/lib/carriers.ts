@@ -26,3 +26,13 @@ export function carrierOf(from: string | null | undefined): { number: string; ca
 export function carrierSenderForms(): string[] {
   return Object.keys(SERVICE_NUMBERS).flatMap((n) => [n, `+86${n}`, `0086${n}`]);
 }
+
+/**
+ * Senders whose contacts to a trap before any canary held it are no chance traffic (lower-cased): the
+ * hospital's known senders (watch.knownSenders: its own line, staff) and the carriers' service numbers
+ * in every form. Triage's background rates and the audit's noisy numbers leave them out alike
+ * (vault.trapBackgrounds, which also leaves out what the network sent).
+ */
+export function notChanceSenders(knownSenders: readonly string[] = []): string[] {
+  return [...new Set([...knownSenders.map((k) => k.toLowerCase()), ...carrierSenderForms()])];
+}
