@@ -409,10 +409,12 @@ async function exportBudget(vaultDb: Database, hospital: HospitalConfig, now: Da
   if (plan === 0) return null;
   const s = await vault.poolSupply(vaultDb, hospital.name, plan, now);
   // Shared numbers (pool.sharing "shared"): the export's canaries need numbers different from one
-  // another only, and none is used up: every number out of burn-in can take one.
+  // another only, and none is used up: every number out of burn-in can take one. A father of his own
+  // number (pool.fatherNumbers "own") may take a second, so the file's draft can never run short.
   if (hospital.sharing === 'shared') {
     const shareable = (await vault.shareableNumbers(vaultDb, hospital.name, regionOfLocale(hospital.locale), now, SHARED_APART_DAYS)).length;
-    return { canaries: Math.floor(shareable / Math.max(1, s.numbersPerCanary)), supply: shareable, reserve: 0, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100 };
+    const perCanary = hospital.fatherNumbers === 'mother' ? 1 : 2;
+    return { canaries: Math.floor(shareable / perCanary), supply: shareable, reserve: 0, numbersPerCanary: perCanary };
   }
   const reserve = s.perWeek * vault.POOL_WEEKS_WANTED;
   return { canaries: Math.max(0, Math.floor((s.supply - reserve) / s.numbersPerCanary)), supply: s.supply, reserve, numbersPerCanary: Math.round(s.numbersPerCanary * 100) / 100 };

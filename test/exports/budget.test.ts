@@ -40,3 +40,29 @@ describe.each(BACKENDS)('the export budget on %s', (backend) => {
     expect(chosen.warnings.filter((w) => w.includes('instead of the default'))).toEqual([]);
   });
 });
+
+// Shared numbers (pool.sharing "shared"): an export's canaries need numbers different from one another
+// only, and none is used up, so the budget is the shareable numbers, export after export, at two a
+// canary while a father may have his own (pool.fatherNumbers "own") and one when he takes the mother's.
+// 5 numbers and 400 rows (default 8): 2 canaries (or 5) each time, where exclusive numbers would be gone.
+describe.each(BACKENDS)('the export budget with shared numbers on %s', (backend) => {
+  let h: TestHospital & { trapNumbers: string[] };
+  let dir: string;
+  const now = new Date();
+  const exportTo = (name: string, fatherNumbers: 'own' | 'mother') =>
+    runExport(h.vault, h.target, { hospital: { ...h.hospital, sharing: 'shared', fatherNumbers }, mapping: h.mapping, channel: { kind: 'export', name }, out: path.join(dir, `${name}.csv`), params: [], columnFields: {}, now, operator: 'n0101', seed: `shared-budget:${name}` });
+
+  beforeAll(async () => {
+    h = await createTestHospital({ backend, schema: 'reference', population: 400, trapNumbers: 5, rotation: { 产科一病区: 1, NICU: 1 } });
+    dir = scratchDir('shared-budget');
+  });
+  afterAll(async () => h?.close());
+
+  it('caps each export at the shareable numbers and takes them again for the next export', async () => {
+    for (const [name, fathers, count] of [['lab', 'own', 2], ['insurer', 'own', 2], ['registry', 'mother', 5], ['studio', 'mother', 5]] as const) {
+      const result = await exportTo(name, fathers);
+      expect(result.canaries).toHaveLength(count);
+      expect(result.warnings).toContain(`${count} canaries instead of the default 8: the pool has 5 numbers available or in burn-in and keeps 0 for the next 4 weeks of the rotation plan, at ${count === 2 ? '2 numbers' : '1 number'} a canary; give --canaries to choose`);
+    }
+  });
+});
