@@ -1,5 +1,6 @@
 import { isEmailDomain, isEmailLocal, isPhoneMask, isPhoneSeparator } from './chars.js';
 import { splitE164 } from './phones.js';
+import { PREFILTER_WASM } from './prefilter-wasm.js';
 import type { CanarySignature } from './types.js';
 
 // The first pass of `cradle scan` over UTF-8 bytes, before any decoding: which lines may hold a
@@ -18,8 +19,8 @@ const MAX_MASK_RUN = 8;
 const SMALL_MASK = (1 << 18) - 1;
 
 class DecimalSet {
-  private readonly bits = new Uint8Array(SEVEN >>> 3);
-  private readonly small = new Uint8Array((SMALL_MASK + 1) >>> 3);
+  readonly bits = new Uint8Array(SEVEN >>> 3);
+  readonly small = new Uint8Array((SMALL_MASK + 1) >>> 3);
   add(v: number): void {
     this.bits[v >>> 3] |= 1 << (v & 7);
     const h = v & SMALL_MASK;
@@ -97,6 +98,8 @@ export class BytePrefilter {
   private readonly domains = new Set<string>();
   /** False when some canary number is too short for the seven-digit test: use the matcher instead. */
   readonly usable: boolean;
+  /** The WebAssembly kernel that names the lines this pass then reads (null: none, or not made yet). */
+  private kernel: PrefilterKernel | null | undefined;
 
   constructor(signatures: readonly CanarySignature[]) {
     let usable = true;
@@ -120,6 +123,28 @@ export class BytePrefilter {
    * e-mail, and how many line ends ('\n') the bytes hold.
    */
   scan(bytes: Uint8Array, longLine: number, encoding: 'utf-8' | 'gb18030' = 'utf-8'): { lines: number; candidates: CandidateLine[] } {
+    if (!this.usesKernel()) return this.scanJs(bytes, longLine, encoding);
+    // The kernel names a superset of the lines that hold evidence; this pass, run on each of them
+    // alone (its state starts afresh at every line end), gives the same candidates as on the whole.
+    const candidates: CandidateLine[] = [];
+    const lines = this.kernel!.lines(bytes, encoding === 'gb18030', (line, start) => {
+      let end = bytes.indexOf(0x0a, start);
+      end = end < 0 ? bytes.length : end + 1;
+      for (const c of this.scanJs(bytes.subarray(start, end), longLine, encoding).candidates) {
+        candidates.push({ line: line + c.line, start: start + c.start, at: start + c.at });
+      }
+    });
+    return { lines, candidates };
+  }
+
+  /** Whether scan runs the WebAssembly kernel (false where WebAssembly SIMD is not to be had). */
+  usesKernel(): boolean {
+    if (this.kernel === undefined) this.kernel = PrefilterKernel.create(this.last7, this.domains);
+    return this.kernel !== null;
+  }
+
+  /** The same as scan, in JavaScript alone: where there is no WebAssembly, and on the lines the kernel names. */
+  scanJs(bytes: Uint8Array, longLine: number, encoding: 'utf-8' | 'gb18030' = 'utf-8'): { lines: number; candidates: CandidateLine[] } {
     // One loop, its state in locals: a closure over them would move them to the heap and make the
     // loop several times slower.
     const n = bytes.length;
@@ -308,5 +333,126 @@ export class BytePrefilter {
     let domain = '';
     for (let k = from; k < end; k++) domain += String.fromCharCode(bytes[k] >= 0x41 && bytes[k] <= 0x5a ? bytes[k] + 0x20 : bytes[k]);
     return this.domains.has(domain);
+  }
+}
+
+/** The hash of an e-mail domain the kernel looks up (FNV-1a over its lower-cased ASCII bytes): the top 16 bits. */
+function domainHash(domain: string): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < domain.length; k++) h = Math.imul(h ^ (domain.charCodeAt(k) & 0xff), 0x01000193);
+  return h >>> 16;
+}
+
+/** Where things are in the kernel's memory (prefilter.wat says what each is). */
+const MEM = { classes: 0, domainChars: 0x200, nibbles: 0x300, domains: 0x1000, small: 0x4000, gbPairs: 0x10000, last7: 0x20000, out: 0x160000, input: 0x1e0000 } as const;
+const OUT_CAP = 0x10000;
+const PAGE = 0x10000;
+
+/**
+ * Per byte: 0 passed by the kernel's skip, 1 ASCII digit, 2 line end, 3 '@', 4 mask, 5 UTF-8 lead of
+ * characters some of which may matter, 6 the same in GB18030 (leads of `gbPairs` that name one).
+ */
+function byteClasses(gbPairs: Uint16Array | null): Uint8Array {
+  const classes = new Uint8Array(256);
+  for (let b = 0x30; b <= 0x39; b++) classes[b] = 1;
+  classes[0x0a] = 2;
+  classes[0x40] = 3;
+  classes[0x2a] = classes[0x78] = classes[0x58] = 4;
+  if (gbPairs) for (let k = 0x8100; k < 0x10000; k++) if (gbPairs[k] > 1) classes[k >>> 8] = 6;
+  if (!gbPairs) for (const b of [0xc2, 0xc3, 0xe2, 0xe3, 0xef]) classes[b] = 5;
+  return classes;
+}
+
+/** Tables of the low and high nibbles whose AND is non-zero exactly for the bytes of a class other than 0. */
+export function nibbleTables(classes: Uint8Array): { low: Uint8Array; high: Uint8Array } {
+  const low = new Uint8Array(16), high = new Uint8Array(16);
+  const bits = new Map<number, number>(); // a set of low nibbles -> its bit
+  for (let h = 0; h < 16; h++) {
+    let set = 0;
+    for (let l = 0; l < 16; l++) if (classes[(h << 4) | l]) set |= 1 << l;
+    if (!set) continue;
+    let bit = bits.get(set);
+    if (bit === undefined) {
+      if (bits.size === 8) throw new Error('prefilter kernel: more than eight kinds of stop byte');
+      bit = 1 << bits.size;
+      bits.set(set, bit);
+      for (let l = 0; l < 16; l++) if (set & (1 << l)) low[l] |= bit;
+    }
+    high[h] |= bit;
+  }
+  return { low, high };
+}
+
+let kernelModule: WebAssembly.Module | null | undefined;
+
+/**
+ * The WebAssembly SIMD kernel (prefilter.wat): names the lines that may hold evidence, 16 bytes at a
+ * time, with the sets in its own memory. One instance per BytePrefilter.
+ */
+class PrefilterKernel {
+  private gbReady = false;
+
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly run: (n: number, gb: number, cap: number) => number,
+    private readonly pos: WebAssembly.Global,
+    private readonly line: WebAssembly.Global,
+  ) {}
+
+  /** Null where WebAssembly SIMD is not to be had (the JS pass does the work alone). */
+  static create(last7: DecimalSet, domains: ReadonlySet<string>): PrefilterKernel | null {
+    if (kernelModule === undefined) {
+      try {
+        kernelModule = new WebAssembly.Module(Uint8Array.from(atob(PREFILTER_WASM), (ch) => ch.charCodeAt(0)));
+      } catch {
+        kernelModule = null;
+      }
+    }
+    if (!kernelModule) return null;
+    const exports = new WebAssembly.Instance(kernelModule).exports as {
+      memory: WebAssembly.Memory; scan: (n: number, gb: number, cap: number) => number; pos: WebAssembly.Global; line: WebAssembly.Global;
+    };
+    const mem = new Uint8Array(exports.memory.buffer);
+    const classes = byteClasses(null);
+    mem.set(classes, MEM.classes);
+    const { low, high } = nibbleTables(classes);
+    mem.set(low, MEM.nibbles);
+    mem.set(high, MEM.nibbles + 16);
+    for (let b = 0; b < 256; b++) mem[MEM.domainChars + b] = isEmailDomain(b) ? 1 : 0;
+    for (const d of domains) {
+      const h = domainHash(d);
+      mem[MEM.domains + (h >>> 3)] |= 1 << (h & 7);
+    }
+    mem.set(last7.small, MEM.small);
+    mem.set(last7.bits, MEM.last7);
+    return new PrefilterKernel(exports.memory, exports.scan, exports.pos, exports.line);
+  }
+
+  /** Calls `named(line, start)` for every line it names, in order; returns how many line ends the bytes hold. */
+  lines(bytes: Uint8Array, gb: boolean, named: (line: number, start: number) => void): number {
+    if (gb && !this.gbReady) {
+      // GB18030's tables, when a GB18030 file is first scanned.
+      const pairs = gbPairTable();
+      const mem = new Uint8Array(this.memory.buffer);
+      for (let k = 0; k < 0x10000; k++) mem[MEM.gbPairs + k] = pairs[k] > 1 ? 2 : 0;
+      const classes = byteClasses(pairs);
+      mem.set(classes, MEM.classes + 256);
+      const { low, high } = nibbleTables(classes);
+      mem.set(low, MEM.nibbles + 32);
+      mem.set(high, MEM.nibbles + 48);
+      this.gbReady = true;
+    }
+    const n = bytes.length;
+    const need = Math.ceil((MEM.input + n + 16) / PAGE) - this.memory.buffer.byteLength / PAGE;
+    if (need > 0) this.memory.grow(need);
+    new Uint8Array(this.memory.buffer, MEM.input, n).set(bytes);
+    const out = new Int32Array(this.memory.buffer, MEM.out, 2 * OUT_CAP);
+    this.pos.value = 0;
+    this.line.value = 0;
+    for (;;) {
+      const count = this.run(n, gb ? 1 : 0, OUT_CAP);
+      for (let k = 0; k < count; k++) named(out[2 * k], out[2 * k + 1]);
+      if ((this.pos.value as number) >= n) return this.line.value as number;
+    }
   }
 }
