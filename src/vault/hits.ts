@@ -298,12 +298,14 @@ export async function sendersHits(db: Queryable, froms: readonly string[]): Prom
   const { rows } = await db.query<{ from_address: string; confidence: number; reasons: SenderHitRow['reasons']; incident_id: string | null; incident_status: string | null; ids: string[]; canaries: string[]; us: string[] }>(
     // The sender's contacts first (contact_events_from), then each one's hits by its key (OFFSET 0 keeps
     // the planner from joining every hit instead, as it may while the table's statistics are young).
-    `SELECT e.from_address, h.confidence, h.reasons, h.incident_id, i.status AS incident_status,
+    // Sender by sender (a plan for `= ANY` may scan every contact instead).
+    `SELECT f.from_address, h.confidence, h.reasons, h.incident_id, i.status AS incident_status,
             array_agg(h.id::text) AS ids, array_agg(h.canary_id) AS canaries, array_agg((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) AS us
-       FROM contact_events e
+       FROM unnest($1::text[]) AS f(from_address)
+            CROSS JOIN LATERAL (SELECT e.id, e.occurred_at FROM contact_events e WHERE e.from_address = f.from_address OFFSET 0) e
             CROSS JOIN LATERAL (SELECT h.* FROM hits h WHERE h.event_id = e.id AND h.status = 'active' OFFSET 0) h
             LEFT JOIN incidents i ON i.id = h.incident_id
-      WHERE e.from_address = ANY($1::text[]) GROUP BY e.from_address, h.confidence, h.reasons, h.incident_id, i.status`,
+      GROUP BY f.from_address, h.confidence, h.reasons, h.incident_id, i.status`,
     [[...new Set(froms)]],
   );
   for (const g of rows) {
