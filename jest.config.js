@@ -42,6 +42,7 @@ const UNIT = [
   'test/targetdb/mapping.test.ts',
   'test/trace/model.test.ts',
   'test/triage/carriers.test.ts',
+  'test/triage/resolve.test.ts',
   'test/watch/payloads.test.ts',
   'test/watch/signatures.test.ts',
 ];

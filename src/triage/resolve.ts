@@ -1,5 +1,6 @@
 import type { Family } from '../domain/index.js';
-import { CanaryMatcher } from '../lib/match/matcher.js';
+import { isHan, isLatinLetter } from '../lib/match/chars.js';
+import { CanaryMatcher, type CanarySignature } from '../lib/match/matcher.js';
 import { signatureOf } from '../lib/match/signature.js';
 import { birthDates } from '../lib/birth-dates.js';
 import { mentionsDate } from './score.js';
@@ -42,12 +43,39 @@ export interface Resolution<H extends Holder> {
 /** Local dates of the baby's birth a message may give (src/lib/birth-dates.ts). */
 export { birthDates };
 
+/**
+ * Whether the text may hold a name of these canaries, as the matcher finds names: false only when it
+ * has no Latin letter (a name or its pinyin), no Han character of their names (a whole, masked or
+ * spaced name shows at least one), and nothing else but punctuation. A matcher costs megabytes of
+ * filters to build; most texts to a trap (a dialer's spam) name no one, and skip it.
+ */
+export function mayName(text: string, signatures: readonly CanarySignature[]): boolean {
+  let chars: Set<number> | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x2000) {
+      if (isLatinLetter(c)) return true;
+      continue;
+    }
+    if (isHan(c)) {
+      chars ??= new Set(signatures.flatMap((s) => s.names.flatMap((n) => [...n.full].flatMap((ch) => Array.from({ length: ch.length }, (_, k) => ch.charCodeAt(k))))));
+      if (chars.has(c)) return true;
+      continue;
+    }
+    // General and CJK punctuation, full-width punctuation and digits: no part of a name.
+    if ((c <= 0x206f) || (c >= 0x3000 && c <= 0x303f && c !== 0x3007) || (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff01 && c <= 0xff20) || (c >= 0xff3b && c <= 0xff40) || (c >= 0xff5b && c <= 0xff65)) continue;
+    return true;
+  }
+  return false;
+}
+
 /** `holders`: every canary that held the number (or mailbox) at or before the contact, the latest first; at least one. */
 export function resolveContact<H extends Holder>(holders: readonly H[], text: string): Resolution<H> {
   const birthOf = (h: H) => birthDates(h.family.baby.birthTime).find((d) => mentionsDate(text, d)) ?? null;
   const named = new Map<string, string[]>();
-  if (text) {
-    const matcher = new CanaryMatcher(holders.map((h) => signatureOf(h.canary_id, h.family)));
+  const signatures = text ? holders.map((h) => signatureOf(h.canary_id, h.family)) : [];
+  if (text && mayName(text, signatures)) {
+    const matcher = new CanaryMatcher(signatures);
     for (const m of matcher.matchRecord(text)) {
       const names = m.hits.filter((h) => NAME_KINDS.has(h.kind)).map((h) => h.matched);
       if (names.length) named.set(m.canaryId, [...new Set(names)]);

@@ -98,8 +98,17 @@ interface Batch {
   unrelated: Map<string, Promise<number>>;
   /** Senders whose contacts to a trap in burn-in are no chance traffic: the known senders and the carriers, lower-cased. */
   notChance: string[];
-  /** senderHits by sender, forgotten when triage writes one of the sender's hits or dismisses an incident. */
-  senderHits: Map<string, vault.SenderHitRow[]>;
+  /**
+   * senderHits by sender (read at once for the batch's senders with hits), a hit triage makes added in
+   * its place; forgotten when triage re-judges one of the sender's hits or dismisses an incident.
+   */
+  senderHits: Map<string, vault.TimedSenderHitRow[]>;
+  /** What sealContact reads of each of the batch's contacts, read at once (triage changes none of it). */
+  seals: Map<number, vault.ContactSeal>;
+  /** exposuresOfCanaries by canary: the batch's holders' read at once, others as their alerts need them. */
+  exposures: Map<string, vault.CanaryExposureRow[]>;
+  /** The batch's alerts, queued in one statement at its end, in order. */
+  alerts: Parameters<typeof vault.queueAlerts>[1][number][];
   /**
    * The batch's senders' figures (sender_canaries, sender_numbers and their untriaged contacts), read
    * once for the batch and kept up to date as its hits are made: what senderCanaries, sendersWithHits
@@ -119,9 +128,11 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
   const batch: Batch = {
     actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(),
-    figures: new Map(), backgrounds: new Map(), notChance: [],
+    figures: new Map(), backgrounds: new Map(), notChance: [], seals: new Map(), exposures: new Map(), alerts: [],
   };
-  vault.holdLedger(tx);
+  // The batch's ledger entries are chained in memory as it goes and written in one INSERT at its end.
+  vault.holdLedger(tx, { defer: true });
+  batch.seals = await vault.readContactSeals(tx, contacts.map((c) => c.id));
   const known = new Set((options.knownSenders ?? []).map((k) => k.toLowerCase()));
   batch.notChance = notChanceSenders([...known]);
   const traps = await vault.trapHoldersOf(tx, contacts.filter((c) => !c.to_address.includes('@')).map((c) => c.to_address));
@@ -152,8 +163,14 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
     work.push({ c, rejudgeOnly: false });
   }
   // Sealed as they are triaged (a contact not triaged yet is not sealed yet): those with no hit now.
-  await vault.sealContacts(tx, noHit, { actor: batch.actor });
+  await vault.sealContactsRead(tx, batch.seals, noHit, { actor: batch.actor });
   batch.figures = await (options.figures === 'history' ? vault.senderFiguresFromHistory : vault.senderFigures)(tx, work.flatMap(({ c }) => (c.from_address ? [c.from_address] : [])), [...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id)));
+  const senders = [...new Set(work.flatMap(({ c }) => (c.from_address && batch.figures.get(c.from_address)!.hits > 0 ? [c.from_address] : [])))];
+  batch.senderHits = await vault.sendersHits(tx, senders);
+  for (const from of senders) if (!batch.senderHits.has(from)) batch.senderHits.set(from, []);
+  const canaries = [...new Set([...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id)))];
+  if (options.alertChannels?.length) for (const e of await vault.exposuresOfCanaries(tx, canaries)) (batch.exposures.get(e.canary_id) ?? batch.exposures.set(e.canary_id, []).get(e.canary_id)!).push(e);
+  for (const id of canaries) if (!batch.exposures.has(id)) batch.exposures.set(id, []);
   batch.backgrounds = await vault.trapBackgrounds(tx, work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly || c.to_address.includes('@') ? [] : [c.to_address])), batch.notChance);
   for (const { c, rejudgeOnly } of work) {
     if (rejudgeOnly) {
@@ -164,6 +181,8 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
     const hit = await triageHit(tx, c, options, batch);
     if (hit) out.hits.push(hit);
   }
+  await vault.queueAlerts(tx, batch.alerts);
+  await vault.flushLedger(tx);
   await vault.markTriagedMany(tx, contacts.map((c) => c.id), batch.now);
   return out;
 }
@@ -202,9 +221,19 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
 
   // Below the threshold a hit is a record, not an incident.
   const incident = confidence >= LOW ? await incidentFor(tx, { kind: c.kind, from: c.from_address, canaryId: holder.canary_id, at: c.occurred_at, body: text }) : null;
-  const hitId = await vault.insertHit(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident, candidates });
-  if (c.from_address) batch.senderHits.delete(c.from_address);
-  if (c.from_address && hitId !== null) {
+  const row = await vault.insertHitRow(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident, candidates });
+  if (c.from_address && row) {
+    // As senderHits would read it now: an active hit, in an incident triage just found open or made.
+    const hits = batch.senderHits.get(c.from_address);
+    if (hits) {
+      const us = BigInt(row.us);
+      const h: vault.TimedSenderHitRow = { id: row.id, canary_id: row.canary_id, confidence: row.confidence, reasons: row.reasons, incident_id: row.incident_id, incident_status: row.incident_id === null ? null : 'open', occurred_at: new Date(Number(us / 1000n)), us };
+      let at = hits.length;
+      while (at > 0 && vault.compareSenderHits(hits[at - 1], h) > 0) at--;
+      hits.splice(at, 0, h);
+    }
+  }
+  if (c.from_address && row) {
     // As sender_canaries' trigger has just counted it.
     const f = batch.figures.get(c.from_address)!;
     f.hits++;
@@ -213,11 +242,12 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
       f.on.add(holder.canary_id);
     }
   }
-  await vault.sealContact(tx, c.id, { actor, incidentId: incident });
-  if (hitId === null) return null; // triaged before, by a run that then crashed
-  await vault.sealHit(tx, hitId, { actor });
+  await vault.sealContactRead(tx, batch.seals, c.id, { actor, incidentId: incident });
+  if (row === null) return null; // triaged before, by a run that then crashed
+  await vault.sealHitRow(tx, row, { actor });
+  const hitId = row.id;
   const alerted = confidence >= LOW && (options.alertChannels?.length ?? 0) > 0;
-  if (alerted) await queueAlerts(tx, options.alertChannels!, { hitId, incident, canaryId: holder.canary_id, contact: c, confidence, reasons });
+  if (alerted) await queueAlerts(tx, batch, options.alertChannels!, { hitId, incident, canaryId: holder.canary_id, contact: c, confidence, reasons });
   if (c.from_address) await rejudgeSender(tx, c.from_address, c.occurred_at, { hitId, incident }, options, batch);
   return { hitId, eventId: c.id, canaryId: holder.canary_id, confidence, incidentId: incident, alerted };
 }
@@ -268,7 +298,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
   const count = batch.figures.get(from)!.hits;
   if (count === 0 || (current && count === 1)) return;
   let hits = batch.senderHits.get(from);
-  if (!hits) batch.senderHits.set(from, (hits = await vault.senderHits(tx, from)));
+  if (!hits) batch.senderHits.set(from, (hits = (await vault.sendersHits(tx, [from])).get(from) ?? []));
   if (hits.length === 0 || (current && hits.length === 1)) return;
   // The sender's hits within SENDER_WINDOW_MS of this contact, judged with the numbers it called around it.
   const unrelated = await unrelatedNumbers(tx, batch, from, at);
@@ -300,7 +330,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     await vault.sealHit(tx, h.id, { actor, incidentId: incident }); // the newest entry for a hit is what its row must match
     if (before < LOW && next.confidence >= LOW && options.alertChannels?.length) {
       const contact = await vault.getContactOfHit(tx, h.id);
-      if (contact) await queueAlerts(tx, options.alertChannels, { hitId: h.id, incident, canaryId: h.canary_id, contact, confidence: next.confidence, reasons: next.reasons });
+      if (contact) await queueAlerts(tx, batch, options.alertChannels, { hitId: h.id, incident, canaryId: h.canary_id, contact, confidence: next.confidence, reasons: next.reasons });
     }
   }
   for (const incident of weakened) {
@@ -314,10 +344,12 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
 
 async function queueAlerts(
   tx: Queryable,
+  batch: Batch,
   channels: readonly string[],
   hit: { hitId: number; incident: string | null; canaryId: string; contact: vault.ContactRow; confidence: number; reasons: { reason: string }[] },
 ): Promise<void> {
-  const exposures = await vault.exposuresOfCanaries(tx, [hit.canaryId]);
+  let exposures = batch.exposures.get(hit.canaryId);
+  if (!exposures) batch.exposures.set(hit.canaryId, (exposures = await vault.exposuresOfCanaries(tx, [hit.canaryId])));
   const payload = {
     hit: hit.hitId,
     incident: hit.incident,
@@ -329,5 +361,5 @@ async function queueAlerts(
     reasons: hit.reasons.map((r) => r.reason),
     exposedTo: [...new Set(exposures.map((e) => (e.export_id ? `${e.channel} (export ${e.export_id})` : e.channel)))],
   };
-  for (const channel of channels) await vault.queueAlert(tx, { hitId: hit.hitId, incidentId: hit.incident, channel, payload });
+  for (const channel of channels) batch.alerts.push({ hitId: hit.hitId, incidentId: hit.incident, channel, payload });
 }

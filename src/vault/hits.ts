@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { Family } from '../domain/index.js';
-import { sealRows } from './ledger.js';
+import { HIT_EVIDENCE_COLUMNS, sealRows } from './ledger.js';
 import { addSenderNumbers } from './sender-figures.js';
 
 // Hits (a contact matched to a canary and judged), the incidents that group them, and the alert
@@ -145,6 +145,40 @@ export async function insertHit(db: Queryable, hit: { eventId: number; canaryId:
   return rows[0]?.id ?? null;
 }
 
+/** A hit as insertHit writes it, returning its row as stored (HIT_EVIDENCE_COLUMNS, for sealHitRow) and its contact's time in microseconds; null when the contact already had a hit on that canary. */
+export async function insertHitRow(db: Queryable, hit: { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null; candidates?: readonly string[] | null }): Promise<InsertedHit | null> {
+  const { rows } = await db.query<InsertedHit>(
+    `INSERT INTO hits (event_id, canary_id, confidence, reasons, incident_id, candidates) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (event_id, canary_id) DO NOTHING
+     RETURNING ${HIT_EVIDENCE_COLUMNS}, (SELECT (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text FROM contact_events e WHERE e.id = hits.event_id) AS us`,
+    [hit.eventId, hit.canaryId, hit.confidence, JSON.stringify(hit.reasons), hit.incidentId, hit.candidates?.length ? hit.candidates : null],
+  );
+  if (!rows[0]) return null;
+  return { ...rows[0], id: Number(rows[0].id) };
+}
+
+export interface InsertedHit extends Record<string, unknown> {
+  id: number;
+  canary_id: string;
+  confidence: number;
+  reasons: SenderHitRow['reasons'];
+  incident_id: string | null;
+  /** The contact's occurred_at in microseconds since the epoch, as text. */
+  us: string;
+}
+
+/** queueAlert for many alerts, in order, in one statement. */
+export async function queueAlerts(db: Queryable, alerts: readonly { hitId: number; incidentId: string | null; channel: string; payload: unknown }[]): Promise<void> {
+  if (alerts.length === 0) return;
+  if (alerts.length === 1) return queueAlert(db, alerts[0]);
+  await db.query(
+    `INSERT INTO alert_outbox (hit_id, incident_id, channel, payload)
+     SELECT hit_id, incident_id, channel, payload::jsonb FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS a(hit_id, incident_id, channel, payload, n)
+      ORDER BY n ON CONFLICT (hit_id, channel) DO NOTHING`,
+    [alerts.map((a) => a.hitId), alerts.map((a) => a.incidentId), alerts.map((a) => a.channel), alerts.map((a) => JSON.stringify(a.payload))],
+  );
+}
+
 export async function queueAlert(db: Queryable, alert: { hitId: number; incidentId: string | null; channel: string; payload: unknown }): Promise<void> {
   await db.query(
     `INSERT INTO alert_outbox (hit_id, incident_id, channel, payload) VALUES ($1, $2, $3, $4) ON CONFLICT (hit_id, channel) DO NOTHING`,
@@ -249,26 +283,45 @@ export interface SenderHitRow {
  * dialer's hits are mostly judged alike: they come grouped by judgement, each group's reasons read once.
  */
 export async function senderHits(db: Queryable, from: string): Promise<SenderHitRow[]> {
-  const { rows } = await db.query<{ confidence: number; reasons: SenderHitRow['reasons']; incident_id: string | null; incident_status: string | null; ids: string[]; canaries: string[]; us: string[] }>(
+  return ((await sendersHits(db, [from])).get(from) ?? []).map(({ us: _, ...h }) => h);
+}
+
+/** A sender's hit with its contact's time to the microsecond (the order of senderHits). */
+export type TimedSenderHitRow = SenderHitRow & { us: bigint };
+
+/** In senderHits' order: by contact time to the microsecond, then id. */
+export function compareSenderHits(a: TimedSenderHitRow, b: TimedSenderHitRow): number {
+  return a.us < b.us ? -1 : a.us > b.us ? 1 : a.id - b.id;
+}
+
+/** senderHits of several senders in one statement, each with its contact's time in microseconds; a sender with none is absent. */
+export async function sendersHits(db: Queryable, froms: readonly string[]): Promise<Map<string, TimedSenderHitRow[]>> {
+  const by = new Map<string, TimedSenderHitRow[]>();
+  if (froms.length === 0) return by;
+  const { rows } = await db.query<{ from_address: string; confidence: number; reasons: SenderHitRow['reasons']; incident_id: string | null; incident_status: string | null; ids: string[]; canaries: string[]; us: string[] }>(
     // The sender's contacts first (contact_events_from), then each one's hits by its key (OFFSET 0 keeps
     // the planner from joining every hit instead, as it may while the table's statistics are young).
-    `SELECT h.confidence, h.reasons, h.incident_id, i.status AS incident_status,
+    // Sender by sender (a plan for `= ANY` may scan every contact instead).
+    `SELECT f.from_address, h.confidence, h.reasons, h.incident_id, i.status AS incident_status,
             array_agg(h.id::text) AS ids, array_agg(h.canary_id) AS canaries, array_agg((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) AS us
-       FROM contact_events e
+       FROM unnest($1::text[]) AS f(from_address)
+            CROSS JOIN LATERAL (SELECT e.id, e.occurred_at FROM contact_events e WHERE e.from_address = f.from_address OFFSET 0) e
             CROSS JOIN LATERAL (SELECT h.* FROM hits h WHERE h.event_id = e.id AND h.status = 'active' OFFSET 0) h
             LEFT JOIN incidents i ON i.id = h.incident_id
-      WHERE e.from_address = $1 GROUP BY h.confidence, h.reasons, h.incident_id, i.status`,
-    [from],
+      GROUP BY f.from_address, h.confidence, h.reasons, h.incident_id, i.status`,
+    [[...new Set(froms)]],
   );
-  const out: (SenderHitRow & { us: bigint })[] = [];
   for (const g of rows) {
+    let out = by.get(g.from_address);
+    if (!out) by.set(g.from_address, (out = []));
     g.ids.forEach((id, k) => {
       const us = BigInt(g.us[k]);
       out.push({ id: Number(id), canary_id: g.canaries[k], confidence: g.confidence, reasons: g.reasons, incident_id: g.incident_id, incident_status: g.incident_status, occurred_at: new Date(Number(us / 1000n)), us });
     });
   }
   // In contact order, to the microsecond, as ORDER BY e.occurred_at, h.id.
-  return out.sort((a, b) => (a.us < b.us ? -1 : a.us > b.us ? 1 : a.id - b.id)).map(({ us: _, ...h }) => h);
+  for (const hits of by.values()) hits.sort(compareSenderHits);
+  return by;
 }
 
 /** Move a hit into an incident, or out of its incident (null). */

@@ -67,8 +67,24 @@ const heldHeads = new WeakMap<Queryable, { seq: number; hash: string } | null>()
  * Database.transaction hands it out: never the Database itself, and with no savepoint rolled back
  * after an append). Saves a lock request and a read per append for a transaction that appends many.
  */
-export function holdLedger(tx: Queryable): void {
+export function holdLedger(tx: Queryable, options: { defer?: boolean } = {}): void {
   if (!heldHeads.has(tx)) heldHeads.set(tx, null);
+  if (options.defer && !deferred.has(tx)) deferred.set(tx, []);
+}
+
+/**
+ * Entries appended but not written yet, by transaction (holdLedger with `defer`): each is chained in
+ * memory as it is appended (the same seq, hash and `at` as written at once), and flushLedger writes them
+ * all in one INSERT, in order. Nothing in such a transaction may read the ledger before the flush.
+ */
+const deferred = new WeakMap<Queryable, LedgerEntry[]>();
+
+/** Write the entries a deferring transaction (holdLedger with `defer`) has appended, in one INSERT; call before it commits. */
+export async function flushLedger(tx: Queryable): Promise<void> {
+  const pending = deferred.get(tx);
+  if (!pending?.length) return;
+  deferred.set(tx, []);
+  await insertLedgerEntries(tx, pending);
 }
 
 /** Append one entry, chained to the current head. Call inside the transaction that writes what it records. */
@@ -105,6 +121,14 @@ export async function appendLedgerEntries(tx: Queryable, entries: readonly NewLe
     out.push(full);
     head = { seq: full.seq, hash: full.hash };
   }
+  const pending = deferred.get(tx);
+  if (pending) pending.push(...out);
+  else await insertLedgerEntries(tx, out);
+  if (heldHeads.has(tx)) heldHeads.set(tx, head);
+  return out;
+}
+
+async function insertLedgerEntries(tx: Queryable, out: readonly LedgerEntry[]): Promise<void> {
   if (out.length === 1) {
     const [full] = out;
     await tx.query(
@@ -121,8 +145,6 @@ export async function appendLedgerEntries(tx: Queryable, entries: readonly NewLe
       [col('seq'), out.map((e) => e.at.toISOString()), col('kind'), col('ref'), col('incident_id'), col('actor'), out.map((e) => JSON.stringify(e.content)), col('content_hash'), col('prev_hash'), col('hash')],
     );
   }
-  if (heldHeads.has(tx)) heldHeads.set(tx, head);
-  return out;
 }
 
 export async function ledgerHead(db: Queryable): Promise<{ seq: number; hash: string; at: Date } | null> {
@@ -364,6 +386,78 @@ export async function sealContact(tx: Queryable, id: number, meta?: SealMeta): P
   await sealRows(tx, 'contact_events', [id], meta);
   return entry;
 }
+
+/**
+ * What sealContact and sealContacts read of each contact, read for many contacts at once (two
+ * statements): for a batch that seals its contacts one by one as it triages them, and changes none of
+ * what is sealed meanwhile. By contact id.
+ */
+export interface ContactSeal {
+  evidence: Record<string, unknown>;
+  /** The contact_events row's hash for its `rows` entry. */
+  rowHash: string;
+}
+
+export async function readContactSeals(tx: Queryable, ids: readonly number[]): Promise<Map<number, ContactSeal>> {
+  const out = new Map<number, ContactSeal>();
+  if (ids.length === 0) return out;
+  const keys = [...new Set(ids.map(String))];
+  const src = ROWS.contact_events;
+  const [evidence, { rows }] = [await evidenceRows(tx, 'contact', keys), await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect('contact_events')} WHERE ${src.lookup ?? `${src.key} = ANY($1::${src.keyType}[])`}`, [keys])];
+  const hashes = new Map(rows.map((r) => [r.key, rowHash('contact_events', r)]));
+  for (const r of evidence) {
+    const hash = hashes.get(String(r.key));
+    if (hash !== undefined) out.set(Number(r.key), { evidence: r, rowHash: hash });
+  }
+  return out;
+}
+
+function contactSeal(seals: ReadonlyMap<number, ContactSeal>, id: number): ContactSeal {
+  const seal = seals.get(id);
+  if (!seal) throw new Error(`cannot seal contact ${id}: no such row`);
+  return seal;
+}
+
+/** sealContact from what readContactSeals read: the same two entries, no read. */
+export async function sealContactRead(tx: Queryable, seals: ReadonlyMap<number, ContactSeal>, id: number, meta: SealMeta = {}): Promise<LedgerEntry> {
+  const seal = contactSeal(seals, id);
+  const actor = meta.actor === undefined ? cliActor() : meta.actor;
+  const [entry] = await appendLedgerEntries(tx, [
+    { kind: 'contact', ref: String(id), incidentId: meta.incidentId !== undefined ? meta.incidentId : null, actor, content: EVIDENCE.contact.content(seal.evidence), at: meta.at },
+    { kind: 'rows', ref: 'contact_events', incidentId: meta.incidentId ?? null, actor, content: { table: 'contact_events', rows: { [String(id)]: seal.rowHash } }, at: meta.at },
+  ]);
+  return entry;
+}
+
+/** sealContacts from what readContactSeals read: the same entries, no read. */
+export async function sealContactsRead(tx: Queryable, seals: ReadonlyMap<number, ContactSeal>, ids: readonly number[], meta: Omit<SealMeta, 'incidentId'> = {}): Promise<void> {
+  if (ids.length === 0) return;
+  const actor = meta.actor === undefined ? cliActor() : meta.actor;
+  const entries: NewLedgerEntry[] = ids.map((id) => ({ kind: 'contact', ref: String(id), incidentId: null, actor, content: EVIDENCE.contact.content(contactSeal(seals, id).evidence), at: meta.at }));
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += ROWS_PER_ENTRY) {
+    const rows = Object.fromEntries(unique.slice(i, i + ROWS_PER_ENTRY).map((id) => [String(id), contactSeal(seals, id).rowHash]));
+    entries.push({ kind: 'rows', ref: 'contact_events', incidentId: null, actor, content: { table: 'contact_events', rows }, at: meta.at });
+  }
+  await appendLedgerEntries(tx, entries);
+}
+
+/** The columns of a hit its `hit` entry holds, for `RETURNING` (as EVIDENCE.hit selects them). */
+export const HIT_EVIDENCE_COLUMNS = 'id AS key, id, event_id, canary_id, confidence, reasons, incident_id, status, candidates';
+
+/** sealHit from the hit's row as just written (RETURNING HIT_EVIDENCE_COLUMNS): the same entry, no read. */
+export function sealHitRow(tx: Queryable, row: Record<string, unknown>, meta: SealMeta = {}): Promise<LedgerEntry> {
+  const src = EVIDENCE.hit;
+  return appendLedger(tx, {
+    kind: 'hit',
+    ref: String(row.key),
+    incidentId: meta.incidentId !== undefined ? meta.incidentId : (src.incident?.(row) ?? null),
+    actor: meta.actor === undefined ? cliActor() : meta.actor,
+    content: src.content(row),
+    at: meta.at,
+  });
+}
+
 export const sealHit = (tx: Queryable, id: number, meta?: SealMeta) => sealEvidence(tx, 'hit', id, meta);
 export const sealExport = (tx: Queryable, id: string, meta?: SealMeta) => sealEvidence(tx, 'export', id, meta);
 export const sealScan = (tx: Queryable, incidentId: string, meta?: SealMeta) => sealEvidence(tx, 'scan', incidentId, meta);

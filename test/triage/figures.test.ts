@@ -172,3 +172,66 @@ describe.each(BACKENDS)('sender figures on %s', (backend) => {
     expect((await verifyVault(kept.h.vault)).ok).toBe(true);
   });
 });
+
+// Triage's batches read what their contacts share at once (holders, figures, the senders' hits, the
+// contacts' seals), keep the senders' hits up to date in memory and write the ledger once at their end:
+// the same contacts triaged all in one batch and one contact per call come to the same hits, judgements
+// (sealed in the same order), alerts and sealed contacts.
+describe.each(BACKENDS)('one batch or one contact at a time on %s', (backend) => {
+  const t0 = new Date(Date.now() - 3 * 3_600_000);
+  let batched: Side;
+  let single: Side;
+
+  beforeAll(async () => {
+    batched = await setUp(backend, t0);
+    single = await setUp(backend, t0);
+    await record(batched, t0);
+    await record(single, t0);
+  });
+  afterAll(async () => {
+    await batched?.h.close();
+    await single?.h.close();
+  });
+
+  /** Each contact's `contact` entry: its provider id, whether it names an incident, and how many `rows` entries seal its row. */
+  async function sealedContacts(side: Side): Promise<Record<string, unknown>> {
+    const entries = await vault.ledgerEntries(side.h.vault);
+    const provider = new Map((await side.h.vault.query<{ id: string; provider_id: string }>(`SELECT id, provider_id FROM contact_events`)).rows.map((r) => [String(r.id), r.provider_id]));
+    const rows = new Map<string, number>();
+    for (const e of entries) {
+      const c = e.content as { table?: string; rows?: Record<string, string | null> };
+      if (e.kind === 'rows' && c.table === 'contact_events') for (const [id, hash] of Object.entries(c.rows!)) if (hash) rows.set(id, (rows.get(id) ?? 0) + 1);
+    }
+    return Object.fromEntries(entries.filter((e) => e.kind === 'contact').map((e) => [provider.get(e.ref), { incident: e.incident_id !== null, rows: rows.get(e.ref) }]));
+  }
+
+  it('gives the same hits, judgements, alerts and ledger', async () => {
+    const options: TriageOptions = { alertChannels: ['email'] };
+    const all = await triagePending(batched.h.vault, options);
+    const total = Number((await batched.h.vault.query<{ n: number }>(`SELECT count(*)::int AS n FROM contact_events`)).rows[0].n);
+    expect(all.triaged).toBe(total);
+    expect(total).toBeLessThanOrEqual(100); // one batch (TRIAGE_BATCH)
+    let calls = 0;
+    while ((await triagePending(single.h.vault, { ...options, limit: 1 })).triaged > 0) calls++;
+    expect(calls).toBe(total);
+
+    const [a, b] = [await verdicts(batched), await verdicts(single)];
+    expect(a).toEqual(b);
+    const [ja, jb] = [await judgements(batched), await judgements(single)];
+    expect(ja).toEqual(jb);
+    // Re-judged within the batch, not only made: more judgements than hits.
+    expect(ja.length).toBeGreaterThan(Object.values(a).filter((v) => (v as { canary: unknown }).canary !== null).length);
+    expect(Object.values(a).filter((v) => (v as { alerts: number }).alerts > 0).length).toBeGreaterThan(0);
+    const [sa, sb] = [await sealedContacts(batched), await sealedContacts(single)];
+    expect(Object.keys(sa)).toHaveLength(total);
+    expect(Object.values(sa).every((v) => (v as { rows: number }).rows === 1)).toBe(true);
+    expect(sa).toEqual(sb);
+    // The incidents' life: the same dismissals by triage, for the same reasons, in the same order.
+    const life = async (side: Side) => (await vault.ledgerEntries(side.h.vault, { kind: 'incident' })).map((e) => [(e.content as { action: string }).action, (e.content as { reason: string }).reason]);
+    expect(await life(batched)).toEqual(await life(single));
+    for (const side of [batched, single]) {
+      expect((await verifyVault(side.h.vault)).ok).toBe(true);
+      expect((await vault.checkSenderFigures(side.h.vault)).problems).toEqual([]);
+    }
+  });
+});
