@@ -403,8 +403,10 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
   const discharge = Math.max(birth + 3_600_000, localTimeToUtc(birthDay.y, birthDay.m, birthDay.d + stay, dHour, rng.int(0, 59), opts.timeZone));
 
   const address = profileAddress(rng, t, p, opts);
-  // The mother's ward, as this ward's babies' mothers are (a NICU baby's mother on an obstetric ward).
-  const motherWard = drawKept(rng, wp?.motherWards);
+  // The mother's ward, as this ward's babies' mothers are (a NICU baby's mother on an obstetric ward);
+  // for a NICU whose mothers' wards are too few to keep yet, one of the other wards by their births.
+  const otherWards = nicu ? Object.entries(p.wards.values).filter(([w, n]) => n > 0 && w !== opts.ward) : [];
+  const motherWard = drawKept(rng, wp?.motherWards) ?? (otherWards.length ? rng.weighted(otherWards) : null);
   taken?.add(motherName.full, fatherName?.full);
   return {
     locale: opts.locale,
