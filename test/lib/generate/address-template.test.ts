@@ -37,7 +37,7 @@ describe('address templates', () => {
     };
     const rng = createRandom('addr');
     for (let i = 0; i < 20; i++) {
-      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '新生儿科', nicu: true, districts: ['武进区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: () => null, emailDomain: () => null }, profile);
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '新生儿科', nicu: true, districts: ['武进区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
       expect(f.address.full).toMatch(/^常州市武进区湖塘镇新城南都(12|30)幢2单元(1604|1102)室$/);
       expect(f.motherWard).toBe('产科一病区');
     }
