@@ -10,9 +10,9 @@ import { realismAudit } from '../src/realism/audit.js';
 // the hospital's own events written in time order around it; then the thief (test/helpers/thief.ts)
 // gets the dump and tries to tell canaries from real rows. Figures are printed, never asserted.
 //
-//   node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--tick-hours H] [--json]
+//   node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--tick-minutes M | --tick-hours H] [--json]
 
-const USAGE = 'usage: node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--tick-hours H] [--json]';
+const USAGE = 'usage: node dist/bench/realism.js [--families N] [--seed S] [--numbering max|counter] [--after N] [--full] [--tick-minutes M | --tick-hours H] [--json]';
 
 interface Flags {
   families: number;
@@ -20,10 +20,10 @@ interface Flags {
   seed: string;
   numbering: Numbering;
   json: boolean;
-  /** Cradle as it can be run now: mapping-full.json, installed on 1 March, profile monthly, advance every 3 hours. */
+  /** Cradle as it can be run now: mapping-full.json, installed on 1 March, profile monthly, advance every 5 minutes. */
   full: boolean;
-  /** With --full: hours between the cron ticks that run `canaries advance` (default 3). */
-  tickHours: number;
+  /** With --full: minutes between the cron ticks that run `canaries advance` (default 5, as deploy/systemd/cradle-advance.timer). */
+  tickMinutes: number;
 }
 
 const share = (rows: DumpRow[], f: (r: DumpRow) => boolean) => (rows.length ? rows.filter(f).length / rows.length : NaN);
@@ -50,7 +50,7 @@ function compare(real: DumpRow[], canaries: DumpRow[]): [string, string, string]
 }
 
 async function main(): Promise<void> {
-  const flags: Flags = { families: 4000, after: 300, seed: 'regional', numbering: 'max', json: false, full: false, tickHours: 3 };
+  const flags: Flags = { families: 4000, after: 300, seed: 'regional', numbering: 'max', json: false, full: false, tickMinutes: 5 };
   parseArgs(process.argv.slice(2), flags, { '--families': 'families', '--after': 'after' }, USAGE, (name, value) => {
     if (name === '--seed') flags.seed = value();
     else if (name === '--numbering') {
@@ -59,9 +59,12 @@ async function main(): Promise<void> {
       flags.numbering = v;
     } else if (name === '--json') flags.json = true;
     else if (name === '--full') flags.full = true;
-    else if (name === '--tick-hours') {
-      flags.tickHours = Number(value());
-      if (!(flags.tickHours > 0 && flags.tickHours <= 24 && Number.isInteger(24 / flags.tickHours))) throw new UsageError(`--tick-hours divides 24 (0.25, 0.5, 1, 3, …)\n${USAGE}`);
+    else if (name === '--tick-hours' || name === '--tick-minutes') {
+      const raw = value();
+      const exact = Number(raw) * (name === '--tick-hours' ? 60 : 1);
+      const minutes = Math.abs(exact - Math.round(exact)) < 1e-9 ? Math.round(exact) : exact;
+      if (!(Number.isInteger(minutes) && minutes > 0 && 1440 % minutes === 0)) throw new UsageError(`${name} ${raw}: the ticks must fall on whole minutes that divide a day (--tick-minutes 5, --tick-hours 0.25, 1, 3, …)\n${USAGE}`);
+      flags.tickMinutes = minutes;
     }
     else return false;
     return true;
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
     families: flags.families,
     numbering: flags.numbering,
     admitAfter: flags.after,
-    ...(flags.full ? { mappingFile: path.join(REGIONAL_DIR, 'mapping-full.json'), installAt: '2025-03-01', tickHours: flags.tickHours } : {}),
+    ...(flags.full ? { mappingFile: path.join(REGIONAL_DIR, 'mapping-full.json'), installAt: '2025-03-01', tickMinutes: flags.tickMinutes } : {}),
   });
   const built = Number(process.hrtime.bigint() - started) / 1e9;
   try {

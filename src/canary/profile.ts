@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Family, HospitalProfile, NullPatterns } from '../domain/index.js';
+import { QUANTILE_POINTS, type Family, type HospitalProfile, type NullPatterns } from '../domain/index.js';
 import { drawColumnValue, fromQuantiles, localeTables, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext, type Random } from '../lib/generate/index.js';
 import { FIELDS } from '../targetdb/fields.js';
 import { fieldColumn, type Mapping } from '../targetdb/mapping.js';
@@ -20,6 +20,8 @@ export function mappingSha256(mapping: Mapping): string {
 const INSTANTS = ['admittedAt', 'baby.birthTime', 'dischargedAt'] as const;
 /** A column's own time (Family.columnTimes) lies at most this far from the field's first column. */
 const MAX_COLUMN_OFFSET_S = 3600;
+/** A ward's learned gap between two discharge columns lies at most this far (a NICU stay). */
+const MAX_GAP_S = 90 * 86_400;
 
 /** The offset of `timeZone` from UTC at `ms`, in milliseconds. */
 function zoneOffsetMs(timeZone: string, ms: number): number {
@@ -239,10 +241,12 @@ export function applyProfile(
     for (const { field, key, offset, precision } of ownTimes) {
       const iso = instantOf(family, field);
       if (!iso) continue;
-      // An offset within the hour (a record written minutes apart), drawn from the learned quantiles.
+      // The ward's own gap where the profile has one (a NICU baby goes home days after its mother),
+      // else an offset within the hour (a record written minutes apart), from the column's quantiles.
+      const gap = field === 'dischargedAt' ? profile.family.births?.byWard[family.ward]?.dischargeGaps?.[key] : undefined;
       for (let tries = 0; tries < 20; tries++) {
-        const seconds = fromQuantiles(rng, offset.quantileLevels, offset.quantiles);
-        if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_COLUMN_OFFSET_S) continue;
+        const seconds = gap ? fromQuantiles(rng, QUANTILE_POINTS, gap) : fromQuantiles(rng, offset.quantileLevels, offset.quantiles);
+        if (!Number.isFinite(seconds) || Math.abs(seconds) > (gap ? MAX_GAP_S : MAX_COLUMN_OFFSET_S)) continue;
         const wall = withTimePrecision(rng, toWall(iso, timeZone) + Math.round(seconds) * 1000, precision);
         const own = new Date(fromWall(wall, timeZone));
         (family.columnTimes ??= {})[key] = own.toISOString();

@@ -55,7 +55,13 @@ export interface Family {
   father: Parent | null;
   baby: Baby;
   hospital: string;
+  /** The baby's ward: the canary's ward channel (a NICU baby's is the NICU). */
   ward: string;
+  /**
+   * The mother's ward where it is not the baby's (a NICU baby's mother is on an obstetric ward), drawn
+   * from the hospital's profile; the mapping field `motherWard` writes it, else `ward`.
+   */
+  motherWard?: string;
   /** ISO instants. */
   admittedAt: string;
   dischargedAt: string | null;

@@ -43,6 +43,13 @@ export interface WardProfile {
   gestationWeeks?: Counts;
   /** Whole days between the local birth date and the local discharge date, per delivery mode ("all" always). */
   stayDays: Record<string, Counts>;
+  /** The mothers' wards of this ward's babies (mapping field `motherWard`): a NICU's mothers are on obstetric wards. */
+  motherWards?: Counts;
+  /**
+   * Seconds from the first discharge column to a later one holding the discharge too (the baby's own,
+   * beside the mother's), keyed by that column (`alias.column`): a NICU baby goes home days after its mother.
+   */
+  dischargeGaps?: Record<string, Quantiles>;
 }
 
 export interface FamilyProfile {
@@ -61,6 +68,8 @@ export interface FamilyProfile {
     /** Families per district (the mapping's district field, else the address's administrative prefix). */
     districts: Counts;
     byDistrict: Record<string, DistrictAddresses>;
+    /** The addresses' numbers per the unit after them (幢, 单元, 室, 组, 号, `-`; `$` at the end), under the k rule. */
+    numbers?: Record<string, Counts>;
   };
   phones?: {
     /** Share of families with a phone for this role. */

@@ -2,7 +2,7 @@ import type { ReadOnlyQueryable } from '../db/index.js';
 import { dialectOf, quoteIdent } from '../db/index.js';
 import { QUANTILE_POINTS, type Counts, type DistrictAddresses, type FamilyProfile, type NameShape, type Quantiles, type WardProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
-import { addressTokens, templateOf } from '../lib/generate/address-template.js';
+import { ADDRESS_NUMBER_UNITS, addressTokens, templateOf } from '../lib/generate/address-template.js';
 import { fieldColumn, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
 
 // Learning the family-level part of a hospital's profile from its real rows, read-only, in SQL
@@ -94,7 +94,18 @@ class Fields {
       return `(${d} + ${t})`;
     }
     const at = this.at(field);
-    if (!at) return null;
+    return at ? this.localOf(at) : null;
+  }
+
+  /** The field's later columns (a discharge written to the mother's and the baby's rows), each as local time, keyed `alias.column`. */
+  laterLocals(field: string): { key: string; expr: string }[] {
+    const first = fieldColumn(this.mapping, field);
+    return this.all(field)
+      .filter((c) => !(first && c.step === first.step && c.column === first.column) && c.step !== first?.step)
+      .map((c) => ({ key: `${c.step.alias}.${c.column}`, expr: this.localOf(c) }));
+  }
+
+  private localOf(at: { ref: string; type: string; value: { format?: string; kind?: string } }): string {
     const { ref, type } = at;
     const fmt = at.value.format;
     const isDate = at.value.kind === 'date';
@@ -338,6 +349,9 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
   const admitted = col(f.local('admittedAt'));
   const discharged = col(f.local('dischargedAt'));
   counts('ward.sex', sex, ward);
+  if (f.has('motherWard') && f.has('ward')) counts('ward.motherWards', col(f.text('motherWard')), ward);
+  const laterDischarges = discharged ? f.laterLocals('dischargedAt') : [];
+  for (const [i, later] of laterDischarges.entries()) quant(`ward.dischargeGap.${i}`, `extract(epoch FROM (${col(later.expr)} - ${discharged}))`, ward);
   counts('ward.modes', mode, ward);
   quant('ward.weight', weight, ward);
   counts('ward.weeks', weeks === null ? null : `round(${weeks})`, ward);
@@ -450,6 +464,12 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
     const wq = Q('ward.weight', w);
     if (wq) wp.weightGrams = wq;
     if (weeks) wp.gestationWeeks = C('ward.weeks', w);
+    const motherWards = C('ward.motherWards', w);
+    if (motherWards.total > 0) wp.motherWards = motherWards;
+    for (const [i, later] of laterDischarges.entries()) {
+      const gap = Q(`ward.dischargeGap.${i}`, w);
+      if (gap) (wp.dischargeGaps ??= {})[later.key] = gap;
+    }
     byWard[w] = wp;
   }
   const byMode = (metric: string): Record<string, Counts> => {
@@ -482,7 +502,9 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
 async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields, k: number): Promise<FamilyProfile['addresses'] | undefined> {
   const address = f.text('address');
   if (!address) return undefined;
-  const district = f.text('district') ?? `''`;
+  // Without a district column, an address's district is its last administrative name (武进区 of
+  // 常州市武进区… and 武进区…): its head variants become templates of one district, sharing its words.
+  const district = f.text('district') ?? 'NULL';
   const { rows } = await db.query<{ d: string | null; a: string; n: number }>(
     `SELECT ${district} AS d, regexp_replace(${address}, '[0-9０-９]', '#', 'g') AS a, count(*)::int AS n ${joinedFrom(dialectOf(db), mapping)} WHERE ${address} IS NOT NULL GROUP BY 1, 2`,
   );
@@ -493,7 +515,7 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   const bump = <K>(m: Map<K, number>, key: K, n: number): void => void m.set(key, (m.get(key) ?? 0) + n);
   for (const row of rows) {
     const tokens = addressTokens(row.a);
-    const d = row.d ?? (tokens.filter((t) => t.slot === null && t.admin).map((t) => t.text).join('') || '');
+    const d = row.d ?? tokens.filter((t) => t.slot === null && t.admin).at(-1)?.text ?? '';
     bump(districts, d, row.n);
     const t = templates.get(d) ?? new Map<string, number>();
     templates.set(d, t);
@@ -514,5 +536,27 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
     for (const [slot, m] of words.get(d) ?? []) vocabulary[slot] = countsOf(m, k);
     byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), vocabulary };
   }
-  return { districts: districtCounts, byDistrict };
+  const numbers = await learnAddressNumbers(db, mapping, address, k);
+  return { districts: districtCounts, byDistrict, ...(numbers ? { numbers } : {}) };
+}
+
+/**
+ * The numbers of addresses per the unit that follows them (幢, 单元, 室, 组, 号, `-`; `$` at the end):
+ * rooms are floors and doors (1102, 603), buildings and groups small, where uniform digits would give
+ * 9578室 and 93组. Counted in SQL under the k rule (PostgreSQL; MySQL targets do without).
+ */
+async function learnAddressNumbers(db: ReadOnlyQueryable, mapping: Mapping, address: string, k: number): Promise<Record<string, Counts> | undefined> {
+  const d = dialectOf(db);
+  if (d.name !== 'postgresql') return undefined;
+  const units = [...ADDRESS_NUMBER_UNITS, '-'].join('|');
+  const { rows } = await db.query<{ u: string; v: string; n: number }>(
+    `SELECT COALESCE(NULLIF(m[2], ''), '$') AS u, m[1] AS v, count(*)::int AS n
+       FROM (SELECT ${address} AS a ${joinedFrom(d, mapping)} WHERE ${address} IS NOT NULL) s,
+            regexp_matches(s.a, '([0-9]+)(${units})?', 'g') AS m
+      GROUP BY 1, 2 HAVING count(*) >= ${Math.max(1, Math.floor(k))}`,
+  );
+  if (rows.length === 0) return undefined;
+  const byUnit = new Map<string, [string, number][]>();
+  for (const r of rows) byUnit.set(r.u, [...(byUnit.get(r.u) ?? []), [r.v, Number(r.n)]]);
+  return Object.fromEntries([...byUnit].map(([u, pairs]) => [u, countsOf(pairs, k)]));
 }

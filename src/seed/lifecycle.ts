@@ -2,7 +2,8 @@ import type { Database } from '../db/index.js';
 import { parseChannel, type ChannelRef } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
-import { eventPlan, findEvent, writeEvent, type EventWrite } from '../targetdb/events.js';
+import { randomInt } from 'node:crypto';
+import { eventPlan, findEvent, latestCreated, writeEvent, type EventWrite } from '../targetdb/events.js';
 import { previewRows, type TargetKeys } from '../targetdb/families.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
@@ -79,7 +80,14 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
   for (const e of due) {
     // A canary's events go in order: after one left to another run, its later ones wait too.
     if (skipped.has(e.canary_id)) continue;
-    const at = clock(e);
+    let at = clock(e);
+    // A row inserted now takes the next key: created no earlier than the newest row it follows (a real
+    // admission recorded between the due time and this run), as the hospital's own rows are.
+    if (!req.dryRun && eventPlan(req.mapping, e.kind).inserts.length) {
+      const latest = await latestCreated(target, req.mapping, e.kind, tz);
+      const ceiling = req.simulated ? req.until.getTime() : Date.now();
+      if (latest && latest.getTime() >= at.getTime() && latest.getTime() + 1000 <= ceiling) at = new Date(latest.getTime() + 1000 + randomInt(0, Math.max(1, ceiling - latest.getTime() - 1000)));
+    }
     const family = e.kind === 'discharge' ? { ...e.family, dischargedAt: new Date(e.occurs_at ?? e.due_at).toISOString() } : e.family;
     const write: EventWrite = { event: e.kind, family, keys: keysNow.get(e.canary_id) ?? e.target_keys ?? {}, at, timeZone: tz };
     const plan = eventPlan(req.mapping, e.kind);

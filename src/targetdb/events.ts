@@ -1,4 +1,6 @@
 import { randomInt } from 'node:crypto';
+import { TZDate } from '@date-fns/tz';
+import { parse as parseDate } from 'date-fns/parse';
 import { dialectOf, type Queryable, type TargetDialect } from '../db/index.js';
 import type { Family } from '../domain/index.js';
 import { freshRandomValues, insertedColumns, keyColumns, nextKeys, renderRow, type ColumnCache, type TargetKeys } from './families.js';
@@ -57,6 +59,34 @@ export function lifecycleProblems(mapping: Mapping): string[] {
 
 function tableOf(d: TargetDialect, step: InsertStep): string {
   return d.table({ schema: step.schema, table: step.table });
+}
+
+/** A created stamp read back from the target, as an instant (text in the stamp's format, else ISO or a Date). */
+function stampMs(v: unknown, value: Extract<InsertStep['columns'][number]['value'], { type: 'stamp' }>, timeZone: string): number | null {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v !== 'string' || v.trim() === '') return null;
+  const ms = value.format ? parseDate(v.trim(), value.format, new TZDate(0, timeZone)).getTime() : Date.parse(v);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * When the newest row of the tables an event inserts into was created: the created stamp of the row
+ * with the highest value of the insert's returned key (its sequence). A row inserted now takes the next
+ * key, so a created time before this one would put it out of order among its neighbours. Null when no
+ * such table has a created stamp and a returned key, or is empty.
+ */
+export async function latestCreated(db: Queryable, mapping: Mapping, event: LifeEvent, timeZone: string): Promise<Date | null> {
+  const d = dialectOf(db);
+  let latest: number | null = null;
+  for (const step of eventPlan(mapping, event).inserts) {
+    const key = step.returning[0];
+    const stamp = step.columns.find((c) => c.value.type === 'stamp' && c.value.stamp === 'created');
+    if (!key || !stamp || stamp.value.type !== 'stamp') continue;
+    const { rows } = await db.query<{ v: unknown }>(`SELECT ${d.ident(stamp.column)} AS v FROM ${tableOf(d, step)} ORDER BY ${d.ident(key)} DESC LIMIT 1`);
+    const ms = stampMs(rows[0]?.v, stamp.value, timeZone);
+    if (ms !== null && (latest === null || ms > latest)) latest = ms;
+  }
+  return latest === null ? null : new Date(latest);
 }
 
 /** A column of an earlier row: from the keys kept, from this event's rows, else rendered again from the family. */

@@ -45,6 +45,8 @@ export const FIELDS: Readonly<Record<string, FieldDef>> = {
   deliveryMode: { kind: 'text', get: (f) => f.deliveryMode ?? null },
   hospital: { kind: 'text', get: (f) => f.hospital },
   ward: { kind: 'text', get: (f) => f.ward },
+  /** The mother's ward, where her row has one of its own (a NICU baby's mother is on an obstetric ward). */
+  motherWard: { kind: 'text', get: (f) => f.motherWard ?? f.ward },
   admittedAt: { kind: 'instant', get: (f) => f.admittedAt },
   dischargedAt: { kind: 'instant', get: (f) => f.dischargedAt },
   address: { kind: 'text', get: (f) => f.address.full },

@@ -28,7 +28,8 @@ export interface YearContext {
   vaultLocation: string;
   targetLocation: string;
   configFile: string;
-  tickHours: number;
+  /** Minutes between cron ticks. */
+  tickMinutes: number;
 }
 
 export interface YearOptions {
@@ -43,10 +44,17 @@ export interface YearOptions {
   mappingFile?: string;
   /** When Cradle is installed (ISO date, local): no profile, rotation or advance before it (default: the year's start). */
   installAt?: string;
-  /** Hours between cron ticks (default 24: every day at 03:00 local). */
+  /** Hours between cron ticks (default 24: every day at 03:00 local); `tickMinutes` wins when both are given. */
   tickHours?: number;
-  /** What the cron job does at each tick (default: `rotate` for the current week when it is Monday). */
-  tick?: (ctx: YearContext, now: Date) => Promise<void>;
+  /** Minutes between cron ticks (5: `canaries advance` as its timer runs it, deploy/systemd/cradle-advance.timer). */
+  tickMinutes?: number;
+  /**
+   * What the cron job does at each tick (default: `rotate` for the current week when it is Monday). It may
+   * return when it next has something to do (null: only at the next 03:00): ticks before then change
+   * nothing and are skipped, with the hospital's own writes up to them (written before the next tick that
+   * runs, as they would have been anyway), so that a year of 5-minute ticks costs what its busy ticks cost.
+   */
+  tick?: (ctx: YearContext, now: Date) => Promise<void | Date | null>;
   /** Admissions the hospital makes after the year, to look for canary keys it would have issued. */
   admitAfter?: number;
   /** Where the vault and target live; default a fresh temporary directory (PGlite), removed by close(). */
@@ -74,14 +82,21 @@ export function localTrapNumbers(n: number, seed = 'traps'): string[] {
   return [...out];
 }
 
-export async function defaultTick(ctx: YearContext, now: Date): Promise<void> {
+/** 03:00 local (Asia/Shanghai): when the daily jobs (profile on the 1st, rotation on Mondays) run. */
+const atThree = (now: Date): boolean => {
   const local = new Date(now.getTime() + 8 * 3_600_000);
-  if (local.getUTCHours() === 3 && (local.getUTCDate() === 1 || !(await vault.latestProfile(ctx.vault, ctx.hospital.name)))) {
+  return local.getUTCHours() === 3 && local.getUTCMinutes() === 0;
+};
+
+export async function defaultTick(ctx: YearContext, now: Date): Promise<Date | null> {
+  const local = new Date(now.getTime() + 8 * 3_600_000);
+  if (atThree(now) && (local.getUTCDate() === 1 || !(await vault.latestProfile(ctx.vault, ctx.hospital.name)))) {
     const profile = await readOnly(ctx.target, (tx) => learnProfile(tx, ctx.mapping, { hospital: ctx.hospital.name, k: 5, timeZone: ctx.hospital.timeZone }));
     await vault.saveProfile(ctx.vault, profile);
   }
-  if (local.getUTCDay() === 1 && local.getUTCHours() === 3) await rotate(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, week: isoWeekOf(now, ctx.hospital.timeZone), now, seed: `year:${isoWeekOf(now, ctx.hospital.timeZone)}` });
-  await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: now, simulated: true });
+  if (local.getUTCDay() === 1 && atThree(now)) await rotate(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, week: isoWeekOf(now, ctx.hospital.timeZone), now, seed: `year:${isoWeekOf(now, ctx.hospital.timeZone)}` });
+  const res = await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: now, simulated: true });
+  return res.upcoming.next;
 }
 
 /** Mother-row IDs of the hospital's planted canaries, from the vault's target keys. */
@@ -110,14 +125,20 @@ export async function runRegionalYear(opts: YearOptions = {}): Promise<YearResul
   const target = await openDatabase(targetLocation, { create: true, role: 'target' });
   await createRegionalSchema(target);
   const sim = new RegionalHospital(target, { seed: opts.seed, families: opts.families, from, to, numbering: opts.numbering });
-  const ctx: YearContext = { hospital, mapping, vault: vaultDb, target, sim, vaultLocation, targetLocation, configFile, tickHours: opts.tickHours ?? 24 };
+  const tickMinutes = opts.tickMinutes ?? (opts.tickHours ?? 24) * 60;
+  const ctx: YearContext = { hospital, mapping, vault: vaultDb, target, sim, vaultLocation, targetLocation, configFile, tickMinutes };
   const installAt = new Date(`${opts.installAt ?? from}T00:00:00+08:00`);
   const tick = opts.tick ?? defaultTick;
-  const step = (opts.tickHours ?? 24) * 3_600_000;
+  const step = Math.round(tickMinutes * 60_000);
   const end = new Date(`${to}T00:00:00+08:00`);
+  // undefined: run every tick; null: nothing due until the next 03:00; a date: nothing due before it.
+  let wake: Date | null | undefined;
   for (let now = new Date(`${from}T03:00:00+08:00`); now < end; now = new Date(now.getTime() + step)) {
+    if (now < installAt) continue;
+    if (wake !== undefined && !atThree(now) && (wake === null || now < wake)) continue;
     await sim.runUntil(now);
-    if (now >= installAt) await tick(ctx, now);
+    const next = await tick(ctx, now);
+    wake = next === undefined ? undefined : next;
   }
   await sim.runUntil(end);
   const canaryIds = await canaryMotherIds(vaultDb, hospital.name);

@@ -116,7 +116,7 @@ describe.each(BACKENDS)('the family profile of a regional hospital on %s', (back
     expect(Object.keys(wj.templates.values)).toEqual(['常州市武进区{镇}{社区}{小区}#幢#单元###室']);
     expect(Object.keys(wj.vocabulary['镇'].values).sort()).toEqual(['南夏墅街道', '洛阳镇', '湖塘镇', '牛塘镇', '遥观镇'].sort());
     expect(Object.keys(profile.addresses!.byDistrict['天宁区'].templates.values)).toEqual(['常州市天宁区{路}#号{小区}#幢###室']);
-    expect(Object.keys(profile.addresses!.byDistrict['新北区'].vocabulary['社区'].values)).toContain('新桥村');
+    expect(Object.keys(profile.addresses!.byDistrict['新北区'].vocabulary['村'].values)).toContain('新桥村');
   });
 
   it('learns phone segments, who shares a phone, e-mail providers and shapes', () => {

@@ -13,16 +13,24 @@ export interface AddressToken {
 // Suffixes, longest first, with the slot they make (null: administrative, kept literally).
 const SUFFIXES: [string, string | null][] = (
   [
-    ['自治区', null], ['居委会', '社区'], ['村委会', '社区'],
+    ['自治区', null], ['居委会', '社区'], ['村委会', '村'],
     ['街道', '镇'], ['社区', '社区'], ['小区', '小区'], ['花园', '小区'], ['新村', '小区'], ['家园', '小区'], ['公寓', '小区'], ['广场', '小区'], ['大厦', '小区'], ['大道', '路'],
     ['省', null], ['市', null], ['区', null], ['县', null],
-    ['镇', '镇'], ['乡', '镇'], ['村', '社区'],
+    ['镇', '镇'], ['乡', '镇'], ['村', '村'],
     ['路', '路'], ['街', '路'], ['巷', '路'], ['道', '路'],
     ['苑', '小区'], ['府', '小区'], ['庭', '小区'], ['园', '小区'], ['城', '小区'], ['湾', '小区'], ['里', '小区'],
   ] as [string, string | null][]
 ).sort((a, b) => b[0].length - a[0].length);
 // Words that follow a number (#幢, #单元, ###室), longest first.
 const UNITS = ['号楼', '单元', '号', '幢', '栋', '室', '楼', '层', '组', '座', '期', '弄', '户', '区', '排', '巷'];
+/** The words a number of an address is counted under in a profile (FamilyProfile.addresses.numbers), longest first. */
+export const ADDRESS_NUMBER_UNITS: readonly string[] = UNITS;
+
+/** The unit a run of digits is counted under: the word after it (幢, 室, `-`), `$` at the end, '' for anything else. */
+export function numberUnit(after: string): string {
+  if (after === '') return '$';
+  return UNITS.find((u) => after.startsWith(u)) ?? (after.startsWith('-') ? '-' : '');
+}
 
 const HAN = /\p{Script=Han}/u;
 
@@ -48,6 +56,8 @@ export function addressTokens(address: string): AddressToken[] {
     else out.push({ text, slot: null, admin: false });
   };
   let i = 0;
+  // Where the last Han token ended: a token starting there continues the same run of characters.
+  let hanEnd = -1;
   while (i < chars.length) {
     if (chars[i] === '#') {
       let j = i;
@@ -78,8 +88,14 @@ export function addressTokens(address: string): AddressToken[] {
       }
     }
     if (end < 0 || !kind) {
-      out.push({ text: chars.slice(i, runEnd).join(''), slot: '名', admin: false });
-      i = runEnd;
+      // A name with no suffix, named by the slot it follows (前塘 after a village, 帝景 after 新城): a
+      // village's hamlet is not refilled with an estate's word.
+      const before = [...out].reverse().find((t) => t.slot !== null || t.admin);
+      const text = chars.slice(i, runEnd).join('');
+      // The rest of an estate's name (新城 + 南都): one word of the estate.
+      if (hanEnd === i && before === out.at(-1) && before?.slot === '小区') before.text += text;
+      else out.push({ text, slot: before?.slot ? `名${before.slot}` : '名', admin: false });
+      i = hanEnd = runEnd;
       continue;
     }
     // A longer suffix that the found one begins (街 → 街道).
@@ -100,8 +116,13 @@ export function addressTokens(address: string): AddressToken[] {
       kind = SUFFIXES.find((s) => s[0] === next)!;
     }
     const text = chars.slice(i, end).join('');
-    out.push(kind[1] === null ? { text, slot: null, admin: true } : { text, slot: kind[1], admin: false });
-    i = end;
+    const last = out.at(-1);
+    // A bare suffix word right after a name (青山湾 + 花园, 卢家巷 + 社区): one word, of the suffix's kind.
+    if (kind[1] !== null && text === kind[0] && hanEnd === i && last?.slot && !last.slot.startsWith('名')) {
+      last.text += text;
+      last.slot = kind[1];
+    } else out.push(kind[1] === null ? { text, slot: null, admin: true } : { text, slot: kind[1], admin: false });
+    i = hanEnd = end;
   }
   return out;
 }

@@ -77,7 +77,7 @@ function parentName(rng: Random, t: LocaleTables, family: string, sex: Sex, clas
 
 
 export function generateFamily(rng: Random, opts: FamilyOptions): Family {
-  if (opts.profile) return generateFamilyFromProfile(rng, { ...opts, nicu: NICU_WARD.test(opts.ward) }, opts.profile);
+  if (opts.profile) return generateFamilyFromProfile(rng, { ...opts, nicu: opts.nicu ?? NICU_WARD.test(opts.ward) }, opts.profile);
   const t = localeTables(opts.locale);
   if (opts.districts.length === 0) throw new Error('districts must not be empty');
   const nicu = opts.nicu ?? NICU_WARD.test(opts.ward);

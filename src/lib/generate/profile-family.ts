@@ -5,7 +5,7 @@
 // delivery mode, a gestational week and a weight consistent with it, and a stay consistent with the
 // mode. Whatever the profile cannot say comes from the locale's tables. Pure.
 import { QUANTILE_POINTS, type Address, type Counts, type Family, type FamilyProfile, type Locale, type NameShape, type Parent, type PersonName, type Quantiles, type Sex } from '../../domain/index.js';
-import { templateParts } from './address-template.js';
+import { numberUnit, templateParts } from './address-template.js';
 import { idNumber, regionForDistricts } from './id-number.js';
 import type { LocaleTables } from './locale.js';
 import { enUS } from './locales/en-US.js';
@@ -270,14 +270,23 @@ export function weeksForWeight(rng: Random | null, grams: number): number {
 
 function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: ProfileFamilyOptions): Address {
   const a = p.addresses;
-  const district = a ? drawKept(rng, a.districts) : null;
+  // Only districts with a template kept (a young profile keeps few): a locale-table address is a tell.
+  const usable = a ? Object.entries(a.districts.values).filter(([d, n]) => n > 0 && Object.values(a.byDistrict[d]?.templates.values ?? {}).some((x) => x > 0)) : [];
+  const district = usable.length ? rng.weighted(usable) : null;
   const book = district !== null ? a!.byDistrict[district] : undefined;
   const template = book ? drawKept(rng, book.templates) : null;
   if (!a || district === null || !book || template === null) return t.address(rng, rng.pick(opts.districts));
   let full = '';
-  for (const part of templateParts(template)) {
+  const parts = templateParts(template);
+  for (const [i, part] of parts.entries()) {
     if ('literal' in part) full += part.literal;
-    else if ('digits' in part) full += String(rng.int(1, 9)) + Array.from({ length: part.digits - 1 }, () => rng.int(0, 9)).join('');
+    else if ('digits' in part) {
+      // The hospital's own numbers for this unit and length (rooms 1102, buildings 1–45), else any digits.
+      const next = parts[i + 1];
+      const numbers = a.numbers?.[numberUnit(next && 'literal' in next ? next.literal : next ? '?' : '')];
+      const fitting = numbers ? Object.entries(numbers.values).filter(([v, n]) => n > 0 && v.length === part.digits) : [];
+      full += fitting.length ? rng.weighted(fitting) : String(rng.int(1, 9)) + Array.from({ length: part.digits - 1 }, () => rng.int(0, 9)).join('');
+    }
     else {
       // The district's own word, else one of another district's (the slot's words were all too rare here).
       let word = drawKept(rng, book.vocabulary[part.slot]);
@@ -394,6 +403,10 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
   const discharge = Math.max(birth + 3_600_000, localTimeToUtc(birthDay.y, birthDay.m, birthDay.d + stay, dHour, rng.int(0, 59), opts.timeZone));
 
   const address = profileAddress(rng, t, p, opts);
+  // The mother's ward, as this ward's babies' mothers are (a NICU baby's mother on an obstetric ward);
+  // for a NICU whose mothers' wards are too few to keep yet, one of the other wards by their births.
+  const otherWards = nicu ? Object.entries(p.wards.values).filter(([w, n]) => n > 0 && w !== opts.ward) : [];
+  const motherWard = drawKept(rng, wp?.motherWards) ?? (otherWards.length ? rng.weighted(otherWards) : null);
   taken?.add(motherName.full, fatherName?.full);
   return {
     locale: opts.locale,
@@ -402,6 +415,7 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
     baby: { name: babyName, sex, birthTime: new Date(birth).toISOString(), weightGrams, gestationWeeks },
     hospital: opts.hospital,
     ward: opts.ward,
+    ...(motherWard !== null && motherWard !== opts.ward ? { motherWard } : {}),
     admittedAt: new Date(admittedAt).toISOString(),
     dischargedAt: opts.now && discharge > opts.now.getTime() ? null : new Date(discharge).toISOString(),
     address,

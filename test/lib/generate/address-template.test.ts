@@ -1,0 +1,45 @@
+import { describe, expect, it } from '@jest/globals';
+import { addressTokens, createRandom, generateFamilyFromProfile, templateOf } from '../../../src/lib/generate/index.js';
+import { numberUnit } from '../../../src/lib/generate/address-template.js';
+import type { Counts, FamilyProfile } from '../../../src/domain/index.js';
+
+// Address templates as a regional hospital writes them: a village is a slot of its own (a community's
+// word never refills it), an estate's name stays whole (新城南都, not 新城 + a loose 南都), and numbers
+// are counted per the unit after them.
+
+const counts = (values: Record<string, number>): Counts => ({ total: Object.values(values).reduce((a, b) => a + b, 0), values, other: 0 });
+
+describe('address templates', () => {
+  it('keeps villages apart from communities and estate names whole', () => {
+    const t = (a: string) => templateOf(addressTokens(a.replace(/\d/g, '#')));
+    expect(t('常州市武进区嘉泽镇湾城村7组74号')).toBe('常州市武进区{镇}{村}#组##号');
+    expect(t('常州市武进区牛塘镇吾悦社区新城南都16幢2单元1604室')).toBe('常州市武进区{镇}{社区}{小区}##幢#单元####室');
+    expect(t('天宁区茶山街道青山湾花园25幢4单元602室')).toBe('天宁区{镇}{小区}##幢#单元###室');
+    // A hamlet after a village is a name of the village's kind, not an estate's.
+    expect(t('武进区雪堰镇湾城村委西庄4组7号')).toBe('武进区{镇}{村}{名村}#组#号');
+  });
+
+  it('counts numbers under the unit that follows them', () => {
+    expect(numberUnit('室')).toBe('室');
+    expect(numberUnit('号楼#单元')).toBe('号楼');
+    expect(numberUnit('-')).toBe('-');
+    expect(numberUnit('')).toBe('$');
+  });
+
+  it('draws the districts, words and numbers the profile keeps, and a NICU baby\'s mother on another ward', () => {
+    const profile: FamilyProfile = {
+      wards: counts({ 产科一病区: 90, 新生儿科: 10 }),
+      addresses: {
+        districts: counts({ 武进区: 10 }),
+        byDistrict: { 武进区: { templates: counts({ '常州市武进区{镇}{小区}##幢#单元####室': 10 }), vocabulary: { 镇: counts({ 湖塘镇: 10 }), 小区: counts({ 新城南都: 10 }) } } },
+        numbers: { 幢: counts({ 12: 5, 30: 5 }), 单元: counts({ 2: 10 }), 室: counts({ 1604: 6, 1102: 4 }) },
+      },
+    };
+    const rng = createRandom('addr');
+    for (let i = 0; i < 20; i++) {
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '新生儿科', nicu: true, districts: ['武进区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
+      expect(f.address.full).toMatch(/^常州市武进区湖塘镇新城南都(12|30)幢2单元(1604|1102)室$/);
+      expect(f.motherWard).toBe('产科一病区');
+    }
+  });
+});
