@@ -23,7 +23,9 @@ export interface AdvanceRequest {
   /**
    * A simulated clock (tests, demos, replays): each event is written as if the clock had reached its
    * due time (its created/updated times and exposure are its due time). Otherwise the clock is the
-   * real one and an overdue event is written with the time it is actually written.
+   * real one: the rows' stamps are still the due time (a run every 5 minutes stamping its own moment
+   * would put every canary's created time on a 5-minute mark), moved later only to keep keys in
+   * created order, while the vault records the exposure from when the row is actually written.
    */
   simulated?: boolean;
   dryRun?: boolean;
@@ -74,13 +76,12 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
   if (!req.dryRun) await reconcileBatches(vaultDb, target, req.hospital, req.mapping, req.until);
   const due = await vault.dueEvents(vaultDb, req.hospital.name, req.until);
   const result: AdvanceResult = { until: req.until, dryRun: !!req.dryRun, events: [], planted: 0, upcoming: { count: 0, next: null } };
-  const clock = (e: vault.DueEvent) => (req.simulated ? new Date(e.due_at) : new Date());
   // The list was read before this run wrote anything: keys written by its earlier events are kept here.
   const keysNow = new Map<string, TargetKeys>();
   for (const e of due) {
     // A canary's events go in order: after one left to another run, its later ones wait too.
     if (skipped.has(e.canary_id)) continue;
-    let at = clock(e);
+    let at = new Date(Math.min(new Date(e.due_at).getTime(), req.simulated ? Infinity : Date.now()));
     // A row inserted now takes the next key: created no earlier than the newest row it follows (a real
     // admission recorded between the due time and this run), as the hospital's own rows are.
     if (!req.dryRun && eventPlan(req.mapping, e.kind).inserts.length) {
@@ -125,15 +126,18 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
       await req.afterTargetCommit?.(done);
     }
     done.keys = keys;
+    // Blame rests on exposure: on the real clock it starts when the row is in the target, not at its stamp.
+    const recordedAt = req.simulated ? at : new Date();
+    if (!req.simulated) done.writtenAt = recordedAt;
     keysNow.set(e.canary_id, keys);
     const channels = (e.channels ?? []).map(parseChannel);
     try {
       await vaultDb.transaction(async (tx) => {
-        const planted = await vault.markEventDone(tx, { canaryId: e.canary_id, kind: e.kind, at, keys: keys!, wroteRows, dischargedAt: e.kind === 'discharge' ? family.dischargedAt! : undefined });
+        const planted = await vault.markEventDone(tx, { canaryId: e.canary_id, kind: e.kind, at: recordedAt, keys: keys!, wroteRows, dischargedAt: e.kind === 'discharge' ? family.dischargedAt! : undefined });
         // Exposure starts when the canary's first row is in the target.
         if (planted) {
           result.planted++;
-          await expose(tx, req.hospital.name, e.canary_id, e.ward, e.batch_id, channels, at);
+          await expose(tx, req.hospital.name, e.canary_id, e.ward, e.batch_id, channels, recordedAt);
         }
       });
     } catch (err) {

@@ -367,4 +367,31 @@ describeEachTarget(TARGET_CASES, 'canaries living in the target on %s', (backend
       expect(written[i]).toMatchObject({ adm: { id: adm[n].id, adm_no: adm[n].adm_no }, baby: { id: babies.find((b) => b.baby_name === `宝宝${n}`)!.id } });
     });
   });
+  it('on the real clock stamps a row with its due time, not the run\'s moment (a 5-minute timer would mark every canary), and exposes it from the write', async () => {
+    // A hospital of its own on the same stores, rotated six days ago; its cron job runs now.
+    const h9 = { ...hospital, name: 'h9' };
+    await vault.ensureHospital(vaultDb, h9.name, h9.locale);
+    const traps = new Set<string>();
+    const trapRng = createRandom('lifecycle:h9');
+    while (traps.size < 10) traps.add(randomMobile(trapRng));
+    await vault.addTrapNumbers(vaultDb, [...traps].map((e164) => ({ e164, region: 'CN' })), { hospital: 'h9', burnInUntil: null });
+    const rotatedAt = new Date(Date.now() - 6 * DAY);
+    const rotation = await rotate(vaultDb, target, { hospital: h9, mapping, week: formatDate(rotatedAt, "RRRR-'W'II"), now: rotatedAt, seed: 'lifecycle:h9' });
+    const canaries = rotation.plantedNow.flatMap((p) => p.canaries);
+    const runAt = Date.now();
+    const res = await advanceCanaries(vaultDb, target, { hospital: h9, mapping, until: new Date(runAt) });
+    const admissions = res.events.filter((e) => e.event === 'admission');
+    expect(admissions.length).toBeGreaterThan(0);
+    for (const e of admissions) {
+      const family = canaries.find((c) => c.id === e.canaryId)!.family;
+      const params: unknown[] = [];
+      const { rows } = await target.query<{ created_at: Date | string }>(`SELECT created_at FROM admissions WHERE ${dialectOf(target).inText('mother_phone', [family.mother.phone!.slice(3)], params)}`, params);
+      expect(rows).toHaveLength(1);
+      // Its due time (rows created later by the hospital lie in this test's future, so no reorder moves it).
+      expect(instant(rows[0].created_at)!.getTime()).toBe(e.dueAt.getTime());
+      expect(e.dueAt.getTime()).toBeLessThan(runAt - 60_000);
+      // The vault's record and exposure start when the row was written.
+      expect(e.writtenAt.getTime()).toBeGreaterThanOrEqual(runAt);
+    }
+  });
 });
