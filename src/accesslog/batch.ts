@@ -128,7 +128,7 @@ export class BatchWriter {
         accesses = accesses.filter((a) => kept.has(a.line));
       }
       if (block.count) {
-        const id = await vault.storeAccessBlock(tx, {
+        const row = await vault.storeAccessBlock(tx, {
           hospital,
           importId,
           firstLine: block.line(0),
@@ -138,8 +138,9 @@ export class BatchWriter {
           count: block.count,
           events: block.bytes(),
         });
-        // ledger: the block as stored (one sha256 of its text), in this transaction.
-        await vault.sealRows(tx, 'access_blocks', [id], { actor });
+        // ledger: the block as stored (one sha256 of its text, computed by the INSERT), in this transaction.
+        await vault.sealRowsOf(tx, 'access_blocks', [row], { actor });
+        const id = Number(row.id);
         if (this.recent.length === 2) this.spare.push(this.recent[0].block);
         this.recent = [...this.recent.slice(-1), { id, block: b.block }];
       }

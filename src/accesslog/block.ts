@@ -4,10 +4,9 @@ import { writeBlockLineStart } from '../vault/access-events.js';
 // line, in the form src/vault/access-events.ts writes and reads. Built in one growing buffer with an index
 // by time, so an import keeps no object per event (at millions of lines the garbage collector was a
 // quarter of the import) and finds an event twice by comparing bytes of events with the same time.
-// Quotes are written doubled: the block goes to COPY as one quoted CSV field.
+// The bytes are the stored text as it is: the block goes to the database as one parameter, not as CSV.
 
 const NEWLINE = 0x0a;
-const QUOTE = /"/g;
 
 export class EventBlock {
   buf: Buffer;
@@ -92,9 +91,8 @@ export class EventBlock {
   /** Add an event whose text is a string (the general reader's path); false when it is in the block already. */
   addText(line: number, atMs: number, text: string): boolean {
     this.beginRow(line);
-    const escaped = text.includes('"') ? text.replace(QUOTE, '""') : text;
-    this.reserve(Buffer.byteLength(escaped) + 1);
-    return this.commitRow(atMs, this.end + this.buf.write(escaped, this.end));
+    this.reserve(Buffer.byteLength(text) + 1);
+    return this.commitRow(atMs, this.end + this.buf.write(text, this.end));
   }
 
   /** Whether the block holds the event text src[start, end) at this time. */
@@ -110,7 +108,7 @@ export class EventBlock {
     return this.at[row];
   }
 
-  /** The event text of a row, as the block holds it (quotes doubled). */
+  /** The event text of a row. */
   text(row: number): string {
     return this.buf.toString('utf8', this.textStart[row], this.rowStart[row + 1] - 1);
   }
@@ -134,7 +132,7 @@ export class EventBlock {
     return other.has(this.buf, this.textStart[row], this.rowStart[row + 1] - 1, this.at[row]);
   }
 
-  /** The block's rows, newline-separated, for COPY (quotes already doubled). */
+  /** The block's rows, newline-separated: the text the vault stores. */
   bytes(): Buffer {
     return this.buf.subarray(0, Math.max(0, this.end - 1));
   }

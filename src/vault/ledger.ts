@@ -653,6 +653,12 @@ export function rowSelect(table: SealedTable, extra = ''): string {
   return `SELECT ${src.key}::text AS key, ${src.columns}${extra ? `, ${extra}` : ''} FROM ${src.from}`;
 }
 
+/** RETURNING key, columns: a row as rowSelect reads it, from the INSERT that writes it (INSERT INTO the table AS `from`'s alias). */
+export function rowReturning(table: SealedTable): string {
+  const src = ROWS[table];
+  return `RETURNING ${src.key}::text AS key, ${src.columns}`;
+}
+
 /**
  * Seal these rows of a table as they now are (written or deleted in this transaction): one `rows`
  * entry per ROWS_PER_ENTRY keys. A key with no row is recorded as deleted.
@@ -665,20 +671,28 @@ export async function sealRows(tx: Queryable, table: SealedTable, keys: readonly
     const src = ROWS[table];
     const lookup = src.lookup ?? `${src.key} = ANY($1::${src.keyType}[])`;
     const { rows } = await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect(table)} WHERE ${lookup}`, [chunk]);
-    const hashes: Record<string, string | null> = Object.fromEntries(chunk.map((k) => [k, null]));
-    for (const r of rows) hashes[r.key] = rowHash(table, r);
-    entries.push(
-      await appendLedger(tx, {
-        kind: 'rows',
-        ref: table,
-        incidentId: meta.incidentId ?? null,
-        actor: meta.actor === undefined ? cliActor() : meta.actor,
-        content: { table, ...(meta.baseline ? { baseline: true } : {}), rows: hashes },
-        at: meta.at,
-      }),
-    );
+    entries.push(await appendRowsEntry(tx, table, chunk, rows, meta));
   }
   return entries;
+}
+
+/** sealRows of rows as just written (RETURNING rowReturning(table)), at most ROWS_PER_ENTRY: the same entry, no read. */
+export function sealRowsOf(tx: Queryable, table: SealedTable, rows: readonly Record<string, unknown>[], meta: SealMeta = {}): Promise<LedgerEntry> {
+  if (rows.length > ROWS_PER_ENTRY) throw new Error(`sealRowsOf: ${rows.length} rows, more than one entry seals`);
+  return appendRowsEntry(tx, table, [...new Set(rows.map((r) => String(r.key)))], rows, meta);
+}
+
+function appendRowsEntry(tx: Queryable, table: SealedTable, keys: readonly string[], rows: readonly Record<string, unknown>[], meta: SealMeta & { baseline?: boolean }): Promise<LedgerEntry> {
+  const hashes: Record<string, string | null> = Object.fromEntries(keys.map((k) => [k, null]));
+  for (const r of rows) hashes[String(r.key)] = rowHash(table, r);
+  return appendLedger(tx, {
+    kind: 'rows',
+    ref: table,
+    incidentId: meta.incidentId ?? null,
+    actor: meta.actor === undefined ? cliActor() : meta.actor,
+    content: { table, ...(meta.baseline ? { baseline: true } : {}), rows: hashes },
+    at: meta.at,
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { EventBlock } from '../../src/accesslog/block.js';
 import { writeDigits } from '../../src/vault/access-events.js';
 
-// The block an import builds a batch in: dedup by time and bytes, quotes doubled for COPY, growth past
+// The block an import builds a batch in: dedup by time and bytes, the stored text as it is (quotes not doubled), growth past
 // its first capacity, filtering, reuse; and the digits of line numbers and epoch milliseconds.
 
 const rows = (block: EventBlock): string[] => (block.count ? block.bytes().toString('utf8').split('\n') : []);
@@ -29,11 +29,11 @@ describe('EventBlock', () => {
     expect([b.fromMs, b.toMs]).toEqual([T, T + 1]);
   });
 
-  it('doubles quotes in its bytes and still finds a quoted text twice', () => {
+  it('keeps quotes as they are (the block goes as one parameter, not CSV) and finds a quoted text twice', () => {
     const b = new EventBlock(4);
     expect(b.addText(7, T, 'say "hi"\x1f"')).toBe(true);
     expect(b.addText(8, T, 'say "hi"\x1f"')).toBe(false);
-    expect(b.bytes().toString('utf8')).toBe('7\x1fsay ""hi""\x1f""');
+    expect(b.bytes().toString('utf8')).toBe('7\x1fsay "hi"\x1f"');
   });
 
   it('stores multi-byte text as UTF-8', () => {
@@ -102,7 +102,7 @@ describe('EventBlock', () => {
     b.addText(41, T + 5, 'y');
     expect([0, 1, 2].map((r) => a.rowIn(r, b))).toEqual([true, false, false]);
     expect([0, 1].map((r) => b.rowIn(r, a))).toEqual([true, false]);
-    const text = Buffer.from('..x\x1f""q""..');
+    const text = Buffer.from('..x\x1f"q"..');
     expect(b.has(text, 2, text.length - 2, T)).toBe(true);
     expect(b.has(text, 2, text.length - 2, T + 1)).toBe(false);
     expect(b.has(text, 2, text.length - 3, T)).toBe(false);

@@ -6,6 +6,7 @@ import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { dialectOf } from '../../src/db/index.js';
 import { recordKeyColumn } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
+import { verifyVault } from '../../src/ledger/verify.js';
 import { BACKENDS, scratchDir } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
 import { describeEachTarget, schemaOf, TARGET_CASES } from '../helpers/targets.js';
@@ -135,6 +136,18 @@ describe.each(BACKENDS)('timestamps and fields through an import on %s', (backen
     dir = scratchDir('access-fast');
   });
   afterAll(async () => h?.close());
+
+  it('stores a quote inside a field as itself, sealed as stored (the ledger verifies), found again on a re-import', async () => {
+    const file = path.join(dir, 'quote-inside.csv');
+    fs.writeFileSync(file, [HEADER, '2026-11-04 08:00:00,"dr ""o"" neil",view,201,10.0.0.9,"his ""2"""', '2026-11-04 08:00:01,n1,view,202,10.0.0.9,his'].join('\n') + '\n');
+    const first = await importAccessLog(h.vault, file, importOptions(h, { recordKey: null }));
+    expect(first).toMatchObject({ added: 2, duplicates: 0, rejected: 0 });
+    const { rows } = await h.vault.query<{ account: string; system: string }>(`SELECT account, system FROM access_events WHERE import_id = $1 ORDER BY line`, [first.importId]);
+    expect(rows[0]).toEqual({ account: 'dr "o" neil', system: 'his "2"' });
+    expect((await verifyVault(h.vault)).ok).toBe(true);
+    fs.writeFileSync(file + '.again.csv', fs.readFileSync(file, 'utf8') + '2026-11-04 08:00:02,n1,view,203,,\n');
+    expect(await importAccessLog(h.vault, file + '.again.csv', importOptions(h, { recordKey: null }))).toMatchObject({ added: 1, duplicates: 2 });
+  });
 
   it('stores each form of timestamp as its instant, and knows a quoted copy of the file holds the same events', async () => {
     const rows = [
