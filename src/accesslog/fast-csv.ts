@@ -23,6 +23,15 @@ export function fastCsvFits(format: string, digest: FileDigest, encoding: string
 /** Hashes used as Map and Set keys are cut to 30 bits: a small integer, not a number object per lookup. */
 const SMI = 0x3fffffff;
 
+/** Bits of a record key's hash in the canaries' bit table (2 MB). */
+const CANARY_BITS = 24;
+const CANARY_MASK = (1 << CANARY_BITS) - 1;
+
+/** What a byte of a line is to the byte path: 0 printable ASCII, COMMA, or OTHER (a control, a quote, non-ASCII: the general reader's). */
+const COMMA = 1;
+const OTHER = 2;
+const BYTE_KIND = new Uint8Array(256).map((_, c) => (c === 0x2c ? COMMA : c < 0x20 || c > 0x7e || c === 0x22 ? OTHER : 0));
+
 /** FNV-1a of bytes [start, end), cut to SMI: the key of an action's or a record key's bytes. */
 export function byteHash(data: Buffer, start: number, end: number): number {
   let hash = 0x811c9dc5;
@@ -192,10 +201,13 @@ export function fastCsvLineReader(header: CsvHeader, options: ParseOptions, cana
     ipEnd: 0,
   };
   let keyHash = new Int32Array(16);
-  const canaryHashes = new Set<number>();
+  // A bit per hash (its low CANARY_BITS bits) of the canaries' keys: one load per key read, where a Set
+  // of numbers cost a hash lookup; a set bit only says to look the key up by its text.
+  const canaryBits = new Uint8Array(1 << (CANARY_BITS - 3));
   for (const key of canaryOf.keys()) {
     const bytes = Buffer.from(key, 'latin1');
-    canaryHashes.add(byteHash(bytes, 0, bytes.length));
+    const h = byteHash(bytes, 0, bytes.length) & CANARY_MASK;
+    canaryBits[h >>> 3] |= 1 << (h & 7);
   }
   const [tsAt, userAt, actionAt, recordAt, systemAt, ipAt] = [index.ts, index.user, index.action, index.record, index.system, index.ip];
 
@@ -204,11 +216,13 @@ export function fastCsvLineReader(header: CsvHeader, options: ParseOptions, cana
     starts[0] = start;
     for (let i = start; i < end; i++) {
       const c = data[i];
-      if (c === 0x2c) {
+      const kind = BYTE_KIND[c];
+      if (kind === 0) continue;
+      if (kind === COMMA) {
         if (field + 1 === width) return fallback(data, start, end, line, batch);
         ends[field++] = i;
         starts[field] = i + 1;
-      } else if (c < 0x20 || c > 0x7e || c === 0x22) return fallback(data, start, end, line, batch);
+      } else return fallback(data, start, end, line, batch);
     }
     ends[field] = end;
     if (field + 1 !== width) return fallback(data, start, end, line, batch);
@@ -257,7 +271,8 @@ export function fastCsvLineReader(header: CsvHeader, options: ParseOptions, cana
       event.keyEnd[keys] = b;
       keyHash[keys] = hash;
       keys++;
-      if (canaryHashes.has(hash)) {
+      const bit = hash & CANARY_MASK;
+      if (canaryBits[bit >>> 3] & (1 << (bit & 7))) {
         const canary = canaryOf.get(data.toString('latin1', a, b));
         if (canary !== undefined) (canaries ??= []).push(canary);
       }
