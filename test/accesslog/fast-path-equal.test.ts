@@ -147,6 +147,12 @@ describe('the CSV fast path and the general reader', () => {
     expect(long.text.endsWith('…')).toBe(true);
   });
 
+  it('takes a key whose hash has the canary\'s low bits for what it is: no canary', async () => {
+    // K10339143 and B-7731 share the low 24 bits of their hash (the fast path's bit table), not the key.
+    const general = await expectEqual(write([HEADER, `2026-11-10 08:00:00,nurse01,view,K10339143,,his`, `2026-11-10 08:00:01,nurse01,list,K10339143;${CANARY_KEY},,his`].join('\n') + '\n'));
+    expect(general.accesses).toEqual([expect.objectContaining({ line: 3, canaries: ['canary-1'] })]);
+  });
+
   it('reads them the same with CR LF ends, a BOM, in UTC, and without a line end at the end of the file', async () => {
     await expectEqual(write(log('\r\n', true)), 'UTC');
     await expectEqual(write(log('\n') + '\n2026-11-10 08:01:18,nurse24,view,R23,,his'));
