@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -435,6 +435,81 @@ function measure(command: string, args: string[], env: NodeJS.ProcessEnv = proce
   return { ms, rssKiB: rss ? Number(rss[1]) : null, stdout: r.stdout ?? '', status: r.status, stderr: (r.stderr ?? '').replace(/PEAK_RSS_KIB=\d+\n?/, '') };
 }
 
+interface MeasuredCpu extends Measured {
+  /** user + sys of the command and its children (/usr/bin/time), ms. */
+  cpuMs: number | null;
+  /** user + sys of the server backends serving `database` while it ran (read from /proc: a local server only), ms. */
+  backendMs: number | null;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times. */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+function procCpuMs(pid: number): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * measure(), with the CPU it cost: the command's (user + sys) and that of the server backends connected to
+ * `database`, polled every 50 ms from pg_stat_activity and /proc (a backend's last 50 ms may be missed).
+ * On a loaded machine wall time says little; CPU seconds say what the work costs.
+ */
+async function measureCpu(command: string, args: string[], server: string, database: string): Promise<MeasuredCpu> {
+  const poller = new pg.Client({ connectionString: server });
+  await poller.connect();
+  const seen = new Map<number, number>();
+  let running = true;
+  let readable = false;
+  const poll = (async () => {
+    while (running) {
+      const { rows } = await poller.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`, [database]);
+      for (const { pid } of rows) {
+        const ms = procCpuMs(pid);
+        if (ms === null) continue;
+        readable = true;
+        seen.set(pid, Math.max(seen.get(pid) ?? 0, ms));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const start = process.hrtime.bigint();
+  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const timed = fs.existsSync('/usr/bin/time');
+    const child = spawn(timed ? '/usr/bin/time' : command, timed ? ['-f', 'PEAK_RSS_KIB=%M CPU_S=%U+%S', command, ...args] : args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  running = false;
+  await poll.finally(() => poller.end());
+  const rss = /PEAK_RSS_KIB=(\d+)/.exec(r.stderr);
+  const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+  return {
+    ms,
+    rssKiB: rss ? Number(rss[1]) : null,
+    cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : null,
+    backendMs: readable ? [...seen.values()].reduce((a, b) => a + b, 0) : null,
+    stdout: r.stdout,
+    status: r.status,
+    stderr: r.stderr.replace(/PEAK_RSS_KIB=\d+ CPU_S=\S+\n?/, ''),
+  };
+}
+
 function failed(what: string, r: Measured): Error {
   return new Error(`${what} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-4).join(' | ')}`);
 }
@@ -528,16 +603,16 @@ async function main(): Promise<void> {
       const copyTable = `CREATE TABLE audit (event_time timestamp, operator text, op text, patient_id text, client_ip text, app text)`;
       const psqlArgs = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', urls.copy, '-c', '\\timing on', '-c', `\\copy audit FROM '${file}' WITH (FORMAT csv, HEADER)`];
       await admin(urls.copy, copyTable);
-      const psqlRuns: { wall: number; timing: number; load: string }[] = [];
-      const importRuns: { ms: number; rss: number | null; load: string; json: ImportJson }[] = [];
+      const psqlRuns: { wall: number; timing: number; load: string; cpu: number | null; backend: number | null }[] = [];
+      const importRuns: { ms: number; rss: number | null; load: string; json: ImportJson; cpu: number | null; backend: number | null }[] = [];
       for (let r = 0; r < flags.importRuns; r++) {
         if (r > 0) await admin(urls.copy, 'TRUNCATE audit');
         note(`psql \\copy run ${r + 1}/${flags.importRuns}…`);
         const load = loadAverage();
-        const p = measure('psql', psqlArgs);
+        const p = await measureCpu('psql', psqlArgs, server, DB.copy);
         if (p.status !== 0) throw failed('psql \\copy', p);
         const timing = [...p.stdout.matchAll(/Time: ([\d.]+) ms/g)].pop();
-        psqlRuns.push({ wall: p.ms, timing: timing ? Number(timing[1]) : NaN, load });
+        psqlRuns.push({ wall: p.ms, timing: timing ? Number(timing[1]) : NaN, load, cpu: p.cpuMs, backend: p.backendMs });
 
         if (r > 0) {
           const db = await openDatabase(urls.vault, { role: 'bench vault' });
@@ -545,9 +620,9 @@ async function main(): Promise<void> {
         }
         note(`cradle logs import run ${r + 1}/${flags.importRuns}…`);
         const loadC = loadAverage();
-        const c = measure(process.execPath, [cradle, 'logs', 'import', file, '--format', 'csv', '--map', MAP, '--json', '--config', configFile, '--vault', urls.vault]);
+        const c = await measureCpu(process.execPath, [cradle, 'logs', 'import', file, '--format', 'csv', '--map', MAP, '--json', '--config', configFile, '--vault', urls.vault], server, DB.vault);
         if (c.status !== 0) throw failed('cradle logs import', c);
-        importRuns.push({ ms: c.ms, rss: c.rssKiB, load: loadC, json: JSON.parse(c.stdout) as ImportJson });
+        importRuns.push({ ms: c.ms, rss: c.rssKiB, load: loadC, json: JSON.parse(c.stdout) as ImportJson, cpu: c.cpuMs, backend: c.backendMs });
       }
       const copied = await (async () => {
         const client = new pg.Client({ connectionString: urls.copy });
@@ -573,7 +648,18 @@ async function main(): Promise<void> {
         ],
       ));
       print();
-      print(`throughput ratio cradle/psql: ${(psqlWall / cradleMs).toFixed(3)} (goal ≥ 0.5)`);
+      print(`throughput ratio cradle/psql: ${(psqlWall / cradleMs).toFixed(3)} (goal ≥ 0.8, issue 18)`);
+      // CPU seconds: what each tool's work costs, whatever else runs on the machine (client + server backend).
+      const cpuOf = (runs: { cpu: number | null; backend: number | null }[]) =>
+        runs.every((r) => r.cpu !== null && r.backend !== null) ? { client: median(runs.map((r) => r.cpu!)), backend: median(runs.map((r) => r.backend!)) } : null;
+      const [pc, cc] = [cpuOf(psqlRuns), cpuOf(importRuns)];
+      if (pc && cc) {
+        const fmtS = (ms: number) => (ms / 1000).toFixed(2);
+        print(
+          `CPU (median, user + sys): psql ${fmtS(pc.client)} s + its backend ${fmtS(pc.backend)} s = ${fmtS(pc.client + pc.backend)} s; ` +
+            `cradle ${fmtS(cc.client)} s + its backend ${fmtS(cc.backend)} s = ${fmtS(cc.client + cc.backend)} s; CPU ratio psql/cradle ${((pc.client + pc.backend) / (cc.client + cc.backend)).toFixed(3)}`,
+        );
+      } else print('CPU: not measured (needs /usr/bin/time and a server on this machine, for /proc)');
       const sum = j.added + j.duplicates + j.rejected;
       print(
         `psql copied ${fmtInt(copied)} rows; cradle: ${fmtInt(j.lines)} lines read (header included), ${fmtInt(j.added)} added + ${fmtInt(j.duplicates)} duplicates + ${fmtInt(j.rejected)} rejected = ${fmtInt(sum)} ` +
