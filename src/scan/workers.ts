@@ -57,16 +57,10 @@ export interface WorkerPool extends ChunkEngine {
   configure(setup: WorkerSetup): void;
 }
 
-/** `count` worker threads; each chunk goes to the one with the fewest chunks waiting. */
-export function onWorkers(setup: WorkerSetup, count: number): ChunkEngine {
-  const pool = startWorkers(count, setup.signatures.length);
-  pool.configure(setup);
-  return pool;
-}
-
 /**
  * `count` worker threads with heaps for `room` canaries, started at once: they boot and load the
- * matcher's code while the caller opens the vault, and build the matcher when `configure`d.
+ * matcher's code while the caller opens the vault, and build the matcher when `configure`d. Each
+ * chunk goes to the one with the fewest chunks waiting.
  */
 export function startWorkers(count: number, room: number): WorkerPool {
   const script = workerScript('worker.js');

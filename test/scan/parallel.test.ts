@@ -9,7 +9,7 @@ import { DEMO_DISTRICTS } from '../../src/demo/setup.js';
 import { createRandom, generateFamily } from '../../src/lib/generate/index.js';
 import { ChunkMatcher } from '../../src/scan/chunk.js';
 import { CHUNK_BYTES, scanChunked } from '../../src/scan/chunked.js';
-import { inThread } from '../../src/scan/workers.js';
+import { inThread, startWorkers } from '../../src/scan/workers.js';
 import { CanaryMatcher } from '../../src/lib/match/matcher.js';
 import { runScan, startScan, type ScanResult } from '../../src/scan/scan.js';
 import * as vault from '../../src/vault/index.js';
@@ -134,6 +134,20 @@ describe('scanning large files in chunks on worker threads', () => {
     expect(await run({ bytes: 8, sha256: 'beside' })).toEqual({ facts: expect.objectContaining({ bytes: 8, sha256: 'beside' }), warnings: [] });
     expect((await run({ bytes: 9, sha256: 'beside' })).warnings).toEqual([expect.stringContaining('changed while it was read')]);
     expect(await run({ error: 'EIO' })).toEqual({ facts: expect.objectContaining({ bytes: 8, sha256: real }), warnings: [] });
+  });
+
+  it('gives the worker threads their canaries once, before any chunk, and no more than their heaps were sized for', async () => {
+    const signature = (id: string) => ({ canaryId: id, phones: ['+8613912345678'], emails: [], names: [], locale: 'zh-CN' as const });
+    const pool = startWorkers(2, 1);
+    try {
+      await expect(pool.match({ bytes: Buffer.from('13912345678\n'), encoding: 'utf-8' })).rejects.toThrow('before the canaries');
+      expect(() => pool.configure({ signatures: [signature('a'), signature('b')], names: false })).toThrow('sized for 1');
+      pool.configure({ signatures: [signature('a')], names: false });
+      expect(() => pool.configure({ signatures: [signature('a')], names: false })).toThrow('twice');
+      expect((await pool.match({ bytes: Buffer.from('x\n13912345678\n'), encoding: 'utf-8' })).matches).toEqual([expect.objectContaining({ canaryId: 'a', line: 1 })]);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('ends the threads of a start that is never scanned (the vault did not open)', async () => {
