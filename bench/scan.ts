@@ -200,7 +200,9 @@ async function benchDump(flags: Flags, canaries: number, rg: string | null): Pro
       if (rgRuns) summary.push(`${fmtInt(canaries)} canaries, ${v.label}: throughput ratio cradle/ripgrep ${(rgRuns.median / scan.median).toFixed(2)}${goal ? ` (goal ≥ ${goal.toFixed(1)}: ${rgRuns.median / scan.median >= goal ? 'met' : 'not met'})` : ''}, recall ${(recall * 100).toFixed(2)}%`);
     }
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    // CRADLE_BENCH_KEEP=1 keeps the vault and the 1 MiB head for profiling a scan by hand.
+    if (process.env.CRADLE_BENCH_KEEP) console.log(`kept ${work} (vault/, small.csv, patterns.txt)`);
+    else fs.rmSync(work, { recursive: true, force: true });
   }
   return summary;
 }

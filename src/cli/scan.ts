@@ -8,8 +8,9 @@ import { emit, progress, progressDone, table } from './output.js';
 
 // The action's modules, loaded when the command runs (src/cli/context.ts).
 let scanAndTrace: typeof ScanAndTrace.scanAndTrace;
+let startScan: typeof ScanAndTrace.startScan;
 async function load(): Promise<void> {
-  ({ scanAndTrace } = await import('../workflows/scan-and-trace.js'));
+  ({ scanAndTrace, startScan } = await import('../workflows/scan-and-trace.js'));
 }
 
 /** scan's exit code when it found canaries (and recorded an incident): 1 and 2 are failure and bad usage. */
@@ -44,30 +45,37 @@ Examples:
     .action(async (files: string[], o: { names?: boolean; threads?: number }, cmd: Command) => {
       const opts = globals<JsonOption>(cmd);
       for (const f of files) if (f !== '-' && !fs.existsSync(f)) throw new UserError(`${f}: no such file`);
-      await neverSilent(() => withVault(opts, async (db) => {
-        const result = await scanAndTrace(db, files, (file, n, fraction) => progress(`${file}: ${n.toLocaleString('en')} records`, fraction), { names: o.names, threads: o.threads });
-        progressDone();
-        const unread = result.files.filter((f) => f.records === 0 && f.warnings.some((w) => w.skipped));
-        if (unread.length === result.files.length) {
-          const w = unread[0].warnings.find((x) => x.skipped)!;
-          throw new UserError(`no file could be read: ${w.file}: ${w.message}${unread.length > 1 ? ` (and ${unread.length - 1} more file(s) not readable)` : ''}`);
-        }
-        const pct = (p: number) => `${(p * 100).toFixed(p > 0.999 && p < 1 ? 2 : 1)}%`;
-        // `parts` (a merged suspect's two channels) is always present in JSON: null for the others.
-        emit(!!opts.json, { ...result, suspects: result.suspects.map((s) => ({ ...s, parts: s.parts ?? null })) }, () => [
-          ...result.files.map((f) => `${f.file}: ${f.records.toLocaleString('en')} records, ${f.format}, ${f.encoding}, sha256 ${f.sha256.slice(0, 16)}…`),
-          ...result.files.flatMap((f) => f.warnings.map((w) => `warning: ${w.file}${w.where ? ` (${w.where})` : ''}: ${w.message}`)),
-          result.matches.length
-            ? table(['FILE', 'WHERE', 'COLUMN', 'CANARY', 'MATCHED', 'CONF'], result.matches.map((m) => [m.file, m.place, m.column, m.canaryId, m.matched, m.confidence.toFixed(2)]))
-            : 'no canaries found',
-          ...(result.weak.length ? [`${result.weak.length} canaries with weak evidence only (a name, or a masked phone with no name): not used to name a suspect`] : []),
-          ...(result.suspects.length
-            ? ['', 'most likely suspects:', table(['SUSPECT', 'KIND', 'P', 'EXPLAINS', 'EXPORT', 'OPERATOR'], result.suspects.slice(0, 5).map((s) => [s.label, s.kind, pct(s.posterior), `${s.explains.length}/${s.explains.length + s.unexplained.length}`, s.export?.id, s.export?.operator]))]
-            : []),
-          ...(result.incidentId ? [`recorded incident ${result.incidentId}`] : []),
-        ]);
-        if (result.matches.length) process.exitCode = EXIT_CANARIES_FOUND;
-      }));
+      // The worker threads and the large files' hashes start while the vault opens.
+      const options = { names: o.names, threads: o.threads };
+      const start = startScan(files, options);
+      try {
+        await neverSilent(() => withVault(opts, async (db) => {
+          const result = await scanAndTrace(db, files, (file, n, fraction) => progress(`${file}: ${n.toLocaleString('en')} records`, fraction), { ...options, start });
+          progressDone();
+          const unread = result.files.filter((f) => f.records === 0 && f.warnings.some((w) => w.skipped));
+          if (unread.length === result.files.length) {
+            const w = unread[0].warnings.find((x) => x.skipped)!;
+            throw new UserError(`no file could be read: ${w.file}: ${w.message}${unread.length > 1 ? ` (and ${unread.length - 1} more file(s) not readable)` : ''}`);
+          }
+          const pct = (p: number) => `${(p * 100).toFixed(p > 0.999 && p < 1 ? 2 : 1)}%`;
+          // `parts` (a merged suspect's two channels) is always present in JSON: null for the others.
+          emit(!!opts.json, { ...result, suspects: result.suspects.map((s) => ({ ...s, parts: s.parts ?? null })) }, () => [
+            ...result.files.map((f) => `${f.file}: ${f.records.toLocaleString('en')} records, ${f.format}, ${f.encoding}, sha256 ${f.sha256.slice(0, 16)}…`),
+            ...result.files.flatMap((f) => f.warnings.map((w) => `warning: ${w.file}${w.where ? ` (${w.where})` : ''}: ${w.message}`)),
+            result.matches.length
+              ? table(['FILE', 'WHERE', 'COLUMN', 'CANARY', 'MATCHED', 'CONF'], result.matches.map((m) => [m.file, m.place, m.column, m.canaryId, m.matched, m.confidence.toFixed(2)]))
+              : 'no canaries found',
+            ...(result.weak.length ? [`${result.weak.length} canaries with weak evidence only (a name, or a masked phone with no name): not used to name a suspect`] : []),
+            ...(result.suspects.length
+              ? ['', 'most likely suspects:', table(['SUSPECT', 'KIND', 'P', 'EXPLAINS', 'EXPORT', 'OPERATOR'], result.suspects.slice(0, 5).map((s) => [s.label, s.kind, pct(s.posterior), `${s.explains.length}/${s.explains.length + s.unexplained.length}`, s.export?.id, s.export?.operator]))]
+              : []),
+            ...(result.incidentId ? [`recorded incident ${result.incidentId}`] : []),
+          ]);
+          if (result.matches.length) process.exitCode = EXIT_CANARIES_FOUND;
+        }));
+      } finally {
+        await start.close(); // also when the vault does not open: the threads would keep the process alive
+      }
     });
   onAction(program.commands.slice(first), load);
 }

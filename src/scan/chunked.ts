@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { decodeWhole, detectEncoding } from '../lib/encoding.js';
 import type { ChunkResult } from './chunk.js';
 import { crOnlyLines, crToLf, headerOf, looksBinary, type FileFacts, type ScanWarning } from './files.js';
-import type { ChunkEngine } from './workers.js';
+import type { ChunkEngine, FileHash } from './workers.js';
 
 // Reading a line-oriented file (CSV, TSV, JSON Lines, SQL dump, text) in chunks of whole lines that
 // are matched in parallel, results taken back in file order. Memory is flat in the file size: at
@@ -21,6 +21,8 @@ export interface ChunkedOptions {
   inFlight: number;
   /** Each chunk's result, in file order, with the 1-based line of its first line. */
   onChunk: (result: ChunkResult, firstLine: number) => void;
+  /** The file's hash computed on another thread (hashOnThread); without it the reads here are hashed. */
+  hash?: Promise<FileHash | { error: string }>;
 }
 
 /**
@@ -41,12 +43,12 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     if (looksBinary(head)) {
       warn({ file, message: 'binary data (NUL and control bytes), not a text file: skipped; for a spreadsheet give it the .xlsx extension', skipped: true });
       facts.encoding = 'binary';
-      await hashRest(fd, facts);
+      if (!opts.hash || !(await hashedBeside(opts.hash, facts, null, file, warn))) await hashRest(fd, facts);
       return true;
     }
     facts.encoding = encoding;
 
-    const hash = crypto.createHash('sha256');
+    const hash = opts.hash ? null : crypto.createHash('sha256');
     const queue: { result: Promise<ChunkResult>; longLine: boolean; unended: boolean }[] = [];
     let nextLine = 1;
     let warnedLong = false;
@@ -75,7 +77,7 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
       const buf = Buffer.allocUnsafeSlow(carry.length + CHUNK_BYTES);
       carry.copy(buf);
       const { bytesRead } = await fd.read(buf, carry.length, CHUNK_BYTES, position);
-      hash.update(buf.subarray(carry.length, carry.length + bytesRead));
+      hash?.update(buf.subarray(carry.length, carry.length + bytesRead));
       if (crOnly) crToLf(buf.subarray(carry.length, carry.length + bytesRead));
       let start = position === 0 ? carry.length + bom : 0;
       position += bytesRead;
@@ -107,12 +109,27 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
       if (bytesRead === 0) break;
     }
     while (queue.length) await takeOldest();
-    facts.bytes = position;
-    facts.sha256 = hash.digest('hex');
+    if (hash) {
+      facts.bytes = position;
+      facts.sha256 = hash.digest('hex');
+    } else if (!(await hashedBeside(opts.hash!, facts, position, file, warn))) await hashRest(fd, facts);
     return true;
   } finally {
     await fd.close();
   }
+}
+
+/**
+ * The hash from the other thread into `facts`; false when it could not read the file (then it is
+ * hashed here). `scanned`: the bytes the scan read, which the hash should have read too.
+ */
+async function hashedBeside(pending: Promise<FileHash | { error: string }>, facts: FileFacts, scanned: number | null, file: string, warn: (w: ScanWarning) => void): Promise<boolean> {
+  const h = await pending;
+  if ('error' in h) return false;
+  facts.bytes = scanned ?? h.bytes;
+  facts.sha256 = h.sha256;
+  if (scanned !== null && scanned !== h.bytes) warn({ file, message: `the file changed while it was read (${scanned} bytes scanned, ${h.bytes} hashed): its hash is not of the bytes scanned` });
+  return true;
 }
 
 async function hashRest(fd: fs.promises.FileHandle, facts: FileFacts): Promise<void> {

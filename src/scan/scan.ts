@@ -8,7 +8,7 @@ import { CHUNKED_FORMATS, scanChunked } from './chunked.js';
 import { readRecords, resolveFormat, type FileFacts, type ScanRecord, type ScanWarning } from './files.js';
 import { CanaryMatcher } from '../lib/match/matcher.js';
 import { signatureOf } from '../lib/match/signature.js';
-import { inThread, onWorkers, type ChunkEngine } from './workers.js';
+import { hashOnThread, inThread, startWorkers, type HashThread, type WorkerPool } from './workers.js';
 
 // `cradle scan`: read seized files, find canaries however they were reformatted, and record the incident
 // with the files' hashes and every match: the evidence. Which channel leaked them is the trace model's
@@ -32,6 +32,53 @@ export interface ScanOptions {
   threads?: number;
   /** Smallest file matched on worker threads (default PARALLEL_FROM). */
   parallelFrom?: number;
+  /** Threads started before the vault was open (startScan, with the same files and options). */
+  start?: ScanStart;
+}
+
+/** Canaries the worker threads' heaps are sized for when started before the vault says how many. */
+export const WORKER_ROOM = 20_000;
+
+/** The scan's work that needs no vault, started at once: worker threads, the large files' hashes. */
+export interface ScanStart {
+  /** The files read in chunks on worker threads. */
+  readonly parallel: ReadonlySet<string>;
+  workers: WorkerPool | null;
+  readonly hashes: HashThread | null;
+  /** Ends the threads; runScan does it when it is done. */
+  close(): Promise<void>;
+}
+
+function threadsOf(options: ScanOptions): number {
+  return Math.max(1, options.threads ?? os.availableParallelism());
+}
+
+/** Whether `file` is read in chunks on worker threads; false for what cannot be (stdin, XLSX, a missing file). */
+function onThreads(file: string, options: ScanOptions): boolean {
+  if (file === '-' || threadsOf(options) === 1) return false;
+  try {
+    if (!CHUNKED_FORMATS.has(resolveFormat(file, () => undefined))) return false;
+    return options.threads !== undefined || fs.statSync(file).size >= (options.parallelFrom ?? PARALLEL_FROM);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts what a scan of `files` can do before the vault is open: the worker threads boot and load
+ * their code, and the large files are hashed on a thread of their own, while the vault opens on this
+ * one (about a second that used the second core for nothing). Pass it to runScan as `start`.
+ */
+export function startScan(files: readonly string[], options: ScanOptions = {}): ScanStart {
+  const parallel = new Set(files.filter((f) => onThreads(f, options)));
+  let closed: Promise<void> | undefined;
+  const start: ScanStart = {
+    parallel,
+    workers: parallel.size ? startWorkers(threadsOf(options), WORKER_ROOM) : null,
+    hashes: parallel.size ? hashOnThread([...parallel]) : null,
+    close: () => (closed ??= Promise.all([start.workers?.close(), start.hashes?.close()]).then(() => undefined)),
+  };
+  return start;
 }
 
 /** `line`: for a text file, the 1-based line of the file the match is on (the one `place` names). */
@@ -53,17 +100,31 @@ function placeOf(r: ScanRecord): string {
 }
 
 export async function runScan(vaultDb: Database, files: readonly string[], onProgress?: (file: string, records: number, fraction?: number) => void, options: ScanOptions = {}): Promise<ScanResult> {
+  // Started before the canaries are read, so that the threads boot meanwhile.
+  const start = options.start ?? startScan(files, options);
+  try {
+    return await scanWith(vaultDb, files, start, onProgress, options);
+  } finally {
+    await start.close();
+  }
+}
+
+async function scanWith(vaultDb: Database, files: readonly string[], start: ScanStart, onProgress: ((file: string, records: number, fraction?: number) => void) | undefined, options: ScanOptions): Promise<ScanResult> {
   const signatures = (await vault.allCanaryFamilies(vaultDb)).map((c) => signatureOf(c.id, c.family));
   const names = options.names ?? false;
   let inThreadMatcher: CanaryMatcher | null = null; // built when a file is matched on this thread
   const matcher = () => (inThreadMatcher ??= new CanaryMatcher(signatures));
   let chunkMatcher: ChunkMatcher | null = null;
-  const threads = Math.max(1, options.threads ?? os.availableParallelism());
-  const parallelFrom = options.parallelFrom ?? PARALLEL_FROM;
   const result: ScanResult = { incidentId: null, files: [], matches: [], canaries: [], weak: [] };
   const confident: WeakTally = new Map();
   const weak: WeakTally = new Map();
-  let workers: ChunkEngine | null = null;
+  if (start.workers) {
+    if (signatures.length > start.workers.room) { // more canaries than the heaps were sized for
+      await start.workers.close();
+      start.workers = startWorkers(threadsOf(options), signatures.length);
+    }
+    start.workers.configure({ signatures, names });
+  }
   const keep = (file: string, place: string, m: FoundMatch, line: number | undefined) => {
     tally(confident, m.canaryId, m.confidence);
     if (result.matches.length >= MAX_KEPT) return;
@@ -72,49 +133,46 @@ export async function runScan(vaultDb: Database, files: readonly string[], onPro
     if (line === undefined) delete kept.line;
     result.matches.push(kept);
   };
-  try {
-    for (const file of files) {
-      const facts: FileFacts = { file: file === '-' ? 'stdin' : file, bytes: 0, sha256: '', format: '', encoding: '' };
-      const warnings: ScanWarning[] = [];
-      const warn = (w: ScanWarning) => warnings.push(w);
-      let records = 0;
-      const size = file === '-' ? 0 : fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-      const fraction = () => (size > 0 ? facts.bytes / size : undefined);
-      try {
-        const format = resolveFormat(file, warn);
-        facts.format = format;
-        let chunked = false;
-        if (file !== '-' && CHUNKED_FORMATS.has(format)) {
-          const parallel = threads > 1 && (options.threads !== undefined || fs.statSync(file).size >= parallelFrom);
-          if (parallel) workers ??= onWorkers({ signatures, names }, threads);
-          const engine = parallel ? workers! : inThread((chunkMatcher ??= new ChunkMatcher(matcher(), signatures, names)));
-          chunked = await scanChunked(file, format, facts, warn, {
-            engine,
-            inFlight: parallel ? 2 * threads : 1,
-            onChunk: (chunk, firstLine) => {
-              for (const m of chunk.matches) keep(facts.file, `line ${firstLine + m.line}`, m, firstLine + m.line);
-              for (const [id, confidence, n] of chunk.weak) tally(weak, id, confidence, n);
-              records += chunk.lines;
-              onProgress?.(facts.file, records, fraction());
-            },
-          });
-        }
-        if (!chunked) {
-          for await (const record of readRecords(file, facts, warn, format)) {
-            records++;
-            if (records % 50_000 === 0) onProgress?.(facts.file, records, fraction());
-            for (const m of matchRecord(matcher(), record.text, { names, header: record.header, delimiter: record.delimiter }, weak)) keep(facts.file, placeOf(record), m, record.line);
-          }
-        }
-      } catch (err) {
-        // An unreadable file is a warning; the scan goes on with the rest.
-        warn({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, skipped: true });
+  for (const file of files) {
+    const facts: FileFacts = { file: file === '-' ? 'stdin' : file, bytes: 0, sha256: '', format: '', encoding: '' };
+    const warnings: ScanWarning[] = [];
+    const warn = (w: ScanWarning) => warnings.push(w);
+    let records = 0;
+    const size = file === '-' ? 0 : fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    const fraction = () => (size > 0 ? facts.bytes / size : undefined);
+    try {
+      const format = resolveFormat(file, warn);
+      facts.format = format;
+      let chunked = false;
+      if (file !== '-' && CHUNKED_FORMATS.has(format)) {
+        const parallel = start.parallel.has(file) && start.workers !== null;
+        const engine = parallel ? start.workers! : inThread((chunkMatcher ??= new ChunkMatcher(matcher(), signatures, names)));
+        chunked = await scanChunked(file, format, facts, warn, {
+          engine,
+          hash: parallel ? start.hashes?.hash(file) : undefined,
+          inFlight: parallel ? 2 * threadsOf(options) : 1,
+          onChunk: (chunk, firstLine) => {
+            for (const m of chunk.matches) keep(facts.file, `line ${firstLine + m.line}`, m, firstLine + m.line);
+            for (const [id, confidence, n] of chunk.weak) tally(weak, id, confidence, n);
+            records += chunk.lines;
+            onProgress?.(facts.file, records, fraction());
+          },
+        });
       }
-      result.files.push({ ...facts, records, warnings });
+      if (!chunked) {
+        for await (const record of readRecords(file, facts, warn, format)) {
+          records++;
+          if (records % 50_000 === 0) onProgress?.(facts.file, records, fraction());
+          for (const m of matchRecord(matcher(), record.text, { names, header: record.header, delimiter: record.delimiter }, weak)) keep(facts.file, placeOf(record), m, record.line);
+        }
+      }
+    } catch (err) {
+      // An unreadable file is a warning; the scan goes on with the rest.
+      warn({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, skipped: true });
     }
-  } finally {
-    await workers?.close();
+    result.files.push({ ...facts, records, warnings });
   }
+  await start.close(); // before the incident is recorded: the threads' memory and cores are free
 
   const ranked = (m: typeof weak) => [...m.entries()].map(([id, b]) => ({ id, ...b })).sort((a, b) => b.confidence - a.confidence || a.id.localeCompare(b.id));
   result.canaries = ranked(confident);

@@ -37,10 +37,10 @@ export function inThread(matcher: ChunkMatcher): ChunkEngine {
   };
 }
 
-/** The compiled worker script: next to this module when running from dist/, in dist/ when running from src/ (tests). */
-function workerScript(): string {
-  const here = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
-  return fs.existsSync(here) ? here : path.join(PACKAGE_ROOT, 'dist', 'src', 'scan', 'worker.js');
+/** A compiled worker script: next to this module when running from dist/, in dist/ when running from src/ (tests). */
+function workerScript(name: string): string {
+  const here = path.join(path.dirname(fileURLToPath(import.meta.url)), name);
+  return fs.existsSync(here) ? here : path.join(PACKAGE_ROOT, 'dist', 'src', 'scan', name);
 }
 
 const YOUNG_MB = 4;
@@ -49,9 +49,22 @@ function oldGenerationMb(canaries: number): number {
   return Math.ceil(64 + (canaries * 6) / 1024);
 }
 
-/** `count` worker threads; each chunk goes to the one with the fewest chunks waiting. */
-export function onWorkers(setup: WorkerSetup, count: number): ChunkEngine {
-  const script = workerScript();
+/** Worker threads started before the canaries are known: given them once with `configure`. */
+export interface WorkerPool extends ChunkEngine {
+  /** How many canaries the threads' heaps were sized for. */
+  readonly room: number;
+  /** The canaries to match, sent once, before the first chunk. */
+  configure(setup: WorkerSetup): void;
+}
+
+/**
+ * `count` worker threads with heaps for `room` canaries, started at once: they boot and load the
+ * matcher's code while the caller opens the vault, and build the matcher when `configure`d. Each
+ * chunk goes to the one with the fewest chunks waiting.
+ */
+export function startWorkers(count: number, room: number): WorkerPool {
+  const script = workerScript('worker.js');
+  let configured = false;
   const pending = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void; worker: number }>();
   const load = new Array<number>(count).fill(0);
   let failure: Error | null = null;
@@ -64,8 +77,7 @@ export function onWorkers(setup: WorkerSetup, count: number): ChunkEngine {
     // A small young generation and an old one sized for the matcher keep each thread's garbage (decoded
     // chunks) collected early: memory stays flat however big the file.
     // The signatures go in a message, not workerData, so that they can be collected once indexed.
-    const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB, maxOldGenerationSizeMb: oldGenerationMb(setup.signatures.length) } });
-    worker.postMessage(setup);
+    const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB, maxOldGenerationSizeMb: oldGenerationMb(room) } });
     worker.on('message', (m: { id: number; result?: ChunkResult; error?: string }) => {
       const p = pending.get(m.id);
       if (!p) return;
@@ -83,8 +95,16 @@ export function onWorkers(setup: WorkerSetup, count: number): ChunkEngine {
   let next = 0;
   let closing = false;
   return {
+    room,
+    configure(setup) {
+      if (configured) throw new Error('scan workers: configured twice');
+      if (setup.signatures.length > room) throw new Error(`scan workers: ${setup.signatures.length} canaries for heaps sized for ${room}`);
+      configured = true;
+      for (const w of workers) w.postMessage(setup);
+    },
     match(t) {
       if (failure) return Promise.reject(failure);
+      if (!configured) return Promise.reject(new Error('scan workers: a chunk before the canaries'));
       const id = next++;
       const w = load.indexOf(Math.min(...load));
       load[w]++;
@@ -99,6 +119,47 @@ export function onWorkers(setup: WorkerSetup, count: number): ChunkEngine {
     async close() {
       closing = true;
       await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+export interface FileHash {
+  bytes: number;
+  sha256: string;
+}
+
+/** Hashes of files computed one after another on a thread of their own. */
+export interface HashThread {
+  /** The file's size and SHA-256, or the error that stopped its reading. */
+  hash(file: string): Promise<FileHash | { error: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * SHA-256 of `files` on a thread of its own, started at once: a large file is mostly hashed while
+ * the vault opens, on the core that is otherwise idle then, instead of beside the matching threads.
+ */
+export function hashOnThread(files: readonly string[]): HashThread {
+  const worker = new Worker(workerScript('hash-worker.js'), { workerData: { files }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB, maxOldGenerationSizeMb: 32 } });
+  const results = new Map<string, { promise: Promise<FileHash | { error: string }>; resolve: (r: FileHash | { error: string }) => void }>();
+  for (const file of files) {
+    let resolve!: (r: FileHash | { error: string }) => void;
+    const promise = new Promise<FileHash | { error: string }>((r) => (resolve = r));
+    results.set(file, { promise, resolve });
+  }
+  const settleAll = (error: string) => {
+    for (const r of results.values()) r.resolve({ error });
+  };
+  worker.on('message', (m: { file: string } & (FileHash | { error: string })) => {
+    const { file, ...r } = m;
+    results.get(file)?.resolve(r);
+  });
+  worker.on('error', (err) => settleAll(`hash thread failed: ${err.message}`));
+  worker.on('exit', () => settleAll('hash thread stopped'));
+  return {
+    hash: (file) => results.get(file)?.promise ?? Promise.resolve({ error: 'not hashed' }),
+    close: async () => {
+      await worker.terminate();
     },
   };
 }

@@ -1,5 +1,7 @@
 import type { Database } from '../db/index.js';
 import { runScan, type ScanOptions, type ScanResult } from '../scan/scan.js';
+
+export { startScan } from '../scan/scan.js';
 import { traceIncident, type TraceSuspect } from '../trace/trace.js';
 import { recordTrace } from '../vault/ledger.js';
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -6,8 +7,11 @@ import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import type { Family } from '../../src/domain/index.js';
 import { DEMO_DISTRICTS } from '../../src/demo/setup.js';
 import { createRandom, generateFamily } from '../../src/lib/generate/index.js';
-import { CHUNK_BYTES } from '../../src/scan/chunked.js';
-import { runScan, type ScanResult } from '../../src/scan/scan.js';
+import { ChunkMatcher } from '../../src/scan/chunk.js';
+import { CHUNK_BYTES, scanChunked } from '../../src/scan/chunked.js';
+import { inThread, startWorkers } from '../../src/scan/workers.js';
+import { CanaryMatcher } from '../../src/lib/match/matcher.js';
+import { runScan, startScan, type ScanResult } from '../../src/scan/scan.js';
 import * as vault from '../../src/vault/index.js';
 import { embeddedCopy, scratchDir } from '../helpers/db.js';
 
@@ -99,6 +103,60 @@ describe('scanning large files in chunks on worker threads', () => {
       expect(found(r)).toEqual(new Map([[2, 'can1'], [4, 'can3']]));
       expect(r.files[0].warnings).toEqual([expect.objectContaining({ message: expect.stringContaining('longer than') })]);
     }
+  });
+
+  it('gives the same answer with its threads started and the file hashed before the vault is read', async () => {
+    const { text, expected } = dump(40_000, '\n');
+    const file = path.join(dir, 'early.csv');
+    fs.writeFileSync(file, text);
+    const start = startScan([file], { threads: 2 });
+    expect([...start.parallel]).toEqual([file]);
+    expect(start.hashes).not.toBeNull();
+    const early = await runScan(db, [file], undefined, { threads: 2, start });
+    const one = await runScan(db, [file], undefined, { threads: 1 });
+    expect(found(early)).toEqual(expected);
+    expect(early.matches).toEqual(one.matches);
+    expect(early.files[0]).toMatchObject({ records: 40_000, bytes: fs.statSync(file).size, sha256: crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') });
+    expect(early.files[0].warnings).toEqual([]);
+  });
+
+  it('takes the hash from the other thread, warns when it is not of the bytes scanned, and hashes here when it failed', async () => {
+    const file = path.join(dir, 'hashed.csv');
+    fs.writeFileSync(file, 'a,b\n1,2\n');
+    const engine = inThread(new ChunkMatcher(new CanaryMatcher([]), [], false));
+    const run = async (hash: Awaited<Parameters<typeof scanChunked>[4]['hash']>) => {
+      const facts = { file, bytes: 0, sha256: '', format: 'csv', encoding: '' };
+      const warnings: string[] = [];
+      await scanChunked(file, 'csv', facts, (w) => warnings.push(w.message), { engine, inFlight: 1, onChunk: () => undefined, hash: Promise.resolve(hash!) });
+      return { facts, warnings };
+    };
+    const real = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    expect(await run({ bytes: 8, sha256: 'beside' })).toEqual({ facts: expect.objectContaining({ bytes: 8, sha256: 'beside' }), warnings: [] });
+    expect((await run({ bytes: 9, sha256: 'beside' })).warnings).toEqual([expect.stringContaining('changed while it was read')]);
+    expect(await run({ error: 'EIO' })).toEqual({ facts: expect.objectContaining({ bytes: 8, sha256: real }), warnings: [] });
+  });
+
+  it('gives the worker threads their canaries once, before any chunk, and no more than their heaps were sized for', async () => {
+    const signature = (id: string) => ({ canaryId: id, phones: ['+8613912345678'], emails: [], names: [], locale: 'zh-CN' as const });
+    const pool = startWorkers(2, 1);
+    try {
+      await expect(pool.match({ bytes: Buffer.from('13912345678\n'), encoding: 'utf-8' })).rejects.toThrow('before the canaries');
+      expect(() => pool.configure({ signatures: [signature('a'), signature('b')], names: false })).toThrow('sized for 1');
+      pool.configure({ signatures: [signature('a')], names: false });
+      expect(() => pool.configure({ signatures: [signature('a')], names: false })).toThrow('twice');
+      expect((await pool.match({ bytes: Buffer.from('x\n13912345678\n'), encoding: 'utf-8' })).matches).toEqual([expect.objectContaining({ canaryId: 'a', line: 1 })]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('ends the threads of a start that is never scanned (the vault did not open)', async () => {
+    const file = path.join(dir, 'never.csv');
+    fs.writeFileSync(file, 'a,b\n1,2\n');
+    const start = startScan([file, '-', path.join(dir, 'missing.csv')], { threads: 2 });
+    expect([...start.parallel]).toEqual([file]); // stdin and a missing file are read on this thread
+    await start.close();
+    await start.close();
   });
 
   it('looks for names alone only when asked', async () => {

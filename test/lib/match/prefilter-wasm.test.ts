@@ -30,6 +30,8 @@ const PIECES = [
   '\u00a0', '\u00d7', '\u2010', '\u2014', '\u2015', '\u2022', '\u2212', '\u2217', '\u25cf', '\u3000', '\u30fc', '\u201c', '\u2026',
   '\uff08', '\uff09', '\uff0a', '\uff0c', '\uff0d', '\uff0e', '\uff10', '\uff15', '\uff19', '\uff20', '\uff1a', '、', '。',
   '王', '丽', '华', '号', '区', '丂', '亐', '乗', '𠀀', 'é', '·', '＿',
+  // In GB18030 埃 is B0 A3 and 薄 B1 A1: out of step, A3 B1 reads as the full-width digit '１'.
+  '埃', '薄', '埃薄', '埃１',
 ];
 
 const SEPARATORS = [' ', '-', '.', '/', '(', ')', '\u00a0', '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015', '\u2212', '\u3000', '\u30fc', '\uff08', '\uff09', '\uff0d', '\uff0e'];
@@ -105,6 +107,25 @@ describe('the pre-filter kernel', () => {
       // Any bytes, weighted to leads, digits and the bytes the kernel stops at.
       const raw = Uint8Array.from({ length: rng.int(1, 600) }, () => rng.chance(0.5) ? rng.pick([0x81, 0x80, 0xff, 0xa1, 0xa3, 0xa8, 0xa9, 0xb0, 0xc0, 0xaa, 0x30, 0x35, 0x39, 0x0a, 0x40, 0x2a, 0x78, 0x20, 0x2d]) : rng.int(0, 255));
       same(raw, 'gb18030');
+    }
+  });
+
+  it('looks up a GB18030 byte A1 A3 A8 A9 only where it starts a character, not as a trail byte', async () => {
+    const { jest } = await import('@jest/globals');
+    // 埃 is B0 A3 and 薄 B1 A1: out of step, A3 B1 would be the full-width digit '１'.
+    const spy = jest.spyOn(prefilter, 'scanJs');
+    try {
+      const quiet = iconv.encode(Array.from({ length: 50 }, (_, i) => `${i},埃薄王埃薄,备注埃${'薄'.repeat(i % 5)}`).join('\n'), 'gb18030');
+      expect(prefilter.scan(quiet, 1 << 19, 'gb18030').candidates).toEqual([]);
+      expect(spy).not.toHaveBeenCalled(); // no line named in vain
+      // The same characters in step: a full-width digit after them is looked at, and a canary found.
+      const n = nationals[3];
+      const loud = iconv.encode(`埃薄,${[...n].map((d) => String.fromCharCode(0xff10 + Number(d))).join('')}\n埃１\n`, 'gb18030');
+      same(loud, 'gb18030');
+      expect(prefilter.scan(loud, 1 << 19, 'gb18030').candidates).toEqual([expect.objectContaining({ line: 0 })]);
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
     }
   });
 
