@@ -22,6 +22,21 @@ export interface NameShape {
   chars: Record<string, Counts[]>;
   /** Share of two-character given names whose characters are the same (婷婷). */
   reduplicated: number;
+  /** Whole given names (梓涵) shared by at least k families, whatever their surname (absent in older profiles). */
+  given?: Counts;
+  /** Given names per sex code (the baby's: a generation's girls' and boys' names differ). */
+  bySex?: Record<string, GivenShape>;
+}
+
+/** The given names of one group (a baby's sex): whole given names, characters, length, reduplication. */
+export interface GivenShape {
+  /** Names recorded in the group (placeholders excluded). */
+  total: number;
+  /** Whole given names shared by at least k families. */
+  given: Counts;
+  givenLength: Counts;
+  chars: Record<string, Counts[]>;
+  reduplicated: number;
 }
 
 /** Addresses of one district: templates with slots and the district's own words for each slot. */

@@ -178,6 +178,28 @@ describe.each(BACKENDS)('the family profile of a regional hospital on %s', (back
     expect(wholeShare - reuse(fromLocale)).toBeGreaterThan(0.05);
   });
 
+  it('learns babies\' given names per sex, whole where k families share them, and draws canary babies from them', () => {
+    const baby = profile.names!.baby!;
+    const boys = baby.bySex!['male'], girls = baby.bySex!['female'];
+    // Whole given names repeat across surnames (梓涵 of 陈 and of 周): kept per sex under the k rule.
+    expect(boys.given.values['浩轩']).toBeGreaterThanOrEqual(K);
+    expect(girls.given.values['梓涵']).toBeGreaterThanOrEqual(K);
+    expect(girls.given.values['浩轩']).toBeUndefined();
+    const named = (fs: Family[], sex: string): Family[] => fs.filter((f) => f.baby.sex === sex && !/之[子女]$/.test(f.baby.name.full));
+    // A canary boy is not given a girl's character (涵, 萱 … are never a real boy's last character).
+    const girlsOnly = new Set([...'涵萱琪怡彤妍悦瑶汐然']);
+    const boysWithGirlChars = named(fromProfile, 'male').filter((f) => girlsOnly.has([...f.baby.name.given].at(-1)!));
+    expect(named(fromProfile, 'male').length).toBeGreaterThan(100);
+    expect(boysWithGirlChars.length / named(fromProfile, 'male').length).toBeLessThan(0.02);
+    // Kept whole given names are reused as often as real babies use them.
+    for (const [sex, shape] of [['male', boys], ['female', girls]] as const) {
+      const keptShare = Object.values(shape.given.values).reduce((a, b) => a + b, 0) / shape.total;
+      const fs = named(fromProfile, sex);
+      const reuse = fs.filter((f) => f.baby.name.given in shape.given.values).length / fs.length;
+      expect(Math.abs(reuse - keptShare)).toBeLessThan(twoSe(keptShare, fs.length) + 0.03);
+    }
+  });
+
   it('draws addresses from the district templates and words, where locale tables do not', () => {
     const matches = (f: Family): boolean => {
       const book = profile.addresses!.byDistrict[f.address.district];
