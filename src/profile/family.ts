@@ -2,7 +2,7 @@ import type { ReadOnlyQueryable } from '../db/index.js';
 import { dialectOf, quoteIdent } from '../db/index.js';
 import { QUANTILE_POINTS, type Counts, type DistrictAddresses, type FamilyProfile, type GivenShape, type NameShape, type Quantiles, type WardProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
-import { ADDRESS_NUMBER_UNITS, addressTokens, templateOf } from '../lib/generate/address-template.js';
+import { ADDRESS_NUMBER_UNITS, addressTokens, headAndBody } from '../lib/generate/address-template.js';
 import { fieldColumn, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
 
 // Learning the family-level part of a hospital's profile from its real rows, read-only, in SQL
@@ -539,6 +539,7 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   // Raw tallies (before the k rule): per district, templates and slot words.
   const districts = new Map<string, number>();
   const templates = new Map<string, Map<string, number>>();
+  const heads = new Map<string, Map<string, number>>();
   const words = new Map<string, Map<string, Map<string, number>>>();
   const bump = <K>(m: Map<K, number>, key: K, n: number): void => void m.set(key, (m.get(key) ?? 0) + n);
   for (const row of rows) {
@@ -547,7 +548,11 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
     bump(districts, d, row.n);
     const t = templates.get(d) ?? new Map<string, number>();
     templates.set(d, t);
-    bump(t, templateOf(tokens), row.n);
+    const { head, body } = headAndBody(tokens, d);
+    bump(t, body, row.n);
+    const h = heads.get(d) ?? new Map<string, number>();
+    heads.set(d, h);
+    bump(h, head, row.n);
     const w = words.get(d) ?? new Map<string, Map<string, number>>();
     words.set(d, w);
     for (const token of tokens) {
@@ -562,7 +567,7 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   for (const d of Object.keys(districtCounts.values)) {
     const vocabulary: Record<string, Counts> = {};
     for (const [slot, m] of words.get(d) ?? []) vocabulary[slot] = countsOf(m, k);
-    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), vocabulary };
+    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), heads: countsOf(heads.get(d) ?? [], k), vocabulary };
   }
   const numbers = await learnAddressNumbers(db, mapping, address, k);
   return { districts: districtCounts, byDistrict, ...(numbers ? { numbers } : {}) };

@@ -334,7 +334,9 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
   const book = district !== null ? a!.byDistrict[district] : undefined;
   const template = book ? drawKept(rng, book.templates) : null;
   if (!a || district === null || !book || template === null) return t.address(rng, rng.pick(opts.districts));
-  let full = '';
+  // The head (常州市, 江苏省常州市 or none) drawn apart from the body; an empty head is kept as ''.
+  const head = book.heads ? (drawKept(rng, book.heads) ?? '') : '';
+  let full = head;
   const parts = templateParts(template);
   for (const [i, part] of parts.entries()) {
     if ('literal' in part) full += part.literal;
@@ -342,8 +344,9 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
       // The hospital's own numbers for this unit and length (rooms 1102, buildings 1–45), else any digits.
       const next = parts[i + 1];
       const numbers = a.numbers?.[numberUnit(next && 'literal' in next ? next.literal : next ? '?' : '')];
-      const fitting = numbers ? Object.entries(numbers.values).filter(([v, n]) => n > 0 && v.length === part.digits) : [];
-      full += fitting.length ? rng.weighted(fitting) : String(rng.int(1, 9)) + Array.from({ length: part.digits - 1 }, () => rng.int(0, 9)).join('');
+      const fitting = numbers ? Object.entries(numbers.values).filter(([v, n]) => n > 0 && (part.digits === 0 || v.length === part.digits)) : [];
+      const length = part.digits || rng.int(1, 2);
+      full += fitting.length ? rng.weighted(fitting) : String(rng.int(1, 9)) + Array.from({ length: length - 1 }, () => rng.int(0, 9)).join('');
     }
     else {
       // The district's own word, else one of another district's (the slot's words were all too rare here).
@@ -356,7 +359,8 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
       full += word;
     }
   }
-  const street = district && full.startsWith(district) ? full.slice(district.length) : full;
+  const body = full.slice(head.length);
+  const street = district && body.startsWith(district) ? body.slice(district.length) : body;
   return { district: district || (opts.districts[0] ?? ''), street, full };
 }
 
