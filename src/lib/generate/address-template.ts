@@ -127,6 +127,16 @@ export function addressTokens(address: string): AddressToken[] {
   return out;
 }
 
+/** A slot word cut into its name and its suffix word (清潭 + 新村, 湖塘 + 镇); null without a known suffix or name. */
+export function wordSuffix(word: string): { name: string; suffix: string } | null {
+  for (const [suffix, slot] of SUFFIXES) {
+    if (slot === null || !word.endsWith(suffix)) continue;
+    const name = word.slice(0, word.length - suffix.length);
+    return [...name].length >= 1 ? { name, suffix } : null;
+  }
+  return null;
+}
+
 /** The template of tokens: slots as {slot}, everything else as written. */
 export function templateOf(tokens: readonly AddressToken[]): string {
   return tokens.map((t) => (t.slot ? `{${t.slot}}` : t.text)).join('');

@@ -5,7 +5,7 @@
 // delivery mode, a gestational week and a weight consistent with it, and a stay consistent with the
 // mode. Whatever the profile cannot say comes from the locale's tables. Pure.
 import { QUANTILE_POINTS, type Address, type Counts, type Family, type FamilyProfile, type Locale, type NameShape, type Parent, type PersonName, type Quantiles, type Sex } from '../../domain/index.js';
-import { numberUnit, templateParts } from './address-template.js';
+import { numberUnit, templateParts, wordSuffix } from './address-template.js';
 import { idNumber, regionForDistricts } from './id-number.js';
 import type { LocaleTables } from './locale.js';
 import { enUS } from './locales/en-US.js';
@@ -326,6 +326,22 @@ export function weeksForWeight(rng: Random | null, grams: number): number {
 
 // ---------- addresses ----------
 
+/**
+ * With the share of the slot's families whose word was too rare to keep (an estate of a few families),
+ * a word no kept one is: the name of one kept word with the suffix of another (清潭 + 花园), so that the
+ * canaries' estates are not all common ones. Null otherwise (draw a kept word).
+ */
+function rareWord(rng: Random, vocabulary: Counts | undefined): string | null {
+  if (!vocabulary || vocabulary.total <= 0 || !rng.chance(vocabulary.other / vocabulary.total)) return null;
+  for (let i = 0; i < 10; i++) {
+    const a = wordSuffix(drawKept(rng, vocabulary) ?? ''), b = wordSuffix(drawKept(rng, vocabulary) ?? '');
+    if (!a || !b) return null;
+    const word = a.name + b.suffix;
+    if (!(word in vocabulary.values)) return word;
+  }
+  return null;
+}
+
 function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: ProfileFamilyOptions): Address {
   const a = p.addresses;
   // Only districts with a template kept (a young profile keeps few): a locale-table address is a tell.
@@ -343,14 +359,16 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
     else if ('digits' in part) {
       // The hospital's own numbers for this unit and length (rooms 1102, buildings 1–45), else any digits.
       const next = parts[i + 1];
-      const numbers = a.numbers?.[numberUnit(next && 'literal' in next ? next.literal : next ? '?' : '')];
+      const unit = numberUnit(next && 'literal' in next ? next.literal : next ? '?' : '');
+      // A number ending the address (31-901) is a room: the rooms' numbers where its own are too rare.
+      const numbers = unit === '$' && !Object.keys(a.numbers?.['$']?.values ?? {}).length ? a.numbers?.['室'] : a.numbers?.[unit];
       const fitting = numbers ? Object.entries(numbers.values).filter(([v, n]) => n > 0 && (part.digits === 0 || v.length === part.digits)) : [];
       const length = part.digits || rng.int(1, 2);
       full += fitting.length ? rng.weighted(fitting) : String(rng.int(1, 9)) + Array.from({ length: length - 1 }, () => rng.int(0, 9)).join('');
     }
     else {
       // The district's own word, else one of another district's (the slot's words were all too rare here).
-      let word = drawKept(rng, book.vocabulary[part.slot]);
+      let word = rareWord(rng, book.vocabulary[part.slot]) ?? drawKept(rng, book.vocabulary[part.slot]);
       if (word === null) {
         const others = Object.values(a.byDistrict).map((d) => d.vocabulary[part.slot]).filter((c) => c && Object.keys(c.values).length);
         word = others.length ? drawKept(rng, rng.pick(others)) : null;

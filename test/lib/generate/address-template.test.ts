@@ -54,6 +54,30 @@ describe('address templates', () => {
     expect([...seen].some((x) => x.endsWith('|4'))).toBe(true);
   });
 
+  it('gives estates too rare to keep their share: names recombined from kept words, never one of them', () => {
+    const profile: FamilyProfile = {
+      wards: counts({ 产科一病区: 100 }),
+      addresses: {
+        districts: counts({ 钟楼区: 40 }),
+        byDistrict: { 钟楼区: { templates: counts({ '钟楼区{镇}{小区}#*-#*': 40 }), heads: counts({ 常州市: 40 }), vocabulary: { 镇: counts({ 西林街道: 40 }), 小区: { total: 40, other: 20, values: { 清潭新村: 10, 富都花园: 10 } } } } },
+        numbers: { '-': counts({ 31: 40 }), 室: counts({ 901: 20, 1702: 20 }) },
+      },
+    };
+    const rng = createRandom('rare');
+    const estates: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '产科一病区', districts: ['钟楼区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
+      // A number ending the address is a room's (901, 1702) where the profile keeps none of its own.
+      const m = /^常州市钟楼区西林街道(.+)31-(901|1702)$/.exec(f.address.full);
+      expect(m).not.toBeNull();
+      estates.push(m![1]);
+    }
+    const rare = estates.filter((e) => e !== '清潭新村' && e !== '富都花园');
+    expect(rare.length / estates.length).toBeGreaterThan(0.35);
+    expect(rare.length / estates.length).toBeLessThan(0.65);
+    expect(new Set(rare)).toEqual(new Set(['清潭花园', '富都新村']));
+  });
+
   it('counts numbers under the unit that follows them', () => {
     expect(numberUnit('室')).toBe('室');
     expect(numberUnit('号楼#单元')).toBe('号楼');
