@@ -89,6 +89,20 @@ async function main(): Promise<void> {
     const real = year.dump.rows.filter((r) => !isCanary(r));
     const picked = new Set(real.map((r) => ({ id: Number(r['ZY_MQXX.ID']), k: rand() })).sort((a, b) => a.k - b.k).slice(0, year.canaryIds.size).map((x) => x.id));
     const control = thief({ columns: year.dump.columns, rows: real }, (r) => picked.has(Number(r['ZY_MQXX.ID'])), { bySource: false });
+    // The same thieves over the rows written since Cradle's installation only (mother ID above the last one
+    // written before it): no canary can be older, which no product change can hide, so the whole dump's
+    // figure carries that tell; this one is what the product itself can still be judged on.
+    const windowRows = year.dump.rows.filter((r) => Number(r['ZY_MQXX.ID']) > year.idBeforeInstall);
+    const windowDump = { columns: year.dump.columns, rows: windowRows };
+    const sinceInstall = year.idBeforeInstall > 0 ? (() => {
+      const wReport = thief(windowDump, isCanary);
+      const wKnn = knnAuc(buildFeatures(windowDump), windowRows.map(isCanary));
+      const wReal = windowRows.filter((r) => !isCanary(r));
+      const wRand = uniform(98);
+      const wPicked = new Set(wReal.map((r) => ({ id: Number(r['ZY_MQXX.ID']), k: wRand() })).sort((a, b) => a.k - b.k).slice(0, year.canaryIds.size).map((x) => x.id));
+      const wControl = thief({ columns: year.dump.columns, rows: wReal }, (r) => wPicked.has(Number(r['ZY_MQXX.ID'])), { bySource: false });
+      return { idAbove: year.idBeforeInstall, report: wReport, knnAuc: wKnn, control: { typicalityAuc: wControl.typicalityAuc, supervisedAuc: wControl.supervisedAuc } };
+    })() : null;
     // The product's own audit on the same vault and target, beside the independent thief's figure.
     const realism = await realismAudit(year.ctx.vault, year.ctx.target, { hospital: year.ctx.hospital, mapping: year.ctx.mapping, now: new Date('2026-01-01T00:00:00+08:00'), sample: 100, seed: flags.seed });
     const realismFigures = {
@@ -98,7 +112,7 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const table = compare(year.dump.rows.filter((r) => !isCanary(r)), year.dump.rows.filter(isCanary));
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, knnAuc: knn, control: { typicalityAuc: control.typicalityAuc, supervisedAuc: control.supervisedAuc }, realism: realismFigures, compare: table, collisionsDuringYear: year.ctx.sim.collisions, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ families: flags.families, canaries: year.canaryIds.size, numbering: flags.numbering, report, knnAuc: knn, control: { typicalityAuc: control.typicalityAuc, supervisedAuc: control.supervisedAuc }, sinceInstall, realism: realismFigures, compare: table, collisionsDuringYear: year.ctx.sim.collisions, collisionsAfter: year.after.collisions, seconds: { year: built, cpu: (cpu.user + cpu.system) / 1e6 } }, null, 2)}\n`);
       return;
     }
     const lines = [
@@ -106,6 +120,12 @@ async function main(): Promise<void> {
       ...formatThiefReport(report),
       `  second thief, 25 nearest neighbours (L1 over rank-scaled features, 5-fold CV) ROC AUC  ${knn.toFixed(3)}`,
       `  control, ${picked.size} random real rows in place of the canaries: typicality ${control.typicalityAuc.toFixed(3)}, supervised ${control.supervisedAuc.toFixed(3)} (0.5 = an honest thief)`,
+      ...(sinceInstall ? [
+        `rows written since Cradle's installation only (ZY_MQXX.ID > ${sinceInstall.idAbove}; the whole dump's figures above keep the tell that no canary is older):`,
+        ...formatThiefReport(sinceInstall.report).map((l) => `  ${l}`),
+        `    second thief (kNN) ROC AUC  ${sinceInstall.knnAuc.toFixed(3)}`,
+        `    control: typicality ${sinceInstall.control.typicalityAuc.toFixed(3)}, supervised ${sinceInstall.control.supervisedAuc.toFixed(3)}`,
+      ] : []),
       ...(['planted', 'sample'] as const).map((k) => {
         const c = realismFigures[k];
         return `  cradle realism, ${k}: ${c ? `AUC ${c.auc.toFixed(3)} [${c.low.toFixed(3)}–${c.high.toFixed(3)}]` : 'not measured'}`;

@@ -22,12 +22,33 @@ export interface NameShape {
   chars: Record<string, Counts[]>;
   /** Share of two-character given names whose characters are the same (婷婷). */
   reduplicated: number;
+  /** Whole given names (梓涵) shared by at least k families, whatever their surname (absent in older profiles). */
+  given?: Counts;
+  /** Given names per sex code (the baby's: a generation's girls' and boys' names differ). */
+  bySex?: Record<string, GivenShape>;
+}
+
+/** The given names of one group (a baby's sex): whole given names, characters, length, reduplication. */
+export interface GivenShape {
+  /** Names recorded in the group (placeholders excluded). */
+  total: number;
+  /** Whole given names shared by at least k families. */
+  given: Counts;
+  givenLength: Counts;
+  chars: Record<string, Counts[]>;
+  reduplicated: number;
 }
 
 /** Addresses of one district: templates with slots and the district's own words for each slot. */
 export interface DistrictAddresses {
-  /** Templates: digits written #, proper nouns as {slot} (e.g. `常州市武进区{镇}{社区}{小区}#幢#单元###室`). */
+  /**
+   * Templates: digits written #, proper nouns as {slot} (e.g. `常州市武进区{镇}{社区}{小区}#幢#单元###室`).
+   * With `heads`, a template starts at the district (`武进区{镇}{社区}{小区}#*幢#*单元#*室`, `#*` a number
+   * of any length) and the head before it is drawn from `heads`.
+   */
   templates: Counts;
+  /** The administrative text written before the district (常州市, 江苏省常州市, '' for none). */
+  heads?: Counts;
   /** Per slot ({镇}, {社区}, {路}, {小区} …): the district's words (湖塘镇, 阳光小区 …) under the k rule. */
   vocabulary: Record<string, Counts>;
 }

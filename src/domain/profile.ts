@@ -6,7 +6,7 @@ import type { FamilyProfile } from './profile-family.js';
 
 export type { Counts } from './counts.js';
 export type { ColumnProfile, FamilyProfile };
-export type { DistrictAddresses, NameShape, Quantiles, WardProfile } from './profile-family.js';
+export type { DistrictAddresses, GivenShape, NameShape, Quantiles, WardProfile } from './profile-family.js';
 export { QUANTILE_POINTS } from './profile-family.js';
 export type { KeyProfile, NullPatterns, NumberProfile, TextProfile, TimeProfile } from './profile-columns.js';
 

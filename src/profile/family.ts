@@ -1,8 +1,8 @@
 import type { ReadOnlyQueryable } from '../db/index.js';
 import { dialectOf, quoteIdent } from '../db/index.js';
-import { QUANTILE_POINTS, type Counts, type DistrictAddresses, type FamilyProfile, type NameShape, type Quantiles, type WardProfile } from '../domain/index.js';
+import { QUANTILE_POINTS, type Counts, type DistrictAddresses, type FamilyProfile, type GivenShape, type NameShape, type Quantiles, type WardProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
-import { ADDRESS_NUMBER_UNITS, addressTokens, templateOf } from '../lib/generate/address-template.js';
+import { ADDRESS_NUMBER_UNITS, addressTokens, headAndBody } from '../lib/generate/address-template.js';
 import { fieldColumn, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
 
 // Learning the family-level part of a hospital's profile from its real rows, read-only, in SQL
@@ -291,6 +291,19 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
       for (let p = 1; p <= positions; p++) counts(`${role}.chars.${length}.${p - 1}`, `substr(${n.given}, ${p}, 1)`, undefined, `char_length(${n.given}) = ${length}${real ? ` AND ${real}` : ''}`);
     }
     ratio(`${role}.reduplicated`, `substr(${n.given}, 1, 1) = substr(${n.given}, 2, 1)`, `char_length(${n.given}) = 2 AND ${n.full} IS NOT NULL${real ? ` AND ${real}` : ''}`);
+    // Whole given names: a generation's fashions (梓涵, 浩宇) repeat across surnames, so whole full names
+    // miss them. A baby's per sex: girls' and boys' names share few characters.
+    const sexKey = role === 'baby' ? col(f.code('baby.sex')) : null;
+    const named = `${n.full} IS NOT NULL${real ? ` AND ${real}` : ''}`;
+    counts(`${role}.given`, `CASE WHEN ${named} THEN ${n.given} END`);
+    if (sexKey) {
+      counts(`${role}.sex.given`, `CASE WHEN ${named} THEN ${n.given} END`, sexKey);
+      counts(`${role}.sex.givenLength`, len, sexKey, real);
+      for (const [length, positions] of [[1, 1], [2, 2], [3, 3]] as const) {
+        for (let p = 1; p <= positions; p++) counts(`${role}.sex.chars.${length}.${p - 1}`, `substr(${n.given}, ${p}, 1)`, sexKey, `char_length(${n.given}) = ${length}${real ? ` AND ${real}` : ''}`);
+      }
+      counts(`${role}.sex.reduplicated`, `CASE WHEN substr(${n.given}, 1, 1) = substr(${n.given}, 2, 1) THEN '1' ELSE '0' END`, sexKey, `char_length(${n.given}) = 2 AND ${named}`);
+    }
   }
   if (placeholder) {
     counts('baby.placeholders', placeholder);
@@ -416,7 +429,22 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
       const positions = Array.from({ length }, (_, p) => C(`${role}.chars.${length}.${p}`));
       if (positions[0].total > 0) chars[String(length)] = positions;
     }
-    return { total: whole.total, whole, surnames: C(`${role}.surnames`), givenLength: C(`${role}.givenLength`), chars, reduplicated: R(`${role}.reduplicated`) ?? 0 };
+    const given = C(`${role}.given`);
+    const shape: NameShape = { total: whole.total, whole, surnames: C(`${role}.surnames`), givenLength: C(`${role}.givenLength`), chars, reduplicated: R(`${role}.reduplicated`) ?? 0 };
+    if (given.total > 0) shape.given = given;
+    const bySex: Record<string, GivenShape> = {};
+    for (const [sex, g] of r.counts.get(`${role}.sex.given`) ?? []) {
+      if (!sex || g.total === 0) continue;
+      const sexChars: Record<string, Counts[]> = {};
+      for (const length of [1, 2, 3]) {
+        const positions = Array.from({ length }, (_, p) => C(`${role}.sex.chars.${length}.${p}`, sex));
+        if (positions[0].total > 0) sexChars[String(length)] = positions;
+      }
+      const redup = C(`${role}.sex.reduplicated`, sex);
+      bySex[sex] = { total: g.total, given: g, givenLength: C(`${role}.sex.givenLength`, sex), chars: sexChars, reduplicated: redup.total ? (redup.values['1'] ?? 0) / redup.total : 0 };
+    }
+    if (Object.keys(bySex).length) shape.bySex = bySex;
+    return shape;
   };
   profile.names = { mother: shape('mother'), father: shape('father'), baby: shape('baby') };
   if (placeholder) profile.names.babyPlaceholders = C('baby.placeholders');
@@ -511,6 +539,7 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   // Raw tallies (before the k rule): per district, templates and slot words.
   const districts = new Map<string, number>();
   const templates = new Map<string, Map<string, number>>();
+  const heads = new Map<string, Map<string, number>>();
   const words = new Map<string, Map<string, Map<string, number>>>();
   const bump = <K>(m: Map<K, number>, key: K, n: number): void => void m.set(key, (m.get(key) ?? 0) + n);
   for (const row of rows) {
@@ -519,7 +548,11 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
     bump(districts, d, row.n);
     const t = templates.get(d) ?? new Map<string, number>();
     templates.set(d, t);
-    bump(t, templateOf(tokens), row.n);
+    const { head, body } = headAndBody(tokens, d);
+    bump(t, body, row.n);
+    const h = heads.get(d) ?? new Map<string, number>();
+    heads.set(d, h);
+    bump(h, head, row.n);
     const w = words.get(d) ?? new Map<string, Map<string, number>>();
     words.set(d, w);
     for (const token of tokens) {
@@ -534,7 +567,7 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   for (const d of Object.keys(districtCounts.values)) {
     const vocabulary: Record<string, Counts> = {};
     for (const [slot, m] of words.get(d) ?? []) vocabulary[slot] = countsOf(m, k);
-    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), vocabulary };
+    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), heads: countsOf(heads.get(d) ?? [], k), vocabulary };
   }
   const numbers = await learnAddressNumbers(db, mapping, address, k);
   return { districts: districtCounts, byDistrict, ...(numbers ? { numbers } : {}) };

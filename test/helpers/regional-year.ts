@@ -68,6 +68,11 @@ export interface YearResult {
   ctx: YearContext;
   dump: Dump;
   canaryIds: Set<number>;
+  /**
+   * The largest mother-row ID written before Cradle's installation (0 when installed at the year's start):
+   * rows with a larger ID were written since, the only window where canaries can be.
+   */
+  idBeforeInstall: number;
   after: AdmitResult;
   close(): Promise<void>;
 }
@@ -133,8 +138,14 @@ export async function runRegionalYear(opts: YearOptions = {}): Promise<YearResul
   const end = new Date(`${to}T00:00:00+08:00`);
   // undefined: run every tick; null: nothing due until the next 03:00; a date: nothing due before it.
   let wake: Date | null | undefined;
+  let idBeforeInstall: number | undefined;
   for (let now = new Date(`${from}T03:00:00+08:00`); now < end; now = new Date(now.getTime() + step)) {
     if (now < installAt) continue;
+    if (idBeforeInstall === undefined) {
+      await sim.runUntil(installAt);
+      const { rows } = await target.query<{ id: number | null }>('SELECT max("ID")::int AS id FROM "ZY_MQXX"');
+      idBeforeInstall = rows[0]?.id ?? 0;
+    }
     if (wake !== undefined && !atThree(now) && (wake === null || now < wake)) continue;
     await sim.runUntil(now);
     const next = await tick(ctx, now);
@@ -148,6 +159,7 @@ export async function runRegionalYear(opts: YearOptions = {}): Promise<YearResul
     ctx,
     dump,
     canaryIds,
+    idBeforeInstall: idBeforeInstall ?? 0,
     after,
     async close() {
       await target.close();

@@ -9,7 +9,7 @@ import { FIXTURES_DIR } from '../../src/lib/paths.js';
 import { copyFamilies } from '../../src/targetdb/index.js';
 import * as vault from '../../src/vault/index.js';
 import type { Counts, Family, FamilyProfile, HospitalProfile } from '../../src/domain/index.js';
-import { addressTokens, createRandom, generateFamily, templateOf, validIdNumber, idSex, type FamilyOptions } from '../../src/lib/generate/index.js';
+import { addressTokens, createRandom, generateFamily, headAndBody, validIdNumber, idSex, type FamilyOptions } from '../../src/lib/generate/index.js';
 import { orderBySegments, segmentOf, segmentWarning } from '../../src/lib/segments.js';
 import { learnFamilyProfile } from '../../src/profile/family.js';
 import { BACKENDS, newDatabase, TEST_TMP, type TestLocation } from '../helpers/db.js';
@@ -113,9 +113,10 @@ describe.each(BACKENDS)('the family profile of a regional hospital on %s', (back
 
   it('learns address templates per district with the district\'s own words', () => {
     const wj = profile.addresses!.byDistrict['武进区'];
-    expect(Object.keys(wj.templates.values)).toEqual(['常州市武进区{镇}{社区}{小区}#幢#单元###室']);
+    expect(Object.keys(wj.templates.values)).toEqual(['武进区{镇}{社区}{小区}#*幢#*单元#*室']);
+    expect(Object.keys(wj.heads!.values)).toEqual(['常州市']);
     expect(Object.keys(wj.vocabulary['镇'].values).sort()).toEqual(['南夏墅街道', '洛阳镇', '湖塘镇', '牛塘镇', '遥观镇'].sort());
-    expect(Object.keys(profile.addresses!.byDistrict['天宁区'].templates.values)).toEqual(['常州市天宁区{路}#号{小区}#幢###室']);
+    expect(Object.keys(profile.addresses!.byDistrict['天宁区'].templates.values)).toEqual(['天宁区{路}#*号{小区}#*幢#*室']);
     expect(Object.keys(profile.addresses!.byDistrict['新北区'].vocabulary['村'].values)).toContain('新桥村');
   });
 
@@ -178,10 +179,34 @@ describe.each(BACKENDS)('the family profile of a regional hospital on %s', (back
     expect(wholeShare - reuse(fromLocale)).toBeGreaterThan(0.05);
   });
 
+  it('learns babies\' given names per sex, whole where k families share them, and draws canary babies from them', () => {
+    const baby = profile.names!.baby!;
+    const boys = baby.bySex!['male'], girls = baby.bySex!['female'];
+    // Whole given names repeat across surnames (梓涵 of 陈 and of 周): kept per sex under the k rule.
+    expect(boys.given.values['浩轩']).toBeGreaterThanOrEqual(K);
+    expect(girls.given.values['梓涵']).toBeGreaterThanOrEqual(K);
+    expect(girls.given.values['浩轩']).toBeUndefined();
+    const named = (fs: Family[], sex: string): Family[] => fs.filter((f) => f.baby.sex === sex && !/之[子女]$/.test(f.baby.name.full));
+    // A canary boy is not given a girl's character (涵, 萱 … are never a real boy's last character).
+    const girlsOnly = new Set([...'涵萱琪怡彤妍悦瑶汐然']);
+    const boysWithGirlChars = named(fromProfile, 'male').filter((f) => girlsOnly.has([...f.baby.name.given].at(-1)!));
+    expect(named(fromProfile, 'male').length).toBeGreaterThan(100);
+    expect(boysWithGirlChars.length / named(fromProfile, 'male').length).toBeLessThan(0.02);
+    // Kept whole given names are reused as often as real babies use them.
+    for (const [sex, shape] of [['male', boys], ['female', girls]] as const) {
+      const keptShare = Object.values(shape.given.values).reduce((a, b) => a + b, 0) / shape.total;
+      const fs = named(fromProfile, sex);
+      const reuse = fs.filter((f) => f.baby.name.given in shape.given.values).length / fs.length;
+      expect(Math.abs(reuse - keptShare)).toBeLessThan(twoSe(keptShare, fs.length) + 0.03);
+    }
+  });
+
   it('draws addresses from the district templates and words, where locale tables do not', () => {
     const matches = (f: Family): boolean => {
       const book = profile.addresses!.byDistrict[f.address.district];
-      return !!book && templateOf(addressTokens(f.address.full.replace(/\d/g, '#'))) in book.templates.values;
+      if (!book) return false;
+      const { head, body } = headAndBody(addressTokens(f.address.full.replace(/\d/g, '#')), f.address.district);
+      return body in book.templates.values && head in book.heads!.values;
     };
     expect(fromProfile.filter(matches).length / fromProfile.length).toBeGreaterThan(0.98);
     expect(fromLocale.filter(matches).length).toBe(0);

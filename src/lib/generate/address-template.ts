@@ -127,17 +127,41 @@ export function addressTokens(address: string): AddressToken[] {
   return out;
 }
 
+/** A slot word cut into its name and its suffix word (清潭 + 新村, 湖塘 + 镇); null without a known suffix or name. */
+export function wordSuffix(word: string): { name: string; suffix: string } | null {
+  for (const [suffix, slot] of SUFFIXES) {
+    if (slot === null || !word.endsWith(suffix)) continue;
+    const name = word.slice(0, word.length - suffix.length);
+    return [...name].length >= 1 ? { name, suffix } : null;
+  }
+  return null;
+}
+
 /** The template of tokens: slots as {slot}, everything else as written. */
 export function templateOf(tokens: readonly AddressToken[]): string {
   return tokens.map((t) => (t.slot ? `{${t.slot}}` : t.text)).join('');
 }
 
-/** The parts of a template: literal text, slots and runs of digits (#). */
+/**
+ * A template's body from its district on, digit runs of any length written `#*` (a room 502 or 1102, a
+ * building 3 or 15: the number of the unit says its length), and the administrative head before it
+ * (江苏省常州市, 常州市 or nothing): learned apart, so that a hospital's variants of head and numbers
+ * do not split its forms into templates too rare to keep. Without the district among the tokens'
+ * administrative names, the head is '' and the body the whole template.
+ */
+export function headAndBody(tokens: readonly AddressToken[], district: string): { head: string; body: string } {
+  const at = tokens.findIndex((t) => t.admin && t.text === district);
+  const headTokens = at > 0 ? tokens.slice(0, at) : [];
+  if (at < 0 || !headTokens.every((t) => t.admin)) return { head: '', body: templateOf(tokens).replace(/#+/g, '#*') };
+  return { head: headTokens.map((t) => t.text).join(''), body: templateOf(tokens.slice(at)).replace(/#+/g, '#*') };
+}
+
+/** The parts of a template: literal text, slots and runs of digits (#; `#*`: any length, digits 0). */
 export function templateParts(template: string): ({ literal: string } | { slot: string } | { digits: number })[] {
   const out: ({ literal: string } | { slot: string } | { digits: number })[] = [];
-  for (const m of template.matchAll(/\{([^}]+)\}|(#+)|([^{#]+)/gu)) {
+  for (const m of template.matchAll(/\{([^}]+)\}|(#\*|#+)|([^{#]+)/gu)) {
     if (m[1] !== undefined) out.push({ slot: m[1] });
-    else if (m[2] !== undefined) out.push({ digits: m[2].length });
+    else if (m[2] !== undefined) out.push({ digits: m[2] === '#*' ? 0 : m[2].length });
     else out.push({ literal: m[3] });
   }
   return out;

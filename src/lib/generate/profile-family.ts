@@ -5,7 +5,7 @@
 // delivery mode, a gestational week and a weight consistent with it, and a stay consistent with the
 // mode. Whatever the profile cannot say comes from the locale's tables. Pure.
 import { QUANTILE_POINTS, type Address, type Counts, type Family, type FamilyProfile, type Locale, type NameShape, type Parent, type PersonName, type Quantiles, type Sex } from '../../domain/index.js';
-import { numberUnit, templateParts } from './address-template.js';
+import { numberUnit, templateParts, wordSuffix } from './address-template.js';
 import { idNumber, regionForDistricts } from './id-number.js';
 import type { LocaleTables } from './locale.js';
 import { enUS } from './locales/en-US.js';
@@ -87,16 +87,27 @@ export function drawQuantile(rng: Random, q: Quantiles): number {
 // ---------- names ----------
 
 /**
- * What is left of a name shape once its kept whole names are taken out: built names are drawn from
- * this, so that whole names and built names together reproduce the learned surnames, characters,
- * lengths and reduplication rather than counting the common names twice.
+ * What is left of a group's given names once the kept whole names are taken out: a name is a kept
+ * whole given name (梓涵) with `keptShare`, else built from these characters, lengths and reduplication,
+ * so that kept and built names together reproduce the learned figures rather than counting the common
+ * names twice.
  */
-interface Residual {
-  wholeShare: number;
-  surnames: Counts;
+interface GivenResidual {
+  keptShare: number;
+  kept: Counts | undefined;
+  /** Every kept given name of the group: a built name that is one would count it twice. */
+  known: Record<string, number>;
   givenLength: Counts;
   chars: Record<string, Counts[]>;
   reduplicated: number;
+}
+
+/** What is left once the kept whole names (surname + given name) are taken out. */
+interface Residual {
+  wholeShare: number;
+  surnames: Counts;
+  given: GivenResidual;
+  bySex: Record<string, GivenResidual>;
   split: Map<string, { family: string; given: string }>;
 }
 const residuals = new WeakMap<NameShape, Residual>();
@@ -108,41 +119,72 @@ function splitName(full: string, surnames: Counts): { family: string; given: str
   return { family, given: full.slice(family.length) };
 }
 
+const copyCounts = (c: Counts): Counts => ({ total: c.total, other: c.other, values: { ...c.values } });
+const takeCount = (c: Counts | undefined, v: string, n: number): void => {
+  if (!c) return;
+  c.total -= n;
+  if (v in c.values) c.values[v] = Math.max(0, c.values[v] - n);
+  else c.other = Math.max(0, c.other - n);
+};
+
+/**
+ * A group's given names less `drawnWhole` (given names already drawn as part of kept whole names).
+ * Characters, lengths and reduplication lose every kept given name (drawn whole either way); without
+ * kept given names (older profiles) they lose the whole names' given parts only.
+ */
+function givenResidual(g: Pick<NameShape, 'total' | 'givenLength' | 'chars' | 'reduplicated' | 'given'>, drawnWhole: [string, number][]): GivenResidual {
+  const givenLength = copyCounts(g.givenLength);
+  const chars = Object.fromEntries(Object.entries(g.chars).map(([len, positions]) => [len, positions.map(copyCounts)]));
+  const twoTotal = g.givenLength.values['2'] ?? 0;
+  let redupLeft = g.reduplicated * twoTotal, twoLeft = twoTotal;
+  const removed: [string, number][] = g.given ? Object.entries(g.given.values) : drawnWhole;
+  for (const [given, n] of removed) {
+    const c = [...given];
+    takeCount(givenLength, String(c.length), n);
+    c.forEach((ch, i) => takeCount(chars[String(c.length)]?.[i], ch, n));
+    if (c.length === 2) {
+      twoLeft -= n;
+      if (c[0] === c[1]) redupLeft -= n;
+    }
+  }
+  let kept: Counts | undefined;
+  let keptShare = 0;
+  if (g.given) {
+    kept = copyCounts(g.given);
+    for (const [given, n] of drawnWhole) takeCount(kept, given, n);
+    const rest = g.total - drawnWhole.reduce((a, [, n]) => a + n, 0);
+    const left = Object.values(kept.values).reduce((a, n) => a + n, 0);
+    keptShare = rest > 0 ? Math.min(1, Math.max(0, left / rest)) : 0;
+  }
+  return {
+    keptShare,
+    kept,
+    known: g.given?.values ?? {},
+    givenLength,
+    chars,
+    reduplicated: twoLeft > 0 ? Math.min(1, Math.max(0, redupLeft / twoLeft)) : g.reduplicated,
+  };
+}
+
 function residual(shape: NameShape): Residual {
   const hit = residuals.get(shape);
   if (hit) return hit;
-  const copy = (c: Counts): Counts => ({ total: c.total, other: c.other, values: { ...c.values } });
-  const take = (c: Counts | undefined, v: string, n: number): void => {
-    if (!c) return;
-    c.total -= n;
-    if (v in c.values) c.values[v] = Math.max(0, c.values[v] - n);
-    else c.other = Math.max(0, c.other - n);
-  };
-  const surnames = copy(shape.surnames), givenLength = copy(shape.givenLength);
-  const chars = Object.fromEntries(Object.entries(shape.chars).map(([len, positions]) => [len, positions.map(copy)]));
-  const twoTotal = shape.givenLength.values['2'] ?? 0;
-  let redupLeft = shape.reduplicated * twoTotal, twoLeft = twoTotal;
+  const surnames = copyCounts(shape.surnames);
   const split = new Map<string, { family: string; given: string }>();
+  const drawnWhole: [string, number][] = [];
   let wholeKept = 0;
   for (const [full, n] of Object.entries(shape.whole.values)) {
     const parts = splitName(full, shape.surnames);
     split.set(full, parts);
     wholeKept += n;
-    const g = [...parts.given];
-    take(surnames, parts.family, n);
-    take(givenLength, String(g.length), n);
-    g.forEach((c, i) => take(chars[String(g.length)]?.[i], c, n));
-    if (g.length === 2) {
-      twoLeft -= n;
-      if (g[0] === g[1]) redupLeft -= n;
-    }
+    takeCount(surnames, parts.family, n);
+    drawnWhole.push([parts.given, n]);
   }
   const r: Residual = {
     wholeShare: shape.total ? wholeKept / shape.total : 0,
     surnames,
-    givenLength,
-    chars,
-    reduplicated: twoLeft > 0 ? Math.min(1, Math.max(0, redupLeft / twoLeft)) : shape.reduplicated,
+    given: givenResidual(shape, drawnWhole),
+    bySex: Object.fromEntries(Object.entries(shape.bySex ?? {}).map(([sex, g]) => [sex, givenResidual(g, [])])),
     split,
   };
   residuals.set(shape, r);
@@ -155,7 +197,7 @@ function personName(t: LocaleTables, family: string, given: string): PersonName 
 }
 
 /** A given name built from positional characters with the learned length and reduplication. */
-function builtGiven(rng: Random, r: Residual, fallback: () => string): string {
+function builtGiven(rng: Random, r: GivenResidual, fallback: () => string): string {
   const length = Number(drawOr(rng, r.givenLength, () => '2'));
   const positions = r.chars[String(length)];
   if (!positions) return fallback();
@@ -172,6 +214,18 @@ function builtGiven(rng: Random, r: Residual, fallback: () => string): string {
     }
   }
   return Array.from({ length }, (_, i) => charAt(i)).join('');
+}
+
+/** A given name: a kept whole given name with the learned share, else one built that is not one of them. */
+function drawGiven(rng: Random, r: GivenResidual, fallback: () => string): string {
+  if (rng.chance(r.keptShare)) {
+    const kept = drawKept(rng, r.kept);
+    if (kept !== null) return kept;
+  }
+  for (let i = 0; ; i++) {
+    const built = builtGiven(rng, r, fallback);
+    if (!(built in r.known) || i >= 20) return built;
+  }
 }
 
 /** A name for a role: a whole real name (kept under the k rule) or one built from the shape. */
@@ -194,17 +248,21 @@ function profileName(
     throw new Error(`could not find a ${t.locale} name that is not taken after ${MAX_REDRAWS} draws`);
   }
   const r = residual(shape);
+  // Given names of the sex where the profile has them (a baby's); whole full names are not kept per
+  // sex, so they are not drawn then (a boy would get a girl's name).
+  const ofSex = r.bySex[sex];
+  const given = ofSex ?? r.given;
   for (let i = 0; i < MAX_REDRAWS; i++) {
-    if (rng.chance(r.wholeShare)) {
+    if (!ofSex && rng.chance(r.wholeShare)) {
       const full = drawKept(rng, shape.whole);
       const parts = full ? r.split.get(full) : undefined;
       if (parts && (surname === undefined || parts.family === surname) && !clash(full!)) return personName(t, parts.family, parts.given);
       if (parts && surname === undefined) continue;
     }
-    const family = surname ?? drawOr(rng, r.surnames, fallbackSurname);
-    const name = personName(t, family, builtGiven(rng, r, fallbackGiven));
+    const family = surname ?? (ofSex ? drawOr(rng, shape.surnames, fallbackSurname) : drawOr(rng, r.surnames, fallbackSurname));
+    const name = personName(t, family, drawGiven(rng, given, fallbackGiven));
     // A built name that is one of the kept whole names would count that name twice.
-    if (!clash(name.full) && (!(name.full in shape.whole.values) || i >= MAX_REDRAWS / 2)) return name;
+    if (!clash(name.full) && (ofSex || !(name.full in shape.whole.values) || i >= MAX_REDRAWS / 2)) return name;
   }
   throw new Error(`could not find a ${sex} name from the hospital profile that is not taken after ${MAX_REDRAWS} draws`);
 }
@@ -268,6 +326,22 @@ export function weeksForWeight(rng: Random | null, grams: number): number {
 
 // ---------- addresses ----------
 
+/**
+ * With the share of the slot's families whose word was too rare to keep (an estate of a few families),
+ * a word no kept one is: the name of one kept word with the suffix of another (清潭 + 花园), so that the
+ * canaries' estates are not all common ones. Null otherwise (draw a kept word).
+ */
+function rareWord(rng: Random, vocabulary: Counts | undefined): string | null {
+  if (!vocabulary || vocabulary.total <= 0 || !rng.chance(vocabulary.other / vocabulary.total)) return null;
+  for (let i = 0; i < 10; i++) {
+    const a = wordSuffix(drawKept(rng, vocabulary) ?? ''), b = wordSuffix(drawKept(rng, vocabulary) ?? '');
+    if (!a || !b) return null;
+    const word = a.name + b.suffix;
+    if (!(word in vocabulary.values)) return word;
+  }
+  return null;
+}
+
 function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: ProfileFamilyOptions): Address {
   const a = p.addresses;
   // Only districts with a template kept (a young profile keeps few): a locale-table address is a tell.
@@ -276,20 +350,25 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
   const book = district !== null ? a!.byDistrict[district] : undefined;
   const template = book ? drawKept(rng, book.templates) : null;
   if (!a || district === null || !book || template === null) return t.address(rng, rng.pick(opts.districts));
-  let full = '';
+  // The head (常州市, 江苏省常州市 or none) drawn apart from the body; an empty head is kept as ''.
+  const head = book.heads ? (drawKept(rng, book.heads) ?? '') : '';
+  let full = head;
   const parts = templateParts(template);
   for (const [i, part] of parts.entries()) {
     if ('literal' in part) full += part.literal;
     else if ('digits' in part) {
       // The hospital's own numbers for this unit and length (rooms 1102, buildings 1–45), else any digits.
       const next = parts[i + 1];
-      const numbers = a.numbers?.[numberUnit(next && 'literal' in next ? next.literal : next ? '?' : '')];
-      const fitting = numbers ? Object.entries(numbers.values).filter(([v, n]) => n > 0 && v.length === part.digits) : [];
-      full += fitting.length ? rng.weighted(fitting) : String(rng.int(1, 9)) + Array.from({ length: part.digits - 1 }, () => rng.int(0, 9)).join('');
+      const unit = numberUnit(next && 'literal' in next ? next.literal : next ? '?' : '');
+      // A number ending the address (31-901) is a room: the rooms' numbers where its own are too rare.
+      const numbers = unit === '$' && !Object.keys(a.numbers?.['$']?.values ?? {}).length ? a.numbers?.['室'] : a.numbers?.[unit];
+      const fitting = numbers ? Object.entries(numbers.values).filter(([v, n]) => n > 0 && (part.digits === 0 || v.length === part.digits)) : [];
+      const length = part.digits || rng.int(1, 2);
+      full += fitting.length ? rng.weighted(fitting) : String(rng.int(1, 9)) + Array.from({ length: length - 1 }, () => rng.int(0, 9)).join('');
     }
     else {
       // The district's own word, else one of another district's (the slot's words were all too rare here).
-      let word = drawKept(rng, book.vocabulary[part.slot]);
+      let word = rareWord(rng, book.vocabulary[part.slot]) ?? drawKept(rng, book.vocabulary[part.slot]);
       if (word === null) {
         const others = Object.values(a.byDistrict).map((d) => d.vocabulary[part.slot]).filter((c) => c && Object.keys(c.values).length);
         word = others.length ? drawKept(rng, rng.pick(others)) : null;
@@ -298,7 +377,8 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
       full += word;
     }
   }
-  const street = district && full.startsWith(district) ? full.slice(district.length) : full;
+  const body = full.slice(head.length);
+  const street = district && body.startsWith(district) ? body.slice(district.length) : body;
   return { district: district || (opts.districts[0] ?? ''), street, full };
 }
 

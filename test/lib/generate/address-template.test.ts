@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { addressTokens, createRandom, generateFamilyFromProfile, templateOf } from '../../../src/lib/generate/index.js';
+import { addressTokens, createRandom, generateFamilyFromProfile, headAndBody, templateOf } from '../../../src/lib/generate/index.js';
 import { numberUnit } from '../../../src/lib/generate/address-template.js';
 import type { Counts, FamilyProfile } from '../../../src/domain/index.js';
 
@@ -17,6 +17,65 @@ describe('address templates', () => {
     expect(t('天宁区茶山街道青山湾花园25幢4单元602室')).toBe('天宁区{镇}{小区}##幢#单元###室');
     // A hamlet after a village is a name of the village's kind, not an estate's.
     expect(t('武进区雪堰镇湾城村委西庄4组7号')).toBe('武进区{镇}{村}{名村}#组#号');
+  });
+
+  it('learns the head before the district apart, and numbers of any length in one template', () => {
+    const hb = (a: string, d: string) => headAndBody(addressTokens(a.replace(/\d/g, '#')), d);
+    const body = '武进区{镇}{社区}{小区}#*幢#*单元#*室';
+    // Three ways a hospital writes one form: one template, three heads.
+    expect(hb('常州市武进区牛塘镇吾悦社区新城南都16幢2单元1604室', '武进区')).toEqual({ head: '常州市', body });
+    expect(hb('江苏省常州市武进区牛塘镇吾悦社区新城南都6幢2单元502室', '武进区')).toEqual({ head: '江苏省常州市', body });
+    expect(hb('武进区牛塘镇吾悦社区新城南都6幢2单元502室', '武进区')).toEqual({ head: '', body });
+    // A district not among its administrative names: the whole template, no head.
+    expect(hb('湖塘镇新城南都6幢', '武进区')).toEqual({ head: '', body: '{镇}{小区}#*幢' });
+  });
+
+  it('draws heads apart from the body, and numbers of any length from the unit\'s own', () => {
+    const profile: FamilyProfile = {
+      wards: counts({ 产科一病区: 100 }),
+      addresses: {
+        districts: counts({ 武进区: 30 }),
+        byDistrict: { 武进区: { templates: counts({ '武进区{镇}{小区}#*幢#*单元#*室': 30 }), heads: counts({ 常州市: 10, 江苏省常州市: 10, '': 10 }), vocabulary: { 镇: counts({ 湖塘镇: 30 }), 小区: counts({ 新城南都: 30 }) } } },
+        numbers: { 幢: counts({ 5: 10, 30: 20 }), 单元: counts({ 2: 30 }), 室: counts({ 1604: 15, 502: 15 }) },
+      },
+    };
+    const rng = createRandom('heads');
+    const seen = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '产科一病区', districts: ['武进区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
+      const m = /^(江苏省常州市|常州市|)武进区湖塘镇新城南都(5|30)幢2单元(1604|502)室$/.exec(f.address.full);
+      expect(m).not.toBeNull();
+      expect(f.address.district).toBe('武进区');
+      expect(f.address.street).toMatch(/^湖塘镇/);
+      seen.add(`${m![1]}|${m![2].length}|${m![3].length}`);
+    }
+    for (const head of ['江苏省常州市', '常州市', '']) expect([...seen].some((x) => x.startsWith(`${head}|`))).toBe(true);
+    expect([...seen].some((x) => x.endsWith('|3'))).toBe(true);
+    expect([...seen].some((x) => x.endsWith('|4'))).toBe(true);
+  });
+
+  it('gives estates too rare to keep their share: names recombined from kept words, never one of them', () => {
+    const profile: FamilyProfile = {
+      wards: counts({ 产科一病区: 100 }),
+      addresses: {
+        districts: counts({ 钟楼区: 40 }),
+        byDistrict: { 钟楼区: { templates: counts({ '钟楼区{镇}{小区}#*-#*': 40 }), heads: counts({ 常州市: 40 }), vocabulary: { 镇: counts({ 西林街道: 40 }), 小区: { total: 40, other: 20, values: { 清潭新村: 10, 富都花园: 10 } } } } },
+        numbers: { '-': counts({ 31: 40 }), 室: counts({ 901: 20, 1702: 20 }) },
+      },
+    };
+    const rng = createRandom('rare');
+    const estates: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '产科一病区', districts: ['钟楼区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
+      // A number ending the address is a room's (901, 1702) where the profile keeps none of its own.
+      const m = /^常州市钟楼区西林街道(.+)31-(901|1702)$/.exec(f.address.full);
+      expect(m).not.toBeNull();
+      estates.push(m![1]);
+    }
+    const rare = estates.filter((e) => e !== '清潭新村' && e !== '富都花园');
+    expect(rare.length / estates.length).toBeGreaterThan(0.35);
+    expect(rare.length / estates.length).toBeLessThan(0.65);
+    expect(new Set(rare)).toEqual(new Set(['清潭花园', '富都新村']));
   });
 
   it('counts numbers under the unit that follows them', () => {
