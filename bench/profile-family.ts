@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       before = cpu(backend);
       // Each statement's server CPU, to see where the time goes.
       const timed = {
+        kind: tx.kind,
         query: async <R extends Record<string, unknown>>(sql: string, params?: unknown[]) => {
           const c0 = cpu(backend);
           const r = await tx.query<R>(sql, params);
