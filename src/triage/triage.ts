@@ -117,6 +117,21 @@ interface Batch {
   figures: Map<string, vault.SenderFigures>;
   /** trapBackground of the batch's trap numbers (contacts before any canary held them: triage changes none). */
   backgrounds: Map<string, { contacts: number; days: number } | null>;
+  /** reserveHitIds for the contacts to a trap or mailbox a canary held: each one's hit id, time, and whether it has a hit already. */
+  hitIds: Map<number, { id: number; us: string; hasHit: boolean }>;
+  /**
+   * Hits below LOW made but not written yet (sealed, counted, in senderHits as written): written in one
+   * statement (flushHits) before anything reads or changes a hit that may be among them, and at the end.
+   */
+  pendingHits: vault.InsertedHit[];
+}
+
+/** Write the batch's pending hits (below LOW, in no incident) in one statement. */
+async function flushHits(tx: Queryable, batch: Batch): Promise<void> {
+  if (batch.pendingHits.length === 0) return;
+  const hits = batch.pendingHits;
+  batch.pendingHits = [];
+  await vault.insertHitRows(tx, hits);
 }
 
 /**
@@ -128,7 +143,7 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
   const batch: Batch = {
     actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(),
-    figures: new Map(), backgrounds: new Map(), notChance: [], seals: new Map(), exposures: new Map(), alerts: [],
+    figures: new Map(), backgrounds: new Map(), notChance: [], seals: new Map(), exposures: new Map(), alerts: [], hitIds: new Map(), pendingHits: [],
   };
   // The batch's ledger entries are chained in memory as it goes and written in one INSERT at its end.
   vault.holdLedger(tx, { defer: true });
@@ -171,6 +186,9 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   const canaries = [...new Set([...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id)))];
   if (options.alertChannels?.length) for (const e of await vault.exposuresOfCanaries(tx, canaries)) (batch.exposures.get(e.canary_id) ?? batch.exposures.set(e.canary_id, []).get(e.canary_id)!).push(e);
   for (const id of canaries) if (!batch.exposures.has(id)) batch.exposures.set(id, []);
+  // Ids for the hits the batch will make, one per such contact, in order: a hit below LOW can then be
+  // made in memory and written with the others in one statement.
+  batch.hitIds = await vault.reserveHitIds(tx, work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly ? [] : [c.id])));
   batch.backgrounds = await vault.trapBackgrounds(tx, work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly || c.to_address.includes('@') ? [] : [c.to_address])), batch.notChance);
   for (const { c, rejudgeOnly } of work) {
     if (rejudgeOnly) {
@@ -181,6 +199,7 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
     const hit = await triageHit(tx, c, options, batch);
     if (hit) out.hits.push(hit);
   }
+  await flushHits(tx, batch);
   await vault.queueAlerts(tx, batch.alerts);
   await vault.flushLedger(tx);
   await vault.markTriagedMany(tx, contacts.map((c) => c.id), batch.now);
@@ -221,7 +240,14 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
 
   // Below the threshold a hit is a record, not an incident.
   const incident = confidence >= LOW ? await incidentFor(tx, { kind: c.kind, from: c.from_address, canaryId: holder.canary_id, at: c.occurred_at, body: text }) : null;
-  const row = await vault.insertHitRow(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident, candidates });
+  const hit = { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident, candidates };
+  const reserved = batch.hitIds.get(c.id)!;
+  let row: vault.InsertedHit | null;
+  if (incident === null && !reserved.hasHit) {
+    // Below LOW: nothing reads it before flushHits but this batch, which has it in memory.
+    row = vault.hitRowOf({ ...hit, id: reserved.id, us: reserved.us });
+    batch.pendingHits.push(row);
+  } else row = await vault.insertHitRow(tx, { ...hit, id: reserved.id });
   if (c.from_address && row) {
     // As senderHits would read it now: an active hit, in an incident triage just found open or made.
     const hits = batch.senderHits.get(c.from_address);
@@ -298,7 +324,10 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
   const count = batch.figures.get(from)!.hits;
   if (count === 0 || (current && count === 1)) return;
   let hits = batch.senderHits.get(from);
-  if (!hits) batch.senderHits.set(from, (hits = (await vault.sendersHits(tx, [from])).get(from) ?? []));
+  if (!hits) {
+    await flushHits(tx, batch);
+    batch.senderHits.set(from, (hits = (await vault.sendersHits(tx, [from])).get(from) ?? []));
+  }
   if (hits.length === 0 || (current && hits.length === 1)) return;
   // The sender's hits within SENDER_WINDOW_MS of this contact, judged with the numbers it called around it.
   const unrelated = await unrelatedNumbers(tx, batch, from, at);
@@ -314,6 +343,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     if (!next) rejudged.set(h.reasons, (next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated })));
     const before = Number(h.confidence);
     if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
+    await flushHits(tx, batch); // the hit may be one not written yet
     batch.senderHits.delete(from);
     await vault.updateHitScore(tx, h.id, next.confidence, next.reasons);
     let incident = h.incident_id;

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { Family } from '../domain/index.js';
-import { HIT_EVIDENCE_COLUMNS, sealRows } from './ledger.js';
+import { canonicalJson, HIT_EVIDENCE_COLUMNS, sealRows } from './ledger.js';
 import { addSenderNumbers } from './sender-figures.js';
 
 // Hits (a contact matched to a canary and judged), the incidents that group them, and the alert
@@ -145,16 +145,96 @@ export async function insertHit(db: Queryable, hit: { eventId: number; canaryId:
   return rows[0]?.id ?? null;
 }
 
-/** A hit as insertHit writes it, returning its row as stored (HIT_EVIDENCE_COLUMNS, for sealHitRow) and its contact's time in microseconds; null when the contact already had a hit on that canary. */
-export async function insertHitRow(db: Queryable, hit: { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null; candidates?: readonly string[] | null }): Promise<InsertedHit | null> {
+/**
+ * A hit as insertHit writes it, returning its row as stored (HIT_EVIDENCE_COLUMNS, for sealHitRow) and its
+ * contact's time in microseconds; null when the contact already had a hit on that canary. `id`: one
+ * reserveHitIds gave (default the next of the sequence).
+ */
+export async function insertHitRow(db: Queryable, hit: NewHit & { id?: number }): Promise<InsertedHit | null> {
   const { rows } = await db.query<InsertedHit>(
-    `INSERT INTO hits (event_id, canary_id, confidence, reasons, incident_id, candidates) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO hits (id, event_id, canary_id, confidence, reasons, incident_id, candidates)
+     VALUES (coalesce($7::bigint, nextval(pg_get_serial_sequence('hits', 'id'))), $1, $2, $3, $4, $5, $6)
      ON CONFLICT (event_id, canary_id) DO NOTHING
      RETURNING ${HIT_EVIDENCE_COLUMNS}, (SELECT (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text FROM contact_events e WHERE e.id = hits.event_id) AS us`,
-    [hit.eventId, hit.canaryId, hit.confidence, JSON.stringify(hit.reasons), hit.incidentId, hit.candidates?.length ? hit.candidates : null],
+    [hit.eventId, hit.canaryId, hit.confidence, JSON.stringify(hit.reasons), hit.incidentId, hit.candidates?.length ? hit.candidates : null, hit.id ?? null],
   );
   if (!rows[0]) return null;
   return { ...rows[0], id: Number(rows[0].id) };
+}
+
+export interface NewHit { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null; candidates?: readonly string[] | null }
+
+/**
+ * What a batch of contacts needs to make its hits without a statement per hit: for each contact (in the
+ * order given), its time in microseconds, whether it has a hit already (one made before a crash: that
+ * contact's hit goes through insertHitRow, which finds it), and a hit id taken from the sequence, in
+ * the order given, as inserting their hits one by one would number them.
+ */
+export async function reserveHitIds(db: Queryable, eventIds: readonly number[]): Promise<Map<number, { id: number; us: string; hasHit: boolean }>> {
+  const out = new Map<number, { id: number; us: string; hasHit: boolean }>();
+  if (eventIds.length === 0) return out;
+  const { rows } = await db.query<{ event_id: string; us: string; has_hit: boolean; id: string }>(
+    `SELECT x.event_id::text, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text AS us,
+            EXISTS (SELECT 1 FROM hits h WHERE h.event_id = x.event_id) AS has_hit, nextval(pg_get_serial_sequence('hits', 'id'))::text AS id
+       FROM unnest($1::bigint[]) AS x(event_id) JOIN contact_events e ON e.id = x.event_id`,
+    [eventIds],
+  );
+  // The ids in the order of the contacts, whatever order the rows came in.
+  const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  const by = new Map(rows.map((r) => [Number(r.event_id), r]));
+  let k = 0;
+  for (const eventId of eventIds) {
+    const r = by.get(eventId);
+    if (r) out.set(eventId, { id: ids[k++], us: r.us, hasHit: r.has_hit });
+  }
+  return out;
+}
+
+/**
+ * The row insertHitRow would return for a hit with an id from reserveHitIds, without writing it: the
+ * confidence as a real holds it, the reasons as jsonb gives them back (insertHitRows writes it, and
+ * checks the row stored is this one).
+ */
+export function hitRowOf(hit: NewHit & { id: number; us: string }): InsertedHit {
+  return {
+    key: hit.id, id: hit.id, event_id: hit.eventId, canary_id: hit.canaryId, confidence: float4(hit.confidence),
+    reasons: JSON.parse(JSON.stringify(hit.reasons)) as SenderHitRow['reasons'], incident_id: hit.incidentId, status: 'active',
+    candidates: hit.candidates?.length ? [...hit.candidates] : null, us: hit.us,
+  };
+}
+
+/** A number as a PostgreSQL real gives it back: the shortest decimal that reads back as the same single-precision float. */
+export function float4(x: number): number {
+  const f = Math.fround(x);
+  if (!Number.isFinite(f) || f === 0) return f;
+  for (let p = 1; p < 9; p++) {
+    const v = Number(f.toPrecision(p));
+    if (Math.fround(v) === f) return v;
+  }
+  return Number(f.toPrecision(9));
+}
+
+/**
+ * Hits made by hitRowOf, written in one statement (ids given, so the order of writing does not matter).
+ * Each row stored must be the row its seal was made from: a difference throws (and the batch rolls back).
+ */
+export async function insertHitRows(db: Queryable, hits: readonly InsertedHit[]): Promise<void> {
+  if (hits.length === 0) return;
+  const { rows } = await db.query<InsertedHit>(
+    `INSERT INTO hits (id, event_id, canary_id, confidence, reasons, incident_id, candidates)
+     SELECT id, event_id, canary_id, confidence, reasons::jsonb, incident_id, CASE WHEN candidates IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(candidates::json)) END
+       FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::real[], $5::text[], $6::text[], $7::text[]) AS h(id, event_id, canary_id, confidence, reasons, incident_id, candidates)
+     RETURNING ${HIT_EVIDENCE_COLUMNS}`,
+    [hits.map((h) => h.id), hits.map((h) => h.event_id), hits.map((h) => h.canary_id), hits.map((h) => h.confidence), hits.map((h) => JSON.stringify(h.reasons)), hits.map((h) => h.incident_id),
+      hits.map((h) => (h.candidates ? JSON.stringify(h.candidates) : null))],
+  );
+  const made = new Map(hits.map((h) => [Number(h.id), h]));
+  for (const r of rows) {
+    const h = made.get(Number(r.id));
+    const same = (x: Record<string, unknown>) => canonicalJson([Number(x.event_id), x.canary_id, Number(x.confidence), x.reasons, x.incident_id ?? null, x.status, x.candidates ?? null]);
+    if (!h || same(h) !== same(r)) throw new Error(`hit ${String(r.id)} was stored otherwise than it was sealed`);
+  }
+  if (rows.length !== hits.length) throw new Error(`${hits.length - rows.length} of ${hits.length} hits were not stored`);
 }
 
 export interface InsertedHit extends Record<string, unknown> {
