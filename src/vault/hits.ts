@@ -419,16 +419,51 @@ export async function updateHitScore(db: Queryable, id: number, confidence: numb
   await db.query(`UPDATE hits SET confidence = $2, reasons = $3 WHERE id = $1`, [id, confidence, JSON.stringify(reasons)]);
 }
 
+/** How many bodies recentIncidentBodies gives, the latest first. */
+const RECENT_BODIES = 500;
+
 /** Message bodies of open hit incidents' contacts within `windowMs` of `at`: to find the same script. */
 export async function recentIncidentBodies(db: Queryable, at: Date, windowMs: number): Promise<{ incident_id: string; body: string }[]> {
   const { rows } = await db.query<{ incident_id: string; body: string }>(
     `SELECT h.incident_id, e.body FROM hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
       WHERE i.status = 'open' AND e.body IS NOT NULL AND length(e.body) >= 8
         AND e.occurred_at BETWEEN $1::timestamptz - make_interval(secs => $2) AND $1::timestamptz + make_interval(secs => $2)
-      ORDER BY e.occurred_at DESC LIMIT 500`,
+      ORDER BY e.occurred_at DESC, h.id DESC LIMIT ${RECENT_BODIES}`,
     [at.toISOString(), windowMs / 1000],
   );
   return rows;
+}
+
+/** A body recentIncidentBodies may give, with its contact's time in microseconds and its hit's id (its order). */
+export interface IncidentBody { incident_id: string; body: string; us: bigint; id: number }
+
+/**
+ * What recentIncidentBodies would give for any `at` from `from` to `to`, in one statement: every body
+ * later than `from` + window (up to `to` + window) and the RECENT_BODIES latest before it (from
+ * `from` − window); recentBodiesAt picks an `at`'s from them.
+ */
+export async function incidentBodiesAround(db: Queryable, from: Date, to: Date, windowMs: number): Promise<IncidentBody[]> {
+  const { rows } = await db.query<{ incident_id: string; body: string; us: string; id: string }>(
+    `WITH b AS (
+       SELECT h.incident_id, e.body, e.occurred_at, h.id FROM hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
+        WHERE i.status = 'open' AND e.body IS NOT NULL AND length(e.body) >= 8
+          AND e.occurred_at BETWEEN $1::timestamptz - make_interval(secs => $3) AND $2::timestamptz + make_interval(secs => $3))
+     SELECT incident_id, body, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS us, id::text FROM (
+       (SELECT * FROM b WHERE occurred_at > $1::timestamptz + make_interval(secs => $3))
+       UNION ALL
+       (SELECT * FROM b WHERE occurred_at <= $1::timestamptz + make_interval(secs => $3) ORDER BY occurred_at DESC, id DESC LIMIT ${RECENT_BODIES})) x`,
+    [from.toISOString(), to.toISOString(), windowMs / 1000],
+  );
+  return rows.map((r) => ({ incident_id: r.incident_id, body: r.body, us: BigInt(r.us), id: Number(r.id) }));
+}
+
+/** Of incidentBodiesAround's bodies (and any added since), what recentIncidentBodies gives for `at`. */
+export function recentBodiesAt(bodies: readonly IncidentBody[], at: Date, windowMs: number): { incident_id: string; body: string }[] {
+  const [lo, hi] = [BigInt(at.getTime() - windowMs) * 1000n, BigInt(at.getTime() + windowMs) * 1000n];
+  return bodies.filter((b) => b.us >= lo && b.us <= hi)
+    .sort((a, b) => (a.us > b.us ? -1 : a.us < b.us ? 1 : b.id - a.id))
+    .slice(0, RECENT_BODIES)
+    .map(({ incident_id, body }) => ({ incident_id, body }));
 }
 
 export interface IncidentHitRow {

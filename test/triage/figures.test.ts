@@ -53,6 +53,11 @@ async function record(side: Side, t0: Date): Promise<void> {
       await add(`scam${i}`, SCAMMER, phone(i / 10), at(i * 20_000 + 7000), `${c.family.mother.name.full}您好，恭喜宝宝出生！医院合作影楼免费百天写真，请回电预约。`);
     }
     if (i % 4 === 1) await add(`later${i}`, EARLY, BLOCK[(i * 7) % 40], at(i * 20_000 + 9000), i % 8 === 1 ? null : '免费写真');
+    // A call centre rotating numbers: the scammer's script from another number (the same campaign, found by its script).
+    if (i % 10 === 5) {
+      const c = canaries[(i - 5) / 10 + 3];
+      await add(`rotate${i}`, `+86133123457${String(i).padStart(2, '0')}`, phone((i - 5) / 10 + 3), at(i * 20_000 + 7500), `${c.family.mother.name.full}您好，恭喜宝宝出生！医院合作影楼免费百天写真，请回电预约。`);
+    }
     if (i % 11 === 5) await add(`stranger${i}`, `+861580000${String(i).padStart(4, '0')}`, phone(4), at(i * 20_000 + 8000), null);
   }
 }
@@ -233,6 +238,9 @@ describe.each(BACKENDS)('one batch or one contact at a time on %s', (backend) =>
     const made = Object.values(a).filter((v) => (v as { canary: unknown }).canary !== null) as { incident: unknown }[];
     expect(made.some((v) => v.incident === null) && made.some((v) => v.incident !== null)).toBe(true);
     expect(inserts.reduce((x, y) => x + y, 0)).toBe(made.length);
+    // The rotating numbers' hits joined an incident of another sender's hits, by their script.
+    const withScam = made.filter((v) => (v as { incident: { with: string[] } | null }).incident?.with.some((p) => p.startsWith('scam')) && (v as { incident: { with: string[] } }).incident.with.some((p) => p.startsWith('rotate')));
+    expect(withScam.length).toBeGreaterThan(0);
     expect(inserts.length).toBeLessThan(made.length - made.filter((v) => v.incident === null).length / 2);
     // Re-judged within the batch, not only made: more judgements than hits.
     expect(ja.length).toBeGreaterThan(Object.values(a).filter((v) => (v as { canary: unknown }).canary !== null).length);
