@@ -132,6 +132,11 @@ interface Batch {
    * out of an incident or dismisses one.
    */
   bodies: vault.IncidentBody[] | null;
+  /** Likewise the hits openHitIncident reads, for the batch's hits' senders and holders. */
+  openHits: { froms: Set<string>; canaries: Set<string>; hits: vault.OpenIncidentHit[] } | null;
+  /** The senders of the batch's contacts to a trap or mailbox a canary held, and those canaries. */
+  hitSenders: Set<string>;
+  holderIds: Set<string>;
 }
 
 /** Write the batch's pending hits (below LOW, in no incident) in one statement. */
@@ -151,7 +156,7 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
   const batch: Batch = {
     actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(),
-    figures: new Map(), backgrounds: new Map(), notChance: [], seals: new Map(), exposures: new Map(), alerts: [], hitIds: new Map(), pendingHits: [], span: null, bodies: null,
+    figures: new Map(), backgrounds: new Map(), notChance: [], seals: new Map(), exposures: new Map(), alerts: [], hitIds: new Map(), pendingHits: [], span: null, bodies: null, openHits: null, hitSenders: new Set(), holderIds: new Set(),
   };
   // The batch's ledger entries are chained in memory as it goes and written in one INSERT at its end.
   vault.holdLedger(tx, { defer: true });
@@ -199,6 +204,8 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   batch.hitIds = await vault.reserveHitIds(tx, work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly ? [] : [c.id])));
   const times = work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly ? [] : [c.occurred_at.getTime()]));
   if (times.length) batch.span = { from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) };
+  batch.hitSenders = new Set(work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly || !c.from_address ? [] : [c.from_address])));
+  batch.holderIds = new Set([...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id)));
   batch.backgrounds = await vault.trapBackgrounds(tx, work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly || c.to_address.includes('@') ? [] : [c.to_address])), batch.notChance);
   for (const { c, rejudgeOnly } of work) {
     if (rejudgeOnly) {
@@ -253,14 +260,15 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
   const hit = { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident, candidates };
   const reserved = batch.hitIds.get(c.id)!;
   let row: vault.InsertedHit | null;
-  if (incident === null && !reserved.hasHit) {
-    // Below LOW: nothing reads it before flushHits but this batch, which has it in memory.
+  if (!reserved.hasHit) {
+    // Nothing reads it before flushHits but this batch, which has it in memory.
     row = vault.hitRowOf({ ...hit, id: reserved.id, us: reserved.us });
     batch.pendingHits.push(row);
-  } else {
-    row = await vault.insertHitRow(tx, { ...hit, id: reserved.id });
-    // As recentIncidentBodies would read it from now on.
-    if (row && incident !== null && batch.bodies && c.body !== null && [...c.body].length >= 8) batch.bodies.push({ incident_id: incident, body: c.body, us: BigInt(row.us), id: row.id });
+  } else row = await vault.insertHitRow(tx, { ...hit, id: reserved.id });
+  if (row && incident !== null) {
+    // As openHitIncident and recentIncidentBodies would read it from now on.
+    batch.openHits?.hits.push({ incident_id: incident, from_address: c.from_address, canary_id: holder.canary_id, us: BigInt(row.us), id: row.id });
+    if (batch.bodies && c.body !== null && [...c.body].length >= 8) batch.bodies.push({ incident_id: incident, body: c.body, us: BigInt(row.us), id: row.id });
   }
   if (c.from_address && row) {
     // As senderHits would read it now: an active hit, in an incident triage just found open or made.
@@ -299,7 +307,7 @@ function otherCanaries(f: vault.SenderFigures, except: string): number {
 
 /** The open incident a hit at or above LOW belongs to (same sender or canary, or the same script), or a new one. */
 async function incidentFor(tx: Queryable, batch: Batch, hit: { kind: string; from: string | null; canaryId: string; at: Date; body: string }): Promise<string> {
-  let incident = await vault.openHitIncident(tx, hit.from, hit.canaryId, hit.at, INCIDENT_WINDOW_MS);
+  let incident = await openIncident(tx, batch, hit.from, hit.canaryId, hit.at);
   // Another sender with the same script (a call centre rotating numbers) is the same campaign.
   if (!incident && hit.body.length >= 8) {
     const alike = (await recentBodies(tx, batch, hit.at)).find((r) => similarity(r.body, hit.body) >= SIMILAR);
@@ -315,9 +323,20 @@ async function incidentFor(tx: Queryable, batch: Batch, hit: { kind: string; fro
 /** recentIncidentBodies at a time: from the batch's bodies for a time in its span, else read. */
 async function recentBodies(tx: Queryable, batch: Batch, at: Date): Promise<{ incident_id: string; body: string }[]> {
   const { span } = batch;
+  if (!span || at < span.from || at > span.to || !batch.bodies) await flushHits(tx, batch); // what the database reads must hold them
   if (!span || at < span.from || at > span.to) return vault.recentIncidentBodies(tx, at, INCIDENT_WINDOW_MS);
   batch.bodies ??= await vault.incidentBodiesAround(tx, span.from, span.to, INCIDENT_WINDOW_MS);
   return vault.recentBodiesAt(batch.bodies, at, INCIDENT_WINDOW_MS);
+}
+
+/** openHitIncident: from the batch's hits in open incidents for a time in its span and one of its senders and holders, else read. */
+async function openIncident(tx: Queryable, batch: Batch, from: string | null, canaryId: string, at: Date): Promise<string | null> {
+  const { span } = batch;
+  const inBatch = span && at >= span.from && at <= span.to && batch.holderIds.has(canaryId) && (from === null || batch.hitSenders.has(from));
+  if (!inBatch || !batch.openHits) await flushHits(tx, batch); // what the database reads must hold them
+  if (!inBatch) return vault.openHitIncident(tx, from, canaryId, at, INCIDENT_WINDOW_MS);
+  batch.openHits ??= { froms: batch.hitSenders, canaries: batch.holderIds, hits: await vault.openIncidentHitsAround(tx, [...batch.hitSenders], [...batch.holderIds], span.from, span.to, INCIDENT_WINDOW_MS) };
+  return vault.openIncidentAt(batch.openHits.hits, from, canaryId, at, INCIDENT_WINDOW_MS);
 }
 
 /**
@@ -366,7 +385,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     const before = Number(h.confidence);
     if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
     await flushHits(tx, batch); // the hit may be one not written yet
-    batch.bodies = null; // the incidents' hits may change
+    batch.bodies = batch.openHits = null; // the incidents' hits may change
     batch.senderHits.delete(from);
     await vault.updateHitScore(tx, h.id, next.confidence, next.reasons);
     let incident = h.incident_id;
@@ -391,7 +410,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     const labels = (await vault.incidentHits(tx, incident)).flatMap((h) => h.reasons as { code?: string; label?: string }[]).filter((r) => r.code === 'dialer');
     const widest = labels.map((r) => r.label ?? '').sort((a, b) => b.length - a.length || b.localeCompare(a))[0];
     batch.senderHits.clear(); // the incident's hits, of any sender, are in a dismissed incident now
-    batch.bodies = null;
+    batch.bodies = batch.openHits = null;
     await vault.dismissNoiseIncident(tx, incident, `triage: every hit is now below ${LOW}${widest ? ` (${widest})` : ''}: a dialer reaching traps by chance`, actor);
   }
 }

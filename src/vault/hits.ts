@@ -117,17 +117,52 @@ export async function openHitIncident(db: Queryable, from: string | null, canary
   const { rows } = await db.query<{ id: string }>(
     `WITH w AS (SELECT $3::timestamptz - make_interval(secs => $4) AS lo, $3::timestamptz + make_interval(secs => $4) AS hi),
      by_sender AS (
-       SELECT i.id, e.occurred_at FROM w, contact_events e JOIN hits h ON h.event_id = e.id JOIN incidents i ON i.id = h.incident_id
+       SELECT i.id, e.occurred_at, h.id AS hit FROM w, contact_events e JOIN hits h ON h.event_id = e.id JOIN incidents i ON i.id = h.incident_id
         WHERE $1::text IS NOT NULL AND e.from_address = $1 AND e.occurred_at BETWEEN w.lo AND w.hi AND i.source = 'hits' AND i.status = 'open'
-        ORDER BY e.occurred_at DESC LIMIT 1),
+        ORDER BY e.occurred_at DESC, h.id DESC LIMIT 1),
      by_canary AS (
-       SELECT i.id, e.occurred_at FROM w, hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
+       SELECT i.id, e.occurred_at, h.id AS hit FROM w, hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
         WHERE h.canary_id = $2 AND e.occurred_at BETWEEN w.lo AND w.hi AND i.source = 'hits' AND i.status = 'open'
-        ORDER BY e.occurred_at DESC LIMIT 1)
-     SELECT id FROM (SELECT * FROM by_sender UNION ALL SELECT * FROM by_canary) x ORDER BY occurred_at DESC LIMIT 1`,
+        ORDER BY e.occurred_at DESC, h.id DESC LIMIT 1)
+     SELECT id FROM (SELECT * FROM by_sender UNION ALL SELECT * FROM by_canary) x ORDER BY occurred_at DESC, hit DESC LIMIT 1`,
     [from, canaryId, at.toISOString(), windowMs / 1000],
   );
   return rows[0]?.id ?? null;
+}
+
+/** A hit in an open hit incident: its incident, sender, canary, contact time in microseconds and id (openHitIncident's order). */
+export interface OpenIncidentHit { incident_id: string; from_address: string | null; canary_id: string; us: bigint; id: number }
+
+/**
+ * What openHitIncident reads, for these senders and canaries and any time from `from` to `to`, in one
+ * statement: the hits in open hit incidents from those senders or on those canaries within the window
+ * (openIncidentAt picks an incident from them). From the open incidents' side: few, where a dialer's
+ * contacts are many.
+ */
+export async function openIncidentHitsAround(db: Queryable, froms: readonly string[], canaryIds: readonly string[], from: Date, to: Date, windowMs: number): Promise<OpenIncidentHit[]> {
+  const { rows } = await db.query<{ incident_id: string; from_address: string | null; canary_id: string; us: string; id: string }>(
+    `SELECT i.id AS incident_id, e.from_address, h.canary_id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text AS us, h.id::text
+       FROM incidents i JOIN hits h ON h.incident_id = i.id JOIN contact_events e ON e.id = h.event_id
+      WHERE i.source = 'hits' AND i.status = 'open' AND (e.from_address = ANY($1::text[]) OR h.canary_id = ANY($2::text[]))
+        AND e.occurred_at BETWEEN $3::timestamptz - make_interval(secs => $5) AND $4::timestamptz + make_interval(secs => $5)`,
+    [[...new Set(froms)], [...new Set(canaryIds)], from.toISOString(), to.toISOString(), windowMs / 1000],
+  );
+  return rows.map((r) => ({ incident_id: r.incident_id, from_address: r.from_address, canary_id: r.canary_id, us: BigInt(r.us), id: Number(r.id) }));
+}
+
+/** Of openIncidentHitsAround's hits (and any made since), what openHitIncident gives. */
+export function openIncidentAt(hits: readonly OpenIncidentHit[], from: string | null, canaryId: string, at: Date, windowMs: number): string | null {
+  const [lo, hi] = [BigInt(at.getTime() - windowMs) * 1000n, BigInt(at.getTime() + windowMs) * 1000n];
+  const later = (a: OpenIncidentHit, b: OpenIncidentHit | null) => !b || a.us > b.us || (a.us === b.us && a.id > b.id);
+  let bySender: OpenIncidentHit | null = null;
+  let byCanary: OpenIncidentHit | null = null;
+  for (const h of hits) {
+    if (h.us < lo || h.us > hi) continue;
+    if (from !== null && h.from_address === from && later(h, bySender)) bySender = h;
+    if (h.canary_id === canaryId && later(h, byCanary)) byCanary = h;
+  }
+  const best = bySender && byCanary ? (later(byCanary, bySender) ? byCanary : bySender) : (bySender ?? byCanary);
+  return best?.incident_id ?? null;
 }
 
 export async function createHitIncident(db: Queryable, id: string, title: string): Promise<void> {
