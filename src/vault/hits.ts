@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { Family } from '../domain/index.js';
-import { canonicalJson, HIT_EVIDENCE_COLUMNS, sealRows } from './ledger.js';
+import { canonicalJson, HIT_EVIDENCE_COLUMNS, ROWS_COLUMNS, sealRowsRead, type SealMeta } from './ledger.js';
 import { addSenderNumbers } from './sender-figures.js';
 
 // Hits (a contact matched to a canary and judged), the incidents that group them, and the alert
@@ -165,9 +165,13 @@ export function openIncidentAt(hits: readonly OpenIncidentHit[], from: string | 
   return best?.incident_id ?? null;
 }
 
-export async function createHitIncident(db: Queryable, id: string, title: string): Promise<void> {
-  await db.query(`INSERT INTO incidents (id, source, title) VALUES ($1, 'hits', $2)`, [id, title]);
-  await sealRows(db, 'incidents', [id], { incidentId: id });
+export async function createHitIncident(db: Queryable, id: string, title: string, meta: Omit<SealMeta, 'incidentId'> = {}): Promise<void> {
+  // Sealed from the row as written (the columns sealRows reads), not read back.
+  const { rows } = await db.query<Record<string, unknown> & { key: string }>(
+    `INSERT INTO incidents AS i (id, source, title) VALUES ($1, 'hits', $2) RETURNING ${ROWS_COLUMNS('incidents')}`,
+    [id, title],
+  );
+  await sealRowsRead(db, 'incidents', [id], rows, { ...meta, incidentId: id });
 }
 
 /** A hit; `candidates` (two or more, canaryId among them) when the contact could not be resolved to one canary. */

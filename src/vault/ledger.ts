@@ -650,7 +650,13 @@ export function rowHash(table: SealedTable, row: Record<string, unknown>): strin
 /** SELECT key, columns FROM the table; `WHERE …` to follow. */
 export function rowSelect(table: SealedTable, extra = ''): string {
   const src = ROWS[table];
-  return `SELECT ${src.key}::text AS key, ${src.columns}${extra ? `, ${extra}` : ''} FROM ${src.from}`;
+  return `SELECT ${ROWS_COLUMNS(table)}${extra ? `, ${extra}` : ''} FROM ${src.from}`;
+}
+
+/** The key and columns sealRows reads of a table (with its alias: an INSERT … AS alias can RETURNING them). */
+export function ROWS_COLUMNS(table: SealedTable): string {
+  const src = ROWS[table];
+  return `${src.key}::text AS key, ${src.columns}`;
 }
 
 /**
@@ -665,18 +671,7 @@ export async function sealRows(tx: Queryable, table: SealedTable, keys: readonly
     const src = ROWS[table];
     const lookup = src.lookup ?? `${src.key} = ANY($1::${src.keyType}[])`;
     const { rows } = await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect(table)} WHERE ${lookup}`, [chunk]);
-    const hashes: Record<string, string | null> = Object.fromEntries(chunk.map((k) => [k, null]));
-    for (const r of rows) hashes[r.key] = rowHash(table, r);
-    entries.push(
-      await appendLedger(tx, {
-        kind: 'rows',
-        ref: table,
-        incidentId: meta.incidentId ?? null,
-        actor: meta.actor === undefined ? cliActor() : meta.actor,
-        content: { table, ...(meta.baseline ? { baseline: true } : {}), rows: hashes },
-        at: meta.at,
-      }),
-    );
+    entries.push(await sealRowsRead(tx, table, chunk, rows, meta));
   }
   return entries;
 }
@@ -687,6 +682,20 @@ export async function sealRows(tx: Queryable, table: SealedTable, keys: readonly
  * migrations (the CLI's vault opening); a no-op (one read) otherwise. Refused once any row was sealed
  * the ordinary way: a marker planted later must not get rows inserted since then sealed.
  */
+/** sealRows' entry for at most ROWS_PER_ENTRY keys from their rows as read (ROWS_COLUMNS) or just written (RETURNING them): a key with no row is recorded as deleted. */
+export async function sealRowsRead(tx: Queryable, table: SealedTable, keys: readonly string[], rows: readonly (Record<string, unknown> & { key: string })[], meta: SealMeta & { baseline?: boolean } = {}): Promise<LedgerEntry> {
+  const hashes: Record<string, string | null> = Object.fromEntries(keys.map((k) => [k, null]));
+  for (const r of rows) hashes[r.key] = rowHash(table, r);
+  return appendLedger(tx, {
+    kind: 'rows',
+    ref: table,
+    incidentId: meta.incidentId ?? null,
+    actor: meta.actor === undefined ? cliActor() : meta.actor,
+    content: { table, ...(meta.baseline ? { baseline: true } : {}), rows: hashes },
+    at: meta.at,
+  });
+}
+
 export async function sealRowsBaseline(db: Database, actor: string | null = 'baseline'): Promise<number> {
   const { rows: pending } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_rows_baseline WHERE sealed_seq IS NULL`);
   if (!pending[0].n) return 0;
