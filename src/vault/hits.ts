@@ -418,14 +418,16 @@ export async function sendersHits(db: Queryable, froms: readonly string[]): Prom
   const by = new Map<string, TimedSenderHitRow[]>();
   if (froms.length === 0) return by;
   const { rows } = await db.query<{ from_address: string; confidence: number; reasons: SenderHitRow['reasons']; incident_id: string | null; incident_status: string | null; ids: string[]; canaries: string[]; us: string[] }>(
-    // The sender's contacts first (contact_events_from), then each one's hits by its key (OFFSET 0 keeps
-    // the planner from joining every hit instead, as it may while the table's statistics are young).
-    // Sender by sender (a plan for `= ANY` may scan every contact instead).
+    // The canaries the sender has active hits on (sender_canaries, kept with the hits), then those
+    // canaries' active hits (hits_canary) from the sender: a dialer's contacts are many, its hits' canaries
+    // few. Sender by sender, each step by its key (OFFSET 0 keeps the planner from joining every hit
+    // instead, as it may while the tables' statistics are young).
     `SELECT f.from_address, h.confidence, h.reasons, h.incident_id, i.status AS incident_status,
             array_agg(h.id::text) AS ids, array_agg(h.canary_id) AS canaries, array_agg((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) AS us
        FROM unnest($1::text[]) AS f(from_address)
-            CROSS JOIN LATERAL (SELECT e.id, e.occurred_at FROM contact_events e WHERE e.from_address = f.from_address OFFSET 0) e
-            CROSS JOIN LATERAL (SELECT h.* FROM hits h WHERE h.event_id = e.id AND h.status = 'active' OFFSET 0) h
+            CROSS JOIN LATERAL (SELECT sc.canary_id FROM sender_canaries sc WHERE sc.from_address = f.from_address OFFSET 0) sc
+            CROSS JOIN LATERAL (SELECT h.* FROM hits h WHERE h.canary_id = sc.canary_id AND h.status = 'active' OFFSET 0) h
+            CROSS JOIN LATERAL (SELECT e.occurred_at FROM contact_events e WHERE e.id = h.event_id AND e.from_address = f.from_address OFFSET 0) e
             LEFT JOIN incidents i ON i.id = h.incident_id
       GROUP BY f.from_address, h.confidence, h.reasons, h.incident_id, i.status`,
     [[...new Set(froms)]],
