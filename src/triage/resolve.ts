@@ -75,7 +75,7 @@ export function resolveContact<H extends Holder>(holders: readonly H[], text: st
   const named = new Map<string, string[]>();
   const signatures = text ? holders.map((h) => signatureOf(h.canary_id, h.family)) : [];
   if (text && mayName(text, signatures)) {
-    const matcher = new CanaryMatcher(signatures);
+    const matcher = new CanaryMatcher(signatures, { fit: true });
     for (const m of matcher.matchRecord(text)) {
       const names = m.hits.filter((h) => NAME_KINDS.has(h.kind)).map((h) => h.matched);
       if (names.length) named.set(m.canaryId, [...new Set(names)]);

@@ -117,6 +117,34 @@ interface Batch {
   figures: Map<string, vault.SenderFigures>;
   /** trapBackground of the batch's trap numbers (contacts before any canary held them: triage changes none). */
   backgrounds: Map<string, { contacts: number; days: number } | null>;
+  /** reserveHitIds for the contacts to a trap or mailbox a canary held: each one's hit id, time, and whether it has a hit already. */
+  hitIds: Map<number, { id: number; us: string; hasHit: boolean }>;
+  /**
+   * Hits below LOW made but not written yet (sealed, counted, in senderHits as written): written in one
+   * statement (flushHits) before anything reads or changes a hit that may be among them, and at the end.
+   */
+  pendingHits: vault.InsertedHit[];
+  /** The times of the batch's contacts to a trap or mailbox a canary held (their hits look for the same script). */
+  span: { from: Date; to: Date } | null;
+  /**
+   * The open incidents' bodies recentIncidentBodies would read for any time in `span`, read once when a
+   * hit first needs them, a hit made in an incident added; forgotten when triage moves a hit into or
+   * out of an incident or dismisses one.
+   */
+  bodies: vault.IncidentBody[] | null;
+  /** Likewise the hits openHitIncident reads, for the batch's hits' senders and holders. */
+  openHits: { froms: Set<string>; canaries: Set<string>; hits: vault.OpenIncidentHit[] } | null;
+  /** The senders of the batch's contacts to a trap or mailbox a canary held, and those canaries. */
+  hitSenders: Set<string>;
+  holderIds: Set<string>;
+}
+
+/** Write the batch's pending hits (below LOW, in no incident) in one statement. */
+async function flushHits(tx: Queryable, batch: Batch): Promise<void> {
+  if (batch.pendingHits.length === 0) return;
+  const hits = batch.pendingHits;
+  batch.pendingHits = [];
+  await vault.insertHitRows(tx, hits);
 }
 
 /**
@@ -128,7 +156,7 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
   const batch: Batch = {
     actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(),
-    figures: new Map(), backgrounds: new Map(), notChance: [], seals: new Map(), exposures: new Map(), alerts: [],
+    figures: new Map(), backgrounds: new Map(), notChance: [], seals: new Map(), exposures: new Map(), alerts: [], hitIds: new Map(), pendingHits: [], span: null, bodies: null, openHits: null, hitSenders: new Set(), holderIds: new Set(),
   };
   // The batch's ledger entries are chained in memory as it goes and written in one INSERT at its end.
   vault.holdLedger(tx, { defer: true });
@@ -171,6 +199,13 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
   const canaries = [...new Set([...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id)))];
   if (options.alertChannels?.length) for (const e of await vault.exposuresOfCanaries(tx, canaries)) (batch.exposures.get(e.canary_id) ?? batch.exposures.set(e.canary_id, []).get(e.canary_id)!).push(e);
   for (const id of canaries) if (!batch.exposures.has(id)) batch.exposures.set(id, []);
+  // Ids for the hits the batch will make, one per such contact, in order: a hit below LOW can then be
+  // made in memory and written with the others in one statement.
+  batch.hitIds = await vault.reserveHitIds(tx, work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly ? [] : [c.id])));
+  const times = work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly ? [] : [c.occurred_at.getTime()]));
+  if (times.length) batch.span = { from: new Date(Math.min(...times)), to: new Date(Math.max(...times)) };
+  batch.hitSenders = new Set(work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly || !c.from_address ? [] : [c.from_address])));
+  batch.holderIds = new Set([...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id)));
   batch.backgrounds = await vault.trapBackgrounds(tx, work.flatMap(({ c, rejudgeOnly }) => (rejudgeOnly || c.to_address.includes('@') ? [] : [c.to_address])), batch.notChance);
   for (const { c, rejudgeOnly } of work) {
     if (rejudgeOnly) {
@@ -181,6 +216,7 @@ async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[],
     const hit = await triageHit(tx, c, options, batch);
     if (hit) out.hits.push(hit);
   }
+  await flushHits(tx, batch);
   await vault.queueAlerts(tx, batch.alerts);
   await vault.flushLedger(tx);
   await vault.markTriagedMany(tx, contacts.map((c) => c.id), batch.now);
@@ -220,8 +256,20 @@ async function triageHit(tx: Queryable, c: vault.ContactRow, options: TriageOpti
   const { confidence, reasons } = scoreHit(evidence);
 
   // Below the threshold a hit is a record, not an incident.
-  const incident = confidence >= LOW ? await incidentFor(tx, { kind: c.kind, from: c.from_address, canaryId: holder.canary_id, at: c.occurred_at, body: text }) : null;
-  const row = await vault.insertHitRow(tx, { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident, candidates });
+  const incident = confidence >= LOW ? await incidentFor(tx, batch, { kind: c.kind, from: c.from_address, canaryId: holder.canary_id, at: c.occurred_at, body: text }) : null;
+  const hit = { eventId: c.id, canaryId: holder.canary_id, confidence, reasons, incidentId: incident, candidates };
+  const reserved = batch.hitIds.get(c.id)!;
+  let row: vault.InsertedHit | null;
+  if (!reserved.hasHit) {
+    // Nothing reads it before flushHits but this batch, which has it in memory.
+    row = vault.hitRowOf({ ...hit, id: reserved.id, us: reserved.us });
+    batch.pendingHits.push(row);
+  } else row = await vault.insertHitRow(tx, { ...hit, id: reserved.id });
+  if (row && incident !== null) {
+    // As openHitIncident and recentIncidentBodies would read it from now on.
+    batch.openHits?.hits.push({ incident_id: incident, from_address: c.from_address, canary_id: holder.canary_id, us: BigInt(row.us), id: row.id });
+    if (batch.bodies && c.body !== null && [...c.body].length >= 8) batch.bodies.push({ incident_id: incident, body: c.body, us: BigInt(row.us), id: row.id });
+  }
   if (c.from_address && row) {
     // As senderHits would read it now: an active hit, in an incident triage just found open or made.
     const hits = batch.senderHits.get(c.from_address);
@@ -258,11 +306,11 @@ function otherCanaries(f: vault.SenderFigures, except: string): number {
 }
 
 /** The open incident a hit at or above LOW belongs to (same sender or canary, or the same script), or a new one. */
-async function incidentFor(tx: Queryable, hit: { kind: string; from: string | null; canaryId: string; at: Date; body: string }): Promise<string> {
-  let incident = await vault.openHitIncident(tx, hit.from, hit.canaryId, hit.at, INCIDENT_WINDOW_MS);
+async function incidentFor(tx: Queryable, batch: Batch, hit: { kind: string; from: string | null; canaryId: string; at: Date; body: string }): Promise<string> {
+  let incident = await openIncident(tx, batch, hit.from, hit.canaryId, hit.at);
   // Another sender with the same script (a call centre rotating numbers) is the same campaign.
   if (!incident && hit.body.length >= 8) {
-    const alike = (await vault.recentIncidentBodies(tx, hit.at, INCIDENT_WINDOW_MS)).find((r) => similarity(r.body, hit.body) >= SIMILAR);
+    const alike = (await recentBodies(tx, batch, hit.at)).find((r) => similarity(r.body, hit.body) >= SIMILAR);
     incident = alike?.incident_id ?? null;
   }
   if (!incident) {
@@ -270,6 +318,25 @@ async function incidentFor(tx: Queryable, hit: { kind: string; from: string | nu
     await vault.createHitIncident(tx, incident, `${hit.kind} to canary ${hit.canaryId}${hit.from ? ` from ${maskPhone(hit.from)}` : ''}`);
   }
   return incident;
+}
+
+/** recentIncidentBodies at a time: from the batch's bodies for a time in its span, else read. */
+async function recentBodies(tx: Queryable, batch: Batch, at: Date): Promise<{ incident_id: string; body: string }[]> {
+  const { span } = batch;
+  if (!span || at < span.from || at > span.to || !batch.bodies) await flushHits(tx, batch); // what the database reads must hold them
+  if (!span || at < span.from || at > span.to) return vault.recentIncidentBodies(tx, at, INCIDENT_WINDOW_MS);
+  batch.bodies ??= await vault.incidentBodiesAround(tx, span.from, span.to, INCIDENT_WINDOW_MS);
+  return vault.recentBodiesAt(batch.bodies, at, INCIDENT_WINDOW_MS);
+}
+
+/** openHitIncident: from the batch's hits in open incidents for a time in its span and one of its senders and holders, else read. */
+async function openIncident(tx: Queryable, batch: Batch, from: string | null, canaryId: string, at: Date): Promise<string | null> {
+  const { span } = batch;
+  const inBatch = span && at >= span.from && at <= span.to && batch.holderIds.has(canaryId) && (from === null || batch.hitSenders.has(from));
+  if (!inBatch || !batch.openHits) await flushHits(tx, batch); // what the database reads must hold them
+  if (!inBatch) return vault.openHitIncident(tx, from, canaryId, at, INCIDENT_WINDOW_MS);
+  batch.openHits ??= { froms: batch.hitSenders, canaries: batch.holderIds, hits: await vault.openIncidentHitsAround(tx, [...batch.hitSenders], [...batch.holderIds], span.from, span.to, INCIDENT_WINDOW_MS) };
+  return vault.openIncidentAt(batch.openHits.hits, from, canaryId, at, INCIDENT_WINDOW_MS);
 }
 
 /**
@@ -298,7 +365,10 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
   const count = batch.figures.get(from)!.hits;
   if (count === 0 || (current && count === 1)) return;
   let hits = batch.senderHits.get(from);
-  if (!hits) batch.senderHits.set(from, (hits = (await vault.sendersHits(tx, [from])).get(from) ?? []));
+  if (!hits) {
+    await flushHits(tx, batch);
+    batch.senderHits.set(from, (hits = (await vault.sendersHits(tx, [from])).get(from) ?? []));
+  }
   if (hits.length === 0 || (current && hits.length === 1)) return;
   // The sender's hits within SENDER_WINDOW_MS of this contact, judged with the numbers it called around it.
   const unrelated = await unrelatedNumbers(tx, batch, from, at);
@@ -314,12 +384,14 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     if (!next) rejudged.set(h.reasons, (next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated })));
     const before = Number(h.confidence);
     if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
+    await flushHits(tx, batch); // the hit may be one not written yet
+    batch.bodies = batch.openHits = null; // the incidents' hits may change
     batch.senderHits.delete(from);
     await vault.updateHitScore(tx, h.id, next.confidence, next.reasons);
     let incident = h.incident_id;
     if (next.confidence >= LOW && incident === null) {
       const contact = current?.incident ? null : await vault.getContactOfHit(tx, h.id);
-      incident = current?.incident ?? (await incidentFor(tx, { kind: contact!.kind, from, canaryId: h.canary_id, at: h.occurred_at, body: contact!.body ?? '' }));
+      incident = current?.incident ?? (await incidentFor(tx, batch, { kind: contact!.kind, from, canaryId: h.canary_id, at: h.occurred_at, body: contact!.body ?? '' }));
       await vault.setHitIncident(tx, h.id, incident);
     } else if (next.confidence < LOW && incident !== null && h.incident_status === 'open') {
       if ((await vault.strongHits(tx, incident, LOW)) > 0) {
@@ -338,6 +410,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     const labels = (await vault.incidentHits(tx, incident)).flatMap((h) => h.reasons as { code?: string; label?: string }[]).filter((r) => r.code === 'dialer');
     const widest = labels.map((r) => r.label ?? '').sort((a, b) => b.length - a.length || b.localeCompare(a))[0];
     batch.senderHits.clear(); // the incident's hits, of any sender, are in a dismissed incident now
+    batch.bodies = batch.openHits = null;
     await vault.dismissNoiseIncident(tx, incident, `triage: every hit is now below ${LOW}${widest ? ` (${widest})` : ''}: a dialer reaching traps by chance`, actor);
   }
 }

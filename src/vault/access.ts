@@ -136,10 +136,10 @@ export async function eventTextsBetween(tx: Queryable, hospital: string, fromMs:
  * The text goes as one parameter of bytes: COPY parsed its 3.8 MB as a CSV field byte by
  * byte, and sealing read it back (detoasted) to hash it; RETURNING hashes it before it is compressed.
  */
-export async function storeAccessBlock(tx: Queryable, block: AccessBlock): Promise<Record<string, unknown>> {
+export async function storeAccessBlock(tx: Queryable, block: AccessBlock): Promise<Record<string, unknown> & { key: string }> {
   // Bytes, not a string: node-pg sends them as they are (binary format; the server checks the UTF-8), PGlite reads them as text.
   const events = Buffer.from(block.events.buffer, block.events.byteOffset, block.events.byteLength);
-  const { rows } = await tx.query(
+  const { rows } = await tx.query<Record<string, unknown> & { key: string }>(
     `INSERT INTO access_blocks AS b (hospital, import_id, first_line, last_line, from_at, to_at, events_count, events)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ${rowReturning('access_blocks')}`,
     [block.hospital, block.importId, block.firstLine, block.lastLine, new Date(block.fromMs).toISOString(), new Date(block.toMs).toISOString(), block.count, events],

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { Family } from '../domain/index.js';
-import { HIT_EVIDENCE_COLUMNS, sealRows } from './ledger.js';
+import { canonicalJson, HIT_EVIDENCE_COLUMNS, ROWS_COLUMNS, sealRowsRead, type SealMeta } from './ledger.js';
 import { addSenderNumbers } from './sender-figures.js';
 
 // Hits (a contact matched to a canary and judged), the incidents that group them, and the alert
@@ -117,22 +117,61 @@ export async function openHitIncident(db: Queryable, from: string | null, canary
   const { rows } = await db.query<{ id: string }>(
     `WITH w AS (SELECT $3::timestamptz - make_interval(secs => $4) AS lo, $3::timestamptz + make_interval(secs => $4) AS hi),
      by_sender AS (
-       SELECT i.id, e.occurred_at FROM w, contact_events e JOIN hits h ON h.event_id = e.id JOIN incidents i ON i.id = h.incident_id
+       SELECT i.id, e.occurred_at, h.id AS hit FROM w, contact_events e JOIN hits h ON h.event_id = e.id JOIN incidents i ON i.id = h.incident_id
         WHERE $1::text IS NOT NULL AND e.from_address = $1 AND e.occurred_at BETWEEN w.lo AND w.hi AND i.source = 'hits' AND i.status = 'open'
-        ORDER BY e.occurred_at DESC LIMIT 1),
+        ORDER BY e.occurred_at DESC, h.id DESC LIMIT 1),
      by_canary AS (
-       SELECT i.id, e.occurred_at FROM w, hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
+       SELECT i.id, e.occurred_at, h.id AS hit FROM w, hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
         WHERE h.canary_id = $2 AND e.occurred_at BETWEEN w.lo AND w.hi AND i.source = 'hits' AND i.status = 'open'
-        ORDER BY e.occurred_at DESC LIMIT 1)
-     SELECT id FROM (SELECT * FROM by_sender UNION ALL SELECT * FROM by_canary) x ORDER BY occurred_at DESC LIMIT 1`,
+        ORDER BY e.occurred_at DESC, h.id DESC LIMIT 1)
+     SELECT id FROM (SELECT * FROM by_sender UNION ALL SELECT * FROM by_canary) x ORDER BY occurred_at DESC, hit DESC LIMIT 1`,
     [from, canaryId, at.toISOString(), windowMs / 1000],
   );
   return rows[0]?.id ?? null;
 }
 
-export async function createHitIncident(db: Queryable, id: string, title: string): Promise<void> {
-  await db.query(`INSERT INTO incidents (id, source, title) VALUES ($1, 'hits', $2)`, [id, title]);
-  await sealRows(db, 'incidents', [id], { incidentId: id });
+/** A hit in an open hit incident: its incident, sender, canary, contact time in microseconds and id (openHitIncident's order). */
+export interface OpenIncidentHit { incident_id: string; from_address: string | null; canary_id: string; us: bigint; id: number }
+
+/**
+ * What openHitIncident reads, for these senders and canaries and any time from `from` to `to`, in one
+ * statement: the hits in open hit incidents from those senders or on those canaries within the window
+ * (openIncidentAt picks an incident from them). From the open incidents' side: few, where a dialer's
+ * contacts are many.
+ */
+export async function openIncidentHitsAround(db: Queryable, froms: readonly string[], canaryIds: readonly string[], from: Date, to: Date, windowMs: number): Promise<OpenIncidentHit[]> {
+  const { rows } = await db.query<{ incident_id: string; from_address: string | null; canary_id: string; us: string; id: string }>(
+    `SELECT i.id AS incident_id, e.from_address, h.canary_id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text AS us, h.id::text
+       FROM incidents i JOIN hits h ON h.incident_id = i.id JOIN contact_events e ON e.id = h.event_id
+      WHERE i.source = 'hits' AND i.status = 'open' AND (e.from_address = ANY($1::text[]) OR h.canary_id = ANY($2::text[]))
+        AND e.occurred_at BETWEEN $3::timestamptz - make_interval(secs => $5) AND $4::timestamptz + make_interval(secs => $5)`,
+    [[...new Set(froms)], [...new Set(canaryIds)], from.toISOString(), to.toISOString(), windowMs / 1000],
+  );
+  return rows.map((r) => ({ incident_id: r.incident_id, from_address: r.from_address, canary_id: r.canary_id, us: BigInt(r.us), id: Number(r.id) }));
+}
+
+/** Of openIncidentHitsAround's hits (and any made since), what openHitIncident gives. */
+export function openIncidentAt(hits: readonly OpenIncidentHit[], from: string | null, canaryId: string, at: Date, windowMs: number): string | null {
+  const [lo, hi] = [BigInt(at.getTime() - windowMs) * 1000n, BigInt(at.getTime() + windowMs) * 1000n];
+  const later = (a: OpenIncidentHit, b: OpenIncidentHit | null) => !b || a.us > b.us || (a.us === b.us && a.id > b.id);
+  let bySender: OpenIncidentHit | null = null;
+  let byCanary: OpenIncidentHit | null = null;
+  for (const h of hits) {
+    if (h.us < lo || h.us > hi) continue;
+    if (from !== null && h.from_address === from && later(h, bySender)) bySender = h;
+    if (h.canary_id === canaryId && later(h, byCanary)) byCanary = h;
+  }
+  const best = bySender && byCanary ? (later(byCanary, bySender) ? byCanary : bySender) : (bySender ?? byCanary);
+  return best?.incident_id ?? null;
+}
+
+export async function createHitIncident(db: Queryable, id: string, title: string, meta: Omit<SealMeta, 'incidentId'> = {}): Promise<void> {
+  // Sealed from the row as written (the columns sealRows reads), not read back.
+  const { rows } = await db.query<Record<string, unknown> & { key: string }>(
+    `INSERT INTO incidents AS i (id, source, title) VALUES ($1, 'hits', $2) RETURNING ${ROWS_COLUMNS('incidents')}`,
+    [id, title],
+  );
+  await sealRowsRead(db, 'incidents', [id], rows, { ...meta, incidentId: id });
 }
 
 /** A hit; `candidates` (two or more, canaryId among them) when the contact could not be resolved to one canary. */
@@ -145,16 +184,96 @@ export async function insertHit(db: Queryable, hit: { eventId: number; canaryId:
   return rows[0]?.id ?? null;
 }
 
-/** A hit as insertHit writes it, returning its row as stored (HIT_EVIDENCE_COLUMNS, for sealHitRow) and its contact's time in microseconds; null when the contact already had a hit on that canary. */
-export async function insertHitRow(db: Queryable, hit: { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null; candidates?: readonly string[] | null }): Promise<InsertedHit | null> {
+/**
+ * A hit as insertHit writes it, returning its row as stored (HIT_EVIDENCE_COLUMNS, for sealHitRow) and its
+ * contact's time in microseconds; null when the contact already had a hit on that canary. `id`: one
+ * reserveHitIds gave (default the next of the sequence).
+ */
+export async function insertHitRow(db: Queryable, hit: NewHit & { id?: number }): Promise<InsertedHit | null> {
   const { rows } = await db.query<InsertedHit>(
-    `INSERT INTO hits (event_id, canary_id, confidence, reasons, incident_id, candidates) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO hits (id, event_id, canary_id, confidence, reasons, incident_id, candidates)
+     VALUES (coalesce($7::bigint, nextval(pg_get_serial_sequence('hits', 'id'))), $1, $2, $3, $4, $5, $6)
      ON CONFLICT (event_id, canary_id) DO NOTHING
      RETURNING ${HIT_EVIDENCE_COLUMNS}, (SELECT (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text FROM contact_events e WHERE e.id = hits.event_id) AS us`,
-    [hit.eventId, hit.canaryId, hit.confidence, JSON.stringify(hit.reasons), hit.incidentId, hit.candidates?.length ? hit.candidates : null],
+    [hit.eventId, hit.canaryId, hit.confidence, JSON.stringify(hit.reasons), hit.incidentId, hit.candidates?.length ? hit.candidates : null, hit.id ?? null],
   );
   if (!rows[0]) return null;
   return { ...rows[0], id: Number(rows[0].id) };
+}
+
+export interface NewHit { eventId: number; canaryId: string; confidence: number; reasons: unknown; incidentId: string | null; candidates?: readonly string[] | null }
+
+/**
+ * What a batch of contacts needs to make its hits without a statement per hit: for each contact (in the
+ * order given), its time in microseconds, whether it has a hit already (one made before a crash: that
+ * contact's hit goes through insertHitRow, which finds it), and a hit id taken from the sequence, in
+ * the order given, as inserting their hits one by one would number them.
+ */
+export async function reserveHitIds(db: Queryable, eventIds: readonly number[]): Promise<Map<number, { id: number; us: string; hasHit: boolean }>> {
+  const out = new Map<number, { id: number; us: string; hasHit: boolean }>();
+  if (eventIds.length === 0) return out;
+  const { rows } = await db.query<{ event_id: string; us: string; has_hit: boolean; id: string }>(
+    `SELECT x.event_id::text, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text AS us,
+            EXISTS (SELECT 1 FROM hits h WHERE h.event_id = x.event_id) AS has_hit, nextval(pg_get_serial_sequence('hits', 'id'))::text AS id
+       FROM unnest($1::bigint[]) AS x(event_id) JOIN contact_events e ON e.id = x.event_id`,
+    [eventIds],
+  );
+  // The ids in the order of the contacts, whatever order the rows came in.
+  const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  const by = new Map(rows.map((r) => [Number(r.event_id), r]));
+  let k = 0;
+  for (const eventId of eventIds) {
+    const r = by.get(eventId);
+    if (r) out.set(eventId, { id: ids[k++], us: r.us, hasHit: r.has_hit });
+  }
+  return out;
+}
+
+/**
+ * The row insertHitRow would return for a hit with an id from reserveHitIds, without writing it: the
+ * confidence as a real holds it, the reasons as jsonb gives them back (insertHitRows writes it, and
+ * checks the row stored is this one).
+ */
+export function hitRowOf(hit: NewHit & { id: number; us: string }): InsertedHit {
+  return {
+    key: hit.id, id: hit.id, event_id: hit.eventId, canary_id: hit.canaryId, confidence: float4(hit.confidence),
+    reasons: JSON.parse(JSON.stringify(hit.reasons)) as SenderHitRow['reasons'], incident_id: hit.incidentId, status: 'active',
+    candidates: hit.candidates?.length ? [...hit.candidates] : null, us: hit.us,
+  };
+}
+
+/** A number as a PostgreSQL real gives it back: the shortest decimal that reads back as the same single-precision float. */
+export function float4(x: number): number {
+  const f = Math.fround(x);
+  if (!Number.isFinite(f) || f === 0) return f;
+  for (let p = 1; p < 9; p++) {
+    const v = Number(f.toPrecision(p));
+    if (Math.fround(v) === f) return v;
+  }
+  return Number(f.toPrecision(9));
+}
+
+/**
+ * Hits made by hitRowOf, written in one statement (ids given, so the order of writing does not matter).
+ * Each row stored must be the row its seal was made from: a difference throws (and the batch rolls back).
+ */
+export async function insertHitRows(db: Queryable, hits: readonly InsertedHit[]): Promise<void> {
+  if (hits.length === 0) return;
+  const { rows } = await db.query<InsertedHit>(
+    `INSERT INTO hits (id, event_id, canary_id, confidence, reasons, incident_id, candidates)
+     SELECT id, event_id, canary_id, confidence, reasons::jsonb, incident_id, CASE WHEN candidates IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(candidates::json)) END
+       FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::real[], $5::text[], $6::text[], $7::text[]) AS h(id, event_id, canary_id, confidence, reasons, incident_id, candidates)
+     RETURNING ${HIT_EVIDENCE_COLUMNS}`,
+    [hits.map((h) => h.id), hits.map((h) => h.event_id), hits.map((h) => h.canary_id), hits.map((h) => h.confidence), hits.map((h) => JSON.stringify(h.reasons)), hits.map((h) => h.incident_id),
+      hits.map((h) => (h.candidates ? JSON.stringify(h.candidates) : null))],
+  );
+  const made = new Map(hits.map((h) => [Number(h.id), h]));
+  for (const r of rows) {
+    const h = made.get(Number(r.id));
+    const same = (x: Record<string, unknown>) => canonicalJson([Number(x.event_id), x.canary_id, Number(x.confidence), x.reasons, x.incident_id ?? null, x.status, x.candidates ?? null]);
+    if (!h || same(h) !== same(r)) throw new Error(`hit ${String(r.id)} was stored otherwise than it was sealed`);
+  }
+  if (rows.length !== hits.length) throw new Error(`${hits.length - rows.length} of ${hits.length} hits were not stored`);
 }
 
 export interface InsertedHit extends Record<string, unknown> {
@@ -299,14 +418,16 @@ export async function sendersHits(db: Queryable, froms: readonly string[]): Prom
   const by = new Map<string, TimedSenderHitRow[]>();
   if (froms.length === 0) return by;
   const { rows } = await db.query<{ from_address: string; confidence: number; reasons: SenderHitRow['reasons']; incident_id: string | null; incident_status: string | null; ids: string[]; canaries: string[]; us: string[] }>(
-    // The sender's contacts first (contact_events_from), then each one's hits by its key (OFFSET 0 keeps
-    // the planner from joining every hit instead, as it may while the table's statistics are young).
-    // Sender by sender (a plan for `= ANY` may scan every contact instead).
+    // The canaries the sender has active hits on (sender_canaries, kept with the hits), then those
+    // canaries' active hits (hits_canary) from the sender: a dialer's contacts are many, its hits' canaries
+    // few. Sender by sender, each step by its key (OFFSET 0 keeps the planner from joining every hit
+    // instead, as it may while the tables' statistics are young).
     `SELECT f.from_address, h.confidence, h.reasons, h.incident_id, i.status AS incident_status,
             array_agg(h.id::text) AS ids, array_agg(h.canary_id) AS canaries, array_agg((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) AS us
        FROM unnest($1::text[]) AS f(from_address)
-            CROSS JOIN LATERAL (SELECT e.id, e.occurred_at FROM contact_events e WHERE e.from_address = f.from_address OFFSET 0) e
-            CROSS JOIN LATERAL (SELECT h.* FROM hits h WHERE h.event_id = e.id AND h.status = 'active' OFFSET 0) h
+            CROSS JOIN LATERAL (SELECT sc.canary_id FROM sender_canaries sc WHERE sc.from_address = f.from_address OFFSET 0) sc
+            CROSS JOIN LATERAL (SELECT h.* FROM hits h WHERE h.canary_id = sc.canary_id AND h.status = 'active' OFFSET 0) h
+            CROSS JOIN LATERAL (SELECT e.occurred_at FROM contact_events e WHERE e.id = h.event_id AND e.from_address = f.from_address OFFSET 0) e
             LEFT JOIN incidents i ON i.id = h.incident_id
       GROUP BY f.from_address, h.confidence, h.reasons, h.incident_id, i.status`,
     [[...new Set(froms)]],
@@ -339,16 +460,51 @@ export async function updateHitScore(db: Queryable, id: number, confidence: numb
   await db.query(`UPDATE hits SET confidence = $2, reasons = $3 WHERE id = $1`, [id, confidence, JSON.stringify(reasons)]);
 }
 
+/** How many bodies recentIncidentBodies gives, the latest first. */
+const RECENT_BODIES = 500;
+
 /** Message bodies of open hit incidents' contacts within `windowMs` of `at`: to find the same script. */
 export async function recentIncidentBodies(db: Queryable, at: Date, windowMs: number): Promise<{ incident_id: string; body: string }[]> {
   const { rows } = await db.query<{ incident_id: string; body: string }>(
     `SELECT h.incident_id, e.body FROM hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
       WHERE i.status = 'open' AND e.body IS NOT NULL AND length(e.body) >= 8
         AND e.occurred_at BETWEEN $1::timestamptz - make_interval(secs => $2) AND $1::timestamptz + make_interval(secs => $2)
-      ORDER BY e.occurred_at DESC LIMIT 500`,
+      ORDER BY e.occurred_at DESC, h.id DESC LIMIT ${RECENT_BODIES}`,
     [at.toISOString(), windowMs / 1000],
   );
   return rows;
+}
+
+/** A body recentIncidentBodies may give, with its contact's time in microseconds and its hit's id (its order). */
+export interface IncidentBody { incident_id: string; body: string; us: bigint; id: number }
+
+/**
+ * What recentIncidentBodies would give for any `at` from `from` to `to`, in one statement: every body
+ * later than `from` + window (up to `to` + window) and the RECENT_BODIES latest before it (from
+ * `from` − window); recentBodiesAt picks an `at`'s from them.
+ */
+export async function incidentBodiesAround(db: Queryable, from: Date, to: Date, windowMs: number): Promise<IncidentBody[]> {
+  const { rows } = await db.query<{ incident_id: string; body: string; us: string; id: string }>(
+    `WITH b AS (
+       SELECT h.incident_id, e.body, e.occurred_at, h.id FROM hits h JOIN contact_events e ON e.id = h.event_id JOIN incidents i ON i.id = h.incident_id
+        WHERE i.status = 'open' AND e.body IS NOT NULL AND length(e.body) >= 8
+          AND e.occurred_at BETWEEN $1::timestamptz - make_interval(secs => $3) AND $2::timestamptz + make_interval(secs => $3))
+     SELECT incident_id, body, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS us, id::text FROM (
+       (SELECT * FROM b WHERE occurred_at > $1::timestamptz + make_interval(secs => $3))
+       UNION ALL
+       (SELECT * FROM b WHERE occurred_at <= $1::timestamptz + make_interval(secs => $3) ORDER BY occurred_at DESC, id DESC LIMIT ${RECENT_BODIES})) x`,
+    [from.toISOString(), to.toISOString(), windowMs / 1000],
+  );
+  return rows.map((r) => ({ incident_id: r.incident_id, body: r.body, us: BigInt(r.us), id: Number(r.id) }));
+}
+
+/** Of incidentBodiesAround's bodies (and any added since), what recentIncidentBodies gives for `at`. */
+export function recentBodiesAt(bodies: readonly IncidentBody[], at: Date, windowMs: number): { incident_id: string; body: string }[] {
+  const [lo, hi] = [BigInt(at.getTime() - windowMs) * 1000n, BigInt(at.getTime() + windowMs) * 1000n];
+  return bodies.filter((b) => b.us >= lo && b.us <= hi)
+    .sort((a, b) => (a.us > b.us ? -1 : a.us < b.us ? 1 : b.id - a.id))
+    .slice(0, RECENT_BODIES)
+    .map(({ incident_id, body }) => ({ incident_id, body }));
 }
 
 export interface IncidentHitRow {

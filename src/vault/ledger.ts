@@ -650,13 +650,18 @@ export function rowHash(table: SealedTable, row: Record<string, unknown>): strin
 /** SELECT key, columns FROM the table; `WHERE …` to follow. */
 export function rowSelect(table: SealedTable, extra = ''): string {
   const src = ROWS[table];
-  return `SELECT ${src.key}::text AS key, ${src.columns}${extra ? `, ${extra}` : ''} FROM ${src.from}`;
+  return `SELECT ${ROWS_COLUMNS(table)}${extra ? `, ${extra}` : ''} FROM ${src.from}`;
+}
+
+/** The key and columns sealRows reads of a table (with its alias: an INSERT … AS alias can RETURNING them). */
+export function ROWS_COLUMNS(table: SealedTable): string {
+  const src = ROWS[table];
+  return `${src.key}::text AS key, ${src.columns}`;
 }
 
 /** RETURNING key, columns: a row as rowSelect reads it, from the INSERT that writes it (INSERT INTO the table AS `from`'s alias). */
 export function rowReturning(table: SealedTable): string {
-  const src = ROWS[table];
-  return `RETURNING ${src.key}::text AS key, ${src.columns}`;
+  return `RETURNING ${ROWS_COLUMNS(table)}`;
 }
 
 /**
@@ -671,20 +676,21 @@ export async function sealRows(tx: Queryable, table: SealedTable, keys: readonly
     const src = ROWS[table];
     const lookup = src.lookup ?? `${src.key} = ANY($1::${src.keyType}[])`;
     const { rows } = await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect(table)} WHERE ${lookup}`, [chunk]);
-    entries.push(await appendRowsEntry(tx, table, chunk, rows, meta));
+    entries.push(await sealRowsRead(tx, table, chunk, rows, meta));
   }
   return entries;
 }
 
 /** sealRows of rows as just written (RETURNING rowReturning(table)), at most ROWS_PER_ENTRY: the same entry, no read. */
-export function sealRowsOf(tx: Queryable, table: SealedTable, rows: readonly Record<string, unknown>[], meta: SealMeta = {}): Promise<LedgerEntry> {
+export function sealRowsOf(tx: Queryable, table: SealedTable, rows: readonly (Record<string, unknown> & { key: string })[], meta: SealMeta = {}): Promise<LedgerEntry> {
   if (rows.length > ROWS_PER_ENTRY) throw new Error(`sealRowsOf: ${rows.length} rows, more than one entry seals`);
-  return appendRowsEntry(tx, table, [...new Set(rows.map((r) => String(r.key)))], rows, meta);
+  return sealRowsRead(tx, table, [...new Set(rows.map((r) => r.key))], rows, meta);
 }
 
-function appendRowsEntry(tx: Queryable, table: SealedTable, keys: readonly string[], rows: readonly Record<string, unknown>[], meta: SealMeta & { baseline?: boolean }): Promise<LedgerEntry> {
+/** sealRows' entry for at most ROWS_PER_ENTRY keys from their rows as read (ROWS_COLUMNS) or just written (RETURNING them): a key with no row is recorded as deleted. */
+export async function sealRowsRead(tx: Queryable, table: SealedTable, keys: readonly string[], rows: readonly (Record<string, unknown> & { key: string })[], meta: SealMeta & { baseline?: boolean } = {}): Promise<LedgerEntry> {
   const hashes: Record<string, string | null> = Object.fromEntries(keys.map((k) => [k, null]));
-  for (const r of rows) hashes[String(r.key)] = rowHash(table, r);
+  for (const r of rows) hashes[r.key] = rowHash(table, r);
   return appendLedger(tx, {
     kind: 'rows',
     ref: table,

@@ -53,6 +53,11 @@ async function record(side: Side, t0: Date): Promise<void> {
       await add(`scam${i}`, SCAMMER, phone(i / 10), at(i * 20_000 + 7000), `${c.family.mother.name.full}您好，恭喜宝宝出生！医院合作影楼免费百天写真，请回电预约。`);
     }
     if (i % 4 === 1) await add(`later${i}`, EARLY, BLOCK[(i * 7) % 40], at(i * 20_000 + 9000), i % 8 === 1 ? null : '免费写真');
+    // A call centre rotating numbers: the scammer's script from another number (the same campaign, found by its script).
+    if (i % 10 === 5) {
+      const c = canaries[(i - 5) / 10 + 3];
+      await add(`rotate${i}`, `+86133123457${String(i).padStart(2, '0')}`, phone((i - 5) / 10 + 3), at(i * 20_000 + 7500), `${c.family.mother.name.full}您好，恭喜宝宝出生！医院合作影楼免费百天写真，请回电预约。`);
+    }
     if (i % 11 === 5) await add(`stranger${i}`, `+861580000${String(i).padStart(4, '0')}`, phone(4), at(i * 20_000 + 8000), null);
   }
 }
@@ -207,7 +212,14 @@ describe.each(BACKENDS)('one batch or one contact at a time on %s', (backend) =>
 
   it('gives the same hits, judgements, alerts and ledger', async () => {
     const options: TriageOptions = { alertChannels: ['email'] };
-    const all = await triagePending(batched.h.vault, options);
+    // Statements writing hits, counted: the batch's hits below LOW (no incident) are written together.
+    const inserts: number[] = [];
+    const counting = (tx: Queryable): Queryable => ({ ...tx, query: (sql, params) => {
+      if (/^\s*INSERT INTO hits/.test(sql)) inserts.push(Array.isArray(params?.[0]) ? params[0].length : 1);
+      return tx.query(sql, params);
+    } });
+    const counted: Database = { ...batched.h.vault, transaction: (fn, o) => batched.h.vault.transaction((tx) => fn(counting(tx)), o) };
+    const all = await triagePending(counted, options);
     const total = Number((await batched.h.vault.query<{ n: number }>(`SELECT count(*)::int AS n FROM contact_events`)).rows[0].n);
     expect(all.triaged).toBe(total);
     expect(total).toBeLessThanOrEqual(100); // one batch (TRIAGE_BATCH)
@@ -219,6 +231,17 @@ describe.each(BACKENDS)('one batch or one contact at a time on %s', (backend) =>
     expect(a).toEqual(b);
     const [ja, jb] = [await judgements(batched), await judgements(single)];
     expect(ja).toEqual(jb);
+    // The same hit ids (hits written later in one statement are numbered as made), and the batch mixed
+    // hits below LOW and at or above it but wrote fewer statements than hits.
+    const ids = async (side: Side) => (await side.h.vault.query<{ provider_id: string; id: string }>(`SELECT e.provider_id, h.id::text FROM hits h JOIN contact_events e ON e.id = h.event_id ORDER BY h.id`)).rows;
+    expect(await ids(batched)).toEqual(await ids(single));
+    const made = Object.values(a).filter((v) => (v as { canary: unknown }).canary !== null) as { incident: unknown }[];
+    expect(made.some((v) => v.incident === null) && made.some((v) => v.incident !== null)).toBe(true);
+    expect(inserts.reduce((x, y) => x + y, 0)).toBe(made.length);
+    // The rotating numbers' hits joined an incident of another sender's hits, by their script.
+    const withScam = made.filter((v) => (v as { incident: { with: string[] } | null }).incident?.with.some((p) => p.startsWith('scam')) && (v as { incident: { with: string[] } }).incident.with.some((p) => p.startsWith('rotate')));
+    expect(withScam.length).toBeGreaterThan(0);
+    expect(inserts.length).toBeLessThan(made.length - made.filter((v) => v.incident === null).length / 2);
     // Re-judged within the batch, not only made: more judgements than hits.
     expect(ja.length).toBeGreaterThan(Object.values(a).filter((v) => (v as { canary: unknown }).canary !== null).length);
     expect(Object.values(a).filter((v) => (v as { alerts: number }).alerts > 0).length).toBeGreaterThan(0);

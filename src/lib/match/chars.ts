@@ -168,6 +168,16 @@ const GOLDEN = 0x9e3779b1 | 0;
  * A one-probe Bloom filter over 32-bit hashes. The scanner asks it before building any string,
  * so the common case (no canary here) allocates nothing; a false positive costs one Map look-up.
  */
+/**
+ * Bits (log2) for a filter of at most `max`, or, for a matcher of a known few canaries (`canaries`),
+ * enough to hold them with `perCanary` more bits of headroom (log2; at least 2^12): a filter of a few
+ * canaries' keys costs kilobytes to clear, not megabytes. A smaller filter only says "maybe" more often.
+ */
+export function fitBits(max: number, canaries: number | undefined, perCanary: number): number {
+  if (canaries === undefined) return max;
+  return Math.min(max, Math.max(12, Math.ceil(Math.log2(canaries + 1)) + perCanary));
+}
+
 export class BitFilter {
   private readonly bits: Uint32Array;
   private readonly shift: number;

@@ -3,7 +3,7 @@
 // address is the longest run of mailbox characters before it and domain characters after it,
 // less the punctuation a sentence puts around it ("<a@b.com>", "(a@b.com).", "mailto:a@b.com;").
 // Taking the longest run makes the match whole: xli@qq.com and li@qq.com.cn do not match li@qq.com.
-import { BitFilter, HASH_SEED, isEmailDomain, isEmailLocal, mix } from './chars.js';
+import { BitFilter, fitBits, HASH_SEED, isEmailDomain, isEmailLocal, mix } from './chars.js';
 import type { Hit } from './types.js';
 
 interface EmailEntry {
@@ -18,7 +18,12 @@ const MAX_DOMAIN = 255;
 export class EmailIndex {
   private readonly map = new Map<string, EmailEntry[]>();
   /** Hashes of the lowercase addresses: most addresses in a leak are not canaries, and need no string built. */
-  private readonly filter = new BitFilter(20);
+  private readonly filter: BitFilter;
+
+  /** `canaries`: size the filter to this few (fitBits); default as for any number. */
+  constructor(canaries?: number) {
+    this.filter = new BitFilter(fitBits(20, canaries, 6));
+  }
 
   get size(): number {
     return this.map.size;

@@ -6,7 +6,7 @@
 // Bloom filter first, so a run costs a few multiplications per character and no allocation
 // unless a canary name is (probably) there: the cost does not grow with the number of canaries.
 import type { PersonName } from '../../domain/index.js';
-import { BitFilter, HASH_SEED, isHan, isNameMask, MOU, mix } from './chars.js';
+import { BitFilter, fitBits, HASH_SEED, isHan, isNameMask, MOU, mix } from './chars.js';
 import type { Hit } from './types.js';
 
 interface NameEntry {
@@ -40,19 +40,25 @@ export function isHanName(full: string): boolean {
 
 export class HanNameIndex {
   private readonly exact = new Map<string, NameEntry[]>();
-  private readonly filter = new BitFilter(22);
+  private readonly filter: BitFilter;
   /** Bit L set when some name is L units long. */
   private lengthBits = 0;
   private maxLength = 0;
   /** Name with one character replaced by MASK_KEY → entries; only names of 3+ characters (2 stay visible). */
   private readonly masked = new Map<string, NameEntry[]>();
-  private readonly maskedFilter = new BitFilter(22);
+  private readonly maskedFilter: BitFilter;
   /** (units before the mask, units after it) pairs that occur in `masked`. */
   private readonly shapes: [number, number][] = [];
   /** Mask positions of the run being scanned; reused between runs. */
   private readonly maskAt: number[] = [];
   /** first[c] = 1 when some name starts with code unit c. */
   private readonly first = new Uint8Array(0x10000);
+
+  /** `canaries`: size the filters to this few (fitBits); default as for any number. */
+  constructor(canaries?: number) {
+    this.filter = new BitFilter(fitBits(22, canaries, 10));
+    this.maskedFilter = new BitFilter(fitBits(22, canaries, 10));
+  }
 
   get size(): number {
     return this.exact.size;

@@ -10,7 +10,7 @@
 // since they began, and die as soon as a Bloom filter of key prefixes says no key starts that way.
 // Strings are built only when the key filter says a whole key is probably there.
 import type { PersonName } from '../../domain/index.js';
-import { BitFilter, foldLatin, foldLetter, HASH_POW, HASH_SEED, imul, isLatinLetter, isNameSeparator, isToneDigit, isWordSeparator, mix } from './chars.js';
+import { BitFilter, fitBits, foldLatin, foldLetter, HASH_POW, HASH_SEED, imul, isLatinLetter, isNameSeparator, isToneDigit, isWordSeparator, mix } from './chars.js';
 import type { Hit } from './types.js';
 
 interface LatinEntry {
@@ -61,8 +61,8 @@ export function latinKeys(name: PersonName, pinyin: boolean): string[] {
 
 export class LatinNameIndex {
   private readonly keys = new Map<string, LatinEntry[]>();
-  private readonly keyFilter = new BitFilter(22);
-  private readonly prefixFilter = new BitFilter(24);
+  private readonly keyFilter: BitFilter;
+  private readonly prefixFilter: BitFilter;
   private maxKey = 0;
 
   // Streaming state for the record being scanned.
@@ -78,6 +78,12 @@ export class LatinNameIndex {
   private readonly skipLength = new Int32Array(MAX_ACTIVE);
   private active = 0;
   private previousEnd = -1;
+
+  /** `canaries`: size the filters to this few (fitBits); default as for any number. */
+  constructor(canaries?: number) {
+    this.keyFilter = new BitFilter(fitBits(22, canaries, 10));
+    this.prefixFilter = new BitFilter(fitBits(24, canaries, 14));
+  }
 
   get size(): number {
     return this.keys.size;

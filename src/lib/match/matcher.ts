@@ -21,12 +21,21 @@ export type { CanarySignature, Hit, MatchKind, RecordMatch } from './types.js';
 export { CONFIDENCE, NAMES_CAP } from './score.js';
 
 export class CanaryMatcher {
-  private readonly phones = new PhoneIndex();
-  private readonly emails = new EmailIndex();
-  private readonly han = new HanNameIndex();
-  private readonly latin = new LatinNameIndex();
+  private readonly phones: PhoneIndex;
+  private readonly emails: EmailIndex;
+  private readonly han: HanNameIndex;
+  private readonly latin: LatinNameIndex;
 
-  constructor(canaries: readonly CanarySignature[]) {
+  /**
+   * `fit`: filters sized to these canaries (a matcher of a trap's few holders, built per message by
+   * triage); default sized for any number (scan's, built once). The same matches either way.
+   */
+  constructor(canaries: readonly CanarySignature[], options: { fit?: boolean } = {}) {
+    const n = options.fit ? canaries.length : undefined;
+    this.phones = new PhoneIndex(n);
+    this.emails = new EmailIndex(n);
+    this.han = new HanNameIndex(n);
+    this.latin = new LatinNameIndex(n);
     for (const c of canaries) {
       for (const phone of c.phones) this.phones.add(c.canaryId, phone);
       for (const email of c.emails) this.emails.add(c.canaryId, email);

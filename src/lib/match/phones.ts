@@ -8,7 +8,7 @@
 //
 // The group's items live in a 32-slot ring buffer: a candidate never spans more than
 // 4 prefix + 14 national digits, and a 50 MB line of digits must not grow an array.
-import { BitFilter, digitValue, isLatinLetter, isPhoneMask, isPhoneSeparator } from './chars.js';
+import { BitFilter, digitValue, fitBits, isLatinLetter, isPhoneMask, isPhoneSeparator } from './chars.js';
 import type { Hit } from './types.js';
 
 interface PhoneEntry {
@@ -57,7 +57,7 @@ export class PhoneIndex {
   /** National number → entries. */
   private readonly exact = new Map<number, PhoneEntry[]>();
   /** The exact keys' low 32 bits: a Map look-up with a double key costs more than a bit test. */
-  private readonly exactFilter = new BitFilter(20);
+  private readonly exactFilter: BitFilter;
   /** prefix3 × 10⁴ + suffix4 → entries: the broker form 138****5678, one look-up. */
   private readonly middle = new Map<number, PhoneEntry[]>();
   /** Length and the digits before four trailing masks (1381234****) → entries. */
@@ -71,6 +71,11 @@ export class PhoneIndex {
   private readonly val = new Int8Array(RING);
   private readonly off = new Int32Array(RING);
   private readonly chunk = new Int32Array(RING);
+
+  /** `canaries`: size the filters to this few (fitBits); default as for any number. */
+  constructor(canaries?: number) {
+    this.exactFilter = new BitFilter(fitBits(20, canaries, 8));
+  }
 
   get size(): number {
     return this.exact.size;

@@ -407,6 +407,18 @@ describe('10,000 synthetic canaries', () => {
     expect(sizes.latinKeys).toBeGreaterThan(40_000);
   });
 
+  it('finds the same with filters fitted to a few canaries (triage builds one per message)', () => {
+    const rng = createRandom('scan-plant-fit');
+    for (let r = 0; r < 200; r++) {
+      const index = rng.int(0, canaries.length - 2);
+      const { text } = render(rng, canaries[index], r, rng.pick(PLANTS));
+      const few = [signatures[index], signatures[index + 1]];
+      const fitted = new CanaryMatcher(few, { fit: true }).matchRecord(text);
+      expect(fitted).toEqual(new CanaryMatcher(few).matchRecord(text));
+      expect(fitted.some((m) => m.canaryId === `c${index}`)).toBe(true);
+    }
+  });
+
   it('finds every planted canary, however its record was reformatted', () => {
     const rng = createRandom('scan-plant');
     const failures: string[] = [];

@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { float4, openIncidentAt, recentBodiesAt, type IncidentBody, type OpenIncidentHit } from '../../src/vault/hits.js';
+
+// Triage's batch-wide look-ups (src/triage/triage.ts): what openHitIncident and recentIncidentBodies
+// read, picked in memory for one hit's time, with the same window bounds and order as the SQL.
+
+const W = 7 * 86_400_000;
+const t = Date.parse('2026-12-01T00:00:00.000Z');
+const us = (ms: number) => BigInt(ms) * 1000n;
+
+describe('batch look-ups', () => {
+  it('openIncidentAt: the latest hit within the window of the sender or on the canary, ties by hit id', () => {
+    const hits: OpenIncidentHit[] = [
+      { incident_id: 'old', from_address: '+1', canary_id: 'A', us: us(t - W) - 1n, id: 1 }, // a microsecond outside the window
+      { incident_id: 'edge', from_address: '+1', canary_id: 'B', us: us(t - W), id: 2 }, // on its edge: inside (BETWEEN)
+      { incident_id: 'canary', from_address: '+2', canary_id: 'A', us: us(t - 1000), id: 3 },
+      { incident_id: 'tie', from_address: '+3', canary_id: 'A', us: us(t - 1000), id: 4 },
+      { incident_id: 'future', from_address: '+4', canary_id: 'C', us: us(t + W) + 1n, id: 5 },
+    ];
+    const at = new Date(t);
+    expect(openIncidentAt(hits, '+1', 'Z', at, W)).toBe('edge');
+    expect(openIncidentAt(hits, '+1', 'A', at, W)).toBe('tie');
+    expect(openIncidentAt(hits, null, 'A', at, W)).toBe('tie');
+    expect(openIncidentAt(hits, '+4', 'C', at, W)).toBeNull();
+    expect(openIncidentAt(hits, '+9', 'Z', at, W)).toBeNull();
+  });
+
+  it('recentBodiesAt: bodies within the window, the latest first, at most 500', () => {
+    const bodies: IncidentBody[] = Array.from({ length: 600 }, (_, i) => ({ incident_id: `i${i}`, body: `body ${i}`, us: us(t - i * 1000), id: i }));
+    bodies.push({ incident_id: 'out', body: 'too late', us: us(t + W) + 1n, id: 1000 }, { incident_id: 'same', body: 'same time', us: us(t), id: 1001 });
+    const got = recentBodiesAt(bodies, new Date(t), W);
+    expect(got).toHaveLength(500);
+    expect(got.slice(0, 3).map((b) => b.incident_id)).toEqual(['same', 'i0', 'i1']);
+    expect(got.at(-1)!.incident_id).toBe('i498');
+  });
+
+  it('float4: a number as PostgreSQL gives a real back', () => {
+    expect(float4(0.123)).toBe(0.123);
+    expect(float4(0.1)).toBe(0.1);
+    expect(float4(1 / 3)).toBe(0.33333334);
+    expect(float4(0)).toBe(0);
+    expect(float4(16777217)).toBe(16777216);
+  });
+});
