@@ -114,6 +114,8 @@ export interface FamilyProfile {
     weightStep?: number;
     /** Hours from admission to birth. */
     admissionToBirthHours?: Quantiles;
+    /** The same per delivery mode and quarter of the day of the birth (local hour / 6), keyed `caesarean|1`: groups of at least k births. */
+    admissionToBirthByMode?: Record<string, Quantiles>;
     /** Local hour of discharge "0".."23". */
     dischargeHours?: Counts;
     /** Local ten-minute slot of discharge, "0" (00:00–00:09) .."143", under the k rule (finer than the hours). */

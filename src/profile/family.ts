@@ -378,7 +378,13 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
       // Ten-minute slots: a hospital discharging from 8:30 to 11:30 never stamps a discharge at 11:50.
       counts('dischargeSlots', `(extract(hour FROM ${discharged}) * 6 + floor(extract(minute FROM ${discharged}) / 10))::int`);
     }
-    if (admitted) quant('admissionToBirth', `extract(epoch FROM (${birth} - ${admitted})) / 3600`);
+    if (admitted) {
+      const a2b = `extract(epoch FROM (${birth} - ${admitted})) / 3600`;
+      quant('admissionToBirth', a2b);
+      // By delivery mode and the birth's quarter of the day: a planned caesarean at 09:00 was admitted the
+      // day before, a birth in labour hours earlier; pooled, canaries were admitted at hours real mothers are not.
+      if (mode) quant('admissionToBirth.mode', a2b, `${mode} || '|' || floor(extract(hour FROM ${birth}) / 6)::int`);
+    }
     // Ages: from the birth date, else the ID-card number's birth date, else the recorded age.
     const ageOf = (role: string): string | null => {
       const bd = f.local(`${role}.birthDate`);
@@ -491,6 +497,7 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
   if (weight) profile.births.weightStep = [100, 50, 10, 5].find((s) => (R(`weightStep.${s}`) ?? 0) >= 0.95) ?? 1;
   const a2b = Q('admissionToBirth');
   if (a2b) profile.births.admissionToBirthHours = a2b;
+  if (r.quantiles.get('admissionToBirth.mode')) profile.births.admissionToBirthByMode = Object.fromEntries(r.quantiles.get('admissionToBirth.mode')!);
   if (r.counts.get('dischargeHours')) profile.births.dischargeHours = C('dischargeHours');
   if (r.counts.get('dischargeSlots')) profile.births.dischargeSlots = C('dischargeSlots');
 

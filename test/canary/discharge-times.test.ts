@@ -17,7 +17,8 @@ import { localTrapNumbers } from '../helpers/regional-year.js';
 // are updated within 15 minutes, so no real updated stamp of a discharge falls at 12:xx; its NICU sends
 // babies home between 09:30 and 16:00, days after their mothers. A canary drawn by the hour alone went
 // home at 11:50 and was stamped at 12:04; a NICU baby's own discharge, drawn as the mother's plus a gap
-// in seconds, fell at any hour of the night.
+// in seconds, fell at any hour of the night. And admissions: a planned caesarean born at 09:00 was admitted
+// the day before, which a pooled admission-to-birth time gave only as often as labours are that long.
 
 const NOW = new Date('2025-10-06T03:00:00+08:00');
 const NICU = '新生儿科';
@@ -78,6 +79,21 @@ describe('discharge times of day on the regional hospital', () => {
     expect(stamped.filter((t) => !hours.has(hourOf(t))).map(local)).toEqual([]);
     // The learned ten-minute slots hold the discharge within the hospital's hours, and its stamp within minutes of them.
     expect(stamped.filter((t) => local(t) > latest).map(local).length).toBeLessThanOrEqual(3);
+  });
+
+  it('admits a caesarean born in the morning as the hospital admits its planned sections, the day before, not hours before as a labour', async () => {
+    // Real: the share of caesareans born 06:00–11:59 admitted more than 12 hours before the birth.
+    const { rows } = await target.query<{ long: boolean }>(
+      `SELECT extract(epoch FROM b."CSSJ" - m."RYSJ") > 43200 AS long FROM "ZY_MQXX" m JOIN "XSE_XX" b ON b."MQID" = m."ID"
+        WHERE m."FMFS" = '剖宫产' AND extract(hour FROM b."CSSJ") BETWEEN 6 AND 11`,
+    );
+    const realShare = rows.filter((r) => r.long).length / rows.length;
+    expect(realShare).toBeGreaterThan(0.6);
+    const hourOfBirth = (p: PlannedCanary) => hourOf(Date.parse(p.family.baby.birthTime));
+    const morning = [...planted, ...nicuPlanted].filter((p) => p.family.deliveryMode === 'caesarean' && hourOfBirth(p) >= 6 && hourOfBirth(p) < 12);
+    expect(morning.length).toBeGreaterThan(20);
+    const share = morning.filter((p) => Date.parse(p.family.baby.birthTime) - Date.parse(p.family.admittedAt) > 43_200_000).length / morning.length;
+    expect(Math.abs(share - realShare)).toBeLessThan(0.15);
   });
 
   it("discharges a NICU baby apart from its mother, days later, at the hours the NICU's own babies go home", async () => {

@@ -12,7 +12,7 @@ import { enUS } from './locales/en-US.js';
 import { zhCN } from './locales/zh-CN.js';
 import { latinOf, type NameIndex } from './names.js';
 import { truncatedNormal, weightedTable, type Random, type WeightedTable } from './random.js';
-import { birthDateAt, dayNumber, fromDayNumber, localDay, localTimeToUtc, type LocalDate } from './zone.js';
+import { birthDateAt, dayNumber, fromDayNumber, localDay, localTimeToUtc, zoneOffset, type LocalDate } from './zone.js';
 
 export interface ProfileFamilyOptions {
   locale: Locale;
@@ -392,7 +392,8 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
   if (father) father.idNumber = idNumber(rng, region(), father.birthDate, 'male');
 
   // Admission, stay and discharge.
-  const a2b = p.births?.admissionToBirthHours;
+  const birthHour = new Date(birth + zoneOffset(birth, opts.timeZone)).getUTCHours();
+  const a2b = p.births?.admissionToBirthByMode?.[`${mode}|${Math.floor(birthHour / 6)}`] ?? p.births?.admissionToBirthHours;
   const admittedAt = a2b ? birth - Math.max(0.5, drawQuantile(rng, a2b)) * 3_600_000 - rng.int(0, 59) * 60_000 : birth - rng.int(2 * 60, 30 * 60) * 60_000;
   const stays = wp?.stayDays;
   const stayText = drawKept(rng, stays ? (stays[mode]?.total ? stays[mode] : stays.all) : undefined);
