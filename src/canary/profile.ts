@@ -23,7 +23,7 @@ const MAX_COLUMN_OFFSET_S = 3600;
 /** A ward's learned gap between two discharge columns lies at most this far (a NICU stay). */
 const MAX_GAP_S = 90 * 86_400;
 /** A gap longer than this is a discharge of its own (another visit to the desk), drawn at its ward's hours. */
-const OWN_DAY_S = 6 * 3600;
+const OWN_DAY_S = 3600;
 
 /** An hour of the day by the learned shares per hour; null without any. */
 function drawHour(rng: Random, shares: readonly number[] | undefined): string | null {
