@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { QUANTILE_POINTS, type Family, type HospitalProfile, type NullPatterns } from '../domain/index.js';
-import { drawColumnValue, fromQuantiles, localeTables, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext, type Random } from '../lib/generate/index.js';
+import { drawColumnValue, drawKept, fromQuantiles, localeTables, roundToProfile, wallMs, wallText, withTimePrecision, type DrawContext, type Random } from '../lib/generate/index.js';
 import { FIELDS } from '../targetdb/fields.js';
 import { fieldColumn, type Mapping } from '../targetdb/mapping.js';
 
@@ -22,6 +22,14 @@ const INSTANTS = ['admittedAt', 'baby.birthTime', 'dischargedAt'] as const;
 const MAX_COLUMN_OFFSET_S = 3600;
 /** A ward's learned gap between two discharge columns lies at most this far (a NICU stay). */
 const MAX_GAP_S = 90 * 86_400;
+/** A gap longer than this is a discharge of its own (another visit to the desk), drawn at its ward's hours. */
+const OWN_DAY_S = 3600;
+
+/** An hour of the day by the learned shares per hour; null without any. */
+function drawHour(rng: Random, shares: readonly number[] | undefined): string | null {
+  const hours = (shares ?? []).map((w, h) => [String(h), w] as [string, number]).filter(([, w]) => w > 0);
+  return hours.length ? rng.weighted(hours) : null;
+}
 
 /** The offset of `timeZone` from UTC at `ms`, in milliseconds. */
 function zoneOffsetMs(timeZone: string, ms: number): number {
@@ -243,11 +251,20 @@ export function applyProfile(
       if (!iso) continue;
       // The ward's own gap where the profile has one (a NICU baby goes home days after its mother),
       // else an offset within the hour (a record written minutes apart), from the column's quantiles.
-      const gap = field === 'dischargedAt' ? profile.family.births?.byWard[family.ward]?.dischargeGaps?.[key] : undefined;
+      const wardProfile = field === 'dischargedAt' ? profile.family.births?.byWard[family.ward] : undefined;
+      const gap = wardProfile?.dischargeGaps?.[key];
+      const hours = wardProfile?.dischargeHours?.[key];
       for (let tries = 0; tries < 20; tries++) {
         const seconds = gap ? fromQuantiles(rng, QUANTILE_POINTS, gap) : fromQuantiles(rng, offset.quantileLevels, offset.quantiles);
         if (!Number.isFinite(seconds) || Math.abs(seconds) > (gap ? MAX_GAP_S : MAX_COLUMN_OFFSET_S)) continue;
-        const wall = withTimePrecision(rng, toWall(iso, timeZone) + Math.round(seconds) * 1000, precision);
+        let wall = toWall(iso, timeZone) + Math.round(seconds) * 1000;
+        // A discharge on another day (a NICU baby's) keeps the day the gap gives and takes the ward's own
+        // hour for that column: the gap's seconds alone would send babies home at 3 a.m.
+        // A young profile may keep no hour of the ward yet: then the column's own hours (all wards).
+        const hour = Math.abs(seconds) <= OWN_DAY_S ? null : (drawKept(rng, hours) ?? drawHour(rng, profile.columns[key]?.time?.hours));
+        if (hour !== null) wall = Math.floor(wall / 86_400_000) * 86_400_000 + Number(hour) * 3_600_000 + rng.int(0, 3599) * 1000;
+        if (field === 'dischargedAt' && family.baby.birthTime && wall <= toWall(family.baby.birthTime, timeZone) + 3_600_000) continue;
+        wall = withTimePrecision(rng, wall, precision);
         const own = new Date(fromWall(wall, timeZone));
         (family.columnTimes ??= {})[key] = own.toISOString();
         // Its row's updated stamp: its own time plus a recording delay of its own (at discharge).

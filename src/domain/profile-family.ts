@@ -71,6 +71,8 @@ export interface WardProfile {
    * beside the mother's), keyed by that column (`alias.column`): a NICU baby goes home days after its mother.
    */
   dischargeGaps?: Record<string, Quantiles>;
+  /** The local hour ("0".."23") of that later discharge column, keyed as dischargeGaps. */
+  dischargeHours?: Record<string, Counts>;
 }
 
 export interface FamilyProfile {
@@ -133,8 +135,12 @@ export interface FamilyProfile {
     weightStep?: number;
     /** Hours from admission to birth. */
     admissionToBirthHours?: Quantiles;
+    /** The same per delivery mode and quarter of the day of the birth (local hour / 6), keyed `caesarean|1`: groups of at least k births. */
+    admissionToBirthByMode?: Record<string, Quantiles>;
     /** Local hour of discharge "0".."23". */
     dischargeHours?: Counts;
+    /** Local ten-minute slot of discharge, "0" (00:00–00:09) .."143", under the k rule (finer than the hours). */
+    dischargeSlots?: Counts;
   };
   parents?: {
     /** Mother's age in years at the birth. */

@@ -364,7 +364,12 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
   counts('ward.sex', sex, ward);
   if (f.has('motherWard') && f.has('ward')) counts('ward.motherWards', col(f.text('motherWard')), ward);
   const laterDischarges = discharged ? f.laterLocals('dischargedAt') : [];
-  for (const [i, later] of laterDischarges.entries()) quant(`ward.dischargeGap.${i}`, `extract(epoch FROM (${col(later.expr)} - ${discharged}))`, ward);
+  for (const [i, later] of laterDischarges.entries()) {
+    const at = col(later.expr);
+    quant(`ward.dischargeGap.${i}`, `extract(epoch FROM (${at} - ${discharged}))`, ward);
+    // Its own hour of the day, per ward: a NICU sends babies home at other hours than the mothers'.
+    counts(`ward.dischargeHour.${i}`, `extract(hour FROM ${at})::int`, ward);
+  }
   counts('ward.modes', mode, ward);
   quant('ward.weight', weight, ward);
   counts('ward.weeks', weeks === null ? null : `round(${weeks})`, ward);
@@ -383,8 +388,16 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
       counts('stay.all', stay, ward);
       if (mode) counts('stay.mode', stay, `${ward} || '|' || ${mode}`);
       counts('dischargeHours', `extract(hour FROM ${discharged})::int`);
+      // Ten-minute slots: a hospital discharging from 8:30 to 11:30 never stamps a discharge at 11:50.
+      counts('dischargeSlots', `(extract(hour FROM ${discharged}) * 6 + floor(extract(minute FROM ${discharged}) / 10))::int`);
     }
-    if (admitted) quant('admissionToBirth', `extract(epoch FROM (${birth} - ${admitted})) / 3600`);
+    if (admitted) {
+      const a2b = `extract(epoch FROM (${birth} - ${admitted})) / 3600`;
+      quant('admissionToBirth', a2b);
+      // By delivery mode and the birth's quarter of the day: a planned caesarean at 09:00 was admitted the
+      // day before, a birth in labour hours earlier; pooled, canaries were admitted at hours real mothers are not.
+      if (mode) quant('admissionToBirth.mode', a2b, `${mode} || '|' || floor(extract(hour FROM ${birth}) / 6)::int`);
+    }
     // Ages: from the birth date, else the ID-card number's birth date, else the recorded age.
     const ageOf = (role: string): string | null => {
       const bd = f.local(`${role}.birthDate`);
@@ -497,6 +510,8 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
     for (const [i, later] of laterDischarges.entries()) {
       const gap = Q(`ward.dischargeGap.${i}`, w);
       if (gap) (wp.dischargeGaps ??= {})[later.key] = gap;
+      const hours = C(`ward.dischargeHour.${i}`, w);
+      if (hours.total > 0) (wp.dischargeHours ??= {})[later.key] = hours;
     }
     byWard[w] = wp;
   }
@@ -510,7 +525,9 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
   if (weight) profile.births.weightStep = [100, 50, 10, 5].find((s) => (R(`weightStep.${s}`) ?? 0) >= 0.95) ?? 1;
   const a2b = Q('admissionToBirth');
   if (a2b) profile.births.admissionToBirthHours = a2b;
+  if (r.quantiles.get('admissionToBirth.mode')) profile.births.admissionToBirthByMode = Object.fromEntries(r.quantiles.get('admissionToBirth.mode')!);
   if (r.counts.get('dischargeHours')) profile.births.dischargeHours = C('dischargeHours');
+  if (r.counts.get('dischargeSlots')) profile.births.dischargeSlots = C('dischargeSlots');
 
   const idRegions = sum(C('idRegions.mother'), C('idRegions.father'));
   const motherAge = Q('motherAge'), fatherAgeGap = Q('fatherAgeGap');

@@ -3,7 +3,7 @@ import { parseChannel, type ChannelRef } from '../domain/index.js';
 import { UserError } from '../lib/errors.js';
 import type { HospitalConfig } from '../config/index.js';
 import { randomInt } from 'node:crypto';
-import { eventPlan, findEvent, latestCreated, writeEvent, type EventWrite } from '../targetdb/events.js';
+import { apartDischarges, eventPlan, eventPlanOf, findEvent, latestCreated, writeEvent, type EventWrite } from '../targetdb/events.js';
 import { previewRows, type TargetKeys } from '../targetdb/families.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
@@ -84,14 +84,18 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
     let at = new Date(Math.min(new Date(e.due_at).getTime(), req.simulated ? Infinity : Date.now()));
     // A row inserted now takes the next key: created no earlier than the newest row it follows (a real
     // admission recorded between the due time and this run), as the hospital's own rows are.
-    if (!req.dryRun && eventPlan(req.mapping, e.kind).inserts.length) {
+    if (!req.dryRun && e.kind !== 'own_discharge' && eventPlan(req.mapping, e.kind).inserts.length) {
       const latest = await latestCreated(target, req.mapping, e.kind, tz);
       const ceiling = req.simulated ? req.until.getTime() : Date.now();
       if (latest && latest.getTime() >= at.getTime() && latest.getTime() + 1000 <= ceiling) at = new Date(latest.getTime() + 1000 + randomInt(0, Math.max(1, ceiling - latest.getTime() - 1000)));
     }
-    const family = e.kind === 'discharge' ? { ...e.family, dischargedAt: new Date(e.occurs_at ?? e.due_at).toISOString() } : e.family;
-    const write: EventWrite = { event: e.kind, family, keys: keysNow.get(e.canary_id) ?? e.target_keys ?? {}, at, timeZone: tz };
-    const plan = eventPlan(req.mapping, e.kind);
+    const discharge = e.kind === 'discharge' || e.kind === 'own_discharge';
+    const family = discharge ? { ...e.family, dischargedAt: new Date(e.occurs_at ?? e.due_at).toISOString() } : e.family;
+    const event = e.kind === 'own_discharge' ? 'discharge' : e.kind;
+    // A family whose baby goes home apart writes the mother's discharge and the baby's each at its own time.
+    const part = discharge && apartDischarges(req.mapping, family).length ? (e.kind === 'own_discharge' ? 'apart' : 'main') : undefined;
+    const write: EventWrite = { event, family, keys: keysNow.get(e.canary_id) ?? e.target_keys ?? {}, at, timeZone: tz, ...(part ? { part } : {}) };
+    const plan = eventPlanOf(req.mapping, write);
     const wroteRows = plan.inserts.length + plan.updates.length > 0;
     const done: AdvancedEvent = { canaryId: e.canary_id, event: e.kind, ward: e.ward, dueAt: new Date(e.due_at), writtenAt: at, reconciled: false };
     if (req.dryRun) {

@@ -7,7 +7,7 @@ import { recordingDelayMs } from '../canary/profile.js';
 import { createRandom } from '../lib/generate/index.js';
 import type { HospitalConfig } from '../config/index.js';
 import { insertFamilies, locateFamily, previewRows, type TargetKeys } from '../targetdb/families.js';
-import { lifecycleProblems } from '../targetdb/events.js';
+import { apartDischarges, lifecycleProblems } from '../targetdb/events.js';
 import { randomKeyWarning } from '../targetdb/check.js';
 import type { Mapping } from '../targetdb/mapping.js';
 import * as vault from '../vault/index.js';
@@ -100,7 +100,7 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   const events: vault.ScheduledEvent[] = [];
   // Each event is due when the hospital's system would record it: the moment plus a learned delay.
   const delayRng = createRandom(req.seed === undefined ? undefined : `${req.seed}:delays`);
-  const dueAt = (kind: vault.CanaryEventKind, iso: string) => new Date(Date.parse(iso) + recordingDelayMs(profile, req.mapping, kind, delayRng));
+  const dueAt = (kind: 'admission' | 'birth' | 'discharge', iso: string) => new Date(Date.parse(iso) + recordingDelayMs(profile, req.mapping, kind, delayRng));
   for (const p of planned) {
     const f = p.family;
     const discharge = f.dischargedAt;
@@ -108,9 +108,13 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
       events.push({ canaryId: p.id, kind: 'admission', dueAt: dueAt('admission', f.admittedAt) }, { canaryId: p.id, kind: 'birth', dueAt: dueAt('birth', f.baby.birthTime) });
     }
     if (discharge && (req.schedule || new Date(discharge) > req.now)) {
+      // A row discharged apart (a NICU baby, days after its mother) is written when its own updated stamp is due.
+      const apart = lifecycle.length === 0 ? apartDischarges(req.mapping, f) : [];
+      const ownDue = apart.length ? ownDischargeDue(req.mapping, f, apart) : null;
       f.dischargedAt = null;
       // The row records the discharge time; the hospital's system writes it a learned while later.
       if (lifecycle.length === 0) events.push({ canaryId: p.id, kind: 'discharge', dueAt: dueAt('discharge', discharge), occursAt: new Date(discharge) });
+      if (ownDue) events.push({ canaryId: p.id, kind: 'own_discharge', dueAt: ownDue, occursAt: new Date(discharge) });
     }
     const own = events.filter((e) => e.canaryId === p.id);
     if (own.length) p.events = own.map((e) => ({ kind: e.kind, dueAt: e.dueAt.toISOString() }));
@@ -175,6 +179,23 @@ export async function plantCanaries(vaultDb: Database, target: Database, req: Se
   }
   req.onProgress?.(families.length, families.length);
   return result;
+}
+
+/** When rows discharged apart are written: the latest of their own updated stamps, else of their own discharge times. */
+function ownDischargeDue(mapping: Mapping, family: Family, aliases: readonly string[]): Date | null {
+  const times = mapping.inserts
+    .filter((step) => aliases.includes(step.alias))
+    .flatMap((step) => {
+      const own = (kind: 'stamp' | 'field') =>
+        step.columns
+          .filter((c) => (kind === 'stamp' ? c.value.type === 'stamp' && c.value.stamp === 'updated' : c.value.type === 'field' && c.value.field === 'dischargedAt'))
+          .map((c) => family.columnTimes?.[`${step.alias}.${c.column}`])
+          .filter((t): t is string => t !== undefined)
+          .map((t) => Date.parse(t));
+      const stamps = own('stamp');
+      return stamps.length ? stamps : own('field');
+    });
+  return times.length ? new Date(Math.max(...times)) : null;
 }
 
 function timeZoneOf(req: { mapping: Mapping; hospital: HospitalConfig }): string {

@@ -39,11 +39,14 @@ export function birthWindow(asOf: Date): { birthFrom: Date; birthTo: Date } {
 }
 
 /**
- * Births for canaries scheduled at `asOf` fall in the coming week, late enough that the admission
- * (at most 30 hours before the birth) is still to come.
+ * Births for canaries scheduled at `asOf` fall in the seven days that start late enough for the
+ * admission (at most 30 hours before the birth) to be still to come. Weekly runs tile time: a window
+ * ending 7 days after `asOf` left the 30 hours after each Monday's run without a canary birth, and
+ * canaries' birth and admission weekdays told them apart.
  */
 export function comingBirthWindow(asOf: Date): { birthFrom: Date; birthTo: Date } {
-  return { birthFrom: new Date(asOf.getTime() + 30 * 3_600_000), birthTo: new Date(asOf.getTime() + 7 * DAY_MS) };
+  const from = asOf.getTime() + 30 * 3_600_000;
+  return { birthFrom: new Date(from), birthTo: new Date(from + 7 * DAY_MS - 1000) };
 }
 
 export async function rotate(vaultDb: Database, target: Database, req: RotateRequest): Promise<RotateResult> {

@@ -22,6 +22,11 @@ export interface EventWrite {
   /** When the write happens: the rows' created/updated times and the date in numbered keys. */
   at: Date;
   timeZone: string;
+  /**
+   * A discharge written in parts: only the rows of these inserts (`part: 'apart'`: those whose discharge is
+   * an event of its own, see apartDischarges), or all but them (`'main'`). Default: every row.
+   */
+  part?: 'main' | 'apart';
 }
 
 export interface EventPlan {
@@ -39,6 +44,32 @@ export function eventPlan(mapping: Mapping, event: LifeEvent): EventPlan {
     .map((step) => ({ step, columns: step.columns.filter((c) => c.value.type === 'field' && fieldEvent(c.value.field) === event).map((c) => c.column) }))
     .filter((u) => u.columns.length > 0);
   return { inserts, updates };
+}
+
+/** A discharge column's own time this far from the family's discharge makes its row's discharge an event of its own. */
+const APART_MS = 3_600_000;
+
+/**
+ * The inserts whose row is discharged apart from the family's discharge: a row (the baby's) holding the
+ * discharge in a column of its own whose time (Family.columnTimes) lies more than an hour from the
+ * first discharge column's (the mother's), as a NICU baby goes home days after its mother. Its discharge
+ * is written when it happens, not with the mother's. Needs the family's discharge time.
+ */
+export function apartDischarges(mapping: Mapping, family: Family): string[] {
+  const at = family.dischargedAt ? Date.parse(family.dischargedAt) : NaN;
+  if (!Number.isFinite(at) || !family.columnTimes) return [];
+  const first = mapping.inserts.find((s) => s.columns.some((c) => c.value.type === 'field' && c.value.field === 'dischargedAt'));
+  return eventPlan(mapping, 'discharge')
+    .updates.filter(({ step, columns }) => step !== first && columns.some((c) => Math.abs(Date.parse(family.columnTimes?.[`${step.alias}.${c}`] ?? '') - at) > APART_MS))
+    .map(({ step }) => step.alias);
+}
+
+/** What this write carries out: the event's plan, a discharge narrowed to its part. */
+export function eventPlanOf(mapping: Mapping, w: EventWrite): EventPlan {
+  const plan = eventPlan(mapping, w.event);
+  if (w.event !== 'discharge' || !w.part) return plan;
+  const apart = new Set(apartDischarges(mapping, w.family));
+  return { inserts: plan.inserts, updates: plan.updates.filter((u) => apart.has(u.step.alias) === (w.part === 'apart')) };
 }
 
 /** Why the mapping cannot carry a canary through its stay (rows to update later that have no key); empty when it can. */
@@ -157,7 +188,7 @@ export async function writeEvents(tx: Queryable, mapping: Mapping, writes: reado
 const ROWS_PER_STATEMENT = 500;
 
 async function writeBatch(tx: Queryable, mapping: Mapping, writes: readonly EventWrite[], live: Map<Family, TargetKeys>, columns?: ColumnCache): Promise<void> {
-  const plans = writes.map((w) => eventPlan(mapping, w.event));
+  const plans = writes.map((w) => eventPlanOf(mapping, w));
   const d = dialectOf(tx);
   const touched = [...new Set(plans.flatMap((p) => [...p.inserts, ...p.updates.map((u) => u.step)]))];
   if (touched.length) await d.checkWritable(tx, touched.map((s) => ({ schema: s.schema, table: s.table })));
@@ -225,7 +256,7 @@ async function writeBatch(tx: Queryable, mapping: Mapping, writes: readonly Even
  * the values they set. Returns the keys when it is there, null when it is not.
  */
 export async function findEvent(db: Queryable, mapping: Mapping, w: EventWrite): Promise<TargetKeys | null> {
-  const plan = eventPlan(mapping, w.event);
+  const plan = eventPlanOf(mapping, w);
   const d = dialectOf(db);
   const keys: TargetKeys = JSON.parse(JSON.stringify(w.keys)) as TargetKeys;
   let found = 0;

@@ -6,7 +6,8 @@ import { sealRows } from './ledger.js';
 // The schedule of canaries' lives in the target (migration 012): one row per canary and event,
 // due_at when it is to be written, started_at just before the target write, done_at once recorded.
 
-export type CanaryEventKind = 'admission' | 'birth' | 'discharge';
+/** own_discharge: the discharge of a row whose own discharge comes apart from the family's (targetdb apartDischarges). */
+export type CanaryEventKind = 'admission' | 'birth' | 'discharge' | 'own_discharge';
 
 export interface ScheduledEvent {
   canaryId: string;
@@ -55,7 +56,7 @@ export async function dueEvents(db: Queryable, hospital: string, until: Date, li
     `SELECT e.canary_id, e.kind, e.due_at, e.occurs_at, e.started_at, c.status, c.ward, c.family, c.target_keys, c.batch_id, b.channels
        FROM canary_events e JOIN canaries c ON c.id = e.canary_id LEFT JOIN seed_batches b ON b.id = c.batch_id
       WHERE c.hospital = $1 AND e.done_at IS NULL AND e.due_at <= $2 AND c.status <> 'pending'
-      ORDER BY e.due_at, array_position(ARRAY['admission', 'birth', 'discharge'], e.kind), e.canary_id
+      ORDER BY e.due_at, array_position(ARRAY['admission', 'birth', 'discharge', 'own_discharge'], e.kind), e.canary_id
       LIMIT $3`,
     [hospital, until.toISOString(), limit],
   );

@@ -30,6 +30,8 @@ export interface YearContext {
   configFile: string;
   /** Minutes between cron ticks. */
   tickMinutes: number;
+  /** The year's seed: rotations are seeded with it, so that two seeds give two independent samples of canaries. */
+  seed: string;
 }
 
 export interface YearOptions {
@@ -99,7 +101,7 @@ export async function defaultTick(ctx: YearContext, now: Date): Promise<Date | n
     const profile = await readOnly(ctx.target, (tx) => learnProfile(tx, ctx.mapping, { hospital: ctx.hospital.name, k: 5, timeZone: ctx.hospital.timeZone }));
     await vault.saveProfile(ctx.vault, profile);
   }
-  if (local.getUTCDay() === 1 && atThree(now)) await rotate(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, week: isoWeekOf(now, ctx.hospital.timeZone), now, seed: `year:${isoWeekOf(now, ctx.hospital.timeZone)}` });
+  if (local.getUTCDay() === 1 && atThree(now)) await rotate(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, week: isoWeekOf(now, ctx.hospital.timeZone), now, seed: `year:${ctx.seed}:${isoWeekOf(now, ctx.hospital.timeZone)}` });
   const res = await advanceCanaries(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, until: now, simulated: true });
   return res.upcoming.next;
 }
@@ -131,7 +133,7 @@ export async function runRegionalYear(opts: YearOptions = {}): Promise<YearResul
   await createRegionalSchema(target);
   const sim = new RegionalHospital(target, { seed: opts.seed, families: opts.families, from, to, numbering: opts.numbering });
   const tickMinutes = opts.tickMinutes ?? (opts.tickHours ?? 24) * 60;
-  const ctx: YearContext = { hospital, mapping, vault: vaultDb, target, sim, vaultLocation, targetLocation, configFile, tickMinutes };
+  const ctx: YearContext = { hospital, mapping, vault: vaultDb, target, sim, vaultLocation, targetLocation, configFile, tickMinutes, seed: opts.seed ?? 'regional' };
   const installAt = new Date(`${opts.installAt ?? from}T00:00:00+08:00`);
   const tick = opts.tick ?? defaultTick;
   const step = Math.round(tickMinutes * 60_000);

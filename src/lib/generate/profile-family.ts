@@ -12,7 +12,7 @@ import { enUS } from './locales/en-US.js';
 import { zhCN } from './locales/zh-CN.js';
 import { latinOf, type NameIndex } from './names.js';
 import { truncatedNormal, weightedTable, type Random, type WeightedTable } from './random.js';
-import { birthDateAt, dayNumber, fromDayNumber, localDay, localTimeToUtc, type LocalDate } from './zone.js';
+import { birthDateAt, dayNumber, fromDayNumber, localDay, localTimeToUtc, zoneOffset, type LocalDate } from './zone.js';
 
 export interface ProfileFamilyOptions {
   locale: Locale;
@@ -472,15 +472,20 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
   if (father) father.idNumber = idNumber(rng, region(), father.birthDate, 'male');
 
   // Admission, stay and discharge.
-  const a2b = p.births?.admissionToBirthHours;
+  const birthHour = new Date(birth + zoneOffset(birth, opts.timeZone)).getUTCHours();
+  const a2b = p.births?.admissionToBirthByMode?.[`${mode}|${Math.floor(birthHour / 6)}`] ?? p.births?.admissionToBirthHours;
   const admittedAt = a2b ? birth - Math.max(0.5, drawQuantile(rng, a2b)) * 3_600_000 - rng.int(0, 59) * 60_000 : birth - rng.int(2 * 60, 30 * 60) * 60_000;
   const stays = wp?.stayDays;
   const stayText = drawKept(rng, stays ? (stays[mode]?.total ? stays[mode] : stays.all) : undefined);
   const [lo, hi] = t.stayDays[nicu ? 'nicu' : caesarean ? 'caesarean' : 'vaginal'];
   const stay = stayText !== null ? Number(stayText) : rng.int(lo, hi);
+  // The time of day: a kept ten-minute slot where the profile has them (the hour alone would put a
+  // discharge at 11:50 where the hospital stops at 11:30, and its updated stamp into an hour it never writes), else the hour.
+  const slot = drawKept(rng, p.births?.dischargeSlots);
   const dischargeHours = slotWeights(p.births?.dischargeHours, 24);
-  const dHour = dischargeHours ? rng.weighted(dischargeHours.map((w, h) => [h, w] as const).filter(([, w]) => w > 0)) : rng.int(9, 16);
-  const discharge = Math.max(birth + 3_600_000, localTimeToUtc(birthDay.y, birthDay.m, birthDay.d + stay, dHour, rng.int(0, 59), opts.timeZone));
+  const dHour = slot !== null ? Math.floor(Number(slot) / 6) : dischargeHours ? rng.weighted(dischargeHours.map((w, h) => [h, w] as const).filter(([, w]) => w > 0)) : rng.int(9, 16);
+  const dMinute = slot !== null ? (Number(slot) % 6) * 10 + rng.int(0, 9) : rng.int(0, 59);
+  const discharge = Math.max(birth + 3_600_000, localTimeToUtc(birthDay.y, birthDay.m, birthDay.d + stay, dHour, dMinute, opts.timeZone));
 
   const address = profileAddress(rng, t, p, opts);
   // The mother's ward, as this ward's babies' mothers are (a NICU baby's mother on an obstetric ward);
