@@ -288,12 +288,15 @@ export const EVIDENCE: Record<EvidenceKind, EvidenceSource> = {
     keyType: 'text',
     keyColumn: 'i.id',
     table: 'incidents i',
+    // The matches read once for all three of their figures (a scan keeps up to 100,000): an aggregate
+    // with no GROUP BY gives one row even for none (0, null, the hash of '').
+    join: `CROSS JOIN LATERAL (
+             SELECT count(*)::int AS matches, array_agg(DISTINCT m.canary_id) AS canaries,
+                    encode(sha256(convert_to(coalesce(string_agg(concat_ws(E'\\t', m.canary_id, m.file, m.place, coalesce(m.column_name, ''), array_to_string(m.kinds, ','), m.matched, m.confidence::text, m.reason), E'\\n' ORDER BY m.id), ''), 'UTF8')), 'hex') AS matches_sha256
+               FROM scan_matches m WHERE m.incident_id = i.id) sm`,
     columns: `i.id AS key, i.id,
                     (SELECT json_agg(json_build_object('file', f.file, 'sha256', f.sha256, 'bytes', f.bytes)) FROM scan_files f WHERE f.incident_id = i.id) AS files,
-                    (SELECT count(*)::int FROM scan_matches m WHERE m.incident_id = i.id) AS matches,
-                    (SELECT array_agg(DISTINCT m.canary_id) FROM scan_matches m WHERE m.incident_id = i.id) AS canaries,
-                    (SELECT encode(sha256(convert_to(coalesce(string_agg(concat_ws(E'\\t', m.canary_id, m.file, m.place, coalesce(m.column_name, ''), array_to_string(m.kinds, ','), m.matched, m.confidence::text, m.reason), E'\\n' ORDER BY m.id), ''), 'UTF8')), 'hex')
-                       FROM scan_matches m WHERE m.incident_id = i.id) AS matches_sha256`,
+                    sm.matches, sm.canaries, sm.matches_sha256`,
     filter: `i.source = 'scan'`,
     content: (r) => ({
       incident: r.id,

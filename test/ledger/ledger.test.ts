@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -235,6 +236,44 @@ describe.each(BACKENDS)('evidence ledger on %s', (backend) => {
     const e = await h.vault.transaction((tx) => appendLedger(tx, { kind: 'report', ref: 'x', content: { a: 1 } }));
     expect(e).toMatchObject({ seq: before!.seq + 1, prev_hash: before!.hash });
     expect((await verify()).ok).toBe(true);
+  });
+
+  it('seals a scan of many matches as its stored rows say: count, canaries, the hash of every match in order', async () => {
+    // The scan entry is computed by the vault from scan_matches in one pass; recomputed here from the
+    // rows read back, the documented way (docs/ledger.md), for a scan of many matches and one of none.
+    const ids = canaries.map((c) => c.id);
+    const matches: vault.ScanMatchRecord[] = Array.from({ length: 1200 }, (_, i) => ({
+      canaryId: ids[i % ids.length],
+      file: i % 3 ? 'dump/名单.csv' : 'dump/b.xlsx',
+      place: `line ${i + 1}`,
+      column: i % 4 ? 'mobile' : null,
+      kinds: i % 2 ? ['phone'] : ['masked-phone', 'name'],
+      matched: i % 5 ? `138 ${String(i).padStart(4, '0')} 5678` : '王\t芳',
+      confidence: [0.5, 0.75, 1, 0.9][i % 4],
+      reason: `reason ${i}`,
+    }));
+    const files = [{ file: 'dump/名单.csv', sha256: 'cd'.repeat(32), bytes: 10, format: 'csv', encoding: 'utf-8', records: 1200, warnings: [] }];
+    await h.vault.transaction((tx) => vault.recordScanIncident(tx, 'manymatch1', 'many', {}, files, matches, 'test'));
+    await h.vault.transaction((tx) => vault.recordScanIncident(tx, 'nomatch001', 'none', {}, files, [], 'test'));
+    for (const id of ['manymatch1', 'nomatch001']) {
+      const { rows } = await h.vault.query<{ canary_id: string; file: string; place: string; column_name: string | null; kinds: string[]; matched: string; confidence: string; reason: string }>(
+        `SELECT canary_id, file, place, column_name, kinds, matched, confidence::text AS confidence, reason FROM scan_matches WHERE incident_id = $1 ORDER BY id`,
+        [id],
+      );
+      const lines = rows.map((r) => [r.canary_id, r.file, r.place, r.column_name ?? '', r.kinds.join(','), r.matched, r.confidence, r.reason].join('\t'));
+      const [entry] = await ledgerEntries(h.vault, { kind: 'scan', refs: [id] });
+      expect(entry.content).toEqual({
+        incident: id,
+        files: [{ file: 'dump/名单.csv', sha256: 'cd'.repeat(32), bytes: 10 }],
+        matches: id === 'manymatch1' ? 1200 : 0,
+        matches_sha256: createHash('sha256').update(lines.join('\n'), 'utf8').digest('hex'),
+        canaries: id === 'manymatch1' ? [...ids].sort() : [],
+      });
+      if (id === 'manymatch1') expect(rows.map((r) => r.place)).toEqual(matches.map((m) => m.place));
+    }
+    const r = await verify();
+    expect(r.ok).toBe(true);
+    expect(r.evidence.problemCount).toBe(0);
   });
 
   if (backend === 'pglite') {
