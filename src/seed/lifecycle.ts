@@ -78,10 +78,15 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
   const result: AdvanceResult = { until: req.until, dryRun: !!req.dryRun, events: [], planted: 0, upcoming: { count: 0, next: null } };
   // The list was read before this run wrote anything: keys written by its earlier events are kept here.
   const keysNow = new Map<string, TargetKeys>();
+  // And the stamp each canary's latest event of this run was written with.
+  const writtenAt = new Map<string, number>();
   for (const e of due) {
     // A canary's events go in order: after one left to another run, its later ones wait too.
     if (skipped.has(e.canary_id)) continue;
     let at = new Date(Math.min(new Date(e.due_at).getTime(), req.simulated ? Infinity : Date.now()));
+    // A row written after one it depends on (the baby after its mother's admission, recorded late) is not stamped before it.
+    const before = writtenAt.get(e.canary_id);
+    if (before !== undefined && before >= at.getTime()) at = new Date(Math.min(before + 1000, Math.max(before, req.simulated ? req.until.getTime() : Date.now())));
     // A row inserted now takes the next key: created no earlier than the newest row it follows (a real
     // admission recorded between the due time and this run), as the hospital's own rows are.
     if (!req.dryRun && e.kind !== 'own_discharge' && eventPlan(req.mapping, e.kind).inserts.length) {
@@ -134,6 +139,7 @@ export async function advanceCanaries(vaultDb: Database, target: Database, req: 
     const recordedAt = req.simulated ? at : new Date();
     if (!req.simulated) done.writtenAt = recordedAt;
     keysNow.set(e.canary_id, keys);
+    writtenAt.set(e.canary_id, at.getTime());
     const channels = (e.channels ?? []).map(parseChannel);
     try {
       await vaultDb.transaction(async (tx) => {

@@ -39,6 +39,8 @@ export interface DueEvent {
   canary_id: string;
   kind: CanaryEventKind;
   due_at: Date;
+  /** When it can be written: its due time, or later that of an earlier event of its canary it depends on. */
+  ready_at: Date;
   /** The moment the row records; null: due_at. */
   occurs_at: Date | null;
   started_at: Date | null;
@@ -50,13 +52,24 @@ export interface DueEvent {
   channels: string[] | null;
 }
 
-/** Events of the hospital due by `until` and not done, in the order they happen; canaries still at batch intent wait. */
+/**
+ * Events of the hospital ready by `until` and not done, in the order they are to be written; canaries
+ * still at batch intent wait. An event is ready when it is due and so are the canary's admission and
+ * birth still to write before it (the rows it references or updates): a mother recorded hours after she
+ * was admitted can be due after her baby's birth, and the birth then waits for her row (`ready_at`).
+ */
 export async function dueEvents(db: Queryable, hospital: string, until: Date, limit = 100_000): Promise<DueEvent[]> {
   const { rows } = await db.query<DueEvent>(
-    `SELECT e.canary_id, e.kind, e.due_at, e.occurs_at, e.started_at, c.status, c.ward, c.family, c.target_keys, c.batch_id, b.channels
+    `SELECT e.canary_id, e.kind, e.due_at, e.occurs_at, e.started_at, c.status, c.ward, c.family, c.target_keys, c.batch_id, b.channels,
+            greatest(e.due_at, w.after) AS ready_at
        FROM canary_events e JOIN canaries c ON c.id = e.canary_id LEFT JOIN seed_batches b ON b.id = c.batch_id
-      WHERE c.hospital = $1 AND e.done_at IS NULL AND e.due_at <= $2 AND c.status <> 'pending'
-      ORDER BY e.due_at, array_position(ARRAY['admission', 'birth', 'discharge', 'own_discharge'], e.kind), e.canary_id
+       LEFT JOIN LATERAL (
+         SELECT max(p.due_at) AS after FROM canary_events p
+          WHERE p.canary_id = e.canary_id AND p.done_at IS NULL AND p.kind IN ('admission', 'birth')
+            AND array_position(ARRAY['admission', 'birth', 'discharge', 'own_discharge'], p.kind) < array_position(ARRAY['admission', 'birth', 'discharge', 'own_discharge'], e.kind)
+       ) w ON true
+      WHERE c.hospital = $1 AND e.done_at IS NULL AND greatest(e.due_at, w.after) <= $2 AND c.status <> 'pending'
+      ORDER BY greatest(e.due_at, w.after), array_position(ARRAY['admission', 'birth', 'discharge', 'own_discharge'], e.kind), e.canary_id
       LIMIT $3`,
     [hospital, until.toISOString(), limit],
   );

@@ -367,6 +367,47 @@ describeEachTarget(TARGET_CASES, 'canaries living in the target on %s', (backend
       expect(written[i]).toMatchObject({ adm: { id: adm[n].id, adm_no: adm[n].adm_no }, baby: { id: babies.find((b) => b.baby_name === `宝宝${n}`)!.id } });
     });
   });
+  it('writes a birth after its mother\'s admission when her row is recorded after the birth is due (a daily cron tick): the birth waits for it', async () => {
+    const h10 = { ...hospital, name: 'h10' };
+    await vault.ensureHospital(vaultDb, h10.name, h10.locale);
+    const traps = new Set<string>();
+    const trapRng = createRandom('lifecycle:h10');
+    while (traps.size < 10) traps.add(randomMobile(trapRng));
+    await vault.addTrapNumbers(vaultDb, [...traps].map((e164) => ({ e164, region: 'CN' })), { hospital: 'h10', burnInUntil: null });
+    const T3 = new Date('2027-03-01T01:00:00Z');
+    const rotation = await rotate(vaultDb, target, { hospital: h10, mapping, week: '2027-W09', now: T3, seed: 'lifecycle:h10' });
+    const canaries = rotation.plantedNow.flatMap((p) => p.canaries);
+    expect(canaries.length).toBeGreaterThanOrEqual(2);
+    const ids = canaries.map((c) => c.id);
+    // Each mother's row recorded two hours after her baby's birth is due (a recording delay longer than her labour).
+    await vaultDb.query(
+      `UPDATE canary_events a SET due_at = b.due_at + interval '2 hours' FROM canary_events b
+        WHERE a.canary_id = b.canary_id AND a.kind = 'admission' AND b.kind = 'birth' AND a.canary_id = ANY($1::text[])`,
+      [ids],
+    );
+    const due = async (kind: string) => (await vaultDb.query<{ id: string; at: Date }>(`SELECT canary_id AS id, due_at AS at FROM canary_events WHERE kind = $1 AND canary_id = ANY($2::text[])`, [kind, ids])).rows;
+    const births = await due('birth');
+    const first = births.reduce((a, b) => (new Date(a.at) < new Date(b.at) ? a : b));
+    // A tick after the first birth is due and before its mother's row: nothing of that canary is written, and nothing fails.
+    const early = await advanceCanaries(vaultDb, target, { hospital: h10, mapping, until: new Date(new Date(first.at).getTime() + 60_000), simulated: true });
+    expect(early.events.filter((e) => e.canaryId === first.id)).toEqual([]);
+    expect(early.upcoming.count).toBeGreaterThan(0);
+    // A daily tick past every admission: each mother's row, then her baby's.
+    const last = Math.max(...(await due('admission')).map((r) => new Date(r.at).getTime()));
+    const day = await advanceCanaries(vaultDb, target, { hospital: h10, mapping, until: new Date(last + 60_000), simulated: true });
+    for (const c of canaries) expect(day.events.filter((e) => e.canaryId === c.id && e.event !== 'discharge').map((e) => e.event)).toEqual(['admission', 'birth']);
+    expect(await count(vaultDb, `SELECT 1 FROM canary_events WHERE kind IN ('admission', 'birth') AND done_at IS NULL AND canary_id = ANY($1::text[])`, [ids])).toBe(0);
+    for (const c of canaries) {
+      const params: unknown[] = [];
+      const { rows } = await target.query<{ created_at: Date | string; baby_created: Date | string }>(
+        `SELECT a.created_at, b.created_at AS baby_created FROM admissions a JOIN babies b ON b.admission_id = a.id WHERE ${dialectOf(target).inText('a.mother_phone', [c.family.mother.phone!.slice(3)], params)}`,
+        params,
+      );
+      expect(rows).toHaveLength(1);
+      expect(instant(rows[0].baby_created)!.getTime()).toBeGreaterThan(instant(rows[0].created_at)!.getTime());
+    }
+  }, 120_000);
+
   it('on the real clock stamps a row with its due time, not the run\'s moment (a 5-minute timer would mark every canary), and exposes it from the write', async () => {
     // A hospital of its own on the same stores, rotated six days ago; its cron job runs now.
     const h9 = { ...hospital, name: 'h9' };
