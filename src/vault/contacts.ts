@@ -118,14 +118,19 @@ export async function listContacts(db: Queryable, filter: { since?: Date; untria
  * Untriaged contacts, likely hits first: those to a trap number or a mailbox from the senders with
  * the fewest untriaged contacts (a stranger with the list before a dialer's thousands), then the rest;
  * a sender's contacts to traps stay in arrival order, as do its others. For triage of a flood (`cradle watch`).
+ * The order is decided on the backlog's ids, senders and numbers alone (trap_numbers hashed once), and
+ * only the round's rows are read whole: joining every waiting contact back before the LIMIT read each
+ * one twice (0.6-0.8 s a round with 60,000 waiting).
  */
 export async function listUntriagedLikelyHitsFirst(db: Queryable, limit: number): Promise<ContactRow[]> {
   const { rows } = await db.query<ContactRow>(
     `WITH p AS (
-       SELECT e.id, e.to_address, count(*) OVER (PARTITION BY e.from_address) AS sent FROM contact_events e WHERE e.triaged_at IS NULL)
-     SELECT ${CONTACT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM p JOIN contact_events e ON e.id = p.id
-      ORDER BY (position('@' in p.to_address) > 0 OR EXISTS (SELECT 1 FROM trap_numbers t WHERE t.e164 = p.to_address)) DESC, p.sent, p.id
-      LIMIT $1`,
+       SELECT e.id, position('@' in e.to_address) > 0 OR e.to_address IN (SELECT t.e164 FROM trap_numbers t) AS likely,
+              count(*) OVER (PARTITION BY e.from_address) AS sent
+         FROM contact_events e WHERE e.triaged_at IS NULL),
+     picked AS MATERIALIZED (SELECT p.id, p.likely, p.sent FROM p ORDER BY p.likely DESC, p.sent, p.id LIMIT $1)
+     SELECT ${CONTACT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM picked JOIN contact_events e ON e.id = picked.id
+      ORDER BY picked.likely DESC, picked.sent, picked.id`,
     [limit],
   );
   return rows;

@@ -199,6 +199,64 @@ describe.each(BACKENDS)('triage on %s', (backend) => {
     expect((await triagePending(h.vault, { order: 'likely-hits' })).triaged).toBe(4);
   });
 
+  // Rounds of a flood: likely hits by the sender's untriaged contacts, then the rest likewise, each
+  // sender's in arrival order; every contact once, also as contacts keep arriving between rounds.
+  it('picks each round as the order says while contacts keep arriving, and triages every contact once', async () => {
+    const big = '+8617700000021', bigger = '+8617700000022';
+    let n = 0;
+    const add = (to: string, from: string | null, body = '免费写真') => vault.recordContact(h.vault, { ...contact(to, '', body, `r${n++}`), from });
+    const other = (i: number) => `+86139999920${String(i % 100).padStart(2, '0')}`;
+    const id = () => `r${n}`;
+    const bigTrap0 = id();
+    await add(phoneOf(canaries[1]), bigger); // a trap contact of the bigger dialer, before the big one's
+    for (let i = 0; i < 12; i++) await add(other(i), big);
+    for (let i = 0; i < 20; i++) await add(other(i), bigger);
+    const bigTrap1 = id();
+    await add(phoneOf(canaries[2]), big);
+    await add(other(1), '+8617700000023');
+    const mailbox = id();
+    await add('mailbox@cradle-trap.example', '+8617700000023');
+    await add(other(2), null);
+    const nullTrap = id();
+    await add(phoneOf(canaries[3]), null);
+    const loner = id();
+    await add(other(3), '+8617700000024');
+    const expected = async (limit: number): Promise<string[]> => {
+      const { rows } = await h.vault.query<{ id: string; from_address: string | null; provider_id: string; likely: boolean }>(
+        `SELECT e.id::text, e.from_address, e.provider_id, (position('@' in e.to_address) > 0 OR EXISTS (SELECT 1 FROM trap_numbers t WHERE t.e164 = e.to_address)) AS likely
+           FROM contact_events e WHERE e.triaged_at IS NULL`,
+      );
+      const sent = new Map<string | null, number>();
+      for (const r of rows) sent.set(r.from_address, (sent.get(r.from_address) ?? 0) + 1);
+      const key = (r: (typeof rows)[number]) => [r.likely ? 0 : 1, sent.get(r.from_address)!, Number(r.id)];
+      const cmp = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+      return rows.sort((a, b) => cmp(key(a), key(b))).slice(0, limit).map((r) => r.provider_id);
+    };
+    const first = (await vault.listUntriagedLikelyHitsFirst(h.vault, 8)).map((r) => r.provider_id);
+    expect(first).toEqual(await expected(8));
+    // The small senders' mailbox and trap contacts, then the smaller dialer's, the bigger's; among the
+    // rest the one-contact sender's first.
+    expect(first.slice(0, 5)).toEqual([mailbox, nullTrap, bigTrap1, bigTrap0, loner]);
+    const all = Number((await h.vault.query<{ n: string }>(`SELECT count(*)::text AS n FROM contact_events`)).rows[0].n);
+    let rounds = 0;
+    for (;;) {
+      const listed = (await vault.listUntriagedLikelyHitsFirst(h.vault, 7)).map((r) => r.provider_id);
+      expect(listed).toEqual(await expected(7));
+      const { triaged } = await triagePending(h.vault, { order: 'likely-hits', limit: 7, alertChannels: ['email'] });
+      expect(triaged).toBe(listed.length);
+      if (triaged === 0) break;
+      const { rows } = await h.vault.query<{ provider_id: string }>(`SELECT provider_id FROM contact_events WHERE provider_id = ANY($1) AND triaged_at IS NULL`, [listed]);
+      expect(rows).toEqual([]);
+      // A stranger's contact to a trap arrives mid-flood: the next round takes it first.
+      if (++rounds === 2) await add(phoneOf(canaries[0]), '+8617700000025', '您好');
+    }
+    const contacts = (await h.vault.query<{ id: string }>(`SELECT id::text FROM contact_events`)).rows.map((r) => r.id);
+    expect(contacts).toHaveLength(all + 1);
+    const sealed = (await vault.ledgerEntries(h.vault, { kind: 'contact', refs: contacts })).map((e) => e.ref);
+    expect(sealed.sort()).toEqual([...contacts].sort());
+    expect((await verifyVault(h.vault)).ok).toBe(true);
+  });
+
   it('weighs a bare call to a trap that got random calls before any canary held it as weak, and alerts nothing', async () => {
     const c = canaries[3];
     const number = phoneOf(c);
