@@ -75,7 +75,7 @@ export async function triagePending(db: Database, options: TriageOptions = {}): 
   for (let i = 0; i < pending.length; i += TRIAGE_BATCH) {
     const batch = pending.slice(i, i + TRIAGE_BATCH);
     const done = await db.transaction((tx) => triageBatch(tx, batch, options));
-    result.triaged += batch.length;
+    result.triaged += done.triaged;
     result.hits.push(...done.hits);
     result.ignored.push(...done.ignored);
   }
@@ -152,8 +152,13 @@ async function flushHits(tx: Queryable, batch: Batch): Promise<void> {
  * can be no hit (no canary held the trap) first, together; each that is a hit as its turn comes, with
  * its incident, as before. Hits are made in contact order, as one contact at a time would make them.
  */
-async function triageBatch(tx: Queryable, contacts: readonly vault.ContactRow[], options: TriageOptions): Promise<Pick<TriageResult, 'hits' | 'ignored'>> {
-  const out: Pick<TriageResult, 'hits' | 'ignored'> = { hits: [], ignored: [] };
+async function triageBatch(tx: Queryable, listed: readonly vault.ContactRow[], options: TriageOptions): Promise<TriageResult> {
+  // The list was read outside this transaction: another triage (a timer beside `watch`) may have taken
+  // some of its contacts since. Only those still untriaged and not being triaged elsewhere are ours.
+  const claimed = await vault.claimUntriaged(tx, listed.map((c) => c.id));
+  const contacts = listed.filter((c) => claimed.has(c.id));
+  const out: TriageResult = { triaged: contacts.length, hits: [], ignored: [] };
+  if (!contacts.length) return out;
   const batch: Batch = {
     actor: options.actor ?? vault.cliActor(), now: options.now ?? new Date(), holders: new Map(), unrelated: new Map(), senderHits: new Map(),
     figures: new Map(), backgrounds: new Map(), notChance: [], seals: new Map(), exposures: new Map(), alerts: [], hitIds: new Map(), pendingHits: [], span: null, bodies: null, openHits: null, hitSenders: new Set(), holderIds: new Set(),

@@ -306,6 +306,13 @@ export async function queueAlert(db: Queryable, alert: { hitId: number; incident
 }
 
 /** Mark contacts triaged, and add those to numbers no canary held to their senders' figures (sender_numbers). */
+/** Of these contacts, those still untriaged, locked for this transaction; one that another transaction holds is skipped, not waited for. */
+export async function claimUntriaged(tx: Queryable, eventIds: readonly number[]): Promise<Set<number>> {
+  if (!eventIds.length) return new Set();
+  const { rows } = await tx.query<{ id: string | number }>(`SELECT id FROM contact_events WHERE id = ANY($1::bigint[]) AND triaged_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`, [eventIds]);
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
 export async function markTriagedMany(db: Queryable, eventIds: readonly number[], at: Date): Promise<void> {
   await addSenderNumbers(db, eventIds);
   if (eventIds.length) await db.query(`UPDATE contact_events SET triaged_at = $2 WHERE id = ANY($1::bigint[])`, [eventIds, at.toISOString()]);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { birthWindow, plantCanaries } from '../../src/seed/index.js';
 import { DIALER_MIN, explain, formatReasons, LOW, mentionsDate, rejudge, scoreHit, SIMILAR, similarity, type Judgement } from '../../src/triage/score.js';
-import type { Database, Queryable } from '../../src/db/index.js';
+import { openDatabase, type Database, type Queryable } from '../../src/db/index.js';
 import { verifyVault } from '../../src/ledger/verify.js';
 import { triagePending } from '../../src/triage/triage.js';
 import * as vault from '../../src/vault/index.js';
-import { BACKENDS } from '../helpers/db.js';
+import { BACKENDS, SERVER_URL } from '../helpers/db.js';
 import { count, createTestHospital, type TestHospital } from '../helpers/hospital.js';
 
 // A contact with a trap becomes a hit on the canary that held it, judged with its reasons, grouped
@@ -269,5 +269,40 @@ describe.each(BACKENDS)('triage on %s', (backend) => {
     const [hit] = res.hits;
     expect(hit).toMatchObject({ canaryId: c.id, alerted: false, incidentId: null }); // below the threshold: a record, not an incident
     expect(hit.confidence).toBeLessThan(0.1);
+  });
+});
+
+// Two triage processes on one vault (`cradle watch` and the triage timer): a contact is triaged by one
+// of them, once; the other skips what the first holds or has done, instead of failing on a duplicate hit.
+(SERVER_URL ? describe : describe.skip)('two triages at once on PostgreSQL', () => {
+  let h: TestHospital;
+  let second: Database;
+  beforeAll(async () => {
+    h = await createTestHospital({ backend: 'postgres', schema: 'reference', population: 200, trapNumbers: 40 });
+    const now = new Date();
+    await plantCanaries(h.vault, h.target, { hospital: h.hospital, mapping: h.mapping, count: 6, channels: [h.hospital.seedChannel], now, isoWeek: '2026-W48', ...birthWindow(now), seed: 'concurrent' });
+    second = await openDatabase(h.vaultLocation);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await h?.close();
+  });
+
+  it('triages each contact once, whichever process takes it', async () => {
+    const canaries = await vault.listCanaries(h.vault, { hospital: h.hospital.name });
+    const phones = canaries.map((c) => c.family.mother.phone!);
+    let n = 0;
+    for (let round = 0; round < 40; round++) {
+      for (const [i, to] of phones.entries()) {
+        await vault.recordContact(h.vault, { source: 'generic', providerId: `cc${n++}`, kind: 'sms', from: `+86139000${String(round).padStart(3, '0')}${i}0`, to, occurredAt: new Date(), body: '您好，宝宝写真', raw: Buffer.from(`cc${n}`) });
+      }
+      await vault.recordContact(h.vault, { source: 'generic', providerId: `cc${n++}`, kind: 'sms', from: '+8613700000000', to: `+861399999${String(round).padStart(4, '0')}`, occurredAt: new Date(), body: 'hello', raw: Buffer.from(`cc${n}`) });
+    }
+    const [a, b] = await Promise.all([triagePending(h.vault, { alertChannels: ['email'] }), triagePending(second, { alertChannels: ['email'] })]);
+    expect(a.triaged + b.triaged).toBe(n);
+    expect(await count(h.vault, `SELECT id FROM contact_events WHERE triaged_at IS NULL`)).toBe(0);
+    expect(await count(h.vault, `SELECT id FROM hits`)).toBe(40 * phones.length);
+    expect(a.hits.length + b.hits.length).toBe(40 * phones.length);
+    expect((await verifyVault(h.vault)).ok).toBe(true);
   });
 });
