@@ -3,15 +3,18 @@ import fs from 'node:fs';
 import { decodeWhole, detectEncoding } from '../lib/encoding.js';
 import type { ChunkResult } from './chunk.js';
 import { crOnlyLines, crToLf, headerOf, looksBinary, type FileFacts, type ScanWarning } from './files.js';
-import type { ChunkEngine, FileHash } from './workers.js';
+import type { ChunkEngine, FileHash, Matched } from './workers.js';
 
 // Reading a line-oriented file (CSV, TSV, JSON Lines, SQL dump, text) in chunks of whole lines that
 // are matched in parallel, results taken back in file order. Memory is flat in the file size: at
-// most `inFlight` chunks are read ahead. Splitting at '\n' bytes is safe in UTF-8 and GB18030 (no
+// most `inFlight` chunks are read ahead, into buffers that come back with their results and are
+// read into again (at most `inFlight` + 1 of them). Splitting at '\n' bytes is safe in UTF-8 and GB18030 (no
 // multi-byte character contains 0x0a); UTF-16 files go the record-by-record way.
 
 export const CHUNK_BYTES = 2 << 20;
 const OVERLAP = 256;
+/** A chunk buffer's size: a chunk and the start of a line carried over from the one before. */
+const BUFFER_BYTES = CHUNK_BYTES + (64 << 10);
 
 /** Line-oriented formats this reader handles (pretty-printed JSON needs its objects regrouped). */
 export const CHUNKED_FORMATS = new Set(['csv', 'tsv', 'jsonl', 'sql', 'txt', 'text']);
@@ -23,6 +26,8 @@ export interface ChunkedOptions {
   onChunk: (result: ChunkResult, firstLine: number) => void;
   /** The file's hash computed on another thread (hashOnThread); without it the reads here are hashed. */
   hash?: Promise<FileHash | { error: string }>;
+  /** Called with each chunk buffer allocated (tests count them). */
+  onBuffer?: (buffer: ArrayBuffer) => void;
 }
 
 /**
@@ -49,13 +54,17 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     facts.encoding = encoding;
 
     const hash = opts.hash ? null : crypto.createHash('sha256');
-    const queue: { result: Promise<ChunkResult>; longLine: boolean; unended: boolean }[] = [];
+    const queue: { result: Promise<Matched>; longLine: boolean; unended: boolean }[] = [];
+    // Buffers given back with their chunk's result, read into again: a buffer a chunk, left to the
+    // collector, piled up on the worker threads (tens of MiB each) before it was freed.
+    const spare: ArrayBuffer[] = [];
     let nextLine = 1;
     let warnedLong = false;
     let warnedMixed = false;
     const takeOldest = async () => {
       const { result: pending, longLine, unended } = queue.shift()!;
-      const result = await pending;
+      const { result, bytes } = await pending;
+      if (bytes?.buffer instanceof ArrayBuffer) spare.push(bytes.buffer);
       // The file's last line without a line end is a line too (a one-line file of 0 records looked empty).
       if (unended) result.lines++;
       if (longLine && !warnedLong) {
@@ -74,7 +83,12 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
     let carry = Buffer.alloc(0);
     let position = 0;
     for (;;) {
-      const buf = Buffer.allocUnsafeSlow(carry.length + CHUNK_BYTES);
+      let free = spare.pop();
+      if (!free || free.byteLength < carry.length + CHUNK_BYTES) { // a carried line too long for it: dropped
+        free = new ArrayBuffer(Math.max(BUFFER_BYTES, carry.length + CHUNK_BYTES));
+        opts.onBuffer?.(free);
+      }
+      const buf = Buffer.from(free);
       carry.copy(buf);
       const { bytesRead } = await fd.read(buf, carry.length, CHUNK_BYTES, position);
       hash?.update(buf.subarray(carry.length, carry.length + bytesRead));
@@ -104,7 +118,7 @@ export async function scanChunked(file: string, format: string, facts: FileFacts
         if (queue.length >= opts.inFlight) await takeOldest();
         queue.push({ result: opts.engine.match({ bytes: data.subarray(start, end), encoding, header: tabular?.header, delimiter: tabular?.delimiter }), longLine, unended: bytesRead === 0 && data[end - 1] !== 0x0a });
         start = end;
-      }
+      } else spare.push(free); // nothing sent: read into again
       carry = tail;
       if (bytesRead === 0) break;
     }

@@ -23,16 +23,26 @@ export interface ChunkTask {
   delimiter?: string;
 }
 
+/** A chunk's result, and its bytes given back to be read into again. */
+export interface Matched {
+  result: ChunkResult;
+  /** The task's bytes (the same view), or null if they could not be given back. */
+  bytes: Uint8Array | null;
+}
+
 export interface ChunkEngine {
-  /** Match one chunk; `bytes` may be handed over to another thread and must not be used after. */
-  match(task: Omit<ChunkTask, 'id'>): Promise<ChunkResult>;
+  /**
+   * Match one chunk; `bytes` may be handed over to another thread and must not be used until they
+   * are given back with the result.
+   */
+  match(task: Omit<ChunkTask, 'id'>): Promise<Matched>;
   close(): Promise<void>;
 }
 
 /** On the calling thread: no start-up cost, one core. */
 export function inThread(matcher: ChunkMatcher): ChunkEngine {
   return {
-    match: async (t) => matcher.match(t.bytes, t.encoding, { header: t.header, delimiter: t.delimiter }),
+    match: async (t) => ({ result: matcher.match(t.bytes, t.encoding, { header: t.header, delimiter: t.delimiter }), bytes: t.bytes }),
     close: async () => undefined,
   };
 }
@@ -65,7 +75,7 @@ export interface WorkerPool extends ChunkEngine {
 export function startWorkers(count: number, room: number): WorkerPool {
   const script = workerScript('worker.js');
   let configured = false;
-  const pending = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void; worker: number }>();
+  const pending = new Map<number, { resolve: (r: Matched) => void; reject: (e: Error) => void; worker: number }>();
   const load = new Array<number>(count).fill(0);
   let failure: Error | null = null;
   const fail = (err: Error) => {
@@ -78,13 +88,13 @@ export function startWorkers(count: number, room: number): WorkerPool {
     // chunks) collected early: memory stays flat however big the file.
     // The signatures go in a message, not workerData, so that they can be collected once indexed.
     const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB, maxOldGenerationSizeMb: oldGenerationMb(room) } });
-    worker.on('message', (m: { id: number; result?: ChunkResult; error?: string }) => {
+    worker.on('message', (m: { id: number; result?: ChunkResult; bytes?: Uint8Array; error?: string }) => {
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
       load[w]--;
       if (m.error !== undefined) p.reject(new Error(`scan worker: ${m.error}`));
-      else p.resolve(m.result!);
+      else p.resolve({ result: m.result!, bytes: m.bytes ?? null });
     });
     worker.on('error', (err) => fail(new Error(`scan worker failed: ${err.message}`)));
     worker.on('exit', (code) => {
@@ -108,7 +118,7 @@ export function startWorkers(count: number, room: number): WorkerPool {
       const id = next++;
       const w = load.indexOf(Math.min(...load));
       load[w]++;
-      return new Promise<ChunkResult>((resolve, reject) => {
+      return new Promise<Matched>((resolve, reject) => {
         pending.set(id, { resolve, reject, worker: w });
         const task: ChunkTask = { id, ...t };
         // A buffer bigger than Node's pool is the chunk's own: hand it over instead of copying it.

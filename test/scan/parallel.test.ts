@@ -9,7 +9,7 @@ import { DEMO_DISTRICTS } from '../../src/demo/setup.js';
 import { createRandom, generateFamily } from '../../src/lib/generate/index.js';
 import { ChunkMatcher } from '../../src/scan/chunk.js';
 import { CHUNK_BYTES, scanChunked } from '../../src/scan/chunked.js';
-import { inThread, startWorkers } from '../../src/scan/workers.js';
+import { inThread, startWorkers, type ChunkEngine } from '../../src/scan/workers.js';
 import { CanaryMatcher } from '../../src/lib/match/matcher.js';
 import { runScan, startScan, type ScanResult } from '../../src/scan/scan.js';
 import * as vault from '../../src/vault/index.js';
@@ -136,6 +136,38 @@ describe('scanning large files in chunks on worker threads', () => {
     expect(await run({ error: 'EIO' })).toEqual({ facts: expect.objectContaining({ bytes: 8, sha256: real }), warnings: [] });
   });
 
+  it('reads a file of many chunks into at most inFlight + 1 buffers, given back by the threads and read into again', async () => {
+    const file = path.join(dir, 'many-chunks.csv');
+    const line = '12345,某某某,13800000000,备注备注备注备注\n';
+    fs.writeFileSync(file, line.repeat(Math.ceil((9 * CHUNK_BYTES) / Buffer.byteLength(line))));
+    const inFlight = 2;
+    const scan = async (engine: ChunkEngine) => {
+      const allocated: ArrayBuffer[] = [];
+      let lines = 0;
+      await scanChunked(file, 'csv', { file, bytes: 0, sha256: '', format: 'csv', encoding: '' }, () => undefined, { engine, inFlight, onBuffer: (b) => allocated.push(b), onChunk: (r) => (lines += r.lines) });
+      return { allocated: allocated.length, lines };
+    };
+    // On this thread: the buffers the chunks are read into are the same few objects throughout.
+    const one = inThread(new ChunkMatcher(new CanaryMatcher([]), [], false));
+    const seen = new Set<ArrayBufferLike>();
+    let chunks = 0;
+    const counted: ChunkEngine = { match: (t) => (chunks++, seen.add(t.bytes.buffer), one.match(t)), close: one.close };
+    const here = await scan(counted);
+    expect(chunks).toBeGreaterThanOrEqual(9);
+    expect(seen.size).toBeLessThanOrEqual(inFlight + 1);
+    expect(here.allocated).toBe(seen.size);
+    // On worker threads: the bytes come back with each result, so no more are allocated.
+    const pool = startWorkers(2, 1);
+    try {
+      pool.configure({ signatures: [], names: false });
+      const threads = await scan(pool);
+      expect(threads.allocated).toBeLessThanOrEqual(inFlight + 1);
+      expect(threads.lines).toBe(here.lines);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('gives the worker threads their canaries once, before any chunk, and no more than their heaps were sized for', async () => {
     const signature = (id: string) => ({ canaryId: id, phones: ['+8613912345678'], emails: [], names: [], locale: 'zh-CN' as const });
     const pool = startWorkers(2, 1);
@@ -144,7 +176,7 @@ describe('scanning large files in chunks on worker threads', () => {
       expect(() => pool.configure({ signatures: [signature('a'), signature('b')], names: false })).toThrow('sized for 1');
       pool.configure({ signatures: [signature('a')], names: false });
       expect(() => pool.configure({ signatures: [signature('a')], names: false })).toThrow('twice');
-      expect((await pool.match({ bytes: Buffer.from('x\n13912345678\n'), encoding: 'utf-8' })).matches).toEqual([expect.objectContaining({ canaryId: 'a', line: 1 })]);
+      expect((await pool.match({ bytes: Buffer.from('x\n13912345678\n'), encoding: 'utf-8' })).result.matches).toEqual([expect.objectContaining({ canaryId: 'a', line: 1 })]);
     } finally {
       await pool.close();
     }
