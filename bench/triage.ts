@@ -11,7 +11,7 @@ import { redact } from '../src/lib/redact.js';
 import { verifyVault } from '../src/ledger/verify.js';
 import { triagePending } from '../src/triage/triage.js';
 import { sealRows } from '../src/vault/index.js';
-import { FLOOD_ROUND, TRIAGE_LIMIT } from '../src/workflows/triage-and-alert.js';
+import { TRIAGE_LIMIT } from '../src/workflows/triage-and-alert.js';
 import { parseArgs, UsageError } from './args.js';
 import { fmtInt, groupByStatement, instrument, textTable, type Timed } from './instrument.js';
 
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
       const alertedAt = new Map<number, number>();
       let running: Promise<void> | null = null;
       // As `cradle watch` runs it (src/cli/watch.ts): a round a second, likely hits first, rounds back to back while full.
-      const watchOptions = { ...options, order: 'likely-hits' as const, flood: FLOOD_ROUND };
+      const watchOptions = { ...options, order: 'likely-hits' as const };
       const tick = () => {
         running ??= (async () => {
           const r = await triagePending(db, watchOptions);
@@ -297,7 +297,7 @@ async function main(): Promise<void> {
       const sorted = lat.map((l) => l.ms).sort((x, y) => x - y);
       const q = (p: number) => ((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN) / 1000).toFixed(1);
       const storedS = (lastArrival - t1) / 1000;
-      console.log(`\nflood: ${fmtInt(flags.flood)} more contacts stored in ${storedS.toFixed(1)} s (${fmtInt(flags.flood / storedS)}/s) while watch's loop triaged (likely hits first, rounds of ${TRIAGE_LIMIT}, ${FLOOD_ROUND.limit} while ${FLOOD_ROUND.waiting} wait and no likely hit)`);
+      console.log(`\nflood: ${fmtInt(flags.flood)} more contacts stored in ${storedS.toFixed(1)} s (${fmtInt(flags.flood / storedS)}/s) while watch's loop triaged (likely hits first, rounds of ${TRIAGE_LIMIT})`);
       console.log(`backlog empty ${((drainedAt - lastArrival) / 1000).toFixed(1)} s after the last arrival (goal < 60 s)`);
       console.log(`alerted hits: ${fmtInt(lat.length)}; first real hit of the flood alerted ${first ? (first.ms / 1000).toFixed(1) : '-'} s after its arrival (goal < 5 s); all alerted: p50 ${q(0.5)} s, p95 ${q(0.95)} s, max ${q(1)} s`);
       if (flags.profile) {

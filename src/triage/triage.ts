@@ -37,12 +37,6 @@ export interface TriageOptions {
    */
   order?: 'arrival' | 'likely-hits';
   /**
-   * `likely-hits` only: while at least `waiting` contacts wait and none is a likely hit, take up to
-   * `limit` in this call instead of `limit` above (the order is decided on the whole backlog each call:
-   * fewer, larger rounds for the rest of a flood).
-   */
-  flood?: { limit: number; waiting: number };
-  /**
    * Where the senders' figures come from: `kept` (default), the tables triage keeps up to date
    * (sender_canaries, sender_numbers); `history`, counted from the sender's hits and contacts, at a
    * cost that grows with its history: the same verdicts, slower (a check of the kept ones).
@@ -77,7 +71,7 @@ export const TRIAGE_BATCH = 100;
 export async function triagePending(db: Database, options: TriageOptions = {}): Promise<TriageResult> {
   const result: TriageResult = { triaged: 0, hits: [], ignored: [] };
   const limit = options.limit ?? 10_000;
-  const pending = options.order === 'likely-hits' ? await vault.listUntriagedLikelyHitsFirst(db, limit, options.flood) : await vault.listContacts(db, { untriaged: true, limit });
+  const pending = options.order === 'likely-hits' ? await vault.listUntriagedLikelyHitsFirst(db, limit) : await vault.listContacts(db, { untriaged: true, limit });
   for (let i = 0; i < pending.length; i += TRIAGE_BATCH) {
     const batch = pending.slice(i, i + TRIAGE_BATCH);
     const done = await db.transaction((tx) => triageBatch(tx, batch, options));

@@ -121,24 +121,17 @@ export async function listContacts(db: Queryable, filter: { since?: Date; untria
  * The order is decided on the backlog's ids, senders and numbers alone (trap_numbers hashed once), and
  * only the round's rows are read whole: joining every waiting contact back before the LIMIT read each
  * one twice (0.6-0.8 s a round with 60,000 waiting).
- * `flood`: while at least `waiting` contacts wait and none of them is a likely hit, up to `limit` of
- * them instead (the same order): the backlog is read once a round, so the rest of a large backlog drains
- * in fewer, larger rounds; while likely hits wait, rounds stay small, so one arriving meanwhile waits
- * for a small round (rounds of 2,000 throughout a 50,000 flood put all alerts' p95 at 5.7-8.0 s, from 2.3 s).
  */
-export async function listUntriagedLikelyHitsFirst(db: Queryable, limit: number, flood?: { limit: number; waiting: number }): Promise<ContactRow[]> {
-  const most = Math.max(limit, flood?.limit ?? 0);
+export async function listUntriagedLikelyHitsFirst(db: Queryable, limit: number): Promise<ContactRow[]> {
   const { rows } = await db.query<ContactRow>(
     `WITH p AS (
        SELECT e.id, position('@' in e.to_address) > 0 OR e.to_address IN (SELECT t.e164 FROM trap_numbers t) AS likely,
-              count(*) OVER (PARTITION BY e.from_address) AS sent${flood ? ', count(*) OVER () AS waiting' : ', 0::bigint AS waiting'}
+              count(*) OVER (PARTITION BY e.from_address) AS sent
          FROM contact_events e WHERE e.triaged_at IS NULL),
-     picked AS MATERIALIZED (SELECT p.id, p.likely, p.sent, p.waiting FROM p ORDER BY p.likely DESC, p.sent, p.id LIMIT $2),
-     ranked AS (SELECT picked.*, row_number() OVER (ORDER BY picked.likely DESC, picked.sent, picked.id) AS rn, bool_or(picked.likely) OVER () AS any_likely FROM picked)
-     SELECT ${CONTACT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM ranked JOIN contact_events e ON e.id = ranked.id
-      WHERE ranked.rn <= $1 OR (ranked.waiting >= $3::bigint AND NOT ranked.any_likely)
-      ORDER BY ranked.rn`,
-    [limit, most, flood?.waiting ?? Number.MAX_SAFE_INTEGER],
+     picked AS MATERIALIZED (SELECT p.id, p.likely, p.sent FROM p ORDER BY p.likely DESC, p.sent, p.id LIMIT $1)
+     SELECT ${CONTACT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM picked JOIN contact_events e ON e.id = picked.id
+      ORDER BY picked.likely DESC, picked.sent, picked.id`,
+    [limit],
   );
   return rows;
 }

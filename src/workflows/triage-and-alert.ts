@@ -9,17 +9,9 @@ import { triagePending, type TriageOptions } from '../triage/triage.js';
 /** Most contacts one round triages, unless the caller says: a round is one second of `cradle watch`. */
 export const TRIAGE_LIMIT = 500;
 
-/**
- * A flood: while at least `waiting` contacts wait and none is a likely hit (listUntriagedLikelyHitsFirst),
- * a round takes up to `limit`. The round's pick reads the whole backlog (about 150 ms at 60,000 waiting,
- * against about 270 ms to triage 500), so larger rounds spend less of the drain picking; a likely hit
- * arriving meanwhile waits for the round (about a second at 2,000).
- */
-export const FLOOD_ROUND = { limit: 2_000, waiting: 10_000 };
-
 export async function triageAndAlert(db: Database, triage: TriageOptions, transports: readonly AlertTransport[], options: { digestAbove?: number; onError?: (channel: string, error: string) => void } = {}): Promise<{ triaged: number; full: boolean }> {
   const limit = triage.limit ?? TRIAGE_LIMIT;
-  const { triaged } = await triagePending(db, { flood: FLOOD_ROUND, ...triage, limit });
+  const { triaged } = await triagePending(db, { ...triage, limit });
   if (transports.length) await deliverDue(db, transports, options);
   // A full round leaves more waiting: the caller runs the next round at once.
   return { triaged, full: triaged >= limit };
