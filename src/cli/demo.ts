@@ -49,7 +49,7 @@ async function load(): Promise<void> {
 /** Lines the story prints, for the progress bar. */
 const DEMO_STEPS = 16;
 /** Cradle is installed this long before the demo's today: a day before the first of its four weekly rotations. */
-const INSTALLED_DAYS_AGO = 29;
+const INSTALLED_DAYS_AGO = 31;
 
 interface DemoOptions extends JsonOption {
   dir: string;

@@ -88,7 +88,9 @@ async function plantAndExport(ctx: StoryContext): Promise<{ weeks: string[]; pla
   const exportDir = path.join(ctx.dir, 'exports');
   fs.mkdirSync(exportDir, { recursive: true });
   for (let k = 0; k < 4; k++) {
-    const at = new Date(ctx.now.getTime() - (4 - k) * 7 * DAY_MS);
+    // Two days before each week's mark: a rotation's births fall from 30 hours to 8¼ days after it
+    // runs, so the last week's canaries are all admitted and born before the demo's present.
+    const at = new Date(ctx.now.getTime() - (4 - k) * 7 * DAY_MS - 2 * DAY_MS);
     const week = isoWeekOf(at, ctx.hospital.timeZone);
     await runClock(ctx, at);
     const res = await rotate(ctx.vault, ctx.target, { hospital: ctx.hospital, mapping: ctx.mapping, week, now: at, seed: `${ctx.seed}:${week}` });

@@ -419,7 +419,10 @@ describe('cradle watch following a Gammu inbox folder', () => {
     fs.writeFileSync(first, unicode(PART1));
     fs.writeFileSync(second, unicode(PART2));
     const old = new Date(Date.now() - 5000);
-    fs.utimesSync(first, old, old); // part 1 settled, part 2 just written
+    fs.utimesSync(first, old, old); // part 1 settled
+    // Part 2 still being written: stamped ahead, so it stays young however long the CLI takes to start on a loaded machine.
+    const writing = new Date(Date.now() + 120_000);
+    fs.utimesSync(second, writing, writing);
     const args = ['--vault', v.location.location, 'ingest', 'sms', '--format', 'gammu-files', '--dir', inbox, '--to', TRAP_NUMBERS[0], '--time-zone', 'Asia/Shanghai', '--json'];
     expect(json<SmsResult>(await cradleInProcess(args, { cwd }))).toMatchObject({ items: 0, messages: 0, recorded: 0 });
     fs.utimesSync(second, old, old);
