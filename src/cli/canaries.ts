@@ -14,6 +14,21 @@ async function load(): Promise<void> {
   vault = await import('../vault/index.js');
 }
 
+/** Past this delay between an event's time and its writing, the row is out of the hospital's order. */
+const LATE_MINUTES = 15;
+
+/** Events carried out (or due, on a dry run) more than LATE_MINUTES after their time: the cron job runs too rarely. */
+function lateEvents(events: readonly { dueAt: Date }[], until: Date): { count: number; maxMinutes: number } {
+  const minutes = events.map((e) => (until.getTime() - e.dueAt.getTime()) / 60_000).filter((m) => m > LATE_MINUTES);
+  return { count: minutes.length, maxMinutes: minutes.length ? Math.round(Math.max(...minutes)) : 0 };
+}
+
+function lateness(minutes: number): string {
+  if (minutes < 120) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h`;
+  return `${Math.round(minutes / 1440)} days`;
+}
+
 interface AdvanceOptions extends JsonOption {
   until?: Date;
   dryRun?: boolean;
@@ -77,6 +92,14 @@ export function registerCanaries(program: Command): void {
       if (opts.until && opts.until.getTime() > now.getTime() + 60_000) throw new UserError(`--until ${opts.until.toISOString()} is later than the clock; events are written when they happen, not before`);
       const { advanceCanaries }: typeof Seed = await import('../seed/index.js');
       const res = await advanceCanaries(vaultDb, target, { hospital, mapping, until: opts.until ?? now, simulated: !!opts.until, dryRun: !!opts.dryRun });
+      // A simulated clock writes each event at its time; only the real one can be late.
+      const late = opts.until ? { count: 0, maxMinutes: 0 } : lateEvents(res.events, res.until);
+      if (late.count) {
+        process.stderr.write(
+          `cradle: warning: ${late.count} of ${res.events.length} event(s) ${res.dryRun ? 'are' : 'were'} written more than ${LATE_MINUTES} minutes after their time (the latest by ${lateness(late.maxMinutes)}): ` +
+            `a row written late takes a key after rows the hospital recorded since, which a thief can see; run \`cradle canaries advance\` every few minutes (cron */5)\n`,
+        );
+      }
       const data = {
         hospital: hospital.name,
         until: res.until,
@@ -84,6 +107,7 @@ export function registerCanaries(program: Command): void {
         events: res.events.map((e) => ({ canary: e.canaryId, event: e.event, ward: e.ward, dueAt: e.dueAt, writtenAt: e.writtenAt, reconciled: e.reconciled, ...(e.keys ? { keys: e.keys } : {}), ...(e.writes ? { writes: e.writes } : {}) })),
         planted: res.planted,
         upcoming: res.upcoming,
+        late,
       };
       emit(!!opts.json, data, () => [
         res.events.length

@@ -191,11 +191,18 @@ describe.each(BACKENDS)('the user journey on %s', (backend) => {
     expect(dry.events.filter((e) => e.event === 'admission')).toHaveLength(7);
     expect(dry.events.every((e) => e.writes)).toBe(true);
     expect(json<{ count: number }>(await run(['canaries', 'list', '--status', 'scheduled', '--json'])).count).toBe(7);
-    const advanced = json<{ events: { event: string }[]; planted: number }>(await run(['canaries', 'advance', '--json']));
+    const ran = await run(['canaries', 'advance', '--json']);
+    const advanced = json<{ events: { event: string }[]; planted: number; late: { count: number; maxMinutes: number } }>(ran);
     expect(advanced.planted).toBe(7);
+    // A past week's events are written days late: said, with the figure, so the cron job is fixed.
+    expect(advanced.late.count).toBe(advanced.events.length);
+    expect(advanced.late.maxMinutes).toBeGreaterThan(24 * 60);
+    expect(ran.stderr).toMatch(/warning: \d+ of \d+ event\(s\) were written more than 15 minutes after their time \(the latest by \d+ days\).*every few minutes/);
     expect(advanced.events.length).toBe(dry.events.length);
     expect(json<{ count: number }>(await run(['canaries', 'list', '--status', 'scheduled', '--json'])).count).toBe(0);
-    expect(json<{ events: unknown[] }>(await run(['canaries', 'advance', '--json'])).events).toHaveLength(0);
+    const idle = await run(['canaries', 'advance', '--json']);
+    expect(json<{ events: unknown[]; late: { count: number } }>(idle)).toMatchObject({ events: [], late: { count: 0 } });
+    expect(idle.stderr).not.toMatch(/warning/);
     const short = await run(['seed', '--count', '60']);
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/the trap pool is short/);
