@@ -114,11 +114,14 @@ export class BatchWriter {
         for (const text of stored) fetched.addText(0, vault.eventTextTime(text), text);
         known.push(fetched);
       }
-      // Rows in a known block's span are looked up there; a batch usually loses none.
+      // Rows in a known block's span are looked up there; a batch usually loses none (and usually meets
+      // the previous block only in its first second).
       const current = block;
       let drop: Uint8Array | null = null;
+      const [knownFrom, knownTo] = [Math.min(...known.map((k) => k.fromMs)), Math.max(...known.map((k) => k.toMs))];
       for (let row = 0; known.length && row < current.count; row++) {
         const at = current.time(row);
+        if (at < knownFrom || at > knownTo) continue;
         if (known.some((k) => at >= k.fromMs && at <= k.toMs && current.rowIn(row, k))) (drop ??= new Uint8Array(current.count))[row] = 1;
       }
       if (drop) {

@@ -108,6 +108,41 @@ describe('EventBlock', () => {
     expect(b.has(text, 2, text.length - 3, T)).toBe(false);
   });
 
+  it('finds events twice in time order, after leaving it, after growing and after reset (its index is built only out of order)', () => {
+    // The same texts over 30 times, each time's rows in a run, in time order: the second copy of each row is dropped
+    // whether it comes right after it (same time as the last rows) or later, out of order.
+    const b = new EventBlock(4, 8);
+    const texts = (t: number) => [`a${t}`, `b${t}`, `c${t % 3}`];
+    let line = 0;
+    for (let t = 0; t < 30; t++) for (const text of texts(t)) expect(b.addText(++line, T + t * 1000, text)).toBe(true);
+    for (let t = 0; t < 30; t++) expect(b.addText(++line, T + t * 1000, `b${t}`)).toBe(false);
+    // Another block finds its rows by their times while it is in time order.
+    const other = new EventBlock(4);
+    other.addText(1, T + 7000, 'c1');
+    other.addText(2, T + 7000, 'b7');
+    other.addText(3, T + 7000, 'c7');
+    other.addText(4, T + 29000, 'c2');
+    other.addText(5, T - 1000, 'a0');
+    expect([0, 1, 2, 3, 4].map((r) => other.rowIn(r, b))).toEqual([true, true, false, true, false]);
+    // Out of order now: an earlier time, then more rows at the last times and earlier ones.
+    expect(b.addText(++line, T + 3000, 'c3')).toBe(true);
+    expect(b.addText(++line, T + 3000, 'c3')).toBe(false);
+    expect(b.addText(++line, T + 29000, 'a29')).toBe(false);
+    expect(b.addText(++line, T + 29000, 'c29')).toBe(true);
+    expect(b.addText(++line, T + 5000, 'c2')).toBe(false);
+    expect(b.addText(++line, T + 5000, 'b2')).toBe(true);
+    expect([0, 1, 2, 3, 4].map((r) => other.rowIn(r, b))).toEqual([true, true, false, true, false]);
+    expect(b.count).toBe(93);
+    expect([b.fromMs, b.toMs]).toEqual([T, T + 29000]);
+    // Reused: in time order again, nothing of the old rows found.
+    b.reset();
+    expect(b.addText(1, T + 29000, 'a29')).toBe(true);
+    expect(b.addText(2, T, 'a29')).toBe(true);
+    expect(b.addText(3, T + 29000, 'a29')).toBe(false);
+    expect(b.addText(4, T, 'a29')).toBe(false);
+    expect(b.count).toBe(2);
+  });
+
   it('has no trailing newline in its bytes', () => {
     const b = new EventBlock(4);
     expect(b.bytes().length).toBe(0);
