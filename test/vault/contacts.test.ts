@@ -58,7 +58,10 @@ describe.each(BACKENDS)('contact events on %s', (backend) => {
     expect(first).toMatchObject({ provider_id: 'SMB1', body: 'one' });
     expect((await vault.contactRaw(db, values[0].id))!.equals(sms('SMB1', 'one').raw)).toBe(true);
     expect(first!.sha256).toBe(crypto.createHash('sha256').update(sms('SMB1', 'one').raw).digest('hex'));
-    expect(await vault.getContact(db, values[4].id)).toMatchObject({ provider_id: 'SMB2', body: 'two\u2400' });
+    const fifth = await vault.getContact(db, values[4].id);
+    expect(fifth).toMatchObject({ provider_id: 'SMB2', body: 'two\u2400' });
+    // One statement, one transaction (one by one, each would have its own now()).
+    expect(fifth!.received_at).toEqual(first!.received_at);
     expect(await vault.getContact(db, values[2].id)).toMatchObject({ provider_id: null, body: 'no id', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   });
 
