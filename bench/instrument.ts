@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import type pg from 'pg';
 import type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from '../src/db/index.js';
 
 // Bench-only helpers: a Database wrapper that times every statement (so a plantCanaries run can be
@@ -111,3 +113,27 @@ export function textTable(head: string[], rows: string[][]): string {
   const line = (cells: string[]) => cells.map((c, i) => (/^(-|[\d.,]+×?|\[.*\])$/.test(c) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** CPU-seconds (user+system) of a process on this machine, from /proc (throws when not readable). */
+export function processCpu(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ on Linux
+}
+
+/** CPU-seconds (user+system) of the server's backends on this database, read from /proc; null when not readable. */
+export async function backendCpu(pool: { query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<{ rows: R[] }> }, name: string): Promise<Map<number, number> | null> {
+  const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [name]);
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      out.set(pid, processCpu(pid));
+    } catch {
+      return null;
+    }
+  }
+  return out;
+}
+
+export const cpuSince = (before: Map<number, number> | null, after: Map<number, number> | null): number | null =>
+  before && after ? [...after].reduce((s, [pid, t]) => s + t - (before.get(pid) ?? 0), 0) : null;

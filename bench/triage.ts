@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { customAlphabet } from 'nanoid';
@@ -13,7 +12,7 @@ import { triagePending } from '../src/triage/triage.js';
 import { sealRows } from '../src/vault/index.js';
 import { TRIAGE_LIMIT } from '../src/workflows/triage-and-alert.js';
 import { parseArgs, UsageError } from './args.js';
-import { fmtInt, groupByStatement, instrument, textTable, type Timed } from './instrument.js';
+import { backendCpu, cpuSince, fmtInt, groupByStatement, instrument, textTable, type Timed } from './instrument.js';
 
 // `npm run bench:triage`: how many contacts per second triage takes on PostgreSQL, against how many
 // the webhook intake can store, measured in the same run.
@@ -157,26 +156,6 @@ async function store(pool: pg.Pool, contacts: readonly BenchContact[], each?: (c
     }
   }));
 }
-
-/** CPU-seconds (user+system) of the server's backends on this database, read from /proc; null when not readable. */
-async function backendCpu(pool: pg.Pool, name: string): Promise<Map<number, number> | null> {
-  const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [name]);
-  const tick = 100; // USER_HZ on Linux
-  const out = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) / tick);
-    } catch {
-      return null;
-    }
-  }
-  return out;
-}
-
-const cpuSince = (before: Map<number, number> | null, after: Map<number, number> | null): number | null =>
-  before && after ? [...after].reduce((s, [pid, t]) => s + t - (before.get(pid) ?? 0), 0) : null;
 
 interface Phase { seconds: number; node: number; pg: number | null }
 

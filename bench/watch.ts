@@ -10,19 +10,20 @@ import { redact } from '../src/lib/redact.js';
 import { demoConfig } from '../src/demo/setup.js';
 import { PACKAGE_ROOT } from '../src/lib/paths.js';
 import { twilioSignature } from '../src/watch/signatures.js';
-import { fmtInt, textTable } from './instrument.js';
+import { backendCpu, cpuSince, fmtInt, processCpu, textTable } from './instrument.js';
 
 // `npm run bench:watch`: signed Twilio SMS webhooks against `cradle watch` on PostgreSQL (every one
 // written durably before its 200), and the same load against a bare node:http handler doing the
 // same single INSERT, in the same run. Prints requests/s and p50/p99 latency; asserts nothing.
 //
-//   node dist/bench/watch.js [--seconds S] [--connections C]
+//   node dist/bench/watch.js [--seconds S] [--connections C] [--cpu-prof DIR]
+//   --cpu-prof DIR: V8 CPU profile of the cradle watch process, written to DIR when it stops.
 //   server: CRADLE_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); its databases are created and dropped.
 
 const suffix = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 8);
 const TOKEN = 'bench-twilio-auth-token';
 
-interface Run { requests: number; errors: number; seconds: number; p50: number; p99: number; statuses: Record<string, number> }
+interface Run { requests: number; errors: number; seconds: number; p50: number; p99: number; statuses: Record<string, number>; serverCpu?: number | null; pgCpu?: number | null }
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -90,6 +91,14 @@ async function load(port: number, publicUrl: string, seconds: number, connection
   return { requests: latencies.length, errors, seconds: elapsed, p50: q(0.5), p99: q(0.99), statuses };
 }
 
+function tryCpu(pid: number): number | null {
+  try {
+    return processCpu(pid);
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const seconds = flag('--seconds', 10);
   const connections = flag('--connections', 32);
@@ -103,28 +112,48 @@ async function main(): Promise<void> {
     const db = await openDatabase(dbUrl.toString(), { role: 'vault', create: true });
     await migrate(db);
     await db.close();
-    console.log(`Cradle webhook benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; PostgreSQL ${redact(serverUrl)}`);
+    console.log(`Cradle webhook benchmark — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; PostgreSQL ${redact(serverUrl)}`);
     console.log(`${connections} connections, ${seconds} s each, signed Twilio SMS webhooks, each a durable INSERT before its answer`);
     const rows: string[][] = [];
     const runs: Record<string, Run> = {};
+    let triaged = 0;
     const cradlePort = 18787, barePort = 18788;
     // One client address sends everything here: lift the per-address rate limit, which would
     // otherwise answer most of the load with 429 (as it should for one real sender).
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cradle-bench-watch-'));
     const config = path.join(work, 'cradle.config.json');
     fs.writeFileSync(config, JSON.stringify({ ...demoConfig({ 产科一病区: 1 }), vault: dbUrl.toString(), watch: { rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } } }));
-    const watch = await start(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'cradle'), 'watch', '--config', config, '--port', String(cradlePort), '--public-url', `http://127.0.0.1:${cradlePort}`], { TWILIO_AUTH_TOKEN: TOKEN });
-    children.push(watch);
-    runs['cradle watch'] = await load(cradlePort, `http://127.0.0.1:${cradlePort}`, seconds, connections);
-    watch.kill('SIGTERM');
-    const bare = await start(process.execPath, [path.join(PACKAGE_ROOT, 'dist', 'bench', 'bare-server.js'), dbUrl.toString(), String(barePort)], {});
-    children.push(bare);
-    runs['bare node:http + INSERT'] = await load(barePort, `http://127.0.0.1:${barePort}`, seconds, connections);
-    bare.kill('SIGTERM');
-    for (const [label, r] of Object.entries(runs)) {
-      rows.push([label, fmtInt(r.requests), fmtInt(r.requests / r.seconds), r.p50.toFixed(1), r.p99.toFixed(1), String(r.errors), JSON.stringify(r.statuses)]);
+    const profDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : null;
+    const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`] : [];
+    const monitor = new pg.Pool({ connectionString: dbUrl.toString(), max: 1 });
+    // CPU-seconds of the server process and of its PostgreSQL backends (from /proc, the server being
+    // local) over the load: figures that hold on a shared machine where requests/s do not.
+    const measured = async (child: ChildProcess, port: number): Promise<Run> => {
+      const [server0, pg0] = [tryCpu(child.pid!), await backendCpu(monitor, name)];
+      const run = await load(port, `http://127.0.0.1:${port}`, seconds, connections);
+      const [server1, pg1] = [tryCpu(child.pid!), await backendCpu(monitor, name)];
+      return { ...run, serverCpu: server0 !== null && server1 !== null ? server1 - server0 : null, pgCpu: cpuSince(pg0, pg1) };
+    };
+    try {
+      const watch = await start(process.execPath, [...prof, path.join(PACKAGE_ROOT, 'bin', 'cradle'), 'watch', '--config', config, '--port', String(cradlePort), '--public-url', `http://127.0.0.1:${cradlePort}`], { TWILIO_AUTH_TOKEN: TOKEN });
+      children.push(watch);
+      runs['cradle watch'] = await measured(watch, cradlePort);
+      const { rows } = await monitor.query<{ triaged: number }>(`SELECT count(*)::int AS triaged FROM contact_events WHERE triaged_at IS NOT NULL`);
+      triaged = rows[0].triaged;
+      watch.kill('SIGTERM');
+      const bare = await start(process.execPath, [path.join(PACKAGE_ROOT, 'dist', 'bench', 'bare-server.js'), dbUrl.toString(), String(barePort)], {});
+      children.push(bare);
+      runs['bare node:http + INSERT'] = await measured(bare, barePort);
+      bare.kill('SIGTERM');
+    } finally {
+      await monitor.end();
     }
-    console.log(textTable(['server', 'answered 200', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'statuses'], rows));
+    const perRequest = (cpu: number | null | undefined, r: Run) => (cpu === null || cpu === undefined || !r.requests ? '-' : ((cpu * 1000) / r.requests).toFixed(2));
+    for (const [label, r] of Object.entries(runs)) {
+      rows.push([label, fmtInt(r.requests), fmtInt(r.requests / r.seconds), r.p50.toFixed(1), r.p99.toFixed(1), perRequest(r.serverCpu, r), perRequest(r.pgCpu, r), String(r.errors), JSON.stringify(r.statuses)]);
+    }
+    console.log(textTable(['server', 'answered 200', 'req/s', 'p50 ms', 'p99 ms', 'node CPU ms/req', 'PG CPU ms/req', 'errors', 'statuses'], rows));
+    console.log(`\ncradle watch triaged ${fmtInt(triaged)} of its ${fmtInt(runs['cradle watch'].requests)} contacts during the load; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     const [c, b] = [runs['cradle watch'], runs['bare node:http + INSERT']];
     console.log(`\nthroughput ratio cradle/bare: ${((c.requests / c.seconds) / (b.requests / b.seconds)).toFixed(2)}; goal ≥ 0.9 with p99 < 50 ms (issue 18), triage running in cradle watch as it does in service`);
   } finally {

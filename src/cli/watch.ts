@@ -36,6 +36,8 @@ const transcribeWith = (t: ReturnType<typeof transcriberOf>) => (t ? recordingTr
 
 /** How often `cradle watch` triages new contacts and delivers due alerts. */
 const TRIAGE_EVERY_MS = 1000;
+/** The longest rest between two full rounds of triage (a flood's backlog): see `tick` below. */
+const TRIAGE_REST_MAX_MS = 1000;
 
 interface WatchOptions extends JsonOption {
   host?: string;
@@ -224,11 +226,18 @@ Examples:
       const triage = { knownSenders: settings?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts), actor: 'watch', order: 'likely-hits' as const };
       let running: Promise<void> | null = null;
       let stopping = false;
+      // After a full round, triage rests as long as the round took before the next: in a flood it has
+      // at most half of the process and of the vault, and the webhooks the rest (each answered only
+      // once stored, they cannot wait for triage to catch up). Likely hits come first in every round.
+      let restingUntil = 0;
+      let rest: NodeJS.Timeout | undefined;
       const tick = () => {
-        running ??= (async () => {
+        if (running || Date.now() < restingUntil) return;
+        running = (async () => {
           let again = false;
+          const started = Date.now();
           try {
-            // A flood: rounds back to back (alerts delivered after each) until the backlog is gone.
+            // A flood: rounds one after another (alerts delivered after each) until the backlog is gone.
             again = (await triageAndAlert(db, triage, transports, {
               digestAbove: config?.alerts?.digestAbove,
               onError: (channel, error) => process.stderr.write(`cradle watch: alert ${channel}: ${maskDigits(error)}\n`),
@@ -238,7 +247,11 @@ Examples:
           } finally {
             running = null;
           }
-          if (again && !stopping) setImmediate(tick);
+          if (again && !stopping) {
+            const took = Math.min(Date.now() - started, TRIAGE_REST_MAX_MS);
+            restingUntil = Date.now() + took;
+            rest = setTimeout(tick, took);
+          }
         })();
       };
       tick();
@@ -251,6 +264,7 @@ Examples:
       process.stderr.write(`cradle watch: ${signal}: stopping\n`);
       stopping = true;
       clearInterval(timer);
+      clearTimeout(rest);
       await sms?.stop();
       await ami?.close();
       await watch.close();

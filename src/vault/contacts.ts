@@ -63,11 +63,17 @@ export function storableContact(c: NewContact, receivedAt: Date): { contact: New
   return { contact: { ...c, providerId, from, to, body, headers, occurredAt, remoteAddr }, warnings };
 }
 
+export interface RecordedContact {
+  id: number;
+  duplicate: boolean;
+  warnings: string[];
+}
+
 /**
  * Record one contact; `duplicate` when the provider already delivered it (same source and provider
  * id): the first copy is kept and its id returned. `warnings` say what storableContact changed.
  */
-export async function recordContact(db: Queryable, contact: NewContact): Promise<{ id: number; duplicate: boolean; warnings: string[] }> {
+export async function recordContact(db: Queryable, contact: NewContact): Promise<RecordedContact> {
   const { contact: c, warnings } = storableContact(contact, new Date());
   const sha256 = crypto.createHash('sha256').update(c.raw).digest('hex');
   const { rows } = await db.query<{ id: number }>(
@@ -79,6 +85,137 @@ export async function recordContact(db: Queryable, contact: NewContact): Promise
   if (rows.length) return { id: rows[0].id, duplicate: false, warnings };
   const { rows: first } = await db.query<{ id: number }>(`SELECT id FROM contact_events WHERE source = $1 AND provider_id = $2`, [c.source, c.providerId]);
   return { id: first[0].id, duplicate: true, warnings };
+}
+
+/** A contact's place in the unique index, or null (no provider id: never a duplicate). */
+const contactKey = (source: string, providerId: string | null): string | null => (providerId === null ? null : JSON.stringify([source, providerId]));
+
+/**
+ * Record several contacts with one INSERT (one commit), each answered as recordContact would answer
+ * it alone, in order: a provider retry of a contact already in the vault, or of one earlier in the
+ * same list, is a duplicate with the first copy's id. When the statement fails (a permanent data
+ * error on one contact, a deadlock with another writer, a dropped connection), nothing of it was
+ * kept and every contact is recorded again alone, so one bad contact fails only itself.
+ */
+export async function recordContacts(db: Queryable, contacts: readonly NewContact[]): Promise<PromiseSettledResult<RecordedContact>[]> {
+  if (contacts.length > 1) {
+    try {
+      return (await insertContacts(db, contacts)).map((value) => ({ status: 'fulfilled', value }));
+    } catch {
+      // Fall through: one by one, in order, each with its own answer or error.
+    }
+  }
+  const out: PromiseSettledResult<RecordedContact>[] = [];
+  for (const c of contacts) {
+    try {
+      out.push({ status: 'fulfilled', value: await recordContact(db, c) });
+    } catch (reason) {
+      out.push({ status: 'rejected', reason });
+    }
+  }
+  return out;
+}
+
+async function insertContacts(db: Queryable, contacts: readonly NewContact[]): Promise<RecordedContact[]> {
+  const receivedAt = new Date();
+  const made = contacts.map((contact) => storableContact(contact, receivedAt));
+  // The first copy of each provider event in the list is inserted; later copies answer with its id.
+  const firstOf = new Map<string, number>();
+  const inserted: number[] = [];
+  made.forEach(({ contact: c }, i) => {
+    const key = contactKey(c.source, c.providerId);
+    if (key !== null && firstOf.has(key)) return;
+    if (key !== null) firstOf.set(key, i);
+    inserted.push(i);
+  });
+  // One JSON document of the rows (node-postgres escapes a text[] element by element, a cost per
+  // request the profile showed), the raw bytes as hex; in arrival order, so ids follow it as they do
+  // one by one.
+  const doc = JSON.stringify(
+    inserted.map((i, n) => {
+      const c = made[i].contact;
+      return {
+        n, source: c.source, provider_id: c.providerId, kind: c.kind, from_address: c.from, to_address: c.to, occurred_at: c.occurredAt.toISOString(), body: c.body,
+        remote_addr: c.remoteAddr ?? null, headers: c.headers ?? {}, raw: c.raw.toString('hex'), sha256: crypto.createHash('sha256').update(c.raw).digest('hex'),
+      };
+    }),
+  );
+  const { rows } = await db.query<{ id: number; source: string; provider_id: string | null }>(
+    `INSERT INTO contact_events (source, provider_id, kind, from_address, to_address, occurred_at, body, remote_addr, headers, raw, sha256)
+     SELECT x.source, x.provider_id, x.kind, x.from_address, x.to_address, x.occurred_at, x.body, x.remote_addr, x.headers, decode(x.raw, 'hex'), x.sha256
+       FROM json_to_recordset($1::json) AS x(n int, source text, provider_id text, kind text, from_address text, to_address text, occurred_at timestamptz, body text, remote_addr text, headers jsonb, raw text, sha256 text)
+      ORDER BY x.n
+     ON CONFLICT (source, provider_id) DO NOTHING RETURNING id, source, provider_id`,
+    [doc],
+  );
+  const ids = new Map<string, { id: number; duplicate: boolean }>();
+  // Rows without a provider id are always inserted, and come back in the order they went in.
+  const unkeyed: number[] = [];
+  for (const r of rows) {
+    const key = contactKey(r.source, r.provider_id);
+    if (key === null) unkeyed.push(r.id);
+    else ids.set(key, { id: r.id, duplicate: false });
+  }
+  const missing = [...firstOf.keys()].filter((k) => !ids.has(k)).map((k) => JSON.parse(k) as [string, string]);
+  if (missing.length) {
+    const { rows: first } = await db.query<{ id: number; source: string; provider_id: string }>(
+      `SELECT e.id, e.source, e.provider_id FROM contact_events e JOIN unnest($1::text[], $2::text[]) AS k(source, provider_id) ON e.source = k.source AND e.provider_id = k.provider_id`,
+      [missing.map((m) => m[0]), missing.map((m) => m[1])],
+    );
+    for (const r of first) ids.set(contactKey(r.source, r.provider_id)!, { id: r.id, duplicate: true });
+  }
+  let nextUnkeyed = 0;
+  return made.map(({ contact: c, warnings }, i) => {
+    const key = contactKey(c.source, c.providerId);
+    if (key === null) {
+      const id = unkeyed[nextUnkeyed++];
+      if (id === undefined) throw new Error('a contact without a provider id was not inserted');
+      return { id, duplicate: false, warnings };
+    }
+    const found = ids.get(key);
+    if (!found) throw new Error('a duplicate contact was not found in the vault');
+    return { id: found.id, duplicate: found.duplicate || firstOf.get(key) !== i, warnings };
+  });
+}
+
+/**
+ * Group commit for a stream of contacts (`cradle watch`'s webhooks): the contacts that arrive together
+ * (in the same turn of the event loop, or while earlier ones are being written) go to the vault as
+ * one recordContacts statement, and each promise settles once that statement has committed, so every
+ * contact is still stored durably before its answer. At most `maxInFlight` statements at a time,
+ * of at most `maxBatch` contacts.
+ */
+export function contactRecorder(db: Queryable, options: { maxBatch?: number; maxInFlight?: number } = {}): (contact: NewContact) => Promise<RecordedContact> {
+  const maxBatch = options.maxBatch ?? 256;
+  const maxInFlight = options.maxInFlight ?? 2;
+  const waiting: { contact: NewContact; resolve: (r: RecordedContact) => void; reject: (err: unknown) => void }[] = [];
+  let inFlight = 0;
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    while (waiting.length && inFlight < maxInFlight) {
+      const batch = waiting.splice(0, maxBatch);
+      inFlight++;
+      void recordContacts(db, batch.map((w) => w.contact))
+        .then(
+          (results) => results.forEach((r, i) => (r.status === 'fulfilled' ? batch[i].resolve(r.value) : batch[i].reject(r.reason))),
+          (err: unknown) => batch.forEach((w) => w.reject(err)),
+        )
+        .finally(() => {
+          inFlight--;
+          flush();
+        });
+    }
+  };
+  return (contact) =>
+    new Promise<RecordedContact>((resolve, reject) => {
+      waiting.push({ contact, resolve, reject });
+      // After the I/O callbacks of this turn: the requests parsed with this one join its statement.
+      if (!scheduled && inFlight < maxInFlight) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
 }
 
 /**

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '../db/index.js';
-import { isPermanentDataError, recordContact, type NewContact } from '../vault/contacts.js';
+import { contactRecorder, isPermanentDataError, recordContact, type NewContact, type RecordedContact } from '../vault/contacts.js';
 import { maskDigits } from '../lib/phone.js';
 import { forwardedContact, forwarderDocument, verifyForwarder, type Forwarder } from './forwarders.js';
 import { genericContact, parseForm, parseJson, telnyxContact, twilioContact, twilioRecording, type Arrival, type Parsed } from './payloads.js';
@@ -169,6 +169,8 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
     : null;
 
   const forwarders = new Map((secrets.forwarders ?? []).map((f) => [f.name, f]));
+  // Webhooks arriving together are written with one statement (group commit), each answered after it commits.
+  const record = contactRecorder(db);
 
   let inFlight = 0;
   let idle: (() => void) | null = null;
@@ -313,11 +315,12 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
   }
 
   async function store(req: http.IncomingMessage, res: http.ServerResponse, path: string, c: NewContact, twiml: boolean) {
-    let stored: { id: number; duplicate: boolean; warnings: string[] };
+    let stored: RecordedContact;
     try {
-      // One INSERT ... ON CONFLICT statement: its own transaction, committed before the answer.
+      // An INSERT ... ON CONFLICT statement (with the contacts that arrived with this one): its own
+      // transaction, committed before the answer. A contact the vault refuses fails only itself.
       // recordContact escapes what the vault cannot hold (NUL, oversized ids, impossible dates).
-      stored = await recordContact(db, c);
+      stored = await record(c);
     } catch (err) {
       const from = clientAddress(req, trustProxy) ?? '?';
       // A retry of the same body would fail the same way: refuse it for good rather than ask for it again.

@@ -252,4 +252,25 @@ describe.each(BACKENDS)('a contact the vault refuses for its data, on %s', (back
       await v.close();
     }
   });
+
+  it('among events stored together, refuses only the one the vault refuses (422); the others are stored (200)', async () => {
+    const v = await createTrapVault(backend, 'hostilegc');
+    const watch = await startWatch(v.db, { port: 0, secrets: { webhookSecret: SECRET }, log: () => undefined });
+    try {
+      await v.db.query(`ALTER TABLE contact_events ADD CONSTRAINT body_is_a_number CHECK (body NOT LIKE 'bad%' OR body::numeric IS NOT NULL) NOT VALID`);
+      const bodies = ['good 1', 'bad', 'good 2', 'good 3'];
+      const statuses = await Promise.all(bodies.map(async (text, i) => {
+        const body = JSON.stringify({ id: `gc-${i}`, kind: 'sms', from: null, to: '+8613912345678', body: text });
+        const ts = unixNow();
+        const res = await fetch(`${watch.url}/webhooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-cradle-timestamp': ts, 'x-cradle-signature': genericSignature(SECRET, ts, Buffer.from(body)) }, body });
+        return res.status;
+      }));
+      expect(statuses).toEqual([200, 422, 200, 200]);
+      const { rows } = await v.db.query<{ body: string }>(`SELECT body FROM contact_events ORDER BY body`);
+      expect(rows.map((r) => r.body)).toEqual(['good 1', 'good 2', 'good 3']);
+    } finally {
+      await watch.close();
+      await v.close();
+    }
+  });
 });

@@ -172,6 +172,22 @@ describe.each(BACKENDS)('cradle watch over HTTP on %s', (backend) => {
     expect(await vault.countContacts(db)).toBe(before);
   });
 
+  it('answers each of a burst of events stored together: copies of one event share its id, one not a duplicate', async () => {
+    const event = (id: string) => JSON.stringify({ id, kind: 'sms', from: '+8613900001111', to: '+8613800002222', occurredAt: '2026-11-27T09:00:00Z', body: `burst ${id}` });
+    const ids = ['gc-1', 'gc-2', 'gc-1', 'gc-3', 'gc-1', 'gc-2'];
+    const answers = await Promise.all(ids.map(async (id) => {
+      const res = await genericPost(event(id));
+      return { status: res.status, ...((await res.json()) as { id: number; duplicate: boolean }) };
+    }));
+    expect(answers.map((a) => a.status)).toEqual(Array(ids.length).fill(200));
+    for (const id of ['gc-1', 'gc-2', 'gc-3']) {
+      const mine = answers.filter((_, i) => ids[i] === id);
+      expect(new Set(mine.map((a) => a.id)).size).toBe(1);
+      expect(mine.filter((a) => !a.duplicate)).toHaveLength(1);
+      expect(await vault.getContact(db, mine[0].id)).toMatchObject({ source: 'generic', provider_id: id, body: `burst ${id}` });
+    }
+  });
+
   it('answers 413 over 64 KiB, 405 for other methods, 404 elsewhere, 400 for a non-form Twilio body', async () => {
     const big = await twilioPost('/webhooks/twilio/sms', { ...sms, MessageSid: 'SMbig', Body: 'x'.repeat(70 * 1024) });
     expect(big.status).toBe(413);
