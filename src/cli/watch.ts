@@ -226,9 +226,10 @@ Examples:
       const triage = { knownSenders: settings?.knownSenders ?? [], alertChannels: alertChannels(config?.alerts), actor: 'watch', order: 'likely-hits' as const };
       let running: Promise<void> | null = null;
       let stopping = false;
-      // After a full round, triage rests as long as the round took before the next: in a flood it has
-      // at most half of the process and of the vault, and the webhooks the rest (each answered only
-      // once stored, they cannot wait for triage to catch up). Likely hits come first in every round.
+      // While webhooks keep arriving, triage rests after a full round as long as the round took: in a
+      // flood it has at most half of the process and of the vault, and the webhooks the rest (each
+      // answered only once stored, they cannot wait for triage to catch up). Once they stop, rounds run
+      // back to back until the backlog is gone. Likely hits come first in every round.
       let restingUntil = 0;
       let rest: NodeJS.Timeout | undefined;
       const tick = () => {
@@ -236,6 +237,7 @@ Examples:
         running = (async () => {
           let again = false;
           const started = Date.now();
+          const storedBefore = watch?.stored() ?? 0;
           try {
             // A flood: rounds one after another (alerts delivered after each) until the backlog is gone.
             again = (await triageAndAlert(db, triage, transports, {
@@ -248,7 +250,8 @@ Examples:
             running = null;
           }
           if (again && !stopping) {
-            const took = Math.min(Date.now() - started, TRIAGE_REST_MAX_MS);
+            const arriving = (watch?.stored() ?? 0) > storedBefore;
+            const took = arriving ? Math.min(Date.now() - started, TRIAGE_REST_MAX_MS) : 0;
             restingUntil = Date.now() + took;
             rest = setTimeout(tick, took);
           }

@@ -62,6 +62,8 @@ export interface WatchHandle {
   smtpPort: number | null;
   /** Stop accepting, let requests in flight finish (their vault writes included), then return. */
   close(): Promise<void>;
+  /** Webhook contacts stored since the start (duplicates included): lets the caller see whether a flood is still arriving. */
+  stored(): number;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -174,6 +176,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
 
   let inFlight = 0;
   let idle: (() => void) | null = null;
+  let storedCount = 0;
 
   const send = (res: http.ServerResponse, status: number, body: string | object, headers: Record<string, string | number> = {}) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -321,6 +324,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
       // transaction, committed before the answer. A contact the vault refuses fails only itself.
       // recordContact escapes what the vault cannot hold (NUL, oversized ids, impossible dates).
       stored = await record(c);
+      storedCount++;
     } catch (err) {
       const from = clientAddress(req, trustProxy) ?? '?';
       // A retry of the same body would fail the same way: refuse it for good rather than ask for it again.
@@ -427,6 +431,7 @@ export async function startWatch(db: Database, options: WatchOptions): Promise<W
   let closing: Promise<void> | undefined;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
+    stored: () => storedCount,
     url: `http://${urlHost}:${port}`,
     host,
     port,
