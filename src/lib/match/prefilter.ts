@@ -8,12 +8,18 @@ import type { CanarySignature } from './types.js';
 // and e-mail indexes find (the lines it names are then decoded and matched in full), so it may
 // name a line in vain but never miss one: digit groups are read like PhoneIndex reads them (digits,
 // ASCII or full-width, joined by up to three separators, with masks), and at the end of every run of
-// digits the last seven digits are looked up in a bit set of the canaries' numbers. Decoding costs
+// digits the last seven digits are looked up in a bit set of the canaries' numbers, then on a hit the
+// last eight in a set (when every canary number has eight digits or more: a mobile has eleven). Decoding costs
 // more than this whole pass, and most lines of a dump hold no canary.
 
 const SEVEN = 10_000_000;
 /** A mask run longer than this is decoration, as in PhoneIndex. */
 const MAX_MASK_RUN = 8;
+
+/** The hash of a number's last eight digits the kernel looks up (2^20 bits): shared with prefilter.wat. */
+export function eightHash(v: number): number {
+  return Math.imul(v, 0x9e3779b1) >>> 12;
+}
 
 /** Bits of the small first-level filter: 32 KiB, which stays in the L1 cache where the full set (1.2 MiB) does not. */
 const SMALL_MASK = (1 << 18) - 1;
@@ -96,6 +102,12 @@ export class BytePrefilter {
   /** The broker form 138****5678: first three and last four digits. */
   private readonly middle = new DecimalSet();
   private readonly domains = new Set<string>();
+  /**
+   * The last eight digits of every canary number, looked up after the seven (a number of a dump
+   * whose last seven digits are a canary's by chance seldom has its eighth too): null when some
+   * canary number has only seven digits.
+   */
+  private readonly last8: Set<number> | null;
   /** False when some canary number is too short for the seven-digit test: use the matcher instead. */
   readonly usable: boolean;
   /** The WebAssembly kernel that names the lines this pass then reads (null: none, or not made yet). */
@@ -103,6 +115,7 @@ export class BytePrefilter {
 
   constructor(signatures: readonly CanarySignature[]) {
     let usable = true;
+    let last8: Set<number> | null = new Set();
     for (const s of signatures) {
       for (const phone of s.phones) {
         const { national } = splitE164(phone);
@@ -110,12 +123,15 @@ export class BytePrefilter {
         if (trunkless.length < 7) usable = false;
         for (const n of new Set([national, trunkless])) {
           this.last7.add(Number(n.slice(-7)));
+          if (n.length < 8) last8 = null;
+          else last8?.add(Number(n.slice(-8)));
           if (n.length >= 7) this.middle.add(Number(n.slice(0, 3)) * 10_000 + Number(n.slice(-4)));
         }
       }
       for (const email of s.emails) this.domains.add(email.slice(email.lastIndexOf('@') + 1).toLowerCase());
     }
     this.usable = usable;
+    this.last8 = last8;
   }
 
   /**
@@ -139,7 +155,7 @@ export class BytePrefilter {
 
   /** Whether scan runs the WebAssembly kernel (false where WebAssembly SIMD is not to be had). */
   usesKernel(): boolean {
-    if (this.kernel === undefined) this.kernel = PrefilterKernel.create(this.last7, this.domains);
+    if (this.kernel === undefined) this.kernel = PrefilterKernel.create(this.last7, this.last8, this.domains);
     return this.kernel !== null;
   }
 
@@ -159,7 +175,8 @@ export class BytePrefilter {
     // The digit group being read.
     let inGroup = false;
     let seps = 0; // separators since the last digit or mask
-    let run7 = 0, runDigits = 0; // the digits since the group's start or its last mask (their last seven count)
+    let run7 = 0, run8 = 0, runDigits = 0; // the digits since the group's start or its last mask (their last seven, eight count)
+    const last8 = this.last8;
     let masks = 0; // the current run of masks
     let lastMasks = 0; // the length of the last mask run followed by digits
     let prefix3 = -1; // the three digits before that mask run, if there were three
@@ -239,7 +256,7 @@ export class BytePrefilter {
       if (d >= 0) {
         if (!inGroup) {
           inGroup = true;
-          run7 = runDigits = 0;
+          run7 = run8 = runDigits = 0;
           prefix3 = afterMasks = -1;
           lastMasks = 0;
         }
@@ -249,12 +266,13 @@ export class BytePrefilter {
           prefix3 = runDigits >= 3 ? run7 % 1000 : -1;
           afterMasks = 0;
           after4 = 0;
-          run7 = runDigits = 0;
+          run7 = run8 = runDigits = 0;
           masks = 0;
         }
         // Only the last seven digits are kept: a small integer, whose remainder by a constant V8 makes a
         // multiply and a shift (a floating-point remainder would cost more than the rest of the step).
         run7 = (run7 % 1_000_000) * 10 + d;
+        run8 = (run8 % 10_000_000) * 10 + d;
         runDigits++;
         if (afterMasks >= 0) {
           if (afterMasks < 4) after4 = after4 * 10 + d;
@@ -266,6 +284,7 @@ export class BytePrefilter {
           const e = bytes[j] - 0x30;
           if (e < 0 || e > 9) break;
           run7 = (run7 % 1_000_000) * 10 + e;
+          run8 = (run8 % 10_000_000) * 10 + e;
           runDigits++;
           if (afterMasks >= 0) {
             if (afterMasks < 4) after4 = after4 * 10 + e;
@@ -279,7 +298,7 @@ export class BytePrefilter {
       } else {
         if (inDigits) { // the end of a run of digits: where PhoneIndex looks for a number ending
           inDigits = false;
-          if ((runDigits >= 7 && this.last7.has(run7)) ||
+          if ((runDigits >= 7 && this.last7.has(run7) && (!last8 || (runDigits >= 8 && last8.has(run8)))) ||
             (afterMasks === 4 && prefix3 >= 0 && lastMasks <= MAX_MASK_RUN && this.middle.has(prefix3 * 10_000 + after4))) hit = i;
         }
         if (inGroup && (c < 0x80 ? c === 0x2a || c === 0x78 || c === 0x58 : isPhoneMask(c)) && (runDigits > 0 || masks > 0 || afterMasks >= 0)) {
@@ -316,7 +335,7 @@ export class BytePrefilter {
       }
       i += len;
     }
-    if ((inDigits && ((runDigits >= 7 && this.last7.has(run7)) ||
+    if ((inDigits && ((runDigits >= 7 && this.last7.has(run7) && (!last8 || (runDigits >= 8 && last8.has(run8)))) ||
       (afterMasks === 4 && prefix3 >= 0 && lastMasks <= MAX_MASK_RUN && this.middle.has(prefix3 * 10_000 + after4)))) ||
       (inGroup && masks >= 4 && runDigits >= 5)) {
       if (line !== lastLine || n - lastAt >= longLine) candidates.push({ line, start: lineStart, at: n });
@@ -344,7 +363,8 @@ function domainHash(domain: string): number {
 }
 
 /** Where things are in the kernel's memory (prefilter.wat says what each is). */
-const MEM = { classes: 0, domainChars: 0x200, nibbles: 0x300, domains: 0x1000, small: 0x4000, gbPairs: 0x10000, last7: 0x20000, out: 0x160000, input: 0x1e0000 } as const;
+const MEM = { classes: 0, domainChars: 0x200, nibbles: 0x300, domains: 0x1000, small: 0x4000, gbPairs: 0x10000, last7: 0x20000, out: 0x160000, eight: 0x1e0000, input: 0x200000 } as const;
+const EIGHT_BYTES = 0x20000;
 const OUT_CAP = 0x10000;
 const PAGE = 0x10000;
 
@@ -400,7 +420,7 @@ class PrefilterKernel {
   ) {}
 
   /** Null where WebAssembly SIMD is not to be had (the JS pass does the work alone). */
-  static create(last7: DecimalSet, domains: ReadonlySet<string>): PrefilterKernel | null {
+  static create(last7: DecimalSet, last8: ReadonlySet<number> | null, domains: ReadonlySet<string>): PrefilterKernel | null {
     if (kernelModule === undefined) {
       try {
         kernelModule = new WebAssembly.Module(Uint8Array.from(atob(PREFILTER_WASM), (ch) => ch.charCodeAt(0)));
@@ -425,6 +445,13 @@ class PrefilterKernel {
     }
     mem.set(last7.small, MEM.small);
     mem.set(last7.bits, MEM.last7);
+    if (!last8) mem.fill(0xff, MEM.eight, MEM.eight + EIGHT_BYTES); // the seven digits' test alone
+    else {
+      for (const v of last8) {
+        const h = eightHash(v);
+        mem[MEM.eight + (h >>> 3)] |= 1 << (h & 7);
+      }
+    }
     return new PrefilterKernel(exports.memory, exports.scan, exports.pos, exports.line);
   }
 
