@@ -8,6 +8,7 @@ import { createRandom, generateFamily } from '../../src/lib/generate/index.js';
 import { learnProfile } from '../../src/profile/learn.js';
 import { parseMapping, type Mapping } from '../../src/targetdb/index.js';
 import { buildRegionalHospital, REGIONAL_DIR } from '../fixtures/regional/hospital.js';
+import { DISTRICTS } from '../fixtures/regional/tables.js';
 import { newDatabase, type TestLocation } from '../helpers/db.js';
 
 // The birth weight and the gestational week of canaries on the regional hospital, drawn as the canary
@@ -20,20 +21,26 @@ import { newDatabase, type TestLocation } from '../helpers/db.js';
 // - The gestational week (YZ) is a column the mapping leaves to the profile: it was drawn from its
 //   shares alone, so a 1,800 g canary was as often 39 weeks as any other baby. It is now drawn given the
 //   weight (ColumnProfile.byWeight: the weight's quantiles per week, 39 and 39+3 being one week).
+// - The mother's ID-card region: most mothers were registered where they live (a 武进区 address with
+//   a 320412 card); canaries drew the region apart from the address. It is now drawn from the regions
+//   of the mothers living in the address's district (DistrictAddresses.idRegions).
 
 const REAL = 2500;
 const CANARIES = 3000;
 const WARDS = ['产科一病区', '产科二病区', '产科VIP', '新生儿科'];
 
 type Row = { TZ: number; YZ: string; KSMC: string };
+type Mother = { JTDZ: string | null; SFZH: string | null };
 
-describe('birth weights and gestational weeks of canaries on the regional hospital', () => {
+describe('values drawn jointly on the regional hospital: weights, gestational weeks, ID regions', () => {
   let targetLoc: TestLocation;
   let target: Database;
   let mapping: Mapping;
   let profile: HospitalProfile;
   let real: Row[];
   let canaries: Row[];
+  let realMothers: Mother[];
+  let canaryMothers: Mother[];
 
   beforeAll(async () => {
     targetLoc = await newDatabase('pglite', 'weights-target');
@@ -65,13 +72,15 @@ describe('birth weights and gestational weeks of canaries on the regional hospit
     }
     applyProfile(families, profile, mapping, 'Asia/Shanghai', createRandom('weights:profile'));
     canaries = families.map((f) => ({ TZ: f.baby.weightGrams, YZ: String(f.learned?.['baby.YZ'] ?? ''), KSMC: f.ward }));
+    realMothers = (await target.query<Mother>(`SELECT "JTDZ", "SFZH" FROM "ZY_MQXX"`)).rows;
+    canaryMothers = families.map((f) => ({ JTDZ: f.address.full, SFZH: f.mother.idNumber ?? null }));
   }, 240_000);
   afterAll(async () => {
     await target?.close();
     await targetLoc?.cleanup();
   });
 
-  const share = (rows: Row[], f: (r: Row) => boolean) => rows.filter(f).length / rows.length;
+  const share = <T,>(rows: T[], f: (r: T) => boolean) => rows.filter(f).length / rows.length;
   const weeks = (r: Row) => Number(r.YZ.split('+')[0]);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -112,5 +121,19 @@ describe('birth weights and gestational weeks of canaries on the regional hospit
     // Days beside the week (39+3) as often as real rows have them.
     const withDays = (r: Row) => r.YZ.includes('+');
     expect(Math.abs(share(canaries, withDays) - share(real, withDays))).toBeLessThan(0.05);
+  });
+
+  it("gives a mother the ID-card region of the mothers living in her address's district", () => {
+    // Registered where she lives: the card's region is her address's district's (武进区 → 320412).
+    const home = (m: Mother) => {
+      const d = DISTRICTS.find((x) => m.JTDZ?.includes(x.name));
+      return d !== undefined && m.SFZH !== null && m.SFZH.startsWith(d.region);
+    };
+    const inDistrict = (ms: Mother[]) => ms.filter((m) => DISTRICTS.some((x) => m.JTDZ?.includes(x.name)));
+    const [r, c] = [inDistrict(realMothers), inDistrict(canaryMothers)];
+    expect(c.length).toBeGreaterThan(2000);
+    // Real: about 0.85 + 0.15 × 0.7 × the district's share; drawn apart from the address, about 0.3.
+    expect(share(r, home)).toBeGreaterThan(0.8);
+    expect(Math.abs(share(c, home) - share(r, home))).toBeLessThan(0.05);
   });
 });
