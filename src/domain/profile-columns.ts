@@ -98,6 +98,14 @@ export interface ColumnProfile {
   identifying: boolean;
   /** Categorical values kept under the k rule (low-cardinality, non-identifying columns: 民族, 分娩方式, sex codes, wards). */
   values?: Counts;
+  /**
+   * A learned categorical column of the table that holds the birth weight (a gestational week kept in a
+   * column of its own, 39 or 39+3), drawn jointly with the weight: per group of values (those starting
+   * with the same number are one group, `groupOfValue`: 39 and 39+3; any other value its own), the
+   * weight's quantiles among the group's rows, at levels with at least k families beyond each end
+   * (groups rarer than 2k have none). `column` is the weight's `alias.column`.
+   */
+  byWeight?: { column: string; groups: Record<string, { quantileLevels: number[]; quantiles: number[] }> };
   number?: NumberProfile;
   time?: TimeProfile;
   text?: TextProfile;
@@ -114,3 +122,6 @@ export interface NullPatterns {
   columns: string[];
   patterns: Counts;
 }
+
+/** The group of a categorical value for ColumnProfile.byWeight: its leading number (39 of 39+3), else the value itself. */
+export const groupOfValue = (value: string): string => /^[0-9]+/.exec(value)?.[0] ?? value;

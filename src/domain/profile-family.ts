@@ -51,6 +51,12 @@ export interface DistrictAddresses {
   heads?: Counts;
   /** Per slot ({镇}, {社区}, {路}, {小区} …): the district's words (湖塘镇, 阳光小区 …) under the k rule. */
   vocabulary: Record<string, Counts>;
+  /**
+   * The ID-card regions (first six digits) of the mothers living in the district, under the k rule: most
+   * were registered where they live (a 武进区 address with a 320412 card), which a region drawn apart
+   * from the address would not say.
+   */
+  idRegions?: Counts;
 }
 
 /** One ward's births, jointly. */

@@ -9,6 +9,7 @@ export type { ColumnProfile, FamilyProfile };
 export type { DistrictAddresses, GivenShape, NameShape, Quantiles, WardProfile } from './profile-family.js';
 export { QUANTILE_POINTS } from './profile-family.js';
 export type { KeyProfile, NullPatterns, NumberProfile, TextProfile, TimeProfile } from './profile-columns.js';
+export { groupOfValue } from './profile-columns.js';
 
 /** The profile of one hospital, stored in the vault, dated. Its parts are filled by the learners in src/profile. */
 export interface HospitalProfile {

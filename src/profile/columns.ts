@@ -168,6 +168,14 @@ export async function learnColumnProfiles(
       }
       out[key] = profile;
     }
+    // Learned categories drawn with the weight (a gestational week beside the birth weight).
+    const weight = cols.find((c) => c.value?.type === 'field' && c.value.field === 'baby.weightGrams' && kindOf(c.dataType) === 'number');
+    for (const c of weight ? cols : []) {
+      const p = out[columnKey(c)];
+      if (c.value?.type !== 'learned' || !p.values || Object.keys(p.values.values).length < 2) continue;
+      const byWeight = await valuesByNumber(scope, c, weight!);
+      if (byWeight) p.byWeight = { column: columnKey(weight!), groups: byWeight };
+    }
   }
   return { columns: out, nullPatterns: patterns };
 }
@@ -267,6 +275,33 @@ async function numberProfile(s: Scope, c: TargetColumn, n: number): Promise<Numb
   const step = STEPS.find((st) => steps[String(st)] >= 0.95) ?? STEPS[STEPS.length - 1];
   const q = rows[0].q as unknown[] | null;
   return { quantileLevels: levels, quantiles: (q ?? []).map(num), steps, step };
+}
+
+/** Levels at which a category's weights are read: every 5 %, clipped to k families beyond each end. */
+const BY_NUMBER_LEVELS = Array.from({ length: 21 }, (_, i) => i / 20);
+
+/**
+ * Per group of a categorical column's values (values that start with the same number are one group: the
+ * weeks 39 and 39+3; any other value is a group of its own), the quantiles of a number column of the
+ * same table among the group's rows, at the levels of BY_NUMBER_LEVELS with at least k of them beyond
+ * each end (none for a group fewer than 2k rows share). Every row counts. Undefined when no group has two levels.
+ */
+async function valuesByNumber(s: Scope, c: TargetColumn, numberColumn: TargetColumn): Promise<Record<string, { quantileLevels: number[]; quantiles: number[] }> | undefined> {
+  const ref = `NULLIF(${quoteIdent(c.alias)}.${quoteIdent(c.column)}::text, '')`;
+  const w = `${quoteIdent(numberColumn.alias)}.${quoteIdent(numberColumn.column)}`;
+  const { rows } = await s.db.query<{ g: string; n: number; q: unknown[] }>(
+    `SELECT COALESCE(substring(${ref} from '^[0-9]+'), ${ref}) AS g, count(*)::float8 AS n, percentile_cont($1::float8[]) WITHIN GROUP (ORDER BY ${w}::float8) AS q
+       FROM ${tableOf(c)} WHERE ${ref} IS NOT NULL AND ${w} IS NOT NULL GROUP BY 1 HAVING count(*) >= $2`,
+    [BY_NUMBER_LEVELS, 2 * s.k],
+  );
+  const out: Record<string, { quantileLevels: number[]; quantiles: number[] }> = {};
+  for (const r of rows) {
+    const n = num(r.n);
+    const at = BY_NUMBER_LEVELS.map((l, i) => [l, i] as const).filter(([l]) => l * n >= s.k && (1 - l) * n >= s.k);
+    if (at.length < 2) continue;
+    out[r.g] = { quantileLevels: at.map(([l]) => l), quantiles: at.map(([, i]) => num(r.q[i])) };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** The FROM clause of the mapping's families, the first table through its sample when it is large. */

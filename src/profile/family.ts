@@ -550,19 +550,28 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   // Without a district column, an address's district is its last administrative name (武进区 of
   // 常州市武进区… and 武进区…): its head variants become templates of one district, sharing its words.
   const district = f.text('district') ?? 'NULL';
-  const { rows } = await db.query<{ d: string | null; a: string; n: number }>(
-    `SELECT ${district} AS d, regexp_replace(${address}, '[0-9０-９]', '#', 'g') AS a, count(*)::int AS n ${joinedFrom(dialectOf(db), mapping)} WHERE ${address} IS NOT NULL GROUP BY 1, 2`,
+  // The mother's ID-card region beside her address (the ID's first six digits).
+  const id = f.text('mother.idNumber');
+  const region = id ? `CASE WHEN ${id} ~ '^[0-9]{6}' THEN left(${id}, 6) END` : 'NULL';
+  const { rows } = await db.query<{ d: string | null; a: string; r: string | null; n: number }>(
+    `SELECT ${district} AS d, regexp_replace(${address}, '[0-9０-９]', '#', 'g') AS a, ${region} AS r, count(*)::int AS n ${joinedFrom(dialectOf(db), mapping)} WHERE ${address} IS NOT NULL GROUP BY 1, 2, 3`,
   );
   // Raw tallies (before the k rule): per district, templates and slot words.
   const districts = new Map<string, number>();
   const templates = new Map<string, Map<string, number>>();
   const heads = new Map<string, Map<string, number>>();
   const words = new Map<string, Map<string, Map<string, number>>>();
+  const regions = new Map<string, Map<string, number>>();
   const bump = <K>(m: Map<K, number>, key: K, n: number): void => void m.set(key, (m.get(key) ?? 0) + n);
   for (const row of rows) {
     const tokens = addressTokens(row.a);
     const d = row.d ?? tokens.filter((t) => t.slot === null && t.admin).at(-1)?.text ?? '';
     bump(districts, d, row.n);
+    if (row.r !== null) {
+      const r = regions.get(d) ?? new Map<string, number>();
+      regions.set(d, r);
+      bump(r, row.r, row.n);
+    }
     const t = templates.get(d) ?? new Map<string, number>();
     templates.set(d, t);
     const { head, body } = headAndBody(tokens, d);
@@ -584,7 +593,8 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   for (const d of Object.keys(districtCounts.values)) {
     const vocabulary: Record<string, Counts> = {};
     for (const [slot, m] of words.get(d) ?? []) vocabulary[slot] = countsOf(m, k);
-    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), heads: countsOf(heads.get(d) ?? [], k), vocabulary };
+    const idRegions = regions.has(d) ? countsOf(regions.get(d)!, k) : undefined;
+    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), heads: countsOf(heads.get(d) ?? [], k), vocabulary, ...(idRegions && Object.keys(idRegions.values).length ? { idRegions } : {}) };
   }
   const numbers = await learnAddressNumbers(db, mapping, address, k);
   return { districts: districtCounts, byDistrict, ...(numbers ? { numbers } : {}) };

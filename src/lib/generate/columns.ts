@@ -1,4 +1,4 @@
-import type { ColumnProfile, NumberProfile, TimeProfile } from '../../domain/index.js';
+import { groupOfValue, type ColumnProfile, type NumberProfile, type TimeProfile } from '../../domain/index.js';
 import { idCheckDigit } from './id-number.js';
 import type { Random } from './random.js';
 
@@ -15,6 +15,8 @@ export interface DrawContext {
   day?: string;
   /** The person's birth date (yyyy-MM-dd), for ID-card numbers. */
   birthDate?: string;
+  /** The family's numbers by `alias.column` (the birth weight), for columns drawn jointly with one (ColumnProfile.byWeight). */
+  numbers?: Record<string, number>;
 }
 
 const NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
@@ -33,13 +35,44 @@ export function fromQuantiles(rng: Random, levels: readonly number[], quantiles:
   return l1 === l0 ? q0 : q0 + ((u - l0) / (l1 - l0)) * (q1 - q0);
 }
 
-/** Round as the hospital records: a step drawn by the shares of values that are multiples of each step (e.g. 80% to 10 g). */
+/**
+ * Round as the hospital records: to a step drawn so that the rounded values are multiples of each step
+ * in the learned shares (e.g. 10 % of weights multiples of 100 g, 1 % of 1,000 g, all of 10 g).
+ * A value rounded to a fine step is already a multiple of a coarser one now and then (one in ten values
+ * rounded to 10 g is a multiple of 100 g), so a step's share is not the chance of rounding to it: the
+ * chances are solved from the finest step up, each the share left over by the values rounded finer
+ * (drawing the shares themselves as chances doubled the round hundreds of canary weights).
+ */
 export function roundToProfile(rng: Random, value: number, number: Pick<NumberProfile, 'steps' | 'step'>): number {
-  const u = rng.next();
-  // steps[s] is the share of values that are multiples of s; larger steps have smaller shares.
-  const step = STEPS.find((s) => u < (number.steps[String(s)] ?? 0)) ?? number.step;
+  const chances = roundingChances(number);
+  let u = rng.next();
+  let i = 0;
+  while (i < chances.length - 1 && u >= chances[i].chance) u -= chances[i++].chance;
+  const step = chances[i]?.step ?? number.step;
   const rounded = Math.round(value / step) * step;
   return Number(rounded.toFixed(Math.max(0, -Math.floor(Math.log10(step)))));
+}
+
+/**
+ * The chance of rounding to each step from the coarsest to the recording step, such that the share of
+ * multiples of each step comes out as learned: with steps s₁ > … > sₙ (sₙ the recording step, every
+ * value a multiple of it) and chances h, the share of multiples of sₖ is Σ_{i≤k} hᵢ + Σ_{i>k} hᵢ·sᵢ/sₖ;
+ * solved from sₙ up, negatives (sampling noise) clipped and the rest renormalised.
+ */
+export function roundingChances(number: Pick<NumberProfile, 'steps' | 'step'>): { step: number; chance: number }[] {
+  const steps = STEPS.filter((s) => s >= number.step);
+  const n = steps.length;
+  const share = (k: number) => (k === n - 1 ? 1 : Math.min(1, Math.max(0, number.steps[String(steps[k])] ?? 0)));
+  const h = new Array<number>(n).fill(0);
+  // Row k (k < n-1), with Σh = 1: 1 − Σ_{i>k} hᵢ(1 − sᵢ/sₖ) = tₖ, so h_{k+1} follows from the finer ones.
+  for (let k = n - 2; k >= 0; k--) {
+    let rest = 1 - share(k);
+    for (let i = k + 2; i < n; i++) rest -= h[i] * (1 - steps[i] / steps[k]);
+    h[k + 1] = Math.max(0, rest / (1 - steps[k + 1] / steps[k]));
+  }
+  h[0] = Math.max(0, 1 - h.slice(1).reduce((a, b) => a + b, 0));
+  const total = h.reduce((a, b) => a + b, 0);
+  return steps.map((step, i) => ({ step, chance: total > 0 ? h[i] / total : i === n - 1 ? 1 : 0 }));
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -73,6 +106,47 @@ function pickCounts(rng: Random, values: Record<string, number>): string | null 
   const entries = Object.entries(values);
   if (entries.length === 0) return null;
   return rng.weighted(entries.sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+}
+
+/**
+ * A category given the family's number (a gestational week given the weight): a group of values
+ * (`groupOfValue`: 39 and 39+3) by its kept values' counts times the density of the number among its
+ * rows near `x` (from its quantiles, over a window of a fortieth of the numbers' range; groups too rare
+ * for quantiles take the pooled density), then a value of the group by its count. Null when no group's
+ * rows come near `x`.
+ */
+export function pickGivenNumber(rng: Random, counts: Record<string, number>, groups: Record<string, { quantileLevels: number[]; quantiles: number[] }>, x: number): string | null {
+  const all = Object.values(groups);
+  if (all.length === 0) return null;
+  const lo = Math.min(...all.map((q) => q.quantiles[0]));
+  const hi = Math.max(...all.map((q) => q.quantiles[q.quantiles.length - 1]));
+  const h = Math.max(1e-9, (hi - lo) / 40);
+  const density = (q: { quantileLevels: number[]; quantiles: number[] }) => (cdfAt(q, x + h) - cdfAt(q, x - h)) / (2 * h);
+  const mass = new Map<string, number>();
+  for (const [v, n] of Object.entries(counts)) mass.set(groupOfValue(v), (mass.get(groupOfValue(v)) ?? 0) + n);
+  const entries = [...mass].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const known = entries.filter(([g]) => groups[g]);
+  const knownMass = known.reduce((a, [, n]) => a + n, 0);
+  const pooled = knownMass > 0 ? known.reduce((a, [g, n]) => a + n * density(groups[g]), 0) / knownMass : 0;
+  const weights = entries.map(([g, n]) => [g, n * (groups[g] ? density(groups[g]) : pooled)] as [string, number]).filter(([, w]) => w > 0);
+  if (weights.length === 0) return null;
+  const group = rng.weighted(weights);
+  return pickCounts(rng, Object.fromEntries(Object.entries(counts).filter(([v]) => groupOfValue(v) === group)));
+}
+
+/**
+ * The distribution function at `x` of values given by quantiles at levels: linear between them, and
+ * beyond the ends (the k families outside) with the mean slope of the whole range until 0 or 1.
+ */
+function cdfAt(q: { quantileLevels: number[]; quantiles: number[] }, x: number): number {
+  const { quantileLevels: l, quantiles: v } = q;
+  const last = v.length - 1;
+  const slope = v[last] > v[0] ? (l[last] - l[0]) / (v[last] - v[0]) : Infinity;
+  if (x <= v[0]) return x === v[0] ? l[0] : Math.max(0, l[0] - (v[0] - x) * slope);
+  if (x >= v[last]) return x === v[last] ? l[last] : Math.min(1, l[last] + (x - v[last]) * slope);
+  let i = 1;
+  while (v[i] < x) i++;
+  return v[i] === v[i - 1] ? l[i] : l[i - 1] + ((x - v[i - 1]) / (v[i] - v[i - 1])) * (l[i] - l[i - 1]);
 }
 
 /** The value at `level` of a distribution given by quantiles (linear between levels, clamped to the ends). */
@@ -137,7 +211,8 @@ export function drawColumnValue(rng: Random, p: ColumnProfile, ctx: DrawContext 
   if (!opts.present && rng.next() < p.nullShare) return !isNumber && rng.next() < (p.emptyShare ?? 0) ? '' : null;
   // Categorical: by share, when the kept values cover most families.
   if (p.values && p.values.total > 0 && p.values.other / p.values.total < 0.5) {
-    const v = pickCounts(rng, p.values.values);
+    const given = p.byWeight ? ctx.numbers?.[p.byWeight.column] : undefined;
+    const v = (given !== undefined ? pickGivenNumber(rng, p.values.values, p.byWeight!.groups, given) : null) ?? pickCounts(rng, p.values.values);
     if (v !== null) return isNumber ? Number(v) : v;
   }
   if (p.time) return drawTime(rng, p.time, ctx);

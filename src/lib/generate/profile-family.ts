@@ -466,10 +466,6 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
     }
   }
 
-  // ID numbers: a region from the profile's, else from the config's districts.
-  const region = (): string => drawKept(rng, p.parents?.idRegions) ?? regionForDistricts(opts.districts, rng);
-  mother.idNumber = idNumber(rng, region(), mother.birthDate, 'female');
-  if (father) father.idNumber = idNumber(rng, region(), father.birthDate, 'male');
 
   // Admission, stay and discharge.
   const birthHour = new Date(birth + zoneOffset(birth, opts.timeZone)).getUTCHours();
@@ -488,6 +484,11 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
   const discharge = Math.max(birth + 3_600_000, localTimeToUtc(birthDay.y, birthDay.m, birthDay.d + stay, dHour, dMinute, opts.timeZone));
 
   const address = profileAddress(rng, t, p, opts);
+  // ID numbers: a region from the profile's, the mother's as those of the mothers living in her
+  // address's district are, else from the config's districts.
+  const region = (): string => drawKept(rng, p.parents?.idRegions) ?? regionForDistricts(opts.districts, rng);
+  mother.idNumber = idNumber(rng, drawKept(rng, p.addresses?.byDistrict[address.district]?.idRegions) ?? region(), mother.birthDate, 'female');
+  if (father) father.idNumber = idNumber(rng, region(), father.birthDate, 'male');
   // The mother's ward, as this ward's babies' mothers are (a NICU baby's mother on an obstetric ward);
   // for a NICU whose mothers' wards are too few to keep yet, one of the other wards by their births.
   const otherWards = nicu ? Object.entries(p.wards.values).filter(([w, n]) => n > 0 && w !== opts.ward) : [];

@@ -41,6 +41,24 @@ describe('drawing column values from a profile', () => {
     expect(roundToProfile(rng, 3.14159, { steps: { '0.01': 1 }, step: 0.01 })).toBe(3.14);
   });
 
+  it("rounds so that each step's multiples come out in their learned shares, counting the multiples finer steps give anyway", () => {
+    const rng = createRandom('steps');
+    const draw = (steps: Record<string, number>) => Array.from({ length: 10_000 }, () => roundToProfile(rng, 2000 + rng.next() * 2500, { steps, step: 10 }));
+    const shareOf = (xs: number[], s: number) => xs.filter((x) => x % s === 0).length / xs.length;
+    // Recorded to 10 g, no heaping: one weight in ten is a multiple of 100 g, one in a hundred of 1,000 g.
+    const plain = draw({ '1000': 0.01, '100': 0.1, '10': 1, '1': 1 });
+    expect(plain.every((x) => x % 10 === 0)).toBe(true);
+    expect(shareOf(plain, 100)).toBeGreaterThan(0.09);
+    expect(shareOf(plain, 100)).toBeLessThan(0.11);
+    expect(shareOf(plain, 1000)).toBeLessThan(0.015);
+    // Heaped on round hundreds: 30 % multiples of 100 g, 5 % of 1,000 g (not 37 % and 6 %).
+    const heaped = draw({ '1000': 0.05, '100': 0.3, '10': 1, '1': 1 });
+    expect(shareOf(heaped, 100)).toBeGreaterThan(0.28);
+    expect(shareOf(heaped, 100)).toBeLessThan(0.32);
+    expect(shareOf(heaped, 1000)).toBeGreaterThan(0.04);
+    expect(shareOf(heaped, 1000)).toBeLessThan(0.06);
+  });
+
   it('writes times in the learned precision and at the learned offset from the family time', () => {
     const rng = createRandom('time');
     const t = wallMs('2026-11-02 08:10:00');
