@@ -381,6 +381,27 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
   const others = new Set(hits.map((x) => x.canary_id)).size - 1;
   const weakened = new Set<string>();
   const rejudged = new Map<object, Judgement>();
+  // Re-judgements that change a hit's score and nothing else (no incident joined or left, no alert),
+  // in order: written in one UPDATE, then each sealed in turn from the row it returns, before anything
+  // else is sealed or read.
+  const scored: { h: vault.TimedSenderHitRow; next: Judgement }[] = [];
+  const stored = new Map<Judgement, vault.SenderHitRow['reasons']>();
+  const writeScored = async () => {
+    if (!scored.length) return;
+    const ids = new Set(scored.map(({ h }) => Number(h.id)));
+    if (batch.pendingHits.some((r) => ids.has(r.id))) await flushHits(tx, batch); // a hit not written yet
+    const rows = await vault.updateHitScores(tx, scored.map(({ h, next }) => ({ id: Number(h.id), confidence: next.confidence, reasons: next.reasons })));
+    for (const { h, next } of scored) {
+      const row = rows.get(Number(h.id))!;
+      // The sender's hits as senderHits would read them now: the same hit, its new score (hits judged alike sharing their reasons).
+      let reasons = stored.get(next);
+      if (!reasons) stored.set(next, (reasons = row.reasons as vault.SenderHitRow['reasons']));
+      h.confidence = Number(row.confidence);
+      h.reasons = reasons;
+      await vault.sealHitRow(tx, row, { actor, incidentId: h.incident_id }); // the newest entry for a hit is what its row must match
+    }
+    scored.length = 0;
+  };
   for (const h of hits) {
     if (current && Number(h.id) === current.hitId) continue;
     if (Math.abs(new Date(h.occurred_at).getTime() - at.getTime()) > SENDER_WINDOW_MS) continue;
@@ -389,6 +410,15 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     if (!next) rejudged.set(h.reasons, (next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated })));
     const before = Number(h.confidence);
     if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
+    const joins = next.confidence >= LOW && h.incident_id === null;
+    const leaves = next.confidence < LOW && h.incident_id !== null && h.incident_status === 'open';
+    const alerts = before < LOW && next.confidence >= LOW && (options.alertChannels?.length ?? 0) > 0;
+    if (!joins && !leaves && !alerts) {
+      // Its incident's hits and bodies stay as they were (they do not depend on a score).
+      scored.push({ h, next });
+      continue;
+    }
+    await writeScored();
     await flushHits(tx, batch); // the hit may be one not written yet
     batch.bodies = batch.openHits = null; // the incidents' hits may change
     batch.senderHits.delete(from);
@@ -410,6 +440,7 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
       if (contact) await queueAlerts(tx, batch, options.alertChannels, { hitId: h.id, incident, canaryId: h.canary_id, contact, confidence: next.confidence, reasons: next.reasons });
     }
   }
+  await writeScored();
   for (const incident of weakened) {
     if ((await vault.strongHits(tx, incident, LOW)) > 0) continue;
     const labels = (await vault.incidentHits(tx, incident)).flatMap((h) => h.reasons as { code?: string; label?: string }[]).filter((r) => r.code === 'dialer');

@@ -467,6 +467,26 @@ export async function updateHitScore(db: Queryable, id: number, confidence: numb
   await db.query(`UPDATE hits SET confidence = $2, reasons = $3 WHERE id = $1`, [id, confidence, JSON.stringify(reasons)]);
 }
 
+/**
+ * updateHitScore for many hits (each once) in one statement, returning each row as written (HIT_EVIDENCE_COLUMNS,
+ * for sealHitRow), by id. Throws (rolling the transaction back) when a hit is missing.
+ */
+export async function updateHitScores(db: Queryable, scores: readonly { id: number; confidence: number; reasons: unknown }[]): Promise<Map<number, Record<string, unknown>>> {
+  const out = new Map<number, Record<string, unknown>>();
+  if (scores.length === 0) return out;
+  const { rows } = await db.query<Record<string, unknown> & { id: number | string }>(
+    // By primary key (= ANY), each row's values by its position: a join with unnest drew a hash join
+    // over every hit (15 ms a call in a flood).
+    `UPDATE hits SET confidence = ($2::real[])[array_position($1::bigint[], id)], reasons = (($3::text[])[array_position($1::bigint[], id)])::jsonb
+      WHERE id = ANY($1::bigint[])
+     RETURNING ${HIT_EVIDENCE_COLUMNS}`,
+    [scores.map((s) => s.id), scores.map((s) => s.confidence), scores.map((s) => JSON.stringify(s.reasons))],
+  );
+  for (const r of rows) out.set(Number(r.id), { ...r, id: Number(r.id) });
+  if (out.size !== new Set(scores.map((s) => s.id)).size) throw new Error(`${scores.length - out.size} of ${scores.length} re-judged hits were not found`);
+  return out;
+}
+
 /** How many bodies recentIncidentBodies gives, the latest first. */
 const RECENT_BODIES = 500;
 

@@ -104,7 +104,10 @@ export async function appendLedgerEntries(tx: Queryable, entries: readonly NewLe
   const out: LedgerEntry[] = [];
   for (const entry of entries) {
     // Content goes through JSON once so what is stored (jsonb) and what is hashed are the same value.
-    const content = JSON.parse(canonicalJson(entry.content)) as unknown;
+    // canonicalJson of the value parsed back is the text it was parsed from (keys sorted, plain JSON
+    // values only), so that text is what is hashed.
+    const text = canonicalJson(entry.content);
+    const content = JSON.parse(text) as unknown;
     // Timestamps are kept to the millisecond: what JavaScript and the hash can hold.
     const at = new Date(Math.floor((entry.at ?? new Date()).getTime()));
     const base = {
@@ -114,7 +117,7 @@ export async function appendLedgerEntries(tx: Queryable, entries: readonly NewLe
       ref: entry.ref,
       incident_id: entry.incidentId ?? null,
       actor: entry.actor ?? null,
-      content_hash: contentHash(content),
+      content_hash: sha256Hex(text),
       prev_hash: head.hash,
     };
     const full: LedgerEntry = { ...base, content, hash: entryHash(base) };

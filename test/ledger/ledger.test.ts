@@ -36,6 +36,10 @@ describe('the chain walk (pure)', () => {
     const chain = fakeChain(6);
     expect(await verifyChain(chain, seqOf(chain))).toMatchObject({ entries: 6, intact: true, head: { seq: 6, hash: chain[5].hash } });
     expect(canonicalJson({ b: [1, { d: 2, c: null }], a: new Date(0) })).toBe('{"a":"1970-01-01T00:00:00.000Z","b":[1,{"c":null,"d":2}]}');
+    // appendLedger hashes the canonical text it stores parsed: canonical again, parsed back, it is that text.
+    const odd = { z: undefined, '10': -0, '9': [undefined, NaN, 1e21, 0.1 + 0.2], 'é': '宝宝\u2028"\\', at: new Date(1), b: Buffer.from('ab'), n: { y: null, x: [[], {}] } };
+    expect(canonicalJson(JSON.parse(canonicalJson(odd)))).toBe(canonicalJson(odd));
+    expect(contentHash(JSON.parse(canonicalJson(odd)))).toBe(contentHash(odd));
 
     const altered = chain.map((e) => (e.seq === 3 ? { ...e, content: { n: 33 } } : e));
     expect((await verifyChain(altered, seqOf(altered))).break).toMatchObject({ seq: 3, problem: 'altered' });

@@ -19,6 +19,7 @@ const DIALER = '+8617100000002';
 const REDIALER = '+8617100000003';
 const SCAMMER = '+8613312345679';
 const EARLY = '+8617100000004';
+const LISTER = '+8617100000005';
 
 interface Side {
   h: TestHospital;
@@ -58,6 +59,8 @@ async function record(side: Side, t0: Date): Promise<void> {
       const c = canaries[(i - 5) / 10 + 3];
       await add(`rotate${i}`, `+86133123457${String(i).padStart(2, '0')}`, phone((i - 5) / 10 + 3), at(i * 20_000 + 7500), `${c.family.mother.name.full}您好，恭喜宝宝出生！医院合作影楼免费百天写真，请回电预约。`);
     }
+    // A list: four canaries called in turn (its earlier hits re-judged at each: a score changed, no incident joined or left).
+    if (i < 4) await add(`list${i}`, LISTER, phone(i + 1), at(i * 20_000 + 9500), null);
     if (i % 11 === 5) await add(`stranger${i}`, `+861580000${String(i).padStart(4, '0')}`, phone(4), at(i * 20_000 + 8000), null);
   }
 }
@@ -214,8 +217,11 @@ describe.each(BACKENDS)('one batch or one contact at a time on %s', (backend) =>
     const options: TriageOptions = { alertChannels: ['email'] };
     // Statements writing hits, counted: the batch's hits below LOW (no incident) are written together.
     const inserts: number[] = [];
+    // And statements changing a hit's score (a re-judgement), with the hits each changes.
+    const rescores: number[] = [];
     const counting = (tx: Queryable): Queryable => ({ ...tx, query: (sql, params) => {
       if (/^\s*INSERT INTO hits/.test(sql)) inserts.push(Array.isArray(params?.[0]) ? params[0].length : 1);
+      if (/^\s*UPDATE hits SET confidence/.test(sql)) rescores.push(Array.isArray(params?.[0]) ? params[0].length : 1);
       return tx.query(sql, params);
     } });
     const counted: Database = { ...batched.h.vault, transaction: (fn, o) => batched.h.vault.transaction((tx) => fn(counting(tx)), o) };
@@ -244,6 +250,12 @@ describe.each(BACKENDS)('one batch or one contact at a time on %s', (backend) =>
     expect(inserts.length).toBeLessThan(made.length - made.filter((v) => v.incident === null).length / 2);
     // Re-judged within the batch, not only made: more judgements than hits.
     expect(ja.length).toBeGreaterThan(Object.values(a).filter((v) => (v as { canary: unknown }).canary !== null).length);
+    // A re-judgement that changes only a score is written with the others of its sender's turn, in one
+    // statement: no more statements, nor hits updated, than re-judgements.
+    const rejudgements = ja.length - made.length;
+    expect(rejudgements).toBeGreaterThan(0);
+    expect(rescores.length).toBeLessThanOrEqual(rejudgements);
+    expect(rescores.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(rejudgements);
     expect(Object.values(a).filter((v) => (v as { alerts: number }).alerts > 0).length).toBeGreaterThan(0);
     const [sa, sb] = [await sealedContacts(batched), await sealedContacts(single)];
     expect(Object.keys(sa)).toHaveLength(total);
