@@ -92,6 +92,22 @@ export interface ChunkResult {
   weak: [string, number, number][];
   /** The first line (from 0) in the other of UTF-8 and GB18030 than the file was read as. */
   otherEncoding?: { line: number; encoding: TextEncoding };
+  /**
+   * Read by a thread without the full matcher (`deferred`): the lines (or windows of long ones) its
+   * byte pass named, decoded, for the caller to match with matchDeferred; `matches` and `weak` are
+   * then empty until it does.
+   */
+  deferred?: { header?: string[]; delimiter?: string; records: { line: number; text: string }[] };
+}
+
+/** Matches a chunk's deferred records (ChunkResult.deferred) with the full matcher, into its matches and weak tally. */
+export function matchDeferred(matcher: CanaryMatcher, result: ChunkResult, names: boolean): void {
+  if (!result.deferred) return;
+  const { header, delimiter, records } = result.deferred;
+  const weak: WeakTally = new Map(result.weak.map(([id, confidence, matches]) => [id, { confidence, matches }]));
+  for (const r of records) for (const m of matchRecord(matcher, r.text, { header, delimiter, names }, weak)) result.matches.push({ ...m, line: r.line });
+  result.weak = [...weak].map(([id, w]) => [id, w.confidence, w.matches]);
+  delete result.deferred;
 }
 
 /** The end of the line that starts at `start` (the '\n', or the text's end), and the end without a '\r'. */
@@ -159,13 +175,29 @@ export function matchChunk(matcher: CanaryMatcher, text: string, ctx: RecordCont
 /** Matches chunks of whole lines in the fastest way their encoding allows. */
 export class ChunkMatcher {
   private readonly prefilter: BytePrefilter | null;
+  private full: CanaryMatcher | null;
 
-  constructor(private readonly matcher: CanaryMatcher, signatures: readonly CanarySignature[], private readonly names: boolean) {
+  /**
+   * `matcher`: the full matcher, or how to build it when first needed (a worker thread whose chunks
+   * all take the byte pass with `defer` never does).
+   */
+  constructor(matcher: CanaryMatcher | (() => CanaryMatcher), signatures: readonly CanarySignature[], private readonly names: boolean) {
     const prefilter = names ? null : new BytePrefilter(signatures);
     this.prefilter = prefilter?.usable ? prefilter : null;
+    this.full = typeof matcher === 'function' ? null : matcher;
+    this.build = typeof matcher === 'function' ? matcher : () => matcher;
   }
 
-  match(bytes: Uint8Array, encoding: TextEncoding, ctx: Omit<RecordContext, 'names'>): ChunkResult {
+  private readonly build: () => CanaryMatcher;
+  private get matcher(): CanaryMatcher {
+    return (this.full ??= this.build());
+  }
+
+  /**
+   * `defer`: the lines the byte pass names are decoded but left to the caller to match
+   * (ChunkResult.deferred, matchDeferred); chunks that cannot take the byte pass are matched here.
+   */
+  match(bytes: Uint8Array, encoding: TextEncoding, ctx: Omit<RecordContext, 'names'>, defer = false): ChunkResult {
     const context = { ...ctx, names: this.names };
     if (encoding === 'utf-16le') return matchChunk(this.matcher, decodeWhole(bytes, encoding), context);
     // The byte pass reads UTF-8, and GB18030 when no line of the chunk is UTF-8 (files pasted
@@ -180,34 +212,66 @@ export class ChunkMatcher {
     const { lines, candidates } = this.prefilter.scan(bytes, MAX_RECORD >> 1, encoding);
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const gb = encoding === 'gb18030' ? new TextDecoder('gb18030') : null;
-    const weak: WeakTally = new Map();
-    const result: ChunkResult = { lines, matched: 0, matches: [], weak: [] };
+    const records: { line: number; text: string }[] = [];
     for (const c of candidates) {
       let end = buf.indexOf(0x0a, c.at);
       if (end < 0) end = buf.length;
       if (end > c.start && buf[end - 1] === 13) end--;
       const from = end - c.start <= MAX_RECORD ? c.start : Math.max(c.start, c.at - (MAX_RECORD >> 1));
       const to = Math.min(end, from + MAX_RECORD);
-      result.matched++;
-      const text = gb ? gb.decode(buf.subarray(from, to)) : buf.toString('utf8', from, to);
-      for (const m of matchRecord(this.matcher, text, context, weak)) result.matches.push({ ...m, line: c.line });
+      records.push({ line: c.line, text: gb ? gb.decode(buf.subarray(from, to)) : buf.toString('utf8', from, to) });
     }
-    result.weak = [...weak].map(([id, w]) => [id, w.confidence, w.matches]);
+    const result: ChunkResult = { lines, matched: records.length, matches: [], weak: [], deferred: { header: ctx.header, delimiter: ctx.delimiter, records } };
+    if (!defer) matchDeferred(this.matcher, result, this.names);
     return result;
   }
 }
 
-/** Whether some line of a GB18030 chunk is UTF-8 instead (valid UTF-8 with non-ASCII characters, as decodeLines reads it). */
-function hasUtf8Line(bytes: Uint8Array): boolean {
+/**
+ * Whether some line of a GB18030 chunk is UTF-8 instead (valid UTF-8 with non-ASCII characters, as
+ * decodeLines reads it). Each line is read only up to its first byte that cannot be UTF-8 (in GBK
+ * text, within its first characters), then passed to its end by memchr; a line with none is checked
+ * whole. A subarray and an isUtf8 call a line cost as much as the byte pre-filter's whole pass.
+ */
+export function hasUtf8Line(bytes: Uint8Array): boolean {
   if (isAscii(bytes)) return false;
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let start = 0; start < buf.length;) {
-    const nl = buf.indexOf(0x0a, start);
-    const end = nl < 0 ? buf.length : nl;
-    const piece = buf.subarray(start, end);
-    if (isUtf8(piece) && !isAscii(piece)) return true;
-    if (nl < 0) break;
-    start = end + 1;
+  const n = bytes.length;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, n);
+  for (let start = 0; start < n;) {
+    let i = start;
+    let bad = false;
+    let nonAscii = false;
+    while (i < n) {
+      const b = bytes[i];
+      if (b < 0x80) {
+        if (b === 0x0a) break;
+        i++;
+        continue;
+      }
+      nonAscii = true;
+      // A lead byte and as many continuation bytes as it needs (looser than UTF-8's rules: what
+      // passes here is checked by isUtf8 below, what fails cannot be UTF-8).
+      const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+      if (need === 0 || i + need >= n) {
+        bad = true;
+        break;
+      }
+      let k = 1;
+      while (k <= need && (bytes[i + k] & 0xc0) === 0x80) k++;
+      if (k <= need) {
+        bad = true;
+        break;
+      }
+      i += k;
+    }
+    if (bad) {
+      const nl = buf.indexOf(0x0a, i);
+      if (nl < 0) return false;
+      start = nl + 1;
+      continue;
+    }
+    if (nonAscii && isUtf8(bytes.subarray(start, i))) return true;
+    start = i + 1;
   }
   return false;
 }

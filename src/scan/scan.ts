@@ -3,7 +3,7 @@ import { customAlphabet } from 'nanoid';
 import type { Database } from '../db/index.js';
 import * as vault from '../vault/index.js';
 import os from 'node:os';
-import { ChunkMatcher, matchRecord, tally, type FoundMatch, type WeakTally } from './chunk.js';
+import { ChunkMatcher, matchDeferred, matchRecord, tally, type ChunkResult, type FoundMatch, type WeakTally } from './chunk.js';
 import { CHUNKED_FORMATS, scanChunked } from './chunked.js';
 import { readRecords, resolveFormat, type FileFacts, type ScanRecord, type ScanWarning } from './files.js';
 import { CanaryMatcher } from '../lib/match/matcher.js';
@@ -133,6 +133,24 @@ async function scanWith(vaultDb: Database, files: readonly string[], start: Scan
     if (line === undefined) delete kept.line;
     result.matches.push(kept);
   };
+  // With worker threads, this thread builds the full matcher once, in slices while the threads run
+  // the byte pass, and matches the lines they name; their chunks wait for it in file order.
+  const waiting: { file: string; firstLine: number; chunk: ChunkResult }[] = [];
+  const drain = () => {
+    while (waiting.length && (inThreadMatcher || !waiting[0].chunk.deferred)) {
+      const { file, firstLine, chunk } = waiting.shift()!;
+      if (chunk.deferred) matchDeferred(inThreadMatcher!, chunk, names);
+      for (const m of chunk.matches) keep(file, `line ${firstLine + m.line}`, m, firstLine + m.line);
+      for (const [id, confidence, n] of chunk.weak) tally(weak, id, confidence, n);
+    }
+  };
+  const building = start.workers && !names // with --names the threads match every line themselves
+    ? CanaryMatcher.built(signatures).then((m) => {
+      inThreadMatcher ??= m;
+      drain();
+    })
+    : null;
+  building?.catch(() => undefined); // awaited below
   for (const file of files) {
     const facts: FileFacts = { file: file === '-' ? 'stdin' : file, bytes: 0, sha256: '', format: '', encoding: '' };
     const warnings: ScanWarning[] = [];
@@ -146,20 +164,22 @@ async function scanWith(vaultDb: Database, files: readonly string[], start: Scan
       let chunked = false;
       if (file !== '-' && CHUNKED_FORMATS.has(format)) {
         const parallel = start.parallel.has(file) && start.workers !== null;
+        if (!parallel) await building;
         const engine = parallel ? start.workers! : inThread((chunkMatcher ??= new ChunkMatcher(matcher(), signatures, names)));
         chunked = await scanChunked(file, format, facts, warn, {
           engine,
           hash: parallel ? start.hashes?.hash(file) : undefined,
           inFlight: parallel ? 2 * threadsOf(options) : 1,
           onChunk: (chunk, firstLine) => {
-            for (const m of chunk.matches) keep(facts.file, `line ${firstLine + m.line}`, m, firstLine + m.line);
-            for (const [id, confidence, n] of chunk.weak) tally(weak, id, confidence, n);
+            waiting.push({ file: facts.file, firstLine, chunk });
+            drain();
             records += chunk.lines;
             onProgress?.(facts.file, records, fraction());
           },
         });
       }
       if (!chunked) {
+        await building; // not a second matcher beside the one being built
         for await (const record of readRecords(file, facts, warn, format)) {
           records++;
           if (records % 50_000 === 0) onProgress?.(facts.file, records, fraction());
@@ -172,6 +192,8 @@ async function scanWith(vaultDb: Database, files: readonly string[], start: Scan
     }
     result.files.push({ ...facts, records, warnings });
   }
+  await building;
+  drain();
   await start.close(); // before the incident is recorded: the threads' memory and cores are free
 
   const ranked = (m: typeof weak) => [...m.entries()].map(([id, b]) => ({ id, ...b })).sort((a, b) => b.confidence - a.confidence || a.id.localeCompare(b.id));

@@ -23,7 +23,10 @@ export interface ChunkTask {
   delimiter?: string;
 }
 
-/** A chunk's result, and its bytes given back to be read into again. */
+/**
+ * A chunk's result, and its bytes given back to be read into again. From worker threads the lines
+ * their byte pass named may be left to match (`result.deferred`, matchDeferred).
+ */
 export interface Matched {
   result: ChunkResult;
   /** The task's bytes (the same view), or null if they could not be given back. */

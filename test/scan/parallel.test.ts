@@ -7,7 +7,8 @@ import { migrate, openDatabase, type Database } from '../../src/db/index.js';
 import type { Family } from '../../src/domain/index.js';
 import { DEMO_DISTRICTS } from '../../src/demo/setup.js';
 import { createRandom, generateFamily } from '../../src/lib/generate/index.js';
-import { ChunkMatcher } from '../../src/scan/chunk.js';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { ChunkMatcher, hasUtf8Line, matchDeferred } from '../../src/scan/chunk.js';
 import { CHUNK_BYTES, scanChunked } from '../../src/scan/chunked.js';
 import { inThread, startWorkers, type ChunkEngine } from '../../src/scan/workers.js';
 import { CanaryMatcher } from '../../src/lib/match/matcher.js';
@@ -176,7 +177,12 @@ describe('scanning large files in chunks on worker threads', () => {
       expect(() => pool.configure({ signatures: [signature('a'), signature('b')], names: false })).toThrow('sized for 1');
       pool.configure({ signatures: [signature('a')], names: false });
       expect(() => pool.configure({ signatures: [signature('a')], names: false })).toThrow('twice');
-      expect((await pool.match({ bytes: Buffer.from('x\n13912345678\n'), encoding: 'utf-8' })).result.matches).toEqual([expect.objectContaining({ canaryId: 'a', line: 1 })]);
+      // The threads run the byte pass and send back the lines it names, decoded, to be matched here.
+      const { result } = await pool.match({ bytes: Buffer.from('x\n13912345678\n'), encoding: 'utf-8' });
+      expect(result).toMatchObject({ lines: 2, matches: [], deferred: { records: [{ line: 1, text: '13912345678' }] } });
+      matchDeferred(new CanaryMatcher([signature('a')]), result, false);
+      expect(result.deferred).toBeUndefined();
+      expect(result.matches).toEqual([expect.objectContaining({ canaryId: 'a', line: 1 })]);
     } finally {
       await pool.close();
     }
@@ -200,5 +206,38 @@ describe('scanning large files in chunks on worker threads', () => {
     const names = await runScan(db, [file], undefined, { names: true });
     expect(names.weak.map((w) => w.id)).toEqual(['can0']);
     expect(names.matches).toEqual([]);
+  });
+});
+
+describe('telling a GB18030 chunk with a UTF-8 line in it', () => {
+  // The definition: some line (between line ends) is valid UTF-8 and not ASCII alone.
+  const byDefinition = (bytes: Buffer) => {
+    for (let start = 0; start <= bytes.length;) {
+      const nl = bytes.indexOf(0x0a, start);
+      const piece = bytes.subarray(start, nl < 0 ? bytes.length : nl);
+      if (isUtf8(piece) && !isAscii(piece)) return true;
+      if (nl < 0) return false;
+      start = nl + 1;
+    }
+    return false;
+  };
+
+  it('agrees with the line-by-line definition on GBK and UTF-8 lines, cut sequences and random bytes', () => {
+    const lines = ['序号,姓名,手机', '1,王丽华,138 1234 5678', 'ascii only, 123', '', '€ 埃 ＠ １３８', '\u{1F600} 😀', 'é', '\r'];
+    const pieces = lines.flatMap((l) => [iconv.encode(l, 'gb18030'), Buffer.from(l, 'utf8')]);
+    const rng = createRandom('utf8-lines');
+    for (let round = 0; round < 3000; round++) {
+      const parts: Buffer[] = [];
+      const count = 1 + Math.floor(rng.next() * 5);
+      for (let k = 0; k < count; k++) {
+        const r = rng.next();
+        if (r < 0.7) parts.push(pieces[Math.floor(rng.next() * pieces.length)]);
+        else parts.push(Buffer.from(Array.from({ length: 1 + Math.floor(rng.next() * 6) }, () => Math.floor(rng.next() * 256))));
+        if (rng.next() < 0.6) parts.push(Buffer.from('\n'));
+      }
+      let bytes = Buffer.concat(parts);
+      if (rng.next() < 0.3 && bytes.length > 1) bytes = bytes.subarray(0, Math.floor(rng.next() * bytes.length)); // a character cut at the end
+      expect([round, hasUtf8Line(bytes)]).toEqual([round, byDefinition(bytes)]);
+    }
   });
 });

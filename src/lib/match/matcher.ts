@@ -36,16 +36,32 @@ export class CanaryMatcher {
     this.emails = new EmailIndex(n);
     this.han = new HanNameIndex(n);
     this.latin = new LatinNameIndex(n);
-    for (const c of canaries) {
-      for (const phone of c.phones) this.phones.add(c.canaryId, phone);
-      for (const email of c.emails) this.emails.add(c.canaryId, email);
-      for (const name of c.names) {
-        if (isHanName(name.full)) {
-          this.han.add(c.canaryId, name);
-          this.latin.add(c.canaryId, name, true); // its pinyin
-        } else {
-          this.latin.add(c.canaryId, name, false);
-        }
+    for (const c of canaries) this.index(c);
+  }
+
+  /**
+   * The same matcher (sized for any number), built a few canaries at a time with the event loop let
+   * run between them: `cradle scan` builds it on its main thread while the worker threads read, and
+   * the reads and the threads' answers go on meanwhile.
+   */
+  static async built(canaries: readonly CanarySignature[], slice = 25): Promise<CanaryMatcher> {
+    const matcher = new CanaryMatcher([]);
+    for (let i = 0; i < canaries.length; i += slice) {
+      for (let k = i; k < Math.min(canaries.length, i + slice); k++) matcher.index(canaries[k]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return matcher;
+  }
+
+  private index(c: CanarySignature): void {
+    for (const phone of c.phones) this.phones.add(c.canaryId, phone);
+    for (const email of c.emails) this.emails.add(c.canaryId, email);
+    for (const name of c.names) {
+      if (isHanName(name.full)) {
+        this.han.add(c.canaryId, name);
+        this.latin.add(c.canaryId, name, true); // its pinyin
+      } else {
+        this.latin.add(c.canaryId, name, false);
       }
     }
   }

@@ -419,6 +419,16 @@ describe('10,000 synthetic canaries', () => {
     }
   });
 
+  it('finds the same when built in slices (cradle scan builds it so beside its worker threads)', async () => {
+    const sliced = await CanaryMatcher.built(signatures, 333);
+    expect(sliced.sizes).toEqual(big.sizes);
+    const rng = createRandom('scan-plant-sliced');
+    for (let r = 0; r < 300; r++) {
+      const { text } = render(rng, canaries[rng.int(0, canaries.length - 1)], r, rng.pick(PLANTS));
+      expect(sliced.matchRecord(text)).toEqual(big.matchRecord(text));
+    }
+  });
+
   it('finds every planted canary, however its record was reformatted', () => {
     const rng = createRandom('scan-plant');
     const failures: string[] = [];
