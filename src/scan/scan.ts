@@ -194,6 +194,8 @@ async function scanWith(vaultDb: Database, files: readonly string[], start: Scan
   }
   await building;
   drain();
+  // The matcher is not needed to record the incident (PGlite's peak of memory, with many matches).
+  inThreadMatcher = chunkMatcher = null;
   await start.close(); // before the incident is recorded: the threads' memory and cores are free
 
   const ranked = (m: typeof weak) => [...m.entries()].map(([id, b]) => ({ id, ...b })).sort((a, b) => b.confidence - a.confidence || a.id.localeCompare(b.id));
