@@ -199,6 +199,29 @@ describe('the CSV fast path and the general reader', () => {
     await expectEqual(write([HEADER, `2026-11-10 08:02:00,${wide},view,R1,,`, TRICKY[0]].join('\r\n')));
   });
 
+  it('reads times around changes of a zone\'s offset alike, hour by hour (the fast path keeps an hour without one)', async () => {
+    // Spring and autumn days in zones whose clocks jump by an hour (Berlin, New York) or by half an hour
+    // (Lord Howe), minutes at both ends and in the middle of each hour, an hour read again after another,
+    // and a second or minute out of range in an hour already kept.
+    const days: [string, string][] = [
+      ['Europe/Berlin', '2026-03-29'],
+      ['Europe/Berlin', '2026-10-25'],
+      ['America/New_York', '2026-03-08'],
+      ['America/New_York', '2026-11-01'],
+      ['Australia/Lord_Howe', '2026-04-05'],
+      ['Australia/Lord_Howe', '2026-10-04'],
+    ];
+    for (const [zone, day] of days) {
+      const lines = [HEADER];
+      const pad = (n: number) => String(n).padStart(2, '0');
+      for (let h = 0; h < 5; h++) {
+        for (const m of [0, 1, 29, 30, 31, 59]) for (const s of [0, 59]) lines.push(`${day} ${pad(h)}:${pad(m)}:${pad(s)},nurse${h}${m}${s},view,R${h},,his`);
+        lines.push(`${day} ${pad(h)}:58:61,nurse9,view,R1,,his`, `${day} ${pad(h)}:60:00,nurse9,view,R1,,his`, `${day} 01:45:30,nurse${h},view,R2,,his`);
+      }
+      await expectEqual(write(lines.join('\n') + '\n'), zone);
+    }
+  });
+
   it('leaves to the general reader a log with a quote, a lone CR, UTF-16 or blank lines before its header', async () => {
     const declined = [
       log('\n').replace('nurse01', '"nurse01"'),
