@@ -274,6 +274,11 @@ export function applyProfile(
         break;
       }
     }
+    // A row the birth updates (the mother's) is stamped a learned while after the baby's row is created.
+    for (const [key, gap] of Object.entries(profile.family.births?.birthUpdateGaps ?? {})) {
+      const seconds = fromQuantiles(rng, QUANTILE_POINTS, gap);
+      if (Number.isFinite(seconds) && Math.abs(seconds) <= MAX_COLUMN_OFFSET_S) (family.stampGaps ??= {})[key] = Math.round(seconds);
+    }
     // Empty columns: jointly per table where the profile has the real rows' null patterns, else each by its own share.
     const decided = new Map<string, 'N' | 'E' | '-'>();
     const blank: string[] = [];

@@ -143,6 +143,13 @@ export interface FamilyProfile {
     admissionToBirthHours?: Quantiles;
     /** The same per delivery mode and quarter of the day of the birth (local hour / 6), keyed `caesarean|1`: groups of at least k births. */
     admissionToBirthByMode?: Record<string, Quantiles>;
+    /** The same per delivery mode and local hour of the birth, keyed `caesarean|9`: groups of at least k births. */
+    admissionToBirthByHour?: Record<string, Quantiles>;
+    /**
+     * Seconds from the birth's inserted row's created stamp (the baby's) to the updated stamp of a row the
+     * birth updates (the mother's), keyed by that stamp `alias.column`, among rows not updated since.
+     */
+    birthUpdateGaps?: Record<string, Quantiles>;
     /** Local hour of discharge "0".."23". */
     dischargeHours?: Counts;
     /** Local ten-minute slot of discharge, "0" (00:00–00:09) .."143", under the k rule (finer than the hours). */

@@ -469,8 +469,9 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
 
   // Admission, stay and discharge.
   const birthHour = new Date(birth + zoneOffset(birth, opts.timeZone)).getUTCHours();
-  const a2b = p.births?.admissionToBirthByMode?.[`${mode}|${Math.floor(birthHour / 6)}`] ?? p.births?.admissionToBirthHours;
-  const admittedAt = a2b ? birth - Math.max(0.5, drawQuantile(rng, a2b)) * 3_600_000 - rng.int(0, 59) * 60_000 : birth - rng.int(2 * 60, 30 * 60) * 60_000;
+  const a2b = p.births?.admissionToBirthByHour?.[`${mode}|${birthHour}`] ?? p.births?.admissionToBirthByMode?.[`${mode}|${Math.floor(birthHour / 6)}`] ?? p.births?.admissionToBirthHours;
+  // The learned hours as they are: a minute drawn on top made every canary's stay before birth half an hour longer.
+  const admittedAt = a2b ? birth - Math.max(0.5, drawQuantile(rng, a2b)) * 3_600_000 : birth - rng.int(2 * 60, 30 * 60) * 60_000;
   const stays = wp?.stayDays;
   const stayText = drawKept(rng, stays ? (stays[mode]?.total ? stays[mode] : stays.all) : undefined);
   const [lo, hi] = t.stayDays[nicu ? 'nicu' : caesarean ? 'caesarean' : 'vaginal'];
