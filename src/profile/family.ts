@@ -392,6 +392,8 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
       counts(`hours.${key}`, `extract(hour FROM ${birth})::int`, by);
       counts(`weekdays.${key}`, `extract(dow FROM ${birth})::int`, by);
     }
+    // Hours per mode at weekends apart: drawn with the week's hours, canaries' weekend caesareans were born on planned mornings.
+    if (mode) counts('hours.day', `extract(hour FROM ${birth})::int`, `${mode} || '|' || CASE WHEN extract(isodow FROM ${birth}) >= 6 THEN 'weekend' ELSE 'weekday' END`);
     if (discharged) {
       const stay = `(${discharged}::date - ${birth}::date)`;
       counts('stay.all', stay, ward);
@@ -408,7 +410,10 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
       if (mode) quant('admissionToBirth.mode', a2b, `${mode} || '|' || floor(extract(hour FROM ${birth}) / 6)::int`);
       // And per hour of the birth where it has k births: a planned caesarean born at 09:00 was admitted the
       // day before between 08:00 and 17:00; drawn over a quarter of the day, canaries were admitted at 07:00.
-      if (mode) quant('admissionToBirth.hour', a2b, `${mode} || '|' || extract(hour FROM ${birth})::int`);
+      // Working days and weekends apart: a caesarean born at 09:00 on a Saturday was not planned.
+      const day = `CASE WHEN extract(isodow FROM ${birth}) >= 6 THEN 'weekend' ELSE 'weekday' END`;
+      if (mode) quant('admissionToBirth.hour', a2b, `${mode} || '|' || ${day} || '|' || extract(hour FROM ${birth})::int`);
+      if (mode) quant('admissionToBirth.day', a2b, `${mode} || '|' || ${day} || '|q' || floor(extract(hour FROM ${birth}) / 6)::int`);
     }
     // A row updated at the birth (the mother's, with the delivery mode) is stamped a while after the
     // baby's row is created, as the hospital's system writes the two: the gap, among rows no later event
@@ -546,6 +551,7 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
     return out;
   };
   profile.births = { byWard, hours: byMode('hours'), weekdays: byMode('weekdays') };
+  if (r.counts.get('hours.day')) profile.births.hoursByDay = Object.fromEntries(r.counts.get('hours.day')!);
   if (r.quantiles.get('weightByWeek')) profile.births.weightByWeek = Object.fromEntries(r.quantiles.get('weightByWeek')!);
   if (weight) profile.births.weightStep = [100, 50, 10, 5].find((s) => (R(`weightStep.${s}`) ?? 0) >= 0.95) ?? 1;
   const a2b = Q('admissionToBirth');
@@ -554,7 +560,8 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
   for (const [metric, byKey] of r.quantiles) {
     if (metric.startsWith('birthUpdateGap.') && byKey.get('')) (profile.births.birthUpdateGaps ??= {})[metric.slice('birthUpdateGap.'.length)] = byKey.get('')!;
   }
-  if (r.quantiles.get('admissionToBirth.hour')) profile.births.admissionToBirthByHour = Object.fromEntries(r.quantiles.get('admissionToBirth.hour')!);
+  const byHour = [...(r.quantiles.get('admissionToBirth.hour') ?? []), ...(r.quantiles.get('admissionToBirth.day') ?? [])];
+  if (byHour.length) profile.births.admissionToBirthByHour = Object.fromEntries(byHour);
   if (r.counts.get('dischargeHours')) profile.births.dischargeHours = C('dischargeHours');
   if (r.counts.get('dischargeSlots')) profile.births.dischargeSlots = C('dischargeSlots');
 
