@@ -301,7 +301,7 @@ export function applyProfile(
     }
     if (blank.length) family.blank = blank;
     if (emptyText.length) family.emptyText = [...new Set(emptyText)];
-    const ctx: DrawContext = { anchors, day: wallText(toWall(family.admittedAt, timeZone)).slice(0, 10), birthDate: family.mother.birthDate, ...(weight ? { numbers: { [`${weight.step.alias}.${weight.column}`]: family.baby.weightGrams } } : {}) };
+    const ctx: DrawContext = { anchors, day: wallText(toWall(family.admittedAt, timeZone)).slice(0, 10), birthDate: family.mother.birthDate, ward: family.ward, ...(weight ? { numbers: { [`${weight.step.alias}.${weight.column}`]: family.baby.weightGrams } } : {}) };
     // Times the database would stamp with the write time: from their learned offsets to the family's own times.
     for (const key of writeTimes) {
       let value = drawColumnValue(rng, profile.columns[key], ctx, { present: true });

@@ -18,6 +18,9 @@ import { newDatabase, type TestLocation } from '../helpers/db.js';
 //   admitted at 07:00 where the hospital admits them the day before from 08:00 to 17:00.
 // - Birth hours were drawn per delivery mode apart from the weekday: canaries' weekend caesareans were
 //   born on the working days' planned mornings (8 in 10 from 08:00 to 13:00, the hospital's 2 in 10).
+// - The gestational week (YZ, a learned column) was drawn with the weight over all wards: a term ward's
+//   2,400 g canary was 35 weeks as often as a NICU baby of that weight, where the term wards have none
+//   under 37 weeks. It is drawn per ward now (ColumnProfile.byWeight.wards).
 // - The birth stamped the baby's created time and the mother's updated time with one second; the
 //   hospital's system writes the mother's row 10 s to 5 min after the baby's.
 
@@ -131,6 +134,19 @@ describe('bookkeeping times of canaries on the regional hospital', () => {
     expect(r.n).toBeGreaterThan(100);
     expect(c.n).toBeGreaterThan(50);
     expect(Math.abs(c.share - r.share)).toBeLessThan(0.12);
+  });
+
+  it("draws a term ward's gestational weeks from that ward's: no preterm weeks where the ward has none", async () => {
+    const rows = (await target.query<{ YZ: string; KSMC: string }>(`SELECT "YZ", "KSMC" FROM "XSE_XX"`)).rows;
+    const preterm = (xs: { YZ: string; KSMC: string }[]) => {
+      const term = xs.filter((x) => x.KSMC !== '新生儿科' && x.YZ);
+      return { n: term.length, share: term.filter((x) => Number(/^[0-9]+/.exec(x.YZ)?.[0]) < 37).length / Math.max(1, term.length) };
+    };
+    const r = preterm(rows), c = preterm(families.map((f) => ({ YZ: String(f.learned?.['baby.YZ'] ?? ''), KSMC: f.ward })));
+    expect(r.n).toBeGreaterThan(1000);
+    expect(c.n).toBeGreaterThan(1000);
+    // The hospital: none; drawn over all wards, 2.4 % of term-ward canaries were preterm.
+    expect(c.share).toBeLessThanOrEqual(r.share + 0.002);
   });
 
   it("stamps the mother's row updated at the birth a learned while after the baby's row, as the hospital does", async () => {
