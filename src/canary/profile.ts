@@ -274,6 +274,11 @@ export function applyProfile(
         break;
       }
     }
+    // A row the birth updates (the mother's) is stamped a learned while after the baby's row is created.
+    for (const [key, gap] of Object.entries(profile.family.births?.birthUpdateGaps ?? {})) {
+      const seconds = fromQuantiles(rng, QUANTILE_POINTS, gap);
+      if (Number.isFinite(seconds) && Math.abs(seconds) <= MAX_COLUMN_OFFSET_S) (family.stampGaps ??= {})[key] = Math.round(seconds);
+    }
     // Empty columns: jointly per table where the profile has the real rows' null patterns, else each by its own share.
     const decided = new Map<string, 'N' | 'E' | '-'>();
     const blank: string[] = [];
@@ -296,7 +301,7 @@ export function applyProfile(
     }
     if (blank.length) family.blank = blank;
     if (emptyText.length) family.emptyText = [...new Set(emptyText)];
-    const ctx: DrawContext = { anchors, day: wallText(toWall(family.admittedAt, timeZone)).slice(0, 10), birthDate: family.mother.birthDate, ...(weight ? { numbers: { [`${weight.step.alias}.${weight.column}`]: family.baby.weightGrams } } : {}) };
+    const ctx: DrawContext = { anchors, day: wallText(toWall(family.admittedAt, timeZone)).slice(0, 10), birthDate: family.mother.birthDate, ward: family.ward, ...(weight ? { numbers: { [`${weight.step.alias}.${weight.column}`]: family.baby.weightGrams } } : {}) };
     // Times the database would stamp with the write time: from their learned offsets to the family's own times.
     for (const key of writeTimes) {
       let value = drawColumnValue(rng, profile.columns[key], ctx, { present: true });

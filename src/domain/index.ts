@@ -84,6 +84,12 @@ export interface Family {
    * between the two: real rows rarely hold the very same second in both.
    */
   columnTimes?: Record<string, string>;
+  /**
+   * Seconds after an event's write that a row it updates is stamped, keyed by that row's updated stamp
+   * (`alias.column`): the mother's row, updated at the birth a learned while after the baby's row is
+   * created, as the hospital's system writes them (HospitalProfile births.birthUpdateGaps).
+   */
+  stampGaps?: Record<string, number>;
 }
 
 export type ChannelKind = 'export' | 'account' | 'system' | 'ward';

@@ -105,7 +105,12 @@ export interface ColumnProfile {
    * weight's quantiles among the group's rows, at levels with at least k families beyond each end
    * (groups rarer than 2k have none). `column` is the weight's `alias.column`.
    */
-  byWeight?: { column: string; groups: Record<string, { quantileLevels: number[]; quantiles: number[] }> };
+  byWeight?: {
+    column: string;
+    groups: Record<string, { quantileLevels: number[]; quantiles: number[] }>;
+    /** The same per ward (the mapped ward of the weight's table), with each group's rows in it (n, at least 2k). */
+    wards?: Record<string, Record<string, { n: number; quantileLevels: number[]; quantiles: number[] }>>;
+  };
   number?: NumberProfile;
   time?: TimeProfile;
   text?: TextProfile;

@@ -135,6 +135,11 @@ export interface FamilyProfile {
     hours: Record<string, Counts>;
     /** Local weekday "0" (Sunday) .."6", per delivery mode and "all". */
     weekdays: Record<string, Counts>;
+    /**
+     * Local birth hour per delivery mode on working days and at weekends, keyed `caesarean|weekend`: a
+     * hospital plans its caesareans on working-day mornings and does the others at any hour.
+     */
+    hoursByDay?: Record<string, Counts>;
     /** Weight quantiles per gestational week (weeks with at least k births, all wards). */
     weightByWeek?: Record<string, Quantiles>;
     /** The step weights are recorded in (1, 5, 10, 50, 100 g): the largest step at least 95% of weights are multiples of. */
@@ -143,6 +148,16 @@ export interface FamilyProfile {
     admissionToBirthHours?: Quantiles;
     /** The same per delivery mode and quarter of the day of the birth (local hour / 6), keyed `caesarean|1`: groups of at least k births. */
     admissionToBirthByMode?: Record<string, Quantiles>;
+    /**
+     * The same per delivery mode, working day or weekend, and local hour of the birth (`caesarean|weekday|9`),
+     * else quarter of the day (`caesarean|weekend|q1`): groups of at least k births.
+     */
+    admissionToBirthByHour?: Record<string, Quantiles>;
+    /**
+     * Seconds from the birth's inserted row's created stamp (the baby's) to the updated stamp of a row the
+     * birth updates (the mother's), keyed by that stamp `alias.column`, among rows not updated since.
+     */
+    birthUpdateGaps?: Record<string, Quantiles>;
     /** Local hour of discharge "0".."23". */
     dischargeHours?: Counts;
     /** Local ten-minute slot of discharge, "0" (00:00–00:09) .."143", under the k rule (finer than the hours). */

@@ -170,11 +170,16 @@ export async function learnColumnProfiles(
     }
     // Learned categories drawn with the weight (a gestational week beside the birth weight).
     const weight = cols.find((c) => c.value?.type === 'field' && c.value.field === 'baby.weightGrams' && kindOf(c.dataType) === 'number');
+    const ward = weight ? cols.find((c) => c.value?.type === 'field' && c.value.field === 'ward' && c.alias === weight.alias) : undefined;
     for (const c of weight ? cols : []) {
       const p = out[columnKey(c)];
       if (c.value?.type !== 'learned' || !p.values || Object.keys(p.values.values).length < 2) continue;
-      const byWeight = await valuesByNumber(scope, c, weight!);
-      if (byWeight) p.byWeight = { column: columnKey(weight!), groups: byWeight };
+      const byWeight = (await valuesByNumber(scope, c, weight!))?.[''];
+      if (!byWeight) continue;
+      p.byWeight = { column: columnKey(weight!), groups: Object.fromEntries(Object.entries(byWeight).map(([g, { quantileLevels, quantiles }]) => [g, { quantileLevels, quantiles }])) };
+      // And per ward where the table holds it: a term ward's 2,400 g baby is 37 weeks, a NICU's 35.
+      const wards = ward ? await valuesByNumber(scope, c, weight!, ward) : undefined;
+      if (wards) p.byWeight.wards = wards;
     }
   }
   return { columns: out, nullPatterns: patterns };
@@ -286,20 +291,21 @@ const BY_NUMBER_LEVELS = Array.from({ length: 21 }, (_, i) => i / 20);
  * same table among the group's rows, at the levels of BY_NUMBER_LEVELS with at least k of them beyond
  * each end (none for a group fewer than 2k rows share). Every row counts. Undefined when no group has two levels.
  */
-async function valuesByNumber(s: Scope, c: TargetColumn, numberColumn: TargetColumn): Promise<Record<string, { quantileLevels: number[]; quantiles: number[] }> | undefined> {
+async function valuesByNumber(s: Scope, c: TargetColumn, numberColumn: TargetColumn, by?: TargetColumn): Promise<Record<string, Record<string, { n: number; quantileLevels: number[]; quantiles: number[] }>> | undefined> {
   const ref = `NULLIF(${quoteIdent(c.alias)}.${quoteIdent(c.column)}::text, '')`;
   const w = `${quoteIdent(numberColumn.alias)}.${quoteIdent(numberColumn.column)}`;
-  const { rows } = await s.db.query<{ g: string; n: number; q: unknown[] }>(
-    `SELECT COALESCE(substring(${ref} from '^[0-9]+'), ${ref}) AS g, count(*)::float8 AS n, percentile_cont($1::float8[]) WITHIN GROUP (ORDER BY ${w}::float8) AS q
-       FROM ${tableOf(c)} WHERE ${ref} IS NOT NULL AND ${w} IS NOT NULL GROUP BY 1 HAVING count(*) >= $2`,
+  const key = by ? `NULLIF(btrim(${quoteIdent(by.alias)}.${quoteIdent(by.column)}::text), '')` : `''`;
+  const { rows } = await s.db.query<{ b: string | null; g: string; n: number; q: unknown[] }>(
+    `SELECT ${key} AS b, COALESCE(substring(${ref} from '^[0-9]+'), ${ref}) AS g, count(*)::float8 AS n, percentile_cont($1::float8[]) WITHIN GROUP (ORDER BY ${w}::float8) AS q
+       FROM ${tableOf(c)} WHERE ${ref} IS NOT NULL AND ${w} IS NOT NULL GROUP BY 1, 2 HAVING count(*) >= $2`,
     [BY_NUMBER_LEVELS, 2 * s.k],
   );
-  const out: Record<string, { quantileLevels: number[]; quantiles: number[] }> = {};
+  const out: Record<string, Record<string, { n: number; quantileLevels: number[]; quantiles: number[] }>> = {};
   for (const r of rows) {
     const n = num(r.n);
     const at = BY_NUMBER_LEVELS.map((l, i) => [l, i] as const).filter(([l]) => l * n >= s.k && (1 - l) * n >= s.k);
-    if (at.length < 2) continue;
-    out[r.g] = { quantileLevels: at.map(([l]) => l), quantiles: at.map(([, i]) => num(r.q[i])) };
+    if (at.length < 2 || r.b === null) continue;
+    (out[r.b] ??= {})[r.g] = { n, quantileLevels: at.map(([l]) => l), quantiles: at.map(([, i]) => num(r.q[i])) };
   }
   return Object.keys(out).length ? out : undefined;
 }

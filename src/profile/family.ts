@@ -3,7 +3,7 @@ import { dialectOf, quoteIdent } from '../db/index.js';
 import { QUANTILE_POINTS, type Counts, type DistrictAddresses, type FamilyProfile, type GivenShape, type NameShape, type Quantiles, type WardProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
 import { ADDRESS_NUMBER_UNITS, addressTokens, headAndBody } from '../lib/generate/address-template.js';
-import { fieldColumn, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
+import { eventPlan, fieldColumn, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
 
 // Learning the family-level part of a hospital's profile from its real rows, read-only, in SQL
 // aggregates (a million families must profile in under a minute): what a thief compares across the
@@ -116,6 +116,15 @@ class Fields {
     const text = `NULLIF(btrim(${ref}::text), '')`;
     if (fmt) return `to_timestamp(${text}, ${lit(pgDatePattern(fmt))})::timestamp`;
     return isDate ? `(${text}::date)::timestamp` : `(${text}::timestamptz AT TIME ZONE ${tz})`;
+  }
+
+  /** An insert's bookkeeping stamp (`{"stamp": "updated"}`) as local time, with its column; null when it has none. */
+  stamp(alias: string, stamp: 'created' | 'updated'): { column: string; expr: string } | null {
+    const step = this.mapping.inserts.find((s) => s.alias === alias);
+    const c = step?.columns.find((x) => x.value.type === 'stamp' && x.value.stamp === stamp);
+    if (!step || !c || c.value.type !== 'stamp') return null;
+    const ref = `${quoteIdent(alias)}.${quoteIdent(c.column)}`;
+    return { column: c.column, expr: this.localOf({ ref, type: this.types.get(`${alias}.${c.column}`) ?? 'text', value: { format: c.value.format } }) };
   }
 
   /** Weight in grams, from grams or kilograms. */
@@ -383,6 +392,8 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
       counts(`hours.${key}`, `extract(hour FROM ${birth})::int`, by);
       counts(`weekdays.${key}`, `extract(dow FROM ${birth})::int`, by);
     }
+    // Hours per mode at weekends apart: drawn with the week's hours, canaries' weekend caesareans were born on planned mornings.
+    if (mode) counts('hours.day', `extract(hour FROM ${birth})::int`, `${mode} || '|' || CASE WHEN extract(isodow FROM ${birth}) >= 6 THEN 'weekend' ELSE 'weekday' END`);
     if (discharged) {
       const stay = `(${discharged}::date - ${birth}::date)`;
       counts('stay.all', stay, ward);
@@ -397,6 +408,25 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
       // By delivery mode and the birth's quarter of the day: a planned caesarean at 09:00 was admitted the
       // day before, a birth in labour hours earlier; pooled, canaries were admitted at hours real mothers are not.
       if (mode) quant('admissionToBirth.mode', a2b, `${mode} || '|' || floor(extract(hour FROM ${birth}) / 6)::int`);
+      // And per hour of the birth where it has k births: a planned caesarean born at 09:00 was admitted the
+      // day before between 08:00 and 17:00; drawn over a quarter of the day, canaries were admitted at 07:00.
+      // Working days and weekends apart: a caesarean born at 09:00 on a Saturday was not planned.
+      const day = `CASE WHEN extract(isodow FROM ${birth}) >= 6 THEN 'weekend' ELSE 'weekday' END`;
+      if (mode) quant('admissionToBirth.hour', a2b, `${mode} || '|' || ${day} || '|' || extract(hour FROM ${birth})::int`);
+      if (mode) quant('admissionToBirth.day', a2b, `${mode} || '|' || ${day} || '|q' || floor(extract(hour FROM ${birth}) / 6)::int`);
+    }
+    // A row updated at the birth (the mother's, with the delivery mode) is stamped a while after the
+    // baby's row is created, as the hospital's system writes the two: the gap, among rows no later event
+    // has updated since (the mother not yet discharged).
+    const born = eventPlan(mapping, 'birth');
+    const created = born.inserts.map((s) => f.stamp(s.alias, 'created')).find((x) => x !== null);
+    const dischargeUpdates = eventPlan(mapping, 'discharge').updates;
+    for (const { step } of created ? born.updates : []) {
+      const updated = f.stamp(step.alias, 'updated');
+      if (!updated) continue;
+      const later = dischargeUpdates.find((u) => u.step === step)?.columns.map((c) => `${quoteIdent(step.alias)}.${quoteIdent(c)} IS NULL`) ?? [];
+      const gap = `extract(epoch FROM (${updated.expr} - ${created!.expr}))`;
+      quant(`birthUpdateGap.${step.alias}.${updated.column}`, col(later.length ? `CASE WHEN ${later.join(' AND ')} THEN ${gap} END` : gap));
     }
     // Ages: from the birth date, else the ID-card number's birth date, else the recorded age.
     const ageOf = (role: string): string | null => {
@@ -521,11 +551,17 @@ export async function learnFamilyProfile(db: ReadOnlyQueryable, mapping: Mapping
     return out;
   };
   profile.births = { byWard, hours: byMode('hours'), weekdays: byMode('weekdays') };
+  if (r.counts.get('hours.day')) profile.births.hoursByDay = Object.fromEntries(r.counts.get('hours.day')!);
   if (r.quantiles.get('weightByWeek')) profile.births.weightByWeek = Object.fromEntries(r.quantiles.get('weightByWeek')!);
   if (weight) profile.births.weightStep = [100, 50, 10, 5].find((s) => (R(`weightStep.${s}`) ?? 0) >= 0.95) ?? 1;
   const a2b = Q('admissionToBirth');
   if (a2b) profile.births.admissionToBirthHours = a2b;
   if (r.quantiles.get('admissionToBirth.mode')) profile.births.admissionToBirthByMode = Object.fromEntries(r.quantiles.get('admissionToBirth.mode')!);
+  for (const [metric, byKey] of r.quantiles) {
+    if (metric.startsWith('birthUpdateGap.') && byKey.get('')) (profile.births.birthUpdateGaps ??= {})[metric.slice('birthUpdateGap.'.length)] = byKey.get('')!;
+  }
+  const byHour = [...(r.quantiles.get('admissionToBirth.hour') ?? []), ...(r.quantiles.get('admissionToBirth.day') ?? [])];
+  if (byHour.length) profile.births.admissionToBirthByHour = Object.fromEntries(byHour);
   if (r.counts.get('dischargeHours')) profile.births.dischargeHours = C('dischargeHours');
   if (r.counts.get('dischargeSlots')) profile.births.dischargeSlots = C('dischargeSlots');
 

@@ -146,7 +146,9 @@ function updateValues(step: InsertStep, columns: readonly string[], w: EventWrit
     if (value.type !== 'stamp' || value.stamp !== 'updated') continue;
     // Drawn with the row's own time (its own recording delay after it), else the write shifted by it.
     const drawn = w.event === 'discharge' ? w.family.columnTimes?.[`${step.alias}.${column}`] : undefined;
-    values[column] = renderStamp(value, drawn ? new Date(drawn) : new Date(w.at.getTime() + shift), w.timeZone);
+    // At the birth, the learned while after the baby's row (one stamp for both rows is a tell).
+    const gap = w.event === 'birth' ? (w.family.stampGaps?.[`${step.alias}.${column}`] ?? 0) * 1000 : 0;
+    values[column] = renderStamp(value, drawn ? new Date(drawn) : new Date(w.at.getTime() + shift + gap), w.timeZone);
   }
   return values;
 }

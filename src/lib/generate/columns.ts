@@ -17,6 +17,8 @@ export interface DrawContext {
   birthDate?: string;
   /** The family's numbers by `alias.column` (the birth weight), for columns drawn jointly with one (ColumnProfile.byWeight). */
   numbers?: Record<string, number>;
+  /** The family's ward, for columns drawn with the weight per ward (ColumnProfile.byWeight.wards). */
+  ward?: string;
 }
 
 const NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
@@ -115,7 +117,7 @@ function pickCounts(rng: Random, values: Record<string, number>): string | null 
  * for quantiles take the pooled density), then a value of the group by its count. Null when no group's
  * rows come near `x`.
  */
-export function pickGivenNumber(rng: Random, counts: Record<string, number>, groups: Record<string, { quantileLevels: number[]; quantiles: number[] }>, x: number): string | null {
+export function pickGivenNumber(rng: Random, counts: Record<string, number>, groups: Record<string, { quantileLevels: number[]; quantiles: number[] }>, x: number, masses?: Record<string, number>): string | null {
   const all = Object.values(groups);
   if (all.length === 0) return null;
   const lo = Math.min(...all.map((q) => q.quantiles[0]));
@@ -123,14 +125,19 @@ export function pickGivenNumber(rng: Random, counts: Record<string, number>, gro
   const h = Math.max(1e-9, (hi - lo) / 40);
   const density = (q: { quantileLevels: number[]; quantiles: number[] }) => (cdfAt(q, x + h) - cdfAt(q, x - h)) / (2 * h);
   const mass = new Map<string, number>();
-  for (const [v, n] of Object.entries(counts)) mass.set(groupOfValue(v), (mass.get(groupOfValue(v)) ?? 0) + n);
+  // A group's mass: its rows in the ward where given (only the ward's groups), else its values' counts.
+  if (masses) for (const [g, n] of Object.entries(masses)) mass.set(g, n);
+  else for (const [v, n] of Object.entries(counts)) mass.set(groupOfValue(v), (mass.get(groupOfValue(v)) ?? 0) + n);
   const entries = [...mass].sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const known = entries.filter(([g]) => groups[g]);
   const knownMass = known.reduce((a, [, n]) => a + n, 0);
   const pooled = knownMass > 0 ? known.reduce((a, [g, n]) => a + n * density(groups[g]), 0) / knownMass : 0;
   const weights = entries.map(([g, n]) => [g, n * (groups[g] ? density(groups[g]) : pooled)] as [string, number]).filter(([, w]) => w > 0);
-  if (weights.length === 0) return null;
-  const group = rng.weighted(weights);
+  // A ward's weight beyond all its groups' (a term ward's lightest): the group nearest to it, never another ward's.
+  const distance = (q: { quantiles: number[] }) => Math.max(0, q.quantiles[0] - x, x - q.quantiles[q.quantiles.length - 1]);
+  const nearest = masses && weights.length === 0 ? known.sort((a, b) => distance(groups[a[0]]) - distance(groups[b[0]]))[0]?.[0] : undefined;
+  if (weights.length === 0 && nearest === undefined) return null;
+  const group = nearest ?? rng.weighted(weights);
   return pickCounts(rng, Object.fromEntries(Object.entries(counts).filter(([v]) => groupOfValue(v) === group)));
 }
 
@@ -212,7 +219,12 @@ export function drawColumnValue(rng: Random, p: ColumnProfile, ctx: DrawContext 
   // Categorical: by share, when the kept values cover most families.
   if (p.values && p.values.total > 0 && p.values.other / p.values.total < 0.5) {
     const given = p.byWeight ? ctx.numbers?.[p.byWeight.column] : undefined;
-    const v = (given !== undefined ? pickGivenNumber(rng, p.values.values, p.byWeight!.groups, given) : null) ?? pickCounts(rng, p.values.values);
+    const ward = given !== undefined && ctx.ward !== undefined ? p.byWeight?.wards?.[ctx.ward] : undefined;
+    const masses = ward ? Object.fromEntries(Object.entries(ward).map(([g, q]) => [g, q.n])) : undefined;
+    const v =
+      (ward ? pickGivenNumber(rng, p.values.values, ward, given!, masses) : null) ??
+      (given !== undefined ? pickGivenNumber(rng, p.values.values, p.byWeight!.groups, given) : null) ??
+      pickCounts(rng, p.values.values);
     if (v !== null) return isNumber ? Number(v) : v;
   }
   if (p.time) return drawTime(rng, p.time, ctx);

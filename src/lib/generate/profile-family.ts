@@ -294,16 +294,16 @@ function slotWeights(counts: Counts | undefined, n: number): number[] | null {
   return w.some((x) => x > 0) ? w : null;
 }
 
-function sampleBirth(rng: Random, opts: ProfileFamilyOptions, weekdays: number[], hours: number[]): { ms: number; day: LocalDate } {
+function sampleBirth(rng: Random, opts: ProfileFamilyOptions, weekdays: number[], hoursOf: (weekday: number) => number[]): { ms: number; day: LocalDate } {
   const from = opts.birthFrom.getTime(), to = opts.birthTo.getTime();
   if (!(from <= to)) throw new Error('birthFrom must not be after birthTo');
   const first = dayNumber(localDay(from, opts.timeZone)), last = dayNumber(localDay(to, opts.timeZone));
   const maxWeekday = Math.max(...weekdays);
-  const hourTable = hours.map((w, h) => [h, w] as const).filter(([, w]) => w > 0);
   for (let attempt = 0; attempt < 1000; attempt++) {
     const n = rng.int(first, last);
     if (!rng.chance(weekdays[new Date(n * DAY_MS).getUTCDay()] / maxWeekday)) continue;
     const day = fromDayNumber(n);
+    const hourTable = hoursOf(new Date(n * DAY_MS).getUTCDay()).map((w, h) => [h, w] as const).filter(([, w]) => w > 0);
     const ms = localTimeToUtc(day.y, day.m, day.d, rng.weighted(hourTable), rng.int(0, 59), opts.timeZone);
     if (ms >= from && ms <= to) return { ms, day };
   }
@@ -398,7 +398,16 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
   const byMode = (m: Record<string, Counts> | undefined): Counts | undefined => (m ? (m[mode]?.total ? m[mode] : m.all) : undefined);
   const weekdays = slotWeights(byMode(p.births?.weekdays), 7) ?? [...t.weekdayWeights];
   const hours = slotWeights(byMode(p.births?.hours), 24) ?? [...t.hourWeights[caesarean ? 'caesarean' : 'vaginal']];
-  const { ms: birth, day: birthDay } = sampleBirth(rng, opts, weekdays, hours);
+  // The day's own hours where the profile has them (working days or weekends), else the week's. An hour
+  // with fewer than k births is not kept: those births (`other`) are shared among the hours not kept.
+  const hoursOf = (weekday: number): number[] => {
+    const day = p.births?.hoursByDay?.[`${mode}|${weekday === 0 || weekday === 6 ? 'weekend' : 'weekday'}`];
+    const kept = day ? slotWeights(day, 24) : null;
+    if (!day || !kept) return hours;
+    const missing = kept.filter((w) => w === 0).length;
+    return missing ? kept.map((w) => w || day.other / missing) : kept;
+  };
+  const { ms: birth, day: birthDay } = sampleBirth(rng, opts, weekdays, hoursOf);
 
   // Gestational week, and a weight consistent with it.
   const weekText = drawKept(rng, wp?.gestationWeeks);
@@ -469,8 +478,11 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
 
   // Admission, stay and discharge.
   const birthHour = new Date(birth + zoneOffset(birth, opts.timeZone)).getUTCHours();
-  const a2b = p.births?.admissionToBirthByMode?.[`${mode}|${Math.floor(birthHour / 6)}`] ?? p.births?.admissionToBirthHours;
-  const admittedAt = a2b ? birth - Math.max(0.5, drawQuantile(rng, a2b)) * 3_600_000 - rng.int(0, 59) * 60_000 : birth - rng.int(2 * 60, 30 * 60) * 60_000;
+  const dayKind = [0, 6].includes(new Date(birth + zoneOffset(birth, opts.timeZone)).getUTCDay()) ? 'weekend' : 'weekday';
+  const a2bOf = p.births?.admissionToBirthByHour;
+  const a2b = a2bOf?.[`${mode}|${dayKind}|${birthHour}`] ?? a2bOf?.[`${mode}|${dayKind}|q${Math.floor(birthHour / 6)}`] ?? p.births?.admissionToBirthByMode?.[`${mode}|${Math.floor(birthHour / 6)}`] ?? p.births?.admissionToBirthHours;
+  // The learned hours as they are: a minute drawn on top made every canary's stay before birth half an hour longer.
+  const admittedAt = a2b ? birth - Math.max(0.5, drawQuantile(rng, a2b)) * 3_600_000 : birth - rng.int(2 * 60, 30 * 60) * 60_000;
   const stays = wp?.stayDays;
   const stayText = drawKept(rng, stays ? (stays[mode]?.total ? stays[mode] : stays.all) : undefined);
   const [lo, hi] = t.stayDays[nicu ? 'nicu' : caesarean ? 'caesarean' : 'vaginal'];
