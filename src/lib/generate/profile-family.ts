@@ -4,7 +4,7 @@
 // from the district's own templates and words; births by the learned hour and weekday; per ward, a
 // delivery mode, a gestational week and a weight consistent with it, and a stay consistent with the
 // mode. Whatever the profile cannot say comes from the locale's tables. Pure.
-import { QUANTILE_POINTS, type Address, type Counts, type Family, type FamilyProfile, type Locale, type NameShape, type Parent, type PersonName, type Quantiles, type Sex } from '../../domain/index.js';
+import { QUANTILE_POINTS, type Address, type Counts, type DistrictAddresses, type Family, type FamilyProfile, type Locale, type NameShape, type Parent, type PersonName, type Quantiles, type Sex } from '../../domain/index.js';
 import { numberUnit, slotKey, templateParts, wordSuffix } from './address-template.js';
 import { idNumber, regionForDistricts } from './id-number.js';
 import type { LocaleTables } from './locale.js';
@@ -372,8 +372,19 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
   const usable = a ? Object.entries(a.districts.values).filter(([d, n]) => n > 0 && Object.values(a.byDistrict[d]?.templates.values ?? {}).some((x) => x > 0)) : [];
   const district = usable.length ? rng.weighted(usable) : null;
   const book = district !== null ? a!.byDistrict[district] : undefined;
-  const template = book ? drawKept(rng, book.templates) : null;
-  if (!a || district === null || !book || template === null) return t.address(rng, rng.pick(opts.districts));
+  // A template with a slot no word can fill (a young profile's hamlets of the 路 kind, 委南巷) is drawn
+  // again: the locale table's address (解放路12号) is the last resort, a tell.
+  if (!a || district === null || !book) return t.address(rng, rng.pick(opts.districts));
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const address = templateAddress(rng, a, district, book, opts.districts[0] ?? '');
+    if (address) return address;
+  }
+  return t.address(rng, district || rng.pick(opts.districts));
+}
+
+function templateAddress(rng: Random, a: NonNullable<FamilyProfile['addresses']>, district: string, book: DistrictAddresses, fallbackDistrict: string): Address | null {
+  const template = drawKept(rng, book.templates);
+  if (template === null) return null;
   // The head (常州市, 江苏省常州市 or none) drawn apart from the body; an empty head is kept as ''.
   const head = book.heads ? (drawKept(rng, book.heads) ?? '') : '';
   let full = head;
@@ -403,13 +414,13 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
         const others = Object.values(a.byDistrict).map((d) => d.vocabulary[key]).filter((c) => c && Object.keys(c.values).length);
         word = shapedWord(rng, a.rareWords?.[key], book.vocabulary[key]) ?? (others.length ? drawKept(rng, rng.pick(others)) : null);
       }
-      if (word === null) return t.address(rng, district || rng.pick(opts.districts));
+      if (word === null) return null;
       full += word;
     }
   }
   const body = full.slice(head.length);
   const street = district && body.startsWith(district) ? body.slice(district.length) : body;
-  return { district: district || (opts.districts[0] ?? ''), street, full };
+  return { district: district || fallbackDistrict, street, full };
 }
 
 // ---------- the family ----------

@@ -104,6 +104,22 @@ describe('address templates', () => {
     expect(hamlets.size).toBe(4);
   });
 
+  it("draws another template where a slot's words are all too rare and no shape fills it, never the locale table's address", () => {
+    const profile: FamilyProfile = {
+      wards: counts({ 产科一病区: 100 }),
+      addresses: {
+        districts: counts({ 金坛区: 40 }),
+        byDistrict: { 金坛区: { templates: counts({ '金坛区{镇}{村}{路}#*组#*号': 10, '金坛区{镇}{小区}#*幢#*室': 30 }), heads: counts({ 常州市: 40 }), vocabulary: { 镇: counts({ 儒林镇: 40 }), 村: counts({ 建春村: 10 }), 路: { total: 10, other: 10, values: {} }, 小区: counts({ 华城苑: 30 }) } } },
+        numbers: { 幢: counts({ 3: 30 }), 室: counts({ 502: 30 }) },
+      },
+    };
+    const rng = createRandom('no-locale');
+    for (let i = 0; i < 100; i++) {
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '产科一病区', districts: ['金坛区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
+      expect(f.address.full).toBe('常州市金坛区儒林镇华城苑3幢502室');
+    }
+  });
+
   it('makes up new estates by the share of words seen once, not by all those a young profile leaves under k', () => {
     // 20 of 40 families' estates under k, but only 4 seen once: the others are common in a year's dump.
     const vocabulary = { 镇: counts({ 西林街道: 40 }), 小区: { total: 40, other: 20, values: { 清潭新村: 10, 富都花园: 10 } } };
