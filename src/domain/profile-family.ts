@@ -57,6 +57,12 @@ export interface DistrictAddresses {
    * from the address would not say.
    */
   idRegions?: Counts;
+  /**
+   * Per slot, the families whose word no other family of the district shares: the chance that the next
+   * family's word is one not seen yet (a young profile leaves many words under k that are common in the
+   * end: drawn as new words by their whole rare share, canaries held words nobody else has).
+   */
+  once?: Record<string, number>;
 }
 
 /** One ward's births, jointly. */
@@ -99,6 +105,12 @@ export interface FamilyProfile {
     byDistrict: Record<string, DistrictAddresses>;
     /** The addresses' numbers per the unit after them (幢, 单元, 室, 组, 号, `-`; `$` at the end), under the k rule. */
     numbers?: Record<string, Counts>;
+    /**
+     * Per slot, the words too rare to keep in their district (over all districts): their lengths and,
+     * per length, characters by position, each under the k rule: words of that shape for a slot whose
+     * words a district keeps none of (its hamlets).
+     */
+    rareWords?: Record<string, { lengths: Counts; chars: Record<string, Counts[]> }>;
   };
   phones?: {
     /** Share of families with a phone for this role. */

@@ -2,7 +2,7 @@ import type { ReadOnlyQueryable } from '../db/index.js';
 import { dialectOf, quoteIdent } from '../db/index.js';
 import { QUANTILE_POINTS, type Counts, type DistrictAddresses, type FamilyProfile, type GivenShape, type NameShape, type Quantiles, type WardProfile } from '../domain/index.js';
 import { countsOf } from '../lib/counts.js';
-import { ADDRESS_NUMBER_UNITS, addressTokens, headAndBody } from '../lib/generate/address-template.js';
+import { ADDRESS_NUMBER_UNITS, addressTokens, headAndBody, slotKey, templateOf } from '../lib/generate/address-template.js';
 import { eventPlan, fieldColumn, joinedFrom, targetColumns, type Mapping, type TargetColumn } from '../targetdb/index.js';
 
 // Learning the family-level part of a hospital's profile from its real rows, read-only, in SQL
@@ -617,10 +617,11 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
     bump(h, head, row.n);
     const w = words.get(d) ?? new Map<string, Map<string, number>>();
     words.set(d, w);
-    for (const token of tokens) {
+    for (const [i, token] of tokens.entries()) {
       if (token.slot === null) continue;
-      const slot = w.get(token.slot) ?? new Map<string, number>();
-      w.set(token.slot, slot);
+      const key = slotKey(token.slot, templateOf(tokens.slice(i + 1)));
+      const slot = w.get(key) ?? new Map<string, number>();
+      w.set(key, slot);
       bump(slot, token.text, row.n);
     }
   }
@@ -628,12 +629,54 @@ async function learnAddresses(db: ReadOnlyQueryable, mapping: Mapping, f: Fields
   const byDistrict: Record<string, DistrictAddresses> = {};
   for (const d of Object.keys(districtCounts.values)) {
     const vocabulary: Record<string, Counts> = {};
-    for (const [slot, m] of words.get(d) ?? []) vocabulary[slot] = countsOf(m, k);
+    const once: Record<string, number> = {};
+    for (const [slot, m] of words.get(d) ?? []) {
+      vocabulary[slot] = countsOf(m, k);
+      const n = [...m.values()].filter((x) => x === 1).length;
+      if (n) once[slot] = n;
+    }
     const idRegions = regions.has(d) ? countsOf(regions.get(d)!, k) : undefined;
-    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), heads: countsOf(heads.get(d) ?? [], k), vocabulary, ...(idRegions && Object.keys(idRegions.values).length ? { idRegions } : {}) };
+    byDistrict[d] = { templates: countsOf(templates.get(d) ?? [], k), heads: countsOf(heads.get(d) ?? [], k), vocabulary, once, ...(idRegions && Object.keys(idRegions.values).length ? { idRegions } : {}) };
   }
   const numbers = await learnAddressNumbers(db, mapping, address, k);
-  return { districts: districtCounts, byDistrict, ...(numbers ? { numbers } : {}) };
+  const rareWords = rareWordShapes(words, k);
+  return { districts: districtCounts, byDistrict, ...(numbers ? { numbers } : {}), ...(rareWords ? { rareWords } : {}) };
+}
+
+/**
+ * Per slot, the shape of the words too rare to keep in their district (a hamlet 委前塘 of a few
+ * families), over all districts: their lengths and, per length, their characters by position, each
+ * under the k rule. A slot whose words are all rare here (hamlets, 委南巷) would else take another
+ * district's common word.
+ */
+function rareWordShapes(words: Map<string, Map<string, Map<string, number>>>, k: number): NonNullable<FamilyProfile['addresses']>['rareWords'] {
+  const lengths = new Map<string, Map<string, number>>();
+  const chars = new Map<string, Map<string, number>[]>();
+  const bump = (m: Map<string, number>, key: string, n: number): void => void m.set(key, (m.get(key) ?? 0) + n);
+  for (const slots of words.values())
+    for (const [slot, m] of slots)
+      for (const [word, n] of m) {
+        if (n >= k) continue;
+        const cs = [...word];
+        const l = lengths.get(slot) ?? new Map<string, number>();
+        lengths.set(slot, l);
+        bump(l, String(cs.length), n);
+        const key = `${slot}|${cs.length}`;
+        const byPos = chars.get(key) ?? cs.map(() => new Map<string, number>());
+        chars.set(key, byPos);
+        cs.forEach((c, i) => bump(byPos[i], c, n));
+      }
+  const out: Record<string, { lengths: Counts; chars: Record<string, Counts[]> }> = {};
+  for (const [slot, l] of lengths) {
+    const byLength: Record<string, Counts[]> = {};
+    for (const len of Object.keys(countsOf(l, k).values)) {
+      const pos = (chars.get(`${slot}|${len}`) ?? []).map((m) => countsOf(m, k));
+      // A length is kept only when every position keeps a character.
+      if (pos.length && pos.every((c) => Object.keys(c.values).length)) byLength[len] = pos;
+    }
+    if (Object.keys(byLength).length) out[slot] = { lengths: countsOf([...l].filter(([len]) => len in byLength), k), chars: byLength };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /**

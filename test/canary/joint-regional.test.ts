@@ -21,6 +21,10 @@ import { newDatabase, type TestLocation } from '../helpers/db.js';
 // - The gestational week (YZ) is a column the mapping leaves to the profile: it was drawn from its
 //   shares alone, so a 1,800 g canary was as often 39 weeks as any other baby. It is now drawn given the
 //   weight (ColumnProfile.byWeight: the weight's quantiles per week, 39 and 39+3 being one week).
+// - Rural addresses: a village's hamlet (湾城村委西庄4组7号) is a word of a few families, never kept; a
+//   district keeping the bare 委 (湾城村委12号) filled the hamlet's slot with it (湾城村委4组7号, a form the
+//   hospital never writes), one keeping none with another district's word. The profile now keeps the
+//   rare words' shape per slot (their characters by position, under k) and draws hamlets from it.
 // - The mother's ID-card region: most mothers were registered where they live (a 武进区 address with
 //   a 320412 card); canaries drew the region apart from the address. It is now drawn from the regions
 //   of the mothers living in the address's district (DistrictAddresses.idRegions).
@@ -32,7 +36,7 @@ const WARDS = ['产科一病区', '产科二病区', '产科VIP', '新生儿科'
 type Row = { TZ: number; YZ: string; KSMC: string };
 type Mother = { JTDZ: string | null; SFZH: string | null };
 
-describe('values drawn jointly on the regional hospital: weights, gestational weeks, ID regions', () => {
+describe('values drawn jointly on the regional hospital: weights, gestational weeks, rural addresses, ID regions', () => {
   let targetLoc: TestLocation;
   let target: Database;
   let mapping: Mapping;
@@ -121,6 +125,21 @@ describe('values drawn jointly on the regional hospital: weights, gestational we
     // Days beside the week (39+3) as often as real rows have them.
     const withDays = (r: Row) => r.YZ.includes('+');
     expect(Math.abs(share(canaries, withDays) - share(real, withDays))).toBeLessThan(0.05);
+  });
+
+  it('writes rural addresses with a hamlet as often as the hospital does, in the forms it writes', () => {
+    const rural = (ms: Mother[]) => ms.map((m) => m.JTDZ ?? '').filter((a) => /村委?(\d+组)?\d+号$|村委\p{Script=Han}+\d+组\d+号$/u.test(a));
+    const [r, c] = [rural(realMothers), rural(canaryMothers)];
+    const hamlet = (a: string) => /村委\p{Script=Han}{2,}\d+组\d+号$/u.test(a);
+    // 委 then a group: a form the hospital never writes (its 委 is followed by a hamlet or a house number).
+    const bare = (a: string) => /村委\d+组/.test(a);
+    expect(c.length).toBeGreaterThan(300);
+    expect(r.filter(bare)).toEqual([]);
+    expect(c.filter(bare).length / c.length).toBeLessThan(0.02);
+    // Real: 55 % of rural addresses in the city's districts (the outside counties' have none).
+    expect(Math.abs(c.filter(hamlet).length / c.length - r.filter(hamlet).length / r.length)).toBeLessThan(0.08);
+    // The rural share itself (real about 22 %).
+    expect(Math.abs(c.length / canaryMothers.length - r.length / realMothers.length)).toBeLessThan(0.03);
   });
 
   it("gives a mother the ID-card region of the mothers living in her address's district", () => {

@@ -127,6 +127,16 @@ export function addressTokens(address: string): AddressToken[] {
   return out;
 }
 
+/**
+ * The vocabulary key of a slot, given the template text after it: a name with no suffix word (名村: a
+ * hamlet 西庄 before a group, or the bare 委 of 村委12号) is keyed by the unit after its number too, so
+ * that each form keeps its own words; any other slot is its own key.
+ */
+export function slotKey(slot: string, after: string): string {
+  const digits = /^#+\*?/.exec(after);
+  return slot.startsWith('名') && digits ? `${slot}#${numberUnit(after.slice(digits[0].length))}` : slot;
+}
+
 /** A slot word cut into its name and its suffix word (清潭 + 新村, 湖塘 + 镇); null without a known suffix or name. */
 export function wordSuffix(word: string): { name: string; suffix: string } | null {
   for (const [suffix, slot] of SUFFIXES) {

@@ -4,8 +4,8 @@
 // from the district's own templates and words; births by the learned hour and weekday; per ward, a
 // delivery mode, a gestational week and a weight consistent with it, and a stay consistent with the
 // mode. Whatever the profile cannot say comes from the locale's tables. Pure.
-import { QUANTILE_POINTS, type Address, type Counts, type Family, type FamilyProfile, type Locale, type NameShape, type Parent, type PersonName, type Quantiles, type Sex } from '../../domain/index.js';
-import { numberUnit, templateParts, wordSuffix } from './address-template.js';
+import { QUANTILE_POINTS, type Address, type Counts, type DistrictAddresses, type Family, type FamilyProfile, type Locale, type NameShape, type Parent, type PersonName, type Quantiles, type Sex } from '../../domain/index.js';
+import { numberUnit, slotKey, templateParts, wordSuffix } from './address-template.js';
 import { idNumber, regionForDistricts } from './id-number.js';
 import type { LocaleTables } from './locale.js';
 import { enUS } from './locales/en-US.js';
@@ -331,13 +331,37 @@ export function weeksForWeight(rng: Random | null, grams: number): number {
  * a word no kept one is: the name of one kept word with the suffix of another (清潭 + 花园), so that the
  * canaries' estates are not all common ones. Null otherwise (draw a kept word).
  */
-function rareWord(rng: Random, vocabulary: Counts | undefined): string | null {
-  if (!vocabulary || vocabulary.total <= 0 || !rng.chance(vocabulary.other / vocabulary.total)) return null;
+function rareWord(rng: Random, vocabulary: Counts | undefined, once: number | undefined, shape: RareShape | undefined): string | null {
+  if (!vocabulary || vocabulary.total <= 0) return null;
+  // Names with a suffix word (estates): recombined, by the share of words seen once (a young profile
+  // leaves many words under k that the year makes common; new words for all of them are a tell).
+  if (wordSuffix(drawKept(rng, vocabulary) ?? '')) {
+    if (!rng.chance(Math.min(vocabulary.other, once ?? vocabulary.other) / vocabulary.total)) return null;
+    for (let i = 0; i < 10; i++) {
+      const a = wordSuffix(drawKept(rng, vocabulary) ?? ''), b = wordSuffix(drawKept(rng, vocabulary) ?? '');
+      if (!a || !b) return null;
+      const word = a.name + b.suffix;
+      if (!(word in vocabulary.values)) return word;
+    }
+    return null;
+  }
+  // Names without one (hamlets 委前塘 beside a kept 委): the rare words' shape, by their whole share.
+  return rng.chance(vocabulary.other / vocabulary.total) ? shapedWord(rng, shape, vocabulary) : null;
+}
+
+type RareShape = NonNullable<NonNullable<FamilyProfile['addresses']>['rareWords']>[string];
+
+/**
+ * A word of the slot's rare words' shape (a hamlet: 委 + 前 + 塘, each position's characters for the
+ * length drawn), never one the district keeps; null without a shape.
+ */
+function shapedWord(rng: Random, shape: RareShape | undefined, vocabulary: Counts | undefined): string | null {
+  if (!shape) return null;
   for (let i = 0; i < 10; i++) {
-    const a = wordSuffix(drawKept(rng, vocabulary) ?? ''), b = wordSuffix(drawKept(rng, vocabulary) ?? '');
-    if (!a || !b) return null;
-    const word = a.name + b.suffix;
-    if (!(word in vocabulary.values)) return word;
+    const positions = shape.chars[drawKept(rng, shape.lengths) ?? ''];
+    if (!positions) return null;
+    const word = positions.map((c) => drawKept(rng, c) ?? '').join('');
+    if (!vocabulary || !(word in vocabulary.values)) return word;
   }
   return null;
 }
@@ -348,8 +372,19 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
   const usable = a ? Object.entries(a.districts.values).filter(([d, n]) => n > 0 && Object.values(a.byDistrict[d]?.templates.values ?? {}).some((x) => x > 0)) : [];
   const district = usable.length ? rng.weighted(usable) : null;
   const book = district !== null ? a!.byDistrict[district] : undefined;
-  const template = book ? drawKept(rng, book.templates) : null;
-  if (!a || district === null || !book || template === null) return t.address(rng, rng.pick(opts.districts));
+  // A template with a slot no word can fill (a young profile's hamlets of the 路 kind, 委南巷) is drawn
+  // again: the locale table's address (解放路12号) is the last resort, a tell.
+  if (!a || district === null || !book) return t.address(rng, rng.pick(opts.districts));
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const address = templateAddress(rng, a, district, book, opts.districts[0] ?? '');
+    if (address) return address;
+  }
+  return t.address(rng, district || rng.pick(opts.districts));
+}
+
+function templateAddress(rng: Random, a: NonNullable<FamilyProfile['addresses']>, district: string, book: DistrictAddresses, fallbackDistrict: string): Address | null {
+  const template = drawKept(rng, book.templates);
+  if (template === null) return null;
   // The head (常州市, 江苏省常州市 or none) drawn apart from the body; an empty head is kept as ''.
   const head = book.heads ? (drawKept(rng, book.heads) ?? '') : '';
   let full = head;
@@ -368,18 +403,24 @@ function profileAddress(rng: Random, t: LocaleTables, p: FamilyProfile, opts: Pr
     }
     else {
       // The district's own word, else one of another district's (the slot's words were all too rare here).
-      let word = rareWord(rng, book.vocabulary[part.slot]) ?? drawKept(rng, book.vocabulary[part.slot]);
+      // A new word by the share of words seen once, else a kept word; a slot whose words are all too
+      // rare here (hamlets 委前塘, an outside county's towns) a word of the rare words' shape, else
+      // another district's word.
+      // A name with no suffix (名村) keyed by the unit after its number: a hamlet before 组, 委 before 号.
+      const keyed = slotKey(part.slot, parts.slice(i + 1).map((q) => ('literal' in q ? q.literal : 'slot' in q ? `{${q.slot}}` : q.digits ? '#'.repeat(q.digits) : '#*')).join(''));
+      const key = keyed in book.vocabulary ? keyed : part.slot;
+      let word = rareWord(rng, book.vocabulary[key], book.once ? (book.once[key] ?? 0) : undefined, a.rareWords?.[key]) ?? drawKept(rng, book.vocabulary[key]);
       if (word === null) {
-        const others = Object.values(a.byDistrict).map((d) => d.vocabulary[part.slot]).filter((c) => c && Object.keys(c.values).length);
-        word = others.length ? drawKept(rng, rng.pick(others)) : null;
+        const others = Object.values(a.byDistrict).map((d) => d.vocabulary[key]).filter((c) => c && Object.keys(c.values).length);
+        word = shapedWord(rng, a.rareWords?.[key], book.vocabulary[key]) ?? (others.length ? drawKept(rng, rng.pick(others)) : null);
       }
-      if (word === null) return t.address(rng, district || rng.pick(opts.districts));
+      if (word === null) return null;
       full += word;
     }
   }
   const body = full.slice(head.length);
   const street = district && body.startsWith(district) ? body.slice(district.length) : body;
-  return { district: district || (opts.districts[0] ?? ''), street, full };
+  return { district: district || fallbackDistrict, street, full };
 }
 
 // ---------- the family ----------

@@ -78,6 +78,70 @@ describe('address templates', () => {
     expect(new Set(rare)).toEqual(new Set(['清潭花园', '富都新村']));
   });
 
+  it("fills a slot whose words are all too rare with words of the rare words' shape, not another district's", () => {
+    // 新北区 keeps no hamlet (each of a few families) and 武进区 keeps its villages' 名村 word 委: a
+    // 新北区 hamlet was 委 (no 组 form has it) or the locale's table; it is now 委 + a direction + a place.
+    const profile: FamilyProfile = {
+      wards: counts({ 产科一病区: 100 }),
+      addresses: {
+        districts: counts({ 新北区: 40 }),
+        byDistrict: {
+          新北区: { templates: counts({ '新北区{镇}{村}{名村}#*组#*号': 40 }), heads: counts({ 常州市: 40 }), vocabulary: { 镇: counts({ 罗溪镇: 40 }), 村: counts({ 罗溪村: 40 }), 名村: { total: 40, other: 40, values: {} } } },
+          武进区: { templates: counts({ '武进区{镇}{村}{名村}#*号': 10 }), vocabulary: { 镇: counts({ 湖塘镇: 10 }), 村: counts({ 马杭村: 10 }), 名村: counts({ 委: 10 }) } },
+        },
+        numbers: { 组: counts({ 3: 40 }), 号: counts({ 12: 40 }) },
+        rareWords: { 名村: { lengths: counts({ 3: 40 }), chars: { 3: [counts({ 委: 40 }), counts({ 前: 20, 后: 20 }), counts({ 塘: 20, 庄: 20 })] } } },
+      },
+    };
+    const rng = createRandom('hamlets');
+    const hamlets = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '产科一病区', districts: ['新北区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
+      const m = /^常州市新北区罗溪镇罗溪村(委[前后][塘庄])3组12号$/.exec(f.address.full);
+      expect(m).not.toBeNull();
+      hamlets.add(m![1]);
+    }
+    expect(hamlets.size).toBe(4);
+  });
+
+  it("draws another template where a slot's words are all too rare and no shape fills it, never the locale table's address", () => {
+    const profile: FamilyProfile = {
+      wards: counts({ 产科一病区: 100 }),
+      addresses: {
+        districts: counts({ 金坛区: 40 }),
+        byDistrict: { 金坛区: { templates: counts({ '金坛区{镇}{村}{路}#*组#*号': 10, '金坛区{镇}{小区}#*幢#*室': 30 }), heads: counts({ 常州市: 40 }), vocabulary: { 镇: counts({ 儒林镇: 40 }), 村: counts({ 建春村: 10 }), 路: { total: 10, other: 10, values: {} }, 小区: counts({ 华城苑: 30 }) } } },
+        numbers: { 幢: counts({ 3: 30 }), 室: counts({ 502: 30 }) },
+      },
+    };
+    const rng = createRandom('no-locale');
+    for (let i = 0; i < 100; i++) {
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '产科一病区', districts: ['金坛区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
+      expect(f.address.full).toBe('常州市金坛区儒林镇华城苑3幢502室');
+    }
+  });
+
+  it('makes up new estates by the share of words seen once, not by all those a young profile leaves under k', () => {
+    // 20 of 40 families' estates under k, but only 4 seen once: the others are common in a year's dump.
+    const vocabulary = { 镇: counts({ 西林街道: 40 }), 小区: { total: 40, other: 20, values: { 清潭新村: 10, 富都花园: 10 } } };
+    const profile: FamilyProfile = {
+      wards: counts({ 产科一病区: 100 }),
+      addresses: {
+        districts: counts({ 钟楼区: 40 }),
+        byDistrict: { 钟楼区: { templates: counts({ '钟楼区{镇}{小区}#*-#*': 40 }), heads: counts({ 常州市: 40 }), vocabulary, once: { 小区: 4 } } },
+        numbers: { '-': counts({ 31: 40 }), 室: counts({ 901: 20, 1702: 20 }) },
+      },
+    };
+    const rng = createRandom('once');
+    let made = 0;
+    for (let i = 0; i < 400; i++) {
+      const f = generateFamilyFromProfile(rng, { locale: 'zh-CN', hospital: 'h', ward: '产科一病区', districts: ['钟楼区'], timeZone: 'Asia/Shanghai', birthFrom: new Date('2025-05-01'), birthTo: new Date('2025-05-08'), phone: (role) => `pending:${role}`, emailDomain: () => null }, profile);
+      if (!/清潭新村|富都花园/.test(f.address.full)) made++;
+    }
+    // 4 / 40 = 0.1 (sd about 0.015), where the whole rare share gave 0.5.
+    expect(made / 400).toBeGreaterThan(0.05);
+    expect(made / 400).toBeLessThan(0.16);
+  });
+
   it('counts numbers under the unit that follows them', () => {
     expect(numberUnit('室')).toBe('室');
     expect(numberUnit('号楼#单元')).toBe('号楼');
