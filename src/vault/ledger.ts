@@ -413,6 +413,14 @@ export async function sealContact(tx: Queryable, id: number, meta?: SealMeta): P
  * statement): for a batch that seals its contacts one by one as it triages them, and changes none of
  * what is sealed meanwhile. By contact id.
  */
+/**
+ * Contacts hashed or sealed in one go by readContactSeals and sealContactsRead before they let the event
+ * loop run (setImmediate): in `cradle watch` they share the process with the webhooks, each answered
+ * only once stored, which must not wait for a triage batch's hundred hashes.
+ */
+const SEAL_CHUNK = 25;
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface ContactSeal {
   evidence: Record<string, unknown>;
   /** The contact_events row's hash for its `rows` entry. */
@@ -425,7 +433,10 @@ export async function readContactSeals(tx: Queryable, ids: readonly number[]): P
   const keys = [...new Set(ids.map(String))];
   // One read: the row's columns (ROWS) hold every column its `contact` entry takes (EVIDENCE.contact).
   const { rows } = await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect('contact_events')} WHERE ${ROWS.contact_events.key} = ANY($1::bigint[])`, [keys]);
-  for (const r of rows) out.set(Number(r.key), { evidence: r, rowHash: rowHash('contact_events', r) });
+  for (let i = 0; i < rows.length; i++) {
+    if (i && i % SEAL_CHUNK === 0) await breathe();
+    out.set(Number(rows[i].key), { evidence: rows[i], rowHash: rowHash('contact_events', rows[i]) });
+  }
   return out;
 }
 
@@ -450,7 +461,12 @@ export async function sealContactRead(tx: Queryable, seals: ReadonlyMap<number, 
 export async function sealContactsRead(tx: Queryable, seals: ReadonlyMap<number, ContactSeal>, ids: readonly number[], meta: Omit<SealMeta, 'incidentId'> = {}): Promise<void> {
   if (ids.length === 0) return;
   const actor = meta.actor === undefined ? cliActor() : meta.actor;
-  const entries: NewLedgerEntry[] = ids.map((id) => ({ kind: 'contact', ref: String(id), incidentId: null, actor, content: EVIDENCE.contact.content(contactSeal(seals, id).evidence), at: meta.at }));
+  // The contacts' entries SEAL_CHUNK at a time, the event loop let run between (the same entries in the same order).
+  for (let i = 0; i < ids.length; i += SEAL_CHUNK) {
+    if (i) await breathe();
+    await appendLedgerEntries(tx, ids.slice(i, i + SEAL_CHUNK).map((id) => ({ kind: 'contact', ref: String(id), incidentId: null, actor, content: EVIDENCE.contact.content(contactSeal(seals, id).evidence), at: meta.at })));
+  }
+  const entries: NewLedgerEntry[] = [];
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += ROWS_PER_ENTRY) {
     const rows = Object.fromEntries(unique.slice(i, i + ROWS_PER_ENTRY).map((id) => [String(id), contactSeal(seals, id).rowHash]));
