@@ -25,7 +25,7 @@ import { backendCpu, cpuSince, fmtInt, processCpu, textTable } from './instrumen
 const suffix = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 8);
 const TOKEN = 'bench-twilio-auth-token';
 
-interface LoopDelay { p50: number; p99: number; p999: number; max: number; stalls: [number, number][] }
+interface LoopDelay { p50: number; p99: number; p999: number; max: number; stalls: [number, number, number][] }
 interface Run { requests: number; errors: number; seconds: number; p50: number; p99: number; statuses: Record<string, number>; serverCpu?: number | null; pgCpu?: number | null; loop?: LoopDelay | null }
 
 function flag(name: string, fallback: number): number {
@@ -165,9 +165,12 @@ async function main(): Promise<void> {
     const perRequest = (cpu: number | null | undefined, r: Run) => (cpu === null || cpu === undefined || !r.requests ? '-' : ((cpu * 1000) / r.requests).toFixed(2));
     for (const [label, r] of Object.entries(runs)) {
       const loop = r.loop ? `${r.loop.p99.toFixed(1)} / ${r.loop.p999.toFixed(1)} / ${r.loop.max.toFixed(1)}` : '-';
-      rows.push([label, fmtInt(r.requests), fmtInt(r.requests / r.seconds), r.p50.toFixed(1), r.p99.toFixed(1), perRequest(r.serverCpu, r), perRequest(r.pgCpu, r), loop, String(r.errors), JSON.stringify(r.statuses)]);
+      // Stalls the process spent mostly running (CPU ≥ 80 % of the stall): its own long tasks.
+      const own = r.loop?.stalls.filter(([from, to, cpu]) => cpu >= (0.8 * (to - from)) / 1000).map(([, , cpu]) => cpu) ?? [];
+      const tasks = r.loop ? `${own.length}${own.length ? `, ${Math.max(...own).toFixed(0)}` : ''}` : '-';
+      rows.push([label, fmtInt(r.requests), fmtInt(r.requests / r.seconds), r.p50.toFixed(1), r.p99.toFixed(1), perRequest(r.serverCpu, r), perRequest(r.pgCpu, r), loop, tasks, String(r.errors), JSON.stringify(r.statuses)]);
     }
-    console.log(textTable(['server', 'answered 200', 'req/s', 'p50 ms', 'p99 ms', 'node CPU ms/req', 'PG CPU ms/req', 'loop delay p99 / p99.9 / max ms', 'errors', 'statuses'], rows));
+    console.log(textTable(['server', 'answered 200', 'req/s', 'p50 ms', 'p99 ms', 'node CPU ms/req', 'PG CPU ms/req', 'loop delay p99 / p99.9 / max ms', 'long tasks > 10 ms, longest', 'errors', 'statuses'], rows));
     console.log(`\ncradle watch triaged ${fmtInt(triaged)} of its ${fmtInt(runs['cradle watch'].requests)} contacts during the load; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     const [c, b] = [runs['cradle watch'], runs['bare node:http + INSERT']];
     console.log(`\nthroughput ratio cradle/bare: ${((c.requests / c.seconds) / (b.requests / b.seconds)).toFixed(2)}; goal ≥ 0.9 with p99 < 50 ms (issue 18), triage running in cradle watch as it does in service`);
