@@ -9,6 +9,7 @@ import { migrate, openDatabase } from '../src/db/index.js';
 import { redact } from '../src/lib/redact.js';
 import { demoConfig } from '../src/demo/setup.js';
 import { PACKAGE_ROOT } from '../src/lib/paths.js';
+import { pathToFileURL } from 'node:url';
 import { twilioSignature } from '../src/watch/signatures.js';
 import { backendCpu, cpuSince, fmtInt, processCpu, textTable } from './instrument.js';
 
@@ -17,13 +18,15 @@ import { backendCpu, cpuSince, fmtInt, processCpu, textTable } from './instrumen
 // same single INSERT, in the same run. Prints requests/s and p50/p99 latency; asserts nothing.
 //
 //   node dist/bench/watch.js [--seconds S] [--connections C] [--cpu-prof DIR]
-//   --cpu-prof DIR: V8 CPU profile of the cradle watch process, written to DIR when it stops.
+//   --cpu-prof DIR: V8 CPU profile of the cradle watch process, written to DIR when it stops, with
+//     loop-<pid>.json: the times the event loop was held more than 10 ms (bench/loop-delay.ts).
 //   server: CRADLE_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); its databases are created and dropped.
 
 const suffix = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 8);
 const TOKEN = 'bench-twilio-auth-token';
 
-interface Run { requests: number; errors: number; seconds: number; p50: number; p99: number; statuses: Record<string, number>; serverCpu?: number | null; pgCpu?: number | null }
+interface LoopDelay { p50: number; p99: number; p999: number; max: number; stalls: [number, number, number][] }
+interface Run { requests: number; errors: number; seconds: number; p50: number; p99: number; statuses: Record<string, number>; serverCpu?: number | null; pgCpu?: number | null; loop?: LoopDelay | null }
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -124,35 +127,50 @@ async function main(): Promise<void> {
     const config = path.join(work, 'cradle.config.json');
     fs.writeFileSync(config, JSON.stringify({ ...demoConfig({ 产科一病区: 1 }), vault: dbUrl.toString(), watch: { rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } } }));
     const profDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : null;
+    if (profDir) fs.mkdirSync(profDir, { recursive: true });
     const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`] : [];
+    // Each server's event-loop delay over the load (bench/loop-delay.ts, preloaded).
+    const loopFile = (label: string) => path.join(profDir ? path.resolve(profDir) : work, `loop-${label}.json`);
+    const preload = ['--import', pathToFileURL(path.join(PACKAGE_ROOT, 'dist', 'bench', 'loop-delay.js')).href];
     const monitor = new pg.Pool({ connectionString: dbUrl.toString(), max: 1 });
     // CPU-seconds of the server process and of its PostgreSQL backends (from /proc, the server being
     // local) over the load: figures that hold on a shared machine where requests/s do not.
-    const measured = async (child: ChildProcess, port: number): Promise<Run> => {
+    const measured = async (child: ChildProcess, port: number, file: string): Promise<Run> => {
       const [server0, pg0] = [tryCpu(child.pid!), await backendCpu(monitor, name)];
+      child.kill('SIGUSR2');
       const run = await load(port, `http://127.0.0.1:${port}`, seconds, connections);
+      child.kill('SIGUSR2');
       const [server1, pg1] = [tryCpu(child.pid!), await backendCpu(monitor, name)];
-      return { ...run, serverCpu: server0 !== null && server1 !== null ? server1 - server0 : null, pgCpu: cpuSince(pg0, pg1) };
+      let loop: LoopDelay | null = null;
+      for (let i = 0; i < 200 && !loop; i++) {
+        if (fs.existsSync(file)) loop = JSON.parse(fs.readFileSync(file, 'utf8')) as LoopDelay;
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      return { ...run, serverCpu: server0 !== null && server1 !== null ? server1 - server0 : null, pgCpu: cpuSince(pg0, pg1), loop };
     };
     try {
-      const watch = await start(process.execPath, [...prof, path.join(PACKAGE_ROOT, 'bin', 'cradle'), 'watch', '--config', config, '--port', String(cradlePort), '--public-url', `http://127.0.0.1:${cradlePort}`], { TWILIO_AUTH_TOKEN: TOKEN });
+      const watch = await start(process.execPath, [...prof, ...preload, path.join(PACKAGE_ROOT, 'bin', 'cradle'), 'watch', '--config', config, '--port', String(cradlePort), '--public-url', `http://127.0.0.1:${cradlePort}`], { TWILIO_AUTH_TOKEN: TOKEN, CRADLE_BENCH_LOOP_DELAY: loopFile(`watch-${process.pid}`) });
       children.push(watch);
-      runs['cradle watch'] = await measured(watch, cradlePort);
+      runs['cradle watch'] = await measured(watch, cradlePort, loopFile(`watch-${process.pid}`));
       const { rows } = await monitor.query<{ triaged: number }>(`SELECT count(*)::int AS triaged FROM contact_events WHERE triaged_at IS NOT NULL`);
       triaged = rows[0].triaged;
       watch.kill('SIGTERM');
-      const bare = await start(process.execPath, [path.join(PACKAGE_ROOT, 'dist', 'bench', 'bare-server.js'), dbUrl.toString(), String(barePort)], {});
+      const bare = await start(process.execPath, [...preload, path.join(PACKAGE_ROOT, 'dist', 'bench', 'bare-server.js'), dbUrl.toString(), String(barePort)], { CRADLE_BENCH_LOOP_DELAY: loopFile(`bare-${process.pid}`) });
       children.push(bare);
-      runs['bare node:http + INSERT'] = await measured(bare, barePort);
+      runs['bare node:http + INSERT'] = await measured(bare, barePort, loopFile(`bare-${process.pid}`));
       bare.kill('SIGTERM');
     } finally {
       await monitor.end();
     }
     const perRequest = (cpu: number | null | undefined, r: Run) => (cpu === null || cpu === undefined || !r.requests ? '-' : ((cpu * 1000) / r.requests).toFixed(2));
     for (const [label, r] of Object.entries(runs)) {
-      rows.push([label, fmtInt(r.requests), fmtInt(r.requests / r.seconds), r.p50.toFixed(1), r.p99.toFixed(1), perRequest(r.serverCpu, r), perRequest(r.pgCpu, r), String(r.errors), JSON.stringify(r.statuses)]);
+      const loop = r.loop ? `${r.loop.p99.toFixed(1)} / ${r.loop.p999.toFixed(1)} / ${r.loop.max.toFixed(1)}` : '-';
+      // Stalls the process spent mostly running (CPU ≥ 80 % of the stall): its own long tasks.
+      const own = r.loop?.stalls.filter(([from, to, cpu]) => cpu >= (0.8 * (to - from)) / 1000).map(([, , cpu]) => cpu) ?? [];
+      const tasks = r.loop ? `${own.length}${own.length ? `, ${Math.max(...own).toFixed(0)}` : ''}` : '-';
+      rows.push([label, fmtInt(r.requests), fmtInt(r.requests / r.seconds), r.p50.toFixed(1), r.p99.toFixed(1), perRequest(r.serverCpu, r), perRequest(r.pgCpu, r), loop, tasks, String(r.errors), JSON.stringify(r.statuses)]);
     }
-    console.log(textTable(['server', 'answered 200', 'req/s', 'p50 ms', 'p99 ms', 'node CPU ms/req', 'PG CPU ms/req', 'errors', 'statuses'], rows));
+    console.log(textTable(['server', 'answered 200', 'req/s', 'p50 ms', 'p99 ms', 'node CPU ms/req', 'PG CPU ms/req', 'loop delay p99 / p99.9 / max ms', 'long tasks > 10 ms, longest', 'errors', 'statuses'], rows));
     console.log(`\ncradle watch triaged ${fmtInt(triaged)} of its ${fmtInt(runs['cradle watch'].requests)} contacts during the load; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     const [c, b] = [runs['cradle watch'], runs['bare node:http + INSERT']];
     console.log(`\nthroughput ratio cradle/bare: ${((c.requests / c.seconds) / (b.requests / b.seconds)).toFixed(2)}; goal ≥ 0.9 with p99 < 50 ms (issue 18), triage running in cradle watch as it does in service`);

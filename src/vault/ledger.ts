@@ -38,9 +38,15 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  // Keys in code-unit order (sort's default, as < compares strings), built by concatenation: every
+  // entry sealed goes through here (a triage batch's hundred contacts, under a flood of webhooks).
+  const object = value as Record<string, unknown>;
+  let out = '';
+  for (const k of Object.keys(object).sort()) {
+    const v = object[k];
+    if (v !== undefined) out += `${out ? ',' : ''}${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return `{${out}}`;
 }
 
 export function sha256Hex(text: string | Buffer): string {
@@ -121,6 +127,7 @@ export async function appendLedgerEntries(tx: Queryable, entries: readonly NewLe
       prev_hash: head.hash,
     };
     const full: LedgerEntry = { ...base, content, hash: entryHash(base) };
+    contentTexts.set(full, text);
     out.push(full);
     head = { seq: full.seq, hash: full.hash };
   }
@@ -131,21 +138,29 @@ export async function appendLedgerEntries(tx: Queryable, entries: readonly NewLe
   return out;
 }
 
+/** Each entry's content as hashed (canonicalJson), to be stored as it is: the same jsonb, not made again. */
+const contentTexts = new WeakMap<LedgerEntry, string>();
+
 async function insertLedgerEntries(tx: Queryable, out: readonly LedgerEntry[]): Promise<void> {
+  const text = (e: LedgerEntry) => contentTexts.get(e) ?? JSON.stringify(e.content);
   if (out.length === 1) {
     const [full] = out;
     await tx.query(
       `INSERT INTO ledger (seq, at, kind, ref, incident_id, actor, content, content_hash, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [full.seq, full.at.toISOString(), full.kind, full.ref, full.incident_id, full.actor, JSON.stringify(full.content), full.content_hash, full.prev_hash, full.hash],
+      [full.seq, full.at.toISOString(), full.kind, full.ref, full.incident_id, full.actor, text(full), full.content_hash, full.prev_hash, full.hash],
     );
   } else {
-    const col = <K extends keyof LedgerEntry>(k: K) => out.map((e) => e[k]);
+    // One JSON document, each content in it as its text: node-postgres escapes array parameters element
+    // by element (a hundred contents of a triage batch held the event loop for milliseconds).
+    const json = (v: string | null) => JSON.stringify(v);
+    const doc = `[${out.map((e) => `{"seq":${e.seq},"at":${json(e.at.toISOString())},"kind":${json(e.kind)},"ref":${json(e.ref)},"incident_id":${json(e.incident_id)},"actor":${json(e.actor)},"content":${text(e)},"content_hash":${json(e.content_hash)},"prev_hash":${json(e.prev_hash)},"hash":${json(e.hash)}}`).join(',')}]`;
     await tx.query(
       `INSERT INTO ledger (seq, at, kind, ref, incident_id, actor, content, content_hash, prev_hash, hash)
-       SELECT seq, at, kind, ref, incident_id, actor, content::jsonb, content_hash, prev_hash, hash
-         FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-              AS e(seq, at, kind, ref, incident_id, actor, content, content_hash, prev_hash, hash)`,
-      [col('seq'), out.map((e) => e.at.toISOString()), col('kind'), col('ref'), col('incident_id'), col('actor'), out.map((e) => JSON.stringify(e.content)), col('content_hash'), col('prev_hash'), col('hash')],
+       SELECT seq, at, kind, ref, incident_id, actor, content, content_hash, prev_hash, hash
+         FROM json_to_recordset($1::json)
+              AS e(seq bigint, at timestamptz, kind text, ref text, incident_id text, actor text, content jsonb, content_hash text, prev_hash text, hash text)
+        ORDER BY seq`,
+      [doc],
     );
   }
 }
@@ -394,10 +409,18 @@ export async function sealContact(tx: Queryable, id: number, meta?: SealMeta): P
 }
 
 /**
- * What sealContact and sealContacts read of each contact, read for many contacts at once (two
- * statements): for a batch that seals its contacts one by one as it triages them, and changes none of
+ * What sealContact and sealContacts read of each contact, read for many contacts at once (one
+ * statement): for a batch that seals its contacts one by one as it triages them, and changes none of
  * what is sealed meanwhile. By contact id.
  */
+/**
+ * Contacts hashed or sealed in one go by readContactSeals and sealContactsRead before they let the event
+ * loop run (setImmediate): in `cradle watch` they share the process with the webhooks, each answered
+ * only once stored, which must not wait for a triage batch's hundred hashes.
+ */
+const SEAL_CHUNK = 25;
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface ContactSeal {
   evidence: Record<string, unknown>;
   /** The contact_events row's hash for its `rows` entry. */
@@ -408,12 +431,11 @@ export async function readContactSeals(tx: Queryable, ids: readonly number[]): P
   const out = new Map<number, ContactSeal>();
   if (ids.length === 0) return out;
   const keys = [...new Set(ids.map(String))];
-  const src = ROWS.contact_events;
-  const [evidence, { rows }] = [await evidenceRows(tx, 'contact', keys), await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect('contact_events')} WHERE ${src.lookup ?? `${src.key} = ANY($1::${src.keyType}[])`}`, [keys])];
-  const hashes = new Map(rows.map((r) => [r.key, rowHash('contact_events', r)]));
-  for (const r of evidence) {
-    const hash = hashes.get(String(r.key));
-    if (hash !== undefined) out.set(Number(r.key), { evidence: r, rowHash: hash });
+  // One read: the row's columns (ROWS) hold every column its `contact` entry takes (EVIDENCE.contact).
+  const { rows } = await tx.query<Record<string, unknown> & { key: string }>(`${rowSelect('contact_events')} WHERE ${ROWS.contact_events.key} = ANY($1::bigint[])`, [keys]);
+  for (let i = 0; i < rows.length; i++) {
+    if (i && i % SEAL_CHUNK === 0) await breathe();
+    out.set(Number(rows[i].key), { evidence: rows[i], rowHash: rowHash('contact_events', rows[i]) });
   }
   return out;
 }
@@ -439,7 +461,12 @@ export async function sealContactRead(tx: Queryable, seals: ReadonlyMap<number, 
 export async function sealContactsRead(tx: Queryable, seals: ReadonlyMap<number, ContactSeal>, ids: readonly number[], meta: Omit<SealMeta, 'incidentId'> = {}): Promise<void> {
   if (ids.length === 0) return;
   const actor = meta.actor === undefined ? cliActor() : meta.actor;
-  const entries: NewLedgerEntry[] = ids.map((id) => ({ kind: 'contact', ref: String(id), incidentId: null, actor, content: EVIDENCE.contact.content(contactSeal(seals, id).evidence), at: meta.at }));
+  // The contacts' entries SEAL_CHUNK at a time, the event loop let run between (the same entries in the same order).
+  for (let i = 0; i < ids.length; i += SEAL_CHUNK) {
+    if (i) await breathe();
+    await appendLedgerEntries(tx, ids.slice(i, i + SEAL_CHUNK).map((id) => ({ kind: 'contact', ref: String(id), incidentId: null, actor, content: EVIDENCE.contact.content(contactSeal(seals, id).evidence), at: meta.at })));
+  }
+  const entries: NewLedgerEntry[] = [];
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += ROWS_PER_ENTRY) {
     const rows = Object.fromEntries(unique.slice(i, i + ROWS_PER_ENTRY).map((id) => [String(id), contactSeal(seals, id).rowHash]));

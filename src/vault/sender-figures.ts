@@ -29,7 +29,10 @@ export interface SenderFigures {
   numbers: number;
   firstAt: Date | null;
   lastAt: Date | null;
-  /** Its untriaged contacts to numbers no canary held (when they came), each with whether sender_numbers has the number already. */
+  /**
+   * Its untriaged contacts to numbers no canary held (when they came), each with whether sender_numbers
+   * has the number already (senderFigures lists only those it has not: the others add nothing).
+   */
   untriaged: { to: string; at: Date; known: boolean }[];
 }
 
@@ -51,13 +54,15 @@ export async function senderFigures(db: Queryable, froms: readonly string[], can
     [senders],
   );
   for (const r of ns) Object.assign(out.get(r.from_address)!, { numbers: r.n, firstAt: new Date(r.first_at), lastAt: new Date(r.last_at) });
-  const { rows: us } = await db.query<{ from_address: string; to_address: string; occurred_at: Date; known: boolean }>(
-    `SELECT e.from_address, e.to_address, e.occurred_at,
-            EXISTS (SELECT 1 FROM sender_numbers n WHERE n.from_address = e.from_address AND n.to_address = e.to_address) AS known
-       FROM contact_events e WHERE e.from_address = ANY($1::text[]) AND e.triaged_at IS NULL AND ${UNRELATED}`,
+  // Only those to numbers sender_numbers has not: a flood from one sender to one number is a backlog of
+  // thousands, read (and parsed) again by every batch, that counts for nothing once the number is known.
+  const { rows: us } = await db.query<{ from_address: string; to_address: string; occurred_at: Date }>(
+    `SELECT e.from_address, e.to_address, e.occurred_at
+       FROM contact_events e WHERE e.from_address = ANY($1::text[]) AND e.triaged_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM sender_numbers n WHERE n.from_address = e.from_address AND n.to_address = e.to_address) AND ${UNRELATED}`,
     [senders],
   );
-  for (const r of us) out.get(r.from_address)!.untriaged.push({ to: r.to_address, at: new Date(r.occurred_at), known: r.known });
+  for (const r of us) out.get(r.from_address)!.untriaged.push({ to: r.to_address, at: new Date(r.occurred_at), known: false });
   return out;
 }
 

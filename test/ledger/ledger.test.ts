@@ -38,6 +38,8 @@ describe('the chain walk (pure)', () => {
     expect(canonicalJson({ b: [1, { d: 2, c: null }], a: new Date(0) })).toBe('{"a":"1970-01-01T00:00:00.000Z","b":[1,{"c":null,"d":2}]}');
     // appendLedger hashes the canonical text it stores parsed: canonical again, parsed back, it is that text.
     const odd = { z: undefined, '10': -0, '9': [undefined, NaN, 1e21, 0.1 + 0.2], 'é': '宝宝\u2028"\\', at: new Date(1), b: Buffer.from('ab'), n: { y: null, x: [[], {}] } };
+    // Keys in code-unit order ('10' before '9'), undefined members left out, as the ledger has always hashed them.
+    expect(canonicalJson(odd)).toBe('{"10":0,"9":[null,null,1e+21,0.30000000000000004],"at":"1970-01-01T00:00:00.001Z","b":{"0":97,"1":98},"n":{"x":[[],{}],"y":null},"é":"宝宝\u2028\\"\\\\"}');
     expect(canonicalJson(JSON.parse(canonicalJson(odd)))).toBe(canonicalJson(odd));
     expect(contentHash(JSON.parse(canonicalJson(odd)))).toBe(contentHash(odd));
 
