@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { openDatabase, readOnly, type ReadOnlyQueryable } from '../src/db/index.js';
@@ -13,6 +14,15 @@ import { parseArgs, UsageError } from './args.js';
 
 const run = promisify(execFile);
 const note = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+// A process's CPU seconds (utime + stime, ticks of 1/100 s) from /proc: the server backend's, robust on a loaded machine.
+const cpuOf = (pid: number): number | null => {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+};
 const USAGE = 'usage: node dist/bench/profile.js [--families 1000000] [--runs 1]';
 
 async function main(): Promise<void> {
@@ -41,22 +51,35 @@ async function main(): Promise<void> {
         await run('psql', [url.toString(), '-q', '-c', `\\copy (SELECT * FROM his."ZY_BRXX" m LEFT JOIN his."XSE_XX" b ON b."MQID" = m."ID") TO '/dev/null'`]);
         refMs.push(performance.now() - t0);
         t0 = performance.now();
-        const slow: [number, string][] = [];
-        const profile = await readOnly(db, (tx) => {
+        const slow: [number, number | null, number, string][] = [];
+        const client = process.cpuUsage();
+        let server: number | null = null;
+        const profile = await readOnly(db, async (tx) => {
+          // The backend serving the read-only transaction: its CPU per statement, read from /proc.
+          const backend = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+          const before = cpuOf(backend);
           // The slowest statements, to show where the time goes.
           const timed: ReadOnlyQueryable = {
             kind: tx.kind,
             query: async <T>(sql: string, params?: readonly unknown[]) => {
               const t = performance.now();
+              const c0 = cpuOf(backend);
               const res = await tx.query<T>(sql, params);
-              slow.push([performance.now() - t, sql.replace(/\s+/g, ' ').slice(0, 160)]);
+              const c1 = cpuOf(backend);
+              slow.push([performance.now() - t, c0 !== null && c1 !== null ? c1 - c0 : null, (res as { rows: unknown[] }).rows.length, sql.replace(/\s+/g, ' ').slice(0, 160)]);
               return res;
             },
           };
-          return learnProfile(timed, mapping, { hospital: 'bench', k: 5, timeZone: 'Asia/Shanghai', onProgress: (m) => note(m) });
+          const p = await learnProfile(timed, mapping, { hospital: 'bench', k: 5, timeZone: 'Asia/Shanghai', onProgress: (m) => note(m) });
+          const after = cpuOf(backend);
+          server = before !== null && after !== null ? after - before : null;
+          return p;
         });
-        note(`${slow.length} statements, ${(slow.reduce((a, [ms]) => a + ms, 0) / 1000).toFixed(1)} s in them; the slowest:`);
-        for (const [ms, sql] of slow.sort((a, b) => b[0] - a[0]).slice(0, 30)) note(`  ${(ms / 1000).toFixed(2)} s  ${sql}`);
+        const used = process.cpuUsage(client);
+        const fmt = (x: number | null) => (x === null ? '?' : x.toFixed(2));
+        note(`${slow.length} statements, ${(slow.reduce((a, [ms]) => a + ms, 0) / 1000).toFixed(1)} s wall in them; the slowest (wall, server backend CPU, rows):`);
+        for (const [ms, c, n, sql] of slow.sort((a, b) => b[0] - a[0]).slice(0, 30)) note(`  ${(ms / 1000).toFixed(2)} s  ${fmt(c)} CPU-s  ${n} rows  ${sql}`);
+        note(`run ${r + 1}: server backend CPU ${fmt(server)} s, client CPU ${((used.user + used.system) / 1e6).toFixed(1)} s (this process, its other threads included)`);
         learnMs.push(performance.now() - t0);
         const cols = profile.columns;
         note(`  what it found: m.ZYH key ${JSON.stringify(cols['m.ZYH'].key)}; m.SFZH ID cards valid ${cols['m.SFZH'].key?.idCard?.validShare}; b.TZ steps ${JSON.stringify(cols['b.TZ'].number?.steps)}; m.MZ ${JSON.stringify(cols['m.MZ'].values)}`);
