@@ -129,7 +129,8 @@ export interface EmptyDraw {
  * Which of a family's columns are empty, drawn jointly per table from the real rows' null patterns
  * (`profile.nullPatterns`): the patterns consistent with what the family already fixes (its trap phones
  * and e-mail, a father not recorded, fields it has no value for, fields an earlier table decided), drawn by
- * their counts, then applied to the fields and learned columns free to follow. A discharge, keys, stamps
+ * their counts (only those of discharged rows where the table holds a discharge: a canary's final state),
+ * then applied to the fields and learned columns free to follow. A discharge, keys, stamps
  * and unmapped columns take no part. Returns null for a table with no patterns or none consistent
  * (the caller falls back to each column's own share). Fields decided here are in `decided`.
  */
@@ -156,7 +157,15 @@ export function drawEmpties(
   });
   const fits = entries.filter(([p]) => roles.every((r, j) => r.kind !== 'known' || (p[j] !== '-') === r.empty)).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   if (fits.length === 0) return null;
-  const pattern = rng.weighted(fits);
+  // A canary gives birth and goes home: where the table holds the discharge, only the patterns of rows
+  // the hospital has discharged. A row still in hospital may not have reached the columns written later
+  // (a mother not yet delivered has no delivery mode), which no delivered mother lacks.
+  const discharge = patterns.columns.flatMap((column, j) => {
+    const value = step.columns.find((c) => c.column === column)?.value;
+    return value?.type === 'field' && value.field === 'dischargedAt' ? [j] : [];
+  });
+  const final = fits.filter(([p]) => discharge.every((j) => p[j] === '-'));
+  const pattern = rng.weighted(final.length ? final : fits);
   const out: EmptyDraw = { blank: [], emptyText: [], learned: {} };
   roles.forEach((r, j) => {
     const state = pattern[j] as 'N' | 'E' | '-';
