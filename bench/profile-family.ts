@@ -110,6 +110,7 @@ async function main(): Promise<void> {
           note(`${c0 !== null && c1 !== null ? (c1 - c0).toFixed(2) : '?'} s CPU, ${r.rows.length} rows: ${sql.replace(/\s+/g, ' ').slice(0, 90)}`);
           return r;
         },
+        tune: tx.tune?.bind(tx),
       } as unknown as typeof tx;
       const p = await learnFamilyProfile(timed, MAPPING, { k: 5 });
       after = cpu(backend);

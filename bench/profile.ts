@@ -69,6 +69,7 @@ async function main(): Promise<void> {
               slow.push([performance.now() - t, c0 !== null && c1 !== null ? c1 - c0 : null, (res as { rows: unknown[] }).rows.length, sql.replace(/\s+/g, ' ').slice(0, 160)]);
               return res;
             },
+            tune: tx.tune?.bind(tx),
           };
           const p = await learnProfile(timed, mapping, { hospital: 'bench', k: 5, timeZone: 'Asia/Shanghai', onProgress: (m) => note(m) });
           const after = cpuOf(backend);

@@ -1,4 +1,4 @@
-export type { Database, Queryable, QueryResult, ReadOnlyQueryable, Row, TransactionOptions } from './types.js';
+export type { Database, Queryable, QueryResult, ReadOnlyQueryable, ReadOnlyTuning, Row, TransactionOptions } from './types.js';
 export { readOnly, StatementRefused } from './readonly.js';
 export { openDatabase, openMemoryDatabase, locationKind, lingerEmbedded, closeLingering, type OpenOptions } from './open.js';
 export { migrate, loadMigrations } from './migrate.js';

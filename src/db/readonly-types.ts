@@ -1,5 +1,5 @@
 import { UserError } from '../lib/errors.js';
-import type { ReadOnlyQueryable } from './types.js';
+import type { ReadOnlyQueryable, ReadOnlyTuning } from './types.js';
 
 /** A statement refused under the read-only promise; its message says why, on one line. */
 export class StatementRefused extends UserError {
@@ -18,6 +18,8 @@ export interface ReadOnlyDialect {
   mark(tx: ReadOnlyQueryable, token: string): Promise<void>;
   /** What is wrong after a statement ran, or null when the transaction is the same, still read-only and unwritten. */
   confirm(tx: ReadOnlyQueryable, token: string): Promise<string | null>;
+  /** Statements setting the caller's tuning for the rest of the transaction ([] where the dialect has no such setting). */
+  tuning(opts: ReadOnlyTuning): string[];
 }
 
 

@@ -15,6 +15,14 @@ export interface ReadOnlyQueryable {
   /** The server's version text where the dialect needs it (MySQL: "10.11.19-MariaDB-…" or "8.4.3"). */
   readonly serverVersion?: string;
   query<T = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** Tune the rest of a read-only transaction (readOnly's handle has it; nothing else needs to). */
+  tune?(tuning: ReadOnlyTuning): Promise<void>;
+}
+
+/** What the rest of one read-only transaction may be tuned for. */
+export interface ReadOnlyTuning {
+  /** MiB one sort or hash of a statement may use before it spills to disk (PostgreSQL's work_mem); null: the server's own again. */
+  workMemMiB?: number | null;
 }
 
 /** What every database handle offers, inside or outside a transaction. */

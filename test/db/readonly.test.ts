@@ -132,6 +132,21 @@ describe.each(BACKENDS)('readOnly() on %s', (backend) => {
     expect(await victimRows()).toBe(3);
   });
 
+  it('runs without JIT, takes a work_mem for the rest of the transaction only, and refuses one that is not a whole MiB', async () => {
+    const setting = (q: { query: Database['query'] }, name: string) => q.query<{ v: string }>(`SELECT current_setting('${name}') AS v`).then((r) => r.rows[0].v);
+    const outside = await setting(db, 'work_mem');
+    const seen = await readOnly(db, async (q) => {
+      const before = [await setting(q, 'jit'), await setting(q, 'work_mem')];
+      await q.tune!({ workMemMiB: 1024 });
+      const raised = await setting(q, 'work_mem');
+      await q.tune!({ workMemMiB: null });
+      return [...before, raised, await setting(q, 'work_mem')];
+    });
+    expect(seen).toEqual(['off', outside, '1GB', outside]);
+    expect(await setting(db, 'work_mem')).toBe(outside);
+    await expect(readOnly(db, (q) => q.tune!({ workMemMiB: 1.5 }))).rejects.toThrow('work_mem of 1.5 MiB is not a whole number from 1 to 2097151');
+  });
+
   it('refuses writes the text check lets through: the transaction is READ ONLY', async () => {
     for (const sql of ['WITH d AS (DELETE FROM victim RETURNING id) SELECT id FROM d', 'SELECT * INTO pwned FROM victim', 'SELECT * FROM victim FOR UPDATE']) {
       await expect(readOnly(db, (q) => q.query(sql))).rejects.toThrow(/read-only transaction/);

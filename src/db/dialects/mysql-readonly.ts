@@ -124,6 +124,8 @@ export const mysqlReadOnly: ReadOnlyDialect = {
   // The connection is destroyed afterwards: the mode changes no other work.
   setup: [MYSQL_LEXICAL_MODES, 'START TRANSACTION READ ONLY'],
   check: checkMysqlStatement,
+  // The profile reads a MySQL target into an embedded copy and tunes that one.
+  tuning: () => [],
   async mark(tx, token) {
     await tx.query('SET @cradle_read_only_token = ?', [token]);
   },
