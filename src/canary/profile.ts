@@ -31,10 +31,18 @@ function drawHour(rng: Random, shares: readonly number[] | undefined): string | 
   return hours.length ? rng.weighted(hours) : null;
 }
 
+/** One formatter per zone: making an Intl.DateTimeFormat costs far more than using it (two per canary field). */
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
 /** The offset of `timeZone` from UTC at `ms`, in milliseconds. */
 function zoneOffsetMs(timeZone: string, ms: number): number {
+  let format = zoneFormatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    zoneFormatters.set(timeZone, format);
+  }
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    format
       .formatToParts(new Date(ms))
       .map((p) => [p.type, p.value]),
   );

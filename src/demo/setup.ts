@@ -143,7 +143,10 @@ export async function createDemoHospital(db: { target: Database; vault: Database
   await db.target.exec(fs.readFileSync(path.join(SQL_DIR, 'targetdb', 'reference.sql'), 'utf8'));
   const population = createRandom(`${opts.seed}:population`);
   const install = opts.installAt.getTime();
-  const families = [...demoPopulation(population, opts.births, opts.now)].sort((a, b) => Date.parse(a.admittedAt) - Date.parse(b.admittedAt));
+  // Sorted by admission, each time parsed once (parsing in the comparison was ~0.3 s of the demo).
+  const generated = [...demoPopulation(population, opts.births, opts.now)];
+  const admitted = generated.map((f) => Date.parse(f.admittedAt));
+  const families = generated.map((_, i) => i).sort((a, b) => admitted[a] - admitted[b]).map((i) => generated[i]);
   const before = families.filter((f) => Date.parse(f.admittedAt) < install);
   const events: RealEvent[] = [];
   await db.target.transaction(async (tx) => {

@@ -29,6 +29,23 @@ export async function latestProfile(db: Queryable, hospital: string): Promise<St
   return { id: Number(rows[0].id), profile };
 }
 
+type Segments = NonNullable<HospitalProfile['family']['phones']>['segments'];
+
+/**
+ * The mobile segments of the hospital's most recently learned profile (profile.family.phones.segments),
+ * read out of the stored JSON by the database: the whole profile is about 130 kB on a demo hospital,
+ * and carrying it through the protocol and parsing it took most of `cradle pool list`'s queries' time.
+ */
+async function latestSegments(db: Queryable, hospital: string): Promise<{ id: number; segments: Segments | null } | null> {
+  const { rows } = await db.query<{ id: string | number; segments: Segments | string | null }>(
+    `SELECT id, profile->'family'->'phones'->'segments' AS segments FROM target_profiles WHERE hospital = $1 ORDER BY learned_at DESC, id DESC LIMIT 1`,
+    [hospital],
+  );
+  if (rows.length === 0) return null;
+  const segments = typeof rows[0].segments === 'string' ? (JSON.parse(rows[0].segments) as Segments) : rows[0].segments;
+  return { id: Number(rows[0].id), segments };
+}
+
 /** A hospital's trap pool against its real patients' phone segments (from the latest profile). */
 export interface PoolSegmentCheck extends SegmentCoverage {
   hospital: string;
@@ -46,8 +63,8 @@ export interface PoolSegmentCheck extends SegmentCoverage {
  * is stored or it holds no segments.
  */
 export async function poolSegmentCheck(db: Queryable, hospital: string): Promise<PoolSegmentCheck | null> {
-  const stored = await latestProfile(db, hospital);
-  const segments = stored?.profile.family.phones?.segments;
+  const stored = await latestSegments(db, hospital);
+  const segments = stored?.segments;
   if (!stored || !segments || segments.total === 0) return null;
   const { rows } = await db.query<{ e164: string }>(
     `SELECT e164 FROM trap_numbers WHERE (hospital = $1 OR hospital IS NULL) AND state IN ('burn_in', 'available', 'retired')`,
