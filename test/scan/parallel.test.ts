@@ -12,7 +12,7 @@ import { ChunkMatcher, hasUtf8Line, matchDeferred } from '../../src/scan/chunk.j
 import { CHUNK_BYTES, scanChunked } from '../../src/scan/chunked.js';
 import { inThread, startWorkers, type ChunkEngine } from '../../src/scan/workers.js';
 import { CanaryMatcher } from '../../src/lib/match/matcher.js';
-import { runScan, startScan, type ScanResult } from '../../src/scan/scan.js';
+import { collectGarbage, runScan, startScan, type ScanResult } from '../../src/scan/scan.js';
 import * as vault from '../../src/vault/index.js';
 import { embeddedCopy, scratchDir } from '../helpers/db.js';
 
@@ -195,6 +195,15 @@ describe('scanning large files in chunks on worker threads', () => {
     expect([...start.parallel]).toEqual([file]); // stdin and a missing file are read on this thread
     await start.close();
     await start.close();
+  });
+
+  it('collects what is no longer reachable when asked, without --expose-gc, and leaves the flag unset', async () => {
+    // A large unreachable object, known only by a WeakRef (kept alive until the job that made it ends).
+    const ref = (() => new WeakRef(new Array(100_000).fill({ x: 1 })))();
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    expect(ref.deref()).toBeUndefined();
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
   });
 
   it('looks for names alone only when asked', async () => {
