@@ -72,9 +72,9 @@ export async function triagePending(db: Database, options: TriageOptions = {}): 
   const result: TriageResult = { triaged: 0, hits: [], ignored: [] };
   const limit = options.limit ?? 10_000;
   const pending = options.order === 'likely-hits' ? await vault.listUntriagedLikelyHitsFirst(db, limit) : await vault.listContacts(db, { untriaged: true, limit });
-  // The senders' numbers no canary held, read once for the round's batches instead of by each: a
-  // dialer's untriaged contacts in a flood are thousands.
-  const unheld = options.figures === 'history' ? undefined : await vault.unheldNumbers(db, pending.flatMap((c) => (c.from_address ? [c.from_address] : [])));
+  // The senders' numbers no canary held, read once for the round's batches (each sender by the first
+  // batch it has contacts in) instead of by each: a dialer's untriaged contacts in a flood are thousands.
+  const unheld = options.figures === 'history' ? undefined : new Map<string, vault.UntriagedNumbers>();
   for (let i = 0; i < pending.length; i += TRIAGE_BATCH) {
     const batch = pending.slice(i, i + TRIAGE_BATCH);
     const done = await db.transaction((tx) => triageBatch(tx, batch, options, unheld));
@@ -155,7 +155,7 @@ async function flushHits(tx: Queryable, batch: Batch): Promise<void> {
  * can be no hit (no canary held the trap) first, together; each that is a hit as its turn comes, with
  * its incident, as before. Hits are made in contact order, as one contact at a time would make them.
  */
-async function triageBatch(tx: Queryable, listed: readonly vault.ContactRow[], options: TriageOptions, unheld?: ReadonlyMap<string, vault.UntriagedNumbers>): Promise<TriageResult> {
+async function triageBatch(tx: Queryable, listed: readonly vault.ContactRow[], options: TriageOptions, unheld?: Map<string, vault.UntriagedNumbers>): Promise<TriageResult> {
   // The list was read outside this transaction: another triage (a timer beside `watch`) may have taken
   // some of its contacts since. Only those still untriaged and not being triaged elsewhere are ours.
   const claimed = await vault.claimUntriaged(tx, listed.map((c) => c.id));
@@ -202,6 +202,8 @@ async function triageBatch(tx: Queryable, listed: readonly vault.ContactRow[], o
   await vault.sealContactsRead(tx, batch.seals, noHit, { actor: batch.actor });
   const froms = work.flatMap(({ c }) => (c.from_address ? [c.from_address] : []));
   const held = [...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id));
+  const unread = unheld ? [...new Set(froms)].filter((from) => !unheld.has(from)) : [];
+  if (unread.length) for (const [from, sums] of await vault.unheldNumbers(tx, unread)) unheld!.set(from, sums);
   batch.figures = await (options.figures === 'history' ? vault.senderFiguresFromHistory(tx, froms, held) : vault.senderFigures(tx, froms, held, unheld));
   const senders = [...new Set(work.flatMap(({ c }) => (c.from_address && batch.figures.get(c.from_address)!.hits > 0 ? [c.from_address] : [])))];
   batch.senderHits = await vault.sendersHits(tx, senders);

@@ -62,9 +62,10 @@ async function unrelatedSums(db: Queryable, senders: readonly string[], where: s
 
 /**
  * Every number no canary held that each of these senders reached, triaged (sender_numbers) or not
- * (contact_events), summed up in one statement: what a round of triage's batches share. Triage moves a
- * contact from the one to the other, so the sum stays as it is while the round's contacts are triaged
- * (by this round or by another triage); contacts arriving meanwhile count from the next round on.
+ * (contact_events), summed up in one statement: what a round of triage's batches share (a sender read
+ * by the first batch it has contacts in). Triage moves a contact from the one to the other, so the sum
+ * stays as it is while the round's contacts are triaged (by this round or by another triage); contacts
+ * arriving meanwhile count from the next round on.
  */
 export async function unheldNumbers(db: Queryable, froms: readonly string[]): Promise<Map<string, UntriagedNumbers>> {
   const out = new Map<string, UntriagedNumbers>();
