@@ -72,9 +72,12 @@ export async function triagePending(db: Database, options: TriageOptions = {}): 
   const result: TriageResult = { triaged: 0, hits: [], ignored: [] };
   const limit = options.limit ?? 10_000;
   const pending = options.order === 'likely-hits' ? await vault.listUntriagedLikelyHitsFirst(db, limit) : await vault.listContacts(db, { untriaged: true, limit });
+  // The senders' numbers no canary held, read once for the round's batches (each sender by the first
+  // batch it has contacts in) instead of by each: a dialer's untriaged contacts in a flood are thousands.
+  const unheld = options.figures === 'history' ? undefined : new Map<string, vault.UntriagedNumbers>();
   for (let i = 0; i < pending.length; i += TRIAGE_BATCH) {
     const batch = pending.slice(i, i + TRIAGE_BATCH);
-    const done = await db.transaction((tx) => triageBatch(tx, batch, options));
+    const done = await db.transaction((tx) => triageBatch(tx, batch, options, unheld));
     result.triaged += done.triaged;
     result.hits.push(...done.hits);
     result.ignored.push(...done.ignored);
@@ -152,7 +155,7 @@ async function flushHits(tx: Queryable, batch: Batch): Promise<void> {
  * can be no hit (no canary held the trap) first, together; each that is a hit as its turn comes, with
  * its incident, as before. Hits are made in contact order, as one contact at a time would make them.
  */
-async function triageBatch(tx: Queryable, listed: readonly vault.ContactRow[], options: TriageOptions): Promise<TriageResult> {
+async function triageBatch(tx: Queryable, listed: readonly vault.ContactRow[], options: TriageOptions, unheld?: Map<string, vault.UntriagedNumbers>): Promise<TriageResult> {
   // The list was read outside this transaction: another triage (a timer beside `watch`) may have taken
   // some of its contacts since. Only those still untriaged and not being triaged elsewhere are ours.
   const claimed = await vault.claimUntriaged(tx, listed.map((c) => c.id));
@@ -197,7 +200,11 @@ async function triageBatch(tx: Queryable, listed: readonly vault.ContactRow[], o
   }
   // Sealed as they are triaged (a contact not triaged yet is not sealed yet): those with no hit now.
   await vault.sealContactsRead(tx, batch.seals, noHit, { actor: batch.actor });
-  batch.figures = await (options.figures === 'history' ? vault.senderFiguresFromHistory : vault.senderFigures)(tx, work.flatMap(({ c }) => (c.from_address ? [c.from_address] : [])), [...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id)));
+  const froms = work.flatMap(({ c }) => (c.from_address ? [c.from_address] : []));
+  const held = [...batch.holders.values()].flatMap((hs) => hs.map((h) => h.canary_id));
+  const unread = unheld ? [...new Set(froms)].filter((from) => !unheld.has(from)) : [];
+  if (unread.length) for (const [from, sums] of await vault.unheldNumbers(tx, unread)) unheld!.set(from, sums);
+  batch.figures = await (options.figures === 'history' ? vault.senderFiguresFromHistory(tx, froms, held) : vault.senderFigures(tx, froms, held, unheld));
   const senders = [...new Set(work.flatMap(({ c }) => (c.from_address && batch.figures.get(c.from_address)!.hits > 0 ? [c.from_address] : [])))];
   batch.senderHits = await vault.sendersHits(tx, senders);
   for (const from of senders) if (!batch.senderHits.has(from)) batch.senderHits.set(from, []);
@@ -402,14 +409,21 @@ async function rejudgeSender(tx: Queryable, from: string, at: Date, current: { h
     }
     scored.length = 0;
   };
+  // Whether a judgement (its reasons, at a confidence) changed, decided once: a dialer has hundreds of hits judged alike.
+  const unchanged = new Map<object, Map<number, boolean>>();
+  const atMs = at.getTime();
   for (const h of hits) {
     if (current && Number(h.id) === current.hitId) continue;
-    if (Math.abs(new Date(h.occurred_at).getTime() - at.getTime()) > SENDER_WINDOW_MS) continue;
+    if (Math.abs(h.occurred_at.getTime() - atMs) > SENDER_WINDOW_MS) continue;
     // Hits judged alike share their reasons (senderHits): each judgement is re-judged once.
     let next = rejudged.get(h.reasons);
     if (!next) rejudged.set(h.reasons, (next = rejudge(h.reasons, { otherCanaries: others, unrelatedNumbers: unrelated })));
     const before = Number(h.confidence);
-    if (!changed({ confidence: before, reasons: h.reasons }, next)) continue;
+    let alike = unchanged.get(h.reasons);
+    if (!alike) unchanged.set(h.reasons, (alike = new Map()));
+    let same = alike.get(before);
+    if (same === undefined) alike.set(before, (same = !changed({ confidence: before, reasons: h.reasons }, next)));
+    if (same) continue;
     const joins = next.confidence >= LOW && h.incident_id === null;
     const leaves = next.confidence < LOW && h.incident_id !== null && h.incident_status === 'open';
     const alerts = before < LOW && next.confidence >= LOW && (options.alertChannels?.length ?? 0) > 0;

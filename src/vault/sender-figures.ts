@@ -30,24 +30,81 @@ export interface SenderFigures {
   firstAt: Date | null;
   lastAt: Date | null;
   /**
-   * Its untriaged contacts to numbers no canary held (when they came), each with whether sender_numbers
-   * has the number already (senderFigures lists only those it has not: the others add nothing).
+   * Its untriaged contacts to numbers no canary held that sender_numbers has not (the others add
+   * nothing), summed up: how many distinct numbers, and the first and last such contact (null: none).
+   * With the round's unheldNumbers: all of its contacts to numbers no canary held, and `numbers` 0.
    */
-  untriaged: { to: string; at: Date; known: boolean }[];
+  untriaged: UntriagedNumbers;
 }
 
-/** The figures of these senders, with `canaries` asked about (each sender's `on`), in three statements. */
-export async function senderFigures(db: Queryable, froms: readonly string[], canaries: readonly string[]): Promise<Map<string, SenderFigures>> {
+/** Distinct numbers no canary held among some of a sender's contacts, and the first and last of those contacts. */
+export interface UntriagedNumbers {
+  numbers: number;
+  firstAt: Date | null;
+  lastAt: Date | null;
+}
+
+const noNumbers = (): UntriagedNumbers => ({ numbers: 0, firstAt: null, lastAt: null });
+
+/**
+ * The sender-by-sender sums of `where` (over contact_events e, to numbers no canary held), in one
+ * statement: a row per sender, not per contact (a dialer's backlog in a flood is thousands of contacts,
+ * read by every batch).
+ */
+async function unrelatedSums(db: Queryable, senders: readonly string[], where: string, out: Map<string, SenderFigures>): Promise<void> {
+  const { rows } = await db.query<{ from_address: string; n: number; first_at: Date; last_at: Date }>(
+    `SELECT e.from_address, count(DISTINCT e.to_address)::int AS n, min(e.occurred_at) AS first_at, max(e.occurred_at) AS last_at
+       FROM contact_events e WHERE e.from_address = ANY($1::text[]) AND ${where} AND ${UNRELATED} GROUP BY e.from_address`,
+    [senders],
+  );
+  for (const r of rows) out.get(r.from_address)!.untriaged = { numbers: r.n, firstAt: new Date(r.first_at), lastAt: new Date(r.last_at) };
+}
+
+/**
+ * Every number no canary held that each of these senders reached, triaged (sender_numbers) or not
+ * (contact_events), summed up in one statement: what a round of triage's batches share (a sender read
+ * by the first batch it has contacts in). Triage moves a contact from the one to the other, so the sum
+ * stays as it is while the round's contacts are triaged (by this round or by another triage); contacts
+ * arriving meanwhile count from the next round on.
+ */
+export async function unheldNumbers(db: Queryable, froms: readonly string[]): Promise<Map<string, UntriagedNumbers>> {
+  const out = new Map<string, UntriagedNumbers>();
+  const senders = [...new Set(froms)];
+  if (senders.length === 0) return out;
+  for (const from of senders) out.set(from, noNumbers());
+  const { rows } = await db.query<{ from_address: string; n: number; first_at: Date; last_at: Date }>(
+    `SELECT u.from_address, count(DISTINCT u.to_address)::int AS n, min(u.first_at) AS first_at, max(u.last_at) AS last_at FROM (
+       SELECT e.from_address, e.to_address, e.occurred_at AS first_at, e.occurred_at AS last_at
+         FROM contact_events e WHERE e.from_address = ANY($1::text[]) AND e.triaged_at IS NULL AND ${UNRELATED}
+       UNION ALL
+       SELECT n.from_address, n.to_address, n.first_at, n.last_at FROM sender_numbers n WHERE n.from_address = ANY($1::text[])) u
+     GROUP BY u.from_address`,
+    [senders],
+  );
+  for (const r of rows) out.set(r.from_address, { numbers: r.n, firstAt: new Date(r.first_at), lastAt: new Date(r.last_at) });
+  return out;
+}
+
+/**
+ * The figures of these senders, with `canaries` asked about (each sender's `on`), in three statements;
+ * in one when `unheld` (unheldNumbers, read for the round) has each of them: its sums then stand in
+ * `untriaged`, with no `numbers`.
+ */
+export async function senderFigures(db: Queryable, froms: readonly string[], canaries: readonly string[], unheld?: ReadonlyMap<string, UntriagedNumbers>): Promise<Map<string, SenderFigures>> {
   const out = new Map<string, SenderFigures>();
   const senders = [...new Set(froms)];
   if (senders.length === 0) return out;
-  for (const from of senders) out.set(from, { hits: 0, canaries: 0, on: new Set(), numbers: 0, firstAt: null, lastAt: null, untriaged: [] });
+  for (const from of senders) out.set(from, { hits: 0, canaries: 0, on: new Set(), numbers: 0, firstAt: null, lastAt: null, untriaged: noNumbers() });
   const { rows: cs } = await db.query<{ from_address: string; hits: number; n: number; on: string[] | null }>(
     `SELECT from_address, sum(active_hits)::int AS hits, count(*)::int AS n, array_agg(canary_id) FILTER (WHERE canary_id = ANY($2::text[])) AS on
        FROM sender_canaries WHERE from_address = ANY($1::text[]) GROUP BY from_address`,
     [senders, [...new Set(canaries)]],
   );
   for (const r of cs) Object.assign(out.get(r.from_address)!, { hits: r.hits, canaries: r.n, on: new Set(r.on ?? []) });
+  if (unheld && senders.every((from) => unheld.has(from))) {
+    for (const from of senders) out.get(from)!.untriaged = { ...unheld.get(from)! };
+    return out;
+  }
   const { rows: ns } = await db.query<{ from_address: string; n: number; first_at: Date; last_at: Date }>(
     `SELECT from_address, count(*)::int AS n, min(first_at) AS first_at, max(last_at) AS last_at
        FROM sender_numbers WHERE from_address = ANY($1::text[]) GROUP BY from_address`,
@@ -56,19 +113,14 @@ export async function senderFigures(db: Queryable, froms: readonly string[], can
   for (const r of ns) Object.assign(out.get(r.from_address)!, { numbers: r.n, firstAt: new Date(r.first_at), lastAt: new Date(r.last_at) });
   // Only those to numbers sender_numbers has not: a flood from one sender to one number is a backlog of
   // thousands, read (and parsed) again by every batch, that counts for nothing once the number is known.
-  const { rows: us } = await db.query<{ from_address: string; to_address: string; occurred_at: Date }>(
-    `SELECT e.from_address, e.to_address, e.occurred_at
-       FROM contact_events e WHERE e.from_address = ANY($1::text[]) AND e.triaged_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM sender_numbers n WHERE n.from_address = e.from_address AND n.to_address = e.to_address) AND ${UNRELATED}`,
-    [senders],
-  );
-  for (const r of us) out.get(r.from_address)!.untriaged.push({ to: r.to_address, at: new Date(r.occurred_at), known: false });
+  await unrelatedSums(db, senders, `e.triaged_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM sender_numbers n WHERE n.from_address = e.from_address AND n.to_address = e.to_address)`, out);
   return out;
 }
 
 /**
  * The same figures counted from history alone (hits, contacts, trap assignments), every contact to a
- * number no canary held listed in `untriaged` and none in `numbers`: what the kept tables stand for, to
+ * number no canary held summed in `untriaged` and none in `numbers`: what the kept tables stand for, to
  * check them against (TriageOptions.figures, the tests), at a cost that grows with each
  * sender's history.
  */
@@ -76,32 +128,32 @@ export async function senderFiguresFromHistory(db: Queryable, froms: readonly st
   const out = new Map<string, SenderFigures>();
   const senders = [...new Set(froms)];
   if (senders.length === 0) return out;
-  for (const from of senders) out.set(from, { hits: 0, canaries: 0, on: new Set(), numbers: 0, firstAt: null, lastAt: null, untriaged: [] });
+  for (const from of senders) out.set(from, { hits: 0, canaries: 0, on: new Set(), numbers: 0, firstAt: null, lastAt: null, untriaged: noNumbers() });
   const { rows: cs } = await db.query<{ from_address: string; hits: number; n: number; on: string[] | null }>(
     `SELECT e.from_address, count(*)::int AS hits, count(DISTINCT h.canary_id)::int AS n, array_agg(DISTINCT h.canary_id) FILTER (WHERE h.canary_id = ANY($2::text[])) AS on
        FROM hits h JOIN contact_events e ON e.id = h.event_id WHERE e.from_address = ANY($1::text[]) AND h.status = 'active' GROUP BY e.from_address`,
     [senders, [...new Set(canaries)]],
   );
   for (const r of cs) Object.assign(out.get(r.from_address)!, { hits: r.hits, canaries: r.n, on: new Set(r.on ?? []) });
-  const { rows: us } = await db.query<{ from_address: string; to_address: string; occurred_at: Date }>(
-    `SELECT e.from_address, e.to_address, e.occurred_at FROM contact_events e WHERE e.from_address = ANY($1::text[]) AND ${UNRELATED}`,
-    [senders],
-  );
-  for (const r of us) out.get(r.from_address)!.untriaged.push({ to: r.to_address, at: new Date(r.occurred_at), known: false });
+  await unrelatedSums(db, senders, 'true', out);
   return out;
 }
 
 /**
  * Distinct numbers no canary held that the sender contacted within `windowMs` of `at` (as
  * senderUnrelatedNumbers counts them from history), from its figures; null when its triaged numbers
- * reach outside the window, so that which of them count needs history.
+ * reach outside the window, or its untriaged ones lie both inside and outside it, so that which of
+ * them count needs history.
  */
 export function unrelatedNumbersAt(f: SenderFigures, at: Date, windowMs: number): number | null {
   const [lo, hi] = [at.getTime() - windowMs, at.getTime() + windowMs];
   if (f.numbers > 0 && (f.firstAt!.getTime() < lo || f.lastAt!.getTime() > hi)) return null;
-  const more = new Set<string>();
-  for (const u of f.untriaged) if (!u.known && u.at.getTime() >= lo && u.at.getTime() <= hi) more.add(u.to);
-  return f.numbers + more.size;
+  const u = f.untriaged;
+  if (u.numbers === 0 || u.lastAt!.getTime() < lo || u.firstAt!.getTime() > hi) return f.numbers;
+  // All of them inside the window count (their numbers are distinct and none is in sender_numbers);
+  // some inside and some out: history says which.
+  if (u.firstAt!.getTime() >= lo && u.lastAt!.getTime() <= hi) return f.numbers + u.numbers;
+  return null;
 }
 
 /** Add these contacts, being marked triaged, to sender_numbers (those to numbers no canary held). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { float4, openIncidentAt, recentBodiesAt, type IncidentBody, type OpenIncidentHit } from '../../src/vault/hits.js';
+import { unrelatedNumbersAt, type SenderFigures } from '../../src/vault/sender-figures.js';
 
 // Triage's batch-wide look-ups (src/triage/triage.ts): what openHitIncident and recentIncidentBodies
 // read, picked in memory for one hit's time, with the same window bounds and order as the SQL.
@@ -40,5 +41,30 @@ describe('batch look-ups', () => {
     expect(float4(1 / 3)).toBe(0.33333334);
     expect(float4(0)).toBe(0);
     expect(float4(16777217)).toBe(16777216);
+  });
+});
+
+// A sender's numbers no canary held, summed (sender-figures.ts): counted in memory only when the sums
+// say exactly how many fall in the window; otherwise history is asked (null).
+describe('unrelatedNumbersAt from sums', () => {
+  const figures = (numbers: number, span: [number, number] | null, sums: { numbers: number; span: [number, number] | null }): SenderFigures => ({
+    hits: 0, canaries: 0, on: new Set(), numbers,
+    firstAt: span && new Date(span[0]), lastAt: span && new Date(span[1]),
+    untriaged: { numbers: sums.numbers, firstAt: sums.span && new Date(sums.span[0]), lastAt: sums.span && new Date(sums.span[1]) },
+  });
+  const at = new Date(t);
+
+  it('counts the sums whose contacts all lie inside the window, edges included, and none outside it', () => {
+    expect(unrelatedNumbersAt(figures(0, null, { numbers: 0, span: null }), at, W)).toBe(0);
+    expect(unrelatedNumbersAt(figures(0, null, { numbers: 40, span: [t - W, t + W] }), at, W)).toBe(40);
+    expect(unrelatedNumbersAt(figures(3, [t - 1000, t], { numbers: 40, span: [t - 5, t + 5] }), at, W)).toBe(43);
+    expect(unrelatedNumbersAt(figures(3, [t - 1000, t], { numbers: 40, span: [t + W + 1, t + 2 * W] }), at, W)).toBe(3);
+    expect(unrelatedNumbersAt(figures(0, null, { numbers: 40, span: [t - 3 * W, t - W - 1] }), at, W)).toBe(0);
+  });
+
+  it('asks history when the contacts lie both inside and outside the window, or the kept numbers reach outside it', () => {
+    expect(unrelatedNumbersAt(figures(0, null, { numbers: 40, span: [t - W - 1, t] }), at, W)).toBeNull();
+    expect(unrelatedNumbersAt(figures(0, null, { numbers: 40, span: [t, t + W + 1] }), at, W)).toBeNull();
+    expect(unrelatedNumbersAt(figures(3, [t - W - 1, t], { numbers: 0, span: null }), at, W)).toBeNull();
   });
 });
