@@ -63,12 +63,23 @@ export function drawKept(rng: Random, counts: Counts | undefined): string | null
   return table ? table.sample(rng) : null;
 }
 
-/** A kept value with probability kept/total, else `other()` (values too rare to keep). */
+/**
+ * A kept value with probability kept/total, else `other()` (values too rare to keep). The other share
+ * stands for values that are not kept, so a fallback drawing a kept value (a national table's 李 where
+ * the hospital keeps 李) is drawn again, up to a few times: a young profile's rare share went to the
+ * common values and made them commoner still.
+ */
 function drawOr(rng: Random, counts: Counts | undefined, other: () => string): string {
   if (!counts || counts.total === 0) return other();
   const kept = counts.total - counts.other;
   if (kept > 0 && rng.next() * counts.total < kept) return drawKept(rng, counts) ?? other();
-  return other();
+  return unkept(counts, other);
+}
+
+function unkept(counts: Counts, other: () => string): string {
+  let v = other();
+  for (let i = 0; i < 10 && v in counts.values; i++) v = other();
+  return v;
 }
 
 /** Inverse-CDF draw from quantiles at QUANTILE_POINTS, extrapolating linearly beyond the outermost ones. */
@@ -100,6 +111,8 @@ interface GivenResidual {
   givenLength: Counts;
   chars: Record<string, Counts[]>;
   reduplicated: number;
+  /** The group's characters kept at any length and position, with their counts summed. */
+  pool: [string, number][];
 }
 
 /** What is left once the kept whole names (surname + given name) are taken out. */
@@ -163,6 +176,10 @@ function givenResidual(g: Pick<NameShape, 'total' | 'givenLength' | 'chars' | 'r
     givenLength,
     chars,
     reduplicated: twoLeft > 0 ? Math.min(1, Math.max(0, redupLeft / twoLeft)) : g.reduplicated,
+    pool: [...Object.values(g.chars).flat().reduce((m, c) => {
+      for (const [ch, n] of Object.entries(c.values)) if (n > 0) m.set(ch, (m.get(ch) ?? 0) + n);
+      return m;
+    }, new Map<string, number>())],
   };
 }
 
@@ -201,8 +218,15 @@ function builtGiven(rng: Random, r: GivenResidual, fallback: () => string): stri
   const length = Number(drawOr(rng, r.givenLength, () => '2'));
   const positions = r.chars[String(length)];
   if (!positions) return fallback();
-  const fallbackChars = [...fallback()];
-  const charAt = (i: number): string => drawOr(rng, positions[i], () => fallbackChars[Math.min(i, fallbackChars.length - 1)] ?? fallbackChars[0]);
+  const fallbackChar = (i: number) => (): string => {
+    const cs = [...fallback()];
+    return cs[Math.min(i, cs.length - 1)] ?? cs[0];
+  };
+  // A character too rare to keep at its place: one the group keeps at another place, else the locale's.
+  const charAt = (i: number): string => drawOr(rng, positions[i], () => {
+    const elsewhere = r.pool.filter(([ch]) => !(ch in (positions[i]?.values ?? {})));
+    return elsewhere.length ? rng.weighted(elsewhere) : fallbackChar(i)();
+  });
   if (length === 2) {
     if (rng.chance(r.reduplicated)) {
       const c = charAt(1);
@@ -483,7 +507,7 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
 
   const placeholders = names?.babyPlaceholders;
   const namedBabies = names?.baby?.total ?? 0;
-  const placeholderShare = placeholders ? placeholders.total / Math.max(1, placeholders.total + namedBabies) : names?.baby ? 0 : t.babyPlaceholderShare;
+  const placeholderShare = wardShare(wp?.placeholders) ?? (placeholders ? placeholders.total / Math.max(1, placeholders.total + namedBabies) : names?.baby ? 0 : t.babyPlaceholderShare);
   let babyName: PersonName;
   if (rng.chance(placeholderShare)) {
     const template = pickPlaceholder(rng, placeholders, sex);
@@ -560,6 +584,17 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
     address,
     deliveryMode: mode,
   };
+}
+
+/**
+ * The share of "1" in a ward's counts of "1"/"0" (placeholder names); null when neither is kept. A value
+ * under k is in `other`: all of it when only the other one is kept.
+ */
+function wardShare(c: Counts | undefined): number | null {
+  if (!c || c.total <= 0) return null;
+  const yes = c.values['1'], no = c.values['0'];
+  if (yes === undefined && no === undefined) return null;
+  return ((yes ?? c.other) + (yes !== undefined && no === undefined ? c.other : 0)) / c.total;
 }
 
 /** A placeholder template that suits the baby's sex (之女 for a girl, 之子 for a boy), by the learned shares. */
