@@ -63,23 +63,12 @@ export function drawKept(rng: Random, counts: Counts | undefined): string | null
   return table ? table.sample(rng) : null;
 }
 
-/**
- * A kept value with probability kept/total, else `other()` (values too rare to keep). The other share
- * stands for values that are not kept, so a fallback drawing a kept value (a national table's 李 where
- * the hospital keeps 李) is drawn again, up to a few times: a young profile's rare share went to the
- * common values and made them commoner still.
- */
+/** A kept value with probability kept/total, else `other()` (values too rare to keep). */
 function drawOr(rng: Random, counts: Counts | undefined, other: () => string): string {
   if (!counts || counts.total === 0) return other();
   const kept = counts.total - counts.other;
   if (kept > 0 && rng.next() * counts.total < kept) return drawKept(rng, counts) ?? other();
-  return unkept(counts, other);
-}
-
-function unkept(counts: Counts, other: () => string): string {
-  let v = other();
-  for (let i = 0; i < 10 && v in counts.values; i++) v = other();
-  return v;
+  return other();
 }
 
 /** Inverse-CDF draw from quantiles at QUANTILE_POINTS, extrapolating linearly beyond the outermost ones. */
@@ -111,8 +100,6 @@ interface GivenResidual {
   givenLength: Counts;
   chars: Record<string, Counts[]>;
   reduplicated: number;
-  /** The group's characters kept at any length and position, with their counts summed. */
-  pool: [string, number][];
 }
 
 /** What is left once the kept whole names (surname + given name) are taken out. */
@@ -176,10 +163,6 @@ function givenResidual(g: Pick<NameShape, 'total' | 'givenLength' | 'chars' | 'r
     givenLength,
     chars,
     reduplicated: twoLeft > 0 ? Math.min(1, Math.max(0, redupLeft / twoLeft)) : g.reduplicated,
-    pool: [...Object.values(g.chars).flat().reduce((m, c) => {
-      for (const [ch, n] of Object.entries(c.values)) if (n > 0) m.set(ch, (m.get(ch) ?? 0) + n);
-      return m;
-    }, new Map<string, number>())],
   };
 }
 
@@ -218,15 +201,8 @@ function builtGiven(rng: Random, r: GivenResidual, fallback: () => string): stri
   const length = Number(drawOr(rng, r.givenLength, () => '2'));
   const positions = r.chars[String(length)];
   if (!positions) return fallback();
-  const fallbackChar = (i: number) => (): string => {
-    const cs = [...fallback()];
-    return cs[Math.min(i, cs.length - 1)] ?? cs[0];
-  };
-  // A character too rare to keep at its place: one the group keeps at another place, else the locale's.
-  const charAt = (i: number): string => drawOr(rng, positions[i], () => {
-    const elsewhere = r.pool.filter(([ch]) => !(ch in (positions[i]?.values ?? {})));
-    return elsewhere.length ? rng.weighted(elsewhere) : fallbackChar(i)();
-  });
+  const fallbackChars = [...fallback()];
+  const charAt = (i: number): string => drawOr(rng, positions[i], () => fallbackChars[Math.min(i, fallbackChars.length - 1)] ?? fallbackChars[0]);
   if (length === 2) {
     if (rng.chance(r.reduplicated)) {
       const c = charAt(1);
