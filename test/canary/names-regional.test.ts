@@ -14,12 +14,10 @@ import { newDatabase, type TestLocation } from '../helpers/db.js';
 // - Babies registered before they are named ({mother}之女 / 之子): the hospital's NICU writes 45 % of its
 //   babies so, its other wards 18 %; canaries drew one share for all wards (about 20 % on the NICU).
 //   The profile now keeps the share per ward (WardProfile.placeholders).
-// - A young profile (the first months after installation) keeps few surnames: the share of names too
-//   rare to keep (`other`) was drawn from the locale's national table, whose 李/王/张 the hospital keeps
-//   anyway, so canaries' surnames and whole names were commoner in the dump than real ones (the thief's
-//   `ZFXM:first`, `ZFXM:freq`, `cradle realism`'s `mother.ZFXM:frequency`). A fallback that draws a
-//   kept value is drawn again; a given-name character too rare at its place is one the group keeps at
-//   another place rather than a national table's (a character the hospital's names never hold).
+// Not kept (bench/README.md, sixteenth session): a young profile's surnames too rare to keep are drawn
+// from the locale's national table, whose 李/王/张 the hospital keeps anyway, so canaries' surnames and
+// whole names are commoner in the dump than real ones (mothers +0.13 and +0.09 in mean log count, the
+// profile learned on 1,200 of 2,500 families); drawing only unkept ones overshot in a year's dump.
 
 const REAL = 2500;
 /** The profile is learned on the first families only: a profile a few months after installation. */
@@ -28,7 +26,7 @@ const CANARIES = 3000;
 
 type Names = { XM: string; ZFXM: string | null; BXM: string; KSMC: string };
 
-describe('canary names on the regional hospital: placeholders per ward, the rare share of a young profile', () => {
+describe('canary names on the regional hospital: placeholders per ward', () => {
   let targetLoc: TestLocation;
   let target: Database;
   let mapping: Mapping;
@@ -79,7 +77,6 @@ describe('canary names on the regional hospital: placeholders per ward, the rare
   });
 
   const share = <T,>(rows: T[], f: (r: T) => boolean) => rows.filter(f).length / rows.length;
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const placeholder = (r: Names) => /之[女子]$/.test(r.BXM);
 
   it('writes NICU babies under a placeholder name as often as the hospital does, and the other wards too', () => {
@@ -93,22 +90,5 @@ describe('canary names on the regional hospital: placeholders per ward, the rare
     const term = (r: Names) => !nicu(r);
     expect(Math.abs(share(canaries.filter(term), placeholder) - share(real.filter(term), placeholder))).toBeLessThan(0.04);
     expect(Math.abs(share(canaries, placeholder) - share(real, placeholder))).toBeLessThan(0.04);
-  });
-
-  it("gives parents surnames and whole names as common in the dump as the hospital's, from a young profile", () => {
-    // As the thief counts: each value's count among real rows and canaries together, its log averaged.
-    for (const col of ['XM', 'ZFXM'] as const) {
-      const r = real.map((x) => x[col]).filter((x): x is string => x !== null);
-      const c = canaries.map((x) => x[col]).filter((x): x is string => x !== null);
-      const counter = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
-      const first = counter([...r, ...c].map((x) => [...x][0]));
-      const whole = counter([...r, ...c]);
-      const logFirst = (xs: string[]) => mean(xs.map((x) => Math.log(first.get([...x][0])!)));
-      const logWhole = (xs: string[]) => mean(xs.map((x) => Math.log(whole.get(x)!)));
-      // Mothers before: canaries' surnames 0.13 above the real ones' mean log count, whole names 0.09 above;
-      // after: -0.01 and 0.05 (fathers -0.01 and 0.045). 3,000 canaries: se about 0.02 and 0.013.
-      expect(Math.abs(logFirst(c) - logFirst(r))).toBeLessThan(0.06);
-      expect(Math.abs(logWhole(c) - logWhole(r))).toBeLessThan(0.07);
-    }
   });
 });
