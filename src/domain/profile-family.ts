@@ -79,6 +79,11 @@ export interface WardProfile {
   /** The mothers' wards of this ward's babies (mapping field `motherWard`): a NICU's mothers are on obstetric wards. */
   motherWards?: Counts;
   /**
+   * The ward's named babies: "1" written under a placeholder ({mother}之女), "0" under a name of their own
+   * (a NICU registers more babies before they are named). Absent in older profiles.
+   */
+  placeholders?: Counts;
+  /**
    * Seconds from the first discharge column to a later one holding the discharge too (the baby's own,
    * beside the mother's), keyed by that column (`alias.column`): a NICU baby goes home days after its mother.
    */

@@ -483,7 +483,7 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
 
   const placeholders = names?.babyPlaceholders;
   const namedBabies = names?.baby?.total ?? 0;
-  const placeholderShare = placeholders ? placeholders.total / Math.max(1, placeholders.total + namedBabies) : names?.baby ? 0 : t.babyPlaceholderShare;
+  const placeholderShare = wardShare(wp?.placeholders) ?? (placeholders ? placeholders.total / Math.max(1, placeholders.total + namedBabies) : names?.baby ? 0 : t.babyPlaceholderShare);
   let babyName: PersonName;
   if (rng.chance(placeholderShare)) {
     const template = pickPlaceholder(rng, placeholders, sex);
@@ -560,6 +560,17 @@ export function generateFamilyFromProfile(rng: Random, opts: ProfileFamilyOption
     address,
     deliveryMode: mode,
   };
+}
+
+/**
+ * The share of "1" in a ward's counts of "1"/"0" (placeholder names); null when neither is kept. A value
+ * under k is in `other`: all of it when only the other one is kept.
+ */
+function wardShare(c: Counts | undefined): number | null {
+  if (!c || c.total <= 0) return null;
+  const yes = c.values['1'], no = c.values['0'];
+  if (yes === undefined && no === undefined) return null;
+  return ((yes ?? c.other) + (yes !== undefined && no === undefined ? c.other : 0)) / c.total;
 }
 
 /** A placeholder template that suits the baby's sex (之女 for a girl, 之子 for a boy), by the learned shares. */
